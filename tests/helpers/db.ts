@@ -1,0 +1,93 @@
+// One fresh database per test, on the server the global setup provides (a throwaway cluster, or the
+// server named by TEST_DATABASE_URL). Schemas that many tests need are built once into a template.
+import { createHash, randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { inject } from 'vitest';
+
+export interface TestDb {
+  url: string;
+  name: string;
+  /** A connected client for the test's own queries; closed by drop(). */
+  client: pg.Client;
+  drop(): Promise<void>;
+}
+
+export function adminUrl(): string {
+  return inject('pgAdminUrl');
+}
+
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${encodeURIComponent(database)}`;
+  return u.toString();
+}
+
+async function withAdmin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: adminUrl() });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+const templates = new Map<string, Promise<string>>();
+
+/** A template database holding `sql`, created at most once per server (across test workers). */
+async function templateFor(sql: string): Promise<string> {
+  const name = `mr4tpl_${createHash('sha256').update(sql).digest('hex').slice(0, 16)}`;
+  let pending = templates.get(name);
+  if (!pending) {
+    pending = withAdmin(async (admin) => {
+      await admin.query('SELECT pg_advisory_lock(4242)');
+      try {
+        const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+        if (exists.rowCount === 0) {
+          const building = `${name}_building_${randomBytes(4).toString('hex')}`;
+          await admin.query(`CREATE DATABASE "${building}" TEMPLATE template0`);
+          const c = new pg.Client({ connectionString: withDatabase(adminUrl(), building) });
+          await c.connect();
+          try {
+            await c.query(sql);
+          } finally {
+            await c.end();
+          }
+          await admin.query(`ALTER DATABASE "${building}" RENAME TO "${name}"`);
+        }
+      } finally {
+        await admin.query('SELECT pg_advisory_unlock(4242)');
+      }
+      return name;
+    });
+    templates.set(name, pending);
+  }
+  return pending;
+}
+
+/** A new empty database, or a copy of a template built from `schemaSql`. */
+export async function createTestDb(schemaSql?: string): Promise<TestDb> {
+  const name = `mr4t_${randomBytes(6).toString('hex')}`;
+  const template = schemaSql === undefined ? 'template0' : await templateFor(schemaSql);
+  await withAdmin(async (admin) => {
+    // CREATE DATABASE … TEMPLATE needs the template free of sessions; concurrent copies serialise here.
+    await admin.query('SELECT pg_advisory_lock(4243)');
+    try {
+      await admin.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`);
+    } finally {
+      await admin.query('SELECT pg_advisory_unlock(4243)');
+    }
+  });
+  const url = withDatabase(adminUrl(), name);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  return {
+    url,
+    name,
+    client,
+    async drop() {
+      await client.end().catch(() => undefined);
+      await withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+    },
+  };
+}
