@@ -1,0 +1,158 @@
+// Connections the way libpq and psql make them: a postgres:// URL (or DATABASE_URL), the PG* environment
+// variables for whatever the URL leaves out, ~/.pgpass for a missing password, and sslmode with libpq's
+// meaning (require encrypts without verifying; prefer falls back to plain when the server has no SSL).
+import { createRequire } from 'node:module';
+import { parse } from 'pg-connection-string';
+import pg from 'pg';
+
+const require = createRequire(import.meta.url);
+
+export type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
+const SSL_MODES: readonly SslMode[] = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
+
+/** URL parameters accepted from untrusted input (a pasted URL in the app): none of them reads files. */
+const SAFE_PARAMS = new Set(['sslmode', 'application_name', 'connect_timeout', 'options', 'host', 'port', 'user', 'dbname', 'password']);
+const FILE_PARAMS = new Set(['sslcert', 'sslkey', 'sslrootcert', 'sslcrl', 'passfile']);
+
+export interface ConnectionOptions {
+  /** May the URL name files (client certificates, root certificates)? True for the CLI, false for URLs
+   *  that arrive from a window or the network. */
+  allowFileParams?: boolean;
+  env?: NodeJS.ProcessEnv;
+  applicationName?: string;
+}
+
+export interface DbTarget {
+  /** user@host:port/database — never the password. */
+  label: string;
+  database: string;
+  connect(): Promise<pg.Client>;
+}
+
+export class ConnectionError extends Error {
+  override name = 'ConnectionError';
+}
+
+function pgpassLookup(info: { host: string; port: number; database: string; user: string }): Promise<string | undefined> {
+  const pgPass = require('pgpass') as (i: object, cb: (pass?: string) => void) => void;
+  return new Promise((resolve) => pgPass(info, resolve));
+}
+
+function checkParams(url: string, allowFiles: boolean): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConnectionError('The connection string is not a valid URL. Use postgres://user@host:5432/database');
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    throw new ConnectionError(`Unsupported connection URL scheme "${parsed.protocol}". Use postgres://user@host:5432/database`);
+  }
+  for (const key of parsed.searchParams.keys()) {
+    if (FILE_PARAMS.has(key) && !allowFiles) throw new ConnectionError(`The parameter "${key}" names a file and is not accepted here.`);
+    if (!SAFE_PARAMS.has(key) && !FILE_PARAMS.has(key)) throw new ConnectionError(`Unknown connection parameter "${key}".`);
+  }
+  const mode = parsed.searchParams.get('sslmode');
+  if (mode && !SSL_MODES.includes(mode as SslMode)) throw new ConnectionError(`sslmode must be one of ${SSL_MODES.join(', ')}; got "${mode}".`);
+}
+
+interface Resolved {
+  config: pg.ClientConfig;
+  sslMode: SslMode;
+  host: string;
+  port: number;
+  user: string;
+  database: string;
+}
+
+export function resolveConnection(url: string | undefined, options: ConnectionOptions = {}): Resolved {
+  const env = options.env ?? process.env;
+  const source = url ?? env.DATABASE_URL;
+  let fromUrl: ReturnType<typeof parse> = {} as ReturnType<typeof parse>;
+  if (source) {
+    checkParams(source, options.allowFileParams ?? false);
+    try {
+      fromUrl = parse(source, { useLibpqCompat: true });
+    } catch (error) {
+      throw new ConnectionError(`Cannot use the connection string: ${(error as Error).message}`);
+    }
+  }
+  const host = fromUrl.host || env.PGHOST || 'localhost';
+  const port = Number(fromUrl.port || env.PGPORT || 5432);
+  const user = fromUrl.user || env.PGUSER || env.USER || 'postgres';
+  const database = fromUrl.database || env.PGDATABASE || user;
+  const password = fromUrl.password ?? env.PGPASSWORD;
+  const sslMode = ((fromUrl as { sslmode?: string }).sslmode ?? env.PGSSLMODE ?? 'prefer') as SslMode;
+  if (!SSL_MODES.includes(sslMode)) throw new ConnectionError(`PGSSLMODE must be one of ${SSL_MODES.join(', ')}; got "${sslMode}".`);
+  const socket = host.startsWith('/');
+  let ssl: pg.ClientConfig['ssl'] = false;
+  if (!socket && sslMode !== 'disable' && sslMode !== 'allow') {
+    const parsedSsl = typeof fromUrl.ssl === 'object' && fromUrl.ssl ? fromUrl.ssl : {};
+    const fromParse: { ca?: string; cert?: string; key?: string } = {};
+    if (parsedSsl.ca) fromParse.ca = parsedSsl.ca;
+    if (parsedSsl.cert) fromParse.cert = parsedSsl.cert;
+    if (parsedSsl.key) fromParse.key = parsedSsl.key;
+    if (sslMode === 'prefer' || (sslMode === 'require' && !('ca' in fromParse))) ssl = { ...fromParse, rejectUnauthorized: false };
+    else if (sslMode === 'require' || sslMode === 'verify-ca') ssl = { ...fromParse, checkServerIdentity: () => undefined };
+    else ssl = { ...fromParse };
+  }
+  const config: pg.ClientConfig = {
+    host,
+    port,
+    user,
+    database,
+    ssl,
+    application_name: (fromUrl as { application_name?: string }).application_name ?? env.PGAPPNAME ?? options.applicationName ?? 'mr4',
+    connectionTimeoutMillis: Number((fromUrl as { connect_timeout?: string }).connect_timeout ?? env.PGCONNECT_TIMEOUT ?? 30) * 1000,
+    options: (fromUrl as { options?: string }).options ?? env.PGOPTIONS,
+    password: password ?? (async () => (await pgpassLookup({ host, port, database, user })) ?? ''),
+  };
+  return { config, sslMode, host, port, user, database };
+}
+
+const NO_SSL = /does not support SSL/i;
+const NEEDS_SSL = /no pg_hba\.conf entry .*(no encryption|SSL off)/i;
+
+export function describeConnectError(error: unknown, label: string): ConnectionError {
+  const e = error as NodeJS.ErrnoException & { code?: string };
+  const msg = e?.message ?? String(error);
+  if (e?.code === 'ECONNREFUSED') return new ConnectionError(`Cannot reach ${label}: connection refused. Is the server running and listening there?`);
+  if (e?.code === 'ENOTFOUND' || e?.code === 'EAI_AGAIN') return new ConnectionError(`Cannot reach ${label}: the host name does not resolve.`);
+  if (e?.code === '28P01') return new ConnectionError(`The server refused the password for ${label}. Check it, or the entry in ~/.pgpass.`);
+  if (e?.code === '28000') return new ConnectionError(`The server refused ${label}: ${msg}`);
+  if (e?.code === '3D000') return new ConnectionError(`Database not found on ${label}: ${msg}`);
+  if (/self[- ]signed|certificate/i.test(msg)) return new ConnectionError(`SSL certificate check failed for ${label}: ${msg}. Use sslmode=require to encrypt without verifying, as psql does.`);
+  if (/timeout/i.test(msg)) return new ConnectionError(`Timed out connecting to ${label}.`);
+  return new ConnectionError(`Cannot connect to ${label}: ${msg}`);
+}
+
+export function dbTarget(url: string | undefined, options: ConnectionOptions = {}): DbTarget {
+  const resolved = resolveConnection(url, options);
+  const label = `${resolved.user}@${resolved.host}:${resolved.port}/${resolved.database}`;
+  const attempt = async (ssl: pg.ClientConfig['ssl']) => {
+    const client = new pg.Client({ ...resolved.config, ssl });
+    try {
+      await client.connect();
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    return client;
+  };
+  return {
+    label,
+    database: resolved.database,
+    async connect() {
+      const { sslMode, config } = resolved;
+      try {
+        return await attempt(config.ssl);
+      } catch (error) {
+        const msg = (error as Error)?.message ?? '';
+        // libpq's prefer falls back to a plain connection, allow upgrades to SSL when plain is refused.
+        if (sslMode === 'prefer' && NO_SSL.test(msg)) return attempt(false).catch((e) => Promise.reject(describeConnectError(e, label)));
+        if (sslMode === 'allow' && NEEDS_SSL.test(msg)) return attempt({ rejectUnauthorized: false }).catch((e) => Promise.reject(describeConnectError(e, label)));
+        throw describeConnectError(error, label);
+      }
+    },
+  };
+}

@@ -1,0 +1,97 @@
+// The archive's index.json (format 2) and its validation. An archive is untrusted input: everything read
+// from it is checked here before any other stage sees it.
+import { z } from 'zod';
+
+export const ARCHIVE_FORMAT = 'mr4-archive';
+export const ARCHIVE_FORMAT_VERSION = '2.0';
+export const INDEX_FILE = 'index.json';
+
+const name = z.string().min(1).max(63);
+const fileName = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*\.json$/, 'file names are plain names ending in .json')
+  .refine((f) => f !== INDEX_FILE, 'a table file cannot be named index.json');
+
+const columnSchema = z.object({ name, type: z.string().min(1).max(200), notNull: z.boolean() });
+
+const tableSchema = z.object({
+  file: fileName,
+  role: z.enum(['data', 'reference']),
+  rows: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  columns: z.array(columnSchema).min(1),
+  primaryKey: z.array(name),
+  surrogate: name.nullable(),
+  key: z.object({ kind: z.enum(['key', 'content']), columns: z.array(name), source: z.string() }),
+  references: z.array(
+    z.object({ columns: z.array(name).min(1), parent: name, parentColumns: z.array(name), remap: z.boolean() }),
+  ),
+  excludedColumns: z.array(z.object({ name, reason: z.string() })),
+});
+
+export const indexSchema = z.object({
+  format: z.literal(ARCHIVE_FORMAT),
+  formatVersion: z.string().regex(/^2\.\d+$/, 'this version reads archive format 2.x'),
+  metadata: z.object({
+    timestamp: z.string(),
+    database: z.string(),
+    schema: z.string(),
+    server: z.object({ version: z.string(), systemIdentifier: z.string().nullable() }),
+    tool: z.string(),
+    profile: z.string().nullable(),
+    description: z.string().optional(),
+    /** sha256 of the archive the exported database was seeded from (three-way merges). */
+    baseSha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+    tables: z.array(name).optional(),
+  }),
+  entities: z.array(name),
+  files: z.record(name, fileName),
+  tables: z.record(name, tableSchema),
+  excluded: z.array(z.object({ table: name, reason: z.string() })),
+});
+
+export type ArchiveIndex = z.infer<typeof indexSchema>;
+export type ArchiveTable = z.infer<typeof tableSchema>;
+export type ArchiveColumn = z.infer<typeof columnSchema>;
+
+export class ArchiveError extends Error {
+  override name = 'ArchiveError';
+}
+
+export function parseIndex(json: unknown): ArchiveIndex {
+  const result = indexSchema.safeParse(json);
+  if (!result.success) {
+    const issues = result.error.issues.slice(0, 8).map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new ArchiveError(`index.json is not a valid MR4 archive index:\n${issues.join('\n')}`);
+  }
+  const index = result.data;
+  const entities = new Set(index.entities);
+  if (entities.size !== index.entities.length) throw new ArchiveError('index.json lists a table twice in "entities"');
+  const files = new Set<string>();
+  for (const entity of index.entities) {
+    const table = index.tables[entity];
+    if (!table) throw new ArchiveError(`index.json lists table "${entity}" without describing it under "tables"`);
+    if (index.files[entity] !== table.file) throw new ArchiveError(`index.json gives two different files for table "${entity}"`);
+    if (files.has(table.file)) throw new ArchiveError(`index.json gives file ${table.file} to two tables`);
+    files.add(table.file);
+  }
+  for (const t of Object.keys(index.tables)) if (!entities.has(t)) throw new ArchiveError(`index.json describes table "${t}" but does not list it`);
+  return index;
+}
+
+/** A file name for each table: plain characters, unique, never index.json. */
+export function tableFileNames(tables: readonly string[]): Map<string, string> {
+  const used = new Set<string>([INDEX_FILE]);
+  const out = new Map<string, string>();
+  for (const t of tables) {
+    const base = t.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^[.-]/, '_').slice(0, 90) || 'table';
+    let candidate = `${base}.json`;
+    for (let n = 2; used.has(candidate); n++) candidate = `${base}-${n}.json`;
+    used.add(candidate);
+    out.set(t, candidate);
+  }
+  return out;
+}

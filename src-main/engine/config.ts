@@ -1,0 +1,69 @@
+// The optional configuration file (JSON) that adjusts what the catalog alone decides: a table's natural
+// key, excluded tables and columns, references without a foreign-key constraint, insert-only columns.
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+
+const identifier = z.string().min(1).max(63);
+
+const referenceSchema = z.object({
+  columns: z.array(identifier).min(1),
+  table: identifier,
+  refColumns: z.array(identifier).min(1).optional(),
+});
+
+const tableConfigSchema = z
+  .object({
+    key: z.union([z.array(identifier).min(1), z.literal('content')]).optional(),
+    exclude: z.boolean().optional(),
+    excludeColumns: z.array(identifier).optional(),
+    insertOnly: z.array(identifier).optional(),
+    references: z.array(referenceSchema).optional(),
+    note: z.string().optional(),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    $schema: z.string().optional(),
+    /** "auto" (default) applies a built-in profile when the schema is recognised; "none" never does;
+     *  a profile name forces that profile. The file's own settings apply on top. */
+    profile: z.string().optional(),
+    tables: z.record(identifier, tableConfigSchema).default({}),
+  })
+  .strict();
+
+export type TableConfig = z.infer<typeof tableConfigSchema>;
+export type ReferenceConfig = z.infer<typeof referenceSchema>;
+export type Mr4Config = z.infer<typeof configSchema>;
+
+export function parseConfig(value: unknown, origin: string): Mr4Config {
+  const result = configSchema.safeParse(value);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n');
+    throw new Error(`Configuration ${origin} is not valid:\n${problems}\nSee "Configuration file" in the README.`);
+  }
+  return result.data;
+}
+
+export async function loadConfigFile(path: string): Promise<Mr4Config> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new Error(`Cannot read configuration file ${path}: ${(error as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`Configuration file ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  return parseConfig(json, path);
+}
+
+/** Per-table settings of `over` replace those of `base`, field by field. */
+export function mergeConfigs(base: Mr4Config, over: Mr4Config): Mr4Config {
+  const tables: Record<string, TableConfig> = { ...base.tables };
+  for (const [name, cfg] of Object.entries(over.tables)) tables[name] = { ...tables[name], ...cfg };
+  return { profile: over.profile ?? base.profile, tables };
+}

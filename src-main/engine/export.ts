@@ -1,0 +1,175 @@
+// Export: one consistent snapshot of a schema into an archive. Each table leaves the server through
+// COPY as one JSON array of text values per row (PostgreSQL does the formatting), is framed, compressed
+// and spooled as it streams, and the archive is assembled with index.json first.
+import { dirname, resolve } from 'node:path';
+import copyStreams from 'pg-copy-streams';
+import { EXPORT_PHASES, type ExportReport } from '../../src-common/contract';
+import type { DbTarget } from '../db/connect';
+import { ArchiveWriter } from './archive/writer';
+import { ARCHIVE_FORMAT, ARCHIVE_FORMAT_VERSION, type ArchiveIndex, type ArchiveTable, tableFileNames } from './archive/format';
+import { readCatalog } from './catalog';
+import type { Mr4Config } from './config';
+import { buildPlan, type Plan, type TablePlan } from './plan';
+import { CancelledError, type EmitEvent, RunContext } from './run-context';
+import { applySessionSettings } from './session';
+import { ident, qualified } from './sql';
+import { TOOL_NAME } from './version';
+
+export interface ExportOptions {
+  db: DbTarget;
+  out: string;
+  schema?: string;
+  tables?: string[];
+  config?: Mr4Config;
+  description?: string;
+  /** sha256 of the archive this database was seeded from (three-way merges). */
+  baseSha256?: string;
+  compressionLevel?: number;
+  signal?: AbortSignal;
+  onEvent?: EmitEvent;
+}
+
+/** The columns a table's file carries: all planned ones, or for a reference table only what
+ *  identifies its rows. */
+export function exportedColumns(tp: TablePlan): string[] {
+  if (tp.role === 'data') return tp.columns.map((c) => c.name);
+  const wanted = new Set([...tp.primaryKey, ...tp.matchColumns]);
+  return tp.columns.map((c) => c.name).filter((c) => wanted.has(c));
+}
+
+/** Rows of a reference table that rows being exported point at (recursively), as a WHERE clause. */
+function referenceFilters(plan: Plan): Map<string, string> {
+  const filters = new Map<string, string>();
+  const build = (tp: TablePlan, depth: number): string => {
+    const known = filters.get(tp.name);
+    if (known !== undefined) return known;
+    if (depth > plan.tables.length) return 'true';
+    const parts: string[] = [];
+    for (const child of plan.tables) {
+      for (const ref of child.references) {
+        if (ref.parent !== tp.name || !ref.remap || ref.self) continue;
+        if (child.role === 'reference' && !(child.key.kind === 'content' || child.key.columns.some((c) => ref.columns.includes(c)))) continue;
+        const where = child.role === 'data' ? '' : ` WHERE ${build(child, depth + 1)}`;
+        parts.push(`SELECT c.${ident(ref.columns[0])} FROM ${qualified(plan.schema, child.name)} c${where}`);
+      }
+    }
+    const clause = parts.length ? `${ident(tp.surrogate ?? tp.primaryKey[0])} IN (${parts.join(' UNION ')})` : 'false';
+    filters.set(tp.name, clause);
+    return clause;
+  };
+  for (const tp of plan.tables) if (tp.role === 'reference') build(tp, 0);
+  return filters;
+}
+
+function orderBy(tp: TablePlan, rowJson: string): string {
+  if (tp.primaryKey.length) return tp.primaryKey.map((c) => ident(c)).join(', ');
+  if (tp.key.kind === 'key' && !tp.key.nullable) return tp.key.columns.map((c) => ident(c)).join(', ');
+  // No key: order by the row's own text so that equal tables give equal files.
+  return `${rowJson} COLLATE "C"`;
+}
+
+export function copyOutSql(plan: Plan, tp: TablePlan, columns: string[], where: string | undefined): string {
+  const rowJson = `array_to_json(ARRAY[${columns.map((c) => `${ident(c)}::text`).join(', ')}]::text[])::text`;
+  const select =
+    `SELECT ${rowJson} FROM ${qualified(plan.schema, tp.name)}` +
+    `${where ? ` WHERE ${where}` : ''} ORDER BY ${orderBy(tp, rowJson)}`;
+  // CSV with delimiter and quote characters JSON never contains raw: each line is the JSON text as is.
+  return `COPY (${select}) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02')`;
+}
+
+export async function exportArchive(options: ExportOptions): Promise<ExportReport> {
+  const started = Date.now();
+  const out = resolve(options.out);
+  const ctx = await RunContext.open(options.db, options.signal, options.onEvent);
+  let writer: ArchiveWriter | null = null;
+  try {
+    ctx.phase(0, EXPORT_PHASES[0]);
+    await ctx.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    await applySessionSettings(ctx.client);
+    const catalog = await readCatalog(ctx.client, options.schema ?? 'public');
+    const plan = buildPlan(catalog, { config: options.config, tables: options.tables });
+    const timestamp = new Date();
+    writer = await ArchiveWriter.create({ spoolParent: dirname(out), level: options.compressionLevel, mtime: timestamp });
+    const files = tableFileNames(plan.tables.map((t) => t.name));
+    const filters = referenceFilters(plan);
+
+    ctx.phase(1, EXPORT_PHASES[1]);
+    const tables: Record<string, ArchiveTable> = {};
+    const report: ExportReport['tables'] = [];
+    for (const tp of plan.tables) {
+      ctx.throwIfCancelled();
+      const columns = exportedColumns(tp);
+      const where = filters.get(tp.name);
+      const total = Number(
+        (await ctx.query(`SELECT count(*) AS n FROM ${qualified(plan.schema, tp.name)}${where ? ` WHERE ${where}` : ''}`)).rows[0].n,
+      );
+      ctx.progress({ type: 'table', table: tp.name, phase: 1, rowsDone: 0, rowsTotal: total, done: false });
+      const stream = ctx.client.query(copyStreams.to(copyOutSql(plan, tp, columns, where)));
+      let rowsDone = 0;
+      stream.on('data', (chunk: Buffer) => {
+        for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) rowsDone++;
+        ctx.progress({ type: 'table', table: tp.name, phase: 1, rowsDone, rowsTotal: total });
+      });
+      const abort = () => stream.destroy(new CancelledError());
+      options.signal?.addEventListener('abort', abort, { once: true });
+      let spooled;
+      try {
+        spooled = await writer.addTable(tp.name, files.get(tp.name)!, columns, stream);
+      } catch (error) {
+        if (ctx.cancelled) throw new CancelledError();
+        throw error;
+      } finally {
+        options.signal?.removeEventListener('abort', abort);
+      }
+      ctx.progress({ type: 'table', table: tp.name, phase: 1, rowsDone: spooled.rows, rowsTotal: total, bytes: spooled.bytes, done: true });
+      const byName = new Map(tp.columns.map((c) => [c.name, c]));
+      tables[tp.name] = {
+        file: spooled.file,
+        role: tp.role,
+        rows: spooled.rows,
+        bytes: spooled.bytes,
+        sha256: spooled.sha256,
+        columns: columns.map((c) => ({ name: c, type: byName.get(c)!.type, notNull: byName.get(c)!.notNull })),
+        primaryKey: tp.primaryKey,
+        surrogate: tp.surrogate,
+        key: { kind: tp.key.kind, columns: tp.key.kind === 'key' ? tp.key.columns : tp.matchColumns, source: tp.key.source },
+        references: tp.references
+          .filter((r) => !r.external && columns.includes(r.columns[0]))
+          .map((r) => ({ columns: r.columns, parent: r.parent, parentColumns: r.parentColumns, remap: r.remap })),
+        excludedColumns: tp.excludedColumns,
+      };
+      report.push({ table: tp.name, role: tp.role, rows: spooled.rows, bytes: spooled.bytes });
+    }
+    await ctx.query('COMMIT');
+
+    ctx.phase(2, EXPORT_PHASES[2]);
+    const index: ArchiveIndex = {
+      format: ARCHIVE_FORMAT,
+      formatVersion: ARCHIVE_FORMAT_VERSION,
+      metadata: {
+        timestamp: timestamp.toISOString(),
+        database: catalog.database,
+        schema: catalog.schema,
+        server: { version: catalog.serverVersionText, systemIdentifier: catalog.systemIdentifier },
+        tool: TOOL_NAME,
+        profile: plan.profile,
+        ...(options.description ? { description: options.description } : {}),
+        ...(options.baseSha256 ? { baseSha256: options.baseSha256 } : {}),
+        ...(options.tables ? { tables: options.tables } : {}),
+      },
+      entities: plan.tables.map((t) => t.name),
+      files: Object.fromEntries(plan.tables.map((t) => [t.name, files.get(t.name)!])),
+      tables,
+      excluded: plan.excluded,
+    };
+    const written = await writer.finish(index, out);
+    return { file: written.path, bytes: written.bytes, sha256: written.sha256, database: catalog.database, tables: report, durationMs: Date.now() - started };
+  } catch (error) {
+    await ctx.client.query('ROLLBACK').catch(() => undefined);
+    if (ctx.cancelled) throw new CancelledError('The export was cancelled; no archive was written.');
+    throw error;
+  } finally {
+    await writer?.dispose();
+    await ctx.close();
+  }
+}

@@ -1,0 +1,163 @@
+// Apply: write one table's final rows (INSERT the new, UPDATE the changed in merge mode; identical rows
+// are never touched), fill late columns once every table is written, move sequences past new ids.
+// A statement that fails (a trigger, a deferred check) is retried on halves of its rows inside
+// savepoints to name the row that causes it.
+import type { RowProblem } from '../../../src-common/contract';
+import { ident, literal, qualified } from '../sql';
+import { describeRefused } from './constraints';
+import { columnType, contentColumns, differs, lateColumns, type MatchContext, remapRefs, selfRefs, target } from './match';
+import { type ImportTable, temp, WriteError } from './types';
+
+function locator(t: ImportTable, g: string, f: string): string {
+  if (t.plan.surrogate) return `${g}.${ident(t.plan.surrogate)} = ${f}._loc`;
+  return t.plan.key.columns.map((c) => `${g}.${ident(c)} = ${f}.${ident(c)}`).join(' AND ');
+}
+
+/** Columns an update compares and writes: everything but ids, keys, late and insert-only columns. */
+export function updatableColumns(m: MatchContext, t: ImportTable): string[] {
+  const key = new Set(t.plan.key.kind === 'key' ? t.plan.key.columns : []);
+  const insertOnly = new Set(t.plan.insertOnly);
+  const self = selfRefs(m, t).map((r) => r.columns[0]);
+  return [...contentColumns(m, t), ...self].filter((c) => !key.has(c) && !insertOnly.has(c) && c !== t.plan.surrogate);
+}
+
+async function firstFailingRow(m: MatchContext, t: ImportTable, statement: (range: string) => string): Promise<number | null> {
+  const bounds = await m.ctx.query<{ lo: string | null; hi: string | null }>(`SELECT min(_row) AS lo, max(_row) AS hi FROM ${temp(t, 'f')}`);
+  let lo = Number(bounds.rows[0].lo);
+  let hi = Number(bounds.rows[0].hi);
+  if (!bounds.rows[0].lo) return null;
+  const fails = async (a: number, b: number) => {
+    await m.ctx.query('SAVEPOINT mr4_probe');
+    try {
+      await m.ctx.query(statement(`f._row BETWEEN ${a} AND ${b}`));
+      return false;
+    } catch {
+      return true;
+    } finally {
+      await m.ctx.query('ROLLBACK TO SAVEPOINT mr4_probe');
+    }
+  };
+  if (!(await fails(lo, hi))) return null;
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (await fails(lo, mid)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+async function runAttributed(m: MatchContext, t: ImportTable, what: string, statement: (range: string) => string): Promise<number> {
+  await m.ctx.query('SAVEPOINT mr4_write');
+  try {
+    const res = await m.ctx.query(statement('true'));
+    await m.ctx.query('RELEASE SAVEPOINT mr4_write');
+    return res.rowCount ?? 0;
+  } catch (error) {
+    if (m.ctx.cancelled) throw error;
+    const e = error as { message?: string; code?: string; detail?: string };
+    await m.ctx.query('ROLLBACK TO SAVEPOINT mr4_write');
+    // Only errors that depend on the data (classes 22 and 23, raised by triggers) point at a row.
+    const dataDependent = /^(22|23|P0|27|40|44)/.test(e.code ?? '');
+    const row = dataDependent ? await firstFailingRow(m, t, statement) : null;
+    let problem: RowProblem | null = null;
+    if (row !== null) {
+      await m.ctx.query(`INSERT INTO ${temp(t, 'x')} VALUES (${row}, ${literal(e.message ?? 'error')}, NULL)`);
+      problem = (await describeRefused(m, t)).find((p) => p.row === row) ?? null;
+    }
+    const who = problem ? ` at row ${problem.row}${problem.key ? ` ${JSON.stringify(problem.key)}` : ''}` : '';
+    throw new WriteError(`${what} ${t.plan.name} failed${who}: ${e.message}${e.detail ? ` (${e.detail})` : ''}`, problem, e.code);
+  }
+}
+
+export async function writeTable(m: MatchContext, t: ImportTable): Promise<void> {
+  const T = target(m, t);
+  const F = temp(t, 'f');
+  const cols = t.staged.map((c) => ident(c)).join(', ');
+  const overriding = t.catalog.columns.some((c) => c.identity === 'a' && t.staged.includes(c.name)) ? ' OVERRIDING SYSTEM VALUE' : '';
+  t.counts.inserted = await runAttributed(
+    m,
+    t,
+    'Inserting into',
+    (range) => `INSERT INTO ${T} (${cols})${overriding} SELECT ${cols} FROM ${F} f WHERE NOT f._hit AND ${range} ORDER BY f._row`,
+  );
+  const hits = Number(
+    (await m.ctx.query(`SELECT count(*) AS n FROM ${temp(t, 'w')} w WHERE w._hit AND NOT EXISTS (SELECT 1 FROM ${temp(t, 'x')} x WHERE x._row = w._row)`))
+      .rows[0].n,
+  );
+  if (m.mode === 'skip') {
+    t.counts.skipped = hits;
+    return;
+  }
+  // Rows recognised by content are identical by definition: nothing to update.
+  const update = t.plan.key.kind === 'key' ? updatableColumns(m, t) : [];
+  const trackLate = lateColumns(m, t).length > 0;
+  if (trackLate) await m.ctx.query(`CREATE TEMP TABLE ${temp(t, 'u')} (_row bigint) ON COMMIT DROP`);
+  if (update.length) {
+    const set = update.map((c) => `${ident(c)} = f.${ident(c)}`).join(', ');
+    const changed = update.map((c) => differs(t, c, 'g', 'f')).join(' OR ');
+    const base = (range: string) => `UPDATE ${T} AS g SET ${set} FROM ${F} f WHERE f._hit AND ${locator(t, 'g', 'f')} AND (${changed}) AND ${range}`;
+    t.counts.updated = await runAttributed(m, t, 'Updating', (range) =>
+      trackLate ? `WITH u AS (${base(range)} RETURNING f._row) INSERT INTO ${temp(t, 'u')} SELECT _row FROM u` : base(range),
+    );
+  }
+  t.counts.unchanged = hits - t.counts.updated;
+}
+
+/** Fills late columns (references that close a cycle) now that every table's rows exist. Returns the
+ *  references that could not be resolved; those are left as they were (NULL for new rows). */
+export async function lateSeed(m: MatchContext, t: ImportTable): Promise<RowProblem[]> {
+  const late = remapRefs(m, t).filter((r) => r.late && !r.self);
+  if (late.length === 0 || !t.plan.surrogate) return [];
+  const T = target(m, t);
+  const joins = late.map((r, i) => `LEFT JOIN ${m.maps.get(r.parent)} p${i} ON p${i}.src = w.${ident(r.columns[0])}`).join(' ');
+  const values = late
+    .map((r, i) => `p${i}.tgt::${columnType(t, r.columns[0])} AS v${i}, (w.${ident(r.columns[0])} IS NOT NULL AND p${i}.tgt IS NULL) AS miss${i}`)
+    .join(', ');
+  const scope = m.mode === 'merge' ? 'true' : 'NOT w._hit';
+  const v = `SELECT w._row, w._hit, a._tgt AS loc, ${values} FROM ${temp(t, 'w')} w JOIN ${temp(t, 'a')} a ON a._row = w._row ${joins}
+             WHERE ${scope} AND NOT EXISTS (SELECT 1 FROM ${temp(t, 'x')} x WHERE x._row = w._row)`;
+  const set = late.map((r, i) => `${ident(r.columns[0])} = CASE WHEN v.miss${i} THEN g.${ident(r.columns[0])} ELSE v.v${i} END`).join(', ');
+  const changed = late.map((r, i) => `(NOT v.miss${i} AND g.${ident(r.columns[0])} IS DISTINCT FROM v.v${i})`).join(' OR ');
+  const alreadyUpdated = m.mode === 'merge' ? `NOT EXISTS (SELECT 1 FROM ${temp(t, 'u')} u WHERE u._row = upd._row)` : 'false';
+  const res = await m.ctx.query<{ late_only: string }>(
+    `WITH v AS (${v}),
+          upd AS (UPDATE ${T} AS g SET ${set} FROM v WHERE g.${ident(t.plan.surrogate)} = v.loc AND (${changed}) RETURNING v._row, v._hit)
+     SELECT count(*) FILTER (WHERE _hit AND ${alreadyUpdated}) AS late_only FROM upd`,
+  );
+  const lateOnly = Number(res.rows[0].late_only);
+  t.counts.updated += lateOnly;
+  t.counts.unchanged -= lateOnly;
+  const unresolved: RowProblem[] = [];
+  for (const [i, r] of late.entries()) {
+    const rows = await m.ctx.query<{ _row: string }>(`SELECT _row FROM (${v}) q WHERE miss${i} ORDER BY _row LIMIT 10000`);
+    for (const row of rows.rows) {
+      unresolved.push({ table: t.plan.name, key: null, row: Number(row._row), column: r.columns[0], reason: `${r.columns[0]} refers to a ${r.parent} row that was not imported; left unchanged` });
+    }
+  }
+  return unresolved;
+}
+
+/** Moves every sequence of the written tables past the largest value now in its column. */
+export async function advanceSequences(m: MatchContext, tables: ImportTable[]): Promise<void> {
+  for (const t of tables) {
+    if (t.plan.role !== 'data' || t.counts.inserted === 0) continue;
+    for (const c of t.catalog.columns) {
+      if (!t.staged.includes(c.name) || !/^(smallint|integer|bigint)$/.test(c.type)) continue;
+      for (const seq of c.sequences) {
+        await m.ctx.query(
+          `SELECT setval(${literal(seq)}, mx) FROM (SELECT max(${ident(c.name)}) AS mx FROM ${qualified(m.schema, t.plan.name)}) x, ${seq} s
+           WHERE mx IS NOT NULL AND mx > (CASE WHEN s.is_called THEN s.last_value ELSE s.last_value - 1 END)`,
+        );
+      }
+    }
+  }
+}
+
+export async function setTriggers(m: MatchContext, tables: ImportTable[], enabled: boolean): Promise<void> {
+  for (const t of tables) {
+    if (t.plan.role !== 'data') continue;
+    for (const name of t.plan.triggers) {
+      await m.ctx.query(`ALTER TABLE ${target(m, t)} ${enabled ? 'ENABLE' : 'DISABLE'} TRIGGER ${ident(name)}`);
+    }
+  }
+}

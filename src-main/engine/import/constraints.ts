@@ -1,0 +1,154 @@
+// Before a table is written: the rows exactly as they will be written (f) are checked set-wise against
+// the target's NOT NULL, CHECK and UNIQUE constraints and the foreign keys that are not rewritten, so a
+// bad row is named with its reason instead of failing the whole statement.
+import type { RowProblem } from '../../../src-common/contract';
+import { ident, literal, qualified } from '../sql';
+import { columnType, lateColumns, type MatchContext, remapRefs, selfRefs, target } from './match';
+import { type ImportTable, temp } from './types';
+
+/** The rows to write, with final values: target ids, self references resolved, late columns NULL. */
+export async function buildFinal(m: MatchContext, t: ImportTable): Promise<void> {
+  const sur = t.plan.surrogate;
+  const late = new Set(lateColumns(m, t));
+  const self = selfRefs(m, t);
+  const select = ['w._row', 'w._hit', sur ? 'a._tgt AS _loc' : 'NULL::int AS _loc'];
+  const joins = [sur ? `JOIN ${temp(t, 'a')} a ON a._row = w._row` : ''];
+  for (const c of t.staged) {
+    const si = self.findIndex((r) => r.columns[0] === c);
+    if (c === sur) select.push(`a._tgt AS ${ident(c)}`);
+    else if (si !== -1) select.push(`o${si}._tgt::${columnType(t, c)} AS ${ident(c)}`);
+    else if (late.has(c)) select.push(`NULL::${columnType(t, c)} AS ${ident(c)}`);
+    else select.push(`w.${ident(c)}`);
+  }
+  self.forEach((r, i) => {
+    joins.push(`LEFT JOIN ${temp(t, 'a')} o${i} ON o${i}._src = w.${ident(r.columns[0])}`);
+    select.push(`(w.${ident(r.columns[0])} IS NOT NULL AND o${i}._tgt IS NULL) AS _selfmiss${i}`);
+  });
+  const candidates = m.mode === 'merge' ? 'true' : 'NOT w._hit';
+  await m.ctx.query(
+    `CREATE TEMP TABLE ${temp(t, 'f')} ON COMMIT DROP AS SELECT ${select.join(', ')}
+     FROM ${temp(t, 'w')} w ${joins.join(' ')}
+     WHERE ${candidates} AND NOT EXISTS (SELECT 1 FROM ${temp(t, 'x')} x WHERE x._row = w._row)
+     ORDER BY w._row`,
+  );
+  await m.ctx.query(`ANALYZE ${temp(t, 'f')}`);
+}
+
+async function refuse(m: MatchContext, t: ImportTable, selectRows: string, reason: string, column: string | null): Promise<number> {
+  const res = await m.ctx.query(
+    `INSERT INTO ${temp(t, 'x')} SELECT DISTINCT q._row, ${literal(reason)}, ${column ? literal(column) : 'NULL'} FROM (${selectRows}) q
+     WHERE NOT EXISTS (SELECT 1 FROM ${temp(t, 'x')} x WHERE x._row = q._row)`,
+  );
+  return res.rowCount ?? 0;
+}
+
+async function dropRefused(m: MatchContext, t: ImportTable): Promise<void> {
+  await m.ctx.query(`DELETE FROM ${temp(t, 'f')} f USING ${temp(t, 'x')} x WHERE f._row = x._row`);
+  if (t.plan.surrogate) await m.ctx.query(`DELETE FROM ${temp(t, 'a')} a USING ${temp(t, 'x')} x WHERE a._row = x._row`);
+}
+
+export async function checkConstraints(m: MatchContext, t: ImportTable): Promise<void> {
+  const F = temp(t, 'f');
+  const T = target(m, t);
+  const staged = new Set(t.staged);
+  const late = new Set(lateColumns(m, t));
+  const self = selfRefs(m, t);
+
+  for (const [i, r] of self.entries()) {
+    await refuse(m, t, `SELECT _row FROM ${F} WHERE _selfmiss${i}`, `${r.columns[0]} refers to a ${t.plan.name} row that is not imported`, r.columns[0]);
+  }
+  for (const c of t.plan.columns) {
+    if (!c.notNull || !staged.has(c.name) || c.name === t.plan.surrogate) continue;
+    await refuse(m, t, `SELECT _row FROM ${F} WHERE ${ident(c.name)} IS NULL`, `${c.name} is NULL, but the target requires a value`, c.name);
+  }
+  for (const check of t.catalog.checks) {
+    if (!check.columns.every((c) => staged.has(c) && !late.has(c))) continue;
+    await refuse(m, t, `SELECT _row FROM ${F} WHERE (${check.expression}) IS FALSE`, `violates check constraint ${check.name}`, null);
+  }
+  const keys = [...(t.catalog.primaryKey ? [t.catalog.primaryKey] : []), ...t.catalog.uniqueKeys].filter(
+    (k) => !k.partial && !k.expression && k.columns.every((c) => staged.has(c) && !late.has(c)) && !(k.columns.length === 1 && k.columns[0] === t.plan.surrogate),
+  );
+  const matchKey = t.plan.key.kind === 'key' ? t.plan.key.columns.join('\u0000') : null;
+  const selfRow = t.plan.surrogate
+    ? (g: string) => `${g}.${ident(t.plan.surrogate!)} IS DISTINCT FROM f._loc`
+    : t.plan.key.kind === 'key'
+      ? (g: string) => `NOT (f._hit AND ${t.plan.key.columns.map((c) => `${g}.${ident(c)} IS NOT DISTINCT FROM f.${ident(c)}`).join(' AND ')})`
+      : () => 'true';
+  for (const k of keys) {
+    const cols = k.columns.map((c) => ident(c));
+    const notNull = k.nullsNotDistinct ? 'true' : cols.map((c) => `${c} IS NOT NULL`).join(' AND ');
+    const eq = k.columns.map((c) => (k.nullsNotDistinct ? `g.${ident(c)} IS NOT DISTINCT FROM f.${ident(c)}` : `g.${ident(c)} = f.${ident(c)}`)).join(' AND ');
+    await refuse(
+      m,
+      t,
+      `SELECT _row FROM (SELECT _row, count(*) OVER (PARTITION BY ${cols.join(', ')}) AS n FROM ${F} WHERE ${notNull}) d WHERE n > 1`,
+      `another archived row has the same ${k.columns.join(', ')} (unique ${k.name})`,
+      null,
+    );
+    if (k.columns.join('\u0000') === matchKey) continue;
+    await refuse(
+      m,
+      t,
+      `SELECT f._row FROM ${F} f JOIN ${T} g ON ${eq} WHERE ${k.nullsNotDistinct ? 'true' : k.columns.map((c) => `f.${ident(c)} IS NOT NULL`).join(' AND ')} AND ${selfRow('g')}`,
+      `a different target row already has this ${k.columns.join(', ')} (unique ${k.name})`,
+      null,
+    );
+  }
+  const remapped = new Set(remapRefs(m, t).map((r) => r));
+  for (const r of t.plan.references) {
+    if (remapped.has(r) || !r.columns.every((c) => staged.has(c) && !late.has(c))) continue;
+    if (r.remap && !r.external && !m.tables.has(r.parent) && !r.self) continue;
+    const P = qualified(r.parentSchema, r.parent);
+    const present = r.columns.map((c) => `f.${ident(c)} IS NOT NULL`).join(' AND ');
+    const eq = (alias: string) => r.columns.map((c, i) => `${alias}.${ident(r.parentColumns[i])} = f.${ident(c)}`).join(' AND ');
+    const inRun = r.self ? ` AND NOT EXISTS (SELECT 1 FROM ${F} p2 WHERE ${eq('p2')})` : '';
+    await refuse(
+      m,
+      t,
+      `SELECT f._row FROM ${F} f WHERE ${present} AND NOT EXISTS (SELECT 1 FROM ${P} p WHERE ${eq('p')})${inRun}`,
+      `${r.columns.join(', ')} refers to a ${r.parent} row that does not exist in the target`,
+      r.columns.join(', '),
+    );
+  }
+  await dropRefused(m, t);
+  // Rows whose parent in the same table was just refused cannot be written either.
+  if (self.length) {
+    for (;;) {
+      let added = 0;
+      for (const r of self) {
+        added += await refuse(
+          m,
+          t,
+          `SELECT f._row FROM ${F} f WHERE f.${ident(r.columns[0])} IS NOT NULL
+             AND NOT EXISTS (SELECT 1 FROM ${F} p WHERE p._loc = f.${ident(r.columns[0])})
+             AND NOT EXISTS (SELECT 1 FROM ${T} p WHERE p.${ident(t.plan.surrogate!)} = f.${ident(r.columns[0])})`,
+          `${r.columns[0]} refers to a ${t.plan.name} row that was refused`,
+          r.columns[0],
+        );
+      }
+      if (added === 0) break;
+      await dropRefused(m, t);
+    }
+  }
+}
+
+/** Refused rows of a table, each named by its natural key (source values; a foreign key in the key
+ *  is shown as the parent's key). */
+export async function describeRefused(m: MatchContext, t: ImportTable, limit = 10_000): Promise<RowProblem[]> {
+  const keyCols = (t.plan.key.kind === 'key' ? t.plan.key.columns : t.plan.primaryKey).filter((c) => t.staged.includes(c));
+  const parts = keyCols.map((c) => {
+    const ref = remapRefs(m, t).find((r) => r.columns[0] === c && !r.self);
+    const parent = ref ? m.tables.get(ref.parent) : undefined;
+    if (ref && parent && parent.plan.surrogate && parent.plan.key.kind === 'key') {
+      const pk = parent.plan.key.columns.filter((pc) => parent.staged.includes(pc));
+      const obj = pk.map((pc) => `${literal(pc)}, p.${ident(pc)}::text`).join(', ');
+      return `${literal(c)}, (SELECT json_build_object(${obj}) FROM ${temp(parent, 's')} p WHERE p.${ident(parent.plan.surrogate)} = s.${ident(c)} LIMIT 1)`;
+    }
+    return `${literal(c)}, s.${ident(c)}::text`;
+  });
+  const key = parts.length ? `json_build_object(${parts.join(', ')})` : 'NULL::json';
+  const res = await m.ctx.query<{ row: string; reason: string; col: string | null; key: Record<string, unknown> | null }>(
+    `SELECT x._row AS row, x.reason, x.col, ${key} AS key FROM ${temp(t, 'x')} x JOIN ${temp(t, 's')} s ON s._row = x._row ORDER BY x._row LIMIT ${limit}`,
+  );
+  return res.rows.map((r) => ({ table: t.plan.name, key: r.key, row: Number(r.row), ...(r.col ? { column: r.col } : {}), reason: r.reason }));
+}

@@ -1,0 +1,186 @@
+// Import: one transaction from the first check to COMMIT (or ROLLBACK for a dry run, a refusal, an
+// error or a cancel). Phases: 0 check the archive against the target, 1 stage rows, 2 match and write
+// table by table in dependency order, 3 fill late columns, 4 sequences, checks, commit.
+//
+// Locking: once staged, every table the run writes is locked SHARE ROW EXCLUSIVE (readers go on,
+// other writers wait until we commit) and every table it only reads SHARE, so nothing can change what
+// was matched. A lock that is not granted within lockTimeoutMs ends the run, naming who holds it.
+import { IMPORT_PHASES, type ImportMode, type ImportReport, type RowProblem } from '../../../src-common/contract';
+import type { DbTarget } from '../../db/connect';
+import { ArchiveError } from '../archive/format';
+import { type ArchiveLimits, openArchive } from '../archive/reader';
+import { readCatalog } from '../catalog';
+import type { Mr4Config } from '../config';
+import { buildPlan, resolveConfig } from '../plan';
+import { CancelledError, type EmitEvent, RunContext } from '../run-context';
+import { applySessionSettings } from '../session';
+import { qualified } from '../sql';
+import { advanceSequences, lateSeed, setTriggers, writeTable } from './apply';
+import { archiveDataTables, reconcile } from './checks';
+import { buildFinal, checkConstraints, describeRefused } from './constraints';
+import { type MatchContext, matchTable, publishMap } from './match';
+import { diagnoseMisfits, fileSource, stageTables } from './staging';
+import { type ImportTable, RefusedRowsError } from './types';
+import { loadLegacyArchive } from '../archive/legacy';
+
+export interface ImportOptions {
+  db: DbTarget;
+  archive: string;
+  mode: ImportMode;
+  dryRun?: boolean;
+  schema?: string;
+  config?: Mr4Config;
+  /** Import every row that fits and report the others as failed, instead of stopping. */
+  allowFailures?: boolean;
+  /** Leave out columns present on only one side (reported) instead of stopping. */
+  ignoreMissingColumns?: boolean;
+  /** Run with the target's user triggers disabled (takes an exclusive lock on those tables). */
+  disableTriggers?: boolean;
+  lockTimeoutMs?: number;
+  /** Import only these tables of the archive. */
+  tables?: string[];
+  limits?: ArchiveLimits;
+  signal?: AbortSignal;
+  onEvent?: EmitEvent;
+}
+
+export class LockTimeoutError extends Error {
+  override name = 'LockTimeoutError';
+}
+
+async function lockTables(ctx: RunContext, schema: string, tables: ImportTable[], timeoutMs: number): Promise<void> {
+  const written = tables.filter((t) => t.plan.role === 'data').map((t) => qualified(schema, t.plan.name));
+  const read = tables.filter((t) => t.plan.role === 'reference').map((t) => qualified(schema, t.plan.name));
+  await ctx.query(`SELECT set_config('lock_timeout', $1, true)`, [`${timeoutMs}ms`]);
+  await ctx.query('SAVEPOINT mr4_lock');
+  try {
+    if (written.length) await ctx.query(`LOCK TABLE ${written.join(', ')} IN SHARE ROW EXCLUSIVE MODE`);
+    if (read.length) await ctx.query(`LOCK TABLE ${read.join(', ')} IN SHARE MODE`);
+    await ctx.query('RELEASE SAVEPOINT mr4_lock');
+  } catch (error) {
+    if ((error as { code?: string }).code !== '55P03') throw error;
+    await ctx.query('ROLLBACK TO SAVEPOINT mr4_lock');
+    const holders = await ctx.query<{ pid: number; usename: string; app: string; addr: string | null; state: string; rel: string; mode: string; since: string | null; query: string }>(
+      `SELECT DISTINCT a.pid, a.usename, a.application_name AS app, a.client_addr::text AS addr, a.state, l.relation::regclass::text AS rel,
+              l.mode, (now() - a.xact_start)::text AS since, left(a.query, 120) AS query
+       FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+       WHERE l.granted AND l.pid <> pg_backend_pid() AND l.locktype = 'relation'
+         AND l.relation = ANY ($1::regclass[]) AND l.mode IN ('RowExclusiveLock', 'ShareUpdateExclusiveLock', 'ShareLock',
+             'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock')`,
+      [[...written, ...read]],
+    );
+    const who = holders.rows.map(
+      (h) => `pid ${h.pid} (${h.usename}${h.app ? `, ${h.app}` : ''}${h.addr ? ` from ${h.addr}` : ''}, ${h.state}${h.since ? ` for ${h.since}` : ''}) holds ${h.mode} on ${h.rel}: ${h.query}`,
+    );
+    throw new LockTimeoutError(
+      `Could not lock the target tables within ${timeoutMs / 1000} s; another session is writing to them.\n` +
+        (who.length ? who.map((w) => `  ${w}`).join('\n') : '  (the blocking session ended meanwhile)') +
+        '\nWait for it to finish, or stop it, then run the import again. Nothing was changed.',
+    );
+  }
+}
+
+export async function importArchive(options: ImportOptions): Promise<ImportReport> {
+  const started = Date.now();
+  const mode = options.mode;
+  const dryRun = !!options.dryRun;
+  const ctx = await RunContext.open(options.db, options.signal, options.onEvent);
+  let committed = false;
+  try {
+    ctx.phase(0, IMPORT_PHASES[0]);
+    const opened = await openArchive(options.archive, { limits: options.limits, signal: options.signal });
+    await ctx.query('BEGIN');
+    await applySessionSettings(ctx.client);
+    const catalog = await readCatalog(ctx.client, options.schema ?? 'public');
+    const legacy = opened.kind === 'mr4-1-legacy' ? await loadLegacyArchive(opened, catalog, options.limits) : null;
+    const index = legacy ? legacy.index : opened.index!;
+    const { config } = resolveConfig(catalog, options.config);
+    const excluded = new Set(Object.entries(config.tables).filter(([, c]) => c.exclude).map(([n]) => n));
+    const chosen = archiveDataTables(index, excluded, options.tables);
+    const plan = buildPlan(catalog, { config: options.config, tables: chosen.tables });
+    const { tables, warnings, ignoredColumns } = reconcile(index, catalog, plan, { ignoreMissingColumns: options.ignoreMissingColumns });
+    for (const s of chosen.skipped) warnings.push(`table ${s} is in the archive but excluded by the target's configuration; not imported`);
+    warnings.push(...(legacy?.warnings ?? []));
+    for (const w of warnings) ctx.log(w, 'warn');
+
+    ctx.phase(1, IMPORT_PHASES[1]);
+    const source = legacy ? legacy.source : fileSource(options.archive, options.limits);
+    const misfits = await stageTables(ctx, source, tables);
+    const failures: RowProblem[] = [...(legacy?.unresolved ?? [])];
+    const castProblems = await diagnoseMisfits(ctx, source, misfits);
+    for (const p of castProblems) tables.find((t) => t.plan.name === p.table)!.counts.failed++;
+    failures.push(...castProblems);
+
+    await lockTables(ctx, catalog.schema, tables, options.lockTimeoutMs ?? 10_000);
+    const m: MatchContext = {
+      ctx,
+      schema: catalog.schema,
+      mode,
+      ids: dryRun ? 'virtual' : 'real',
+      maps: new Map(),
+      tables: new Map(tables.map((t) => [t.plan.name, t])),
+    };
+    if (options.disableTriggers) {
+      ctx.log('User triggers are disabled for this run; the tables it writes are locked exclusively until it ends.', 'warn');
+      await setTriggers(m, tables, false);
+    }
+
+    ctx.phase(2, IMPORT_PHASES[2]);
+    for (const t of tables) {
+      ctx.progress({ type: 'table', table: t.plan.name, phase: 2, rowsDone: 0, rowsTotal: t.rows });
+      await matchTable(m, t);
+      if (t.plan.role === 'data') {
+        await buildFinal(m, t);
+        await checkConstraints(m, t);
+        await writeTable(m, t);
+        const refused = await describeRefused(m, t);
+        t.counts.failed += refused.length;
+        failures.push(...refused);
+      }
+      await publishMap(m, t);
+      ctx.progress({ type: 'table', table: t.plan.name, phase: 2, rowsDone: t.rows, rowsTotal: t.rows, done: true });
+    }
+
+    ctx.phase(3, IMPORT_PHASES[3]);
+    const unresolved: RowProblem[] = [];
+    for (const t of tables) if (t.plan.role === 'data') unresolved.push(...(await lateSeed(m, t)));
+
+    ctx.phase(4, IMPORT_PHASES[4]);
+    const refusedRows = failures.filter((f) => f.row !== null || f.key !== null);
+    if (refusedRows.length && !options.allowFailures) throw new RefusedRowsError(refusedRows);
+    if (!dryRun) await advanceSequences(m, tables);
+    if (options.disableTriggers) await setTriggers(m, tables, true);
+    await ctx.query('SET CONSTRAINTS ALL IMMEDIATE');
+    if (dryRun) {
+      await ctx.query('ROLLBACK');
+    } else {
+      await ctx.query('COMMIT');
+      committed = true;
+    }
+    ctx.log(dryRun ? 'Dry run complete; everything was rolled back.' : 'Import committed.');
+    return {
+      mode,
+      dryRun,
+      tables: tables.filter((t) => t.plan.role === 'data').map((t) => t.counts),
+      durationMs: Date.now() - started,
+      archive: {
+        path: options.archive,
+        format: opened.kind === 'mr4-2' ? index.formatVersion : '1.0 (original MR4)',
+        database: index.metadata.database,
+        timestamp: index.metadata.timestamp,
+      },
+      target: { database: catalog.database, label: options.db.label },
+      failures: [...failures, ...unresolved],
+      warnings,
+      ignoredColumns,
+      triggersDisabled: !!options.disableTriggers,
+    };
+  } catch (error) {
+    if (!committed) await ctx.client.query('ROLLBACK').catch(() => undefined);
+    if (ctx.cancelled) throw new CancelledError('The import was cancelled and rolled back; the target is unchanged.');
+    if (error instanceof ArchiveError) throw new ArchiveError(`${error.message}\nNothing was written to the target.`);
+    throw error;
+  } finally {
+    await ctx.close();
+  }
+}

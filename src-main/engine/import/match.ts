@@ -1,0 +1,252 @@
+// Match: for one table, rewrite its foreign keys from source ids to target ids through the parents'
+// maps, recognise which archived rows already exist in the target (by natural key, or by content as a
+// multiset), and give every new row its target id. Everything is set-based over temporary tables:
+//
+//   r  archived rows with foreign keys rewritten (self and late references keep source ids)
+//   k  which target row each archived row is (key match, level by level for self-referencing keys,
+//      then content match)
+//   w  r joined with k
+//   x  refused rows and why
+//   a  target id per row (matched, kept, or drawn) for tables with a surrogate key
+import type { PlannedReference } from '../plan';
+import type { RunContext } from '../run-context';
+import { ident, literal, qualified } from '../sql';
+import { type ImportTable, temp } from './types';
+
+export type IdStrategy = 'real' | 'virtual';
+
+export interface MatchContext {
+  ctx: RunContext;
+  schema: string;
+  mode: 'skip' | 'merge';
+  ids: IdStrategy;
+  /** Temp map (src, tgt) per table already matched. */
+  maps: Map<string, string>;
+  tables: Map<string, ImportTable>;
+}
+
+export function target(m: MatchContext, t: ImportTable): string {
+  return qualified(m.schema, t.plan.name);
+}
+
+export function columnType(t: ImportTable, column: string): string {
+  return t.plan.columns.find((c) => c.name === column)!.type;
+}
+
+/** Remapped references of this table whose parent is matched in this run. */
+export function remapRefs(m: MatchContext, t: ImportTable): PlannedReference[] {
+  return t.plan.references.filter(
+    (r) => r.remap && !r.external && t.staged.includes(r.columns[0]) && (r.self || m.tables.has(r.parent)),
+  );
+}
+
+export function lateColumns(m: MatchContext, t: ImportTable): string[] {
+  return remapRefs(m, t).filter((r) => r.late && !r.self).map((r) => r.columns[0]);
+}
+
+export function selfRefs(m: MatchContext, t: ImportTable): PlannedReference[] {
+  return remapRefs(m, t).filter((r) => r.self);
+}
+
+/** Columns compared to tell identical rows from changed ones (besides late and self references). */
+export function contentColumns(m: MatchContext, t: ImportTable): string[] {
+  const late = new Set(lateColumns(m, t));
+  const self = new Set(selfRefs(m, t).map((r) => r.columns[0]));
+  return t.staged.filter((c) => c !== t.plan.surrogate && !late.has(c) && !self.has(c));
+}
+
+/** Text comparison is exact for every type; plain equality is used only where it means the same. */
+const EXACT_EQUALITY = new Set(['smallint', 'integer', 'bigint', 'text', 'boolean', 'uuid', 'date', 'bytea', 'oid']);
+
+export function differs(t: ImportTable, column: string, left: string, right: string): string {
+  const type = columnType(t, column);
+  const c = ident(column);
+  if (EXACT_EQUALITY.has(type) || /^character varying(\(\d+\))?$/.test(type)) return `${left}.${c} IS DISTINCT FROM ${right}.${c}`;
+  return `${left}.${c}::text IS DISTINCT FROM ${right}.${c}::text`;
+}
+
+async function buildResolved(m: MatchContext, t: ImportTable): Promise<PlannedReference[]> {
+  const direct = remapRefs(m, t).filter((r) => !r.late && !r.self);
+  const joins: string[] = [];
+  const select = ['s._row'];
+  for (const c of t.staged) {
+    const i = direct.findIndex((r) => r.columns[0] === c);
+    select.push(i === -1 ? `s.${ident(c)}` : `p${i}.tgt::${columnType(t, c)} AS ${ident(c)}`);
+  }
+  direct.forEach((r, i) => {
+    joins.push(`LEFT JOIN ${m.maps.get(r.parent)} p${i} ON p${i}.src = s.${ident(r.columns[0])}`);
+    select.push(`(s.${ident(r.columns[0])} IS NOT NULL AND p${i}.tgt IS NULL) AS _miss${i}`);
+  });
+  await m.ctx.query(`CREATE TEMP TABLE ${temp(t, 'r')} ON COMMIT DROP AS SELECT ${select.join(', ')} FROM ${temp(t, 's')} s ${joins.join(' ')}`);
+  return direct;
+}
+
+const missAny = (direct: PlannedReference[], alias: string) =>
+  direct.length ? direct.map((_, i) => `${alias}._miss${i}`).join(' OR ') : 'false';
+
+async function matchRows(m: MatchContext, t: ImportTable, direct: PlannedReference[]): Promise<void> {
+  const T = target(m, t);
+  const sur = t.plan.surrogate;
+  const loc = (alias: string) => (sur ? `${alias}.${ident(sur)}` : 'NULL::int');
+  const locType = sur ? columnType(t, sur) : 'integer';
+  await m.ctx.query(`CREATE TEMP TABLE ${temp(t, 'k')} (_row bigint, _tgt ${locType}, _n bigint) ON COMMIT DROP`);
+  const usable = `NOT (${missAny(direct, 'r')})`;
+  const key = t.plan.key.kind === 'key' ? t.plan.key.columns : [];
+  const self = selfRefs(m, t);
+  const selfInKey = self.filter((r) => key.includes(r.columns[0]));
+  if (key.length) {
+    const nonNull = key.map((c) => `r.${ident(c)} IS NOT NULL`).join(' AND ');
+    const plainKey = key.filter((c) => !selfInKey.some((r) => r.columns[0] === c));
+    const eq = plainKey.map((c) => `t.${ident(c)} = r.${ident(c)}`);
+    if (selfInKey.length === 0) {
+      await m.ctx.query(
+        `INSERT INTO ${temp(t, 'k')} SELECT r._row, ${loc('t')}, count(*) OVER (PARTITION BY r._row)
+         FROM ${temp(t, 'r')} r JOIN ${T} t ON ${eq.join(' AND ')} WHERE ${nonNull} AND ${usable}`,
+      );
+    } else {
+      // The key names the row's parent in the same table: match parents first, then their children.
+      const parentJoins = selfInKey
+        .map((r, i) => `JOIN ${temp(t, 'r')} pr${i} ON pr${i}.${ident(sur!)} = r.${ident(r.columns[0])} JOIN ${temp(t, 'k')} pk${i} ON pk${i}._row = pr${i}._row`)
+        .join(' ');
+      const parentEq = selfInKey.map((r, i) => `t.${ident(r.columns[0])} = pk${i}._tgt`);
+      for (;;) {
+        const added = await m.ctx.query(
+          `INSERT INTO ${temp(t, 'k')} SELECT r._row, ${loc('t')}, count(*) OVER (PARTITION BY r._row)
+           FROM ${temp(t, 'r')} r ${parentJoins} JOIN ${T} t ON ${[...eq, ...parentEq].join(' AND ')}
+           WHERE ${nonNull} AND ${usable} AND NOT EXISTS (SELECT 1 FROM ${temp(t, 'k')} d WHERE d._row = r._row)`,
+        );
+        if (!added.rowCount) break;
+      }
+    }
+  }
+  // Rows without a (complete) key are recognised by their content, as a multiset: n equal archived
+  // rows match at most n equal target rows.
+  const content = contentColumns(m, t);
+  if (content.length && (key.length === 0 || t.plan.key.nullable)) {
+    const nullKey = (alias: string) => (key.length ? `(${key.map((c) => `${alias}.${ident(c)} IS NULL`).join(' OR ')})` : 'true');
+    const row = (alias: string) => `md5(ROW(${content.map((c) => `${alias}.${ident(c)}`).join(', ')})::text)`;
+    await m.ctx.query(
+      `INSERT INTO ${temp(t, 'k')}
+       SELECT s._row, g.loc, 1 FROM
+         (SELECT _row, h, row_number() OVER (PARTITION BY h ORDER BY _row) AS rn
+            FROM (SELECT r._row, ${row('r')} AS h FROM ${temp(t, 'r')} r WHERE ${nullKey('r')} AND ${usable}) s0) s
+       JOIN
+         (SELECT loc, h, row_number() OVER (PARTITION BY h ORDER BY loc) AS rn
+            FROM (SELECT ${loc('t')} AS loc, ${row('t')} AS h FROM ${T} t WHERE ${nullKey('t')}) g0) g
+       USING (h, rn)`,
+    );
+  }
+  await m.ctx.query(`ANALYZE ${temp(t, 'k')}`);
+}
+
+async function buildWork(m: MatchContext, t: ImportTable): Promise<void> {
+  await m.ctx.query(
+    `CREATE TEMP TABLE ${temp(t, 'w')} ON COMMIT DROP AS
+     SELECT r.*, k._tgt, (k._row IS NOT NULL) AS _hit, COALESCE(k._n, 0) AS _n
+     FROM ${temp(t, 'r')} r LEFT JOIN (SELECT DISTINCT ON (_row) * FROM ${temp(t, 'k')} ORDER BY _row) k USING (_row)`,
+  );
+  await m.ctx.query(`CREATE INDEX ON ${temp(t, 'w')} (_row)`);
+  await m.ctx.query(`ANALYZE ${temp(t, 'w')}`);
+}
+
+/** Refusals known from matching alone: unresolved parents, ambiguous or duplicate keys. */
+async function refuseUnmatchable(m: MatchContext, t: ImportTable, direct: PlannedReference[]): Promise<void> {
+  await m.ctx.query(`CREATE TEMP TABLE ${temp(t, 'x')} (_row bigint, reason text, col text) ON COMMIT DROP`);
+  for (const [i, r] of direct.entries()) {
+    const parent = m.tables.get(r.parent)!;
+    const why =
+      parent.plan.role === 'reference'
+        ? `refers to a ${r.parent} row that does not exist in the target`
+        : `refers to a ${r.parent} row that is not imported`;
+    await m.ctx.query(
+      `INSERT INTO ${temp(t, 'x')} SELECT _row, ${literal(`${r.columns[0]} ${why}`)}, ${literal(r.columns[0])} FROM ${temp(t, 'w')} WHERE _miss${i}`,
+    );
+  }
+  await m.ctx.query(
+    `INSERT INTO ${temp(t, 'x')} SELECT _row, 'matches ' || _n || ' rows of the target by its key (${t.plan.key.columns.join(', ')})', NULL
+     FROM ${temp(t, 'w')} WHERE _n > 1`,
+  );
+  if (t.plan.key.kind === 'key' && t.plan.key.source === 'configuration') {
+    const cols = t.plan.key.columns.map((c) => ident(c)).join(', ');
+    await m.ctx.query(
+      `INSERT INTO ${temp(t, 'x')} SELECT _row, 'the archive holds ' || n || ' rows with this key', NULL FROM
+       (SELECT _row, count(*) OVER (PARTITION BY ${cols}) AS n FROM ${temp(t, 'w')} WHERE ${t.plan.key.columns.map((c) => `${ident(c)} IS NOT NULL`).join(' AND ')}) d
+       WHERE n > 1`,
+    );
+  }
+}
+
+const INTEGER = /^(smallint|integer|bigint)$/;
+
+/** Target ids for every usable row: the matched row's, the source id where the target has none, else
+ *  a new one drawn after the sequence was moved past every id present. */
+async function assignIds(m: MatchContext, t: ImportTable): Promise<void> {
+  const sur = t.plan.surrogate!;
+  const T = target(m, t);
+  const type = columnType(t, sur);
+  const keep =
+    t.plan.role === 'data'
+      ? `WHEN w.${ident(sur)} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${T} x WHERE x.${ident(sur)} = w.${ident(sur)}) THEN w.${ident(sur)}`
+      : '';
+  await m.ctx.query(
+    `CREATE TEMP TABLE ${temp(t, 'a')} ON COMMIT DROP AS
+     SELECT w._row, w.${ident(sur)} AS _src, w._hit,
+            CASE WHEN w._hit THEN w._tgt ${keep} END AS _tgt
+     FROM ${temp(t, 'w')} w WHERE NOT EXISTS (SELECT 1 FROM ${temp(t, 'x')} x WHERE x._row = w._row)`,
+  );
+  // Rows of a reference table only identify parents; they are never written, so never get ids.
+  const needs = t.plan.role === 'data' ? await m.ctx.query(`SELECT count(*)::bigint AS n FROM ${temp(t, 'a')} WHERE _tgt IS NULL`) : null;
+  if (needs && Number(needs.rows[0].n) > 0) {
+    const seq = t.plan.surrogateSequence;
+    let draw: string;
+    if (seq && INTEGER.test(type)) {
+      const highest = `GREATEST((SELECT max(${ident(sur)}) FROM ${T}), (SELECT max(_tgt) FROM ${temp(t, 'a')}))`;
+      if (m.ids === 'real') {
+        await m.ctx.query(
+          `SELECT setval(${literal(seq)}, ${highest}) FROM ${seq} s
+           WHERE ${highest} IS NOT NULL AND ${highest} > (CASE WHEN s.is_called THEN s.last_value ELSE s.last_value - 1 END)`,
+        );
+        draw = `nextval(${literal(seq)})`;
+      } else {
+        const start = (await m.ctx.query(`SELECT GREATEST(COALESCE(${highest}, 0), (SELECT last_value FROM ${seq})) + 1 AS s`)).rows[0].s;
+        await m.ctx.query(`CREATE TEMP SEQUENCE "mr4_${t.tag}_seq" START WITH ${Number(start)}`);
+        draw = `nextval('pg_temp."mr4_${t.tag}_seq"')`;
+      }
+    } else {
+      const expr = t.plan.surrogateDefault;
+      if (!expr) throw new Error(`Table ${t.plan.name} has no default to draw new ids for ${sur} from.`);
+      draw = `(${expr})`;
+    }
+    await m.ctx.query(
+      `UPDATE ${temp(t, 'a')} a SET _tgt = d.id FROM
+         (SELECT _row, ${draw}::${type} AS id FROM (SELECT _row FROM ${temp(t, 'a')} WHERE _tgt IS NULL ORDER BY _row) o) d
+       WHERE a._row = d._row`,
+    );
+  }
+  await m.ctx.query(`CREATE INDEX ON ${temp(t, 'a')} (_src)`);
+  await m.ctx.query(`CREATE INDEX ON ${temp(t, 'a')} (_row)`);
+  await m.ctx.query(`ANALYZE ${temp(t, 'a')}`);
+}
+
+export async function matchTable(m: MatchContext, t: ImportTable): Promise<void> {
+  const direct = await buildResolved(m, t);
+  await matchRows(m, t, direct);
+  await buildWork(m, t);
+  await refuseUnmatchable(m, t, direct);
+  if (t.plan.surrogate) await assignIds(m, t);
+}
+
+/** The table's id map for its children: every row that is matched or written, never refused ones. */
+export async function publishMap(m: MatchContext, t: ImportTable): Promise<void> {
+  const sur = t.plan.surrogate;
+  if (!sur) return;
+  const name = temp(t, 'm');
+  const onlyMatched = t.plan.role === 'reference' ? ' AND a._hit' : '';
+  await m.ctx.query(
+    `CREATE TEMP TABLE ${name} ON COMMIT DROP AS SELECT a._src AS src, a._tgt AS tgt FROM ${temp(t, 'a')} a
+     WHERE a._src IS NOT NULL${onlyMatched} AND NOT EXISTS (SELECT 1 FROM ${temp(t, 'x')} x WHERE x._row = a._row)`,
+  );
+  await m.ctx.query(`CREATE INDEX ON ${name} (src)`);
+  await m.ctx.query(`ANALYZE ${name}`);
+  m.maps.set(t.plan.name, name);
+}

@@ -1,0 +1,157 @@
+// Stage: stream every table file of the archive through COPY into a temporary table typed like the
+// target, verifying each file's row count and sha256 on the way. Values that do not fit their target
+// type are found afterwards, set-wise, by re-reading those tables as text.
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import copyStreams from 'pg-copy-streams';
+import type { RowProblem } from '../../../src-common/contract';
+import { ArchiveError, INDEX_FILE } from '../archive/format';
+import { type ArchiveLimits, walkArchive } from '../archive/reader';
+import { TableFileReader } from '../archive/table-file';
+import { CancelledError, type RunContext } from '../run-context';
+import { ident, literal } from '../sql';
+import { type ImportTable, temp } from './types';
+
+export interface TableSource {
+  /** Streams every table file of the archive, in archive order, to `visit`. */
+  walk(visit: (file: string, body: Readable) => Promise<void>, signal?: AbortSignal): Promise<void>;
+}
+
+export function fileSource(path: string, limits?: ArchiveLimits, onBytes?: (n: number) => void): TableSource {
+  return {
+    walk: (visit, signal) =>
+      walkArchive(
+        path,
+        async (name, body) => {
+          if (name !== INDEX_FILE) await visit(name, body);
+        },
+        { limits, signal, onBytes },
+      ),
+  };
+}
+
+function typeOf(t: ImportTable, column: string): string {
+  return t.plan.columns.find((c) => c.name === column)!.type;
+}
+
+export async function createStagingTable(ctx: RunContext, t: ImportTable, kind: 's' | 'text'): Promise<void> {
+  const cols = t.staged.map((c) => `${ident(c)} ${kind === 's' ? typeOf(t, c) : 'text'}`);
+  await ctx.query(`CREATE TEMP TABLE ${temp(t, kind)} (_row bigint NOT NULL${cols.map((c) => `, ${c}`).join('')}) ON COMMIT DROP`);
+}
+
+async function copyInto(ctx: RunContext, t: ImportTable, kind: 's' | 'text', body: Readable): Promise<TableFileReader> {
+  const reader = new TableFileReader({ table: t.plan.name, columns: t.archive.columns.map((c) => c.name), pick: t.pick, rowNumbers: true });
+  const columns = ['_row', ...t.staged].map((c) => ident(c)).join(', ');
+  const copy = ctx.client.query(copyStreams.from(`COPY ${temp(t, kind)} (${columns}) FROM STDIN`));
+  reader.on('data', () => {
+    ctx.progress({ type: 'table', table: t.plan.name, phase: 1, rowsDone: reader.rows, rowsTotal: t.archive.rows });
+  });
+  await pipeline(body, reader, copy);
+  return reader;
+}
+
+function verify(t: ImportTable, reader: TableFileReader): void {
+  const stats = reader.stats();
+  if (stats.sha256 !== t.archive.sha256 || stats.bytes !== t.archive.bytes) {
+    throw new ArchiveError(`${t.archive.file} does not match its checksum in index.json; the archive is corrupt or was altered`);
+  }
+  if (stats.rows !== t.archive.rows) throw new ArchiveError(`${t.archive.file} holds ${stats.rows} rows, index.json says ${t.archive.rows}`);
+}
+
+const DATA_ERROR = /^(22|23|42804|42P18)/;
+
+/** Stages every table; returns the tables whose values did not all fit their target types. */
+export async function stageTables(ctx: RunContext, source: TableSource, tables: ImportTable[]): Promise<ImportTable[]> {
+  const byFile = new Map(tables.map((t) => [t.archive.file, t]));
+  const seen = new Set<string>();
+  const misfits: ImportTable[] = [];
+  for (const t of tables) await createStagingTable(ctx, t, 's');
+  await source.walk(async (file, body) => {
+    const t = byFile.get(file);
+    if (!t) {
+      // Files of tables this run does not import are read (their checksum is not needed) and skipped.
+      body.resume();
+      return;
+    }
+    seen.add(file);
+    await ctx.query('SAVEPOINT mr4_stage');
+    try {
+      const reader = await copyInto(ctx, t, 's', body);
+      verify(t, reader);
+      t.rows = reader.rows;
+      await ctx.query('RELEASE SAVEPOINT mr4_stage');
+    } catch (error) {
+      if (ctx.cancelled) throw new CancelledError();
+      const code = (error as { code?: string }).code;
+      if (!code || !DATA_ERROR.test(code)) throw error;
+      await ctx.query('ROLLBACK TO SAVEPOINT mr4_stage');
+      body.resume();
+      misfits.push(t);
+    }
+    ctx.progress({ type: 'table', table: t.plan.name, phase: 1, rowsDone: t.rows, rowsTotal: t.archive.rows, done: true });
+  }, ctx.signal);
+  for (const t of tables) {
+    if (!seen.has(t.archive.file)) throw new ArchiveError(`the archive lacks ${t.archive.file}, which index.json lists for table ${t.plan.name}`);
+  }
+  return misfits;
+}
+
+const CAST_ERROR_FUNCTION = `
+CREATE OR REPLACE FUNCTION pg_temp.mr4_cast_error(v text, t text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE format('SELECT %L::%s', v, t);
+  RETURN NULL;
+EXCEPTION WHEN others THEN
+  RETURN SQLERRM;
+END $$`;
+
+/**
+ * Re-reads the misfit tables as text, names every value that does not cast to its target type, and
+ * stages the remaining rows typed. Returns one problem per refused row.
+ */
+export async function diagnoseMisfits(ctx: RunContext, source: TableSource, misfits: ImportTable[]): Promise<RowProblem[]> {
+  if (misfits.length === 0) return [];
+  const byFile = new Map(misfits.map((t) => [t.archive.file, t]));
+  for (const t of misfits) await createStagingTable(ctx, t, 'text');
+  await source.walk(async (file, body) => {
+    const t = byFile.get(file);
+    if (!t) return void body.resume();
+    const reader = await copyInto(ctx, t, 'text', body);
+    verify(t, reader);
+    t.rows = reader.rows;
+  }, ctx.signal);
+  await ctx.query(CAST_ERROR_FUNCTION);
+  const problems: RowProblem[] = [];
+  for (const t of misfits) {
+    const bad = new Map<number, RowProblem>();
+    for (const c of t.staged) {
+      const type = typeOf(t, c);
+      await ctx.query('SAVEPOINT mr4_cast');
+      try {
+        await ctx.query(`SELECT count(${ident(c)}::${type}) FROM ${temp(t, 'text')}`);
+        await ctx.query('RELEASE SAVEPOINT mr4_cast');
+        continue;
+      } catch {
+        await ctx.query('ROLLBACK TO SAVEPOINT mr4_cast');
+      }
+      const rows = await ctx.query<{ _row: string; err: string }>(
+        `SELECT _row, err FROM (SELECT _row, pg_temp.mr4_cast_error(${ident(c)}, ${literal(type)}) AS err FROM ${temp(t, 'text')}
+          WHERE ${ident(c)} IS NOT NULL) x WHERE err IS NOT NULL ORDER BY _row`,
+      );
+      for (const r of rows.rows) {
+        const row = Number(r._row);
+        if (!bad.has(row)) bad.set(row, { table: t.plan.name, key: null, row, column: c, reason: `${c}: ${r.err}` });
+      }
+    }
+    problems.push(...bad.values());
+    const casts = t.staged.map((c) => `${ident(c)}::${typeOf(t, c)}`).join(', ');
+    const badRows = [...bad.keys()];
+    await ctx.query(
+      `INSERT INTO ${temp(t, 's')} (_row${t.staged.map((c) => `, ${ident(c)}`).join('')})
+       SELECT _row${casts ? `, ${casts}` : ''} FROM ${temp(t, 'text')} WHERE NOT (_row = ANY ($1::bigint[]))`,
+      [badRows],
+    );
+    await ctx.query(`DROP TABLE ${temp(t, 'text')}`);
+  }
+  return problems;
+}

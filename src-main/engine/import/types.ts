@@ -1,0 +1,56 @@
+// What the import stages share about one table of the run.
+import type { RowProblem, TableCounts } from '../../../src-common/contract';
+import type { ArchiveTable } from '../archive/format';
+import type { Table } from '../catalog';
+import type { TablePlan } from '../plan';
+
+export interface ImportTable {
+  /** The target's plan for this table (columns, key, references, order). */
+  plan: TablePlan;
+  /** The target's catalog entry (constraints to check before writing). */
+  catalog: Table;
+  archive: ArchiveTable;
+  /** Archive columns that exist in the target, in archive order; these are staged. */
+  staged: string[];
+  /** Positions of `staged` within the archive file's columns. */
+  pick: number[];
+  /** Temp-table name stem, unique per table in the run (mr4_<n>_…). */
+  tag: string;
+  counts: TableCounts;
+  /** Rows staged from the archive. */
+  rows: number;
+}
+
+export function temp(t: ImportTable, kind: string): string {
+  return `pg_temp."mr4_${t.tag}_${kind}"`;
+}
+
+export class ImportCheckError extends Error {
+  override name = 'ImportCheckError';
+  constructor(readonly problems: string[]) {
+    super(`The archive does not fit the target database:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+export class RefusedRowsError extends Error {
+  override name = 'RefusedRowsError';
+  constructor(readonly problems: RowProblem[]) {
+    const shown = problems.slice(0, 50).map((p) => `  - ${p.table}${p.key ? ` ${JSON.stringify(p.key)}` : ''}${p.row ? ` (row ${p.row})` : ''}: ${p.reason}`);
+    const more = problems.length > 50 ? `\n  … and ${problems.length - 50} more (use --json for all)` : '';
+    super(
+      `${problems.length} row(s) would break the target's constraints; nothing was written:\n${shown.join('\n')}${more}\n` +
+        'Fix them in the source, or import everything else with --allow-failures (they are then reported as failed).',
+    );
+  }
+}
+
+export class WriteError extends Error {
+  override name = 'WriteError';
+  constructor(
+    message: string,
+    readonly problem: RowProblem | null,
+    readonly sqlstate: string | undefined,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,476 @@
+// From a catalog (and optional configuration) to a plan: which tables and columns move, how each table's
+// rows are recognised (natural key or content), which columns carry surrogate ids to rewrite, the order
+// tables are written in, and which columns are filled late to break cycles.
+import type { Catalog, Column, ForeignKey, Table, UniqueKey } from './catalog';
+import { mergeConfigs, type Mr4Config, type TableConfig } from './config';
+import { crearisProfile, isCrearis } from './profiles/crearis';
+
+export interface PlannedColumn {
+  name: string;
+  type: string;
+  category: string;
+  notNull: boolean;
+  hasDefault: boolean;
+  identity: '' | 'a' | 'd';
+}
+
+export interface PlannedReference {
+  /** Constraint name, or "declared" for references from the configuration. */
+  name: string;
+  columns: string[];
+  parentSchema: string;
+  parent: string;
+  parentColumns: string[];
+  /** The values are the parent's surrogate ids and are rewritten through the parent's natural key. */
+  remap: boolean;
+  /** Filled in once every table's rows exist, to break a cycle between tables. */
+  late: boolean;
+  self: boolean;
+  /** The parent lives outside the planned schema: values are copied as they are. */
+  external: boolean;
+  declared: boolean;
+  onDelete: string;
+}
+
+export interface NaturalKey {
+  kind: 'key' | 'content';
+  columns: string[];
+  /** Constraint or index name, "primary key", "configuration", or "content". */
+  source: string;
+  nullable: boolean;
+}
+
+export interface TablePlan {
+  name: string;
+  /** data: rows are imported; reference: rows only identify parents of imported rows. */
+  role: 'data' | 'reference';
+  columns: PlannedColumn[];
+  excludedColumns: { name: string; reason: string }[];
+  primaryKey: string[];
+  surrogate: string | null;
+  /** The sequence new surrogate ids come from, if any, schema-qualified. */
+  surrogateSequence: string | null;
+  /** The surrogate column's default expression (new ids where there is no sequence). */
+  surrogateDefault: string | null;
+  key: NaturalKey;
+  /** Columns compared to recognise a row: the key's, or for content matching every column but the
+   *  surrogate id, late-filled and self-referencing ones. */
+  matchColumns: string[];
+  references: PlannedReference[];
+  insertOnly: string[];
+  triggers: string[];
+  warnings: string[];
+  note?: string;
+  level: number;
+  rowEstimate: number;
+}
+
+export interface CycleBreak {
+  tables: string[];
+  lateColumns: string[];
+}
+
+export interface Plan {
+  schema: string;
+  database: string;
+  serverVersion: number;
+  profile: string | null;
+  tables: TablePlan[];
+  excluded: { table: string; reason: string }[];
+  cycles: CycleBreak[];
+  warnings: string[];
+}
+
+export interface PlanOptions {
+  config?: Mr4Config;
+  /** Only these tables carry data (an export's --tables); parents they need become reference tables. */
+  tables?: string[];
+}
+
+export class PlanError extends Error {
+  override name = 'PlanError';
+}
+
+export function resolveConfig(catalog: Catalog, user?: Mr4Config): { config: Mr4Config; profile: string | null } {
+  const wanted = user?.profile ?? 'auto';
+  let base: Mr4Config = { tables: {} };
+  let profile: string | null = null;
+  if (wanted === 'crearis' || (wanted === 'auto' && isCrearis(catalog))) {
+    base = crearisProfile;
+    profile = 'crearis';
+  } else if (wanted !== 'auto' && wanted !== 'none') {
+    throw new PlanError(`Unknown profile "${wanted}" in the configuration. Known: crearis, none, auto.`);
+  }
+  return { config: user ? mergeConfigs(base, { ...user, profile: profile ?? undefined }) : base, profile };
+}
+
+function isSurrogate(table: Table): string | null {
+  const pk = table.primaryKey;
+  if (!pk || pk.columns.length !== 1) return null;
+  const col = table.columns.find((c) => c.name === pk.columns[0]);
+  if (!col) return null;
+  if (col.identity || col.sequences.length > 0) return col.name;
+  // A default that calls a function (gen_random_uuid(), nextval(…)) generates values; a constant does not.
+  if (col.default && /[A-Za-z_]\s*\(/.test(col.default.replace(/'(?:[^']|'')*'/g, "''"))) return col.name;
+  return null;
+}
+
+const TEXT_CATEGORY = 'S';
+
+function chooseKey(table: Table, surrogate: string | null, usable: Set<string>, cfg: TableConfig | undefined): NaturalKey {
+  const col = (n: string) => table.columns.find((c) => c.name === n) as Column;
+  if (cfg?.key === 'content') return { kind: 'content', columns: [], source: 'configuration', nullable: false };
+  if (cfg?.key) {
+    for (const c of cfg.key) {
+      if (!usable.has(c)) throw new PlanError(`Configuration key of table "${table.name}" names column "${c}", which is not an imported column of it.`);
+    }
+    return { kind: 'key', columns: [...cfg.key], source: 'configuration', nullable: cfg.key.some((c) => !col(c).notNull) };
+  }
+  const candidates: UniqueKey[] = [...(table.primaryKey && !surrogate ? [table.primaryKey] : []), ...table.uniqueKeys].filter(
+    (k) => !k.partial && !k.expression && k.columns.length > 0 && k.columns.every((c) => usable.has(c)) && !(surrogate && k.columns.includes(surrogate)),
+  );
+  const rank = (k: UniqueKey) => [
+    k.columns.every((c) => col(c).notNull) ? 0 : 1,
+    k.columns.length,
+    k.columns.every((c) => col(c).typeCategory === TEXT_CATEGORY) ? 0 : 1,
+  ];
+  candidates.sort((a, b) => {
+    const ra = rank(a);
+    const rb = rank(b);
+    for (let i = 0; i < ra.length; i++) if (ra[i] !== rb[i]) return ra[i] - rb[i];
+    return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+  });
+  const best = candidates[0];
+  if (!best) return { kind: 'content', columns: [], source: 'content', nullable: false };
+  return {
+    kind: 'key',
+    columns: [...best.columns],
+    source: best.kind === 'primary' ? 'primary key' : best.name,
+    nullable: best.columns.some((c) => !col(c).notNull),
+  };
+}
+
+interface Edge {
+  child: string;
+  ref: PlannedReference;
+  eligible: boolean;
+  cost: number;
+}
+
+/** Strongly connected components (Tarjan), each as a list of table names. */
+function components(nodes: string[], edges: Edge[]): string[][] {
+  const adj = new Map(nodes.map((n) => [n, [] as string[]]));
+  for (const e of edges) adj.get(e.child)?.push(e.ref.parent);
+  let index = 0;
+  const idx = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const on = new Set<string>();
+  const out: string[][] = [];
+  const visit = (v: string) => {
+    idx.set(v, index);
+    low.set(v, index++);
+    stack.push(v);
+    on.add(v);
+    for (const w of adj.get(v) ?? []) {
+      if (!idx.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (on.has(w)) low.set(v, Math.min(low.get(v)!, idx.get(w)!));
+    }
+    if (low.get(v) === idx.get(v)) {
+      const comp: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop()!;
+        on.delete(w);
+        comp.push(w);
+      } while (w !== v);
+      out.push(comp.sort());
+    }
+  };
+  for (const n of nodes) if (!idx.has(n)) visit(n);
+  return out;
+}
+
+function acyclic(nodes: string[], edges: Edge[]): boolean {
+  return components(nodes, edges).every((c) => c.length === 1);
+}
+
+/** The cheapest set of eligible edges whose removal makes the component acyclic. Exact for small
+ *  components, greedy beyond. */
+function breakCycle(nodes: string[], edges: Edge[]): Edge[] | null {
+  const eligible = edges.filter((e) => e.eligible).sort((a, b) => a.cost - b.cost || key(a).localeCompare(key(b)));
+  const fixed = edges.filter((e) => !e.eligible);
+  if (!acyclic(nodes, fixed)) return null;
+  if (eligible.length <= 16) {
+    let best: Edge[] | null = null;
+    let bestCost = Infinity;
+    for (let mask = 1; mask < 1 << eligible.length; mask++) {
+      let cost = 0;
+      const removed: Edge[] = [];
+      const kept: Edge[] = [...fixed];
+      eligible.forEach((e, i) => (mask & (1 << i) ? (removed.push(e), (cost += e.cost)) : kept.push(e)));
+      if (cost >= bestCost) continue;
+      if (acyclic(nodes, kept)) {
+        best = removed;
+        bestCost = cost;
+      }
+    }
+    return best;
+  }
+  const removed: Edge[] = [];
+  let kept = [...edges];
+  for (const e of eligible) {
+    if (acyclic(nodes, kept)) break;
+    kept = kept.filter((k) => k !== e);
+    removed.push(e);
+  }
+  return acyclic(nodes, kept) ? removed : null;
+}
+
+const key = (e: Edge) => `${e.child}.${e.ref.columns.join(',')}`;
+
+export function buildPlan(catalog: Catalog, options: PlanOptions = {}): Plan {
+  const { config, profile } = resolveConfig(catalog, options.config);
+  const byName = new Map(catalog.tables.map((t) => [t.name, t]));
+  const warnings: string[] = [];
+
+  for (const [name, cfg] of Object.entries(options.config?.tables ?? {})) {
+    const t = byName.get(name);
+    if (!t) throw new PlanError(`The configuration names table "${name}", which is not in schema "${catalog.schema}".`);
+    for (const c of [...(cfg.excludeColumns ?? []), ...(cfg.insertOnly ?? []), ...(cfg.key === 'content' ? [] : cfg.key ?? [])]) {
+      if (!t.columns.some((x) => x.name === c)) throw new PlanError(`The configuration names column "${name}.${c}", which does not exist.`);
+    }
+  }
+  const cfgOf = (name: string): TableConfig | undefined => {
+    const cfg = config.tables[name];
+    const t = byName.get(name);
+    if (!cfg || !t) return cfg;
+    // Profile entries for columns a variant of the schema lacks are dropped quietly.
+    const has = (c: string) => t.columns.some((x) => x.name === c);
+    return {
+      ...cfg,
+      excludeColumns: cfg.excludeColumns?.filter(has),
+      insertOnly: cfg.insertOnly?.filter(has),
+      references: cfg.references?.filter((r) => r.columns.every(has) && byName.has(r.table)),
+    };
+  };
+
+  const excluded: Plan['excluded'] = [];
+  for (const t of catalog.tables) {
+    const cfg = cfgOf(t.name);
+    if (cfg?.exclude) excluded.push({ table: t.name, reason: cfg.note ? `configuration: ${cfg.note}` : 'configuration' });
+  }
+  const excludedNames = new Set(excluded.map((e) => e.table));
+  if (options.tables) {
+    for (const n of options.tables) {
+      if (!byName.has(n)) throw new PlanError(`Table "${n}" is not in schema "${catalog.schema}" of database "${catalog.database}".`);
+    }
+  }
+  const selected = new Set(
+    (options.tables ?? catalog.tables.map((t) => t.name)).filter((n) => !excludedNames.has(n) || options.tables?.includes(n)),
+  );
+  if (options.tables) {
+    for (const t of catalog.tables) if (!selected.has(t.name) && !excludedNames.has(t.name)) excluded.push({ table: t.name, reason: 'not selected' });
+  }
+
+  // First pass: columns, surrogate, references, key, for every table of the schema.
+  const drafts = new Map<string, TablePlan>();
+  for (const t of catalog.tables) {
+    const cfg = cfgOf(t.name);
+    const surrogate = isSurrogate(t);
+    const excludedColumns: TablePlan['excludedColumns'] = [];
+    const columns: PlannedColumn[] = [];
+    for (const c of t.columns) {
+      if (c.generated) excludedColumns.push({ name: c.name, reason: c.generated === 'v' ? 'generated (virtual)' : 'generated' });
+      else if (cfg?.excludeColumns?.includes(c.name)) excludedColumns.push({ name: c.name, reason: cfg.note ? `configuration: ${cfg.note}` : 'configuration' });
+      else
+        columns.push({
+          name: c.name,
+          type: c.type,
+          category: c.typeCategory,
+          notNull: c.notNull,
+          hasDefault: c.default !== null || c.identity !== '',
+          identity: c.identity,
+        });
+    }
+    const usable = new Set(columns.map((c) => c.name));
+    const fks: ForeignKey[] = [
+      ...t.foreignKeys,
+      ...(cfg?.references ?? []).map((r) => {
+        const parent = byName.get(r.table)!;
+        return {
+          name: 'declared',
+          columns: r.columns,
+          refSchema: t.schema,
+          refTable: r.table,
+          refColumns: r.refColumns ?? parent.primaryKey?.columns ?? [],
+          onDelete: 'a',
+          deferrable: false,
+          declared: true,
+        } satisfies ForeignKey;
+      }),
+    ];
+    const references: PlannedReference[] = [];
+    for (const fk of fks) {
+      if (!fk.columns.every((c) => usable.has(c))) continue;
+      const external = fk.refSchema !== t.schema || !byName.has(fk.refTable);
+      const parent = external ? undefined : byName.get(fk.refTable)!;
+      if (fk.declared && fk.refColumns.length !== fk.columns.length) {
+        throw new PlanError(`Declared reference ${t.name}(${fk.columns.join(', ')}) → ${fk.refTable} needs refColumns: the parent has no primary key.`);
+      }
+      const parentSurrogate = parent ? isSurrogate(parent) : null;
+      references.push({
+        name: fk.name,
+        columns: fk.columns,
+        parentSchema: fk.refSchema,
+        parent: fk.refTable,
+        parentColumns: fk.refColumns,
+        remap: !!parentSurrogate && fk.refColumns.length === 1 && fk.refColumns[0] === parentSurrogate,
+        late: false,
+        self: fk.refTable === t.name && !external,
+        external,
+        declared: !!fk.declared,
+        onDelete: fk.onDelete,
+      });
+    }
+    const keyDef = chooseKey(t, surrogate, usable, cfg);
+    drafts.set(t.name, {
+      name: t.name,
+      role: 'data',
+      columns,
+      excludedColumns,
+      primaryKey: t.primaryKey?.columns ?? [],
+      surrogate,
+      surrogateSequence: surrogate ? (t.columns.find((c) => c.name === surrogate)!.sequences[0] ?? null) : null,
+      surrogateDefault: surrogate ? (t.columns.find((c) => c.name === surrogate)!.default ?? null) : null,
+      key: keyDef,
+      matchColumns: [],
+      references,
+      insertOnly: (cfg?.insertOnly ?? []).filter((c) => usable.has(c)),
+      triggers: t.triggers.filter((tr) => tr.enabled).map((tr) => tr.name),
+      warnings: [],
+      note: cfg?.note,
+      level: 0,
+      rowEstimate: t.rowEstimate,
+    });
+  }
+
+  // Which tables take part: the selected ones, plus parents whose ids their rows carry (as reference tables).
+  const inPlan = new Map<string, TablePlan>();
+  const addReference = (name: string) => {
+    if (inPlan.has(name)) return;
+    const d = drafts.get(name)!;
+    inPlan.set(name, { ...d, role: 'reference' });
+    for (const r of d.references) if (r.remap && !r.self && !r.external && identifiesBy(d, r)) addReference(r.parent);
+  };
+  for (const n of selected) inPlan.set(n, drafts.get(n)!);
+  for (const n of selected) for (const r of drafts.get(n)!.references) if (r.remap && !r.self && !selected.has(r.parent)) addReference(r.parent);
+
+  // Dependencies: a data table's rows need their parents written first; a reference table needs the
+  // parents its key points at matched first. Self references are resolved inside one statement.
+  const edges: Edge[] = [];
+  for (const tp of inPlan.values()) {
+    for (const ref of tp.references) {
+      if (ref.external || ref.self || !inPlan.has(ref.parent)) continue;
+      const inKey = keyColumnsOf(tp).some((c) => ref.columns.includes(c));
+      if (tp.role === 'reference' && !identifiesBy(tp, ref)) continue;
+      const colsNullable = ref.columns.every((c) => !tp.columns.find((x) => x.name === c)!.notNull);
+      edges.push({
+        child: tp.name,
+        ref,
+        eligible: tp.role === 'data' && colsNullable && !inKey && inPlan.get(ref.parent)!.role === 'data',
+        cost: ref.columns.length * 2 - (ref.onDelete === 'n' ? 1 : 0),
+      });
+    }
+  }
+  const names = [...inPlan.keys()].sort();
+  const cycles: CycleBreak[] = [];
+  for (const comp of components(names, edges)) {
+    if (comp.length < 2) continue;
+    const set = new Set(comp);
+    const inner = edges.filter((e) => set.has(e.child) && set.has(e.ref.parent));
+    const broken = breakCycle(comp, inner);
+    if (!broken) {
+      throw new PlanError(
+        `Tables ${comp.join(', ')} reference each other in a cycle that no nullable foreign-key column can break ` +
+          `(every candidate is NOT NULL or part of a natural key). Make one of those columns nullable, or exclude a table.`,
+      );
+    }
+    for (const e of broken) e.ref.late = true;
+    cycles.push({ tables: comp, lateColumns: broken.map((e) => `${e.child}.${e.ref.columns.join(', ')}`).sort() });
+  }
+
+  // Order: longest path from tables that depend on nothing, then name.
+  const live = edges.filter((e) => !e.ref.late);
+  const level = new Map<string, number>();
+  const depth = (n: string, seen: Set<string>): number => {
+    if (level.has(n)) return level.get(n)!;
+    if (seen.has(n)) throw new PlanError(`internal: cycle left at ${n}`);
+    seen.add(n);
+    let d = 0;
+    for (const e of live) if (e.child === n) d = Math.max(d, depth(e.ref.parent, seen) + 1);
+    seen.delete(n);
+    level.set(n, d);
+    return d;
+  };
+  for (const n of names) depth(n, new Set());
+
+  const tables = names
+    .map((n) => inPlan.get(n)!)
+    .sort((a, b) => level.get(a.name)! - level.get(b.name)! || (a.name < b.name ? -1 : 1))
+    .map((tp) => finishTable(tp, level.get(tp.name)!));
+
+  for (const tp of tables) {
+    for (const r of tp.references) {
+      if (r.external) warnings.push(`${tp.name}.${r.columns.join(', ')} references ${r.parent} outside schema "${catalog.schema}": values are copied as they are.`);
+      else if (!r.self && !inPlan.has(r.parent) && !r.remap) {
+        warnings.push(`${tp.name}.${r.columns.join(', ')} references ${r.parent}, which is not exported: its values must already exist in the target.`);
+      }
+    }
+  }
+
+  return { schema: catalog.schema, database: catalog.database, serverVersion: catalog.serverVersion, profile, tables, excluded, cycles, warnings };
+}
+
+/** Whether recognising a row of `tp` needs the parent of `ref` recognised first. */
+function identifiesBy(tp: TablePlan, ref: PlannedReference): boolean {
+  return tp.key.kind === 'content' || tp.key.columns.some((c) => ref.columns.includes(c));
+}
+
+function keyColumnsOf(tp: TablePlan): string[] {
+  return tp.key.kind === 'key' ? tp.key.columns : [];
+}
+
+function finishTable(tp: TablePlan, level: number): TablePlan {
+  const late = new Set(tp.references.filter((r) => r.late).flatMap((r) => r.columns));
+  const self = new Set(tp.references.filter((r) => r.self && r.remap).flatMap((r) => r.columns));
+  const matchColumns =
+    tp.key.kind === 'key'
+      ? tp.key.columns
+      : tp.columns.map((c) => c.name).filter((c) => c !== tp.surrogate && !late.has(c) && !self.has(c));
+  const warnings: string[] = [];
+  if (tp.key.kind === 'content') {
+    warnings.push('no natural key: rows are recognised by their whole content, so they are only ever new or identical, never updated');
+    if (late.size || self.size) warnings.push(`content matching leaves out ${[...late, ...self].join(', ')} (filled from references)`);
+  } else if (tp.key.nullable) {
+    warnings.push(`rows whose key (${tp.key.columns.join(', ')}) is NULL are recognised by their content`);
+  }
+  if (tp.key.source === 'configuration' && tp.key.kind === 'key') {
+    warnings.push('key from configuration: a target row is matched only if exactly one row has that key');
+  }
+  const selfInKey = tp.references.filter((r) => r.self && r.remap && tp.key.columns.some((c) => r.columns.includes(c)));
+  if (selfInKey.length) warnings.push(`key includes the self reference ${selfInKey.map((r) => r.columns.join(',')).join('; ')}: rows are matched level by level`);
+  for (const c of tp.columns) {
+    if (c.category === 'A' && /^(smallint|integer|bigint)\[\]/.test(c.type)) warnings.push(`${c.name} (${c.type}) may hold ids: values inside arrays are copied, not rewritten`);
+    else if ((c.type === 'jsonb' || c.type === 'json') && /_ids?$/.test(c.name)) warnings.push(`${c.name} (${c.type}) may hold ids: values inside JSON are copied, not rewritten`);
+  }
+  return { ...tp, matchColumns, level, warnings };
+}
+
+export function tablePlan(plan: Plan, name: string): TablePlan {
+  const tp = plan.tables.find((t) => t.name === name);
+  if (!tp) throw new PlanError(`internal: table ${name} is not in the plan`);
+  return tp;
+}
