@@ -1064,6 +1064,26 @@ export async function seedCrearisDemo(client: pg.ClientBase, options: { seed?: n
 /** The event teaser both sides change to different values (a merge conflict). */
 export const CONFLICTING_EVENT_XMLID = eventXmlid('forumabend_neustadt');
 
+/** What applyDevEdits and applyProductionEdits touch, by natural key, for merge tests. */
+export const crearisEditScenario = {
+  conflict: { table: 'events', xmlid: CONFLICTING_EVENT_XMLID, column: 'teaser' },
+  dev: {
+    addedEvents: ['kurzszenen_plauen', 'impro_fortgeschrittene', 'schreibwerkstatt_lindenau'].map(eventXmlid),
+    addedPosts: [postXmlid('dev_01'), postXmlid('dev_02')],
+    addedImage: '_demo.image_plauen_saal',
+    addedLocation: locationXmlid('studiobuehne_plauen'),
+    editedEvents: [{ xmlid: CONFLICTING_EVENT_XMLID, column: 'teaser' }, { xmlid: eventXmlid('masken_gaertnerei'), column: 'name' }],
+    editedProject: { domaincode: 'kinderbuehne_passau', columns: ['teaser', 'description'] },
+    postStatusChanged: { xmlid: postXmlid('10'), from: 'draft', to: 'publish' },
+  },
+  production: {
+    addedUser: 'wiebke.thalmann@crearis.demo',
+    addedInteractions: 1,
+    editedEvents: [{ xmlid: eventXmlid('erzaehlcafe_kraemerbruecke'), column: 'teaser' }, { xmlid: CONFLICTING_EVENT_XMLID, column: 'teaser' }],
+    editedLocation: { xmlid: locationXmlid('theaterscheune_innstadt'), column: 'phone' },
+  },
+} as const;
+
 async function setEventField(client: pg.ClientBase, xmlid: string, column: 'teaser' | 'name' | 'md', value: string, updatedAt: string): Promise<void> {
   await client.query(`UPDATE events SET ${column} = $2, updated_at = $3 WHERE xmlid = $1`, [xmlid, value, updatedAt]);
 }

@@ -4,6 +4,9 @@ import type pg from 'pg';
 import type { EngineEvent } from '../../src-common/contract';
 import type { DbTarget } from '../db/connect';
 
+/** MR4_TRACE_SQL=1 prints every statement of a run with its duration to stderr. */
+const TRACE = !!process.env.MR4_TRACE_SQL;
+
 export class CancelledError extends Error {
   override name = 'CancelledError';
   constructor(message = 'The run was cancelled; nothing was changed.') {
@@ -59,11 +62,14 @@ export class RunContext {
   /** Maps a cancelled statement to CancelledError. */
   async query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<pg.QueryResult<R>> {
     this.throwIfCancelled();
+    const started = TRACE ? performance.now() : 0;
     try {
       return await this.client.query<R>(sql, params);
     } catch (error) {
-      if (this.cancelled || (error as { code?: string }).code === '57014' && this.cancelled) throw new CancelledError();
+      if (this.cancelled) throw new CancelledError();
       throw error;
+    } finally {
+      if (TRACE) process.stderr.write(`[sql ${(performance.now() - started).toFixed(0)} ms] ${sql.replace(/\s+/g, ' ').slice(0, 160)}\n`);
     }
   }
 

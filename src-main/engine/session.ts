@@ -15,6 +15,14 @@ export const SESSION_SETTINGS: Readonly<Record<string, string>> = {
   search_path: 'pg_catalog',
 };
 
+/** Memory for the import's set-based work: hash joins over staged rows, temp tables in local
+ *  buffers (temp_buffers only takes effect before the session's first temporary table). */
+export const IMPORT_SETTINGS: Readonly<Record<string, string>> = {
+  work_mem: '128MB',
+  temp_buffers: '256MB',
+  maintenance_work_mem: '256MB',
+};
+
 export async function applySessionSettings(client: pg.ClientBase, extra: Record<string, string> = {}): Promise<void> {
   const all = { ...SESSION_SETTINGS, ...extra };
   const sql = Object.entries(all)

@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { ArchiveError } from './format';
+import { ByteSink, RowScratch, RowSyntaxError, rowToCopy } from './row-scanner';
 
 const NL = 0x0a;
 const CHUNK = 256 * 1024;
@@ -90,12 +91,6 @@ export class TableFileWriter extends Transform {
   }
 }
 
-function copyEscape(value: string): string {
-  return /[\\\n\r\t]/.test(value)
-    ? value.replace(/[\\\n\r\t]/g, (c) => (c === '\\' ? '\\\\' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\t'))
-    : value;
-}
-
 export interface TableFileReaderOptions {
   table: string;
   columns: readonly string[];
@@ -105,78 +100,72 @@ export interface TableFileReaderOptions {
   rowNumbers?: boolean;
 }
 
+const CLOSING = Buffer.from(']}');
+
 /**
  * Reads a table file and emits PostgreSQL COPY text format, one line per row. Checks the framing, the
  * header against the index, every row's arity and value types; counts and hashes the file's bytes.
  */
 export class TableFileReader extends Transform {
   private readonly hash = createHash('sha256');
-  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
-  private carry = '';
+  private readonly wanted: Int32Array;
+  private readonly scratch: RowScratch;
+  private readonly sink = new ByteSink(CHUNK * 2);
+  private carry: Buffer | null = null;
   private state: 'header' | 'rows' | 'done' = 'header';
   private lastHadComma = false;
-  private out: string[] = [];
-  private outLength = 0;
   rows = 0;
   bytes = 0;
 
   constructor(private readonly options: TableFileReaderOptions) {
     super({ readableHighWaterMark: CHUNK });
+    const n = options.columns.length;
+    this.wanted = new Int32Array(n).fill(-1);
+    const pick = options.pick ?? options.columns.map((_, i) => i);
+    pick.forEach((field, position) => (this.wanted[field] = position));
+    this.scratch = new RowScratch(pick.length);
   }
 
   private fail(message: string): ArchiveError {
     return new ArchiveError(`${this.options.table}: ${message} (row ${this.rows + 1})`);
   }
 
-  private line(text: string): void {
-    if (this.state === 'header') {
-      let header: { tableName?: unknown; columns?: unknown };
-      try {
-        if (!text.endsWith('"rows":[')) throw new Error('no rows array');
-        header = JSON.parse(`${text}]}`);
-      } catch {
-        throw new ArchiveError(`${this.options.table}: the file does not start with a table header line`);
-      }
-      const cols = header.columns;
-      if (header.tableName !== this.options.table) throw new ArchiveError(`${this.options.table}: the file is for table ${JSON.stringify(header.tableName)}`);
-      if (!Array.isArray(cols) || cols.length !== this.options.columns.length || cols.some((c, i) => c !== this.options.columns[i])) {
-        throw new ArchiveError(`${this.options.table}: the file's columns differ from index.json`);
-      }
-      this.state = 'rows';
-      return;
+  private header(line: Buffer): void {
+    let header: { tableName?: unknown; columns?: unknown };
+    try {
+      const text = new TextDecoder('utf-8', { fatal: true }).decode(line);
+      if (!text.endsWith('"rows":[')) throw new Error('no rows array');
+      header = JSON.parse(`${text}]}`);
+    } catch {
+      throw new ArchiveError(`${this.options.table}: the file does not start with a table header line`);
     }
+    const cols = header.columns;
+    if (header.tableName !== this.options.table) throw new ArchiveError(`${this.options.table}: the file is for table ${JSON.stringify(header.tableName)}`);
+    if (!Array.isArray(cols) || cols.length !== this.options.columns.length || cols.some((c, i) => c !== this.options.columns[i])) {
+      throw new ArchiveError(`${this.options.table}: the file's columns differ from index.json`);
+    }
+    this.state = 'rows';
+  }
+
+  private line(line: Buffer): void {
+    if (this.state === 'header') return this.header(line);
     if (this.state === 'done') {
-      if (text !== '') throw this.fail('data after the end of the rows');
+      if (line.length !== 0) throw this.fail('data after the end of the rows');
       return;
     }
-    if (text === ']}') {
+    if (line.equals(CLOSING)) {
       if (this.lastHadComma) throw this.fail('a comma before the end of the rows');
       this.state = 'done';
       return;
     }
     if (this.rows > 0 && !this.lastHadComma) throw this.fail('rows must be separated by a comma and a newline');
-    this.lastHadComma = text.endsWith(',');
-    const json = this.lastHadComma ? text.slice(0, -1) : text;
-    let values: unknown;
+    this.lastHadComma = line.length > 0 && line[line.length - 1] === 0x2c;
     try {
-      values = JSON.parse(json);
-    } catch {
-      throw this.fail('a row is not valid JSON');
+      rowToCopy(this.lastHadComma ? line.subarray(0, line.length - 1) : line, this.options.columns.length, this.wanted, this.options.rowNumbers ? this.rows + 1 : null, this.sink, this.scratch);
+    } catch (error) {
+      if (error instanceof RowSyntaxError) throw this.fail(error.message);
+      throw error;
     }
-    const n = this.options.columns.length;
-    if (!Array.isArray(values) || values.length !== n) throw this.fail(`a row must be an array of ${n} values`);
-    for (const v of values) if (v !== null && typeof v !== 'string') throw this.fail('values must be strings or null');
-    const pick = this.options.pick;
-    let copy = this.options.rowNumbers ? `${this.rows + 1}\t` : '';
-    const count = pick ? pick.length : n;
-    for (let i = 0; i < count; i++) {
-      const v = values[pick ? pick[i] : i] as string | null;
-      if (i > 0) copy += '\t';
-      copy += v === null ? '\\N' : copyEscape(v);
-    }
-    copy += '\n';
-    this.out.push(copy);
-    this.outLength += copy.length;
     this.rows++;
   }
 
@@ -184,45 +173,25 @@ export class TableFileReader extends Transform {
     this.hash.update(chunk);
     this.bytes += chunk.length;
     try {
-      this.lines(this.decode(chunk, true));
-      if (this.outLength >= CHUNK) this.drain();
+      const buf = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
+      let start = 0;
+      for (let nl = buf.indexOf(0x0a); nl !== -1; nl = buf.indexOf(0x0a, start)) {
+        this.line(buf.subarray(start, nl));
+        start = nl + 1;
+      }
+      this.carry = start < buf.length ? Buffer.from(buf.subarray(start)) : null;
+      if (this.sink.length >= CHUNK) this.push(this.sink.take());
       done();
     } catch (error) {
       done(error as Error);
     }
   }
 
-  private decode(chunk: Buffer | undefined, more: boolean): string {
-    try {
-      return this.decoder.decode(chunk, { stream: more });
-    } catch {
-      throw new ArchiveError(`${this.options.table}: the file is not valid UTF-8`);
-    }
-  }
-
-  private lines(decoded: string): void {
-    const text = this.carry + decoded;
-    let start = 0;
-    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
-      this.line(text.slice(start, nl));
-      start = nl + 1;
-    }
-    this.carry = text.slice(start);
-  }
-
-  private drain(): void {
-    if (this.out.length === 0) return;
-    this.push(this.out.join(''));
-    this.out = [];
-    this.outLength = 0;
-  }
-
   override _flush(done: TransformCallback): void {
     try {
-      this.lines(this.decode(undefined, false));
-      if (this.carry !== '') this.line(this.carry);
+      if (this.carry) this.line(this.carry);
       if (this.state !== 'done') throw new ArchiveError(`${this.options.table}: the file ends before its rows do (truncated?)`);
-      this.drain();
+      if (this.sink.length) this.push(this.sink.take());
       done();
     } catch (error) {
       done(error as Error);

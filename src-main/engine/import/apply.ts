@@ -78,7 +78,7 @@ export async function writeTable(m: MatchContext, t: ImportTable): Promise<void>
     m,
     t,
     'Inserting into',
-    (range) => `INSERT INTO ${T} (${cols})${overriding} SELECT ${cols} FROM ${F} f WHERE NOT f._hit AND ${range} ORDER BY f._row`,
+    (range) => `INSERT INTO ${T} (${cols})${overriding} SELECT ${cols} FROM ${F} f WHERE NOT f._hit AND ${range}`,
   );
   const hits = Number(
     (await m.ctx.query(`SELECT count(*) AS n FROM ${temp(t, 'w')} w WHERE w._hit AND NOT EXISTS (SELECT 1 FROM ${temp(t, 'x')} x WHERE x._row = w._row)`))

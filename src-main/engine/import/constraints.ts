@@ -28,8 +28,7 @@ export async function buildFinal(m: MatchContext, t: ImportTable): Promise<void>
   await m.ctx.query(
     `CREATE TEMP TABLE ${temp(t, 'f')} ON COMMIT DROP AS SELECT ${select.join(', ')}
      FROM ${temp(t, 'w')} w ${joins.join(' ')}
-     WHERE ${candidates} AND NOT EXISTS (SELECT 1 FROM ${temp(t, 'x')} x WHERE x._row = w._row)
-     ORDER BY w._row`,
+     WHERE ${candidates} AND NOT EXISTS (SELECT 1 FROM ${temp(t, 'x')} x WHERE x._row = w._row)`,
   );
   await m.ctx.query(`ANALYZE ${temp(t, 'f')}`);
 }
@@ -54,16 +53,23 @@ export async function checkConstraints(m: MatchContext, t: ImportTable): Promise
   const late = new Set(lateColumns(m, t));
   const self = selfRefs(m, t);
 
-  for (const [i, r] of self.entries()) {
-    await refuse(m, t, `SELECT _row FROM ${F} WHERE _selfmiss${i}`, `${r.columns[0]} refers to a ${t.plan.name} row that is not imported`, r.columns[0]);
-  }
+  // Per-row checks in one pass: self references that cannot resolve, NOT NULL, CHECK constraints.
+  const rowChecks: string[] = self.map(
+    (r, i) => `(_selfmiss${i}, ${literal(`${r.columns[0]} refers to a ${t.plan.name} row that is not imported`)}, ${literal(r.columns[0])})`,
+  );
   for (const c of t.plan.columns) {
     if (!c.notNull || !staged.has(c.name) || c.name === t.plan.surrogate) continue;
-    await refuse(m, t, `SELECT _row FROM ${F} WHERE ${ident(c.name)} IS NULL`, `${c.name} is NULL, but the target requires a value`, c.name);
+    rowChecks.push(`(${ident(c.name)} IS NULL, ${literal(`${c.name} is NULL, but the target requires a value`)}, ${literal(c.name)})`);
   }
   for (const check of t.catalog.checks) {
     if (!check.columns.every((c) => staged.has(c) && !late.has(c))) continue;
-    await refuse(m, t, `SELECT _row FROM ${F} WHERE (${check.expression}) IS FALSE`, `violates check constraint ${check.name}`, null);
+    rowChecks.push(`((${check.expression}) IS FALSE, ${literal(`violates check constraint ${check.name}`)}, NULL)`);
+  }
+  if (rowChecks.length) {
+    await m.ctx.query(
+      `INSERT INTO ${temp(t, 'x')} SELECT DISTINCT ON (q._row) q._row, v.reason, v.col FROM ${F} q
+       CROSS JOIN LATERAL (VALUES ${rowChecks.join(', ')}) v(bad, reason, col) WHERE v.bad ORDER BY q._row`,
+    );
   }
   const keys = [...(t.catalog.primaryKey ? [t.catalog.primaryKey] : []), ...t.catalog.uniqueKeys].filter(
     (k) => !k.partial && !k.expression && k.columns.every((c) => staged.has(c) && !late.has(c)) && !(k.columns.length === 1 && k.columns[0] === t.plan.surrogate),
@@ -78,13 +84,17 @@ export async function checkConstraints(m: MatchContext, t: ImportTable): Promise
     const cols = k.columns.map((c) => ident(c));
     const notNull = k.nullsNotDistinct ? 'true' : cols.map((c) => `${c} IS NOT NULL`).join(' AND ');
     const eq = k.columns.map((c) => (k.nullsNotDistinct ? `g.${ident(c)} IS NOT DISTINCT FROM f.${ident(c)}` : `g.${ident(c)} = f.${ident(c)}`)).join(' AND ');
-    await refuse(
-      m,
-      t,
-      `SELECT _row FROM (SELECT _row, count(*) OVER (PARTITION BY ${cols.join(', ')}) AS n FROM ${F} WHERE ${notNull}) d WHERE n > 1`,
-      `another archived row has the same ${k.columns.join(', ')} (unique ${k.name})`,
-      null,
-    );
+    // Duplicates among the archived rows are rare: probe cheaply before naming them.
+    const dup = await m.ctx.query(`SELECT 1 FROM ${F} WHERE ${notNull} GROUP BY ${cols.join(', ')} HAVING count(*) > 1 LIMIT 1`);
+    if (dup.rowCount) {
+      await refuse(
+        m,
+        t,
+        `SELECT _row FROM (SELECT _row, count(*) OVER (PARTITION BY ${cols.join(', ')}) AS n FROM ${F} WHERE ${notNull}) d WHERE n > 1`,
+        `another archived row has the same ${k.columns.join(', ')} (unique ${k.name})`,
+        null,
+      );
+    }
     if (k.columns.join('\u0000') === matchKey) continue;
     await refuse(
       m,

@@ -13,7 +13,7 @@ import { readCatalog } from '../catalog';
 import type { Mr4Config } from '../config';
 import { buildPlan, resolveConfig } from '../plan';
 import { CancelledError, type EmitEvent, RunContext } from '../run-context';
-import { applySessionSettings } from '../session';
+import { applySessionSettings, IMPORT_SETTINGS } from '../session';
 import { qualified } from '../sql';
 import { advanceSequences, lateSeed, setTriggers, writeTable } from './apply';
 import { archiveDataTables, reconcile } from './checks';
@@ -89,8 +89,8 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
   try {
     ctx.phase(0, IMPORT_PHASES[0]);
     const opened = await openArchive(options.archive, { limits: options.limits, signal: options.signal });
+    await applySessionSettings(ctx.client, IMPORT_SETTINGS);
     await ctx.query('BEGIN');
-    await applySessionSettings(ctx.client);
     const catalog = await readCatalog(ctx.client, options.schema ?? 'public');
     const legacy = opened.kind === 'mr4-1-legacy' ? await loadLegacyArchive(opened, catalog, options.limits) : null;
     const index = legacy ? legacy.index : opened.index!;

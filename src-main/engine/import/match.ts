@@ -2,12 +2,13 @@
 // maps, recognise which archived rows already exist in the target (by natural key, or by content as a
 // multiset), and give every new row its target id. Everything is set-based over temporary tables:
 //
-//   r  archived rows with foreign keys rewritten (self and late references keep source ids)
+//   r  (view) archived rows with foreign keys rewritten (self and late references keep source ids)
 //   k  which target row each archived row is (key match, level by level for self-referencing keys,
-//      then content match)
-//   w  r joined with k
+//      then content match), one row per matched archived row
+//   w  (view) r joined with k
 //   x  refused rows and why
 //   a  target id per row (matched, kept, or drawn) for tables with a surrogate key
+// Only the staged rows (s) and the rows to write (f, see constraints.ts) are materialised in full.
 import type { PlannedReference } from '../plan';
 import type { RunContext } from '../run-context';
 import { ident, literal, qualified } from '../sql';
@@ -61,7 +62,10 @@ const EXACT_EQUALITY = new Set(['smallint', 'integer', 'bigint', 'text', 'boolea
 export function differs(t: ImportTable, column: string, left: string, right: string): string {
   const type = columnType(t, column);
   const c = ident(column);
-  if (EXACT_EQUALITY.has(type) || /^character varying(\(\d+\))?$/.test(type)) return `${left}.${c} IS DISTINCT FROM ${right}.${c}`;
+  // Equal timestamps print the same under the session's fixed TimeZone; equal varchars are equal text.
+  if (EXACT_EQUALITY.has(type) || /^(character varying|timestamp)(\(\d+\))?( with(out)? time zone)?$/.test(type)) {
+    return `${left}.${c} IS DISTINCT FROM ${right}.${c}`;
+  }
   return `${left}.${c}::text IS DISTINCT FROM ${right}.${c}::text`;
 }
 
@@ -77,7 +81,7 @@ async function buildResolved(m: MatchContext, t: ImportTable): Promise<PlannedRe
     joins.push(`LEFT JOIN ${m.maps.get(r.parent)} p${i} ON p${i}.src = s.${ident(r.columns[0])}`);
     select.push(`(s.${ident(r.columns[0])} IS NOT NULL AND p${i}.tgt IS NULL) AS _miss${i}`);
   });
-  await m.ctx.query(`CREATE TEMP TABLE ${temp(t, 'r')} ON COMMIT DROP AS SELECT ${select.join(', ')} FROM ${temp(t, 's')} s ${joins.join(' ')}`);
+  await m.ctx.query(`CREATE TEMP VIEW ${temp(t, 'r')} AS SELECT ${select.join(', ')} FROM ${temp(t, 's')} s ${joins.join(' ')}`);
   return direct;
 }
 
@@ -94,15 +98,19 @@ async function matchRows(m: MatchContext, t: ImportTable, direct: PlannedReferen
   const key = t.plan.key.kind === 'key' ? t.plan.key.columns : [];
   const self = selfRefs(m, t);
   const selfInKey = self.filter((r) => key.includes(r.columns[0]));
+  // A key from a unique constraint matches at most one target row; a key from the configuration may
+  // match several, which the row is then refused for.
+  const unique = t.plan.key.source !== 'configuration';
+  const found = (from: string, where: string) =>
+    unique
+      ? `SELECT r._row, ${loc('t')}, 1 FROM ${from} WHERE ${where}`
+      : `SELECT r._row, (array_agg(${loc('t')}))[1], count(*) FROM ${from} WHERE ${where} GROUP BY r._row`;
   if (key.length) {
     const nonNull = key.map((c) => `r.${ident(c)} IS NOT NULL`).join(' AND ');
     const plainKey = key.filter((c) => !selfInKey.some((r) => r.columns[0] === c));
     const eq = plainKey.map((c) => `t.${ident(c)} = r.${ident(c)}`);
     if (selfInKey.length === 0) {
-      await m.ctx.query(
-        `INSERT INTO ${temp(t, 'k')} SELECT r._row, ${loc('t')}, count(*) OVER (PARTITION BY r._row)
-         FROM ${temp(t, 'r')} r JOIN ${T} t ON ${eq.join(' AND ')} WHERE ${nonNull} AND ${usable}`,
-      );
+      await m.ctx.query(`INSERT INTO ${temp(t, 'k')} ${found(`${temp(t, 'r')} r JOIN ${T} t ON ${eq.join(' AND ')}`, `${nonNull} AND ${usable}`)}`);
     } else {
       // The key names the row's parent in the same table: match parents first, then their children.
       const parentJoins = selfInKey
@@ -111,9 +119,10 @@ async function matchRows(m: MatchContext, t: ImportTable, direct: PlannedReferen
       const parentEq = selfInKey.map((r, i) => `t.${ident(r.columns[0])} = pk${i}._tgt`);
       for (;;) {
         const added = await m.ctx.query(
-          `INSERT INTO ${temp(t, 'k')} SELECT r._row, ${loc('t')}, count(*) OVER (PARTITION BY r._row)
-           FROM ${temp(t, 'r')} r ${parentJoins} JOIN ${T} t ON ${[...eq, ...parentEq].join(' AND ')}
-           WHERE ${nonNull} AND ${usable} AND NOT EXISTS (SELECT 1 FROM ${temp(t, 'k')} d WHERE d._row = r._row)`,
+          `INSERT INTO ${temp(t, 'k')} ${found(
+            `${temp(t, 'r')} r ${parentJoins} JOIN ${T} t ON ${[...eq, ...parentEq].join(' AND ')}`,
+            `${nonNull} AND ${usable} AND NOT EXISTS (SELECT 1 FROM ${temp(t, 'k')} d WHERE d._row = r._row)`,
+          )}`,
         );
         if (!added.rowCount) break;
       }
@@ -141,37 +150,33 @@ async function matchRows(m: MatchContext, t: ImportTable, direct: PlannedReferen
 
 async function buildWork(m: MatchContext, t: ImportTable): Promise<void> {
   await m.ctx.query(
-    `CREATE TEMP TABLE ${temp(t, 'w')} ON COMMIT DROP AS
+    `CREATE TEMP VIEW ${temp(t, 'w')} AS
      SELECT r.*, k._tgt, (k._row IS NOT NULL) AS _hit, COALESCE(k._n, 0) AS _n
-     FROM ${temp(t, 'r')} r LEFT JOIN (SELECT DISTINCT ON (_row) * FROM ${temp(t, 'k')} ORDER BY _row) k USING (_row)`,
+     FROM ${temp(t, 'r')} r LEFT JOIN ${temp(t, 'k')} k USING (_row)`,
   );
-  await m.ctx.query(`CREATE INDEX ON ${temp(t, 'w')} (_row)`);
-  await m.ctx.query(`ANALYZE ${temp(t, 'w')}`);
 }
 
 /** Refusals known from matching alone: unresolved parents, ambiguous or duplicate keys. */
 async function refuseUnmatchable(m: MatchContext, t: ImportTable, direct: PlannedReference[]): Promise<void> {
   await m.ctx.query(`CREATE TEMP TABLE ${temp(t, 'x')} (_row bigint, reason text, col text) ON COMMIT DROP`);
-  for (const [i, r] of direct.entries()) {
-    const parent = m.tables.get(r.parent)!;
+  const reasons = direct.map((r, i) => {
     const why =
-      parent.plan.role === 'reference'
+      m.tables.get(r.parent)!.plan.role === 'reference'
         ? `refers to a ${r.parent} row that does not exist in the target`
         : `refers to a ${r.parent} row that is not imported`;
-    await m.ctx.query(
-      `INSERT INTO ${temp(t, 'x')} SELECT _row, ${literal(`${r.columns[0]} ${why}`)}, ${literal(r.columns[0])} FROM ${temp(t, 'w')} WHERE _miss${i}`,
-    );
-  }
+    return `(w._miss${i}, ${literal(`${r.columns[0]} ${why}`)}, ${literal(r.columns[0])})`;
+  });
+  reasons.push(`(w._n > 1, 'matches ' || w._n || ' rows of the target by its key (${t.plan.key.columns.join(', ').replace(/'/g, "''")})', NULL)`);
   await m.ctx.query(
-    `INSERT INTO ${temp(t, 'x')} SELECT _row, 'matches ' || _n || ' rows of the target by its key (${t.plan.key.columns.join(', ')})', NULL
-     FROM ${temp(t, 'w')} WHERE _n > 1`,
+    `INSERT INTO ${temp(t, 'x')} SELECT DISTINCT ON (w._row) w._row, v.reason, v.col
+     FROM ${temp(t, 'w')} w CROSS JOIN LATERAL (VALUES ${reasons.join(', ')}) v(bad, reason, col) WHERE v.bad ORDER BY w._row`,
   );
   if (t.plan.key.kind === 'key' && t.plan.key.source === 'configuration') {
     const cols = t.plan.key.columns.map((c) => ident(c)).join(', ');
     await m.ctx.query(
       `INSERT INTO ${temp(t, 'x')} SELECT _row, 'the archive holds ' || n || ' rows with this key', NULL FROM
        (SELECT _row, count(*) OVER (PARTITION BY ${cols}) AS n FROM ${temp(t, 'w')} WHERE ${t.plan.key.columns.map((c) => `${ident(c)} IS NOT NULL`).join(' AND ')}) d
-       WHERE n > 1`,
+       WHERE n > 1 AND NOT EXISTS (SELECT 1 FROM ${temp(t, 'x')} x WHERE x._row = d._row)`,
     );
   }
 }
@@ -223,8 +228,6 @@ async function assignIds(m: MatchContext, t: ImportTable): Promise<void> {
        WHERE a._row = d._row`,
     );
   }
-  await m.ctx.query(`CREATE INDEX ON ${temp(t, 'a')} (_src)`);
-  await m.ctx.query(`CREATE INDEX ON ${temp(t, 'a')} (_row)`);
   await m.ctx.query(`ANALYZE ${temp(t, 'a')}`);
 }
 
@@ -246,7 +249,8 @@ export async function publishMap(m: MatchContext, t: ImportTable): Promise<void>
     `CREATE TEMP TABLE ${name} ON COMMIT DROP AS SELECT a._src AS src, a._tgt AS tgt FROM ${temp(t, 'a')} a
      WHERE a._src IS NOT NULL${onlyMatched} AND NOT EXISTS (SELECT 1 FROM ${temp(t, 'x')} x WHERE x._row = a._row)`,
   );
-  await m.ctx.query(`CREATE INDEX ON ${name} (src)`);
+  // Unique, so a LEFT JOIN on it that no column uses is removed by the planner.
+  await m.ctx.query(`CREATE UNIQUE INDEX ON ${name} (src)`);
   await m.ctx.query(`ANALYZE ${name}`);
   m.maps.set(t.plan.name, name);
 }

@@ -34,7 +34,8 @@ export class ImportCheckError extends Error {
 
 export class RefusedRowsError extends Error {
   override name = 'RefusedRowsError';
-  constructor(readonly problems: RowProblem[]) {
+  constructor(readonly rows: RowProblem[]) {
+    const problems = rows;
     const shown = problems.slice(0, 50).map((p) => `  - ${p.table}${p.key ? ` ${JSON.stringify(p.key)}` : ''}${p.row ? ` (row ${p.row})` : ''}: ${p.reason}`);
     const more = problems.length > 50 ? `\n  … and ${problems.length - 50} more (use --json for all)` : '';
     super(

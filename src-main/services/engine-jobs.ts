@@ -1,0 +1,120 @@
+// The engine work a front door can ask for, as plain data that crosses into a worker thread, and the
+// one function that carries it out.
+import type { EngineEvent } from '../../src-common/contract';
+import { dbTarget } from '../db/connect';
+import { readCatalog } from '../engine/catalog';
+import { loadConfigFile, type Mr4Config } from '../engine/config';
+import { exportArchive } from '../engine/export';
+import { importArchive } from '../engine/import/index';
+import { buildPlan, type Plan } from '../engine/plan';
+import { applySessionSettings } from '../engine/session';
+
+/** Where to connect: a URL (with the password inside, if any) and whether it may name files. */
+export interface DbSpec {
+  url?: string;
+  allowFileParams?: boolean;
+  env?: Record<string, string | undefined>;
+}
+
+interface ConfigSource {
+  config?: Mr4Config;
+  configPath?: string;
+}
+
+export interface PlanJob extends ConfigSource {
+  kind: 'plan';
+  db: DbSpec;
+  schema?: string;
+  tables?: string[];
+}
+
+export interface ExportJob extends ConfigSource {
+  kind: 'export';
+  db: DbSpec;
+  out: string;
+  schema?: string;
+  tables?: string[];
+  description?: string;
+  baseSha256?: string;
+}
+
+export interface ImportJob extends ConfigSource {
+  kind: 'import';
+  db: DbSpec;
+  archive: string;
+  mode: 'skip' | 'merge';
+  dryRun?: boolean;
+  schema?: string;
+  tables?: string[];
+  allowFailures?: boolean;
+  ignoreMissingColumns?: boolean;
+  disableTriggers?: boolean;
+  lockTimeoutMs?: number;
+}
+
+export type EngineJob = PlanJob | ExportJob | ImportJob;
+
+export interface PlanResult {
+  plan: Plan;
+  server: { version: string; database: string; systemIdentifier: string | null };
+}
+
+async function configOf(job: ConfigSource): Promise<Mr4Config | undefined> {
+  if (job.configPath) return loadConfigFile(job.configPath);
+  return job.config;
+}
+
+function target(spec: DbSpec) {
+  return dbTarget(spec.url, { allowFileParams: spec.allowFileParams, env: spec.env ? { ...process.env, ...spec.env } : process.env });
+}
+
+export async function runEngineJob(job: EngineJob, signal: AbortSignal, emit: (e: EngineEvent) => void): Promise<unknown> {
+  const config = await configOf(job);
+  switch (job.kind) {
+    case 'plan': {
+      const db = target(job.db);
+      const client = await db.connect();
+      try {
+        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        await applySessionSettings(client);
+        const catalog = await readCatalog(client, job.schema ?? 'public');
+        const plan = buildPlan(catalog, { config, tables: job.tables });
+        await client.query('COMMIT');
+        return {
+          plan,
+          server: { version: catalog.serverVersionText, database: catalog.database, systemIdentifier: catalog.systemIdentifier },
+        } satisfies PlanResult;
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    }
+    case 'export':
+      return exportArchive({
+        db: target(job.db),
+        out: job.out,
+        schema: job.schema,
+        tables: job.tables,
+        config,
+        description: job.description,
+        baseSha256: job.baseSha256,
+        signal,
+        onEvent: emit,
+      });
+    case 'import':
+      return importArchive({
+        db: target(job.db),
+        archive: job.archive,
+        mode: job.mode,
+        dryRun: job.dryRun,
+        schema: job.schema,
+        tables: job.tables,
+        config,
+        allowFailures: job.allowFailures,
+        ignoreMissingColumns: job.ignoreMissingColumns,
+        disableTriggers: job.disableTriggers,
+        lockTimeoutMs: job.lockTimeoutMs,
+        signal,
+        onEvent: emit,
+      });
+  }
+}
