@@ -1,0 +1,50 @@
+// Shorthands for engine tests: export and import against test databases, Crearis databases loaded
+// from the schema file (each load gets its own random system-user passwords and page ids).
+import { readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ImportReport } from '../../src-common/contract';
+import { dbTarget } from '../../src-main/db/connect';
+import { exportArchive, type ExportOptions } from '../../src-main/engine/export';
+import { importArchive, type ImportOptions } from '../../src-main/engine/import/index';
+import { createTestDb, type TestDb } from './db';
+
+export const crearisSchemaSql = readFileSync(new URL('../../src-main/demo/crearis-schema.sql', import.meta.url), 'utf8');
+export const shopSchemaSql = readFileSync(new URL('../fixtures/schemas/shop.sql', import.meta.url), 'utf8');
+export const allTypesSql = readFileSync(new URL('../fixtures/schemas/all-types.sql', import.meta.url), 'utf8');
+
+export function scratchDir(): string {
+  return mkdtempSync(join(tmpdir(), 'mr4-test-'));
+}
+
+/** A database with `sql` run in it directly (not cloned from a template). */
+export async function freshDb(sql: string): Promise<TestDb> {
+  const db = await createTestDb();
+  await db.client.query(sql);
+  return db;
+}
+
+export async function exportDb(db: TestDb, out: string, options: Partial<ExportOptions> = {}) {
+  return exportArchive({ db: dbTarget(db.url), out, ...options });
+}
+
+export async function importInto(db: TestDb, archive: string, mode: 'skip' | 'merge', options: Partial<ImportOptions> = {}): Promise<ImportReport> {
+  return importArchive({ db: dbTarget(db.url), archive, mode, ...options });
+}
+
+export function counts(report: ImportReport): Record<string, Omit<ImportReport['tables'][number], 'table'>> {
+  return Object.fromEntries(report.tables.map(({ table, ...c }) => [table, c]));
+}
+
+export function totals(report: ImportReport): { inserted: number; updated: number; unchanged: number; skipped: number; failed: number } {
+  const t = { inserted: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0 };
+  for (const r of report.tables) {
+    t.inserted += r.inserted;
+    t.updated += r.updated;
+    t.unchanged += r.unchanged;
+    t.skipped += r.skipped;
+    t.failed += r.failed;
+  }
+  return t;
+}
