@@ -152,7 +152,9 @@ export async function describeRefused(m: MatchContext, t: ImportTable, limit = 1
     if (ref && parent && parent.plan.surrogate && parent.plan.key.kind === 'key') {
       const pk = parent.plan.key.columns.filter((pc) => parent.staged.includes(pc));
       const obj = pk.map((pc) => `${literal(pc)}, p.${ident(pc)}::text`).join(', ');
-      return `${literal(c)}, (SELECT json_build_object(${obj}) FROM ${temp(parent, 's')} p WHERE p.${ident(parent.plan.surrogate)} = s.${ident(c)} LIMIT 1)`;
+      const found = `(SELECT json_build_object(${obj}) FROM ${temp(parent, 's')} p WHERE p.${ident(parent.plan.surrogate)} = s.${ident(c)} LIMIT 1)`;
+      // A parent that could not be staged is shown by its id in the archive.
+      return `${literal(c)}, COALESCE(${found}, to_json(s.${ident(c)}::text))`;
     }
     return `${literal(c)}, s.${ident(c)}::text`;
   });

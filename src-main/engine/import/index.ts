@@ -97,7 +97,8 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
     const { config } = resolveConfig(catalog, options.config);
     const excluded = new Set(Object.entries(config.tables).filter(([, c]) => c.exclude).map(([n]) => n));
     const chosen = archiveDataTables(index, excluded, options.tables);
-    const plan = buildPlan(catalog, { config: options.config, tables: chosen.tables });
+    // Tables the target lacks are reported by reconcile(), with every other problem.
+    const plan = buildPlan(catalog, { config: options.config, tables: chosen.tables.filter((n) => catalog.tables.some((t) => t.name === n)) });
     const { tables, warnings, ignoredColumns } = reconcile(index, catalog, plan, { ignoreMissingColumns: options.ignoreMissingColumns });
     for (const s of chosen.skipped) warnings.push(`table ${s} is in the archive but excluded by the target's configuration; not imported`);
     warnings.push(...(legacy?.warnings ?? []));
@@ -105,7 +106,7 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
 
     ctx.phase(1, IMPORT_PHASES[1]);
     const source = legacy ? legacy.source : fileSource(options.archive, options.limits);
-    const misfits = await stageTables(ctx, source, tables);
+    const misfits = await stageTables(ctx, source, tables, new Set(Object.values(index.files)));
     const failures: RowProblem[] = [...(legacy?.unresolved ?? [])];
     const castProblems = await diagnoseMisfits(ctx, source, misfits);
     for (const p of castProblems) tables.find((t) => t.plan.name === p.table)!.counts.failed++;

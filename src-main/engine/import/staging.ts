@@ -60,8 +60,9 @@ function verify(t: ImportTable, reader: TableFileReader): void {
 
 const DATA_ERROR = /^(22|23|42804|42P18)/;
 
-/** Stages every table; returns the tables whose values did not all fit their target types. */
-export async function stageTables(ctx: RunContext, source: TableSource, tables: ImportTable[]): Promise<ImportTable[]> {
+/** Stages every table; returns the tables whose values did not all fit their target types.
+ *  `listed` are all files index.json names; any other file makes the archive invalid. */
+export async function stageTables(ctx: RunContext, source: TableSource, tables: ImportTable[], listed: Set<string>): Promise<ImportTable[]> {
   const byFile = new Map(tables.map((t) => [t.archive.file, t]));
   const seen = new Set<string>();
   const misfits: ImportTable[] = [];
@@ -69,7 +70,8 @@ export async function stageTables(ctx: RunContext, source: TableSource, tables: 
   await source.walk(async (file, body) => {
     const t = byFile.get(file);
     if (!t) {
-      // Files of tables this run does not import are read (their checksum is not needed) and skipped.
+      if (!listed.has(file)) throw new ArchiveError(`the archive contains ${file}, which index.json does not list`);
+      // Files of tables this run does not import are skipped.
       body.resume();
       return;
     }
