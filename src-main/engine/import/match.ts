@@ -98,6 +98,24 @@ async function matchRows(m: MatchContext, t: ImportTable, direct: PlannedReferen
   const key = t.plan.key.kind === 'key' ? t.plan.key.columns : [];
   const self = selfRefs(m, t);
   const selfInKey = self.filter((r) => key.includes(r.columns[0]));
+  // Rows without a (complete) key are recognised by their content, as a multiset: n equal archived
+  // rows match at most n equal target rows. First, so that a key naming a parent in the same table
+  // finds the roots of its tree already matched.
+  const content = contentColumns(m, t);
+  if (content.length && (key.length === 0 || t.plan.key.nullable)) {
+    const nullKey = (alias: string) => (key.length ? `(${key.map((c) => `${alias}.${ident(c)} IS NULL`).join(' OR ')})` : 'true');
+    const row = (alias: string) => `md5(ROW(${content.map((c) => `${alias}.${ident(c)}`).join(', ')})::text)`;
+    await m.ctx.query(
+      `INSERT INTO ${temp(t, 'k')}
+       SELECT s._row, g.loc, 1 FROM
+         (SELECT _row, h, row_number() OVER (PARTITION BY h ORDER BY _row) AS rn
+            FROM (SELECT r._row, ${row('r')} AS h FROM ${temp(t, 'r')} r WHERE ${nullKey('r')} AND ${usable}) s0) s
+       JOIN
+         (SELECT loc, h, row_number() OVER (PARTITION BY h ORDER BY loc) AS rn
+            FROM (SELECT ${loc('t')} AS loc, ${row('t')} AS h FROM ${T} t WHERE ${nullKey('t')}) g0) g
+       USING (h, rn)`,
+    );
+  }
   // A key from a unique constraint matches at most one target row; a key from the configuration may
   // match several, which the row is then refused for.
   const unique = t.plan.key.source !== 'configuration';
@@ -127,23 +145,6 @@ async function matchRows(m: MatchContext, t: ImportTable, direct: PlannedReferen
         if (!added.rowCount) break;
       }
     }
-  }
-  // Rows without a (complete) key are recognised by their content, as a multiset: n equal archived
-  // rows match at most n equal target rows.
-  const content = contentColumns(m, t);
-  if (content.length && (key.length === 0 || t.plan.key.nullable)) {
-    const nullKey = (alias: string) => (key.length ? `(${key.map((c) => `${alias}.${ident(c)} IS NULL`).join(' OR ')})` : 'true');
-    const row = (alias: string) => `md5(ROW(${content.map((c) => `${alias}.${ident(c)}`).join(', ')})::text)`;
-    await m.ctx.query(
-      `INSERT INTO ${temp(t, 'k')}
-       SELECT s._row, g.loc, 1 FROM
-         (SELECT _row, h, row_number() OVER (PARTITION BY h ORDER BY _row) AS rn
-            FROM (SELECT r._row, ${row('r')} AS h FROM ${temp(t, 'r')} r WHERE ${nullKey('r')} AND ${usable}) s0) s
-       JOIN
-         (SELECT loc, h, row_number() OVER (PARTITION BY h ORDER BY loc) AS rn
-            FROM (SELECT ${loc('t')} AS loc, ${row('t')} AS h FROM ${T} t WHERE ${nullKey('t')}) g0) g
-       USING (h, rn)`,
-    );
   }
   await m.ctx.query(`ANALYZE ${temp(t, 'k')}`);
 }

@@ -1,0 +1,138 @@
+// The planner: natural keys chosen from the catalog alone, cycles broken at the fewest columns, the
+// Crearis profile, configuration overrides.
+import { afterAll, describe, expect, test } from 'vitest';
+import { readCatalog } from '../../src-main/engine/catalog';
+import type { Mr4Config } from '../../src-main/engine/config';
+import { buildPlan, type Plan } from '../../src-main/engine/plan';
+import { applySessionSettings } from '../../src-main/engine/session';
+import { createTestDb, type TestDb } from '../helpers/db';
+import { crearisSchemaSql } from '../helpers/engine';
+
+const databases: TestDb[] = [];
+afterAll(async () => {
+  for (const d of databases) await d.drop();
+});
+
+async function planFor(sql: string, config?: Mr4Config, tables?: string[]): Promise<Plan> {
+  const db = await createTestDb(sql);
+  databases.push(db);
+  await applySessionSettings(db.client);
+  return buildPlan(await readCatalog(db.client), { config, tables });
+}
+const table = (plan: Plan, name: string) => plan.tables.find((t) => t.name === name)!;
+
+describe('natural keys', () => {
+  test('NOT NULL before nullable, fewer columns, text, then name; surrogate ids never', async () => {
+    const plan = await planFor(`
+      CREATE TABLE a (id serial PRIMARY KEY, code text UNIQUE, email text NOT NULL UNIQUE, x int NOT NULL, y int NOT NULL, UNIQUE (x, y));
+      CREATE TABLE b (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, n int NOT NULL UNIQUE, t text NOT NULL UNIQUE);
+      CREATE TABLE c (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), slug text);
+      CREATE UNIQUE INDEX c_slug ON c (slug) WHERE slug IS NOT NULL;
+      CREATE TABLE d (id text PRIMARY KEY, label text);
+      CREATE TABLE e (a_id int NOT NULL REFERENCES a(id), b_id bigint NOT NULL REFERENCES b(id), PRIMARY KEY (a_id, b_id));
+      CREATE TABLE f (id serial PRIMARY KEY, lower_email text);
+      CREATE UNIQUE INDEX f_expr ON f (lower(lower_email));`);
+    expect(table(plan, 'a').key).toMatchObject({ kind: 'key', columns: ['email'], nullable: false });
+    expect(table(plan, 'a').surrogate).toBe('id');
+    expect(table(plan, 'b').key.columns).toEqual(['t']);
+    // A partial unique index cannot identify rows: content matching.
+    expect(table(plan, 'c').key.kind).toBe('content');
+    expect(table(plan, 'c').surrogate).toBe('id');
+    expect(table(plan, 'c').matchColumns).toEqual(['slug']);
+    // A text primary key without a default is natural.
+    expect(table(plan, 'd')).toMatchObject({ surrogate: null, key: { kind: 'key', columns: ['id'], source: 'primary key' } });
+    expect(table(plan, 'e').key.columns).toEqual(['a_id', 'b_id']);
+    expect(table(plan, 'f').key.kind).toBe('content');
+    expect(table(plan, 'f').warnings.join()).toMatch(/never updated/);
+  });
+
+  test('a nullable key is used, with rows whose key is NULL matched by content', async () => {
+    const plan = await planFor(`CREATE TABLE t (id serial PRIMARY KEY, xmlid text UNIQUE, name text);`);
+    expect(table(plan, 't').key).toMatchObject({ columns: ['xmlid'], nullable: true });
+    expect(table(plan, 't').warnings.join()).toMatch(/NULL are recognised by their content/);
+  });
+
+  test('ids inside arrays or JSON are named in warnings', async () => {
+    const plan = await planFor(`CREATE TABLE t (id serial PRIMARY KEY, code text UNIQUE NOT NULL, tag_ids int[], member_ids jsonb);`);
+    expect(table(plan, 't').warnings.join('\n')).toMatch(/tag_ids \(integer\[\]\) may hold ids[\s\S]*member_ids \(jsonb\) may hold ids/);
+  });
+});
+
+describe('cycles', () => {
+  test('a two-table cycle is broken at one nullable column, preferring ON DELETE SET NULL', async () => {
+    const plan = await planFor(`
+      CREATE TABLE dept (id serial PRIMARY KEY, code text NOT NULL UNIQUE, manager_id int);
+      CREATE TABLE emp (id serial PRIMARY KEY, email text NOT NULL UNIQUE, dept_id int REFERENCES dept(id));
+      ALTER TABLE dept ADD FOREIGN KEY (manager_id) REFERENCES emp(id) ON DELETE SET NULL;`);
+    expect(plan.cycles).toEqual([{ tables: ['dept', 'emp'], lateColumns: ['dept.manager_id'] }]);
+    expect(plan.tables.map((t) => t.name)).toEqual(['dept', 'emp']);
+  });
+
+  test('a self reference needs no late seeding: ids are assigned before the rows are written', async () => {
+    const plan = await planFor(`CREATE TABLE cat (id serial PRIMARY KEY, slug text NOT NULL UNIQUE, parent_id int REFERENCES cat(id));`);
+    expect(plan.cycles).toEqual([]);
+    expect(table(plan, 'cat').references[0]).toMatchObject({ self: true, late: false, remap: true });
+  });
+
+  test('a cycle of NOT NULL columns is refused before anything is written, naming the tables', async () => {
+    await expect(
+      planFor(`
+        CREATE TABLE p (id serial PRIMARY KEY, code text NOT NULL UNIQUE, q_id int NOT NULL);
+        CREATE TABLE q (id serial PRIMARY KEY, code text NOT NULL UNIQUE, p_id int NOT NULL REFERENCES p(id));
+        ALTER TABLE p ADD FOREIGN KEY (q_id) REFERENCES q(id);`),
+    ).rejects.toThrow(/Tables p, q reference each other in a cycle that no nullable foreign-key column can break/);
+  });
+
+  test('the Crearis cycles break at the fewest columns', async () => {
+    const plan = await planFor(crearisSchemaSql);
+    const late = plan.cycles.flatMap((c) => c.lateColumns);
+    // users ↔ images ↔ projects ↔ domains ↔ instructors: three nullable columns break every loop.
+    expect(late).toEqual(['domains.project_id', 'images.owner_id', 'images.project_id']);
+    // Parents come before children.
+    const order = plan.tables.map((t) => t.name);
+    expect(order.indexOf('status')).toBeLessThan(order.indexOf('users'));
+    expect(order.indexOf('images')).toBeLessThan(order.indexOf('users'));
+    expect(order.indexOf('events')).toBeLessThan(order.indexOf('event_instructors'));
+  });
+});
+
+describe('the Crearis profile and configuration', () => {
+  test('applies when the schema is recognised', async () => {
+    const plan = await planFor(crearisSchemaSql);
+    expect(plan.profile).toBe('crearis');
+    expect(table(plan, 'pages').key).toMatchObject({ columns: ['project', 'page_type'], source: 'configuration' });
+    expect(table(plan, 'images').key.columns).toEqual(['xmlid']);
+    expect(table(plan, 'users').insertOnly).toEqual(['password']);
+    expect(table(plan, 'event_instructors').references.map((r) => [r.columns[0], r.parent, r.remap])).toEqual([
+      ['event_id', 'events', true],
+      ['instructor_id', 'instructors', true],
+    ]);
+    expect(plan.excluded.map((e) => e.table).sort()).toEqual(['crearis_config', 'system_config']);
+    expect(table(plan, 'status').key.columns.sort()).toEqual(['name', 'table']);
+    expect(table(plan, 'users').excludedColumns.map((c) => c.name)).toContain('status_display');
+  });
+
+  test('a configuration file overrides the profile, or replaces it with "profile": "none"', async () => {
+    const over = await planFor(crearisSchemaSql, { tables: { pages: { key: 'content' }, tasks: { exclude: true } } });
+    expect(over.profile).toBe('crearis');
+    expect(table(over, 'pages').key.kind).toBe('content');
+    expect(over.excluded.map((e) => e.table)).toContain('tasks');
+    const none = await planFor(crearisSchemaSql, { profile: 'none', tables: {} });
+    expect(none.profile).toBeNull();
+    expect(table(none, 'pages').key.kind).toBe('content');
+    expect(table(none, 'users').insertOnly).toEqual([]);
+  });
+
+  test('configuration naming unknown tables or columns is refused', async () => {
+    await expect(planFor(`CREATE TABLE t (id int PRIMARY KEY)`, { tables: { nope: { exclude: true } } })).rejects.toThrow(/names table "nope"/);
+    await expect(planFor(`CREATE TABLE t (id int PRIMARY KEY)`, { tables: { t: { insertOnly: ['nope'] } } })).rejects.toThrow(/column "t.nope"/);
+  });
+
+  test('selected tables pull in the parents whose ids they carry, as reference tables', async () => {
+    const plan = await planFor(crearisSchemaSql, undefined, ['events']);
+    expect(table(plan, 'events').role).toBe('data');
+    for (const parent of ['projects', 'instructors', 'locations', 'status', 'images', 'users']) {
+      expect(table(plan, parent).role, parent).toBe('reference');
+    }
+  });
+});
