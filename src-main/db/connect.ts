@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { parse } from 'pg-connection-string';
 import pg from 'pg';
 
-const require = createRequire(import.meta.url);
+const requireCjs = createRequire(import.meta.url);
 
 export type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
 const SSL_MODES: readonly SslMode[] = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
@@ -34,7 +34,7 @@ export class ConnectionError extends Error {
 }
 
 function pgpassLookup(info: { host: string; port: number; database: string; user: string }): Promise<string | undefined> {
-  const pgPass = require('pgpass') as (i: object, cb: (pass?: string) => void) => void;
+  const pgPass = requireCjs('pgpass') as (i: object, cb: (pass?: string) => void) => void;
   return new Promise((resolve) => pgPass(info, resolve));
 }
 
@@ -81,7 +81,8 @@ export function resolveConnection(url: string | undefined, options: ConnectionOp
   const port = Number(fromUrl.port || env.PGPORT || 5432);
   const user = fromUrl.user || env.PGUSER || env.USER || 'postgres';
   const database = fromUrl.database || env.PGDATABASE || user;
-  const password = fromUrl.password ?? env.PGPASSWORD;
+  // pg-connection-string gives '' for a URL without a password: libpq treats that as none.
+  const password = fromUrl.password || env.PGPASSWORD || undefined;
   const sslMode = ((fromUrl as { sslmode?: string }).sslmode ?? env.PGSSLMODE ?? 'prefer') as SslMode;
   if (!SSL_MODES.includes(sslMode)) throw new ConnectionError(`PGSSLMODE must be one of ${SSL_MODES.join(', ')}; got "${sslMode}".`);
   const socket = host.startsWith('/');
@@ -119,6 +120,9 @@ export function describeConnectError(error: unknown, label: string): ConnectionE
   if (e?.code === 'ECONNREFUSED') return new ConnectionError(`Cannot reach ${label}: connection refused. Is the server running and listening there?`);
   if (e?.code === 'ENOTFOUND' || e?.code === 'EAI_AGAIN') return new ConnectionError(`Cannot reach ${label}: the host name does not resolve.`);
   if (e?.code === '28P01') return new ConnectionError(`The server refused the password for ${label}. Check it, or the entry in ~/.pgpass.`);
+  if (/SASL|client password must be a string|password authentication/i.test(msg)) {
+    return new ConnectionError(`The server at ${label} wants a password and none was given: put it in the URL, PGPASSWORD or ~/.pgpass.`);
+  }
   if (e?.code === '28000') return new ConnectionError(`The server refused ${label}: ${msg}`);
   if (e?.code === '3D000') return new ConnectionError(`Database not found on ${label}: ${msg}`);
   if (/self[- ]signed|certificate/i.test(msg)) return new ConnectionError(`SSL certificate check failed for ${label}: ${msg}. Use sslmode=require to encrypt without verifying, as psql does.`);

@@ -19,6 +19,7 @@ export type EmitEvent = (event: EngineEvent) => void;
 export class RunContext {
   private cancelling: Promise<void> | null = null;
   private lastTableEvent = 0;
+  private lastTable = '';
 
   private constructor(
     readonly db: DbTarget,
@@ -77,11 +78,13 @@ export class RunContext {
     this.emitter(event);
   }
 
-  /** Table progress, at most every 100 ms unless it is the last word on that table. */
+  /** Table progress, at most every 100 ms, except a table's first and last word. */
   progress(event: Extract<EngineEvent, { type: 'table' }>): void {
     const now = Date.now();
-    if (!event.done && now - this.lastTableEvent < 100) return;
+    const key = `${event.phase}:${event.table}`;
+    if (!event.done && key === this.lastTable && now - this.lastTableEvent < 100) return;
     this.lastTableEvent = now;
+    this.lastTable = key;
     this.emitter(event);
   }
 

@@ -1,17 +1,33 @@
 // A throwaway PostgreSQL cluster for tests, e2e runs and benchmarks: its own data directory, a free
-// loopback port, trust auth, no durability. Never touches a server nobody named.
+// loopback port, trust auth (or, on request, password auth over TCP), optional SSL with a self-signed
+// certificate, no durability. Never touches a server nobody named.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export interface ThrowawayServer {
+  /** postgres://postgres@127.0.0.1:PORT/postgres (without the password, when one is set). */
   url: string;
   port: number;
   binDir: string;
   version: number;
+  /** The superuser's password when the server was started with `password`. */
+  password?: string;
+  /** The self-signed certificate (PEM) when the server was started with `ssl`. */
+  sslCertFile?: string;
   stop(): void;
+}
+
+export interface ThrowawayServerOptions {
+  settings?: Record<string, string>;
+  /** Require this password (scram-sha-256) for TCP connections as postgres; local socket stays trust. */
+  password?: string;
+  /** Serve SSL with a self-signed certificate for CN=localhost made by openssl. Plain connections stay allowed. */
+  ssl?: boolean;
+  /** With `ssl`: accept TCP connections only over SSL (pg_hba hostssl), so a plain connection is refused. */
+  sslOnly?: boolean;
 }
 
 export function findPostgresBinDir(): string {
@@ -48,6 +64,31 @@ export async function freePort(): Promise<number> {
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
+function ownerIds(): { uid: number; gid: number } {
+  return { uid: Number(execFileSync('id', ['-u', 'postgres']).toString().trim()), gid: Number(execFileSync('id', ['-g', 'postgres']).toString().trim()) };
+}
+
+/** A self-signed certificate and key in `dir`, readable by the server (key 0600, owned by the server's user). */
+function makeSelfSignedCertificate(dir: string): { cert: string; key: string } {
+  const cert = join(dir, 'server.crt');
+  const key = join(dir, 'server.key');
+  const result = spawnSync(
+    'openssl',
+    ['req', '-new', '-x509', '-days', '2', '-nodes', '-newkey', 'rsa:2048', '-subj', '/CN=localhost', '-keyout', key, '-out', cert],
+    { encoding: 'utf8' },
+  );
+  if (result.error || result.status !== 0) {
+    throw new Error(`openssl could not make a test certificate (${result.error?.message ?? result.status}): ${result.stderr ?? ''}`);
+  }
+  chmodSync(key, 0o600);
+  if (isRoot) {
+    const { uid, gid } = ownerIds();
+    chownSync(cert, uid, gid);
+    chownSync(key, uid, gid);
+  }
+  return { cert, key };
+}
+
 function runAsOwner(bin: string, args: string[]): void {
   const [cmd, argv] = isRoot ? ['runuser', ['-u', 'postgres', '--', bin, ...args]] : [bin, args];
   const result = spawnSync(cmd, argv, { encoding: 'utf8' });
@@ -56,12 +97,27 @@ function runAsOwner(bin: string, args: string[]): void {
   }
 }
 
-export async function startThrowawayServer(options: { settings?: Record<string, string> } = {}): Promise<ThrowawayServer> {
+export async function startThrowawayServer(options: ThrowawayServerOptions = {}): Promise<ThrowawayServer> {
   const binDir = findPostgresBinDir();
   const dir = mkdtempSync(join(tmpdir(), 'mr4-pg-'));
-  if (isRoot) chownSync(dir, Number(execFileSync('id', ['-u', 'postgres']).toString().trim()), Number(execFileSync('id', ['-g', 'postgres']).toString().trim()));
+  if (isRoot) chownSync(dir, ownerIds().uid, ownerIds().gid);
   const dataDir = join(dir, 'data');
-  runAsOwner(join(binDir, 'initdb'), ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale=C.UTF-8']);
+  let auth = ['-A', 'trust'];
+  const pwFile = join(dir, 'initdb-password');
+  if (options.password !== undefined) {
+    writeFileSync(pwFile, `${options.password}\n`, { mode: 0o644 });
+    auth = ['--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwFile}`];
+  }
+  try {
+    runAsOwner(join(binDir, 'initdb'), ['-D', dataDir, ...auth, '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale=C.UTF-8']);
+  } finally {
+    rmSync(pwFile, { force: true });
+  }
+  const sslFiles = options.ssl ? makeSelfSignedCertificate(dir) : null;
+  if (sslFiles && options.sslOnly) {
+    const hba = join(dataDir, 'pg_hba.conf');
+    writeFileSync(hba, readFileSync(hba, 'utf8').replace(/^host(\s)/gm, 'hostssl$1'));
+  }
   const port = await freePort();
   const settings: Record<string, string> = {
     listen_addresses: '127.0.0.1',
@@ -71,6 +127,7 @@ export async function startThrowawayServer(options: { settings?: Record<string, 
     synchronous_commit: 'off',
     full_page_writes: 'off',
     max_connections: '200',
+    ...(sslFiles ? { ssl: 'on', ssl_cert_file: sslFiles.cert, ssl_key_file: sslFiles.key } : {}),
     ...options.settings,
   };
   const opts = Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`).join(' ');
@@ -82,6 +139,8 @@ export async function startThrowawayServer(options: { settings?: Record<string, 
     port,
     binDir,
     version,
+    ...(options.password !== undefined ? { password: options.password } : {}),
+    ...(sslFiles ? { sslCertFile: sslFiles.cert } : {}),
     stop() {
       if (stopped) return;
       stopped = true;

@@ -18,6 +18,10 @@ export interface Reconciled {
 /** The archive's data tables that the target should receive (its configuration may exclude some). */
 export function archiveDataTables(index: ArchiveIndex, excluded: Set<string>, only?: string[]): { tables: string[]; skipped: string[] } {
   const data = index.entities.filter((e) => index.tables[e].role === 'data');
+  const unknown = (only ?? []).filter((t) => !data.includes(t));
+  if (unknown.length) {
+    throw new ImportCheckError(unknown.map((t) => `table "${t}" was asked for but the archive does not carry its rows (it has: ${data.join(', ')})`));
+  }
   const wanted = only ? data.filter((t) => only.includes(t)) : data;
   return { tables: wanted.filter((t) => !excluded.has(t)), skipped: wanted.filter((t) => excluded.has(t)) };
 }

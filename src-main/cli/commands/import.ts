@@ -1,0 +1,79 @@
+// mr4 import: an archive into the target, matching rows by natural key, in one transaction.
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Option } from 'commander';
+import { IMPORT_PHASES, type ImportMode, type ImportReport } from '../../../src-common/contract';
+import { type CommandModule, finish } from '../context';
+import { formatImportReport } from '../format-report';
+import { addCommonOptions, type CommonOptions, configPath, dbSpec, EXIT, parseSecondsToMs, parseTables } from '../options';
+import { runJob } from '../run-job';
+
+interface ImportOptions extends CommonOptions {
+  mode: ImportMode;
+  dryRun?: boolean;
+  allowFailures?: boolean;
+  ignoreMissingColumns?: boolean;
+  disableTriggers?: boolean;
+  lockTimeout?: number;
+  tables?: string[];
+}
+
+export const importCommand: CommandModule = (program, ctx) => {
+  addCommonOptions(
+    program
+      .command('import')
+      .summary('bring an archive’s rows into the database (skip or merge)')
+      .description(
+        'Import an archive into the database in one transaction. Rows are matched by natural key: ' +
+          '--mode skip inserts rows the target lacks and leaves existing ones alone; --mode merge also updates existing rows that differ. ' +
+          'Ids are rewritten to the target’s own.',
+      )
+      .argument('<file>', 'the archive (.tar.gz) written by mr4 export'),
+  )
+    .addOption(new Option('--mode <mode>', 'skip: only insert new rows; merge: insert new rows and update changed ones').choices(['skip', 'merge']).makeOptionMandatory())
+    .option('--dry-run', 'do everything, report it, then roll back: nothing is written')
+    .option('--allow-failures', 'import every row that fits and report the others as failed, instead of stopping')
+    .option('--ignore-missing-columns', 'leave out columns present on only one side (reported) instead of stopping')
+    .option('--disable-triggers', 'run with the target’s user triggers disabled (locks the written tables exclusively)')
+    .option('--lock-timeout <seconds>', 'how long to wait for other writers to release the tables (default 10)', parseSecondsToMs)
+    .option('--tables <list>', 'import only these tables of the archive (comma-separated)', parseTables)
+    .addHelpText(
+      'after',
+      '\nExamples:\n  mr4 import app.tar.gz --mode skip --db postgres://me@localhost:5432/app --dry-run\n  mr4 import app.tar.gz --mode merge --json > report.json',
+    )
+    .action(async (file: string, opts: ImportOptions) => {
+      const archive = resolve(file);
+      if (!existsSync(archive) || !statSync(archive).isFile()) {
+        ctx.io.err(`Error: cannot open archive ${archive}: no such file.\nGive the path of a .tar.gz written by mr4 export.\n`);
+        ctx.exitCode = EXIT.failure;
+        return;
+      }
+      const outcome = await runJob<ImportReport>(
+        ctx.io,
+        {
+          kind: 'import',
+          db: dbSpec(opts),
+          archive,
+          mode: opts.mode,
+          dryRun: !!opts.dryRun,
+          schema: opts.schema,
+          tables: opts.tables,
+          allowFailures: !!opts.allowFailures,
+          ignoreMissingColumns: !!opts.ignoreMissingColumns,
+          disableTriggers: !!opts.disableTriggers,
+          lockTimeoutMs: opts.lockTimeout,
+          configPath: configPath(opts),
+        },
+        { json: opts.json, phases: IMPORT_PHASES },
+      );
+      if (outcome.ok && opts.tables) {
+        // The engine takes --tables as a filter over the archive; say so when a name matched nothing.
+        const imported = new Set(outcome.result.tables.map((t) => t.table));
+        const missing = opts.tables.filter((t) => !imported.has(t));
+        if (missing.length) {
+          ctx.io.err(`Warning: --tables named ${missing.map((t) => `"${t}"`).join(', ')}, which the archive does not carry as data (or the configuration excludes); nothing was imported for ${missing.length === 1 ? 'it' : 'them'}.\n`);
+        }
+      }
+      finish(ctx, opts, outcome, formatImportReport);
+    });
+};

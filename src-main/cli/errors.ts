@@ -1,0 +1,64 @@
+// How a failed job is told on stderr: the engine's reason, every archive/target mismatch, the refused
+// rows by natural key (at most 50), and for connection failures how to name a database.
+import type { RowProblem } from '../../src-common/contract';
+import { num } from './format';
+
+export const MAX_ROWS_SHOWN = 50;
+
+export function formatRowProblem(p: RowProblem): string {
+  const key = p.key ? ` ${JSON.stringify(p.key)}` : '';
+  const row = p.row !== null && p.row !== undefined ? ` (row ${p.row})` : '';
+  const column = p.column ? ` column ${p.column}` : '';
+  return `${p.table}${key}${row}${column}: ${p.reason}`;
+}
+
+export function formatRowProblems(rows: RowProblem[], indent = '  ', moreHint = '(use --json)'): string[] {
+  const lines = rows.slice(0, MAX_ROWS_SHOWN).map((p) => indent + formatRowProblem(p));
+  if (rows.length > MAX_ROWS_SHOWN) lines.push(`${indent}… and ${num(rows.length - MAX_ROWS_SHOWN)} more ${moreHint}`);
+  return lines;
+}
+
+interface ErrorFacts {
+  name?: string;
+  message?: string;
+  code?: string;
+  problems?: string[];
+  rows?: RowProblem[];
+}
+
+const NAME_HINT = 'Name the database with --db postgres://user@host:5432/dbname, or set DATABASE_URL (or PGHOST, PGPORT, PGDATABASE, PGUSER).';
+const PASSWORD_HINT =
+  'The server wants a password: give it in the URL (user:password before the @), in PGPASSWORD, or in ~/.pgpass (mode 0600).';
+
+/** Lines for stderr describing why a job failed. `internal`: the failure did not come from the engine's own reporting (the worker crashed or did not load). */
+export function describeFailure(error: unknown, context: { databaseNamed: boolean; internal?: boolean }): string {
+  const e = (error ?? {}) as ErrorFacts;
+  const message = typeof e.message === 'string' && e.message ? e.message : String(error);
+  const lines: string[] = [];
+  const [headline, ...rest] = message.split('\n');
+  if (e.problems?.length) {
+    // The message repeats the problems as a list; print the headline and each problem once.
+    lines.push(`Error: ${headline}`);
+    for (const p of e.problems) lines.push(`  - ${p}`);
+    lines.push(...rest.filter((l) => l.trim() && !/^\s/.test(l)));
+  } else if (e.rows && e.rows.length && (e.name === 'RefusedRowsError' || e.rows.length > 1)) {
+    lines.push(`Error: ${headline}`);
+    lines.push(...formatRowProblems(e.rows, '  ', '(run again with --dry-run --allow-failures --json to list them all)'));
+    lines.push(...rest.filter((l) => l.trim() && !/^\s/.test(l)));
+  } else {
+    lines.push(`Error: ${message}`);
+  }
+  if (e.name === 'ConnectionError') {
+    if (!context.databaseNamed) {
+      lines.push('No database was named (no --db, DATABASE_URL, PGHOST or PGDATABASE), so mr4 tried the libpq defaults.');
+      lines.push(NAME_HINT);
+    } else if (/password|SASL|SCRAM/i.test(message)) {
+      if (!/pgpass/.test(message)) lines.push(PASSWORD_HINT);
+    } else if (/not found|cannot reach|refused|does not resolve|timed out/i.test(message)) {
+      lines.push(NAME_HINT);
+    }
+  } else if (context.internal) {
+    lines.push('The engine worker itself failed; this is a bug in mr4 (or a broken build: run `npm run build`). Please report it with the command you ran.');
+  }
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,69 @@
+// The `mr4` command line: plan, export and import from a terminal or a script. Each command lives in
+// its own module under commands/; adding one is that module plus one line in COMMANDS.
+//
+// Exit codes: 0 success, 1 failure (reason on stderr), 2 bad usage (nothing was touched), 130 interrupted.
+import { pathToFileURL } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import { TOOL_VERSION } from '../engine/version';
+import { exportCommand } from './commands/export';
+import { importCommand } from './commands/import';
+import { planCommand } from './commands/plan';
+import type { CliContext, CommandModule } from './context';
+import { type Io, processIo } from './io';
+import { EXIT, UsageError } from './options';
+
+const COMMANDS: CommandModule[] = [planCommand, exportCommand, importCommand];
+
+const FOOTER = `
+Connections:
+  --db postgres://user@host:5432/dbname, else DATABASE_URL, else PGHOST, PGPORT, PGDATABASE, PGUSER
+  (as psql reads them). Passwords come from the URL, PGPASSWORD or ~/.pgpass. sslmode works as in
+  libpq: require encrypts without checking the certificate, verify-full checks it.
+
+Exit codes: 0 success, 1 failure, 2 bad usage, 130 interrupted (Ctrl-C; the run is rolled back).
+Run "mr4 <command> --help" for a command's options.`;
+
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('mr4')
+    .description('Move application data between PostgreSQL databases by natural keys: plan, export, import.')
+    .version(TOOL_VERSION, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => ctx.io.out(s),
+      writeErr: (s) => ctx.io.err(s),
+      outputError: (s, write) => write(s),
+    })
+    .showHelpAfterError('(add --help for usage)')
+    .addHelpText('after', FOOTER);
+  for (const add of COMMANDS) add(program, ctx);
+  return program;
+}
+
+/** Runs the command line and returns the exit code (it does not exit). */
+export async function main(argv: readonly string[] = process.argv, io: Io = processIo(argv.slice(2))): Promise<number> {
+  const ctx: CliContext = { io, exitCode: EXIT.ok };
+  const program = buildProgram(ctx);
+  try {
+    await program.parseAsync([...argv]);
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    if (error instanceof UsageError) {
+      io.err(`Error: ${error.message}\n(add --help for usage)\n`);
+      return EXIT.usage;
+    }
+    io.err(`Error: ${(error as Error)?.stack ?? String(error)}\nThis is a bug in mr4; please report it with the command you ran.\n`);
+    return EXIT.failure;
+  }
+  return ctx.exitCode;
+}
+
+/** The process entry (bin/mr4.js): run, then exit with the code once output is flushed. */
+export async function run(argv: readonly string[] = process.argv): Promise<void> {
+  const code = await main(argv);
+  process.exitCode = code;
+  // Everything the run started has ended; if a stray handle still holds the loop, do not hang on it.
+  setTimeout(() => process.exit(code), 2000).unref();
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) void run();
