@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// `npm test`: system packages if missing, a build, every suite (vitest: engine, CLI, services, security;
+// Playwright: the renderer in Chromium), then one line `N passed, N failed` over all of them.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+
+const run = (cmd, args, env = {}) => spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, ...env } }).status ?? 1;
+const results = 'test-results';
+rmSync(results, { recursive: true, force: true });
+mkdirSync(results, { recursive: true });
+
+if (run('sh', ['scripts/ensure-system-deps.sh']) !== 0) process.exit(1);
+if (run('npx', ['electron-vite', 'build', '--logLevel', 'warn']) !== 0) {
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+
+run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${results}/vitest.json`]);
+if (existsSync(`${results}/vitest.json`)) {
+  const v = JSON.parse(readFileSync(`${results}/vitest.json`, 'utf8'));
+  passed += v.numPassedTests;
+  failed += v.numFailedTests + (v.numFailedTestSuites > 0 && v.numFailedTests === 0 ? v.numFailedTestSuites : 0);
+  skipped += v.numPendingTests + v.numTodoTests;
+} else {
+  failed += 1;
+}
+
+if (existsSync('playwright.config.ts')) {
+  run('npx', ['playwright', 'test', '--reporter=list,json'], { PLAYWRIGHT_JSON_OUTPUT_FILE: `${results}/playwright.json` });
+  if (existsSync(`${results}/playwright.json`)) {
+    const p = JSON.parse(readFileSync(`${results}/playwright.json`, 'utf8'));
+    passed += p.stats.expected + p.stats.flaky;
+    failed += p.stats.unexpected;
+    skipped += p.stats.skipped;
+    if (p.errors?.length && p.stats.unexpected === 0) failed += p.errors.length;
+  } else {
+    failed += 1;
+  }
+}
+
+if (skipped) console.log(`(${skipped} skipped: see the reasons above)`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed > 0 ? 1 : 0);
