@@ -380,7 +380,9 @@ export function buildPlan(catalog: Catalog, options: PlanOptions = {}): Plan {
       edges.push({
         child: tp.name,
         ref,
-        eligible: tp.role === 'data' && colsNullable && !inKey && inPlan.get(ref.parent)!.role === 'data',
+        // A reference-only parent's map is as complete at the end as a data parent's. Filling a
+        // column late needs the row's surrogate id to find it again.
+        eligible: tp.role === 'data' && colsNullable && !inKey && tp.surrogate !== null,
         cost: ref.columns.length * 2 - (ref.onDelete === 'n' ? 1 : 0),
       });
     }

@@ -5,7 +5,7 @@
 import type { RowProblem } from '../../../src-common/contract';
 import { ident, literal, qualified } from '../sql';
 import { describeRefused } from './constraints';
-import { columnType, contentColumns, differs, lateColumns, type MatchContext, remapRefs, selfRefs, target } from './match';
+import { columnType, contentColumns, differs, lateColumns, type MatchContext, remapRefs, selfRefs, target, writtenColumns } from './match';
 import { type ImportTable, temp, WriteError } from './types';
 
 function locator(t: ImportTable, g: string, f: string): string {
@@ -46,34 +46,47 @@ async function firstFailingRow(m: MatchContext, t: ImportTable, statement: (rang
   return lo;
 }
 
+/**
+ * Runs one write statement over the table's final rows. When it fails on a row (a trigger, a deferred
+ * check), the row is found by bisection; with allowFailures it is refused and the statement runs again
+ * without it, otherwise the run stops naming it.
+ */
 async function runAttributed(m: MatchContext, t: ImportTable, what: string, statement: (range: string) => string): Promise<number> {
-  await m.ctx.query('SAVEPOINT mr4_write');
-  try {
-    const res = await m.ctx.query(statement('true'));
-    await m.ctx.query('RELEASE SAVEPOINT mr4_write');
-    return res.rowCount ?? 0;
-  } catch (error) {
-    if (m.ctx.cancelled) throw error;
-    const e = error as { message?: string; code?: string; detail?: string };
-    await m.ctx.query('ROLLBACK TO SAVEPOINT mr4_write');
-    // Only errors that depend on the data (classes 22 and 23, raised by triggers) point at a row.
-    const dataDependent = /^(22|23|P0|27|40|44)/.test(e.code ?? '');
-    const row = dataDependent ? await firstFailingRow(m, t, statement) : null;
-    let problem: RowProblem | null = null;
-    if (row !== null) {
-      await m.ctx.query(`INSERT INTO ${temp(t, 'x')} VALUES (${row}, ${literal(e.message ?? 'error')}, NULL)`);
-      problem = (await describeRefused(m, t)).find((p) => p.row === row) ?? null;
+  for (let refusedHere = 0; ; refusedHere++) {
+    await m.ctx.query('SAVEPOINT mr4_write');
+    try {
+      const res = await m.ctx.query(statement('true'));
+      await m.ctx.query('RELEASE SAVEPOINT mr4_write');
+      return res.rowCount ?? 0;
+    } catch (error) {
+      if (m.ctx.cancelled) throw error;
+      const e = error as { message?: string; code?: string; detail?: string };
+      await m.ctx.query('ROLLBACK TO SAVEPOINT mr4_write');
+      // Only errors that depend on the data (classes 22 and 23, raised by triggers) point at a row.
+      const dataDependent = /^(22|23|P0|27|40|44)/.test(e.code ?? '');
+      const row = dataDependent ? await firstFailingRow(m, t, statement) : null;
+      let problem: RowProblem | null = null;
+      if (row !== null) {
+        await m.ctx.query(`INSERT INTO ${temp(t, 'x')} VALUES (${row}, ${literal(e.message ?? 'error')}, NULL)`);
+        problem = (await describeRefused(m, t)).find((p) => p.row === row) ?? null;
+        if (m.allowFailures && refusedHere < 10_000) {
+          await m.ctx.query(`DELETE FROM ${temp(t, 'f')} WHERE _row = ${row}`);
+          if (t.plan.surrogate) await m.ctx.query(`DELETE FROM ${temp(t, 'a')} WHERE _row = ${row}`);
+          continue;
+        }
+      }
+      const who = problem ? ` at row ${problem.row}${problem.key ? ` ${JSON.stringify(problem.key)}` : ''}` : '';
+      throw new WriteError(`${what} ${t.plan.name} failed${who}: ${e.message}${e.detail ? ` (${e.detail})` : ''}`, problem, e.code);
     }
-    const who = problem ? ` at row ${problem.row}${problem.key ? ` ${JSON.stringify(problem.key)}` : ''}` : '';
-    throw new WriteError(`${what} ${t.plan.name} failed${who}: ${e.message}${e.detail ? ` (${e.detail})` : ''}`, problem, e.code);
   }
 }
 
 export async function writeTable(m: MatchContext, t: ImportTable): Promise<void> {
   const T = target(m, t);
   const F = temp(t, 'f');
-  const cols = t.staged.map((c) => ident(c)).join(', ');
-  const overriding = t.catalog.columns.some((c) => c.identity === 'a' && t.staged.includes(c.name)) ? ' OVERRIDING SYSTEM VALUE' : '';
+  const written = writtenColumns(t);
+  const cols = written.map((c) => ident(c)).join(', ');
+  const overriding = t.catalog.columns.some((c) => c.identity === 'a' && written.includes(c.name)) ? ' OVERRIDING SYSTEM VALUE' : '';
   t.counts.inserted = await runAttributed(
     m,
     t,

@@ -26,7 +26,7 @@ export function archiveDataTables(index: ArchiveIndex, excluded: Set<string>, on
   return { tables: wanted.filter((t) => !excluded.has(t)), skipped: wanted.filter((t) => excluded.has(t)) };
 }
 
-export function reconcile(index: ArchiveIndex, catalog: Catalog, plan: Plan, options: ReconcileOptions = {}): Reconciled {
+export function reconcile(index: ArchiveIndex, catalog: Catalog, plan: Plan, options: ReconcileOptions = {}, stagePrefix = ''): Reconciled {
   const problems: string[] = [];
   const warnings: string[] = [];
   const ignoredColumns: string[] = [];
@@ -97,7 +97,8 @@ export function reconcile(index: ArchiveIndex, catalog: Catalog, plan: Plan, opt
       archive: at,
       staged,
       pick,
-      tag: String(position),
+      stage: `${stagePrefix}${position}`,
+      tag: `${stagePrefix}${position}`,
       counts: { table: tp.name, inserted: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0 },
       rows: 0,
     });

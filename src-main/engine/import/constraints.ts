@@ -3,7 +3,7 @@
 // bad row is named with its reason instead of failing the whole statement.
 import type { RowProblem } from '../../../src-common/contract';
 import { ident, literal, qualified } from '../sql';
-import { columnType, lateColumns, type MatchContext, remapRefs, selfRefs, target } from './match';
+import { columnType, lateColumns, type MatchContext, remapRefs, selfRefs, target, writtenColumns } from './match';
 import { type ImportTable, temp } from './types';
 
 /** The rows to write, with final values: target ids, self references resolved, late columns NULL. */
@@ -13,7 +13,7 @@ export async function buildFinal(m: MatchContext, t: ImportTable): Promise<void>
   const self = selfRefs(m, t);
   const select = ['w._row', 'w._hit', sur ? 'a._tgt AS _loc' : 'NULL::int AS _loc'];
   const joins = [sur ? `JOIN ${temp(t, 'a')} a ON a._row = w._row` : ''];
-  for (const c of t.staged) {
+  for (const c of writtenColumns(t)) {
     const si = self.findIndex((r) => r.columns[0] === c);
     if (c === sur) select.push(`a._tgt AS ${ident(c)}`);
     else if (si !== -1) select.push(`o${si}._tgt::${columnType(t, c)} AS ${ident(c)}`);

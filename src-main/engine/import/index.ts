@@ -107,10 +107,16 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
     ctx.phase(1, IMPORT_PHASES[1]);
     const source = legacy ? legacy.source : fileSource(options.archive, options.limits);
     const misfits = await stageTables(ctx, source, tables, new Set(Object.values(index.files)));
-    const failures: RowProblem[] = [...(legacy?.unresolved ?? [])];
+    // Rows refused here or while writing stop the run unless allowFailures; rows a 1.0 archive
+    // cannot express are reported and counted as failed, and never stop it.
+    const failures: RowProblem[] = [];
     const castProblems = await diagnoseMisfits(ctx, source, misfits);
     for (const p of castProblems) tables.find((t) => t.plan.name === p.table)!.counts.failed++;
     failures.push(...castProblems);
+    for (const p of legacy?.dropped ?? []) {
+      const t = tables.find((x) => x.plan.name === p.table);
+      if (t) t.counts.failed++;
+    }
 
     await lockTables(ctx, catalog.schema, tables, options.lockTimeoutMs ?? 10_000);
     const m: MatchContext = {
@@ -118,6 +124,7 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
       schema: catalog.schema,
       mode,
       ids: dryRun ? 'virtual' : 'real',
+      allowFailures: options.allowFailures,
       maps: new Map(),
       tables: new Map(tables.map((t) => [t.plan.name, t])),
     };
@@ -143,12 +150,11 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
     }
 
     ctx.phase(3, IMPORT_PHASES[3]);
-    const unresolved: RowProblem[] = [];
+    const unresolved: RowProblem[] = [...(legacy?.dropped ?? []), ...(legacy?.nulled ?? [])];
     for (const t of tables) if (t.plan.role === 'data') unresolved.push(...(await lateSeed(m, t)));
 
     ctx.phase(4, IMPORT_PHASES[4]);
-    const refusedRows = failures.filter((f) => f.row !== null || f.key !== null);
-    if (refusedRows.length && !options.allowFailures) throw new RefusedRowsError(refusedRows);
+    if (failures.length && !options.allowFailures) throw new RefusedRowsError(failures);
     if (!dryRun) await advanceSequences(m, tables);
     if (options.disableTriggers) await setTriggers(m, tables, true);
     await ctx.query('SET CONSTRAINTS ALL IMMEDIATE');

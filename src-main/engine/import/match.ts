@@ -21,6 +21,8 @@ export interface MatchContext {
   schema: string;
   mode: 'skip' | 'merge';
   ids: IdStrategy;
+  /** Refuse a row a trigger rejects and go on, instead of stopping the run. */
+  allowFailures?: boolean;
   /** Temp map (src, tgt) per table already matched. */
   maps: Map<string, string>;
   tables: Map<string, ImportTable>;
@@ -47,6 +49,12 @@ export function lateColumns(m: MatchContext, t: ImportTable): string[] {
 
 export function selfRefs(m: MatchContext, t: ImportTable): PlannedReference[] {
   return remapRefs(m, t).filter((r) => r.self);
+}
+
+/** Columns an INSERT writes: the staged ones, plus the surrogate id the run assigned. */
+export function writtenColumns(t: ImportTable): string[] {
+  const sur = t.plan.surrogate;
+  return sur && !t.staged.includes(sur) ? [sur, ...t.staged] : t.staged;
 }
 
 /** Columns compared to tell identical rows from changed ones (besides late and self references). */
@@ -190,13 +198,15 @@ async function assignIds(m: MatchContext, t: ImportTable): Promise<void> {
   const sur = t.plan.surrogate!;
   const T = target(m, t);
   const type = columnType(t, sur);
+  // An archive may lack the id column of a table nothing points at: its new rows all draw ids.
+  const src = t.staged.includes(sur) ? `w.${ident(sur)}` : `NULL::${type}`;
   const keep =
     t.plan.role === 'data'
-      ? `WHEN w.${ident(sur)} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${T} x WHERE x.${ident(sur)} = w.${ident(sur)}) THEN w.${ident(sur)}`
+      ? `WHEN ${src} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${T} x WHERE x.${ident(sur)} = ${src}) THEN ${src}`
       : '';
   await m.ctx.query(
     `CREATE TEMP TABLE ${temp(t, 'a')} ON COMMIT DROP AS
-     SELECT w._row, w.${ident(sur)} AS _src, w._hit,
+     SELECT w._row, ${src} AS _src, w._hit,
             CASE WHEN w._hit THEN w._tgt ${keep} END AS _tgt
      FROM ${temp(t, 'w')} w WHERE NOT EXISTS (SELECT 1 FROM ${temp(t, 'x')} x WHERE x._row = w._row)`,
   );

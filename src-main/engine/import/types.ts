@@ -14,7 +14,9 @@ export interface ImportTable {
   staged: string[];
   /** Positions of `staged` within the archive file's columns. */
   pick: number[];
-  /** Temp-table name stem, unique per table in the run (mr4_<n>_…). */
+  /** Temp-table name stem of the staged rows (shared by every pass over them). */
+  stage: string;
+  /** Temp-table name stem of one matching pass, unique per table and pass (mr4_<tag>_…). */
   tag: string;
   counts: TableCounts;
   /** Rows staged from the archive. */
@@ -22,7 +24,13 @@ export interface ImportTable {
 }
 
 export function temp(t: ImportTable, kind: string): string {
-  return `pg_temp."mr4_${t.tag}_${kind}"`;
+  const stem = kind === 's' || kind === 'text' ? t.stage : t.tag;
+  return `pg_temp."mr4_${stem}_${kind}"`;
+}
+
+/** The same staged table, for another matching pass: fresh counts, its own temp names. */
+export function forPass(t: ImportTable, pass: string): ImportTable {
+  return { ...t, tag: `${pass}${t.stage}`, counts: { table: t.plan.name, inserted: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0 } };
 }
 
 export class ImportCheckError extends Error {
