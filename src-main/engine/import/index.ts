@@ -8,20 +8,16 @@
 import { IMPORT_PHASES, type ImportMode, type ImportReport, type RowProblem } from '../../../src-common/contract';
 import type { DbTarget } from '../../db/connect';
 import { ArchiveError } from '../archive/format';
-import { type ArchiveLimits, openArchive } from '../archive/reader';
-import { readCatalog } from '../catalog';
+import type { ArchiveLimits } from '../archive/reader';
 import type { Mr4Config } from '../config';
-import { buildPlan, resolveConfig } from '../plan';
 import { CancelledError, type EmitEvent, RunContext } from '../run-context';
 import { applySessionSettings, IMPORT_SETTINGS } from '../session';
 import { qualified } from '../sql';
 import { advanceSequences, lateSeed, setTriggers, writeTable } from './apply';
-import { archiveDataTables, reconcile } from './checks';
 import { buildFinal, checkConstraints, describeRefused } from './constraints';
 import { type MatchContext, matchTable, publishMap } from './match';
-import { diagnoseMisfits, fileSource, stageTables } from './staging';
+import { prepareRun } from './prepare';
 import { type ImportTable, RefusedRowsError } from './types';
-import { loadLegacyArchive } from '../archive/legacy';
 
 export interface ImportOptions {
   db: DbTarget;
@@ -87,36 +83,13 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
   const ctx = await RunContext.open(options.db, options.signal, options.onEvent);
   let committed = false;
   try {
-    ctx.phase(0, IMPORT_PHASES[0]);
-    const opened = await openArchive(options.archive, { limits: options.limits, signal: options.signal });
     await applySessionSettings(ctx.client, IMPORT_SETTINGS);
     await ctx.query('BEGIN');
-    const catalog = await readCatalog(ctx.client, options.schema ?? 'public');
-    const legacy = opened.kind === 'mr4-1-legacy' ? await loadLegacyArchive(opened, catalog, options.limits) : null;
-    const index = legacy ? legacy.index : opened.index!;
-    const { config } = resolveConfig(catalog, options.config);
-    const excluded = new Set(Object.entries(config.tables).filter(([, c]) => c.exclude).map(([n]) => n));
-    const chosen = archiveDataTables(index, excluded, options.tables);
-    // Tables the target lacks are reported by reconcile(), with every other problem.
-    const plan = buildPlan(catalog, { config: options.config, tables: chosen.tables.filter((n) => catalog.tables.some((t) => t.name === n)) });
-    const { tables, warnings, ignoredColumns } = reconcile(index, catalog, plan, { ignoreMissingColumns: options.ignoreMissingColumns });
-    for (const s of chosen.skipped) warnings.push(`table ${s} is in the archive but excluded by the target's configuration; not imported`);
-    warnings.push(...(legacy?.warnings ?? []));
-    for (const w of warnings) ctx.log(w, 'warn');
-
-    ctx.phase(1, IMPORT_PHASES[1]);
-    const source = legacy ? legacy.source : fileSource(options.archive, options.limits);
-    const misfits = await stageTables(ctx, source, tables, new Set(Object.values(index.files)));
+    const run = await prepareRun(ctx, options, (i) => ctx.phase(i, IMPORT_PHASES[i]));
+    const { catalog, tables, warnings, ignoredColumns, index } = run;
     // Rows refused here or while writing stop the run unless allowFailures; rows a 1.0 archive
     // cannot express are reported and counted as failed, and never stop it.
-    const failures: RowProblem[] = [];
-    const castProblems = await diagnoseMisfits(ctx, source, misfits);
-    for (const p of castProblems) tables.find((t) => t.plan.name === p.table)!.counts.failed++;
-    failures.push(...castProblems);
-    for (const p of legacy?.dropped ?? []) {
-      const t = tables.find((x) => x.plan.name === p.table);
-      if (t) t.counts.failed++;
-    }
+    const failures: RowProblem[] = [...run.castProblems];
 
     await lockTables(ctx, catalog.schema, tables, options.lockTimeoutMs ?? 10_000);
     const m: MatchContext = {
@@ -150,7 +123,7 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
     }
 
     ctx.phase(3, IMPORT_PHASES[3]);
-    const unresolved: RowProblem[] = [...(legacy?.dropped ?? []), ...(legacy?.nulled ?? [])];
+    const unresolved: RowProblem[] = [...run.dropped, ...run.nulled];
     for (const t of tables) if (t.plan.role === 'data') unresolved.push(...(await lateSeed(m, t)));
 
     ctx.phase(4, IMPORT_PHASES[4]);
@@ -172,7 +145,7 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
       durationMs: Date.now() - started,
       archive: {
         path: options.archive,
-        format: opened.kind === 'mr4-2' ? index.formatVersion : '1.0 (original MR4)',
+        format: run.formatLabel,
         database: index.metadata.database,
         timestamp: index.metadata.timestamp,
       },

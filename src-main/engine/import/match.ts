@@ -77,7 +77,7 @@ export function differs(t: ImportTable, column: string, left: string, right: str
   return `${left}.${c}::text IS DISTINCT FROM ${right}.${c}::text`;
 }
 
-async function buildResolved(m: MatchContext, t: ImportTable): Promise<PlannedReference[]> {
+export async function buildResolved(m: MatchContext, t: ImportTable): Promise<PlannedReference[]> {
   const direct = remapRefs(m, t).filter((r) => !r.late && !r.self);
   const joins: string[] = [];
   const select = ['s._row'];
@@ -96,65 +96,92 @@ async function buildResolved(m: MatchContext, t: ImportTable): Promise<PlannedRe
 const missAny = (direct: PlannedReference[], alias: string) =>
   direct.length ? direct.map((_, i) => `${alias}._miss${i}`).join(' OR ') : 'false';
 
-async function matchRows(m: MatchContext, t: ImportTable, direct: PlannedReference[]): Promise<void> {
-  const T = target(m, t);
+/** What archived rows are matched against: the target table, or (for a base archive) the rows of
+ *  the source archive already matched. */
+export interface MatchAgainst {
+  /** A FROM item, aliased t. */
+  rel: string;
+  /** The locator recorded for a matched row, from alias t. */
+  loc: (alias: string) => string;
+  locType: string;
+  /** Also record the matched row's ctid (the diff fingerprints target rows by it). */
+  ctid: boolean;
+  /** Whether a key that names a parent in the same table can be followed level by level. */
+  followsSelfKeys: boolean;
+}
+
+export function againstTarget(m: MatchContext, t: ImportTable): MatchAgainst {
   const sur = t.plan.surrogate;
-  const loc = (alias: string) => (sur ? `${alias}.${ident(sur)}` : 'NULL::int');
-  const locType = sur ? columnType(t, sur) : 'integer';
-  await m.ctx.query(`CREATE TEMP TABLE ${temp(t, 'k')} (_row bigint, _tgt ${locType}, _n bigint) ON COMMIT DROP`);
+  return {
+    rel: `${target(m, t)} t`,
+    loc: (alias) => (sur ? `${alias}.${ident(sur)}` : 'NULL::int'),
+    locType: sur ? columnType(t, sur) : 'integer',
+    ctid: true,
+    followsSelfKeys: true,
+  };
+}
+
+export async function matchRows(m: MatchContext, t: ImportTable, direct: PlannedReference[], into = temp(t, 'k'), against = againstTarget(m, t)): Promise<void> {
+  const sur = t.plan.surrogate;
+  const { loc } = against;
+  const ctid = (alias: string) => (against.ctid ? `, ${alias}.ctid` : '');
+  await m.ctx.query(`CREATE TEMP TABLE ${into} (_row bigint, _tgt ${against.locType}, _n bigint${against.ctid ? ', _ctid tid' : ''}) ON COMMIT DROP`);
   const usable = `NOT (${missAny(direct, 'r')})`;
   const key = t.plan.key.kind === 'key' ? t.plan.key.columns : [];
   const self = selfRefs(m, t);
   const selfInKey = self.filter((r) => key.includes(r.columns[0]));
+  const byContentOnly = selfInKey.length > 0 && !against.followsSelfKeys;
   // Rows without a (complete) key are recognised by their content, as a multiset: n equal archived
   // rows match at most n equal target rows. First, so that a key naming a parent in the same table
   // finds the roots of its tree already matched.
   const content = contentColumns(m, t);
-  if (content.length && (key.length === 0 || t.plan.key.nullable)) {
-    const nullKey = (alias: string) => (key.length ? `(${key.map((c) => `${alias}.${ident(c)} IS NULL`).join(' OR ')})` : 'true');
+  if (content.length && (key.length === 0 || t.plan.key.nullable || byContentOnly)) {
+    const nullKey = (alias: string) =>
+      key.length && !byContentOnly ? `(${key.map((c) => `${alias}.${ident(c)} IS NULL`).join(' OR ')})` : 'true';
     const row = (alias: string) => `md5(ROW(${content.map((c) => `${alias}.${ident(c)}`).join(', ')})::text)`;
     await m.ctx.query(
-      `INSERT INTO ${temp(t, 'k')}
-       SELECT s._row, g.loc, 1 FROM
+      `INSERT INTO ${into}
+       SELECT s._row, g.loc, 1${against.ctid ? ', g.tid' : ''} FROM
          (SELECT _row, h, row_number() OVER (PARTITION BY h ORDER BY _row) AS rn
             FROM (SELECT r._row, ${row('r')} AS h FROM ${temp(t, 'r')} r WHERE ${nullKey('r')} AND ${usable}) s0) s
        JOIN
-         (SELECT loc, h, row_number() OVER (PARTITION BY h ORDER BY loc) AS rn
-            FROM (SELECT ${loc('t')} AS loc, ${row('t')} AS h FROM ${T} t WHERE ${nullKey('t')}) g0) g
+         (SELECT loc, h, row_number() OVER (PARTITION BY h ORDER BY loc) AS rn${against.ctid ? ', tid' : ''}
+            FROM (SELECT ${loc('t')} AS loc, ${row('t')} AS h${against.ctid ? ', t.ctid AS tid' : ''} FROM ${against.rel} WHERE ${nullKey('t')}) g0) g
        USING (h, rn)`,
     );
   }
+  if (byContentOnly) return;
   // A key from a unique constraint matches at most one target row; a key from the configuration may
   // match several, which the row is then refused for.
   const unique = t.plan.key.source !== 'configuration';
   const found = (from: string, where: string) =>
     unique
-      ? `SELECT r._row, ${loc('t')}, 1 FROM ${from} WHERE ${where}`
-      : `SELECT r._row, (array_agg(${loc('t')}))[1], count(*) FROM ${from} WHERE ${where} GROUP BY r._row`;
+      ? `SELECT r._row, ${loc('t')}, 1${ctid('t')} FROM ${from} WHERE ${where}`
+      : `SELECT r._row, (array_agg(${loc('t')}))[1], count(*)${against.ctid ? ', (array_agg(t.ctid))[1]' : ''} FROM ${from} WHERE ${where} GROUP BY r._row`;
   if (key.length) {
     const nonNull = key.map((c) => `r.${ident(c)} IS NOT NULL`).join(' AND ');
     const plainKey = key.filter((c) => !selfInKey.some((r) => r.columns[0] === c));
     const eq = plainKey.map((c) => `t.${ident(c)} = r.${ident(c)}`);
     if (selfInKey.length === 0) {
-      await m.ctx.query(`INSERT INTO ${temp(t, 'k')} ${found(`${temp(t, 'r')} r JOIN ${T} t ON ${eq.join(' AND ')}`, `${nonNull} AND ${usable}`)}`);
+      await m.ctx.query(`INSERT INTO ${into} ${found(`${temp(t, 'r')} r JOIN ${against.rel} ON ${eq.join(' AND ')}`, `${nonNull} AND ${usable}`)}`);
     } else {
       // The key names the row's parent in the same table: match parents first, then their children.
       const parentJoins = selfInKey
-        .map((r, i) => `JOIN ${temp(t, 'r')} pr${i} ON pr${i}.${ident(sur!)} = r.${ident(r.columns[0])} JOIN ${temp(t, 'k')} pk${i} ON pk${i}._row = pr${i}._row`)
+        .map((r, i) => `JOIN ${temp(t, 'r')} pr${i} ON pr${i}.${ident(sur!)} = r.${ident(r.columns[0])} JOIN ${into} pk${i} ON pk${i}._row = pr${i}._row`)
         .join(' ');
       const parentEq = selfInKey.map((r, i) => `t.${ident(r.columns[0])} = pk${i}._tgt`);
       for (;;) {
         const added = await m.ctx.query(
-          `INSERT INTO ${temp(t, 'k')} ${found(
-            `${temp(t, 'r')} r ${parentJoins} JOIN ${T} t ON ${[...eq, ...parentEq].join(' AND ')}`,
-            `${nonNull} AND ${usable} AND NOT EXISTS (SELECT 1 FROM ${temp(t, 'k')} d WHERE d._row = r._row)`,
+          `INSERT INTO ${into} ${found(
+            `${temp(t, 'r')} r ${parentJoins} JOIN ${against.rel} ON ${[...eq, ...parentEq].join(' AND ')}`,
+            `${nonNull} AND ${usable} AND NOT EXISTS (SELECT 1 FROM ${into} d WHERE d._row = r._row)`,
           )}`,
         );
         if (!added.rowCount) break;
       }
     }
   }
-  await m.ctx.query(`ANALYZE ${temp(t, 'k')}`);
+  await m.ctx.query(`ANALYZE ${into}`);
 }
 
 async function buildWork(m: MatchContext, t: ImportTable): Promise<void> {

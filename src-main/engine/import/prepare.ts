@@ -1,0 +1,112 @@
+// The first two phases every run over an archive shares (import, dry run, diff): read the archive
+// and the target's catalog, check they fit, and stage the archive's rows. A base archive (the export
+// the source was seeded from) is staged beside it for three-way comparisons.
+import type { RowProblem } from '../../../src-common/contract';
+import type { ArchiveIndex } from '../archive/format';
+import { loadLegacyArchive } from '../archive/legacy';
+import { type ArchiveLimits, type OpenedArchive, openArchive } from '../archive/reader';
+import { type Catalog, readCatalog } from '../catalog';
+import type { Mr4Config } from '../config';
+import { buildPlan, type Plan, resolveConfig } from '../plan';
+import type { RunContext } from '../run-context';
+import { ArchiveError } from '../archive/format';
+import { archiveDataTables, reconcile } from './checks';
+import { diagnoseMisfits, fileSource, stageTables } from './staging';
+import type { ImportTable } from './types';
+
+export interface PrepareOptions {
+  archive: string;
+  schema?: string;
+  config?: Mr4Config;
+  tables?: string[];
+  ignoreMissingColumns?: boolean;
+  limits?: ArchiveLimits;
+}
+
+export interface PreparedRun {
+  opened: OpenedArchive;
+  index: ArchiveIndex;
+  catalog: Catalog;
+  plan: Plan;
+  tables: ImportTable[];
+  warnings: string[];
+  ignoredColumns: string[];
+  /** Rows whose values do not fit their target types (refused). */
+  castProblems: RowProblem[];
+  /** A 1.0 archive's rows it cannot express (not imported) and references it cannot name (NULL). */
+  dropped: RowProblem[];
+  nulled: RowProblem[];
+  formatLabel: string;
+}
+
+/** Phases 0 and 1. The caller has begun the transaction and applied the session settings. */
+export async function prepareRun(ctx: RunContext, options: PrepareOptions, onPhase: (index: number) => void): Promise<PreparedRun> {
+  onPhase(0);
+  const opened = await openArchive(options.archive, { limits: options.limits, signal: ctx.signal });
+  const catalog = await readCatalog(ctx.client, options.schema ?? 'public');
+  const legacy = opened.kind === 'mr4-1-legacy' ? await loadLegacyArchive(opened, catalog, options.limits) : null;
+  const index = legacy ? legacy.index : opened.index!;
+  const { config } = resolveConfig(catalog, options.config);
+  const excluded = new Set(Object.entries(config.tables).filter(([, c]) => c.exclude).map(([n]) => n));
+  const chosen = archiveDataTables(index, excluded, options.tables);
+  // Tables the target lacks are reported by reconcile(), with every other problem.
+  const plan = buildPlan(catalog, { config: options.config, tables: chosen.tables.filter((n) => catalog.tables.some((t) => t.name === n)) });
+  const { tables, warnings, ignoredColumns } = reconcile(index, catalog, plan, { ignoreMissingColumns: options.ignoreMissingColumns });
+  for (const s of chosen.skipped) warnings.push(`table ${s} is in the archive but excluded by the target's configuration; not imported`);
+  warnings.push(...(legacy?.warnings ?? []));
+  for (const w of warnings) ctx.log(w, 'warn');
+
+  onPhase(1);
+  const source = legacy ? legacy.source : fileSource(options.archive, options.limits);
+  const misfits = await stageTables(ctx, source, tables, new Set(Object.values(index.files)));
+  const castProblems = await diagnoseMisfits(ctx, source, misfits);
+  for (const p of castProblems) tables.find((t) => t.plan.name === p.table)!.counts.failed++;
+  for (const p of legacy?.dropped ?? []) {
+    const t = tables.find((x) => x.plan.name === p.table);
+    if (t) t.counts.failed++;
+  }
+  return {
+    opened,
+    index,
+    catalog,
+    plan,
+    tables,
+    warnings,
+    ignoredColumns,
+    castProblems,
+    dropped: legacy?.dropped ?? [],
+    nulled: legacy?.nulled ?? [],
+    formatLabel: opened.kind === 'mr4-2' ? index.formatVersion : '1.0 (original MR4)',
+  };
+}
+
+/**
+ * Stages the base archive's rows for the tables of the run, as they were when the source was seeded.
+ * Tables or columns the base lacks (the schema moved on since) are staged empty or left out; fields
+ * without a base value can only be compared two ways, and a difference there is a conflict.
+ */
+export async function stageBase(ctx: RunContext, run: PreparedRun, basePath: string, limits?: ArchiveLimits): Promise<Map<string, ImportTable>> {
+  const opened = await openArchive(basePath, { limits, signal: ctx.signal });
+  if (opened.kind !== 'mr4-2') throw new ArchiveError('A base archive must be a format 2 archive written by mr4 export.');
+  const base = opened.index!;
+  const tables = new Map<string, ImportTable>();
+  run.tables.forEach((t, position) => {
+    const at = base.tables[t.plan.name];
+    if (!at) return;
+    const staged: string[] = [];
+    const pick: number[] = [];
+    at.columns.forEach((c, i) => {
+      if (t.staged.includes(c.name) && t.plan.columns.find((p) => p.name === c.name)?.type === c.type) {
+        staged.push(c.name);
+        pick.push(i);
+      }
+    });
+    tables.set(t.plan.name, { ...t, archive: at, staged, pick, stage: `b${position}`, tag: `b${position}`, rows: 0 });
+  });
+  const list = [...tables.values()];
+  const misfits = await stageTables(ctx, fileSource(basePath, limits), list, new Set(Object.values(base.files)));
+  if (misfits.length) {
+    throw new ArchiveError(`The base archive holds values that no longer fit the target's types (tables ${misfits.map((t) => t.plan.name).join(', ')}).`);
+  }
+  return tables;
+}
