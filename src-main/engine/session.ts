@@ -13,6 +13,8 @@ export const SESSION_SETTINGS: Readonly<Record<string, string>> = {
   synchronize_seqscans: 'off',
   // Keep names from the archive from ever resolving through a user-writable schema.
   search_path: 'pg_catalog',
+  // Compiling the large expressions of set-based statements costs seconds and saves nothing here.
+  jit: 'off',
 };
 
 /** Memory for the import's set-based work: hash joins over staged rows, temp tables in local

@@ -68,13 +68,17 @@ export function contentColumns(m: MatchContext, t: ImportTable): string[] {
 const EXACT_EQUALITY = new Set(['smallint', 'integer', 'bigint', 'text', 'boolean', 'uuid', 'date', 'bytea', 'oid']);
 
 export function differs(t: ImportTable, column: string, left: string, right: string): string {
+  return distinct(t, column, `${left}.${ident(column)}`, `${right}.${ident(column)}`);
+}
+
+/** `a IS DISTINCT FROM b` for two values of a column's type, exact to the text they export as. */
+export function distinct(t: ImportTable, column: string, a: string, b: string): string {
   const type = columnType(t, column);
-  const c = ident(column);
   // Equal timestamps print the same under the session's fixed TimeZone; equal varchars are equal text.
   if (EXACT_EQUALITY.has(type) || /^(character varying|timestamp)(\(\d+\))?( with(out)? time zone)?$/.test(type)) {
-    return `${left}.${c} IS DISTINCT FROM ${right}.${c}`;
+    return `${a} IS DISTINCT FROM ${b}`;
   }
-  return `${left}.${c}::text IS DISTINCT FROM ${right}.${c}::text`;
+  return `${a}::text IS DISTINCT FROM ${b}::text`;
 }
 
 export async function buildResolved(m: MatchContext, t: ImportTable): Promise<PlannedReference[]> {

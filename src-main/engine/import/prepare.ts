@@ -85,7 +85,12 @@ export async function prepareRun(ctx: RunContext, options: PrepareOptions, onPha
  * Tables or columns the base lacks (the schema moved on since) are staged empty or left out; fields
  * without a base value can only be compared two ways, and a difference there is a conflict.
  */
-export async function stageBase(ctx: RunContext, run: PreparedRun, basePath: string, limits?: ArchiveLimits): Promise<Map<string, ImportTable>> {
+export interface StagedBase {
+  index: ArchiveIndex;
+  tables: Map<string, ImportTable>;
+}
+
+export async function stageBase(ctx: RunContext, run: PreparedRun, basePath: string, limits?: ArchiveLimits): Promise<StagedBase> {
   const opened = await openArchive(basePath, { limits, signal: ctx.signal });
   if (opened.kind !== 'mr4-2') throw new ArchiveError('A base archive must be a format 2 archive written by mr4 export.');
   const base = opened.index!;
@@ -108,5 +113,5 @@ export async function stageBase(ctx: RunContext, run: PreparedRun, basePath: str
   if (misfits.length) {
     throw new ArchiveError(`The base archive holds values that no longer fit the target's types (tables ${misfits.map((t) => t.plan.name).join(', ')}).`);
   }
-  return tables;
+  return { index: base, tables };
 }

@@ -1,0 +1,74 @@
+// Analysis: every table of the run matched against the target without writing anything (new rows get
+// virtual ids), and — for a three-way comparison — every row of the base archive matched to the
+// source row with the same natural key, or else to the target row, so all three sides speak the
+// target's ids.
+import type { PreparedRun } from '../import/prepare';
+import { againstTarget, buildResolved, type MatchAgainst, type MatchContext, matchRows, matchTable, publishMap } from '../import/match';
+import { forPass, type ImportTable, temp } from '../import/types';
+import type { RunContext } from '../run-context';
+import { ident } from '../sql';
+
+export interface Analysis {
+  /** The source pass: maps, matches and virtual ids of the archive's rows. */
+  m: MatchContext;
+  tables: ImportTable[];
+  /** The base pass, when a base archive was given. */
+  base: { m: MatchContext; tables: Map<string, ImportTable> } | null;
+}
+
+function againstSource(t: ImportTable): MatchAgainst {
+  return {
+    rel: `(SELECT w.* FROM ${temp(t, 'w')} w WHERE NOT EXISTS (SELECT 1 FROM ${temp(t, 'x')} x WHERE x._row = w._row)) t`,
+    loc: (alias) => `${alias}._row`,
+    locType: 'bigint',
+    ctid: false,
+    followsSelfKeys: false,
+  };
+}
+
+async function matchBase(mb: MatchContext, m: MatchContext, tb: ImportTable, ts: ImportTable): Promise<void> {
+  const direct = await buildResolved(mb, tb);
+  // Base rows are found among the source's rows first, then among the target's rows.
+  await matchRows(mb, tb, direct, temp(tb, 'kb'), againstSource(ts));
+  const rest: ImportTable = { ...tb, tag: `${tb.tag}t` };
+  await mb.ctx.query(`CREATE TEMP VIEW ${temp(rest, 'r')} AS SELECT r.* FROM ${temp(tb, 'r')} r WHERE NOT EXISTS (SELECT 1 FROM ${temp(tb, 'kb')} k WHERE k._row = r._row)`);
+  await matchRows(mb, rest, direct, temp(tb, 'kt'), againstTarget(m, ts));
+  const sur = ts.plan.surrogate;
+  if (!sur || !tb.staged.includes(sur)) return;
+  // The base's ids, in the target's id space: through the source row, or the target row.
+  const name = temp(tb, 'm');
+  await mb.ctx.query(
+    `CREATE TEMP TABLE ${name} ON COMMIT DROP AS
+     SELECT DISTINCT ON (s.${ident(sur)}) s.${ident(sur)} AS src, COALESCE(sa._tgt, kt._tgt) AS tgt
+     FROM ${temp(tb, 's')} s
+     LEFT JOIN ${temp(tb, 'kb')} kb ON kb._row = s._row LEFT JOIN ${temp(ts, 'a')} sa ON sa._row = kb._tgt
+     LEFT JOIN ${temp(tb, 'kt')} kt ON kt._row = s._row
+     WHERE s.${ident(sur)} IS NOT NULL AND COALESCE(sa._tgt, kt._tgt) IS NOT NULL`,
+  );
+  await mb.ctx.query(`CREATE UNIQUE INDEX ON ${name} (src)`);
+  await mb.ctx.query(`ANALYZE ${name}`);
+  mb.maps.set(tb.plan.name, name);
+}
+
+/** Runs the analysis pass over a prepared run (its rows staged, its tables locked or snapshotted). */
+export async function analyze(
+  ctx: RunContext,
+  run: PreparedRun,
+  baseTables: Map<string, ImportTable> | null,
+  onTable: (table: string, done: boolean) => void,
+): Promise<Analysis> {
+  const tables = run.tables.map((t) => forPass(t, 'a'));
+  const m: MatchContext = { ctx, schema: run.catalog.schema, mode: 'merge', ids: 'virtual', maps: new Map(), tables: new Map(tables.map((t) => [t.plan.name, t])) };
+  const mb: MatchContext | null = baseTables
+    ? { ctx, schema: run.catalog.schema, mode: 'merge', ids: 'virtual', maps: new Map(), tables: new Map(baseTables) }
+    : null;
+  for (const t of tables) {
+    onTable(t.plan.name, false);
+    await matchTable(m, t);
+    await publishMap(m, t);
+    const tb = baseTables?.get(t.plan.name);
+    if (mb && tb) await matchBase(mb, m, tb, t);
+    onTable(t.plan.name, true);
+  }
+  return { m, tables, base: mb && baseTables ? { m: mb, tables: baseTables } : null };
+}

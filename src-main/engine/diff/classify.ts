@@ -1,0 +1,142 @@
+// Classification: for one table, what the archive would do to the target, in a temp table (d) of one
+// row per archived row and per target row the archive does not have.
+//
+// Two ways (no base): new · changed · identical · target_only (and refused).
+// Three ways (with the base the source was seeded from), per field:
+//   source = target                      nothing to do
+//   source = base,   target ≠ base        keep the target's value (edited there since)
+//   target = base,   source ≠ base        apply the source's value (edited in the source)
+//   all three differ                     conflict
+// and per row: added on both sides and different → conflict; in base and source but not in the
+// target → deleted there: a conflict if the source edited it since (never a silent resurrection),
+// else nothing; in base and target but not in the source → reported as deleted in the source.
+import { updatableColumns } from '../import/apply';
+import { columnType, distinct, lateColumns, type MatchContext, remapRefs, selfRefs, target } from '../import/match';
+import { type ImportTable, temp } from '../import/types';
+import { ident, literal } from '../sql';
+import type { Analysis } from './analyze';
+import { referenceLabel, stagedKeyJson, targetKeyJson } from './keys';
+
+export const DIFF_KINDS = ['new', 'changed', 'kept', 'identical', 'conflict', 'deleted_in_target', 'target_only', 'deleted_in_source', 'refused'] as const;
+export type DiffKind = (typeof DIFF_KINDS)[number];
+
+/** Columns a merge compares (and may write) for this table: what an update writes, plus late ones. */
+export function comparedColumns(m: MatchContext, t: ImportTable): string[] {
+  if (t.plan.key.kind !== 'key') return [];
+  return [...updatableColumns(m, t), ...lateColumns(m, t)];
+}
+
+export async function classifyTable(a: Analysis, t: ImportTable): Promise<void> {
+  const m = a.m;
+  const T = target(m, t);
+  const tb = a.base?.tables.get(t.plan.name);
+  const mb = a.base?.m;
+  const threeWay = !!a.base;
+  const joins: string[] = [];
+  const alias = (prefix: string) => `${prefix}${joins.length}`;
+  const late = new Set(lateColumns(m, t));
+  const self = selfRefs(m, t);
+  const refOf = (c: string) => remapRefs(m, t).find((r) => r.columns[0] === c && !r.external);
+
+  const sourceValue = (c: string): string => {
+    const type = columnType(t, c);
+    const si = self.findIndex((r) => r.columns[0] === c);
+    if (si !== -1) {
+      joins.push(`LEFT JOIN ${temp(t, 'a')} so${si} ON so${si}._src = w.${ident(c)}`);
+      return `so${si}._tgt::${type}`;
+    }
+    if (late.has(c)) {
+      const map = m.maps.get(refOf(c)!.parent);
+      if (!map) return `NULL::${type}`;
+      const sl = alias('sl');
+      joins.push(`LEFT JOIN ${map} ${sl} ON ${sl}.src = w.${ident(c)}`);
+      return `${sl}.tgt::${type}`;
+    }
+    return `w.${ident(c)}`;
+  };
+  const baseValue = (c: string): string | null => {
+    if (!tb || !mb || !tb.staged.includes(c)) return null;
+    const type = columnType(t, c);
+    const ref = refOf(c);
+    if (ref && (ref.self || late.has(c))) {
+      const map = mb.maps.get(ref.parent);
+      if (!map) return `NULL::${type}`;
+      const bm = alias('bm');
+      joins.push(`LEFT JOIN ${map} ${bm} ON ${bm}.src = rb.${ident(c)}`);
+      return `${bm}.tgt::${type}`;
+    }
+    return `rb.${ident(c)}`;
+  };
+  const label = (c: string, expr: string) => {
+    const ref = refOf(c);
+    return ref ? referenceLabel(m, ref.parent, expr) : `${expr}::text`;
+  };
+
+  const fields: string[] = [];
+  const editedSinceBase: string[] = [];
+  for (const c of comparedColumns(m, t)) {
+    const s = sourceValue(c);
+    const g = `g.${ident(c)}`;
+    const b = baseValue(c);
+    const sd = distinct(t, c, s, g);
+    const verdict = !threeWay
+      ? `'apply'`
+      : b === null
+        ? `'conflict'`
+        : `CASE WHEN kb.brow IS NULL THEN 'conflict' WHEN NOT (${distinct(t, c, s, b)}) THEN 'keep' WHEN NOT (${distinct(t, c, g, b)}) THEN 'apply' ELSE 'conflict' END`;
+    const show = (expr: string | null) => (expr === null ? 'NULL::text' : label(c, expr));
+    fields.push(
+      `CASE WHEN ${sd} THEN jsonb_build_object('column', ${literal(c)}, 'source', ${show(s)}, 'target', ${show(g)}, 'base', ${show(b)}, 'verdict', ${verdict}) END`,
+    );
+    if (b !== null) {
+      editedSinceBase.push(`CASE WHEN ${distinct(t, c, s, b)} THEN jsonb_build_object('column', ${literal(c)}, 'source', ${show(s)}, 'target', NULL, 'base', ${show(b)}, 'verdict', 'conflict') END`);
+    }
+  }
+  const baseJoin = tb
+    ? `LEFT JOIN (SELECT DISTINCT ON (_tgt) _row AS brow, _tgt FROM ${temp(tb, 'kb')} ORDER BY _tgt, _row) kb ON kb._tgt = w._row
+       LEFT JOIN ${temp(tb, 'r')} rb ON rb._row = kb.brow`
+    : `LEFT JOIN (SELECT NULL::bigint AS brow) kb ON false`;
+  const D = temp(t, 'd');
+  const classified = `
+     WITH src AS (
+       SELECT w._row AS srow, kb.brow, k._ctid AS tctid, k._tgt::text AS tloc, x.reason AS refused,
+              (k._row IS NOT NULL) AS in_target, (kb.brow IS NOT NULL) AS in_base,
+              ARRAY[${fields.join(', ') || 'NULL'}]::jsonb[] AS f,
+              ARRAY[${editedSinceBase.join(', ') || 'NULL'}]::jsonb[] AS fd,
+              CASE WHEN k._row IS NOT NULL THEN md5(g::text) END AS fingerprint,
+              ${stagedKeyJson(m, t, 's')} AS key
+       FROM ${temp(t, 'w')} w
+       JOIN ${temp(t, 's')} s ON s._row = w._row
+       LEFT JOIN ${temp(t, 'x')} x ON x._row = w._row
+       LEFT JOIN ${temp(t, 'k')} k ON k._row = w._row
+       LEFT JOIN ${T} g ON g.ctid = k._ctid
+       ${baseJoin}
+       ${joins.join('\n       ')}
+     ), cut AS (
+       SELECT *, array_remove(f, NULL) AS fs, array_remove(fd, NULL) AS fds FROM src
+     )
+     SELECT srow, brow, tctid, tloc, key, fingerprint, refused AS reason,
+            CASE WHEN refused IS NOT NULL THEN 'refused'
+                 WHEN NOT in_target AND NOT in_base THEN 'new'
+                 WHEN NOT in_target THEN CASE WHEN cardinality(fds) > 0 THEN 'conflict' ELSE 'deleted_in_target' END
+                 WHEN cardinality(fs) = 0 THEN 'identical'
+                 WHEN EXISTS (SELECT 1 FROM unnest(fs) e WHERE e->>'verdict' = 'conflict') THEN 'conflict'
+                 WHEN EXISTS (SELECT 1 FROM unnest(fs) e WHERE e->>'verdict' = 'apply') THEN 'changed'
+                 ELSE 'kept' END AS kind,
+            (NOT in_target AND in_base) AS gone_from_target,
+            to_jsonb(CASE WHEN in_target THEN fs WHEN in_base THEN fds ELSE '{}'::jsonb[] END) AS fields,
+            ARRAY(SELECT e->>'column' FROM unnest(fs) e WHERE e->>'verdict' = 'apply') AS apply,
+            false AS excluded
+     FROM cut`;
+  await m.ctx.query(`CREATE TEMP TABLE ${D} ON COMMIT DROP AS ${classified}`);
+  const sur = t.plan.surrogate;
+  const gone = tb ? `EXISTS (SELECT 1 FROM ${temp(tb, 'kt')} kt WHERE kt._ctid = g.ctid)` : 'false';
+  await m.ctx.query(
+    `INSERT INTO ${D} (srow, brow, tctid, tloc, key, fingerprint, reason, kind, gone_from_target, fields, apply, excluded)
+     SELECT NULL, NULL, g.ctid, ${sur ? `g.${ident(sur)}::text` : 'NULL'}, ${targetKeyJson(m, t, 'g')}, md5(g::text), NULL,
+            CASE WHEN ${gone} THEN 'deleted_in_source' ELSE 'target_only' END, false, '[]'::jsonb, '{}', false
+     FROM ${T} g WHERE NOT EXISTS (SELECT 1 FROM ${temp(t, 'k')} k WHERE k._ctid = g.ctid)`,
+  );
+  await m.ctx.query(`CREATE INDEX ON ${D} (kind, srow)`);
+  await m.ctx.query(`ANALYZE ${D}`);
+}

@@ -1,0 +1,203 @@
+// Diff: what an archive would do to a target, computed in the target database itself (staged rows,
+// set-based matching and classification) inside one snapshot, then read page by page. Nothing is
+// written to the target. A session stays open until closed so a window can page through it.
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import type { DbTarget } from '../../db/connect';
+import type { ArchiveLimits } from '../archive/reader';
+import type { Mr4Config } from '../config';
+import { prepareRun, stageBase } from '../import/prepare';
+import { target } from '../import/match';
+import { type ImportTable, temp } from '../import/types';
+import { CancelledError, type EmitEvent, RunContext } from '../run-context';
+import { applySessionSettings, IMPORT_SETTINGS } from '../session';
+import { analyze, type Analysis } from './analyze';
+import { classifyTable, DIFF_KINDS, type DiffKind } from './classify';
+
+export const DIFF_PHASES = ['Check archive', 'Stage rows', 'Match', 'Compare'] as const;
+
+export interface DiffOptions {
+  db: DbTarget;
+  archive: string;
+  /** The archive the source database was seeded from: turns on three-way classification. */
+  base?: string;
+  schema?: string;
+  config?: Mr4Config;
+  tables?: string[];
+  limits?: ArchiveLimits;
+  signal?: AbortSignal;
+  onEvent?: EmitEvent;
+}
+
+export interface DiffField {
+  column: string;
+  source: string | null;
+  target: string | null;
+  base: string | null;
+  verdict: 'apply' | 'keep' | 'conflict';
+}
+
+export interface DiffRow {
+  table: string;
+  kind: DiffKind;
+  /** The row's natural key (a foreign key in it as the parent's key). */
+  key: Record<string, unknown> | null;
+  /** 1-based row of the archive's table file; null for a row only in the target. */
+  row: number | null;
+  fields: DiffField[];
+  /** New rows and rows only in the target, in full (text values). */
+  values?: Record<string, string | null>;
+  reason?: string;
+  /** md5 of the target row as it was classified. */
+  fingerprint: string | null;
+}
+
+export interface DiffSummary {
+  threeWay: boolean;
+  archive: { path: string; database: string; timestamp: string };
+  base: { path: string; database: string; timestamp: string } | null;
+  target: { database: string; label: string };
+  tables: { table: string; counts: Record<DiffKind, number> }[];
+  warnings: string[];
+  durationMs: number;
+}
+
+export interface DiffPageRequest {
+  table: string;
+  kinds: DiffKind[];
+  offset: number;
+  limit: number;
+  /** Case-insensitive text in the row's natural key. */
+  search?: string;
+}
+
+export class DiffSession {
+  constructor(
+    private readonly ctx: RunContext,
+    private readonly analysis: Analysis,
+    readonly summary: DiffSummary,
+  ) {}
+
+  private table(name: string): ImportTable {
+    const t = this.analysis.tables.find((x) => x.plan.name === name && x.plan.role === 'data');
+    if (!t) throw new Error(`The diff has no table "${name}".`);
+    return t;
+  }
+
+  async page(request: DiffPageRequest): Promise<{ rows: DiffRow[]; total: number }> {
+    const t = this.table(request.table);
+    const D = temp(t, 'd');
+    const where = `d.kind = ANY ($1::text[])${request.search ? ` AND d.key::text ILIKE '%' || $2 || '%'` : ''}`;
+    const params: unknown[] = [request.kinds];
+    if (request.search) params.push(request.search.replace(/[\\%_]/g, (c) => `\\${c}`));
+    const total = Number((await this.ctx.query(`SELECT count(*) AS n FROM ${D} d WHERE ${where}`, params)).rows[0].n);
+    const res = await this.ctx.query(
+      `SELECT d.kind, d.key, d.srow, d.fields, d.reason, d.fingerprint,
+              CASE WHEN d.kind IN ('new', 'refused') THEN (SELECT jsonb_object_agg(e.key, e.value) FROM jsonb_each_text(to_jsonb(s) - '_row') e)
+                   WHEN d.srow IS NULL THEN (SELECT jsonb_object_agg(e.key, e.value) FROM jsonb_each_text(to_jsonb(g)) e) END AS vals
+       FROM ${D} d
+       LEFT JOIN ${temp(t, 's')} s ON s._row = d.srow AND d.kind IN ('new', 'refused')
+       LEFT JOIN ${target(this.analysis.m, t)} g ON g.ctid = d.tctid AND d.srow IS NULL
+       WHERE ${where} ORDER BY d.srow NULLS LAST, d.tctid LIMIT ${request.limit} OFFSET ${request.offset}`,
+      params,
+    );
+    return {
+      total,
+      rows: res.rows.map((r) => ({
+        table: request.table,
+        kind: r.kind,
+        key: r.key,
+        row: r.srow === null ? null : Number(r.srow),
+        fields: r.fields ?? [],
+        ...(r.vals ? { values: r.vals } : {}),
+        ...(r.reason ? { reason: r.reason } : {}),
+        fingerprint: r.fingerprint,
+      })),
+    };
+  }
+
+  /** Every conflict of every table, in full: conflicts are never paged away. */
+  async conflicts(): Promise<DiffRow[]> {
+    const out: DiffRow[] = [];
+    for (const { table, counts } of this.summary.tables) {
+      if (!counts.conflict) continue;
+      out.push(...(await this.page({ table, kinds: ['conflict'], offset: 0, limit: counts.conflict })).rows);
+    }
+    return out;
+  }
+
+  /** Writes what each classified row looked like (natural key → target row md5, or null for rows the
+   *  target does not have), so a merge can refuse to act on a preview that went stale. */
+  async writeFingerprints(path: string): Promise<void> {
+    const out = createWriteStream(path, { mode: 0o600 });
+    out.write(`${JSON.stringify({ format: 'mr4-fingerprints', version: 1, archive: this.summary.archive, target: this.summary.target })}\n`);
+    for (const t of this.analysis.tables) {
+      if (t.plan.role !== 'data') continue;
+      for (let offset = 0; ; offset += 10_000) {
+        const res = await this.ctx.query<{ key: unknown; fingerprint: string | null }>(
+          `SELECT key, fingerprint FROM ${temp(t, 'd')} WHERE srow IS NOT NULL ORDER BY srow LIMIT 10000 OFFSET ${offset}`,
+        );
+        for (const r of res.rows) if (!out.write(`${JSON.stringify({ t: t.plan.name, k: r.key, f: r.fingerprint })}\n`)) await once(out, 'drain');
+        if (res.rows.length < 10_000) break;
+      }
+    }
+    out.end();
+    await once(out, 'finish');
+  }
+
+  async close(): Promise<void> {
+    await this.ctx.client.query('ROLLBACK').catch(() => undefined);
+    await this.ctx.close();
+  }
+}
+
+export function emptyCounts(): Record<DiffKind, number> {
+  return Object.fromEntries(DIFF_KINDS.map((k) => [k, 0])) as Record<DiffKind, number>;
+}
+
+export async function tableCounts(ctx: RunContext, t: ImportTable): Promise<Record<DiffKind, number>> {
+  const counts = emptyCounts();
+  const res = await ctx.query<{ kind: DiffKind; n: string }>(`SELECT kind, count(*) AS n FROM ${temp(t, 'd')} GROUP BY kind`);
+  for (const r of res.rows) counts[r.kind] = Number(r.n);
+  return counts;
+}
+
+/** Runs the diff and returns an open session; close() it when done. */
+export async function openDiff(options: DiffOptions): Promise<DiffSession> {
+  const started = Date.now();
+  const ctx = await RunContext.open(options.db, options.signal, options.onEvent);
+  try {
+    await applySessionSettings(ctx.client, IMPORT_SETTINGS);
+    // One snapshot for everything read; the diff takes no locks and writes only temporary tables.
+    await ctx.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+    const run = await prepareRun(ctx, options, (i) => ctx.phase(i, DIFF_PHASES[i]));
+    const base = options.base ? await stageBase(ctx, run, options.base, options.limits) : null;
+    ctx.phase(2, DIFF_PHASES[2]);
+    const analysis = await analyze(ctx, run, base?.tables ?? null, (table, done) =>
+      ctx.progress({ type: 'table', table, phase: 2, rowsDone: done ? 1 : 0, rowsTotal: 1, done }),
+    );
+    ctx.phase(3, DIFF_PHASES[3]);
+    const tables: DiffSummary['tables'] = [];
+    for (const t of analysis.tables) {
+      if (t.plan.role !== 'data') continue;
+      ctx.progress({ type: 'table', table: t.plan.name, phase: 3, rowsDone: 0, rowsTotal: t.rows });
+      await classifyTable(analysis, t);
+      tables.push({ table: t.plan.name, counts: await tableCounts(ctx, t) });
+      ctx.progress({ type: 'table', table: t.plan.name, phase: 3, rowsDone: t.rows, rowsTotal: t.rows, done: true });
+    }
+    return new DiffSession(ctx, analysis, {
+      threeWay: !!base,
+      archive: { path: options.archive, database: run.index.metadata.database, timestamp: run.index.metadata.timestamp },
+      base: base && options.base ? { path: options.base, database: base.index.metadata.database, timestamp: base.index.metadata.timestamp } : null,
+      target: { database: run.catalog.database, label: options.db.label },
+      tables,
+      warnings: run.warnings,
+      durationMs: Date.now() - started,
+    });
+  } catch (error) {
+    await ctx.client.query('ROLLBACK').catch(() => undefined);
+    await ctx.close();
+    if (ctx.cancelled) throw new CancelledError('The diff was cancelled.');
+    throw error;
+  }
+}
