@@ -126,17 +126,38 @@ export async function classifyTable(a: Analysis, t: ImportTable): Promise<void> 
             (NOT in_target AND in_base) AS gone_from_target,
             to_jsonb(CASE WHEN in_target THEN fs WHEN in_base THEN fds ELSE '{}'::jsonb[] END) AS fields,
             ARRAY(SELECT e->>'column' FROM unnest(fs) e WHERE e->>'verdict' = 'apply') AS apply,
-            false AS excluded
+            false AS excluded, NULL::text AS hint
      FROM cut`;
   await m.ctx.query(`CREATE TEMP TABLE ${D} ON COMMIT DROP AS ${classified}`);
   const sur = t.plan.surrogate;
   const gone = tb ? `EXISTS (SELECT 1 FROM ${temp(tb, 'kt')} kt WHERE kt._ctid = g.ctid)` : 'false';
   await m.ctx.query(
-    `INSERT INTO ${D} (srow, brow, tctid, tloc, key, fingerprint, reason, kind, gone_from_target, fields, apply, excluded)
+    `INSERT INTO ${D} (srow, brow, tctid, tloc, key, fingerprint, reason, kind, gone_from_target, fields, apply, excluded, hint)
      SELECT NULL, NULL, g.ctid, ${sur ? `g.${ident(sur)}::text` : 'NULL'}, ${targetKeyJson(m, t, 'g')}, md5(g::text), NULL,
-            CASE WHEN ${gone} THEN 'deleted_in_source' ELSE 'target_only' END, false, '[]'::jsonb, '{}', false
+            CASE WHEN ${gone} THEN 'deleted_in_source' ELSE 'target_only' END, false, '[]'::jsonb, '{}', false, NULL
      FROM ${T} g WHERE NOT EXISTS (SELECT 1 FROM ${temp(t, 'k')} k WHERE k._ctid = g.ctid)`,
   );
   await m.ctx.query(`CREATE INDEX ON ${D} (kind, srow)`);
   await m.ctx.query(`ANALYZE ${D}`);
+  await hintRenamedKeys(m, t);
+}
+
+/** A changed natural key makes a row look new: pair a new row with a row gone from the archive whose
+ *  every other value is equal, and say so on both. */
+async function hintRenamedKeys(m: MatchContext, t: ImportTable): Promise<void> {
+  if (t.plan.key.kind !== 'key') return;
+  const key = new Set(t.plan.key.columns);
+  const cols = updatableColumns(m, t).filter((c) => !key.has(c) && !selfRefs(m, t).some((r) => r.columns[0] === c));
+  if (!cols.length) return;
+  const D = temp(t, 'd');
+  const row = (alias: string) => `md5(ROW(${cols.map((c) => `${alias}.${ident(c)}`).join(', ')})::text)`;
+  await m.ctx.query(
+    `WITH n AS (SELECT d.srow, d.key, ${row('w')} AS h FROM ${D} d JOIN ${temp(t, 'w')} w ON w._row = d.srow WHERE d.kind = 'new'),
+          o AS (SELECT d.tctid, d.key, ${row('g')} AS h FROM ${D} d JOIN ${target(m, t)} g ON g.ctid = d.tctid WHERE d.kind IN ('deleted_in_source', 'target_only')),
+          pairs AS (SELECT DISTINCT ON (n.srow) n.srow, n.key AS new_key, o.tctid, o.key AS old_key FROM n JOIN o USING (h) ORDER BY n.srow),
+          hn AS (UPDATE ${D} d SET hint = 'same values as ' || p.old_key::text || ', which the archive no longer has: was its key renamed?'
+                 FROM pairs p WHERE d.srow = p.srow RETURNING 1)
+     UPDATE ${D} d SET hint = 'same values as ' || p.new_key::text || ' in the archive: was its key renamed there?'
+     FROM pairs p WHERE d.srow IS NULL AND d.tctid = p.tctid`,
+  );
 }

@@ -48,6 +48,8 @@ export interface DiffRow {
   /** New rows and rows only in the target, in full (text values). */
   values?: Record<string, string | null>;
   reason?: string;
+  /** E.g. that a new row and a row gone from the archive look like one row whose key was renamed. */
+  hint?: string;
   /** md5 of the target row as it was classified. */
   fingerprint: string | null;
 }
@@ -92,7 +94,7 @@ export class DiffSession {
     if (request.search) params.push(request.search.replace(/[\\%_]/g, (c) => `\\${c}`));
     const total = Number((await this.ctx.query(`SELECT count(*) AS n FROM ${D} d WHERE ${where}`, params)).rows[0].n);
     const res = await this.ctx.query(
-      `SELECT d.kind, d.key, d.srow, d.fields, d.reason, d.fingerprint,
+      `SELECT d.kind, d.key, d.srow, d.fields, d.reason, d.fingerprint, d.hint,
               CASE WHEN d.kind IN ('new', 'refused') THEN (SELECT jsonb_object_agg(e.key, e.value) FROM jsonb_each_text(to_jsonb(s) - '_row') e)
                    WHEN d.srow IS NULL THEN (SELECT jsonb_object_agg(e.key, e.value) FROM jsonb_each_text(to_jsonb(g)) e) END AS vals
        FROM ${D} d
@@ -111,6 +113,7 @@ export class DiffSession {
         fields: r.fields ?? [],
         ...(r.vals ? { values: r.vals } : {}),
         ...(r.reason ? { reason: r.reason } : {}),
+        ...(r.hint ? { hint: r.hint } : {}),
         fingerprint: r.fingerprint,
       })),
     };

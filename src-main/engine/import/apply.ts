@@ -84,31 +84,43 @@ async function runAttributed(m: MatchContext, t: ImportTable, what: string, stat
 export async function writeTable(m: MatchContext, t: ImportTable): Promise<void> {
   const T = target(m, t);
   const F = temp(t, 'f');
+  const D = m.verdicts?.get(t.plan.name);
   const written = writtenColumns(t);
   const cols = written.map((c) => ident(c)).join(', ');
   const overriding = t.catalog.columns.some((c) => c.identity === 'a' && written.includes(c.name)) ? ' OVERRIDING SYSTEM VALUE' : '';
+  // With a classification, only rows it calls new (or brought back by a decision) are inserted: a
+  // row deleted in the target since the base stays deleted, an excluded row stays out.
+  const insertable = D ? ` AND EXISTS (SELECT 1 FROM ${D} d WHERE d.srow = f._row AND d.kind IN ('new', 'resurrect') AND NOT d.excluded)` : '';
   t.counts.inserted = await runAttributed(
     m,
     t,
     'Inserting into',
-    (range) => `INSERT INTO ${T} (${cols})${overriding} SELECT ${cols} FROM ${F} f WHERE NOT f._hit AND ${range}`,
+    (range) => `INSERT INTO ${T} (${cols})${overriding} SELECT ${cols} FROM ${F} f WHERE NOT f._hit${insertable} AND ${range}`,
   );
-  const hits = Number(
-    (await m.ctx.query(`SELECT count(*) AS n FROM ${temp(t, 'w')} w WHERE w._hit AND NOT EXISTS (SELECT 1 FROM ${temp(t, 'x')} x WHERE x._row = w._row)`))
-      .rows[0].n,
+  const counts = await m.ctx.query<{ hits: string; misses: string }>(
+    `SELECT count(*) FILTER (WHERE w._hit) AS hits, count(*) FILTER (WHERE NOT w._hit) AS misses
+     FROM ${temp(t, 'w')} w WHERE NOT EXISTS (SELECT 1 FROM ${temp(t, 'x')} x WHERE x._row = w._row)`,
   );
+  const hits = Number(counts.rows[0].hits);
+  // Archived rows the target does not have and that were not written: excluded, or deleted there.
+  const notWritten = Number(counts.rows[0].misses) - t.counts.inserted;
   if (m.mode === 'skip') {
-    t.counts.skipped = hits;
+    t.counts.skipped = hits + notWritten;
     return;
   }
+  t.counts.skipped = notWritten;
   // Rows recognised by content are identical by definition: nothing to update.
   const update = t.plan.key.kind === 'key' ? updatableColumns(m, t) : [];
   const trackLate = lateColumns(m, t).length > 0;
   if (trackLate) await m.ctx.query(`CREATE TEMP TABLE ${temp(t, 'u')} (_row bigint) ON COMMIT DROP`);
   if (update.length) {
-    const set = update.map((c) => `${ident(c)} = f.${ident(c)}`).join(', ');
-    const changed = update.map((c) => differs(t, c, 'g', 'f')).join(' OR ');
-    const base = (range: string) => `UPDATE ${T} AS g SET ${set} FROM ${F} f WHERE f._hit AND ${locator(t, 'g', 'f')} AND (${changed}) AND ${range}`;
+    // With a classification, a field is written only where it says "apply" (or a decision chose the
+    // source); every other field keeps the target's value.
+    const allowed = (c: string) => (D ? `${literal(c)} = ANY (d.apply)` : 'true');
+    const set = update.map((c) => (D ? `${ident(c)} = CASE WHEN ${allowed(c)} THEN f.${ident(c)} ELSE g.${ident(c)} END` : `${ident(c)} = f.${ident(c)}`)).join(', ');
+    const changed = update.map((c) => (D ? `(${allowed(c)} AND ${differs(t, c, 'g', 'f')})` : differs(t, c, 'g', 'f'))).join(' OR ');
+    const from = D ? `${F} f JOIN ${D} d ON d.srow = f._row AND NOT d.excluded` : `${F} f`;
+    const base = (range: string) => `UPDATE ${T} AS g SET ${set} FROM ${from} WHERE f._hit AND ${locator(t, 'g', 'f')} AND (${changed}) AND ${range}`;
     t.counts.updated = await runAttributed(m, t, 'Updating', (range) =>
       trackLate ? `WITH u AS (${base(range)} RETURNING f._row) INSERT INTO ${temp(t, 'u')} SELECT _row FROM u` : base(range),
     );
@@ -122,15 +134,20 @@ export async function lateSeed(m: MatchContext, t: ImportTable): Promise<RowProb
   const late = remapRefs(m, t).filter((r) => r.late && !r.self);
   if (late.length === 0 || !t.plan.surrogate) return [];
   const T = target(m, t);
+  const D = m.verdicts?.get(t.plan.name);
   const joins = late.map((r, i) => `LEFT JOIN ${m.maps.get(r.parent)} p${i} ON p${i}.src = w.${ident(r.columns[0])}`).join(' ');
+  // With a classification: only rows that were written, and on existing rows only fields it applies.
+  const allowed = (c: string) => (D ? `(NOT w._hit OR ${literal(c)} = ANY (d.apply))` : 'true');
   const values = late
-    .map((r, i) => `p${i}.tgt::${columnType(t, r.columns[0])} AS v${i}, (w.${ident(r.columns[0])} IS NOT NULL AND p${i}.tgt IS NULL) AS miss${i}`)
+    .map((r, i) => `p${i}.tgt::${columnType(t, r.columns[0])} AS v${i}, (w.${ident(r.columns[0])} IS NOT NULL AND p${i}.tgt IS NULL) AS miss${i}, ${allowed(r.columns[0])} AS ok${i}`)
     .join(', ');
   const scope = m.mode === 'merge' ? 'true' : 'NOT w._hit';
+  const written = D ? `AND NOT COALESCE(d.excluded, false) AND (w._hit OR d.kind IN ('new', 'resurrect'))` : '';
   const v = `SELECT w._row, w._hit, a._tgt AS loc, ${values} FROM ${temp(t, 'w')} w JOIN ${temp(t, 'a')} a ON a._row = w._row ${joins}
-             WHERE ${scope} AND NOT EXISTS (SELECT 1 FROM ${temp(t, 'x')} x WHERE x._row = w._row)`;
-  const set = late.map((r, i) => `${ident(r.columns[0])} = CASE WHEN v.miss${i} THEN g.${ident(r.columns[0])} ELSE v.v${i} END`).join(', ');
-  const changed = late.map((r, i) => `(NOT v.miss${i} AND g.${ident(r.columns[0])} IS DISTINCT FROM v.v${i})`).join(' OR ');
+             ${D ? `LEFT JOIN ${D} d ON d.srow = w._row` : ''}
+             WHERE ${scope} ${written} AND NOT EXISTS (SELECT 1 FROM ${temp(t, 'x')} x WHERE x._row = w._row)`;
+  const set = late.map((r, i) => `${ident(r.columns[0])} = CASE WHEN v.miss${i} OR NOT v.ok${i} THEN g.${ident(r.columns[0])} ELSE v.v${i} END`).join(', ');
+  const changed = late.map((r, i) => `(NOT v.miss${i} AND v.ok${i} AND g.${ident(r.columns[0])} IS DISTINCT FROM v.v${i})`).join(' OR ');
   const alreadyUpdated = m.mode === 'merge' ? `NOT EXISTS (SELECT 1 FROM ${temp(t, 'u')} u WHERE u._row = upd._row)` : 'false';
   const res = await m.ctx.query<{ late_only: string }>(
     `WITH v AS (${v}),

@@ -16,8 +16,12 @@ import { qualified } from '../sql';
 import { advanceSequences, lateSeed, setTriggers, writeTable } from './apply';
 import { buildFinal, checkConstraints, describeRefused } from './constraints';
 import { type MatchContext, matchTable, publishMap } from './match';
-import { prepareRun } from './prepare';
-import { type ImportTable, RefusedRowsError } from './types';
+import { type PreparedRun, prepareRun, type StagedBase, stageBase } from './prepare';
+import { type ImportTable, RefusedRowsError, temp } from './types';
+import { analyze } from '../diff/analyze';
+import { classifyTable } from '../diff/classify';
+import { applyDecisions, ConflictsError, type Decisions } from '../diff/decisions';
+import { checkFingerprints } from '../diff/fingerprints';
 
 export interface ImportOptions {
   db: DbTarget;
@@ -35,6 +39,15 @@ export interface ImportOptions {
   lockTimeoutMs?: number;
   /** Import only these tables of the archive. */
   tables?: string[];
+  /** The archive the source was seeded from: apply only the source's own changes since, keep the
+   *  target's, and stop on conflicts unless decided. */
+  base?: string;
+  /** Conflict decisions and exclusions (a decisions file's content). */
+  decisions?: Decisions;
+  /** How to decide every conflict no decision covers. */
+  onConflict?: 'source' | 'target';
+  /** A fingerprint file from the diff that was reviewed: refuse to merge if the target changed since. */
+  expectFingerprints?: string;
   limits?: ArchiveLimits;
   signal?: AbortSignal;
   onEvent?: EmitEvent;
@@ -76,6 +89,23 @@ async function lockTables(ctx: RunContext, schema: string, tables: ImportTable[]
   }
 }
 
+/**
+ * With a base, decisions or a reviewed diff, the merge first classifies every row as the diff does
+ * (without writing), checks the preview is not stale, resolves conflicts and the selection, and only
+ * then writes: the rows and fields it may touch are what that classification allows.
+ */
+async function decideFirst(ctx: RunContext, run: PreparedRun, base: StagedBase | null, options: ImportOptions, warnings: string[]): Promise<Map<string, string> | undefined> {
+  if (!base && !options.decisions && !options.expectFingerprints && !options.onConflict) return undefined;
+  const analysis = await analyze(ctx, run, base?.tables ?? null, () => undefined);
+  for (const t of analysis.tables) if (t.plan.role === 'data') await classifyTable(analysis, t);
+  if (options.expectFingerprints) await checkFingerprints(analysis, options.expectFingerprints, run.index.metadata);
+  const { open, unmatched } = await applyDecisions(analysis, options.decisions ?? { format: 'mr4-decisions', version: 1, decisions: [], exclude: [] }, options.onConflict);
+  warnings.push(...unmatched);
+  for (const u of unmatched) ctx.log(u, 'warn');
+  if (open.length) throw new ConflictsError(open);
+  return new Map(analysis.tables.filter((t) => t.plan.role === 'data').map((t) => [t.plan.name, temp(t, 'd')]));
+}
+
 export async function importArchive(options: ImportOptions): Promise<ImportReport> {
   const started = Date.now();
   const mode = options.mode;
@@ -90,14 +120,17 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
     // Rows refused here or while writing stop the run unless allowFailures; rows a 1.0 archive
     // cannot express are reported and counted as failed, and never stop it.
     const failures: RowProblem[] = [...run.castProblems];
+    const base = options.base ? await stageBase(ctx, run, options.base, options.limits) : null;
 
     await lockTables(ctx, catalog.schema, tables, options.lockTimeoutMs ?? 10_000);
+    const verdicts = await decideFirst(ctx, run, base, options, warnings);
     const m: MatchContext = {
       ctx,
       schema: catalog.schema,
       mode,
       ids: dryRun ? 'virtual' : 'real',
       allowFailures: options.allowFailures,
+      verdicts,
       maps: new Map(),
       tables: new Map(tables.map((t) => [t.plan.name, t])),
     };

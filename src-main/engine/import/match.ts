@@ -23,6 +23,8 @@ export interface MatchContext {
   ids: IdStrategy;
   /** Refuse a row a trigger rejects and go on, instead of stopping the run. */
   allowFailures?: boolean;
+  /** Per table, the classification (diff/classify.ts) that says which rows and fields may be written. */
+  verdicts?: Map<string, string>;
   /** Temp map (src, tgt) per table already matched. */
   maps: Map<string, string>;
   tables: Map<string, ImportTable>;
