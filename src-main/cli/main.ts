@@ -5,14 +5,16 @@
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { TOOL_VERSION } from '../engine/version';
+import { diffCommand } from './commands/diff';
 import { exportCommand } from './commands/export';
 import { importCommand } from './commands/import';
 import { planCommand } from './commands/plan';
+import { serveCommand } from './commands/serve';
 import type { CliContext, CommandModule } from './context';
 import { type Io, processIo } from './io';
 import { EXIT, UsageError } from './options';
 
-const COMMANDS: CommandModule[] = [planCommand, exportCommand, importCommand];
+const COMMANDS: CommandModule[] = [planCommand, exportCommand, importCommand, diffCommand, serveCommand];
 
 const FOOTER = `
 Connections:

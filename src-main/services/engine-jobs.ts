@@ -2,12 +2,16 @@
 // one function that carries it out.
 import type { EngineEvent } from '../../src-common/contract';
 import { dbTarget } from '../db/connect';
+import type { ArchiveLimits } from '../engine/archive/reader';
 import { readCatalog } from '../engine/catalog';
 import { loadConfigFile, type Mr4Config } from '../engine/config';
 import { exportArchive } from '../engine/export';
 import { importArchive } from '../engine/import/index';
+import { type Decisions, loadDecisions } from '../engine/diff/decisions';
+import { type DiffRequest, runDiff } from './diff-job';
 import { buildPlan, type Plan } from '../engine/plan';
 import { applySessionSettings } from '../engine/session';
+import { buildArchiveCache } from './archive-cache-builder';
 
 /** Where to connect: a URL (with the password inside, if any) and whether it may name files. */
 export interface DbSpec {
@@ -50,9 +54,29 @@ export interface ImportJob extends ConfigSource {
   ignoreMissingColumns?: boolean;
   disableTriggers?: boolean;
   lockTimeoutMs?: number;
+  /** Three-way merge: the archive the source was seeded from. */
+  base?: string;
+  onConflict?: 'source' | 'target';
+  /** A decisions file (path) or its content. */
+  decisionsPath?: string;
+  decisions?: Decisions;
+  expectFingerprints?: string;
 }
 
-export type EngineJob = PlanJob | ExportJob | ImportJob;
+export interface DiffJob extends ConfigSource, DiffRequest {
+  kind: 'diff';
+  db: DbSpec;
+}
+
+/** Streams an archive once into the archive browser's paged cache (see archive-cache-builder.ts). */
+export interface CacheArchiveJob {
+  kind: 'cache-archive';
+  archive: string;
+  dir: string;
+  limits?: ArchiveLimits;
+}
+
+export type EngineJob = PlanJob | ExportJob | ImportJob | CacheArchiveJob | DiffJob;
 
 export interface PlanResult {
   plan: Plan;
@@ -69,7 +93,7 @@ function target(spec: DbSpec) {
 }
 
 export async function runEngineJob(job: EngineJob, signal: AbortSignal, emit: (e: EngineEvent) => void): Promise<unknown> {
-  const config = await configOf(job);
+  const config = job.kind === 'cache-archive' ? undefined : await configOf(job);
   switch (job.kind) {
     case 'plan': {
       const db = target(job.db);
@@ -100,6 +124,8 @@ export async function runEngineJob(job: EngineJob, signal: AbortSignal, emit: (e
         signal,
         onEvent: emit,
       });
+    case 'diff':
+      return runDiff(target(job.db), job, config, signal, emit);
     case 'import':
       return importArchive({
         db: target(job.db),
@@ -113,8 +139,14 @@ export async function runEngineJob(job: EngineJob, signal: AbortSignal, emit: (e
         ignoreMissingColumns: job.ignoreMissingColumns,
         disableTriggers: job.disableTriggers,
         lockTimeoutMs: job.lockTimeoutMs,
+        base: job.base,
+        onConflict: job.onConflict,
+        decisions: job.decisionsPath ? await loadDecisions(job.decisionsPath) : job.decisions,
+        expectFingerprints: job.expectFingerprints,
         signal,
         onEvent: emit,
       });
+    case 'cache-archive':
+      return buildArchiveCache({ archive: job.archive, dir: job.dir, limits: job.limits, signal, emit });
   }
 }

@@ -16,6 +16,10 @@ interface ImportOptions extends CommonOptions {
   disableTriggers?: boolean;
   lockTimeout?: number;
   tables?: string[];
+  base?: string;
+  onConflict?: 'source' | 'target';
+  decisions?: string;
+  expectFingerprints?: string;
 }
 
 export const importCommand: CommandModule = (program, ctx) => {
@@ -37,6 +41,10 @@ export const importCommand: CommandModule = (program, ctx) => {
     .option('--disable-triggers', 'run with the target’s user triggers disabled (locks the written tables exclusively)')
     .option('--lock-timeout <seconds>', 'how long to wait for other writers to release the tables (default 10)', parseSecondsToMs)
     .option('--tables <list>', 'import only these tables of the archive (comma-separated)', parseTables)
+    .option('--base <file>', 'the archive the source was seeded from: apply only the source’s own changes since, keep the target’s, stop on conflicts')
+    .addOption(new Option('--on-conflict <side>', 'decide every conflict no decision covers: source or target').choices(['source', 'target']))
+    .option('--decisions <file>', 'a decisions file: per row or field, which side wins; tables, rows or fields to leave out')
+    .option('--expect-fingerprints <file>', 'refuse to merge if target rows changed since mr4 diff --fingerprints wrote this file')
     .addHelpText(
       'after',
       '\nExamples:\n  mr4 import app.tar.gz --mode skip --db postgres://me@localhost:5432/app --dry-run\n  mr4 import app.tar.gz --mode merge --json > report.json',
@@ -63,6 +71,10 @@ export const importCommand: CommandModule = (program, ctx) => {
           disableTriggers: !!opts.disableTriggers,
           lockTimeoutMs: opts.lockTimeout,
           configPath: configPath(opts),
+          base: opts.base ? resolve(opts.base) : undefined,
+          onConflict: opts.onConflict,
+          decisionsPath: opts.decisions ? resolve(opts.decisions) : undefined,
+          expectFingerprints: opts.expectFingerprints ? resolve(opts.expectFingerprints) : undefined,
         },
         { json: opts.json, phases: IMPORT_PHASES },
       );

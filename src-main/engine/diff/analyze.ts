@@ -55,7 +55,7 @@ export async function analyze(
   ctx: RunContext,
   run: PreparedRun,
   baseTables: Map<string, ImportTable> | null,
-  onTable: (table: string, done: boolean) => void,
+  onTable: (t: ImportTable, done: boolean) => void,
 ): Promise<Analysis> {
   const tables = run.tables.map((t) => forPass(t, 'a'));
   const m: MatchContext = { ctx, schema: run.catalog.schema, mode: 'merge', ids: 'virtual', maps: new Map(), tables: new Map(tables.map((t) => [t.plan.name, t])) };
@@ -63,12 +63,12 @@ export async function analyze(
     ? { ctx, schema: run.catalog.schema, mode: 'merge', ids: 'virtual', maps: new Map(), tables: new Map(baseTables) }
     : null;
   for (const t of tables) {
-    onTable(t.plan.name, false);
+    onTable(t, false);
     await matchTable(m, t);
     await publishMap(m, t);
     const tb = baseTables?.get(t.plan.name);
     if (mb && tb) await matchBase(mb, m, tb, t);
-    onTable(t.plan.name, true);
+    onTable(t, true);
   }
   return { m, tables, base: mb && baseTables ? { m: mb, tables: baseTables } : null };
 }

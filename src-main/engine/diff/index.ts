@@ -176,8 +176,8 @@ export async function openDiff(options: DiffOptions): Promise<DiffSession> {
     const run = await prepareRun(ctx, options, (i) => ctx.phase(i, DIFF_PHASES[i]));
     const base = options.base ? await stageBase(ctx, run, options.base, options.limits) : null;
     ctx.phase(2, DIFF_PHASES[2]);
-    const analysis = await analyze(ctx, run, base?.tables ?? null, (table, done) =>
-      ctx.progress({ type: 'table', table, phase: 2, rowsDone: done ? 1 : 0, rowsTotal: 1, done }),
+    const analysis = await analyze(ctx, run, base?.tables ?? null, (t, done) =>
+      ctx.progress({ type: 'table', table: t.plan.name, phase: 2, rowsDone: done ? t.rows : 0, rowsTotal: t.rows, done }),
     );
     ctx.phase(3, DIFF_PHASES[3]);
     const tables: DiffSummary['tables'] = [];

@@ -1,0 +1,58 @@
+// A diff for people: counts per table, every conflict, and the first rows of each kind.
+import type { DiffResult } from '../services/diff-job';
+import type { DiffRow } from '../engine/diff/index';
+import { grid, num } from './format';
+
+const COLUMNS = ['new', 'changed', 'kept', 'identical', 'conflict', 'deleted_in_target', 'target_only', 'deleted_in_source', 'refused'] as const;
+const HEADINGS: Record<(typeof COLUMNS)[number], string> = {
+  new: 'new',
+  changed: 'changed',
+  kept: 'kept',
+  identical: 'identical',
+  conflict: 'conflict',
+  deleted_in_target: 'gone in target',
+  target_only: 'only in target',
+  deleted_in_source: 'gone in source',
+  refused: 'refused',
+};
+
+function cell(v: string | null): string {
+  if (v === null) return 'NULL';
+  const oneLine = v.replace(/\s+/g, ' ');
+  return oneLine.length > 60 ? `${JSON.stringify(oneLine.slice(0, 57))}…` : JSON.stringify(oneLine);
+}
+
+function describeRow(r: DiffRow, threeWay: boolean): string[] {
+  const out = [`  ${r.table} ${JSON.stringify(r.key)}${r.row ? ` (row ${r.row})` : ''}: ${r.kind.replace(/_/g, ' ')}${r.reason ? ` — ${r.reason}` : ''}`];
+  for (const f of r.fields) {
+    const base = threeWay ? `, base ${cell(f.base)}` : '';
+    out.push(`      ${f.column}: archive ${cell(f.source)}, target ${cell(f.target)}${base} → ${f.verdict === 'apply' ? 'apply' : f.verdict === 'keep' ? 'keep target' : 'CONFLICT'}`);
+  }
+  if (r.hint) out.push(`      hint: ${r.hint}`);
+  return out;
+}
+
+export function formatDiff(d: DiffResult): string {
+  const s = d.summary;
+  const out: string[] = [];
+  out.push(`${s.threeWay ? 'Three-way' : 'Two-way'} diff of ${s.archive.path} (database "${s.archive.database}", ${s.archive.timestamp}) against ${s.target.label}`);
+  if (s.base) out.push(`Base: ${s.base.path} (database "${s.base.database}", ${s.base.timestamp})`);
+  out.push('');
+  const used = COLUMNS.filter((k) => s.tables.some((t) => t.counts[k] > 0));
+  const rows = [['table', ...used.map((k) => HEADINGS[k])]];
+  for (const t of s.tables) rows.push([t.table, ...used.map((k) => (t.counts[k] ? num(t.counts[k]) : '·'))]);
+  out.push(grid(rows, ['l', ...used.map(() => 'r' as const)]));
+  if (d.conflicts.length) {
+    out.push('', `Conflicts (${num(d.conflicts.length)} rows): both sides changed these since the base.`);
+    for (const r of d.conflicts) out.push(...describeRow(r, s.threeWay));
+  }
+  if (d.rows.length) {
+    out.push('', `Differences (up to ${d.rowsPerKind} of each kind per table${d.rowsOut ? `; all of them in ${d.rowsOut}` : '; --rows-out FILE writes all'}):`);
+    for (const r of d.rows) out.push(...describeRow(r, s.threeWay));
+  }
+  if (s.warnings.length) out.push('', 'Warnings:', ...s.warnings.map((w) => `  - ${w}`));
+  if (d.fingerprintsOut) out.push('', `Fingerprints written to ${d.fingerprintsOut}: pass it to mr4 import --expect-fingerprints to refuse a merge if the target changes meanwhile.`);
+  const total = (k: (typeof COLUMNS)[number]) => s.tables.reduce((n, t) => n + t.counts[k], 0);
+  out.push('', `A merge would insert ${num(total('new'))} and update ${num(total('changed'))} rows${s.threeWay ? `, keep the target's own edits in ${num(total('kept'))}` : ''}${total('conflict') ? `, and stops on ${num(total('conflict'))} conflicting rows until they are decided` : ''}.`);
+  return `${out.join('\n')}\n`;
+}
