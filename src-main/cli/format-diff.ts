@@ -1,7 +1,7 @@
 // A diff for people: counts per table, every conflict, and the first rows of each kind.
 import type { DiffResult } from '../services/diff-job';
 import type { DiffRow } from '../engine/diff/index';
-import { grid, num } from './format';
+import { grid, num, plural } from './format';
 
 const COLUMNS = ['new', 'changed', 'kept', 'identical', 'conflict', 'deleted_in_target', 'target_only', 'deleted_in_source', 'refused'] as const;
 const HEADINGS: Record<(typeof COLUMNS)[number], string> = {
@@ -43,7 +43,7 @@ export function formatDiff(d: DiffResult): string {
   for (const t of s.tables) rows.push([t.table, ...used.map((k) => (t.counts[k] ? num(t.counts[k]) : '·'))]);
   out.push(grid(rows, ['l', ...used.map(() => 'r' as const)]));
   if (d.conflicts.length) {
-    out.push('', `Conflicts (${num(d.conflicts.length)} rows): both sides changed these since the base.`);
+    out.push('', `Conflicts (${plural(d.conflicts.length, 'row')}): both sides changed these since the base.`);
     for (const r of d.conflicts) out.push(...describeRow(r, s.threeWay));
   }
   if (d.rows.length) {
@@ -53,6 +53,8 @@ export function formatDiff(d: DiffResult): string {
   if (s.warnings.length) out.push('', 'Warnings:', ...s.warnings.map((w) => `  - ${w}`));
   if (d.fingerprintsOut) out.push('', `Fingerprints written to ${d.fingerprintsOut}: pass it to mr4 import --expect-fingerprints to refuse a merge if the target changes meanwhile.`);
   const total = (k: (typeof COLUMNS)[number]) => s.tables.reduce((n, t) => n + t.counts[k], 0);
-  out.push('', `A merge would insert ${num(total('new'))} and update ${num(total('changed'))} rows${s.threeWay ? `, keep the target's own edits in ${num(total('kept'))}` : ''}${total('conflict') ? `, and stops on ${num(total('conflict'))} conflicting rows until they are decided` : ''}.`);
+  const kept = s.threeWay && total('kept') ? `, keep the target's own edits in ${plural(total('kept'), 'row')}` : '';
+  const open = total('conflict') ? `, and stops on ${plural(total('conflict'), 'conflicting row')} until ${total('conflict') === 1 ? 'it is' : 'they are'} decided` : '';
+  out.push('', `A merge would insert ${plural(total('new'), 'row')} and update ${plural(total('changed'), 'row')}${kept}${open}.`);
   return `${out.join('\n')}\n`;
 }

@@ -1,0 +1,89 @@
+// `mr4 diff` and the three-way `mr4 import`, run as a user runs them.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import type { TestDb } from './helpers/db';
+import { fingerprint } from './helpers/compare';
+import { cleanEnv, ensureBuilt, runCli } from './helpers/cli';
+import { exportDb, freshDb, importInto, scratchDir } from './helpers/engine';
+
+const dir = scratchDir();
+const SCHEMA = `CREATE TABLE item (id serial PRIMARY KEY, code text NOT NULL UNIQUE, name text, price numeric);`;
+let prod: TestDb;
+let dev: TestDb;
+let base: string;
+let archive: string;
+const env = cleanEnv();
+
+beforeAll(async () => {
+  ensureBuilt();
+  prod = await freshDb(SCHEMA + `INSERT INTO item (code, name, price) VALUES ('a', 'A', 1), ('b', 'B', 2), ('c', 'C', 3);`);
+  dev = await freshDb(SCHEMA);
+  base = join(dir, 'base.tar.gz');
+  await exportDb(prod, base);
+  await importInto(dev, base, 'merge');
+  await dev.client.query(`UPDATE item SET name = 'A dev' WHERE code = 'a'; UPDATE item SET price = 20 WHERE code = 'b'; INSERT INTO item (code, name) VALUES ('d', 'D');`);
+  await prod.client.query(`UPDATE item SET price = 10 WHERE code = 'a'; UPDATE item SET price = 21 WHERE code = 'b';`);
+  archive = join(dir, 'dev.tar.gz');
+  await exportDb(dev, archive);
+}, 120_000);
+afterAll(async () => {
+  await prod?.drop();
+  await dev?.drop();
+});
+
+test('--json gives the summary and every conflict in full; --fingerprints and --rows-out write files', async () => {
+  const prints = join(dir, 'prints.jsonl');
+  const rowsOut = join(dir, 'rows.jsonl');
+  const r = await runCli(['diff', archive, '--db', prod.url, '--base', base, '--json', '--rows', '0', '--fingerprints', prints, '--rows-out', rowsOut], { env });
+  expect(r.code, r.stderr).toBe(0);
+  const out = JSON.parse(r.stdout);
+  expect(out.summary.threeWay).toBe(true);
+  // 'a': dev's name is applied, prod's price kept (a change); 'b': both changed the price (a conflict).
+  expect(out.summary.tables[0].counts).toMatchObject({ new: 1, changed: 1, kept: 0, conflict: 1, identical: 1 });
+  expect(out.conflicts).toEqual([
+    expect.objectContaining({ table: 'item', key: { code: 'b' }, fields: [{ column: 'price', source: '20', target: '21', base: '2', verdict: 'conflict' }] }),
+  ]);
+  expect(out.rows).toEqual([]);
+  expect(readFileSync(prints, 'utf8').trim().split('\n').length).toBe(1 + 4);
+  const lines = readFileSync(rowsOut, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  expect(lines.map((l) => `${l.kind}:${l.key.code}`).sort()).toEqual(['changed:a', 'conflict:b', 'new:d']);
+});
+
+test('the text output names each differing field and what a merge would do', async () => {
+  const r = await runCli(['diff', archive, '--db', prod.url, '--base', base], { env });
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stdout).toMatch(/Three-way diff/);
+  expect(r.stdout).toMatch(/price: archive "20", target "21", base "2" → CONFLICT/);
+  expect(r.stdout).toMatch(/name: archive "A dev", target "A", base "A" → apply/);
+  expect(r.stdout).toMatch(/price: archive "1", target "10", base "1" → keep target/);
+  expect(r.stdout).toMatch(/A merge would insert 1 row and update 1 row, and stops on 1 conflicting row until it is decided/);
+});
+
+test('the merge stops on the conflict (exit 1, nothing written), then honours a decisions file', async () => {
+  const before = await fingerprint(prod.client);
+  const stopped = await runCli(['import', archive, '--db', prod.url, '--mode', 'merge', '--base', base], { env });
+  expect(stopped.code).toBe(1);
+  expect(stopped.stderr).toMatch(/1 row\(s\) with conflicts .* item \{"code":"b"\} price/s);
+  expect(await fingerprint(prod.client)).toBe(before);
+  const decisions = join(dir, 'decisions.json');
+  writeFileSync(decisions, JSON.stringify({ format: 'mr4-decisions', version: 1, decisions: [{ table: 'item', key: { code: 'b' }, field: 'price', choice: 'source' }] }));
+  const merged = await runCli(['import', archive, '--db', prod.url, '--mode', 'merge', '--base', base, '--decisions', decisions, '--json'], { env });
+  expect(merged.code, merged.stderr).toBe(0);
+  expect(JSON.parse(merged.stdout).tables[0]).toMatchObject({ inserted: 1, updated: 2 });
+  const rows = (await prod.client.query(`SELECT code, name, price::text FROM item ORDER BY code`)).rows;
+  expect(rows).toEqual([
+    { code: 'a', name: 'A dev', price: '10' },
+    { code: 'b', name: 'B', price: '20' },
+    { code: 'c', name: 'C', price: '3' },
+    { code: 'd', name: 'D', price: null },
+  ]);
+});
+
+test('a malformed decisions file is refused before connecting, with the problems listed', async () => {
+  const bad = join(dir, 'bad-decisions.json');
+  writeFileSync(bad, JSON.stringify({ format: 'mr4-decisions', version: 1, decisions: [{ table: 'item', key: { code: 'b' }, choice: 'maybe' }] }));
+  const r = await runCli(['import', archive, '--db', prod.url, '--mode', 'merge', '--base', base, '--decisions', bad], { env });
+  expect(r.code).toBe(1);
+  expect(r.stderr).toMatch(/decisions.*not valid[\s\S]*decisions\.0\.choice/);
+});
