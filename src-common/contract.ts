@@ -1,9 +1,14 @@
 // The one contract between MR4 Studio's front doors (Electron window, browser mode, CLI) and its
 // services and engine: the events a run emits and the reports it returns. It imports nothing of Node,
 // Electron, pg or Vue, so main, preload, renderer, the browser-mode server and the CLI all share it.
+// Its only import is zod, for the runtime schemas that validate requests where they arrive.
+
+import { z } from 'zod';
 
 export const EXPORT_PHASES = ['Read catalog', 'Copy tables', 'Write archive'] as const;
 export const IMPORT_PHASES = ['Check archive', 'Stage rows', 'Match and write', 'Late seed', 'Finish'] as const;
+/** Opening an archive in the app: its index, then every table streamed once into the local cache. */
+export const OPEN_ARCHIVE_PHASES = ['Read index', 'Cache rows'] as const;
 
 export type ImportMode = 'skip' | 'merge';
 
@@ -19,7 +24,9 @@ export type EngineEvent =
       bytes?: number;
       done?: boolean;
     }
-  | { type: 'log'; level: 'info' | 'warn'; message: string };
+  | { type: 'log'; level: 'info' | 'warn'; message: string }
+  /** Bytes of the input read so far, of `total` (an archive being opened: compressed bytes). */
+  | { type: 'progress'; done: number; total: number };
 
 export interface TableCounts {
   table: string;
@@ -46,8 +53,8 @@ export interface ImportReport {
   dryRun: boolean;
   tables: TableCounts[];
   durationMs: number;
-  archive: { path: string; format: string; database: string; timestamp: string };
-  target: { database: string; label: string };
+  archive: { path: string; format: string; database: string; timestamp: string; sha256: string; baseSha256?: string };
+  target: { database: string; label: string; systemIdentifier: string | null };
   /** Rows refused (with allowFailures) or unresolved references left NULL. */
   failures: RowProblem[];
   warnings: string[];
@@ -63,4 +70,350 @@ export interface ExportReport {
   database: string;
   tables: { table: string; role: 'data' | 'reference'; rows: number; bytes: number }[];
   durationMs: number;
+}
+
+// ───────────────────────────────────────────────────────────────────────────────────────────────
+// The app's API: every request a window may make (validated where it arrives, by the schemas below)
+// and every event it receives. The same methods serve Electron IPC and browser mode's HTTP; file paths
+// never come from a window — files are referred to by opaque handles the main side hands out.
+// ───────────────────────────────────────────────────────────────────────────────────────────────
+
+
+export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
+export type SslMode = (typeof SSL_MODES)[number];
+export const ENV_TAGS = ['dev', 'staging', 'production'] as const;
+export type EnvTag = (typeof ENV_TAGS)[number];
+/** Where a connection's password is kept. keychain: Electron safeStorage; memory: until quit; pgpass:
+ *  the user's ~/.pgpass (opt-in). */
+export const PASSWORD_STORES = ['keychain', 'memory', 'pgpass'] as const;
+export type PasswordStore = (typeof PASSWORD_STORES)[number];
+
+const id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'an id of letters, digits, - and _');
+const handle = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'a file handle');
+const text = (max: number) => z.string().max(max);
+const tableName = z.string().min(1).max(63);
+
+export const connectionDraftSchema = z
+  .object({
+    id: id.optional(),
+    name: text(100).min(1, 'a name'),
+    host: text(255).min(1, 'a host'),
+    port: z.number().int().min(1).max(65535),
+    database: text(63).min(1, 'a database'),
+    user: text(63).min(1, 'a user'),
+    sslMode: z.enum(SSL_MODES),
+    tag: z.enum(ENV_TAGS).nullable(),
+    /** CSS colour shown wherever the connection appears. */
+    color: z.string().regex(/^#[0-9a-fA-F]{6}$/).optional(),
+    /** undefined: keep the stored password; null: forget it; a string: store it. */
+    password: text(1000).nullable().optional(),
+    passwordStore: z.enum(PASSWORD_STORES).optional(),
+  })
+  .strict();
+export type ConnectionDraft = z.infer<typeof connectionDraftSchema>;
+
+export interface SavedConnection {
+  id: string;
+  name: string;
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  sslMode: SslMode;
+  tag: EnvTag | null;
+  color: string;
+  hasPassword: boolean;
+  passwordStore: PasswordStore | null;
+  /** Created by "Try with demo databases". */
+  demo: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** An error as a window shows it: what happened in plain words, what to do next, and details to copy
+ *  (secrets removed). */
+export interface UiError {
+  title: string;
+  message: string;
+  hint?: string;
+  /** SQLSTATE or an MR4 error name. */
+  code?: string;
+  details: string;
+  problems?: string[];
+  rows?: RowProblem[];
+}
+
+export interface ConnectionTestResult {
+  ok: boolean;
+  serverVersion?: string;
+  databaseSize?: number;
+  tableCount?: number;
+  plan?: { ok: boolean; profile: string | null; tables: number; lateColumns: string[]; warnings: number; error?: string };
+  error?: UiError;
+}
+
+export interface FileRef {
+  handle: string;
+  name: string;
+  size: number;
+  modifiedAt: string;
+}
+
+export interface ArchiveTableInfo {
+  name: string;
+  role: 'data' | 'reference';
+  rows: number;
+  bytes: number;
+  columns: { name: string; type: string; notNull: boolean }[];
+  key: { kind: 'key' | 'content'; columns: string[]; source: string };
+}
+
+export interface ArchiveInfo {
+  archiveId: string;
+  file: FileRef;
+  format: string;
+  legacy: boolean;
+  sha256: string;
+  metadata: { timestamp: string; database: string; schema: string; serverVersion: string; tool: string; profile: string | null; description?: string; baseSha256?: string };
+  /** verified: every table file matched index.json's sha256 while it was read. */
+  checksums: 'verified' | 'failed';
+  tables: ArchiveTableInfo[];
+  excluded: { table: string; reason: string }[];
+}
+
+export interface RowsPage {
+  table: string;
+  columns: string[];
+  /** Values as in the archive: PostgreSQL text, or null. */
+  rows: { index: number; values: (string | null)[] }[];
+  /** Rows in the table, or matches of the filter. */
+  total: number;
+  /** The filter stopped at its cap; more rows may match. */
+  capped: boolean;
+}
+
+export const JOB_KINDS = ['export', 'import', 'sync', 'open-archive'] as const;
+export type JobKind = (typeof JOB_KINDS)[number];
+
+const importOptions = {
+  mode: z.enum(['skip', 'merge']),
+  dryRun: z.boolean(),
+  allowFailures: z.boolean().optional(),
+  ignoreMissingColumns: z.boolean().optional(),
+  disableTriggers: z.boolean().optional(),
+  tables: z.array(tableName).max(10_000).optional(),
+  /** Required for a real run into a production (or untagged) connection: its database name, typed. */
+  confirmDatabase: text(63).optional(),
+};
+
+export const jobRequestSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('export'),
+    sourceId: id,
+    tables: z.array(tableName).max(10_000).optional(),
+    /** A handle from dialogs.saveArchive; without one the archive is kept in the data folder. */
+    destination: handle.optional(),
+    description: text(500).optional(),
+  }).strict(),
+  z.object({ kind: z.literal('import'), archiveId: id, targetId: id, ...importOptions }).strict(),
+  z.object({ kind: z.literal('sync'), sourceId: id, targetId: id, ...importOptions }).strict(),
+  z.object({ kind: z.literal('open-archive'), file: handle }).strict(),
+]);
+export type JobRequest = z.infer<typeof jobRequestSchema>;
+
+export type JobState = 'running' | 'cancelling' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface TableProgress {
+  table: string;
+  phase: number;
+  rowsDone: number;
+  rowsTotal: number | null;
+  done: boolean;
+}
+
+export interface JobInfo {
+  id: string;
+  kind: JobKind;
+  title: string;
+  state: JobState;
+  startedAt: string;
+  endedAt?: string;
+  source?: { id: string; name: string; database: string; tag: EnvTag | null };
+  target?: { id: string; name: string; database: string; tag: EnvTag | null };
+  mode?: ImportMode;
+  dryRun?: boolean;
+  phases: string[];
+  phase: number;
+  tables: TableProgress[];
+  log: { at: string; level: 'info' | 'warn' | 'error'; message: string }[];
+  /** ExportReport, ImportReport, a sync's { export, import }, or an open-archive's ArchiveInfo. */
+  result?: unknown;
+  error?: UiError;
+  /** For an import: the transaction is rolled back (after a cancel or a failure). */
+  rolledBack?: boolean;
+  /** Files the job produced (an export's archive, a sync's intermediate archive). */
+  files?: FileRef[];
+  /** Bytes read of the input, where the job knows them (opening an archive). */
+  progress?: { done: number; total: number };
+}
+
+export interface HistoryEntry {
+  id: string;
+  kind: JobKind;
+  title: string;
+  outcome: 'succeeded' | 'failed' | 'cancelled';
+  startedAt: string;
+  durationMs: number;
+  source?: JobInfo['source'];
+  target?: JobInfo['target'];
+  mode?: ImportMode;
+  dryRun?: boolean;
+  counts?: TableCounts[];
+  rows?: number;
+  files?: FileRef[];
+  error?: string;
+}
+
+export interface AppInfo {
+  version: string;
+  door: 'electron' | 'browser';
+  dataDir: string;
+  nativeDialogs: boolean;
+  /** How saved passwords are protected, and a warning when that is weak. */
+  secrets: { store: PasswordStore; warning?: string };
+}
+
+export type DemoState =
+  | { state: 'stopped' }
+  | { state: 'starting'; message: string }
+  | { state: 'running'; production: string; dev: string }
+  | { state: 'error'; error: UiError };
+
+/** Every method: its request schema; its response type is in ApiResponses. */
+export const apiRequests = {
+  'app.info': z.object({}).strict(),
+  'connections.list': z.object({}).strict(),
+  'connections.save': connectionDraftSchema,
+  'connections.delete': z.object({ id }).strict(),
+  'connections.duplicate': z.object({ id }).strict(),
+  'connections.test': z.union([z.object({ id }).strict(), z.object({ draft: connectionDraftSchema }).strict()]),
+  'dialogs.openArchive': z.object({}).strict(),
+  'dialogs.saveArchive': z.object({ suggestedName: text(200) }).strict(),
+  'files.list': z.object({}).strict(),
+  'files.showInFolder': z.object({ handle }).strict(),
+  'files.downloadTicket': z.object({ handle }).strict(),
+  'archives.info': z.object({ archiveId: id }).strict(),
+  'archives.rows': z
+    .object({ archiveId: id, table: tableName, offset: z.number().int().min(0), limit: z.number().int().min(1).max(500), filter: text(200).optional() })
+    .strict(),
+  'archives.close': z.object({ archiveId: id }).strict(),
+  'jobs.start': jobRequestSchema,
+  'jobs.cancel': z.object({ jobId: id }).strict(),
+  'jobs.list': z.object({}).strict(),
+  'jobs.get': z.object({ jobId: id }).strict(),
+  'history.list': z.object({ limit: z.number().int().min(1).max(1000).optional() }).strict(),
+  'demo.status': z.object({}).strict(),
+  'demo.start': z.object({}).strict(),
+  'demo.reset': z.object({}).strict(),
+} as const;
+
+export type ApiMethod = keyof typeof apiRequests;
+export type ApiRequest<M extends ApiMethod> = z.input<(typeof apiRequests)[M]>;
+
+export interface ApiResponses {
+  'app.info': AppInfo;
+  'connections.list': SavedConnection[];
+  'connections.save': SavedConnection;
+  'connections.delete': { ok: true };
+  'connections.duplicate': SavedConnection;
+  'connections.test': ConnectionTestResult;
+  'dialogs.openArchive': FileRef | null;
+  'dialogs.saveArchive': FileRef | null;
+  'files.list': FileRef[];
+  'files.showInFolder': { ok: true };
+  'files.downloadTicket': { url: string };
+  'archives.info': ArchiveInfo;
+  'archives.rows': RowsPage;
+  'archives.close': { ok: true };
+  'jobs.start': JobInfo;
+  'jobs.cancel': JobInfo;
+  'jobs.list': JobInfo[];
+  'jobs.get': JobInfo;
+  'history.list': HistoryEntry[];
+  'demo.status': DemoState;
+  'demo.start': DemoState;
+  'demo.reset': DemoState;
+}
+
+export type ApiResponse<M extends ApiMethod> = ApiResponses[M];
+
+/** Events pushed to every window. */
+export type PushEvent =
+  | { type: 'job.event'; jobId: string; at: string; event: EngineEvent }
+  | { type: 'job.state'; job: JobInfo }
+  | { type: 'connections.changed' }
+  | { type: 'history.changed' }
+  | { type: 'files.changed' }
+  | { type: 'demo.state'; demo: DemoState };
+
+/** The bridge a window talks through (Electron preload or browser-mode HTTP); same shape in both. */
+export interface Bridge {
+  call<M extends ApiMethod>(method: M, request: ApiRequest<M>): Promise<ApiResponse<M>>;
+  onEvent(listener: (event: PushEvent) => void): () => void;
+  /** Browser mode: send a dropped or picked archive to the server. Electron: register a dropped file. */
+  addFile(file: File, onProgress?: (sent: number, total: number) => void): Promise<FileRef>;
+}
+
+/** An error answer from the API, as it crosses the bridge. */
+export interface ApiErrorBody {
+  error: UiError;
+}
+
+/** Validates a request for `method`; returns the parsed request or a UiError naming every problem. */
+export function parseRequest<M extends ApiMethod>(method: string, body: unknown): { ok: true; method: M; request: z.output<(typeof apiRequests)[M]> } | { ok: false; error: UiError } {
+  if (!Object.prototype.hasOwnProperty.call(apiRequests, method)) {
+    return { ok: false, error: { title: 'Unknown request', message: `There is no method "${method}".`, code: 'MR4_BAD_REQUEST', details: method } };
+  }
+  const result = (apiRequests[method as M] as z.ZodType).safeParse(body);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(request)'}: ${i.message}`);
+    return { ok: false, error: { title: 'Invalid request', message: `The request for ${method} is not valid.`, code: 'MR4_BAD_REQUEST', details: problems.join('\n'), problems } };
+  }
+  return { ok: true, method: method as M, request: result.data as z.output<(typeof apiRequests)[M]> };
+}
+
+/** A postgres:// URL pasted into the connection form, as form fields. Only known parameters are
+ *  accepted; a parameter that names a file (sslcert, sslkey, sslrootcert…) is refused. */
+export function parseConnectionUrl(url: string): { ok: true; fields: Omit<ConnectionDraft, 'name' | 'tag'>; hasPassword: boolean } | { ok: false; message: string } {
+  let u: URL;
+  try {
+    u = new URL(url.trim());
+  } catch {
+    return { ok: false, message: 'That is not a URL. It should look like postgres://user:password@host:5432/database' };
+  }
+  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') return { ok: false, message: 'The URL must start with postgres:// or postgresql://' };
+  const allowed = new Set(['sslmode', 'application_name', 'connect_timeout']);
+  for (const key of u.searchParams.keys()) {
+    if (!allowed.has(key)) return { ok: false, message: `The parameter "${key}" is not accepted here${/^ssl|passfile/.test(key) ? ' (it names a file)' : ''}.` };
+  }
+  const sslMode = (u.searchParams.get('sslmode') ?? 'prefer') as SslMode;
+  if (!SSL_MODES.includes(sslMode)) return { ok: false, message: `sslmode must be one of ${SSL_MODES.join(', ')}` };
+  const password = u.password ? decodeURIComponent(u.password) : undefined;
+  return {
+    ok: true,
+    hasPassword: !!password,
+    fields: {
+      host: decodeURIComponent(u.hostname.replace(/^\[|\]$/g, '')) || 'localhost',
+      port: u.port ? Number(u.port) : 5432,
+      database: decodeURIComponent(u.pathname.replace(/^\//, '')) || decodeURIComponent(u.username) || 'postgres',
+      user: decodeURIComponent(u.username) || 'postgres',
+      sslMode,
+      ...(password !== undefined ? { password } : {}),
+    },
+  };
+}
+
+/** A connection counts as production unless it is tagged otherwise. */
+export function isProductionLike(tag: EnvTag | null): boolean {
+  return tag === null || tag === 'production';
 }

@@ -1,5 +1,8 @@
 // Runs engine jobs in worker threads, so neither a window nor the CLI's progress display waits on the
 // database. One worker per job; cancelling asks the worker, which cancels the running statement.
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { EngineEvent } from '../../src-common/contract';
 import type { EngineJob } from './engine-jobs';
@@ -11,17 +14,20 @@ export interface RunningJob<T = unknown> {
   cancel(): void;
 }
 
-function workerUrl(): { url: URL; execArgv: string[] } {
-  // From source (tests, tsx) the worker is TypeScript and needs tsx's loader; built, it is plain JS.
-  const fromSource = import.meta.url.endsWith('.ts');
-  return fromSource
-    ? { url: new URL('./engine-worker.ts', import.meta.url), execArgv: ['--import', 'tsx'] }
-    : { url: new URL('./engine-worker.js', import.meta.url), execArgv: [] };
+function createWorker(job: EngineJob): Worker {
+  // Built, the worker is plain JS beside this chunk. From source (tests, tsx) it is TypeScript: a worker
+  // does not inherit tsx's loader (and `--import tsx` in a worker's execArgv is not honoured on Node 20),
+  // so a small bootstrap registers tsx inside the worker and then imports it.
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./engine-worker.js', import.meta.url), { workerData: { job } });
+  const tsxDir = dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
+  const api = pathToFileURL(join(tsxDir, 'dist', 'esm', 'api', 'index.mjs')).href;
+  const url = new URL('./engine-worker.ts', import.meta.url).href;
+  const bootstrap = `import(${JSON.stringify(api)}).then(({ register }) => { register(); return import(${JSON.stringify(url)}); })`;
+  return new Worker(bootstrap, { eval: true, workerData: { job } });
 }
 
 export function startEngineJob<T = unknown>(job: EngineJob, onEvent: (event: EngineEvent) => void = () => undefined): RunningJob<T> {
-  const { url, execArgv } = workerUrl();
-  const worker = new Worker(url, { workerData: { job }, execArgv });
+  const worker = createWorker(job);
   let settled = false;
   const result = new Promise<T>((resolve, reject) => {
     worker.on('message', (msg: WorkerMessage) => {

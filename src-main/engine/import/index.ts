@@ -8,7 +8,7 @@
 import { IMPORT_PHASES, type ImportMode, type ImportReport, type RowProblem } from '../../../src-common/contract';
 import type { DbTarget } from '../../db/connect';
 import { ArchiveError } from '../archive/format';
-import type { ArchiveLimits } from '../archive/reader';
+import { type ArchiveLimits, archiveSha256 } from '../archive/reader';
 import type { Mr4Config } from '../config';
 import { CancelledError, type EmitEvent, RunContext } from '../run-context';
 import { applySessionSettings, IMPORT_SETTINGS } from '../session';
@@ -181,8 +181,10 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
         format: run.formatLabel,
         database: index.metadata.database,
         timestamp: index.metadata.timestamp,
+        sha256: await archiveSha256(options.archive),
+        ...(index.metadata.baseSha256 ? { baseSha256: index.metadata.baseSha256 } : {}),
       },
-      target: { database: catalog.database, label: options.db.label },
+      target: { database: catalog.database, label: options.db.label, systemIdentifier: catalog.systemIdentifier },
       failures: [...failures, ...unresolved],
       warnings,
       ignoredColumns,

@@ -1,0 +1,374 @@
+// Jobs: export, import, sync (export then import) and open-archive, each run in an engine worker. The
+// engine's events are reduced into a JobInfo (phases, current phase, per-table progress, the last 500
+// log lines) and pushed to every window as job.event / job.state, so a reloaded window reattaches.
+// One job per target database at a time; a real import into a production-like connection needs its
+// database name typed; finished runs (not archive opening) go to the history.
+import {
+  EXPORT_PHASES,
+  IMPORT_PHASES,
+  OPEN_ARCHIVE_PHASES,
+  type EngineEvent,
+  type ExportReport,
+  type FileRef,
+  type HistoryEntry,
+  type ImportReport,
+  isProductionLike,
+  type JobInfo,
+  type JobRequest,
+  type PushEvent,
+  type SavedConnection,
+} from '../../src-common/contract';
+import { toUiError } from '../app/errors';
+import type { ArchiveService } from './archive-cache';
+import type { CacheManifest } from './archive-cache-builder';
+import type { ConnectionService } from './connections';
+import type { EngineJob } from './engine-jobs';
+import type { FileService } from './files';
+import { randomId } from './fs-util';
+import type { HistoryService } from './history';
+import { JobError } from './job-errors';
+import { startEngineJob } from './jobs';
+import { badRequest, conflict, notFound } from './service-error';
+
+export const LOG_LINES = 500;
+export const FINISHED_KEPT = 50;
+export const IMPORT_LOCK_TIMEOUT_MS = 10_000;
+
+export interface JobServiceDeps {
+  connections: ConnectionService;
+  files: FileService;
+  archives: ArchiveService;
+  history: HistoryService;
+  emit: (event: PushEvent) => void;
+  /** Runs an engine job (a worker thread by default; tests may slow it down). */
+  runEngine?: typeof startEngineJob;
+}
+
+interface JobRecord {
+  info: JobInfo;
+  /** Connection lock key, while running. */
+  lock?: string;
+  cancelRequested: boolean;
+  cancelCurrent: (() => void) | null;
+  done: Promise<void>;
+}
+
+type ImportOptions = Extract<JobRequest, { kind: 'import' | 'sync' }>;
+
+function summary(c: SavedConnection): NonNullable<JobInfo['source']> {
+  return { id: c.id, name: c.name, database: c.database, tag: c.tag };
+}
+
+function lockKey(c: SavedConnection): string {
+  return `${c.host.toLowerCase()}:${c.port}/${c.database}`;
+}
+
+const clone = <T>(v: T): T => structuredClone(v);
+
+export class JobService {
+  private readonly jobs = new Map<string, JobRecord>();
+  private readonly locks = new Map<string, string>();
+  private readonly run: typeof startEngineJob;
+
+  constructor(private readonly deps: JobServiceDeps) {
+    this.run = deps.runEngine ?? startEngineJob;
+  }
+
+  running(): number {
+    return [...this.jobs.values()].filter((j) => j.info.state === 'running' || j.info.state === 'cancelling').length;
+  }
+
+  list(): JobInfo[] {
+    return [...this.jobs.values()].map((j) => clone(j.info)).sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+  }
+
+  get(jobId: string): JobInfo {
+    const j = this.jobs.get(jobId);
+    if (!j) throw notFound('job', jobId);
+    return clone(j.info);
+  }
+
+  cancel(jobId: string): JobInfo {
+    const j = this.jobs.get(jobId);
+    if (!j) throw notFound('job', jobId);
+    if (j.info.state === 'running') {
+      j.cancelRequested = true;
+      j.info.state = 'cancelling';
+      this.log(j, 'info', j.info.kind === 'import' || j.info.kind === 'sync' ? 'Cancelling: stopping the running statement, then rolling back…' : 'Cancelling…');
+      j.cancelCurrent?.();
+      this.pushState(j);
+    }
+    return clone(j.info);
+  }
+
+  /** Cancels every running job and waits (at most `timeoutMs`) for them to end and roll back. */
+  async shutdown(timeoutMs = 60_000): Promise<void> {
+    const running = [...this.jobs.values()].filter((j) => j.info.state === 'running' || j.info.state === 'cancelling');
+    for (const j of running) this.cancel(j.info.id);
+    await Promise.race([Promise.all(running.map((j) => j.done)), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+  }
+
+  async start(request: JobRequest): Promise<JobInfo> {
+    const { connections, files, archives } = this.deps;
+    const base = { id: randomId(), state: 'running' as const, startedAt: new Date().toISOString(), phase: 0, tables: [], log: [] };
+    let info: JobInfo;
+    let lock: string | undefined;
+    let work: (j: JobRecord) => Promise<void>;
+
+    switch (request.kind) {
+      case 'export': {
+        const source = await connections.resolve(request.sourceId);
+        const destination = request.destination ? files.writable(request.destination) : null;
+        info = { ...base, kind: 'export', title: `Export ${source.connection.name}`, source: summary(source.connection), phases: [...EXPORT_PHASES] };
+        work = async (j) => {
+          const out = destination ? destination.path : files.newArchivePath(source.connection.database);
+          const report = await this.engine<ExportReport>(j, { kind: 'export', db: { url: source.url, allowFileParams: false }, out, tables: request.tables, description: request.description });
+          const ref = destination ? await files.written(request.destination!) : await files.keep(out);
+          j.info.files = [ref];
+          j.info.result = report;
+          this.log(j, 'info', `Archive written: ${ref.name} (${report.bytes} bytes).`);
+        };
+        break;
+      }
+      case 'import': {
+        const target = await connections.resolve(request.targetId);
+        const archive = await archives.archivePath(request.archiveId);
+        this.confirm(request, target.connection);
+        lock = lockKey(target.connection);
+        info = {
+          ...base,
+          kind: 'import',
+          title: `${request.dryRun ? 'Dry run: import' : 'Import'} ${archive.info.file.name} into ${target.connection.name}`,
+          target: summary(target.connection),
+          mode: request.mode,
+          dryRun: request.dryRun,
+          phases: [...IMPORT_PHASES],
+          files: [archive.info.file],
+        };
+        work = async (j) => {
+          j.info.result = await this.importInto(j, target.url, archive.path, request, 0);
+        };
+        break;
+      }
+      case 'sync': {
+        if (request.sourceId === request.targetId) throw badRequest('Same connection twice', 'The source and the target of a sync must be different connections.');
+        const source = await connections.resolve(request.sourceId);
+        const target = await connections.resolve(request.targetId);
+        this.confirm(request, target.connection);
+        lock = lockKey(target.connection);
+        if (lockKey(source.connection) === lock) throw badRequest('Same database twice', 'The source and the target name the same database.');
+        info = {
+          ...base,
+          kind: 'sync',
+          title: `${request.dryRun ? 'Dry run: sync' : 'Sync'} ${source.connection.name} → ${target.connection.name}`,
+          source: summary(source.connection),
+          target: summary(target.connection),
+          mode: request.mode,
+          dryRun: request.dryRun,
+          phases: [...EXPORT_PHASES.map((p) => `Export: ${p}`), ...IMPORT_PHASES],
+        };
+        work = async (j) => {
+          const out = files.newArchivePath(source.connection.database, '-sync');
+          const exported = await this.engine<ExportReport>(j, { kind: 'export', db: { url: source.url, allowFileParams: false }, out, tables: request.tables, description: `Sync ${source.connection.name} → ${target.connection.name}` });
+          const ref = await files.keep(out);
+          j.info.files = [ref];
+          this.log(j, 'info', `Intermediate archive kept: ${ref.name}.`);
+          const imported = await this.importInto(j, target.url, out, request, EXPORT_PHASES.length);
+          j.info.result = { export: exported, import: imported };
+        };
+        break;
+      }
+      case 'open-archive': {
+        const prepared = await archives.prepare(request.file);
+        info = { ...base, kind: 'open-archive', title: `Open ${prepared.ref.name}`, phases: [...OPEN_ARCHIVE_PHASES], files: [prepared.ref], progress: { done: 0, total: prepared.size } };
+        work = async (j) => {
+          const reused = await archives.reusable(prepared);
+          if (reused) {
+            this.log(j, 'info', 'Opened from the cache made earlier (the file is unchanged).');
+            j.info.result = reused;
+            return;
+          }
+          try {
+            const manifest = await this.engine<CacheManifest>(j, { kind: 'cache-archive', archive: prepared.path, dir: prepared.dir, limits: prepared.limits });
+            j.info.result = await archives.finish(prepared, manifest);
+          } catch (error) {
+            await archives.discard(prepared);
+            throw error;
+          }
+        };
+        break;
+      }
+    }
+
+    if (lock) {
+      const holder = this.locks.get(lock);
+      if (holder) {
+        const other = this.jobs.get(holder)?.info;
+        throw conflict('A job is already running there', `"${other?.title ?? holder}" is still running against ${info.target?.name ?? 'this database'}. Only one job may run against a database at a time.`, 'Wait for it to finish, or cancel it, then start again.', 'MR4_JOB_RUNNING');
+      }
+      this.locks.set(lock, info.id);
+    }
+    const record: JobRecord = { info, lock, cancelRequested: false, cancelCurrent: null, done: Promise.resolve() };
+    this.jobs.set(info.id, record);
+    this.log(record, 'info', `${info.title}: started.`);
+    record.done = this.execute(record, work);
+    this.pushState(record);
+    return clone(info);
+  }
+
+  private confirm(request: ImportOptions, target: SavedConnection): void {
+    if (request.dryRun || !isProductionLike(target.tag)) return;
+    if (request.confirmDatabase === target.database) return;
+    const what = target.tag === 'production' ? 'a production database' : 'untagged, so it counts as production';
+    throw conflict(
+      'Confirmation needed',
+      `"${target.name}" is ${what}. A real import into it needs its database name "${target.database}" typed to confirm${request.confirmDatabase !== undefined ? ` ("${request.confirmDatabase}" does not match)` : ''}.`,
+      'Run a dry run first, then type the database name to confirm the import.',
+      'MR4_CONFIRMATION_REQUIRED',
+    );
+  }
+
+  private async importInto(j: JobRecord, url: string, archive: string, request: ImportOptions, phaseOffset: number): Promise<ImportReport> {
+    if (j.cancelRequested) throw new JobError({ name: 'CancelledError', message: 'The run was cancelled before the import began; the target is unchanged.' });
+    try {
+      return await this.engine<ImportReport>(
+        j,
+        {
+          kind: 'import',
+          db: { url, allowFileParams: false },
+          archive,
+          mode: request.mode,
+          dryRun: request.dryRun,
+          tables: request.tables,
+          allowFailures: request.allowFailures,
+          ignoreMissingColumns: request.ignoreMissingColumns,
+          disableTriggers: request.disableTriggers,
+          lockTimeoutMs: IMPORT_LOCK_TIMEOUT_MS,
+        },
+        phaseOffset,
+      );
+    } catch (error) {
+      // The engine rejects only after it issued ROLLBACK (or never began): the target is unchanged.
+      if (error instanceof JobError) {
+        j.info.rolledBack = true;
+        this.log(j, 'info', 'The import was rolled back; the target is unchanged.');
+      }
+      throw error;
+    }
+  }
+
+  /** Runs one engine job for `j`, relaying its events (phase numbers shifted by `phaseOffset`). */
+  private async engine<T>(j: JobRecord, job: EngineJob, phaseOffset = 0): Promise<T> {
+    if (j.cancelRequested) throw new JobError({ name: 'CancelledError', message: 'The run was cancelled before it began; nothing was changed.' });
+    const running = this.run<T>(job, (event) => this.onEngineEvent(j, event, phaseOffset));
+    j.cancelCurrent = running.cancel;
+    try {
+      return await running.result;
+    } finally {
+      j.cancelCurrent = null;
+    }
+  }
+
+  private async execute(j: JobRecord, work: (j: JobRecord) => Promise<void>): Promise<void> {
+    try {
+      await work(j);
+      j.info.state = 'succeeded';
+      this.log(j, 'info', 'Finished.');
+    } catch (error) {
+      const ui = toUiError(error);
+      const cancelled = (error as Error)?.name === 'CancelledError' || (j.cancelRequested && /cancel/i.test((error as Error)?.message ?? ''));
+      j.info.state = cancelled ? 'cancelled' : 'failed';
+      j.info.error = ui;
+      this.log(j, cancelled ? 'info' : 'error', cancelled ? ui.message : `${ui.title}: ${ui.message}`);
+    } finally {
+      j.info.endedAt = new Date().toISOString();
+      if (j.lock && this.locks.get(j.lock) === j.info.id) this.locks.delete(j.lock);
+      // The history line is written before windows hear the job ended, so a list read then has it.
+      if (j.info.kind !== 'open-archive') await this.deps.history.append(historyEntry(j.info)).catch(() => undefined);
+      this.prune();
+      this.pushState(j);
+    }
+  }
+
+  private prune(): void {
+    const finished = [...this.jobs.values()].filter((j) => j.info.endedAt).sort((a, b) => a.info.endedAt!.localeCompare(b.info.endedAt!));
+    for (const j of finished.slice(0, Math.max(0, finished.length - FINISHED_KEPT))) this.jobs.delete(j.info.id);
+  }
+
+  private onEngineEvent(j: JobRecord, raw: EngineEvent, offset: number): void {
+    const event: EngineEvent =
+      raw.type === 'phase' ? { ...raw, index: raw.index + offset } : raw.type === 'table' ? { ...raw, phase: raw.phase + offset } : raw;
+    const info = j.info;
+    const at = new Date().toISOString();
+    switch (event.type) {
+      case 'phase':
+        info.phase = event.index;
+        break;
+      case 'table': {
+        let row = info.tables.find((t) => t.table === event.table && t.phase === event.phase);
+        if (!row) {
+          row = { table: event.table, phase: event.phase, rowsDone: 0, rowsTotal: event.rowsTotal, done: false };
+          info.tables.push(row);
+        }
+        row.rowsDone = event.rowsDone;
+        row.rowsTotal = event.rowsTotal ?? row.rowsTotal;
+        if (event.done !== undefined) row.done = event.done;
+        break;
+      }
+      case 'log':
+        this.pushLog(info, { at, level: event.level, message: event.message });
+        break;
+      case 'progress':
+        info.progress = { done: event.done, total: event.total };
+        break;
+    }
+    this.deps.emit({ type: 'job.event', jobId: info.id, at, event });
+    if (event.type === 'phase') this.pushState(j);
+  }
+
+  private pushLog(info: JobInfo, line: JobInfo['log'][number]): void {
+    info.log.push(line);
+    if (info.log.length > LOG_LINES) info.log.splice(0, info.log.length - LOG_LINES);
+  }
+
+  private log(j: JobRecord, level: 'info' | 'warn' | 'error', message: string): void {
+    const at = new Date().toISOString();
+    this.pushLog(j.info, { at, level, message });
+    if (level !== 'error') this.deps.emit({ type: 'job.event', jobId: j.info.id, at, event: { type: 'log', level, message } });
+  }
+
+  private pushState(j: JobRecord): void {
+    this.deps.emit({ type: 'job.state', job: clone(j.info) });
+  }
+}
+
+function historyEntry(info: JobInfo): HistoryEntry {
+  const result = info.result as ExportReport | ImportReport | { export: ExportReport; import: ImportReport } | undefined;
+  let counts: HistoryEntry['counts'];
+  let rows: number | undefined;
+  if (result && 'import' in result) {
+    counts = result.import.tables;
+  } else if (result && 'mode' in result) {
+    counts = result.tables;
+  } else if (result && 'sha256' in result) {
+    rows = result.tables.filter((t) => t.role === 'data').reduce((n, t) => n + t.rows, 0);
+  }
+  if (counts) rows = counts.reduce((n, c) => n + c.inserted + c.updated + c.unchanged + c.skipped, 0);
+  const files: FileRef[] | undefined = info.files?.length ? info.files : undefined;
+  return {
+    id: info.id,
+    kind: info.kind,
+    title: info.title,
+    outcome: info.state === 'succeeded' ? 'succeeded' : info.state === 'cancelled' ? 'cancelled' : 'failed',
+    startedAt: info.startedAt,
+    durationMs: new Date(info.endedAt ?? Date.now()).getTime() - new Date(info.startedAt).getTime(),
+    ...(info.source ? { source: info.source } : {}),
+    ...(info.target ? { target: info.target } : {}),
+    ...(info.mode ? { mode: info.mode } : {}),
+    ...(info.dryRun !== undefined ? { dryRun: info.dryRun } : {}),
+    ...(counts ? { counts } : {}),
+    ...(rows !== undefined ? { rows } : {}),
+    ...(files ? { files } : {}),
+    ...(info.error ? { error: `${info.error.title}: ${info.error.message}` } : {}),
+  };
+}
