@@ -31,6 +31,13 @@ export interface DbTarget {
 
 export class ConnectionError extends Error {
   override name = 'ConnectionError';
+  /** The SQLSTATE or system error code behind it (28P01, 3D000, ECONNREFUSED, …). */
+  readonly code?: string;
+  constructor(message: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    const code = (cause as { code?: unknown } | undefined)?.code;
+    if (typeof code === 'string') this.code = code;
+  }
 }
 
 function pgpassLookup(info: { host: string; port: number; database: string; user: string }): Promise<string | undefined> {
@@ -117,17 +124,17 @@ const NEEDS_SSL = /no pg_hba\.conf entry .*(no encryption|SSL off)/i;
 export function describeConnectError(error: unknown, label: string): ConnectionError {
   const e = error as NodeJS.ErrnoException & { code?: string };
   const msg = e?.message ?? String(error);
-  if (e?.code === 'ECONNREFUSED') return new ConnectionError(`Cannot reach ${label}: connection refused. Is the server running and listening there?`);
-  if (e?.code === 'ENOTFOUND' || e?.code === 'EAI_AGAIN') return new ConnectionError(`Cannot reach ${label}: the host name does not resolve.`);
-  if (e?.code === '28P01') return new ConnectionError(`The server refused the password for ${label}. Check it, or the entry in ~/.pgpass.`);
+  if (e?.code === 'ECONNREFUSED') return new ConnectionError(`Cannot reach ${label}: connection refused. Is the server running and listening there?`, error);
+  if (e?.code === 'ENOTFOUND' || e?.code === 'EAI_AGAIN') return new ConnectionError(`Cannot reach ${label}: the host name does not resolve.`, error);
+  if (e?.code === '28P01') return new ConnectionError(`The server refused the password for ${label}. Check it, or the entry in ~/.pgpass.`, error);
   if (/SASL|client password must be a string|password authentication/i.test(msg)) {
-    return new ConnectionError(`The server at ${label} wants a password and none was given: put it in the URL, PGPASSWORD or ~/.pgpass.`);
+    return new ConnectionError(`The server at ${label} wants a password and none was given: put it in the URL, PGPASSWORD or ~/.pgpass.`, error);
   }
-  if (e?.code === '28000') return new ConnectionError(`The server refused ${label}: ${msg}`);
-  if (e?.code === '3D000') return new ConnectionError(`Database not found on ${label}: ${msg}`);
-  if (/self[- ]signed|certificate/i.test(msg)) return new ConnectionError(`SSL certificate check failed for ${label}: ${msg}. Use sslmode=require to encrypt without verifying, as psql does.`);
-  if (/timeout/i.test(msg)) return new ConnectionError(`Timed out connecting to ${label}.`);
-  return new ConnectionError(`Cannot connect to ${label}: ${msg}`);
+  if (e?.code === '28000') return new ConnectionError(`The server refused ${label}: ${msg}`, error);
+  if (e?.code === '3D000') return new ConnectionError(`Database not found on ${label}: ${msg}`, error);
+  if (/self[- ]signed|certificate/i.test(msg)) return new ConnectionError(`SSL certificate check failed for ${label}: ${msg}. Use sslmode=require to encrypt without verifying, as psql does.`, error);
+  if (/timeout/i.test(msg)) return new ConnectionError(`Timed out connecting to ${label}.`, error);
+  return new ConnectionError(`Cannot connect to ${label}: ${msg}`, error);
 }
 
 export function dbTarget(url: string | undefined, options: ConnectionOptions = {}): DbTarget {
