@@ -7,6 +7,7 @@ import { z } from 'zod';
 
 export const EXPORT_PHASES = ['Read catalog', 'Copy tables', 'Write archive'] as const;
 export const IMPORT_PHASES = ['Check archive', 'Stage rows', 'Match and write', 'Late seed', 'Finish'] as const;
+export const DIFF_PHASES = ['Check archive', 'Stage rows', 'Match', 'Compare'] as const;
 /** Opening an archive in the app: its index, then every table streamed once into the local cache. */
 export const OPEN_ARCHIVE_PHASES = ['Read index', 'Cache rows'] as const;
 
@@ -69,6 +70,48 @@ export interface ExportReport {
   sha256: string;
   database: string;
   tables: { table: string; role: 'data' | 'reference'; rows: number; bytes: number }[];
+  durationMs: number;
+}
+
+export const DIFF_KINDS = ['new', 'changed', 'kept', 'identical', 'conflict', 'deleted_in_target', 'target_only', 'deleted_in_source', 'refused'] as const;
+/** new: only in the archive · changed: fields to apply · kept: differs only where the target edited
+ *  since the base · identical · conflict · deleted_in_target: in base and archive, gone from the target ·
+ *  target_only · deleted_in_source: in base and target, gone from the archive · refused. */
+export type DiffKind = (typeof DIFF_KINDS)[number];
+
+export interface DiffField {
+  column: string;
+  /** Values as text; a foreign key as the natural key of the row it points at. */
+  source: string | null;
+  target: string | null;
+  base: string | null;
+  verdict: 'apply' | 'keep' | 'conflict';
+}
+
+export interface DiffRow {
+  table: string;
+  kind: DiffKind;
+  /** The row's natural key (a foreign key in it as the parent's key): how decisions name it. */
+  key: Record<string, unknown> | null;
+  /** 1-based row of the archive's table file; null for a row only in the target. */
+  row: number | null;
+  fields: DiffField[];
+  /** New rows and rows only in the target, in full (text values). */
+  values?: Record<string, string | null>;
+  reason?: string;
+  /** E.g. that a new row and a row gone from the archive look like one row whose key was renamed. */
+  hint?: string;
+  /** md5 of the target row as it was classified. */
+  fingerprint: string | null;
+}
+
+export interface DiffSummary {
+  threeWay: boolean;
+  archive: { path: string; database: string; timestamp: string };
+  base: { path: string; database: string; timestamp: string } | null;
+  target: { database: string; label: string };
+  tables: { table: string; counts: Record<DiffKind, number> }[];
+  warnings: string[];
   durationMs: number;
 }
 
@@ -192,7 +235,7 @@ export interface RowsPage {
   capped: boolean;
 }
 
-export const JOB_KINDS = ['export', 'import', 'sync', 'open-archive'] as const;
+export const JOB_KINDS = ['export', 'import', 'sync', 'open-archive', 'diff'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 const importOptions = {
@@ -204,6 +247,17 @@ const importOptions = {
   tables: z.array(tableName).max(10_000).optional(),
   /** Required for a real run into a production (or untagged) connection: its database name, typed. */
   confirmDatabase: text(63).optional(),
+  /** The diff the user reviewed: the merge uses its base and refuses to act if the target changed since. */
+  diffId: id.optional(),
+  /** Conflict decisions and exclusions made in the diff view (the decisions-file format). */
+  decisions: z
+    .object({
+      onConflict: z.enum(['source', 'target']).optional(),
+      decisions: z.array(z.object({ table: tableName, key: z.record(z.string(), z.unknown()), field: z.string().max(63).optional(), choice: z.enum(['source', 'target']) }).strict()).max(100_000),
+      exclude: z.array(z.object({ table: tableName, key: z.record(z.string(), z.unknown()).optional(), field: z.string().max(63).optional() }).strict()).max(100_000),
+    })
+    .strict()
+    .optional(),
 };
 
 export const jobRequestSchema = z.discriminatedUnion('kind', [
@@ -218,6 +272,14 @@ export const jobRequestSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('import'), archiveId: id, targetId: id, ...importOptions }).strict(),
   z.object({ kind: z.literal('sync'), sourceId: id, targetId: id, ...importOptions }).strict(),
   z.object({ kind: z.literal('open-archive'), file: handle }).strict(),
+  z.object({
+    kind: z.literal('diff'),
+    archiveId: id,
+    targetId: id,
+    /** The archive the source was seeded from: a file handle, "auto" (the kept base the archive
+     *  names, verified by its hash), or none for a two-way diff. */
+    base: z.union([handle, z.literal('auto')]).optional(),
+  }).strict(),
 ]);
 export type JobRequest = z.infer<typeof jobRequestSchema>;
 
@@ -283,6 +345,22 @@ export interface AppInfo {
   secrets: { store: PasswordStore; warning?: string };
 }
 
+/** The result of a diff job: an open diff to page through until closed. */
+export interface DiffOpened {
+  diffId: string;
+  summary: DiffSummary;
+}
+
+/** The base an archive was made from (index.json's baseSha256), if a copy is kept here. */
+export interface BaseInfo {
+  /** The archive names a base. */
+  named: boolean;
+  sha256: string | null;
+  /** The kept copy, verified against its hash; null if none is kept or it no longer matches. */
+  file: FileRef | null;
+  reason?: string;
+}
+
 export type DemoState =
   | { state: 'stopped' }
   | { state: 'starting'; message: string }
@@ -312,6 +390,12 @@ export const apiRequests = {
   'jobs.list': z.object({}).strict(),
   'jobs.get': z.object({ jobId: id }).strict(),
   'history.list': z.object({ limit: z.number().int().min(1).max(1000).optional() }).strict(),
+  'diffs.page': z
+    .object({ diffId: id, table: tableName, kinds: z.array(z.enum(DIFF_KINDS)).min(1), offset: z.number().int().min(0), limit: z.number().int().min(1).max(500), search: text(200).optional() })
+    .strict(),
+  'diffs.conflicts': z.object({ diffId: id }).strict(),
+  'diffs.close': z.object({ diffId: id }).strict(),
+  'bases.forArchive': z.object({ archiveId: id }).strict(),
   'demo.status': z.object({}).strict(),
   'demo.start': z.object({}).strict(),
   'demo.reset': z.object({}).strict(),
@@ -340,6 +424,10 @@ export interface ApiResponses {
   'jobs.list': JobInfo[];
   'jobs.get': JobInfo;
   'history.list': HistoryEntry[];
+  'diffs.page': { rows: DiffRow[]; total: number };
+  'diffs.conflicts': DiffRow[];
+  'diffs.close': { ok: true };
+  'bases.forArchive': BaseInfo;
   'demo.status': DemoState;
   'demo.start': DemoState;
   'demo.reset': DemoState;

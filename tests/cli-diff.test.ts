@@ -1,4 +1,5 @@
 // `mr4 diff` and the three-way `mr4 import`, run as a user runs them.
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -86,4 +87,33 @@ test('a malformed decisions file is refused before connecting, with the problems
   const r = await runCli(['import', archive, '--db', prod.url, '--mode', 'merge', '--base', base, '--decisions', bad], { env });
   expect(r.code).toBe(1);
   expect(r.stderr).toMatch(/decisions.*not valid[\s\S]*decisions\.0\.choice/);
+});
+
+test('a pull through mr4 import remembers its archive as the base; --base auto finds it when merging back', async () => {
+  const p = await freshDb(SCHEMA + `INSERT INTO item (code, name, price) VALUES ('x', 'X', 1), ('y', 'Y', 2);`);
+  const d = await freshDb(SCHEMA);
+  try {
+    const pulled = join(dir, 'pulled.tar.gz');
+    expect((await runCli(['export', '--db', p.url, '--out', pulled], { env })).code).toBe(0);
+    expect((await runCli(['import', pulled, '--db', d.url, '--mode', 'merge'], { env })).code).toBe(0);
+    await d.client.query(`UPDATE item SET name = 'X dev' WHERE code = 'x'`);
+    await p.client.query(`UPDATE item SET price = 22 WHERE code = 'y'`);
+    const back = join(dir, 'back.tar.gz');
+    expect((await runCli(['export', '--db', d.url, '--out', back], { env })).code).toBe(0);
+    const index = JSON.parse(execFileSync('tar', ['xzOf', back, 'index.json']).toString());
+    expect(index.metadata.baseSha256).toMatch(/^[0-9a-f]{64}$/);
+    const merged = await runCli(['import', back, '--db', p.url, '--mode', 'merge', '--base', 'auto', '--json'], { env });
+    expect(merged.code, merged.stderr).toBe(0);
+    expect((await p.client.query(`SELECT code, name, price::text FROM item ORDER BY code`)).rows).toEqual([
+      { code: 'x', name: 'X dev', price: '1' },
+      { code: 'y', name: 'Y', price: '22' },
+    ]);
+    // An archive that names no base cannot use --base auto, and says so.
+    const none = await runCli(['import', pulled, '--db', p.url, '--mode', 'merge', '--base', 'auto'], { env });
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/does not name the archive its database was seeded from; give --base FILE/);
+  } finally {
+    await p.drop();
+    await d.drop();
+  }
 });

@@ -8,6 +8,9 @@ import { DemoService } from '../services/demo';
 import { FileService } from '../services/files';
 import { HistoryService } from '../services/history';
 import { JobService } from '../services/job-service';
+import { BaseRegistry } from '../services/bases';
+import { DiffService } from '../services/diff-service';
+import { join } from 'node:path';
 import { MemorySecretStore } from '../services/secrets';
 import { type ApiMethod, parseRequest, type PushEvent } from '../../src-common/contract';
 import { scrubSecrets, statusOf, toUiError } from './errors';
@@ -24,6 +27,8 @@ export interface AppInternals {
   jobs: JobService;
   history: HistoryService;
   demo: DemoService;
+  diffs: DiffService;
+  bases: BaseRegistry;
 }
 
 export async function createApp(options: AppOptions): Promise<App & { readonly services: AppInternals }> {
@@ -39,9 +44,11 @@ export async function createApp(options: AppOptions): Promise<App & { readonly s
   const archives = new ArchiveService(opts.dataDir, files);
   await archives.init();
   const history = new HistoryService(opts.dataDir, () => emit({ type: 'history.changed' }));
-  const jobs = new JobService({ connections, files, archives, history, emit });
+  const diffs = new DiffService(join(opts.dataDir, 'cache'));
+  const bases = new BaseRegistry(opts.dataDir);
+  const jobs = new JobService({ connections, files, archives, history, emit, diffs, bases, dataDir: opts.dataDir });
   const demo = new DemoService({ dataDir: opts.dataDir, connections, emit });
-  const services: AppInternals = { connections, files, archives, jobs, history, demo };
+  const services: AppInternals = { connections, files, archives, jobs, history, demo, diffs, bases };
   const handlers: Handlers = buildHandlers(opts, services);
 
   let shuttingDown: Promise<void> | null = null;
@@ -68,6 +75,7 @@ export async function createApp(options: AppOptions): Promise<App & { readonly s
       shuttingDown ??= (async () => {
         files.close();
         await jobs.shutdown();
+        await diffs.shutdown();
         await archives.shutdown();
         await demo.shutdown();
       })();

@@ -167,6 +167,14 @@ export function toUiError(error: unknown): UiError {
     }
     case 'PlanError':
       return { ...base, title: 'The schema cannot be planned', message, hint: 'The tables cannot be ordered or recognised as they are; see the message, and add natural keys or a configuration.', code: name };
+    case 'ConflictsError':
+      return { ...base, title: 'Conflicts to decide', message: firstLine(message), hint: 'Both sides changed these since the base. Choose a side for each (or for all), then merge again. Nothing was written.', code: name, problems: e.problems ?? [] };
+    case 'StalePreviewError':
+      return { ...base, title: 'The preview is out of date', message: firstLine(message), hint: 'Rows in the target changed after the diff was made. Make the diff again, review it, then merge. Nothing was written.', code: name, problems: e.problems ?? [] };
+    case 'SelectionError':
+      return { ...base, title: 'The selection leaves out rows that are needed', message: firstLine(message), hint: 'Include the parent rows named, or leave out their children too. Nothing was written.', code: name, problems: e.problems ?? [] };
+    case 'DecisionsError':
+      return { ...base, title: 'The decisions cannot be used', message: firstLine(message), hint: 'Fix the decisions file as listed; see "Decisions files" in the README.', code: name };
     case 'CancelledError':
       return { ...base, title: 'Cancelled', message, hint: 'Nothing was changed. Start it again when you are ready.', code: name };
   }

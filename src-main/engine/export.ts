@@ -24,6 +24,8 @@ export interface ExportOptions {
   description?: string;
   /** sha256 of the archive this database was seeded from (three-way merges). */
   baseSha256?: string;
+  /** Looks the seed up once the database is known (by its server's system identifier and name). */
+  baseFor?: (database: { systemIdentifier: string | null; database: string }) => Promise<string | undefined>;
   compressionLevel?: number;
   signal?: AbortSignal;
   onEvent?: EmitEvent;
@@ -88,6 +90,7 @@ export async function exportArchive(options: ExportOptions): Promise<ExportRepor
     await applySessionSettings(ctx.client);
     const catalog = await readCatalog(ctx.client, options.schema ?? 'public');
     const plan = buildPlan(catalog, { config: options.config, tables: options.tables });
+    const baseSha256 = options.baseSha256 ?? (await options.baseFor?.({ systemIdentifier: catalog.systemIdentifier, database: catalog.database }));
     const timestamp = new Date();
     writer = await ArchiveWriter.create({ spoolParent: dirname(out), level: options.compressionLevel, mtime: timestamp });
     const files = tableFileNames(plan.tables.map((t) => t.name));
@@ -154,7 +157,7 @@ export async function exportArchive(options: ExportOptions): Promise<ExportRepor
         tool: TOOL_NAME,
         profile: plan.profile,
         ...(options.description ? { description: options.description } : {}),
-        ...(options.baseSha256 ? { baseSha256: options.baseSha256 } : {}),
+        ...(baseSha256 ? { baseSha256 } : {}),
         ...(options.tables ? { tables: options.tables } : {}),
       },
       entities: plan.tables.map((t) => t.name),

@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import type { EngineEvent } from '../../src-common/contract';
 import type { DbTarget } from '../db/connect';
 import type { Mr4Config } from '../engine/config';
-import { DIFF_KINDS, type DiffKind } from '../engine/diff/classify';
+import { DIFF_KINDS, type DiffKind } from '../../src-common/contract';
 import { type DiffRow, type DiffSummary, openDiff } from '../engine/diff/index';
 
 export interface DiffRequest {

@@ -9,6 +9,8 @@ import { exportArchive } from '../engine/export';
 import { importArchive } from '../engine/import/index';
 import { type Decisions, loadDecisions } from '../engine/diff/decisions';
 import { type DiffRequest, runDiff } from './diff-job';
+import { type DiffPageRequest, openDiff } from '../engine/diff/index';
+import { baseFromRegistry } from './bases';
 import { buildPlan, type Plan } from '../engine/plan';
 import { applySessionSettings } from '../engine/session';
 import { buildArchiveCache } from './archive-cache-builder';
@@ -40,6 +42,8 @@ export interface ExportJob extends ConfigSource {
   tables?: string[];
   description?: string;
   baseSha256?: string;
+  /** The data folder whose base registry names what this database was seeded from. */
+  dataDir?: string;
 }
 
 export interface ImportJob extends ConfigSource {
@@ -66,6 +70,44 @@ export interface ImportJob extends ConfigSource {
 export interface DiffJob extends ConfigSource, DiffRequest {
   kind: 'diff';
   db: DbSpec;
+}
+
+/** A diff that stays open in its worker for paging until closed (the app's diff view). */
+export interface DiffSessionJob extends ConfigSource {
+  kind: 'diff-session';
+  db: DbSpec;
+  archive: string;
+  base?: string;
+  schema?: string;
+  tables?: string[];
+}
+
+/** An open session in a worker: its first result, then calls until it is closed. */
+export interface EngineSession {
+  result: unknown;
+  call(method: string, args: unknown): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+export async function openEngineSession(job: DiffSessionJob, signal: AbortSignal, emit: (e: EngineEvent) => void): Promise<EngineSession> {
+  const session = await openDiff({ db: target(job.db), archive: job.archive, base: job.base, schema: job.schema, tables: job.tables, config: await configOf(job), signal, onEvent: emit });
+  return {
+    result: session.summary,
+    async call(method, args) {
+      switch (method) {
+        case 'page':
+          return session.page(args as DiffPageRequest);
+        case 'conflicts':
+          return session.conflicts();
+        case 'fingerprints':
+          await session.writeFingerprints((args as { path: string }).path);
+          return { ok: true };
+        default:
+          throw new Error(`unknown session call ${method}`);
+      }
+    },
+    close: () => session.close(),
+  };
 }
 
 /** Streams an archive once into the archive browser's paged cache (see archive-cache-builder.ts). */
@@ -121,6 +163,7 @@ export async function runEngineJob(job: EngineJob, signal: AbortSignal, emit: (e
         config,
         description: job.description,
         baseSha256: job.baseSha256,
+        baseFor: job.dataDir ? (id) => baseFromRegistry(job.dataDir!, id) : undefined,
         signal,
         onEvent: emit,
       });

@@ -17,6 +17,11 @@ export function serializeError(error: unknown): SerializedError {
   const code = e?.code ?? e?.sqlstate;
   if (typeof code === 'string') out.code = code;
   if (Array.isArray(e?.problems)) out.problems = e.problems;
+  // A three-way merge's open conflicts and a stale preview's changed rows, one line each.
+  const conflicts = (error as { conflicts?: { table: string; key: unknown; field: string | null; reason: string }[] })?.conflicts;
+  if (Array.isArray(conflicts)) out.problems = conflicts.map((c) => `${c.table} ${JSON.stringify(c.key)}${c.field ? ` ${c.field}` : ''}: ${c.reason}`);
+  const changed = (error as { changed?: { table: string; key: unknown }[] })?.changed;
+  if (Array.isArray(changed)) out.problems = changed.map((c) => `${c.table} ${JSON.stringify(c.key)} changed since the diff`);
   if (Array.isArray(e?.rows)) out.rows = e.rows;
   if (e?.problem) out.rows = [e.problem];
   return out;

@@ -4,11 +4,15 @@
 // One job per target database at a time; a real import into a production-like connection needs its
 // database name typed; finished runs (not archive opening) go to the history.
 import {
+  DIFF_PHASES,
+  type DiffOpened,
+  type DiffSummary,
   EXPORT_PHASES,
   IMPORT_PHASES,
   OPEN_ARCHIVE_PHASES,
   type EngineEvent,
   type ExportReport,
+  type ArchiveInfo,
   type FileRef,
   type HistoryEntry,
   type ImportReport,
@@ -29,6 +33,9 @@ import type { HistoryService } from './history';
 import { JobError } from './job-errors';
 import { startEngineJob } from './jobs';
 import { badRequest, conflict, notFound } from './service-error';
+import type { BaseRegistry } from './bases';
+import { type DiffService, removeQuietly } from './diff-service';
+import { startSessionJob } from './jobs';
 
 export const LOG_LINES = 500;
 export const FINISHED_KEPT = 50;
@@ -40,6 +47,10 @@ export interface JobServiceDeps {
   archives: ArchiveService;
   history: HistoryService;
   emit: (event: PushEvent) => void;
+  diffs: DiffService;
+  bases: BaseRegistry;
+  /** The data folder (its base registry names what an exported database was seeded from). */
+  dataDir: string;
   /** Runs an engine job (a worker thread by default; tests may slow it down). */
   runEngine?: typeof startEngineJob;
 }
@@ -122,7 +133,7 @@ export class JobService {
         info = { ...base, kind: 'export', title: `Export ${source.connection.name}`, source: summary(source.connection), phases: [...EXPORT_PHASES] };
         work = async (j) => {
           const out = destination ? destination.path : files.newArchivePath(source.connection.database);
-          const report = await this.engine<ExportReport>(j, { kind: 'export', db: { url: source.url, allowFileParams: false }, out, tables: request.tables, description: request.description });
+          const report = await this.engine<ExportReport>(j, { kind: 'export', db: { url: source.url, allowFileParams: false }, out, tables: request.tables, description: request.description, dataDir: this.deps.dataDir });
           const ref = destination ? await files.written(request.destination!) : await files.keep(out);
           j.info.files = [ref];
           j.info.result = report;
@@ -169,12 +180,44 @@ export class JobService {
         };
         work = async (j) => {
           const out = files.newArchivePath(source.connection.database, '-sync');
-          const exported = await this.engine<ExportReport>(j, { kind: 'export', db: { url: source.url, allowFileParams: false }, out, tables: request.tables, description: `Sync ${source.connection.name} → ${target.connection.name}` });
+          const exported = await this.engine<ExportReport>(j, { kind: 'export', db: { url: source.url, allowFileParams: false }, out, tables: request.tables, description: `Sync ${source.connection.name} → ${target.connection.name}`, dataDir: this.deps.dataDir });
           const ref = await files.keep(out);
           j.info.files = [ref];
           this.log(j, 'info', `Intermediate archive kept: ${ref.name}.`);
           const imported = await this.importInto(j, target.url, out, request, EXPORT_PHASES.length);
           j.info.result = { export: exported, import: imported };
+        };
+        break;
+      }
+      case 'diff': {
+        const target = await connections.resolve(request.targetId);
+        const archive = await archives.archivePath(request.archiveId);
+        const basePath = await this.basePath(request.base, archive.info);
+        info = {
+          ...base,
+          kind: 'diff',
+          title: `${basePath ? 'Three-way diff' : 'Diff'} of ${archive.info.file.name} with ${target.connection.name}`,
+          target: summary(target.connection),
+          phases: [...DIFF_PHASES],
+          files: [archive.info.file],
+        };
+        work = async (j) => {
+          const running = startSessionJob<DiffSummary>(
+            { kind: 'diff-session', db: { url: target.url, allowFileParams: false }, archive: archive.path, base: basePath },
+            (event) => this.onEngineEvent(j, event, 0),
+          );
+          j.cancelCurrent = running.cancel;
+          try {
+            const summary = await running.result;
+            const diffId = randomId();
+            this.deps.diffs.register({ diffId, session: running, archiveId: request.archiveId, targetId: request.targetId, basePath, summary });
+            j.info.result = { diffId, summary } satisfies DiffOpened;
+          } catch (error) {
+            await running.close();
+            throw error;
+          } finally {
+            j.cancelCurrent = null;
+          }
         };
         break;
       }
@@ -228,10 +271,30 @@ export class JobService {
     );
   }
 
+  /** A base archive given by handle, or "auto": the kept copy of the base the archive names. */
+  private async basePath(base: string | undefined, archive: ArchiveInfo): Promise<string | undefined> {
+    if (!base) return undefined;
+    if (base !== 'auto') return (await this.deps.files.readable(base)).path;
+    const sha = archive.metadata.baseSha256;
+    if (!sha) throw badRequest('No base recorded', `${archive.file.name} does not name the archive its database was seeded from.`, 'Choose the base archive yourself, or compare two ways.');
+    const found = await this.deps.bases.find(sha);
+    if (!found?.verified) {
+      throw badRequest('Base not available', `The base ${sha.slice(0, 12)}… is ${found ? found.reason : 'not kept in this data folder'}.`, 'Choose the base archive yourself, or compare two ways.');
+    }
+    return found.path;
+  }
+
   private async importInto(j: JobRecord, url: string, archive: string, request: ImportOptions, phaseOffset: number): Promise<ImportReport> {
     if (j.cancelRequested) throw new JobError({ name: 'CancelledError', message: 'The run was cancelled before the import began; the target is unchanged.' });
+    // A reviewed diff: the merge uses its base and refuses to act on rows that changed since.
+    const diff = 'diffId' in request && request.diffId ? this.deps.diffs.get(request.diffId) : null;
+    if (diff && request.kind === 'import' && (diff.archiveId !== request.archiveId || diff.targetId !== request.targetId)) {
+      throw badRequest('Another diff', 'The diff given was made for another archive or target.', 'Open the diff of this archive and target, then merge from it.');
+    }
+    const fingerprints = diff ? await this.deps.diffs.fingerprints(diff.diffId) : undefined;
+    const decisions = request.decisions ? { format: 'mr4-decisions' as const, version: 1 as const, ...request.decisions } : undefined;
     try {
-      return await this.engine<ImportReport>(
+      const report = await this.engine<ImportReport>(
         j,
         {
           kind: 'import',
@@ -244,9 +307,16 @@ export class JobService {
           ignoreMissingColumns: request.ignoreMissingColumns,
           disableTriggers: request.disableTriggers,
           lockTimeoutMs: IMPORT_LOCK_TIMEOUT_MS,
+          base: diff?.basePath,
+          decisions,
+          onConflict: request.decisions?.onConflict,
+          expectFingerprints: fingerprints,
         },
         phaseOffset,
       );
+      // The target now holds this archive's rows: later exports of it name the archive as their base.
+      if (!report.dryRun) await this.deps.bases.recordSeed(report, archive).catch((e) => this.log(j, 'warn', `The base could not be recorded: ${(e as Error).message}`));
+      return report;
     } catch (error) {
       // The engine rejects only after it issued ROLLBACK (or never began): the target is unchanged.
       if (error instanceof JobError) {
@@ -254,6 +324,8 @@ export class JobService {
         this.log(j, 'info', 'The import was rolled back; the target is unchanged.');
       }
       throw error;
+    } finally {
+      await removeQuietly(fingerprints);
     }
   }
 
@@ -284,7 +356,7 @@ export class JobService {
       j.info.endedAt = new Date().toISOString();
       if (j.lock && this.locks.get(j.lock) === j.info.id) this.locks.delete(j.lock);
       // The history line is written before windows hear the job ended, so a list read then has it.
-      if (j.info.kind !== 'open-archive') await this.deps.history.append(historyEntry(j.info)).catch(() => undefined);
+      if (j.info.kind !== 'open-archive' && j.info.kind !== 'diff') await this.deps.history.append(historyEntry(j.info)).catch(() => undefined);
       this.prune();
       this.pushState(j);
     }

@@ -5,8 +5,8 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { EngineEvent } from '../../src-common/contract';
-import type { EngineJob } from './engine-jobs';
-import type { WorkerMessage } from './engine-worker';
+import type { DiffSessionJob, EngineJob } from './engine-jobs';
+import type { ParentMessage, WorkerMessage } from './engine-worker';
 import { JobError } from './job-errors';
 
 export interface RunningJob<T = unknown> {
@@ -14,7 +14,7 @@ export interface RunningJob<T = unknown> {
   cancel(): void;
 }
 
-function createWorker(job: EngineJob): Worker {
+function createWorker(job: EngineJob | DiffSessionJob): Worker {
   // Built, the worker is plain JS beside this chunk. From source (tests, tsx) it is TypeScript: a worker
   // does not inherit tsx's loader (and `--import tsx` in a worker's execArgv is not honoured on Node 20),
   // so a small bootstrap registers tsx inside the worker and then imports it.
@@ -36,7 +36,7 @@ export function startEngineJob<T = unknown>(job: EngineJob, onEvent: (event: Eng
         settled = true;
         resolve(msg.result as T);
         void worker.terminate();
-      } else {
+      } else if (msg.type === 'error') {
         settled = true;
         reject(new JobError(msg.error));
         void worker.terminate();
@@ -53,5 +53,71 @@ export function startEngineJob<T = unknown>(job: EngineJob, onEvent: (event: Eng
   return {
     result,
     cancel: () => worker.postMessage({ type: 'cancel' }),
+  };
+}
+
+export interface RunningSession<T = unknown> extends RunningJob<T> {
+  /** Calls the open session in the worker (after `result` resolved). */
+  call<R = unknown>(method: string, args?: unknown): Promise<R>;
+  /** Closes the session (rolling its transaction back) and ends the worker. */
+  close(): Promise<void>;
+}
+
+/** Starts a job whose worker stays alive after its result, answering calls until closed. */
+export function startSessionJob<T = unknown>(job: DiffSessionJob, onEvent: (event: EngineEvent) => void = () => undefined): RunningSession<T> {
+  const worker = createWorker(job);
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  let nextId = 1;
+  let settled = false;
+  let ended = false;
+  const fail = (error: Error) => {
+    for (const p of pending.values()) p.reject(error);
+    pending.clear();
+  };
+  const result = new Promise<T>((resolve, reject) => {
+    worker.on('message', (msg: WorkerMessage) => {
+      if (msg.type === 'event') onEvent(msg.event);
+      else if (msg.type === 'done') {
+        settled = true;
+        resolve(msg.result as T);
+      } else if (msg.type === 'error') {
+        settled = true;
+        reject(new JobError(msg.error));
+        void worker.terminate();
+      } else {
+        const p = pending.get(msg.id);
+        pending.delete(msg.id);
+        if (msg.ok) p?.resolve(msg.value);
+        else p?.reject(new JobError(msg.error));
+      }
+    });
+    worker.on('error', (error) => {
+      settled = true;
+      reject(error);
+      fail(error);
+    });
+    worker.on('exit', (code) => {
+      ended = true;
+      if (!settled) reject(new Error(`The engine worker stopped unexpectedly (exit code ${code}).`));
+      fail(new Error('The diff was closed.'));
+    });
+  });
+  const send = (m: ParentMessage) => worker.postMessage(m);
+  const call = <R>(method: string, args?: unknown) =>
+    new Promise<R>((resolve, reject) => {
+      if (ended) return reject(new Error('The diff was closed.'));
+      const id = nextId++;
+      pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      send({ type: 'call', id, method, args });
+    });
+  return {
+    result,
+    cancel: () => send({ type: 'cancel' }),
+    call,
+    async close() {
+      if (ended) return;
+      await call('close').catch(() => undefined);
+      await worker.terminate();
+    },
   };
 }

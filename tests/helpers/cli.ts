@@ -1,7 +1,8 @@
 // Runs the built `mr4` command as a user would (node bin/mr4.js …), with an environment cleaned of any
 // connection settings of the machine running the tests.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -30,11 +31,14 @@ export function ensureBuilt(): void {
   execFileSync('npx', ['electron-vite', 'build'], { cwd: ROOT, stdio: 'pipe' });
 }
 
+/** One data folder per test run, so the CLI never writes into the user's own. */
+const testDataDir = mkdtempSync(join(tmpdir(), 'mr4-cli-data-'));
+
 /** process.env without DATABASE_URL, PG* and HOME-based files; then `extra` on top. */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
+  const env: NodeJS.ProcessEnv = { MR4_DATA_DIR: testDataDir };
   for (const [k, v] of Object.entries(process.env)) {
-    if (k === 'DATABASE_URL' || k.startsWith('PG') || k.startsWith('VITEST') || k === 'NODE_OPTIONS') continue;
+    if (k === 'DATABASE_URL' || k.startsWith('PG') || k.startsWith('VITEST') || k === 'NODE_OPTIONS' || k === 'MR4_DATA_DIR') continue;
     env[k] = v;
   }
   for (const [k, v] of Object.entries(extra)) {

@@ -5,6 +5,7 @@ import { type CommandModule, finish } from '../context';
 import { formatExportReport } from '../format-report';
 import { addCommonOptions, type CommonOptions, configPath, dbSpec, parseNonEmpty, parseTables } from '../options';
 import { runJob } from '../run-job';
+import { defaultDataDir } from '../../app/data-dir';
 
 interface ExportOptions extends CommonOptions {
   out: string;
@@ -34,6 +35,8 @@ export const exportCommand: CommandModule = (program, ctx) => {
           tables: opts.tables,
           description: opts.description,
           configPath: configPath(opts),
+          // The archive names the one this database was seeded from, if that is recorded here.
+          dataDir: defaultDataDir(),
         },
         { json: opts.json, phases: EXPORT_PHASES },
       );

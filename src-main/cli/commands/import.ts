@@ -7,6 +7,19 @@ import { type CommandModule, finish } from '../context';
 import { formatImportReport } from '../format-report';
 import { addCommonOptions, type CommonOptions, configPath, dbSpec, EXIT, parseSecondsToMs, parseTables } from '../options';
 import { runJob } from '../run-job';
+import { defaultDataDir } from '../../app/data-dir';
+import { openArchive } from '../../engine/archive/reader';
+import { BaseRegistry } from '../../services/bases';
+
+/** The kept copy of the base an archive names (index.json's baseSha256), checked against its hash. */
+async function keptBase(archive: string): Promise<string> {
+  const opened = await openArchive(archive);
+  const sha = opened.index?.metadata.baseSha256;
+  if (!sha) throw new Error(`${archive} does not name the archive its database was seeded from; give --base FILE.`);
+  const found = await new BaseRegistry(defaultDataDir()).find(sha);
+  if (!found?.verified) throw new Error(`The base ${sha} is ${found ? found.reason : 'not kept in this data folder'}; give --base FILE.`);
+  return found.path;
+}
 
 interface ImportOptions extends CommonOptions {
   mode: ImportMode;
@@ -20,6 +33,7 @@ interface ImportOptions extends CommonOptions {
   onConflict?: 'source' | 'target';
   decisions?: string;
   expectFingerprints?: string;
+  remember: boolean;
 }
 
 export const importCommand: CommandModule = (program, ctx) => {
@@ -41,7 +55,8 @@ export const importCommand: CommandModule = (program, ctx) => {
     .option('--disable-triggers', 'run with the target’s user triggers disabled (locks the written tables exclusively)')
     .option('--lock-timeout <seconds>', 'how long to wait for other writers to release the tables (default 10)', parseSecondsToMs)
     .option('--tables <list>', 'import only these tables of the archive (comma-separated)', parseTables)
-    .option('--base <file>', 'the archive the source was seeded from: apply only the source’s own changes since, keep the target’s, stop on conflicts')
+    .option('--base <file>', 'the archive the source was seeded from: apply only the source’s own changes since, keep the target’s, stop on conflicts ("auto": the kept copy of the base the archive names)')
+    .option('--no-remember', 'do not record the archive as the base of the target database (kept in the data folder for later three-way merges)')
     .addOption(new Option('--on-conflict <side>', 'decide every conflict no decision covers: source or target').choices(['source', 'target']))
     .option('--decisions <file>', 'a decisions file: per row or field, which side wins; tables, rows or fields to leave out')
     .option('--expect-fingerprints <file>', 'refuse to merge if target rows changed since mr4 diff --fingerprints wrote this file')
@@ -53,6 +68,14 @@ export const importCommand: CommandModule = (program, ctx) => {
       const archive = resolve(file);
       if (!existsSync(archive) || !statSync(archive).isFile()) {
         ctx.io.err(`Error: cannot open archive ${archive}: no such file.\nGive the path of a .tar.gz written by mr4 export.\n`);
+        ctx.exitCode = EXIT.failure;
+        return;
+      }
+      let base: string | undefined;
+      try {
+        base = opts.base === 'auto' ? await keptBase(archive) : opts.base ? resolve(opts.base) : undefined;
+      } catch (error) {
+        ctx.io.err(`Error: ${(error as Error).message}\n`);
         ctx.exitCode = EXIT.failure;
         return;
       }
@@ -71,7 +94,7 @@ export const importCommand: CommandModule = (program, ctx) => {
           disableTriggers: !!opts.disableTriggers,
           lockTimeoutMs: opts.lockTimeout,
           configPath: configPath(opts),
-          base: opts.base ? resolve(opts.base) : undefined,
+          base,
           onConflict: opts.onConflict,
           decisionsPath: opts.decisions ? resolve(opts.decisions) : undefined,
           expectFingerprints: opts.expectFingerprints ? resolve(opts.expectFingerprints) : undefined,
@@ -85,6 +108,9 @@ export const importCommand: CommandModule = (program, ctx) => {
         if (missing.length) {
           ctx.io.err(`Warning: --tables named ${missing.map((t) => `"${t}"`).join(', ')}, which the archive does not carry as data (or the configuration excludes); nothing was imported for ${missing.length === 1 ? 'it' : 'them'}.\n`);
         }
+      }
+      if (outcome.ok && !outcome.result.dryRun && opts.remember) {
+        await new BaseRegistry(defaultDataDir()).recordSeed(outcome.result, archive).catch((e) => ctx.io.err(`Warning: the base could not be recorded: ${(e as Error).message}\n`));
       }
       finish(ctx, opts, outcome, formatImportReport);
     });

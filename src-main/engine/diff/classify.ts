@@ -17,8 +17,6 @@ import { ident, literal } from '../sql';
 import type { Analysis } from './analyze';
 import { referenceLabel, stagedKeyJson, targetKeyJson } from './keys';
 
-export const DIFF_KINDS = ['new', 'changed', 'kept', 'identical', 'conflict', 'deleted_in_target', 'target_only', 'deleted_in_source', 'refused'] as const;
-export type DiffKind = (typeof DIFF_KINDS)[number];
 
 /** Columns a merge compares (and may write) for this table: what an update writes, plus late ones. */
 export function comparedColumns(m: MatchContext, t: ImportTable): string[] {

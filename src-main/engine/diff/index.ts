@@ -12,9 +12,13 @@ import { type ImportTable, temp } from '../import/types';
 import { CancelledError, type EmitEvent, RunContext } from '../run-context';
 import { applySessionSettings, IMPORT_SETTINGS } from '../session';
 import { analyze, type Analysis } from './analyze';
-import { classifyTable, DIFF_KINDS, type DiffKind } from './classify';
+import { DIFF_KINDS, DIFF_PHASES, type DiffKind, type DiffRow, type DiffSummary } from '../../../src-common/contract';
 
-export const DIFF_PHASES = ['Check archive', 'Stage rows', 'Match', 'Compare'] as const;
+export { DIFF_PHASES };
+import { classifyTable } from './classify';
+
+export type { DiffRow, DiffSummary };
+
 
 export interface DiffOptions {
   db: DbTarget;
@@ -27,41 +31,6 @@ export interface DiffOptions {
   limits?: ArchiveLimits;
   signal?: AbortSignal;
   onEvent?: EmitEvent;
-}
-
-export interface DiffField {
-  column: string;
-  source: string | null;
-  target: string | null;
-  base: string | null;
-  verdict: 'apply' | 'keep' | 'conflict';
-}
-
-export interface DiffRow {
-  table: string;
-  kind: DiffKind;
-  /** The row's natural key (a foreign key in it as the parent's key). */
-  key: Record<string, unknown> | null;
-  /** 1-based row of the archive's table file; null for a row only in the target. */
-  row: number | null;
-  fields: DiffField[];
-  /** New rows and rows only in the target, in full (text values). */
-  values?: Record<string, string | null>;
-  reason?: string;
-  /** E.g. that a new row and a row gone from the archive look like one row whose key was renamed. */
-  hint?: string;
-  /** md5 of the target row as it was classified. */
-  fingerprint: string | null;
-}
-
-export interface DiffSummary {
-  threeWay: boolean;
-  archive: { path: string; database: string; timestamp: string };
-  base: { path: string; database: string; timestamp: string } | null;
-  target: { database: string; label: string };
-  tables: { table: string; counts: Record<DiffKind, number> }[];
-  warnings: string[];
-  durationMs: number;
 }
 
 export interface DiffPageRequest {
