@@ -1,0 +1,94 @@
+// Saved connections: list, save, delete, duplicate, test. Passwords go one way only (to the app).
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import type { ConnectionDraft, ConnectionTestResult, SavedConnection, UiError } from '../../src-common/contract';
+import { api } from '../api';
+import { toUiError } from '../bridge';
+import { useAppStore } from './app';
+
+export interface TestState {
+  running: boolean;
+  result: ConnectionTestResult | null;
+  at: string | null;
+}
+
+export const useConnectionsStore = defineStore('connections', () => {
+  const list = ref<SavedConnection[]>([]);
+  const loaded = ref(false);
+  const loading = ref(false);
+  const error = ref<UiError | null>(null);
+  const tests = ref<Record<string, TestState>>({});
+
+  const sorted = computed(() =>
+    [...list.value].sort((a, b) => a.name.localeCompare(b.name, undefined, { sensitivity: 'base' })),
+  );
+
+  function byId(id: string | null | undefined): SavedConnection | undefined {
+    return id ? list.value.find((c) => c.id === id) : undefined;
+  }
+
+  async function load(): Promise<void> {
+    loading.value = true;
+    try {
+      list.value = await api('connections.list', {});
+      error.value = null;
+      loaded.value = true;
+    } catch (e) {
+      error.value = toUiError(e, 'The connections could not be read');
+    } finally {
+      loading.value = false;
+    }
+  }
+
+  async function save(draft: ConnectionDraft): Promise<SavedConnection> {
+    const saved = await api('connections.save', draft);
+    const i = list.value.findIndex((c) => c.id === saved.id);
+    if (i >= 0) list.value.splice(i, 1, saved);
+    else list.value.push(saved);
+    // An edited connection's earlier test no longer says anything.
+    delete tests.value[saved.id];
+    return saved;
+  }
+
+  async function remove(id: string): Promise<void> {
+    await api('connections.delete', { id });
+    list.value = list.value.filter((c) => c.id !== id);
+    delete tests.value[id];
+  }
+
+  async function duplicate(id: string): Promise<SavedConnection> {
+    const copy = await api('connections.duplicate', { id });
+    list.value.push(copy);
+    return copy;
+  }
+
+  /** Tests a saved connection; the state is kept per connection for the list. */
+  async function test(id: string): Promise<ConnectionTestResult> {
+    tests.value[id] = { running: true, result: tests.value[id]?.result ?? null, at: tests.value[id]?.at ?? null };
+    let result: ConnectionTestResult;
+    try {
+      result = await api('connections.test', { id });
+    } catch (e) {
+      result = { ok: false, error: toUiError(e, 'The test could not run') };
+    }
+    tests.value[id] = { running: false, result, at: new Date().toISOString() };
+    return result;
+  }
+
+  /** Tests what the form holds (unsaved). */
+  async function testDraft(draft: ConnectionDraft): Promise<ConnectionTestResult> {
+    try {
+      return await api('connections.test', { draft });
+    } catch (e) {
+      return { ok: false, error: toUiError(e, 'The test could not run') };
+    }
+  }
+
+  const app = useAppStore();
+  app.onEvent((event) => {
+    if (event.type === 'connections.changed') void load();
+  });
+  app.onReconnect(() => void load());
+
+  return { list, sorted, loaded, loading, error, tests, byId, load, save, remove, duplicate, test, testDraft };
+});
