@@ -4,24 +4,17 @@
 // NULL in the target and reported; the value damage the original did must be warned about.
 import { join } from 'node:path';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import type { ImportReport, RowProblem } from '../src-common/contract';
 import { crearisDemoCounts, seedCrearisDemo } from '../src-main/demo/crearis-demo-data';
 import { fingerprint, rowVersions } from './helpers/compare';
 import type { TestDb } from './helpers/db';
-import { counts, crearisSchemaSql, freshDb, importInto, scratchDir, totals } from './helpers/engine';
+import { counts, crearisSchemaSql, databasesForFile, importInto, scratchDir, totals } from './helpers/engine';
 import { writeLegacyArchive } from './fixtures/legacy/make-legacy-archive';
 
 const dir = scratchDir();
-const databases: TestDb[] = [];
-async function crearis(): Promise<TestDb> {
-  const db = await freshDb(crearisSchemaSql);
-  databases.push(db);
-  return db;
-}
-afterAll(async () => {
-  for (const db of databases) await db.drop();
-});
+const newDb = databasesForFile();
+const crearis = () => newDb(crearisSchemaSql);
 
 /** The exporting server ran on CET: node-postgres read its TIMESTAMPs one hour ahead of UTC. */
 const OFFSET_MINUTES = 60;

@@ -1,21 +1,14 @@
 // The seed's two workflows on the Crearis schema, end to end through archives.
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { applyDevEdits, applyProductionEdits, crearisEditScenario, seedCrearisDemo } from '../../src-main/demo/crearis-demo-data';
 import type { TestDb } from '../helpers/db';
 import { compareDatabases, rowCounts, rowVersions } from '../helpers/compare';
-import { crearisSchemaSql, exportDb, freshDb, importInto, scratchDir, totals } from '../helpers/engine';
+import { crearisSchemaSql, exportDb, databasesForFile, importInto, scratchDir, totals } from '../helpers/engine';
 
 const dir = scratchDir();
-const databases: TestDb[] = [];
-async function crearis(): Promise<TestDb> {
-  const db = await freshDb(crearisSchemaSql);
-  databases.push(db);
-  return db;
-}
-afterAll(async () => {
-  for (const db of databases) await db.drop();
-});
+const newDb = databasesForFile();
+const crearis = () => newDb(crearisSchemaSql);
 
 const SYSTEM_PASSWORDS = ['users.password'];
 // Rows the migrations seed carry each database's load time; skip mode keeps production's.

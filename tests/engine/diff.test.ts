@@ -9,25 +9,22 @@ import type { Decisions } from '../../src-main/engine/diff/decisions';
 import { type DiffSession, openDiff } from '../../src-main/engine/diff/index';
 import type { TestDb } from '../helpers/db';
 import { fingerprint, rowVersions } from '../helpers/compare';
-import { counts, crearisSchemaSql, exportDb, freshDb, importInto, scratchDir, shopSchemaSql, totals } from '../helpers/engine';
+import { counts, crearisSchemaSql, databasesForFile, exportDb, importInto, scratchDir, shopSchemaSql, totals } from '../helpers/engine';
 import { seedShop } from '../fixtures/schemas/shop-data';
 
 const dir = scratchDir();
-const databases: TestDb[] = [];
-async function db(sql: string): Promise<TestDb> {
-  const d = await freshDb(sql);
-  databases.push(d);
-  return d;
-}
+const db = databasesForFile();
+let files = 0;
+const fileName = (stem: string) => join(dir, `${stem}-${++files}`);
 const sessions: DiffSession[] = [];
 async function diff(target: TestDb, archive: string, base?: string): Promise<DiffSession> {
   const s = await openDiff({ db: dbTarget(target.url), archive, base });
   sessions.push(s);
   return s;
 }
+// Hooks run last-registered first: the sessions close before the databases are dropped.
 afterAll(async () => {
   for (const s of sessions) await s.close();
-  for (const d of databases) await d.drop();
 });
 
 const SCHEMA = `
@@ -155,7 +152,7 @@ describe('decisions, selection and stale previews', () => {
   async function scenario() {
     const prod = await db(SCHEMA + BASE_DATA);
     const dev = await db(SCHEMA);
-    const base = join(dir, `base-${databases.length}.tar.gz`);
+    const base = `${fileName('base')}.tar.gz`;
     await exportDb(prod, base);
     await importInto(dev, base, 'merge');
     await dev.client.query(`
@@ -164,7 +161,7 @@ describe('decisions, selection and stale previews', () => {
       INSERT INTO author (email, name) VALUES ('a3@x', 'New author');
       INSERT INTO post (slug, title, author_id) VALUES ('p20', 'Needs a3', (SELECT id FROM author WHERE email = 'a3@x')), ('p21', 'Free', NULL);`);
     await prod.client.query(`UPDATE post SET title = 'Prod 4', views = 4000 WHERE slug = 'p4'; DELETE FROM post WHERE slug = 'p5';`);
-    const archive = join(dir, `dev-${databases.length}.tar.gz`);
+    const archive = `${fileName('dev')}.tar.gz`;
     await exportDb(dev, archive);
     return { prod, dev, base, archive };
   }
@@ -212,7 +209,7 @@ describe('decisions, selection and stale previews', () => {
   test('a merge refuses a preview that went stale and names the rows that changed', async () => {
     const { prod, base, archive } = await scenario();
     const s = await diff(prod, archive, base);
-    const prints = join(dir, `prints-${databases.length}.jsonl`);
+    const prints = `${fileName('prints')}.jsonl`;
     await s.writeFingerprints(prints);
     await prod.client.query(`UPDATE post SET body = 'changed meanwhile' WHERE slug = 'p9'`);
     await prod.client.query(`UPDATE post SET body = 'changed meanwhile' WHERE slug = 'p2'`);

@@ -3,24 +3,16 @@
 import { readFileSync, truncateSync, copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { dbTarget } from '../../src-main/db/connect';
 import { importArchive } from '../../src-main/engine/import/index';
 import type { TestDb } from '../helpers/db';
 import { fingerprint } from '../helpers/compare';
 import { alterTableFile, craftArchive, readEntries } from '../helpers/craft-archive';
-import { exportDb, freshDb, importInto, scratchDir, totals } from '../helpers/engine';
+import { exportDb, databasesForFile, importInto, scratchDir, totals } from '../helpers/engine';
 
 const dir = scratchDir();
-const databases: TestDb[] = [];
-async function db(sql: string): Promise<TestDb> {
-  const d = await freshDb(sql);
-  databases.push(d);
-  return d;
-}
-afterAll(async () => {
-  for (const d of databases) await d.drop();
-});
+const db = databasesForFile();
 
 const SCHEMA = `
   CREATE TABLE authors (id serial PRIMARY KEY, email text NOT NULL UNIQUE, name text, nickname text UNIQUE);

@@ -3,22 +3,14 @@
 // composite key containing a foreign key, a junction table, a keyless table with duplicate rows.
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { TestDb } from '../helpers/db';
 import { compareDatabases, rowCounts, rowVersions } from '../helpers/compare';
-import { allTypesSql, exportDb, freshDb, importInto, scratchDir, shopSchemaSql, totals } from '../helpers/engine';
+import { allTypesSql, exportDb, databasesForFile, importInto, scratchDir, shopSchemaSql, totals } from '../helpers/engine';
 import { seedShop, shopCounts } from '../fixtures/schemas/shop-data';
 
 const dir = scratchDir();
-const databases: TestDb[] = [];
-async function db(sql: string): Promise<TestDb> {
-  const d = await freshDb(sql);
-  databases.push(d);
-  return d;
-}
-afterAll(async () => {
-  for (const d of databases) await d.drop();
-});
+const db = databasesForFile();
 
 const SHOP_TABLES = ['customers', 'categories', 'products', 'product_categories', 'orders', 'order_lines', 'departments', 'employees', 'audit_log', 'settings', 'shipments'];
 

@@ -1,21 +1,13 @@
 // How rows are recognised: NULL keys by content, keys that name a parent in the same table level by
 // level, keyless tables as multisets, partial exports through their parents' natural keys.
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { TestDb } from '../helpers/db';
 import { compareDatabases, rowVersions } from '../helpers/compare';
-import { exportDb, freshDb, importInto, scratchDir, totals } from '../helpers/engine';
+import { exportDb, databasesForFile, importInto, scratchDir, totals } from '../helpers/engine';
 
 const dir = scratchDir();
-const databases: TestDb[] = [];
-async function db(sql: string): Promise<TestDb> {
-  const d = await freshDb(sql);
-  databases.push(d);
-  return d;
-}
-afterAll(async () => {
-  for (const d of databases) await d.drop();
-});
+const db = databasesForFile();
 
 async function roundTrip(src: TestDb, dst: TestDb, name: string, mode: 'skip' | 'merge' = 'merge') {
   const file = join(dir, `${name}.tar.gz`);

@@ -8,6 +8,7 @@ import type { ImportReport } from '../../src-common/contract';
 import { dbTarget } from '../../src-main/db/connect';
 import { exportArchive, type ExportOptions } from '../../src-main/engine/export';
 import { importArchive, type ImportOptions } from '../../src-main/engine/import/index';
+import { afterAll } from 'vitest';
 import { createTestDb, type TestDb } from './db';
 
 export const crearisSchemaSql = readFileSync(new URL('../../src-main/demo/crearis-schema.sql', import.meta.url), 'utf8');
@@ -16,6 +17,19 @@ export const allTypesSql = readFileSync(new URL('../fixtures/schemas/all-types.s
 
 export function scratchDir(): string {
   return mkdtempSync(join(tmpdir(), 'mr4-test-'));
+}
+
+/** Databases for one test file, each with `sql` run in it, all dropped after the file. */
+export function databasesForFile(): (sql: string) => Promise<TestDb> {
+  const made: TestDb[] = [];
+  afterAll(async () => {
+    for (const d of made) await d.drop();
+  });
+  return async (sql) => {
+    const d = await freshDb(sql);
+    made.push(d);
+    return d;
+  };
 }
 
 /** A database with `sql` run in it directly (not cloned from a template). */
