@@ -26,36 +26,6 @@ function createWorker(job: EngineJob | DiffSessionJob): Worker {
   return new Worker(bootstrap, { eval: true, workerData: { job } });
 }
 
-export function startEngineJob<T = unknown>(job: EngineJob, onEvent: (event: EngineEvent) => void = () => undefined): RunningJob<T> {
-  const worker = createWorker(job);
-  let settled = false;
-  const result = new Promise<T>((resolve, reject) => {
-    worker.on('message', (msg: WorkerMessage) => {
-      if (msg.type === 'event') onEvent(msg.event);
-      else if (msg.type === 'done') {
-        settled = true;
-        resolve(msg.result as T);
-        void worker.terminate();
-      } else if (msg.type === 'error') {
-        settled = true;
-        reject(new JobError(msg.error));
-        void worker.terminate();
-      }
-    });
-    worker.on('error', (error) => {
-      settled = true;
-      reject(error);
-    });
-    worker.on('exit', (code) => {
-      if (!settled) reject(new Error(`The engine worker stopped unexpectedly (exit code ${code}).`));
-    });
-  });
-  return {
-    result,
-    cancel: () => worker.postMessage({ type: 'cancel' }),
-  };
-}
-
 export interface RunningSession<T = unknown> extends RunningJob<T> {
   /** Calls the open session in the worker (after `result` resolved). */
   call<R = unknown>(method: string, args?: unknown): Promise<R>;
@@ -63,23 +33,21 @@ export interface RunningSession<T = unknown> extends RunningJob<T> {
   close(): Promise<void>;
 }
 
-/** Starts a job whose worker stays alive after its result, answering calls until closed. */
-export function startSessionJob<T = unknown>(job: DiffSessionJob, onEvent: (event: EngineEvent) => void = () => undefined): RunningSession<T> {
+/** One worker for one job. A one-shot job's worker ends with its result; a session's worker stays,
+ *  answering calls until closed. */
+function startWorker<T>(job: EngineJob | DiffSessionJob, onEvent: (event: EngineEvent) => void, session: boolean): RunningSession<T> {
   const worker = createWorker(job);
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let nextId = 1;
   let settled = false;
   let ended = false;
-  const fail = (error: Error) => {
-    for (const p of pending.values()) p.reject(error);
-    pending.clear();
-  };
   const result = new Promise<T>((resolve, reject) => {
     worker.on('message', (msg: WorkerMessage) => {
       if (msg.type === 'event') onEvent(msg.event);
       else if (msg.type === 'done') {
         settled = true;
         resolve(msg.result as T);
+        if (!session) void worker.terminate();
       } else if (msg.type === 'error') {
         settled = true;
         reject(new JobError(msg.error));
@@ -94,12 +62,12 @@ export function startSessionJob<T = unknown>(job: DiffSessionJob, onEvent: (even
     worker.on('error', (error) => {
       settled = true;
       reject(error);
-      fail(error);
     });
     worker.on('exit', (code) => {
       ended = true;
       if (!settled) reject(new Error(`The engine worker stopped unexpectedly (exit code ${code}).`));
-      fail(new Error('The diff was closed.'));
+      for (const p of pending.values()) p.reject(new Error('The diff was closed.'));
+      pending.clear();
     });
   });
   const send = (m: ParentMessage) => worker.postMessage(m);
@@ -120,4 +88,14 @@ export function startSessionJob<T = unknown>(job: DiffSessionJob, onEvent: (even
       await worker.terminate();
     },
   };
+}
+
+export function startEngineJob<T = unknown>(job: EngineJob, onEvent: (event: EngineEvent) => void = () => undefined): RunningJob<T> {
+  const { result, cancel } = startWorker<T>(job, onEvent, false);
+  return { result, cancel };
+}
+
+/** Starts a job whose worker stays alive after its result, answering calls until closed. */
+export function startSessionJob<T = unknown>(job: DiffSessionJob, onEvent: (event: EngineEvent) => void = () => undefined): RunningSession<T> {
+  return startWorker<T>(job, onEvent, true);
 }
