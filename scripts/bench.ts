@@ -12,14 +12,14 @@
 //   (or BENCH_ROWS, BENCH_RUNS, BENCH_KEEP=1, BENCH_JSON, BENCH_TRACE=1)
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
 import { seedCrearisBulk } from '../src-main/demo/crearis-bulk';
 import { startThrowawayServer, type ThrowawayServer } from '../tests/helpers/pg-server';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const MR4 = process.env.BENCH_DEV_MR4 ?? join(ROOT, 'bin', 'mr4.js');
+const MR4 = join(ROOT, 'bin', 'mr4.js');
 const SCHEMA_SQL = join(ROOT, 'src-main', 'demo', 'crearis-schema.sql');
 const TIME = '/usr/bin/time';
 
@@ -123,7 +123,11 @@ interface Timed {
 }
 
 /** Runs a command under /usr/bin/time -f '%e %M': elapsed seconds and peak RSS (KB) on stderr's last line. */
+/** The 1-minute load average when each timed command started: other work on the machine skews the figures. */
+const loads: number[] = [];
+
 function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = childEnv()): Promise<Timed> {
+  loads.push(loadavg()[0]);
   return new Promise((resolvePromise, reject) => {
     const child = spawn(TIME, ['-f', '%e %M', cmd, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -420,14 +424,16 @@ async function main(): Promise<void> {
       log('trace round (MR4_TRACE_SQL=1; not part of the figures)');
       const traceEnv = childEnv({ MR4_TRACE_SQL: '1' });
       const archive = join(work, 'archive_trace.tar.gz');
-      const slowest = (t: Timed) =>
-        t.stderr
+      // The statements mr4 sends through its run context (COPY streams are not among them).
+      const slowest = (t: Timed) => {
+        const statements = t.stderr
           .split('\n')
           .map((l) => ({ l, ms: Number(/^\[sql (\d+) ms\]/.exec(l)?.[1] ?? -1) }))
-          .filter((x) => x.ms >= 0)
-          .sort((a, b) => b.ms - a.ms)
-          .slice(0, 12)
-          .map((x) => x.l);
+          .filter((x) => x.ms >= 0);
+        const total = statements.reduce((a, x) => a + x.ms, 0);
+        const top = [...statements].sort((a, b) => b.ms - a.ms).slice(0, 12).map((x) => x.l);
+        return [`${statements.length} traced statements, ${fmt(total / 1000)} s of ${fmt(t.seconds)} s wall`, ...top];
+      };
       const e = await mr4(['export', '--db', srcUrl, '--out', archive, '--json'], traceEnv);
       traces.export = slowest(e);
       const url = await freshDb('bench_mr4_trace');
@@ -480,6 +486,9 @@ async function main(): Promise<void> {
     out.push(`all runs (s): export mr4 [${samples.export.mr4.map((x) => fmt(x)).join(', ')}] pg_dump [${samples.export.pg.map((x) => fmt(x)).join(', ')}]; ` +
       `skip mr4 [${samples.skip.mr4.map((x) => fmt(x)).join(', ')}] pg_restore [${samples.skip.pg.map((x) => fmt(x)).join(', ')}]; ` +
       `merge mr4 [${samples.merge.mr4.map((x) => fmt(x)).join(', ')}]`);
+    const busy = Math.max(...loads) > cpus().length * 0.75;
+    out.push(`load average (1 min) at the start of the timed commands: ${fmt(Math.min(...loads))} to ${fmt(Math.max(...loads))} on ${cpus().length} CPUs` +
+      (busy ? ' — the machine was busy with other work: figures are noisy' : ''));
     out.push(`sizes: source database ${fmt(mb(srcBytes), 0)} MB; mr4 archive ${fmt(mb(archiveBytes), 1)} MB vs pg_dump -Fc ${fmt(mb(dumpBytes), 1)} MB (${fmt(archiveBytes / dumpBytes)}×)`);
     out.push('');
     const countTable = [['table', 'rows', 'seeded', 'merge: changed', 'updated', 'unchanged']];
@@ -519,6 +528,7 @@ async function main(): Promise<void> {
         samples,
         triggersFiring: triggersFiring ? { seconds: triggersFiring.seconds, rssMb: triggersFiring.rssMb } : null,
         peakRssMb: peakRss,
+        loadAverage: { min: Math.min(...loads), max: Math.max(...loads) },
         sizes: { sourceDatabaseBytes: srcBytes, archiveBytes, dumpBytes },
         counts: srcCounts,
         seeded,
