@@ -182,6 +182,22 @@ describe('rows that would break constraints are found before writing', () => {
     expect(report.tables.find((x) => x.table === 'reviews')).toMatchObject({ inserted: 3 });
     expect((await t.client.query(`SELECT tgenabled FROM pg_trigger WHERE tgname = 'no_r2'`)).rows[0].tgenabled).toBe('O');
   });
+
+  test('--disable-triggers also lifts foreign-key checks for a superuser, and restores every trigger as it was', async () => {
+    const t = await target(`
+      CREATE FUNCTION noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+      CREATE TRIGGER was_off BEFORE INSERT ON books FOR EACH ROW EXECUTE FUNCTION noop();
+      ALTER TABLE books DISABLE TRIGGER was_off;`);
+    const states = async () =>
+      (await t.client.query(`SELECT tgrelid::regclass::text AS rel, tgname, tgenabled FROM pg_trigger WHERE tgrelid IN ('books'::regclass, 'reviews'::regclass) ORDER BY 1, 2`)).rows;
+    const before = await states();
+    const logs: string[] = [];
+    const report = await importArchive({ db: dbTarget(t.url), archive, mode: 'merge', disableTriggers: true, onEvent: (e) => e.type === 'log' && logs.push(e.message) });
+    expect(totals(report).inserted).toBe(9);
+    expect(logs.join('\n')).toMatch(/foreign-key checks included/);
+    expect(await states()).toEqual(before);
+    expect(before.find((r) => r.tgname === 'was_off')!.tgenabled).toBe('D');
+  });
 });
 
 describe('dry run, cancel and locks', () => {

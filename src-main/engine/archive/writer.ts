@@ -14,6 +14,8 @@ import { type ArchiveIndex, INDEX_FILE } from './format';
 import { type StreamStats, TableFileWriter } from './table-file';
 
 const BLOCK = 512;
+/** zlib's fast levels: a level-6 archive is about 15% smaller but costs half as much CPU again. */
+export const DEFAULT_COMPRESSION_LEVEL = 3;
 
 export interface SpooledTable extends StreamStats {
   file: string;
@@ -36,7 +38,7 @@ export class ArchiveWriter {
 
   static async create(options: { spoolParent?: string; level?: number; mtime?: Date } = {}): Promise<ArchiveWriter> {
     const dir = await mkdtemp(join(options.spoolParent ?? tmpdir(), 'mr4-spool-'));
-    return new ArchiveWriter(dir, options.level ?? 6, options.mtime ?? new Date());
+    return new ArchiveWriter(dir, options.level ?? DEFAULT_COMPRESSION_LEVEL, options.mtime ?? new Date());
   }
 
   /** Streams one table's COPY output (one JSON array per line) into a compressed spool file. */

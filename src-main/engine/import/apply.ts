@@ -183,11 +183,29 @@ export async function advanceSequences(m: MatchContext, tables: ImportTable[]): 
   }
 }
 
-export async function setTriggers(m: MatchContext, tables: ImportTable[], enabled: boolean): Promise<void> {
+/**
+ * Disables the triggers of the tables the run writes, and later enables exactly those again. A
+ * superuser also disables the foreign-key triggers, as pg_restore --disable-triggers does: every
+ * reference was already checked set-wise before writing. Returns what it disabled.
+ */
+export async function disableTriggers(m: MatchContext, tables: ImportTable[]): Promise<{ table: string; trigger: string }[]> {
+  const superuser = (await m.ctx.query<{ s: boolean }>(`SELECT rolsuper AS s FROM pg_roles WHERE rolname = current_user`)).rows[0]?.s ?? false;
+  const disabled: { table: string; trigger: string }[] = [];
   for (const t of tables) {
     if (t.plan.role !== 'data') continue;
-    for (const name of t.plan.triggers) {
-      await m.ctx.query(`ALTER TABLE ${target(m, t)} ${enabled ? 'ENABLE' : 'DISABLE'} TRIGGER ${ident(name)}`);
+    const triggers = await m.ctx.query<{ name: string }>(
+      `SELECT tgname AS name FROM pg_trigger WHERE tgrelid = ${literal(target(m, t))}::regclass AND tgenabled <> 'D'
+         AND (NOT tgisinternal OR ($1 AND tgconstraint <> 0 AND tgfoid IN ('"RI_FKey_check_ins"'::regproc, '"RI_FKey_check_upd"'::regproc)))`,
+      [superuser],
+    );
+    for (const { name } of triggers.rows) {
+      await m.ctx.query(`ALTER TABLE ${target(m, t)} DISABLE TRIGGER ${ident(name)}`);
+      disabled.push({ table: target(m, t), trigger: name });
     }
   }
+  return disabled;
+}
+
+export async function enableTriggers(m: MatchContext, disabled: { table: string; trigger: string }[]): Promise<void> {
+  for (const { table, trigger } of disabled) await m.ctx.query(`ALTER TABLE ${table} ENABLE TRIGGER ${ident(trigger)}`);
 }

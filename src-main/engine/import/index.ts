@@ -13,7 +13,7 @@ import type { Mr4Config } from '../config';
 import { CancelledError, type EmitEvent, RunContext } from '../run-context';
 import { applySessionSettings, IMPORT_SETTINGS } from '../session';
 import { qualified } from '../sql';
-import { advanceSequences, lateSeed, setTriggers, writeTable } from './apply';
+import { advanceSequences, disableTriggers, enableTriggers, lateSeed, writeTable } from './apply';
 import { buildFinal, checkConstraints, describeRefused } from './constraints';
 import { type MatchContext, matchTable, publishMap } from './match';
 import { type PreparedRun, prepareRun, type StagedBase, stageBase } from './prepare';
@@ -134,9 +134,13 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
       maps: new Map(),
       tables: new Map(tables.map((t) => [t.plan.name, t])),
     };
+    const disabled = options.disableTriggers ? await disableTriggers(m, tables) : [];
     if (options.disableTriggers) {
-      ctx.log('User triggers are disabled for this run; the tables it writes are locked exclusively until it ends.', 'warn');
-      await setTriggers(m, tables, false);
+      const fk = disabled.some((d) => d.trigger.startsWith('RI_ConstraintTrigger'));
+      ctx.log(
+        `Triggers are disabled for this run${fk ? ', foreign-key checks included (every reference was checked before writing)' : ' (user triggers; foreign-key checks need a superuser to be disabled)'}; the tables it writes are locked exclusively until it ends.`,
+        'warn',
+      );
     }
 
     ctx.phase(2, IMPORT_PHASES[2]);
@@ -162,7 +166,7 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
     ctx.phase(4, IMPORT_PHASES[4]);
     if (failures.length && !options.allowFailures) throw new RefusedRowsError(failures);
     if (!dryRun) await advanceSequences(m, tables);
-    if (options.disableTriggers) await setTriggers(m, tables, true);
+    await enableTriggers(m, disabled);
     await ctx.query('SET CONSTRAINTS ALL IMMEDIATE');
     if (dryRun) {
       await ctx.query('ROLLBACK');
