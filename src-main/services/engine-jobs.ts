@@ -44,6 +44,8 @@ export interface ExportJob extends ConfigSource {
   baseSha256?: string;
   /** The data folder whose base registry names what this database was seeded from. */
   dataDir?: string;
+  /** zlib level 0–9 (default 3). */
+  compressionLevel?: number;
 }
 
 export interface ImportJob extends ConfigSource {
@@ -164,6 +166,7 @@ export async function runEngineJob(job: EngineJob, signal: AbortSignal, emit: (e
         description: job.description,
         baseSha256: job.baseSha256,
         baseFor: job.dataDir ? (id) => baseFromRegistry(job.dataDir!, id) : undefined,
+        compressionLevel: job.compressionLevel,
         signal,
         onEvent: emit,
       });

@@ -1,5 +1,6 @@
 // mr4 export: one consistent snapshot of a schema into a .tar.gz archive.
 import { resolve } from 'node:path';
+import { InvalidArgumentError } from 'commander';
 import { type ExportReport, EXPORT_PHASES } from '../../../src-common/contract';
 import { type CommandModule, finish } from '../context';
 import { formatExportReport } from '../format-report';
@@ -11,6 +12,7 @@ interface ExportOptions extends CommonOptions {
   out: string;
   tables?: string[];
   description?: string;
+  compression?: number;
 }
 
 export const exportCommand: CommandModule = (program, ctx) => {
@@ -23,6 +25,10 @@ export const exportCommand: CommandModule = (program, ctx) => {
     .requiredOption('--out <file>', 'archive to write, e.g. backup.tar.gz', parseNonEmpty('a file name, e.g. --out backup.tar.gz'))
     .option('--tables <list>', 'export only these tables (comma-separated); parents they point at are added as reference tables', parseTables)
     .option('--description <text>', 'a note stored in the archive')
+    .option('--compression <level>', 'gzip level 0 (none) to 9 (smallest, slowest); default 3', (v: string) => {
+      if (!/^[0-9]$/.test(v)) throw new InvalidArgumentError('give a level from 0 to 9');
+      return Number(v);
+    })
     .addHelpText('after', '\nExamples:\n  mr4 export --db postgres://me@localhost:5432/app --out app.tar.gz\n  DATABASE_URL=postgres://me@db/app mr4 export --out app.tar.gz --json')
     .action(async (opts: ExportOptions) => {
       const outcome = await runJob<ExportReport>(
@@ -37,6 +43,7 @@ export const exportCommand: CommandModule = (program, ctx) => {
           configPath: configPath(opts),
           // The archive names the one this database was seeded from, if that is recorded here.
           dataDir: defaultDataDir(),
+          compressionLevel: opts.compression,
         },
         { json: opts.json, phases: EXPORT_PHASES },
       );
