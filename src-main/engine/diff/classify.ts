@@ -11,7 +11,7 @@
 // target → deleted there: a conflict if the source edited it since (never a silent resurrection),
 // else nothing; in base and target but not in the source → reported as deleted in the source.
 import { updatableColumns } from '../import/apply';
-import { columnType, distinct, lateColumns, type MatchContext, remapRefs, selfRefs, target } from '../import/match';
+import { columnType, distinct, lateColumns, type MatchContext, remapRefs, rowId, selfRefs, target } from '../import/match';
 import { type ImportTable, temp } from '../import/types';
 import { ident, literal } from '../sql';
 import type { Analysis } from './analyze';
@@ -107,7 +107,7 @@ export async function classifyTable(a: Analysis, t: ImportTable): Promise<void> 
        JOIN ${temp(t, 's')} s ON s._row = w._row
        LEFT JOIN ${temp(t, 'x')} x ON x._row = w._row
        LEFT JOIN ${temp(t, 'k')} k ON k._row = w._row
-       LEFT JOIN ${T} g ON g.ctid = k._ctid
+       LEFT JOIN ${T} g ON ${rowId('g')} = k._ctid
        ${baseJoin}
        ${joins.join('\n       ')}
      ), cut AS (
@@ -128,12 +128,12 @@ export async function classifyTable(a: Analysis, t: ImportTable): Promise<void> 
      FROM cut`;
   await m.ctx.query(`CREATE TEMP TABLE ${D} ON COMMIT DROP AS ${classified}`);
   const sur = t.plan.surrogate;
-  const gone = tb ? `EXISTS (SELECT 1 FROM ${temp(tb, 'kt')} kt WHERE kt._ctid = g.ctid)` : 'false';
+  const gone = tb ? `EXISTS (SELECT 1 FROM ${temp(tb, 'kt')} kt WHERE kt._ctid = ${rowId('g')})` : 'false';
   await m.ctx.query(
     `INSERT INTO ${D} (srow, brow, tctid, tloc, key, fingerprint, reason, kind, gone_from_target, fields, apply, excluded, hint)
-     SELECT NULL, NULL, g.ctid, ${sur ? `g.${ident(sur)}::text` : 'NULL'}, ${targetKeyJson(m, t, 'g')}, md5(g::text), NULL,
+     SELECT NULL, NULL, ${rowId('g')}, ${sur ? `g.${ident(sur)}::text` : 'NULL'}, ${targetKeyJson(m, t, 'g')}, md5(g::text), NULL,
             CASE WHEN ${gone} THEN 'deleted_in_source' ELSE 'target_only' END, false, '[]'::jsonb, '{}', false, NULL
-     FROM ${T} g WHERE NOT EXISTS (SELECT 1 FROM ${temp(t, 'k')} k WHERE k._ctid = g.ctid)`,
+     FROM ${T} g WHERE NOT EXISTS (SELECT 1 FROM ${temp(t, 'k')} k WHERE k._ctid = ${rowId('g')})`,
   );
   await m.ctx.query(`CREATE INDEX ON ${D} (kind, srow)`);
   await m.ctx.query(`ANALYZE ${D}`);
@@ -151,7 +151,7 @@ async function hintRenamedKeys(m: MatchContext, t: ImportTable): Promise<void> {
   const row = (alias: string) => `md5(ROW(${cols.map((c) => `${alias}.${ident(c)}`).join(', ')})::text)`;
   await m.ctx.query(
     `WITH n AS (SELECT d.srow, d.key, ${row('w')} AS h FROM ${D} d JOIN ${temp(t, 'w')} w ON w._row = d.srow WHERE d.kind = 'new'),
-          o AS (SELECT d.tctid, d.key, ${row('g')} AS h FROM ${D} d JOIN ${target(m, t)} g ON g.ctid = d.tctid WHERE d.kind IN ('deleted_in_source', 'target_only')),
+          o AS (SELECT d.tctid, d.key, ${row('g')} AS h FROM ${D} d JOIN ${target(m, t)} g ON ${rowId('g')} = d.tctid WHERE d.kind IN ('deleted_in_source', 'target_only')),
           pairs AS (SELECT DISTINCT ON (n.srow) n.srow, n.key AS new_key, o.tctid, o.key AS old_key FROM n JOIN o USING (h) ORDER BY n.srow),
           hn AS (UPDATE ${D} d SET hint = 'same values as ' || p.old_key::text || ', which the archive no longer has: was its key renamed?'
                  FROM pairs p WHERE d.srow = p.srow RETURNING 1)

@@ -7,7 +7,7 @@ import type { DbTarget } from '../../db/connect';
 import type { ArchiveLimits } from '../archive/reader';
 import type { Mr4Config } from '../config';
 import { prepareRun, stageBase } from '../import/prepare';
-import { target } from '../import/match';
+import { rowId, target } from '../import/match';
 import { type ImportTable, temp } from '../import/types';
 import { CancelledError, type EmitEvent, RunContext } from '../run-context';
 import { applySessionSettings, IMPORT_SETTINGS } from '../session';
@@ -68,7 +68,7 @@ export class DiffSession {
                    WHEN d.srow IS NULL THEN (SELECT jsonb_object_agg(e.key, e.value) FROM jsonb_each_text(to_jsonb(g)) e) END AS vals
        FROM ${D} d
        LEFT JOIN ${temp(t, 's')} s ON s._row = d.srow AND d.kind IN ('new', 'refused')
-       LEFT JOIN ${target(this.analysis.m, t)} g ON g.ctid = d.tctid AND d.srow IS NULL
+       LEFT JOIN ${target(this.analysis.m, t)} g ON ${rowId('g')} = d.tctid AND d.srow IS NULL
        WHERE ${where} ORDER BY d.srow NULLS LAST, d.tctid LIMIT ${request.limit} OFFSET ${request.offset}`,
       params,
     );

@@ -110,10 +110,16 @@ export interface MatchAgainst {
   /** The locator recorded for a matched row, from alias t. */
   loc: (alias: string) => string;
   locType: string;
-  /** Also record the matched row's ctid (the diff fingerprints target rows by it). */
+  /** Also record the matched row's id in the table (the diff finds target rows again by it). */
   ctid: boolean;
   /** Whether a key that names a parent in the same table can be followed level by level. */
   followsSelfKeys: boolean;
+}
+
+/** A target row's physical id: ctid, with tableoid because a partitioned table's partitions each
+ *  number their rows from the start. */
+export function rowId(alias: string): string {
+  return `(${alias}.tableoid::text || ':' || ${alias}.ctid::text)`;
 }
 
 export function againstTarget(m: MatchContext, t: ImportTable): MatchAgainst {
@@ -130,8 +136,8 @@ export function againstTarget(m: MatchContext, t: ImportTable): MatchAgainst {
 export async function matchRows(m: MatchContext, t: ImportTable, direct: PlannedReference[], into = temp(t, 'k'), against = againstTarget(m, t)): Promise<void> {
   const sur = t.plan.surrogate;
   const { loc } = against;
-  const ctid = (alias: string) => (against.ctid ? `, ${alias}.ctid` : '');
-  await m.ctx.query(`CREATE TEMP TABLE ${into} (_row bigint, _tgt ${against.locType}, _n bigint${against.ctid ? ', _ctid tid' : ''}) ON COMMIT DROP`);
+  const ctid = (alias: string) => (against.ctid ? `, ${rowId(alias)}` : '');
+  await m.ctx.query(`CREATE TEMP TABLE ${into} (_row bigint, _tgt ${against.locType}, _n bigint${against.ctid ? ', _ctid text' : ''}) ON COMMIT DROP`);
   const usable = `NOT (${missAny(direct, 'r')})`;
   const key = t.plan.key.kind === 'key' ? t.plan.key.columns : [];
   const self = selfRefs(m, t);
@@ -152,7 +158,7 @@ export async function matchRows(m: MatchContext, t: ImportTable, direct: Planned
             FROM (SELECT r._row, ${row('r')} AS h FROM ${temp(t, 'r')} r WHERE ${nullKey('r')} AND ${usable}) s0) s
        JOIN
          (SELECT loc, h, row_number() OVER (PARTITION BY h ORDER BY loc) AS rn${against.ctid ? ', tid' : ''}
-            FROM (SELECT ${loc('t')} AS loc, ${row('t')} AS h${against.ctid ? ', t.ctid AS tid' : ''} FROM ${against.rel} WHERE ${nullKey('t')}) g0) g
+            FROM (SELECT ${loc('t')} AS loc, ${row('t')} AS h${against.ctid ? `, ${rowId('t')} AS tid` : ''} FROM ${against.rel} WHERE ${nullKey('t')}) g0) g
        USING (h, rn)`,
     );
   }
@@ -163,7 +169,7 @@ export async function matchRows(m: MatchContext, t: ImportTable, direct: Planned
   const found = (from: string, where: string) =>
     unique
       ? `SELECT r._row, ${loc('t')}, 1${ctid('t')} FROM ${from} WHERE ${where}`
-      : `SELECT r._row, (array_agg(${loc('t')}))[1], count(*)${against.ctid ? ', (array_agg(t.ctid))[1]' : ''} FROM ${from} WHERE ${where} GROUP BY r._row`;
+      : `SELECT r._row, (array_agg(${loc('t')}))[1], count(*)${against.ctid ? `, (array_agg(${rowId('t')}))[1]` : ''} FROM ${from} WHERE ${where} GROUP BY r._row`;
   if (key.length) {
     const nonNull = key.map((c) => `r.${ident(c)} IS NOT NULL`).join(' AND ');
     const plainKey = key.filter((c) => !selfInKey.some((r) => r.columns[0] === c));
