@@ -67,6 +67,12 @@ export const Mr4Preset = definePreset(Aura, {
         },
       },
     },
+    // Aura's unpressed toggle text (surface.500 on surface.100) is 4.3:1; one shade darker passes.
+    togglebutton: {
+      colorScheme: {
+        light: { root: { color: '{surface.600}', hoverColor: '{surface.800}' }, icon: { color: '{surface.600}', hoverColor: '{surface.800}' } },
+      },
+    },
     message: {
       colorScheme: {
         light: { info: message('blue'), success: message('green'), warn: message('yellow'), error: message('red'), secondary: { color: '{surface.700}' } },

@@ -128,6 +128,8 @@ export function createHttpBridge(token: string | null): RendererBridge {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', ...auth() },
         body: JSON.stringify(request ?? {}),
+        // Closing a diff or an archive may be the last thing a page does (pagehide): let it finish.
+        keepalive: method === 'diffs.close',
         cache: 'no-store',
       });
       if (!response.ok) throw await errorFrom(response);

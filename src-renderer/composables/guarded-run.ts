@@ -1,11 +1,13 @@
-// The way every import (and sync) reaches a database, shared by the Import and Sync screens:
+// The way every import (and sync) reaches a database, shared by the Import, Sync and Preview screens:
 //
-//   choose ─▶ dry run ─▶ confirm ─▶ run
+//   choose ─▶ preview changes ─▶ dry run ─▶ confirm ─▶ run
 //
 // A production-like target (tag production, or no tag) always gets the dry run first, its counts, and the
 // typed database name; dev and staging get a plain confirmation whose default button is "Cancel".
-// STEPS is the one list of steps: issue 4's "Preview changes" slots in between the dry run and the
-// confirmation (a diff view fed by the same target and settings), without changing the others.
+// STEPS is the one list of steps. "Preview changes" (the diff view) comes before the dry run for a merge:
+// the dry run then counts exactly the rows, fields and decisions chosen in the preview (its diffId and
+// decisions are part of the request), and a plain dry run of a three-way merge would stop at the first
+// undecided conflict. An "Add new records only" import may skip the preview (STEPS_WITHOUT_PREVIEW).
 import { useConfirm } from 'primevue/useconfirm';
 import { computed, ref, type ComputedRef, type Ref } from 'vue';
 import type { ApiRequest, ImportMode, ImportReport, JobInfo, SavedConnection, UiError } from '../../src-common/contract';
@@ -16,12 +18,14 @@ import { formatNumber } from '../util/format';
 
 export const STEPS = [
   { id: 'choose', label: 'Choose' },
+  { id: 'preview', label: 'Preview changes' },
   { id: 'dry-run', label: 'Dry run' },
-  // { id: 'preview', label: 'Preview changes' },  ← issue 4
   { id: 'confirm', label: 'Confirm' },
   { id: 'run', label: 'Run' },
 ] as const;
 export type StepId = (typeof STEPS)[number]['id'];
+export type Step = (typeof STEPS)[number];
+export const STEPS_WITHOUT_PREVIEW: readonly Step[] = STEPS.filter((s) => s.id !== 'preview');
 
 export interface RunSettings {
   mode: ImportMode;
@@ -45,6 +49,12 @@ export function useGuardedRun(options: {
   settings: Ref<RunSettings>;
   /** Words for the confirmation: "archive crearis_prod", "connection Production". */
   sourceWords: ComputedRef<string>;
+  /** Always show a fresh dry run's counts before confirming, whatever the target (the preview does). */
+  dryRunFirst?: boolean;
+  /** The step before the dry run (the preview sets it: its diff is on screen until a dry run starts). */
+  startStep?: StepId;
+  /** Extra words for the confirmation of a dev or staging target (e.g. that there is no base). */
+  confirmNote?: ComputedRef<string>;
 }) {
   const jobs = useJobsStore();
   const confirm = useConfirm();
@@ -68,7 +78,7 @@ export function useGuardedRun(options: {
     if (realJob.value) return 'run';
     if (typedOpen.value) return 'confirm';
     if (dryJob.value) return 'dry-run';
-    return 'choose';
+    return options.startStep ?? 'choose';
   });
 
   async function startDry(): Promise<JobInfo | null> {
@@ -112,13 +122,15 @@ export function useGuardedRun(options: {
   async function run(): Promise<void> {
     const target = options.target.value;
     if (!target || !options.request.value || busy.value) return;
-    if (guarded.value) {
+    if (guarded.value || options.dryRunFirst) {
       if (!dryFresh.value) {
         const dry = await startDry();
         if (!dry || dry.state !== 'succeeded' || !importReportOf(dry)) return;
       }
-      typedOpen.value = true;
-      return;
+      if (guarded.value) {
+        typedOpen.value = true;
+        return;
+      }
     }
     const merge = options.settings.value.mode === 'merge';
     const counts = dryFresh.value && dryReport.value ? dryReport.value.tables : null;
@@ -128,7 +140,8 @@ export function useGuardedRun(options: {
       message:
         `${options.sourceWords.value} will be ${merge ? 'merged' : 'imported'} into ${target.database} on ${target.host} (${target.tag}). ` +
         (merge ? `Existing rows that differ are overwritten${updated !== undefined ? ` (${formatNumber(updated)} rows in the dry run)` : ''}; ` : 'Existing rows are left alone; ') +
-        'rows only in the target are never deleted.',
+        'rows only in the target are never deleted.' +
+        (options.confirmNote?.value ? ` ${options.confirmNote.value}` : ''),
       icon: 'pi pi-exclamation-triangle',
       rejectProps: { label: 'Cancel', severity: 'secondary', variant: 'outlined' },
       acceptProps: { label: merge ? 'Merge now' : 'Import now', severity: merge ? 'danger' : undefined },

@@ -6,7 +6,7 @@ import type { AppInfo, PushEvent, UiError } from '../../src-common/contract';
 import { api } from '../api';
 import { bridge, toUiError, type LinkStatus } from '../bridge';
 
-export const VIEWS = ['connections', 'export', 'archive', 'import', 'sync', 'runs', 'history'] as const;
+export const VIEWS = ['connections', 'export', 'archive', 'import', 'sync', 'preview', 'runs', 'history'] as const;
 export type ViewName = (typeof VIEWS)[number];
 
 const VIEW_KEY = 'mr4.view';

@@ -40,6 +40,9 @@ export const useJobsStore = defineStore('jobs', () => {
 
   function put(job: JobInfo): JobInfo {
     const previous = jobs.value[job.id];
+    // A job only moves forward: a snapshot read before it ended (the answer to jobs.start of a job that
+    // finished within milliseconds, or a jobs.get overtaken by the job.state event) never revives it.
+    if (previous && isTerminal(previous) && !isTerminal(job)) return previous;
     // A full JobInfo replaces ours; keep our longer log if the server sent a shortened one.
     if (previous && previous.log.length > job.log.length && job.log.length > 0 && previous.log[0]?.at === job.log[0]?.at) {
       job = { ...job, log: previous.log };
