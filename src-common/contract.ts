@@ -103,6 +103,8 @@ export interface DiffRow {
   hint?: string;
   /** md5 of the target row as it was classified. */
   fingerprint: string | null;
+  /** A conflict whose row the target deleted since the base (decided as a whole: bring it back or not). */
+  deletedInTarget?: true;
 }
 
 export interface DiffSummary {

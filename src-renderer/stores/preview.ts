@@ -8,7 +8,7 @@ import { computed, reactive, ref, watch } from 'vue';
 import type { ArchiveInfo, BaseInfo, DiffOpened, DiffRow, FileRef, ImportMode, JobInfo, UiError } from '../../src-common/contract';
 import { api } from '../api';
 import { toUiError } from '../bridge';
-import { baseFileLabel, emptySelection, fieldId, openConflicts, rowId, toDecisions, type Choice, type DiffKey, type Selection } from '../util/diff';
+import { baseFileLabel, emptySelection, fieldId, isRowConflict, openConflicts, rowId, toDecisions, type Choice, type DiffKey, type Selection } from '../util/diff';
 import { useArchivesStore } from './archives';
 import { useAppStore, type ViewName } from './app';
 import { isTerminal, useJobsStore } from './jobs';
@@ -259,7 +259,7 @@ export const usePreviewStore = defineStore('preview', () => {
   function decideAll(choice: Choice, table?: string): void {
     for (const row of conflicts.value ?? []) {
       if (table !== undefined && row.table !== table) continue;
-      if (row.fingerprint === null) decide(row.table, row.key, undefined, choice);
+      if (isRowConflict(row)) decide(row.table, row.key, undefined, choice);
       else for (const f of row.fields) if (f.verdict === 'conflict') decide(row.table, row.key, f.column, choice);
     }
   }

@@ -67,7 +67,7 @@ export function keyText(key: DiffKey): string {
 
 /** A row deleted in the target since the base but edited in the source: decided for the whole row. */
 export function isRowConflict(row: DiffRow): boolean {
-  return row.kind === 'conflict' && row.fingerprint === null;
+  return row.deletedInTarget === true;
 }
 
 export function conflictFields(row: DiffRow): DiffField[] {

@@ -104,6 +104,7 @@ describe('three-way: production (target) and dev (source) both edited since dev 
     expect(slugs(conflicts)).toEqual(['p11', 'p4', 'p5']);
     expect(conflicts.find((r) => r.key?.slug === 'p4')!.fields).toEqual([{ column: 'title', source: 'Dev title 4', target: 'Prod title 4', base: 'Title 4', verdict: 'conflict' }]);
     expect(conflicts.find((r) => r.key?.slug === 'p5')!.fields).toEqual([{ column: 'body', source: 'Dev edit of 5', target: null, base: 'Body 5', verdict: 'conflict' }]);
+    expect(conflicts.filter((r) => r.deletedInTarget).map((r) => r.key?.slug)).toEqual(['p5']);
     expect(slugs(await rowsOf(s, 'post', 'deleted_in_target'))).toEqual(['p6']);
     // A renamed key shows as removed + added, with a hint on both.
     const added = await rowsOf(s, 'post', 'new');

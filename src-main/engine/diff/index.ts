@@ -63,7 +63,7 @@ export class DiffSession {
     if (request.search) params.push(request.search.replace(/[\\%_]/g, (c) => `\\${c}`));
     const total = Number((await this.ctx.query(`SELECT count(*) AS n FROM ${D} d WHERE ${where}`, params)).rows[0].n);
     const res = await this.ctx.query(
-      `SELECT d.kind, d.key, d.srow, d.fields, d.reason, d.fingerprint, d.hint,
+      `SELECT d.kind, d.key, d.srow, d.fields, d.reason, d.fingerprint, d.hint, d.gone_from_target,
               CASE WHEN d.kind IN ('new', 'refused') THEN (SELECT jsonb_object_agg(e.key, e.value) FROM jsonb_each_text(to_jsonb(s) - '_row') e)
                    WHEN d.srow IS NULL THEN (SELECT jsonb_object_agg(e.key, e.value) FROM jsonb_each_text(to_jsonb(g)) e) END AS vals
        FROM ${D} d
@@ -84,6 +84,7 @@ export class DiffSession {
         ...(r.reason ? { reason: r.reason } : {}),
         ...(r.hint ? { hint: r.hint } : {}),
         fingerprint: r.fingerprint,
+        ...(r.gone_from_target ? { deletedInTarget: true as const } : {}),
       })),
     };
   }
