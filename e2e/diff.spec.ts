@@ -98,8 +98,9 @@ test('preview, leave out, decide and merge exactly that into production', async 
 
     // The base is preselected and verified; one sentence says what it is for.
     await expect(page.getByRole('heading', { level: 1, name: 'Preview changes' })).toBeVisible();
-    const baseLabel = `${base.file!.name.slice(0, 12)}….tar.gz`; // kept under its SHA-256, shown short
-    const remembered = page.getByRole('radio', { name: `Base: ${baseLabel}, verified` });
+    expect(base.export?.database).toBe(prod.database);
+    const baseLabel = `export of ${prod.database}, `; // and the export's date
+    const remembered = page.getByRole('radio', { name: new RegExp(`^Base: ${baseLabel}.*, verified`) });
     await expect(remembered).toBeChecked();
     await expect(page.getByText('The base is the archive the source database was seeded from.')).toBeVisible();
     await app.shot(page, 'diff-setup');
@@ -107,7 +108,7 @@ test('preview, leave out, decide and merge exactly that into production', async 
     await page.getByRole('button', { name: 'Compare with the base' }).click();
 
     // ── the summary ──
-    await expect(page.getByRole('note').filter({ hasText: `Three-way · Base: ${baseLabel}, verified` })).toBeVisible({ timeout: 60_000 });
+    await expect(page.getByRole('note').filter({ hasText: new RegExp(`Three-way · Base: ${baseLabel}.*, verified`) })).toBeVisible({ timeout: 60_000 });
     const expected: [string, string, string][] = [
       ['events', 'new', '3'],
       ['events', 'changed', '1'],

@@ -360,6 +360,8 @@ export interface BaseInfo {
   sha256: string | null;
   /** The kept copy, verified against its hash; null if none is kept or it no longer matches. */
   file: FileRef | null;
+  /** What the kept base is an export of. */
+  export?: { database: string; timestamp: string };
   reason?: string;
 }
 

@@ -67,7 +67,7 @@ export function buildHandlers(options: AppOptions, s: AppInternals): Handlers {
       if (!sha) return { named: false, sha256: null, file: null };
       const found = await s.bases.find(sha);
       if (!found?.verified) return { named: true, sha256: sha, file: null, reason: found?.reason ?? 'no copy of it is kept in this data folder' };
-      return { named: true, sha256: sha, file: await s.files.registerPath(found.path, 'read') };
+      return { named: true, sha256: sha, file: await s.files.registerPath(found.path, 'read'), export: { database: found.database, timestamp: found.timestamp } };
     },
 
     'demo.status': async () => s.demo.status(),

@@ -79,14 +79,15 @@ export class BaseRegistry {
   }
 
   /** The kept copy of a base, if its content still has that hash. */
-  async find(sha256: string): Promise<{ path: string; verified: boolean; reason?: string } | null> {
+  async find(sha256: string): Promise<{ path: string; verified: boolean; database: string; timestamp: string; reason?: string } | null> {
     const registry = await this.read();
     const entry = registry.bases[sha256];
     if (!entry) return null;
     const path = join(this.dir, entry.file);
-    if (!existsSync(path)) return { path, verified: false, reason: 'the kept copy of the base was removed' };
+    const about = { path, database: entry.database, timestamp: entry.timestamp };
+    if (!existsSync(path)) return { ...about, verified: false, reason: 'the kept copy of the base was removed' };
     const actual = await archiveSha256(path);
-    return actual === sha256 ? { path, verified: true } : { path, verified: false, reason: 'the kept copy of the base no longer matches its hash' };
+    return actual === sha256 ? { ...about, verified: true } : { ...about, verified: false, reason: 'the kept copy of the base no longer matches its hash' };
   }
 }
 

@@ -8,7 +8,7 @@ import { computed, reactive, ref, watch } from 'vue';
 import type { ArchiveInfo, BaseInfo, DiffOpened, DiffRow, FileRef, ImportMode, JobInfo, UiError } from '../../src-common/contract';
 import { api } from '../api';
 import { toUiError } from '../bridge';
-import { baseFileLabel, emptySelection, fieldId, isRowConflict, openConflicts, rowId, toDecisions, type Choice, type DiffKey, type Selection } from '../util/diff';
+import { emptySelection, fieldId, isRowConflict, rememberedBaseLabel, openConflicts, rowId, toDecisions, type Choice, type DiffKey, type Selection } from '../util/diff';
 import { useArchivesStore } from './archives';
 import { useAppStore, type ViewName } from './app';
 import { isTerminal, useJobsStore } from './jobs';
@@ -158,7 +158,7 @@ export const usePreviewStore = defineStore('preview', () => {
     if (c.kind === 'none') return { name: '', verified: false };
     if (c.kind === 'remembered') {
       if (!baseInfo.value?.file) return { error: 'No verified copy of the remembered base is kept here.' };
-      return { base: 'auto', name: baseFileLabel(baseInfo.value.file.name), verified: true };
+      return { base: 'auto', name: rememberedBaseLabel(baseInfo.value), verified: true };
     }
     if (c.kind === 'archive') {
       const a = archives.open[c.archiveId];

@@ -1,7 +1,8 @@
 // What the diff view shows and sends, kept pure: the words and icons of each kind and verdict (never
 // colour alone), how a row is named, and how the user's selection and conflict decisions become the
 // `decisions` of an import request (the decisions-file format).
-import type { ApiRequest, DiffField, DiffKind, DiffRow, DiffSummary } from '../../src-common/contract';
+import type { ApiRequest, BaseInfo, DiffField, DiffKind, DiffRow, DiffSummary } from '../../src-common/contract';
+import { formatDateTime } from './format';
 
 export type DiffKey = Record<string, unknown> | null;
 export type Choice = 'source' | 'target';
@@ -157,6 +158,12 @@ export function valueText(v: string | null | undefined): string {
 }
 
 /** A kept base is stored under its SHA-256: show the start of the hash, not 64 hex digits. */
+/** The remembered base as people know it: what it is an export of, and when. */
+export function rememberedBaseLabel(info: BaseInfo): string {
+  if (info.export) return `export of ${info.export.database}, ${formatDateTime(info.export.timestamp)}`;
+  return info.file ? baseFileLabel(info.file.name) : '';
+}
+
 export function baseFileLabel(name: string): string {
   const m = /^([0-9a-f]{12})[0-9a-f]{52}(\.tar\.gz|\.tgz)?$/i.exec(name);
   return m ? `${m[1]}…${m[2] ?? ''}` : name;
