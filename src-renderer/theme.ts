@@ -18,6 +18,8 @@ const solid = (c: string) => ({
   focusRing: { color: `{${c}.700}`, shadow: 'none' },
 });
 const message = (c: string) => ({ color: `{${c}.800}`, outlined: { color: `{${c}.800}`, borderColor: `{${c}.700}` }, simple: { color: `{${c}.800}` } });
+// Dark: Aura's -500 text on the tinted panel (e.g. #ef4444 on #3a1f22, 3.98:1) is too faint; -300 passes.
+const darkMessage = (c: string) => ({ color: `{${c}.300}`, outlined: { color: `{${c}.300}`, borderColor: `{${c}.400}` }, simple: { color: `{${c}.300}` } });
 
 export const Mr4Preset = definePreset(Aura, {
   semantic: {
@@ -76,6 +78,7 @@ export const Mr4Preset = definePreset(Aura, {
     message: {
       colorScheme: {
         light: { info: message('blue'), success: message('green'), warn: message('yellow'), error: message('red'), secondary: { color: '{surface.700}' } },
+        dark: { info: darkMessage('blue'), success: darkMessage('green'), warn: darkMessage('yellow'), error: darkMessage('red') },
       },
     },
   },

@@ -67,6 +67,7 @@ export interface Table {
   foreignKeys: ForeignKey[];
   checks: CheckConstraint[];
   triggers: Trigger[];
+  /** The planner's row count; -1 if the table was never analysed. */
   rowEstimate: number;
 }
 
@@ -88,7 +89,9 @@ export function findColumn(table: Table, name: string): Column | undefined {
 }
 
 const TABLES_SQL = `
-SELECT c.oid::int AS oid, c.relname AS name, GREATEST(c.reltuples, 0)::float8 AS estimate
+SELECT c.oid::int AS oid, c.relname AS name,
+       -- -1: never analysed (PostgreSQL 14+ says so; before, a never-vacuumed table has no pages either)
+       CASE WHEN c.reltuples < 0 OR (c.reltuples = 0 AND c.relpages = 0) THEN -1 ELSE c.reltuples END::float8 AS estimate
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition
 ORDER BY c.relname`;

@@ -110,7 +110,7 @@ export async function exportArchive(options: ExportOptions): Promise<ExportRepor
       let rowsDone = 0;
       stream.on('data', (chunk: Buffer) => {
         for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) rowsDone++;
-        ctx.progress({ type: 'table', table: tp.name, phase: 1, rowsDone, rowsTotal: total });
+        ctx.progress({ type: 'table', table: tp.name, phase: 1, rowsDone, rowsTotal: total !== null && rowsDone <= total ? total : null });
       });
       const abort = () => stream.destroy(new CancelledError());
       options.signal?.addEventListener('abort', abort, { once: true });
@@ -123,7 +123,7 @@ export async function exportArchive(options: ExportOptions): Promise<ExportRepor
       } finally {
         options.signal?.removeEventListener('abort', abort);
       }
-      ctx.progress({ type: 'table', table: tp.name, phase: 1, rowsDone: spooled.rows, rowsTotal: total, bytes: spooled.bytes, done: true });
+      ctx.progress({ type: 'table', table: tp.name, phase: 1, rowsDone: spooled.rows, rowsTotal: spooled.rows, bytes: spooled.bytes, done: true });
       const byName = new Map(tp.columns.map((c) => [c.name, c]));
       tables[tp.name] = {
         file: spooled.file,

@@ -136,3 +136,16 @@ describe('the Crearis profile and configuration', () => {
     }
   });
 });
+
+describe('row estimates', () => {
+  test('are -1 for a table never analysed (so progress shows no total), the planner’s count once analysed', async () => {
+    const plan = await planFor(`
+      CREATE TABLE fresh (id serial PRIMARY KEY, n int);
+      INSERT INTO fresh (n) SELECT g FROM generate_series(1, 4) g;
+      CREATE TABLE counted (id serial PRIMARY KEY, n int);
+      INSERT INTO counted (n) SELECT g FROM generate_series(1, 1000) g;
+      ANALYZE counted;`);
+    expect(table(plan, 'fresh').rowEstimate).toBe(-1);
+    expect(table(plan, 'counted').rowEstimate).toBe(1000);
+  });
+});

@@ -21,8 +21,8 @@ export function updatableColumns(m: MatchContext, t: ImportTable): string[] {
   return [...contentColumns(m, t), ...self].filter((c) => !key.has(c) && !insertOnly.has(c) && c !== t.plan.surrogate);
 }
 
-async function firstFailingRow(m: MatchContext, t: ImportTable, statement: (range: string) => string): Promise<number | null> {
-  const bounds = await m.ctx.query<{ lo: string | null; hi: string | null }>(`SELECT min(_row) AS lo, max(_row) AS hi FROM ${temp(t, 'f')}`);
+async function firstFailingRow(m: MatchContext, t: ImportTable, chunk: string, statement: (range: string) => string): Promise<number | null> {
+  const bounds = await m.ctx.query<{ lo: string | null; hi: string | null }>(`SELECT min(_row) AS lo, max(_row) AS hi FROM ${temp(t, 'f')} f WHERE ${chunk}`);
   let lo = Number(bounds.rows[0].lo);
   let hi = Number(bounds.rows[0].hi);
   if (!bounds.rows[0].lo) return null;
@@ -51,11 +51,11 @@ async function firstFailingRow(m: MatchContext, t: ImportTable, statement: (rang
  * check), the row is found by bisection; with allowFailures it is refused and the statement runs again
  * without it, otherwise the run stops naming it.
  */
-async function runAttributed(m: MatchContext, t: ImportTable, what: string, statement: (range: string) => string): Promise<number> {
+async function runAttributed(m: MatchContext, t: ImportTable, what: string, chunk: string, statement: (range: string) => string): Promise<number> {
   for (let refusedHere = 0; ; refusedHere++) {
     await m.ctx.query('SAVEPOINT mr4_write');
     try {
-      const res = await m.ctx.query(statement('true'));
+      const res = await m.ctx.query(statement(chunk));
       await m.ctx.query('RELEASE SAVEPOINT mr4_write');
       return res.rowCount ?? 0;
     } catch (error) {
@@ -64,7 +64,7 @@ async function runAttributed(m: MatchContext, t: ImportTable, what: string, stat
       await m.ctx.query('ROLLBACK TO SAVEPOINT mr4_write');
       // Only errors that depend on the data (classes 22 and 23, raised by triggers) point at a row.
       const dataDependent = /^(22|23|P0|27|40|44)/.test(e.code ?? '');
-      const row = dataDependent ? await firstFailingRow(m, t, statement) : null;
+      const row = dataDependent ? await firstFailingRow(m, t, chunk, statement) : null;
       let problem: RowProblem | null = null;
       if (row !== null) {
         await m.ctx.query(`INSERT INTO ${temp(t, 'x')} VALUES (${row}, ${literal(e.message ?? 'error')}, NULL)`);
@@ -81,6 +81,26 @@ async function runAttributed(m: MatchContext, t: ImportTable, what: string, stat
   }
 }
 
+/**
+ * The final rows' archive-row ranges a table is written in. A big table is written a range at a time,
+ * so progress moves and cancel is heard while it is written; one with references to its own rows is
+ * written in one statement, since a row may point at a row further on (checked when the statement ends).
+ */
+async function writeChunks(m: MatchContext, t: ImportTable): Promise<[number, number][]> {
+  const F = temp(t, 'f');
+  const { n, lo, hi } = (await m.ctx.query<{ n: string; lo: string | null; hi: string | null }>(`SELECT count(*) AS n, min(_row) AS lo, max(_row) AS hi FROM ${F}`)).rows[0];
+  const [first, last] = [Number(lo ?? 0), Number(hi ?? 0)];
+  if (Number(n) <= 2 * MIN_CHUNK_ROWS || selfRefs(m, t).length) return [[first, last]];
+  await m.ctx.query(`CREATE INDEX ON ${F} (_row)`);
+  const size = Math.max(MIN_CHUNK_ROWS, Math.ceil((last - first + 1) / PROGRESS_STEPS));
+  const chunks: [number, number][] = [];
+  for (let from = first; from <= last; from += size) chunks.push([from, Math.min(last, from + size - 1)]);
+  return chunks;
+}
+
+const MIN_CHUNK_ROWS = 20_000;
+const PROGRESS_STEPS = 50;
+
 export async function writeTable(m: MatchContext, t: ImportTable): Promise<void> {
   const T = target(m, t);
   const F = temp(t, 'f');
@@ -91,12 +111,33 @@ export async function writeTable(m: MatchContext, t: ImportTable): Promise<void>
   // With a classification, only rows it calls new (or brought back by a decision) are inserted: a
   // row deleted in the target since the base stays deleted, an excluded row stays out.
   const insertable = D ? ` AND EXISTS (SELECT 1 FROM ${D} d WHERE d.srow = f._row AND d.kind IN ('new', 'resurrect') AND NOT d.excluded)` : '';
-  t.counts.inserted = await runAttributed(
-    m,
-    t,
-    'Inserting into',
-    (range) => `INSERT INTO ${T} (${cols})${overriding} SELECT ${cols} FROM ${F} f WHERE NOT f._hit${insertable} AND ${range}`,
-  );
+  const insert = (range: string) => `INSERT INTO ${T} (${cols})${overriding} SELECT ${cols} FROM ${F} f WHERE NOT f._hit${insertable} AND ${range}`;
+
+  // Rows recognised by content are identical by definition: nothing to update.
+  const update = m.mode === 'merge' && t.plan.key.kind === 'key' ? updatableColumns(m, t) : [];
+  const trackLate = m.mode === 'merge' && lateColumns(m, t).length > 0;
+  if (trackLate) await m.ctx.query(`CREATE TEMP TABLE ${temp(t, 'u')} (_row bigint) ON COMMIT DROP`);
+  let updateStatement: ((range: string) => string) | null = null;
+  if (update.length) {
+    // With a classification, a field is written only where it says "apply" (or a decision chose the
+    // source); every other field keeps the target's value.
+    const allowed = (c: string) => (D ? `${literal(c)} = ANY (d.apply)` : 'true');
+    const set = update.map((c) => (D ? `${ident(c)} = CASE WHEN ${allowed(c)} THEN f.${ident(c)} ELSE g.${ident(c)} END` : `${ident(c)} = f.${ident(c)}`)).join(', ');
+    const changed = update.map((c) => (D ? `(${allowed(c)} AND ${differs(t, c, 'g', 'f')})` : differs(t, c, 'g', 'f'))).join(' OR ');
+    const from = D ? `${F} f JOIN ${D} d ON d.srow = f._row AND NOT d.excluded` : `${F} f`;
+    const base = (range: string) => `UPDATE ${T} AS g SET ${set} FROM ${from} WHERE f._hit AND ${locator(t, 'g', 'f')} AND (${changed}) AND ${range}`;
+    updateStatement = (range) => (trackLate ? `WITH u AS (${base(range)} RETURNING f._row) INSERT INTO ${temp(t, 'u')} SELECT _row FROM u` : base(range));
+  }
+
+  const chunks = await writeChunks(m, t);
+  for (const [lo, hi] of chunks) {
+    m.ctx.throwIfCancelled();
+    const chunk = chunks.length > 1 ? `f._row BETWEEN ${lo} AND ${hi}` : 'true';
+    t.counts.inserted += await runAttributed(m, t, 'Inserting into', chunk, insert);
+    if (updateStatement) t.counts.updated += await runAttributed(m, t, 'Updating', chunk, updateStatement);
+    if (chunks.length > 1) m.ctx.progress({ type: 'table', table: t.plan.name, phase: 2, rowsDone: Math.min(hi, t.rows), rowsTotal: t.rows });
+  }
+
   const counts = await m.ctx.query<{ hits: string; misses: string }>(
     `SELECT count(*) FILTER (WHERE w._hit) AS hits, count(*) FILTER (WHERE NOT w._hit) AS misses
      FROM ${temp(t, 'w')} w WHERE NOT EXISTS (SELECT 1 FROM ${temp(t, 'x')} x WHERE x._row = w._row)`,
@@ -109,22 +150,6 @@ export async function writeTable(m: MatchContext, t: ImportTable): Promise<void>
     return;
   }
   t.counts.skipped = notWritten;
-  // Rows recognised by content are identical by definition: nothing to update.
-  const update = t.plan.key.kind === 'key' ? updatableColumns(m, t) : [];
-  const trackLate = lateColumns(m, t).length > 0;
-  if (trackLate) await m.ctx.query(`CREATE TEMP TABLE ${temp(t, 'u')} (_row bigint) ON COMMIT DROP`);
-  if (update.length) {
-    // With a classification, a field is written only where it says "apply" (or a decision chose the
-    // source); every other field keeps the target's value.
-    const allowed = (c: string) => (D ? `${literal(c)} = ANY (d.apply)` : 'true');
-    const set = update.map((c) => (D ? `${ident(c)} = CASE WHEN ${allowed(c)} THEN f.${ident(c)} ELSE g.${ident(c)} END` : `${ident(c)} = f.${ident(c)}`)).join(', ');
-    const changed = update.map((c) => (D ? `(${allowed(c)} AND ${differs(t, c, 'g', 'f')})` : differs(t, c, 'g', 'f'))).join(' OR ');
-    const from = D ? `${F} f JOIN ${D} d ON d.srow = f._row AND NOT d.excluded` : `${F} f`;
-    const base = (range: string) => `UPDATE ${T} AS g SET ${set} FROM ${from} WHERE f._hit AND ${locator(t, 'g', 'f')} AND (${changed}) AND ${range}`;
-    t.counts.updated = await runAttributed(m, t, 'Updating', (range) =>
-      trackLate ? `WITH u AS (${base(range)} RETURNING f._row) INSERT INTO ${temp(t, 'u')} SELECT _row FROM u` : base(range),
-    );
-  }
   t.counts.unchanged = hits - t.counts.updated;
 }
 
