@@ -64,7 +64,7 @@ test('environment tags and run outcomes are written in words, not colour alone',
   expect([succeeded.state, failed.state]).toEqual(['succeeded', 'failed']);
 
   await openApp(page, app, 'Connections');
-  const list = main(page).getByLabel('Saved connections');
+  const list = main(page).getByRole('table', { name: 'Saved connections' });
   for (const [, word, description, label] of looks) {
     const chip = list.getByRole('row').filter({ hasText: `${label} ${tag}` }).getByLabel(`Environment: ${description}`);
     await expect(chip).toHaveText(word);
@@ -88,7 +88,7 @@ test('environment tags and run outcomes are written in words, not colour alone',
   await capture(page, app, 'runs-failed', 'the runs screen with a failed run');
 
   await go(page, 'History');
-  const history = main(page).getByLabel('Run history (select a row for details)');
+  const history = main(page).getByRole('table', { name: 'Run history (select a row for details)' });
   await expect(history.getByRole('row').filter({ hasText: `Crearis missing ${tag}` })).toContainText('Failed');
   await expect(history.getByRole('row').filter({ hasText: `Crearis dev (my laptop) ${tag}` }).filter({ hasText: 'Cancelled' })).toHaveCount(1);
   await expect(history.getByRole('row').filter({ hasText: `Crearis dev (my laptop) ${tag}` }).filter({ hasText: 'Succeeded' })).toHaveCount(1);

@@ -40,7 +40,7 @@ test('import new records into a dev target: the dry run writes nothing, the impo
     () => main(page).getByRole('button', { name: 'Dry run', exact: true }).click(),
     () => expect(main(page).getByText('Running', { exact: true })).toBeVisible(),
   );
-  const dry = main(page).getByLabel('Dry-run counts per table');
+  const dry = main(page).getByRole('table', { name: 'Dry-run counts per table' });
   await expect(main(page).getByText('Dry run — nothing was written.')).toBeVisible({ timeout: 60_000 });
   expect(await countsRow(dry, 'events')).toMatchObject({ inserted: NEW_EVENTS.length, updated: 0, failed: 0 });
   expect(await countsRow(dry, 'posts')).toMatchObject({ inserted: sc.dev.addedPosts.length, updated: 0, failed: 0 });
@@ -124,7 +124,7 @@ test('merge changes into a dev target: the preview, its dry run, then the merge 
     () => expect(main(page).getByText('Running', { exact: true })).toBeVisible(),
   );
   await expect(main(page).getByText('Dry run — nothing was written.')).toBeVisible({ timeout: 60_000 });
-  const dry = main(page).getByLabel('Dry-run counts per table');
+  const dry = main(page).getByRole('table', { name: 'Dry-run counts per table' });
   const events = await countsRow(dry, 'events');
   expect(events.inserted).toBe(NEW_EVENTS.length);
   expect(events.updated).toBeGreaterThanOrEqual(2);
