@@ -44,9 +44,10 @@ function connectionDraft(db: TestDatabase, name: string, tag: 'dev' | 'productio
   return { name, host: u.hostname, port: Number(u.port), database: db.name, user: decodeURIComponent(u.username) || 'postgres', sslMode: 'disable' as const, tag };
 }
 
-/** Saves a screenshot for the docs too (viewport-sized PNG). */
+/** Saves a screenshot; with MR4_DOC_SCREENSHOTS=1, for the docs too (a test run leaves the checkout as it was). */
 async function docShot(page: Page, app: E2EApp, name: string, doc: string): Promise<void> {
   await app.shot(page, name);
+  if (process.env.MR4_DOC_SCREENSHOTS !== '1') return;
   mkdirSync('docs/screenshots', { recursive: true });
   const to = join('docs/screenshots', `${doc}.png`);
   copyFileSync(join(SCREENSHOTS, `${name}.png`), to);
