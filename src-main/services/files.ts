@@ -272,8 +272,10 @@ export class FileService implements FileAccess {
           // The rest of the body is left unread; the door closes the connection after answering.
           body.pause();
           out.on('error', () => undefined);
+          // The file may still be opening: it is only gone for good once the stream has closed.
+          if (out.closed) reject(error);
+          else out.once('close', () => reject(error));
           out.destroy();
-          reject(error);
         };
         const onError = (error: unknown) => fail(error);
         const onData = (chunk: Buffer) => {
