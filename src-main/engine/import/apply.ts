@@ -174,19 +174,23 @@ export async function lateSeed(m: MatchContext, t: ImportTable): Promise<RowProb
   const set = late.map((r, i) => `${ident(r.columns[0])} = CASE WHEN v.miss${i} OR NOT v.ok${i} THEN g.${ident(r.columns[0])} ELSE v.v${i} END`).join(', ');
   const changed = late.map((r, i) => `(NOT v.miss${i} AND v.ok${i} AND g.${ident(r.columns[0])} IS DISTINCT FROM v.v${i})`).join(' OR ');
   const alreadyUpdated = m.mode === 'merge' ? `NOT EXISTS (SELECT 1 FROM ${temp(t, 'u')} u WHERE u._row = upd._row)` : 'false';
-  const res = await m.ctx.query<{ late_only: string }>(
-    `WITH v AS (${v}),
+  const anyMiss = late.map((_, i) => `miss${i}`).join(' OR ');
+  // v is read twice (the update, the unresolved rows), so it is computed once.
+  const res = await m.ctx.query<{ late_only: string; missing: { row: number; miss: boolean[] }[] }>(
+    `WITH v AS MATERIALIZED (${v}),
           upd AS (UPDATE ${T} AS g SET ${set} FROM v WHERE g.${ident(t.plan.surrogate)} = v.loc AND (${changed}) RETURNING v._row, v._hit)
-     SELECT count(*) FILTER (WHERE _hit AND ${alreadyUpdated}) AS late_only FROM upd`,
+     SELECT (SELECT count(*) FILTER (WHERE _hit AND ${alreadyUpdated}) FROM upd) AS late_only,
+            (SELECT COALESCE(json_agg(json_build_object('row', _row, 'miss', ARRAY[${anyMiss.replace(/ OR /g, ', ')}]) ORDER BY _row), '[]')
+               FROM (SELECT * FROM v WHERE ${anyMiss} ORDER BY _row LIMIT 10000) q) AS missing`,
   );
   const lateOnly = Number(res.rows[0].late_only);
   t.counts.updated += lateOnly;
   t.counts.unchanged -= lateOnly;
   const unresolved: RowProblem[] = [];
   for (const [i, r] of late.entries()) {
-    const rows = await m.ctx.query<{ _row: string }>(`SELECT _row FROM (${v}) q WHERE miss${i} ORDER BY _row LIMIT 10000`);
-    for (const row of rows.rows) {
-      unresolved.push({ table: t.plan.name, key: null, row: Number(row._row), column: r.columns[0], reason: `${r.columns[0]} refers to a ${r.parent} row that was not imported; left unchanged` });
+    for (const row of res.rows[0].missing) {
+      if (!row.miss[i]) continue;
+      unresolved.push({ table: t.plan.name, key: null, row: Number(row.row), column: r.columns[0], reason: `${r.columns[0]} refers to a ${r.parent} row that was not imported; left unchanged` });
     }
   }
   return unresolved;

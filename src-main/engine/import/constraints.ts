@@ -3,7 +3,7 @@
 // bad row is named with its reason instead of failing the whole statement.
 import type { RowProblem } from '../../../src-common/contract';
 import { ident, literal, qualified } from '../sql';
-import { columnType, lateColumns, type MatchContext, remapRefs, selfRefs, target, writtenColumns } from './match';
+import { columnType, insertRefusals, lateColumns, type MatchContext, type RefusalCheck, remapRefs, selfRefs, target, writtenColumns } from './match';
 import { type ImportTable, temp } from './types';
 
 /** The rows to write, with final values: target ids, self references resolved, late columns NULL. */
@@ -30,7 +30,14 @@ export async function buildFinal(m: MatchContext, t: ImportTable): Promise<void>
      FROM ${temp(t, 'w')} w ${joins.join(' ')}
      WHERE ${candidates} AND NOT EXISTS (SELECT 1 FROM ${temp(t, 'x')} x WHERE x._row = w._row)`,
   );
-  await m.ctx.query(`ANALYZE ${temp(t, 'f')}`);
+  // Statistics only for what f is joined or filtered on: sampling every wide column of a big table
+  // costs more than the plans gain from it.
+  const joined = new Set(['_row', '_loc', '_hit']);
+  for (const k of [...(t.catalog.primaryKey ? [t.catalog.primaryKey] : []), ...t.catalog.uniqueKeys]) k.columns.forEach((c) => joined.add(c));
+  for (const r of t.plan.references) r.columns.forEach((c) => joined.add(c));
+  if (t.plan.key.kind === 'key') t.plan.key.columns.forEach((c) => joined.add(c));
+  const present = new Set(['_row', '_loc', '_hit', ...writtenColumns(t)]);
+  await m.ctx.query(`ANALYZE ${temp(t, 'f')} (${[...joined].filter((c) => present.has(c)).map((c) => ident(c)).join(', ')})`);
 }
 
 async function refuse(m: MatchContext, t: ImportTable, selectRows: string, reason: string, column: string | null): Promise<number> {
@@ -54,23 +61,21 @@ export async function checkConstraints(m: MatchContext, t: ImportTable): Promise
   const self = selfRefs(m, t);
 
   // Per-row checks in one pass: self references that cannot resolve, NOT NULL, CHECK constraints.
-  const rowChecks: string[] = self.map(
-    (r, i) => `(_selfmiss${i}, ${literal(`${r.columns[0]} refers to a ${t.plan.name} row that is not imported`)}, ${literal(r.columns[0])})`,
-  );
+  const rowChecks: RefusalCheck[] = self.map((r, i) => ({
+    bad: `q._selfmiss${i}`,
+    reason: literal(`${r.columns[0]} refers to a ${t.plan.name} row that is not imported`),
+    col: literal(r.columns[0]),
+  }));
   for (const c of t.plan.columns) {
     if (!c.notNull || !staged.has(c.name) || c.name === t.plan.surrogate) continue;
-    rowChecks.push(`(${ident(c.name)} IS NULL, ${literal(`${c.name} is NULL, but the target requires a value`)}, ${literal(c.name)})`);
+    rowChecks.push({ bad: `q.${ident(c.name)} IS NULL`, reason: literal(`${c.name} is NULL, but the target requires a value`), col: literal(c.name) });
   }
   for (const check of t.catalog.checks) {
     if (!check.columns.every((c) => staged.has(c) && !late.has(c))) continue;
-    rowChecks.push(`((${check.expression}) IS FALSE, ${literal(`violates check constraint ${check.name}`)}, NULL)`);
+    // The expression names F's columns unqualified; q is the only relation in its scope.
+    rowChecks.push({ bad: `(${check.expression}) IS FALSE`, reason: literal(`violates check constraint ${check.name}`), col: 'NULL' });
   }
-  if (rowChecks.length) {
-    await m.ctx.query(
-      `INSERT INTO ${temp(t, 'x')} SELECT DISTINCT ON (q._row) q._row, v.reason, v.col FROM ${F} q
-       CROSS JOIN LATERAL (VALUES ${rowChecks.join(', ')}) v(bad, reason, col) WHERE v.bad ORDER BY q._row`,
-    );
-  }
+  if (rowChecks.length) await m.ctx.query(insertRefusals(temp(t, 'x'), F, rowChecks));
   const keys = [...(t.catalog.primaryKey ? [t.catalog.primaryKey] : []), ...t.catalog.uniqueKeys].filter(
     (k) => !k.partial && !k.expression && k.columns.every((c) => staged.has(c) && !late.has(c)) && !(k.columns.length === 1 && k.columns[0] === t.plan.surrogate),
   );

@@ -204,22 +204,39 @@ async function buildWork(m: MatchContext, t: ImportTable): Promise<void> {
   );
 }
 
+/** A reason to refuse a row: the condition, the reason, the column it is about (SQL expressions). */
+export interface RefusalCheck {
+  bad: string;
+  reason: string;
+  col: string;
+}
+
+/** Records, for every row of `from` that fails any check, the first failing one. Each row is tested
+ *  once; only failing rows are expanded into one row per check. */
+export function insertRefusals(x: string, from: string, checks: RefusalCheck[]): string {
+  const values = checks.map((c) => `(${c.bad}, ${c.reason}, ${c.col})`).join(', ');
+  return `INSERT INTO ${x} SELECT DISTINCT ON (q._row) q._row, v.reason, v.col
+          FROM (SELECT * FROM ${from} q WHERE ${checks.map((c) => `(${c.bad})`).join(' OR ')}) q
+          CROSS JOIN LATERAL (VALUES ${values}) v(bad, reason, col) WHERE v.bad ORDER BY q._row`;
+}
+
 /** Refusals known from matching alone: unresolved parents, ambiguous or duplicate keys. */
 async function refuseUnmatchable(m: MatchContext, t: ImportTable, direct: PlannedReference[]): Promise<void> {
   await m.ctx.query(`CREATE TEMP TABLE ${temp(t, 'x')} (_row bigint, reason text, col text) ON COMMIT DROP`);
-  const reasons = direct.map((r, i) => {
+  const checks: RefusalCheck[] = direct.map((r, i) => {
     const why =
       m.tables.get(r.parent)!.plan.role === 'reference'
         ? `refers to a ${r.parent} row that does not exist in the target`
         : `refers to a ${r.parent} row that is not imported`;
-    return `(w._miss${i}, ${literal(`${r.columns[0]} ${why}`)}, ${literal(r.columns[0])})`;
+    return { bad: `q._miss${i}`, reason: literal(`${r.columns[0]} ${why}`), col: literal(r.columns[0]) };
   });
-  reasons.push(`(w._n > 1, 'matches ' || w._n || ' rows of the target by its key (${t.plan.key.columns.join(', ').replace(/'/g, "''")})', NULL)`);
-  await m.ctx.query(
-    `INSERT INTO ${temp(t, 'x')} SELECT DISTINCT ON (w._row) w._row, v.reason, v.col
-     FROM ${temp(t, 'w')} w CROSS JOIN LATERAL (VALUES ${reasons.join(', ')}) v(bad, reason, col) WHERE v.bad ORDER BY w._row`,
-  );
-  if (t.plan.key.kind === 'key' && t.plan.key.source === 'configuration') {
+  // Only a key from the configuration can match several target rows (see matchRows).
+  const configuredKey = t.plan.key.kind === 'key' && t.plan.key.source === 'configuration';
+  if (configuredKey) {
+    checks.push({ bad: 'q._n > 1', reason: `'matches ' || q._n || ' rows of the target by its key (${t.plan.key.columns.join(', ').replace(/'/g, "''")})'`, col: 'NULL' });
+  }
+  if (checks.length) await m.ctx.query(insertRefusals(temp(t, 'x'), temp(t, configuredKey ? 'w' : 'r'), checks));
+  if (configuredKey) {
     const cols = t.plan.key.columns.map((c) => ident(c)).join(', ');
     await m.ctx.query(
       `INSERT INTO ${temp(t, 'x')} SELECT _row, 'the archive holds ' || n || ' rows with this key', NULL FROM
