@@ -1,5 +1,5 @@
 // Export: one consistent snapshot of a schema into an archive. Each table leaves the server through
-// COPY as one JSON array of text values per row (PostgreSQL does the formatting), is framed, compressed
+// COPY, becomes one JSON array of text values per row (archive/copy-text.ts), is framed, compressed
 // and spooled as it streams, and the archive is assembled with index.json first.
 import { dirname, resolve } from 'node:path';
 import copyStreams from 'pg-copy-streams';
@@ -63,20 +63,18 @@ function referenceFilters(plan: Plan): Map<string, string> {
   return filters;
 }
 
-function orderBy(tp: TablePlan, rowJson: string): string {
+function orderBy(tp: TablePlan, columns: string[]): string {
   if (tp.primaryKey.length) return tp.primaryKey.map((c) => ident(c)).join(', ');
   if (tp.key.kind === 'key' && !tp.key.nullable) return tp.key.columns.map((c) => ident(c)).join(', ');
-  // No key: order by the row's own text so that equal tables give equal files.
-  return `${rowJson} COLLATE "C"`;
+  // No key: order by the row's own text.
+  return `array_to_json(ARRAY[${columns.map((c) => `${ident(c)}::text`).join(', ')}]::text[])::text COLLATE "C"`;
 }
 
+/** COPY of the table's rows in text format, in a stable order (equal tables give equal files). */
 export function copyOutSql(plan: Plan, tp: TablePlan, columns: string[], where: string | undefined): string {
-  const rowJson = `array_to_json(ARRAY[${columns.map((c) => `${ident(c)}::text`).join(', ')}]::text[])::text`;
-  const select =
-    `SELECT ${rowJson} FROM ${qualified(plan.schema, tp.name)}` +
-    `${where ? ` WHERE ${where}` : ''} ORDER BY ${orderBy(tp, rowJson)}`;
-  // CSV with delimiter and quote characters JSON never contains raw: each line is the JSON text as is.
-  return `COPY (${select}) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02')`;
+  const list = columns.map((c) => ident(c)).join(', ');
+  const select = `SELECT ${list} FROM ${qualified(plan.schema, tp.name)}${where ? ` WHERE ${where}` : ''} ORDER BY ${orderBy(tp, columns)}`;
+  return `COPY (${select}) TO STDOUT`;
 }
 
 export async function exportArchive(options: ExportOptions): Promise<ExportReport> {

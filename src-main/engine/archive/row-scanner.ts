@@ -23,22 +23,22 @@ export class ByteSink {
   constructor(size: number) {
     this.buf = Buffer.allocUnsafe(size);
   }
-  private ensure(extra: number): void {
+  reserve(extra: number): void {
     if (this.length + extra <= this.buf.length) return;
     const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + extra));
     this.buf.copy(next, 0, 0, this.length);
     this.buf = next;
   }
   byte(b: number): void {
-    this.ensure(1);
+    this.reserve(1);
     this.buf[this.length++] = b;
   }
   bytes(src: Buffer, start: number, end: number): void {
-    this.ensure(end - start);
+    this.reserve(end - start);
     this.length += src.copy(this.buf, this.length, start, end);
   }
   text(s: string): void {
-    this.ensure(Buffer.byteLength(s));
+    this.reserve(Buffer.byteLength(s));
     this.length += this.buf.write(s, this.length, 'utf8');
   }
   take(): Buffer {

@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { ArchiveError } from './format';
+import { copyRowToJson } from './copy-text';
 import { ByteSink, RowScratch, RowSyntaxError, rowToCopy } from './row-scanner';
 
 const NL = 0x0a;
@@ -27,62 +28,52 @@ export function tableFileHeader(table: string, columns: readonly string[]): stri
     .slice(0, -1)},"rows":[\n`;
 }
 
-/** Turns COPY output of one JSON array per line into a table file, counting and hashing as it goes. */
+/** Turns COPY output (text format) into a table file, counting and hashing as it goes. */
 export class TableFileWriter extends Transform {
   private readonly hash = createHash('sha256');
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
-  private rowOpen = false;
-  private endedRow = false;
+  private readonly sink = new ByteSink(CHUNK * 2);
+  private carry: Buffer | null = null;
   rows = 0;
   bytes = 0;
 
-  constructor(table: string, columns: readonly string[]) {
+  constructor(
+    table: string,
+    private readonly columns: readonly string[],
+  ) {
     super();
-    this.queue(Buffer.from(tableFileHeader(table, columns)));
+    this.sink.text(tableFileHeader(table, columns));
   }
 
-  private queue(buf: Buffer): void {
-    this.hash.update(buf);
-    this.bytes += buf.length;
-    this.pending.push(buf);
-    this.pendingBytes += buf.length;
-  }
-
-  private flushPending(force: boolean): void {
-    if (this.pendingBytes === 0 || (!force && this.pendingBytes < CHUNK)) return;
-    this.push(this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes));
-    this.pending = [];
-    this.pendingBytes = 0;
+  private pushOut(): void {
+    const out = this.sink.take();
+    this.hash.update(out);
+    this.bytes += out.length;
+    this.push(out);
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    const src = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
+    this.carry = null;
     let start = 0;
-    while (start < chunk.length) {
-      if (this.endedRow) {
-        this.queue(Buffer.from(',\n'));
-        this.endedRow = false;
+    try {
+      for (let nl = src.indexOf(NL); nl !== -1; nl = src.indexOf(NL, start)) {
+        if (this.rows > 0) this.sink.bytes(ROW_SEPARATOR, 0, ROW_SEPARATOR.length);
+        copyRowToJson(src, start, nl, this.columns.length, this.sink);
+        this.rows++;
+        start = nl + 1;
       }
-      const nl = chunk.indexOf(NL, start);
-      const end = nl === -1 ? chunk.length : nl;
-      if (end > start) {
-        this.queue(chunk.subarray(start, end));
-        this.rowOpen = true;
-      }
-      if (nl === -1) break;
-      this.rows++;
-      this.rowOpen = false;
-      this.endedRow = true;
-      start = nl + 1;
+    } catch (error) {
+      return done(error as Error);
     }
-    this.flushPending(false);
+    if (start < src.length) this.carry = Buffer.from(src.subarray(start));
+    if (this.sink.length >= CHUNK) this.pushOut();
     done();
   }
 
   override _flush(done: TransformCallback): void {
-    if (this.rowOpen) return done(new Error('COPY output ended inside a row'));
-    this.queue(Buffer.from(this.endedRow ? '\n]}\n' : ']}\n'));
-    this.flushPending(true);
+    if (this.carry) return done(new Error('COPY output ended inside a row'));
+    this.sink.text(this.rows > 0 ? '\n]}\n' : ']}\n');
+    this.pushOut();
     done();
   }
 
@@ -90,6 +81,8 @@ export class TableFileWriter extends Transform {
     return { rows: this.rows, bytes: this.bytes, sha256: this.hash.digest('hex') };
   }
 }
+
+const ROW_SEPARATOR = Buffer.from(',\n');
 
 export interface TableFileReaderOptions {
   table: string;

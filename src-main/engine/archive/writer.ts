@@ -41,11 +41,11 @@ export class ArchiveWriter {
     return new ArchiveWriter(dir, options.level ?? DEFAULT_COMPRESSION_LEVEL, options.mtime ?? new Date());
   }
 
-  /** Streams one table's COPY output (one JSON array per line) into a compressed spool file. */
+  /** Streams one table's COPY output (text format) into a compressed spool file. */
   async addTable(table: string, file: string, columns: readonly string[], copyOut: Readable): Promise<SpooledTable> {
     const spoolPath = join(this.spoolDir, `${this.spooled.size}.gz`);
     const framer = new TableFileWriter(table, columns);
-    await pipeline(copyOut, framer, createGzip({ level: this.level, memLevel: 9, strategy: zc.Z_DEFAULT_STRATEGY }), createWriteStream(spoolPath));
+    await pipeline(copyOut, framer, createGzip({ level: this.level, memLevel: 9, strategy: zc.Z_DEFAULT_STRATEGY, chunkSize: 128 * 1024 }), createWriteStream(spoolPath));
     const spooled = { ...framer.stats(), file, spoolPath };
     this.spooled.set(file, spooled);
     return spooled;

@@ -1,0 +1,93 @@
+// Table files are written from COPY's text format: every row must come out exactly as PostgreSQL's own
+// array_to_json of the row's text values, whatever bytes the values hold. The server is the oracle.
+import copyStreams from 'pg-copy-streams';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { TableFileWriter } from '../../src-main/engine/archive/table-file';
+import { applySessionSettings } from '../../src-main/engine/session';
+import { createTestDb, type TestDb } from '../helpers/db';
+
+let db: TestDb;
+beforeAll(async () => {
+  db = await createTestDb(`CREATE TABLE v (n int PRIMARY KEY, a text, b text, c bytea, d boolean, e char(4), f text[], g jsonb)`);
+  await applySessionSettings(db.client, { search_path: 'pg_catalog, public' });
+  // Every ASCII byte alone and between letters, then the strings COPY and JSON escape differently.
+  await db.client.query(`
+    INSERT INTO v (n, a, b) SELECT i, chr(i), 'x' || chr(i) || 'y' FROM generate_series(1, 127) i;
+    INSERT INTO v (n, a, b, c, d, e, f, g) VALUES
+      (200, '\\N', 'N', '\\x00ff5c', true, 'ab', ARRAY['a"b', NULL, 'c\\d'], '{"k": "tab\\tand \\"quote\\""}'),
+      (201, '', NULL, '\\x', false, NULL, '{}', 'null'),
+      (202, E'line\\nbreak\\r\\n\\ttab\\\\back', E'\\b\\f\\x0b\\x01\\x1f', NULL, NULL, '    ', NULL, '[1, 2.50, "ü"]'),
+      (203, 'Grüße, 東京, 🎭', repeat('long ', 20000), NULL, NULL, 'xy', NULL, NULL);`);
+});
+afterAll(async () => {
+  await db?.drop();
+});
+
+async function writtenFile(columns: string[]): Promise<string> {
+  const copy = db.client.query(copyStreams.to(`COPY (SELECT ${columns.join(', ')} FROM v ORDER BY n) TO STDOUT`));
+  const writer = new TableFileWriter('v', columns);
+  const parts: Buffer[] = [];
+  writer.on('data', (b: Buffer) => parts.push(b));
+  await new Promise<void>((resolve, reject) => {
+    copy.on('error', reject);
+    writer.on('error', reject);
+    writer.on('end', resolve);
+    copy.pipe(writer);
+  });
+  return Buffer.concat(parts).toString('utf8');
+}
+
+test('every row equals the server\'s array_to_json of its values, whatever bytes they hold', async () => {
+  const columns = ['n', 'a', 'b', 'c', 'd', 'e', 'f', 'g'];
+  const file = await writtenFile(columns);
+  // The server's own rendering of the same values through each type's output function.
+  // (format's %s prints a value through its type's output function, as COPY does; ::text may not:
+  // true::text is 'true', a char(n) loses its padding.)
+  const out = (c: string) => `CASE WHEN ${c} IS NOT NULL THEN format('%s', ${c}) END`;
+  const expected = await db.client.query<{ j: string }>(`SELECT array_to_json(ARRAY[${columns.map(out).join(', ')}])::text AS j FROM v ORDER BY n`);
+  const lines = file.split('\n');
+  expect(lines[0]).toBe('{"tableName":"v","columns":["n","a","b","c","d","e","f","g"],"rows":[');
+  const rows = lines.slice(1, -2).map((l) => l.replace(/,$/, ''));
+  expect(lines.slice(-2)).toEqual([']}', '']);
+  expect(rows).toHaveLength(expected.rows.length);
+  rows.forEach((row, i) => expect(row, `row ${i}`).toBe(expected.rows[i].j));
+  // And it is JSON whose values are the texts PostgreSQL prints.
+  const parsed = JSON.parse(file) as { rows: (string | null)[][] };
+  const byN = new Map(parsed.rows.map((r) => [r[0], r]));
+  expect(byN.get('200')).toEqual(['200', '\\N', 'N', '\\x00ff5c', 't', 'ab  ', '{"a\\"b",NULL,"c\\\\d"}', '{"k": "tab\\tand \\"quote\\""}']);
+  expect(byN.get('201')).toEqual(['201', '', null, '\\x', 'f', null, '{}', 'null']);
+  expect(byN.get('202')?.slice(1, 3)).toEqual(['line\nbreak\r\n\ttab\\back', '\b\f\v\x01\x1f']);
+  expect(byN.get('203')?.[1]).toBe('Grüße, 東京, 🎭');
+  expect(byN.get('203')?.[2]).toHaveLength(100_000);
+});
+
+test('a table of no columns, and a table with no rows', async () => {
+  const none = await writtenFile([]);
+  expect(none).toBe(`{"tableName":"v","columns":[],"rows":[\n${Array(131).fill('[]').join(',\n')}\n]}\n`);
+  const copy = db.client.query(copyStreams.to(`COPY (SELECT n FROM v WHERE false) TO STDOUT`));
+  const writer = new TableFileWriter('v', ['n']);
+  const parts: Buffer[] = [];
+  writer.on('data', (b: Buffer) => parts.push(b));
+  await new Promise<void>((resolve, reject) => {
+    writer.on('error', reject);
+    writer.on('end', resolve);
+    copy.pipe(writer);
+  });
+  expect(Buffer.concat(parts).toString()).toBe('{"tableName":"v","columns":["n"],"rows":[\n]}\n');
+  expect(writer.stats().rows).toBe(0);
+});
+
+test('COPY text that is not what PostgreSQL writes is refused, not guessed at', async () => {
+  const run = (text: string, columns: string[]) =>
+    new Promise<void>((resolve, reject) => {
+      const writer = new TableFileWriter('v', columns);
+      writer.on('error', reject);
+      writer.on('finish', resolve);
+      writer.resume();
+      writer.end(Buffer.from(text));
+    });
+  await expect(run('1\t2\n', ['a'])).rejects.toThrow(/more than 1 fields/);
+  await expect(run('1\n', ['a', 'b'])).rejects.toThrow(/fewer than 2 fields/);
+  await expect(run('a\\qb\n', ['a'])).rejects.toThrow(/unknown escape/);
+  await expect(run('1\n2', ['a'])).rejects.toThrow(/ended inside a row/);
+});
