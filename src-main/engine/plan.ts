@@ -106,13 +106,30 @@ export function resolveConfig(catalog: Catalog, user?: Mr4Config): { config: Mr4
 
 function isSurrogate(table: Table): string | null {
   const pk = table.primaryKey;
-  if (!pk || pk.columns.length !== 1) return null;
+  if (!pk) return null;
+  if (pk.columns.length > 1) return surrogateInCompositeKey(table, pk.columns);
   const col = table.columns.find((c) => c.name === pk.columns[0]);
   if (!col) return null;
   if (col.identity || col.sequences.length > 0) return col.name;
   // A default that calls a function (gen_random_uuid(), nextval(…)) generates values; a constant does not.
   if (col.default && /[A-Za-z_]\s*\(/.test(col.default.replace(/'(?:[^']|'')*'/g, "''"))) return col.name;
   return null;
+}
+
+/**
+ * A composite primary key with one column the database numbers (identity or a sequence), such as a
+ * partitioned table's (id, created_at): that column is a surrogate id when another unique key can say
+ * which row is which. Matching by the primary key would pair unrelated rows that happen to share an
+ * id and a date. Without another key the primary key stays the natural key.
+ */
+function surrogateInCompositeKey(table: Table, columns: string[]): string | null {
+  const numbered = columns.filter((name) => {
+    const c = table.columns.find((x) => x.name === name);
+    return !!c && (!!c.identity || c.sequences.length > 0);
+  });
+  if (numbered.length !== 1) return null;
+  const other = table.uniqueKeys.some((k) => !k.partial && !k.expression && k.columns.length > 0 && !k.columns.includes(numbered[0]));
+  return other ? numbered[0] : null;
 }
 
 const TEXT_CATEGORY = 'S';

@@ -58,6 +58,18 @@ describe('natural keys', () => {
   });
 });
 
+describe('composite primary keys', () => {
+  test('a numbered column in a composite primary key is a surrogate id only where another unique key identifies rows', async () => {
+    const plan = await planFor(`
+      CREATE TABLE m (id bigserial, at date NOT NULL, sensor text NOT NULL, PRIMARY KEY (id, at), UNIQUE (sensor, at)) PARTITION BY RANGE (at);
+      CREATE TABLE n (id serial, at date NOT NULL, v int, PRIMARY KEY (id, at));
+      CREATE TABLE j (a int, b int, c text UNIQUE, PRIMARY KEY (a, b));`);
+    expect(table(plan, 'm')).toMatchObject({ surrogate: 'id', key: { kind: 'key', columns: ['sensor', 'at'] } });
+    expect(table(plan, 'n')).toMatchObject({ surrogate: null, key: { kind: 'key', columns: ['id', 'at'], source: 'primary key' } });
+    expect(table(plan, 'j')).toMatchObject({ surrogate: null, primaryKey: ['a', 'b'] });
+  });
+});
+
 describe('cycles', () => {
   test('a two-table cycle is broken at one nullable column, preferring ON DELETE SET NULL', async () => {
     const plan = await planFor(`

@@ -2,7 +2,8 @@
 // source's ids: quoted mixed-case names, a natural uuid key, a composite natural key referenced by a
 // two-column foreign key, a foreign key to a unique non-key column, a key made of a foreign key and a
 // name (a tree), an enum and a domain, a table whose only unique index is on an expression, a
-// partitioned table, a generated column, and a nullable key with NULL rows.
+// partitioned table whose primary key (id, date) is not what identifies its rows, a generated column,
+// and a nullable key with NULL rows.
 import { describe, expect, test } from 'vitest';
 import { join } from 'node:path';
 import { compareDatabases, rowVersions } from '../helpers/compare';
@@ -37,7 +38,12 @@ async function seed(d: Awaited<ReturnType<typeof db>>, side: 'a' | 'b'): Promise
     await d.client.query(`
       INSERT INTO "Region" ("Code", "Name") VALUES ('zz', 'Only in b'), ('yy', 'Also only in b');
       INSERT INTO folder (parent_id, name) VALUES (NULL, 'b-root');
-      INSERT INTO folder (parent_id, name) VALUES (1, 'b-child');`);
+      INSERT INTO folder (parent_id, name) VALUES (1, 'b-child');
+      INSERT INTO site (id, "regionId", label) VALUES ('99999999-9999-9999-9999-999999999999', 1, 'b site');
+      INSERT INTO shelf VALUES ('99999999-9999-9999-9999-999999999999', 1, 1);
+      INSERT INTO box (site_id, shelf_no, barcode, weight) VALUES ('99999999-9999-9999-9999-999999999999', 1, 'B-9', 1);
+      -- (id 1, 2024-05-01): the primary key a's reading of box B-1 has too.
+      INSERT INTO reading (taken, box_id, value) VALUES ('2024-05-01', 1, 99);`);
   }
   await d.client.query(`
     INSERT INTO "Region" ("Code", "Name") VALUES ('n', 'North'), ('s', 'South');
@@ -106,9 +112,12 @@ describe('an unusual schema, into a target whose ids are taken by other rows', (
       { name: 'v1', parent: 'specs' },
       { name: 'v2', parent: 'specs' },
     ]);
-    const readings = await b.client.query(`SELECT r.taken::text, x.barcode, r.value::text FROM reading r JOIN box x ON x.id = r.box_id ORDER BY 1`);
+    // A partitioned table's (id, taken) primary key numbers rows per database: its rows are matched by
+    // (box_id, taken), and b's own reading at a's (id, taken) is left alone.
+    const readings = await b.client.query(`SELECT r.taken::text, x.barcode, r.value::text FROM reading r JOIN box x ON x.id = r.box_id ORDER BY 1, 2`);
     expect(readings.rows).toEqual([
       { taken: '2024-05-01', barcode: 'B-1', value: '1.75' },
+      { taken: '2024-05-01', barcode: 'B-9', value: '99' },
       { taken: '2025-05-01', barcode: 'B-2', value: '2.5' },
       { taken: '2025-06-01', barcode: 'B-3', value: '9' },
     ]);
