@@ -400,6 +400,37 @@ describe('export and import', () => {
       await tgt.drop();
     }
   });
+
+  test('a row a target trigger refuses is named with what to do next; --allow-failures imports the rest', async () => {
+    const people = 'CREATE TABLE people (id serial PRIMARY KEY, email text NOT NULL UNIQUE, name text NOT NULL);';
+    const src = await createTestDb(people);
+    const tgt = await createTestDb(
+      people +
+        `CREATE FUNCTION no_mallory() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+           IF NEW.name = 'Mallory' THEN RAISE EXCEPTION 'Mallory is not welcome'; END IF; RETURN NEW; END $$;
+         CREATE TRIGGER no_mallory BEFORE INSERT ON people FOR EACH ROW EXECUTE FUNCTION no_mallory();`,
+    );
+    try {
+      await src.client.query(`INSERT INTO people (email, name) VALUES ('a@example.org', 'Ann'), ('m@example.org', 'Mallory'), ('z@example.org', 'Zoe')`);
+      const archive = await exportOf(src, 'people-trigger');
+
+      const r = await runCli(['import', archive, '--mode', 'skip', '--db', tgt.url]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('Inserting into people failed at row 2 {"email":"m@example.org"}: Mallory is not welcome');
+      expect(r.stderr).toContain('Nothing was written: the import was rolled back.');
+      expect(r.stderr).toContain('--allow-failures');
+      expect(await count(tgt, 'people')).toBe(0);
+
+      const allowed = await runCli(['import', archive, '--mode', 'skip', '--db', tgt.url, '--allow-failures', '--json']);
+      expect(allowed.code, allowed.stderr).toBe(0);
+      const report = parseOneJson(allowed.stdout) as { tables: { inserted: number; failed: number }[] };
+      expect(report.tables[0]).toMatchObject({ inserted: 2, failed: 1 });
+      expect((await tgt.client.query(`SELECT name FROM people ORDER BY name`)).rows).toEqual([{ name: 'Ann' }, { name: 'Zoe' }]);
+    } finally {
+      await src.drop();
+      await tgt.drop();
+    }
+  });
 });
 
 describe('connections', () => {

@@ -57,6 +57,8 @@ export function describeFailure(error: unknown, context: { databaseNamed: boolea
     } else if (/not found|cannot reach|refused|does not resolve|timed out/i.test(message)) {
       lines.push(NAME_HINT);
     }
+  } else if (e.name === 'WriteError') {
+    lines.push('Nothing was written: the import was rolled back. Fix that row (in the source or in the target), or run again with --allow-failures to import the rest and report it as failed.');
   } else if (context.internal) {
     lines.push('The engine worker itself failed; this is a bug in mr4 (or a broken build: run `npm run build`). Please report it with the command you ran.');
   }
