@@ -4,7 +4,9 @@ import copyStreams from 'pg-copy-streams';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { TableFileWriter } from '../../src-main/engine/archive/table-file';
 import { applySessionSettings } from '../../src-main/engine/session';
+import { join } from 'node:path';
 import { createTestDb, type TestDb } from '../helpers/db';
+import { exportDb, importInto, scratchDir } from '../helpers/engine';
 
 let db: TestDb;
 beforeAll(async () => {
@@ -75,6 +77,46 @@ test('a table of no columns, and a table with no rows', async () => {
   });
   expect(Buffer.concat(parts).toString()).toBe('{"tableName":"v","columns":["n"],"rows":[\n]}\n');
   expect(writer.stats().rows).toBe(0);
+});
+
+test('a row of many megabytes, arriving in small chunks, full of characters to escape', async () => {
+  const value = 'ab"c\\'.repeat(4 * 1024 * 1024); // 20 MiB, every fifth byte a quote or a backslash
+  const copyText = Buffer.from(`1\t${value.replace(/\\/g, '\\\\')}\n2\t\\N\n`);
+  const writer = new TableFileWriter('big', ['n', 'v']);
+  const parts: Buffer[] = [];
+  writer.on('data', (b: Buffer) => parts.push(b));
+  const ended = new Promise<void>((resolve, reject) => {
+    writer.on('error', reject);
+    writer.on('end', resolve);
+  });
+  for (let i = 0; i < copyText.length; i += 65536) writer.write(copyText.subarray(i, i + 65536));
+  writer.end();
+  await ended;
+  const parsed = JSON.parse(Buffer.concat(parts).toString('utf8')) as { rows: (string | null)[][] };
+  expect(parsed.rows).toHaveLength(2);
+  expect(parsed.rows[0][1]).toHaveLength(value.length);
+  expect(parsed.rows[0][1] === value).toBe(true);
+  expect(parsed.rows[1]).toEqual(['2', null]);
+});
+
+test('a 24 MB value with quotes, backslashes and newlines goes through export and import unchanged', async () => {
+  const schema = `CREATE TABLE doc (id serial PRIMARY KEY, name text UNIQUE NOT NULL, body text)`;
+  const src = await createTestDb(schema);
+  const tgt = await createTestDb(schema);
+  try {
+    await src.client.query(`INSERT INTO doc (name, body) VALUES ('big', repeat(E'a"b\\\\c\\n\\t', 3500000)), ('small', 'x')`);
+    const archive = join(scratchDir(), 'big.tar.gz');
+    await exportDb(src, archive);
+    const report = await importInto(tgt, archive, 'skip');
+    expect(report.tables[0]).toMatchObject({ inserted: 2, failed: 0 });
+    const digest = `SELECT name, length(body) AS n, md5(body) AS h FROM doc ORDER BY name`;
+    const [a, b] = [await src.client.query(digest), await tgt.client.query(digest)];
+    expect(b.rows).toEqual(a.rows);
+    expect(a.rows[0].n).toBe(24_500_000);
+  } finally {
+    await src.drop();
+    await tgt.drop();
+  }
 });
 
 test('COPY text that is not what PostgreSQL writes is refused, not guessed at', async () => {

@@ -31,10 +31,17 @@ export class CopyRowError extends Error {
 
 /** Appends bytes [start, end) of src, one COPY row without its newline, to sink as a JSON array. */
 export function copyRowToJson(src: Buffer, start: number, end: number, columns: number, sink: ByteSink): void {
-  // Worst case: every byte a \u00XX escape, plus brackets, quotes and commas.
-  sink.reserve(6 * (end - start) + 3 * columns + 2);
-  const out = sink.buf;
+  // Room for the row as it is plus brackets, quotes and commas; an escape makes more room as needed.
+  const framing = 3 * columns + 2;
+  sink.reserve(end - start + framing);
+  let out = sink.buf;
   let p = sink.length;
+  const room = (i: number) => {
+    if (p + 6 + (end - i) + framing <= out.length) return;
+    sink.length = p;
+    sink.reserve(6 + (end - i) + framing);
+    out = sink.buf;
+  };
   out[p++] = 0x5b; // [
   let i = start;
   for (let field = 0; field < columns; field++) {
@@ -57,13 +64,16 @@ export function copyRowToJson(src: Buffer, start: number, end: number, columns: 
       } else if (c === TAB) {
         break;
       } else if (c === BACKSLASH) {
+        room(i);
         const escape = UNESCAPE[src[++i]];
         if (!escape || i >= end) throw new CopyRowError('a COPY row holds an unknown escape');
         for (let k = 0; k < escape.length; k++) out[p++] = escape[k];
       } else if (c === QUOTE) {
+        room(i);
         out[p++] = BACKSLASH;
         out[p++] = QUOTE;
       } else if (c < 0x20) {
+        room(i);
         out[p++] = BACKSLASH;
         out[p++] = 0x75; // u00XX
         out[p++] = 0x30;

@@ -20,7 +20,7 @@ export class RowSyntaxError extends Error {}
 export class ByteSink {
   buf: Buffer;
   length = 0;
-  constructor(size: number) {
+  constructor(private readonly size: number) {
     this.buf = Buffer.allocUnsafe(size);
   }
   reserve(extra: number): void {
@@ -43,7 +43,8 @@ export class ByteSink {
   }
   take(): Buffer {
     const out = this.buf.subarray(0, this.length);
-    this.buf = Buffer.allocUnsafe(this.buf.length);
+    // Back to the usual size: one huge row does not make every later buffer huge.
+    this.buf = Buffer.allocUnsafe(this.size);
     this.length = 0;
     return out;
   }

@@ -17,6 +17,34 @@ import { ByteSink, RowScratch, RowSyntaxError, rowToCopy } from './row-scanner';
 const NL = 0x0a;
 const CHUNK = 256 * 1024;
 
+/**
+ * Splits a byte stream into lines. A line that spans chunks is kept as its parts until its newline
+ * arrives and joined once then, so a row of many megabytes is not copied again with every chunk.
+ */
+class LineSplitter {
+  private partial: Buffer[] = [];
+
+  feed(chunk: Buffer, onLine: (buf: Buffer, start: number, end: number) => void): void {
+    if (this.partial.length && chunk.indexOf(NL) === -1) {
+      this.partial.push(Buffer.from(chunk));
+      return;
+    }
+    const buf = this.partial.length ? Buffer.concat([...this.partial, chunk]) : chunk;
+    this.partial = [];
+    let start = 0;
+    for (let nl = buf.indexOf(NL); nl !== -1; nl = buf.indexOf(NL, start)) {
+      onLine(buf, start, nl);
+      start = nl + 1;
+    }
+    if (start < buf.length) this.partial.push(Buffer.from(buf.subarray(start)));
+  }
+
+  /** What followed the last newline (a last line without one), or null. */
+  rest(): Buffer | null {
+    return this.partial.length ? Buffer.concat(this.partial) : null;
+  }
+}
+
 export interface StreamStats {
   rows: number;
   bytes: number;
@@ -32,7 +60,7 @@ export function tableFileHeader(table: string, columns: readonly string[]): stri
 export class TableFileWriter extends Transform {
   private readonly hash = createHash('sha256');
   private readonly sink = new ByteSink(CHUNK * 2);
-  private carry: Buffer | null = null;
+  private readonly lines = new LineSplitter();
   rows = 0;
   bytes = 0;
 
@@ -52,26 +80,21 @@ export class TableFileWriter extends Transform {
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    const src = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
-    this.carry = null;
-    let start = 0;
     try {
-      for (let nl = src.indexOf(NL); nl !== -1; nl = src.indexOf(NL, start)) {
+      this.lines.feed(chunk, (src, start, end) => {
         if (this.rows > 0) this.sink.bytes(ROW_SEPARATOR, 0, ROW_SEPARATOR.length);
-        copyRowToJson(src, start, nl, this.columns.length, this.sink);
+        copyRowToJson(src, start, end, this.columns.length, this.sink);
         this.rows++;
-        start = nl + 1;
-      }
+      });
     } catch (error) {
       return done(error as Error);
     }
-    if (start < src.length) this.carry = Buffer.from(src.subarray(start));
     if (this.sink.length >= CHUNK) this.pushOut();
     done();
   }
 
   override _flush(done: TransformCallback): void {
-    if (this.carry) return done(new Error('COPY output ended inside a row'));
+    if (this.lines.rest()) return done(new Error('COPY output ended inside a row'));
     this.sink.text(this.rows > 0 ? '\n]}\n' : ']}\n');
     this.pushOut();
     done();
@@ -104,7 +127,7 @@ export class TableFileReader extends Transform {
   private readonly wanted: Int32Array;
   private readonly scratch: RowScratch;
   private readonly sink = new ByteSink(CHUNK * 2);
-  private carry: Buffer | null = null;
+  private readonly lines = new LineSplitter();
   private state: 'header' | 'rows' | 'done' = 'header';
   private lastHadComma = false;
   rows = 0;
@@ -166,13 +189,7 @@ export class TableFileReader extends Transform {
     this.hash.update(chunk);
     this.bytes += chunk.length;
     try {
-      const buf = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
-      let start = 0;
-      for (let nl = buf.indexOf(0x0a); nl !== -1; nl = buf.indexOf(0x0a, start)) {
-        this.line(buf.subarray(start, nl));
-        start = nl + 1;
-      }
-      this.carry = start < buf.length ? Buffer.from(buf.subarray(start)) : null;
+      this.lines.feed(chunk, (buf, start, end) => this.line(buf.subarray(start, end)));
       if (this.sink.length >= CHUNK) this.push(this.sink.take());
       done();
     } catch (error) {
@@ -182,7 +199,8 @@ export class TableFileReader extends Transform {
 
   override _flush(done: TransformCallback): void {
     try {
-      if (this.carry) this.line(this.carry);
+      const last = this.lines.rest();
+      if (last) this.line(last);
       if (this.state !== 'done') throw new ArchiveError(`${this.options.table}: the file ends before its rows do (truncated?)`);
       if (this.sink.length) this.push(this.sink.take());
       done();
