@@ -2,8 +2,8 @@
 // and dev seeded from production's export by a merge import in the app (so the base is remembered),
 // then edits on both sides including one conflict (crearisEditScenario), dev exported and opened.
 // The walk: Import → merge into production → Preview changes (base preselected and verified) → the
-// summary's counts → a table's rows → a changed row's highlighted fields → leave out a new row → a
-// parent left out while its child stays is refused, naming both → the conflict decided field by field →
+// summary's counts → a table's rows → a changed row's highlighted fields → leave out a new row and one
+// field of a changed row → a parent left out while its child stays is refused, naming both → the conflict decided field by field →
 // dry run → merge with the typed database name → the database holds exactly what was chosen.
 import { copyFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -80,6 +80,7 @@ test('preview, leave out, decide and merge exactly that into production', async 
     await prodDb.client.query(`DELETE FROM tasks WHERE id = $1`, [TASK]);
     const conflictBefore = (await prodDb.client.query(`SELECT teaser, updated_at FROM events WHERE xmlid = $1`, [sc.conflict.xmlid])).rows[0];
     const devConflictTeaser = (await devDb.client.query(`SELECT teaser FROM events WHERE xmlid = $1`, [sc.conflict.xmlid])).rows[0].teaser;
+    const projectDescriptionBefore = (await prodDb.client.query(`SELECT description FROM projects WHERE domaincode = $1`, [sc.dev.editedProject.domaincode])).rows[0].description;
     const devArchive = await exportAndOpen(app, dev);
     opened.push(devArchive.archiveId);
     const base = await app.api('bases.forArchive', { archiveId: devArchive.archiveId });
@@ -180,6 +181,17 @@ test('preview, leave out, decide and merge exactly that into production', async 
     await page.getByRole('button', { name: 'All tables' }).click();
     await expect(page.locator('tr[data-table="posts"]')).toContainText('1 row left out');
 
+    // ── leave out one field of a changed row: the project's description stays as production has it ──
+    await page.getByRole('button', { name: '1 changed in projects' }).click();
+    const projectRows = page.getByRole('grid', { name: /Rows of projects/ });
+    await expect(projectRows.getByRole('row')).toHaveCount(1);
+    const description = page.locator('.row-detail tr[data-field="description"]');
+    await expect(description).toHaveAttribute('data-verdict', 'apply');
+    await description.getByRole('checkbox', { name: 'Update description' }).click();
+    await expect(description).toContainText('left out: not updated');
+    await expect(page.locator('.row-detail tr[data-field="teaser"]').getByRole('checkbox', { name: 'Update teaser' })).toBeChecked();
+    await page.getByRole('button', { name: 'All tables' }).click();
+
     // ── the conflict: take the source's teaser, keep the target's updated_at ──
     await page.getByRole('tab', { name: /Conflicts/ }).click();
     const card = page.locator('article.cf-row').filter({ hasText: sc.conflict.xmlid });
@@ -268,9 +280,12 @@ test('preview, leave out, decide and merge exactly that into production', async 
     expect(await q('SELECT 1 FROM locations WHERE xmlid = $1', [sc.dev.addedLocation])).toHaveLength(1);
     const devValue = async (sql: string, params: unknown[]) => (await devDb.client.query(sql, params)).rows[0];
     expect((await q('SELECT name FROM events WHERE xmlid = $1', [edited.xmlid]))[0]).toEqual(await devValue('SELECT name FROM events WHERE xmlid = $1', [edited.xmlid]));
-    expect((await q('SELECT teaser, description FROM projects WHERE domaincode = $1', [sc.dev.editedProject.domaincode]))[0]).toEqual(
-      await devValue('SELECT teaser, description FROM projects WHERE domaincode = $1', [sc.dev.editedProject.domaincode]),
-    );
+    // The project: dev's teaser applied, its description left out (production's kept).
+    expect((await q('SELECT teaser, description FROM projects WHERE domaincode = $1', [sc.dev.editedProject.domaincode]))[0]).toEqual({
+      teaser: (await devValue('SELECT teaser FROM projects WHERE domaincode = $1', [sc.dev.editedProject.domaincode])).teaser,
+      description: projectDescriptionBefore,
+    });
+    expect(projectDescriptionBefore).not.toBe((await devValue('SELECT description FROM projects WHERE domaincode = $1', [sc.dev.editedProject.domaincode])).description);
     // Production's own edits are kept.
     expect((await q('SELECT teaser FROM events WHERE xmlid = $1', [sc.production.editedEvents[0]!.xmlid]))[0].teaser).toMatch(/zweitem Termin/);
     expect((await q('SELECT phone FROM locations WHERE xmlid = $1', [sc.production.editedLocation.xmlid]))[0].phone).toBe('0851 3340999');
