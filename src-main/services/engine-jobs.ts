@@ -7,7 +7,7 @@ import { readCatalog } from '../engine/catalog';
 import { loadConfigFile, type Mr4Config } from '../engine/config';
 import { exportArchive } from '../engine/export';
 import { importArchive } from '../engine/import/index';
-import { type Decisions, loadDecisions } from '../engine/diff/decisions';
+import { type Decisions, loadDecisions } from '../engine/compare/decisions';
 import { type DiffRequest, runDiff } from './diff-job';
 import { type DiffPageRequest, openDiff } from '../engine/diff/index';
 import { baseFromRegistry } from './bases';

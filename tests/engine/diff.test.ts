@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { dbTarget } from '../../src-main/db/connect';
 import { applyDevEdits, applyProductionEdits, crearisEditScenario, seedCrearisDemo } from '../../src-main/demo/crearis-demo-data';
 import type { DiffKind } from '../../src-common/contract';
-import type { Decisions } from '../../src-main/engine/diff/decisions';
+import type { Decisions } from '../../src-main/engine/compare/decisions';
 import { type DiffSession, openDiff } from '../../src-main/engine/diff/index';
 import type { TestDb } from '../helpers/db';
 import { fingerprint, rowVersions } from '../helpers/compare';

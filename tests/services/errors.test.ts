@@ -8,7 +8,8 @@ import { registerSecret, scrubSecrets, statusOf, toUiError } from '../../src-mai
 import { defaultDataDir } from '../../src-main/app/create-app';
 import { ConnectionError } from '../../src-main/db/connect';
 import { ArchiveError } from '../../src-main/engine/archive/format';
-import { ImportCheckError, RefusedRowsError, WriteError } from '../../src-main/engine/import/types';
+import { ImportCheckError } from '../../src-main/engine/staged/types';
+import { RefusedRowsError, WriteError } from '../../src-main/engine/import/errors';
 import { LockTimeoutError } from '../../src-main/engine/import/index';
 import { PlanError } from '../../src-main/engine/plan';
 import { CancelledError } from '../../src-main/engine/run-context';

@@ -20,7 +20,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { RowProblem } from '../../../src-common/contract';
 import { type Catalog, type Column, findTable, type Table } from '../catalog';
-import type { TableSource } from '../import/staging';
+import type { TableSource } from './source';
 import { buildPlan, type Plan, type PlannedReference, type TablePlan } from '../plan';
 import { ARCHIVE_FORMAT, ARCHIVE_FORMAT_VERSION, ArchiveError, type ArchiveIndex, type ArchiveTable, INDEX_FILE, tableFileNames } from './format';
 import { type ArchiveLimits, DEFAULT_LIMITS, type OpenedArchive, parseJson, readWhole, walkArchive } from './reader';

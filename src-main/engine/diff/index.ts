@@ -6,16 +6,16 @@ import { once } from 'node:events';
 import type { DbTarget } from '../../db/connect';
 import type { ArchiveLimits } from '../archive/reader';
 import type { Mr4Config } from '../config';
-import { prepareRun, stageBase } from '../import/prepare';
-import { rowId, target } from '../import/match';
-import { type ImportTable, temp } from '../import/types';
+import { prepareRun, stageBase } from '../staged/prepare';
+import { rowId, target } from '../staged/match';
+import { type StagedTable, temp } from '../staged/types';
 import { CancelledError, type EmitEvent, RunContext } from '../run-context';
 import { applySessionSettings, IMPORT_SETTINGS } from '../session';
-import { analyze, type Analysis } from './analyze';
+import { analyze, type Analysis } from '../compare/analyze';
 import { DIFF_KINDS, DIFF_PHASES, type DiffKind, type DiffRow, type DiffSummary } from '../../../src-common/contract';
 
 export { DIFF_PHASES };
-import { classifyTable } from './classify';
+import { classifyTable } from '../compare/classify';
 
 export type { DiffRow, DiffSummary };
 
@@ -49,7 +49,7 @@ export class DiffSession {
     readonly summary: DiffSummary,
   ) {}
 
-  private table(name: string): ImportTable {
+  private table(name: string): StagedTable {
     const t = this.analysis.tables.find((x) => x.plan.name === name && x.plan.role === 'data');
     if (!t) throw new Error(`The diff has no table "${name}".`);
     return t;
@@ -57,7 +57,7 @@ export class DiffSession {
 
   async page(request: DiffPageRequest): Promise<{ rows: DiffRow[]; total: number }> {
     const t = this.table(request.table);
-    const D = temp(t, 'd');
+    const D = temp(t, 'classified');
     const where = `d.kind = ANY ($1::text[])${request.search ? ` AND d.key::text ILIKE '%' || $2 || '%'` : ''}`;
     const params: unknown[] = [request.kinds];
     if (request.search) params.push(request.search.replace(/[\\%_]/g, (c) => `\\${c}`));
@@ -67,7 +67,7 @@ export class DiffSession {
               CASE WHEN d.kind IN ('new', 'refused') THEN (SELECT jsonb_object_agg(e.key, e.value) FROM jsonb_each_text(to_jsonb(s) - '_row') e)
                    WHEN d.srow IS NULL THEN (SELECT jsonb_object_agg(e.key, e.value) FROM jsonb_each_text(to_jsonb(g)) e) END AS vals
        FROM ${D} d
-       LEFT JOIN ${temp(t, 's')} s ON s._row = d.srow AND d.kind IN ('new', 'refused')
+       LEFT JOIN ${temp(t, 'staged')} s ON s._row = d.srow AND d.kind IN ('new', 'refused')
        LEFT JOIN ${target(this.analysis.m, t)} g ON ${rowId('g')} = d.tctid AND d.srow IS NULL
        WHERE ${where} ORDER BY d.srow NULLS LAST, d.tctid LIMIT ${request.limit} OFFSET ${request.offset}`,
       params,
@@ -108,7 +108,7 @@ export class DiffSession {
       if (t.plan.role !== 'data') continue;
       for (let offset = 0; ; offset += 10_000) {
         const res = await this.ctx.query<{ key: unknown; fingerprint: string | null }>(
-          `SELECT key, fingerprint FROM ${temp(t, 'd')} WHERE srow IS NOT NULL ORDER BY srow LIMIT 10000 OFFSET ${offset}`,
+          `SELECT key, fingerprint FROM ${temp(t, 'classified')} WHERE srow IS NOT NULL ORDER BY srow LIMIT 10000 OFFSET ${offset}`,
         );
         for (const r of res.rows) if (!out.write(`${JSON.stringify({ t: t.plan.name, k: r.key, f: r.fingerprint })}\n`)) await once(out, 'drain');
         if (res.rows.length < 10_000) break;
@@ -128,9 +128,9 @@ export function emptyCounts(): Record<DiffKind, number> {
   return Object.fromEntries(DIFF_KINDS.map((k) => [k, 0])) as Record<DiffKind, number>;
 }
 
-export async function tableCounts(ctx: RunContext, t: ImportTable): Promise<Record<DiffKind, number>> {
+export async function tableCounts(ctx: RunContext, t: StagedTable): Promise<Record<DiffKind, number>> {
   const counts = emptyCounts();
-  const res = await ctx.query<{ kind: DiffKind; n: string }>(`SELECT kind, count(*) AS n FROM ${temp(t, 'd')} GROUP BY kind`);
+  const res = await ctx.query<{ kind: DiffKind; n: string }>(`SELECT kind, count(*) AS n FROM ${temp(t, 'classified')} GROUP BY kind`);
   for (const r of res.rows) counts[r.kind] = Number(r.n);
   return counts;
 }

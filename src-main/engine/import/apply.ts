@@ -5,24 +5,17 @@
 import type { RowProblem } from '../../../src-common/contract';
 import { ident, literal, qualified } from '../sql';
 import { describeRefused } from './constraints';
-import { columnType, contentColumns, differs, lateColumns, type MatchContext, remapRefs, selfRefs, target, writtenColumns } from './match';
-import { type ImportTable, temp, WriteError } from './types';
+import { columnType, differs, lateColumns, type MatchContext, remapRefs, selfRefs, target, updatableColumns, writtenColumns } from '../staged/match';
+import { type StagedTable, temp } from '../staged/types';
+import { WriteError } from './errors';
 
-function locator(t: ImportTable, g: string, f: string): string {
+function locator(t: StagedTable, g: string, f: string): string {
   if (t.plan.surrogate) return `${g}.${ident(t.plan.surrogate)} = ${f}._loc`;
   return t.plan.key.columns.map((c) => `${g}.${ident(c)} = ${f}.${ident(c)}`).join(' AND ');
 }
 
-/** Columns an update compares and writes: everything but ids, keys, late and insert-only columns. */
-export function updatableColumns(m: MatchContext, t: ImportTable): string[] {
-  const key = new Set(t.plan.key.kind === 'key' ? t.plan.key.columns : []);
-  const insertOnly = new Set(t.plan.insertOnly);
-  const self = selfRefs(m, t).map((r) => r.columns[0]);
-  return [...contentColumns(m, t), ...self].filter((c) => !key.has(c) && !insertOnly.has(c) && c !== t.plan.surrogate);
-}
-
-async function firstFailingRow(m: MatchContext, t: ImportTable, chunk: string, statement: (range: string) => string): Promise<number | null> {
-  const bounds = await m.ctx.query<{ lo: string | null; hi: string | null }>(`SELECT min(_row) AS lo, max(_row) AS hi FROM ${temp(t, 'f')} f WHERE ${chunk}`);
+async function firstFailingRow(m: MatchContext, t: StagedTable, chunk: string, statement: (range: string) => string): Promise<number | null> {
+  const bounds = await m.ctx.query<{ lo: string | null; hi: string | null }>(`SELECT min(_row) AS lo, max(_row) AS hi FROM ${temp(t, 'final')} f WHERE ${chunk}`);
   let lo = Number(bounds.rows[0].lo);
   let hi = Number(bounds.rows[0].hi);
   if (!bounds.rows[0].lo) return null;
@@ -51,7 +44,7 @@ async function firstFailingRow(m: MatchContext, t: ImportTable, chunk: string, s
  * check), the row is found by bisection; with allowFailures it is refused and the statement runs again
  * without it, otherwise the run stops naming it.
  */
-async function runAttributed(m: MatchContext, t: ImportTable, what: string, chunk: string, statement: (range: string) => string): Promise<number> {
+async function runAttributed(m: MatchContext, t: StagedTable, what: string, chunk: string, statement: (range: string) => string): Promise<number> {
   for (let refusedHere = 0; ; refusedHere++) {
     await m.ctx.query('SAVEPOINT mr4_write');
     try {
@@ -67,11 +60,11 @@ async function runAttributed(m: MatchContext, t: ImportTable, what: string, chun
       const row = dataDependent ? await firstFailingRow(m, t, chunk, statement) : null;
       let problem: RowProblem | null = null;
       if (row !== null) {
-        await m.ctx.query(`INSERT INTO ${temp(t, 'x')} VALUES (${row}, ${literal(e.message ?? 'error')}, NULL)`);
+        await m.ctx.query(`INSERT INTO ${temp(t, 'refused')} VALUES (${row}, ${literal(e.message ?? 'error')}, NULL)`);
         problem = (await describeRefused(m, t)).find((p) => p.row === row) ?? null;
         if (m.allowFailures && refusedHere < 10_000) {
-          await m.ctx.query(`DELETE FROM ${temp(t, 'f')} WHERE _row = ${row}`);
-          if (t.plan.surrogate) await m.ctx.query(`DELETE FROM ${temp(t, 'a')} WHERE _row = ${row}`);
+          await m.ctx.query(`DELETE FROM ${temp(t, 'final')} WHERE _row = ${row}`);
+          if (t.plan.surrogate) await m.ctx.query(`DELETE FROM ${temp(t, 'ids')} WHERE _row = ${row}`);
           continue;
         }
       }
@@ -86,8 +79,8 @@ async function runAttributed(m: MatchContext, t: ImportTable, what: string, chun
  * so progress moves and cancel is heard while it is written; one with references to its own rows is
  * written in one statement, since a row may point at a row further on (checked when the statement ends).
  */
-async function writeChunks(m: MatchContext, t: ImportTable): Promise<[number, number][]> {
-  const F = temp(t, 'f');
+async function writeChunks(m: MatchContext, t: StagedTable): Promise<[number, number][]> {
+  const F = temp(t, 'final');
   const { n, lo, hi } = (await m.ctx.query<{ n: string; lo: string | null; hi: string | null }>(`SELECT count(*) AS n, min(_row) AS lo, max(_row) AS hi FROM ${F}`)).rows[0];
   const [first, last] = [Number(lo ?? 0), Number(hi ?? 0)];
   if (Number(n) <= 2 * MIN_CHUNK_ROWS || selfRefs(m, t).length) return [[first, last]];
@@ -101,9 +94,9 @@ async function writeChunks(m: MatchContext, t: ImportTable): Promise<[number, nu
 const MIN_CHUNK_ROWS = 20_000;
 const PROGRESS_STEPS = 50;
 
-export async function writeTable(m: MatchContext, t: ImportTable): Promise<void> {
+export async function writeTable(m: MatchContext, t: StagedTable): Promise<void> {
   const T = target(m, t);
-  const F = temp(t, 'f');
+  const F = temp(t, 'final');
   const D = m.verdicts?.get(t.plan.name);
   const written = writtenColumns(t);
   const cols = written.map((c) => ident(c)).join(', ');
@@ -116,7 +109,7 @@ export async function writeTable(m: MatchContext, t: ImportTable): Promise<void>
   // Rows recognised by content are identical by definition: nothing to update.
   const update = m.mode === 'merge' && t.plan.key.kind === 'key' ? updatableColumns(m, t) : [];
   const trackLate = m.mode === 'merge' && lateColumns(m, t).length > 0;
-  if (trackLate) await m.ctx.query(`CREATE TEMP TABLE ${temp(t, 'u')} (_row bigint) ON COMMIT DROP`);
+  if (trackLate) await m.ctx.query(`CREATE TEMP TABLE ${temp(t, 'updated')} (_row bigint) ON COMMIT DROP`);
   let updateStatement: ((range: string) => string) | null = null;
   if (update.length) {
     // With a classification, a field is written only where it says "apply" (or a decision chose the
@@ -126,7 +119,7 @@ export async function writeTable(m: MatchContext, t: ImportTable): Promise<void>
     const changed = update.map((c) => (D ? `(${allowed(c)} AND ${differs(t, c, 'g', 'f')})` : differs(t, c, 'g', 'f'))).join(' OR ');
     const from = D ? `${F} f JOIN ${D} d ON d.srow = f._row AND NOT d.excluded` : `${F} f`;
     const base = (range: string) => `UPDATE ${T} AS g SET ${set} FROM ${from} WHERE f._hit AND ${locator(t, 'g', 'f')} AND (${changed}) AND ${range}`;
-    updateStatement = (range) => (trackLate ? `WITH u AS (${base(range)} RETURNING f._row) INSERT INTO ${temp(t, 'u')} SELECT _row FROM u` : base(range));
+    updateStatement = (range) => (trackLate ? `WITH u AS (${base(range)} RETURNING f._row) INSERT INTO ${temp(t, 'updated')} SELECT _row FROM u` : base(range));
   }
 
   const chunks = await writeChunks(m, t);
@@ -140,7 +133,7 @@ export async function writeTable(m: MatchContext, t: ImportTable): Promise<void>
 
   const counts = await m.ctx.query<{ hits: string; misses: string }>(
     `SELECT count(*) FILTER (WHERE w._hit) AS hits, count(*) FILTER (WHERE NOT w._hit) AS misses
-     FROM ${temp(t, 'w')} w WHERE NOT EXISTS (SELECT 1 FROM ${temp(t, 'x')} x WHERE x._row = w._row)`,
+     FROM ${temp(t, 'work')} w WHERE NOT EXISTS (SELECT 1 FROM ${temp(t, 'refused')} x WHERE x._row = w._row)`,
   );
   const hits = Number(counts.rows[0].hits);
   // Archived rows the target does not have and that were not written: excluded, or deleted there.
@@ -155,7 +148,7 @@ export async function writeTable(m: MatchContext, t: ImportTable): Promise<void>
 
 /** Fills late columns (references that close a cycle) now that every table's rows exist. Returns the
  *  references that could not be resolved; those are left as they were (NULL for new rows). */
-export async function lateSeed(m: MatchContext, t: ImportTable): Promise<RowProblem[]> {
+export async function lateSeed(m: MatchContext, t: StagedTable): Promise<RowProblem[]> {
   const late = remapRefs(m, t).filter((r) => r.late && !r.self);
   if (late.length === 0 || !t.plan.surrogate) return [];
   const T = target(m, t);
@@ -168,12 +161,12 @@ export async function lateSeed(m: MatchContext, t: ImportTable): Promise<RowProb
     .join(', ');
   const scope = m.mode === 'merge' ? 'true' : 'NOT w._hit';
   const written = D ? `AND NOT COALESCE(d.excluded, false) AND (w._hit OR d.kind IN ('new', 'resurrect'))` : '';
-  const v = `SELECT w._row, w._hit, a._tgt AS loc, ${values} FROM ${temp(t, 'w')} w JOIN ${temp(t, 'a')} a ON a._row = w._row ${joins}
+  const v = `SELECT w._row, w._hit, a._tgt AS loc, ${values} FROM ${temp(t, 'work')} w JOIN ${temp(t, 'ids')} a ON a._row = w._row ${joins}
              ${D ? `LEFT JOIN ${D} d ON d.srow = w._row` : ''}
-             WHERE ${scope} ${written} AND NOT EXISTS (SELECT 1 FROM ${temp(t, 'x')} x WHERE x._row = w._row)`;
+             WHERE ${scope} ${written} AND NOT EXISTS (SELECT 1 FROM ${temp(t, 'refused')} x WHERE x._row = w._row)`;
   const set = late.map((r, i) => `${ident(r.columns[0])} = CASE WHEN v.miss${i} OR NOT v.ok${i} THEN g.${ident(r.columns[0])} ELSE v.v${i} END`).join(', ');
   const changed = late.map((r, i) => `(NOT v.miss${i} AND v.ok${i} AND g.${ident(r.columns[0])} IS DISTINCT FROM v.v${i})`).join(' OR ');
-  const alreadyUpdated = m.mode === 'merge' ? `NOT EXISTS (SELECT 1 FROM ${temp(t, 'u')} u WHERE u._row = upd._row)` : 'false';
+  const alreadyUpdated = m.mode === 'merge' ? `NOT EXISTS (SELECT 1 FROM ${temp(t, 'updated')} u WHERE u._row = upd._row)` : 'false';
   const anyMiss = late.map((_, i) => `miss${i}`).join(' OR ');
   // v is read twice (the update, the unresolved rows), so it is computed once.
   const res = await m.ctx.query<{ late_only: string; missing: { row: number; miss: boolean[] }[] }>(
@@ -197,7 +190,7 @@ export async function lateSeed(m: MatchContext, t: ImportTable): Promise<RowProb
 }
 
 /** Moves every sequence of the written tables past the largest value now in its column. */
-export async function advanceSequences(m: MatchContext, tables: ImportTable[]): Promise<void> {
+export async function advanceSequences(m: MatchContext, tables: StagedTable[]): Promise<void> {
   for (const t of tables) {
     if (t.plan.role !== 'data' || t.counts.inserted === 0) continue;
     for (const c of t.catalog.columns) {
@@ -217,7 +210,7 @@ export async function advanceSequences(m: MatchContext, tables: ImportTable[]): 
  * superuser also disables the foreign-key triggers, as pg_restore --disable-triggers does: every
  * reference was already checked set-wise before writing. Returns what it disabled.
  */
-export async function disableTriggers(m: MatchContext, tables: ImportTable[]): Promise<{ table: string; trigger: string }[]> {
+export async function disableTriggers(m: MatchContext, tables: StagedTable[]): Promise<{ table: string; trigger: string }[]> {
   const superuser = (await m.ctx.query<{ s: boolean }>(`SELECT rolsuper AS s FROM pg_roles WHERE rolname = current_user`)).rows[0]?.s ?? false;
   const disabled: { table: string; trigger: string }[] = [];
   for (const t of tables) {

@@ -3,16 +3,16 @@
 // bad row is named with its reason instead of failing the whole statement.
 import type { RowProblem } from '../../../src-common/contract';
 import { ident, literal, qualified } from '../sql';
-import { columnType, insertRefusals, lateColumns, type MatchContext, type RefusalCheck, remapRefs, selfRefs, target, writtenColumns } from './match';
-import { type ImportTable, temp } from './types';
+import { columnType, insertRefusals, lateColumns, type MatchContext, type RefusalCheck, remapRefs, selfRefs, target, writtenColumns } from '../staged/match';
+import { type StagedTable, temp } from '../staged/types';
 
 /** The rows to write, with final values: target ids, self references resolved, late columns NULL. */
-export async function buildFinal(m: MatchContext, t: ImportTable): Promise<void> {
+export async function buildFinal(m: MatchContext, t: StagedTable): Promise<void> {
   const sur = t.plan.surrogate;
   const late = new Set(lateColumns(m, t));
   const self = selfRefs(m, t);
   const select = ['w._row', 'w._hit', sur ? 'a._tgt AS _loc' : 'NULL::int AS _loc'];
-  const joins = [sur ? `JOIN ${temp(t, 'a')} a ON a._row = w._row` : ''];
+  const joins = [sur ? `JOIN ${temp(t, 'ids')} a ON a._row = w._row` : ''];
   for (const c of writtenColumns(t)) {
     const si = self.findIndex((r) => r.columns[0] === c);
     if (c === sur) select.push(`a._tgt AS ${ident(c)}`);
@@ -21,14 +21,14 @@ export async function buildFinal(m: MatchContext, t: ImportTable): Promise<void>
     else select.push(`w.${ident(c)}`);
   }
   self.forEach((r, i) => {
-    joins.push(`LEFT JOIN ${temp(t, 'a')} o${i} ON o${i}._src = w.${ident(r.columns[0])}`);
+    joins.push(`LEFT JOIN ${temp(t, 'ids')} o${i} ON o${i}._src = w.${ident(r.columns[0])}`);
     select.push(`(w.${ident(r.columns[0])} IS NOT NULL AND o${i}._tgt IS NULL) AS _selfmiss${i}`);
   });
   const candidates = m.mode === 'merge' ? 'true' : 'NOT w._hit';
   await m.ctx.query(
-    `CREATE TEMP TABLE ${temp(t, 'f')} ON COMMIT DROP AS SELECT ${select.join(', ')}
-     FROM ${temp(t, 'w')} w ${joins.join(' ')}
-     WHERE ${candidates} AND NOT EXISTS (SELECT 1 FROM ${temp(t, 'x')} x WHERE x._row = w._row)`,
+    `CREATE TEMP TABLE ${temp(t, 'final')} ON COMMIT DROP AS SELECT ${select.join(', ')}
+     FROM ${temp(t, 'work')} w ${joins.join(' ')}
+     WHERE ${candidates} AND NOT EXISTS (SELECT 1 FROM ${temp(t, 'refused')} x WHERE x._row = w._row)`,
   );
   // Statistics only for what f is joined or filtered on: sampling every wide column of a big table
   // costs more than the plans gain from it.
@@ -37,24 +37,24 @@ export async function buildFinal(m: MatchContext, t: ImportTable): Promise<void>
   for (const r of t.plan.references) r.columns.forEach((c) => joined.add(c));
   if (t.plan.key.kind === 'key') t.plan.key.columns.forEach((c) => joined.add(c));
   const present = new Set(['_row', '_loc', '_hit', ...writtenColumns(t)]);
-  await m.ctx.query(`ANALYZE ${temp(t, 'f')} (${[...joined].filter((c) => present.has(c)).map((c) => ident(c)).join(', ')})`);
+  await m.ctx.query(`ANALYZE ${temp(t, 'final')} (${[...joined].filter((c) => present.has(c)).map((c) => ident(c)).join(', ')})`);
 }
 
-async function refuse(m: MatchContext, t: ImportTable, selectRows: string, reason: string, column: string | null): Promise<number> {
+async function refuse(m: MatchContext, t: StagedTable, selectRows: string, reason: string, column: string | null): Promise<number> {
   const res = await m.ctx.query(
-    `INSERT INTO ${temp(t, 'x')} SELECT DISTINCT q._row, ${literal(reason)}, ${column ? literal(column) : 'NULL'} FROM (${selectRows}) q
-     WHERE NOT EXISTS (SELECT 1 FROM ${temp(t, 'x')} x WHERE x._row = q._row)`,
+    `INSERT INTO ${temp(t, 'refused')} SELECT DISTINCT q._row, ${literal(reason)}, ${column ? literal(column) : 'NULL'} FROM (${selectRows}) q
+     WHERE NOT EXISTS (SELECT 1 FROM ${temp(t, 'refused')} x WHERE x._row = q._row)`,
   );
   return res.rowCount ?? 0;
 }
 
-async function dropRefused(m: MatchContext, t: ImportTable): Promise<void> {
-  await m.ctx.query(`DELETE FROM ${temp(t, 'f')} f USING ${temp(t, 'x')} x WHERE f._row = x._row`);
-  if (t.plan.surrogate) await m.ctx.query(`DELETE FROM ${temp(t, 'a')} a USING ${temp(t, 'x')} x WHERE a._row = x._row`);
+async function dropRefused(m: MatchContext, t: StagedTable): Promise<void> {
+  await m.ctx.query(`DELETE FROM ${temp(t, 'final')} f USING ${temp(t, 'refused')} x WHERE f._row = x._row`);
+  if (t.plan.surrogate) await m.ctx.query(`DELETE FROM ${temp(t, 'ids')} a USING ${temp(t, 'refused')} x WHERE a._row = x._row`);
 }
 
-export async function checkConstraints(m: MatchContext, t: ImportTable): Promise<void> {
-  const F = temp(t, 'f');
+export async function checkConstraints(m: MatchContext, t: StagedTable): Promise<void> {
+  const F = temp(t, 'final');
   const T = target(m, t);
   const staged = new Set(t.staged);
   const late = new Set(lateColumns(m, t));
@@ -75,7 +75,7 @@ export async function checkConstraints(m: MatchContext, t: ImportTable): Promise
     // The expression names F's columns unqualified; q is the only relation in its scope.
     rowChecks.push({ bad: `(${check.expression}) IS FALSE`, reason: literal(`violates check constraint ${check.name}`), col: 'NULL' });
   }
-  if (rowChecks.length) await m.ctx.query(insertRefusals(temp(t, 'x'), F, rowChecks));
+  if (rowChecks.length) await m.ctx.query(insertRefusals(temp(t, 'refused'), F, rowChecks));
   const keys = [...(t.catalog.primaryKey ? [t.catalog.primaryKey] : []), ...t.catalog.uniqueKeys].filter(
     (k) => !k.partial && !k.expression && k.columns.every((c) => staged.has(c) && !late.has(c)) && !(k.columns.length === 1 && k.columns[0] === t.plan.surrogate),
   );
@@ -149,7 +149,7 @@ export async function checkConstraints(m: MatchContext, t: ImportTable): Promise
 
 /** Refused rows of a table, each named by its natural key (source values; a foreign key in the key
  *  is shown as the parent's key). */
-export async function describeRefused(m: MatchContext, t: ImportTable, limit = 10_000): Promise<RowProblem[]> {
+export async function describeRefused(m: MatchContext, t: StagedTable, limit = 10_000): Promise<RowProblem[]> {
   const keyCols = (t.plan.key.kind === 'key' ? t.plan.key.columns : t.plan.primaryKey).filter((c) => t.staged.includes(c));
   const parts = keyCols.map((c) => {
     const ref = remapRefs(m, t).find((r) => r.columns[0] === c && !r.self);
@@ -157,7 +157,7 @@ export async function describeRefused(m: MatchContext, t: ImportTable, limit = 1
     if (ref && parent && parent.plan.surrogate && parent.plan.key.kind === 'key') {
       const pk = parent.plan.key.columns.filter((pc) => parent.staged.includes(pc));
       const obj = pk.map((pc) => `${literal(pc)}, p.${ident(pc)}::text`).join(', ');
-      const found = `(SELECT json_build_object(${obj}) FROM ${temp(parent, 's')} p WHERE p.${ident(parent.plan.surrogate)} = s.${ident(c)} LIMIT 1)`;
+      const found = `(SELECT json_build_object(${obj}) FROM ${temp(parent, 'staged')} p WHERE p.${ident(parent.plan.surrogate)} = s.${ident(c)} LIMIT 1)`;
       // A parent that could not be staged is shown by its id in the archive.
       return `${literal(c)}, COALESCE(${found}, to_json(s.${ident(c)}::text))`;
     }
@@ -165,7 +165,7 @@ export async function describeRefused(m: MatchContext, t: ImportTable, limit = 1
   });
   const key = parts.length ? `json_build_object(${parts.join(', ')})` : 'NULL::json';
   const res = await m.ctx.query<{ row: string; reason: string; col: string | null; key: Record<string, unknown> | null }>(
-    `SELECT x._row AS row, x.reason, x.col, ${key} AS key FROM ${temp(t, 'x')} x JOIN ${temp(t, 's')} s ON s._row = x._row ORDER BY x._row LIMIT ${limit}`,
+    `SELECT x._row AS row, x.reason, x.col, ${key} AS key FROM ${temp(t, 'refused')} x JOIN ${temp(t, 'staged')} s ON s._row = x._row ORDER BY x._row LIMIT ${limit}`,
   );
   return res.rows.map((r) => ({ table: t.plan.name, key: r.key, row: Number(r.row), ...(r.col ? { column: r.col } : {}), reason: r.reason }));
 }

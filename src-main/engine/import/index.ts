@@ -15,13 +15,14 @@ import { applySessionSettings, IMPORT_SETTINGS } from '../session';
 import { qualified } from '../sql';
 import { advanceSequences, disableTriggers, enableTriggers, lateSeed, writeTable } from './apply';
 import { buildFinal, checkConstraints, describeRefused } from './constraints';
-import { type MatchContext, matchTable, publishMap } from './match';
-import { type PreparedRun, prepareRun, type StagedBase, stageBase } from './prepare';
-import { type ImportTable, RefusedRowsError, temp } from './types';
-import { analyze } from '../diff/analyze';
-import { classifyTable } from '../diff/classify';
-import { applyDecisions, ConflictsError, type Decisions } from '../diff/decisions';
-import { checkFingerprints } from '../diff/fingerprints';
+import { type MatchContext, matchTable, publishMap } from '../staged/match';
+import { type PreparedRun, prepareRun, type StagedBase, stageBase } from '../staged/prepare';
+import { type StagedTable, temp } from '../staged/types';
+import { RefusedRowsError } from './errors';
+import { analyze } from '../compare/analyze';
+import { classifyTable } from '../compare/classify';
+import { applyDecisions, ConflictsError, type Decisions } from '../compare/decisions';
+import { checkFingerprints } from '../compare/fingerprints';
 
 export interface ImportOptions {
   db: DbTarget;
@@ -57,7 +58,7 @@ export class LockTimeoutError extends Error {
   override name = 'LockTimeoutError';
 }
 
-async function lockTables(ctx: RunContext, schema: string, tables: ImportTable[], timeoutMs: number): Promise<void> {
+async function lockTables(ctx: RunContext, schema: string, tables: StagedTable[], timeoutMs: number): Promise<void> {
   const written = tables.filter((t) => t.plan.role === 'data').map((t) => qualified(schema, t.plan.name));
   const read = tables.filter((t) => t.plan.role === 'reference').map((t) => qualified(schema, t.plan.name));
   await ctx.query(`SELECT set_config('lock_timeout', $1, true)`, [`${timeoutMs}ms`]);
@@ -103,7 +104,7 @@ async function decideFirst(ctx: RunContext, run: PreparedRun, base: StagedBase |
   warnings.push(...unmatched);
   for (const u of unmatched) ctx.log(u, 'warn');
   if (open.length) throw new ConflictsError(open);
-  return new Map(analysis.tables.filter((t) => t.plan.role === 'data').map((t) => [t.plan.name, temp(t, 'd')]));
+  return new Map(analysis.tables.filter((t) => t.plan.role === 'data').map((t) => [t.plan.name, temp(t, 'classified')]));
 }
 
 export async function importArchive(options: ImportOptions): Promise<ImportReport> {

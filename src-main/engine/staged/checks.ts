@@ -3,14 +3,14 @@
 import type { ArchiveIndex } from '../archive/format';
 import type { Catalog } from '../catalog';
 import type { Plan } from '../plan';
-import { ImportCheckError, type ImportTable } from './types';
+import { ImportCheckError, type StagedTable } from './types';
 
 export interface ReconcileOptions {
   ignoreMissingColumns?: boolean;
 }
 
 export interface Reconciled {
-  tables: ImportTable[];
+  tables: StagedTable[];
   warnings: string[];
   ignoredColumns: string[];
 }
@@ -30,7 +30,7 @@ export function reconcile(index: ArchiveIndex, catalog: Catalog, plan: Plan, opt
   const problems: string[] = [];
   const warnings: string[] = [];
   const ignoredColumns: string[] = [];
-  const tables: ImportTable[] = [];
+  const tables: StagedTable[] = [];
   const where = `database "${catalog.database}" (schema "${catalog.schema}")`;
 
   for (const entity of index.entities) {

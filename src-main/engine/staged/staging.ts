@@ -5,41 +5,23 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import copyStreams from 'pg-copy-streams';
 import type { RowProblem } from '../../../src-common/contract';
-import { ArchiveError, INDEX_FILE } from '../archive/format';
-import { type ArchiveLimits, walkArchive } from '../archive/reader';
+import { ArchiveError } from '../archive/format';
+import type { TableSource } from '../archive/source';
 import { TableFileReader } from '../archive/table-file';
 import { CancelledError, type RunContext } from '../run-context';
 import { ident, literal } from '../sql';
-import { type ImportTable, temp } from './types';
+import { type StagedTable, temp } from './types';
 
-export interface TableSource {
-  /** Streams every table file of the archive, in archive order, to `visit`. */
-  walk(visit: (file: string, body: Readable) => Promise<void>, signal?: AbortSignal): Promise<void>;
-}
-
-export function fileSource(path: string, limits?: ArchiveLimits, onBytes?: (n: number) => void): TableSource {
-  return {
-    walk: (visit, signal) =>
-      walkArchive(
-        path,
-        async (name, body) => {
-          if (name !== INDEX_FILE) await visit(name, body);
-        },
-        { limits, signal, onBytes },
-      ),
-  };
-}
-
-function typeOf(t: ImportTable, column: string): string {
+function typeOf(t: StagedTable, column: string): string {
   return t.plan.columns.find((c) => c.name === column)!.type;
 }
 
-export async function createStagingTable(ctx: RunContext, t: ImportTable, kind: 's' | 'text'): Promise<void> {
-  const cols = t.staged.map((c) => `${ident(c)} ${kind === 's' ? typeOf(t, c) : 'text'}`);
+export async function createStagingTable(ctx: RunContext, t: StagedTable, kind: 'staged' | 'stagedText'): Promise<void> {
+  const cols = t.staged.map((c) => `${ident(c)} ${kind === 'staged' ? typeOf(t, c) : 'text'}`);
   await ctx.query(`CREATE TEMP TABLE ${temp(t, kind)} (_row bigint NOT NULL${cols.map((c) => `, ${c}`).join('')}) ON COMMIT DROP`);
 }
 
-async function copyInto(ctx: RunContext, t: ImportTable, kind: 's' | 'text', body: Readable): Promise<TableFileReader> {
+async function copyInto(ctx: RunContext, t: StagedTable, kind: 'staged' | 'stagedText', body: Readable): Promise<TableFileReader> {
   const reader = new TableFileReader({ table: t.plan.name, columns: t.archive.columns.map((c) => c.name), pick: t.pick, rowNumbers: true });
   const columns = ['_row', ...t.staged].map((c) => ident(c)).join(', ');
   const copy = ctx.client.query(copyStreams.from(`COPY ${temp(t, kind)} (${columns}) FROM STDIN`));
@@ -50,7 +32,7 @@ async function copyInto(ctx: RunContext, t: ImportTable, kind: 's' | 'text', bod
   return reader;
 }
 
-function verify(t: ImportTable, reader: TableFileReader): void {
+function verify(t: StagedTable, reader: TableFileReader): void {
   const stats = reader.stats();
   if (stats.sha256 !== t.archive.sha256 || stats.bytes !== t.archive.bytes) {
     throw new ArchiveError(`${t.archive.file} does not match its checksum in index.json; the archive is corrupt or was altered`);
@@ -62,11 +44,11 @@ const DATA_ERROR = /^(22|23|42804|42P18)/;
 
 /** Stages every table; returns the tables whose values did not all fit their target types.
  *  `listed` are all files index.json names; any other file makes the archive invalid. */
-export async function stageTables(ctx: RunContext, source: TableSource, tables: ImportTable[], listed: Set<string>): Promise<ImportTable[]> {
+export async function stageTables(ctx: RunContext, source: TableSource, tables: StagedTable[], listed: Set<string>): Promise<StagedTable[]> {
   const byFile = new Map(tables.map((t) => [t.archive.file, t]));
   const seen = new Set<string>();
-  const misfits: ImportTable[] = [];
-  for (const t of tables) await createStagingTable(ctx, t, 's');
+  const misfits: StagedTable[] = [];
+  for (const t of tables) await createStagingTable(ctx, t, 'staged');
   await source.walk(async (file, body) => {
     const t = byFile.get(file);
     if (!t) {
@@ -78,7 +60,7 @@ export async function stageTables(ctx: RunContext, source: TableSource, tables: 
     seen.add(file);
     await ctx.query('SAVEPOINT mr4_stage');
     try {
-      const reader = await copyInto(ctx, t, 's', body);
+      const reader = await copyInto(ctx, t, 'staged', body);
       verify(t, reader);
       t.rows = reader.rows;
       await ctx.query('RELEASE SAVEPOINT mr4_stage');
@@ -111,14 +93,14 @@ END $$`;
  * Re-reads the misfit tables as text, names every value that does not cast to its target type, and
  * stages the remaining rows typed. Returns one problem per refused row.
  */
-export async function diagnoseMisfits(ctx: RunContext, source: TableSource, misfits: ImportTable[]): Promise<RowProblem[]> {
+export async function diagnoseMisfits(ctx: RunContext, source: TableSource, misfits: StagedTable[]): Promise<RowProblem[]> {
   if (misfits.length === 0) return [];
   const byFile = new Map(misfits.map((t) => [t.archive.file, t]));
-  for (const t of misfits) await createStagingTable(ctx, t, 'text');
+  for (const t of misfits) await createStagingTable(ctx, t, 'stagedText');
   await source.walk(async (file, body) => {
     const t = byFile.get(file);
     if (!t) return void body.resume();
-    const reader = await copyInto(ctx, t, 'text', body);
+    const reader = await copyInto(ctx, t, 'stagedText', body);
     verify(t, reader);
     t.rows = reader.rows;
   }, ctx.signal);
@@ -130,14 +112,14 @@ export async function diagnoseMisfits(ctx: RunContext, source: TableSource, misf
       const type = typeOf(t, c);
       await ctx.query('SAVEPOINT mr4_cast');
       try {
-        await ctx.query(`SELECT count(${ident(c)}::${type}) FROM ${temp(t, 'text')}`);
+        await ctx.query(`SELECT count(${ident(c)}::${type}) FROM ${temp(t, 'stagedText')}`);
         await ctx.query('RELEASE SAVEPOINT mr4_cast');
         continue;
       } catch {
         await ctx.query('ROLLBACK TO SAVEPOINT mr4_cast');
       }
       const rows = await ctx.query<{ _row: string; err: string }>(
-        `SELECT _row, err FROM (SELECT _row, pg_temp.mr4_cast_error(${ident(c)}, ${literal(type)}) AS err FROM ${temp(t, 'text')}
+        `SELECT _row, err FROM (SELECT _row, pg_temp.mr4_cast_error(${ident(c)}, ${literal(type)}) AS err FROM ${temp(t, 'stagedText')}
           WHERE ${ident(c)} IS NOT NULL) x WHERE err IS NOT NULL ORDER BY _row`,
       );
       for (const r of rows.rows) {
@@ -149,11 +131,11 @@ export async function diagnoseMisfits(ctx: RunContext, source: TableSource, misf
     const casts = t.staged.map((c) => `${ident(c)}::${typeOf(t, c)}`).join(', ');
     const badRows = [...bad.keys()];
     await ctx.query(
-      `INSERT INTO ${temp(t, 's')} (_row${t.staged.map((c) => `, ${ident(c)}`).join('')})
-       SELECT _row${casts ? `, ${casts}` : ''} FROM ${temp(t, 'text')} WHERE NOT (_row = ANY ($1::bigint[]))`,
+      `INSERT INTO ${temp(t, 'staged')} (_row${t.staged.map((c) => `, ${ident(c)}`).join('')})
+       SELECT _row${casts ? `, ${casts}` : ''} FROM ${temp(t, 'stagedText')} WHERE NOT (_row = ANY ($1::bigint[]))`,
       [badRows],
     );
-    await ctx.query(`DROP TABLE ${temp(t, 'text')}`);
+    await ctx.query(`DROP TABLE ${temp(t, 'stagedText')}`);
   }
   return problems;
 }

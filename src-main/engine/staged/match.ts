@@ -12,7 +12,7 @@
 import type { PlannedReference } from '../plan';
 import type { RunContext } from '../run-context';
 import { ident, literal, qualified } from '../sql';
-import { type ImportTable, temp } from './types';
+import { type StagedTable, temp } from './types';
 
 export type IdStrategy = 'real' | 'virtual';
 
@@ -27,54 +27,62 @@ export interface MatchContext {
   verdicts?: Map<string, string>;
   /** Temp map (src, tgt) per table already matched. */
   maps: Map<string, string>;
-  tables: Map<string, ImportTable>;
+  tables: Map<string, StagedTable>;
 }
 
-export function target(m: MatchContext, t: ImportTable): string {
+export function target(m: MatchContext, t: StagedTable): string {
   return qualified(m.schema, t.plan.name);
 }
 
-export function columnType(t: ImportTable, column: string): string {
+export function columnType(t: StagedTable, column: string): string {
   return t.plan.columns.find((c) => c.name === column)!.type;
 }
 
 /** Remapped references of this table whose parent is matched in this run. */
-export function remapRefs(m: MatchContext, t: ImportTable): PlannedReference[] {
+export function remapRefs(m: MatchContext, t: StagedTable): PlannedReference[] {
   return t.plan.references.filter(
     (r) => r.remap && !r.external && t.staged.includes(r.columns[0]) && (r.self || m.tables.has(r.parent)),
   );
 }
 
-export function lateColumns(m: MatchContext, t: ImportTable): string[] {
+export function lateColumns(m: MatchContext, t: StagedTable): string[] {
   return remapRefs(m, t).filter((r) => r.late && !r.self).map((r) => r.columns[0]);
 }
 
-export function selfRefs(m: MatchContext, t: ImportTable): PlannedReference[] {
+export function selfRefs(m: MatchContext, t: StagedTable): PlannedReference[] {
   return remapRefs(m, t).filter((r) => r.self);
 }
 
 /** Columns an INSERT writes: the staged ones, plus the surrogate id the run assigned. */
-export function writtenColumns(t: ImportTable): string[] {
+export function writtenColumns(t: StagedTable): string[] {
   const sur = t.plan.surrogate;
   return sur && !t.staged.includes(sur) ? [sur, ...t.staged] : t.staged;
 }
 
 /** Columns compared to tell identical rows from changed ones (besides late and self references). */
-export function contentColumns(m: MatchContext, t: ImportTable): string[] {
+export function contentColumns(m: MatchContext, t: StagedTable): string[] {
   const late = new Set(lateColumns(m, t));
   const self = new Set(selfRefs(m, t).map((r) => r.columns[0]));
   return t.staged.filter((c) => c !== t.plan.surrogate && !late.has(c) && !self.has(c));
 }
 
+/** Columns an update compares and writes: everything but ids, keys, late and insert-only columns. */
+export function updatableColumns(m: MatchContext, t: StagedTable): string[] {
+  const key = new Set(t.plan.key.kind === 'key' ? t.plan.key.columns : []);
+  const insertOnly = new Set(t.plan.insertOnly);
+  const self = selfRefs(m, t).map((r) => r.columns[0]);
+  return [...contentColumns(m, t), ...self].filter((c) => !key.has(c) && !insertOnly.has(c) && c !== t.plan.surrogate);
+}
+
 /** Text comparison is exact for every type; plain equality is used only where it means the same. */
 const EXACT_EQUALITY = new Set(['smallint', 'integer', 'bigint', 'text', 'boolean', 'uuid', 'date', 'bytea', 'oid']);
 
-export function differs(t: ImportTable, column: string, left: string, right: string): string {
+export function differs(t: StagedTable, column: string, left: string, right: string): string {
   return distinct(t, column, `${left}.${ident(column)}`, `${right}.${ident(column)}`);
 }
 
 /** `a IS DISTINCT FROM b` for two values of a column's type, exact to the text they export as. */
-export function distinct(t: ImportTable, column: string, a: string, b: string): string {
+export function distinct(t: StagedTable, column: string, a: string, b: string): string {
   const type = columnType(t, column);
   // Equal timestamps print the same under the session's fixed TimeZone; equal varchars are equal text.
   if (EXACT_EQUALITY.has(type) || /^(character varying|timestamp)(\(\d+\))?( with(out)? time zone)?$/.test(type)) {
@@ -83,7 +91,7 @@ export function distinct(t: ImportTable, column: string, a: string, b: string): 
   return `${a}::text IS DISTINCT FROM ${b}::text`;
 }
 
-export async function buildResolved(m: MatchContext, t: ImportTable): Promise<PlannedReference[]> {
+export async function buildResolved(m: MatchContext, t: StagedTable): Promise<PlannedReference[]> {
   const direct = remapRefs(m, t).filter((r) => !r.late && !r.self);
   const joins: string[] = [];
   const select = ['s._row'];
@@ -95,7 +103,7 @@ export async function buildResolved(m: MatchContext, t: ImportTable): Promise<Pl
     joins.push(`LEFT JOIN ${m.maps.get(r.parent)} p${i} ON p${i}.src = s.${ident(r.columns[0])}`);
     select.push(`(s.${ident(r.columns[0])} IS NOT NULL AND p${i}.tgt IS NULL) AS _miss${i}`);
   });
-  await m.ctx.query(`CREATE TEMP VIEW ${temp(t, 'r')} AS SELECT ${select.join(', ')} FROM ${temp(t, 's')} s ${joins.join(' ')}`);
+  await m.ctx.query(`CREATE TEMP VIEW ${temp(t, 'resolved')} AS SELECT ${select.join(', ')} FROM ${temp(t, 'staged')} s ${joins.join(' ')}`);
   return direct;
 }
 
@@ -122,7 +130,7 @@ export function rowId(alias: string): string {
   return `(${alias}.tableoid::text || ':' || ${alias}.ctid::text)`;
 }
 
-export function againstTarget(m: MatchContext, t: ImportTable): MatchAgainst {
+export function againstTarget(m: MatchContext, t: StagedTable): MatchAgainst {
   const sur = t.plan.surrogate;
   return {
     rel: `${target(m, t)} t`,
@@ -133,7 +141,7 @@ export function againstTarget(m: MatchContext, t: ImportTable): MatchAgainst {
   };
 }
 
-export async function matchRows(m: MatchContext, t: ImportTable, direct: PlannedReference[], into = temp(t, 'k'), against = againstTarget(m, t)): Promise<void> {
+export async function matchRows(m: MatchContext, t: StagedTable, direct: PlannedReference[], into = temp(t, 'matched'), against = againstTarget(m, t)): Promise<void> {
   const sur = t.plan.surrogate;
   const { loc } = against;
   const ctid = (alias: string) => (against.ctid ? `, ${rowId(alias)}` : '');
@@ -155,7 +163,7 @@ export async function matchRows(m: MatchContext, t: ImportTable, direct: Planned
       `INSERT INTO ${into}
        SELECT s._row, g.loc, 1${against.ctid ? ', g.tid' : ''} FROM
          (SELECT _row, h, row_number() OVER (PARTITION BY h ORDER BY _row) AS rn
-            FROM (SELECT r._row, ${row('r')} AS h FROM ${temp(t, 'r')} r WHERE ${nullKey('r')} AND ${usable}) s0) s
+            FROM (SELECT r._row, ${row('r')} AS h FROM ${temp(t, 'resolved')} r WHERE ${nullKey('r')} AND ${usable}) s0) s
        JOIN
          (SELECT loc, h, row_number() OVER (PARTITION BY h ORDER BY loc) AS rn${against.ctid ? ', tid' : ''}
             FROM (SELECT ${loc('t')} AS loc, ${row('t')} AS h${against.ctid ? `, ${rowId('t')} AS tid` : ''} FROM ${against.rel} WHERE ${nullKey('t')}) g0) g
@@ -175,17 +183,17 @@ export async function matchRows(m: MatchContext, t: ImportTable, direct: Planned
     const plainKey = key.filter((c) => !selfInKey.some((r) => r.columns[0] === c));
     const eq = plainKey.map((c) => `t.${ident(c)} = r.${ident(c)}`);
     if (selfInKey.length === 0) {
-      await m.ctx.query(`INSERT INTO ${into} ${found(`${temp(t, 'r')} r JOIN ${against.rel} ON ${eq.join(' AND ')}`, `${nonNull} AND ${usable}`)}`);
+      await m.ctx.query(`INSERT INTO ${into} ${found(`${temp(t, 'resolved')} r JOIN ${against.rel} ON ${eq.join(' AND ')}`, `${nonNull} AND ${usable}`)}`);
     } else {
       // The key names the row's parent in the same table: match parents first, then their children.
       const parentJoins = selfInKey
-        .map((r, i) => `JOIN ${temp(t, 'r')} pr${i} ON pr${i}.${ident(sur!)} = r.${ident(r.columns[0])} JOIN ${into} pk${i} ON pk${i}._row = pr${i}._row`)
+        .map((r, i) => `JOIN ${temp(t, 'resolved')} pr${i} ON pr${i}.${ident(sur!)} = r.${ident(r.columns[0])} JOIN ${into} pk${i} ON pk${i}._row = pr${i}._row`)
         .join(' ');
       const parentEq = selfInKey.map((r, i) => `t.${ident(r.columns[0])} = pk${i}._tgt`);
       for (;;) {
         const added = await m.ctx.query(
           `INSERT INTO ${into} ${found(
-            `${temp(t, 'r')} r ${parentJoins} JOIN ${against.rel} ON ${[...eq, ...parentEq].join(' AND ')}`,
+            `${temp(t, 'resolved')} r ${parentJoins} JOIN ${against.rel} ON ${[...eq, ...parentEq].join(' AND ')}`,
             `${nonNull} AND ${usable} AND NOT EXISTS (SELECT 1 FROM ${into} d WHERE d._row = r._row)`,
           )}`,
         );
@@ -196,11 +204,11 @@ export async function matchRows(m: MatchContext, t: ImportTable, direct: Planned
   await m.ctx.query(`ANALYZE ${into}`);
 }
 
-async function buildWork(m: MatchContext, t: ImportTable): Promise<void> {
+async function buildWork(m: MatchContext, t: StagedTable): Promise<void> {
   await m.ctx.query(
-    `CREATE TEMP VIEW ${temp(t, 'w')} AS
+    `CREATE TEMP VIEW ${temp(t, 'work')} AS
      SELECT r.*, k._tgt, (k._row IS NOT NULL) AS _hit, COALESCE(k._n, 0) AS _n
-     FROM ${temp(t, 'r')} r LEFT JOIN ${temp(t, 'k')} k USING (_row)`,
+     FROM ${temp(t, 'resolved')} r LEFT JOIN ${temp(t, 'matched')} k USING (_row)`,
   );
 }
 
@@ -221,8 +229,8 @@ export function insertRefusals(x: string, from: string, checks: RefusalCheck[]):
 }
 
 /** Refusals known from matching alone: unresolved parents, ambiguous or duplicate keys. */
-async function refuseUnmatchable(m: MatchContext, t: ImportTable, direct: PlannedReference[]): Promise<void> {
-  await m.ctx.query(`CREATE TEMP TABLE ${temp(t, 'x')} (_row bigint, reason text, col text) ON COMMIT DROP`);
+async function refuseUnmatchable(m: MatchContext, t: StagedTable, direct: PlannedReference[]): Promise<void> {
+  await m.ctx.query(`CREATE TEMP TABLE ${temp(t, 'refused')} (_row bigint, reason text, col text) ON COMMIT DROP`);
   const checks: RefusalCheck[] = direct.map((r, i) => {
     const why =
       m.tables.get(r.parent)!.plan.role === 'reference'
@@ -235,13 +243,13 @@ async function refuseUnmatchable(m: MatchContext, t: ImportTable, direct: Planne
   if (configuredKey) {
     checks.push({ bad: 'q._n > 1', reason: `'matches ' || q._n || ' rows of the target by its key (${t.plan.key.columns.join(', ').replace(/'/g, "''")})'`, col: 'NULL' });
   }
-  if (checks.length) await m.ctx.query(insertRefusals(temp(t, 'x'), temp(t, configuredKey ? 'w' : 'r'), checks));
+  if (checks.length) await m.ctx.query(insertRefusals(temp(t, 'refused'), temp(t, configuredKey ? 'work' : 'resolved'), checks));
   if (configuredKey) {
     const cols = t.plan.key.columns.map((c) => ident(c)).join(', ');
     await m.ctx.query(
-      `INSERT INTO ${temp(t, 'x')} SELECT _row, 'the archive holds ' || n || ' rows with this key', NULL FROM
-       (SELECT _row, count(*) OVER (PARTITION BY ${cols}) AS n FROM ${temp(t, 'w')} WHERE ${t.plan.key.columns.map((c) => `${ident(c)} IS NOT NULL`).join(' AND ')}) d
-       WHERE n > 1 AND NOT EXISTS (SELECT 1 FROM ${temp(t, 'x')} x WHERE x._row = d._row)`,
+      `INSERT INTO ${temp(t, 'refused')} SELECT _row, 'the archive holds ' || n || ' rows with this key', NULL FROM
+       (SELECT _row, count(*) OVER (PARTITION BY ${cols}) AS n FROM ${temp(t, 'work')} WHERE ${t.plan.key.columns.map((c) => `${ident(c)} IS NOT NULL`).join(' AND ')}) d
+       WHERE n > 1 AND NOT EXISTS (SELECT 1 FROM ${temp(t, 'refused')} x WHERE x._row = d._row)`,
     );
   }
 }
@@ -250,7 +258,7 @@ const INTEGER = /^(smallint|integer|bigint)$/;
 
 /** Target ids for every usable row: the matched row's, the source id where the target has none, else
  *  a new one drawn after the sequence was moved past every id present. */
-async function assignIds(m: MatchContext, t: ImportTable): Promise<void> {
+async function assignIds(m: MatchContext, t: StagedTable): Promise<void> {
   const sur = t.plan.surrogate!;
   const T = target(m, t);
   const type = columnType(t, sur);
@@ -261,18 +269,18 @@ async function assignIds(m: MatchContext, t: ImportTable): Promise<void> {
       ? `WHEN ${src} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${T} x WHERE x.${ident(sur)} = ${src}) THEN ${src}`
       : '';
   await m.ctx.query(
-    `CREATE TEMP TABLE ${temp(t, 'a')} ON COMMIT DROP AS
+    `CREATE TEMP TABLE ${temp(t, 'ids')} ON COMMIT DROP AS
      SELECT w._row, ${src} AS _src, w._hit,
             CASE WHEN w._hit THEN w._tgt ${keep} END AS _tgt
-     FROM ${temp(t, 'w')} w WHERE NOT EXISTS (SELECT 1 FROM ${temp(t, 'x')} x WHERE x._row = w._row)`,
+     FROM ${temp(t, 'work')} w WHERE NOT EXISTS (SELECT 1 FROM ${temp(t, 'refused')} x WHERE x._row = w._row)`,
   );
   // Rows of a reference table only identify parents; they are never written, so never get ids.
-  const needs = t.plan.role === 'data' ? await m.ctx.query(`SELECT count(*)::bigint AS n FROM ${temp(t, 'a')} WHERE _tgt IS NULL`) : null;
+  const needs = t.plan.role === 'data' ? await m.ctx.query(`SELECT count(*)::bigint AS n FROM ${temp(t, 'ids')} WHERE _tgt IS NULL`) : null;
   if (needs && Number(needs.rows[0].n) > 0) {
     const seq = t.plan.surrogateSequence;
     let draw: string;
     if (seq && INTEGER.test(type)) {
-      const highest = `GREATEST((SELECT max(${ident(sur)}) FROM ${T}), (SELECT max(_tgt) FROM ${temp(t, 'a')}))`;
+      const highest = `GREATEST((SELECT max(${ident(sur)}) FROM ${T}), (SELECT max(_tgt) FROM ${temp(t, 'ids')}))`;
       if (m.ids === 'real') {
         await m.ctx.query(
           `SELECT setval(${literal(seq)}, ${highest}) FROM ${seq} s
@@ -290,15 +298,15 @@ async function assignIds(m: MatchContext, t: ImportTable): Promise<void> {
       draw = `(${expr})`;
     }
     await m.ctx.query(
-      `UPDATE ${temp(t, 'a')} a SET _tgt = d.id FROM
-         (SELECT _row, ${draw}::${type} AS id FROM (SELECT _row FROM ${temp(t, 'a')} WHERE _tgt IS NULL ORDER BY _row) o) d
+      `UPDATE ${temp(t, 'ids')} a SET _tgt = d.id FROM
+         (SELECT _row, ${draw}::${type} AS id FROM (SELECT _row FROM ${temp(t, 'ids')} WHERE _tgt IS NULL ORDER BY _row) o) d
        WHERE a._row = d._row`,
     );
   }
-  await m.ctx.query(`ANALYZE ${temp(t, 'a')}`);
+  await m.ctx.query(`ANALYZE ${temp(t, 'ids')}`);
 }
 
-export async function matchTable(m: MatchContext, t: ImportTable): Promise<void> {
+export async function matchTable(m: MatchContext, t: StagedTable): Promise<void> {
   const direct = await buildResolved(m, t);
   await matchRows(m, t, direct);
   await buildWork(m, t);
@@ -307,14 +315,14 @@ export async function matchTable(m: MatchContext, t: ImportTable): Promise<void>
 }
 
 /** The table's id map for its children: every row that is matched or written, never refused ones. */
-export async function publishMap(m: MatchContext, t: ImportTable): Promise<void> {
+export async function publishMap(m: MatchContext, t: StagedTable): Promise<void> {
   const sur = t.plan.surrogate;
   if (!sur) return;
-  const name = temp(t, 'm');
+  const name = temp(t, 'idMap');
   const onlyMatched = t.plan.role === 'reference' ? ' AND a._hit' : '';
   await m.ctx.query(
-    `CREATE TEMP TABLE ${name} ON COMMIT DROP AS SELECT a._src AS src, a._tgt AS tgt FROM ${temp(t, 'a')} a
-     WHERE a._src IS NOT NULL${onlyMatched} AND NOT EXISTS (SELECT 1 FROM ${temp(t, 'x')} x WHERE x._row = a._row)`,
+    `CREATE TEMP TABLE ${name} ON COMMIT DROP AS SELECT a._src AS src, a._tgt AS tgt FROM ${temp(t, 'ids')} a
+     WHERE a._src IS NOT NULL${onlyMatched} AND NOT EXISTS (SELECT 1 FROM ${temp(t, 'refused')} x WHERE x._row = a._row)`,
   );
   // Unique, so a LEFT JOIN on it that no column uses is removed by the planner.
   await m.ctx.query(`CREATE UNIQUE INDEX ON ${name} (src)`);

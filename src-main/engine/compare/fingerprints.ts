@@ -3,7 +3,7 @@
 // file re-checks every one inside its own transaction, after taking its locks, and stops if any differ.
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { temp } from '../import/types';
+import { temp } from '../staged/types';
 import { literal } from '../sql';
 import type { Analysis } from './analyze';
 
@@ -58,7 +58,7 @@ export async function checkFingerprints(a: Analysis, path: string, archive: { da
   for (const t of a.tables) {
     if (t.plan.role !== 'data') continue;
     const res = await m.ctx.query<{ key: unknown }>(
-      `SELECT fp.key FROM pg_temp.mr4_fp fp LEFT JOIN ${temp(t, 'd')} d ON d.key = fp.key AND d.srow IS NOT NULL
+      `SELECT fp.key FROM pg_temp.mr4_fp fp LEFT JOIN ${temp(t, 'classified')} d ON d.key = fp.key AND d.srow IS NOT NULL
        WHERE fp.tbl = ${literal(t.plan.name)} AND (d.srow IS NULL OR d.fingerprint IS DISTINCT FROM fp.f) LIMIT 1000`,
     );
     for (const r of res.rows) changed.push({ table: t.plan.name, key: r.key });

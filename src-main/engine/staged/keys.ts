@@ -2,21 +2,21 @@
 // key in the key written as the parent's natural key), a foreign-key value by the key of the row it
 // points at. The same form is used by decision files, so a person can write one by hand.
 import { ident, literal, qualified } from '../sql';
-import { type MatchContext, remapRefs } from '../import/match';
-import { type ImportTable, temp } from '../import/types';
+import { type MatchContext, remapRefs } from './match';
+import { type StagedTable, temp } from './types';
 
-function keyColumns(t: ImportTable): string[] {
+function keyColumns(t: StagedTable): string[] {
   return (t.plan.key.kind === 'key' ? t.plan.key.columns : t.plan.primaryKey).filter((c) => t.staged.includes(c));
 }
 
 /** The key of an archived row (alias over the staged table `s`), as jsonb. */
-export function stagedKeyJson(m: MatchContext, t: ImportTable, alias: string): string {
+export function stagedKeyJson(m: MatchContext, t: StagedTable, alias: string): string {
   const parts = keyColumns(t).map((c) => {
     const ref = remapRefs(m, t).find((r) => r.columns[0] === c && !r.self);
     const parent = ref ? m.tables.get(ref.parent) : undefined;
     if (parent?.plan.surrogate && parent.plan.key.kind === 'key') {
       const obj = parent.plan.key.columns.filter((pc) => parent.staged.includes(pc)).map((pc) => `${literal(pc)}, p.${ident(pc)}::text`).join(', ');
-      const found = `(SELECT jsonb_build_object(${obj}) FROM ${temp(parent, 's')} p WHERE p.${ident(parent.plan.surrogate)} = ${alias}.${ident(c)} LIMIT 1)`;
+      const found = `(SELECT jsonb_build_object(${obj}) FROM ${temp(parent, 'staged')} p WHERE p.${ident(parent.plan.surrogate)} = ${alias}.${ident(c)} LIMIT 1)`;
       return `${literal(c)}, COALESCE(${found}, to_jsonb(${alias}.${ident(c)}::text))`;
     }
     return `${literal(c)}, ${alias}.${ident(c)}::text`;
@@ -25,7 +25,7 @@ export function stagedKeyJson(m: MatchContext, t: ImportTable, alias: string): s
 }
 
 /** The key of a target row (alias over the target table), as jsonb. */
-export function targetKeyJson(m: MatchContext, t: ImportTable, alias: string): string {
+export function targetKeyJson(m: MatchContext, t: StagedTable, alias: string): string {
   const cols = t.plan.key.kind === 'key' ? t.plan.key.columns : t.plan.primaryKey;
   const parts = cols.map((c) => {
     const ref = t.plan.references.find((r) => r.remap && !r.self && !r.external && r.columns[0] === c);
@@ -53,7 +53,7 @@ export function referenceLabel(m: MatchContext, parentName: string, idExpr: stri
   const staged = parent.plan.key.columns.filter((c) => parent.staged.includes(c));
   const inArchive = staged.length
     ? `(SELECT jsonb_build_object(${staged.map((c) => `${literal(c)}, s.${ident(c)}::text`).join(', ')})::text
-        FROM ${temp(parent, 'a')} a JOIN ${temp(parent, 's')} s ON s._row = a._row WHERE a._tgt = ${idExpr} LIMIT 1)`
+        FROM ${temp(parent, 'ids')} a JOIN ${temp(parent, 'staged')} s ON s._row = a._row WHERE a._tgt = ${idExpr} LIMIT 1)`
     : 'NULL';
   return `CASE WHEN ${idExpr} IS NULL THEN NULL ELSE COALESCE(${inTarget}, ${inArchive}, ${idExpr}::text) END`;
 }

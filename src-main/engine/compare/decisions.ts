@@ -20,8 +20,8 @@
 // every row's key in exactly this form.
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { type MatchContext, remapRefs } from '../import/match';
-import { type ImportTable, temp } from '../import/types';
+import { type MatchContext, remapRefs } from '../staged/match';
+import { type StagedTable, temp } from '../staged/types';
 import { ident, literal } from '../sql';
 import type { Analysis } from './analyze';
 
@@ -126,7 +126,7 @@ export async function applyDecisions(a: Analysis, decisions: Decisions, onConfli
   for (const d of decisions.decisions) if (!known.has(d.table)) unmatched.push(`decision: table ${d.table} is not in this merge`);
   const open: OpenConflict[] = [];
   for (const t of data) {
-    const D = temp(t, 'd');
+    const D = temp(t, 'classified');
     const tbl = literal(t.plan.name);
     await m.ctx.query(`UPDATE ${D} SET excluded = true WHERE EXISTS (SELECT 1 FROM pg_temp.mr4_exc x WHERE x.tbl = ${tbl} AND x.key IS NULL AND x.field IS NULL)`);
     await m.ctx.query(`UPDATE ${D} d SET excluded = true FROM pg_temp.mr4_exc x WHERE x.tbl = ${tbl} AND x.key = d.key AND x.field IS NULL`);
@@ -187,7 +187,7 @@ export async function applyDecisions(a: Analysis, decisions: Decisions, onConfli
 }
 
 /** Refuses a selection that includes a row whose reference points at a new row that is left out. */
-async function checkSelection(m: MatchContext, data: ImportTable[]): Promise<void> {
+async function checkSelection(m: MatchContext, data: StagedTable[]): Promise<void> {
   const problems: string[] = [];
   for (const child of data) {
     for (const ref of remapRefs(m, child)) {
@@ -199,11 +199,11 @@ async function checkSelection(m: MatchContext, data: ImportTable[]): Promise<voi
       const pmJoin = ref.late || ref.self ? `JOIN ${m.maps.get(ref.parent)} pm ON pm.src = w.${ident(col)}` : '';
       const res = await m.ctx.query<{ child: string; parent: string }>(
         `SELECT dc.key::text AS child, dp.key::text AS parent
-         FROM ${temp(child, 'd')} dc
-         JOIN ${temp(child, 'w')} w ON w._row = dc.srow
+         FROM ${temp(child, 'classified')} dc
+         JOIN ${temp(child, 'work')} w ON w._row = dc.srow
          ${pmJoin}
-         JOIN ${temp(parent, 'a')} pa ON pa._tgt = ${value}
-         JOIN ${temp(parent, 'd')} dp ON dp.srow = pa._row
+         JOIN ${temp(parent, 'ids')} pa ON pa._tgt = ${value}
+         JOIN ${temp(parent, 'classified')} dp ON dp.srow = pa._row
          WHERE NOT dc.excluded AND (dc.kind IN ('new', 'resurrect') OR ${literal(col)} = ANY (dc.apply))
            AND dp.excluded AND dp.kind IN ('new', 'resurrect')
          LIMIT 100`,

@@ -11,8 +11,9 @@ import { buildPlan, type Plan, resolveConfig } from '../plan';
 import type { RunContext } from '../run-context';
 import { ArchiveError } from '../archive/format';
 import { archiveDataTables, reconcile } from './checks';
-import { diagnoseMisfits, fileSource, stageTables } from './staging';
-import type { ImportTable } from './types';
+import { fileSource } from '../archive/source';
+import { diagnoseMisfits, stageTables } from './staging';
+import type { StagedTable } from './types';
 
 export interface PrepareOptions {
   archive: string;
@@ -28,7 +29,7 @@ export interface PreparedRun {
   index: ArchiveIndex;
   catalog: Catalog;
   plan: Plan;
-  tables: ImportTable[];
+  tables: StagedTable[];
   warnings: string[];
   ignoredColumns: string[];
   /** Rows whose values do not fit their target types (refused). */
@@ -87,14 +88,14 @@ export async function prepareRun(ctx: RunContext, options: PrepareOptions, onPha
  */
 export interface StagedBase {
   index: ArchiveIndex;
-  tables: Map<string, ImportTable>;
+  tables: Map<string, StagedTable>;
 }
 
 export async function stageBase(ctx: RunContext, run: PreparedRun, basePath: string, limits?: ArchiveLimits): Promise<StagedBase> {
   const opened = await openArchive(basePath, { limits, signal: ctx.signal });
   if (opened.kind !== 'mr4-2') throw new ArchiveError('A base archive must be a format 2 archive written by mr4 export.');
   const base = opened.index!;
-  const tables = new Map<string, ImportTable>();
+  const tables = new Map<string, StagedTable>();
   run.tables.forEach((t, position) => {
     const at = base.tables[t.plan.name];
     if (!at) return;

@@ -10,21 +10,20 @@
 // and per row: added on both sides and different → conflict; in base and source but not in the
 // target → deleted there: a conflict if the source edited it since (never a silent resurrection),
 // else nothing; in base and target but not in the source → reported as deleted in the source.
-import { updatableColumns } from '../import/apply';
-import { columnType, distinct, lateColumns, type MatchContext, remapRefs, rowId, selfRefs, target } from '../import/match';
-import { type ImportTable, temp } from '../import/types';
+import { columnType, distinct, lateColumns, type MatchContext, remapRefs, rowId, selfRefs, target, updatableColumns } from '../staged/match';
+import { type StagedTable, temp } from '../staged/types';
 import { ident, literal } from '../sql';
 import type { Analysis } from './analyze';
-import { referenceLabel, stagedKeyJson, targetKeyJson } from './keys';
+import { referenceLabel, stagedKeyJson, targetKeyJson } from '../staged/keys';
 
 
 /** Columns a merge compares (and may write) for this table: what an update writes, plus late ones. */
-export function comparedColumns(m: MatchContext, t: ImportTable): string[] {
+export function comparedColumns(m: MatchContext, t: StagedTable): string[] {
   if (t.plan.key.kind !== 'key') return [];
   return [...updatableColumns(m, t), ...lateColumns(m, t)];
 }
 
-export async function classifyTable(a: Analysis, t: ImportTable): Promise<void> {
+export async function classifyTable(a: Analysis, t: StagedTable): Promise<void> {
   const m = a.m;
   const T = target(m, t);
   const tb = a.base?.tables.get(t.plan.name);
@@ -40,7 +39,7 @@ export async function classifyTable(a: Analysis, t: ImportTable): Promise<void> 
     const type = columnType(t, c);
     const si = self.findIndex((r) => r.columns[0] === c);
     if (si !== -1) {
-      joins.push(`LEFT JOIN ${temp(t, 'a')} so${si} ON so${si}._src = w.${ident(c)}`);
+      joins.push(`LEFT JOIN ${temp(t, 'ids')} so${si} ON so${si}._src = w.${ident(c)}`);
       return `so${si}._tgt::${type}`;
     }
     if (late.has(c)) {
@@ -91,10 +90,10 @@ export async function classifyTable(a: Analysis, t: ImportTable): Promise<void> 
     }
   }
   const baseJoin = tb
-    ? `LEFT JOIN (SELECT DISTINCT ON (_tgt) _row AS brow, _tgt FROM ${temp(tb, 'kb')} ORDER BY _tgt, _row) kb ON kb._tgt = w._row
-       LEFT JOIN ${temp(tb, 'r')} rb ON rb._row = kb.brow`
+    ? `LEFT JOIN (SELECT DISTINCT ON (_tgt) _row AS brow, _tgt FROM ${temp(tb, 'baseInSource')} ORDER BY _tgt, _row) kb ON kb._tgt = w._row
+       LEFT JOIN ${temp(tb, 'resolved')} rb ON rb._row = kb.brow`
     : `LEFT JOIN (SELECT NULL::bigint AS brow) kb ON false`;
-  const D = temp(t, 'd');
+  const D = temp(t, 'classified');
   const classified = `
      WITH src AS (
        SELECT w._row AS srow, kb.brow, k._ctid AS tctid, k._tgt::text AS tloc, x.reason AS refused,
@@ -103,10 +102,10 @@ export async function classifyTable(a: Analysis, t: ImportTable): Promise<void> 
               ARRAY[${editedSinceBase.join(', ') || 'NULL'}]::jsonb[] AS fd,
               CASE WHEN k._row IS NOT NULL THEN md5(g::text) END AS fingerprint,
               ${stagedKeyJson(m, t, 's')} AS key
-       FROM ${temp(t, 'w')} w
-       JOIN ${temp(t, 's')} s ON s._row = w._row
-       LEFT JOIN ${temp(t, 'x')} x ON x._row = w._row
-       LEFT JOIN ${temp(t, 'k')} k ON k._row = w._row
+       FROM ${temp(t, 'work')} w
+       JOIN ${temp(t, 'staged')} s ON s._row = w._row
+       LEFT JOIN ${temp(t, 'refused')} x ON x._row = w._row
+       LEFT JOIN ${temp(t, 'matched')} k ON k._row = w._row
        LEFT JOIN ${T} g ON ${rowId('g')} = k._ctid
        ${baseJoin}
        ${joins.join('\n       ')}
@@ -128,12 +127,12 @@ export async function classifyTable(a: Analysis, t: ImportTable): Promise<void> 
      FROM cut`;
   await m.ctx.query(`CREATE TEMP TABLE ${D} ON COMMIT DROP AS ${classified}`);
   const sur = t.plan.surrogate;
-  const gone = tb ? `EXISTS (SELECT 1 FROM ${temp(tb, 'kt')} kt WHERE kt._ctid = ${rowId('g')})` : 'false';
+  const gone = tb ? `EXISTS (SELECT 1 FROM ${temp(tb, 'baseInTarget')} kt WHERE kt._ctid = ${rowId('g')})` : 'false';
   await m.ctx.query(
     `INSERT INTO ${D} (srow, brow, tctid, tloc, key, fingerprint, reason, kind, gone_from_target, fields, apply, excluded, hint)
      SELECT NULL, NULL, ${rowId('g')}, ${sur ? `g.${ident(sur)}::text` : 'NULL'}, ${targetKeyJson(m, t, 'g')}, md5(g::text), NULL,
             CASE WHEN ${gone} THEN 'deleted_in_source' ELSE 'target_only' END, false, '[]'::jsonb, '{}', false, NULL
-     FROM ${T} g WHERE NOT EXISTS (SELECT 1 FROM ${temp(t, 'k')} k WHERE k._ctid = ${rowId('g')})`,
+     FROM ${T} g WHERE NOT EXISTS (SELECT 1 FROM ${temp(t, 'matched')} k WHERE k._ctid = ${rowId('g')})`,
   );
   await m.ctx.query(`CREATE INDEX ON ${D} (kind, srow)`);
   await m.ctx.query(`ANALYZE ${D}`);
@@ -142,15 +141,15 @@ export async function classifyTable(a: Analysis, t: ImportTable): Promise<void> 
 
 /** A changed natural key makes a row look new: pair a new row with a row gone from the archive whose
  *  every other value is equal, and say so on both. */
-async function hintRenamedKeys(m: MatchContext, t: ImportTable): Promise<void> {
+async function hintRenamedKeys(m: MatchContext, t: StagedTable): Promise<void> {
   if (t.plan.key.kind !== 'key') return;
   const key = new Set(t.plan.key.columns);
   const cols = updatableColumns(m, t).filter((c) => !key.has(c) && !selfRefs(m, t).some((r) => r.columns[0] === c));
   if (!cols.length) return;
-  const D = temp(t, 'd');
+  const D = temp(t, 'classified');
   const row = (alias: string) => `md5(ROW(${cols.map((c) => `${alias}.${ident(c)}`).join(', ')})::text)`;
   await m.ctx.query(
-    `WITH n AS (SELECT d.srow, d.key, ${row('w')} AS h FROM ${D} d JOIN ${temp(t, 'w')} w ON w._row = d.srow WHERE d.kind = 'new'),
+    `WITH n AS (SELECT d.srow, d.key, ${row('w')} AS h FROM ${D} d JOIN ${temp(t, 'work')} w ON w._row = d.srow WHERE d.kind = 'new'),
           o AS (SELECT d.tctid, d.key, ${row('g')} AS h FROM ${D} d JOIN ${target(m, t)} g ON ${rowId('g')} = d.tctid WHERE d.kind IN ('deleted_in_source', 'target_only')),
           pairs AS (SELECT DISTINCT ON (n.srow) n.srow, n.key AS new_key, o.tctid, o.key AS old_key FROM n JOIN o USING (h) ORDER BY n.srow),
           hn AS (UPDATE ${D} d SET hint = 'same values as ' || p.old_key::text || ', which the archive no longer has: was its key renamed?'

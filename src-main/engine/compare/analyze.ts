@@ -2,23 +2,23 @@
 // virtual ids), and — for a three-way comparison — every row of the base archive matched to the
 // source row with the same natural key, or else to the target row, so all three sides speak the
 // target's ids.
-import type { PreparedRun } from '../import/prepare';
-import { againstTarget, buildResolved, type MatchAgainst, type MatchContext, matchRows, matchTable, publishMap } from '../import/match';
-import { forPass, type ImportTable, temp } from '../import/types';
+import type { PreparedRun } from '../staged/prepare';
+import { againstTarget, buildResolved, type MatchAgainst, type MatchContext, matchRows, matchTable, publishMap } from '../staged/match';
+import { forPass, type StagedTable, temp } from '../staged/types';
 import type { RunContext } from '../run-context';
 import { ident } from '../sql';
 
 export interface Analysis {
   /** The source pass: maps, matches and virtual ids of the archive's rows. */
   m: MatchContext;
-  tables: ImportTable[];
+  tables: StagedTable[];
   /** The base pass, when a base archive was given. */
-  base: { m: MatchContext; tables: Map<string, ImportTable> } | null;
+  base: { m: MatchContext; tables: Map<string, StagedTable> } | null;
 }
 
-function againstSource(t: ImportTable): MatchAgainst {
+function againstSource(t: StagedTable): MatchAgainst {
   return {
-    rel: `(SELECT w.* FROM ${temp(t, 'w')} w WHERE NOT EXISTS (SELECT 1 FROM ${temp(t, 'x')} x WHERE x._row = w._row)) t`,
+    rel: `(SELECT w.* FROM ${temp(t, 'work')} w WHERE NOT EXISTS (SELECT 1 FROM ${temp(t, 'refused')} x WHERE x._row = w._row)) t`,
     loc: (alias) => `${alias}._row`,
     locType: 'bigint',
     ctid: false,
@@ -26,23 +26,23 @@ function againstSource(t: ImportTable): MatchAgainst {
   };
 }
 
-async function matchBase(mb: MatchContext, m: MatchContext, tb: ImportTable, ts: ImportTable): Promise<void> {
+async function matchBase(mb: MatchContext, m: MatchContext, tb: StagedTable, ts: StagedTable): Promise<void> {
   const direct = await buildResolved(mb, tb);
   // Base rows are found among the source's rows first, then among the target's rows.
-  await matchRows(mb, tb, direct, temp(tb, 'kb'), againstSource(ts));
-  const rest: ImportTable = { ...tb, tag: `${tb.tag}t` };
-  await mb.ctx.query(`CREATE TEMP VIEW ${temp(rest, 'r')} AS SELECT r.* FROM ${temp(tb, 'r')} r WHERE NOT EXISTS (SELECT 1 FROM ${temp(tb, 'kb')} k WHERE k._row = r._row)`);
-  await matchRows(mb, rest, direct, temp(tb, 'kt'), againstTarget(m, ts));
+  await matchRows(mb, tb, direct, temp(tb, 'baseInSource'), againstSource(ts));
+  const rest: StagedTable = { ...tb, tag: `${tb.tag}t` };
+  await mb.ctx.query(`CREATE TEMP VIEW ${temp(rest, 'resolved')} AS SELECT r.* FROM ${temp(tb, 'resolved')} r WHERE NOT EXISTS (SELECT 1 FROM ${temp(tb, 'baseInSource')} k WHERE k._row = r._row)`);
+  await matchRows(mb, rest, direct, temp(tb, 'baseInTarget'), againstTarget(m, ts));
   const sur = ts.plan.surrogate;
   if (!sur || !tb.staged.includes(sur)) return;
   // The base's ids, in the target's id space: through the source row, or the target row.
-  const name = temp(tb, 'm');
+  const name = temp(tb, 'idMap');
   await mb.ctx.query(
     `CREATE TEMP TABLE ${name} ON COMMIT DROP AS
      SELECT DISTINCT ON (s.${ident(sur)}) s.${ident(sur)} AS src, COALESCE(sa._tgt, kt._tgt) AS tgt
-     FROM ${temp(tb, 's')} s
-     LEFT JOIN ${temp(tb, 'kb')} kb ON kb._row = s._row LEFT JOIN ${temp(ts, 'a')} sa ON sa._row = kb._tgt
-     LEFT JOIN ${temp(tb, 'kt')} kt ON kt._row = s._row
+     FROM ${temp(tb, 'staged')} s
+     LEFT JOIN ${temp(tb, 'baseInSource')} kb ON kb._row = s._row LEFT JOIN ${temp(ts, 'ids')} sa ON sa._row = kb._tgt
+     LEFT JOIN ${temp(tb, 'baseInTarget')} kt ON kt._row = s._row
      WHERE s.${ident(sur)} IS NOT NULL AND COALESCE(sa._tgt, kt._tgt) IS NOT NULL`,
   );
   await mb.ctx.query(`CREATE UNIQUE INDEX ON ${name} (src)`);
@@ -54,8 +54,8 @@ async function matchBase(mb: MatchContext, m: MatchContext, tb: ImportTable, ts:
 export async function analyze(
   ctx: RunContext,
   run: PreparedRun,
-  baseTables: Map<string, ImportTable> | null,
-  onTable: (t: ImportTable, done: boolean) => void,
+  baseTables: Map<string, StagedTable> | null,
+  onTable: (t: StagedTable, done: boolean) => void,
 ): Promise<Analysis> {
   const tables = run.tables.map((t) => forPass(t, 'a'));
   const m: MatchContext = { ctx, schema: run.catalog.schema, mode: 'merge', ids: 'virtual', maps: new Map(), tables: new Map(tables.map((t) => [t.plan.name, t])) };

@@ -1,0 +1,23 @@
+// Where a run reads table files from: an archive on disk (format 2), or an adapter that produces
+// canonical table files from another format (legacy.ts).
+import type { Readable } from 'node:stream';
+import { INDEX_FILE } from './format';
+import { type ArchiveLimits, walkArchive } from './reader';
+
+export interface TableSource {
+  /** Streams every table file of the archive, in archive order, to `visit`. */
+  walk(visit: (file: string, body: Readable) => Promise<void>, signal?: AbortSignal): Promise<void>;
+}
+
+export function fileSource(path: string, limits?: ArchiveLimits, onBytes?: (n: number) => void): TableSource {
+  return {
+    walk: (visit, signal) =>
+      walkArchive(
+        path,
+        async (name, body) => {
+          if (name !== INDEX_FILE) await visit(name, body);
+        },
+        { limits, signal, onBytes },
+      ),
+  };
+}
