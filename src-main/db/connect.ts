@@ -1,6 +1,11 @@
 // Connections the way libpq and psql make them: a postgres:// URL (or DATABASE_URL), the PG* environment
 // variables for whatever the URL leaves out, ~/.pgpass for a missing password, and sslmode with libpq's
 // meaning (require encrypts without verifying; prefer falls back to plain when the server has no SSL).
+//
+// The app's saved connections never become a URL: their fields travel as fields (encodeSettings, a JSON
+// object behind a prefix no URL parser reads) and reach node-postgres as its own host, port, user,
+// database, password and ssl options, so no character of a field can set another (a host of
+// `x]:1/db?sslmode=disable&options=…` is a host that does not resolve, nothing more).
 import { createRequire } from 'node:module';
 import { parse } from 'pg-connection-string';
 import pg from 'pg';
@@ -40,6 +45,52 @@ export class ConnectionError extends Error {
   }
 }
 
+/** A saved connection's settings, as fields (the app's door to the engine; never parsed as a URL). */
+export interface ConnectionSettings {
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  sslMode: SslMode;
+  password?: string;
+  applicationName?: string;
+  /** Seconds (default 10). */
+  connectTimeout?: number;
+}
+
+/** What marks a connection given as settings rather than as a URL (where a URL is expected). */
+export const SETTINGS_PREFIX = 'mr4-settings:';
+
+/** The settings as one string for the places that carry a connection as a string (DbSpec.url): JSON
+ *  behind SETTINGS_PREFIX, so no character of a field is ever read as URL syntax. Holds the password:
+ *  never log it. */
+export function encodeSettings(settings: ConnectionSettings): string {
+  return SETTINGS_PREFIX + JSON.stringify(settings);
+}
+
+/** NUL ends a string in PostgreSQL's startup message: one inside a field would start another parameter. */
+function refuseNul(what: string, value: string | undefined): void {
+  if (value !== undefined && value.includes('\u0000')) throw new ConnectionError(`The ${what} contains a NUL character, which a connection cannot carry.`);
+}
+
+function decodeSettings(text: string): ConnectionSettings {
+  let value: unknown;
+  try {
+    value = JSON.parse(text.slice(SETTINGS_PREFIX.length));
+  } catch {
+    throw new ConnectionError('The connection settings are not readable.');
+  }
+  const v = (value ?? {}) as Record<string, unknown>;
+  const str = (k: string) => typeof v[k] === 'string' && (v[k] as string) !== '';
+  if (!str('host') || !str('database') || !str('user')) throw new ConnectionError('The connection settings need a host, a database and a user.');
+  if (typeof v.port !== 'number' || !Number.isInteger(v.port) || v.port < 1 || v.port > 65535) throw new ConnectionError('The connection settings need a port from 1 to 65535.');
+  if (!SSL_MODES.includes(v.sslMode as SslMode)) throw new ConnectionError(`sslmode must be one of ${SSL_MODES.join(', ')}.`);
+  if (v.password !== undefined && typeof v.password !== 'string') throw new ConnectionError('The connection settings hold a password that is not text.');
+  if (v.applicationName !== undefined && typeof v.applicationName !== 'string') throw new ConnectionError('The application name is not text.');
+  if (v.connectTimeout !== undefined && (typeof v.connectTimeout !== 'number' || !(v.connectTimeout > 0))) throw new ConnectionError('The connect timeout is not a positive number.');
+  return v as unknown as ConnectionSettings;
+}
+
 function pgpassLookup(info: { host: string; port: number; database: string; user: string }): Promise<string | undefined> {
   const pgPass = requireCjs('pgpass') as (i: object, cb: (pass?: string) => void) => void;
   return new Promise((resolve) => pgPass(info, resolve));
@@ -72,7 +123,40 @@ interface Resolved {
   database: string;
 }
 
+/** The ssl option of node-postgres for an sslmode (and the files a CLI URL named). */
+function sslOption(sslMode: SslMode, host: string, files: { ca?: string; cert?: string; key?: string } = {}): pg.ClientConfig['ssl'] {
+  if (host.startsWith('/') || sslMode === 'disable' || sslMode === 'allow') return false;
+  if (sslMode === 'prefer' || (sslMode === 'require' && !('ca' in files))) return { ...files, rejectUnauthorized: false };
+  if (sslMode === 'require' || sslMode === 'verify-ca') return { ...files, checkServerIdentity: () => undefined };
+  return { ...files };
+}
+
+/** A password given, else ~/.pgpass's for exactly this server (as libpq looks it up). */
+function passwordOrPgpass(password: string | undefined, info: { host: string; port: number; database: string; user: string }): pg.ClientConfig['password'] {
+  return password ?? (async () => (await pgpassLookup(info)) ?? '');
+}
+
+/** Saved settings → node-postgres fields: the connection is exactly what was saved (a missing password
+ *  is looked up in ~/.pgpass for exactly this server, as libpq does). */
+function resolveSettings(s: ConnectionSettings, options: ConnectionOptions): Resolved {
+  const host = s.host.replace(/^\[(.*)\]$/, '$1');
+  for (const [what, value] of [['host', host], ['database name', s.database], ['user name', s.user], ['password', s.password], ['application name', s.applicationName]] as const) refuseNul(what, value);
+  const { port, user, database, sslMode } = s;
+  const config: pg.ClientConfig = {
+    host,
+    port,
+    user,
+    database,
+    ssl: sslOption(sslMode, host),
+    application_name: s.applicationName ?? options.applicationName ?? 'mr4',
+    connectionTimeoutMillis: (s.connectTimeout ?? 10) * 1000,
+    password: passwordOrPgpass(s.password || undefined, { host, port, database, user }),
+  };
+  return { config, sslMode, host, port, user, database };
+}
+
 export function resolveConnection(url: string | undefined, options: ConnectionOptions = {}): Resolved {
+  if (url?.startsWith(SETTINGS_PREFIX)) return resolveSettings(decodeSettings(url), options);
   const env = options.env ?? process.env;
   const source = url ?? env.DATABASE_URL;
   let fromUrl: ReturnType<typeof parse> = {} as ReturnType<typeof parse>;
@@ -92,28 +176,25 @@ export function resolveConnection(url: string | undefined, options: ConnectionOp
   const password = fromUrl.password || env.PGPASSWORD || undefined;
   const sslMode = ((fromUrl as { sslmode?: string }).sslmode ?? env.PGSSLMODE ?? 'prefer') as SslMode;
   if (!SSL_MODES.includes(sslMode)) throw new ConnectionError(`PGSSLMODE must be one of ${SSL_MODES.join(', ')}; got "${sslMode}".`);
-  const socket = host.startsWith('/');
-  let ssl: pg.ClientConfig['ssl'] = false;
-  if (!socket && sslMode !== 'disable' && sslMode !== 'allow') {
-    const parsedSsl = typeof fromUrl.ssl === 'object' && fromUrl.ssl ? fromUrl.ssl : {};
-    const fromParse: { ca?: string; cert?: string; key?: string } = {};
-    if (parsedSsl.ca) fromParse.ca = parsedSsl.ca;
-    if (parsedSsl.cert) fromParse.cert = parsedSsl.cert;
-    if (parsedSsl.key) fromParse.key = parsedSsl.key;
-    if (sslMode === 'prefer' || (sslMode === 'require' && !('ca' in fromParse))) ssl = { ...fromParse, rejectUnauthorized: false };
-    else if (sslMode === 'require' || sslMode === 'verify-ca') ssl = { ...fromParse, checkServerIdentity: () => undefined };
-    else ssl = { ...fromParse };
-  }
+  const parsedSsl = typeof fromUrl.ssl === 'object' && fromUrl.ssl ? fromUrl.ssl : {};
+  const fromParse: { ca?: string; cert?: string; key?: string } = {};
+  if (parsedSsl.ca) fromParse.ca = parsedSsl.ca;
+  if (parsedSsl.cert) fromParse.cert = parsedSsl.cert;
+  if (parsedSsl.key) fromParse.key = parsedSsl.key;
+  const ssl = sslOption(sslMode, host, fromParse);
+  const options_ = (fromUrl as { options?: string }).options ?? env.PGOPTIONS;
+  const applicationName = (fromUrl as { application_name?: string }).application_name ?? env.PGAPPNAME ?? options.applicationName ?? 'mr4';
+  for (const [what, value] of [['host', host], ['database name', database], ['user name', user], ['password', password], ['options', options_], ['application name', applicationName]] as const) refuseNul(what, value);
   const config: pg.ClientConfig = {
     host,
     port,
     user,
     database,
     ssl,
-    application_name: (fromUrl as { application_name?: string }).application_name ?? env.PGAPPNAME ?? options.applicationName ?? 'mr4',
+    application_name: applicationName,
     connectionTimeoutMillis: Number((fromUrl as { connect_timeout?: string }).connect_timeout ?? env.PGCONNECT_TIMEOUT ?? 30) * 1000,
-    options: (fromUrl as { options?: string }).options ?? env.PGOPTIONS,
-    password: password ?? (async () => (await pgpassLookup({ host, port, database, user })) ?? ''),
+    options: options_,
+    password: passwordOrPgpass(password, { host, port, database, user }),
   };
   return { config, sslMode, host, port, user, database };
 }

@@ -1,10 +1,15 @@
 // Saved connections: connections.json in the data folder (no passwords: those go to a secret store),
 // written atomically; and "Test", which connects the way the engine does and plans the schema.
+//
+// A stored password belongs to the exact host, port, database and user it was saved for (secretFor):
+// it is used for nothing else. Saving other server fields without a password drops it (the window
+// asks again), and a Test of a draft that names a saved connection but another server gets no password.
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { ConnectionDraft, ConnectionTestResult, EnvTag, PasswordStore, SavedConnection } from '../../src-common/contract';
 import { registerSecret, toUiError } from '../app/errors';
 import type { SecretStore, SecretTarget } from '../app/types';
-import { dbTarget } from '../db/connect';
+import { dbTarget, encodeSettings } from '../db/connect';
 import type { PlanResult } from './engine-jobs';
 import { randomId, readJsonFile, Serial, writeFileAtomic } from './fs-util';
 import { startEngineJob } from './jobs';
@@ -21,8 +26,9 @@ export function defaultColor(tag: EnvTag | null): string {
   return TAG_COLORS[tag ?? 'none'];
 }
 
-/** A connection as kept in connections.json: what SavedConnection shows, without hasPassword. */
-type StoredConnection = Omit<SavedConnection, 'hasPassword'>;
+/** A connection as kept in connections.json: what SavedConnection shows, without hasPassword, and the
+ *  server its password was saved for (a password is used for exactly that server, nothing else). */
+type StoredConnection = Omit<SavedConnection, 'hasPassword'> & { secretFor?: SecretTarget };
 
 interface ConnectionsFile {
   version: 1;
@@ -37,21 +43,73 @@ export interface ConnectionFields {
   sslMode: SavedConnection['sslMode'];
 }
 
-/** The postgres:// URL for the fields, every part encoded, sslmode as a parameter; never logged. */
+/**
+ * The connection for the engine (DbSpec.url) and for Test: its fields as fields (encodeSettings), never a
+ * URL built from them, so no character of a host, database or user name can set a parameter. Holds the
+ * password: never logged.
+ */
 export function connectionUrl(c: ConnectionFields, password?: string): string {
-  const enc = encodeURIComponent;
-  const host = c.host.includes(':') && !c.host.startsWith('[') ? `[${c.host}]` : c.host.startsWith('[') ? c.host : enc(c.host);
-  const auth = password ? `${enc(c.user)}:${enc(password)}` : enc(c.user);
-  const params = new URLSearchParams({ sslmode: c.sslMode, application_name: 'MR4 Studio', connect_timeout: '10' });
-  return `postgres://${auth}@${host}:${c.port}/${enc(c.database)}?${params.toString()}`;
+  return encodeSettings({
+    host: c.host,
+    port: c.port,
+    database: c.database,
+    user: c.user,
+    sslMode: c.sslMode,
+    ...(password ? { password } : {}),
+    applicationName: 'MR4 Studio',
+    connectTimeout: 10,
+  });
+}
+
+/** Characters no host name, IP address or socket folder has; each would be URL syntax somewhere. */
+const NOT_IN_A_HOST = /[\u0000-\u0020\u007f\[\]?#@/\\'"<>`{}|^,;=&%+!$*()]/;
+
+/**
+ * The host as the driver gets it, or a 400 saying why it is not one: a host name or IPv4 address, an
+ * IPv6 address (brackets optional, a %zone allowed), or an absolute socket folder.
+ */
+export function checkHost(input: string): string {
+  const host = input.trim();
+  const refuse = (why: string) =>
+    badRequest('Not a host name', `"${host.slice(0, 80).replace(/[\u0000-\u001f\u007f]/g, '?')}" is not a host name: ${why}`, 'Type the server\'s name or IP address only (e.g. db.example.org or 10.0.0.5); the port, database and user have their own fields.');
+  if (host === '') throw refuse('it is empty.');
+  if (host.startsWith('/')) {
+    // A Unix-domain socket folder (e.g. /var/run/postgresql): a path, without control characters.
+    if (/[\u0000-\u001f\u007f]/.test(host)) throw refuse('it contains a control character.');
+    return host;
+  }
+  const bare = /^\[(.*)\]$/.exec(host)?.[1] ?? host;
+  const [address, zone, ...more] = bare.split('%');
+  if (isIP(address) === 6 && more.length === 0 && (zone === undefined || /^[A-Za-z0-9_.-]{1,64}$/.test(zone))) return bare;
+  if (bare.includes(':')) throw refuse('a host name has no ":" (put the port in the Port field; an IPv6 address must be complete).');
+  if (NOT_IN_A_HOST.test(bare)) throw refuse('it contains characters a host name cannot have.');
+  if (bare.length > 253) throw refuse('it is longer than 253 characters.');
+  return bare;
+}
+
+/** The same, for a Test answer (a Test reports, it does not throw). */
+function hostProblem(host: string): ConnectionTestResult | null {
+  try {
+    checkHost(host);
+    return null;
+  } catch (error) {
+    return { ok: false, error: toUiError(error) };
+  }
 }
 
 function targetOf(c: ConnectionFields): SecretTarget {
   return { host: c.host, port: c.port, database: c.database, user: c.user };
 }
 
-function sameServer(a: ConnectionFields, b: ConnectionFields): boolean {
+/** The same host, port, user and database: the only server a stored password may be sent to. */
+export function sameServer(a: SecretTarget, b: SecretTarget): boolean {
   return a.host === b.host && a.port === b.port && a.database === b.database && a.user === b.user;
+}
+
+/** A stored connection as the window sees it: secretFor is ours. */
+function shown(c: StoredConnection, hasPassword: boolean): SavedConnection {
+  const { secretFor: _bound, ...rest } = c;
+  return { ...rest, hasPassword };
 }
 
 export interface ResolvedConnection {
@@ -77,6 +135,9 @@ export class ConnectionService {
     if (!this.cache) {
       const data = await readJsonFile<ConnectionsFile>(this.file, { version: 1, connections: [] });
       this.cache = Array.isArray(data.connections) ? data.connections : [];
+      // Saved before passwords were bound to their server: bound to the server saved with them.
+      for (const c of this.cache) if (c.passwordStore && !c.secretFor) c.secretFor = targetOf(c);
+
     }
     return this.cache;
   }
@@ -96,10 +157,21 @@ export class ConnectionService {
     return this.stores[0];
   }
 
+  /** Whether the stored password may be used for the connection's fields as they are now. */
+  private bound(c: StoredConnection): boolean {
+    return !!c.secretFor && sameServer(c.secretFor, c);
+  }
+
   private async withPassword(c: StoredConnection): Promise<SavedConnection> {
-    const store = this.store(c.passwordStore);
+    const store = this.bound(c) ? this.store(c.passwordStore) : undefined;
     const hasPassword = store ? (await store.get(c.id).catch(() => undefined)) !== undefined : false;
-    return { ...c, hasPassword };
+    return shown(c, hasPassword);
+  }
+
+  private async stored(id: string): Promise<StoredConnection> {
+    const c = (await this.load()).find((x) => x.id === id);
+    if (!c) throw notFound('connection', id);
+    return c;
   }
 
   async list(): Promise<SavedConnection[]> {
@@ -108,19 +180,21 @@ export class ConnectionService {
   }
 
   async get(id: string): Promise<SavedConnection> {
-    const c = (await this.load()).find((x) => x.id === id);
-    if (!c) throw notFound('connection', id);
-    return this.withPassword(c);
+    return this.withPassword(await this.stored(id));
   }
 
-  async password(c: Pick<SavedConnection, 'id' | 'passwordStore'>): Promise<string | undefined> {
+  /** The saved password of connection `of`, only for the server it was saved for (`server`, by default
+   *  the connection's own fields as saved). */
+  async password(of: Pick<SavedConnection, 'id'>, server?: SecretTarget): Promise<string | undefined> {
+    const c = await this.stored(of.id);
+    if (!this.bound(c) || (server && !sameServer(c.secretFor!, server))) return undefined;
     const store = this.store(c.passwordStore);
     const pw = store ? await store.get(c.id) : undefined;
     registerSecret(pw);
     return pw;
   }
 
-  /** The connection and its URL (with password) for the engine. */
+  /** The connection and its settings (with the password) for the engine. */
   async resolve(id: string): Promise<ResolvedConnection> {
     const connection = await this.get(id);
     return { connection, url: connectionUrl(connection, await this.password(connection)) };
@@ -137,7 +211,7 @@ export class ConnectionService {
       const next: StoredConnection = {
         id,
         name: draft.name.trim() || draft.database,
-        host: draft.host.trim(),
+        host: checkHost(draft.host),
         port: draft.port,
         database: draft.database,
         user: draft.user,
@@ -150,7 +224,9 @@ export class ConnectionService {
         updatedAt: now,
       };
       const password = draft.password === '' ? null : draft.password;
-      if (password === null) {
+      // The old password was saved for the old server: another host, port, database or user drops it.
+      const sameTarget = !!old && this.bound(old) && sameServer(old.secretFor!, next);
+      if (password === null || (password === undefined && old?.passwordStore && !sameTarget)) {
         await this.store(old?.passwordStore)?.delete(id);
         next.passwordStore = null;
       } else if (typeof password === 'string') {
@@ -159,22 +235,25 @@ export class ConnectionService {
         if (!store) {
           throw badRequest('Password store not available', `Passwords cannot be kept in "${draft.passwordStore}" here.`, `Choose one of: ${this.stores.map((s) => s.kind).join(', ')}.`);
         }
-        if (old?.passwordStore && old.passwordStore !== store.kind) await this.store(old.passwordStore)?.delete(id);
         await store.set(id, password, targetOf(next));
+        if (old?.passwordStore && old.passwordStore !== store.kind) await this.store(old.passwordStore)?.delete(id);
         next.passwordStore = store.kind;
+        next.secretFor = targetOf(next);
       } else if (old?.passwordStore) {
+        // The same server: the password stays, moved to another store if one was chosen.
         const store = this.store(old.passwordStore);
         const wanted = draft.passwordStore ? this.store(draft.passwordStore) : store;
-        // Moving a kept password to another store, or a pgpass line to the connection's new server.
-        if (store && wanted && (wanted !== store || !sameServer(old, next))) {
+        next.secretFor = old.secretFor;
+        if (store && wanted && wanted !== store) {
           const pw = await store.get(id);
           if (pw !== undefined) {
-            if (wanted !== store) await store.delete(id);
             await wanted.set(id, pw, targetOf(next));
+            await store.delete(id);
             next.passwordStore = wanted.kind;
           }
         }
       }
+      if (!next.passwordStore) delete next.secretFor;
       if (at === -1) list.push(next);
       else list[at] = next;
       await this.persist(list);
@@ -210,7 +289,8 @@ export class ConnectionService {
     return copy;
   }
 
-  /** Tests a saved connection, or a draft (with its password, or the saved one's when it has an id). */
+  /** Tests a saved connection, or a draft (with its password; or, when it names a saved connection and
+   *  the same server, the saved one's). */
   async test(request: { id: string } | { draft: ConnectionDraft }): Promise<ConnectionTestResult> {
     let fields: ConnectionFields;
     let password: string | undefined;
@@ -219,11 +299,13 @@ export class ConnectionService {
       fields = c;
       password = await this.password(c);
     } else {
-      fields = request.draft;
-      if (typeof request.draft.password === 'string' && request.draft.password !== '') password = request.draft.password;
-      else if (request.draft.password === undefined && request.draft.id) {
-        const saved = (await this.load()).find((x) => x.id === request.draft.id);
-        if (saved) password = await this.password(saved);
+      const { draft } = request;
+      const problem = hostProblem(draft.host);
+      if (problem) return problem;
+      fields = { ...draft, host: checkHost(draft.host) };
+      if (typeof draft.password === 'string' && draft.password !== '') password = draft.password;
+      else if (draft.password === undefined && draft.id && (await this.load()).some((x) => x.id === draft.id)) {
+        password = await this.password({ id: draft.id }, targetOf(fields));
       }
     }
     registerSecret(password);
@@ -231,7 +313,8 @@ export class ConnectionService {
   }
 }
 
-/** Connects (no file parameters), reads version, size and table count, then plans the schema in a worker. */
+/** Connects (`url`: a URL, or connectionUrl's settings), reads version, size and table count, then plans
+ *  the schema in a worker. */
 export async function testConnection(url: string): Promise<ConnectionTestResult> {
   let client;
   try {

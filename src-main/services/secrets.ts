@@ -6,6 +6,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { SecretStore, SecretTarget } from '../app/types';
 import { Serial, writeFileAtomic } from './fs-util';
+import { badRequest } from './service-error';
 
 export class MemorySecretStore implements SecretStore {
   readonly kind = 'memory' as const;
@@ -31,9 +32,41 @@ export function defaultPgpassPath(env: NodeJS.ProcessEnv = process.env): string 
   return join(env.HOME || homedir(), '.pgpass');
 }
 
-/** A pgpass field: backslash and colon escaped with a backslash. */
+/** A pgpass field: backslash and colon escaped with a backslash (libpq's rule; psql reads it back). */
 export function escapePgpass(value: string): string {
   return value.replace(/[\\:]/g, (c) => `\\${c}`);
+}
+
+const PGPASS_FIELDS = ['host', 'port', 'database', 'user', 'password'] as const;
+
+/**
+ * Why `fields` (host, port, database, user, password) cannot be written as one safe ~/.pgpass line, or
+ * null. libpq reads the file line by line, takes a line starting with # as a comment and a field of just
+ * * as "any": a newline, carriage return, NUL or other control character would end the line or start
+ * another entry (a host of `10.9.9.9\n*` would write a wildcard line giving the password to every
+ * server), and escaping cannot help, so such values are refused.
+ */
+export function pgpassProblem(fields: readonly string[]): string | null {
+  for (let i = 0; i < fields.length; i++) {
+    const name = PGPASS_FIELDS[i] ?? `field ${i + 1}`;
+    const value = fields[i];
+    if (value === '') return `The ${name} is empty.`;
+    const control = /[\u0000-\u001f\u007f]/.exec(value);
+    if (control) {
+      const what = control[0] === '\n' ? 'a newline' : control[0] === '\r' ? 'a carriage return' : control[0] === '\u0000' ? 'a NUL character' : 'a control character';
+      return `The ${name} contains ${what}, which a ~/.pgpass line cannot hold.`;
+    }
+    if (i < 4 && value === '*') return `The ${name} is "*", which ~/.pgpass reads as "any ${name}".`;
+  }
+  if (/^\s*#/.test(fields[0] ?? '')) return 'The host starts with "#", which makes a ~/.pgpass line a comment.';
+  return null;
+}
+
+/** A whole ~/.pgpass line for these fields, escaped; throws (saying why) for values it cannot hold. */
+export function pgpassLine(fields: readonly string[]): string {
+  const problem = pgpassProblem(fields);
+  if (problem) throw badRequest('Cannot be written to ~/.pgpass', `${problem} Nothing was written to ~/.pgpass.`, 'Correct the connection, or keep its password in memory instead.');
+  return fields.map(escapePgpass).join(':');
 }
 
 /** The fields of a pgpass line, unescaped. */
@@ -120,9 +153,10 @@ export class PgpassSecretStore implements SecretStore {
   set(connectionId: string, password: string, target?: SecretTarget): Promise<void> {
     return this.serial.run(async () => {
       if (!target) throw new Error('The ~/.pgpass store needs the connection\'s host, port, database and user.');
+      // Checked before the file is read: nothing is written for a value that cannot be written safely.
+      const entry = pgpassLine([target.host, String(target.port), target.database, target.user, password]);
       const { lines } = await this.lines();
       const kept = this.without(lines, connectionId);
-      const entry = [target.host, String(target.port), target.database, target.user, password].map(escapePgpass).join(':');
       // A file without a final newline gets one before our lines, so no other line is changed.
       await this.write([...kept, MARKER + connectionId, entry], true);
     });

@@ -78,13 +78,18 @@ describe('connections', () => {
       expect(text).toContain(`127.0.0.1:${server.port}:postgres:postgres:${escaped}\n`);
       expect((await app.call('connections.test', { id: saved.id })).ok).toBe(true);
 
-      // Saving again (other port) replaces its own line, and only that.
-      await app.call('connections.save', { ...draftFor(server.url, 'Via pgpass', 'dev'), id: saved.id, port: server.port + 1 });
+      // Saving again with a new password replaces its own line, and only that.
+      const again = await app.call('connections.save', { ...draftFor(server.url, 'Via pgpass', 'dev', `${PASSWORD}2`), id: saved.id });
+      expect(again).toMatchObject({ hasPassword: true, passwordStore: 'pgpass' });
       const after = readFileSync(pgpass, 'utf8');
       expect(after.startsWith(others)).toBe(true);
-      expect(after).not.toContain(`127.0.0.1:${server.port}:postgres`);
-      expect(after).toContain(`127.0.0.1:${server.port + 1}:postgres:postgres:${escaped}\n`);
+      expect(after).toContain(`127.0.0.1:${server.port}:postgres:postgres:${escaped}2\n`);
       expect(after.split('\n').filter((l) => l.includes(escaped))).toHaveLength(1);
+
+      // Another port without a password: the line written for the old server is removed, not moved.
+      const moved = await app.call('connections.save', { ...draftFor(server.url, 'Via pgpass', 'dev'), id: saved.id, port: server.port + 1 });
+      expect(moved).toMatchObject({ hasPassword: false, passwordStore: null });
+      expect(readFileSync(pgpass, 'utf8')).toBe(others);
 
       await app.call('connections.delete', { id: saved.id });
       expect(readFileSync(pgpass, 'utf8')).toBe(others);
