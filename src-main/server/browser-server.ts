@@ -25,8 +25,10 @@
 //                                  attachment; 404 for an unknown, used or expired ticket.
 //   GET  /, /assets/…              The built renderer (out/renderer), no listings, no traversal.
 //
-// Refused with 403 and no reason given: any request whose Host is not 127.0.0.1:PORT or localhost:PORT
-// (DNS rebinding), whose Origin is present and not the page's own, or whose Sec-Fetch-Site is
+// Refused with 403 and no reason given: any request whose Host is not a loopback name — 127.0.0.1,
+// localhost or [::1], on any port, so that an SSH forward (`ssh -L 9000:127.0.0.1:PORT host`) reaches
+// it as 127.0.0.1:9000 — (DNS rebinding: a name of the attacker's resolving to 127.0.0.1 is refused),
+// whose Origin is present and not http:// + that Host (the page's own), or whose Sec-Fetch-Site is
 // cross-site or same-site (or "none", for /api); then any /api request but a download without the
 // right token (compared in constant time; never read from the query string). With the token: a wrong
 // method is 405, a wrong Content-Type 415, a body over the cap 413. Every response carries the CSP and
@@ -102,6 +104,14 @@ function mediaType(header: string | undefined): string {
 }
 
 /** A safe Content-Disposition for a download: an ASCII fallback name and the UTF-8 name (RFC 6266). */
+/** A Host header naming this machine's loopback interface (127.0.0.1, localhost or [::1]) with any
+ *  port or none; the name a DNS-rebinding page would send (its own domain) is not one. */
+export function isLoopbackHost(header: string | undefined): boolean {
+  const m = /^(127\.0\.0\.1|localhost|\[::1\])(?::(\d{1,5}))?$/.exec((header ?? '').toLowerCase());
+  if (!m) return false;
+  return m[2] === undefined || (Number(m[2]) >= 1 && Number(m[2]) <= 65535 && !/^0/.test(m[2]));
+}
+
 export function contentDisposition(name: string): string {
   const base = (name.split(/[\\/]/).pop() ?? '').replace(/[\u0000-\u001f\u007f"';\\]/g, '').replace(/^\.+/, '').trim().slice(-150) || 'archive.tar.gz';
   const ascii = base.replace(/[^A-Za-z0-9._ -]/g, '_');
@@ -119,7 +129,6 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
 
   const token = randomBytes(32).toString('base64url');
   const tokenBytes = Buffer.from(token, 'utf8');
-  let allowedHosts = new Set<string>();
   const streams = new Set<ServerResponse>();
 
   function authorised(req: IncomingMessage): boolean {
@@ -368,9 +377,9 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
     const path = queryAt === -1 ? rawUrl : rawUrl.slice(0, queryAt);
     const api = path === '/api' || path.startsWith('/api/');
 
-    // DNS rebinding: only our own loopback name and port.
+    // DNS rebinding: only a loopback name (any port: the browser may reach us through an SSH forward).
     const hostHeader = (req.headers.host ?? '').toLowerCase();
-    if (!allowedHosts.has(hostHeader)) return forbid(req, res, api);
+    if (!isLoopbackHost(hostHeader)) return forbid(req, res, api);
     // Another site (or another port of this host) driving the user's browser.
     const site = req.headers['sec-fetch-site'];
     if (site !== undefined && site !== 'same-origin' && !(site === 'none' && !api)) return forbid(req, res, api);
@@ -413,7 +422,6 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
 
   const address = server.address() as AddressInfo;
   const port = address.port;
-  allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
   const origin = `http://127.0.0.1:${port}`;
   let closing: Promise<void> | null = null;
 

@@ -1,7 +1,7 @@
 // Browser mode's HTTP security, by real requests to a real server over a real App: the token, Origin,
 // Sec-Fetch-Site and Host checks, methods and content types, body caps, headers on every response, the
 // static file root, the event stream, and the loopback-only listener.
-import { connect } from 'node:net';
+import { type AddressInfo, connect, createServer } from 'node:net';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { AppInfo, PushEvent } from '../../src-common/contract';
@@ -87,13 +87,69 @@ describe('cross-site requests and DNS rebinding', () => {
     expect(track(await raw(port, 'GET', '/', { 'Sec-Fetch-Site': 'none' })).status).toBe(200);
   });
 
-  test('a Host other than 127.0.0.1:PORT or localhost:PORT is refused, even with the token', async () => {
+  test('a Host that is not a loopback name is refused, even with the token (DNS rebinding)', async () => {
     const port = door.server.port;
-    for (const host of [`evil.example:${port}`, 'evil.example', `127.0.0.1:${port + 1}`, '127.0.0.1', `localhost.evil.example:${port}`, `[::1]:${port}`, `0.0.0.0:${port}`]) {
+    const refused = [
+      `evil.example:${port}`,
+      'evil.example',
+      `localhost.evil.example:${port}`,
+      `127.0.0.1.evil.example:${port}`,
+      `evil.example:${port}@127.0.0.1`,
+      `0.0.0.0:${port}`,
+      `127.0.0.2:${port}`,
+      `[::ffff:127.0.0.1]:${port}`,
+      `[::1`,
+      `::1:${port}`,
+      `127.0.0.1:${port}x`,
+      `127.0.0.1:0`,
+      `127.0.0.1:65536`,
+      `127.0.0.1:0${port}`,
+      `127.0.0.1:`,
+    ];
+    for (const host of refused) {
       expect(track(await raw(port, 'POST', '/api/call/app.info', { ...withToken(), Host: host }, '{}')).status, host).toBe(403);
       expect(track(await raw(port, 'GET', '/', { Host: host })).status, host).toBe(403);
     }
     expect(track(await raw(port, 'POST', '/api/call/app.info', { ...withToken(), Host: `localhost:${port}` }, '{}')).status).toBe(200);
+  });
+
+  test('a loopback Host on any port is accepted (an SSH forward, ssh -L 9000:127.0.0.1:PORT), with its own Origin only', async () => {
+    const port = door.server.port;
+    for (const host of [`127.0.0.1:${port}`, '127.0.0.1:9000', `127.0.0.1:${port + 1}`, '127.0.0.1', 'localhost:9000', 'LOCALHOST:9000', 'localhost', '[::1]:9000', `[::1]:${port}`, '[::1]', '127.0.0.1:65535', '127.0.0.1:1']) {
+      expect(track(await raw(port, 'GET', '/', { Host: host })).status, host).toBe(200);
+      expect(track(await raw(port, 'POST', '/api/call/app.info', { ...withToken(), Host: host }, '{}')).status, host).toBe(200);
+      // The page loaded through the forward sends its own origin: accepted.
+      const own = `http://${host.toLowerCase()}`;
+      expect(track(await raw(port, 'POST', '/api/call/app.info', { ...withToken(), Host: host, Origin: own, 'Sec-Fetch-Site': 'same-origin' }, '{}')).status, own).toBe(200);
+      // Any other origin, loopback ones on another port included, is still refused.
+      for (const origin of [`http://127.0.0.1:${port}`, 'http://127.0.0.1:9001', 'http://localhost:3000', 'http://evil.example:9000', `https://${host.toLowerCase()}`, 'null']) {
+        if (origin === own) continue;
+        expect(track(await raw(port, 'POST', '/api/call/app.info', { ...withToken(), Host: host, Origin: origin }, '{}')).status, `${host} ${origin}`).toBe(403);
+      }
+      // Without the token it stays closed.
+      expect(track(await raw(port, 'POST', '/api/call/app.info', { ...json, Host: host }, '{}')).status, host).toBe(403);
+    }
+  });
+
+  test('through a TCP forward on another port (what ssh -L does) the page and the API work', async () => {
+    const forward = createServer((client) => {
+      const upstream = connect(door.server.port, '127.0.0.1');
+      client.pipe(upstream).pipe(client);
+      client.on('error', () => upstream.destroy());
+      upstream.on('error', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => forward.listen(0, '127.0.0.1', resolve));
+    const via = (forward.address() as AddressInfo).port;
+    try {
+      // raw() sends Host 127.0.0.1:<the port it connects to>, as a browser pointed at the forward does.
+      expect(track(await raw(via, 'GET', '/', { 'Sec-Fetch-Site': 'none' })).status).toBe(200);
+      const res = track(await raw(via, 'POST', '/api/call/app.info', { ...withToken(), Origin: `http://127.0.0.1:${via}`, 'Sec-Fetch-Site': 'same-origin' }, '{}'));
+      expect(res.status).toBe(200);
+      expect(res.json<AppInfo>().door).toBe('browser');
+      expect(track(await raw(via, 'POST', '/api/call/app.info', { ...withToken(), Origin: `http://127.0.0.1:${door.server.port}` }, '{}')).status).toBe(403);
+    } finally {
+      await new Promise<void>((resolve) => forward.close(() => resolve()));
+    }
   });
 });
 
