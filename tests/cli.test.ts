@@ -1,7 +1,7 @@
 // The `mr4` command line, run as a child process exactly as a user runs it (node bin/mr4.js …) against
 // real PostgreSQL databases from the test harness.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -148,6 +148,71 @@ describe('usage', () => {
     } finally {
       await wire.close();
     }
+  });
+
+  test('a malformed connection (--db, DATABASE_URL or PGSSLMODE) is bad usage: exit 2, nothing touched', async () => {
+    const wire = await tripwire();
+    const archive = join(work, 'malformed.tar.gz');
+    writeFileSync(archive, 'not used');
+    try {
+      const cases: [string[], NodeJS.ProcessEnv, RegExp][] = [
+        [['plan', '--db', 'notaurl'], cleanEnv({ DATABASE_URL: wire.url }), /--db: The connection string is not a valid URL/],
+        [['plan', '--db', 'mysql://root@127.0.0.1/app'], cleanEnv(), /--db: Unsupported connection URL scheme "mysql:"/],
+        [['plan', '--db', 'postgres://postgres@127.0.0.1:99999/app'], cleanEnv(), /not a valid URL/],
+        [['plan', '--db', `${wire.url}?sslmode=bogus`], cleanEnv(), /sslmode must be one of/],
+        [['plan', '--db', `${wire.url}?colour=red`], cleanEnv(), /Unknown connection parameter "colour"/],
+        [['export', '--db', `${wire.url}?colour=red`, '--out', join(work, 'never.tar.gz')], cleanEnv(), /Unknown connection parameter/],
+        [['import', archive, '--mode', 'skip', '--db', `${wire.url}?colour=red`], cleanEnv(), /Unknown connection parameter/],
+        [['diff', archive, '--db', `${wire.url}?colour=red`], cleanEnv(), /Unknown connection parameter/],
+        [['plan'], cleanEnv({ DATABASE_URL: `${wire.url}?sslmode=bogus` }), /DATABASE_URL: sslmode must be one of/],
+        [['plan', '--db', wire.url], cleanEnv({ PGSSLMODE: 'sometimes' }), /PGSSLMODE must be one of/],
+        [['plan', '--db', `mr4-settings:{"host":"127.0.0.1","port":1,"database":"d","user":"u","sslMode":"disable"}`], cleanEnv(), /not a postgres:\/\/ URL/],
+      ];
+      for (const [args, env, message] of cases) {
+        const r = await runCli(args, { env });
+        expect(r.code, `mr4 ${args.join(' ')}\n${r.stderr}`).toBe(2);
+        expect(r.stderr, `mr4 ${args.join(' ')}`).toMatch(message);
+        expect(r.stderr).toContain('--db postgres://user@host:5432/dbname');
+        expect(r.stdout).toBe('');
+        const json = await runCli([...args, '--json'], { env });
+        expect(json.code).toBe(2);
+        expect(parseOneJson(json.stdout)).toMatchObject({ error: { code: 'MR4_USAGE', exitCode: 2 } });
+      }
+      expect(existsSync(join(work, 'never.tar.gz'))).toBe(false);
+      expect(wire.connections()).toBe(0);
+    } finally {
+      await wire.close();
+    }
+  });
+
+  test('--json prints exactly one JSON object on stdout, an error object when the command fails', async () => {
+    const closed = await freePort();
+    const archive = join(work, 'json-missing.tar.gz');
+    const notGzip = join(work, 'json-not-gzip.tar.gz');
+    writeFileSync(notGzip, 'this is not an archive');
+    const cases: [string[], number, Record<string, unknown>][] = [
+      [['import', archive, '--db', PORT_URL(closed)], 2, { code: 'MR4_USAGE', name: 'UsageError', message: "required option '--mode <mode>' not specified" }],
+      [['import', archive, '--mode', 'bogus', '--db', PORT_URL(closed)], 2, { code: 'MR4_USAGE' }],
+      [['plan', '--frobnicate', '--db', PORT_URL(closed)], 2, { code: 'MR4_USAGE', message: "unknown option '--frobnicate'" }],
+      [['plan', '--db', 'notaurl'], 2, { code: 'MR4_USAGE' }],
+      [['import', archive, '--mode', 'skip', '--db', PORT_URL(closed)], 1, { message: expect.stringContaining('cannot open archive') }],
+      [['plan', '--db', PORT_URL(closed)], 1, { code: 'ECONNREFUSED', name: 'ConnectionError', message: expect.stringMatching(/connection refused/) }],
+      [['plan', '--db', PORT_URL(Number(new URL(adminUrl()).port), 'no_such_database')], 1, { code: '3D000', name: 'ConnectionError' }],
+      [['import', notGzip, '--mode', 'skip', '--db', PORT_URL(closed)], 1, { message: expect.any(String) }],
+    ];
+    for (const [args, code, error] of cases) {
+      const r = await runCli([...args, '--json']);
+      expect(r.code, `mr4 ${args.join(' ')} --json\n${r.stderr}`).toBe(code);
+      const out = parseOneJson(r.stdout);
+      expect(Object.keys(out)).toEqual(['error']);
+      expect(out.error, `mr4 ${args.join(' ')} --json`).toMatchObject({ ...error, exitCode: code });
+      expect(typeof (out.error as { message: unknown }).message).toBe('string');
+      expect(r.stdout.trim().split('\n')).toHaveLength(1);
+      // stderr still tells it in words.
+      expect(r.stderr).toMatch(/error/i);
+    }
+    // Without --json a failure prints nothing on stdout.
+    expect((await runCli(['plan', '--db', PORT_URL(closed)])).stdout).toBe('');
   });
 
   test('bin/mr4.js is executable and says how to build when out/main/cli.js is missing', () => {
@@ -359,7 +424,8 @@ describe('export and import', () => {
       const j = await runCli(['import', broken, '--mode', 'skip', '--db', tgt.url, '--json']);
       expect(j.code).toBe(1);
       expect(j.stderr).toMatch(/truncated/);
-      expect(j.stdout).toBe('');
+      // --json: the failure as the one object on stdout.
+      expect(parseOneJson(j.stdout)).toMatchObject({ error: { message: expect.stringMatching(/truncated/), exitCode: 1 } });
       expect(await counts(tgt, LIBRARY_TABLES)).toEqual(before);
 
       const missing = await runCli(['import', join(work, 'no-such.tar.gz'), '--mode', 'skip', '--db', tgt.url]);
@@ -485,8 +551,8 @@ describe('connections', () => {
       [['export', '--db', url, '--out', join(work, 'pw-out.tar.gz')], undefined, 1],
       [['import', archive, '--mode', 'skip', '--db', url, '--json'], undefined, 1],
       [['plan'], cleanEnv({ DATABASE_URL: url }), 1],
-      [['plan', '--db', `${url}?sslmode=bogus`], undefined, 1],
-      [['plan', '--db', `${url}?colour=red`], undefined, 1],
+      [['plan', '--db', `${url}?sslmode=bogus`], undefined, 2],
+      [['plan', '--db', `${url}?colour=red`], undefined, 2],
       [[url], undefined, 2],
       [['plan', url], undefined, 2],
     ];
@@ -498,6 +564,25 @@ describe('connections', () => {
     }
     const notFound = await runCli(['plan', '--db', url]);
     expect(notFound.stderr).toMatch(/Database not found on postgres@127\.0\.0\.1:\d+\/nope/);
+  });
+
+  test('hiding a password leaves a database or user name that contains its text as it is', async () => {
+    const secret = 'mydb';
+    const url = `postgres://postgres:${secret}@127.0.0.1:${port()}/mydb_missing`;
+    for (const args of [['plan', '--db', url], ['plan', '--db', url, '--json']]) {
+      const r = await runCli(args);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/Database not found on postgres@127\.0\.0\.1:\d+\/mydb_missing/);
+      expect(r.stdout + r.stderr).not.toContain(`:${secret}@`);
+      expect(r.stdout + r.stderr).not.toContain('***');
+    }
+    const json = await runCli(['plan', '--db', url, '--json']);
+    expect((parseOneJson(json.stdout).error as { message: string }).message).toContain('/mydb_missing');
+    // The URL's password field itself is still removed wherever the URL is echoed.
+    const echoed = await runCli([url]);
+    expect(echoed.code).toBe(2);
+    expect(echoed.stderr).toContain(`postgres://postgres@127.0.0.1:${port()}/mydb_missing`);
+    expect(echoed.stderr).not.toContain(`:${secret}@`);
   });
 
   describe('a server with password authentication and SSL only', () => {

@@ -12,11 +12,12 @@ export interface Io {
 }
 
 // postgres://user:secret@host → postgres://user@host (also postgresql://, and URLs inside other text).
-const URL_PASSWORD = /(postgres(?:ql)?:\/\/[^\s:/@]*):[^\s@]*@/gi;
+// The password is whatever stands between the user's ":" and the last "@" before the host.
+const URL_PASSWORD = /(postgres(?:ql)?:\/\/[^\s:/@]*):[^\s@/]*(?:@[^\s@/]*)*@/gi;
 
 function passwordOf(url: string): string[] {
   const found: string[] = [];
-  const m = /^postgres(?:ql)?:\/\/[^\s:/@]*:([^\s@]*)@/i.exec(url.trim());
+  const m = /^postgres(?:ql)?:\/\/[^\s:/@]*:([^\s@/]*(?:@[^\s@/]*)*)@/i.exec(url.trim());
   if (m && m[1]) {
     found.push(m[1]);
     try {
@@ -32,9 +33,13 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** A scrubber for every password the process could have been given: in URLs among the arguments, in
- *  DATABASE_URL and in PGPASSWORD. Besides URL passwords it removes those exact strings anywhere
- *  (only when they are at least 4 characters long, so that short ones do not shred the text). */
+/**
+ * A scrubber for the passwords the process could have been given (in URLs among the arguments, in
+ * DATABASE_URL, in PGPASSWORD). It removes the password *field* of a connection — the password of any
+ * postgres:// URL, and `password=…` / `PGPASSWORD=…` when the value is one of those passwords — and
+ * leaves every other occurrence of the same text alone, so a database, user or table whose name contains
+ * the password's text is printed as it is.
+ */
 export function makeScrubber(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): (text: string) => string {
   const secrets = new Set<string>();
   for (const a of argv) {
@@ -42,11 +47,13 @@ export function makeScrubber(argv: readonly string[], env: NodeJS.ProcessEnv = p
   }
   if (env.DATABASE_URL) for (const p of passwordOf(env.DATABASE_URL)) secrets.add(p);
   if (env.PGPASSWORD) secrets.add(env.PGPASSWORD);
-  const literal = [...secrets].filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
-  const pattern = literal.length ? new RegExp(literal.map(escapeRegExp).join('|'), 'g') : null;
+  const known = [...secrets].filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
+  const field = known.length
+    ? new RegExp(`\\b((?:password|passwd|PGPASSWORD)\\s*=\\s*)(['"]?)(?:${known.map(escapeRegExp).join('|')})\\2(?=$|[\\s&;,'"])`, 'gi')
+    : null;
   return (text: string) => {
     let t = text.replace(URL_PASSWORD, '$1@');
-    if (pattern) t = t.replace(pattern, '***');
+    if (field) t = t.replace(field, '$1$2***$2');
     return t;
   };
 }

@@ -11,6 +11,7 @@ import { importCommand } from './commands/import';
 import { planCommand } from './commands/plan';
 import { serveCommand } from './commands/serve';
 import type { CliContext, CommandModule } from './context';
+import { type JsonFailure, jsonFailureFromText } from './errors';
 import { type Io, processIo } from './io';
 import { EXIT, UsageError } from './options';
 
@@ -42,22 +43,75 @@ export function buildProgram(ctx: CliContext): Command {
   return program;
 }
 
-/** Runs the command line and returns the exit code (it does not exit). */
-export async function main(argv: readonly string[] = process.argv, io: Io = processIo(argv.slice(2))): Promise<number> {
-  const ctx: CliContext = { io, exitCode: EXIT.ok };
+/** Whether the command line asks for JSON: --json before any "--". */
+export function wantsJson(args: readonly string[]): boolean {
+  for (const a of args) {
+    if (a === '--') return false;
+    if (a === '--json') return true;
+  }
+  return false;
+}
+
+/** The Io, noting whether anything reached stdout and keeping the end of what went to stderr. */
+function recording(io: Io): { io: Io; wroteOut: () => boolean; errText: () => string } {
+  let wroteOut = false;
+  let errText = '';
+  return {
+    io: {
+      out: (text) => {
+        if (text) wroteOut = true;
+        io.out(text);
+      },
+      err: (text) => {
+        errText = (errText + text).slice(-64 * 1024);
+        io.err(text);
+      },
+      stderr: io.stderr,
+      scrub: io.scrub,
+    },
+    wroteOut: () => wroteOut,
+    errText: () => errText,
+  };
+}
+
+async function runProgram(ctx: CliContext, argv: readonly string[]): Promise<number> {
+  const { io } = ctx;
   const program = buildProgram(ctx);
   try {
     await program.parseAsync([...argv]);
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    if (error instanceof CommanderError) {
+      if (error.exitCode === 0) return EXIT.ok;
+      ctx.failure = { message: error.message.replace(/^error: /, ''), code: 'MR4_USAGE', name: 'UsageError', exitCode: EXIT.usage };
+      return EXIT.usage;
+    }
     if (error instanceof UsageError) {
       io.err(`Error: ${error.message}\n(add --help for usage)\n`);
+      const [message, ...hint] = error.message.split('\n');
+      ctx.failure = { message, code: 'MR4_USAGE', name: 'UsageError', exitCode: EXIT.usage, ...(hint.length ? { hint: hint.join('\n') } : {}) };
       return EXIT.usage;
     }
     io.err(`Error: ${(error as Error)?.stack ?? String(error)}\nThis is a bug in mr4; please report it with the command you ran.\n`);
+    ctx.failure = { message: (error as Error)?.message ?? String(error), code: 'MR4_INTERNAL', exitCode: EXIT.failure, hint: 'This is a bug in mr4; please report it with the command you ran.' };
     return EXIT.failure;
   }
   return ctx.exitCode;
+}
+
+/**
+ * Runs the command line and returns the exit code (it does not exit). With --json, stdout carries
+ * exactly one JSON object whatever happens: the result, or `{ "error": { "message", "code"?, … } }`
+ * (what stderr says too) when the command fails — bad usage included.
+ */
+export async function main(argv: readonly string[] = process.argv, io: Io = processIo(argv.slice(2))): Promise<number> {
+  const recorded = recording(io);
+  const ctx: CliContext = { io: recorded.io, exitCode: EXIT.ok };
+  const code = await runProgram(ctx, argv);
+  if (wantsJson(argv.slice(2)) && code !== EXIT.ok && !recorded.wroteOut()) {
+    const failure: JsonFailure = ctx.failure ? { ...ctx.failure, exitCode: code } : jsonFailureFromText(recorded.errText(), code);
+    io.out(`${JSON.stringify({ error: failure })}\n`);
+  }
+  return code;
 }
 
 /** The process entry (bin/mr4.js): run, then exit with the code once output is flushed. */

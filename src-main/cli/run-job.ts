@@ -1,15 +1,38 @@
 // Runs one engine job in its worker thread with the progress display, and turns Ctrl-C into a cancel:
 // the first one asks the job to stop and roll back and waits for it, a second one exits at once (the
 // server then rolls back when the connection drops).
-import type { EngineJob } from '../services/engine-jobs';
+import { ConnectionError, resolveConnection, SETTINGS_PREFIX } from '../db/connect';
+import type { DbSpec, EngineJob } from '../services/engine-jobs';
 import { startEngineJob } from '../services/jobs';
 import type { Io } from './io';
-import { EXIT } from './options';
+import { EXIT, UsageError } from './options';
 import { createProgress, progressMode } from './progress';
 
 export type JobOutcome<T> = { ok: true; result: T; interrupted: boolean } | { ok: false; error: unknown; interrupted: boolean };
 
+const URL_HINT = 'Give the database as --db postgres://user@host:5432/dbname (or DATABASE_URL, or the PG* variables).';
+
+/**
+ * A connection that cannot even be read — not a URL, another scheme, an unknown parameter, a bad sslmode
+ * (in --db, DATABASE_URL or PGSSLMODE) — is bad usage (exit 2), found before anything is touched.
+ */
+export function checkConnectionSpec(db: DbSpec | undefined): void {
+  if (!db) return;
+  const env = db.env ? { ...process.env, ...db.env } : process.env;
+  const given = db.url ?? env.DATABASE_URL;
+  if (given?.startsWith(SETTINGS_PREFIX)) throw new UsageError(`The connection is not a postgres:// URL. ${URL_HINT}`);
+  try {
+    resolveConnection(db.url, { allowFileParams: db.allowFileParams, env });
+  } catch (error) {
+    if (!(error instanceof ConnectionError)) throw error;
+    const where = db.url !== undefined ? '--db' : env.DATABASE_URL ? 'DATABASE_URL' : 'The PG* variables';
+    throw new UsageError(`${where}: ${error.message}\n${URL_HINT}`);
+  }
+}
+
+/** Runs the job; a connection that cannot be read throws UsageError first (exit 2, nothing touched). */
 export async function runJob<T>(io: Io, job: EngineJob, options: { json?: boolean; phases: readonly string[] }): Promise<JobOutcome<T>> {
+  if ('db' in job) checkConnectionSpec(job.db);
   const progress = createProgress(progressMode(io.stderr, options.json), io.stderr, options.phases, io.scrub);
   const running = startEngineJob<T>(job, (event) => progress.event(event));
   let interrupts = 0;
