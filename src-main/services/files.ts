@@ -4,7 +4,7 @@
 // files.json; paths granted by a native dialog or a drop live until the app quits.
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
-import { open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { chmod, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { FileRef } from '../../src-common/contract';
@@ -31,6 +31,8 @@ interface FilesJson {
 export interface FileServiceOptions {
   /** Largest upload accepted (default 2 GiB). */
   uploadMaxBytes?: number;
+  /** Most bytes all kept uploads (and those arriving) may take together (default 4 × uploadMaxBytes). */
+  uploadTotalMaxBytes?: number;
   /** Uploads older than this are deleted (default 24 h). */
   uploadTtlMs?: number;
   /** Download tickets expire after this (default 5 min). */
@@ -72,6 +74,11 @@ export class FileService implements FileAccess {
   private readonly tickets = new Map<string, { handle: string; expires: number }>();
   private readonly serial = new Serial();
   private readonly uploadMaxBytes: number;
+  private readonly uploadTotalMaxBytes: number;
+  /** Bytes of the uploads kept in uploads/ plus those arriving (counted as they stream). */
+  private uploadsUsed = 0;
+  /** Uploads arriving: temp file name → bytes so far. */
+  private readonly incoming = new Map<string, number>();
   private readonly uploadTtlMs: number;
   private readonly ticketTtlMs: number;
   private sweeper: NodeJS.Timeout | null = null;
@@ -87,6 +94,7 @@ export class FileService implements FileAccess {
     this.cacheDir = join(dataDir, 'cache');
     this.filesJson = join(dataDir, 'files.json');
     this.uploadMaxBytes = options.uploadMaxBytes ?? 2 * GIB;
+    this.uploadTotalMaxBytes = options.uploadTotalMaxBytes ?? 4 * this.uploadMaxBytes;
     this.uploadTtlMs = options.uploadTtlMs ?? 24 * 3600_000;
     this.ticketTtlMs = options.ticketTtlMs ?? 5 * 60_000;
   }
@@ -100,6 +108,7 @@ export class FileService implements FileAccess {
       this.entries.set(k.handle, { handle: k.handle, path, purpose: 'kept', name: k.name });
     }
     await this.sweepUploads();
+    await this.countUploads();
     this.sweeper = setInterval(() => void this.sweepUploads().catch(() => undefined), 3600_000);
     this.sweeper.unref();
   }
@@ -122,10 +131,23 @@ export class FileService implements FileAccess {
     });
   }
 
+  /** Counts what uploads/ holds (files of uploads still arriving are counted as they stream). */
+  private async countUploads(): Promise<void> {
+    let bytes = 0;
+    for (const name of await readdir(this.uploadsDir).catch(() => [] as string[])) {
+      if (this.incoming.has(name)) continue;
+      const st = await stat(join(this.uploadsDir, name)).catch(() => null);
+      if (st?.isFile()) bytes += st.size;
+    }
+    for (const n of this.incoming.values()) bytes += n;
+    this.uploadsUsed = bytes;
+  }
+
   /** Deletes uploads older than the TTL (and upload temp files left by a crash). */
   async sweepUploads(now = Date.now()): Promise<void> {
     let removed = false;
     for (const name of await readdir(this.uploadsDir).catch(() => [] as string[])) {
+      if (this.incoming.has(name)) continue;
       const path = join(this.uploadsDir, name);
       const st = await stat(path).catch(() => null);
       if (!st || now - st.mtimeMs < this.uploadTtlMs) continue;
@@ -134,6 +156,7 @@ export class FileService implements FileAccess {
       removed = true;
     }
     if (removed) {
+      await this.countUploads();
       await this.persist();
       this.options.onChange?.();
     }
@@ -179,7 +202,12 @@ export class FileService implements FileAccess {
   /** After an export wrote a granted destination: the file may now be opened too. */
   async written(handle: string): Promise<FileRef> {
     const e = this.pathOf(handle);
-    if (e.purpose === 'write') e.purpose = 'read';
+    if (e.purpose === 'write') {
+      // An export the user saved: a database's rows, readable by its owner only (as pg_dump's are not,
+      // but as a secret-bearing file should be).
+      await chmod(e.path, 0o600).catch(() => undefined);
+      e.purpose = 'read';
+    }
     this.options.onChange?.();
     return this.refOf(e);
   }
@@ -201,6 +229,8 @@ export class FileService implements FileAccess {
   async keep(path: string, name = basename(path)): Promise<FileRef> {
     const abs = resolve(path);
     if (!this.isKeptPath(abs)) throw new Error(`keep(): ${abs} is not in archives/ or uploads/`);
+    // An exported archive holds a database's rows: readable by its owner only.
+    await chmod(abs, 0o600).catch(() => undefined);
     let entry = [...this.entries.values()].find((e) => e.path === abs && e.purpose === 'kept');
     if (!entry) {
       entry = { handle: this.newHandle(), path: abs, purpose: 'kept', name };
@@ -248,12 +278,32 @@ export class FileService implements FileAccess {
     const max = this.uploadMaxBytes;
     const tooBig = () => badRequest('Archive too large', `The upload is larger than the limit of ${formatBytes(max)}.`, 'Open large archives in the desktop app, or split the export by tables.');
     if (declaredSize !== null && declaredSize > max) throw tooBig();
+    const cap = this.uploadTotalMaxBytes;
+    const full = () =>
+      new ServiceError(400, {
+        title: 'No room for more uploads',
+        message: `The archives uploaded to this app would take more than the ${formatBytes(cap)} allowed in all (${formatBytes(this.uploadsUsed)} are in use).`,
+        hint: 'Uploads are deleted 24 hours after they arrive. Wait for that, delete old files in the uploads folder of the data folder, or open large archives in the desktop app or with the mr4 command line.',
+        code: 'MR4_UPLOADS_FULL',
+      });
+    // Expired uploads first leave room; files removed by hand are noticed.
+    await this.sweepUploads().catch(() => undefined);
+    await this.countUploads();
+    if (declaredSize !== null && this.uploadsUsed + declaredSize > cap) throw full();
     const display = cleanName(name);
     const id = this.newHandle();
-    const tmp = join(this.uploadsDir, `.incoming-${id}`);
+    const tmpName = `.incoming-${id}`;
+    const tmp = join(this.uploadsDir, tmpName);
     const final = join(this.uploadsDir, `${id}.tar.gz`);
     const out = createWriteStream(tmp, { flags: 'wx', mode: 0o600 });
     let size = 0;
+    // Counted as it arrives, so that uploads streaming at once cannot pass the cap together.
+    this.incoming.set(tmpName, 0);
+    let counted = 0;
+    const release = () => {
+      this.uploadsUsed -= counted;
+      counted = 0;
+    };
     try {
       size = await new Promise<number>((resolvePromise, reject) => {
         let total = 0;
@@ -281,6 +331,10 @@ export class FileService implements FileAccess {
         const onData = (chunk: Buffer) => {
           total += chunk.length;
           if (total > max) return fail(tooBig());
+          if (this.uploadsUsed + chunk.length > cap) return fail(full());
+          this.uploadsUsed += chunk.length;
+          counted += chunk.length;
+          this.incoming.set(tmpName, total);
           if (head.length < 2) {
             head = Buffer.concat([head, chunk.subarray(0, 2)]).subarray(0, 2);
             if (head.length === 2 && (head[0] !== 0x1f || head[1] !== 0x8b)) {
@@ -307,9 +361,14 @@ export class FileService implements FileAccess {
         body.resume();
       });
       await rename(tmp, final);
+      // The file was created 0600; make sure whatever the umask or a rename did, it is.
+      await chmod(final, 0o600);
     } catch (error) {
       await rm(tmp, { force: true });
+      release();
       throw error;
+    } finally {
+      this.incoming.delete(tmpName);
     }
     try {
       // Refuse links, "..", absolute names, too many entries and decompression bombs now, before the
@@ -319,6 +378,7 @@ export class FileService implements FileAccess {
       await walkArchive(final, async (_n, entry) => void entry.resume(), { limits });
     } catch (error) {
       await rm(final, { force: true });
+      release();
       const msg = (error as Error)?.message ?? String(error);
       throw new ServiceError(400, { title: 'Not a usable archive', message: `${display} was refused: ${msg}`, hint: 'Upload an archive exported by MR4 (.tar.gz), unaltered.', code: 'ArchiveError' });
     }

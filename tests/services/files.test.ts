@@ -1,7 +1,8 @@
 // Files by handle: uploads checked while they stream and refused (not gzip, too big, links, "..",
 // too many entries, decompression bombs) without leaving a file behind; granted paths; kept archives;
 // single-use download tickets; old uploads swept.
-import { mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
@@ -9,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { craftArchive, type CraftedEntry, readEntries } from '../helpers/craft-archive';
 import { createTestDb, type TestDb } from '../helpers/db';
 import { scratchDir } from '../helpers/engine';
+import { FileService } from '../../src-main/services/files';
 import { draftFor, makeApp, newDataDir, type TestApp, waitJob } from './helpers';
 
 let db: TestDb;
@@ -153,6 +155,75 @@ describe('files', () => {
       expect((await again.call('files.list', {})).map((f) => f.handle)).not.toContain(ref.handle);
     } finally {
       await again.shutdown();
+    }
+  });
+
+  it('caps the total size of kept uploads: a clear refusal, nothing left behind, room again once one goes', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'mr4-uploads-cap-'));
+    const files = new FileService(home, { uploadMaxBytes: good.length * 2, uploadTotalMaxBytes: Math.floor(good.length * 2.5) });
+    await files.init();
+    const kept = () => readdirSync(join(home, 'uploads'));
+    try {
+      const a = await files.receiveUpload('a.tar.gz', chunks(good), good.length);
+      await files.receiveUpload('b.tar.gz', chunks(good), null);
+      expect(kept()).toHaveLength(2);
+      // Declared: refused before a byte is read; undeclared: refused while it streams.
+      for (const declared of [good.length, null]) {
+        const error = await files.receiveUpload('c.tar.gz', chunks(good), declared).then(() => null, (e: unknown) => e as Error & { status?: number; ui?: { title: string; code: string; hint: string } });
+        expect(error, `declared ${declared}`).not.toBeNull();
+        expect(error!.status).toBe(400);
+        expect(error!.ui).toMatchObject({ title: 'No room for more uploads', code: 'MR4_UPLOADS_FULL' });
+        expect(error!.message).toMatch(/more than the .* allowed in all/);
+        expect(error!.ui!.hint).toMatch(/24 hours/);
+        expect(kept()).toHaveLength(2);
+      }
+      // One removed (by hand, or by the 24-hour sweep): there is room again.
+      rmSync(join(home, 'uploads', `${a.handle}.tar.gz`));
+      const c = await files.receiveUpload('c.tar.gz', chunks(good), good.length);
+      expect(kept()).toContain(`${c.handle}.tar.gz`);
+      const old = new Date(Date.now() - 25 * 3600_000);
+      for (const f of kept()) utimesSync(join(home, 'uploads', f), old, old);
+      await files.receiveUpload('d.tar.gz', chunks(good), good.length);
+      await files.receiveUpload('e.tar.gz', chunks(good), good.length);
+      expect(kept()).toHaveLength(2);
+    } finally {
+      files.close();
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it('uploads streaming at the same time cannot pass the cap together', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'mr4-uploads-cap-'));
+    const files = new FileService(home, { uploadMaxBytes: good.length * 2, uploadTotalMaxBytes: Math.floor(good.length * 1.5) });
+    await files.init();
+    try {
+      const results = await Promise.allSettled([1, 2, 3].map((i) => files.receiveUpload(`${i}.tar.gz`, chunks(good, 512), null)));
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      for (const r of results.filter((r) => r.status === 'rejected')) expect(((r as PromiseRejectedResult).reason as Error).message).toMatch(/allowed in all/);
+      expect(readdirSync(join(home, 'uploads'))).toHaveLength(1);
+    } finally {
+      files.close();
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it('uploads and exported archives (kept or saved to a chosen file) are readable by their owner only (0600)', async () => {
+    const previous = process.umask(0);
+    try {
+      const ref = await app.files.receiveUpload('mode.tar.gz', chunks(good), good.length);
+      expect(statSync(join(dataDir, 'uploads', `${ref.handle}.tar.gz`)).mode & 0o777).toBe(0o600);
+      const conn = (await app.call('connections.list', {}))[0];
+      const kept = await waitJob(app, (await app.call('jobs.start', { kind: 'export', sourceId: conn.id })).id);
+      expect(kept.state).toBe('succeeded');
+      for (const f of readdirSync(join(dataDir, 'archives')).filter((n) => n.endsWith('.tar.gz'))) {
+        expect(statSync(join(dataDir, 'archives', f)).mode & 0o777, f).toBe(0o600);
+      }
+      const dest = await app.files.registerPath(join(dir, 'saved-0600.tar.gz'), 'write');
+      const saved = await waitJob(app, (await app.call('jobs.start', { kind: 'export', sourceId: conn.id, destination: dest.handle })).id);
+      expect(saved.state).toBe('succeeded');
+      expect(statSync(join(dir, 'saved-0600.tar.gz')).mode & 0o777).toBe(0o600);
+    } finally {
+      process.umask(previous);
     }
   });
 });
