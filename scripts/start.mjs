@@ -11,6 +11,13 @@
 //    libraries…), start browser mode instead and say why in one line.
 // Browser mode is `node out/main/cli.js serve --open` (with any extra arguments passed through, e.g.
 // `npm run serve -- --port 8765 --no-demo`).
+//
+// Stopping: whatever this script started (the app or the browser-mode server, and through it the demo
+// PostgreSQL) stops cleanly on SIGTERM, SIGINT or SIGHUP to this script, to its process group (Ctrl-C,
+// a closed terminal) or to the `npm start` above it (npm's shell dies without passing the signal on: our
+// parent going away counts as a SIGTERM). The child runs in a process group of its own and gets exactly
+// one stop signal it shuts down cleanly on (SIGINT, or SIGTERM for SIGTERM and SIGHUP); a second
+// Ctrl-C is passed on too (the server then stops at once).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -22,6 +29,22 @@ const args = process.argv.slice(2);
 const browserOnly = args.includes('--browser');
 const passThrough = args.filter((a) => a !== '--browser');
 const say = (line) => process.stderr.write(`${line}\n`);
+
+// Until a child runs, a stop signal (or the parent going away) means: start nothing, exit.
+const PARENT = process.ppid;
+const parentGone = () => process.ppid !== PARENT;
+let stopBeforeStart = null;
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+const early = (signal) => {
+  stopBeforeStart = signal;
+};
+for (const signal of STOP_SIGNALS) process.on(signal, early);
+function exitIfStopped() {
+  if (stopBeforeStart || parentGone()) {
+    say(`Stopped before starting (${stopBeforeStart ?? 'the parent process ended'}).`);
+    process.exit(stopBeforeStart === 'SIGINT' ? 130 : 143);
+  }
+}
 
 const OUTPUTS = ['out/main/index.js', 'out/main/cli.js', 'out/main/engine-worker.js', 'out/preload/index.cjs', 'out/renderer/index.html'];
 const SOURCES = ['src-main', 'src-common', 'src-preload', 'src-renderer', 'electron.vite.config.ts', 'package.json'];
@@ -88,17 +111,30 @@ function tryInstallElectron() {
 }
 
 function run(command, commandArgs, options = {}) {
-  const child = spawn(command, commandArgs, { cwd: ROOT, stdio: 'inherit', ...options });
-  const forward = (signal) => child.kill(signal);
-  process.on('SIGINT', forward);
-  process.on('SIGTERM', forward);
+  exitIfStopped();
+  const child = spawn(command, commandArgs, { cwd: ROOT, stdio: 'inherit', detached: true, ...options });
+  for (const signal of STOP_SIGNALS) process.off(signal, early);
+  let forwarded = 0;
+  const forward = (signal) => {
+    // The first stop signal asks for a clean shutdown; later ones are passed on only when they are
+    // another Ctrl-C (the server then stops at once, as it does in a terminal of its own).
+    if (forwarded > 0 && signal !== 'SIGINT') return;
+    forwarded++;
+    child.kill(signal === 'SIGINT' ? 'SIGINT' : 'SIGTERM');
+  };
+  const handlers = STOP_SIGNALS.map((signal) => [signal, () => forward(signal)]);
+  for (const [signal, handler] of handlers) process.on(signal, handler);
+  const watch = setInterval(() => {
+    if (parentGone() && forwarded === 0) forward('SIGTERM');
+  }, 500);
   return new Promise((resolve) => {
-    child.on('error', (error) => resolve({ code: 1, error }));
-    child.on('exit', (code, signal) => {
-      process.off('SIGINT', forward);
-      process.off('SIGTERM', forward);
-      resolve({ code: code ?? (signal === 'SIGINT' ? 130 : 1), signal });
-    });
+    const done = (result) => {
+      clearInterval(watch);
+      for (const [signal, handler] of handlers) process.off(signal, handler);
+      resolve(result);
+    };
+    child.on('error', (error) => done({ code: 1, error }));
+    child.on('exit', (code, signal) => done({ code: code ?? (signal === 'SIGINT' ? 130 : 1), signal, stopped: forwarded > 0 }));
   });
 }
 
@@ -109,6 +145,7 @@ async function browserMode(why) {
 }
 
 buildIfNeeded();
+exitIfStopped();
 
 if (browserOnly) await browserMode(null);
 
@@ -127,8 +164,8 @@ if (!binary) {
 }
 
 const startedAt = Date.now();
-const { code, error } = await run(binary, [ROOT, ...passThrough]);
-if (error || (code !== 0 && Date.now() - startedAt < 5000)) {
+const { code, error, stopped } = await run(binary, [ROOT, ...passThrough]);
+if (!stopped && (error || (code !== 0 && Date.now() - startedAt < 5000))) {
   await browserMode(`Electron could not start here (${error ? error.message : `exit code ${code}`}); using browser mode — open the URL below.`);
 }
 process.exit(code);

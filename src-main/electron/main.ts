@@ -65,6 +65,24 @@ export function startDesktopApp(): void {
     }
   };
 
+  // SIGTERM, SIGINT or SIGHUP (npm start stopped, Ctrl-C in its terminal, a closed terminal): no one
+  // to ask, so running jobs are cancelled (imports roll back) and the demo server stops before the app
+  // quits. A second signal while that runs quits at once.
+  let signalled = false;
+  const onStopSignal = (signal: NodeJS.Signals) => {
+    if (signalled || quitState === 'done') {
+      app.exit(signal === 'SIGINT' ? 130 : 143);
+      return;
+    }
+    signalled = true;
+    quitState = 'shutting-down';
+    void Promise.race([mr4?.shutdown(), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_LIMIT_MS))]).finally(() => {
+      quitState = 'done';
+      app.quit();
+    });
+  };
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, onStopSignal);
+
   app.on('second-instance', () => {
     if (!win || win.isDestroyed()) return;
     if (win.isMinimized()) win.restore();
