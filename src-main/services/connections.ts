@@ -103,7 +103,8 @@ function targetOf(c: ConnectionFields): SecretTarget {
 
 /** The same host, port, user and database: the only server a stored password may be sent to. */
 export function sameServer(a: SecretTarget, b: SecretTarget): boolean {
-  return a.host === b.host && a.port === b.port && a.database === b.database && a.user === b.user;
+  const bare = (host: string) => /^\[(.*)\]$/.exec(host)?.[1] ?? host;
+  return bare(a.host) === bare(b.host) && a.port === b.port && a.database === b.database && a.user === b.user;
 }
 
 /** A stored connection as the window sees it: secretFor is ours. */

@@ -11,7 +11,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type ConnectionDraft, parseConnectionUrl } from '../../src-common/contract';
 import { encodeSettings, resolveConnection } from '../../src-main/db/connect';
-import { checkHost, connectionUrl } from '../../src-main/services/connections';
+import { checkHost, connectionUrl, sameServer } from '../../src-main/services/connections';
 import { escapePgpass, MemorySecretStore, PgpassSecretStore, pgpassProblem } from '../../src-main/services/secrets';
 import { type FakePgServer, startFakePgServer } from '../helpers/fake-pg-server';
 import { startThrowawayServer, type ThrowawayServer } from '../helpers/pg-server';
@@ -224,6 +224,10 @@ describe('connection settings reach the server as fields', () => {
       for (const [host, kept] of [['db.example.org', 'db.example.org'], ['my_db-1', 'my_db-1'], ['10.0.0.5', '10.0.0.5'], ['::1', '::1'], ['[::1]', '::1'], ['fe80::1%eth0', 'fe80::1%eth0'], ['/var/run/postgresql', '/var/run/postgresql']]) {
         expect(checkHost(host)).toBe(kept);
       }
+      // A connection saved with a bracketed IPv6 host names the same server once saved without brackets.
+      const v6 = { host: '[::1]', port: 5432, database: 'app', user: 'alice' };
+      expect(sameServer(v6, { ...v6, host: '::1' })).toBe(true);
+      expect(sameServer(v6, { ...v6, host: '::2' })).toBe(false);
     } finally {
       await app.shutdown();
     }
