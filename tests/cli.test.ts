@@ -679,6 +679,42 @@ describe('interrupts and the terminal', () => {
     }
   });
 
+  test('with --json, Ctrl-C (once: cancelled and rolled back; twice: stopped at once) still prints one error object', async () => {
+    const src = await createTestDb(BIG_FILLED);
+    const tgt = await createTestDb(BIG);
+    try {
+      const archive = await exportOf(src, 'big-json');
+      const running = async (): Promise<ReturnType<typeof spawnCli>> => {
+        const run = spawnCli(['import', archive, '--mode', 'skip', '--db', tgt.url, '--json']);
+        // No progress display with --json: wait until the import locks the table it writes (phase 3).
+        for (let i = 0; i < 1200; i++) {
+          const n = (await tgt.client.query(`SELECT count(*)::int AS n FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'big' AND l.pid <> pg_backend_pid()`)).rows[0].n;
+          if (n > 0) break;
+          await new Promise((r) => setTimeout(r, 25));
+        }
+        return run;
+      };
+      const once = await running();
+      once.child.kill('SIGINT');
+      const r = await once.done;
+      expect(r.code, r.stderr).toBe(130);
+      expect(parseOneJson(r.stdout)).toMatchObject({ error: { exitCode: 130, interrupted: true, message: expect.any(String) } });
+      expect(r.stdout.trim().split('\n')).toHaveLength(1);
+
+      const twice = await running();
+      twice.child.kill('SIGINT');
+      await twice.waitForStderr(/Cancelling/);
+      twice.child.kill('SIGINT');
+      const t = await twice.done;
+      expect(t.code).toBe(130);
+      expect(parseOneJson(t.stdout)).toMatchObject({ error: { code: 'MR4_INTERRUPTED', exitCode: 130, interrupted: true } });
+      expect(await count(tgt, 'big')).toBe(0);
+    } finally {
+      await src.drop();
+      await tgt.drop();
+    }
+  });
+
   test('the live status line fits the terminal: the bar shrinks, then goes, before anything is cut', () => {
     const written: string[] = [];
     const live = new LiveProgress({ write: (t: string) => written.push(t), columns: 200 }, IMPORT_PHASES, (t) => t);

@@ -44,7 +44,10 @@ export async function runJob<T>(io: Io, job: EngineJob, options: { json?: boolea
       running.cancel();
     } else {
       progress.stop();
-      io.err('Stopped without waiting. The server rolls back the open transaction when the connection closes.\n');
+      const message = 'Stopped without waiting. The server rolls back the open transaction when the connection closes.';
+      io.err(`${message}\n`);
+      // --json: the one object on stdout, even now (stdout to a pipe or file is written synchronously).
+      if (options.json) io.out(`${JSON.stringify({ error: { message, code: 'MR4_INTERRUPTED', exitCode: EXIT.interrupted, interrupted: true } })}\n`);
       process.exit(EXIT.interrupted);
     }
   };
