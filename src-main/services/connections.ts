@@ -115,7 +115,8 @@ function shown(c: StoredConnection, hasPassword: boolean): SavedConnection {
 
 export interface ResolvedConnection {
   connection: SavedConnection;
-  /** postgres:// URL with the password inside, for the engine. */
+  /** The connection for the engine (DbSpec.url): its settings as fields with the password inside
+   *  (connectionUrl), not a postgres:// URL. Never logged. */
   url: string;
 }
 
