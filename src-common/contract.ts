@@ -54,14 +54,17 @@ export interface ImportReport {
   dryRun: boolean;
   tables: TableCounts[];
   durationMs: number;
-  archive: { path: string; format: string; database: string; timestamp: string; sha256: string; baseSha256?: string };
-  target: { database: string; label: string; systemIdentifier: string | null };
+  archive: { path: string; format: string; database: string; timestamp: string; sha256: string; baseSha256?: string; identity?: string };
+  target: { database: string; label: string; systemIdentifier: string | null; identity: string };
   /** Rows refused (with allowFailures) or unresolved references left NULL. */
   failures: RowProblem[];
   warnings: string[];
   /** Columns of the archive or target that were left out because ignoreMissingColumns allowed it. */
   ignoredColumns: string[];
   triggersDisabled: boolean;
+  /** The lineage of ids the run recorded in the target (pairs written; stored false where the user may
+   *  not create its schema); null for a dry run or with lineage turned off. */
+  lineage: { recorded: number; stored: boolean } | null;
 }
 
 export interface ExportReport {
@@ -73,10 +76,12 @@ export interface ExportReport {
   durationMs: number;
 }
 
-export const DIFF_KINDS = ['new', 'changed', 'kept', 'identical', 'conflict', 'deleted_in_target', 'target_only', 'deleted_in_source', 'refused'] as const;
+export const DIFF_KINDS = ['new', 'changed', 'kept', 'identical', 'conflict', 'probable_edit', 'deleted_in_target', 'target_only', 'deleted_in_source', 'refused'] as const;
 /** new: only in the archive · changed: fields to apply · kept: differs only where the target edited
- *  since the base · identical · conflict · deleted_in_target: in base and archive, gone from the target ·
- *  target_only · deleted_in_source: in base and target, gone from the archive · refused. */
+ *  since the base · identical · conflict · probable_edit: has the id and most values of a target row
+ *  that nothing else says it is (same row, edited, or a new one? the user decides) ·
+ *  deleted_in_target: in base and archive, gone from the target · target_only · deleted_in_source: in
+ *  base and target, gone from the archive · refused. */
 export type DiffKind = (typeof DIFF_KINDS)[number];
 
 export interface DiffField {

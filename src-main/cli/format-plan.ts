@@ -19,6 +19,12 @@ export function describeKey(tp: TablePlan): string {
   return `(${tp.key.columns.join(', ')}) from ${source}${tp.key.nullable ? ', nullable' : ''}`;
 }
 
+function describeId(tp: TablePlan): string {
+  if (tp.surrogate) return `${tp.surrogate} (new ids in the target where the source's are taken)`;
+  if (tp.inheritedId) return `${tp.inheritedId.column} (the id of its ${tp.inheritedId.parent} row, rewritten with it)`;
+  return 'none';
+}
+
 function describeReference(r: PlannedReference): string {
   const notes: string[] = [];
   if (r.self) notes.push('self');
@@ -27,6 +33,7 @@ function describeReference(r: PlannedReference): string {
   else notes.push('copied as is');
   if (r.late) notes.push('filled late');
   if (r.declared) notes.push('declared in configuration');
+  if (r.partitions) notes.push(`declared on partition${r.partitions.length > 1 ? 's' : ''} ${r.partitions.join(', ')}`);
   const parent = r.external ? `${r.parentSchema}.${r.parent}` : r.parent;
   return `${r.columns.join(', ')} → ${parent}(${r.parentColumns.join(', ')}) (${notes.join(', ')})`;
 }
@@ -59,7 +66,7 @@ export function formatPlan(result: PlanResult, ctx: PlanTextContext = {}): strin
       const estimate = tp.rowEstimate > 0 ? `, about ${num(tp.rowEstimate)} rows` : '';
       out.push(`    ${tp.name}${estimate}${role}`);
       out.push(`      key: ${describeKey(tp)}`);
-      out.push(`      id column: ${tp.surrogate ?? 'none'}${tp.surrogate ? ' (new ids in the target)' : ''}`);
+      out.push(`      id column: ${describeId(tp)}`);
       for (const r of tp.references) out.push(`      reference: ${describeReference(r)}`);
       if (tp.insertOnly.length) out.push(`      insert-only: ${tp.insertOnly.join(', ')}`);
       for (const c of tp.excludedColumns) out.push(`      excluded column: ${c.name} (${c.reason})`);

@@ -1,5 +1,6 @@
 // Reads one schema's tables, columns, keys, foreign keys, checks and triggers from pg_catalog.
 // Queries stay compatible with PostgreSQL 13–18.
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { ident } from './sql';
 
@@ -42,6 +43,9 @@ export interface ForeignKey {
   deferrable: boolean;
   /** Declared in configuration rather than by a constraint. */
   declared?: boolean;
+  /** Declared on the table's partitions rather than on the table itself (Pagila's payment): the
+   *  partitions that declare it. */
+  partitions?: string[];
 }
 
 export interface CheckConstraint {
@@ -67,8 +71,10 @@ export interface Table {
   foreignKeys: ForeignKey[];
   checks: CheckConstraint[];
   triggers: Trigger[];
-  /** The planner's row count; -1 if the table was never analysed. */
+  /** The planner's row count (of all its partitions, for a partitioned table); -1 if never analysed. */
   rowEstimate: number;
+  /** A partitioned table's partitions, at every level. */
+  partitions: string[];
 }
 
 export interface Catalog {
@@ -77,6 +83,16 @@ export interface Catalog {
   serverVersion: number;
   serverVersionText: string;
   systemIdentifier: string | null;
+  /** The database's oid on its server: with the system identifier, it tells a recreated or copied
+   *  database from the one that was there before. */
+  databaseOid: number;
+  /**
+   * The database's identity, what lineage names it by: derived from the server's system identifier
+   * and the database's oid, so it needs no write and changes when the database is recreated, restored
+   * elsewhere or copied (a copy then starts a history of its own). Without the right to read the system
+   * identifier, the server's address and port stand in for it.
+   */
+  identity: string;
   tables: Table[];
 }
 
@@ -84,14 +100,30 @@ export function findTable(catalog: Catalog, name: string): Table | undefined {
   return catalog.tables.find((t) => t.name === name);
 }
 
+/** The partitioned table a partition belongs to, if `name` is a partition of a table of the catalog. */
+export function partitionRoot(catalog: Catalog, name: string): Table | undefined {
+  return catalog.tables.find((t) => t.partitions.includes(name));
+}
+
 export function findColumn(table: Table, name: string): Column | undefined {
   return table.columns.find((c) => c.name === name);
 }
 
+// A partitioned table stands for its partitions: its estimate is theirs, and what is declared on a
+// partition alone (foreign keys, triggers) is read as the partitioned table's.
 const TABLES_SQL = `
+WITH est AS (
+  SELECT c.oid, c.relkind,
+         -- -1: never analysed (PostgreSQL 14+ says so; before, a never-vacuumed table has no pages either)
+         CASE WHEN c.reltuples < 0 OR (c.reltuples = 0 AND c.relpages = 0) THEN -1 ELSE c.reltuples END::float8 AS estimate
+  FROM pg_class c)
 SELECT c.oid::int AS oid, c.relname AS name,
-       -- -1: never analysed (PostgreSQL 14+ says so; before, a never-vacuumed table has no pages either)
-       CASE WHEN c.reltuples < 0 OR (c.reltuples = 0 AND c.relpages = 0) THEN -1 ELSE c.reltuples END::float8 AS estimate
+       CASE WHEN c.relkind = 'p' THEN
+         (SELECT CASE WHEN bool_and(e.estimate < 0) THEN -1 ELSE sum(GREATEST(e.estimate, 0)) END
+            FROM pg_partition_tree(c.oid) pt JOIN est e ON e.oid = pt.relid WHERE pt.isleaf)
+       ELSE (SELECT e.estimate FROM est e WHERE e.oid = c.oid) END::float8 AS estimate,
+       ARRAY(SELECT p.relname FROM pg_partition_tree(c.oid) pt JOIN pg_class p ON p.oid = pt.relid
+             WHERE pt.relid <> c.oid ORDER BY pt.level, p.relname) AS partitions
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition
 ORDER BY c.relname`;
@@ -133,21 +165,28 @@ LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.contype IN ('
 WHERE n.nspname = $1 AND i.indisunique AND i.indisvalid AND c.relkind IN ('r', 'p')
 ORDER BY i.indrelid, ic.relname`;
 
+/** The partitioned table at the top of a partition's tree (the relation itself otherwise). */
+const ROOT = (rel: string) => `(CASE WHEN ${rel}.relispartition THEN pg_partition_root(${rel}.oid) ELSE ${rel}.oid END)`;
+
+// Foreign keys of the schema's tables and of their partitions (a key declared on the partitioned table
+// is cloned to every partition with conparentid set; one declared on a partition alone is not).
 const FOREIGN_KEYS_SQL = `
-SELECT con.conrelid::int AS rel, con.conname AS name, rn.nspname AS ref_schema, rc.relname AS ref_table,
+SELECT ${ROOT('c')}::int AS rel, con.conname AS name, rn.nspname AS ref_schema, rr.relname AS ref_table,
        con.confdeltype AS on_delete, con.condeferrable AS deferrable,
+       CASE WHEN c.relispartition THEN c.relname END AS partition,
        ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(attnum, ord)
              JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum ORDER BY k.ord) AS columns,
        ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(attnum, ord)
              JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum ORDER BY k.ord) AS ref_columns
 FROM pg_constraint con
 JOIN pg_class c ON c.oid = con.conrelid
-JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_class root ON root.oid = ${ROOT('c')}
+JOIN pg_namespace n ON n.oid = root.relnamespace
 JOIN pg_class rc ON rc.oid = con.confrelid
-JOIN pg_namespace rn ON rn.oid = rc.relnamespace
-WHERE n.nspname = $1 AND con.contype = 'f' AND c.relkind IN ('r', 'p')
-  AND con.conparentid = 0
-ORDER BY con.conrelid, con.conname`;
+JOIN pg_class rr ON rr.oid = ${ROOT('rc')}
+JOIN pg_namespace rn ON rn.oid = rr.relnamespace
+WHERE n.nspname = $1 AND con.contype = 'f' AND c.relkind IN ('r', 'p') AND con.conparentid = 0
+ORDER BY 1, c.relispartition, con.conname`;
 
 const CHECKS_SQL = `
 SELECT con.conrelid::int AS rel, con.conname AS name, pg_get_expr(con.conbin, con.conrelid) AS expression,
@@ -159,13 +198,18 @@ JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = $1 AND con.contype = 'c' AND c.relkind IN ('r', 'p') AND con.convalidated
 ORDER BY con.conrelid, con.conname`;
 
+// User triggers of the schema's tables and of their partitions (not the clones of a partitioned
+// table's own triggers, which tgparentid marks).
 const TRIGGERS_SQL = `
-SELECT t.tgrelid::int AS rel, t.tgname AS name, pg_get_triggerdef(t.oid) AS definition, t.tgenabled <> 'D' AS enabled
+SELECT ${ROOT('c')}::int AS rel,
+       CASE WHEN c.relispartition THEN c.relname || '.' ELSE '' END || t.tgname AS name,
+       pg_get_triggerdef(t.oid) AS definition, t.tgenabled <> 'D' AS enabled
 FROM pg_trigger t
 JOIN pg_class c ON c.oid = t.tgrelid
-JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname = $1 AND NOT t.tgisinternal AND c.relkind IN ('r', 'p')
-ORDER BY t.tgrelid, t.tgname`;
+JOIN pg_class root ON root.oid = ${ROOT('c')}
+JOIN pg_namespace n ON n.oid = root.relnamespace
+WHERE n.nspname = $1 AND NOT t.tgisinternal AND t.tgparentid = 0 AND c.relkind IN ('r', 'p')
+ORDER BY 1, 2`;
 
 interface Row {
   [key: string]: unknown;
@@ -197,11 +241,42 @@ function names(value: unknown): string[] {
   return [];
 }
 
+/** One foreign key per reference: the same key declared on several partitions is one reference of
+ *  the partitioned table, named after the first partition that declares it. */
+function foreignKeysOf(rows: Row[]): ForeignKey[] {
+  const out = new Map<string, ForeignKey>();
+  for (const r of rows) {
+    const fk: ForeignKey = {
+      name: r.name as string,
+      columns: names(r.columns),
+      refSchema: r.ref_schema as string,
+      refTable: r.ref_table as string,
+      refColumns: names(r.ref_columns),
+      onDelete: r.on_delete as string,
+      deferrable: r.deferrable as boolean,
+    };
+    const key = JSON.stringify([fk.columns, fk.refSchema, fk.refTable, fk.refColumns]);
+    const known = out.get(key);
+    const partition = r.partition as string | null;
+    if (!known) out.set(key, partition ? { ...fk, partitions: [partition] } : fk);
+    else if (partition && known.partitions) known.partitions.push(partition);
+  }
+  return [...out.values()];
+}
+
+/** A uuid-shaped name for a database, from what identifies it on its server. */
+function identityOf(text: string): string {
+  const h = createHash('md5').update(`mr4-database:${text}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
 export async function readCatalog(client: pg.ClientBase, schema = 'public'): Promise<Catalog> {
   const info = await client.query(
     `SELECT current_database() AS db, current_setting('server_version_num')::int AS num,
             current_setting('server_version') AS text,
             (SELECT system_identifier::text FROM pg_control_system()) AS sysid,
+            (SELECT oid::int FROM pg_database WHERE datname = current_database()) AS dboid,
+            COALESCE(host(inet_server_addr()), 'local') || ':' || COALESCE(inet_server_port(), 0) AS addr,
             EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS has_schema`,
     [schema],
   ).catch(async () =>
@@ -209,11 +284,13 @@ export async function readCatalog(client: pg.ClientBase, schema = 'public'): Pro
     client.query(
       `SELECT current_database() AS db, current_setting('server_version_num')::int AS num,
               current_setting('server_version') AS text, NULL AS sysid,
+              (SELECT oid::int FROM pg_database WHERE datname = current_database()) AS dboid,
+              COALESCE(host(inet_server_addr()), 'local') || ':' || COALESCE(inet_server_port(), 0) AS addr,
               EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS has_schema`,
       [schema],
     ),
   );
-  const { db, num, text, sysid, has_schema } = info.rows[0];
+  const { db, num, text, sysid, dboid, addr, has_schema } = info.rows[0];
   if (!has_schema) throw new Error(`Schema "${schema}" does not exist in database "${db}". Pick one with --schema.`);
   // Qualify types only where the schema is not on the path, so type names compare across databases.
   await client.query(`SELECT set_config('search_path', $1, false)`, [`pg_catalog, ${ident(schema)}`]);
@@ -245,15 +322,8 @@ export async function readCatalog(client: pg.ClientBase, schema = 'public'): Pro
       nullsNotDistinct: r.nulls_not_distinct as boolean,
     } satisfies UniqueKey,
   }));
-  const fksByRel = byRel<ForeignKey>(fks.rows, (r) => ({
-    name: r.name as string,
-    columns: names(r.columns),
-    refSchema: r.ref_schema as string,
-    refTable: r.ref_table as string,
-    refColumns: names(r.ref_columns),
-    onDelete: r.on_delete as string,
-    deferrable: r.deferrable as boolean,
-  }));
+  const fksByRel = new Map<number, ForeignKey[]>();
+  for (const [rel, list] of byRel(fks.rows, (r) => r)) fksByRel.set(rel, foreignKeysOf(list));
   const checksByRel = byRel<CheckConstraint>(checks.rows, (r) => ({
     name: r.name as string,
     expression: r.expression as string,
@@ -270,6 +340,8 @@ export async function readCatalog(client: pg.ClientBase, schema = 'public'): Pro
     serverVersion: num,
     serverVersionText: text,
     systemIdentifier: sysid ?? null,
+    databaseOid: dboid as number,
+    identity: identityOf(sysid ? `${sysid}:${dboid}` : `${addr}/${db}:${dboid}`),
     tables: tables.rows.map((t) => {
       const rel = t.oid as number;
       const uniq = (keysByRel.get(rel) ?? []).map((k) => k.key);
@@ -284,6 +356,7 @@ export async function readCatalog(client: pg.ClientBase, schema = 'public'): Pro
         checks: checksByRel.get(rel) ?? [],
         triggers: triggersByRel.get(rel) ?? [],
         rowEstimate: Math.round(t.estimate as number),
+        partitions: names(t.partitions),
       };
     }),
   };

@@ -17,6 +17,8 @@ const tableConfigSchema = z
     exclude: z.boolean().optional(),
     excludeColumns: z.array(identifier).optional(),
     insertOnly: z.array(identifier).optional(),
+    /** Columns that look like ids of other rows but are not (silences the plan's warning). */
+    notReferences: z.array(identifier).optional(),
     references: z.array(referenceSchema).optional(),
     note: z.string().optional(),
   })

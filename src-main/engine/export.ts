@@ -6,7 +6,18 @@ import copyStreams from 'pg-copy-streams';
 import { EXPORT_PHASES, type ExportReport } from '../../src-common/contract';
 import type { DbTarget } from '../db/connect';
 import { ArchiveWriter } from './archive/writer';
-import { ARCHIVE_FORMAT, ARCHIVE_FORMAT_VERSION, type ArchiveIndex, type ArchiveTable, tableFileNames } from './archive/format';
+import {
+  ARCHIVE_FORMAT,
+  ARCHIVE_FORMAT_VERSION,
+  type ArchiveIndex,
+  type ArchiveLineage,
+  type ArchiveTable,
+  LINEAGE_COLUMNS,
+  LINEAGE_FILE,
+  LINEAGE_LABEL,
+  tableFileNames,
+} from './archive/format';
+import { hasLineageStore, lineageCopySql } from './staged/lineage';
 import { readCatalog } from './catalog';
 import type { Mr4Config } from './config';
 import { buildPlan, type Plan, type TablePlan } from './plan';
@@ -27,6 +38,9 @@ export interface ExportOptions {
   /** Looks the seed up once the database is known (by its server's system identifier and name). */
   baseFor?: (database: { systemIdentifier: string | null; database: string }) => Promise<string | undefined>;
   compressionLevel?: number;
+  /** Carry the database's lineage of ids (default true): lets a later import pair rows without
+   *  natural keys with the rows they came from. */
+  lineage?: boolean;
   signal?: AbortSignal;
   onEvent?: EmitEvent;
 }
@@ -140,6 +154,12 @@ export async function exportArchive(options: ExportOptions): Promise<ExportRepor
       };
       report.push({ table: tp.name, role: tp.role, rows: spooled.rows, bytes: spooled.bytes });
     }
+    let lineage: ArchiveLineage | undefined;
+    if (options.lineage !== false && (await hasLineageStore(ctx))) {
+      const stream = ctx.client.query(copyStreams.to(lineageCopySql(plan.schema, plan.tables.map((t) => t.name))));
+      const spooled = await writer.addTable(LINEAGE_LABEL, LINEAGE_FILE, LINEAGE_COLUMNS, stream);
+      lineage = { file: LINEAGE_FILE, rows: spooled.rows, bytes: spooled.bytes, sha256: spooled.sha256 };
+    }
     await ctx.query('COMMIT');
 
     ctx.phase(2, EXPORT_PHASES[2]);
@@ -156,11 +176,13 @@ export async function exportArchive(options: ExportOptions): Promise<ExportRepor
         ...(options.description ? { description: options.description } : {}),
         ...(baseSha256 ? { baseSha256 } : {}),
         ...(options.tables ? { tables: options.tables } : {}),
+        identity: catalog.identity,
       },
       entities: plan.tables.map((t) => t.name),
       files: Object.fromEntries(plan.tables.map((t) => [t.name, files.get(t.name)!])),
       tables,
       excluded: plan.excluded,
+      ...(lineage ? { lineage } : {}),
     };
     const written = await writer.finish(index, out);
     return { file: written.path, bytes: written.bytes, sha256: written.sha256, database: catalog.database, tables: report, durationMs: Date.now() - started };

@@ -1,7 +1,7 @@
 // From a catalog (and optional configuration) to a plan: which tables and columns move, how each table's
 // rows are recognised (natural key or content), which columns carry surrogate ids to rewrite, the order
 // tables are written in, and which columns are filled late to break cycles.
-import type { Catalog, Column, ForeignKey, Table, UniqueKey } from './catalog';
+import { type Catalog, type Column, type ForeignKey, partitionRoot, type Table, type UniqueKey } from './catalog';
 import { mergeConfigs, type Mr4Config, type TableConfig } from './config';
 import { crearisProfile, isCrearis } from './profiles/crearis';
 
@@ -30,6 +30,8 @@ export interface PlannedReference {
   external: boolean;
   declared: boolean;
   onDelete: string;
+  /** Declared on these partitions of the table rather than on the table itself. */
+  partitions?: string[];
 }
 
 export interface NaturalKey {
@@ -47,7 +49,12 @@ export interface TablePlan {
   columns: PlannedColumn[];
   excludedColumns: { name: string; reason: string }[];
   primaryKey: string[];
+  /** The id column whose values the database draws (serial, identity, a generating default). */
   surrogate: string | null;
+  /** A primary key that is itself a reference to a parent's id (Django's OneToOneField(primary_key=True),
+   *  every multi-table-inheritance child): its values are the parent's ids, rewritten through the
+   *  parent's, and references to this table are rewritten by composing the two. */
+  inheritedId: { column: string; parent: string } | null;
   /** The sequence new surrogate ids come from, if any, schema-qualified. */
   surrogateSequence: string | null;
   /** The surrogate column's default expression (new ids where there is no sequence). */
@@ -118,18 +125,45 @@ function isSurrogate(table: Table): string | null {
 
 /**
  * A composite primary key with one column the database numbers (identity or a sequence), such as a
- * partitioned table's (id, created_at): that column is a surrogate id when another unique key can say
- * which row is which. Matching by the primary key would pair unrelated rows that happen to share an
- * id and a date. Without another key the primary key stays the natural key.
+ * partitioned table's (payment_date, payment_id): that column is a surrogate id all the same. The
+ * primary key cannot identify a row across databases — it would pair unrelated rows that happen to
+ * share an id and a date — and a new row needs a fresh id where the source's is taken.
  */
 function surrogateInCompositeKey(table: Table, columns: string[]): string | null {
   const numbered = columns.filter((name) => {
     const c = table.columns.find((x) => x.name === name);
     return !!c && (!!c.identity || c.sequences.length > 0);
   });
-  if (numbered.length !== 1) return null;
-  const other = table.uniqueKeys.some((k) => !k.partial && !k.expression && k.columns.length > 0 && !k.columns.includes(numbered[0]));
-  return other ? numbered[0] : null;
+  return numbered.length === 1 ? numbered[0] : null;
+}
+
+/**
+ * Tables whose single-column primary key is a reference to a parent's id: their ids are the parent's.
+ * Found from the parents down, so a chain (place → restaurant → italian restaurant) composes.
+ */
+function inheritedIds(tables: Table[], surrogates: Map<string, string | null>, referencesOf: (t: Table) => ForeignKey[]): Map<string, { column: string; parent: string }> {
+  const out = new Map<string, { column: string; parent: string }>();
+  const idOf = (name: string) => surrogates.get(name) ?? out.get(name)?.column ?? null;
+  for (let found = true; found; ) {
+    found = false;
+    for (const t of tables) {
+      const pk = t.primaryKey?.columns;
+      if (out.has(t.name) || surrogates.get(t.name) || !pk || pk.length !== 1) continue;
+      const fk = referencesOf(t).find(
+        (f) => f.columns.length === 1 && f.columns[0] === pk[0] && f.refSchema === t.schema && f.refTable !== t.name && idOf(f.refTable) === f.refColumns[0],
+      );
+      if (!fk) continue;
+      out.set(t.name, { column: pk[0], parent: fk.refTable });
+      found = true;
+    }
+  }
+  return out;
+}
+
+/** The column through which children point at a table's rows and get rewritten: its drawn id or the
+ *  id it inherits from a parent. */
+export function idColumn(tp: Pick<TablePlan, 'surrogate' | 'inheritedId'>): string | null {
+  return tp.surrogate ?? tp.inheritedId?.column ?? null;
 }
 
 const TEXT_CATEGORY = 'S';
@@ -256,7 +290,7 @@ export function buildPlan(catalog: Catalog, options: PlanOptions = {}): Plan {
   for (const [name, cfg] of Object.entries(options.config?.tables ?? {})) {
     const t = byName.get(name);
     if (!t) throw new PlanError(`The configuration names table "${name}", which is not in schema "${catalog.schema}".`);
-    for (const c of [...(cfg.excludeColumns ?? []), ...(cfg.insertOnly ?? []), ...(cfg.key === 'content' ? [] : cfg.key ?? [])]) {
+    for (const c of [...(cfg.excludeColumns ?? []), ...(cfg.insertOnly ?? []), ...(cfg.notReferences ?? []), ...(cfg.key === 'content' ? [] : cfg.key ?? [])]) {
       if (!t.columns.some((x) => x.name === c)) throw new PlanError(`The configuration names column "${name}.${c}", which does not exist.`);
     }
   }
@@ -282,7 +316,14 @@ export function buildPlan(catalog: Catalog, options: PlanOptions = {}): Plan {
   const excludedNames = new Set(excluded.map((e) => e.table));
   if (options.tables) {
     for (const n of options.tables) {
-      if (!byName.has(n)) throw new PlanError(`Table "${n}" is not in schema "${catalog.schema}" of database "${catalog.database}".`);
+      if (byName.has(n)) continue;
+      const root = partitionRoot(catalog, n);
+      if (root) {
+        throw new PlanError(
+          `Table "${n}" is a partition of "${root.name}": mr4 moves a partitioned table with all its partitions. Name "${root.name}" instead.`,
+        );
+      }
+      throw new PlanError(`Table "${n}" is not in schema "${catalog.schema}" of database "${catalog.database}".`);
     }
   }
   const selected = new Set(
@@ -292,11 +333,30 @@ export function buildPlan(catalog: Catalog, options: PlanOptions = {}): Plan {
     for (const t of catalog.tables) if (!selected.has(t.name) && !excludedNames.has(t.name)) excluded.push({ table: t.name, reason: 'not selected' });
   }
 
+  const declaredReferences = (t: Table): ForeignKey[] =>
+    (cfgOf(t.name)?.references ?? []).map((r) => {
+      const parent = byName.get(r.table)!;
+      return {
+        name: 'declared',
+        columns: r.columns,
+        refSchema: t.schema,
+        refTable: r.table,
+        refColumns: r.refColumns ?? parent.primaryKey?.columns ?? [],
+        onDelete: 'a',
+        deferrable: false,
+        declared: true,
+      } satisfies ForeignKey;
+    });
+  const referencesOf = (t: Table): ForeignKey[] => [...t.foreignKeys, ...declaredReferences(t)];
+  const surrogates = new Map(catalog.tables.map((t) => [t.name, isSurrogate(t)]));
+  const inherited = inheritedIds(catalog.tables, surrogates, referencesOf);
+  const parentId = (name: string) => surrogates.get(name) ?? inherited.get(name)?.column ?? null;
+
   // First pass: columns, surrogate, references, key, for every table of the schema.
   const drafts = new Map<string, TablePlan>();
   for (const t of catalog.tables) {
     const cfg = cfgOf(t.name);
-    const surrogate = isSurrogate(t);
+    const surrogate = surrogates.get(t.name) ?? null;
     const excludedColumns: TablePlan['excludedColumns'] = [];
     const columns: PlannedColumn[] = [];
     for (const c of t.columns) {
@@ -313,22 +373,7 @@ export function buildPlan(catalog: Catalog, options: PlanOptions = {}): Plan {
         });
     }
     const usable = new Set(columns.map((c) => c.name));
-    const fks: ForeignKey[] = [
-      ...t.foreignKeys,
-      ...(cfg?.references ?? []).map((r) => {
-        const parent = byName.get(r.table)!;
-        return {
-          name: 'declared',
-          columns: r.columns,
-          refSchema: t.schema,
-          refTable: r.table,
-          refColumns: r.refColumns ?? parent.primaryKey?.columns ?? [],
-          onDelete: 'a',
-          deferrable: false,
-          declared: true,
-        } satisfies ForeignKey;
-      }),
-    ];
+    const fks = referencesOf(t);
     const references: PlannedReference[] = [];
     for (const fk of fks) {
       if (!fk.columns.every((c) => usable.has(c))) continue;
@@ -337,19 +382,20 @@ export function buildPlan(catalog: Catalog, options: PlanOptions = {}): Plan {
       if (fk.declared && fk.refColumns.length !== fk.columns.length) {
         throw new PlanError(`Declared reference ${t.name}(${fk.columns.join(', ')}) → ${fk.refTable} needs refColumns: the parent has no primary key.`);
       }
-      const parentSurrogate = parent ? isSurrogate(parent) : null;
+      const parentIdColumn = parent ? parentId(parent.name) : null;
       references.push({
         name: fk.name,
         columns: fk.columns,
         parentSchema: fk.refSchema,
         parent: fk.refTable,
         parentColumns: fk.refColumns,
-        remap: !!parentSurrogate && fk.refColumns.length === 1 && fk.refColumns[0] === parentSurrogate,
+        remap: !!parentIdColumn && fk.refColumns.length === 1 && fk.refColumns[0] === parentIdColumn,
         late: false,
         self: fk.refTable === t.name && !external,
         external,
         declared: !!fk.declared,
         onDelete: fk.onDelete,
+        ...(fk.partitions ? { partitions: fk.partitions } : {}),
       });
     }
     const keyDef = chooseKey(t, surrogate, usable, cfg);
@@ -360,6 +406,7 @@ export function buildPlan(catalog: Catalog, options: PlanOptions = {}): Plan {
       excludedColumns,
       primaryKey: t.primaryKey?.columns ?? [],
       surrogate,
+      inheritedId: inherited.get(t.name) ?? null,
       surrogateSequence: surrogate ? (t.columns.find((c) => c.name === surrogate)!.sequences[0] ?? null) : null,
       surrogateDefault: surrogate ? (t.columns.find((c) => c.name === surrogate)!.default ?? null) : null,
       key: keyDef,
@@ -398,8 +445,9 @@ export function buildPlan(catalog: Catalog, options: PlanOptions = {}): Plan {
         child: tp.name,
         ref,
         // A reference-only parent's map is as complete at the end as a data parent's. Filling a
-        // column late needs the row's surrogate id to find it again.
-        eligible: tp.role === 'data' && colsNullable && !inKey && tp.surrogate !== null,
+        // column late needs the row's surrogate id to find it again. A reference table is never
+        // written: a column left out of its matching breaks a cycle there just as well.
+        eligible: tp.role === 'data' ? colsNullable && !inKey && tp.surrogate !== null : !inKey,
         cost: ref.columns.length * 2 - (ref.onDelete === 'n' ? 1 : 0),
       });
     }
@@ -448,6 +496,7 @@ export function buildPlan(catalog: Catalog, options: PlanOptions = {}): Plan {
         warnings.push(`${tp.name}.${r.columns.join(', ')} references ${r.parent}, which is not exported: its values must already exist in the target.`);
       }
     }
+    warnings.push(...copiedIds(tp, catalog, drafts, cfgOf(tp.name)));
   }
 
   return { schema: catalog.schema, database: catalog.database, serverVersion: catalog.serverVersion, profile, tables, excluded, cycles, warnings };
@@ -481,11 +530,102 @@ function finishTable(tp: TablePlan, level: number): TablePlan {
   }
   const selfInKey = tp.references.filter((r) => r.self && r.remap && tp.key.columns.some((c) => r.columns.includes(c)));
   if (selfInKey.length) warnings.push(`key includes the self reference ${selfInKey.map((r) => r.columns.join(',')).join('; ')}: rows are matched level by level`);
-  for (const c of tp.columns) {
-    if (c.category === 'A' && /^(smallint|integer|bigint)\[\]/.test(c.type)) warnings.push(`${c.name} (${c.type}) may hold ids: values inside arrays are copied, not rewritten`);
-    else if ((c.type === 'jsonb' || c.type === 'json') && /_ids?$/.test(c.name)) warnings.push(`${c.name} (${c.type}) may hold ids: values inside JSON are copied, not rewritten`);
-  }
   return { ...tp, matchColumns, level, warnings };
+}
+
+const ID_TYPE = /^(smallint|integer|bigint|uuid)$/;
+const WHAT_TO_DO = 'Declare it in the configuration ("references", for a column that always points at one table), leave it out ("excludeColumns"), or list it under "notReferences" if it holds no ids of other rows.';
+
+/** Lower-case words of a name: `legacyCategory_id` → legacy, category, id. */
+function words(name: string): string[] {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
+}
+
+function singular(word: string): string {
+  if (/ies$/.test(word)) return word.replace(/ies$/, 'y');
+  if (/(ss|us)$/.test(word)) return word;
+  if (/(sh|ch|x|ss)es$/.test(word)) return word.replace(/es$/, '');
+  return word.replace(/s$/, '');
+}
+
+/** The tables an id column's name points at: `customer_id` → customer(s); `legacy_category_id` → a
+ *  table whose name ends in category (main_category). */
+function tablesNamedBy(column: string, own: string, catalog: Catalog): Table[] {
+  const w = words(column);
+  if (w.length < 2 || w[w.length - 1] !== 'id') return [];
+  const stem = w.slice(0, -1).map(singular);
+  const last = stem[stem.length - 1];
+  return catalog.tables.filter((t) => {
+    if (t.name === own) return false;
+    const tw = words(t.name).map(singular);
+    return tw.join('_') === stem.join('_') || tw[tw.length - 1] === last;
+  });
+}
+
+/**
+ * Columns that may hold another row's id but that the import cannot rewrite, each with what to do: an
+ * id-like column without a reference whose name points at a table, a generic reference (Django's
+ * content_type + object_id, Rails' *_type + *_id), ids inside arrays or JSON, a multi-column reference
+ * that includes a parent's id.
+ */
+function copiedIds(tp: TablePlan, catalog: Catalog, drafts: Map<string, TablePlan>, cfg: TableConfig | undefined): string[] {
+  const out: string[] = [];
+  const stated = new Set(cfg?.notReferences ?? []);
+  const referencing = new Set(tp.references.flatMap((r) => r.columns));
+  const planned = new Map(tp.columns.map((c) => [c.name, c]));
+  const ownKey = tp.primaryKey.length === 1 ? tp.primaryKey[0] : null;
+  // Generic references: a reference to a content-type table beside a column that names the object.
+  for (const r of tp.references) {
+    const parent = catalog.tables.find((t) => t.name === r.parent);
+    const isContentType = /content_?type/i.test(r.parent) || (!!parent && ['app_label', 'model'].every((c) => parent.columns.some((x) => x.name === c)));
+    if (!isContentType) continue;
+    for (const c of tp.columns) {
+      if (stated.has(c.name) || referencing.has(c.name) || !/^(object_id|object_pk|.+_object_id)$/i.test(c.name)) continue;
+      out.push(
+        `${tp.name}.${c.name} is a generic reference (with ${r.columns.join(', ')} naming the table): it holds ids of rows in whichever table the content type names, which mr4 cannot rewrite, so in a target whose ids differ it points at other rows. ${WHAT_TO_DO}`,
+      );
+      stated.add(c.name);
+    }
+  }
+  // Rails-style polymorphic references: <name>_type beside <name>_id.
+  for (const c of tp.columns) {
+    const m = /^(.+)_type$/.exec(c.name);
+    const idCol = m && planned.has(`${m[1]}_id`) ? `${m[1]}_id` : null;
+    if (!idCol || c.category !== 'S' || stated.has(idCol) || referencing.has(idCol)) continue;
+    out.push(`${tp.name}.${idCol} is a polymorphic reference (${c.name} names the table): mr4 cannot rewrite its ids, so in a target whose ids differ it points at other rows. ${WHAT_TO_DO}`);
+    stated.add(idCol);
+  }
+  for (const c of tp.columns) {
+    if (stated.has(c.name) || referencing.has(c.name) || c.name === ownKey || c.name === tp.surrogate) continue;
+    if (ID_TYPE.test(c.type)) {
+      const named = tablesNamedBy(c.name, tp.name, catalog).filter((t) => {
+        const d = drafts.get(t.name);
+        return !!d && (d.surrogate !== null || d.inheritedId !== null);
+      });
+      if (named.length === 0) continue;
+      out.push(
+        `${tp.name}.${c.name} (${c.type}) looks like an id of ${named.map((t) => t.name).join(' or ')} but has no foreign key: its values are copied as they are, so in a target whose ids differ they point at other rows. ${WHAT_TO_DO}`,
+      );
+    } else if (c.category === 'A' && /^(smallint|integer|bigint|uuid)\[\]/.test(c.type)) {
+      out.push(`${tp.name}.${c.name} (${c.type}) may hold ids: values inside arrays are copied, not rewritten. ${WHAT_TO_DO}`);
+    } else if ((c.type === 'jsonb' || c.type === 'json') && /_ids?$/i.test(c.name)) {
+      out.push(`${tp.name}.${c.name} (${c.type}) may hold ids: values inside JSON are copied, not rewritten. ${WHAT_TO_DO}`);
+    }
+  }
+  for (const r of tp.references) {
+    const parent = drafts.get(r.parent);
+    const pid = parent ? idColumn(parent) : null;
+    if (r.columns.length > 1 && pid && r.parentColumns.includes(pid)) {
+      out.push(
+        `${tp.name}(${r.columns.join(', ')}) references ${r.parent}(${r.parentColumns.join(', ')}), which includes its id column ${pid}: mr4 rewrites single-column references only, so these values are copied as they are. Reference the id alone, or exclude the table.`,
+      );
+    }
+  }
+  return out;
 }
 
 export function tablePlan(plan: Plan, name: string): TablePlan {

@@ -157,7 +157,8 @@ async function cacheFormat2(opened: Awaited<ReturnType<typeof openArchive>>, opt
   await walkArchive(
     archive,
     async (name, body) => {
-      if (name === INDEX_FILE) return void body.resume();
+      // The lineage is bookkeeping for imports, not data to browse.
+      if (name === INDEX_FILE || name === index.lineage?.file) return void body.resume();
       const entry = byFile.get(name);
       if (!entry) {
         warnings.push(`the archive holds ${name}, which index.json does not list; not shown`);

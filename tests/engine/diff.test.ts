@@ -6,7 +6,7 @@ import { dbTarget } from '../../src-main/db/connect';
 import { applyDevEdits, applyProductionEdits, crearisEditScenario, seedCrearisDemo } from '../../src-main/demo/crearis-demo-data';
 import type { DiffKind } from '../../src-common/contract';
 import type { Decisions } from '../../src-main/engine/compare/decisions';
-import { type DiffSession, openDiff } from '../../src-main/engine/diff/index';
+import { type DiffOptions, type DiffSession, openDiff } from '../../src-main/engine/diff/index';
 import type { TestDb } from '../helpers/db';
 import { fingerprint, rowVersions } from '../helpers/compare';
 import { counts, crearisSchemaSql, databasesForFile, exportDb, importInto, scratchDir, shopSchemaSql, totals } from '../helpers/engine';
@@ -17,8 +17,8 @@ const db = databasesForFile();
 let files = 0;
 const fileName = (stem: string) => join(dir, `${stem}-${++files}`);
 const sessions: DiffSession[] = [];
-async function diff(target: TestDb, archive: string, base?: string): Promise<DiffSession> {
-  const s = await openDiff({ db: dbTarget(target.url), archive, base });
+async function diff(target: TestDb, archive: string, base?: string, options: Partial<DiffOptions> = {}): Promise<DiffSession> {
+  const s = await openDiff({ db: dbTarget(target.url), archive, base, ...options });
   sessions.push(s);
   return s;
 }
@@ -88,9 +88,9 @@ describe('three-way: production (target) and dev (source) both edited since dev 
     const s = await diff(prod, devArchive, base);
     expect(s.summary.threeWay).toBe(true);
     // identical: p3 (changed on both sides to the same value) and p10 (added on both sides alike).
-    expect(kinds(s, 'post')).toEqual({ changed: 3, kept: 1, identical: 2, conflict: 3, deleted_in_target: 1, new: 2, deleted_in_source: 2, target_only: 1 });
+    expect(kinds(s, 'post')).toEqual({ changed: 4, kept: 1, identical: 2, conflict: 3, deleted_in_target: 1, new: 1, deleted_in_source: 1, target_only: 1 });
     expect(slugs(await rowsOf(s, 'post', 'identical'))).toEqual(['p10', 'p3']);
-    expect(slugs(await rowsOf(s, 'post', 'changed'))).toEqual(['p1', 'p12', 'p14']);
+    expect(slugs(await rowsOf(s, 'post', 'changed'))).toEqual(['p1', 'p12', 'p13-renamed', 'p14']);
     const changed = await rowsOf(s, 'post', 'changed');
     expect(changed.find((r) => r.key?.slug === 'p1')!.fields).toEqual([{ column: 'title', source: 'Dev title 1', target: 'Title 1', base: 'Title 1', verdict: 'apply' }]);
     // A moved foreign key is shown by what it points at; jsonb is compared as a whole value.
@@ -106,18 +106,26 @@ describe('three-way: production (target) and dev (source) both edited since dev 
     expect(conflicts.find((r) => r.key?.slug === 'p5')!.fields).toEqual([{ column: 'body', source: 'Dev edit of 5', target: null, base: 'Body 5', verdict: 'conflict' }]);
     expect(conflicts.filter((r) => r.deletedInTarget).map((r) => r.key?.slug)).toEqual(['p5']);
     expect(slugs(await rowsOf(s, 'post', 'deleted_in_target'))).toEqual(['p6']);
-    // A renamed key shows as removed + added, with a hint on both.
+    // A renamed key: dev's row came from production's (the lineage its seed recorded), so it is that
+    // row with a new slug, applied like any other field.
+    expect(changed.find((r) => r.key?.slug === 'p13-renamed')!.fields).toEqual([{ column: 'slug', source: 'p13-renamed', target: 'p13', base: 'p13', verdict: 'apply' }]);
+    expect(slugs(await rowsOf(s, 'post', 'new'))).toEqual(['p8']);
+    expect(slugs(await rowsOf(s, 'post', 'deleted_in_source'))).toEqual(['p7']);
+    expect(slugs(await rowsOf(s, 'post', 'target_only'))).toEqual(['p9']);
+    // A table matched by content only knows new and identical rows.
+    expect(kinds(s, 'note')).toEqual({ identical: 2, new: 1, target_only: 1 });
+    // Every conflict is listed in full.
+    expect((await s.conflicts()).length).toBe(3);
+  });
+
+  test('without the lineage, a renamed key shows as removed + added, with a hint on both', async () => {
+    const s = await diff(prod, devArchive, base, { lineage: false });
     const added = await rowsOf(s, 'post', 'new');
     expect(slugs(added)).toEqual(['p13-renamed', 'p8']);
     expect(added.find((r) => r.key?.slug === 'p13-renamed')!.hint).toMatch(/"slug": "p13".*renamed/);
     const gone = await rowsOf(s, 'post', 'deleted_in_source');
     expect(slugs(gone)).toEqual(['p13', 'p7']);
     expect(gone.find((r) => r.key?.slug === 'p13')!.hint).toMatch(/p13-renamed.*renamed/);
-    expect(slugs(await rowsOf(s, 'post', 'target_only'))).toEqual(['p9']);
-    // A table matched by content only knows new and identical rows.
-    expect(kinds(s, 'note')).toEqual({ identical: 2, new: 1, target_only: 1 });
-    // Every conflict is listed in full.
-    expect((await s.conflicts()).length).toBe(3);
   });
 
   test('the merge stops on open conflicts before writing anything', async () => {

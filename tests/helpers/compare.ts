@@ -3,7 +3,7 @@
 import type pg from 'pg';
 import { readCatalog } from '../../src-main/engine/catalog';
 import type { Mr4Config } from '../../src-main/engine/config';
-import { buildPlan, type Plan, type TablePlan } from '../../src-main/engine/plan';
+import { buildPlan, idColumn, type Plan, type TablePlan } from '../../src-main/engine/plan';
 import { applySessionSettings } from '../../src-main/engine/session';
 import { ident, qualified } from '../../src-main/engine/sql';
 
@@ -22,7 +22,7 @@ function value(plan: Plan, tp: TablePlan, alias: string, column: string, depth: 
   const parent = ref && plan.tables.find((t) => t.name === ref.parent);
   if (!ref || !parent || depth > 4) return `${alias}.${ident(column)}::text`;
   const p = `p${depth}`;
-  return `(SELECT ${identity(plan, parent, p, depth + 1)} FROM ${qualified(plan.schema, parent.name)} ${p} WHERE ${p}.${ident(parent.surrogate!)} = ${alias}.${ident(column)})`;
+  return `(SELECT ${identity(plan, parent, p, depth + 1)} FROM ${qualified(plan.schema, parent.name)} ${p} WHERE ${p}.${ident(idColumn(parent)!)} = ${alias}.${ident(column)})`;
 }
 
 /** Every row of `table` as text, ids replaced by natural identities, sorted. */

@@ -3,7 +3,13 @@
 import { z } from 'zod';
 
 export const ARCHIVE_FORMAT = 'mr4-archive';
-export const ARCHIVE_FORMAT_VERSION = '2.0';
+export const ARCHIVE_FORMAT_VERSION = '2.1';
+/** The lineage of ids the exporting database holds (format 2.1): which rows of other databases became
+ *  its rows. A table file in form, with these columns; never a table's name. */
+export const LINEAGE_FILE = 'mr4-lineage.json';
+export const LINEAGE_COLUMNS = ['table_name', 'local_key', 'origin', 'origin_key'] as const;
+/** The tableName its file's header carries. */
+export const LINEAGE_LABEL = 'mr4-lineage';
 export const INDEX_FILE = 'index.json';
 
 const name = z.string().min(1).max(63);
@@ -13,6 +19,8 @@ const fileName = z
   .max(100)
   .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*\.json$/, 'file names are plain names ending in .json')
   .refine((f) => f !== INDEX_FILE, 'a table file cannot be named index.json');
+
+const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'a lower-case uuid');
 
 const columnSchema = z.object({ name, type: z.string().min(1).max(200), notNull: z.boolean() });
 
@@ -46,16 +54,22 @@ export const indexSchema = z.object({
     /** sha256 of the archive the exported database was seeded from (three-way merges). */
     baseSha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
     tables: z.array(name).optional(),
+    /** The exporting database's identity (see catalog.ts): what the lineage names it by. */
+    identity: uuid.optional(),
   }),
   entities: z.array(name),
   files: z.record(name, fileName),
   tables: z.record(name, tableSchema),
   excluded: z.array(z.object({ table: name, reason: z.string() })),
+  lineage: z
+    .object({ file: z.literal(LINEAGE_FILE), rows: z.number().int().nonnegative(), bytes: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) })
+    .optional(),
 });
 
 export type ArchiveIndex = z.infer<typeof indexSchema>;
 export type ArchiveTable = z.infer<typeof tableSchema>;
 export type ArchiveColumn = z.infer<typeof columnSchema>;
+export type ArchiveLineage = NonNullable<ArchiveIndex['lineage']>;
 
 export class ArchiveError extends Error {
   override name = 'ArchiveError';
@@ -76,15 +90,21 @@ export function parseIndex(json: unknown): ArchiveIndex {
     if (!table) throw new ArchiveError(`index.json lists table "${entity}" without describing it under "tables"`);
     if (index.files[entity] !== table.file) throw new ArchiveError(`index.json gives two different files for table "${entity}"`);
     if (files.has(table.file)) throw new ArchiveError(`index.json gives file ${table.file} to two tables`);
+    if (table.file === LINEAGE_FILE) throw new ArchiveError(`index.json gives table "${entity}" the lineage's file name`);
     files.add(table.file);
   }
   for (const t of Object.keys(index.tables)) if (!entities.has(t)) throw new ArchiveError(`index.json describes table "${t}" but does not list it`);
   return index;
 }
 
+/** Every file the index names: table files and the lineage. */
+export function listedFiles(index: ArchiveIndex): Set<string> {
+  return new Set([...Object.values(index.files), ...(index.lineage ? [index.lineage.file] : [])]);
+}
+
 /** A file name for each table: plain characters, unique, never index.json. */
 export function tableFileNames(tables: readonly string[]): Map<string, string> {
-  const used = new Set<string>([INDEX_FILE]);
+  const used = new Set<string>([INDEX_FILE, LINEAGE_FILE]);
   const out = new Map<string, string>();
   for (const t of tables) {
     const base = t.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^[.-]/, '_').slice(0, 90) || 'table';

@@ -1,6 +1,6 @@
 // Reads an archive as a stream, refusing anything that is not plain files with plain names: no links,
 // devices, absolute paths or "..", no duplicates, no entry or total size beyond the limits.
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
@@ -108,7 +108,14 @@ export interface EntryVisitor {
 export async function walkArchive(
   path: string,
   visit: EntryVisitor,
-  options: { limits?: ArchiveLimits; signal?: AbortSignal; stopAfter?: (name: string) => boolean; onBytes?: (compressed: number) => void } = {},
+  options: {
+    limits?: ArchiveLimits;
+    signal?: AbortSignal;
+    stopAfter?: (name: string) => boolean;
+    onBytes?: (compressed: number) => void;
+    /** Fed every byte of the file as it is read: a walk that reads to the end hashes the archive. */
+    hash?: Hash;
+  } = {},
 ): Promise<void> {
   const limits = options.limits ?? DEFAULT_LIMITS;
   await assertGzip(path);
@@ -124,6 +131,7 @@ export async function walkArchive(
   let compressed = 0;
   file.on('data', (c) => {
     compressed += (c as Buffer).length;
+    options.hash?.update(c as Buffer);
     options.onBytes?.(compressed);
   });
 

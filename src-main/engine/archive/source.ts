@@ -1,5 +1,6 @@
 // Where a run reads table files from: an archive on disk (format 2), or an adapter that produces
 // canonical table files from another format (legacy.ts).
+import type { Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { INDEX_FILE } from './format';
 import { type ArchiveLimits, walkArchive } from './reader';
@@ -9,15 +10,20 @@ export interface TableSource {
   walk(visit: (file: string, body: Readable) => Promise<void>, signal?: AbortSignal): Promise<void>;
 }
 
-export function fileSource(path: string, limits?: ArchiveLimits, onBytes?: (n: number) => void): TableSource {
+/** An archive file. With `hash`, its first walk also hashes the whole file (what identifies it). */
+export function fileSource(path: string, limits?: ArchiveLimits, hash?: Hash): TableSource {
+  let unhashed = hash;
   return {
-    walk: (visit, signal) =>
-      walkArchive(
+    walk: (visit, signal) => {
+      const walkHash = unhashed;
+      unhashed = undefined;
+      return walkArchive(
         path,
         async (name, body) => {
           if (name !== INDEX_FILE) await visit(name, body);
         },
-        { limits, signal, onBytes },
-      ),
+        { limits, signal, hash: walkHash },
+      );
+    },
   };
 }

@@ -78,15 +78,16 @@ export class ArchiveWriter {
     try {
       const indexJson = Buffer.from(`${JSON.stringify(index, null, 2)}\n`);
       await write(gzipSync(Buffer.concat([this.header(INDEX_FILE, indexJson.length), indexJson, this.padding(indexJson.length)])));
-      for (const entity of index.entities) {
-        const file = index.tables[entity].file;
+      const writeSpooled = async (file: string) => {
         const spool = this.spooled.get(file);
         if (!spool) throw new Error(`internal: table file ${file} was not spooled`);
         await write(gzipSync(this.header(file, spool.bytes)));
         for await (const chunk of createReadStream(spool.spoolPath)) await write(chunk as Buffer);
         const pad = this.padding(spool.bytes);
         if (pad.length) await write(gzipSync(pad));
-      }
+      };
+      for (const entity of index.entities) await writeSpooled(index.tables[entity].file);
+      if (index.lineage) await writeSpooled(index.lineage.file);
       await write(gzipSync(Buffer.alloc(BLOCK * 2)));
       await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
       await rename(partial, outPath);

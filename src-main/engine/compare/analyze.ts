@@ -1,9 +1,19 @@
 // Analysis: every table of the run matched against the target without writing anything (new rows get
 // virtual ids), and — for a three-way comparison — every row of the base archive matched to the
-// source row with the same natural key, or else to the target row, so all three sides speak the
-// target's ids.
-import type { PreparedRun } from '../staged/prepare';
-import { againstTarget, buildResolved, type MatchAgainst, type MatchContext, matchRows, matchTable, publishMap } from '../staged/match';
+// source row it is (by lineage, natural key or content), or else to the target row, so all three
+// sides speak the target's ids.
+import type { LineageSide } from '../staged/lineage';
+import type { PreparedRun, StagedBase } from '../staged/prepare';
+import {
+  againstTarget,
+  buildResolved,
+  type MatchAgainst,
+  type MatchContext,
+  matchRows,
+  matchTable,
+  publishMap,
+  type RowIdentity,
+} from '../staged/match';
 import { forPass, type StagedTable, temp } from '../staged/types';
 import type { RunContext } from '../run-context';
 import { ident } from '../sql';
@@ -16,9 +26,12 @@ export interface Analysis {
   base: { m: MatchContext; tables: Map<string, StagedTable> } | null;
 }
 
-function againstSource(t: StagedTable): MatchAgainst {
+function againstSource(t: StagedTable, side: LineageSide): MatchAgainst {
+  const sur = t.plan.surrogate;
   return {
     rel: `(SELECT w.* FROM ${temp(t, 'work')} w WHERE NOT EXISTS (SELECT 1 FROM ${temp(t, 'refused')} x WHERE x._row = w._row)) t`,
+    side,
+    id: sur && t.staged.includes(sur) ? (alias) => `${alias}.${ident(sur)}` : null,
     loc: (alias) => `${alias}._row`,
     locType: 'bigint',
     ctid: false,
@@ -29,22 +42,32 @@ function againstSource(t: StagedTable): MatchAgainst {
 async function matchBase(mb: MatchContext, m: MatchContext, tb: StagedTable, ts: StagedTable): Promise<void> {
   const direct = await buildResolved(mb, tb);
   // Base rows are found among the source's rows first, then among the target's rows.
-  await matchRows(mb, tb, direct, temp(tb, 'baseInSource'), againstSource(ts));
+  await matchRows(mb, tb, direct, temp(tb, 'baseInSource'), againstSource(ts, m.identity.source), mb.identity.source);
   const rest: StagedTable = { ...tb, tag: `${tb.tag}t` };
   await mb.ctx.query(`CREATE TEMP VIEW ${temp(rest, 'resolved')} AS SELECT r.* FROM ${temp(tb, 'resolved')} r WHERE NOT EXISTS (SELECT 1 FROM ${temp(tb, 'baseInSource')} k WHERE k._row = r._row)`);
-  await matchRows(mb, rest, direct, temp(tb, 'baseInTarget'), againstTarget(m, ts));
+  await matchRows(mb, rest, direct, temp(tb, 'baseInTarget'), againstTarget(m, ts), mb.identity.source);
   const sur = ts.plan.surrogate;
-  if (!sur || !tb.staged.includes(sur)) return;
-  // The base's ids, in the target's id space: through the source row, or the target row.
+  const inherited = ts.plan.inheritedId?.column;
   const name = temp(tb, 'idMap');
-  await mb.ctx.query(
-    `CREATE TEMP TABLE ${name} ON COMMIT DROP AS
-     SELECT DISTINCT ON (s.${ident(sur)}) s.${ident(sur)} AS src, COALESCE(sa._tgt, kt._tgt) AS tgt
-     FROM ${temp(tb, 'staged')} s
-     LEFT JOIN ${temp(tb, 'baseInSource')} kb ON kb._row = s._row LEFT JOIN ${temp(ts, 'ids')} sa ON sa._row = kb._tgt
-     LEFT JOIN ${temp(tb, 'baseInTarget')} kt ON kt._row = s._row
-     WHERE s.${ident(sur)} IS NOT NULL AND COALESCE(sa._tgt, kt._tgt) IS NOT NULL`,
-  );
+  if (sur && tb.staged.includes(sur)) {
+    // The base's ids, in the target's id space: through the source row, or the target row.
+    await mb.ctx.query(
+      `CREATE TEMP TABLE ${name} ON COMMIT DROP AS
+       SELECT DISTINCT ON (s.${ident(sur)}) s.${ident(sur)} AS src, COALESCE(sa._tgt, kt._tgt) AS tgt
+       FROM ${temp(tb, 'staged')} s
+       LEFT JOIN ${temp(tb, 'baseInSource')} kb ON kb._row = s._row LEFT JOIN ${temp(ts, 'ids')} sa ON sa._row = kb._tgt
+       LEFT JOIN ${temp(tb, 'baseInTarget')} kt ON kt._row = s._row
+       WHERE s.${ident(sur)} IS NOT NULL AND COALESCE(sa._tgt, kt._tgt) IS NOT NULL`,
+    );
+  } else if (inherited && tb.staged.includes(inherited)) {
+    // An id inherited from the parent: rewritten through the parent's base map already.
+    await mb.ctx.query(
+      `CREATE TEMP TABLE ${name} ON COMMIT DROP AS
+       SELECT DISTINCT ON (s.${ident(inherited)}) s.${ident(inherited)} AS src, r.${ident(inherited)} AS tgt
+       FROM ${temp(tb, 'staged')} s JOIN ${temp(tb, 'resolved')} r ON r._row = s._row
+       WHERE s.${ident(inherited)} IS NOT NULL AND r.${ident(inherited)} IS NOT NULL`,
+    );
+  } else return;
   await mb.ctx.query(`CREATE UNIQUE INDEX ON ${name} (src)`);
   await mb.ctx.query(`ANALYZE ${name}`);
   mb.maps.set(tb.plan.name, name);
@@ -54,21 +77,23 @@ async function matchBase(mb: MatchContext, m: MatchContext, tb: StagedTable, ts:
 export async function analyze(
   ctx: RunContext,
   run: PreparedRun,
-  baseTables: Map<string, StagedTable> | null,
+  base: StagedBase | null,
+  identity: RowIdentity,
   onTable: (t: StagedTable, done: boolean) => void,
 ): Promise<Analysis> {
   const tables = run.tables.map((t) => forPass(t, 'a'));
-  const m: MatchContext = { ctx, schema: run.catalog.schema, mode: 'merge', ids: 'virtual', maps: new Map(), tables: new Map(tables.map((t) => [t.plan.name, t])) };
-  const mb: MatchContext | null = baseTables
-    ? { ctx, schema: run.catalog.schema, mode: 'merge', ids: 'virtual', maps: new Map(), tables: new Map(baseTables) }
+  const m: MatchContext = { ctx, schema: run.catalog.schema, mode: 'merge', ids: 'virtual', maps: new Map(), tables: new Map(tables.map((t) => [t.plan.name, t])), identity };
+  // Base rows are never asked about: one the source or the target does not identify is left unmatched.
+  const mb: MatchContext | null = base
+    ? { ...m, maps: new Map(), tables: new Map(base.tables), identity: { ...identity, source: base.side, sameIds: false, probable: 'new', decisions: null } }
     : null;
   for (const t of tables) {
     onTable(t, false);
     await matchTable(m, t);
     await publishMap(m, t);
-    const tb = baseTables?.get(t.plan.name);
+    const tb = base?.tables.get(t.plan.name);
     if (mb && tb) await matchBase(mb, m, tb, t);
     onTable(t, true);
   }
-  return { m, tables, base: mb && baseTables ? { m: mb, tables: baseTables } : null };
+  return { m, tables, base: mb && base ? { m: mb, tables: base.tables } : null };
 }

@@ -19,7 +19,7 @@ import { referenceLabel, stagedKeyJson, targetKeyJson } from '../staged/keys';
 
 /** Columns a merge compares (and may write) for this table: what an update writes, plus late ones. */
 export function comparedColumns(m: MatchContext, t: StagedTable): string[] {
-  if (t.plan.key.kind !== 'key') return [];
+  if (t.plan.key.kind !== 'key' && !t.plan.surrogate) return [];
   return [...updatableColumns(m, t), ...lateColumns(m, t)];
 }
 
@@ -97,7 +97,7 @@ export async function classifyTable(a: Analysis, t: StagedTable): Promise<void> 
   const classified = `
      WITH src AS (
        SELECT w._row AS srow, kb.brow, k._ctid AS tctid, k._tgt::text AS tloc, x.reason AS refused,
-              (k._row IS NOT NULL) AS in_target, (kb.brow IS NOT NULL) AS in_base,
+              (k._row IS NOT NULL) AS in_target, (kb.brow IS NOT NULL) AS in_base, COALESCE(k._via = 'probable', false) AS probable,
               ARRAY[${fields.join(', ') || 'NULL'}]::jsonb[] AS f,
               ARRAY[${editedSinceBase.join(', ') || 'NULL'}]::jsonb[] AS fd,
               CASE WHEN k._row IS NOT NULL THEN md5(g::text) END AS fingerprint,
@@ -114,6 +114,7 @@ export async function classifyTable(a: Analysis, t: StagedTable): Promise<void> 
      )
      SELECT srow, brow, tctid, tloc, key, fingerprint, refused AS reason,
             CASE WHEN refused IS NOT NULL THEN 'refused'
+                 WHEN probable THEN 'probable_edit'
                  WHEN NOT in_target AND NOT in_base THEN 'new'
                  WHEN NOT in_target THEN CASE WHEN cardinality(fds) > 0 THEN 'conflict' ELSE 'deleted_in_target' END
                  WHEN cardinality(fs) = 0 THEN 'identical'

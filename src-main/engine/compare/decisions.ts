@@ -6,8 +6,10 @@
 //     "onConflict": "target",                                    (optional: for every conflict left open)
 //     "decisions": [
 //       { "table": "events", "key": { "xmlid": "e1" }, "field": "teaser", "choice": "source" },
-//       { "table": "pages", "key": { "project": { "domaincode": "tp" }, "page_type": "team" }, "choice": "target" }
+//       { "table": "pages", "key": { "project": { "domaincode": "tp" }, "page_type": "team" }, "choice": "target" },
+//       { "table": "employee", "key": { "employee_id": "3" }, "choice": "same" }
 //     ],
+//     "probableEdits": "same",                                   (optional: for every probable edit left open)
 //     "exclude": [
 //       { "table": "posts" },
 //       { "table": "events", "key": { "xmlid": "e2" } },
@@ -17,23 +19,28 @@
 //
 // A row is named by its natural key as a JSON object: column → value as text (null for NULL); a key
 // column that is a foreign key is written as the parent's natural key object. `mr4 diff --json` prints
-// every row's key in exactly this form.
+// every row's key in exactly this form. "source"/"target" settle conflicts; "same"/"new" answer a
+// probable edit (a row that only looks like an edit of the target's row with its id): it is that row,
+// or another one.
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { type MatchContext, remapRefs } from '../staged/match';
 import { type StagedTable, temp } from '../staged/types';
+import type { RunContext } from '../run-context';
 import { ident, literal } from '../sql';
 import type { Analysis } from './analyze';
 
 const rowKey = z.record(z.string(), z.unknown());
 const choice = z.enum(['source', 'target']);
+const sameOrNew = z.enum(['same', 'new']);
 
 export const decisionsSchema = z
   .object({
     format: z.literal('mr4-decisions'),
     version: z.literal(1),
     onConflict: choice.optional(),
-    decisions: z.array(z.object({ table: z.string(), key: rowKey, field: z.string().optional(), choice }).strict()).default([]),
+    probableEdits: sameOrNew.optional(),
+    decisions: z.array(z.object({ table: z.string(), key: rowKey, field: z.string().optional(), choice: z.union([choice, sameOrNew]) }).strict()).default([]),
     exclude: z.array(z.object({ table: z.string(), key: rowKey.optional(), field: z.string().optional() }).strict()).default([]),
   })
   .strict();
@@ -99,11 +106,25 @@ export class SelectionError extends Error {
   }
 }
 
+const ROW_ANSWERS = 'pg_temp.mr4_same_or_new';
+
+/** The answers to probable edits (same / new, per row), as the temp table matching reads; null if
+ *  there are none. */
+export async function loadRowAnswers(ctx: RunContext, decisions: Decisions | undefined): Promise<string | null> {
+  const answers = (decisions?.decisions ?? []).filter((d) => d.choice === 'same' || d.choice === 'new');
+  if (!answers.length) return null;
+  await ctx.query(`CREATE TEMP TABLE ${ROW_ANSWERS} (tbl text, key jsonb, choice text) ON COMMIT DROP`);
+  await ctx.query(`INSERT INTO ${ROW_ANSWERS} SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(tbl text, key jsonb, choice text)`, [
+    JSON.stringify(answers.map((d) => ({ tbl: d.table, key: canonicalKey(d.key), choice: d.choice }))),
+  ]);
+  return ROW_ANSWERS;
+}
+
 async function loadIntoSession(m: MatchContext, decisions: Decisions): Promise<void> {
   await m.ctx.query(`CREATE TEMP TABLE pg_temp.mr4_dec (tbl text, key jsonb, field text, choice text) ON COMMIT DROP`);
   await m.ctx.query(`CREATE TEMP TABLE pg_temp.mr4_exc (tbl text, key jsonb, field text) ON COMMIT DROP`);
   await m.ctx.query(`INSERT INTO pg_temp.mr4_dec SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(tbl text, key jsonb, field text, choice text)`, [
-    JSON.stringify(decisions.decisions.map((d) => ({ tbl: d.table, key: canonicalKey(d.key), field: d.field ?? null, choice: d.choice }))),
+    JSON.stringify(decisions.decisions.filter((d) => d.choice === 'source' || d.choice === 'target').map((d) => ({ tbl: d.table, key: canonicalKey(d.key), field: d.field ?? null, choice: d.choice }))),
   ]);
   await m.ctx.query(`INSERT INTO pg_temp.mr4_exc SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(tbl text, key jsonb, field text)`, [
     JSON.stringify(decisions.exclude.map((e) => ({ tbl: e.table, key: e.key ? canonicalKey(e.key) : null, field: e.field ?? null }))),

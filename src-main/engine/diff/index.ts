@@ -28,6 +28,10 @@ export interface DiffOptions {
   schema?: string;
   config?: Mr4Config;
   tables?: string[];
+  /** As for an import: copies of each other, answers to probable edits, lineage (see ImportOptions). */
+  sameIds?: boolean;
+  probableEdits?: 'same' | 'new';
+  lineage?: boolean;
   limits?: ArchiveLimits;
   signal?: AbortSignal;
   onEvent?: EmitEvent;
@@ -146,7 +150,8 @@ export async function openDiff(options: DiffOptions): Promise<DiffSession> {
     const run = await prepareRun(ctx, options, (i) => ctx.phase(i, DIFF_PHASES[i]));
     const base = options.base ? await stageBase(ctx, run, options.base, options.limits) : null;
     ctx.phase(2, DIFF_PHASES[2]);
-    const analysis = await analyze(ctx, run, base?.tables ?? null, (t, done) =>
+    const identity = { source: run.source, target: run.target, sameIds: !!options.sameIds, probable: options.probableEdits ?? 'ask', decisions: null } as const;
+    const analysis = await analyze(ctx, run, base, identity, (t, done) =>
       ctx.progress({ type: 'table', table: t.plan.name, phase: 2, rowsDone: done ? t.rows : 0, rowsTotal: t.rows, done }),
     );
     ctx.phase(3, DIFF_PHASES[3]);

@@ -106,8 +106,9 @@ export async function writeTable(m: MatchContext, t: StagedTable): Promise<void>
   const insertable = D ? ` AND EXISTS (SELECT 1 FROM ${D} d WHERE d.srow = f._row AND d.kind IN ('new', 'resurrect') AND NOT d.excluded)` : '';
   const insert = (range: string) => `INSERT INTO ${T} (${cols})${overriding} SELECT ${cols} FROM ${F} f WHERE NOT f._hit${insertable} AND ${range}`;
 
-  // Rows recognised by content are identical by definition: nothing to update.
-  const update = m.mode === 'merge' && t.plan.key.kind === 'key' ? updatableColumns(m, t) : [];
+  // Rows recognised by content are identical by definition; rows of a keyless table paired by their
+  // lineage (or ids) are updated in place like any other, found again by their id.
+  const update = m.mode === 'merge' && (t.plan.key.kind === 'key' || t.plan.surrogate) ? updatableColumns(m, t) : [];
   const trackLate = m.mode === 'merge' && lateColumns(m, t).length > 0;
   if (trackLate) await m.ctx.query(`CREATE TEMP TABLE ${temp(t, 'updated')} (_row bigint) ON COMMIT DROP`);
   let updateStatement: ((range: string) => string) | null = null;
@@ -206,28 +207,35 @@ export async function advanceSequences(m: MatchContext, tables: StagedTable[]): 
 }
 
 /**
- * Disables the triggers of the tables the run writes, and later enables exactly those again. A
- * superuser also disables the foreign-key triggers, as pg_restore --disable-triggers does: every
- * reference was already checked set-wise before writing. Returns what it disabled.
+ * Disables the triggers of the tables the run writes (and of their partitions, each on its own
+ * relation), and later enables exactly those again. A superuser also disables the foreign-key
+ * triggers, as pg_restore --disable-triggers does: every reference was already checked set-wise before
+ * writing. Returns what it disabled.
  */
 export async function disableTriggers(m: MatchContext, tables: StagedTable[]): Promise<{ table: string; trigger: string }[]> {
   const superuser = (await m.ctx.query<{ s: boolean }>(`SELECT rolsuper AS s FROM pg_roles WHERE rolname = current_user`)).rows[0]?.s ?? false;
   const disabled: { table: string; trigger: string }[] = [];
   for (const t of tables) {
     if (t.plan.role !== 'data') continue;
-    const triggers = await m.ctx.query<{ name: string }>(
-      `SELECT tgname AS name FROM pg_trigger WHERE tgrelid = ${literal(target(m, t))}::regclass AND tgenabled <> 'D'
-         AND (NOT tgisinternal OR ($1 AND tgconstraint <> 0 AND tgfoid IN ('"RI_FKey_check_ins"'::regproc, '"RI_FKey_check_upd"'::regproc)))`,
+    const triggers = await m.ctx.query<{ rel: string; name: string }>(
+      `SELECT tg.tgrelid::regclass::text AS rel, tg.tgname AS name
+       FROM (SELECT ${literal(target(m, t))}::regclass AS relid, 0 AS level
+             UNION SELECT relid, level FROM pg_partition_tree(${literal(target(m, t))}::regclass)) pt
+       JOIN pg_trigger tg ON tg.tgrelid = pt.relid
+       WHERE tg.tgenabled <> 'D'
+         AND (NOT tg.tgisinternal OR ($1 AND tg.tgconstraint <> 0 AND tg.tgfoid IN ('"RI_FKey_check_ins"'::regproc, '"RI_FKey_check_upd"'::regproc)))
+       ORDER BY pt.level, 1, 2`,
       [superuser],
     );
-    for (const { name } of triggers.rows) {
-      await m.ctx.query(`ALTER TABLE ${target(m, t)} DISABLE TRIGGER ${ident(name)}`);
-      disabled.push({ table: target(m, t), trigger: name });
+    for (const { rel, name } of triggers.rows) {
+      // ONLY: a partitioned table's trigger is disabled on each partition by its own row here.
+      await m.ctx.query(`ALTER TABLE ONLY ${rel} DISABLE TRIGGER ${ident(name)}`);
+      disabled.push({ table: rel, trigger: name });
     }
   }
   return disabled;
 }
 
 export async function enableTriggers(m: MatchContext, disabled: { table: string; trigger: string }[]): Promise<void> {
-  for (const { table, trigger } of disabled) await m.ctx.query(`ALTER TABLE ${table} ENABLE TRIGGER ${ident(trigger)}`);
+  for (const { table, trigger } of disabled) await m.ctx.query(`ALTER TABLE ONLY ${table} ENABLE TRIGGER ${ident(trigger)}`);
 }

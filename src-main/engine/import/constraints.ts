@@ -100,7 +100,8 @@ export async function checkConstraints(m: MatchContext, t: StagedTable): Promise
         null,
       );
     }
-    if (k.columns.join('\u0000') === matchKey) continue;
+    // A row matched by its key has that key already; with an id, a row found by lineage may be renamed.
+    if (k.columns.join('\u0000') === matchKey && !t.plan.surrogate) continue;
     await refuse(
       m,
       t,

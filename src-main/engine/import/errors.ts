@@ -24,3 +24,17 @@ export class WriteError extends Error {
     super(message);
   }
 }
+
+export class ProbableEditsError extends Error {
+  override name = 'ProbableEditsError';
+  constructor(readonly rows: RowProblem[]) {
+    const shown = rows.slice(0, 50).map((p) => `  - ${p.table}${p.key ? ` ${JSON.stringify(p.key)}` : ''}${p.row ? ` (row ${p.row})` : ''}: ${p.reason}`);
+    const more = rows.length > 50 ? `\n  … and ${rows.length - 50} more (use --json for all)` : '';
+    super(
+      `${rows.length} row(s) look like edits of the target's rows with the same ids, but neither a lineage of ids nor a natural key says they are those rows; nothing was written:\n${shown.join('\n')}${more}\n` +
+        'Decide: --probable-edits same (they are those rows: update them) or --probable-edits new (they are other rows: insert them), ' +
+        'row by row in a decisions file, or give the table a comparison key in the configuration ("key"). ' +
+        'If the two databases are copies of each other, --same-ids pairs rows by their ids.',
+    );
+  }
+}

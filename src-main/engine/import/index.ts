@@ -8,17 +8,19 @@
 import { IMPORT_PHASES, type ImportMode, type ImportReport, type RowProblem } from '../../../src-common/contract';
 import type { DbTarget } from '../../db/connect';
 import { ArchiveError } from '../archive/format';
-import { type ArchiveLimits, archiveSha256 } from '../archive/reader';
+import type { ArchiveLimits } from '../archive/reader';
 import type { Mr4Config } from '../config';
 import { CancelledError, type EmitEvent, RunContext } from '../run-context';
 import { applySessionSettings, IMPORT_SETTINGS } from '../session';
 import { qualified } from '../sql';
 import { advanceSequences, disableTriggers, enableTriggers, lateSeed, writeTable } from './apply';
 import { buildFinal, checkConstraints, describeRefused } from './constraints';
-import { type MatchContext, matchTable, publishMap } from '../staged/match';
+import { type MatchContext, matchTable, publishMap, type RowIdentity } from '../staged/match';
 import { type PreparedRun, prepareRun, type StagedBase, stageBase } from '../staged/prepare';
 import { type StagedTable, temp } from '../staged/types';
-import { RefusedRowsError } from './errors';
+import { loadRowAnswers } from '../compare/decisions';
+import { ProbableEditsError, RefusedRowsError } from './errors';
+import { openProbableEdits, recordLineage } from './identity';
 import { analyze } from '../compare/analyze';
 import { classifyTable } from '../compare/classify';
 import { applyDecisions, ConflictsError, type Decisions } from '../compare/decisions';
@@ -49,6 +51,15 @@ export interface ImportOptions {
   onConflict?: 'source' | 'target';
   /** A fingerprint file from the diff that was reviewed: refuse to merge if the target changed since. */
   expectFingerprints?: string;
+  /** The user states source and target are copies of each other: for rows no lineage or natural key
+   *  identifies, the same id is the same row (pgsync's model; rows added on both sides at one id are
+   *  then taken for one row). */
+  sameIds?: boolean;
+  /** A row that only looks like an edit of the target row with its id (no lineage, no natural key):
+   *  'same' updates that row, 'new' inserts it as another row. Unset, the import stops and lists them. */
+  probableEdits?: 'same' | 'new';
+  /** Pair rows through the lineage of ids, and record it in the target (default true). */
+  lineage?: boolean;
   limits?: ArchiveLimits;
   signal?: AbortSignal;
   onEvent?: EmitEvent;
@@ -95,9 +106,16 @@ async function lockTables(ctx: RunContext, schema: string, tables: StagedTable[]
  * (without writing), checks the preview is not stale, resolves conflicts and the selection, and only
  * then writes: the rows and fields it may touch are what that classification allows.
  */
-async function decideFirst(ctx: RunContext, run: PreparedRun, base: StagedBase | null, options: ImportOptions, warnings: string[]): Promise<Map<string, string> | undefined> {
+async function decideFirst(
+  ctx: RunContext,
+  run: PreparedRun,
+  base: StagedBase | null,
+  identity: RowIdentity,
+  options: ImportOptions,
+  warnings: string[],
+): Promise<Map<string, string> | undefined> {
   if (!base && !options.decisions && !options.expectFingerprints && !options.onConflict) return undefined;
-  const analysis = await analyze(ctx, run, base?.tables ?? null, () => undefined);
+  const analysis = await analyze(ctx, run, base, identity, () => undefined);
   for (const t of analysis.tables) if (t.plan.role === 'data') await classifyTable(analysis, t);
   if (options.expectFingerprints) await checkFingerprints(analysis, options.expectFingerprints, run.index.metadata);
   const { open, unmatched } = await applyDecisions(analysis, options.decisions ?? { format: 'mr4-decisions', version: 1, decisions: [], exclude: [] }, options.onConflict);
@@ -124,7 +142,14 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
     const base = options.base ? await stageBase(ctx, run, options.base, options.limits) : null;
 
     await lockTables(ctx, catalog.schema, tables, options.lockTimeoutMs ?? 10_000);
-    const verdicts = await decideFirst(ctx, run, base, options, warnings);
+    const identity: RowIdentity = {
+      source: run.source,
+      target: run.target,
+      sameIds: !!options.sameIds,
+      probable: options.probableEdits ?? options.decisions?.probableEdits ?? 'ask',
+      decisions: await loadRowAnswers(ctx, options.decisions),
+    };
+    const verdicts = await decideFirst(ctx, run, base, identity, options, warnings);
     const m: MatchContext = {
       ctx,
       schema: catalog.schema,
@@ -134,6 +159,7 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
       verdicts,
       maps: new Map(),
       tables: new Map(tables.map((t) => [t.plan.name, t])),
+      identity,
     };
     const disabled = options.disableTriggers ? await disableTriggers(m, tables) : [];
     if (options.disableTriggers) {
@@ -145,9 +171,11 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
     }
 
     ctx.phase(2, IMPORT_PHASES[2]);
+    const probable: RowProblem[] = [];
     for (const t of tables) {
       ctx.progress({ type: 'table', table: t.plan.name, phase: 2, rowsDone: 0, rowsTotal: t.rows });
       await matchTable(m, t);
+      probable.push(...(await openProbableEdits(m, t)));
       if (t.plan.role === 'data') {
         await buildFinal(m, t);
         await checkConstraints(m, t);
@@ -160,6 +188,9 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
       ctx.progress({ type: 'table', table: t.plan.name, phase: 2, rowsDone: t.rows, rowsTotal: t.rows, done: true });
     }
 
+    // Every table was matched (and written provisionally) so that all of them are listed at once.
+    if (probable.length) throw new ProbableEditsError(probable);
+
     ctx.phase(3, IMPORT_PHASES[3]);
     const unresolved: RowProblem[] = [...run.dropped, ...run.nulled];
     for (const t of tables) if (t.plan.role === 'data') unresolved.push(...(await lateSeed(m, t)));
@@ -169,6 +200,7 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
     if (!dryRun) await advanceSequences(m, tables);
     await enableTriggers(m, disabled);
     await ctx.query('SET CONSTRAINTS ALL IMMEDIATE');
+    const lineage = dryRun || options.lineage === false ? null : await recordLineage(m, tables, warnings);
     if (dryRun) {
       await ctx.query('ROLLBACK');
     } else {
@@ -186,14 +218,16 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
         format: run.formatLabel,
         database: index.metadata.database,
         timestamp: index.metadata.timestamp,
-        sha256: await archiveSha256(options.archive),
+        sha256: run.sha256,
         ...(index.metadata.baseSha256 ? { baseSha256: index.metadata.baseSha256 } : {}),
+        ...(index.metadata.identity ? { identity: index.metadata.identity } : {}),
       },
-      target: { database: catalog.database, label: options.db.label, systemIdentifier: catalog.systemIdentifier },
+      target: { database: catalog.database, label: options.db.label, systemIdentifier: catalog.systemIdentifier, identity: catalog.identity },
       failures: [...failures, ...unresolved],
       warnings,
       ignoredColumns,
       triggersDisabled: !!options.disableTriggers,
+      lineage,
     };
   } catch (error) {
     if (!committed) await ctx.client.query('ROLLBACK').catch(() => undefined);

@@ -10,6 +10,8 @@
 //   a  target id per row (matched, kept, or drawn) for tables with a surrogate key
 // Only the staged rows (s) and the rows to write (f, see constraints.ts) are materialised in full.
 import type { PlannedReference } from '../plan';
+import { buildPairs, type LineageSide } from './lineage';
+import { stagedKeyJson } from './keys';
 import type { RunContext } from '../run-context';
 import { ident, literal, qualified } from '../sql';
 import { type StagedTable, temp } from './types';
@@ -27,6 +29,8 @@ export interface MatchContext {
   verdicts?: Map<string, string>;
   /** Temp map (src, tgt) per table already matched. */
   maps: Map<string, string>;
+  /** What rows are paired by besides natural keys and content. */
+  identity: RowIdentity;
   tables: Map<string, StagedTable>;
 }
 
@@ -66,9 +70,12 @@ export function contentColumns(m: MatchContext, t: StagedTable): string[] {
   return t.staged.filter((c) => c !== t.plan.surrogate && !late.has(c) && !self.has(c));
 }
 
-/** Columns an update compares and writes: everything but ids, keys, late and insert-only columns. */
+/** Columns an update compares and writes: everything but ids, late and insert-only columns, and keys
+ *  where the key is what finds the row. */
 export function updatableColumns(m: MatchContext, t: StagedTable): string[] {
-  const key = new Set(t.plan.key.kind === 'key' ? t.plan.key.columns : []);
+  // A row found again by its id (a lineage) may have a renamed key: with an id to locate the row by,
+  // key columns are values like any other. Without one, the key is how the row is found.
+  const key = new Set(t.plan.key.kind === 'key' && !t.plan.surrogate ? t.plan.key.columns : []);
   const insertOnly = new Set(t.plan.insertOnly);
   const self = selfRefs(m, t).map((r) => r.columns[0]);
   return [...contentColumns(m, t), ...self].filter((c) => !key.has(c) && !insertOnly.has(c) && c !== t.plan.surrogate);
@@ -115,6 +122,10 @@ const missAny = (direct: PlannedReference[], alias: string) =>
 export interface MatchAgainst {
   /** A FROM item, aliased t. */
   rel: string;
+  /** What its rows are known by across databases: their database and lineage. */
+  side: LineageSide;
+  /** A row's id (the value lineage keys name), from alias t; null where rows have none. */
+  id: ((alias: string) => string) | null;
   /** The locator recorded for a matched row, from alias t. */
   loc: (alias: string) => string;
   locType: string;
@@ -134,6 +145,8 @@ export function againstTarget(m: MatchContext, t: StagedTable): MatchAgainst {
   const sur = t.plan.surrogate;
   return {
     rel: `${target(m, t)} t`,
+    side: m.identity.target,
+    id: sur ? (alias) => `${alias}.${ident(sur)}` : null,
     loc: (alias) => (sur ? `${alias}.${ident(sur)}` : 'NULL::int'),
     locType: sur ? columnType(t, sur) : 'integer',
     ctid: true,
@@ -141,49 +154,116 @@ export function againstTarget(m: MatchContext, t: StagedTable): MatchAgainst {
   };
 }
 
-export async function matchRows(m: MatchContext, t: StagedTable, direct: PlannedReference[], into = temp(t, 'matched'), against = againstTarget(m, t)): Promise<void> {
+/** What the identity passes of matchRows pair rows by, besides natural keys and content. */
+export interface RowIdentity {
+  /** The staged rows' database and lineage, and the target's. */
+  source: LineageSide;
+  target: LineageSide;
+  /** The user states the two databases are copies: the same id is the same row (pgsync's model),
+   *  for rows no lineage or natural key identifies. */
+  sameIds: boolean;
+  /** A row that only looks like an edit of the target row with its id: 'same' matches it, 'new'
+   *  leaves it a new row, 'ask' matches it provisionally and marks it for the user to decide. */
+  probable: ProbableEdits;
+  /** Per-row answers (a temp table of tbl, key, choice), or null. */
+  decisions: string | null;
+}
+
+export type ProbableEdits = 'same' | 'new' | 'ask';
+
+/** How a match was found (the matched table's _via). 'probable' is a match nothing but likeness
+ *  supports, that the user has not confirmed. */
+export type MatchedVia = 'lineage' | 'id' | 'content' | 'key' | 'probable' | 'confirmed';
+
+export async function matchRows(
+  m: MatchContext,
+  t: StagedTable,
+  direct: PlannedReference[],
+  into = temp(t, 'matched'),
+  against = againstTarget(m, t),
+  own: LineageSide = m.identity.source,
+): Promise<void> {
   const sur = t.plan.surrogate;
   const { loc } = against;
   const ctid = (alias: string) => (against.ctid ? `, ${rowId(alias)}` : '');
-  await m.ctx.query(`CREATE TEMP TABLE ${into} (_row bigint, _tgt ${against.locType}, _n bigint${against.ctid ? ', _ctid text' : ''}) ON COMMIT DROP`);
+  await m.ctx.query(
+    `CREATE TEMP TABLE ${into} (_row bigint, _tgt ${against.locType}, _n bigint${against.ctid ? ', _ctid text' : ''}, _via text) ON COMMIT DROP`,
+  );
   const usable = `NOT (${missAny(direct, 'r')})`;
+  const unmatched = `NOT EXISTS (SELECT 1 FROM ${into} d WHERE d._row = r._row)`;
+  const unclaimed = (alias: string) => `NOT EXISTS (SELECT 1 FROM ${into} d WHERE d._tgt = ${loc(alias)})`;
   const key = t.plan.key.kind === 'key' ? t.plan.key.columns : [];
   const self = selfRefs(m, t);
   const selfInKey = self.filter((r) => key.includes(r.columns[0]));
   const byContentOnly = selfInKey.length > 0 && !against.followsSelfKeys;
+  const nullKey = (alias: string) => (key.length && !byContentOnly ? `(${key.map((c) => `${alias}.${ident(c)} IS NULL`).join(' OR ')})` : 'true');
+  const ids = sur && t.staged.includes(sur) && against.id ? { mine: `r.${ident(sur)}`, theirs: against.id('t'), type: columnType(t, sur) } : null;
+  let claimed = false;
+
+  // The lineage of ids first: a row one side got from the other (or both from a third) is that row,
+  // whatever its key or content say now.
+  let paired = false;
+  if (ids) {
+    const sameDatabase = !!own.identity && own.identity === against.side.identity;
+    const pairs = sameDatabase ? null : await buildPairs(m.ctx, own, against.side, t, ids.type, into.replace(/"$/, '_pairs"'));
+    const join = sameDatabase
+      ? `JOIN ${against.rel} ON ${ids.theirs} = ${ids.mine}`
+      : pairs
+        ? `JOIN ${pairs} p ON p.xk = ${ids.mine} JOIN ${against.rel} ON ${ids.theirs} = p.yk`
+        : null;
+    if (join) {
+      const res = await m.ctx.query(`INSERT INTO ${into} SELECT r._row, ${loc('t')}, 1${ctid('t')}, 'lineage' FROM ${temp(t, 'resolved')} r ${join} WHERE ${usable}`);
+      paired = sameDatabase || !!(await m.ctx.query(`SELECT 1 FROM ${pairs} LIMIT 1`)).rowCount;
+      claimed = (res.rowCount ?? 0) > 0;
+      if (claimed) await m.ctx.query(`ANALYZE ${into}`);
+    }
+  }
+  const sameIds = ids && m.identity.sameIds && against.ctid ? ids : null;
+  const sameIdPass = async () => {
+    if (!sameIds) return;
+    const res = await m.ctx.query(
+      `INSERT INTO ${into} SELECT r._row, ${loc('t')}, 1${ctid('t')}, 'id' FROM ${temp(t, 'resolved')} r JOIN ${against.rel} ON ${sameIds.theirs} = ${sameIds.mine}
+       WHERE ${usable} AND ${unmatched} AND ${unclaimed('t')}`,
+    );
+    if (res.rowCount) {
+      claimed = true;
+      await m.ctx.query(`ANALYZE ${into}`);
+    }
+  };
+  if (key.length === 0) await sameIdPass();
+
   // Rows without a (complete) key are recognised by their content, as a multiset: n equal archived
-  // rows match at most n equal target rows. First, so that a key naming a parent in the same table
-  // finds the roots of its tree already matched.
+  // rows match at most n equal target rows. Before keys, so that a key naming a parent in the same
+  // table finds the roots of its tree already matched.
   const content = contentColumns(m, t);
   if (content.length && (key.length === 0 || t.plan.key.nullable || byContentOnly)) {
-    const nullKey = (alias: string) =>
-      key.length && !byContentOnly ? `(${key.map((c) => `${alias}.${ident(c)} IS NULL`).join(' OR ')})` : 'true';
     const row = (alias: string) => `md5(ROW(${content.map((c) => `${alias}.${ident(c)}`).join(', ')})::text)`;
     await m.ctx.query(
       `INSERT INTO ${into}
-       SELECT s._row, g.loc, 1${against.ctid ? ', g.tid' : ''} FROM
+       SELECT s._row, g.loc, 1${against.ctid ? ', g.tid' : ''}, 'content' FROM
          (SELECT _row, h, row_number() OVER (PARTITION BY h ORDER BY _row) AS rn
-            FROM (SELECT r._row, ${row('r')} AS h FROM ${temp(t, 'resolved')} r WHERE ${nullKey('r')} AND ${usable}) s0) s
+            FROM (SELECT r._row, ${row('r')} AS h FROM ${temp(t, 'resolved')} r WHERE ${nullKey('r')} AND ${usable}${claimed ? ` AND ${unmatched}` : ''}) s0) s
        JOIN
          (SELECT loc, h, row_number() OVER (PARTITION BY h ORDER BY loc) AS rn${against.ctid ? ', tid' : ''}
-            FROM (SELECT ${loc('t')} AS loc, ${row('t')} AS h${against.ctid ? `, ${rowId('t')} AS tid` : ''} FROM ${against.rel} WHERE ${nullKey('t')}) g0) g
+            FROM (SELECT ${loc('t')} AS loc, ${row('t')} AS h${against.ctid ? `, ${rowId('t')} AS tid` : ''} FROM ${against.rel}
+                  WHERE ${nullKey('t')}${claimed ? ` AND ${unclaimed('t')}` : ''}) g0) g
        USING (h, rn)`,
     );
   }
-  if (byContentOnly) return;
-  // A key from a unique constraint matches at most one target row; a key from the configuration may
-  // match several, which the row is then refused for.
-  const unique = t.plan.key.source !== 'configuration';
-  const found = (from: string, where: string) =>
-    unique
-      ? `SELECT r._row, ${loc('t')}, 1${ctid('t')} FROM ${from} WHERE ${where}`
-      : `SELECT r._row, (array_agg(${loc('t')}))[1], count(*)${against.ctid ? `, (array_agg(${rowId('t')}))[1]` : ''} FROM ${from} WHERE ${where} GROUP BY r._row`;
-  if (key.length) {
+  if (!byContentOnly && key.length) {
+    // A key from a unique constraint matches at most one target row; a key from the configuration may
+    // match several, which the row is then refused for.
+    const unique = t.plan.key.source !== 'configuration';
+    const found = (from: string, where: string) =>
+      unique
+        ? `SELECT r._row, ${loc('t')}, 1${ctid('t')}, 'key' FROM ${from} WHERE ${where}`
+        : `SELECT r._row, (array_agg(${loc('t')}))[1], count(*)${against.ctid ? `, (array_agg(${rowId('t')}))[1]` : ''}, 'key' FROM ${from} WHERE ${where} GROUP BY r._row`;
     const nonNull = key.map((c) => `r.${ident(c)} IS NOT NULL`).join(' AND ');
+    const free = claimed ? ` AND ${unmatched} AND ${unclaimed('t')}` : '';
     const plainKey = key.filter((c) => !selfInKey.some((r) => r.columns[0] === c));
     const eq = plainKey.map((c) => `t.${ident(c)} = r.${ident(c)}`);
     if (selfInKey.length === 0) {
-      await m.ctx.query(`INSERT INTO ${into} ${found(`${temp(t, 'resolved')} r JOIN ${against.rel} ON ${eq.join(' AND ')}`, `${nonNull} AND ${usable}`)}`);
+      await m.ctx.query(`INSERT INTO ${into} ${found(`${temp(t, 'resolved')} r JOIN ${against.rel} ON ${eq.join(' AND ')}`, `${nonNull} AND ${usable}${free}`)}`);
     } else {
       // The key names the row's parent in the same table: match parents first, then their children.
       const parentJoins = selfInKey
@@ -194,14 +274,78 @@ export async function matchRows(m: MatchContext, t: StagedTable, direct: Planned
         const added = await m.ctx.query(
           `INSERT INTO ${into} ${found(
             `${temp(t, 'resolved')} r ${parentJoins} JOIN ${against.rel} ON ${[...eq, ...parentEq].join(' AND ')}`,
-            `${nonNull} AND ${usable} AND NOT EXISTS (SELECT 1 FROM ${into} d WHERE d._row = r._row)`,
+            `${nonNull} AND ${usable} AND NOT EXISTS (SELECT 1 FROM ${into} d WHERE d._row = r._row)${claimed ? ` AND ${unclaimed('t')}` : ''}`,
           )}`,
         );
         if (!added.rowCount) break;
       }
     }
+    if (key.length) await sameIdPass();
+  }
+  // Where neither a lineage nor a key nor the whole content identifies a row, a row with the target
+  // row's id and most of its values is probably that row, edited; or a new row that happens to look
+  // alike. Only asked where the two databases have no lineage for this table: once they do, a row
+  // without one was created on its side after they last met.
+  if (ids && against.ctid && !paired && !sameIds && m.identity.probable !== 'new' && content.length >= 3) {
+    await findProbableEdits(m, t, into, against, content, nullKey('r'), usable, unmatched, unclaimed('t'), ids);
   }
   await m.ctx.query(`ANALYZE ${into}`);
+}
+
+/**
+ * Source rows that share their id with an unclaimed target row, and agree with it on telling values
+ * while differing in at least one: a value is telling where few target rows hold it (at most 1 %, so a
+ * constant last_update, a flag or a store number never counts). A row is a probable edit where at
+ * least two of its values tell and no more values differ than tell; anything less is a row that
+ * only shares an id (new, as far as anyone can know, and said in the run's warnings). Per-row answers
+ * (same / new) decide; the rest follow the run's setting: matched, or matched provisionally
+ * ('probable') for the user to decide.
+ */
+async function findProbableEdits(
+  m: MatchContext,
+  t: StagedTable,
+  into: string,
+  against: MatchAgainst,
+  content: string[],
+  nullKey: string,
+  usable: string,
+  unmatched: string,
+  unclaimed: string,
+  ids: { mine: string; theirs: string },
+): Promise<void> {
+  const T = target(m, t);
+  const cols = content.map((c, i) => ({ c, s: `s${i}`, t: `t${i}`, f: `f${i}` }));
+  const candidates = `pg_temp."mr4_${t.tag}_pc"`;
+  const found = await m.ctx.query(
+    `CREATE TEMP TABLE ${candidates} ON COMMIT DROP AS
+     SELECT r._row, ${against.loc('t')} AS loc, ${rowId('t')} AS tid, ${cols.map((x) => `r.${ident(x.c)}::text AS ${x.s}, t.${ident(x.c)}::text AS ${x.t}`).join(', ')}
+     FROM ${temp(t, 'resolved')} r JOIN ${against.rel} ON ${ids.theirs} = ${ids.mine}
+     WHERE ${nullKey} AND ${usable} AND ${unmatched} AND ${unclaimed}
+       AND (${cols.map((x) => distinct(t, x.c, `r.${ident(x.c)}`, `t.${ident(x.c)}`)).join(' OR ')})`,
+  );
+  if (!found.rowCount) return;
+  const rows = Number((await m.ctx.query(`SELECT count(*) AS n FROM ${T}`)).rows[0].n);
+  const rare = Math.max(1, Math.floor(rows / 100));
+  // How many target rows hold each value a candidate shares with its target row.
+  const freq = cols
+    .map((x) => `${x.f} AS (SELECT g.${ident(x.c)}::text AS v, count(*) AS n FROM ${T} g WHERE g.${ident(x.c)}::text IN (SELECT ${x.t} FROM ${candidates} WHERE ${x.s} = ${x.t}) GROUP BY 1)`)
+    .join(', ');
+  const joins = cols.map((x) => `LEFT JOIN ${x.f} ON ${x.f}.v = c.${x.t} AND c.${x.s} = c.${x.t}`).join(' ');
+  const differing = cols.map((x) => `(CASE WHEN c.${x.s} IS DISTINCT FROM c.${x.t} THEN 1 ELSE 0 END)`).join(' + ');
+  const telling = cols.map((x) => `(CASE WHEN ${x.f}.n <= ${rare} THEN 1 ELSE 0 END)`).join(' + ');
+  const decided = m.identity.decisions
+    ? `(SELECT x.choice FROM ${m.identity.decisions} x WHERE x.tbl = ${literal(t.plan.name)} AND x.key = ${stagedKeyJson(m, t, 's')} LIMIT 1)`
+    : 'NULL::text';
+  const fallback = m.identity.probable === 'same' ? `'confirmed'` : `'probable'`;
+  await m.ctx.query(
+    `WITH ${freq},
+     scored AS (SELECT c._row, c.loc, c.tid, ${differing} AS differing, ${telling} AS telling FROM ${candidates} c ${joins})
+     INSERT INTO ${into}
+     SELECT _row, loc, 1, tid, CASE choice WHEN 'same' THEN 'confirmed' ELSE ${fallback} END FROM (
+       SELECT sc._row, sc.loc, sc.tid, ${decided} AS choice FROM scored sc JOIN ${temp(t, 'staged')} s ON s._row = sc._row
+       WHERE sc.telling >= 2 AND sc.differing <= sc.telling) p
+     WHERE choice IS DISTINCT FROM 'new'`,
+  );
 }
 
 async function buildWork(m: MatchContext, t: StagedTable): Promise<void> {
@@ -314,16 +458,28 @@ export async function matchTable(m: MatchContext, t: StagedTable): Promise<void>
   if (t.plan.surrogate) await assignIds(m, t);
 }
 
-/** The table's id map for its children: every row that is matched or written, never refused ones. */
+/** The table's id map for its children: every row that is matched or written, never refused ones. A
+ *  table whose id is its parent's maps the archive's value to the value rewritten through the parent. */
 export async function publishMap(m: MatchContext, t: StagedTable): Promise<void> {
   const sur = t.plan.surrogate;
-  if (!sur) return;
+  const inherited = t.plan.inheritedId && t.staged.includes(t.plan.inheritedId.column) ? ident(t.plan.inheritedId.column) : null;
+  if (!sur && !inherited) return;
   const name = temp(t, 'idMap');
-  const onlyMatched = t.plan.role === 'reference' ? ' AND a._hit' : '';
-  await m.ctx.query(
-    `CREATE TEMP TABLE ${name} ON COMMIT DROP AS SELECT a._src AS src, a._tgt AS tgt FROM ${temp(t, 'ids')} a
-     WHERE a._src IS NOT NULL${onlyMatched} AND NOT EXISTS (SELECT 1 FROM ${temp(t, 'refused')} x WHERE x._row = a._row)`,
-  );
+  const notRefused = (alias: string) => `NOT EXISTS (SELECT 1 FROM ${temp(t, 'refused')} x WHERE x._row = ${alias}._row)`;
+  if (sur) {
+    const onlyMatched = t.plan.role === 'reference' ? ' AND a._hit' : '';
+    await m.ctx.query(
+      `CREATE TEMP TABLE ${name} ON COMMIT DROP AS SELECT a._src AS src, a._tgt AS tgt FROM ${temp(t, 'ids')} a
+       WHERE a._src IS NOT NULL${onlyMatched} AND ${notRefused('a')}`,
+    );
+  } else {
+    const onlyMatched = t.plan.role === 'reference' ? ' AND w._hit' : '';
+    await m.ctx.query(
+      `CREATE TEMP TABLE ${name} ON COMMIT DROP AS SELECT DISTINCT ON (s.${inherited}) s.${inherited} AS src, w.${inherited} AS tgt
+       FROM ${temp(t, 'work')} w JOIN ${temp(t, 'staged')} s ON s._row = w._row
+       WHERE s.${inherited} IS NOT NULL AND w.${inherited} IS NOT NULL${onlyMatched} AND ${notRefused('w')} ORDER BY s.${inherited}, w._row`,
+    );
+  }
   // Unique, so a LEFT JOIN on it that no column uses is removed by the planner.
   await m.ctx.query(`CREATE UNIQUE INDEX ON ${name} (src)`);
   await m.ctx.query(`ANALYZE ${name}`);

@@ -2,9 +2,10 @@
 // and the target's catalog, check they fit, and stage the archive's rows. A base archive (the export
 // the source was seeded from) is staged beside it for three-way comparisons.
 import type { RowProblem } from '../../../src-common/contract';
-import type { ArchiveIndex } from '../archive/format';
+import { createHash } from 'node:crypto';
+import { type ArchiveIndex, listedFiles } from '../archive/format';
 import { loadLegacyArchive } from '../archive/legacy';
-import { type ArchiveLimits, type OpenedArchive, openArchive } from '../archive/reader';
+import { type ArchiveLimits, archiveSha256, type OpenedArchive, openArchive } from '../archive/reader';
 import { type Catalog, readCatalog } from '../catalog';
 import type { Mr4Config } from '../config';
 import { buildPlan, type Plan, resolveConfig } from '../plan';
@@ -12,6 +13,7 @@ import type { RunContext } from '../run-context';
 import { ArchiveError } from '../archive/format';
 import { archiveDataTables, reconcile } from './checks';
 import { fileSource } from '../archive/source';
+import { archiveSide, hasLineageStore, type LineageSide, NO_LINEAGE, stagedLineage, targetSide } from './lineage';
 import { diagnoseMisfits, stageTables } from './staging';
 import type { StagedTable } from './types';
 
@@ -22,6 +24,8 @@ export interface PrepareOptions {
   tables?: string[];
   ignoreMissingColumns?: boolean;
   limits?: ArchiveLimits;
+  /** Pair rows through the lineage of ids (default true). */
+  lineage?: boolean;
 }
 
 export interface PreparedRun {
@@ -38,6 +42,11 @@ export interface PreparedRun {
   dropped: RowProblem[];
   nulled: RowProblem[];
   formatLabel: string;
+  /** sha256 of the whole archive file, computed while it was read. */
+  sha256: string;
+  /** The archive's database and its lineage (staged), and the target's. */
+  source: LineageSide;
+  target: LineageSide;
 }
 
 /** Phases 0 and 1. The caller has begun the transaction and applied the session settings. */
@@ -58,8 +67,13 @@ export async function prepareRun(ctx: RunContext, options: PrepareOptions, onPha
   for (const w of warnings) ctx.log(w, 'warn');
 
   onPhase(1);
-  const source = legacy ? legacy.source : fileSource(options.archive, options.limits);
-  const misfits = await stageTables(ctx, source, tables, new Set(Object.values(index.files)));
+  const hash = legacy ? null : createHash('sha256');
+  const source = legacy ? legacy.source : fileSource(options.archive, options.limits, hash ?? undefined);
+  const lineageTable = stagedLineage('s');
+  const useLineage = options.lineage !== false;
+  const lineage = useLineage && index.lineage ? { meta: index.lineage, into: lineageTable } : undefined;
+  const misfits = await stageTables(ctx, source, tables, listedFiles(index), lineage);
+  const sha256 = hash ? hash.digest('hex') : await archiveSha256(options.archive);
   const castProblems = await diagnoseMisfits(ctx, source, misfits);
   for (const p of castProblems) tables.find((t) => t.plan.name === p.table)!.counts.failed++;
   for (const p of legacy?.dropped ?? []) {
@@ -78,6 +92,9 @@ export async function prepareRun(ctx: RunContext, options: PrepareOptions, onPha
     dropped: legacy?.dropped ?? [],
     nulled: legacy?.nulled ?? [],
     formatLabel: opened.kind === 'mr4-2' ? index.formatVersion : '1.0 (original MR4)',
+    sha256,
+    source: useLineage ? archiveSide(index.metadata.identity, lineage?.meta, lineageTable) : NO_LINEAGE,
+    target: useLineage ? targetSide(catalog.identity, await hasLineageStore(ctx), catalog.schema) : NO_LINEAGE,
   };
 }
 
@@ -89,6 +106,7 @@ export async function prepareRun(ctx: RunContext, options: PrepareOptions, onPha
 export interface StagedBase {
   index: ArchiveIndex;
   tables: Map<string, StagedTable>;
+  side: LineageSide;
 }
 
 export async function stageBase(ctx: RunContext, run: PreparedRun, basePath: string, limits?: ArchiveLimits): Promise<StagedBase> {
@@ -110,9 +128,10 @@ export async function stageBase(ctx: RunContext, run: PreparedRun, basePath: str
     tables.set(t.plan.name, { ...t, archive: at, staged, pick, stage: `b${position}`, tag: `b${position}`, rows: 0 });
   });
   const list = [...tables.values()];
-  const misfits = await stageTables(ctx, fileSource(basePath, limits), list, new Set(Object.values(base.files)));
+  const lineageTable = stagedLineage('b');
+  const misfits = await stageTables(ctx, fileSource(basePath, limits), list, listedFiles(base), base.lineage ? { meta: base.lineage, into: lineageTable } : undefined);
   if (misfits.length) {
     throw new ArchiveError(`The base archive holds values that no longer fit the target's types (tables ${misfits.map((t) => t.plan.name).join(', ')}).`);
   }
-  return { index: base, tables };
+  return { index: base, tables, side: archiveSide(base.metadata.identity, base.lineage, lineageTable) };
 }

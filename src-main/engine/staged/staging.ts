@@ -5,11 +5,12 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import copyStreams from 'pg-copy-streams';
 import type { RowProblem } from '../../../src-common/contract';
-import { ArchiveError } from '../archive/format';
+import { type ArchiveLineage, ArchiveError, LINEAGE_COLUMNS, LINEAGE_LABEL } from '../archive/format';
 import type { TableSource } from '../archive/source';
 import { TableFileReader } from '../archive/table-file';
 import { CancelledError, type RunContext } from '../run-context';
 import { ident, literal } from '../sql';
+import { createLineageStaging, finishLineageStaging } from './lineage';
 import { type StagedTable, temp } from './types';
 
 function typeOf(t: StagedTable, column: string): string {
@@ -42,14 +43,35 @@ function verify(t: StagedTable, reader: TableFileReader): void {
 
 const DATA_ERROR = /^(22|23|42804|42P18)/;
 
-/** Stages every table; returns the tables whose values did not all fit their target types.
- *  `listed` are all files index.json names; any other file makes the archive invalid. */
-export async function stageTables(ctx: RunContext, source: TableSource, tables: StagedTable[], listed: Set<string>): Promise<StagedTable[]> {
+/** The archive's lineage file, and the temp table it is staged into. */
+export interface LineageToStage {
+  meta: ArchiveLineage;
+  into: string;
+}
+
+async function stageLineage(ctx: RunContext, lineage: LineageToStage, body: Readable): Promise<void> {
+  const reader = new TableFileReader({ table: LINEAGE_LABEL, columns: [...LINEAGE_COLUMNS], rowNumbers: true });
+  const copy = ctx.client.query(copyStreams.from(`COPY ${lineage.into} (_row, ${LINEAGE_COLUMNS.join(', ')}) FROM STDIN`));
+  await pipeline(body, reader, copy);
+  const stats = reader.stats();
+  if (stats.sha256 !== lineage.meta.sha256 || stats.bytes !== lineage.meta.bytes || stats.rows !== lineage.meta.rows) {
+    throw new ArchiveError(`${lineage.meta.file} does not match index.json; the archive is corrupt or was altered`);
+  }
+}
+
+/** Stages every table (and the lineage, if given); returns the tables whose values did not all fit
+ *  their target types. `listed` are all files index.json names; any other file makes the archive invalid. */
+export async function stageTables(ctx: RunContext, source: TableSource, tables: StagedTable[], listed: Set<string>, lineage?: LineageToStage): Promise<StagedTable[]> {
   const byFile = new Map(tables.map((t) => [t.archive.file, t]));
   const seen = new Set<string>();
   const misfits: StagedTable[] = [];
   for (const t of tables) await createStagingTable(ctx, t, 'staged');
+  if (lineage) await createLineageStaging(ctx, lineage.into);
   await source.walk(async (file, body) => {
+    if (lineage && file === lineage.meta.file) {
+      seen.add(file);
+      return stageLineage(ctx, lineage, body);
+    }
     const t = byFile.get(file);
     if (!t) {
       if (!listed.has(file)) throw new ArchiveError(`the archive contains ${file}, which index.json does not list`);
@@ -76,6 +98,10 @@ export async function stageTables(ctx: RunContext, source: TableSource, tables: 
   }, ctx.signal);
   for (const t of tables) {
     if (!seen.has(t.archive.file)) throw new ArchiveError(`the archive lacks ${t.archive.file}, which index.json lists for table ${t.plan.name}`);
+  }
+  if (lineage) {
+    if (!seen.has(lineage.meta.file)) throw new ArchiveError(`the archive lacks ${lineage.meta.file}, which index.json lists as its lineage`);
+    await finishLineageStaging(ctx, lineage.into);
   }
   return misfits;
 }

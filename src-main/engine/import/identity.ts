@@ -1,0 +1,54 @@
+// What an import learns about row identity: rows it could only guess at (probable edits, for the user
+// to decide), and the lineage of ids it leaves in the target for later runs.
+import type { RowProblem } from '../../../src-common/contract';
+import { ident, literal } from '../sql';
+import { stagedKeyJson } from '../staged/keys';
+import { ensureLineageStore, recordPairs } from '../staged/lineage';
+import { contentColumns, distinct, type MatchContext, target } from '../staged/match';
+import { type StagedTable, temp } from '../staged/types';
+
+/** Rows of `t` matched only provisionally, because they look like edits of a target row. */
+export async function openProbableEdits(m: MatchContext, t: StagedTable): Promise<RowProblem[]> {
+  const sur = t.plan.surrogate;
+  if (!sur || m.identity.probable !== 'ask') return [];
+  const cols = contentColumns(m, t);
+  const differing = cols.map((c) => `CASE WHEN ${distinct(t, c, `w.${ident(c)}`, `g.${ident(c)}`)} THEN ${literal(c)} END`).join(', ');
+  const res = await m.ctx.query<{ row: string; tgt: string; key: Record<string, unknown> | null; cols: string[] }>(
+    `SELECT k._row AS row, k._tgt::text AS tgt, ${stagedKeyJson(m, t, 's')} AS key, array_remove(ARRAY[${differing}], NULL) AS cols
+     FROM ${temp(t, 'matched')} k JOIN ${temp(t, 'staged')} s ON s._row = k._row JOIN ${temp(t, 'resolved')} w ON w._row = k._row
+     JOIN ${target(m, t)} g ON g.${ident(sur)} = k._tgt
+     WHERE k._via = 'probable' ORDER BY k._row LIMIT 10000`,
+  );
+  return res.rows.map((r) => ({
+    table: t.plan.name,
+    key: r.key,
+    row: Number(r.row),
+    reason: `has the id of the target's row ${sur} = ${r.tgt} and most of its values; differs in ${r.cols.join(', ')}`,
+  }));
+}
+
+/**
+ * Records in the target which archived row became which target row, for every table with an id:
+ * rows matched (also where skip mode left them as they were) and rows inserted; never refused rows or
+ * rows a merge left out. Returns what was written, or a warning where the store cannot be created.
+ */
+export async function recordLineage(m: MatchContext, tables: StagedTable[], warnings: string[]): Promise<{ recorded: number; stored: boolean }> {
+  const source = m.identity.source;
+  const withIds = tables.filter((t) => t.plan.surrogate && t.staged.includes(t.plan.surrogate));
+  if (!source.identity || source.identity === m.identity.target.identity || withIds.length === 0) return { recorded: 0, stored: !!m.identity.target.lineage };
+  if (!(await ensureLineageStore(m.ctx))) {
+    const warning = `the lineage of ids was not recorded: the user may not create schema _mr4 in this database (grant CREATE on the database, or import with --no-lineage); later imports from this source match rows without a natural key by content only`;
+    warnings.push(warning);
+    m.ctx.log(warning, 'warn');
+    return { recorded: 0, stored: false };
+  }
+  let recorded = 0;
+  for (const t of withIds) {
+    const sur = ident(t.plan.surrogate!);
+    const pairs = `(SELECT a._src::text AS src, a._tgt::text AS tgt FROM ${temp(t, 'ids')} a
+                    WHERE a._src IS NOT NULL AND a._tgt IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${temp(t, 'refused')} x WHERE x._row = a._row)
+                      AND (a._hit OR EXISTS (SELECT 1 FROM ${target(m, t)} g WHERE g.${sur} = a._tgt)))`;
+    recorded += await recordPairs(m.ctx, m.schema, t, pairs, source, m.identity.target.identity!);
+  }
+  return { recorded, stored: true };
+}
