@@ -65,6 +65,9 @@ export interface ImportReport {
   /** The lineage of ids the run recorded in the target (pairs written; stored false where the user may
    *  not create its schema); null for a dry run or with lineage turned off. */
   lineage: { recorded: number; stored: boolean } | null;
+  /** What the archive's database and the target agree on after the run (an archive of those rows,
+   *  written for the next three-way merge between them); null for a dry run, or when not kept. */
+  agreement: { path: string; sha256: string; identity: string; between: [string, string] } | null;
 }
 
 export interface ExportReport {
@@ -224,7 +227,7 @@ export interface ArchiveInfo {
   format: string;
   legacy: boolean;
   sha256: string;
-  metadata: { timestamp: string; database: string; schema: string; serverVersion: string; tool: string; profile: string | null; description?: string; baseSha256?: string };
+  metadata: { timestamp: string; database: string; schema: string; serverVersion: string; tool: string; profile: string | null; description?: string; identity?: string };
   /** verified: every table file matched index.json's sha256 while it was read. */
   checksums: 'verified' | 'failed';
   tables: ArchiveTableInfo[];
@@ -256,11 +259,19 @@ const importOptions = {
   confirmDatabase: text(63).optional(),
   /** The diff the user reviewed: the merge uses its base and refuses to act if the target changed since. */
   diffId: id.optional(),
-  /** Conflict decisions and exclusions made in the diff view (the decisions-file format). */
+  /** The user states source and target are copies of each other: rows no lineage or natural key
+   *  identifies are paired by their ids (rows added on both sides at one id are taken for one row). */
+  sameIds: z.boolean().optional(),
+  /** Rows that only look like edits of the target's rows with their ids: the same rows (update them)
+   *  or new ones (insert them). Unset, a run that meets one stops and lists them. */
+  probableEdits: z.enum(['same', 'new']).optional(),
+  /** Conflict decisions, answers to probable edits and exclusions made in the diff view (the
+   *  decisions-file format). */
   decisions: z
     .object({
       onConflict: z.enum(['source', 'target']).optional(),
-      decisions: z.array(z.object({ table: tableName, key: z.record(z.string(), z.unknown()), field: z.string().max(63).optional(), choice: z.enum(['source', 'target']) }).strict()).max(100_000),
+      probableEdits: z.enum(['same', 'new']).optional(),
+      decisions: z.array(z.object({ table: tableName, key: z.record(z.string(), z.unknown()), field: z.string().max(63).optional(), choice: z.enum(['source', 'target', 'same', 'new']) }).strict()).max(100_000),
       exclude: z.array(z.object({ table: tableName, key: z.record(z.string(), z.unknown()).optional(), field: z.string().max(63).optional() }).strict()).max(100_000),
     })
     .strict()
@@ -286,6 +297,7 @@ export const jobRequestSchema = z.discriminatedUnion('kind', [
     /** The archive the source was seeded from: a file handle, "auto" (the kept base the archive
      *  names, verified by its hash), or none for a two-way diff. */
     base: z.union([handle, z.literal('auto')]).optional(),
+    sameIds: z.boolean().optional(),
   }).strict(),
 ]);
 export type JobRequest = z.infer<typeof jobRequestSchema>;
@@ -358,15 +370,14 @@ export interface DiffOpened {
   summary: DiffSummary;
 }
 
-/** The base an archive was made from (index.json's baseSha256), if a copy is kept here. */
+/** What the archive's database and a target last agreed on (kept in the data folder after every real
+ *  import between them, in either direction): the base "auto" of a three-way merge. */
 export interface BaseInfo {
-  /** The archive names a base. */
-  named: boolean;
-  sha256: string | null;
-  /** The kept copy, verified against its hash; null if none is kept or it no longer matches. */
+  /** The kept agreement, its copy verified by its hash; null if none is kept for these two databases. */
   file: FileRef | null;
-  /** What the kept base is an export of. */
-  export?: { database: string; timestamp: string };
+  /** The two databases by name, and when they last agreed. */
+  between?: { archive: string; target: string; at: string };
+  /** Why none is offered. */
   reason?: string;
 }
 
@@ -404,7 +415,7 @@ export const apiRequests = {
     .strict(),
   'diffs.conflicts': z.object({ diffId: id }).strict(),
   'diffs.close': z.object({ diffId: id }).strict(),
-  'bases.forArchive': z.object({ archiveId: id }).strict(),
+  'bases.forArchive': z.object({ archiveId: id, targetId: id }).strict(),
   'demo.status': z.object({}).strict(),
   'demo.start': z.object({}).strict(),
   'demo.reset': z.object({}).strict(),

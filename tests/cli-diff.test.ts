@@ -89,7 +89,7 @@ test('a malformed decisions file is refused before connecting, with the problems
   expect(r.stderr).toMatch(/decisions.*not valid[\s\S]*decisions\.0\.choice/);
 });
 
-test('a pull through mr4 import remembers its archive as the base; --base auto finds it when merging back', async () => {
+test('a pull through mr4 import keeps what both databases agree on; --base auto finds it when merging back (diff too)', async () => {
   const p = await freshDb(SCHEMA + `INSERT INTO item (code, name, price) VALUES ('x', 'X', 1), ('y', 'Y', 2);`);
   const d = await freshDb(SCHEMA);
   try {
@@ -101,17 +101,20 @@ test('a pull through mr4 import remembers its archive as the base; --base auto f
     const back = join(dir, 'back.tar.gz');
     expect((await runCli(['export', '--db', d.url, '--out', back], { env })).code).toBe(0);
     const index = JSON.parse(execFileSync('tar', ['xzOf', back, 'index.json']).toString());
-    expect(index.metadata.baseSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(index.metadata.identity).toMatch(/^[0-9a-f-]{36}$/);
+    const diffed = await runCli(['diff', back, '--db', p.url, '--base', 'auto', '--json'], { env });
+    expect(diffed.code, diffed.stderr).toBe(0);
+    expect(JSON.parse(diffed.stdout).summary.tables[0].counts).toMatchObject({ changed: 1, kept: 1 });
     const merged = await runCli(['import', back, '--db', p.url, '--mode', 'merge', '--base', 'auto', '--json'], { env });
     expect(merged.code, merged.stderr).toBe(0);
     expect((await p.client.query(`SELECT code, name, price::text FROM item ORDER BY code`)).rows).toEqual([
       { code: 'x', name: 'X dev', price: '1' },
       { code: 'y', name: 'Y', price: '22' },
     ]);
-    // An archive that names no base cannot use --base auto, and says so.
+    // A database and its own export were never synced with each other: --base auto says so.
     const none = await runCli(['import', pulled, '--db', p.url, '--mode', 'merge', '--base', 'auto'], { env });
     expect(none.code).toBe(1);
-    expect(none.stderr).toMatch(/does not name the archive its database was seeded from; give --base FILE/);
+    expect(none.stderr).toMatch(/No agreed state of .* is kept here.*--base FILE/s);
   } finally {
     await p.drop();
     await d.drop();

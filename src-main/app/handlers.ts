@@ -1,6 +1,6 @@
 // The handler table: one entry per API method, each a call into a service. No business logic here.
 import type { z } from 'zod';
-import { type ApiMethod, type ApiResponse, apiRequests, type BaseInfo, type FileRef } from '../../src-common/contract';
+import { type ApiMethod, type ApiResponse, apiRequests, type FileRef } from '../../src-common/contract';
 import { TOOL_VERSION } from '../engine/version';
 import { badRequest } from '../services/service-error';
 import type { AppInternals } from './create-app';
@@ -62,13 +62,7 @@ export function buildHandlers(options: AppOptions, s: AppInternals): Handlers {
     'diffs.page': (request) => s.diffs.page(request),
     'diffs.conflicts': ({ diffId }) => s.diffs.conflicts(diffId),
     'diffs.close': ({ diffId }) => s.diffs.close(diffId),
-    'bases.forArchive': async ({ archiveId }): Promise<BaseInfo> => {
-      const sha = (await s.archives.info(archiveId)).metadata.baseSha256 ?? null;
-      if (!sha) return { named: false, sha256: null, file: null };
-      const found = await s.bases.find(sha);
-      if (!found?.verified) return { named: true, sha256: sha, file: null, reason: found?.reason ?? 'no copy of it is kept in this data folder' };
-      return { named: true, sha256: sha, file: await s.files.registerPath(found.path, 'read'), export: { database: found.database, timestamp: found.timestamp } };
-    },
+    'bases.forArchive': ({ archiveId, targetId }) => s.jobs.agreedBase(archiveId, targetId),
 
     'demo.status': async () => s.demo.status(),
     'demo.start': () => s.demo.start(),

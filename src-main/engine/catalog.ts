@@ -264,6 +264,22 @@ function foreignKeysOf(rows: Row[]): ForeignKey[] {
   return [...out.values()];
 }
 
+// The server's system identifier needs rights some hosts do not grant; asked only where granted, so
+// that no failed statement aborts the caller's transaction.
+const DATABASE_SQL = `
+SELECT current_database() AS db, current_setting('server_version_num')::int AS num,
+       current_setting('server_version') AS text,
+       CASE WHEN has_function_privilege('pg_catalog.pg_control_system()', 'EXECUTE')
+            THEN (SELECT system_identifier::text FROM pg_control_system()) END AS sysid,
+       (SELECT oid::int FROM pg_database WHERE datname = current_database()) AS dboid,
+       COALESCE(host(inet_server_addr()), 'local') || ':' || COALESCE(inet_server_port(), 0) AS addr`;
+
+/** The database a client is connected to: its name and identity (see Catalog.identity). */
+export async function readIdentity(client: pg.ClientBase): Promise<{ database: string; identity: string }> {
+  const { db, sysid, dboid, addr } = (await client.query(DATABASE_SQL)).rows[0];
+  return { database: db, identity: identityOf(sysid ? `${sysid}:${dboid}` : `${addr}/${db}:${dboid}`) };
+}
+
 /** A uuid-shaped name for a database, from what identifies it on its server. */
 function identityOf(text: string): string {
   const h = createHash('md5').update(`mr4-database:${text}`).digest('hex');
@@ -271,25 +287,7 @@ function identityOf(text: string): string {
 }
 
 export async function readCatalog(client: pg.ClientBase, schema = 'public'): Promise<Catalog> {
-  const info = await client.query(
-    `SELECT current_database() AS db, current_setting('server_version_num')::int AS num,
-            current_setting('server_version') AS text,
-            (SELECT system_identifier::text FROM pg_control_system()) AS sysid,
-            (SELECT oid::int FROM pg_database WHERE datname = current_database()) AS dboid,
-            COALESCE(host(inet_server_addr()), 'local') || ':' || COALESCE(inet_server_port(), 0) AS addr,
-            EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS has_schema`,
-    [schema],
-  ).catch(async () =>
-    // pg_control_system() needs pg_monitor-like rights on some hosts; the identifier is optional.
-    client.query(
-      `SELECT current_database() AS db, current_setting('server_version_num')::int AS num,
-              current_setting('server_version') AS text, NULL AS sysid,
-              (SELECT oid::int FROM pg_database WHERE datname = current_database()) AS dboid,
-              COALESCE(host(inet_server_addr()), 'local') || ':' || COALESCE(inet_server_port(), 0) AS addr,
-              EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS has_schema`,
-      [schema],
-    ),
-  );
+  const info = await client.query(`${DATABASE_SQL}, EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS has_schema`, [schema]);
   const { db, num, text, sysid, dboid, addr, has_schema } = info.rows[0];
   if (!has_schema) throw new Error(`Schema "${schema}" does not exist in database "${db}". Pick one with --schema.`);
   // Qualify types only where the schema is not on the path, so type names compare across databases.

@@ -213,7 +213,7 @@ async function cacheFormat2(opened: Awaited<ReturnType<typeof openArchive>>, opt
       tool: m.tool,
       profile: m.profile,
       ...(m.description !== undefined ? { description: m.description } : {}),
-      ...(m.baseSha256 !== undefined ? { baseSha256: m.baseSha256 } : {}),
+      ...(m.identity !== undefined ? { identity: m.identity } : {}),
     },
     checksums: verified ? 'verified' : 'failed',
     tables,

@@ -1,39 +1,45 @@
-// Remembers which archive seeded which database, so a later merge back can be three-way. When an
-// import writes an archive into a database (through the app or the CLI), the archive is kept here (by
-// its sha256) and the database — named by its server's system identifier and its name, since dev
-// databases are recreated — is recorded as seeded from it. A later export of that database writes the
-// sha256 into index.json; merging that export back finds the kept copy, checked against its hash.
-import { copyFile, mkdir, readFile } from 'node:fs/promises';
+// Remembers what two databases last agreed on, so a later merge between them can be three-way. Every
+// real import writes (inside its transaction) an archive of the rows the archive's database and the
+// target now hold alike, carrying forward what they agreed on before for every other row (see
+// engine/import/agreement.ts); it is kept here, for that pair of databases (by their identities, see
+// engine/catalog.ts), replacing the one before. "auto" as a base finds it again, whichever of the two
+// is the source. Only the newest agreement of each pair is kept.
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ImportReport } from '../../src-common/contract';
 import { archiveSha256 } from '../engine/archive/reader';
+import type { AgreedState, AgreementStore } from '../engine/staged/agreed';
 import { writeFileAtomic } from './fs-util';
 
-interface Seed {
-  server: string;
-  database: string;
-  baseSha256: string;
+interface Agreement {
+  /** The two databases' identities, sorted. */
+  between: [string, string];
+  /** Whose ids the rows hold. */
+  identity: string;
+  file: string;
+  sha256: string;
+  /** Names to show: identity → database name. */
+  databases: Record<string, string>;
   at: string;
 }
 
 interface Registry {
-  version: 1;
-  /** sha256 → file name under bases/ and where it came from. */
-  bases: Record<string, { file: string; database: string; timestamp: string; keptAt: string }>;
-  seeds: Seed[];
+  version: 2;
+  agreements: Agreement[];
 }
 
-export interface DatabaseIdentity {
-  systemIdentifier: string | null;
-  database: string;
-  /** Used to name the server when its system identifier cannot be read (no pg_monitor rights). */
-  label?: string;
+export interface KeptAgreement {
+  path: string;
+  identity: string;
+  sha256: string;
+  databases: Record<string, string>;
+  at: string;
 }
 
-function serverOf(id: DatabaseIdentity): string {
-  return id.systemIdentifier ?? `label:${id.label?.replace(/\/[^/]*$/, '') ?? 'unknown'}`;
-}
+const pair = (a: string, b: string): [string, string] => (a < b ? [a, b] : [b, a]);
+const same = (x: [string, string], y: [string, string]) => x[0] === y[0] && x[1] === y[1];
 
 export class BaseRegistry {
   readonly file: string;
@@ -47,51 +53,69 @@ export class BaseRegistry {
   private async read(): Promise<Registry> {
     try {
       const json = JSON.parse(await readFile(this.file, 'utf8')) as Registry;
-      if (json.version === 1 && json.bases && Array.isArray(json.seeds)) return json;
+      if (json.version === 2 && Array.isArray(json.agreements)) return json;
     } catch {
-      // A missing or unreadable registry is an empty one: three-way merges then need --base.
+      // A missing or unreadable registry is an empty one: three-way merges then need a base file.
     }
-    return { version: 1, bases: {}, seeds: [] };
+    // Version 1 remembered whole archives as bases, which was wrong after a partial pull; its entries
+    // are not used (and its files are pruned with the next agreement).
+    return { version: 2, agreements: [] };
   }
 
-  /** After a real import: keep the archive and record the target as seeded from it. */
-  async recordSeed(report: ImportReport, archivePath: string): Promise<void> {
-    if (report.dryRun || !report.archive.sha256) return;
-    const registry = await this.read();
-    const sha = report.archive.sha256;
-    if (!registry.bases[sha] || !existsSync(join(this.dir, registry.bases[sha].file))) {
-      await mkdir(this.dir, { recursive: true, mode: 0o700 });
-      const file = `${sha}.tar.gz`;
-      await copyFile(archivePath, join(this.dir, file));
-      registry.bases[sha] = { file, database: report.archive.database, timestamp: report.archive.timestamp, keptAt: new Date().toISOString() };
-    }
-    const server = serverOf({ systemIdentifier: report.target.systemIdentifier, database: report.target.database, label: report.target.label });
-    registry.seeds = registry.seeds.filter((s) => !(s.server === server && s.database === report.target.database));
-    registry.seeds.push({ server, database: report.target.database, baseSha256: sha, at: new Date().toISOString() });
-    await writeFileAtomic(this.file, `${JSON.stringify(registry, null, 2)}\n`);
-  }
-
-  /** The archive the database was last seeded from, for its exports' index.json. */
-  async baseFor(id: DatabaseIdentity): Promise<string | undefined> {
-    const registry = await this.read();
-    const server = serverOf(id);
-    return registry.seeds.find((s) => s.server === server && s.database === id.database)?.baseSha256;
-  }
-
-  /** The kept copy of a base, if its content still has that hash. */
-  async find(sha256: string): Promise<{ path: string; verified: boolean; database: string; timestamp: string; reason?: string } | null> {
-    const registry = await this.read();
-    const entry = registry.bases[sha256];
+  /** The newest agreement of two databases, if its file is still intact. */
+  async find(a: string, b: string): Promise<KeptAgreement | null> {
+    const entry = (await this.read()).agreements.find((x) => same(x.between, pair(a, b)));
     if (!entry) return null;
     const path = join(this.dir, entry.file);
-    const about = { path, database: entry.database, timestamp: entry.timestamp };
-    if (!existsSync(path)) return { ...about, verified: false, reason: 'the kept copy of the base was removed' };
-    const actual = await archiveSha256(path);
-    return actual === sha256 ? { ...about, verified: true } : { ...about, verified: false, reason: 'the kept copy of the base no longer matches its hash' };
+    if (!existsSync(path) || (await archiveSha256(path)) !== entry.sha256) return null;
+    return { path, identity: entry.identity, sha256: entry.sha256, databases: entry.databases, at: entry.at };
+  }
+
+  async newPath(): Promise<string> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    return join(this.dir, `agreed-${randomBytes(8).toString('hex')}.tar.gz`);
+  }
+
+  /** After a real import: keep what it wrote as the pair's agreement, and drop the one before. */
+  async record(report: ImportReport): Promise<void> {
+    const written = report.agreement;
+    if (report.dryRun || !written) return;
+    await chmod(written.path, 0o600).catch(() => undefined);
+    const registry = await this.read();
+    const between = pair(written.between[0], written.between[1]);
+    registry.agreements = registry.agreements.filter((x) => !same(x.between, between));
+    registry.agreements.push({
+      between,
+      identity: written.identity,
+      file: written.path.slice(this.dir.length + 1),
+      sha256: written.sha256,
+      databases: { [written.between[0]]: report.archive.database, [written.between[1]]: report.target.database },
+      at: new Date().toISOString(),
+    });
+    await writeFileAtomic(this.file, `${JSON.stringify(registry, null, 2)}\n`);
+    await this.prune(registry);
+  }
+
+  /** Removes kept files no agreement names (those replaced, or left by a run that failed), once they
+   *  are an hour old: a file younger than that may be an import's that has not finished yet. */
+  private async prune(registry: Registry): Promise<void> {
+    const kept = new Set(registry.agreements.map((x) => x.file));
+    const files = await readdir(this.dir).catch(() => [] as string[]);
+    for (const f of files) {
+      if (kept.has(f)) continue;
+      const path = join(this.dir, f);
+      const age = Date.now() - (await stat(path).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
+      if (age > 3_600_000) await rm(path, { force: true }).catch(() => undefined);
+    }
   }
 }
 
-/** The same lookup from inside an engine worker, by the registry file's path. */
-export async function baseFromRegistry(dataDir: string, id: DatabaseIdentity): Promise<string | undefined> {
-  return new BaseRegistry(dataDir).baseFor(id);
+/** The engine's view of the registry, for a worker that knows only the data folder; `keep` false
+ *  reads agreements but writes none. */
+export function agreementStore(dataDir: string, keep = true): AgreementStore {
+  const registry = new BaseRegistry(dataDir);
+  return {
+    find: async (a, b): Promise<AgreedState | null> => registry.find(a, b),
+    ...(keep ? { newPath: () => registry.newPath() } : {}),
+  };
 }

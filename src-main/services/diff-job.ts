@@ -8,10 +8,16 @@ import type { DbTarget } from '../db/connect';
 import type { Mr4Config } from '../engine/config';
 import { DIFF_KINDS, type DiffKind } from '../../src-common/contract';
 import { type DiffRow, type DiffSummary, openDiff } from '../engine/diff/index';
+import { agreementStore } from './bases';
 
 export interface DiffRequest {
   archive: string;
+  /** A base archive, or "auto": what the two databases last agreed on, kept in `dataDir`. */
   base?: string;
+  dataDir?: string;
+  sameIds?: boolean;
+  probableEdits?: 'same' | 'new';
+  lineage?: boolean;
   schema?: string;
   tables?: string[];
   /** Rows of each kind (but conflicts, which are all listed) per table in the result. */
@@ -34,7 +40,20 @@ export interface DiffResult {
 const SHOWN: DiffKind[] = DIFF_KINDS.filter((k) => k !== 'identical' && k !== 'conflict');
 
 export async function runDiff(db: DbTarget, request: DiffRequest, config: Mr4Config | undefined, signal: AbortSignal, emit: (e: EngineEvent) => void): Promise<DiffResult> {
-  const session = await openDiff({ db, archive: request.archive, base: request.base, schema: request.schema, tables: request.tables, config, signal, onEvent: emit });
+  const session = await openDiff({
+    db,
+    archive: request.archive,
+    base: request.base,
+    agreement: request.dataDir ? agreementStore(request.dataDir, false) : undefined,
+    sameIds: request.sameIds,
+    probableEdits: request.probableEdits,
+    lineage: request.lineage,
+    schema: request.schema,
+    tables: request.tables,
+    config,
+    signal,
+    onEvent: emit,
+  });
   try {
     const perKind = request.rowsPerKind ?? 20;
     const rows: DiffRow[] = [];

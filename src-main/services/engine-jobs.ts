@@ -10,7 +10,7 @@ import { importArchive } from '../engine/import/index';
 import { type Decisions, loadDecisions } from '../engine/compare/decisions';
 import { type DiffRequest, runDiff } from './diff-job';
 import { type DiffPageRequest, openDiff } from '../engine/diff/index';
-import { baseFromRegistry } from './bases';
+import { agreementStore } from './bases';
 import { buildPlan, type Plan } from '../engine/plan';
 import { applySessionSettings } from '../engine/session';
 import { buildArchiveCache } from './archive-cache-builder';
@@ -41,9 +41,8 @@ export interface ExportJob extends ConfigSource {
   schema?: string;
   tables?: string[];
   description?: string;
-  baseSha256?: string;
-  /** The data folder whose base registry names what this database was seeded from. */
-  dataDir?: string;
+  /** Carry the database's lineage of ids (default true). */
+  lineage?: boolean;
   /** zlib level 0–9 (default 3). */
   compressionLevel?: number;
 }
@@ -67,6 +66,15 @@ export interface ImportJob extends ConfigSource {
   decisionsPath?: string;
   decisions?: Decisions;
   expectFingerprints?: string;
+  sameIds?: boolean;
+  probableEdits?: 'same' | 'new';
+  /** Pair rows through the lineage of ids and record it (default true). */
+  lineage?: boolean;
+  /** The data folder whose agreed states base "auto" reads and a real import writes; without it
+   *  nothing is remembered. */
+  dataDir?: string;
+  /** Keep what the two databases agree on after the run (default true, with a dataDir). */
+  remember?: boolean;
 }
 
 export interface DiffJob extends ConfigSource, DiffRequest {
@@ -80,6 +88,7 @@ export interface DiffSessionJob extends ConfigSource {
   db: DbSpec;
   archive: string;
   base?: string;
+  sameIds?: boolean;
   schema?: string;
   tables?: string[];
 }
@@ -92,7 +101,17 @@ export interface EngineSession {
 }
 
 export async function openEngineSession(job: DiffSessionJob, signal: AbortSignal, emit: (e: EngineEvent) => void): Promise<EngineSession> {
-  const session = await openDiff({ db: target(job.db), archive: job.archive, base: job.base, schema: job.schema, tables: job.tables, config: await configOf(job), signal, onEvent: emit });
+  const session = await openDiff({
+    db: target(job.db),
+    archive: job.archive,
+    base: job.base,
+    sameIds: job.sameIds,
+    schema: job.schema,
+    tables: job.tables,
+    config: await configOf(job),
+    signal,
+    onEvent: emit,
+  });
   return {
     result: session.summary,
     async call(method, args) {
@@ -164,8 +183,7 @@ export async function runEngineJob(job: EngineJob, signal: AbortSignal, emit: (e
         tables: job.tables,
         config,
         description: job.description,
-        baseSha256: job.baseSha256,
-        baseFor: job.dataDir ? (id) => baseFromRegistry(job.dataDir!, id) : undefined,
+        lineage: job.lineage,
         compressionLevel: job.compressionLevel,
         signal,
         onEvent: emit,
@@ -186,6 +204,10 @@ export async function runEngineJob(job: EngineJob, signal: AbortSignal, emit: (e
         disableTriggers: job.disableTriggers,
         lockTimeoutMs: job.lockTimeoutMs,
         base: job.base,
+        agreement: job.dataDir ? agreementStore(job.dataDir, job.remember !== false) : undefined,
+        sameIds: job.sameIds,
+        probableEdits: job.probableEdits,
+        lineage: job.lineage,
         onConflict: job.onConflict,
         decisions: job.decisionsPath ? await loadDecisions(job.decisionsPath) : job.decisions,
         expectFingerprints: job.expectFingerprints,

@@ -12,7 +12,7 @@ import {
   OPEN_ARCHIVE_PHASES,
   type EngineEvent,
   type ExportReport,
-  type ArchiveInfo,
+  type BaseInfo,
   type FileRef,
   type HistoryEntry,
   type ImportReport,
@@ -33,7 +33,9 @@ import type { HistoryService } from './history';
 import { JobError } from './job-errors';
 import { startEngineJob } from './jobs';
 import { badRequest, conflict, notFound } from './service-error';
-import type { BaseRegistry } from './bases';
+import type { BaseRegistry, KeptAgreement } from './bases';
+import { dbTarget } from '../db/connect';
+import { readIdentity } from '../engine/catalog';
 import { type DiffService, removeQuietly } from './diff-service';
 import { startSessionJob } from './jobs';
 
@@ -133,7 +135,7 @@ export class JobService {
         info = { ...base, kind: 'export', title: `Export ${source.connection.name}`, source: summary(source.connection), phases: [...EXPORT_PHASES] };
         work = async (j) => {
           const out = destination ? destination.path : files.newArchivePath(source.connection.database);
-          const report = await this.engine<ExportReport>(j, { kind: 'export', db: { url: source.url, allowFileParams: false }, out, tables: request.tables, description: request.description, dataDir: this.deps.dataDir });
+          const report = await this.engine<ExportReport>(j, { kind: 'export', db: { url: source.url, allowFileParams: false }, out, tables: request.tables, description: request.description });
           const ref = destination ? await files.written(request.destination!) : await files.keep(out);
           j.info.files = [ref];
           j.info.result = report;
@@ -180,7 +182,7 @@ export class JobService {
         };
         work = async (j) => {
           const out = files.newArchivePath(source.connection.database, '-sync');
-          const exported = await this.engine<ExportReport>(j, { kind: 'export', db: { url: source.url, allowFileParams: false }, out, tables: request.tables, description: `Sync ${source.connection.name} → ${target.connection.name}`, dataDir: this.deps.dataDir });
+          const exported = await this.engine<ExportReport>(j, { kind: 'export', db: { url: source.url, allowFileParams: false }, out, tables: request.tables, description: `Sync ${source.connection.name} → ${target.connection.name}` });
           const ref = await files.keep(out);
           j.info.files = [ref];
           this.log(j, 'info', `Intermediate archive kept: ${ref.name}.`);
@@ -192,7 +194,7 @@ export class JobService {
       case 'diff': {
         const target = await connections.resolve(request.targetId);
         const archive = await archives.archivePath(request.archiveId);
-        const basePath = await this.basePath(request.base, archive.info);
+        const basePath = await this.basePath(request.base, request.archiveId, request.targetId);
         info = {
           ...base,
           kind: 'diff',
@@ -203,7 +205,7 @@ export class JobService {
         };
         work = async (j) => {
           const running = startSessionJob<DiffSummary>(
-            { kind: 'diff-session', db: { url: target.url, allowFileParams: false }, archive: archive.path, base: basePath },
+            { kind: 'diff-session', db: { url: target.url, allowFileParams: false }, archive: archive.path, base: basePath, sameIds: request.sameIds },
             (event) => this.onEngineEvent(j, event, 0),
           );
           j.cancelCurrent = running.cancel;
@@ -271,17 +273,46 @@ export class JobService {
     );
   }
 
-  /** A base archive given by handle, or "auto": the kept copy of the base the archive names. */
-  private async basePath(base: string | undefined, archive: ArchiveInfo): Promise<string | undefined> {
+  /** A base archive given by handle, or "auto": what the archive's database and the target last
+   *  agreed on, kept here. */
+  private async basePath(base: string | undefined, archiveId: string, targetId: string): Promise<string | undefined> {
     if (!base) return undefined;
     if (base !== 'auto') return (await this.deps.files.readable(base)).path;
-    const sha = archive.metadata.baseSha256;
-    if (!sha) throw badRequest('No base recorded', `${archive.file.name} does not name the archive its database was seeded from.`, 'Choose the base archive yourself, or compare two ways.');
-    const found = await this.deps.bases.find(sha);
-    if (!found?.verified) {
-      throw badRequest('Base not available', `The base ${sha.slice(0, 12)}… is ${found ? found.reason : 'not kept in this data folder'}.`, 'Choose the base archive yourself, or compare two ways.');
+    const found = await this.agreement(archiveId, targetId);
+    if (!found.kept) throw badRequest('No base kept', found.reason, 'Choose the base archive yourself, or compare two ways.');
+    return found.kept.path;
+  }
+
+  private async agreement(archiveId: string, targetId: string): Promise<{ kept: KeptAgreement | null; reason: string }> {
+    const info = await this.deps.archives.info(archiveId);
+    if (!info.metadata.identity) {
+      return { kept: null, reason: `${info.file.name} was written by an older version of mr4 and does not say which database it comes from.` };
     }
-    return found.path;
+    const target = await this.deps.connections.resolve(targetId);
+    const client = await dbTarget(target.url, { allowFileParams: false }).connect();
+    let identity: string;
+    try {
+      identity = (await readIdentity(client)).identity;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+    const kept = await this.deps.bases.find(info.metadata.identity, identity);
+    return {
+      kept,
+      reason: kept ? '' : `${info.metadata.database} (the archive's database) and ${target.connection.name} were never synced from this data folder, or what they agreed on was removed.`,
+    };
+  }
+
+  /** What the archive's database and the target last agreed on, for the preview to offer as its base. */
+  async agreedBase(archiveId: string, targetId: string): Promise<BaseInfo> {
+    const { kept, reason } = await this.agreement(archiveId, targetId);
+    if (!kept) return { file: null, reason };
+    const info = await this.deps.archives.info(archiveId);
+    const target = await this.deps.connections.resolve(targetId);
+    return {
+      file: await this.deps.files.registerPath(kept.path, 'read'),
+      between: { archive: info.metadata.database, target: target.connection.database, at: kept.at },
+    };
   }
 
   private async importInto(j: JobRecord, url: string, archive: string, request: ImportOptions, phaseOffset: number): Promise<ImportReport> {
@@ -311,11 +342,14 @@ export class JobService {
           decisions,
           onConflict: request.decisions?.onConflict,
           expectFingerprints: fingerprints,
+          sameIds: request.sameIds,
+          probableEdits: request.probableEdits,
+          dataDir: this.deps.dataDir,
         },
         phaseOffset,
       );
-      // The target now holds this archive's rows: later exports of it name the archive as their base.
-      if (!report.dryRun) await this.deps.bases.recordSeed(report, archive).catch((e) => this.log(j, 'warn', `The base could not be recorded: ${(e as Error).message}`));
+      // What the two databases agree on now is the base of the next three-way merge between them.
+      if (!report.dryRun) await this.deps.bases.record(report).catch((e) => this.log(j, 'warn', `What the two databases agree on could not be kept: ${(e as Error).message}`));
       return report;
     } catch (error) {
       // The engine rejects only after it issued ROLLBACK (or never began): the target is unchanged.

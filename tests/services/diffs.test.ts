@@ -28,7 +28,7 @@ beforeAll(async () => {
   devDb = await freshDb(SCHEMA);
   prod = await app.call('connections.save', draftFor(prodDb.url, 'Prod', 'production'));
   dev = await app.call('connections.save', draftFor(devDb.url, 'Dev', 'dev'));
-  // Pull production into dev (a merge): the production export is remembered as dev's base.
+  // Pull production into dev (a merge): what the two agree on afterwards is kept for the pair.
   const pulled = await exportFrom(prod);
   const seeded = await waitJob(app, (await app.call('jobs.start', { kind: 'import', archiveId: pulled, targetId: dev.id, mode: 'merge', dryRun: false })).id);
   expect(seeded.state).toBe('succeeded');
@@ -41,13 +41,20 @@ afterAll(async () => {
   await devDb?.drop();
 });
 
-test('an export of a seeded database names its base, and the kept copy is offered, verified by its hash', async () => {
+test('what two synced databases agree on is offered as the base for either direction, and for no other pair', async () => {
   const archiveId = await exportFrom(dev);
   const info = await app.call('archives.info', { archiveId });
-  expect(info.metadata.baseSha256).toMatch(/^[0-9a-f]{64}$/);
-  const base = await app.call('bases.forArchive', { archiveId });
-  expect(base).toMatchObject({ named: true, sha256: info.metadata.baseSha256 });
-  expect(base.file?.name).toMatch(/\.tar\.gz$/);
+  expect(info.metadata.identity).toMatch(/^[0-9a-f-]{36}$/);
+  const base = await app.call('bases.forArchive', { archiveId, targetId: prod.id });
+  expect(base.between).toMatchObject({ archive: devDb.name, target: prodDb.name });
+  expect(base.file?.name).toMatch(/^agreed-.*\.tar\.gz$/);
+  // Production's own export, towards dev: the same agreement.
+  const fromProd = await exportFrom(prod);
+  expect((await app.call('bases.forArchive', { archiveId: fromProd, targetId: dev.id })).file?.name).toBe(base.file?.name);
+  // Dev's export into dev itself has no partner: nothing is offered, and the reason is said.
+  const none = await app.call('bases.forArchive', { archiveId, targetId: dev.id });
+  expect(none.file).toBeNull();
+  expect(none.reason).toMatch(/never synced/);
 });
 
 test('a three-way diff pages by kind, lists every conflict, and the merge applies exactly the decisions', async () => {

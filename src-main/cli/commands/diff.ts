@@ -7,10 +7,14 @@ import { type CommandModule, finish } from '../context';
 import { formatDiff } from '../format-diff';
 import { addCommonOptions, type CommonOptions, configPath, dbSpec, EXIT, parseTables } from '../options';
 import { runJob } from '../run-job';
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
+import { defaultDataDir } from '../../app/data-dir';
 
 interface DiffOptions extends CommonOptions {
   base?: string;
+  sameIds?: boolean;
+  probableEdits?: 'same' | 'new';
+  lineage: boolean;
   tables?: string[];
   rows: number;
   rowsOut?: string;
@@ -36,7 +40,10 @@ export const diffCommand: CommandModule = (program, ctx) => {
       )
       .argument('<file>', 'the archive (.tar.gz) written by mr4 export'),
   )
-    .option('--base <file>', 'the archive the source database was seeded from')
+    .option('--base <file>', 'what the source and the target last agreed on (an archive; "auto": what this data folder kept of their last sync)')
+    .option('--same-ids', 'the two databases are copies of each other: rows no lineage or natural key identifies are paired by their ids')
+    .addOption(new Option('--probable-edits <answer>', 'rows that only look like edits of target rows: show them as the same rows or as new ones (unset: listed as probable edits)').choices(['same', 'new']))
+    .option('--no-lineage', 'do not pair rows by the lineage of ids')
     .option('--tables <list>', 'compare only these tables of the archive', parseTables)
     .option('--rows <n>', 'rows of each kind per table to show (conflicts are always all shown)', parseCount, 20)
     .option('--rows-out <file>', 'write every differing row to this file, one JSON object per line')
@@ -46,7 +53,7 @@ export const diffCommand: CommandModule = (program, ctx) => {
       '\nExamples:\n  mr4 diff dev.tar.gz --db postgres://me@prod/app --base prod-before.tar.gz\n  mr4 diff dev.tar.gz --json --rows 0 > conflicts.json',
     )
     .action(async (file: string, opts: DiffOptions) => {
-      for (const path of [file, opts.base].filter((p): p is string => !!p)) {
+      for (const path of [file, opts.base === 'auto' ? undefined : opts.base].filter((p): p is string => !!p)) {
         if (!existsSync(resolve(path)) || !statSync(resolve(path)).isFile()) {
           ctx.io.err(`Error: cannot open archive ${resolve(path)}: no such file.\nGive the path of a .tar.gz written by mr4 export.\n`);
           ctx.exitCode = EXIT.failure;
@@ -59,7 +66,11 @@ export const diffCommand: CommandModule = (program, ctx) => {
           kind: 'diff',
           db: dbSpec(opts),
           archive: resolve(file),
-          base: opts.base ? resolve(opts.base) : undefined,
+          base: opts.base === 'auto' ? 'auto' : opts.base ? resolve(opts.base) : undefined,
+          dataDir: opts.base === 'auto' ? defaultDataDir() : undefined,
+          sameIds: !!opts.sameIds,
+          probableEdits: opts.probableEdits,
+          lineage: opts.lineage,
           schema: opts.schema,
           tables: opts.tables,
           rowsPerKind: opts.rows,

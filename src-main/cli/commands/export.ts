@@ -6,13 +6,13 @@ import { type CommandModule, finish } from '../context';
 import { formatExportReport } from '../format-report';
 import { addCommonOptions, type CommonOptions, configPath, dbSpec, parseNonEmpty, parseTables } from '../options';
 import { runJob } from '../run-job';
-import { defaultDataDir } from '../../app/data-dir';
 
 interface ExportOptions extends CommonOptions {
   out: string;
   tables?: string[];
   description?: string;
   compression?: number;
+  lineage: boolean;
 }
 
 export const exportCommand: CommandModule = (program, ctx) => {
@@ -29,6 +29,7 @@ export const exportCommand: CommandModule = (program, ctx) => {
       if (!/^[0-9]$/.test(v)) throw new InvalidArgumentError('give a level from 0 to 9');
       return Number(v);
     })
+    .option('--no-lineage', 'leave out the database’s lineage of ids (which rows came from which database)')
     .addHelpText('after', '\nExamples:\n  mr4 export --db postgres://me@localhost:5432/app --out app.tar.gz\n  DATABASE_URL=postgres://me@db/app mr4 export --out app.tar.gz --json')
     .action(async (opts: ExportOptions) => {
       const outcome = await runJob<ExportReport>(
@@ -41,9 +42,8 @@ export const exportCommand: CommandModule = (program, ctx) => {
           tables: opts.tables,
           description: opts.description,
           configPath: configPath(opts),
-          // The archive names the one this database was seeded from, if that is recorded here.
-          dataDir: defaultDataDir(),
           compressionLevel: opts.compression,
+          lineage: opts.lineage,
         },
         { json: opts.json, phases: EXPORT_PHASES },
       );

@@ -8,18 +8,7 @@ import { formatImportReport } from '../format-report';
 import { addCommonOptions, type CommonOptions, configPath, dbSpec, EXIT, parseSecondsToMs, parseTables } from '../options';
 import { runJob } from '../run-job';
 import { defaultDataDir } from '../../app/data-dir';
-import { openArchive } from '../../engine/archive/reader';
 import { BaseRegistry } from '../../services/bases';
-
-/** The kept copy of the base an archive names (index.json's baseSha256), checked against its hash. */
-async function keptBase(archive: string): Promise<string> {
-  const opened = await openArchive(archive);
-  const sha = opened.index?.metadata.baseSha256;
-  if (!sha) throw new Error(`${archive} does not name the archive its database was seeded from; give --base FILE.`);
-  const found = await new BaseRegistry(defaultDataDir()).find(sha);
-  if (!found?.verified) throw new Error(`The base ${sha} is ${found ? found.reason : 'not kept in this data folder'}; give --base FILE.`);
-  return found.path;
-}
 
 interface ImportOptions extends CommonOptions {
   mode: ImportMode;
@@ -33,6 +22,9 @@ interface ImportOptions extends CommonOptions {
   onConflict?: 'source' | 'target';
   decisions?: string;
   expectFingerprints?: string;
+  sameIds?: boolean;
+  probableEdits?: 'same' | 'new';
+  lineage: boolean;
   remember: boolean;
 }
 
@@ -55,8 +47,11 @@ export const importCommand: CommandModule = (program, ctx) => {
     .option('--disable-triggers', 'run with the target’s user triggers disabled (locks the written tables exclusively)')
     .option('--lock-timeout <seconds>', 'how long to wait for other writers to release the tables (default 10)', parseSecondsToMs)
     .option('--tables <list>', 'import only these tables of the archive (comma-separated)', parseTables)
-    .option('--base <file>', 'the archive the source was seeded from: apply only the source’s own changes since, keep the target’s, stop on conflicts ("auto": the kept copy of the base the archive names)')
-    .option('--no-remember', 'do not record the archive as the base of the target database (kept in the data folder for later three-way merges)')
+    .option('--base <file>', 'what the source and the target last agreed on (an archive): apply only the source’s own changes since, keep the target’s, stop on conflicts ("auto": what this data folder kept of their last sync)')
+    .option('--no-remember', 'do not keep what the two databases agree on after this run (the base "auto" of the next three-way merge between them)')
+    .option('--same-ids', 'the two databases are copies of each other: rows no lineage or natural key identifies are paired by their ids (rows added on both sides at one id are taken for one row)')
+    .addOption(new Option('--probable-edits <answer>', 'rows that only look like edits of target rows with their ids: the same rows (update them) or new ones (insert them); unset, the import stops and lists them').choices(['same', 'new']))
+    .option('--no-lineage', 'neither use nor record the lineage of ids (the _mr4 schema in the target)')
     .addOption(new Option('--on-conflict <side>', 'decide every conflict no decision covers: source or target').choices(['source', 'target']))
     .option('--decisions <file>', 'a decisions file: per row or field, which side wins; tables, rows or fields to leave out')
     .option('--expect-fingerprints <file>', 'refuse to merge if target rows changed since mr4 diff --fingerprints wrote this file')
@@ -71,14 +66,7 @@ export const importCommand: CommandModule = (program, ctx) => {
         ctx.exitCode = EXIT.failure;
         return;
       }
-      let base: string | undefined;
-      try {
-        base = opts.base === 'auto' ? await keptBase(archive) : opts.base ? resolve(opts.base) : undefined;
-      } catch (error) {
-        ctx.io.err(`Error: ${(error as Error).message}\n`);
-        ctx.exitCode = EXIT.failure;
-        return;
-      }
+      const base = opts.base === 'auto' ? 'auto' : opts.base ? resolve(opts.base) : undefined;
       const outcome = await runJob<ImportReport>(
         ctx.io,
         {
@@ -98,6 +86,12 @@ export const importCommand: CommandModule = (program, ctx) => {
           onConflict: opts.onConflict,
           decisionsPath: opts.decisions ? resolve(opts.decisions) : undefined,
           expectFingerprints: opts.expectFingerprints ? resolve(opts.expectFingerprints) : undefined,
+          sameIds: !!opts.sameIds,
+          probableEdits: opts.probableEdits,
+          lineage: opts.lineage,
+          // Base "auto" reads what the two databases last agreed on here; a real run keeps the new one.
+          dataDir: opts.remember || base === 'auto' ? defaultDataDir() : undefined,
+          remember: opts.remember,
         },
         { json: opts.json, phases: IMPORT_PHASES },
       );
@@ -110,7 +104,7 @@ export const importCommand: CommandModule = (program, ctx) => {
         }
       }
       if (outcome.ok && !outcome.result.dryRun && opts.remember) {
-        await new BaseRegistry(defaultDataDir()).recordSeed(outcome.result, archive).catch((e) => ctx.io.err(`Warning: the base could not be recorded: ${(e as Error).message}\n`));
+        await new BaseRegistry(defaultDataDir()).record(outcome.result).catch((e) => ctx.io.err(`Warning: what the two databases agree on could not be kept: ${(e as Error).message}\n`));
       }
       finish(ctx, opts, outcome, formatImportReport);
     });

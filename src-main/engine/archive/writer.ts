@@ -6,7 +6,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants as zc, createGzip, gzipSync } from 'node:zlib';
 import { Header } from 'tar';
@@ -47,6 +47,24 @@ export class ArchiveWriter {
     const framer = new TableFileWriter(table, columns);
     await pipeline(copyOut, framer, createGzip({ level: this.level, memLevel: 9, strategy: zc.Z_DEFAULT_STRATEGY, chunkSize: 128 * 1024 }), createWriteStream(spoolPath));
     const spooled = { ...framer.stats(), file, spoolPath };
+    this.spooled.set(file, spooled);
+    return spooled;
+  }
+
+  /** Spools a table file as it is (from another archive), compressed again. */
+  async addFile(file: string, body: Readable): Promise<SpooledTable> {
+    const spoolPath = join(this.spoolDir, `${this.spooled.size}.gz`);
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const count = new Transform({
+      transform(chunk: Buffer, _e, done) {
+        hash.update(chunk);
+        bytes += chunk.length;
+        done(null, chunk);
+      },
+    });
+    await pipeline(body, count, createGzip({ level: this.level }), createWriteStream(spoolPath));
+    const spooled = { rows: 0, bytes, sha256: hash.digest('hex'), file, spoolPath };
     this.spooled.set(file, spooled);
     return spooled;
   }

@@ -10,7 +10,7 @@
 // and per row: added on both sides and different → conflict; in base and source but not in the
 // target → deleted there: a conflict if the source edited it since (never a silent resurrection),
 // else nothing; in base and target but not in the source → reported as deleted in the source.
-import { columnType, distinct, lateColumns, type MatchContext, remapRefs, rowId, selfRefs, target, updatableColumns } from '../staged/match';
+import { columnType, distinct, lateColumns, type MatchContext, remapRefs, rowId, selfRefs, target, targetSpaceValue, updatableColumns } from '../staged/match';
 import { type StagedTable, temp } from '../staged/types';
 import { ident, literal } from '../sql';
 import type { Analysis } from './analyze';
@@ -32,25 +32,9 @@ export async function classifyTable(a: Analysis, t: StagedTable): Promise<void> 
   const joins: string[] = [];
   const alias = (prefix: string) => `${prefix}${joins.length}`;
   const late = new Set(lateColumns(m, t));
-  const self = selfRefs(m, t);
   const refOf = (c: string) => remapRefs(m, t).find((r) => r.columns[0] === c && !r.external);
 
-  const sourceValue = (c: string): string => {
-    const type = columnType(t, c);
-    const si = self.findIndex((r) => r.columns[0] === c);
-    if (si !== -1) {
-      joins.push(`LEFT JOIN ${temp(t, 'ids')} so${si} ON so${si}._src = w.${ident(c)}`);
-      return `so${si}._tgt::${type}`;
-    }
-    if (late.has(c)) {
-      const map = m.maps.get(refOf(c)!.parent);
-      if (!map) return `NULL::${type}`;
-      const sl = alias('sl');
-      joins.push(`LEFT JOIN ${map} ${sl} ON ${sl}.src = w.${ident(c)}`);
-      return `${sl}.tgt::${type}`;
-    }
-    return `w.${ident(c)}`;
-  };
+  const sourceValue = (c: string): string => targetSpaceValue(m, t, c, 'w', joins);
   const baseValue = (c: string): string | null => {
     if (!tb || !mb || !tb.staged.includes(c)) return null;
     const type = columnType(t, c);

@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import type { DbTarget } from '../../db/connect';
 import type { ArchiveLimits } from '../archive/reader';
 import type { Mr4Config } from '../config';
+import { type AgreementStore, autoBase } from '../staged/agreed';
 import { prepareRun, stageBase } from '../staged/prepare';
 import { rowId, target } from '../staged/match';
 import { type StagedTable, temp } from '../staged/types';
@@ -23,8 +24,10 @@ export type { DiffRow, DiffSummary };
 export interface DiffOptions {
   db: DbTarget;
   archive: string;
-  /** The archive the source database was seeded from: turns on three-way classification. */
+  /** What the source and the target last agreed on: turns on three-way classification. "auto": the
+   *  agreed state kept in `agreement` for these two databases. */
   base?: string;
+  agreement?: AgreementStore;
   schema?: string;
   config?: Mr4Config;
   tables?: string[];
@@ -148,7 +151,9 @@ export async function openDiff(options: DiffOptions): Promise<DiffSession> {
     // One snapshot for everything read; the diff takes no locks and writes only temporary tables.
     await ctx.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
     const run = await prepareRun(ctx, options, (i) => ctx.phase(i, DIFF_PHASES[i]));
-    const base = options.base ? await stageBase(ctx, run, options.base, options.limits) : null;
+    const agreed = options.base === 'auto' && options.agreement && run.source.identity ? await options.agreement.find(run.source.identity, run.catalog.identity) : null;
+    const basePath = options.base === 'auto' ? autoBase(agreed, run) : options.base;
+    const base = basePath ? await stageBase(ctx, run, basePath, options.limits) : null;
     ctx.phase(2, DIFF_PHASES[2]);
     const identity = { source: run.source, target: run.target, sameIds: !!options.sameIds, probable: options.probableEdits ?? 'ask', decisions: null } as const;
     const analysis = await analyze(ctx, run, base, identity, (t, done) =>
@@ -166,7 +171,7 @@ export async function openDiff(options: DiffOptions): Promise<DiffSession> {
     return new DiffSession(ctx, analysis, {
       threeWay: !!base,
       archive: { path: options.archive, database: run.index.metadata.database, timestamp: run.index.metadata.timestamp },
-      base: base && options.base ? { path: options.base, database: base.index.metadata.database, timestamp: base.index.metadata.timestamp } : null,
+      base: base && basePath ? { path: basePath, database: base.index.metadata.database, timestamp: base.index.metadata.timestamp } : null,
       target: { database: run.catalog.database, label: options.db.label },
       tables,
       warnings: run.warnings,

@@ -6,6 +6,7 @@
 // other writers wait until we commit) and every table it only reads SHARE, so nothing can change what
 // was matched. A lock that is not granted within lockTimeoutMs ends the run, naming who holds it.
 import { IMPORT_PHASES, type ImportMode, type ImportReport, type RowProblem } from '../../../src-common/contract';
+import { rm } from 'node:fs/promises';
 import type { DbTarget } from '../../db/connect';
 import { ArchiveError } from '../archive/format';
 import type { ArchiveLimits } from '../archive/reader';
@@ -20,6 +21,8 @@ import { type PreparedRun, prepareRun, type StagedBase, stageBase } from '../sta
 import { type StagedTable, temp } from '../staged/types';
 import { loadRowAnswers } from '../compare/decisions';
 import { ProbableEditsError, RefusedRowsError } from './errors';
+import { type AgreementWritten, writeAgreement } from './agreement';
+import { type AgreementStore, autoBase } from '../staged/agreed';
 import { openProbableEdits, recordLineage } from './identity';
 import { analyze } from '../compare/analyze';
 import { classifyTable } from '../compare/classify';
@@ -42,9 +45,13 @@ export interface ImportOptions {
   lockTimeoutMs?: number;
   /** Import only these tables of the archive. */
   tables?: string[];
-  /** The archive the source was seeded from: apply only the source's own changes since, keep the
-   *  target's, and stop on conflicts unless decided. */
+  /** What the source and the target last agreed on (an archive): apply only the source's own changes
+   *  since, keep the target's, and stop on conflicts unless decided. "auto": the agreed state kept
+   *  in `agreement` for these two databases. */
   base?: string;
+  /** Where agreed states are kept: read for base "auto", and written after a real import (what the
+   *  two databases agree on now). Without it nothing is remembered. */
+  agreement?: AgreementStore;
   /** Conflict decisions and exclusions (a decisions file's content). */
   decisions?: Decisions;
   /** How to decide every conflict no decision covers. */
@@ -131,6 +138,7 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
   const dryRun = !!options.dryRun;
   const ctx = await RunContext.open(options.db, options.signal, options.onEvent);
   let committed = false;
+  let written: string | null = null;
   try {
     await applySessionSettings(ctx.client, IMPORT_SETTINGS);
     await ctx.query('BEGIN');
@@ -139,7 +147,20 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
     // Rows refused here or while writing stop the run unless allowFailures; rows a 1.0 archive
     // cannot express are reported and counted as failed, and never stop it.
     const failures: RowProblem[] = [...run.castProblems];
-    const base = options.base ? await stageBase(ctx, run, options.base, options.limits) : null;
+    const agreed = options.agreement && run.source.identity ? await options.agreement.find(run.source.identity, catalog.identity) : null;
+    const basePath = options.base === 'auto' ? autoBase(agreed, run) : options.base;
+    const base = basePath ? await stageBase(ctx, run, basePath, options.limits) : null;
+    // A new agreement stays in the ids of the pair's first one; the one before is carried forward
+    // for every row this run does not agree on.
+    const agreementIds = agreed?.identity ?? run.source.identity;
+    const previous =
+      !dryRun && options.agreement?.newPath && agreementIds
+        ? base?.index.metadata.identity === agreementIds
+          ? base
+          : agreed
+            ? await stageBase(ctx, run, agreed.path, options.limits, 'c')
+            : null
+        : null;
 
     await lockTables(ctx, catalog.schema, tables, options.lockTimeoutMs ?? 10_000);
     const identity: RowIdentity = {
@@ -201,6 +222,21 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
     await enableTriggers(m, disabled);
     await ctx.query('SET CONSTRAINTS ALL IMMEDIATE');
     const lineage = dryRun || options.lineage === false ? null : await recordLineage(m, tables, warnings);
+    let agreement: AgreementWritten | null = null;
+    if (!dryRun && options.agreement?.newPath && agreementIds && run.source.identity !== catalog.identity) {
+      try {
+        written = await options.agreement.newPath();
+        agreement = await writeAgreement(m, run, tables, previous, agreementIds, written);
+      } catch (error) {
+        if (ctx.cancelled) throw error;
+        // An older agreement only makes the next three-way merge ask more, never revert an edit.
+        const warning = `what the two databases agree on now could not be kept (${(error as Error).message}); the next three-way merge between them compares with the agreement before this run`;
+        warnings.push(warning);
+        ctx.log(warning, 'warn');
+        await rm(written!, { force: true }).catch(() => undefined);
+        written = null;
+      }
+    }
     if (dryRun) {
       await ctx.query('ROLLBACK');
     } else {
@@ -228,9 +264,11 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
       ignoredColumns,
       triggersDisabled: !!options.disableTriggers,
       lineage,
+      agreement,
     };
   } catch (error) {
     if (!committed) await ctx.client.query('ROLLBACK').catch(() => undefined);
+    if (!committed && written) await rm(written, { force: true }).catch(() => undefined);
     if (ctx.cancelled) throw new CancelledError('The import was cancelled and rolled back; the target is unchanged.');
     if (error instanceof ArchiveError) throw new ArchiveError(`${error.message}\nNothing was written to the target.`);
     throw error;

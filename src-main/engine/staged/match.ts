@@ -81,6 +81,29 @@ export function updatableColumns(m: MatchContext, t: StagedTable): string[] {
   return [...contentColumns(m, t), ...self].filter((c) => !key.has(c) && !insertOnly.has(c) && c !== t.plan.surrogate);
 }
 
+/**
+ * A staged row's value of column `c` as the target would hold it: a rewritten reference as the
+ * resolved view has it, a self or late reference (still a source id there) through the table's own
+ * ids or its parent's map. `alias` is a row of the resolved (or work) view; joins it needs are pushed.
+ */
+export function targetSpaceValue(m: MatchContext, t: StagedTable, c: string, alias: string, joins: string[]): string {
+  const type = columnType(t, c);
+  const ref = remapRefs(m, t).find((r) => r.columns[0] === c && !r.external);
+  if (ref?.self) {
+    const a = `so${joins.length}`;
+    joins.push(`LEFT JOIN ${temp(t, 'ids')} ${a} ON ${a}._src = ${alias}.${ident(c)}`);
+    return `${a}._tgt::${type}`;
+  }
+  if (ref?.late) {
+    const map = m.maps.get(ref.parent);
+    if (!map) return `NULL::${type}`;
+    const a = `sl${joins.length}`;
+    joins.push(`LEFT JOIN ${map} ${a} ON ${a}.src = ${alias}.${ident(c)}`);
+    return `${a}.tgt::${type}`;
+  }
+  return `${alias}.${ident(c)}`;
+}
+
 /** Text comparison is exact for every type; plain equality is used only where it means the same. */
 const EXACT_EQUALITY = new Set(['smallint', 'integer', 'bigint', 'text', 'boolean', 'uuid', 'date', 'bytea', 'oid']);
 

@@ -104,12 +104,13 @@ export async function prepareRun(ctx: RunContext, options: PrepareOptions, onPha
  * without a base value can only be compared two ways, and a difference there is a conflict.
  */
 export interface StagedBase {
+  path: string;
   index: ArchiveIndex;
   tables: Map<string, StagedTable>;
   side: LineageSide;
 }
 
-export async function stageBase(ctx: RunContext, run: PreparedRun, basePath: string, limits?: ArchiveLimits): Promise<StagedBase> {
+export async function stageBase(ctx: RunContext, run: PreparedRun, basePath: string, limits?: ArchiveLimits, prefix = 'b'): Promise<StagedBase> {
   const opened = await openArchive(basePath, { limits, signal: ctx.signal });
   if (opened.kind !== 'mr4-2') throw new ArchiveError('A base archive must be a format 2 archive written by mr4 export.');
   const base = opened.index!;
@@ -125,13 +126,13 @@ export async function stageBase(ctx: RunContext, run: PreparedRun, basePath: str
         pick.push(i);
       }
     });
-    tables.set(t.plan.name, { ...t, archive: at, staged, pick, stage: `b${position}`, tag: `b${position}`, rows: 0 });
+    tables.set(t.plan.name, { ...t, archive: at, staged, pick, stage: `${prefix}${position}`, tag: `${prefix}${position}`, rows: 0 });
   });
   const list = [...tables.values()];
-  const lineageTable = stagedLineage('b');
+  const lineageTable = stagedLineage(prefix);
   const misfits = await stageTables(ctx, fileSource(basePath, limits), list, listedFiles(base), base.lineage ? { meta: base.lineage, into: lineageTable } : undefined);
   if (misfits.length) {
     throw new ArchiveError(`The base archive holds values that no longer fit the target's types (tables ${misfits.map((t) => t.plan.name).join(', ')}).`);
   }
-  return { index: base, tables, side: archiveSide(base.metadata.identity, base.lineage, lineageTable) };
+  return { path: basePath, index: base, tables, side: archiveSide(base.metadata.identity, base.lineage, lineageTable) };
 }

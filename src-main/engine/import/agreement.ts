@@ -1,0 +1,166 @@
+// What two databases last agreed on: after an import, the rows the target now holds exactly as the
+// archive has them, plus — for every other row — what the two agreed on before. That is the base a
+// later three-way merge between the two databases compares against (in either direction): a row the
+// import skipped, left out, refused or kept as the target's own is not the archive's value there, so
+// merging back never reverts the other side's edits with it.
+//
+// It is written as an archive of the data tables, in the ids of one of the two databases (the one
+// whose rows the first agreement recorded; every later agreement of the pair stays in its ids, taking
+// agreed rows from the archive or from the target, whichever is in those ids).
+import { dirname } from 'node:path';
+import copyStreams from 'pg-copy-streams';
+import { ARCHIVE_FORMAT, ARCHIVE_FORMAT_VERSION, type ArchiveIndex, type ArchiveTable, tableFileNames } from '../archive/format';
+import { walkArchive } from '../archive/reader';
+import { ArchiveWriter } from '../archive/writer';
+import { ident, identList } from '../sql';
+import { comparedColumns } from '../compare/classify';
+import { contentColumns, distinct, type MatchContext, target, targetSpaceValue } from '../staged/match';
+import type { PreparedRun, StagedBase } from '../staged/prepare';
+import { type StagedTable, temp } from '../staged/types';
+import { TOOL_NAME } from '../version';
+
+export interface AgreementWritten {
+  path: string;
+  sha256: string;
+  /** The database whose ids the rows hold. */
+  identity: string;
+  /** The two databases, source first. */
+  between: [string, string];
+}
+
+/** The agreed rows of one table (by _row of the staged archive). */
+async function agreedRows(m: MatchContext, t: StagedTable): Promise<string> {
+  const name = `pg_temp."mr4_${t.tag}_agreed"`;
+  const T = target(m, t);
+  const notRefused = `NOT EXISTS (SELECT 1 FROM ${temp(t, 'refused')} x WHERE x._row = w._row)`;
+  const sur = t.plan.surrogate;
+  if (sur) {
+    const joins: string[] = [];
+    const differs = comparedColumns(m, t).map((c) => distinct(t, c, targetSpaceValue(m, t, c, 'w', joins), `g.${ident(c)}`));
+    await m.ctx.query(
+      `CREATE TEMP TABLE ${name} ON COMMIT DROP AS
+       SELECT w._row, a._tgt AS _tgt FROM ${temp(t, 'work')} w JOIN ${temp(t, 'ids')} a ON a._row = w._row JOIN ${T} g ON g.${ident(sur)} = a._tgt
+       ${joins.join(' ')}
+       WHERE ${notRefused}${differs.length ? ` AND NOT (${differs.join(' OR ')})` : ''}`,
+    );
+  } else {
+    // Without an id, a row is found by its key (which a merge never changes) or by its whole content.
+    const key = t.plan.key.kind === 'key' ? t.plan.key.columns : [];
+    const cols = key.length ? comparedColumns(m, t) : contentColumns(m, t);
+    const row = (alias: string, list: string[]) => `md5(ROW(${list.map((c) => `${alias}.${ident(c)}`).join(', ')})::text)`;
+    const found = key.length
+      ? `EXISTS (SELECT 1 FROM ${T} g WHERE ${key.map((c) => `g.${ident(c)} = w.${ident(c)}`).join(' AND ')}${cols.length ? ` AND NOT (${cols.map((c) => distinct(t, c, `w.${ident(c)}`, `g.${ident(c)}`)).join(' OR ')})` : ''})`
+      : `${row('w', cols)} IN (SELECT ${row('g', cols)} FROM ${T} g)`;
+    await m.ctx.query(`CREATE TEMP TABLE ${name} ON COMMIT DROP AS SELECT w._row, NULL::int AS _tgt FROM ${temp(t, 'work')} w WHERE ${notRefused} AND ${found}`);
+  }
+  await m.ctx.query(`ANALYZE ${name}`);
+  return name;
+}
+
+/** One table's rows of the new agreed state, as a SELECT of `columns`. */
+function agreedStateSql(m: MatchContext, t: StagedTable, agreed: string, columns: string[], inTargetIds: boolean, previous: StagedTable | undefined): string {
+  const sur = t.plan.surrogate;
+  const T = target(m, t);
+  const now = inTargetIds
+    ? sur
+      ? `SELECT ${identList(columns, 'g')} FROM ${T} g WHERE g.${ident(sur)} IN (SELECT _tgt FROM ${agreed})`
+      : `SELECT ${identList(columns, 'r')} FROM ${temp(t, 'resolved')} r WHERE r._row IN (SELECT _row FROM ${agreed})`
+    : `SELECT ${identList(columns, 's')} FROM ${temp(t, 'staged')} s WHERE s._row IN (SELECT _row FROM ${agreed})`;
+  if (!previous) return now;
+  // Every row of the previous agreement that no row agreed on now stands for stays as it was.
+  const prev = columns.map((c) => (previous.staged.includes(c) ? `p.${ident(c)}` : `NULL::${t.plan.columns.find((x) => x.name === c)!.type}`)).join(', ');
+  const key = t.plan.key.kind === 'key' ? t.plan.key.columns : [];
+  let covered: string;
+  if (sur && previous.staged.includes(sur)) {
+    const agreedIds = inTargetIds
+      ? `SELECT _tgt FROM ${agreed}`
+      : `SELECT s.${ident(sur)} FROM ${temp(t, 'staged')} s WHERE s._row IN (SELECT _row FROM ${agreed})`;
+    covered = `p.${ident(sur)} IN (${agreedIds})`;
+  } else if (!sur && key.length && key.every((c) => previous.staged.includes(c))) {
+    const from = inTargetIds ? temp(t, 'resolved') : temp(t, 'staged');
+    covered = `EXISTS (SELECT 1 FROM ${from} n WHERE n._row IN (SELECT _row FROM ${agreed}) AND ${key.map((c) => `n.${ident(c)} = p.${ident(c)}`).join(' AND ')})`;
+  } else {
+    return now;
+  }
+  return `${now} UNION ALL SELECT ${prev} FROM ${temp(previous, 'staged')} p WHERE NOT (${covered})`;
+}
+
+/**
+ * Writes the new agreed state of the archive's database and the target, inside the import's
+ * transaction (before COMMIT), to `out`. `previous` is the last agreement (staged), if it is in the
+ * same ids; `identity` says whose ids those are: the source's or the target's.
+ */
+export async function writeAgreement(
+  m: MatchContext,
+  run: PreparedRun,
+  tables: StagedTable[],
+  previous: StagedBase | null,
+  identity: string,
+  out: string,
+): Promise<AgreementWritten> {
+  const source = run.source.identity!;
+  const targetIdentity = run.catalog.identity;
+  const inTargetIds = identity === targetIdentity;
+  const data = tables.filter((t) => t.plan.role === 'data');
+  const writer = await ArchiveWriter.create({ spoolParent: dirname(out) });
+  try {
+    const files = tableFileNames(data.map((t) => t.plan.name));
+    const index: Record<string, ArchiveTable> = {};
+    for (const t of data) {
+      m.ctx.throwIfCancelled();
+      const columns = t.staged;
+      const agreed = await agreedRows(m, t);
+      const select = agreedStateSql(m, t, agreed, columns, inTargetIds, previous?.tables.get(t.plan.name));
+      const stream = m.ctx.client.query(copyStreams.to(`COPY (${select}) TO STDOUT`));
+      const spooled = await writer.addTable(t.plan.name, files.get(t.plan.name)!, columns, stream);
+      const byName = new Map(t.plan.columns.map((c) => [c.name, c]));
+      index[t.plan.name] = {
+        ...t.archive,
+        file: spooled.file,
+        role: 'data',
+        rows: spooled.rows,
+        bytes: spooled.bytes,
+        sha256: spooled.sha256,
+        columns: columns.map((c) => ({ name: c, type: byName.get(c)!.type, notNull: byName.get(c)!.notNull })),
+      };
+    }
+    // Tables this run did not import (a partial import) keep what was agreed on them before.
+    const untouched = previous ? previous.index.entities.filter((e) => previous.index.tables[e].role === 'data' && !index[e]) : [];
+    if (previous && untouched.length) {
+      const wanted = new Map(untouched.map((e) => [previous.index.tables[e].file, e]));
+      const names = tableFileNames([...data.map((t) => t.plan.name), ...untouched]);
+      await walkArchive(previous.path, async (file, body) => {
+        const table = wanted.get(file);
+        if (!table) return void body.resume();
+        const copied = await writer.addFile(names.get(table)!, body);
+        index[table] = { ...previous.index.tables[table], file: copied.file };
+        files.set(table, copied.file);
+      }, { signal: m.ctx.signal });
+    }
+    const entities = [...data.map((t) => t.plan.name), ...untouched.filter((e) => index[e])];
+    const archive: ArchiveIndex = {
+      format: ARCHIVE_FORMAT,
+      formatVersion: ARCHIVE_FORMAT_VERSION,
+      metadata: {
+        timestamp: new Date().toISOString(),
+        database: inTargetIds ? run.catalog.database : run.index.metadata.database,
+        schema: run.catalog.schema,
+        server: inTargetIds
+          ? { version: run.catalog.serverVersionText, systemIdentifier: run.catalog.systemIdentifier }
+          : run.index.metadata.server,
+        tool: TOOL_NAME,
+        profile: run.plan.profile,
+        description: `what ${run.index.metadata.database} and ${run.catalog.database} last agreed on`,
+        identity,
+      },
+      entities,
+      files: Object.fromEntries(entities.map((e) => [e, files.get(e)!])),
+      tables: index,
+      excluded: [],
+    };
+    const written = await writer.finish(archive, out);
+    return { path: written.path, sha256: written.sha256, identity, between: [source, targetIdentity] };
+  } finally {
+    await writer.dispose();
+  }
+}

@@ -1,0 +1,136 @@
+// The partial-pull workflow: production seeds dev, production edits, dev pulls with --mode skip (which
+// leaves production's edits out) and again with a merge that leaves one row out, dev edits, and dev is
+// merged back with the remembered base. What each side remembers after an import is what the two
+// databases then hold alike: production's edits stand, dev's are applied, nothing is asked.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import type { ImportReport } from '../../src-common/contract';
+import { dbTarget } from '../../src-main/db/connect';
+import { openDiff } from '../../src-main/engine/diff/index';
+import { agreementStore, BaseRegistry } from '../../src-main/services/bases';
+import type { TestDb } from '../helpers/db';
+import { databasesForFile, exportDb, importInto, scratchDir } from '../helpers/engine';
+
+const dir = scratchDir();
+const dataDir = join(dir, 'data');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const db = databasesForFile();
+const registry = new BaseRegistry(dataDir);
+
+const SCHEMA = `
+  CREATE TABLE team (id serial PRIMARY KEY, code text NOT NULL UNIQUE, name text);
+  -- No natural key: a note is known by its lineage of ids only.
+  CREATE TABLE note (id serial PRIMARY KEY, team_id int REFERENCES team(id), body text, pinned boolean NOT NULL DEFAULT false);`;
+const DATA = `
+  INSERT INTO team (code, name) VALUES ('a', 'Alpha'), ('b', 'Beta'), ('c', 'Gamma'), ('d', 'Delta');
+  INSERT INTO note (team_id, body) VALUES (1, 'first'), (2, 'second'), (3, 'third');`;
+
+let n = 0;
+/** One sync from `from` into `to`, as the CLI and the app run it: the pair's agreement kept. */
+async function sync(from: TestDb, to: TestDb, mode: 'skip' | 'merge', options: Parameters<typeof importInto>[3] = {}): Promise<ImportReport> {
+  const archive = join(dir, `sync-${++n}.tar.gz`);
+  await exportDb(from, archive);
+  const report = await importInto(to, archive, mode, { agreement: agreementStore(dataDir), ...options });
+  await registry.record(report);
+  return report;
+}
+
+async function rows(d: TestDb) {
+  return {
+    team: (await d.client.query(`SELECT code, name FROM team ORDER BY code`)).rows,
+    note: (await d.client.query(`SELECT t.code AS team, n.body, n.pinned FROM note n JOIN team t ON t.id = n.team_id ORDER BY n.body`)).rows,
+  };
+}
+
+describe('a base is what both sides last agreed on', () => {
+  test('after a skip pull and a pull that leaves a row out, merging dev back keeps every production edit', async () => {
+    const prod = await db(SCHEMA + DATA);
+    // Dev's sequences are far ahead: every row lands at another id than in production.
+    const dev = await db(SCHEMA + `SELECT setval('team_id_seq', 500); SELECT setval('note_id_seq', 500);`);
+    const seeded = await sync(prod, dev, 'merge');
+    expect(seeded.agreement).not.toBeNull();
+
+    // Production edits a keyed row and a keyless one, and adds a team.
+    await prod.client.query(`UPDATE team SET name = 'Alpha (prod)' WHERE code = 'a';
+                             UPDATE note SET body = 'second (prod)' WHERE body = 'second';
+                             INSERT INTO team (code, name) VALUES ('e', 'Epsilon');`);
+    // A skip pull brings the new team only: dev keeps its old values of the edited rows.
+    const skipped = await sync(prod, dev, 'skip');
+    expect(skipped.tables.find((t) => t.table === 'team')).toMatchObject({ inserted: 1, skipped: 4 });
+    expect((await rows(dev)).team.find((t) => t.code === 'a')).toEqual({ code: 'a', name: 'Alpha' });
+
+    // Production edits another row; a merge pull leaves that row out, takes the rest.
+    await prod.client.query(`UPDATE team SET name = 'Gamma (prod)' WHERE code = 'c'; UPDATE team SET name = 'Delta (prod)' WHERE code = 'd';`);
+    const merged = await sync(prod, dev, 'merge', {
+      base: 'auto',
+      decisions: { format: 'mr4-decisions', version: 1, decisions: [], exclude: [{ table: 'team', key: { code: 'c' } }] },
+    });
+    expect(merged.tables.find((t) => t.table === 'team')).toMatchObject({ inserted: 0, updated: 2 });
+    expect((await rows(dev)).team.filter((t) => ['a', 'c', 'd'].includes(t.code))).toEqual([
+      { code: 'a', name: 'Alpha (prod)' },
+      { code: 'c', name: 'Gamma' },
+      { code: 'd', name: 'Delta (prod)' },
+    ]);
+
+    // Dev works: a team renamed, a note pinned, a note added.
+    await dev.client.query(`UPDATE team SET name = 'Beta (dev)' WHERE code = 'b';
+                            UPDATE note SET pinned = true WHERE body = 'third';
+                            INSERT INTO note (team_id, body) SELECT id, 'dev note' FROM team WHERE code = 'e';`);
+    const prodBefore = await rows(prod);
+
+    // What was remembered before (the last pulled archive itself) would revert production's edit of
+    // the row the pull left out, and say nothing.
+    const devArchive = join(dir, 'dev-now.tar.gz');
+    await exportDb(dev, devArchive);
+    const wrongBase = await openDiff({ db: dbTarget(prod.url), archive: devArchive, base: join(dir, `sync-${n}.tar.gz`) });
+    try {
+      const changed = (await wrongBase.page({ table: 'team', kinds: ['changed'], offset: 0, limit: 10 })).rows;
+      expect(changed.map((r) => r.key)).toContainEqual({ code: 'c' });
+      expect(wrongBase.summary.tables.find((t) => t.table === 'team')!.counts.conflict).toBe(0);
+    } finally {
+      await wrongBase.close();
+    }
+
+    // Merging back with the remembered base: no conflicts, every production edit stands.
+    const back = await sync(dev, prod, 'merge', { base: 'auto' });
+    expect(back.failures).toEqual([]);
+    const after = await rows(prod);
+    expect(after.team).toEqual([
+      { code: 'a', name: 'Alpha (prod)' },
+      { code: 'b', name: 'Beta (dev)' },
+      { code: 'c', name: 'Gamma (prod)' },
+      { code: 'd', name: 'Delta (prod)' },
+      { code: 'e', name: 'Epsilon' },
+    ]);
+    expect(after.note).toEqual([
+      { team: 'e', body: 'dev note', pinned: false },
+      { team: 'a', body: 'first', pinned: false },
+      { team: 'b', body: 'second (prod)', pinned: false },
+      { team: 'c', body: 'third', pinned: true },
+    ]);
+    expect(prodBefore.team.find((t) => t.code === 'c')).toEqual({ code: 'c', name: 'Gamma (prod)' });
+    expect(back.tables.find((t) => t.table === 'team')).toMatchObject({ inserted: 0, updated: 1 });
+    expect(back.tables.find((t) => t.table === 'note')).toMatchObject({ inserted: 1, updated: 1 });
+
+    // And pulled again into dev, with the agreement the merge back left: dev gets production's edits
+    // it had not taken, and its own edits are not undone.
+    const again = await sync(prod, dev, 'merge', { base: 'auto' });
+    expect(again.failures).toEqual([]);
+    expect((await rows(dev)).team).toEqual(after.team);
+    expect((await rows(dev)).note).toEqual(after.note);
+  });
+
+  test('an agreement is found for the pair in either direction, and only for that pair', async () => {
+    const a = await db(SCHEMA + DATA);
+    const b = await db(SCHEMA);
+    const c = await db(SCHEMA);
+    const report = await sync(a, b, 'merge');
+    const [x, y] = report.agreement!.between;
+    expect((await registry.find(x, y))?.path).toBe(report.agreement!.path);
+    expect((await registry.find(y, x))?.path).toBe(report.agreement!.path);
+    const third = await sync(a, c, 'merge');
+    expect((await registry.find(x, third.agreement!.between[1]))?.path).toBe(third.agreement!.path);
+    expect(await registry.find(y, third.agreement!.between[1])).toBeNull();
+  });
+});
