@@ -1,7 +1,7 @@
 // Apply: write one table's final rows (INSERT the new, UPDATE the changed in merge mode; identical rows
 // are never touched), fill late columns once every table is written, move sequences past new ids.
-// A statement that fails (a trigger, a deferred check) is retried on halves of its rows inside
-// savepoints to name the row that causes it.
+// A statement that fails on a row (a trigger, a deferred check) is retried on halves of its rows
+// inside savepoints, to name the row that causes it or, with allowFailures, to leave out every such row.
 import type { RowProblem } from '../../../src-common/contract';
 import { ident, literal, qualified } from '../sql';
 import { describeRefused } from './constraints';
@@ -39,39 +39,101 @@ async function firstFailingRow(m: MatchContext, t: StagedTable, chunk: string, s
   return lo;
 }
 
+/** Errors that depend on the data a row holds (classes 22 and 23, and what triggers raise): they
+ *  point at a row. Anything else (a lock, a permission, a cancel) stops the run as it is. */
+const DATA_DEPENDENT = /^(22|23|P0|27|44)/;
+
+// Writes a range of the final rows; where that fails on the data, writes each half, down to single
+// rows, which are refused with the error they raised. Server-side, so refusing many rows costs no
+// round trip each: the statement reads its range from the session settings mr4.lo and mr4.hi.
+const WRITE_EACH_FUNCTION = `
+CREATE OR REPLACE FUNCTION pg_temp.mr4_write_each(stmt text, final text, refused text, lo bigint, hi bigint) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE n bigint; c bigint; r bigint; mid bigint; msg text; det text;
+BEGIN
+  IF lo > hi THEN RETURN 0; END IF;
+  BEGIN
+    PERFORM set_config('mr4.lo', lo::text, true), set_config('mr4.hi', hi::text, true);
+    EXECUTE stmt;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+  EXCEPTION WHEN OTHERS THEN
+    IF SQLSTATE !~ '^(22|23|P0|27|44)' THEN RAISE; END IF;
+  END;
+  -- Halves by the rows there are, so a sparse range does not split into empty ones for long; a short
+  -- range that fails is written row by row.
+  EXECUTE format('SELECT min(_row), max(_row) FROM %s WHERE _row BETWEEN $1 AND $2', final) INTO lo, hi USING lo, hi;
+  IF lo IS NULL THEN RETURN 0; END IF;
+  IF hi - lo < 64 THEN
+    n := 0;
+    FOR r IN EXECUTE format('SELECT _row FROM %s WHERE _row BETWEEN $1 AND $2 ORDER BY _row', final) USING lo, hi LOOP
+      BEGIN
+        PERFORM set_config('mr4.lo', r::text, true), set_config('mr4.hi', r::text, true);
+        EXECUTE stmt;
+        GET DIAGNOSTICS c = ROW_COUNT;
+        n := n + c;
+      EXCEPTION WHEN OTHERS THEN
+        IF SQLSTATE !~ '^(22|23|P0|27|44)' THEN RAISE; END IF;
+        GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
+        EXECUTE format('INSERT INTO %s VALUES ($1, $2, NULL)', refused) USING r, msg || COALESCE(' (' || NULLIF(det, '') || ')', '');
+      END;
+    END LOOP;
+    RETURN n;
+  END IF;
+  mid := lo + (hi - lo) / 2;
+  RETURN pg_temp.mr4_write_each(stmt, final, refused, lo, mid) + pg_temp.mr4_write_each(stmt, final, refused, mid + 1, hi);
+END $$`;
+
+const SETTINGS_RANGE = `f._row BETWEEN current_setting('mr4.lo')::bigint AND current_setting('mr4.hi')::bigint`;
+
 /**
- * Runs one write statement over the table's final rows. When it fails on a row (a trigger, a deferred
- * check), the row is found by bisection; with allowFailures it is refused and the statement runs again
- * without it, otherwise the run stops naming it.
+ * Runs one write statement over a range of the table's final rows. When it fails on the data (a
+ * trigger, a deferred check): with allowFailures, every row that fails is found server-side, refused
+ * with its error, and the rest written; otherwise the first failing row is found by bisection and the
+ * run stops naming it.
  */
-async function runAttributed(m: MatchContext, t: StagedTable, what: string, chunk: string, statement: (range: string) => string): Promise<number> {
-  for (let refusedHere = 0; ; refusedHere++) {
-    await m.ctx.query('SAVEPOINT mr4_write');
-    try {
-      const res = await m.ctx.query(statement(chunk));
-      await m.ctx.query('RELEASE SAVEPOINT mr4_write');
-      return res.rowCount ?? 0;
-    } catch (error) {
-      if (m.ctx.cancelled) throw error;
-      const e = error as { message?: string; code?: string; detail?: string };
-      await m.ctx.query('ROLLBACK TO SAVEPOINT mr4_write');
-      // Only errors that depend on the data (classes 22 and 23, raised by triggers) point at a row.
-      const dataDependent = /^(22|23|P0|27|40|44)/.test(e.code ?? '');
-      const row = dataDependent ? await firstFailingRow(m, t, chunk, statement) : null;
-      let problem: RowProblem | null = null;
-      if (row !== null) {
-        await m.ctx.query(`INSERT INTO ${temp(t, 'refused')} VALUES (${row}, ${literal(e.message ?? 'error')}, NULL)`);
-        problem = (await describeRefused(m, t)).find((p) => p.row === row) ?? null;
-        if (m.allowFailures && refusedHere < 10_000) {
-          await m.ctx.query(`DELETE FROM ${temp(t, 'final')} WHERE _row = ${row}`);
-          if (t.plan.surrogate) await m.ctx.query(`DELETE FROM ${temp(t, 'ids')} WHERE _row = ${row}`);
-          continue;
-        }
-      }
-      const who = problem ? ` at row ${problem.row}${problem.key ? ` ${JSON.stringify(problem.key)}` : ''}` : '';
-      throw new WriteError(`${what} ${t.plan.name} failed${who}: ${e.message}${e.detail ? ` (${e.detail})` : ''}`, problem, e.code);
+async function runAttributed(m: MatchContext, t: StagedTable, what: string, range: [number, number], statement: (range: string) => string): Promise<number> {
+  const chunk = `f._row BETWEEN ${range[0]} AND ${range[1]}`;
+  await m.ctx.query('SAVEPOINT mr4_write');
+  try {
+    const res = await m.ctx.query(statement(chunk));
+    await m.ctx.query('RELEASE SAVEPOINT mr4_write');
+    return res.rowCount ?? 0;
+  } catch (error) {
+    if (m.ctx.cancelled) throw error;
+    const e = error as { message?: string; code?: string; detail?: string };
+    await m.ctx.query('ROLLBACK TO SAVEPOINT mr4_write');
+    const dataDependent = DATA_DEPENDENT.test(e.code ?? '');
+    if (dataDependent && m.allowFailures) return writeEach(m, t, range, statement);
+    const row = dataDependent ? await firstFailingRow(m, t, chunk, statement) : null;
+    let problem: RowProblem | null = null;
+    if (row !== null) {
+      await m.ctx.query(`INSERT INTO ${temp(t, 'refused')} VALUES (${row}, ${literal(e.message ?? 'error')}, NULL)`);
+      problem = (await describeRefused(m, t)).find((p) => p.row === row) ?? null;
     }
+    const who = problem ? ` at row ${problem.row}${problem.key ? ` ${JSON.stringify(problem.key)}` : ''}` : '';
+    throw new WriteError(`${what} ${t.plan.name} failed${who}: ${e.message}${e.detail ? ` (${e.detail})` : ''}`, problem, e.code);
   }
+}
+
+async function writeEach(m: MatchContext, t: StagedTable, range: [number, number], statement: (range: string) => string): Promise<number> {
+  const F = temp(t, 'final');
+  await m.ctx.query(WRITE_EACH_FUNCTION);
+  await m.ctx.query(`CREATE INDEX IF NOT EXISTS ${ident(`mr4_${t.tag}_f_row`)} ON ${F} (_row)`);
+  const before = Number((await m.ctx.query(`SELECT count(*) AS n FROM ${temp(t, 'refused')}`)).rows[0].n);
+  const res = await m.ctx.query<{ n: string }>(`SELECT pg_temp.mr4_write_each($1, $2, $3, $4, $5) AS n`, [
+    statement(SETTINGS_RANGE),
+    F,
+    temp(t, 'refused'),
+    range[0],
+    range[1],
+  ]);
+  const refused = Number((await m.ctx.query(`SELECT count(*) AS n FROM ${temp(t, 'refused')}`)).rows[0].n) - before;
+  if (refused) {
+    await m.ctx.query(`DELETE FROM ${F} f USING ${temp(t, 'refused')} x WHERE f._row = x._row`);
+    if (t.plan.surrogate) await m.ctx.query(`DELETE FROM ${temp(t, 'ids')} a USING ${temp(t, 'refused')} x WHERE a._row = x._row`);
+  }
+  return Number(res.rows[0].n);
 }
 
 /**
@@ -126,9 +188,8 @@ export async function writeTable(m: MatchContext, t: StagedTable): Promise<void>
   const chunks = await writeChunks(m, t);
   for (const [lo, hi] of chunks) {
     m.ctx.throwIfCancelled();
-    const chunk = chunks.length > 1 ? `f._row BETWEEN ${lo} AND ${hi}` : 'true';
-    t.counts.inserted += await runAttributed(m, t, 'Inserting into', chunk, insert);
-    if (updateStatement) t.counts.updated += await runAttributed(m, t, 'Updating', chunk, updateStatement);
+    t.counts.inserted += await runAttributed(m, t, 'Inserting into', [lo, hi], insert);
+    if (updateStatement) t.counts.updated += await runAttributed(m, t, 'Updating', [lo, hi], updateStatement);
     if (chunks.length > 1) m.ctx.progress({ type: 'table', table: t.plan.name, phase: 2, rowsDone: Math.min(hi, t.rows), rowsTotal: t.rows });
   }
 
