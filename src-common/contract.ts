@@ -294,10 +294,12 @@ export const jobRequestSchema = z.discriminatedUnion('kind', [
     kind: z.literal('diff'),
     archiveId: id,
     targetId: id,
-    /** The archive the source was seeded from: a file handle, "auto" (the kept base the archive
-     *  names, verified by its hash), or none for a two-way diff. */
+    /** The base of a three-way diff: "auto" (what the archive's database and the target last agreed
+     *  on, kept in the data folder), an archive's file handle, or none for a two-way diff. */
     base: z.union([handle, z.literal('auto')]).optional(),
     sameIds: z.boolean().optional(),
+    /** As for an import; unset, rows that only look like edits are shown as 'probable_edit'. */
+    probableEdits: z.enum(['same', 'new']).optional(),
   }).strict(),
 ]);
 export type JobRequest = z.infer<typeof jobRequestSchema>;
@@ -381,6 +383,12 @@ export interface BaseInfo {
   reason?: string;
 }
 
+/** A comparison key per table, chosen in the app for one target connection: the columns that identify
+ *  a row (used although no unique index says so), or "content" (the whole row). Passed to the engine
+ *  as configuration ({ tables: { <table>: { key } } }) for every import, sync and diff into that target. */
+export type TableKey = string[] | 'content';
+export type TableKeys = Record<string, TableKey>;
+
 export type DemoState =
   | { state: 'stopped' }
   | { state: 'starting'; message: string }
@@ -416,6 +424,15 @@ export const apiRequests = {
   'diffs.conflicts': z.object({ diffId: id }).strict(),
   'diffs.close': z.object({ diffId: id }).strict(),
   'bases.forArchive': z.object({ archiveId: id, targetId: id }).strict(),
+  'tableKeys.get': z.object({ connectionId: id }).strict(),
+  /** key null: forget the table's comparison key (the plan's own applies again). */
+  'tableKeys.set': z
+    .object({
+      connectionId: id,
+      table: tableName,
+      key: z.union([z.array(z.string().min(1).max(63)).min(1).max(32).refine((cols) => new Set(cols).size === cols.length, 'each column once'), z.literal('content')]).nullable(),
+    })
+    .strict(),
   'demo.status': z.object({}).strict(),
   'demo.start': z.object({}).strict(),
   'demo.reset': z.object({}).strict(),
@@ -448,6 +465,8 @@ export interface ApiResponses {
   'diffs.conflicts': DiffRow[];
   'diffs.close': { ok: true };
   'bases.forArchive': BaseInfo;
+  'tableKeys.get': TableKeys;
+  'tableKeys.set': TableKeys;
   'demo.status': DemoState;
   'demo.start': DemoState;
   'demo.reset': DemoState;

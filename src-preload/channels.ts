@@ -38,6 +38,8 @@ export const API_METHODS = [
   'diffs.conflicts',
   'diffs.close',
   'bases.forArchive',
+  'tableKeys.get',
+  'tableKeys.set',
   'demo.status',
   'demo.start',
   'demo.reset',

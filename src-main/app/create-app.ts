@@ -10,6 +10,7 @@ import { HistoryService } from '../services/history';
 import { JobService } from '../services/job-service';
 import { BaseRegistry } from '../services/bases';
 import { DiffService } from '../services/diff-service';
+import { TableKeyService } from '../services/table-keys';
 import { join } from 'node:path';
 import { MemorySecretStore } from '../services/secrets';
 import { type ApiMethod, parseRequest, type PushEvent } from '../../src-common/contract';
@@ -29,6 +30,7 @@ export interface AppInternals {
   demo: DemoService;
   diffs: DiffService;
   bases: BaseRegistry;
+  tableKeys: TableKeyService;
 }
 
 export async function createApp(options: AppOptions): Promise<App & { readonly services: AppInternals }> {
@@ -46,9 +48,10 @@ export async function createApp(options: AppOptions): Promise<App & { readonly s
   const history = new HistoryService(opts.dataDir, () => emit({ type: 'history.changed' }));
   const diffs = new DiffService(join(opts.dataDir, 'cache'));
   const bases = new BaseRegistry(opts.dataDir);
-  const jobs = new JobService({ connections, files, archives, history, emit, diffs, bases, dataDir: opts.dataDir });
+  const tableKeys = new TableKeyService(opts.dataDir);
+  const jobs = new JobService({ connections, files, archives, history, emit, diffs, bases, tableKeys, dataDir: opts.dataDir });
   const demo = new DemoService({ dataDir: opts.dataDir, connections, emit });
-  const services: AppInternals = { connections, files, archives, jobs, history, demo, diffs, bases };
+  const services: AppInternals = { connections, files, archives, jobs, history, demo, diffs, bases, tableKeys };
   const handlers: Handlers = buildHandlers(opts, services);
 
   let shuttingDown: Promise<void> | null = null;

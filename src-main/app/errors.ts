@@ -169,6 +169,19 @@ export function toUiError(error: unknown): UiError {
       return { ...base, title: 'The schema cannot be planned', message, hint: 'The tables cannot be ordered or recognised as they are; see the message, and add natural keys or a configuration.', code: name };
     case 'ConflictsError':
       return { ...base, title: 'Conflicts to decide', message: firstLine(message), hint: 'Both sides changed these since the base. Choose a side for each (or for all), then merge again. Nothing was written.', code: name, problems: e.problems ?? [] };
+    case 'ProbableEditsError': {
+      const n = rows?.length ?? 0;
+      return {
+        ...base,
+        title: 'Rows that only look like edits',
+        message: `${n === 1 ? '1 row of the archive has' : `${n} rows of the archive have`} the id of a target row and most of its values, but neither a lineage of ids nor a natural key says ${n === 1 ? 'it is that row' : 'they are those rows'}. Nothing was written.`,
+        hint:
+          'Decide what they are under “Rows that only look like edits”: “They are the same rows: update them” or “They are new rows: insert them” — or open Preview changes to decide row by row. ' +
+          'If the two databases are copies of each other, tick “These databases are copies of each other”; a comparison key for the table (in the preview) decides it for good.',
+        code: name,
+        rows: rows ?? [],
+      };
+    }
     case 'StalePreviewError':
       return { ...base, title: 'The preview is out of date', message: firstLine(message), hint: 'Rows in the target changed after the diff was made. Make the diff again, review it, then merge. Nothing was written.', code: name, problems: e.problems ?? [] };
     case 'SelectionError':

@@ -25,7 +25,7 @@ export function buildHandlers(options: AppOptions, s: AppInternals): Handlers {
 
     'connections.list': () => s.connections.list(),
     'connections.save': (draft) => s.connections.save(draft),
-    'connections.delete': ({ id }) => s.connections.delete(id),
+    'connections.delete': async ({ id }) => s.connections.delete(id).then(async (done) => (await s.tableKeys.forget(id), done)),
     'connections.duplicate': ({ id }) => s.connections.duplicate(id),
     'connections.test': (request) => s.connections.test(request),
 
@@ -63,6 +63,8 @@ export function buildHandlers(options: AppOptions, s: AppInternals): Handlers {
     'diffs.conflicts': ({ diffId }) => s.diffs.conflicts(diffId),
     'diffs.close': ({ diffId }) => s.diffs.close(diffId),
     'bases.forArchive': ({ archiveId, targetId }) => s.jobs.agreedBase(archiveId, targetId),
+    'tableKeys.get': async ({ connectionId }) => (await s.connections.get(connectionId), s.tableKeys.get(connectionId)),
+    'tableKeys.set': async ({ connectionId, table, key }) => (await s.connections.get(connectionId), s.tableKeys.set(connectionId, table, key)),
 
     'demo.status': async () => s.demo.status(),
     'demo.start': () => s.demo.start(),

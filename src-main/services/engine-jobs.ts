@@ -89,6 +89,7 @@ export interface DiffSessionJob extends ConfigSource {
   archive: string;
   base?: string;
   sameIds?: boolean;
+  probableEdits?: 'same' | 'new';
   schema?: string;
   tables?: string[];
 }
@@ -106,6 +107,7 @@ export async function openEngineSession(job: DiffSessionJob, signal: AbortSignal
     archive: job.archive,
     base: job.base,
     sameIds: job.sameIds,
+    probableEdits: job.probableEdits,
     schema: job.schema,
     tables: job.tables,
     config: await configOf(job),

@@ -22,6 +22,7 @@ import {
   type PushEvent,
   type SavedConnection,
 } from '../../src-common/contract';
+import { readFile, writeFile } from 'node:fs/promises';
 import { toUiError } from '../app/errors';
 import type { ArchiveService } from './archive-cache';
 import type { CacheManifest } from './archive-cache-builder';
@@ -38,6 +39,7 @@ import { dbTarget } from '../db/connect';
 import { readIdentity } from '../engine/catalog';
 import { type DiffService, removeQuietly } from './diff-service';
 import { startSessionJob } from './jobs';
+import type { KeysForRun, TableKeyService } from './table-keys';
 
 export const LOG_LINES = 500;
 export const FINISHED_KEPT = 50;
@@ -51,6 +53,8 @@ export interface JobServiceDeps {
   emit: (event: PushEvent) => void;
   diffs: DiffService;
   bases: BaseRegistry;
+  /** Comparison keys chosen in the app per target connection, passed to the engine as configuration. */
+  tableKeys: TableKeyService;
   /** The data folder (its base registry names what an exported database was seeded from). */
   dataDir: string;
   /** Runs an engine job (a worker thread by default; tests may slow it down). */
@@ -159,7 +163,8 @@ export class JobService {
           files: [archive.info.file],
         };
         work = async (j) => {
-          j.info.result = await this.importInto(j, target.url, archive.path, request, 0);
+          const keys = await this.keysFor(j, request.targetId, archive.info.tables);
+          j.info.result = await this.importInto(j, target.url, archive.path, request, 0, keys);
         };
         break;
       }
@@ -186,7 +191,8 @@ export class JobService {
           const ref = await files.keep(out);
           j.info.files = [ref];
           this.log(j, 'info', `Intermediate archive kept: ${ref.name}.`);
-          const imported = await this.importInto(j, target.url, out, request, EXPORT_PHASES.length);
+          const keys = await this.keysFor(j, request.targetId, exported.tables.map((t) => t.table));
+          const imported = await this.importInto(j, target.url, out, request, EXPORT_PHASES.length, keys);
           j.info.result = { export: exported, import: imported };
         };
         break;
@@ -204,8 +210,17 @@ export class JobService {
           files: [archive.info.file],
         };
         work = async (j) => {
+          const keys = await this.keysFor(j, request.targetId, archive.info.tables);
           const running = startSessionJob<DiffSummary>(
-            { kind: 'diff-session', db: { url: target.url, allowFileParams: false }, archive: archive.path, base: basePath, sameIds: request.sameIds },
+            {
+              kind: 'diff-session',
+              db: { url: target.url, allowFileParams: false },
+              archive: archive.path,
+              base: basePath,
+              sameIds: request.sameIds,
+              probableEdits: request.probableEdits,
+              config: keys.config,
+            },
             (event) => this.onEngineEvent(j, event, 0),
           );
           j.cancelCurrent = running.cancel;
@@ -315,7 +330,14 @@ export class JobService {
     };
   }
 
-  private async importInto(j: JobRecord, url: string, archive: string, request: ImportOptions, phaseOffset: number): Promise<ImportReport> {
+  /** The comparison keys chosen in the app for tables of this run into `targetId`, said in its log. */
+  private async keysFor(j: JobRecord, targetId: string, tables: Parameters<TableKeyService['forRun']>[1]): Promise<KeysForRun> {
+    const keys = await this.deps.tableKeys.forRun(targetId, tables);
+    for (const note of keys.notes) this.log(j, note.level, note.message);
+    return keys;
+  }
+
+  private async importInto(j: JobRecord, url: string, archive: string, request: ImportOptions, phaseOffset: number, keys: KeysForRun): Promise<ImportReport> {
     if (j.cancelRequested) throw new JobError({ name: 'CancelledError', message: 'The run was cancelled before the import began; the target is unchanged.' });
     // A reviewed diff: the merge uses its base and refuses to act on rows that changed since.
     const diff = 'diffId' in request && request.diffId ? this.deps.diffs.get(request.diffId) : null;
@@ -323,6 +345,7 @@ export class JobService {
       throw badRequest('Another diff', 'The diff given was made for another archive or target.', 'Open the diff of this archive and target, then merge from it.');
     }
     const fingerprints = diff ? await this.deps.diffs.fingerprints(diff.diffId) : undefined;
+    if (diff && fingerprints) await this.dropAnsweredNew(diff.diffId, fingerprints, request);
     const decisions = request.decisions ? { format: 'mr4-decisions' as const, version: 1 as const, ...request.decisions } : undefined;
     try {
       const report = await this.engine<ImportReport>(
@@ -344,6 +367,7 @@ export class JobService {
           expectFingerprints: fingerprints,
           sameIds: request.sameIds,
           probableEdits: request.probableEdits,
+          config: keys.config,
           dataDir: this.deps.dataDir,
         },
         phaseOffset,
@@ -361,6 +385,38 @@ export class JobService {
     } finally {
       await removeQuietly(fingerprints);
     }
+  }
+
+  /**
+   * Probable edits answered "new" are inserted as rows of their own: the target row each resembled is
+   * not touched, so whether it changed since the preview does not matter. The engine's staleness check
+   * compares every row the diff fingerprinted, and a probable edit answered "new" has no target row in
+   * the merge's classification, so it would always look changed ("The preview is out of date"): their
+   * fingerprints are left out of the file the merge checks.
+   */
+  private async dropAnsweredNew(diffId: string, path: string, request: ImportOptions): Promise<void> {
+    const all = request.probableEdits ?? request.decisions?.probableEdits;
+    const perRow = new Map((request.decisions?.decisions ?? []).filter((d) => d.choice === 'same' || d.choice === 'new').map((d) => [rowKeyId(d.table, d.key), d.choice]));
+    if (all !== 'new' && ![...perRow.values()].includes('new')) return;
+    const summary = this.deps.diffs.get(diffId).summary;
+    const drop = new Set<string>();
+    for (const { table, counts } of summary.tables) {
+      for (let offset = 0; offset < counts.probable_edit; offset += 500) {
+        const page = await this.deps.diffs.page({ diffId, table, kinds: ['probable_edit'], offset, limit: 500 });
+        for (const row of page.rows) {
+          const id = rowKeyId(table, row.key);
+          if ((perRow.get(id) ?? all) === 'new') drop.add(id);
+        }
+      }
+    }
+    if (!drop.size) return;
+    const lines = (await readFile(path, 'utf8')).split('\n');
+    const kept = lines.filter((line, i) => {
+      if (i === 0 || !line.trim()) return true;
+      const entry = JSON.parse(line) as { t: string; k: unknown };
+      return !drop.has(rowKeyId(entry.t, entry.k));
+    });
+    await writeFile(path, kept.join('\n'), { mode: 0o600 });
   }
 
   /** Runs one engine job for `j`, relaying its events (phase numbers shifted by `phaseOffset`). */
@@ -446,6 +502,17 @@ export class JobService {
   private pushState(j: JobRecord): void {
     this.deps.emit({ type: 'job.state', job: clone(j.info) });
   }
+}
+
+/** A row named by its table and natural key, compared as the engine compares decisions (every value
+ *  as text, object keys in any order). */
+function rowKeyId(table: string, key: unknown): string {
+  const canonical = (v: unknown): unknown => {
+    if (v === null || v === undefined) return null;
+    if (typeof v === 'object' && !Array.isArray(v)) return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]));
+    return String(v);
+  };
+  return `${table}\u0000${JSON.stringify(canonical(key))}`;
 }
 
 function historyEntry(info: JobInfo): HistoryEntry {
