@@ -12,17 +12,27 @@ export async function planOf(client: pg.ClientBase, config?: Mr4Config, schema =
   return buildPlan(await readCatalog(client, schema), { config });
 }
 
-function identity(plan: Plan, tp: TablePlan, alias: string, depth: number): string {
+function identity(plan: Plan, tp: TablePlan, alias: string, path: string[]): string {
   const cols = tp.key.kind === 'key' ? tp.key.columns : tp.matchColumns;
-  return `json_build_array(${cols.map((c) => value(plan, tp, alias, c, depth)).join(', ') || "'row'"})`;
+  return `json_build_array(${cols.map((c) => value(plan, tp, alias, c, path)).join(', ') || "'row'"})`;
 }
 
-function value(plan: Plan, tp: TablePlan, alias: string, column: string, depth: number): string {
+/** A column's value, a rewritten reference replaced by the identity of the row it points at. Where
+ *  following it would go round a cycle (store ↔ staff), the row it points at is shown by its own
+ *  values instead, without following its references again. */
+function value(plan: Plan, tp: TablePlan, alias: string, column: string, path: string[]): string {
   const ref = tp.references.find((r) => r.remap && !r.external && r.columns.length === 1 && r.columns[0] === column);
   const parent = ref && plan.tables.find((t) => t.name === ref.parent);
-  if (!ref || !parent || depth > 4) return `${alias}.${ident(column)}::text`;
-  const p = `p${depth}`;
-  return `(SELECT ${identity(plan, parent, p, depth + 1)} FROM ${qualified(plan.schema, parent.name)} ${p} WHERE ${p}.${ident(idColumn(parent)!)} = ${alias}.${ident(column)})`;
+  if (!ref || !parent) return `${alias}.${ident(column)}::text`;
+  const p = `p${path.length}`;
+  const where = `FROM ${qualified(plan.schema, parent.name)} ${p} WHERE ${p}.${ident(idColumn(parent)!)} = ${alias}.${ident(column)}`;
+  const identityColumns = parent.key.kind === 'key' ? parent.key.columns : parent.matchColumns;
+  const recurses = parent.references.some((r) => r.remap && r.columns.some((c) => identityColumns.includes(c)));
+  if (path.includes(parent.name) && recurses) {
+    const own = parent.columns.map((c) => c.name).filter((c) => c !== idColumn(parent) && !parent.references.some((r) => r.columns.includes(c)));
+    return `(SELECT json_build_array(${own.map((c) => `${p}.${ident(c)}::text`).join(', ') || "'row'"}) ${where})`;
+  }
+  return `(SELECT ${identity(plan, parent, p, [...path, parent.name])} ${where})`;
 }
 
 /** Every row of `table` as text, ids replaced by natural identities, sorted. */
@@ -31,7 +41,7 @@ export async function naturalRows(client: pg.ClientBase, plan: Plan, table: stri
   if (!tp) throw new Error(`no table ${table} in plan`);
   const cols = tp.columns.map((c) => c.name).filter((c) => c !== tp.surrogate && !ignore.includes(`${table}.${c}`));
   const res = await client.query<{ r: string }>(
-    `SELECT json_build_array(${cols.map((c) => value(plan, tp, 'a', c, 0)).join(', ')})::text AS r FROM ${qualified(plan.schema, table)} a`,
+    `SELECT json_build_array(${cols.map((c) => value(plan, tp, 'a', c, [table])).join(', ')})::text AS r FROM ${qualified(plan.schema, table)} a`,
   );
   return res.rows.map((r) => r.r).sort();
 }

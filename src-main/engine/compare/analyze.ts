@@ -82,10 +82,19 @@ export async function analyze(
   onTable: (t: StagedTable, done: boolean) => void,
 ): Promise<Analysis> {
   const tables = run.tables.map((t) => forPass(t, 'a'));
-  const m: MatchContext = { ctx, schema: run.catalog.schema, mode: 'merge', ids: 'virtual', maps: new Map(), tables: new Map(tables.map((t) => [t.plan.name, t])), identity };
+  const m: MatchContext = {
+    ctx,
+    schema: run.catalog.schema,
+    mode: 'merge',
+    ids: 'virtual',
+    maps: new Map(),
+    tables: new Map(tables.map((t) => [t.plan.name, t])),
+    identity,
+    warnings: run.warnings,
+  };
   // Base rows are never asked about: one the source or the target does not identify is left unmatched.
   const mb: MatchContext | null = base
-    ? { ...m, maps: new Map(), tables: new Map(base.tables), identity: { ...identity, source: base.side, sameIds: false, probable: 'new', decisions: null } }
+    ? { ...m, maps: new Map(), tables: new Map(base.tables), identity: { ...identity, source: base.side, sameIds: false, probable: 'new', decisions: null }, warnings: undefined }
     : null;
   for (const t of tables) {
     onTable(t, false);

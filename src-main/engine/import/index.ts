@@ -181,6 +181,7 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
       maps: new Map(),
       tables: new Map(tables.map((t) => [t.plan.name, t])),
       identity,
+      warnings,
     };
     const disabled = options.disableTriggers ? await disableTriggers(m, tables) : [];
     if (options.disableTriggers) {

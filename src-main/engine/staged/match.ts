@@ -31,6 +31,8 @@ export interface MatchContext {
   maps: Map<string, string>;
   /** What rows are paired by besides natural keys and content. */
   identity: RowIdentity;
+  /** Where matching says what the user should know (the run's warnings). */
+  warnings?: string[];
   tables: Map<string, StagedTable>;
 }
 
@@ -360,7 +362,7 @@ async function findProbableEdits(
     ? `(SELECT x.choice FROM ${m.identity.decisions} x WHERE x.tbl = ${literal(t.plan.name)} AND x.key = ${stagedKeyJson(m, t, 's')} LIMIT 1)`
     : 'NULL::text';
   const fallback = m.identity.probable === 'same' ? `'confirmed'` : `'probable'`;
-  await m.ctx.query(
+  const asked = await m.ctx.query(
     `WITH ${freq},
      scored AS (SELECT c._row, c.loc, c.tid, ${differing} AS differing, ${telling} AS telling FROM ${candidates} c ${joins})
      INSERT INTO ${into}
@@ -369,6 +371,16 @@ async function findProbableEdits(
        WHERE sc.telling >= 2 AND sc.differing <= sc.telling) p
      WHERE choice IS DISTINCT FROM 'new'`,
   );
+  const alike = (found.rowCount ?? 0) - (asked.rowCount ?? 0);
+  if (alike > 0) {
+    const warning =
+      `${t.plan.name}: ${alike} row(s) have the ids of target rows that nothing says they are (no lineage of ids between these databases for this table, no natural key, too few equal values): taken for new rows. ` +
+      'If the two databases are copies of each other, --same-ids pairs them by id; a comparison key ("key" in the configuration) pairs them by columns you choose.';
+    if (m.warnings && !m.warnings.includes(warning)) {
+      m.warnings.push(warning);
+      m.ctx.log(warning, 'warn');
+    }
+  }
 }
 
 async function buildWork(m: MatchContext, t: StagedTable): Promise<void> {
