@@ -105,11 +105,15 @@ function dbUrl(serverUrl: string, database: string): string {
   return u.toString();
 }
 
-/** The environment of a child: no connection settings of the machine running the benchmark. */
+/** The data folder mr4 keeps agreements in during the run (never the user's own). */
+let benchDataDir = '';
+
+/** The environment of a child: no connection settings of the machine running the benchmark, and a
+ *  data folder of the benchmark's own. */
 function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
+  const env: NodeJS.ProcessEnv = benchDataDir ? { MR4_DATA_DIR: benchDataDir } : {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (k === 'DATABASE_URL' || k.startsWith('PG') || k === 'NODE_OPTIONS' || k === 'MR4_TRACE_SQL') continue;
+    if (k === 'DATABASE_URL' || k.startsWith('PG') || k === 'NODE_OPTIONS' || k === 'MR4_TRACE_SQL' || k === 'MR4_DATA_DIR') continue;
     env[k] = v;
   }
   return { ...env, ...extra };
@@ -264,6 +268,7 @@ async function main(): Promise<void> {
   // Every database is VACUUM ANALYZEd explicitly where a real one would have been.
   const server: ThrowawayServer = await startThrowawayServer({ settings: { autovacuum: 'off' } });
   const work = mkdtempSync(join(tmpdir(), 'mr4-bench-'));
+  benchDataDir = join(work, 'data');
   let stopServer = !opts.keep;
   const cleanup = () => {
     if (stopServer) {
