@@ -42,6 +42,8 @@ export function formatImportReport(r: ImportReport): string {
   }
   if (r.ignoredColumns.length) out.push('', `Columns left out (--ignore-missing-columns): ${r.ignoredColumns.join(', ')}`);
   if (r.triggersDisabled) out.push('', 'User triggers were disabled during the run and enabled again.');
+  if (r.lineage?.recorded) out.push('', `Lineage of ids: ${plural(r.lineage.recorded, 'pair')} recorded in the target (schema _mr4).`);
+  if (r.agreement) out.push(`Kept what "${r.archive.database}" and "${r.target.database}" now agree on: the base of --base auto for the next merge between them.`);
   out.push('', `Done in ${duration(r.durationMs)}.`);
   if (r.dryRun) out.push(`${dry}. Run the same command without --dry-run to apply it.`);
   return out.join('\n') + '\n';
