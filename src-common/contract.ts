@@ -68,6 +68,9 @@ export interface ImportReport {
   /** What the archive's database and the target agree on after the run (an archive of those rows,
    *  written for the next three-way merge between them); null for a dry run, or when not kept. */
   agreement: { path: string; sha256: string; identity: string; between: [string, string] } | null;
+  /** The base the run compared with (three-way), and whether it is the kept agreement of the two
+   *  databases; null for a two-way run. */
+  base: { path: string; kept: boolean } | null;
 }
 
 export interface ExportReport {

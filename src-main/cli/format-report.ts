@@ -23,6 +23,7 @@ export function formatImportReport(r: ImportReport): string {
   if (r.dryRun) out.push(dry, '');
   out.push(`${r.dryRun ? 'Would import' : 'Imported'} ${r.archive.path} (${r.mode} mode) into ${r.target.label}`);
   out.push(`Archive: database "${r.archive.database}", exported ${r.archive.timestamp}, format ${r.archive.format}`);
+  if (r.base) out.push(r.base.kept ? `Base: what "${r.archive.database}" and "${r.target.database}" last agreed on (the target's edits since are kept)` : `Base: ${r.base.path}`);
   out.push('');
   const rows = [['table', 'inserted', 'updated', 'unchanged', 'skipped', 'failed']];
   const sum = { inserted: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0 };

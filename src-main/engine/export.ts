@@ -2,10 +2,11 @@
 // COPY, becomes one JSON array of text values per row (archive/copy-text.ts), is framed, compressed
 // and spooled as it streams, and the archive is assembled with index.json first.
 import { dirname, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
 import copyStreams from 'pg-copy-streams';
 import { EXPORT_PHASES, type ExportReport } from '../../src-common/contract';
 import type { DbTarget } from '../db/connect';
-import { ArchiveWriter } from './archive/writer';
+import { ArchiveWriter, DiskFullError, type SpooledTable } from './archive/writer';
 import {
   ARCHIVE_FORMAT,
   ARCHIVE_FORMAT_VERSION,
@@ -21,7 +22,7 @@ import { hasLineageStore, lineageCopySql } from './staged/lineage';
 import { readCatalog } from './catalog';
 import type { Mr4Config } from './config';
 import { buildPlan, type Plan, type TablePlan } from './plan';
-import { CancelledError, type EmitEvent, RunContext } from './run-context';
+import { CancelledError, connectionLost, type EmitEvent, RunContext } from './run-context';
 import { applySessionSettings } from './session';
 import { ident, qualified } from './sql';
 import { TOOL_NAME } from './version';
@@ -91,6 +92,33 @@ export function copyOutSql(plan: Plan, tp: TablePlan, columns: string[], where: 
   return `COPY (${select}) TO STDOUT`;
 }
 
+/**
+ * Streams one COPY TO into the writer. On a cancel, or when the writer fails (a full disk), the
+ * connection is dropped: a server blocked sending rows nobody reads hears no cancel, and the run's
+ * other statements would wait behind it forever. The export is read-only, so nothing is lost.
+ */
+async function spoolCopy(ctx: RunContext, sql: string, spool: (stream: Readable) => Promise<SpooledTable>, onChunk?: (chunk: Buffer) => void): Promise<SpooledTable> {
+  ctx.throwIfCancelled();
+  const stream = ctx.client.query(copyStreams.to(sql));
+  // Errors arrive after the pipeline has let go of the stream too (the connection dropped).
+  stream.on('error', () => undefined);
+  if (onChunk) stream.on('data', onChunk);
+  const abort = () => {
+    stream.destroy(new CancelledError());
+    ctx.abandon();
+  };
+  ctx.signal?.addEventListener('abort', abort, { once: true });
+  try {
+    return await spool(stream);
+  } catch (error) {
+    ctx.abandon();
+    if (ctx.cancelled) throw new CancelledError();
+    throw error;
+  } finally {
+    ctx.signal?.removeEventListener('abort', abort);
+  }
+}
+
 export async function exportArchive(options: ExportOptions): Promise<ExportReport> {
   const started = Date.now();
   const out = resolve(options.out);
@@ -118,23 +146,17 @@ export async function exportArchive(options: ExportOptions): Promise<ExportRepor
       // The planner's estimate: counting every table first would read it twice.
       const total = where || tp.rowEstimate < 0 ? null : tp.rowEstimate;
       ctx.progress({ type: 'table', table: tp.name, phase: 1, rowsDone: 0, rowsTotal: total, done: false });
-      const stream = ctx.client.query(copyStreams.to(copyOutSql(plan, tp, columns, where)));
       let rowsDone = 0;
-      stream.on('data', (chunk: Buffer) => {
-        for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) rowsDone++;
-        ctx.progress({ type: 'table', table: tp.name, phase: 1, rowsDone, rowsTotal: total !== null && rowsDone <= total ? total : null });
-      });
-      const abort = () => stream.destroy(new CancelledError());
-      options.signal?.addEventListener('abort', abort, { once: true });
-      let spooled;
-      try {
-        spooled = await writer.addTable(tp.name, files.get(tp.name)!, columns, stream);
-      } catch (error) {
-        if (ctx.cancelled) throw new CancelledError();
-        throw error;
-      } finally {
-        options.signal?.removeEventListener('abort', abort);
-      }
+      const w = writer;
+      const spooled = await spoolCopy(
+        ctx,
+        copyOutSql(plan, tp, columns, where),
+        (stream) => w.addTable(tp.name, files.get(tp.name)!, columns, stream),
+        (chunk) => {
+          for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) rowsDone++;
+          ctx.progress({ type: 'table', table: tp.name, phase: 1, rowsDone, rowsTotal: total !== null && rowsDone <= total ? total : null });
+        },
+      );
       ctx.progress({ type: 'table', table: tp.name, phase: 1, rowsDone: spooled.rows, rowsTotal: spooled.rows, bytes: spooled.bytes, done: true });
       const byName = new Map(tp.columns.map((c) => [c.name, c]));
       tables[tp.name] = {
@@ -156,8 +178,8 @@ export async function exportArchive(options: ExportOptions): Promise<ExportRepor
     }
     let lineage: ArchiveLineage | undefined;
     if (options.lineage !== false && (await hasLineageStore(ctx))) {
-      const stream = ctx.client.query(copyStreams.to(lineageCopySql(plan.schema, plan.tables.map((t) => t.name))));
-      const spooled = await writer.addTable(LINEAGE_LABEL, LINEAGE_FILE, LINEAGE_COLUMNS, stream);
+      const w = writer;
+      const spooled = await spoolCopy(ctx, lineageCopySql(plan.schema, plan.tables.map((t) => t.name)), (stream) => w.addTable(LINEAGE_LABEL, LINEAGE_FILE, LINEAGE_COLUMNS, stream));
       lineage = { file: LINEAGE_FILE, rows: spooled.rows, bytes: spooled.bytes, sha256: spooled.sha256 };
     }
     await ctx.query('COMMIT');
@@ -184,12 +206,17 @@ export async function exportArchive(options: ExportOptions): Promise<ExportRepor
       excluded: plan.excluded,
       ...(lineage ? { lineage } : {}),
     };
-    const written = await writer.finish(index, out);
+    ctx.throwIfCancelled();
+    const written = await writer.finish(index, out, options.signal);
     return { file: written.path, bytes: written.bytes, sha256: written.sha256, database: catalog.database, tables: report, durationMs: Date.now() - started };
   } catch (error) {
-    await ctx.client.query('ROLLBACK').catch(() => undefined);
-    if (ctx.cancelled) throw new CancelledError('The export was cancelled; no archive was written.');
-    throw error;
+    // Read-only: closing the connection ends the transaction on the source at once, whatever state
+    // the connection is in.
+    ctx.abandon();
+    const cleaned = 'its transaction on the source is closed and its temporary files are removed';
+    if (ctx.cancelled) throw new CancelledError(`The export was cancelled: ${cleaned}; no archive was written.`);
+    if (error instanceof DiskFullError) throw new DiskFullError(`${error.message}. The export stopped: ${cleaned}; no archive was written. Free some space there, or write the archive to another disk (--out).`);
+    throw connectionLost(error);
   } finally {
     await writer?.dispose();
     await ctx.close();

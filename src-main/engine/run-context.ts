@@ -14,10 +14,62 @@ export class CancelledError extends Error {
   }
 }
 
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
 export type EmitEvent = (event: EngineEvent) => void;
+
+const LOST_CODES = new Set(['57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'EHOSTUNREACH']);
+const LOST_TEXT = /Connection terminated|Client was closed|Client has encountered a connection error|terminating connection|server closed the connection|read ECONNRESET|write EPIPE/i;
+
+/** Whether an error means the connection to the server is gone (closed, reset, the backend ended). */
+export function isConnectionLost(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  if (!e || typeof e !== 'object') return false;
+  if (e instanceof ConnectionLostError) return true;
+  // Never connected: connect.ts says why in its own words.
+  if ((e as { name?: unknown }).name === 'ConnectionError') return false;
+  if (typeof e.code === 'string' && LOST_CODES.has(e.code)) return true;
+  return typeof e.message === 'string' && LOST_TEXT.test(e.message);
+}
+
+/**
+ * The connection was lost mid-run. `duringCommit`: COMMIT had been sent and no answer came, so whether
+ * it was committed is unknown; otherwise the server rolled the transaction back (it never commits a
+ * transaction whose connection ends before COMMIT).
+ */
+export class ConnectionLostError extends Error {
+  override name = 'ConnectionLostError';
+  readonly code = 'MR4_CONNECTION_LOST';
+  constructor(
+    readonly reason: string,
+    readonly duringCommit: boolean,
+  ) {
+    super(
+      duringCommit
+        ? `The connection to the database was lost while COMMIT was on its way (${reason}): whether the transaction was committed cannot be known from here.`
+        : `The connection to the database was lost (${reason}). The server rolled back the open transaction: nothing this run did was kept.`,
+    );
+  }
+}
+
+function reasonOf(error: unknown): string {
+  const e = error as { message?: unknown; code?: unknown };
+  const message = typeof e?.message === 'string' ? e.message : String(error);
+  return typeof e?.code === 'string' && !message.includes(e.code) ? `${message}, ${e.code}` : message;
+}
+
+/** `error`, or a ConnectionLostError when it says the connection is gone. */
+export function connectionLost(error: unknown, duringCommit = false): unknown {
+  if (error instanceof ConnectionLostError || !isConnectionLost(error)) return error;
+  return new ConnectionLostError(reasonOf(error), duringCommit);
+}
 
 export class RunContext {
   private cancelling: Promise<void> | null = null;
+  /** Set once the connection has closed or failed. */
+  lost = false;
   private lastTableEvent = 0;
   private lastTable = '';
 
@@ -36,8 +88,13 @@ export class RunContext {
     const client = await db.connect();
     // A dropped connection would otherwise surface as an unhandled 'error' event.
     client.on('error', () => undefined);
+    let context: RunContext | null = null;
+    client.on('end', () => {
+      if (context) context.lost = true;
+    });
     const pid = (await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
-    return new RunContext(db, client, pid, signal, emit ?? (() => undefined));
+    context = new RunContext(db, client, pid, signal, emit ?? (() => undefined));
+    return context;
   }
 
   get cancelled(): boolean {
@@ -49,6 +106,7 @@ export class RunContext {
   }
 
   private cancelRunningStatement(): void {
+    if (this.lost) return;
     this.cancelling = (async () => {
       const other = await this.db.connect().catch(() => null);
       if (!other) return;
@@ -68,7 +126,7 @@ export class RunContext {
       return await this.client.query<R>(sql, params);
     } catch (error) {
       if (this.cancelled) throw new CancelledError();
-      throw error;
+      throw connectionLost(error, /^\s*COMMIT\s*$/i.test(sql));
     } finally {
       if (TRACE) process.stderr.write(`[sql ${(performance.now() - started).toFixed(0)} ms] ${sql.replace(/\s+/g, ' ').slice(0, 160)}\n`);
     }
@@ -96,8 +154,23 @@ export class RunContext {
     this.emitter({ type: 'log', level, message });
   }
 
+  /**
+   * Drops the connection at once (the server then ends the transaction). For a run that cannot wait
+   * for its statement: a COPY TO whose reader stopped leaves the server blocked writing to us, where
+   * it does not hear a cancel, and every later statement would queue behind it forever.
+   */
+  abandon(): void {
+    this.lost = true;
+    (this.client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+  }
+
+  /** Ends the connection; a connection that does not close within a few seconds is dropped. */
   async close(): Promise<void> {
-    await this.cancelling;
-    await this.client.end().catch(() => undefined);
+    await Promise.race([this.cancelling, delay(5_000)]);
+    const ended = this.client.end().then(
+      () => true,
+      () => true,
+    );
+    if (!(await Promise.race([ended, delay(5_000).then(() => false)]))) this.abandon();
   }
 }

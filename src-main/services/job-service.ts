@@ -361,7 +361,8 @@ export class JobService {
           ignoreMissingColumns: request.ignoreMissingColumns,
           disableTriggers: request.disableTriggers,
           lockTimeoutMs: IMPORT_LOCK_TIMEOUT_MS,
-          base: diff?.basePath,
+          // A reviewed diff says its base; without one, what the two databases last agreed on, if kept.
+          base: diff ? diff.basePath : 'kept',
           decisions,
           onConflict: request.decisions?.onConflict,
           expectFingerprints: fingerprints,

@@ -40,7 +40,7 @@ export const diffCommand: CommandModule = (program, ctx) => {
       )
       .argument('<file>', 'the archive (.tar.gz) written by mr4 export'),
   )
-    .option('--base <file>', 'what the source and the target last agreed on (an archive; "auto": what this data folder kept of their last sync)')
+    .option('--base <file>', 'what the source and the target last agreed on (an archive). Default: what this data folder kept of their last sync, if anything ("auto": require it; "none": compare two ways)')
     .option('--same-ids', 'the two databases are copies of each other: rows no lineage or natural key identifies are paired by their ids')
     .addOption(new Option('--probable-edits <answer>', 'rows that only look like edits of target rows: show them as the same rows or as new ones (unset: listed as probable edits)').choices(['same', 'new']))
     .option('--no-lineage', 'do not pair rows by the lineage of ids')
@@ -53,7 +53,8 @@ export const diffCommand: CommandModule = (program, ctx) => {
       '\nExamples:\n  mr4 diff dev.tar.gz --db postgres://me@prod/app --base prod-before.tar.gz\n  mr4 diff dev.tar.gz --json --rows 0 > conflicts.json',
     )
     .action(async (file: string, opts: DiffOptions) => {
-      for (const path of [file, opts.base === 'auto' ? undefined : opts.base].filter((p): p is string => !!p)) {
+      const named = opts.base === undefined || opts.base === 'auto' || opts.base === 'none' ? undefined : opts.base;
+      for (const path of [file, named].filter((p): p is string => !!p)) {
         if (!existsSync(resolve(path)) || !statSync(resolve(path)).isFile()) {
           ctx.io.err(`Error: cannot open archive ${resolve(path)}: no such file.\nGive the path of a .tar.gz written by mr4 export.\n`);
           ctx.exitCode = EXIT.failure;
@@ -66,8 +67,8 @@ export const diffCommand: CommandModule = (program, ctx) => {
           kind: 'diff',
           db: dbSpec(opts),
           archive: resolve(file),
-          base: opts.base === 'auto' ? 'auto' : opts.base ? resolve(opts.base) : undefined,
-          dataDir: opts.base === 'auto' ? defaultDataDir() : undefined,
+          base: opts.base === undefined ? 'kept' : opts.base === 'none' ? undefined : opts.base === 'auto' ? 'auto' : resolve(opts.base),
+          dataDir: defaultDataDir(),
           sameIds: !!opts.sameIds,
           probableEdits: opts.probableEdits,
           lineage: opts.lineage,

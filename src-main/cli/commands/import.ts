@@ -47,7 +47,7 @@ export const importCommand: CommandModule = (program, ctx) => {
     .option('--disable-triggers', 'run with the target’s user triggers disabled (locks the written tables exclusively)')
     .option('--lock-timeout <seconds>', 'how long to wait for other writers to release the tables (default 10)', parseSecondsToMs)
     .option('--tables <list>', 'import only these tables of the archive (comma-separated)', parseTables)
-    .option('--base <file>', 'what the source and the target last agreed on (an archive): apply only the source’s own changes since, keep the target’s, stop on conflicts ("auto": what this data folder kept of their last sync)')
+    .option('--base <file>', 'what the source and the target last agreed on (an archive): apply only the source’s own changes since, keep the target’s, stop on conflicts. Default: what this data folder kept of their last sync, if anything ("auto": require it; "none": compare two ways)')
     .option('--no-remember', 'do not keep what the two databases agree on after this run (the base "auto" of the next three-way merge between them)')
     .option('--same-ids', 'the two databases are copies of each other: rows no lineage or natural key identifies are paired by their ids (rows added on both sides at one id are taken for one row)')
     .addOption(new Option('--probable-edits <answer>', 'rows that only look like edits of target rows with their ids: the same rows (update them) or new ones (insert them); unset, the import stops and lists them').choices(['same', 'new']))
@@ -66,7 +66,7 @@ export const importCommand: CommandModule = (program, ctx) => {
         ctx.exitCode = EXIT.failure;
         return;
       }
-      const base = opts.base === 'auto' ? 'auto' : opts.base ? resolve(opts.base) : undefined;
+      const base = opts.base === undefined ? 'kept' : opts.base === 'none' ? undefined : opts.base === 'auto' ? 'auto' : resolve(opts.base);
       const outcome = await runJob<ImportReport>(
         ctx.io,
         {
@@ -89,8 +89,8 @@ export const importCommand: CommandModule = (program, ctx) => {
           sameIds: !!opts.sameIds,
           probableEdits: opts.probableEdits,
           lineage: opts.lineage,
-          // Base "auto" reads what the two databases last agreed on here; a real run keeps the new one.
-          dataDir: opts.remember || base === 'auto' ? defaultDataDir() : undefined,
+          // The base is what the two databases last agreed on, kept here; a real run keeps the new one.
+          dataDir: defaultDataDir(),
           remember: opts.remember,
         },
         { json: opts.json, phases: IMPORT_PHASES },

@@ -23,7 +23,8 @@ import { type Catalog, type Column, findTable, type Table } from '../catalog';
 import type { TableSource } from './source';
 import { buildPlan, type Plan, type PlannedReference, type TablePlan } from '../plan';
 import { ARCHIVE_FORMAT, ARCHIVE_FORMAT_VERSION, ArchiveError, type ArchiveIndex, type ArchiveTable, INDEX_FILE, tableFileNames } from './format';
-import { type ArchiveLimits, DEFAULT_LIMITS, type OpenedArchive, parseJson, readWhole, walkArchive } from './reader';
+import { type ArchiveLimits, countJsonValues, DEFAULT_LIMITS, type OpenedArchive, walkArchive } from './reader';
+import { sizeText } from './lines';
 import { tableFileHeader } from './table-file';
 
 export interface LegacyArchive {
@@ -134,32 +135,84 @@ function readTableFile(json: unknown, file: string, expected: string, parent: st
   return { name: expected, file, parent, columns: columns as string[], rows: rows as Record<string, unknown>[] };
 }
 
-/** Reads every table file the index lists (each whole: they are plain JSON documents). */
-async function readLegacyTables(opened: OpenedArchive, index: LegacyIndex, limits: ArchiveLimits, warnings: string[]): Promise<LegacyTable[]> {
-  const wanted = new Map([...index.files].map(([table, file]) => [file, table]));
-  const contents = new Map<string, unknown>();
-  const stray: string[] = [];
+/**
+ * What of a 1.0 archive is read into memory. Its table files are single JSON documents that refer to
+ * each other (rows without ids are resolved through other tables' rows), so the archive is read whole,
+ * within these limits on all its table files together; a larger one is refused before it is parsed.
+ * (The original MR4 system's archives were a few megabytes.)
+ */
+export const LEGACY_LIMITS = { maxBytes: 32 * 1024 * 1024, maxValues: 1_000_000 };
+
+export interface LegacyFiles {
+  /** Each wanted file's parsed JSON, by file name. */
+  docs: Map<string, unknown>;
+  /** Each wanted file's sha256. */
+  sha256: Map<string, string>;
+  /** Files the archive holds that were not wanted (index.json aside). */
+  stray: string[];
+}
+
+/** Reads the wanted files of a 1.0 archive whole, within LEGACY_LIMITS (and the archive's limits). */
+export async function readLegacyFiles(
+  path: string,
+  wanted: ReadonlySet<string>,
+  options: { limits?: ArchiveLimits; signal?: AbortSignal; onBytes?: (compressed: number) => void; budget?: typeof LEGACY_LIMITS } = {},
+): Promise<LegacyFiles> {
+  const budget = options.budget ?? LEGACY_LIMITS;
+  const out: LegacyFiles = { docs: new Map(), sha256: new Map(), stray: [] };
+  let bytes = 0;
+  let values = 0;
+  const tooBig = (what: string) =>
+    new ArchiveError(
+      `this archive of the original MR4 system (format 1.0) holds more than ${what} in its table files. A 1.0 archive is read whole, ` +
+        `so mr4 reads at most ${sizeText(budget.maxBytes)} and ${budget.maxValues.toLocaleString('en-US')} JSON values of one; this one is refused`,
+    );
   await walkArchive(
-    opened.path,
+    path,
     async (name, entry, size) => {
-      const table = wanted.get(name);
-      if (!table) {
-        if (name !== INDEX_FILE) stray.push(name);
+      if (!wanted.has(name)) {
+        if (name !== INDEX_FILE) out.stray.push(name);
         entry.resume();
         return;
       }
-      if (size > limits.maxIndexBytes) {
-        throw new ArchiveError(`${name} is ${size} bytes; a 1.0 archive's table files are read whole, and at most ${limits.maxIndexBytes} bytes are allowed`);
+      if (bytes + size > budget.maxBytes) throw tooBig(sizeText(budget.maxBytes));
+      const hash = createHash('sha256');
+      const parts: Buffer[] = [];
+      let count = { inString: false, escaped: false, count: 0 };
+      for await (const chunk of entry as AsyncIterable<Buffer>) {
+        bytes += chunk.length;
+        if (bytes > budget.maxBytes) throw tooBig(sizeText(budget.maxBytes));
+        count = countJsonValues(chunk, 0, chunk.length, count);
+        if (values + count.count > budget.maxValues) throw tooBig(`${budget.maxValues.toLocaleString('en-US')} JSON values`);
+        hash.update(chunk);
+        parts.push(chunk);
       }
-      const body = await readWhole(entry, size, limits.maxIndexBytes, name);
-      const sum = index.checksums.get(name);
-      if (sum && createHash('sha256').update(body).digest('hex') !== sum) {
-        throw new ArchiveError(`${name} does not match its checksum in index.json; the archive is corrupt or was altered`);
+      values += count.count;
+      const body = Buffer.concat(parts);
+      parts.length = 0;
+      let doc: unknown;
+      try {
+        doc = JSON.parse(body.toString('utf8'));
+      } catch (error) {
+        throw new ArchiveError(`${name} in the archive is not valid JSON (${(error as Error).message})`);
       }
-      contents.set(name, parseJson(body, name));
+      out.docs.set(name, doc);
+      out.sha256.set(name, hash.digest('hex'));
     },
-    { limits },
+    { limits: options.limits, signal: options.signal, onBytes: options.onBytes },
   );
+  return out;
+}
+
+/** Reads every table file the index lists (each whole: they are plain JSON documents). */
+async function readLegacyTables(opened: OpenedArchive, index: LegacyIndex, limits: ArchiveLimits, warnings: string[]): Promise<LegacyTable[]> {
+  const read = await readLegacyFiles(opened.path, new Set(index.files.values()), { limits });
+  for (const [name, sum] of index.checksums) {
+    const actual = read.sha256.get(name);
+    if (actual !== undefined && actual !== sum) throw new ArchiveError(`${name} does not match its checksum in index.json; the archive is corrupt or was altered`);
+  }
+  const contents = read.docs;
+  const stray = read.stray;
   if (stray.length) warnings.push(`the 1.0 archive holds ${stray.join(', ')}, which its index.json does not list; ignored`);
   const out: LegacyTable[] = [];
   const seen = new Set<string>();

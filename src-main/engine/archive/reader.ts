@@ -14,16 +14,24 @@ export interface ArchiveLimits {
   maxEntryBytes: number;
   /** Largest total of decompressed bytes. */
   maxTotalBytes: number;
-  /** Largest index.json (and legacy table file, which is read whole). */
+  /** Largest index.json (read whole). */
   maxIndexBytes: number;
 }
 
+/**
+ * What an archive may hold. Table files are streamed (a row up to MAX_ROW_BYTES, see lines.ts), so
+ * these bound only what is read whole: index.json (its bytes, and its JSON values, which cost memory
+ * far beyond their bytes) and the number of entries.
+ */
 export const DEFAULT_LIMITS: ArchiveLimits = {
   maxEntries: 10_000,
   maxEntryBytes: 1024 ** 4,
   maxTotalBytes: 4 * 1024 ** 4,
-  maxIndexBytes: 64 * 1024 * 1024,
+  maxIndexBytes: 16 * 1024 * 1024,
 };
+
+/** The most JSON values (objects, arrays, strings, numbers…) a document read whole may hold. */
+export const MAX_JSON_VALUES = 1_000_000;
 
 export type ArchiveKind = 'mr4-2' | 'mr4-1-legacy';
 
@@ -64,13 +72,15 @@ class ByteLimit extends Transform {
   }
 }
 
+/** A regular file that starts like gzip; its size. (A pipe or a device could stall a read forever.) */
 async function assertGzip(path: string): Promise<number> {
-  let size: number;
+  let st;
   try {
-    size = (await stat(path)).size;
+    st = await stat(path);
   } catch {
     throw new ArchiveError(`Cannot open archive ${path}: no such file`);
   }
+  if (!st.isFile()) throw new ArchiveError(`${path} is not a regular file; an archive is a .tar.gz file`);
   const fh = await open(path, 'r');
   try {
     const magic = Buffer.alloc(2);
@@ -79,22 +89,55 @@ async function assertGzip(path: string): Promise<number> {
   } finally {
     await fh.close();
   }
-  return size;
+  return st.size;
 }
 
-function describeStreamError(error: unknown): Error {
+/** Names what went wrong in the file, gzip or tar layers (never an error of the entry's reader). */
+function describeStreamError(error: unknown, at: number): Error {
   if (error instanceof ArchiveError) return error;
   const e = error as NodeJS.ErrnoException;
-  if (e?.code === 'Z_BUF_ERROR' || /unexpected end of file/i.test(e?.message ?? '')) {
-    return new ArchiveError('the archive is truncated: the gzip stream ends early');
+  const message = e?.message ?? String(error);
+  if (e?.code === 'Z_BUF_ERROR' || /unexpected end of file/i.test(message)) {
+    return new ArchiveError('the archive is truncated: its gzip stream ends early (was the file cut short while it was copied or downloaded?)');
   }
-  if (e?.code?.startsWith?.('Z_') || /incorrect header check|invalid/i.test(e?.message ?? '')) {
-    return new ArchiveError(`the archive's gzip data is corrupt (${e.message})`);
+  if (typeof e?.code === 'string' && e.code.startsWith('Z_')) {
+    return new ArchiveError(`the archive's gzip data is corrupt near byte ${at} of the file (zlib: ${message})`);
   }
-  if (e?.code === 'TAR_BAD_ARCHIVE' || e?.code === 'TAR_ENTRY_INVALID' || /tar/i.test(e?.message ?? '')) {
-    return new ArchiveError(`the archive is not a valid tar file (${e.message})`);
+  if (e?.code === 'TAR_BAD_ARCHIVE' || e?.code === 'TAR_ENTRY_INVALID' || e?.code === 'TAR_ABORT') {
+    if (/truncated/i.test(message)) return new ArchiveError(`the archive is truncated: its tar data ends inside a file (${message})`);
+    return new ArchiveError(`the archive is not a valid tar file (${message})`);
   }
+  if (typeof e?.code === 'string' && /^E[A-Z]+$/.test(e.code)) return new ArchiveError(`Cannot read the archive: ${message}`);
   return error as Error;
+}
+
+/**
+ * Whether the whole file decompresses without a gzip error (CRCs and lengths included). Asked when a
+ * table file reads wrong: a corrupted byte can decompress to wrong data before gzip's own check at the
+ * end of its member says so, and "the gzip data is corrupt" is then the truer message. Gives up (and
+ * says nothing) after `budgetMs`.
+ */
+async function gzipFault(path: string, budgetMs = 10_000): Promise<string | null> {
+  const gunzip = createGunzip();
+  const file = createReadStream(path, { highWaterMark: 256 * 1024 });
+  const deadline = Date.now() + budgetMs;
+  return new Promise((resolve) => {
+    let settled = false;
+    const settle = (v: string | null) => {
+      if (settled) return;
+      settled = true;
+      file.destroy();
+      gunzip.destroy();
+      resolve(v);
+    };
+    gunzip.on('data', () => {
+      if (Date.now() > deadline) settle(null);
+    });
+    gunzip.on('error', (e: NodeJS.ErrnoException) => settle(e.code === 'Z_BUF_ERROR' ? 'it ends early' : e.message));
+    gunzip.on('end', () => settle(null));
+    file.on('error', () => settle(null));
+    file.pipe(gunzip);
+  });
 }
 
 export interface EntryVisitor {
@@ -104,6 +147,10 @@ export interface EntryVisitor {
 /**
  * Streams every file of the archive through `visit`, one at a time, in archive order. Stops early when
  * `visit` returns and `stopAfter` says so. Throws ArchiveError for anything malformed.
+ *
+ * It always ends: a damaged, truncated or cancelled archive fails the entry being visited (its stream
+ * is destroyed with the error, so a COPY reading it fails too) and then the walk. At most one entry is
+ * read ahead of the visitor, so memory does not depend on how the archive is cut into entries.
  */
 export async function walkArchive(
   path: string,
@@ -119,6 +166,7 @@ export async function walkArchive(
 ): Promise<void> {
   const limits = options.limits ?? DEFAULT_LIMITS;
   await assertGzip(path);
+  options.signal?.throwIfAborted();
   const file = createReadStream(path, { highWaterMark: 256 * 1024 });
   const gunzip = createGunzip();
   const limit = new ByteLimit(limits.maxTotalBytes);
@@ -127,87 +175,148 @@ export async function walkArchive(
   let entries = 0;
   let stopped = false;
   let failure: Error | null = null;
+  let visitorFailed = false;
   let chain: Promise<void> = Promise.resolve();
   let compressed = 0;
+  /** The stream of the entry being visited. */
+  let current: PassThrough | null = null;
   file.on('data', (c) => {
     compressed += (c as Buffer).length;
     options.hash?.update(c as Buffer);
     options.onBytes?.(compressed);
   });
 
+  let rejectWalk: (e: Error) => void = () => undefined;
+  const fail = (error: unknown, fromVisitor = false) => {
+    if (failure || stopped) return;
+    failure = fromVisitor ? (error as Error) : describeStreamError(error, compressed);
+    visitorFailed = fromVisitor;
+    file.destroy();
+    gunzip.destroy();
+    // The visitor reading the entry learns it now (a COPY fed from it is aborted), instead of waiting
+    // for bytes that will never come.
+    current?.destroy(failure);
+    rejectWalk(failure);
+  };
+  const onAbort = () => fail(options.signal?.reason ?? new Error('cancelled'), true);
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+
   const done = new Promise<void>((resolve, reject) => {
-    const fail = (error: unknown) => {
-      if (failure || stopped) return;
-      failure = describeStreamError(error);
-      file.destroy();
-      reject(failure);
-    };
-    options.signal?.addEventListener('abort', () => fail(options.signal?.reason ?? new Error('cancelled')), { once: true });
+    rejectWalk = reject;
     parser.on('entry', (entry: ReadEntry) => {
       if (failure || stopped) return entry.resume();
+      let name: string | null;
       try {
         entries++;
         if (entries > limits.maxEntries) throw new ArchiveError(`the archive has more than ${limits.maxEntries} entries; refused`);
-        const name = entryName(entry);
-        if (name === null) return entry.resume();
-        if (seen.has(name)) throw new ArchiveError(`the archive contains ${name} twice`);
-        seen.add(name);
-        if (entry.size > limits.maxEntryBytes) throw new ArchiveError(`${name} declares ${entry.size} bytes, more than the limit of ${limits.maxEntryBytes}`);
-        // tar's parser stops reading while the current entry is not flowing, so a slow consumer pauses
-        // the whole chain back to the file.
-        const body = new PassThrough({ highWaterMark: 256 * 1024 });
-        entry.pipe(body);
-        entry.on('error', (e: unknown) => body.destroy(e as Error));
-        chain = chain.then(async () => {
-          if (failure) return;
-          try {
-            await visit(name, body, entry.size);
-          } finally {
-            // Whatever the visitor left unread is discarded, so the walk goes on to the next entry.
-            if (body.destroyed) {
-              entry.unpipe(body);
-              entry.resume();
-            } else if (!body.readableEnded) body.resume();
-          }
-          if (options.stopAfter?.(name)) {
-            stopped = true;
-            file.destroy();
-            resolve();
-          }
-        });
-        chain.catch(fail);
+        name = entryName(entry);
+        if (name !== null) {
+          if (seen.has(name)) throw new ArchiveError(`the archive contains ${name} twice`);
+          seen.add(name);
+          if (entry.size > limits.maxEntryBytes) throw new ArchiveError(`${name} declares ${entry.size} bytes, more than the limit of ${limits.maxEntryBytes}`);
+        }
       } catch (error) {
-        fail(error);
+        entry.resume();
+        return fail(error);
       }
+      if (name === null) return entry.resume();
+      const entryName_ = name;
+      // The entry is piped only when the visitor gets to it: until then tar's parser waits, so no more
+      // than one entry is buffered ahead.
+      chain = chain.then(async () => {
+        if (failure || stopped) return void entry.resume();
+        const body = new PassThrough({ highWaterMark: 256 * 1024 });
+        current = body;
+        entry.on('error', (e: unknown) => body.destroy(e as Error));
+        entry.pipe(body);
+        try {
+          await visit(entryName_, body, entry.size);
+        } finally {
+          current = null;
+          // Whatever the visitor left unread is discarded, so the walk goes on to the next entry.
+          if (body.destroyed) {
+            entry.unpipe(body);
+            entry.resume();
+          } else if (!body.readableEnded) body.resume();
+        }
+        if (options.stopAfter?.(entryName_)) {
+          stopped = true;
+          file.destroy();
+          resolve();
+        }
+      });
+      chain.catch((error) => fail(error, true));
     });
     parser.on('warn', (code: string, message: string) => {
       if (code === 'TAR_ENTRY_INFO') return;
-      fail(new ArchiveError(`the archive is not a valid tar file (${message})`));
+      fail(Object.assign(new Error(message), { code: code === 'TAR_ENTRY_INVALID' ? code : 'TAR_BAD_ARCHIVE' }));
     });
-    parser.on('error', fail);
+    parser.on('error', (e) => fail(e));
     parser.on('end', () => {
       chain.then(() => {
         if (failure || stopped) return;
         resolve();
-      }, fail);
+      }, (e) => fail(e, true));
     });
-    file.on('error', fail);
-    gunzip.on('error', fail);
-    limit.on('error', fail);
+    file.on('error', (e) => fail(e));
+    gunzip.on('error', (e) => fail(e));
+    limit.on('error', (e) => fail(e));
   });
   file.pipe(gunzip).pipe(limit).pipe(parser);
-  await done;
-  await chain;
+  try {
+    await done;
+    await chain;
+  } catch (error) {
+    // Let the visitor finish failing (its COPY aborted) before the caller goes on.
+    await chain.catch(() => undefined);
+    if (visitorFailed && error instanceof ArchiveError && !options.signal?.aborted) {
+      const fault = await gzipFault(path);
+      if (fault) throw new ArchiveError(`the archive's gzip data is corrupt (${fault}); reading it, ${error.message}`);
+    }
+    throw error;
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+  }
 }
 
 async function readWhole(entry: Readable, size: number, max: number, name: string): Promise<Buffer> {
   if (size > max) throw new ArchiveError(`${name} is ${size} bytes; at most ${max} are read into memory`);
   const parts: Buffer[] = [];
-  for await (const c of entry) parts.push(c as Buffer);
+  let total = 0;
+  for await (const c of entry) {
+    total += (c as Buffer).length;
+    if (total > max) throw new ArchiveError(`${name} is more than ${max} bytes; at most ${max} are read into memory`);
+    parts.push(c as Buffer);
+  }
   return Buffer.concat(parts);
 }
 
-function parseJson(buf: Buffer, name: string): unknown {
+/**
+ * An upper bound of the JSON values in a document (containers, and every value after a comma), counted
+ * on its bytes before it is parsed: a few megabytes of "{}," would otherwise become millions of
+ * objects and gigabytes of memory.
+ */
+export function countJsonValues(buf: Buffer, start = 0, end = buf.length, state = { inString: false, escaped: false, count: 0 }): typeof state {
+  let { inString, escaped, count } = state;
+  for (let i = start; i < end; i++) {
+    const c = buf[i];
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (c === 0x5c) escaped = true;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+      count++;
+    } else if (c === 0x2c || c === 0x5b || c === 0x7b) {
+      count++;
+    }
+  }
+  return { inString, escaped, count };
+}
+
+function parseJson(buf: Buffer, name: string, maxValues = MAX_JSON_VALUES): unknown {
+  const values = countJsonValues(buf).count;
+  if (values > maxValues) throw new ArchiveError(`${name} in the archive holds more than ${maxValues} JSON values; at most ${maxValues} are read into memory`);
   try {
     return JSON.parse(buf.toString('utf8'));
   } catch (error) {

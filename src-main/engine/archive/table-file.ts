@@ -11,39 +11,11 @@
 import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { ArchiveError } from './format';
-import { copyRowToJson } from './copy-text';
-import { ByteSink, RowScratch, RowSyntaxError, rowToCopy } from './row-scanner';
+import { CopyRowError, copyRowToJson, CopyRowStream } from './copy-text';
+import { LineSplitter, LONG_LINE, MAX_HEADER_BYTES, MAX_ROW_BYTES, sizeText, Utf8Check } from './lines';
+import { ByteSink, CopyFieldSink, keepsOrder, RowDecoder, RowScratch, RowSyntaxError, rowToCopy } from './row-scanner';
 
-const NL = 0x0a;
 const CHUNK = 256 * 1024;
-
-/**
- * Splits a byte stream into lines. A line that spans chunks is kept as its parts until its newline
- * arrives and joined once then, so a row of many megabytes is not copied again with every chunk.
- */
-class LineSplitter {
-  private partial: Buffer[] = [];
-
-  feed(chunk: Buffer, onLine: (buf: Buffer, start: number, end: number) => void): void {
-    if (this.partial.length && chunk.indexOf(NL) === -1) {
-      this.partial.push(Buffer.from(chunk));
-      return;
-    }
-    const buf = this.partial.length ? Buffer.concat([...this.partial, chunk]) : chunk;
-    this.partial = [];
-    let start = 0;
-    for (let nl = buf.indexOf(NL); nl !== -1; nl = buf.indexOf(NL, start)) {
-      onLine(buf, start, nl);
-      start = nl + 1;
-    }
-    if (start < buf.length) this.partial.push(Buffer.from(buf.subarray(start)));
-  }
-
-  /** What followed the last newline (a last line without one), or null. */
-  rest(): Buffer | null {
-    return this.partial.length ? Buffer.concat(this.partial) : null;
-  }
-}
 
 export interface StreamStats {
   rows: number;
@@ -56,20 +28,52 @@ export function tableFileHeader(table: string, columns: readonly string[]): stri
     .slice(0, -1)},"rows":[\n`;
 }
 
-/** Turns COPY output (text format) into a table file, counting and hashing as it goes. */
+/** Turns COPY output (text format) into a table file, counting and hashing as it goes. A row longer
+ *  than LONG_LINE is converted as it streams; one whose JSON passes MAX_ROW_BYTES is refused. */
 export class TableFileWriter extends Transform {
   private readonly hash = createHash('sha256');
   private readonly sink = new ByteSink(CHUNK * 2);
-  private readonly lines = new LineSplitter();
+  private readonly lines: LineSplitter;
+  private long: CopyRowStream | null = null;
+  private longFrom = 0;
   rows = 0;
   bytes = 0;
 
   constructor(
-    table: string,
+    private readonly table: string,
     private readonly columns: readonly string[],
+    private readonly maxRowBytes = MAX_ROW_BYTES,
   ) {
     super();
     this.sink.text(tableFileHeader(table, columns));
+    this.lines = new LineSplitter(LONG_LINE, {
+      line: (src) => {
+        this.separate();
+        copyRowToJson(src, 0, src.length, this.columns.length, this.sink);
+        this.rows++;
+      },
+      longStart: () => {
+        this.separate();
+        this.longFrom = this.bytes + this.sink.length;
+        this.long = new CopyRowStream(this.columns.length, this.sink);
+      },
+      longBytes: (src, start, end) => {
+        this.long!.feed(src, start, end);
+        if (this.sink.length >= CHUNK) this.pushOut();
+        if (this.bytes + this.sink.length - this.longFrom > this.maxRowBytes) {
+          throw new ArchiveError(`table ${this.table}: row ${this.rows + 1} is larger than ${sizeText(this.maxRowBytes)} as JSON, the largest row an archive may hold`);
+        }
+      },
+      longEnd: () => {
+        this.long!.finish();
+        this.long = null;
+        this.rows++;
+      },
+    });
+  }
+
+  private separate(): void {
+    if (this.rows > 0) this.sink.bytes(ROW_SEPARATOR, 0, ROW_SEPARATOR.length);
   }
 
   private pushOut(): void {
@@ -81,11 +85,7 @@ export class TableFileWriter extends Transform {
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     try {
-      this.lines.feed(chunk, (src, start, end) => {
-        if (this.rows > 0) this.sink.bytes(ROW_SEPARATOR, 0, ROW_SEPARATOR.length);
-        copyRowToJson(src, start, end, this.columns.length, this.sink);
-        this.rows++;
-      });
+      this.lines.feed(chunk);
     } catch (error) {
       return done(error as Error);
     }
@@ -94,7 +94,7 @@ export class TableFileWriter extends Transform {
   }
 
   override _flush(done: TransformCallback): void {
-    if (this.lines.rest()) return done(new Error('COPY output ended inside a row'));
+    if (this.lines.pending) return done(new CopyRowError('COPY output ended inside a row'));
     this.sink.text(this.rows > 0 ? '\n]}\n' : ']}\n');
     this.pushOut();
     done();
@@ -114,22 +114,29 @@ export interface TableFileReaderOptions {
   pick?: readonly number[];
   /** Start each COPY line with the row's 1-based position in the file. */
   rowNumbers?: boolean;
+  /** The largest row accepted (its JSON text); default MAX_ROW_BYTES. */
+  maxRowBytes?: number;
 }
 
 const CLOSING = Buffer.from(']}');
 
 /**
  * Reads a table file and emits PostgreSQL COPY text format, one line per row. Checks the framing, the
- * header against the index, every row's arity and value types; counts and hashes the file's bytes.
+ * header against the index, every row's arity and value types, that the file is UTF-8 and holds no
+ * NUL; counts and hashes the file's bytes. Memory stays bounded: a row longer than LONG_LINE is
+ * decoded as it streams, and one longer than maxRowBytes is refused.
  */
 export class TableFileReader extends Transform {
   private readonly hash = createHash('sha256');
   private readonly wanted: Int32Array;
   private readonly scratch: RowScratch;
   private readonly sink = new ByteSink(CHUNK * 2);
-  private readonly lines = new LineSplitter();
+  private readonly lines: LineSplitter;
+  private readonly utf8 = new Utf8Check();
+  private readonly maxRowBytes: number;
   private state: 'header' | 'rows' | 'done' = 'header';
   private lastHadComma = false;
+  private long: { decoder: RowDecoder; sink: CopyFieldSink; bytes: number } | null = null;
   rows = 0;
   bytes = 0;
 
@@ -139,7 +146,15 @@ export class TableFileReader extends Transform {
     this.wanted = new Int32Array(n).fill(-1);
     const pick = options.pick ?? options.columns.map((_, i) => i);
     pick.forEach((field, position) => (this.wanted[field] = position));
+    if (!keepsOrder(this.wanted)) throw new Error('internal: a table file reader passes columns on in the file\'s order');
     this.scratch = new RowScratch(pick.length);
+    this.maxRowBytes = options.maxRowBytes ?? MAX_ROW_BYTES;
+    this.lines = new LineSplitter(LONG_LINE, {
+      line: (line) => this.line(line),
+      longStart: () => this.longStart(),
+      longBytes: (buf, start, end) => this.longBytes(buf, start, end),
+      longEnd: () => this.longEnd(),
+    });
   }
 
   private fail(message: string): ArchiveError {
@@ -163,6 +178,12 @@ export class TableFileReader extends Transform {
     this.state = 'rows';
   }
 
+  /** Checks a row may start here. */
+  private rowStart(): void {
+    if (this.state === 'done') throw this.fail('data after the end of the rows');
+    if (this.rows > 0 && !this.lastHadComma) throw this.fail('rows must be separated by a comma and a newline');
+  }
+
   private line(line: Buffer): void {
     if (this.state === 'header') return this.header(line);
     if (this.state === 'done') {
@@ -174,7 +195,7 @@ export class TableFileReader extends Transform {
       this.state = 'done';
       return;
     }
-    if (this.rows > 0 && !this.lastHadComma) throw this.fail('rows must be separated by a comma and a newline');
+    this.rowStart();
     this.lastHadComma = line.length > 0 && line[line.length - 1] === 0x2c;
     try {
       rowToCopy(this.lastHadComma ? line.subarray(0, line.length - 1) : line, this.options.columns.length, this.wanted, this.options.rowNumbers ? this.rows + 1 : null, this.sink, this.scratch);
@@ -185,11 +206,48 @@ export class TableFileReader extends Transform {
     this.rows++;
   }
 
+  private longStart(): void {
+    if (this.state === 'header') throw new ArchiveError(`${this.options.table}: the file's header line is longer than ${sizeText(MAX_HEADER_BYTES)}; it is not a table file`);
+    this.rowStart();
+    const sink = new CopyFieldSink(this.sink);
+    sink.begin(this.options.rowNumbers ? this.rows + 1 : null, this.scratch.count);
+    this.long = { decoder: new RowDecoder(this.options.columns.length, this.wanted, sink, { allowComma: true }), sink, bytes: 0 };
+  }
+
+  private longBytes(buf: Buffer, start: number, end: number): void {
+    const long = this.long!;
+    long.bytes += end - start;
+    if (long.bytes > this.maxRowBytes) {
+      throw this.fail(`the row is larger than ${sizeText(this.maxRowBytes)}, the largest row mr4 accepts (PostgreSQL's own limit for one value and one line of COPY is 1 GiB)`);
+    }
+    try {
+      long.decoder.feed(buf, start, end);
+    } catch (error) {
+      if (error instanceof RowSyntaxError) throw this.fail(error.message);
+      throw error;
+    }
+    if (this.sink.length >= CHUNK) this.push(this.sink.take());
+  }
+
+  private longEnd(): void {
+    const long = this.long!;
+    this.long = null;
+    try {
+      this.lastHadComma = long.decoder.finish();
+    } catch (error) {
+      if (error instanceof RowSyntaxError) throw this.fail(error.message);
+      throw error;
+    }
+    long.sink.end();
+    this.rows++;
+  }
+
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     this.hash.update(chunk);
     this.bytes += chunk.length;
     try {
-      this.lines.feed(chunk, (buf, start, end) => this.line(buf.subarray(start, end)));
+      if (!this.utf8.check(chunk)) throw this.fail('the file is not valid UTF-8 text here');
+      this.lines.feed(chunk);
       if (this.sink.length >= CHUNK) this.push(this.sink.take());
       done();
     } catch (error) {
@@ -199,8 +257,8 @@ export class TableFileReader extends Transform {
 
   override _flush(done: TransformCallback): void {
     try {
-      const last = this.lines.rest();
-      if (last) this.line(last);
+      if (!this.utf8.end()) throw this.fail('the file ends inside a UTF-8 character');
+      this.lines.finish();
       if (this.state !== 'done') throw new ArchiveError(`${this.options.table}: the file ends before its rows do (truncated?)`);
       if (this.sink.length) this.push(this.sink.take());
       done();

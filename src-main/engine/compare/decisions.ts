@@ -94,7 +94,8 @@ export class ConflictsError extends Error {
     super(
       `${rows} row(s) with conflicts (${conflicts.length} field(s)) between the source's and the target's edits since the base; nothing was written:\n${shown.join('\n')}` +
         `${conflicts.length > 50 ? `\n  … and ${conflicts.length - 50} more (mr4 diff --json lists them all)` : ''}\n` +
-        'Decide them with --on-conflict source|target, or per row or field in a decisions file (--decisions).',
+        'Decide them with --on-conflict source|target, or per row or field in a decisions file (--decisions); ' +
+        '--base none compares two ways instead (the archive then wins wherever the two differ).',
     );
   }
 }

@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import type { DbTarget } from '../../db/connect';
 import type { ArchiveLimits } from '../archive/reader';
 import type { Mr4Config } from '../config';
-import { type AgreementStore, autoBase } from '../staged/agreed';
+import { type AgreementStore, resolveBase } from '../staged/agreed';
 import { prepareRun, stageBase } from '../staged/prepare';
 import { rowId, target } from '../staged/match';
 import { type StagedTable, temp } from '../staged/types';
@@ -25,7 +25,7 @@ export interface DiffOptions {
   db: DbTarget;
   archive: string;
   /** What the source and the target last agreed on: turns on three-way classification. "auto": the
-   *  agreed state kept in `agreement` for these two databases. */
+   *  agreed state kept in `agreement` for these two databases; "kept": that, if one is kept. */
   base?: string;
   agreement?: AgreementStore;
   schema?: string;
@@ -151,8 +151,8 @@ export async function openDiff(options: DiffOptions): Promise<DiffSession> {
     // One snapshot for everything read; the diff takes no locks and writes only temporary tables.
     await ctx.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
     const run = await prepareRun(ctx, options, (i) => ctx.phase(i, DIFF_PHASES[i]));
-    const agreed = options.base === 'auto' && options.agreement && run.source.identity ? await options.agreement.find(run.source.identity, run.catalog.identity) : null;
-    const basePath = options.base === 'auto' ? autoBase(agreed, run) : options.base;
+    const agreed = (options.base === 'auto' || options.base === 'kept') && options.agreement && run.source.identity ? await options.agreement.find(run.source.identity, run.catalog.identity) : null;
+    const basePath = resolveBase(options.base, agreed, run);
     const base = basePath ? await stageBase(ctx, run, basePath, options.limits) : null;
     ctx.phase(2, DIFF_PHASES[2]);
     const identity = { source: run.source, target: run.target, sameIds: !!options.sameIds, probable: options.probableEdits ?? 'ask', decisions: null } as const;

@@ -22,7 +22,7 @@ import { type StagedTable, temp } from '../staged/types';
 import { loadRowAnswers } from '../compare/decisions';
 import { ProbableEditsError, RefusedRowsError } from './errors';
 import { type AgreementWritten, writeAgreement } from './agreement';
-import { type AgreementStore, autoBase } from '../staged/agreed';
+import { type AgreementStore, resolveBase } from '../staged/agreed';
 import { openProbableEdits, recordLineage } from './identity';
 import { analyze } from '../compare/analyze';
 import { classifyTable } from '../compare/classify';
@@ -47,7 +47,7 @@ export interface ImportOptions {
   tables?: string[];
   /** What the source and the target last agreed on (an archive): apply only the source's own changes
    *  since, keep the target's, and stop on conflicts unless decided. "auto": the agreed state kept
-   *  in `agreement` for these two databases. */
+   *  in `agreement` for these two databases; "kept": that, if one is kept (else a two-way run). */
   base?: string;
   /** Where agreed states are kept: read for base "auto", and written after a real import (what the
    *  two databases agree on now). Without it nothing is remembered. */
@@ -128,7 +128,9 @@ async function decideFirst(
   const { open, unmatched } = await applyDecisions(analysis, options.decisions ?? { format: 'mr4-decisions', version: 1, decisions: [], exclude: [] }, options.onConflict);
   warnings.push(...unmatched);
   for (const u of unmatched) ctx.log(u, 'warn');
-  if (open.length) throw new ConflictsError(open);
+  // Skip mode never updates a row both sides have, so only a row to bring back is a question there.
+  const asked = options.mode === 'skip' ? open.filter((c) => c.field === null) : open;
+  if (asked.length) throw new ConflictsError(asked);
   return new Map(analysis.tables.filter((t) => t.plan.role === 'data').map((t) => [t.plan.name, temp(t, 'classified')]));
 }
 
@@ -148,8 +150,15 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
     // cannot express are reported and counted as failed, and never stop it.
     const failures: RowProblem[] = [...run.castProblems];
     const agreed = options.agreement && run.source.identity ? await options.agreement.find(run.source.identity, catalog.identity) : null;
-    const basePath = options.base === 'auto' ? autoBase(agreed, run) : options.base;
+    const basePath = resolveBase(options.base, agreed, run);
     const base = basePath ? await stageBase(ctx, run, basePath, options.limits) : null;
+    if (base) {
+      ctx.log(
+        basePath === agreed?.path
+          ? `Comparing with what ${run.index.metadata.database} and ${catalog.database} last agreed on (kept ${base.index.metadata.timestamp}): the target's edits since are kept.`
+          : `Comparing with the base ${basePath}.`,
+      );
+    }
     // A new agreement stays in the ids of the pair's first one; the one before is carried forward
     // for every row this run does not agree on.
     const agreementIds = agreed?.identity ?? run.source.identity;
@@ -266,6 +275,7 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
       triggersDisabled: !!options.disableTriggers,
       lineage,
       agreement,
+      base: base && basePath ? { path: basePath, kept: basePath === agreed?.path } : null,
     };
   } catch (error) {
     if (!committed) await ctx.client.query('ROLLBACK').catch(() => undefined);

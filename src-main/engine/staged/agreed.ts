@@ -18,8 +18,17 @@ export interface AgreementStore {
   newPath?(): Promise<string>;
 }
 
-/** The kept agreed state that base "auto" names, or an error saying why there is none. */
-export function autoBase(agreed: AgreedState | null, run: PreparedRun): string {
+/**
+ * The base a run compares with: a file; "auto", the kept agreement of the two databases (an error if
+ * there is none); "kept", that agreement if there is one (a two-way run otherwise); or none.
+ */
+export function resolveBase(base: string | undefined, agreed: AgreedState | null, run: PreparedRun): string | undefined {
+  if (base === 'auto') return autoBase(agreed, run);
+  if (base === 'kept') return agreed?.path;
+  return base;
+}
+
+function autoBase(agreed: AgreedState | null, run: PreparedRun): string {
   if (agreed) return agreed.path;
   const source = run.index.metadata.database;
   throw new BaseNotFoundError(

@@ -43,6 +43,16 @@ function verify(t: StagedTable, reader: TableFileReader): void {
 
 const DATA_ERROR = /^(22|23|42804|42P18)/;
 
+/** An error of COPY itself rather than of a value's type (an encoding the target cannot hold, a line
+ *  too long for the server), named with the file, the table and the row. */
+function copyFailure(t: StagedTable, error: unknown): unknown {
+  const e = error as { code?: string; message?: string; where?: string };
+  if (e?.code !== '22P05' && e?.code !== '22021' && e?.code !== '54000') return error;
+  const line = /line (\d+)/.exec(e.where ?? '')?.[1];
+  const why = e.code === '22P05' ? ": the target database's encoding cannot hold a character of this row" : e.code === '54000' ? ': the row is too large for the server' : '';
+  return new ArchiveError(`${t.archive.file} (table ${t.plan.name})${line ? `, row ${line}` : ''}: ${e.message}${why}`);
+}
+
 /** The archive's lineage file, and the temp table it is staged into. */
 export interface LineageToStage {
   meta: ArchiveLineage;
@@ -89,7 +99,7 @@ export async function stageTables(ctx: RunContext, source: TableSource, tables: 
     } catch (error) {
       if (ctx.cancelled) throw new CancelledError();
       const code = (error as { code?: string }).code;
-      if (!code || !DATA_ERROR.test(code)) throw error;
+      if (!code || !DATA_ERROR.test(code) || code === '22021') throw copyFailure(t, error);
       await ctx.query('ROLLBACK TO SAVEPOINT mr4_stage');
       body.resume();
       misfits.push(t);
@@ -126,7 +136,13 @@ export async function diagnoseMisfits(ctx: RunContext, source: TableSource, misf
   await source.walk(async (file, body) => {
     const t = byFile.get(file);
     if (!t) return void body.resume();
-    const reader = await copyInto(ctx, t, 'stagedText', body);
+    let reader: TableFileReader;
+    try {
+      reader = await copyInto(ctx, t, 'stagedText', body);
+    } catch (error) {
+      if (ctx.cancelled) throw new CancelledError();
+      throw copyFailure(t, error);
+    }
     verify(t, reader);
     t.rows = reader.rows;
   }, ctx.signal);
