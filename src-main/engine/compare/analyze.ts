@@ -36,6 +36,7 @@ function againstSource(t: StagedTable, side: LineageSide): MatchAgainst {
     locType: 'bigint',
     ctid: false,
     followsSelfKeys: false,
+    isTarget: false,
   };
 }
 

@@ -10,7 +10,7 @@
 // and per row: added on both sides and different → conflict; in base and source but not in the
 // target → deleted there: a conflict if the source edited it since (never a silent resurrection),
 // else nothing; in base and target but not in the source → reported as deleted in the source.
-import { columnType, distinct, lateColumns, type MatchContext, remapRefs, rowId, selfRefs, target, targetSpaceValue, updatableColumns } from '../staged/match';
+import { columnType, distinct, lateColumns, type MatchContext, remapRefs, rowId, selfRefs, target, targetSpaceValue, updatableColumns, via } from '../staged/match';
 import { type StagedTable, temp } from '../staged/types';
 import { ident, literal } from '../sql';
 import type { Analysis } from './analyze';
@@ -81,7 +81,7 @@ export async function classifyTable(a: Analysis, t: StagedTable): Promise<void> 
   const classified = `
      WITH src AS (
        SELECT w._row AS srow, kb.brow, k._ctid AS tctid, k._tgt::text AS tloc, x.reason AS refused,
-              (k._row IS NOT NULL) AS in_target, (kb.brow IS NOT NULL) AS in_base, COALESCE(k._via = 'probable', false) AS probable,
+              (k._row IS NOT NULL) AS in_target, (kb.brow IS NOT NULL) AS in_base, COALESCE(k._via = ${via('probable')}, false) AS probable,
               ARRAY[${fields.join(', ') || 'NULL'}]::jsonb[] AS f,
               ARRAY[${editedSinceBase.join(', ') || 'NULL'}]::jsonb[] AS fd,
               CASE WHEN k._row IS NOT NULL THEN md5(g::text) END AS fingerprint,

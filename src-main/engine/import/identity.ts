@@ -4,7 +4,7 @@ import type { RowProblem } from '../../../src-common/contract';
 import { ident, literal } from '../sql';
 import { stagedKeyJson } from '../staged/keys';
 import { ensureLineageStore, recordPairs } from '../staged/lineage';
-import { contentColumns, distinct, type MatchContext, target } from '../staged/match';
+import { contentColumns, distinct, type MatchContext, target, via } from '../staged/match';
 import { type StagedTable, temp } from '../staged/types';
 
 /** Rows of `t` matched only provisionally, because they look like edits of a target row. */
@@ -17,7 +17,7 @@ export async function openProbableEdits(m: MatchContext, t: StagedTable): Promis
     `SELECT k._row AS row, k._tgt::text AS tgt, ${stagedKeyJson(m, t, 's')} AS key, array_remove(ARRAY[${differing}], NULL) AS cols
      FROM ${temp(t, 'matched')} k JOIN ${temp(t, 'staged')} s ON s._row = k._row JOIN ${temp(t, 'resolved')} w ON w._row = k._row
      JOIN ${target(m, t)} g ON g.${ident(sur)} = k._tgt
-     WHERE k._via = 'probable' ORDER BY k._row LIMIT 10000`,
+     WHERE k._via = ${via('probable')} ORDER BY k._row LIMIT 10000`,
   );
   return res.rows.map((r) => ({
     table: t.plan.name,

@@ -158,6 +158,8 @@ export interface MatchAgainst {
   ctid: boolean;
   /** Whether a key that names a parent in the same table can be followed level by level. */
   followsSelfKeys: boolean;
+  /** The target's rows (a pass over another archive never pairs by shared ids or asks). */
+  isTarget: boolean;
 }
 
 /** A target row's physical id: ctid, with tableoid because a partitioned table's partitions each
@@ -176,6 +178,7 @@ export function againstTarget(m: MatchContext, t: StagedTable): MatchAgainst {
     locType: sur ? columnType(t, sur) : 'integer',
     ctid: true,
     followsSelfKeys: true,
+    isTarget: true,
   };
 }
 
@@ -199,6 +202,7 @@ export type ProbableEdits = 'same' | 'new' | 'ask';
 /** How a match was found (the matched table's _via). 'probable' is a match nothing but likeness
  *  supports, that the user has not confirmed. */
 export type MatchedVia = 'lineage' | 'id' | 'content' | 'key' | 'probable' | 'confirmed';
+export const via = (how: MatchedVia) => literal(how);
 
 export async function matchRows(
   m: MatchContext,
@@ -237,17 +241,17 @@ export async function matchRows(
         ? `JOIN ${pairs} p ON p.xk = ${ids.mine} JOIN ${against.rel} ON ${ids.theirs} = p.yk`
         : null;
     if (join) {
-      const res = await m.ctx.query(`INSERT INTO ${into} SELECT r._row, ${loc('t')}, 1${ctid('t')}, 'lineage' FROM ${temp(t, 'resolved')} r ${join} WHERE ${usable}`);
+      const res = await m.ctx.query(`INSERT INTO ${into} SELECT r._row, ${loc('t')}, 1${ctid('t')}, ${via('lineage')} FROM ${temp(t, 'resolved')} r ${join} WHERE ${usable}`);
       paired = sameDatabase || !!(await m.ctx.query(`SELECT 1 FROM ${pairs} LIMIT 1`)).rowCount;
       claimed = (res.rowCount ?? 0) > 0;
       if (claimed) await m.ctx.query(`ANALYZE ${into}`);
     }
   }
-  const sameIds = ids && m.identity.sameIds && against.ctid ? ids : null;
+  const sameIds = ids && m.identity.sameIds && against.isTarget ? ids : null;
   const sameIdPass = async () => {
     if (!sameIds) return;
     const res = await m.ctx.query(
-      `INSERT INTO ${into} SELECT r._row, ${loc('t')}, 1${ctid('t')}, 'id' FROM ${temp(t, 'resolved')} r JOIN ${against.rel} ON ${sameIds.theirs} = ${sameIds.mine}
+      `INSERT INTO ${into} SELECT r._row, ${loc('t')}, 1${ctid('t')}, ${via('id')} FROM ${temp(t, 'resolved')} r JOIN ${against.rel} ON ${sameIds.theirs} = ${sameIds.mine}
        WHERE ${usable} AND ${unmatched} AND ${unclaimed('t')}`,
     );
     if (res.rowCount) {
@@ -265,7 +269,7 @@ export async function matchRows(
     const row = (alias: string) => `md5(ROW(${content.map((c) => `${alias}.${ident(c)}`).join(', ')})::text)`;
     await m.ctx.query(
       `INSERT INTO ${into}
-       SELECT s._row, g.loc, 1${against.ctid ? ', g.tid' : ''}, 'content' FROM
+       SELECT s._row, g.loc, 1${against.ctid ? ', g.tid' : ''}, ${via('content')} FROM
          (SELECT _row, h, row_number() OVER (PARTITION BY h ORDER BY _row) AS rn
             FROM (SELECT r._row, ${row('r')} AS h FROM ${temp(t, 'resolved')} r WHERE ${nullKey('r')} AND ${usable}${claimed ? ` AND ${unmatched}` : ''}) s0) s
        JOIN
@@ -281,8 +285,8 @@ export async function matchRows(
     const unique = t.plan.key.source !== 'configuration';
     const found = (from: string, where: string) =>
       unique
-        ? `SELECT r._row, ${loc('t')}, 1${ctid('t')}, 'key' FROM ${from} WHERE ${where}`
-        : `SELECT r._row, (array_agg(${loc('t')}))[1], count(*)${against.ctid ? `, (array_agg(${rowId('t')}))[1]` : ''}, 'key' FROM ${from} WHERE ${where} GROUP BY r._row`;
+        ? `SELECT r._row, ${loc('t')}, 1${ctid('t')}, ${via('key')} FROM ${from} WHERE ${where}`
+        : `SELECT r._row, (array_agg(${loc('t')}))[1], count(*)${against.ctid ? `, (array_agg(${rowId('t')}))[1]` : ''}, ${via('key')} FROM ${from} WHERE ${where} GROUP BY r._row`;
     const nonNull = key.map((c) => `r.${ident(c)} IS NOT NULL`).join(' AND ');
     const free = claimed ? ` AND ${unmatched} AND ${unclaimed('t')}` : '';
     const plainKey = key.filter((c) => !selfInKey.some((r) => r.columns[0] === c));
@@ -311,7 +315,7 @@ export async function matchRows(
   // row's id and most of its values is probably that row, edited; or a new row that happens to look
   // alike. Only asked where the two databases have no lineage for this table: once they do, a row
   // without one was created on its side after they last met.
-  if (ids && against.ctid && !paired && !sameIds && m.identity.probable !== 'new' && content.length >= 3) {
+  if (ids && against.isTarget && !paired && !sameIds && m.identity.probable !== 'new' && content.length >= 3) {
     await findProbableEdits(m, t, into, against, content, nullKey('r'), usable, unmatched, unclaimed('t'), ids);
   }
   await m.ctx.query(`ANALYZE ${into}`);
@@ -361,12 +365,12 @@ async function findProbableEdits(
   const decided = m.identity.decisions
     ? `(SELECT x.choice FROM ${m.identity.decisions} x WHERE x.tbl = ${literal(t.plan.name)} AND x.key = ${stagedKeyJson(m, t, 's')} LIMIT 1)`
     : 'NULL::text';
-  const fallback = m.identity.probable === 'same' ? `'confirmed'` : `'probable'`;
+  const fallback = via(m.identity.probable === 'same' ? 'confirmed' : 'probable');
   const asked = await m.ctx.query(
     `WITH ${freq},
      scored AS (SELECT c._row, c.loc, c.tid, ${differing} AS differing, ${telling} AS telling FROM ${candidates} c ${joins})
      INSERT INTO ${into}
-     SELECT _row, loc, 1, tid, CASE choice WHEN 'same' THEN 'confirmed' ELSE ${fallback} END FROM (
+     SELECT _row, loc, 1, tid, CASE choice WHEN 'same' THEN ${via('confirmed')} ELSE ${fallback} END FROM (
        SELECT sc._row, sc.loc, sc.tid, ${decided} AS choice FROM scored sc JOIN ${temp(t, 'staged')} s ON s._row = sc._row
        WHERE sc.telling >= 2 AND sc.differing <= sc.telling) p
      WHERE choice IS DISTINCT FROM 'new'`,
