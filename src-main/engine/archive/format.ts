@@ -73,6 +73,9 @@ export type ArchiveLineage = NonNullable<ArchiveIndex['lineage']>;
 
 export class ArchiveError extends Error {
   override name = 'ArchiveError';
+  /** Whether damaged bytes could be the cause (false for a limit): then the gzip data is checked, to
+   *  say "corrupt" when it is. */
+  damage = true;
 }
 
 export function parseIndex(json: unknown): ArchiveIndex {

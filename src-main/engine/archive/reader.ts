@@ -195,7 +195,7 @@ export async function walkArchive(
     gunzip.destroy();
     // The visitor reading the entry learns it now (a COPY fed from it is aborted), instead of waiting
     // for bytes that will never come.
-    current?.destroy(failure);
+    if (current && !current.readableEnded) current.destroy(failure);
     rejectWalk(failure);
   };
   const onAbort = () => fail(options.signal?.reason ?? new Error('cancelled'), true);
@@ -226,6 +226,9 @@ export async function walkArchive(
       chain = chain.then(async () => {
         if (failure || stopped) return void entry.resume();
         const body = new PassThrough({ highWaterMark: 256 * 1024 });
+        // Its readers see its errors; this keeps one the visitor no longer listens for (it skipped or
+        // finished the entry) from being an uncaught exception.
+        body.on('error', () => undefined);
         current = body;
         entry.on('error', (e: unknown) => body.destroy(e as Error));
         entry.pipe(body);
@@ -269,7 +272,7 @@ export async function walkArchive(
   } catch (error) {
     // Let the visitor finish failing (its COPY aborted) before the caller goes on.
     await chain.catch(() => undefined);
-    if (visitorFailed && error instanceof ArchiveError && !options.signal?.aborted) {
+    if (visitorFailed && error instanceof ArchiveError && error.damage && !options.signal?.aborted) {
       const fault = await gzipFault(path);
       if (fault) throw new ArchiveError(`the archive's gzip data is corrupt (${fault}); reading it, ${error.message}`);
     }

@@ -66,20 +66,6 @@ export class ByteSink {
   }
 }
 
-/** Appends bytes [start, end) of src to out as COPY text data: backslash, newline, CR and tab escaped. */
-export function copyEscapeBytes(src: Buffer, start: number, end: number, out: ByteSink): void {
-  let run = start;
-  for (let i = start; i < end; i++) {
-    const c = src[i];
-    if (c !== BACKSLASH && c !== LF && c !== CR && c !== TAB) continue;
-    if (i > run) out.bytes(src, run, i);
-    out.byte(BACKSLASH);
-    out.byte(c === BACKSLASH ? BACKSLASH : c === LF ? 0x6e : c === CR ? 0x72 : 0x74);
-    run = i + 1;
-  }
-  if (end > run) out.bytes(src, run, end);
-}
-
 function hexValue(c: number): number {
   if (c >= 0x30 && c <= 0x39) return c - 0x30;
   if (c >= 0x61 && c <= 0x66) return c - 0x57;
@@ -330,8 +316,11 @@ function slowRow(line: Buffer, fields: number, wanted: Int32Array, count: number
 export interface FieldSink {
   nullField(k: number): void;
   startField(k: number): void;
-  /** Decoded bytes of the current value (UTF-8 as the archive holds it). */
+  /** Decoded bytes of the current value (UTF-8 as the archive holds it), none of them a backslash,
+   *  tab, newline or carriage return. */
   valueBytes(src: Buffer, start: number, end: number): void;
+  /** One decoded byte of the current value (any byte but NUL). */
+  valueByte(b: number): void;
   endField(k: number): void;
 }
 
@@ -351,12 +340,23 @@ export class CopyFieldSink implements FieldSink {
     this.out.bytes(COPY_NULL, 0, COPY_NULL.length);
   }
   valueBytes(src: Buffer, start: number, end: number): void {
-    copyEscapeBytes(src, start, end, this.out);
+    this.out.bytes(src, start, end);
+  }
+  valueByte(b: number): void {
+    if (b === BACKSLASH || b === LF || b === CR || b === TAB) {
+      this.out.byte(BACKSLASH);
+      this.out.byte(b === BACKSLASH ? BACKSLASH : b === LF ? 0x6e : b === CR ? 0x72 : 0x74);
+    } else this.out.byte(b);
   }
   endField(): void {}
   end(): void {
     this.out.byte(LF);
   }
+}
+
+function indexOrEnd(buf: Buffer, byte: number, from: number, end: number): number {
+  const at = buf.indexOf(byte, from);
+  return at === -1 || at > end ? end : at;
 }
 
 const enum S {
@@ -403,7 +403,14 @@ export class RowDecoder {
   private high = -1;
   private nullAt = 0;
   private sawComma = false;
-  private readonly hexOut = Buffer.allocUnsafe(1);
+  /** Where the next byte the Str state must look at is, per kind, in the buffer being fed. */
+  private nextQuote = -1;
+  private nextSlash = -1;
+  private nextTab = -1;
+  private nextCr = -1;
+  private nextLf = -1;
+  private nextNul = -1;
+  private scanned: Buffer | null = null;
 
   constructor(
     private readonly fields: number,
@@ -425,15 +432,32 @@ export class RowDecoder {
     if (cp === 0) this.fail(NUL_MESSAGE);
     if (this.slot === -1) return;
     if (cp < 0x80) {
-      this.hexOut[0] = cp;
-      this.sink.valueBytes(this.hexOut, 0, 1);
+      this.sink.valueByte(cp);
       return;
     }
     const n = encodeCodePoint(cp);
     this.sink.valueBytes(utf8Scratch, 0, n);
   }
 
+  /** The end of the run of plain string bytes from `i`: the next quote, backslash, tab, newline,
+   *  carriage return or NUL, or `end`. */
+  private runEnd(buf: Buffer, i: number, end: number): number {
+    if (this.scanned !== buf) {
+      this.scanned = buf;
+      this.nextQuote = this.nextSlash = this.nextTab = this.nextCr = this.nextLf = this.nextNul = -1;
+    }
+    if (this.nextQuote < i) this.nextQuote = indexOrEnd(buf, QUOTE, i, end);
+    if (this.nextSlash < i) this.nextSlash = indexOrEnd(buf, BACKSLASH, i, end);
+    if (this.nextTab < i) this.nextTab = indexOrEnd(buf, TAB, i, end);
+    if (this.nextCr < i) this.nextCr = indexOrEnd(buf, CR, i, end);
+    if (this.nextLf < i) this.nextLf = indexOrEnd(buf, LF, i, end);
+    if (this.nextNul < i) this.nextNul = indexOrEnd(buf, 0, i, end);
+    const other = Math.min(this.nextTab, this.nextCr, this.nextLf, this.nextNul);
+    return Math.min(this.nextQuote, this.nextSlash, other, end);
+  }
+
   feed(buf: Buffer, start: number, end: number): void {
+    this.scanned = null;
     let i = start;
     while (i < end) {
       const c = buf[i];
@@ -467,13 +491,9 @@ export class RowDecoder {
           i++;
           break;
         case S.Str: {
-          // A run of plain bytes, copied in one piece.
-          let j = i;
-          while (j < end) {
-            const b = buf[j];
-            if (b === QUOTE || b === BACKSLASH || b === TAB || b === CR || b === LF || b === 0) break;
-            j++;
-          }
+          // A run of plain bytes up to the next byte that needs a look (found by indexOf, which is
+          // fast), copied in one piece.
+          const j = this.runEnd(buf, i, end);
           if (j > i && this.slot !== -1) this.sink.valueBytes(buf, i, j);
           i = j;
           if (i === end) break;
@@ -499,10 +519,7 @@ export class RowDecoder {
           } else {
             const b = simpleEscape(c);
             if (b < 0) this.fail(BAD_STRING);
-            if (this.slot !== -1) {
-              this.hexOut[0] = b;
-              this.sink.valueBytes(this.hexOut, 0, 1);
-            }
+            if (this.slot !== -1) this.sink.valueByte(b);
             this.state = S.Str;
           }
           i++;

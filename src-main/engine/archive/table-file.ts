@@ -218,7 +218,9 @@ export class TableFileReader extends Transform {
     const long = this.long!;
     long.bytes += end - start;
     if (long.bytes > this.maxRowBytes) {
-      throw this.fail(`the row is larger than ${sizeText(this.maxRowBytes)}, the largest row mr4 accepts (PostgreSQL's own limit for one value and one line of COPY is 1 GiB)`);
+      const error = this.fail(`the row is larger than ${sizeText(this.maxRowBytes)}, the largest row mr4 accepts (PostgreSQL's own limit for one value and one line of COPY is 1 GiB)`);
+      error.damage = false;
+      throw error;
     }
     try {
       long.decoder.feed(buf, start, end);
