@@ -37,6 +37,7 @@ import { badRequest, conflict, notFound } from './service-error';
 import type { BaseRegistry, KeptAgreement } from './bases';
 import { dbTarget } from '../db/connect';
 import { readIdentity } from '../engine/catalog';
+import { openArchive } from '../engine/archive/reader';
 import { type DiffService, removeQuietly } from './diff-service';
 import { startSessionJob } from './jobs';
 import type { KeysForRun, TableKeyService } from './table-keys';
@@ -345,8 +346,8 @@ export class JobService {
       throw badRequest('Another diff', 'The diff given was made for another archive or target.', 'Open the diff of this archive and target, then merge from it.');
     }
     const fingerprints = diff ? await this.deps.diffs.fingerprints(diff.diffId) : undefined;
-    if (diff && fingerprints) await this.dropAnsweredNew(diff.diffId, fingerprints, request);
-    const decisions = request.decisions ? { format: 'mr4-decisions' as const, version: 1 as const, ...request.decisions } : undefined;
+    const answered = diff && fingerprints ? await this.reconcileProbableEdits(diff.diffId, fingerprints, archive, request) : { probableEdits: request.probableEdits, decisions: request.decisions };
+    const decisions = answered.decisions ? { format: 'mr4-decisions' as const, version: 1 as const, ...answered.decisions } : undefined;
     try {
       const report = await this.engine<ImportReport>(
         j,
@@ -367,7 +368,7 @@ export class JobService {
           onConflict: request.decisions?.onConflict,
           expectFingerprints: fingerprints,
           sameIds: request.sameIds,
-          probableEdits: request.probableEdits,
+          probableEdits: answered.probableEdits,
           config: keys.config,
           dataDir: this.deps.dataDir,
         },
@@ -389,35 +390,91 @@ export class JobService {
   }
 
   /**
-   * Probable edits answered "new" are inserted as rows of their own: the target row each resembled is
-   * not touched, so whether it changed since the preview does not matter. The engine's staleness check
-   * compares every row the diff fingerprinted, and a probable edit answered "new" has no target row in
-   * the merge's classification, so it would always look changed ("The preview is out of date"): their
-   * fingerprints are left out of the file the merge checks.
+   * A merge of a reviewed diff with probable edits answered, made to do what the user answered:
+   * - an answer for all that is "new" while some rows are answered "same" is spelled out row by row
+   *   (the engine does not look for probable edits at all once the answer for all is "new", so the rows
+   *   answered "same" would be inserted too);
+   * - a probable edit left out (its row, or its whole table) is answered "same": matched and left alone
+   *   (the engine asks about every probable edit, written or not);
+   * - a probable edit answered "new" is inserted as a row of its own, and rows that point at it follow
+   *   it (by content they are then new rows too): the target rows the diff paired them with are not
+   *   touched, but the engine's staleness check would count each as changed since the preview ("The
+   *   preview is out of date", for ever). Their fingerprints are left out of the file the merge checks:
+   *   the rows answered "new", and, in the tables that point at theirs (directly or through others),
+   *   every row the merge would not update anyway (the diff's rows with a target row to update —
+   *   changed, conflict, kept, probable edit answered "same" — stay checked).
    */
-  private async dropAnsweredNew(diffId: string, path: string, request: ImportOptions): Promise<void> {
-    const all = request.probableEdits ?? request.decisions?.probableEdits;
-    const perRow = new Map((request.decisions?.decisions ?? []).filter((d) => d.choice === 'same' || d.choice === 'new').map((d) => [rowKeyId(d.table, d.key), d.choice]));
-    if (all !== 'new' && ![...perRow.values()].includes('new')) return;
+  private async reconcileProbableEdits(diffId: string, fingerprints: string, archive: string, request: ImportOptions): Promise<Pick<ImportOptions, 'probableEdits' | 'decisions'>> {
+    const unchanged = { probableEdits: request.probableEdits, decisions: request.decisions };
     const summary = this.deps.diffs.get(diffId).summary;
-    const drop = new Set<string>();
-    for (const { table, counts } of summary.tables) {
+    const withProbable = summary.tables.filter((t) => t.counts.probable_edit > 0);
+    if (!withProbable.length) return unchanged;
+    const all = request.probableEdits ?? request.decisions?.probableEdits;
+    const answers = (request.decisions?.decisions ?? []).filter((d) => d.choice === 'same' || d.choice === 'new');
+    const perRow = new Map(answers.map((d) => [rowKeyId(d.table, d.key), d.choice]));
+    const rows: { table: string; key: Record<string, unknown> | null; id: string }[] = [];
+    for (const { table, counts } of withProbable) {
       for (let offset = 0; offset < counts.probable_edit; offset += 500) {
         const page = await this.deps.diffs.page({ diffId, table, kinds: ['probable_edit'], offset, limit: 500 });
-        for (const row of page.rows) {
-          const id = rowKeyId(table, row.key);
-          if ((perRow.get(id) ?? all) === 'new') drop.add(id);
+        for (const row of page.rows) rows.push({ table, key: row.key, id: rowKeyId(table, row.key) });
+      }
+    }
+    // A probable edit left out (its row or its table) is matched to the target's row and left alone:
+    // answered "new", it would be a new row that rows pointing at it need, and the merge would refuse
+    // to leave it out.
+    const exclude = request.decisions?.exclude ?? [];
+    const tablesOut = new Set(exclude.filter((e) => !e.key).map((e) => e.table));
+    const rowsOut = new Set(exclude.filter((e) => e.key && !e.field).map((e) => rowKeyId(e.table, e.key)));
+    const given = (id: string) => perRow.get(id) ?? all;
+    const effective = rows.map((r) => ({ ...r, choice: tablesOut.has(r.table) || rowsOut.has(r.id) ? ('same' as const) : given(r.id) }));
+    const byId = new Map(effective.map((r) => [r.id, r.choice]));
+    const answer = (id: string) => byId.get(id);
+    const answeredNew = effective.filter((r) => r.choice === 'new');
+    let out = unchanged;
+    const mixed = all === 'new' && answers.some((d) => d.choice === 'same');
+    if (mixed || effective.some((r) => r.choice !== given(r.id))) {
+      // Every answer spelled out row by row, no answer for all.
+      const others = (request.decisions?.decisions ?? []).filter((d) => d.choice === 'source' || d.choice === 'target');
+      const spelled = effective.filter((r) => r.choice).map((r) => ({ table: r.table, key: r.key ?? {}, choice: r.choice! }));
+      const { probableEdits: _all, ...rest } = request.decisions ?? { exclude: [] as typeof exclude, decisions: [] };
+      out = { probableEdits: undefined, decisions: { ...rest, decisions: [...others, ...spelled] } };
+    }
+    if (!answeredNew.length) return out;
+
+    // The tables whose rows point (directly or through others) at a table with rows answered "new".
+    const index = (await openArchive(archive)).index;
+    const followers = new Set(answeredNew.map((r) => r.table));
+    for (let grew = true; grew && index; ) {
+      grew = false;
+      for (const [name, t] of Object.entries(index.tables)) {
+        if (!followers.has(name) && t.references.some((ref) => followers.has(ref.parent))) {
+          followers.add(name);
+          grew = true;
         }
       }
     }
-    if (!drop.size) return;
-    const lines = (await readFile(path, 'utf8')).split('\n');
+    const checked = new Set<string>();
+    for (const { table, counts } of summary.tables) {
+      if (!followers.has(table)) continue;
+      const kinds = (['changed', 'conflict', 'kept', 'probable_edit'] as const).filter((k) => counts[k] > 0);
+      if (!kinds.length) continue;
+      const total = kinds.reduce((n, k) => n + counts[k], 0);
+      for (let offset = 0; offset < total; offset += 500) {
+        const page = await this.deps.diffs.page({ diffId, table, kinds: [...kinds], offset, limit: 500 });
+        for (const row of page.rows) {
+          const id = rowKeyId(table, row.key);
+          if (row.kind !== 'probable_edit' || answer(id) === 'same') checked.add(id);
+        }
+      }
+    }
+    const lines = (await readFile(fingerprints, 'utf8')).split('\n');
     const kept = lines.filter((line, i) => {
       if (i === 0 || !line.trim()) return true;
       const entry = JSON.parse(line) as { t: string; k: unknown };
-      return !drop.has(rowKeyId(entry.t, entry.k));
+      return !followers.has(entry.t) || checked.has(rowKeyId(entry.t, entry.k));
     });
-    await writeFile(path, kept.join('\n'), { mode: 0o600 });
+    await writeFile(fingerprints, kept.join('\n'), { mode: 0o600 });
+    return out;
   }
 
   /** Runs one engine job for `j`, relaying its events (phase numbers shifted by `phaseOffset`). */
