@@ -247,6 +247,10 @@ export class ArchiveService {
   }
 }
 
+/** A cached row longer than this is not read (a cache made before rows were kept shortened). */
+const MAX_READ_ROW = 1024 * 1024;
+const TOO_LARGE_ROW = JSON.stringify(['(this row is too large to show here)']);
+
 /** Reads rows by number: their offsets from t<n>.idx, then each run of consecutive rows in one read. */
 export async function readRows(dir: string, t: CachedTable, wanted: number[]): Promise<string[]> {
   if (!wanted.length) return [];
@@ -265,14 +269,30 @@ export async function readRows(dir: string, t: CachedTable, wanted: number[]): P
       const offs = Buffer.alloc((count + (hasNext ? 1 : 0)) * 8);
       await idx.read(offs, 0, offs.length, first * 8);
       const at = (k: number) => offs.readUInt32LE(k * 8) + offs.readUInt32LE(k * 8 + 4) * 0x100000000;
-      const start = at(0);
       const end = hasNext ? at(count) : dataSize;
-      const buf = Buffer.alloc(end - start);
-      await data.read(buf, 0, buf.length, start);
-      for (let k = 0; k < count; k++) {
-        const a = at(k) - start;
-        const b = (k + 1 < count ? at(k + 1) : end) - start - 1;
-        out[i + k] = buf.toString('utf8', a, Math.max(a, b));
+      const rowEnd = (k: number) => (k + 1 < count ? at(k + 1) : end);
+      let bounded = true;
+      for (let k = 0; k < count && bounded; k++) if (rowEnd(k) - at(k) > MAX_READ_ROW) bounded = false;
+      if (bounded) {
+        const start = at(0);
+        const buf = Buffer.alloc(end - start);
+        await data.read(buf, 0, buf.length, start);
+        for (let k = 0; k < count; k++) {
+          const a = at(k) - start;
+          const b = rowEnd(k) - start - 1;
+          out[i + k] = buf.toString('utf8', a, Math.max(a, b));
+        }
+      } else {
+        for (let k = 0; k < count; k++) {
+          const size = rowEnd(k) - at(k);
+          if (size > MAX_READ_ROW) {
+            out[i + k] = TOO_LARGE_ROW;
+            continue;
+          }
+          const buf = Buffer.alloc(size);
+          await data.read(buf, 0, size, at(k));
+          out[i + k] = buf.toString('utf8', 0, Math.max(0, size - 1));
+        }
       }
       i = j + 1;
     }
@@ -293,6 +313,8 @@ async function scanTable(dir: string, t: CachedTable, needle: string): Promise<M
   try {
     const chunk = Buffer.alloc(1024 * 1024);
     let carry: Buffer[] = [];
+    let carried = 0;
+    let oversized = false;
     let row = 0;
     let position = 0;
     const visit = (line: Buffer): boolean => {
@@ -313,12 +335,22 @@ async function scanTable(dir: string, t: CachedTable, needle: string): Promise<M
       const view = chunk.subarray(0, bytesRead);
       let start = 0;
       for (let nl = view.indexOf(0x0a); nl !== -1; nl = view.indexOf(0x0a, start)) {
-        const line = carry.length ? Buffer.concat([...carry, view.subarray(start, nl)]) : view.subarray(start, nl);
+        const line = oversized ? Buffer.alloc(0) : carry.length ? Buffer.concat([...carry, view.subarray(start, nl)]) : view.subarray(start, nl);
         carry = [];
+        carried = 0;
+        oversized = false;
         if (!visit(line)) break outer;
         start = nl + 1;
       }
-      if (start < view.length) carry.push(Buffer.from(view.subarray(start)));
+      if (start < view.length && !oversized) {
+        carry.push(Buffer.from(view.subarray(start)));
+        carried += view.length - start;
+        // A row too large to read (an old cache) is not searched.
+        if (carried > MAX_READ_ROW) {
+          carry = [];
+          oversized = true;
+        }
+      }
     }
   } finally {
     await fh.close();
