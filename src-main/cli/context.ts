@@ -27,7 +27,7 @@ export function finish<T>(ctx: CliContext, opts: CommonOptions, outcome: JobOutc
     ctx.exitCode = EXIT.ok;
     return;
   }
-  const context = { databaseNamed: databaseNamed(opts), internal: !(outcome.error instanceof JobError) };
+  const context = { databaseNamed: databaseNamed(opts), internal: !(outcome.error instanceof JobError) || outcome.error.internal === true };
   io.err(describeFailure(outcome.error, context));
   ctx.exitCode = outcome.interrupted ? EXIT.interrupted : EXIT.failure;
   ctx.failure = jsonFailure(outcome.error, { ...context, exitCode: ctx.exitCode, interrupted: outcome.interrupted });

@@ -47,7 +47,7 @@ export function failureHints(error: unknown, context: { databaseNamed: boolean; 
   } else if (e.name === 'WriteError') {
     lines.push('Nothing was written: the import was rolled back. Fix that row (in the source or in the target), or run again with --allow-failures to import the rest and report it as failed.');
   } else if (context.internal) {
-    lines.push('The engine worker itself failed; this is a bug in mr4 (or a broken build: run `npm run build`). Please report it with the command you ran.');
+    lines.push('This looks like a bug in mr4 (or a broken build: run `npm run build`). Please report it with the command you ran.');
   }
   return lines;
 }

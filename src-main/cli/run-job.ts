@@ -1,12 +1,17 @@
-// Runs one engine job in its worker thread with the progress display, and turns Ctrl-C into a cancel:
-// the first one asks the job to stop and roll back and waits for it, a second one exits at once (the
-// server then rolls back when the connection drops).
+// Runs one engine job in its worker thread with the progress display, and turns Ctrl-C (SIGINT),
+// SIGTERM and SIGHUP into a cancel: the first one asks the job to stop, roll back and clean up, and
+// waits for it to say so; a second one exits at once (the server then rolls back when the connection
+// drops). A job that has not ended CANCEL_GRACE_MS after the cancel is stopped the same way.
 import { ConnectionError, resolveConnection, SETTINGS_PREFIX } from '../db/connect';
 import type { DbSpec, EngineJob } from '../services/engine-jobs';
 import { startEngineJob } from '../services/jobs';
 import type { Io } from './io';
 import { EXIT, UsageError } from './options';
 import { createProgress, progressMode } from './progress';
+
+/** How long a cancelled job may take to roll back and clean up before it is stopped outright. */
+export const CANCEL_GRACE_MS = 15_000;
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 export type JobOutcome<T> = { ok: true; result: T; interrupted: boolean } | { ok: false; error: unknown; interrupted: boolean };
 
@@ -36,29 +41,37 @@ export async function runJob<T>(io: Io, job: EngineJob, options: { json?: boolea
   const progress = createProgress(progressMode(io.stderr, options.json), io.stderr, options.phases, io.scrub);
   const running = startEngineJob<T>(job, (event) => progress.event(event));
   let interrupts = 0;
-  const onSigint = () => {
+  let grace: NodeJS.Timeout | null = null;
+  const quit = (message: string) => {
+    progress.stop();
+    io.err(`${message}\n`);
+    // --json: the one object on stdout, even now (stdout to a pipe or file is written synchronously).
+    if (options.json) io.out(`${JSON.stringify({ error: { message, code: 'MR4_INTERRUPTED', exitCode: EXIT.interrupted, interrupted: true } })}\n`);
+    process.exit(EXIT.interrupted);
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
     interrupts++;
     if (interrupts === 1) {
-      progress.note('Cancelling… (rolling back)');
-      progress.note('Press Ctrl-C again to quit without waiting.');
+      progress.note(`Cancelling… (rolling back)${signal === 'SIGINT' ? '' : `: ${signal} received`}`);
+      progress.note(signal === 'SIGINT' ? 'Press Ctrl-C again to quit without waiting.' : `Send ${signal} again to quit without waiting.`);
       running.cancel();
+      grace = setTimeout(() => {
+        if (running.terminate) void running.terminate();
+        else quit(`The run did not stop within ${CANCEL_GRACE_MS / 1000} s of the cancel. The server rolls back the open transaction when the connection closes.`);
+      }, CANCEL_GRACE_MS);
     } else {
-      progress.stop();
-      const message = 'Stopped without waiting. The server rolls back the open transaction when the connection closes.';
-      io.err(`${message}\n`);
-      // --json: the one object on stdout, even now (stdout to a pipe or file is written synchronously).
-      if (options.json) io.out(`${JSON.stringify({ error: { message, code: 'MR4_INTERRUPTED', exitCode: EXIT.interrupted, interrupted: true } })}\n`);
-      process.exit(EXIT.interrupted);
+      quit('Stopped without waiting. The server rolls back the open transaction when the connection closes.');
     }
   };
-  process.on('SIGINT', onSigint);
+  for (const s of SIGNALS) process.on(s, onSignal);
   try {
     const result = await running.result;
     return { ok: true, result, interrupted: interrupts > 0 };
   } catch (error) {
     return { ok: false, error, interrupted: interrupts > 0 };
   } finally {
-    process.off('SIGINT', onSigint);
+    if (grace) clearTimeout(grace);
+    for (const s of SIGNALS) process.off(s, onSignal);
     progress.stop();
   }
 }

@@ -14,6 +14,7 @@ import { agreementStore } from './bases';
 import { buildPlan, type Plan } from '../engine/plan';
 import { applySessionSettings } from '../engine/session';
 import { buildArchiveCache } from './archive-cache-builder';
+import { connectionLost, ConnectionLostError } from '../engine/run-context';
 
 /** Where to connect: a URL (with the password inside, if any) and whether it may name files. */
 export interface DbSpec {
@@ -157,7 +158,36 @@ function target(spec: DbSpec) {
   return dbTarget(spec.url, { allowFileParams: spec.allowFileParams, env: spec.env ? { ...process.env, ...spec.env } : process.env });
 }
 
+/** What a lost connection meant for this kind of run, said in its own terms. */
+function lostConnection(job: EngineJob, error: unknown): unknown {
+  const lost = connectionLost(error);
+  if (!(lost instanceof ConnectionLostError)) return error;
+  const what =
+    job.kind === 'import'
+      ? lost.duringCommit
+        ? (job.dryRun ? 'A dry run never commits: the target is unchanged.' : 'Look at the target before running the import again (a second run of the same archive changes nothing that the first one committed).')
+        : `The import was rolled back: the target is unchanged.`
+      : job.kind === 'export'
+        ? 'The export stopped: no archive was written, and nothing changed on the source.'
+        : job.kind === 'diff'
+          ? 'The diff stopped; it writes nothing, so the database is unchanged.'
+          : 'Nothing was changed.';
+  const headline = lost.duringCommit
+    ? `The connection to the database was lost while COMMIT was on its way (${lost.reason}): whether the import was committed cannot be known from here.`
+    : `The connection to the database was lost (${lost.reason}).`;
+  return Object.assign(new ConnectionLostError(lost.reason, lost.duringCommit), { message: `${headline} ${what}` });
+}
+
 export async function runEngineJob(job: EngineJob, signal: AbortSignal, emit: (e: EngineEvent) => void): Promise<unknown> {
+  try {
+    return await runJobOf(job, signal, emit);
+  } catch (error) {
+    if (signal.aborted) throw error;
+    throw lostConnection(job, error);
+  }
+}
+
+async function runJobOf(job: EngineJob, signal: AbortSignal, emit: (e: EngineEvent) => void): Promise<unknown> {
   const config = job.kind === 'cache-archive' ? undefined : await configOf(job);
   switch (job.kind) {
     case 'plan': {

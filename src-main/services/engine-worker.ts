@@ -32,6 +32,18 @@ port.on('message', (msg: ParentMessage) => {
   }
 });
 
+// An error nothing caught (a stream's 'error' without a listener, a rejected promise nobody awaited)
+// still ends the job with that error, said as it is, instead of killing the worker without a word.
+let reported = false;
+const report = (error: unknown) => {
+  if (reported) return;
+  reported = true;
+  controller.abort(new Error('the engine failed'));
+  post({ type: 'error', error: serializeError(error, { uncaught: true }) });
+};
+process.on('uncaughtException', report);
+process.on('unhandledRejection', report);
+
 const job = workerData.job as EngineJob | DiffSessionJob;
 const started: Promise<unknown> =
   job.kind === 'diff-session'
@@ -41,6 +53,12 @@ const started: Promise<unknown> =
       })
     : runEngineJob(job, controller.signal, emit);
 started.then(
-  (result) => post({ type: 'done', result }),
-  (error) => post({ type: 'error', error: serializeError(error) }),
+  (result) => {
+    if (!reported) post({ type: 'done', result });
+  },
+  (error) => {
+    if (reported) return;
+    reported = true;
+    post({ type: 'error', error: serializeError(error) });
+  },
 );

@@ -7,11 +7,13 @@ import { Worker } from 'node:worker_threads';
 import type { EngineEvent } from '../../src-common/contract';
 import type { DiffSessionJob, EngineJob } from './engine-jobs';
 import type { ParentMessage, WorkerMessage } from './engine-worker';
-import { JobError } from './job-errors';
+import { JobError, serializeError } from './job-errors';
 
 export interface RunningJob<T = unknown> {
   result: Promise<T>;
   cancel(): void;
+  /** Stops the worker at once (its connections close, so the server rolls back); `result` rejects. */
+  terminate?(): Promise<void>;
 }
 
 function createWorker(job: EngineJob | DiffSessionJob): Worker {
@@ -41,7 +43,13 @@ function startWorker<T>(job: EngineJob | DiffSessionJob, onEvent: (event: Engine
   let nextId = 1;
   let settled = false;
   let ended = false;
+  let rejectResult: (e: Error) => void = () => undefined;
   const result = new Promise<T>((resolve, reject) => {
+    rejectResult = (e) => {
+      if (settled) return;
+      settled = true;
+      reject(e);
+    };
     worker.on('message', (msg: WorkerMessage) => {
       if (msg.type === 'event') onEvent(msg.event);
       else if (msg.type === 'done') {
@@ -60,16 +68,18 @@ function startWorker<T>(job: EngineJob | DiffSessionJob, onEvent: (event: Engine
       }
     });
     worker.on('error', (error) => {
+      // The worker died (out of memory, a crash while loading): said as what it is.
       settled = true;
-      reject(error);
+      reject(new JobError(serializeError(error, { uncaught: true })));
     });
     worker.on('exit', (code) => {
       ended = true;
-      if (!settled) reject(new Error(`The engine worker stopped unexpectedly (exit code ${code}).`));
+      if (!settled) reject(new JobError({ name: 'Error', message: `The engine worker stopped unexpectedly (exit code ${code}).`, internal: true }));
       for (const p of pending.values()) p.reject(new Error('The diff was closed.'));
       pending.clear();
     });
   });
+  void result.catch(() => undefined);
   const send = (m: ParentMessage) => worker.postMessage(m);
   const call = <R>(method: string, args?: unknown) =>
     new Promise<R>((resolve, reject) => {
@@ -81,6 +91,10 @@ function startWorker<T>(job: EngineJob | DiffSessionJob, onEvent: (event: Engine
   return {
     result,
     cancel: () => send({ type: 'cancel' }),
+    async terminate() {
+      rejectResult(new JobError({ name: 'CancelledError', message: 'The run was stopped without waiting for it to finish. The server rolls back the open transaction when the connection closes.' }));
+      await worker.terminate();
+    },
     call,
     async close() {
       if (ended) return;
@@ -91,8 +105,8 @@ function startWorker<T>(job: EngineJob | DiffSessionJob, onEvent: (event: Engine
 }
 
 export function startEngineJob<T = unknown>(job: EngineJob, onEvent: (event: EngineEvent) => void = () => undefined): RunningJob<T> {
-  const { result, cancel } = startWorker<T>(job, onEvent, false);
-  return { result, cancel };
+  const { result, cancel, terminate } = startWorker<T>(job, onEvent, false);
+  return { result, cancel, terminate };
 }
 
 /** Starts a job whose worker stays alive after its result, answering calls until closed. */
