@@ -28,21 +28,23 @@ export interface AgreementWritten {
   between: [string, string];
 }
 
-/** The agreed rows of one table (by _row of the staged archive). */
+/** The agreed rows of one table (by _row of the staged archive): every row this run inserted (it
+ *  holds what the archive says), and every row both had that is now equal to the archive's. */
 async function agreedRows(m: MatchContext, t: StagedTable): Promise<string> {
   const name = `pg_temp."mr4_${t.tag}_agreed"`;
   const T = target(m, t);
+  const D = m.verdicts?.get(t.plan.name);
+  const insertedOnly = D ? ` AND EXISTS (SELECT 1 FROM ${D} d WHERE d.srow = f._row AND d.kind IN ('new', 'resurrect') AND NOT d.excluded)` : '';
+  const inserted = `SELECT f._row, f._loc AS _tgt FROM ${temp(t, 'final')} f WHERE NOT f._hit${insertedOnly}`;
   const notRefused = `NOT EXISTS (SELECT 1 FROM ${temp(t, 'refused')} x WHERE x._row = w._row)`;
   const sur = t.plan.surrogate;
+  let equal: string;
   if (sur) {
     const joins: string[] = [];
     const differs = comparedColumns(m, t).map((c) => distinct(t, c, targetSpaceValue(m, t, c, 'w', joins), `g.${ident(c)}`));
-    await m.ctx.query(
-      `CREATE TEMP TABLE ${name} ON COMMIT DROP AS
-       SELECT w._row, a._tgt AS _tgt FROM ${temp(t, 'work')} w JOIN ${temp(t, 'ids')} a ON a._row = w._row JOIN ${T} g ON g.${ident(sur)} = a._tgt
-       ${joins.join(' ')}
-       WHERE ${notRefused}${differs.length ? ` AND NOT (${differs.join(' OR ')})` : ''}`,
-    );
+    equal = `SELECT w._row, a._tgt FROM ${temp(t, 'work')} w JOIN ${temp(t, 'ids')} a ON a._row = w._row JOIN ${T} g ON g.${ident(sur)} = a._tgt
+             ${joins.join(' ')}
+             WHERE w._hit AND ${notRefused}${differs.length ? ` AND NOT (${differs.join(' OR ')})` : ''}`;
   } else {
     // Without an id, a row is found by its key (which a merge never changes) or by its whole content.
     const key = t.plan.key.kind === 'key' ? t.plan.key.columns : [];
@@ -51,8 +53,9 @@ async function agreedRows(m: MatchContext, t: StagedTable): Promise<string> {
     const found = key.length
       ? `EXISTS (SELECT 1 FROM ${T} g WHERE ${key.map((c) => `g.${ident(c)} = w.${ident(c)}`).join(' AND ')}${cols.length ? ` AND NOT (${cols.map((c) => distinct(t, c, `w.${ident(c)}`, `g.${ident(c)}`)).join(' OR ')})` : ''})`
       : `${row('w', cols)} IN (SELECT ${row('g', cols)} FROM ${T} g)`;
-    await m.ctx.query(`CREATE TEMP TABLE ${name} ON COMMIT DROP AS SELECT w._row, NULL::int AS _tgt FROM ${temp(t, 'work')} w WHERE ${notRefused} AND ${found}`);
+    equal = `SELECT w._row, NULL::int FROM ${temp(t, 'work')} w WHERE w._hit AND ${notRefused} AND ${found}`;
   }
+  await m.ctx.query(`CREATE TEMP TABLE ${name} ON COMMIT DROP AS ${inserted} UNION ALL ${equal}`);
   await m.ctx.query(`ANALYZE ${name}`);
   return name;
 }

@@ -133,10 +133,11 @@ export async function ensureLineageStore(ctx: RunContext): Promise<boolean> {
     await ctx.query(`SELECT pg_advisory_xact_lock(hashtext('mr4 lineage store'))`);
     await ctx.query(`CREATE SCHEMA IF NOT EXISTS ${ident(LINEAGE_SCHEMA)}`);
     await ctx.query(
+      // Byte-wise collation: the keys are compared for equality only, and a locale's rules cost time.
       `CREATE TABLE IF NOT EXISTS ${STORE} (
-         schema_name text NOT NULL, table_name text NOT NULL,
-         origin uuid NOT NULL, origin_key text NOT NULL,
-         local_key text NOT NULL,
+         schema_name text COLLATE "C" NOT NULL, table_name text COLLATE "C" NOT NULL,
+         origin uuid NOT NULL, origin_key text COLLATE "C" NOT NULL,
+         local_key text COLLATE "C" NOT NULL,
          recorded_at timestamptz NOT NULL DEFAULT now(),
          PRIMARY KEY (schema_name, table_name, origin, origin_key))`,
     );
@@ -170,8 +171,9 @@ export async function recordPairs(
 ): Promise<number> {
   if (!source.identity || source.identity === targetIdentity) return 0;
   const head = `INSERT INTO ${STORE} AS l (schema_name, table_name, origin, origin_key, local_key)`;
+  // One pair per source key (a crafted archive may repeat an id), found by hashing, not sorting.
   const own = await ctx.query(
-    `${head} SELECT DISTINCT ON (src) ${literal(schema)}, ${literal(t.plan.name)}, ${literal(source.identity)}::uuid, src, tgt FROM ${pairs} p ORDER BY src, tgt
+    `${head} SELECT ${literal(schema)}, ${literal(t.plan.name)}, ${literal(source.identity)}::uuid, src, min(tgt) FROM ${pairs} p GROUP BY src
      ON CONFLICT (schema_name, table_name, origin, origin_key) DO UPDATE SET local_key = EXCLUDED.local_key, recorded_at = now()
      WHERE l.local_key IS DISTINCT FROM EXCLUDED.local_key`,
   );
