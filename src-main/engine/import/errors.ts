@@ -25,6 +25,21 @@ export class WriteError extends Error {
   }
 }
 
+/** A deferred constraint (or constraint trigger) failed when it was checked, after every row was
+ *  written: PostgreSQL checks those for the transaction as a whole, so no row can be left out then. */
+export class DeferredConstraintError extends Error {
+  override name = 'DeferredConstraintError';
+  readonly problem: RowProblem | null;
+  constructor(readonly sqlstate: string, pg: { message?: string; detail?: string; table?: string; constraint?: string }) {
+    const what = `${pg.message ?? 'a constraint failed'}${pg.detail ? ` (${pg.detail})` : ''}`;
+    super(
+      `A deferred constraint${pg.constraint ? ` (${pg.constraint}${pg.table ? ` on ${pg.table}` : ''})` : ''} failed when it was checked, after every row was written: ${what}. ` +
+        'The import was rolled back; nothing was written. PostgreSQL checks deferred constraints for the transaction as a whole, so --allow-failures cannot leave a row out here: fix the row it names, in the source or in the target.',
+    );
+    this.problem = pg.table ? { table: pg.table, key: null, row: null, reason: what } : null;
+  }
+}
+
 export class ProbableEditsError extends Error {
   override name = 'ProbableEditsError';
   constructor(readonly rows: RowProblem[]) {

@@ -20,7 +20,7 @@ import { type MatchContext, matchTable, publishMap, type RowIdentity } from '../
 import { type PreparedRun, prepareRun, type StagedBase, stageBase } from '../staged/prepare';
 import { type StagedTable, temp } from '../staged/types';
 import { loadRowAnswers } from '../compare/decisions';
-import { ProbableEditsError, RefusedRowsError } from './errors';
+import { DeferredConstraintError, ProbableEditsError, RefusedRowsError } from './errors';
 import { type AgreementWritten, writeAgreement } from './agreement';
 import { type AgreementStore, resolveBase } from '../staged/agreed';
 import { openProbableEdits, recordLineage } from './identity';
@@ -230,7 +230,13 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
     if (failures.length && !options.allowFailures) throw new RefusedRowsError(failures);
     if (!dryRun) await advanceSequences(m, tables);
     await enableTriggers(m, disabled);
-    await ctx.query('SET CONSTRAINTS ALL IMMEDIATE');
+    try {
+      await ctx.query('SET CONSTRAINTS ALL IMMEDIATE');
+    } catch (error) {
+      const e = error as { code?: string };
+      if (typeof e.code === 'string' && /^23/.test(e.code)) throw new DeferredConstraintError(e.code, error as object);
+      throw error;
+    }
     const lineage = dryRun || options.lineage === false ? null : await recordLineage(m, tables, warnings);
     let agreement: AgreementWritten | null = null;
     if (!dryRun && options.agreement?.newPath && agreementIds && run.source.identity !== catalog.identity) {
