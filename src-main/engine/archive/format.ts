@@ -78,7 +78,46 @@ export class ArchiveError extends Error {
   damage = true;
 }
 
+const MAX_TABLES = 10_000;
+/** PostgreSQL's own limit of columns in a table. */
+const MAX_COLUMNS = 1600;
+
+/**
+ * Bounds the index's lists before the schema reads it: the schema reports every element that is
+ * wrong, and a list of a million wrong elements would be a million reports (gigabytes).
+ */
+function precheckIndex(json: unknown): void {
+  const fail = (what: string) => {
+    throw new ArchiveError(`index.json is not a valid MR4 archive index:\n  ${what}`);
+  };
+  const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+  const list = (v: unknown, max: number, where: string) => {
+    if (v !== undefined && (!Array.isArray(v) || v.length > max)) fail(`${where}: a list of at most ${max} entries`);
+  };
+  const record = (v: unknown, max: number, where: string) => {
+    if (v !== undefined && (!isObj(v) || Object.keys(v).length > max)) fail(`${where}: an object of at most ${max} entries`);
+  };
+  if (!isObj(json)) fail('(root): an object');
+  const j = json as Record<string, unknown>;
+  list(j.entities, MAX_TABLES, 'entities');
+  list(j.excluded, MAX_TABLES, 'excluded');
+  record(j.files, MAX_TABLES, 'files');
+  record(j.tables, MAX_TABLES, 'tables');
+  if (isObj(j.metadata)) list(j.metadata.tables, MAX_TABLES, 'metadata.tables');
+  if (isObj(j.tables)) {
+    for (const [name, t] of Object.entries(j.tables)) {
+      if (!isObj(t)) continue;
+      for (const key of ['columns', 'primaryKey', 'references', 'excludedColumns']) list(t[key], MAX_COLUMNS, `tables.${name}.${key}`);
+      if (isObj(t.key)) list(t.key.columns, MAX_COLUMNS, `tables.${name}.key.columns`);
+      if (Array.isArray(t.references)) {
+        for (const r of t.references) if (isObj(r)) for (const key of ['columns', 'parentColumns']) list(r[key], MAX_COLUMNS, `tables.${name}.references`);
+      }
+    }
+  }
+}
+
 export function parseIndex(json: unknown): ArchiveIndex {
+  precheckIndex(json);
   const result = indexSchema.safeParse(json);
   if (!result.success) {
     const issues = result.error.issues.slice(0, 8).map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);

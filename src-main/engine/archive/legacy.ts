@@ -141,7 +141,7 @@ function readTableFile(json: unknown, file: string, expected: string, parent: st
  * within these limits on all its table files together; a larger one is refused before it is parsed.
  * (The original MR4 system's archives were a few megabytes.)
  */
-export const LEGACY_LIMITS = { maxBytes: 32 * 1024 * 1024, maxValues: 1_000_000 };
+export const LEGACY_LIMITS = { maxBytes: 16 * 1024 * 1024, maxValues: 500_000 };
 
 export interface LegacyFiles {
   /** Each wanted file's parsed JSON, by file name. */
@@ -165,7 +165,7 @@ export async function readLegacyFiles(
   const tooBig = (what: string) =>
     new ArchiveError(
       `this archive of the original MR4 system (format 1.0) holds more than ${what} in its table files. A 1.0 archive is read whole, ` +
-        `so mr4 reads at most ${sizeText(budget.maxBytes)} and ${budget.maxValues.toLocaleString('en-US')} JSON values of one; this one is refused`,
+        `so mr4 reads at most ${sizeText(budget.maxBytes)} and ${budget.maxValues.toLocaleString('en-US')} JSON values (keys included) of one; this one is refused`,
     );
   await walkArchive(
     path,

@@ -30,8 +30,9 @@ export const DEFAULT_LIMITS: ArchiveLimits = {
   maxIndexBytes: 16 * 1024 * 1024,
 };
 
-/** The most JSON values (objects, arrays, strings, numbers…) a document read whole may hold. */
-export const MAX_JSON_VALUES = 1_000_000;
+/** The most JSON values (objects, arrays, strings and keys; about 3,000 tables' worth in an index) a
+ *  document read whole may hold. */
+export const MAX_JSON_VALUES = 500_000;
 
 export type ArchiveKind = 'mr4-2' | 'mr4-1-legacy';
 
