@@ -17,6 +17,8 @@ export interface ThrowawayServer {
   password?: string;
   /** The self-signed certificate (PEM) when the server was started with `ssl`. */
   sslCertFile?: string;
+  /** Restarts the server (a fast shutdown: every session is ended, as in a failover or an upgrade). */
+  restart(): void;
   stop(): void;
 }
 
@@ -141,6 +143,9 @@ export async function startThrowawayServer(options: ThrowawayServerOptions = {})
     version,
     ...(options.password !== undefined ? { password: options.password } : {}),
     ...(sslFiles ? { sslCertFile: sslFiles.cert } : {}),
+    restart() {
+      runAsOwner(join(binDir, 'pg_ctl'), ['-D', dataDir, '-m', 'fast', '-w', '-t', '60', '-l', join(dir, 'server.log'), 'restart']);
+    },
     stop() {
       if (stopped) return;
       stopped = true;
