@@ -104,7 +104,7 @@ export async function describeDiskFull(dir: string): Promise<string> {
     .then((s) => s.bavail * s.bsize)
     .catch(() => null);
   const where = mount ? `the ${mount.type} file system mounted at ${mount.mountPoint}` : 'its file system';
-  const left = free === null ? '' : `, ${free < 1024 * 1024 ? `${Math.round(free / 1024)} KiB` : `${(free / 1024 / 1024).toFixed(1)} MiB`} free now`;
+  const left = free === null ? '' : `; ${free < 1024 * 1024 ? `${Math.round(free / 1024)} KiB` : `${(free / 1024 / 1024).toFixed(1)} MiB`} were left`;
   return `No space left on device: ${real} (${where}${left}) is full`;
 }
 
