@@ -3,7 +3,7 @@
 import type { RowProblem } from '../../../src-common/contract';
 import { ident, literal } from '../sql';
 import { stagedKeyJson } from '../staged/keys';
-import { ensureLineageStore, recordPairs } from '../staged/lineage';
+import { indexLineageStore, openLineageStore, recordPairs } from '../staged/lineage';
 import { contentColumns, distinct, type MatchContext, target, via } from '../staged/match';
 import { type StagedTable, temp } from '../staged/types';
 
@@ -36,7 +36,8 @@ export async function recordLineage(m: MatchContext, tables: StagedTable[], warn
   const source = m.identity.source;
   const withIds = tables.filter((t) => t.plan.surrogate && t.staged.includes(t.plan.surrogate));
   if (!source.identity || source.identity === m.identity.target.identity || withIds.length === 0) return { recorded: 0, stored: !!m.identity.target.lineage };
-  if (!(await ensureLineageStore(m.ctx))) {
+  const store = await openLineageStore(m.ctx);
+  if (store === 'denied') {
     const warning = `the lineage of ids was not recorded: the user may not create schema _mr4 in this database (grant CREATE on the database, or import with --no-lineage); later imports from this source match rows without a natural key by content only`;
     warnings.push(warning);
     m.ctx.log(warning, 'warn');
@@ -48,7 +49,8 @@ export async function recordLineage(m: MatchContext, tables: StagedTable[], warn
     const pairs = `(SELECT a._src::text AS src, a._tgt::text AS tgt FROM ${temp(t, 'ids')} a
                     WHERE a._src IS NOT NULL AND a._tgt IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${temp(t, 'refused')} x WHERE x._row = a._row)
                       AND (a._hit OR EXISTS (SELECT 1 FROM ${target(m, t)} g WHERE g.${sur} = a._tgt)))`;
-    recorded += await recordPairs(m.ctx, m.schema, t, pairs, source, m.identity.target.identity!);
+    recorded += await recordPairs(m.ctx, store, m.schema, t, pairs, source, m.identity.target.identity!);
   }
+  if (store === 'new') await indexLineageStore(m.ctx);
   return { recorded, stored: true };
 }

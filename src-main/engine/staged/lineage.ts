@@ -123,46 +123,59 @@ export async function buildPairs(ctx: RunContext, x: LineageSide, y: LineageSide
   return name;
 }
 
-/** Creates the lineage store if it is missing. Returns false (and changes nothing) where the user may
- *  not create it. */
-export async function ensureLineageStore(ctx: RunContext): Promise<boolean> {
-  if (await hasLineageStore(ctx)) return true;
+/** The lineage store, as this run finds it: there before, created by this run (still without its
+ *  indexes, which are built once its first rows are in: far faster than keeping them up row by row),
+ *  or not to be had (the user may not create it). */
+export type LineageStore = 'existing' | 'new' | 'denied';
+
+export async function openLineageStore(ctx: RunContext): Promise<LineageStore> {
+  if (await hasLineageStore(ctx)) return 'existing';
   await ctx.query('SAVEPOINT mr4_lineage');
   try {
     // Two imports creating it at once: the second waits here and then finds it.
     await ctx.query(`SELECT pg_advisory_xact_lock(hashtext('mr4 lineage store'))`);
+    if (await hasLineageStore(ctx)) {
+      await ctx.query('RELEASE SAVEPOINT mr4_lineage');
+      return 'existing';
+    }
     await ctx.query(`CREATE SCHEMA IF NOT EXISTS ${ident(LINEAGE_SCHEMA)}`);
+    // Byte-wise collation: the keys are compared for equality only, and a locale's rules cost time.
     await ctx.query(
-      // Byte-wise collation: the keys are compared for equality only, and a locale's rules cost time.
-      `CREATE TABLE IF NOT EXISTS ${STORE} (
+      `CREATE TABLE ${STORE} (
          schema_name text COLLATE "C" NOT NULL, table_name text COLLATE "C" NOT NULL,
          origin uuid NOT NULL, origin_key text COLLATE "C" NOT NULL,
          local_key text COLLATE "C" NOT NULL,
-         recorded_at timestamptz NOT NULL DEFAULT now(),
-         PRIMARY KEY (schema_name, table_name, origin, origin_key))`,
+         recorded_at timestamptz NOT NULL DEFAULT now())`,
     );
-    await ctx.query(`CREATE INDEX IF NOT EXISTS lineage_local ON ${STORE} (schema_name, table_name, local_key)`);
     await ctx.query(
       `COMMENT ON SCHEMA ${ident(LINEAGE_SCHEMA)} IS 'MR4 Studio: which rows of other databases became rows of this one (the lineage of ids). ` +
         `Dropping it loses nothing but that pairing: mr4 then recognises rows by natural keys and content only.'`,
     );
     await ctx.query('RELEASE SAVEPOINT mr4_lineage');
-    return true;
+    return 'new';
   } catch (error) {
     if (ctx.cancelled) throw error;
     await ctx.query('ROLLBACK TO SAVEPOINT mr4_lineage');
-    return false;
+    return 'denied';
   }
+}
+
+/** Gives a store this run created its keys, once its rows are in. */
+export async function indexLineageStore(ctx: RunContext): Promise<void> {
+  await ctx.query(`ALTER TABLE ${STORE} ADD PRIMARY KEY (schema_name, table_name, origin, origin_key)`);
+  await ctx.query(`CREATE INDEX lineage_local ON ${STORE} (schema_name, table_name, local_key)`);
 }
 
 /**
  * Records, in the target's store, that each archived row of `t` (named `srcKey` in the source) became
  * target row `tgtKey`, and the origins the archive's lineage gives that source row. A pair the source
  * states again replaces the one before (the row may have been re-created); an origin seen through the
- * source is added where the target knows none. Returns the number of pairs written.
+ * source is added where the target knows none. Into a store this run created (no keys yet, nothing
+ * to replace), rows are only appended. Returns the number of pairs written.
  */
 export async function recordPairs(
   ctx: RunContext,
+  store: Exclude<LineageStore, 'denied'>,
   schema: string,
   t: StagedTable,
   pairs: string,
@@ -170,20 +183,21 @@ export async function recordPairs(
   targetIdentity: string,
 ): Promise<number> {
   if (!source.identity || source.identity === targetIdentity) return 0;
+  const fresh = store === 'new';
   const head = `INSERT INTO ${STORE} AS l (schema_name, table_name, origin, origin_key, local_key)`;
   // One pair per source key (a crafted archive may repeat an id), found by hashing, not sorting.
   const own = await ctx.query(
     `${head} SELECT ${literal(schema)}, ${literal(t.plan.name)}, ${literal(source.identity)}::uuid, src, min(tgt) FROM ${pairs} p GROUP BY src
-     ON CONFLICT (schema_name, table_name, origin, origin_key) DO UPDATE SET local_key = EXCLUDED.local_key, recorded_at = now()
-     WHERE l.local_key IS DISTINCT FROM EXCLUDED.local_key`,
+     ${fresh ? '' : `ON CONFLICT (schema_name, table_name, origin, origin_key) DO UPDATE SET local_key = EXCLUDED.local_key, recorded_at = now()
+     WHERE l.local_key IS DISTINCT FROM EXCLUDED.local_key`}`,
   );
   let n = own.rowCount ?? 0;
   if (source.lineage) {
     const inherited = await ctx.query(
       `${head} SELECT DISTINCT ON (a.origin, a.origin_key) ${literal(schema)}, ${literal(t.plan.name)}, a.origin::uuid, a.origin_key, p.tgt
        FROM ${pairs} p JOIN ${source.lineage} a ON a.table_name = ${literal(t.plan.name)} AND a.local_key = p.src
-       WHERE a.origin <> ${literal(targetIdentity)} ORDER BY a.origin, a.origin_key, p.tgt
-       ON CONFLICT (schema_name, table_name, origin, origin_key) DO NOTHING`,
+       WHERE a.origin <> ${literal(targetIdentity)} AND a.origin <> ${literal(source.identity)} ORDER BY a.origin, a.origin_key, p.tgt
+       ${fresh ? '' : 'ON CONFLICT (schema_name, table_name, origin, origin_key) DO NOTHING'}`,
     );
     n += inherited.rowCount ?? 0;
   }
