@@ -14,7 +14,7 @@ import { columnType, distinct, lateColumns, type MatchContext, remapRefs, rowId,
 import { type StagedTable, temp } from '../staged/types';
 import { ident, literal } from '../sql';
 import type { Analysis } from './analyze';
-import { referenceLabel, stagedKeyJson, targetKeyJson } from '../staged/keys';
+import { indexKeyLookups, referenceLabel, stagedKeyJson, targetKeyJson } from '../staged/keys';
 
 
 /** Columns a merge compares (and may write) for this table: what an update writes, plus late ones. */
@@ -25,6 +25,7 @@ export function comparedColumns(m: MatchContext, t: StagedTable): string[] {
 
 export async function classifyTable(a: Analysis, t: StagedTable): Promise<void> {
   const m = a.m;
+  await indexKeyLookups(m, t);
   const T = target(m, t);
   const tb = a.base?.tables.get(t.plan.name);
   const mb = a.base?.m;

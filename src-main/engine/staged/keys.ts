@@ -57,3 +57,19 @@ export function referenceLabel(m: MatchContext, parentName: string, idExpr: stri
     : 'NULL';
   return `CASE WHEN ${idExpr} IS NULL THEN NULL ELSE COALESCE(${inTarget}, ${inArchive}, ${idExpr}::text) END`;
 }
+
+/**
+ * Indexes the lookups the key and label expressions above make per row (a parent's staged row by its
+ * source id, a parent's archived row by its target id), so a table of many rows naming its parents
+ * is not a scan of each parent per row. Built once, where first needed.
+ */
+export async function indexKeyLookups(m: MatchContext, t: StagedTable): Promise<void> {
+  for (const ref of remapRefs(m, t)) {
+    const parent = m.tables.get(ref.parent);
+    const sur = parent?.plan.surrogate;
+    if (!parent || !sur || !parent.staged.includes(sur)) continue;
+    await m.ctx.query(`CREATE INDEX IF NOT EXISTS ${ident(`mr4_${parent.stage}_s_sur`)} ON ${temp(parent, 'staged')} (${ident(sur)})`);
+    await m.ctx.query(`CREATE INDEX IF NOT EXISTS ${ident(`mr4_${parent.tag}_a_tgt`)} ON ${temp(parent, 'ids')} (_tgt)`);
+    await m.ctx.query(`CREATE INDEX IF NOT EXISTS ${ident(`mr4_${parent.stage}_s_row`)} ON ${temp(parent, 'staged')} (_row)`);
+  }
+}
