@@ -15,6 +15,7 @@ import { toUiError } from '../bridge';
 import { isTerminal, useJobsStore } from '../stores/jobs';
 import { isProductionLike } from '../util/env';
 import { formatNumber } from '../util/format';
+import type { ProbableEditsSetting } from '../util/row-identity';
 
 export const STEPS = [
   { id: 'choose', label: 'Choose' },
@@ -31,6 +32,15 @@ export interface RunSettings {
   mode: ImportMode;
   allowFailures: boolean;
   disableTriggers: boolean;
+  /** The two databases are copies of each other (same id = same row). */
+  sameIds?: boolean;
+  /** Rows that only look like edits: stop and list them ('ask'), or the answer for all. */
+  probableEdits?: ProbableEditsSetting;
+}
+
+/** The request fields of the row-identity settings (nothing for the defaults). */
+export function identityOptions(s: RunSettings): { sameIds?: true; probableEdits?: 'same' | 'new' } {
+  return { ...(s.sameIds ? { sameIds: true as const } : {}), ...(!s.sameIds && s.probableEdits && s.probableEdits !== 'ask' ? { probableEdits: s.probableEdits } : {}) };
 }
 
 type ImportLike = Extract<ApiRequest<'jobs.start'>, { kind: 'import' | 'sync' }>;

@@ -1,14 +1,29 @@
 // "Preview changes": the diff a merge is reviewed in before it writes anything. One preview at a time:
 // where it came from (an Import of an open archive, or a Sync, whose source is exported and opened
-// first), the base it is compared against, the open diff (paged on the server until closed), every
-// conflict in full, and what the user chose: tables, rows and fields left out, and a side for each
-// conflict. The merge is then started from exactly that (see views/PreviewView.vue).
+// first), the base it is compared against (what the two databases last agreed on, when the app kept
+// it), the open diff (paged on the server until closed), every conflict in full, the comparison keys
+// chosen for the target's tables, and what the user chose: tables, rows and fields left out, a side for
+// each conflict, and an answer for each probable edit (same row or new row). The merge is then started
+// from exactly that (see views/PreviewView.vue).
 import { defineStore } from 'pinia';
 import { computed, reactive, ref, watch } from 'vue';
-import type { ArchiveInfo, BaseInfo, DiffOpened, DiffRow, FileRef, ImportMode, JobInfo, UiError } from '../../src-common/contract';
+import type { ArchiveInfo, BaseInfo, DiffKind, DiffOpened, DiffRow, FileRef, ImportMode, JobInfo, TableKey, TableKeys, UiError } from '../../src-common/contract';
 import { api } from '../api';
 import { toUiError } from '../bridge';
-import { emptySelection, fieldId, isRowConflict, rememberedBaseLabel, openConflicts, rowId, toDecisions, type Choice, type DiffKey, type Selection } from '../util/diff';
+import {
+  emptySelection,
+  fieldId,
+  isRowConflict,
+  openConflicts,
+  openProbableEdits,
+  rememberedBaseLabel,
+  rowId,
+  toDecisions,
+  type Choice,
+  type DiffKey,
+  type SameOrNew,
+  type Selection,
+} from '../util/diff';
 import { useArchivesStore } from './archives';
 import { useAppStore, type ViewName } from './app';
 import { isTerminal, useJobsStore } from './jobs';
@@ -21,10 +36,16 @@ export interface PreviewOrigin {
   mode: ImportMode;
   allowFailures: boolean;
   disableTriggers: boolean;
+  /** The user states the two databases are copies of each other (same id = same row). */
+  sameIds?: boolean;
+  /** What the Import or Sync screen said about rows that only look like edits: preselected in the
+   *  preview as the answer for all of them ('ask': each is decided here). */
+  probableEdits?: 'ask' | SameOrNew;
   /** A sync: the connection the archive was exported from. */
   sourceId?: string;
 }
 
+/** remembered: what the two databases last agreed on (base "auto"); archive, file: one the user chose. */
 export type BaseChoice = { kind: 'remembered' } | { kind: 'archive'; archiveId: string } | { kind: 'file' } | { kind: 'none' };
 
 export type PreviewStage = 'none' | 'preparing' | 'setup' | 'comparing' | 'review';
@@ -45,8 +66,12 @@ export const usePreviewStore = defineStore('preview', () => {
   const pickedFile = ref<FileRef | null>(null);
   const diffJobId = ref<string | null>(null);
   const opened = ref<DiffOpened | null>(null);
-  /** The base the open diff was made with, in words. */
-  const usedBase = ref<{ name: string; verified: boolean } | null>(null);
+  /** The base the open diff was made with, in words; agreed: the kept agreement of the two databases
+   *  (an archive the user chose is never called verified: nothing says it is what they agreed on). */
+  const usedBase = ref<{ name: string; agreed: boolean } | null>(null);
+  /** The comparison keys chosen for the target's tables (tableKeys), and a failure to read or save them. */
+  const tableKeys = ref<TableKeys>({});
+  const keysError = ref<UiError | null>(null);
   const error = ref<UiError | null>(null);
   const selection = reactive<Selection>(emptySelection());
   const conflicts = ref<DiffRow[] | null>(null);
@@ -67,7 +92,10 @@ export const usePreviewStore = defineStore('preview', () => {
   });
   const threeWay = computed(() => !!opened.value?.summary.threeWay);
   const conflictState = computed(() => openConflicts(conflicts.value ?? [], selection));
-  const decisions = computed(() => toDecisions(selection));
+  const probableState = computed(() => openProbableEdits(opened.value?.summary, selection));
+  /** A table left out that holds probable edits: they are sent as "same" (matched, left alone). */
+  const leftOutProbable = computed(() => !!opened.value?.summary.tables.some((t) => t.counts.probable_edit > 0 && selection.excludedTables[t.table]));
+  const decisions = computed(() => toDecisions(selection, leftOutProbable.value));
 
   function resetSelection(): void {
     Object.assign(selection, emptySelection());
@@ -91,6 +119,8 @@ export const usePreviewStore = defineStore('preview', () => {
     baseInfo.value = null;
     baseChoice.value = { kind: 'none' };
     pickedFile.value = null;
+    tableKeys.value = {};
+    keysError.value = null;
     diffJobId.value = null;
     error.value = null;
     conflictsError.value = null;
@@ -102,8 +132,14 @@ export const usePreviewStore = defineStore('preview', () => {
     await closeDiff();
     clear();
     origin.value = next;
+    presetProbable(next);
     app.navigate('preview');
-    await loadBase();
+    await Promise.all([loadBase(), loadKeys()]);
+  }
+
+  /** The answer for all probable edits that the Import or Sync screen chose, if any. */
+  function presetProbable(o: Pick<PreviewOrigin, 'probableEdits'>): void {
+    selection.probableAll = o.probableEdits && o.probableEdits !== 'ask' ? o.probableEdits : null;
   }
 
   /** A sync: export the source into a kept archive, open it, then preview it like an import. */
@@ -127,46 +163,72 @@ export const usePreviewStore = defineStore('preview', () => {
       ownArchiveId.value = info.archiveId;
       preparing.value = null;
       origin.value = { ...next, from: 'sync', archiveId: info.archiveId };
-      await loadBase();
+      presetProbable(next);
+      await Promise.all([loadBase(), loadKeys()]);
     } catch (e) {
       error.value = toUiError(e, 'The source could not be exported for the preview');
     }
   }
 
-  /** Which base the archive names, and whether a verified copy is kept; preselects the best choice. */
+  /** What the archive's database and the target last agreed on (kept after every real import between
+   *  them, in either direction): preselected when there is one; otherwise the reason is shown. */
   async function loadBase(): Promise<void> {
     const o = origin.value;
     if (!o) return;
     baseLoading.value = true;
     try {
-      baseInfo.value = await api('bases.forArchive', { archiveId: o.archiveId });
+      baseInfo.value = await api('bases.forArchive', { archiveId: o.archiveId, targetId: o.targetId });
     } catch (e) {
       baseInfo.value = null;
       error.value = toUiError(e, 'The base could not be looked up');
     } finally {
       baseLoading.value = false;
     }
-    const info = baseInfo.value;
-    const sameAsBase = info?.sha256 ? archives.list.find((a) => a.archiveId !== o.archiveId && a.sha256 === info.sha256) : undefined;
-    if (info?.file) baseChoice.value = { kind: 'remembered' };
-    else if (sameAsBase) baseChoice.value = { kind: 'archive', archiveId: sameAsBase.archiveId };
-    else baseChoice.value = { kind: 'none' };
+    baseChoice.value = baseInfo.value?.file ? { kind: 'remembered' } : { kind: 'none' };
   }
 
-  function baseRequest(): { base?: string; name: string; verified: boolean } | { error: string } {
+  function baseRequest(): { base?: string; name: string; agreed: boolean } | { error: string } {
     const c = baseChoice.value;
-    if (c.kind === 'none') return { name: '', verified: false };
+    if (c.kind === 'none') return { name: '', agreed: false };
     if (c.kind === 'remembered') {
-      if (!baseInfo.value?.file) return { error: 'No verified copy of the remembered base is kept here.' };
-      return { base: 'auto', name: rememberedBaseLabel(baseInfo.value), verified: true };
+      if (!baseInfo.value?.file) return { error: 'No agreement of these two databases is kept here.' };
+      return { base: 'auto', name: rememberedBaseLabel(baseInfo.value), agreed: true };
     }
     if (c.kind === 'archive') {
       const a = archives.open[c.archiveId];
       if (!a) return { error: 'Choose an open archive as the base.' };
-      return { base: a.file.handle, name: a.file.name, verified: !!baseInfo.value?.sha256 && a.sha256 === baseInfo.value.sha256 };
+      return { base: a.file.handle, name: a.file.name, agreed: false };
     }
     if (!pickedFile.value) return { error: 'Choose the base archive’s file first.' };
-    return { base: pickedFile.value.handle, name: pickedFile.value.name, verified: false };
+    return { base: pickedFile.value.handle, name: pickedFile.value.name, agreed: false };
+  }
+
+  /** The comparison keys chosen for the target's tables. */
+  async function loadKeys(): Promise<void> {
+    const o = origin.value;
+    if (!o) return;
+    try {
+      tableKeys.value = await api('tableKeys.get', { connectionId: o.targetId });
+      keysError.value = null;
+    } catch (e) {
+      keysError.value = toUiError(e, 'The comparison keys could not be read');
+    }
+  }
+
+  /** Chooses (or, with null, forgets) how rows of `table` are compared in the target, then compares
+   *  again if a diff is open (choices made so far are kept). */
+  async function setTableKey(table: string, key: TableKey | null, compareAgain = true): Promise<boolean> {
+    const o = origin.value;
+    if (!o) return false;
+    try {
+      tableKeys.value = await api('tableKeys.set', { connectionId: o.targetId, table, key });
+      keysError.value = null;
+    } catch (e) {
+      keysError.value = toUiError(e, 'The comparison key could not be saved');
+      return false;
+    }
+    if (compareAgain && opened.value) await compare();
+    return true;
   }
 
   /** Makes the diff (a job with progress); on success the review starts. */
@@ -181,7 +243,10 @@ export const usePreviewStore = defineStore('preview', () => {
     }
     await closeDiff();
     try {
-      const job = await jobs.start({ kind: 'diff', archiveId: o.archiveId, targetId: o.targetId, ...(base.base ? { base: base.base } : {}) }, { show: false });
+      const job = await jobs.start(
+        { kind: 'diff', archiveId: o.archiveId, targetId: o.targetId, ...(base.base ? { base: base.base } : {}), ...(o.sameIds ? { sameIds: true } : {}) },
+        { show: false },
+      );
       diffJobId.value = job.id;
       const done = await jobs.waitFor(job.id);
       if (done.id !== diffJobId.value) return; // a newer compare replaced this one
@@ -190,7 +255,7 @@ export const usePreviewStore = defineStore('preview', () => {
         return;
       }
       opened.value = done.result as DiffOpened;
-      usedBase.value = base.base ? { name: base.name, verified: base.verified } : null;
+      usedBase.value = base.base ? { name: base.name, agreed: base.agreed } : null;
       generation.value++;
       await loadConflicts();
     } catch (e) {
@@ -236,10 +301,22 @@ export const usePreviewStore = defineStore('preview', () => {
     else selection.excludedTables[table] = true;
   }
 
-  function setRowIncluded(table: string, key: DiffKey, included: boolean): void {
+  function setRowIncluded(table: string, key: DiffKey, included: boolean, kind?: DiffKind): void {
     const id = rowId(table, key);
     if (included) delete selection.excludedRows[id];
-    else selection.excludedRows[id] = { table, key };
+    else selection.excludedRows[id] = { table, key, ...(kind ? { kind } : {}) };
+  }
+
+  /** The answer to one probable edit (null: back to the answer for all, or open). */
+  function answerProbable(table: string, key: DiffKey, choice: SameOrNew | null): void {
+    const id = rowId(table, key);
+    if (choice === null) delete selection.probable[id];
+    else selection.probable[id] = { table, key, choice };
+  }
+
+  /** The answer for every probable edit not answered row by row (null: each must be answered). */
+  function answerAllProbable(choice: SameOrNew | null): void {
+    selection.probableAll = choice;
   }
 
   function setFieldIncluded(table: string, key: DiffKey, field: string, included: boolean): void {
@@ -287,8 +364,8 @@ export const usePreviewStore = defineStore('preview', () => {
 
   return {
     origin, preparing, exportJob, openJob, baseInfo, baseLoading, baseChoice, pickedFile, diffJobId, diffJob, opened, usedBase, error, selection,
-    conflicts, conflictsError, generation, archive, stage, threeWay, conflictState, decisions, stillOpen,
-    begin, beginSync, loadBase, compare, cancelCompare, loadConflicts, remake, end, closeDiff,
-    setTableIncluded, setRowIncluded, setFieldIncluded, decide, decideAll, excludedRowCount,
+    conflicts, conflictsError, generation, archive, stage, threeWay, conflictState, probableState, decisions, stillOpen, tableKeys, keysError,
+    begin, beginSync, loadBase, loadKeys, setTableKey, compare, cancelCompare, loadConflicts, remake, end, closeDiff,
+    setTableIncluded, setRowIncluded, setFieldIncluded, decide, decideAll, answerProbable, answerAllProbable, excludedRowCount,
   };
 });
