@@ -1,16 +1,16 @@
 // The visual diff before a merge, through the UI, against real databases: production (the Crearis demo)
-// and dev seeded from production's export by a merge import in the app (so the base is remembered),
-// then edits on both sides including one conflict (crearisEditScenario), dev exported and opened.
-// The walk: Import → merge into production → Preview changes (base preselected and verified) → the
+// and dev seeded from production's export by a merge import in the app (so what the two agree on is
+// kept), then edits on both sides including one conflict (crearisEditScenario), dev exported and opened.
+// The walk: Import → merge into production → Preview changes (the kept agreement preselected) → the
 // summary's counts → a table's rows → a changed row's highlighted fields → leave out a new row and one
 // field of a changed row → a parent left out while its child stays is refused, naming both → the conflict decided field by field →
 // dry run → merge with the typed database name → the database holds exactly what was chosen.
-import { copyFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { Locator, Page } from '@playwright/test';
 import type { ApiRequest, ArchiveInfo, JobInfo, SavedConnection } from '../src-common/contract';
 import { applyDevEdits, applyProductionEdits, crearisEditScenario, seedCrearisDemo } from '../src-main/demo/crearis-demo-data';
-import { expect, SCREENSHOTS, test, type E2EApp, type TestDatabase } from './fixtures';
+import { expect, test, type E2EApp, type TestDatabase } from './fixtures';
+import { docShot, escapeRegExp } from './support';
 
 const CREARIS_SCHEMA = readFileSync(new URL('../src-main/demo/crearis-schema.sql', import.meta.url), 'utf8');
 const sc = crearisEditScenario;
@@ -44,16 +44,6 @@ function connectionDraft(db: TestDatabase, name: string, tag: 'dev' | 'productio
   return { name, host: u.hostname, port: Number(u.port), database: db.name, user: decodeURIComponent(u.username) || 'postgres', sslMode: 'disable' as const, tag };
 }
 
-/** Saves a screenshot; with MR4_DOC_SCREENSHOTS=1, for the docs too (a test run leaves the checkout as it was). */
-async function docShot(page: Page, app: E2EApp, name: string, doc: string): Promise<void> {
-  await app.shot(page, name);
-  if (process.env.MR4_DOC_SCREENSHOTS !== '1') return;
-  mkdirSync('docs/screenshots', { recursive: true });
-  const to = join('docs/screenshots', `${doc}.png`);
-  copyFileSync(join(SCREENSHOTS, `${name}.png`), to);
-  expect(statSync(to).size, `${to} stays small`).toBeLessThan(300 * 1024);
-}
-
 function summaryCell(page: Page, table: string, kind: string): Locator {
   return page.locator(`table.sg tbody tr[data-table="${table}"] td[data-kind="${kind}"]`);
 }
@@ -83,8 +73,9 @@ test('preview, leave out, decide and merge exactly that into production', async 
     const projectDescriptionBefore = (await prodDb.client.query(`SELECT description FROM projects WHERE domaincode = $1`, [sc.dev.editedProject.domaincode])).rows[0].description;
     const devArchive = await exportAndOpen(app, dev);
     opened.push(devArchive.archiveId);
-    const base = await app.api('bases.forArchive', { archiveId: devArchive.archiveId });
-    expect(base.file, 'the production export is remembered as the base').not.toBeNull();
+    const base = await app.api('bases.forArchive', { archiveId: devArchive.archiveId, targetId: prod.id });
+    expect(base.file, 'what production and dev agreed on when dev was seeded is kept').not.toBeNull();
+    expect(base.between).toMatchObject({ archive: devDb.name, target: prodDb.name });
 
     // ── Import → merge into production → Preview changes ──
     await page.goto(app.url);
@@ -98,19 +89,19 @@ test('preview, leave out, decide and merge exactly that into production', async 
     await app.accessible(page, 'the import screen in merge mode');
     await page.getByRole('button', { name: 'Preview changes…' }).click();
 
-    // The base is preselected and verified; one sentence says what it is for.
+    // What the two last agreed on is preselected, named in words; one sentence says what it is for.
     await expect(page.getByRole('heading', { level: 1, name: 'Preview changes' })).toBeVisible();
-    expect(base.export?.database).toBe(prod.database);
-    const baseLabel = `export of ${prod.database}, `; // and the export's date
-    const remembered = page.getByRole('radio', { name: new RegExp(`^Base: ${baseLabel}.*, verified`) });
+    const baseLabel = escapeRegExp(`What ${devDb.name} and ${prodDb.name} agreed on when they last synced, `); // and the date
+    const remembered = page.getByRole('radio', { name: new RegExp(`^${baseLabel}`) });
     await expect(remembered).toBeChecked();
-    await expect(page.getByText('The base is the archive the source database was seeded from.')).toBeVisible();
+    await expect(page.getByText(/The base is what the two databases last agreed on/)).toBeVisible();
+    await expect(page.getByText('verified', { exact: false })).toHaveCount(0);
     await app.shot(page, 'diff-setup');
     await app.accessible(page, 'the preview setup (base choice)');
     await page.getByRole('button', { name: 'Compare with the base' }).click();
 
     // ── the summary ──
-    await expect(page.getByRole('note').filter({ hasText: new RegExp(`Three-way · Base: ${baseLabel}.*, verified`) })).toBeVisible({ timeout: 60_000 });
+    await expect(page.getByRole('note').filter({ hasText: new RegExp(`Three-way · Base: ${baseLabel}`) })).toBeVisible({ timeout: 60_000 });
     const expected: [string, string, string][] = [
       ['events', 'new', '3'],
       ['events', 'changed', '1'],
@@ -334,8 +325,9 @@ test('a two-way merge of 120,000 differing rows into an untagged database: paged
     await page.getByText('Merge changes', { exact: true }).click();
     await page.getByRole('button', { name: 'Preview changes…' }).click();
 
-    // No base is named: comparing two ways is the choice, and it says what that costs.
-    await expect(page.getByText('This archive names no base')).toBeVisible();
+    // The two databases never synced: no base is kept, the reason is said, and comparing two ways is the
+    // choice (it says what that costs).
+    await expect(page.getByText(`No base is kept for ${devDb.name} and ${prodDb.name}:`)).toBeVisible();
     await expect(page.getByRole('radio', { name: /Compare two ways/ })).toBeChecked();
     await page.getByRole('button', { name: 'Compare two ways' }).click();
     await expect(page.getByRole('note').filter({ hasText: 'Two-way · no base' })).toBeVisible({ timeout: 90_000 });

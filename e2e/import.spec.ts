@@ -4,7 +4,7 @@
 // database name (a wrong name keeps the button disabled; Enter never confirms). The banner names source
 // and target in words. Every write is checked in the database, by natural key.
 import { crearisEditScenario as sc } from '../src-main/demo/crearis-demo-data';
-import { byKey, capture, chooseArchive, chooseConnection, countRows, countsRow, devEditsArchive, expect, go, holdJob, main, openApp, test, uniq } from './support';
+import { byKey, capture, chooseArchive, docShot, chooseConnection, countRows, countsRow, devEditsArchive, expect, go, holdJob, main, openApp, test, uniq } from './support';
 
 const NEW_EVENTS = sc.dev.addedEvents;
 const EDITED_EVENT = sc.dev.editedEvents[1]!.xmlid; // masken_gaertnerei: its name edited on dev
@@ -45,7 +45,8 @@ test('import new records into a dev target: the dry run writes nothing, the impo
   expect(await countsRow(dry, 'events')).toMatchObject({ inserted: NEW_EVENTS.length, updated: 0, failed: 0 });
   expect(await countsRow(dry, 'posts')).toMatchObject({ inserted: sc.dev.addedPosts.length, updated: 0, failed: 0 });
   expect(await countsRow(dry, 'locations')).toMatchObject({ inserted: 1, updated: 0 });
-  await capture(page, app, 'import-dry-run', 'the import screen with dry-run results');
+  await docShot(page, app, 'import-dry-run', 'import-dry-run');
+  await app.accessible(page, 'the import screen with dry-run results');
   // Nothing was written.
   expect(await countRows(target, TABLES)).toEqual(before);
   expect(await byKey(target, 'events', 'xmlid', 'name', NEW_EVENTS)).toEqual({});

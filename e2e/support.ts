@@ -3,12 +3,13 @@
 // test, since all tests share one app and data folder), waiting for jobs, holding a job at a known point
 // with a table lock, dropping files on the window, recording texts that may only be on screen for a
 // moment, and screenshots plus axe checks of a settled screen.
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, type Locator, type Page, type Request } from '@playwright/test';
 import pg from 'pg';
 import type { ApiRequest, ArchiveInfo, EnvTag, JobInfo, SavedConnection } from '../src-common/contract';
 import { applyDevEdits, seedCrearisDemo } from '../src-main/demo/crearis-demo-data';
-import { test as base, type E2EApp, type TestDatabase } from './fixtures';
+import { test as base, SCREENSHOTS, type E2EApp, type TestDatabase } from './fixtures';
 
 export { expect };
 
@@ -293,6 +294,18 @@ export async function settle(page: Page): Promise<void> {
       return a.playState !== 'running' || timing?.iterations === Infinity;
     }),
   );
+}
+
+/** Saves a screenshot (test-results/screenshots/<name>.png); with MR4_DOC_SCREENSHOTS=1 also as
+ *  docs/screenshots/<doc>.png for the docs (a plain test run leaves the checkout as it was). */
+export async function docShot(page: Page, app: E2EApp, name: string, doc: string): Promise<void> {
+  await settle(page);
+  await app.shot(page, name);
+  if (process.env.MR4_DOC_SCREENSHOTS !== '1') return;
+  mkdirSync('docs/screenshots', { recursive: true });
+  const to = join('docs/screenshots', `${doc}.png`);
+  copyFileSync(join(SCREENSHOTS, `${name}.png`), to);
+  expect(statSync(to).size, `${to} stays small`).toBeLessThan(300 * 1024);
 }
 
 /** Screenshot (test-results/screenshots/<name>.png) and axe check of the screen as it is now. */
