@@ -18,6 +18,7 @@ const solid = (c: string) => ({
   focusRing: { color: `{${c}.700}`, shadow: 'none' },
 });
 const message = (c: string) => ({ color: `{${c}.800}`, outlined: { color: `{${c}.800}`, borderColor: `{${c}.700}` }, simple: { color: `{${c}.800}` } });
+const toast = (c: string) => ({ background: `{${c}.50}`, color: `{${c}.800}`, closeButton: { focusRing: { color: `{${c}.800}`, shadow: 'none' } } });
 // Dark: Aura's -500 text on the tinted panel (e.g. #ef4444 on #3a1f22, 3.98:1) is too faint; -300 passes.
 const darkMessage = (c: string) => ({ color: `{${c}.300}`, outlined: { color: `{${c}.300}`, borderColor: `{${c}.400}` }, simple: { color: `{${c}.300}` } });
 
@@ -73,6 +74,14 @@ export const Mr4Preset = definePreset(Aura, {
     togglebutton: {
       colorScheme: {
         light: { root: { color: '{surface.600}', hoverColor: '{surface.800}' }, icon: { color: '{surface.600}', hoverColor: '{surface.800}' } },
+      },
+    },
+    // Aura's toast summary (-600 on a nearly transparent -50, 3:1, less over a dialog's mask) is too
+    // faint: the -800 shade on an opaque -50 in light; the -300 shade in dark.
+    toast: {
+      colorScheme: {
+        light: { info: toast('blue'), success: toast('green'), warn: toast('yellow'), error: toast('red') },
+        dark: { info: { color: '{blue.300}' }, success: { color: '{green.300}' }, warn: { color: '{yellow.300}' }, error: { color: '{red.300}' } },
       },
     },
     message: {
