@@ -13,11 +13,14 @@ export async function openProbableEdits(m: MatchContext, t: StagedTable): Promis
   if (!sur || m.identity.probable !== 'ask') return [];
   const cols = contentColumns(m, t);
   const differing = cols.map((c) => `CASE WHEN ${distinct(t, c, `w.${ident(c)}`, `g.${ident(c)}`)} THEN ${literal(c)} END`).join(', ');
+  // A row the user left out of the merge needs no answer: it is not written either way.
+  const D = m.verdicts?.get(t.plan.name);
+  const left = D ? ` AND NOT EXISTS (SELECT 1 FROM ${D} d WHERE d.srow = k._row AND d.excluded)` : '';
   const res = await m.ctx.query<{ row: string; tgt: string; key: Record<string, unknown> | null; cols: string[] }>(
     `SELECT k._row AS row, k._tgt::text AS tgt, ${stagedKeyJson(m, t, 's')} AS key, array_remove(ARRAY[${differing}], NULL) AS cols
      FROM ${temp(t, 'matched')} k JOIN ${temp(t, 'staged')} s ON s._row = k._row JOIN ${temp(t, 'resolved')} w ON w._row = k._row
      JOIN ${target(m, t)} g ON g.${ident(sur)} = k._tgt
-     WHERE k._via = ${via('probable')} ORDER BY k._row LIMIT 10000`,
+     WHERE k._via = ${via('probable')}${left} ORDER BY k._row LIMIT 10000`,
   );
   return res.rows.map((r) => ({
     table: t.plan.name,

@@ -315,7 +315,7 @@ export async function matchRows(
   // row's id and most of its values is probably that row, edited; or a new row that happens to look
   // alike. Only asked where the two databases have no lineage for this table: once they do, a row
   // without one was created on its side after they last met.
-  if (ids && against.isTarget && !paired && !sameIds && m.identity.probable !== 'new' && content.length >= 3) {
+  if (ids && against.isTarget && !paired && !sameIds && (m.identity.probable !== 'new' || m.identity.decisions) && content.length >= 3) {
     await findProbableEdits(m, t, into, against, content, nullKey('r'), usable, unmatched, unclaimed('t'), ids);
   }
   await m.ctx.query(`ANALYZE ${into}`);
@@ -365,7 +365,8 @@ async function findProbableEdits(
   const decided = m.identity.decisions
     ? `(SELECT x.choice FROM ${m.identity.decisions} x WHERE x.tbl = ${literal(t.plan.name)} AND x.key = ${stagedKeyJson(m, t, 's')} LIMIT 1)`
     : 'NULL::text';
-  const fallback = via(m.identity.probable === 'same' ? 'confirmed' : 'probable');
+  // Unanswered rows follow the run's setting; with "new" only rows answered "same" are matched.
+  const fallback = m.identity.probable === 'new' ? 'NULL' : via(m.identity.probable === 'same' ? 'confirmed' : 'probable');
   const asked = await m.ctx.query(
     `WITH ${freq},
      scored AS (SELECT c._row, c.loc, c.tid, ${differing} AS differing, ${telling} AS telling FROM ${candidates} c ${joins})
@@ -373,7 +374,7 @@ async function findProbableEdits(
      SELECT _row, loc, 1, tid, CASE choice WHEN 'same' THEN ${via('confirmed')} ELSE ${fallback} END FROM (
        SELECT sc._row, sc.loc, sc.tid, ${decided} AS choice FROM scored sc JOIN ${temp(t, 'staged')} s ON s._row = sc._row
        WHERE sc.telling >= 2 AND sc.differing <= sc.telling) p
-     WHERE choice IS DISTINCT FROM 'new'`,
+     WHERE choice IS DISTINCT FROM 'new'${m.identity.probable === 'new' ? ` AND choice = 'same'` : ''}`,
   );
   const alike = (found.rowCount ?? 0) - (asked.rowCount ?? 0);
   if (alike > 0) {
