@@ -143,11 +143,33 @@ export type EnvTag = (typeof ENV_TAGS)[number];
  *  the user's ~/.pgpass (opt-in). */
 export const PASSWORD_STORES = ['keychain', 'memory', 'pgpass'] as const;
 export type PasswordStore = (typeof PASSWORD_STORES)[number];
+/** How a connection logs in to its SSH server: the SSH agent (SSH_AUTH_SOCK), a private key in ~/.ssh
+ *  (with its passphrase), or a password. */
+export const SSH_AUTH_METHODS = ['agent', 'key', 'password'] as const;
+export type SshAuthMethod = (typeof SSH_AUTH_METHODS)[number];
+/** A host key fingerprint as OpenSSH prints it. */
+export const HOST_KEY_FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
 
 const id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'an id of letters, digits, - and _');
 const handle = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'a file handle');
 const text = (max: number) => z.string().max(max);
 const tableName = z.string().min(1).max(63);
+
+/** An SSH tunnel of a connection: the SSH server's host (a name or IP address, as for database hosts),
+ *  port and user, and how to log in. `secret` is the key's passphrase or the password: undefined keeps
+ *  the saved one, null forgets it, a string saves it (in the secret store, never in a settings file). */
+export const sshDraftSchema = z
+  .object({
+    host: z.string().min(1, 'an SSH host').max(253).regex(/^[A-Za-z0-9._:%[\]-]+$/, 'a host name or IP address (no spaces, no control characters)'),
+    port: z.number().int().min(1).max(65535),
+    user: z.string().min(1, 'an SSH user').max(64).regex(/^[A-Za-z0-9_.][A-Za-z0-9_.@-]*$/, 'a user name of letters, digits, ., _, - and @'),
+    auth: z.enum(SSH_AUTH_METHODS),
+    /** The private key's file name in ~/.ssh (auth "key"). */
+    keyFile: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,99}$/, 'a file name in ~/.ssh (e.g. id_ed25519)').optional(),
+    secret: z.string().max(1000).regex(/^[^\u0000]*$/, 'no NUL character').nullable().optional(),
+  })
+  .strict();
+export type SshDraft = z.infer<typeof sshDraftSchema>;
 
 export const connectionDraftSchema = z
   .object({
@@ -164,9 +186,24 @@ export const connectionDraftSchema = z
     /** undefined: keep the stored password; null: forget it; a string: store it. */
     password: text(1000).nullable().optional(),
     passwordStore: z.enum(PASSWORD_STORES).optional(),
+    /** Through an SSH tunnel (host and port are then the database's as the SSH server sees them); null or
+     *  absent: a direct connection. */
+    ssh: sshDraftSchema.nullable().optional(),
   })
   .strict();
 export type ConnectionDraft = z.infer<typeof connectionDraftSchema>;
+
+/** A saved connection's SSH tunnel as a window sees it: no secret, only whether one is saved. */
+export interface SavedSsh {
+  host: string;
+  port: number;
+  user: string;
+  auth: SshAuthMethod;
+  keyFile: string | null;
+  /** A passphrase (key) or password (password) is saved for exactly this SSH host, port and user. */
+  hasSecret: boolean;
+  secretStore: PasswordStore | null;
+}
 
 export interface SavedConnection {
   id: string;
@@ -180,6 +217,8 @@ export interface SavedConnection {
   color: string;
   hasPassword: boolean;
   passwordStore: PasswordStore | null;
+  /** Through an SSH tunnel, or null. */
+  ssh: SavedSsh | null;
   /** Created by "Try with demo databases". */
   demo: boolean;
   createdAt: string;
@@ -199,8 +238,26 @@ export interface UiError {
   rows?: RowProblem[];
 }
 
+/** Where a connection test failed: reaching the SSH server, its host key, logging in to it, or the
+ *  database (through the tunnel, or directly). */
+export type ConnectionTestStep = 'ssh-connect' | 'ssh-host-key' | 'ssh-auth' | 'database';
+
+/** The SSH server's host key when known_hosts does not vouch for it: unknown (a first connection:
+ *  compare the fingerprint, then accept it) or changed / revoked (always refused). */
+export interface HostKeyInfo {
+  host: string;
+  port: number;
+  keyType: string;
+  fingerprint: string;
+  status: 'unknown' | 'changed' | 'revoked';
+}
+
 export interface ConnectionTestResult {
   ok: boolean;
+  /** The step that failed (set when the test failed). */
+  step?: ConnectionTestStep;
+  /** With step ssh-host-key. */
+  hostKey?: HostKeyInfo;
   serverVersion?: string;
   databaseSize?: number;
   tableCount?: number;
@@ -405,7 +462,12 @@ export const apiRequests = {
   'connections.save': connectionDraftSchema,
   'connections.delete': z.object({ id }).strict(),
   'connections.duplicate': z.object({ id }).strict(),
-  'connections.test': z.union([z.object({ id }).strict(), z.object({ draft: connectionDraftSchema }).strict()]),
+  /** acceptHostKey: the SSH server's host key fingerprint the user accepted after seeing it (a first
+   *  connection); it is added to the data folder's known_hosts if the server presents exactly that key. */
+  'connections.test': z.union([
+    z.object({ id, acceptHostKey: z.string().regex(HOST_KEY_FINGERPRINT).optional() }).strict(),
+    z.object({ draft: connectionDraftSchema, acceptHostKey: z.string().regex(HOST_KEY_FINGERPRINT).optional() }).strict(),
+  ]),
   'dialogs.openArchive': z.object({}).strict(),
   'dialogs.saveArchive': z.object({ suggestedName: text(200) }).strict(),
   'files.list': z.object({}).strict(),

@@ -135,6 +135,15 @@ const NODE_ERRORS: Record<string, Explained> = {
   EISDIR: { title: 'That is a folder', message: 'A file was expected, but this is a folder.', hint: 'Pick a file.' },
 };
 
+/** An SSH tunnel's failure, by the step it failed at (src-main/db/errors.ts). */
+const SSH_ERRORS: Record<string, { title: string; hint: string }> = {
+  MR4_SSH_CONNECT: { title: 'Cannot reach the SSH server', hint: 'Check the SSH host and port, and that the server is up and reachable from here (VPN, firewall).' },
+  MR4_SSH_HOST_KEY_UNKNOWN: { title: 'Unknown SSH host key', hint: 'Compare the fingerprint with the one the server\'s administrator gives you; test the connection again to accept it.' },
+  MR4_SSH_HOST_KEY_CHANGED: { title: 'SSH host key CHANGED: refused', hint: 'Do not connect until the server\'s administrator confirms the new key; then remove the old one from known_hosts as the message says.' },
+  MR4_SSH_HOST_KEY_REVOKED: { title: 'SSH host key revoked: refused', hint: 'The key is marked @revoked in known_hosts. Ask the server\'s administrator.' },
+  MR4_SSH_AUTH: { title: 'SSH login refused', hint: 'Check the SSH user and the key, its passphrase, the agent or the password in the SSH tunnel section.' },
+};
+
 /** Maps any failure to what a window shows. */
 export function toUiError(error: unknown): UiError {
   if (error instanceof ServiceError) {
@@ -164,6 +173,10 @@ export function toUiError(error: unknown): UiError {
     case 'ConnectionError': {
       const h = connectionHint(message);
       return { ...base, title: h.title, message, hint: h.hint, code: h.code ?? name };
+    }
+    case 'SshError': {
+      const ssh = SSH_ERRORS[code ?? ''] ?? SSH_ERRORS.MR4_SSH_CONNECT;
+      return { ...base, title: ssh.title, message, hint: ssh.hint, code: code ?? name };
     }
     case 'PlanError':
       return { ...base, title: 'The schema cannot be planned', message, hint: 'The tables cannot be ordered or recognised as they are; see the message, and add natural keys or a configuration.', code: name };

@@ -1,5 +1,6 @@
 // What every command module receives: where to write, and where to leave its exit code.
 import type { Command } from 'commander';
+import { defaultDataDir } from '../app/data-dir';
 import { JobError } from '../services/job-errors';
 import { describeFailure, type JsonFailure, jsonFailure } from './errors';
 import type { Io } from './io';
@@ -29,6 +30,19 @@ export function finish<T>(ctx: CliContext, opts: CommonOptions, outcome: JobOutc
   }
   const context = { databaseNamed: databaseNamed(opts), internal: !(outcome.error instanceof JobError) || outcome.error.internal === true };
   io.err(describeFailure(outcome.error, context));
+  io.err(sshHint(outcome.error));
   ctx.exitCode = outcome.interrupted ? EXIT.interrupted : EXIT.failure;
   ctx.failure = jsonFailure(outcome.error, { ...context, exitCode: ctx.exitCode, interrupted: outcome.interrupted });
+}
+
+/** After an SSH server's unknown host key was refused: how to accept it, as ssh would have asked. */
+export function sshHint(error: unknown): string {
+  const e = (error ?? {}) as { name?: string; code?: string; message?: string };
+  if (e.name !== 'SshError' || e.code !== 'MR4_SSH_HOST_KEY_UNKNOWN') return '';
+  const fingerprint = /SHA256:[A-Za-z0-9+/]{43}/.exec(e.message ?? '')?.[0];
+  if (!fingerprint) return '';
+  return (
+    `If that is the server's key, run the command again with --ssh-accept-host-key ${fingerprint}\n` +
+    `(it is then kept in ${defaultDataDir()}/known_hosts), or add the key to ~/.ssh/known_hosts yourself.\n`
+  );
 }

@@ -1,14 +1,35 @@
 // Options every command shares, and the parsers that turn option text into job fields. Anything wrong
 // here is a usage error (exit 2), found before any database is touched.
-import { resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir, userInfo } from 'node:os';
+import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
+import ssh2 from 'ssh2';
+import { HOST_KEY_FINGERPRINT } from '../../src-common/contract';
+import { defaultDataDir } from '../app/data-dir';
+import { readHost } from '../db/hosts';
+import { defaultKnownHosts, sshLabel, type SshSettings } from '../db/ssh-tunnel';
 import type { DbSpec } from '../services/engine-jobs';
+import { askSecret, canPrompt } from './prompt';
+
+/** --ssh user@host[:port], read. */
+export interface SshAddress {
+  user: string;
+  host: string;
+  port: number;
+}
 
 export interface CommonOptions {
   db?: string;
   schema: string;
   config?: string;
   json?: boolean;
+  ssh?: SshAddress;
+  sshKey?: string;
+  sshPassword?: boolean;
+  sshAcceptHostKey?: string;
+  /** The tunnel's settings, with its secrets: made before the action runs (sshSettings). */
+  sshSettings?: SshSettings;
 }
 
 /** Exit codes of `mr4`. */
@@ -63,6 +84,26 @@ export function parseNonEmpty(what: string) {
   };
 }
 
+/** user@host[:port] (user: the login name by default, as ssh; port 22); IPv6 as [addr]:port. */
+export function parseSshAddress(value: string): SshAddress {
+  const m = /^(?:([^@\s]+)@)?(\[[^\]]*\]|[^@:\s]+|[0-9A-Fa-f:.%]+)(?::(\d+))?$/.exec(value.trim());
+  const example = 'give the SSH server as user@host or user@host:port, e.g. --ssh deploy@bastion.example.org:2222';
+  if (!m) throw new InvalidArgumentError(example);
+  const [, userGiven, hostGiven, portGiven] = m;
+  const user = userGiven ?? (process.env.USER || userInfo().username);
+  if (!/^[A-Za-z0-9_.][A-Za-z0-9_.@-]{0,63}$/.test(user)) throw new InvalidArgumentError(`"${user.replace(/[\u0000-\u001f\u007f]/g, '?')}" is not an SSH user name (letters, digits, ., _, - and @)`);
+  const host = readHost(hostGiven);
+  if (!host.ok) throw new InvalidArgumentError(`the SSH host is not a host name: ${host.why} ${example}`);
+  const port = portGiven === undefined ? 22 : Number(portGiven);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidArgumentError(`the SSH port must be 1 to 65535; ${example}`);
+  return { user, host: host.host, port };
+}
+
+function parseFingerprint(value: string): string {
+  if (!HOST_KEY_FINGERPRINT.test(value.trim())) throw new InvalidArgumentError('give the fingerprint as ssh prints it, e.g. SHA256:OVVVwFQBy1JgJfAOU/FCQMnBqzNswtYrO8elbEoUBks');
+  return value.trim();
+}
+
 export function addCommonOptions(cmd: Command): Command {
   return cmd
     .option(
@@ -72,11 +113,95 @@ export function addCommonOptions(cmd: Command): Command {
     )
     .option('--schema <name>', 'schema to work on', parseSchema, 'public')
     .option('--config <file>', 'configuration file (JSON): natural keys, excluded tables and columns, declared references')
-    .option('--json', 'print the result as one JSON object on stdout (no progress display)');
+    .option('--json', 'print the result as one JSON object on stdout (no progress display)')
+    .option(
+      '--ssh <user@host[:port]>',
+      'connect through an SSH tunnel; the host and port of --db are then the database as the SSH server sees it (e.g. 127.0.0.1:5432). Logs in with the SSH agent (SSH_AUTH_SOCK), --ssh-key or ~/.ssh/id_*, or --ssh-password',
+      parseSshAddress,
+    )
+    .option('--ssh-key <file>', 'private key for the SSH login (its passphrase from MR4_SSH_PASSPHRASE, or asked on a terminal)')
+    .option('--ssh-password', 'log in to the SSH server with a password (from MR4_SSH_PASSWORD, or asked on a terminal)')
+    .option('--ssh-accept-host-key <fingerprint>', 'accept the SSH server\'s host key on a first connection if it has this fingerprint (SHA256:…, as the refusal printed it); it is then kept in the data folder\'s known_hosts', parseFingerprint)
+    .hook('preAction', async (_hooked, action) => {
+      action.setOptionValue('sshSettings', await sshSettings(action.opts() as CommonOptions));
+    });
+}
+
+/** The default identities ssh tries, the first that exists. */
+function defaultIdentity(): string | undefined {
+  const dir = join(process.env.HOME || homedir(), '.ssh');
+  return ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((n) => join(dir, n)).find((f) => existsSync(f));
+}
+
+/** Whether the key at `file` opens with `passphrase` (undefined: whether it needs none). */
+function keyOpens(data: Buffer, passphrase?: string): 'yes' | 'needs-passphrase' | 'wrong-passphrase' | 'not-a-key' {
+  const parsed = ssh2.utils.parseKey(data, passphrase);
+  if (!(parsed instanceof Error)) return 'yes';
+  if (/no passphrase given/i.test(parsed.message)) return 'needs-passphrase';
+  if (/bad passphrase|integrity check failed/i.test(parsed.message)) return 'wrong-passphrase';
+  return 'not-a-key';
+}
+
+/**
+ * The SSH tunnel's settings from --ssh and its options: the agent when SSH_AUTH_SOCK is set, the key
+ * (--ssh-key, else the first of ~/.ssh/id_ed25519, id_ecdsa, id_rsa) with its passphrase, the password;
+ * known_hosts (~/.ssh/known_hosts and the data folder's). Secrets come from MR4_SSH_PASSPHRASE and
+ * MR4_SSH_PASSWORD, or are asked for on a terminal (never taken from the command line, where other
+ * users of the machine could read them). Anything missing is bad usage, found before anything connects.
+ */
+export async function sshSettings(opts: CommonOptions, env: NodeJS.ProcessEnv = process.env): Promise<SshSettings | undefined> {
+  if (!opts.ssh) {
+    if (opts.sshKey || opts.sshPassword || opts.sshAcceptHostKey) throw new UsageError('--ssh-key, --ssh-password and --ssh-accept-host-key go with --ssh user@host[:port].');
+    return undefined;
+  }
+  const label = sshLabel(opts.ssh);
+  const settings: SshSettings = { ...opts.ssh, ...defaultKnownHosts(defaultDataDir(env), env) };
+  if (env.SSH_AUTH_SOCK) settings.agent = env.SSH_AUTH_SOCK;
+  const keyFile = opts.sshKey ? resolve(opts.sshKey) : defaultIdentity();
+  if (keyFile) {
+    let data: Buffer | null = null;
+    try {
+      data = readFileSync(keyFile);
+    } catch (error) {
+      if (opts.sshKey) throw new UsageError(`--ssh-key: cannot read ${keyFile} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`);
+    }
+    if (data) {
+      settings.keyFile = keyFile;
+      if (env.MR4_SSH_PASSPHRASE !== undefined) settings.passphrase = env.MR4_SSH_PASSPHRASE;
+      else if (keyOpens(data) === 'needs-passphrase') {
+        if (canPrompt()) {
+          for (let attempt = 1; ; attempt++) {
+            const passphrase = await askSecret(`Enter passphrase for key '${keyFile}': `);
+            if (keyOpens(data, passphrase) === 'yes') {
+              settings.passphrase = passphrase;
+              break;
+            }
+            if (attempt === 3) throw new UsageError(`The passphrase of the key ${keyFile} is wrong (3 tries).`);
+            process.stderr.write('Wrong passphrase, try again.\n');
+          }
+        } else if (opts.sshKey) {
+          throw new UsageError(`The key ${keyFile} is protected by a passphrase: set MR4_SSH_PASSPHRASE, or run mr4 on a terminal to be asked for it.`);
+        } else {
+          // A default key we cannot open here: left to the agent, which may hold it.
+          delete settings.keyFile;
+        }
+      }
+    }
+  }
+  if (opts.sshPassword || env.MR4_SSH_PASSWORD !== undefined) {
+    if (env.MR4_SSH_PASSWORD !== undefined) settings.password = env.MR4_SSH_PASSWORD;
+    else if (canPrompt()) settings.password = await askSecret(`${label}'s password: `);
+    else throw new UsageError('--ssh-password: set MR4_SSH_PASSWORD, or run mr4 on a terminal to be asked for the SSH password.');
+  }
+  if (!settings.agent && !settings.keyFile && !settings.password) {
+    throw new UsageError(`No way to log in to the SSH server ${label}: give --ssh-key FILE, run an SSH agent (SSH_AUTH_SOCK), or use --ssh-password (MR4_SSH_PASSWORD).`);
+  }
+  if (opts.sshAcceptHostKey) settings.acceptHostKey = opts.sshAcceptHostKey;
+  return settings;
 }
 
 export function dbSpec(opts: CommonOptions): DbSpec {
-  return { url: opts.db, allowFileParams: true };
+  return { url: opts.db, allowFileParams: true, ...(opts.sshSettings ? { ssh: opts.sshSettings } : {}) };
 }
 
 export function configPath(opts: CommonOptions): string | undefined {

@@ -6,9 +6,18 @@
 // object behind a prefix no URL parser reads) and reach node-postgres as its own host, port, user,
 // database, password and ssl options, so no character of a field can set another (a host of
 // `x]:1/db?sslmode=disable&options=…` is a host that does not resolve, nothing more).
+//
+// Either may go through an SSH tunnel (ssh-tunnel.ts): the settings' `ssh`, or the CLI's --ssh options
+// (ConnectionOptions.ssh). The host and port are then the database's as the SSH server sees them, and
+// ~/.pgpass is not read (its lines name servers as this machine sees them: a password kept for this
+// machine's localhost must not go to the SSH server's).
 import { createRequire } from 'node:module';
 import { parse } from 'pg-connection-string';
 import pg from 'pg';
+import { ConnectionError, SshError } from './errors';
+import { sshLabel, type SshSettings, SshTunnel } from './ssh-tunnel';
+
+export { ConnectionError, SshError };
 
 const requireCjs = createRequire(import.meta.url);
 
@@ -25,6 +34,8 @@ export interface ConnectionOptions {
   allowFileParams?: boolean;
   env?: NodeJS.ProcessEnv;
   applicationName?: string;
+  /** Connect through this SSH tunnel (the CLI's --ssh; saved connections carry theirs in their settings). */
+  ssh?: SshSettings;
 }
 
 export interface DbTarget {
@@ -34,16 +45,6 @@ export interface DbTarget {
   connect(): Promise<pg.Client>;
 }
 
-export class ConnectionError extends Error {
-  override name = 'ConnectionError';
-  /** The SQLSTATE or system error code behind it (28P01, 3D000, ECONNREFUSED, …). */
-  readonly code?: string;
-  constructor(message: string, cause?: unknown) {
-    super(message, cause === undefined ? undefined : { cause });
-    const code = (cause as { code?: unknown } | undefined)?.code;
-    if (typeof code === 'string') this.code = code;
-  }
-}
 
 /** A saved connection's settings, as fields (the app's door to the engine; never parsed as a URL). */
 export interface ConnectionSettings {
@@ -56,6 +57,8 @@ export interface ConnectionSettings {
   applicationName?: string;
   /** Seconds (default 10). */
   connectTimeout?: number;
+  /** Through an SSH tunnel: host and port above are the database's as the SSH server sees them. */
+  ssh?: SshSettings;
 }
 
 /** What marks a connection given as settings rather than as a URL (where a URL is expected). */
@@ -88,7 +91,22 @@ function decodeSettings(text: string): ConnectionSettings {
   if (v.password !== undefined && typeof v.password !== 'string') throw new ConnectionError('The connection settings hold a password that is not text.');
   if (v.applicationName !== undefined && typeof v.applicationName !== 'string') throw new ConnectionError('The application name is not text.');
   if (v.connectTimeout !== undefined && (typeof v.connectTimeout !== 'number' || !(v.connectTimeout > 0))) throw new ConnectionError('The connect timeout is not a positive number.');
+  if (v.ssh !== undefined) checkSsh(v.ssh);
   return v as unknown as ConnectionSettings;
+}
+
+/** SSH settings as they cross into a worker: the shape ssh-tunnel.ts expects, nothing else. */
+function checkSsh(value: unknown): asserts value is SshSettings {
+  const s = (value ?? {}) as Record<string, unknown>;
+  const str = (k: string) => typeof s[k] === 'string' && (s[k] as string) !== '' && !/[\u0000-\u001f\u007f]/.test(s[k] as string);
+  if (typeof value !== 'object' || value === null) throw new ConnectionError('The SSH settings are not readable.');
+  if (!str('host') || !str('user')) throw new ConnectionError('The SSH settings need a host and a user, without control characters.');
+  if (typeof s.port !== 'number' || !Number.isInteger(s.port) || s.port < 1 || s.port > 65535) throw new ConnectionError('The SSH settings need a port from 1 to 65535.');
+  if (!Array.isArray(s.knownHosts) || !s.knownHosts.every((f) => typeof f === 'string')) throw new ConnectionError('The SSH settings name no known_hosts files.');
+  for (const k of ['agent', 'keyFile', 'passphrase', 'password', 'knownHostsAdd', 'acceptHostKey'] as const) {
+    if (s[k] !== undefined && typeof s[k] !== 'string') throw new ConnectionError(`The SSH setting ${k} is not text.`);
+    refuseNul(`SSH ${k}`, s[k] as string | undefined);
+  }
 }
 
 function pgpassLookup(info: { host: string; port: number; database: string; user: string }): Promise<string | undefined> {
@@ -121,6 +139,7 @@ interface Resolved {
   port: number;
   user: string;
   database: string;
+  ssh?: SshSettings;
 }
 
 /** The ssl option of node-postgres for an sslmode (and the files a CLI URL named). */
@@ -131,8 +150,10 @@ function sslOption(sslMode: SslMode, host: string, files: { ca?: string; cert?: 
   return { ...files };
 }
 
-/** A password given, else ~/.pgpass's for exactly this server (as libpq looks it up). */
-function passwordOrPgpass(password: string | undefined, info: { host: string; port: number; database: string; user: string }): pg.ClientConfig['password'] {
+/** A password given, else ~/.pgpass's for exactly this server (as libpq looks it up); through a tunnel
+ *  only a password given. */
+function passwordOrPgpass(password: string | undefined, info: { host: string; port: number; database: string; user: string }, tunneled: boolean): pg.ClientConfig['password'] {
+  if (tunneled) return password ?? '';
   return password ?? (async () => (await pgpassLookup(info)) ?? '');
 }
 
@@ -150,9 +171,9 @@ function resolveSettings(s: ConnectionSettings, options: ConnectionOptions): Res
     ssl: sslOption(sslMode, host),
     application_name: s.applicationName ?? options.applicationName ?? 'mr4',
     connectionTimeoutMillis: (s.connectTimeout ?? 10) * 1000,
-    password: passwordOrPgpass(s.password || undefined, { host, port, database, user }),
+    password: passwordOrPgpass(s.password || undefined, { host, port, database, user }, !!s.ssh),
   };
-  return { config, sslMode, host, port, user, database };
+  return { config, sslMode, host, port, user, database, ...(s.ssh ? { ssh: s.ssh } : {}) };
 }
 
 export function resolveConnection(url: string | undefined, options: ConnectionOptions = {}): Resolved {
@@ -194,15 +215,18 @@ export function resolveConnection(url: string | undefined, options: ConnectionOp
     application_name: applicationName,
     connectionTimeoutMillis: Number((fromUrl as { connect_timeout?: string }).connect_timeout ?? env.PGCONNECT_TIMEOUT ?? 30) * 1000,
     options: options_,
-    password: passwordOrPgpass(password, { host, port, database, user }),
+    password: passwordOrPgpass(password, { host, port, database, user }, !!options.ssh),
   };
-  return { config, sslMode, host, port, user, database };
+  if (options.ssh) checkSsh(options.ssh);
+  return { config, sslMode, host, port, user, database, ...(options.ssh ? { ssh: options.ssh } : {}) };
 }
 
 const NO_SSL = /does not support SSL/i;
 const NEEDS_SSL = /no pg_hba\.conf entry .*(no encryption|SSL off)/i;
 
 export function describeConnectError(error: unknown, label: string): ConnectionError {
+  // The tunnel's own errors (and the SSH server's refusal to reach the database) say it already.
+  if (error instanceof ConnectionError) return error;
   const e = error as NodeJS.ErrnoException & { code?: string };
   const msg = e?.message ?? String(error);
   if (e?.code === 'ECONNREFUSED') return new ConnectionError(`Cannot reach ${label}: connection refused. Is the server running and listening there?`, error);
@@ -220,9 +244,10 @@ export function describeConnectError(error: unknown, label: string): ConnectionE
 
 export function dbTarget(url: string | undefined, options: ConnectionOptions = {}): DbTarget {
   const resolved = resolveConnection(url, options);
-  const label = `${resolved.user}@${resolved.host}:${resolved.port}/${resolved.database}`;
+  const tunnel = resolved.ssh ? new SshTunnel(resolved.ssh) : null;
+  const label = `${resolved.user}@${resolved.host}:${resolved.port}/${resolved.database}${resolved.ssh ? ` via SSH ${sshLabel(resolved.ssh)}` : ''}`;
   const attempt = async (ssl: pg.ClientConfig['ssl']) => {
-    const client = new pg.Client({ ...resolved.config, ssl });
+    const client = new pg.Client({ ...resolved.config, ssl, ...(tunnel ? { stream: () => tunnel.socket() } : {}) });
     try {
       await client.connect();
     } catch (error) {

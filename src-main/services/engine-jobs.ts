@@ -2,6 +2,7 @@
 // one function that carries it out.
 import type { EngineEvent } from '../../src-common/contract';
 import { dbTarget } from '../db/connect';
+import type { SshSettings } from '../db/ssh-tunnel';
 import type { ArchiveLimits } from '../engine/archive/reader';
 import { readCatalog } from '../engine/catalog';
 import { loadConfigFile, type Mr4Config } from '../engine/config';
@@ -21,6 +22,8 @@ export interface DbSpec {
   url?: string;
   allowFileParams?: boolean;
   env?: Record<string, string | undefined>;
+  /** Through an SSH tunnel (the CLI's --ssh; the app's connections carry theirs inside `url`). */
+  ssh?: SshSettings;
 }
 
 interface ConfigSource {
@@ -155,7 +158,7 @@ async function configOf(job: ConfigSource): Promise<Mr4Config | undefined> {
 }
 
 function target(spec: DbSpec) {
-  return dbTarget(spec.url, { allowFileParams: spec.allowFileParams, env: spec.env ? { ...process.env, ...spec.env } : process.env });
+  return dbTarget(spec.url, { allowFileParams: spec.allowFileParams, env: spec.env ? { ...process.env, ...spec.env } : process.env, ssh: spec.ssh });
 }
 
 /** What a lost connection meant for this kind of run, said in its own terms. */
