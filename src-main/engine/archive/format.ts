@@ -3,7 +3,8 @@
 import { z } from 'zod';
 
 export const ARCHIVE_FORMAT = 'mr4-archive';
-export const ARCHIVE_FORMAT_VERSION = '2.1';
+/** 2.2: masked columns and subsets are recorded (2.0 and 2.1 archives read as before). */
+export const ARCHIVE_FORMAT_VERSION = '2.2';
 /** The lineage of ids the exporting database holds (format 2.1): which rows of other databases became
  *  its rows. A table file in form, with these columns; never a table's name. */
 export const LINEAGE_FILE = 'mr4-lineage.json';
@@ -38,6 +39,13 @@ const tableSchema = z.object({
     z.object({ columns: z.array(name).min(1), parent: name, parentColumns: z.array(name), remap: z.boolean() }),
   ),
   excludedColumns: z.array(z.object({ name, reason: z.string() })),
+  /** (2.2) Columns whose values are masked (see mask.ts): never compared, never written over a
+   *  target's value. `origin` is the database that masked them (an export of masked data it received
+   *  says so too). */
+  masked: z.array(z.object({ column: name, rule: z.string().max(40), origin: uuid.optional() })).optional(),
+  /** (2.2) The table's rows are a subset: "filtered" by a condition, or "dependent" on filtered
+   *  tables (with the parents kept rows need). Rows absent from the archive were not exported. */
+  subset: z.enum(['filtered', 'dependent']).optional(),
 });
 
 export const indexSchema = z.object({
@@ -56,6 +64,11 @@ export const indexSchema = z.object({
     tables: z.array(name).optional(),
     /** The exporting database's identity (see catalog.ts): what the lineage names it by. */
     identity: uuid.optional(),
+    /** (2.2) The export masked values: which key (named, never revealed) and whether it came from a
+     *  seed (archives masked with one seed mask alike). */
+    masking: z.object({ keyId: z.string().regex(/^[0-9a-f]{16}$/), seeded: z.boolean() }).optional(),
+    /** (2.2) The export is a subset: the conditions, as given, and whether children came along. */
+    subset: z.object({ where: z.array(z.object({ table: name, where: z.string().max(10_000) })).max(1000), withChildren: z.boolean() }).optional(),
   }),
   entities: z.array(name),
   files: z.record(name, fileName),
@@ -107,7 +120,7 @@ function precheckIndex(json: unknown): void {
   if (isObj(j.tables)) {
     for (const [name, t] of Object.entries(j.tables)) {
       if (!isObj(t)) continue;
-      for (const key of ['columns', 'primaryKey', 'references', 'excludedColumns']) list(t[key], MAX_COLUMNS, `tables.${name}.${key}`);
+      for (const key of ['columns', 'primaryKey', 'references', 'excludedColumns', 'masked']) list(t[key], MAX_COLUMNS, `tables.${name}.${key}`);
       if (isObj(t.key)) list(t.key.columns, MAX_COLUMNS, `tables.${name}.key.columns`);
       if (Array.isArray(t.references)) {
         for (const r of t.references) if (isObj(r)) for (const key of ['columns', 'parentColumns']) list(r[key], MAX_COLUMNS, `tables.${name}.references`);

@@ -6,6 +6,7 @@ import { open, stat } from 'node:fs/promises';
 import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
+import { DecryptStream, type EnvelopeHeader, HEADER_SIZE, isEncryptedHead, type KeySource, parseHeader, unlock, type Unlocker } from './crypto';
 import { ArchiveError, type ArchiveIndex, INDEX_FILE, parseIndex } from './format';
 
 export interface ArchiveLimits {
@@ -43,6 +44,8 @@ export interface OpenedArchive {
   index: ArchiveIndex | null;
   rawIndex: unknown;
   size: number;
+  /** How the archive is encrypted (see crypto.ts), or null for a plain .tar.gz. */
+  encrypted: KeySource | null;
 }
 
 /** Normalises an entry name, or throws for anything that is not a plain file name. */
@@ -73,8 +76,9 @@ class ByteLimit extends Transform {
   }
 }
 
-/** A regular file that starts like gzip; its size. (A pipe or a device could stall a read forever.) */
-async function assertGzip(path: string): Promise<number> {
+/** A regular file that starts like gzip, or an encrypted archive (its header then); its size. (A pipe
+ *  or a device could stall a read forever.) */
+async function checkArchiveFile(path: string): Promise<{ size: number; header: EnvelopeHeader | null }> {
   let st;
   try {
     st = await stat(path);
@@ -84,13 +88,19 @@ async function assertGzip(path: string): Promise<number> {
   if (!st.isFile()) throw new ArchiveError(`${path} is not a regular file; an archive is a .tar.gz file`);
   const fh = await open(path, 'r');
   try {
-    const magic = Buffer.alloc(2);
-    await fh.read(magic, 0, 2, 0);
-    if (magic[0] !== 0x1f || magic[1] !== 0x8b) throw new ArchiveError(`${path} is not a gzip file; expected a .tar.gz archive`);
+    const head = Buffer.alloc(HEADER_SIZE);
+    const { bytesRead } = await fh.read(head, 0, HEADER_SIZE, 0);
+    if (isEncryptedHead(head.subarray(0, bytesRead))) return { size: st.size, header: parseHeader(head.subarray(0, bytesRead)) };
+    if (head[0] !== 0x1f || head[1] !== 0x8b || bytesRead < 2) throw new ArchiveError(`${path} is not a gzip file; expected a .tar.gz archive`);
   } finally {
     await fh.close();
   }
-  return st.size;
+  return { size: st.size, header: null };
+}
+
+/** How an archive file is encrypted (null: a plain .tar.gz); throws for a file that is neither. */
+export async function archiveEncryption(path: string): Promise<KeySource | null> {
+  return (await checkArchiveFile(path)).header?.source ?? null;
 }
 
 /** Names what went wrong in the file, gzip or tar layers (never an error of the entry's reader). */
@@ -163,12 +173,19 @@ export async function walkArchive(
     onBytes?: (compressed: number) => void;
     /** Fed every byte of the file as it is read: a walk that reads to the end hashes the archive. */
     hash?: Hash;
+    /** Opens encrypted archives (a passphrase or key file, keys derived once per archive). */
+    unlocker?: Unlocker;
   } = {},
 ): Promise<void> {
   const limits = options.limits ?? DEFAULT_LIMITS;
-  await assertGzip(path);
+  const { header } = await checkArchiveFile(path);
   options.signal?.throwIfAborted();
-  const file = createReadStream(path, { highWaterMark: 256 * 1024 });
+  // An encrypted archive: the keys are derived (and the passphrase checked) before a byte is read.
+  const keys = header ? await keysOf(header, options.unlocker) : null;
+  options.signal?.throwIfAborted();
+  const file = createReadStream(path, { highWaterMark: 256 * 1024, start: header ? HEADER_SIZE : 0 });
+  const decrypt = header && keys ? new DecryptStream(header, keys) : null;
+  if (header) options.hash?.update(header.bytes);
   const gunzip = createGunzip();
   const limit = new ByteLimit(limits.maxTotalBytes);
   const parser = new Parser({ strict: true });
@@ -178,7 +195,7 @@ export async function walkArchive(
   let failure: Error | null = null;
   let visitorFailed = false;
   let chain: Promise<void> = Promise.resolve();
-  let compressed = 0;
+  let compressed = header ? HEADER_SIZE : 0;
   /** The stream of the entry being visited. */
   let current: PassThrough | null = null;
   file.on('data', (c) => {
@@ -193,6 +210,7 @@ export async function walkArchive(
     failure = fromVisitor ? (error as Error) : describeStreamError(error, compressed);
     visitorFailed = fromVisitor;
     file.destroy();
+    decrypt?.destroy();
     gunzip.destroy();
     // The visitor reading the entry learns it now (a COPY fed from it is aborted), instead of waiting
     // for bytes that will never come.
@@ -263,17 +281,19 @@ export async function walkArchive(
       }, (e) => fail(e, true));
     });
     file.on('error', (e) => fail(e));
+    decrypt?.on('error', (e) => fail(e));
     gunzip.on('error', (e) => fail(e));
     limit.on('error', (e) => fail(e));
   });
-  file.pipe(gunzip).pipe(limit).pipe(parser);
+  (decrypt ? file.pipe(decrypt) : file).pipe(gunzip).pipe(limit).pipe(parser);
   try {
     await done;
     await chain;
   } catch (error) {
     // Let the visitor finish failing (its COPY aborted) before the caller goes on.
     await chain.catch(() => undefined);
-    if (visitorFailed && error instanceof ArchiveError && error.damage && !options.signal?.aborted) {
+    // (An encrypted archive's chunks are authenticated: damage is named there.)
+    if (!header && visitorFailed && error instanceof ArchiveError && error.damage && !options.signal?.aborted) {
       const fault = await gzipFault(path);
       if (fault) throw new ArchiveError(`the archive's gzip data is corrupt (${fault}); reading it, ${error.message}`);
     }
@@ -333,10 +353,15 @@ export function looksLikeLegacyIndex(json: unknown): boolean {
   return !!j && typeof j === 'object' && !!j.metadata && Array.isArray(j.entities) && !!j.files && typeof j.files === 'object' && !('format' in (j as object));
 }
 
+async function keysOf(header: EnvelopeHeader, unlocker: Unlocker | undefined) {
+  return unlocker ? unlocker.keysFor(header) : unlock(header, undefined);
+}
+
 /** Reads index.json (first in format 2; anywhere in a legacy archive) and validates it. */
-export async function openArchive(path: string, options: { limits?: ArchiveLimits; signal?: AbortSignal } = {}): Promise<OpenedArchive> {
+export async function openArchive(path: string, options: { limits?: ArchiveLimits; signal?: AbortSignal; unlocker?: Unlocker } = {}): Promise<OpenedArchive> {
   const limits = options.limits ?? DEFAULT_LIMITS;
-  const size = await assertGzip(path);
+  const { size, header } = await checkArchiveFile(path);
+  const encrypted = header?.source ?? null;
   let rawIndex: unknown = undefined;
   let first = true;
   let indexFirst = false;
@@ -349,12 +374,12 @@ export async function openArchive(path: string, options: { limits?: ArchiveLimit
       }
       first = false;
     },
-    { limits, signal: options.signal, stopAfter: (name) => name === INDEX_FILE },
+    { limits, signal: options.signal, stopAfter: (name) => name === INDEX_FILE, unlocker: options.unlocker },
   );
   if (rawIndex === undefined) throw new ArchiveError('the archive has no index.json; it is not an MR4 archive');
-  if (looksLikeLegacyIndex(rawIndex)) return { path, kind: 'mr4-1-legacy', index: null, rawIndex, size };
+  if (looksLikeLegacyIndex(rawIndex)) return { path, kind: 'mr4-1-legacy', index: null, rawIndex, size, encrypted };
   if (!indexFirst) throw new ArchiveError('index.json must be the first file of a format 2 archive');
-  return { path, kind: 'mr4-2', index: parseIndex(rawIndex), rawIndex, size };
+  return { path, kind: 'mr4-2', index: parseIndex(rawIndex), rawIndex, size, encrypted };
 }
 
 /** Whole-file sha256 of an archive (identifies a base for three-way merges). */

@@ -2,6 +2,7 @@
 // canonical table files from another format (legacy.ts).
 import type { Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import type { Unlocker } from './crypto';
 import { INDEX_FILE } from './format';
 import { type ArchiveLimits, walkArchive } from './reader';
 
@@ -10,8 +11,9 @@ export interface TableSource {
   walk(visit: (file: string, body: Readable) => Promise<void>, signal?: AbortSignal): Promise<void>;
 }
 
-/** An archive file. With `hash`, its first walk also hashes the whole file (what identifies it). */
-export function fileSource(path: string, limits?: ArchiveLimits, hash?: Hash): TableSource {
+/** An archive file. With `hash`, its first walk also hashes the whole file (what identifies it). An
+ *  encrypted archive is opened with `unlocker`. */
+export function fileSource(path: string, limits?: ArchiveLimits, hash?: Hash, unlocker?: Unlocker): TableSource {
   let unhashed = hash;
   return {
     walk: (visit, signal) => {
@@ -22,7 +24,7 @@ export function fileSource(path: string, limits?: ArchiveLimits, hash?: Hash): T
         async (name, body) => {
           if (name !== INDEX_FILE) await visit(name, body);
         },
-        { limits, signal, hash: walkHash },
+        { limits, signal, hash: walkHash, unlocker },
       );
     },
   };

@@ -12,10 +12,11 @@ import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, realpath, rename, rm, stat, statfs } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join, sep } from 'node:path';
-import { type Readable, Transform, type Writable } from 'node:stream';
+import { Readable, Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants as zc, createGzip, gzipSync } from 'node:zlib';
 import { Header } from 'tar';
+import { type ArchiveSecret, DecryptStream, EncryptStream, type EnvelopeHeader, type EnvelopeKeys, ephemeralEnvelope, HEADER_SIZE, newEnvelope } from './crypto';
 import { type ArchiveIndex, INDEX_FILE } from './format';
 import { type StreamStats, TableFileWriter } from './table-file';
 
@@ -113,15 +114,21 @@ function isDiskFull(error: unknown): boolean {
   return code === 'ENOSPC' || code === 'EDQUOT';
 }
 
+type Envelope = { header: EnvelopeHeader; keys: EnvelopeKeys };
+
 export class ArchiveWriter {
   private readonly spooled = new Map<string, SpooledTable>();
   private constructor(
     private readonly spoolDir: string,
     private readonly level: number,
     private readonly mtime: Date,
+    /** The archive's envelope (an encrypted export), and the spool's own: a key that never leaves this
+     *  process, so no clear byte of an encrypted export reaches the disk, even while it is spooled. */
+    private readonly envelope: Envelope | null,
+    private readonly spoolEnvelope: Envelope | null,
   ) {}
 
-  static async create(options: { spoolParent?: string; level?: number; mtime?: Date } = {}): Promise<ArchiveWriter> {
+  static async create(options: { spoolParent?: string; level?: number; mtime?: Date; encrypt?: ArchiveSecret } = {}): Promise<ArchiveWriter> {
     const parent = options.spoolParent ?? tmpdir();
     await removeStaleSpools(parent);
     let dir: string;
@@ -131,7 +138,28 @@ export class ArchiveWriter {
       if (isDiskFull(error)) throw new DiskFullError(await describeDiskFull(parent));
       throw error;
     }
-    return new ArchiveWriter(dir, options.level ?? DEFAULT_COMPRESSION_LEVEL, options.mtime ?? new Date());
+    const envelope = options.encrypt ? await newEnvelope(options.encrypt) : null;
+    const spoolEnvelope = options.encrypt ? await ephemeralEnvelope() : null;
+    return new ArchiveWriter(dir, options.level ?? DEFAULT_COMPRESSION_LEVEL, options.mtime ?? new Date(), envelope, spoolEnvelope);
+  }
+
+  /** Whether the archive is written encrypted. */
+  get encrypted(): boolean {
+    return this.envelope !== null;
+  }
+
+  /** The spool file's stream: the file itself, or (encrypted exports) its encryption into the file. */
+  private spoolSink(file: Writable): Writable[] {
+    return this.spoolEnvelope ? [new EncryptStream(this.spoolEnvelope.header, this.spoolEnvelope.keys), file] : [file];
+  }
+
+  /** A spool file's compressed bytes, decrypted again where they were encrypted. */
+  private readSpool(path: string): Readable {
+    const raw = createReadStream(path, { highWaterMark: 256 * 1024, start: this.spoolEnvelope ? HEADER_SIZE : 0 });
+    if (!this.spoolEnvelope) return raw;
+    const decrypt = new DecryptStream(this.spoolEnvelope.header, this.spoolEnvelope.keys);
+    raw.on('error', (e) => decrypt.destroy(e));
+    return raw.pipe(decrypt);
   }
 
   /** The folder the spool files are in (private; removed by dispose). */
@@ -154,7 +182,7 @@ export class ArchiveWriter {
     const spool = this.spoolFile();
     const framer = new TableFileWriter(table, columns);
     try {
-      await pipeline(copyOut, framer, createGzip({ level: this.level, memLevel: 9, strategy: zc.Z_DEFAULT_STRATEGY, chunkSize: 128 * 1024 }), spool.stream);
+      await pipeline([copyOut, framer, createGzip({ level: this.level, memLevel: 9, strategy: zc.Z_DEFAULT_STRATEGY, chunkSize: 128 * 1024 }), ...this.spoolSink(spool.stream)]);
     } catch (error) {
       await this.diskFull(error);
     }
@@ -176,7 +204,7 @@ export class ArchiveWriter {
       },
     });
     try {
-      await pipeline(body, count, createGzip({ level: this.level }), spool.stream);
+      await pipeline([body, count, createGzip({ level: this.level }), ...this.spoolSink(spool.stream)]);
     } catch (error) {
       await this.diskFull(error);
     }
@@ -205,7 +233,7 @@ export class ArchiveWriter {
       const spool = this.spooled.get(file);
       if (!spool) throw new Error(`internal: table file ${file} was not spooled`);
       yield gzipSync(this.header(file, spool.bytes));
-      for await (const chunk of createReadStream(spool.spoolPath, { highWaterMark: 256 * 1024 })) yield chunk as Buffer;
+      for await (const chunk of this.readSpool(spool.spoolPath)) yield chunk as Buffer;
       const pad = this.padding(spool.bytes);
       if (pad.length) yield gzipSync(pad);
     }.bind(this);
@@ -220,16 +248,23 @@ export class ArchiveWriter {
     const partial = join(dir, `${PARTIAL_PREFIX}${HOST}-${process.pid}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`);
     const hash = createHash('sha256');
     let bytes = 0;
-    const counted = async function* (this: ArchiveWriter): AsyncGenerator<Buffer> {
+    const parts = async function* (this: ArchiveWriter): AsyncGenerator<Buffer> {
       for await (const part of this.parts(index)) {
         signal?.throwIfAborted();
-        hash.update(part);
-        bytes += part.length;
         yield part;
       }
     }.bind(this);
+    // What identifies the archive is the file as written: encrypted, its ciphertext.
+    const count = new Transform({
+      transform(chunk: Buffer, _e, done) {
+        hash.update(chunk);
+        bytes += chunk.length;
+        done(null, chunk);
+      },
+    });
+    const stages: NodeJS.ReadWriteStream[] = this.envelope ? [new EncryptStream(this.envelope.header, this.envelope.keys), count] : [count];
     try {
-      await pipeline(counted(), createWriteStream(partial, { flags: 'wx', mode: FILE_MODE }));
+      await pipeline([Readable.from(parts(), { objectMode: false }), ...stages, createWriteStream(partial, { flags: 'wx', mode: FILE_MODE })]);
       await rename(partial, outPath);
     } catch (error) {
       await rm(partial, { force: true }).catch(() => undefined);
