@@ -11,6 +11,12 @@ const referenceSchema = z.object({
   refColumns: z.array(identifier).min(1).optional(),
 });
 
+/** A masking rule for one column (see mask.ts): a rule's name, or {"fixed": "value"}. */
+const maskRuleSchema = z.union([
+  z.enum(['keep', 'null', 'email', 'phone', 'name', 'hash', 'emails-inside', 'random']),
+  z.object({ fixed: z.string().max(10_000) }).strict(),
+]);
+
 const tableConfigSchema = z
   .object({
     key: z.union([z.array(identifier).min(1), z.literal('content')]).optional(),
@@ -20,6 +26,8 @@ const tableConfigSchema = z
     /** Columns that look like ids of other rows but are not (silences the plan's warning). */
     notReferences: z.array(identifier).optional(),
     references: z.array(referenceSchema).optional(),
+    /** Masking on export: column → rule (applied unless masking is turned off). */
+    mask: z.record(identifier, maskRuleSchema).optional(),
     note: z.string().optional(),
   })
   .strict();
@@ -36,6 +44,7 @@ export const configSchema = z
 
 export type TableConfig = z.infer<typeof tableConfigSchema>;
 export type ReferenceConfig = z.infer<typeof referenceSchema>;
+export type MaskRuleConfigEntry = z.infer<typeof maskRuleSchema>;
 export type Mr4Config = z.infer<typeof configSchema>;
 
 export function parseConfig(value: unknown, origin: string): Mr4Config {
@@ -66,6 +75,9 @@ export async function loadConfigFile(path: string): Promise<Mr4Config> {
 /** Per-table settings of `over` replace those of `base`, field by field. */
 export function mergeConfigs(base: Mr4Config, over: Mr4Config): Mr4Config {
   const tables: Record<string, TableConfig> = { ...base.tables };
-  for (const [name, cfg] of Object.entries(over.tables)) tables[name] = { ...tables[name], ...cfg };
+  for (const [name, cfg] of Object.entries(over.tables)) {
+    const mask = tables[name]?.mask || cfg.mask ? { ...tables[name]?.mask, ...cfg.mask } : undefined;
+    tables[name] = { ...tables[name], ...cfg, ...(mask ? { mask } : {}) };
+  }
   return { profile: over.profile ?? base.profile, tables };
 }

@@ -19,12 +19,16 @@ import {
   tableFileNames,
 } from './archive/format';
 import { hasLineageStore, lineageCopySql } from './staged/lineage';
-import { readCatalog } from './catalog';
+import { type Catalog, readCatalog } from './catalog';
 import type { Mr4Config } from './config';
-import { buildPlan, type Plan, type TablePlan } from './plan';
+import type { ArchiveSecret } from './archive/crypto';
+import { DETERMINISTIC, describeRule, hmacSql, MASK_SETTINGS, type MaskedColumn, maskedValueSql, maskKey, maskPads, mayCollide } from './mask';
+import { readStoredMasks } from './mask-store';
+import { buildPlan, type MaskMode, type Plan, type TablePlan } from './plan';
+import { type ComputedSubset, computeSubset, createKeepTable, keptFilter, type SubsetOptions, type SubsetSummary } from './subset';
 import { CancelledError, connectionLost, type EmitEvent, RunContext } from './run-context';
 import { applySessionSettings } from './session';
-import { ident, qualified } from './sql';
+import { ident, literal, qualified } from './sql';
 import { TOOL_NAME } from './version';
 
 export interface ExportOptions {
@@ -42,6 +46,16 @@ export interface ExportOptions {
   /** Carry the database's lineage of ids (default true): lets a later import pair rows without
    *  natural keys with the rows they came from. */
   lineage?: boolean;
+  /** Masking: "config" (default: the configuration's rules), "all" (and the profile's defaults),
+   *  "off" (nothing is masked). */
+  mask?: MaskMode;
+  /** Makes the mask key HMAC(seed): archives masked with one seed mask alike. Else a random key,
+   *  for this export only. */
+  maskSeed?: Uint8Array | string;
+  /** Export only some rows: conditions on some tables, closed over foreign keys (subset.ts). */
+  subset?: SubsetOptions;
+  /** Encrypt the archive (crypto.ts) with this passphrase or key file. */
+  encrypt?: ArchiveSecret;
   signal?: AbortSignal;
   onEvent?: EmitEvent;
 }
@@ -54,8 +68,9 @@ export function exportedColumns(tp: TablePlan): string[] {
   return tp.columns.map((c) => c.name).filter((c) => wanted.has(c));
 }
 
-/** Rows of a reference table that rows being exported point at (recursively), as a WHERE clause. */
-function referenceFilters(plan: Plan): Map<string, string> {
+/** Rows of a reference table that rows being exported point at (recursively), as a WHERE clause. A
+ *  data table of a subset counts only with its kept rows. */
+function referenceFilters(plan: Plan, subset: ComputedSubset | null): Map<string, string> {
   const filters = new Map<string, string>();
   const build = (tp: TablePlan, depth: number): string => {
     const known = filters.get(tp.name);
@@ -66,7 +81,8 @@ function referenceFilters(plan: Plan): Map<string, string> {
       for (const ref of child.references) {
         if (ref.parent !== tp.name || !ref.remap || ref.self) continue;
         if (child.role === 'reference' && !(child.key.kind === 'content' || child.key.columns.some((c) => ref.columns.includes(c)))) continue;
-        const where = child.role === 'data' ? '' : ` WHERE ${build(child, depth + 1)}`;
+        const kept = subset?.index.get(child.name);
+        const where = child.role === 'data' ? (kept !== undefined ? ` WHERE ${keptFilter(kept, 'c')}` : '') : ` WHERE ${build(child, depth + 1)}`;
         parts.push(`SELECT c.${ident(ref.columns[0])} FROM ${qualified(plan.schema, child.name)} c${where}`);
       }
     }
@@ -78,18 +94,84 @@ function referenceFilters(plan: Plan): Map<string, string> {
   return filters;
 }
 
-function orderBy(tp: TablePlan, columns: string[]): string {
-  if (tp.primaryKey.length) return tp.primaryKey.map((c) => ident(c)).join(', ');
-  if (tp.key.kind === 'key' && !tp.key.nullable) return tp.key.columns.map((c) => ident(c)).join(', ');
-  // No key: order by the row's own text.
-  return `array_to_json(ARRAY[${columns.map((c) => `${ident(c)}::text`).join(', ')}]::text[])::text COLLATE "C"`;
+function orderBy(tp: TablePlan, columns: string[], value: (c: string) => string): string {
+  if (tp.primaryKey.length) return tp.primaryKey.map((c) => value(c)).join(', ');
+  if (tp.key.kind === 'key' && !tp.key.nullable) return tp.key.columns.map((c) => value(c)).join(', ');
+  // No key: order by the row's own text (masked columns by what the archive holds of them).
+  return `array_to_json(ARRAY[${columns.map((c) => `(${value(c)})::text`).join(', ')}]::text[])::text COLLATE "C"`;
+}
+
+/** A table's masks, by column: its own (this export's) and what it says of unique keys. */
+interface TableMasks {
+  byColumn: Map<string, MaskedColumn>;
+  /** Columns in a unique key of the table (a name fake gets more digits there). */
+  unique: Set<string>;
+}
+
+/** The SELECT of a table's rows as the archive holds them: masked columns replaced on the server,
+ *  each deterministic one hashed once per row. */
+function selectSql(plan: Plan, tp: TablePlan, columns: string[], where: string | undefined, masks: TableMasks | null, order = true): { select: string; from: string; value: (c: string) => string } {
+  const lateral: string[] = [];
+  const hashOf = new Map<string, string>();
+  for (const c of columns) {
+    const m = masks?.byColumn.get(c);
+    if (m && DETERMINISTIC.has(m.rule)) {
+      hashOf.set(c, `mz."mr4_h${lateral.length}"`);
+      lateral.push(`${hmacSql(`t.${ident(c)}`)} AS "mr4_h${lateral.length}"`);
+    }
+  }
+  const type = (c: string) => tp.columns.find((x) => x.name === c)!.type;
+  const value = (c: string) => {
+    const m = masks?.byColumn.get(c);
+    return m ? maskedValueSql(m, `t.${ident(c)}`, type(c), hashOf.get(c) ?? 'NULL::bytea', masks!.unique.has(c)) : `t.${ident(c)}`;
+  };
+  const list = columns.map((c) => (masks?.byColumn.has(c) ? `${value(c)} AS ${ident(c)}` : value(c))).join(', ');
+  const from = `${qualified(plan.schema, tp.name)} t${lateral.length ? ` CROSS JOIN LATERAL (SELECT ${lateral.join(', ')}) mz` : ''}`;
+  const select = `SELECT ${list} FROM ${from}${where ? ` WHERE ${where}` : ''}${order ? ` ORDER BY ${orderBy(tp, columns, value)}` : ''}`;
+  return { select, from, value };
 }
 
 /** COPY of the table's rows in text format, in a stable order (equal tables give equal files). */
-export function copyOutSql(plan: Plan, tp: TablePlan, columns: string[], where: string | undefined): string {
-  const list = columns.map((c) => ident(c)).join(', ');
-  const select = `SELECT ${list} FROM ${qualified(plan.schema, tp.name)}${where ? ` WHERE ${where}` : ''} ORDER BY ${orderBy(tp, columns)}`;
-  return `COPY (${select}) TO STDOUT`;
+export function copyOutSql(plan: Plan, tp: TablePlan, columns: string[], where: string | undefined, masks: TableMasks | null = null): string {
+  return `COPY (${selectSql(plan, tp, columns, where, masks).select}) TO STDOUT`;
+}
+
+export class MaskError extends Error {
+  override name = 'MaskError';
+}
+
+/** Checks, before anything is copied, what masking could get wrong: a fixed value that is not of its
+ *  column's type, and two rows of a unique key that would mask to one value. */
+async function checkMasks(ctx: RunContext, plan: Plan, catalog: Catalog, tp: TablePlan, columns: string[], where: string | undefined, masks: TableMasks): Promise<void> {
+  for (const m of masks.byColumn.values()) {
+    if (m.rule !== 'fixed') continue;
+    const type = tp.columns.find((c) => c.name === m.column)!.type;
+    await ctx.query('SAVEPOINT mr4_mask');
+    try {
+      await ctx.query(`SELECT ${literal(m.value ?? '')}::${type}`);
+      await ctx.query('RELEASE SAVEPOINT mr4_mask');
+    } catch (error) {
+      if (ctx.cancelled) throw error;
+      await ctx.query('ROLLBACK TO SAVEPOINT mr4_mask');
+      throw new MaskError(`The fixed value for ${tp.name}.${m.column} is not a ${type}: ${(error as Error).message}.`);
+    }
+  }
+  const table = catalog.tables.find((t) => t.name === tp.name);
+  const keys = [...(table?.primaryKey ? [table.primaryKey] : []), ...(table?.uniqueKeys ?? [])].filter(
+    (k) => !k.partial && !k.expression && k.columns.every((c) => columns.includes(c)) && k.columns.some((c) => masks.byColumn.has(c) && mayCollide(masks.byColumn.get(c)!, tp.columns.find((x) => x.name === c)!.type)),
+  );
+  for (const k of keys) {
+    const { from, value } = selectSql(plan, tp, columns, undefined, masks, false);
+    const filter = [where, ...k.columns.map((c) => `t.${ident(c)} IS NOT NULL`)].filter(Boolean).join(' AND ');
+    const res = await ctx.query(`SELECT 1 FROM ${from} WHERE ${filter} GROUP BY ${k.columns.map((c) => value(c)).join(', ')} HAVING count(*) > 1 LIMIT 1`);
+    if (res.rowCount) {
+      const rules = k.columns.filter((c) => masks.byColumn.has(c)).map((c) => `${c} (${describeRule(masks.byColumn.get(c)!)})`);
+      throw new MaskError(
+        `Masking would give two rows of ${tp.name} the same ${k.columns.join(', ')}, which must stay unique (${k.name}): the masked ${rules.join(', ')} ${rules.length > 1 ? 'meet' : 'meets'}. ` +
+          `Export again (a random mask key differs every time), or mask ${rules.length > 1 ? 'them' : 'it'} with hash or email, which keep far more of the value apart. Nothing was written.`,
+      );
+    }
+  }
 }
 
 /**
@@ -119,6 +201,92 @@ async function spoolCopy(ctx: RunContext, sql: string, spool: (stream: Readable)
   }
 }
 
+/** What an export reads and decides before it copies a row (also what `mr4 plan` shows of it). */
+interface Prepared {
+  catalog: Catalog;
+  plan: Plan;
+  /** Per table, its masks (this export's); empty without masking. */
+  masks: Map<string, TableMasks>;
+  /** Masked columns this database received from others' exports (its _mr4 schema). */
+  inherited: Map<string, { column: string; rule: string; origin: string }[]>;
+  maskKeyId: { keyId: string; seeded: boolean } | null;
+  subset: ComputedSubset | null;
+}
+
+/** Opens the snapshot (READ ONLY), reads the catalog, plans, sets the mask key, chooses a subset's
+ *  rows and checks the masks. The caller has opened `ctx` and said phase 0. */
+async function prepareExport(ctx: RunContext, options: Omit<ExportOptions, 'db' | 'out'>): Promise<Prepared> {
+  const wantsSubset = !!options.subset?.where.length;
+  // Kept rows go to a temporary table, which a READ ONLY transaction may fill but not create.
+  if (wantsSubset) await createKeepTable(ctx);
+  await ctx.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  await applySessionSettings(ctx.client);
+  const catalog = await readCatalog(ctx.client, options.schema ?? 'public');
+  const plan = buildPlan(catalog, { config: options.config, tables: options.tables, mask: options.mask ?? 'config' });
+  for (const w of plan.warnings.filter((x) => / is masked and part of /.test(x))) ctx.log(w, 'warn');
+  const masks = new Map<string, TableMasks>();
+  for (const tp of plan.tables) {
+    if (!tp.masked.length) continue;
+    const table = catalog.tables.find((t) => t.name === tp.name);
+    const unique = new Set([...(table?.primaryKey ? [table.primaryKey] : []), ...(table?.uniqueKeys ?? [])].filter((k) => !k.partial && !k.expression).flatMap((k) => k.columns));
+    masks.set(tp.name, { byColumn: new Map(tp.masked.map((m) => [m.column, m])), unique });
+  }
+  let maskKeyId: Prepared['maskKeyId'] = null;
+  if (masks.size) {
+    const key = maskKey(options.maskSeed);
+    const pads = maskPads(key);
+    // Given as parameters, never in a statement's text: what the server logs of statements (and
+    // MR4_TRACE_SQL) never holds the key.
+    await ctx.query(`SELECT set_config('${MASK_SETTINGS.inner}', $1, true), set_config('${MASK_SETTINGS.outer}', $2, true)`, [pads.inner, pads.outer]);
+    maskKeyId = { keyId: key.id, seeded: key.seeded };
+    const n = [...masks.values()].reduce((k, m) => k + m.byColumn.size, 0);
+    ctx.log(`Masking ${n} column(s) on the server: ${plan.tables.flatMap((t) => t.masked.map((m) => `${t.name}.${m.column} (${describeRule(m)})`)).join(', ')}.`);
+  }
+  const inherited = await readStoredMasks(ctx, plan.schema);
+  const subset = wantsSubset ? await computeSubset(ctx, plan, options.subset!, (m) => ctx.log(`Subset: ${m}.`)) : null;
+  const filters = referenceFilters(plan, subset);
+  for (const tp of plan.tables) {
+    const m = masks.get(tp.name);
+    if (m) await checkMasks(ctx, plan, catalog, tp, exportedColumns(tp), whereOf(tp, filters, subset), m);
+  }
+  return { catalog, plan, masks, inherited, maskKeyId, subset };
+}
+
+function whereOf(tp: TablePlan, filters: Map<string, string>, subset: ComputedSubset | null): string | undefined {
+  const kept = subset?.index.get(tp.name);
+  return kept !== undefined ? keptFilter(kept) : filters.get(tp.name);
+}
+
+/** What an export with these options would do, without writing anything: the plan (masks included),
+ *  the subset's rows per table, and the columns received masked. */
+export async function previewExport(options: Omit<ExportOptions, 'out'>): Promise<{ plan: Plan; catalog: Catalog; subset: SubsetSummary | null; inherited: { table: string; column: string; rule: string; origin: string }[] }> {
+  const ctx = await RunContext.open(options.db, options.signal, options.onEvent);
+  try {
+    const p = await prepareExport(ctx, options);
+    await ctx.query('ROLLBACK');
+    return {
+      plan: p.plan,
+      catalog: p.catalog,
+      subset: p.subset?.summary ?? null,
+      inherited: [...p.inherited].flatMap(([table, list]) => list.filter(() => p.plan.tables.some((t) => t.name === table)).map((m) => ({ table, ...m }))),
+    };
+  } catch (error) {
+    ctx.abandon();
+    if (ctx.cancelled) throw new CancelledError();
+    throw connectionLost(error);
+  } finally {
+    await ctx.close();
+  }
+}
+
+/** The index's masked columns of a table: this export's, and those the database received masked. */
+function maskedEntry(tp: TablePlan, columns: string[], identity: string, received: { column: string; rule: string; origin: string }[] | undefined): Pick<ArchiveTable, 'masked'> {
+  const own = tp.masked.filter((m) => columns.includes(m.column)).map((m) => ({ column: m.column, rule: m.rule, origin: identity }));
+  const more = (received ?? []).filter((m) => columns.includes(m.column) && !own.some((o) => o.column === m.column)).map((m) => ({ column: m.column, rule: m.rule, origin: m.origin }));
+  const all = [...own, ...more].sort((a, b) => columns.indexOf(a.column) - columns.indexOf(b.column));
+  return all.length ? { masked: all } : {};
+}
+
 export async function exportArchive(options: ExportOptions): Promise<ExportReport> {
   const started = Date.now();
   const out = resolve(options.out);
@@ -126,15 +294,13 @@ export async function exportArchive(options: ExportOptions): Promise<ExportRepor
   let writer: ArchiveWriter | null = null;
   try {
     ctx.phase(0, EXPORT_PHASES[0]);
-    await ctx.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    await applySessionSettings(ctx.client);
-    const catalog = await readCatalog(ctx.client, options.schema ?? 'public');
-    const plan = buildPlan(catalog, { config: options.config, tables: options.tables });
+    const { catalog, plan, masks, inherited, maskKeyId, subset } = await prepareExport(ctx, options);
     const baseSha256 = options.baseSha256 ?? (await options.baseFor?.({ systemIdentifier: catalog.systemIdentifier, database: catalog.database }));
     const timestamp = new Date();
-    writer = await ArchiveWriter.create({ spoolParent: dirname(out), level: options.compressionLevel, mtime: timestamp });
+    writer = await ArchiveWriter.create({ spoolParent: dirname(out), level: options.compressionLevel, mtime: timestamp, encrypt: options.encrypt });
     const files = tableFileNames(plan.tables.map((t) => t.name));
-    const filters = referenceFilters(plan);
+    const filters = referenceFilters(plan, subset);
+    const keptRows = new Map((subset?.summary.tables ?? []).filter((t) => t.rows !== null).map((t) => [t.table, t.rows!]));
 
     ctx.phase(1, EXPORT_PHASES[1]);
     const tables: Record<string, ArchiveTable> = {};
@@ -142,15 +308,16 @@ export async function exportArchive(options: ExportOptions): Promise<ExportRepor
     for (const tp of plan.tables) {
       ctx.throwIfCancelled();
       const columns = exportedColumns(tp);
-      const where = filters.get(tp.name);
-      // The planner's estimate: counting every table first would read it twice.
-      const total = where || tp.rowEstimate < 0 ? null : tp.rowEstimate;
+      const where = whereOf(tp, filters, subset);
+      // A subset's counts are known; else the planner's estimate: counting every table first would
+      // read it twice.
+      const total = keptRows.get(tp.name) ?? (where || tp.rowEstimate < 0 ? null : tp.rowEstimate);
       ctx.progress({ type: 'table', table: tp.name, phase: 1, rowsDone: 0, rowsTotal: total, done: false });
       let rowsDone = 0;
       const w = writer;
       const spooled = await spoolCopy(
         ctx,
-        copyOutSql(plan, tp, columns, where),
+        copyOutSql(plan, tp, columns, where, masks.get(tp.name) ?? null),
         (stream) => w.addTable(tp.name, files.get(tp.name)!, columns, stream),
         (chunk) => {
           for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) rowsDone++;
@@ -173,6 +340,8 @@ export async function exportArchive(options: ExportOptions): Promise<ExportRepor
           .filter((r) => !r.external && columns.includes(r.columns[0]))
           .map((r) => ({ columns: r.columns, parent: r.parent, parentColumns: r.parentColumns, remap: r.remap })),
         excludedColumns: tp.excludedColumns,
+        ...maskedEntry(tp, columns, catalog.identity, inherited.get(tp.name)),
+        ...(subset && tp.role === 'data' && subset.shape.roles.get(tp.name) !== 'full' ? { subset: subset.shape.roles.get(tp.name) as 'filtered' | 'dependent' } : {}),
       };
       report.push({ table: tp.name, role: tp.role, rows: spooled.rows, bytes: spooled.bytes });
     }
@@ -199,6 +368,8 @@ export async function exportArchive(options: ExportOptions): Promise<ExportRepor
         ...(baseSha256 ? { baseSha256 } : {}),
         ...(options.tables ? { tables: options.tables } : {}),
         identity: catalog.identity,
+        ...(maskKeyId ? { masking: maskKeyId } : {}),
+        ...(subset ? { subset: { where: subset.summary.where, withChildren: subset.summary.withChildren } } : {}),
       },
       entities: plan.tables.map((t) => t.name),
       files: Object.fromEntries(plan.tables.map((t) => [t.name, files.get(t.name)!])),
@@ -208,7 +379,18 @@ export async function exportArchive(options: ExportOptions): Promise<ExportRepor
     };
     ctx.throwIfCancelled();
     const written = await writer.finish(index, out, options.signal);
-    return { file: written.path, bytes: written.bytes, sha256: written.sha256, database: catalog.database, tables: report, durationMs: Date.now() - started };
+    const masked = plan.tables.flatMap((t) => (index.tables[t.name].masked ?? []).map((m) => ({ table: t.name, column: m.column, rule: m.rule, inherited: m.origin !== catalog.identity })));
+    return {
+      file: written.path,
+      bytes: written.bytes,
+      sha256: written.sha256,
+      database: catalog.database,
+      tables: report,
+      durationMs: Date.now() - started,
+      ...(masked.length ? { masked } : {}),
+      ...(subset ? { subset: subset.summary } : {}),
+      ...(options.encrypt ? { encrypted: true } : {}),
+    };
   } catch (error) {
     // Read-only: closing the connection ends the transaction on the source at once, whatever state
     // the connection is in.

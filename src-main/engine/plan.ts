@@ -3,7 +3,8 @@
 // tables are written in, and which columns are filled late to break cycles.
 import { type Catalog, type Column, type ForeignKey, partitionRoot, type Table, type UniqueKey } from './catalog';
 import { mergeConfigs, type Mr4Config, type TableConfig } from './config';
-import { crearisProfile, isCrearis } from './profiles/crearis';
+import { DETERMINISTIC, describeRule, type MaskedColumn, type MaskRuleConfig, ruleOf, ruleProblem } from './mask';
+import { crearisMaskDefaults, crearisProfile, isCrearis } from './profiles/crearis';
 
 export interface PlannedColumn {
   name: string;
@@ -65,6 +66,8 @@ export interface TablePlan {
   matchColumns: string[];
   references: PlannedReference[];
   insertOnly: string[];
+  /** Columns an export masks, and how (empty unless the plan was made with masking). */
+  masked: MaskedColumn[];
   triggers: string[];
   warnings: string[];
   note?: string;
@@ -92,6 +95,16 @@ export interface PlanOptions {
   config?: Mr4Config;
   /** Only these tables carry data (an export's --tables); parents they need become reference tables. */
   tables?: string[];
+  /** Masking (exports): "off" (the default: imports and diffs never mask), "config" (the
+   *  configuration's rules), "all" (those and the profile's defaults). */
+  mask?: MaskMode;
+}
+
+export type MaskMode = 'off' | 'config' | 'all';
+
+/** The profile's masking defaults (applied with mask "all"). */
+export function profileMaskDefaults(profile: string | null): Record<string, Record<string, MaskRuleConfig>> {
+  return profile === 'crearis' ? crearisMaskDefaults : {};
 }
 
 export class PlanError extends Error {
@@ -287,10 +300,12 @@ export function buildPlan(catalog: Catalog, options: PlanOptions = {}): Plan {
   const byName = new Map(catalog.tables.map((t) => [t.name, t]));
   const warnings: string[] = [];
 
+  const masking = options.mask ?? 'off';
   for (const [name, cfg] of Object.entries(options.config?.tables ?? {})) {
     const t = byName.get(name);
     if (!t) throw new PlanError(`The configuration names table "${name}", which is not in schema "${catalog.schema}".`);
-    for (const c of [...(cfg.excludeColumns ?? []), ...(cfg.insertOnly ?? []), ...(cfg.notReferences ?? []), ...(cfg.key === 'content' ? [] : cfg.key ?? [])]) {
+    const masked = masking === 'off' ? [] : Object.keys(cfg.mask ?? {});
+    for (const c of [...(cfg.excludeColumns ?? []), ...(cfg.insertOnly ?? []), ...(cfg.notReferences ?? []), ...(cfg.key === 'content' ? [] : cfg.key ?? []), ...masked]) {
       if (!t.columns.some((x) => x.name === c)) throw new PlanError(`The configuration names column "${name}.${c}", which does not exist.`);
     }
   }
@@ -413,6 +428,7 @@ export function buildPlan(catalog: Catalog, options: PlanOptions = {}): Plan {
       matchColumns: [],
       references,
       insertOnly: (cfg?.insertOnly ?? []).filter((c) => usable.has(c)),
+      masked: [],
       triggers: t.triggers.filter((tr) => tr.enabled).map((tr) => tr.name),
       warnings: [],
       note: cfg?.note,
@@ -489,6 +505,8 @@ export function buildPlan(catalog: Catalog, options: PlanOptions = {}): Plan {
     .sort((a, b) => level.get(a.name)! - level.get(b.name)! || (a.name < b.name ? -1 : 1))
     .map((tp) => finishTable(tp, level.get(tp.name)!));
 
+  if (masking !== 'off') planMasks(catalog, tables, config, profile, masking, warnings);
+
   for (const tp of tables) {
     for (const r of tp.references) {
       if (r.external) warnings.push(`${tp.name}.${r.columns.join(', ')} references ${r.parent} outside schema "${catalog.schema}": values are copied as they are.`);
@@ -500,6 +518,111 @@ export function buildPlan(catalog: Catalog, options: PlanOptions = {}): Plan {
   }
 
   return { schema: catalog.schema, database: catalog.database, serverVersion: catalog.serverVersion, profile, tables, excluded, cycles, warnings };
+}
+
+/**
+ * Which columns an export masks: the configuration's rules (and with "all" the profile's defaults),
+ * checked against each column, then carried along references whose values are copied (a column that
+ * points at a masked column, or that a masked column points at, must mask the same way, or the
+ * reference would point at nothing). Columns holding ids (surrogates, rewritten references) are never
+ * masked: rows are recognised and referenced through them.
+ */
+function planMasks(catalog: Catalog, tables: TablePlan[], config: Mr4Config, profile: string | null, masking: MaskMode, warnings: string[]): void {
+  const defaults = masking === 'all' ? profileMaskDefaults(profile) : {};
+  const byName = new Map(tables.map((t) => [t.name, t]));
+  const uniqueIn = (table: string, column: string) => {
+    const t = catalog.tables.find((x) => x.name === table);
+    return !!t && [...(t.primaryKey ? [t.primaryKey] : []), ...t.uniqueKeys].some((k) => !k.partial && !k.expression && k.columns.includes(column));
+  };
+  const idColumns = (tp: TablePlan) =>
+    new Set([...(tp.surrogate ? [tp.surrogate] : []), ...(tp.inheritedId ? [tp.inheritedId.column] : []), ...tp.references.filter((r) => r.remap).flatMap((r) => r.columns)]);
+  const assigned = new Map<string, MaskedColumn & { table: string }>();
+  const at = (table: string, column: string) => `${table}\u0000${column}`;
+  for (const tp of tables) {
+    const fromProfile = defaults[tp.name] ?? {};
+    const fromConfig = config.tables[tp.name]?.mask ?? {};
+    const rules: [string, MaskRuleConfig, string][] = [
+      ...Object.entries(fromProfile).filter(([c]) => !(c in fromConfig)).map(([c, r]) => [c, r, 'profile'] as [string, MaskRuleConfig, string]),
+      ...Object.entries(fromConfig).map(([c, r]) => [c, r, 'configuration'] as [string, MaskRuleConfig, string]),
+    ];
+    const ids = idColumns(tp);
+    for (const [column, cfg, source] of rules) {
+      const rule = ruleOf(cfg);
+      if (!rule) continue;
+      const col = tp.columns.find((c) => c.name === column);
+      // Left out (excluded, generated) or, for a profile default, absent in this variant of the schema.
+      if (!col) continue;
+      if (ids.has(column)) {
+        throw new PlanError(`Cannot mask ${tp.name}.${column}: it holds ids that rows are recognised and referenced by (mr4 rewrites them instead). Mask the columns that hold personal data.`);
+      }
+      const problem = ruleProblem(rule, col, uniqueIn(tp.name, column));
+      if (problem) throw new PlanError(`Cannot mask ${tp.name}.${column} with ${describeRule(rule)}: ${problem}.`);
+      assigned.set(at(tp.name, column), { ...rule, column, source, table: tp.name });
+    }
+  }
+
+  // Columns joined by references whose values are copied as they are: one rule for each group.
+  const parent = new Map<string, string>();
+  const find = (x: string): string => {
+    while (parent.has(x) && parent.get(x) !== x) x = parent.get(x)!;
+    return x;
+  };
+  const union = (a: string, b: string) => {
+    const ra = find(a);
+    const rb = find(b);
+    if (ra !== rb) parent.set(ra, rb);
+  };
+  for (const tp of tables) {
+    for (const r of tp.references) {
+      if (r.remap || r.external || !byName.has(r.parent)) continue;
+      r.columns.forEach((c, i) => {
+        if (r.parentColumns[i]) union(at(tp.name, c), at(r.parent, r.parentColumns[i]));
+      });
+    }
+  }
+  const members = new Map<string, string[]>();
+  for (const tp of tables) {
+    for (const c of tp.columns) {
+      const key = at(tp.name, c.name);
+      if (!parent.has(key)) continue;
+      const root = find(key);
+      members.set(root, [...(members.get(root) ?? []), key]);
+    }
+  }
+  for (const group of members.values()) {
+    const masked = group.map((k) => assigned.get(k)).filter((m): m is MaskedColumn & { table: string } => !!m);
+    if (!masked.length) continue;
+    const first = masked[0];
+    for (const m of masked) {
+      if (m.rule !== first.rule || m.value !== first.value) {
+        throw new PlanError(`${first.table}.${first.column} (${describeRule(first)}) and ${m.table}.${m.column} (${describeRule(m)}) are joined by a foreign key, so they must be masked alike.`);
+      }
+    }
+    if (!DETERMINISTIC.has(first.rule) && first.rule !== 'null' && first.rule !== 'fixed') {
+      throw new PlanError(`${first.table}.${first.column} is joined to other columns by a foreign key; ${first.rule} would leave them pointing at nothing. Use email, phone, name or hash.`);
+    }
+    for (const key of group) {
+      if (assigned.has(key)) continue;
+      const [table, column] = key.split('\u0000');
+      const tp = byName.get(table)!;
+      const col = tp.columns.find((c) => c.name === column)!;
+      const problem = ruleProblem(first, col, uniqueIn(table, column));
+      if (problem) throw new PlanError(`${table}.${column} must be masked like ${first.table}.${first.column} (a foreign key joins them), but ${describeRule(first)} cannot mask it: ${problem}.`);
+      assigned.set(key, { rule: first.rule, ...(first.value !== undefined ? { value: first.value } : {}), column, source: `follows ${first.table}.${first.column}`, table });
+    }
+  }
+  for (const tp of tables) {
+    tp.masked = tp.columns.filter((c) => assigned.has(at(tp.name, c.name))).map((c) => {
+      const { table: _t, ...m } = assigned.get(at(tp.name, c.name))!;
+      return m;
+    });
+    const key = tp.key.kind === 'key' ? tp.masked.filter((m) => tp.key.columns.includes(m.column)).map((m) => m.column) : [];
+    if (key.length && tp.role === 'data') {
+      warnings.push(
+        `${tp.name}.${key.join(', ')} ${key.length > 1 ? 'are' : 'is'} masked and part of ${tp.name}'s natural key: an import recognises these rows only through the lineage of ids (which every import records); where there is none, it stops rather than take them for new rows.`,
+      );
+    }
+  }
 }
 
 /** Whether recognising a row of `tp` needs the parent of `ref` recognised first. */

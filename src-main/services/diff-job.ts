@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import type { EngineEvent } from '../../src-common/contract';
 import type { DbTarget } from '../db/connect';
 import type { Mr4Config } from '../engine/config';
+import type { ArchiveSecret } from '../engine/archive/crypto';
 import { DIFF_KINDS, type DiffKind } from '../../src-common/contract';
 import { type DiffRow, type DiffSummary, openDiff } from '../engine/diff/index';
 import { agreementStore } from './bases';
@@ -26,6 +27,8 @@ export interface DiffRequest {
   rowsOut?: string;
   /** Write the fingerprints a later merge re-checks (`mr4 import --expect-fingerprints`). */
   fingerprintsOut?: string;
+  /** The passphrase or key file of an encrypted archive. */
+  secret?: ArchiveSecret;
 }
 
 export interface DiffResult {
@@ -50,6 +53,7 @@ export async function runDiff(db: DbTarget, request: DiffRequest, config: Mr4Con
     lineage: request.lineage,
     schema: request.schema,
     tables: request.tables,
+    secret: request.secret,
     config,
     signal,
     onEvent: emit,

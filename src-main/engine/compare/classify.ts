@@ -113,11 +113,15 @@ export async function classifyTable(a: Analysis, t: StagedTable): Promise<void> 
      FROM cut`;
   await m.ctx.query(`CREATE TEMP TABLE ${D} ON COMMIT DROP AS ${classified}`);
   const sur = t.plan.surrogate;
-  const gone = tb ? `EXISTS (SELECT 1 FROM ${temp(tb, 'baseInTarget')} kt WHERE kt._ctid = ${rowId('g')})` : 'false';
+  // A subset archive (index.json says which tables it holds only some rows of) does not say a row it
+  // lacks was deleted: it was not exported.
+  const subset = !!t.archive.subset;
+  const gone = tb && !subset ? `EXISTS (SELECT 1 FROM ${temp(tb, 'baseInTarget')} kt WHERE kt._ctid = ${rowId('g')})` : 'false';
+  const hint = subset ? literal('not exported: the archive holds a subset of this table, so a row it lacks says nothing') : 'NULL';
   await m.ctx.query(
     `INSERT INTO ${D} (srow, brow, tctid, tloc, key, fingerprint, reason, kind, gone_from_target, fields, apply, excluded, hint)
      SELECT NULL, NULL, ${rowId('g')}, ${sur ? `g.${ident(sur)}::text` : 'NULL'}, ${targetKeyJson(m, t, 'g')}, md5(g::text), NULL,
-            CASE WHEN ${gone} THEN 'deleted_in_source' ELSE 'target_only' END, false, '[]'::jsonb, '{}', false, NULL
+            CASE WHEN ${gone} THEN 'deleted_in_source' ELSE 'target_only' END, false, '[]'::jsonb, '{}', false, ${hint}
      FROM ${T} g WHERE NOT EXISTS (SELECT 1 FROM ${temp(t, 'matched')} k WHERE k._ctid = ${rowId('g')})`,
   );
   await m.ctx.query(`CREATE INDEX ON ${D} (kind, srow)`);

@@ -5,6 +5,7 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { DbTarget } from '../../db/connect';
 import type { ArchiveLimits } from '../archive/reader';
+import { type ArchiveSecret, Unlocker } from '../archive/crypto';
 import type { Mr4Config } from '../config';
 import { type AgreementStore, resolveBase } from '../staged/agreed';
 import { prepareRun, stageBase } from '../staged/prepare';
@@ -36,6 +37,8 @@ export interface DiffOptions {
   probableEdits?: 'same' | 'new';
   lineage?: boolean;
   limits?: ArchiveLimits;
+  /** The passphrase or key file of an encrypted archive (and base). */
+  secret?: ArchiveSecret;
   signal?: AbortSignal;
   onEvent?: EmitEvent;
 }
@@ -150,10 +153,11 @@ export async function openDiff(options: DiffOptions): Promise<DiffSession> {
     await applySessionSettings(ctx.client, IMPORT_SETTINGS);
     // One snapshot for everything read; the diff takes no locks and writes only temporary tables.
     await ctx.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
-    const run = await prepareRun(ctx, options, (i) => ctx.phase(i, DIFF_PHASES[i]));
+    const unlocker = new Unlocker(options.secret);
+    const run = await prepareRun(ctx, { ...options, unlocker }, (i) => ctx.phase(i, DIFF_PHASES[i]));
     const agreed = (options.base === 'auto' || options.base === 'kept') && options.agreement && run.source.identity ? await options.agreement.find(run.source.identity, run.catalog.identity) : null;
     const basePath = resolveBase(options.base, agreed, run);
-    const base = basePath ? await stageBase(ctx, run, basePath, options.limits) : null;
+    const base = basePath ? await stageBase(ctx, run, basePath, options.limits, 'b', unlocker) : null;
     ctx.phase(2, DIFF_PHASES[2]);
     const identity = { source: run.source, target: run.target, sameIds: !!options.sameIds, probable: options.probableEdits ?? 'ask', decisions: null } as const;
     const analysis = await analyze(ctx, run, base, identity, (t, done) =>

@@ -12,7 +12,7 @@ import copyStreams from 'pg-copy-streams';
 import { ARCHIVE_FORMAT, ARCHIVE_FORMAT_VERSION, type ArchiveIndex, type ArchiveTable, tableFileNames } from '../archive/format';
 import { walkArchive } from '../archive/reader';
 import { ArchiveWriter } from '../archive/writer';
-import { ident, identList } from '../sql';
+import { ident } from '../sql';
 import { comparedColumns } from '../compare/classify';
 import { contentColumns, distinct, type MatchContext, target, targetSpaceValue } from '../staged/match';
 import type { PreparedRun, StagedBase } from '../staged/prepare';
@@ -64,14 +64,18 @@ async function agreedRows(m: MatchContext, t: StagedTable): Promise<string> {
 function agreedStateSql(m: MatchContext, t: StagedTable, agreed: string, columns: string[], inTargetIds: boolean, previous: StagedTable | undefined): string {
   const sur = t.plan.surrogate;
   const T = target(m, t);
+  // Masked columns are never agreed on (one side holds masked values): kept empty, so an agreement
+  // never holds the real values of a column that travelled masked.
+  const masked = new Set(t.masked);
+  const list = (alias: string) => columns.map((c) => (masked.has(c) ? `NULL::${t.plan.columns.find((x) => x.name === c)!.type} AS ${ident(c)}` : `${alias}.${ident(c)}`)).join(', ');
   const now = inTargetIds
     ? sur
-      ? `SELECT ${identList(columns, 'g')} FROM ${T} g WHERE g.${ident(sur)} IN (SELECT _tgt FROM ${agreed})`
-      : `SELECT ${identList(columns, 'r')} FROM ${temp(t, 'resolved')} r WHERE r._row IN (SELECT _row FROM ${agreed})`
-    : `SELECT ${identList(columns, 's')} FROM ${temp(t, 'staged')} s WHERE s._row IN (SELECT _row FROM ${agreed})`;
+      ? `SELECT ${list('g')} FROM ${T} g WHERE g.${ident(sur)} IN (SELECT _tgt FROM ${agreed})`
+      : `SELECT ${list('r')} FROM ${temp(t, 'resolved')} r WHERE r._row IN (SELECT _row FROM ${agreed})`
+    : `SELECT ${list('s')} FROM ${temp(t, 'staged')} s WHERE s._row IN (SELECT _row FROM ${agreed})`;
   if (!previous) return now;
   // Every row of the previous agreement that no row agreed on now stands for stays as it was.
-  const prev = columns.map((c) => (previous.staged.includes(c) ? `p.${ident(c)}` : `NULL::${t.plan.columns.find((x) => x.name === c)!.type}`)).join(', ');
+  const prev = columns.map((c) => (previous.staged.includes(c) && !masked.has(c) ? `p.${ident(c)}` : `NULL::${t.plan.columns.find((x) => x.name === c)!.type}`)).join(', ');
   const key = t.plan.key.kind === 'key' ? t.plan.key.columns : [];
   let covered: string;
   if (sur && previous.staged.includes(sur)) {
@@ -125,6 +129,8 @@ export async function writeAgreement(
         bytes: spooled.bytes,
         sha256: spooled.sha256,
         columns: columns.map((c) => ({ name: c, type: byName.get(c)!.type, notNull: byName.get(c)!.notNull })),
+        ...(t.masked.length ? { masked: t.masked.map((c) => t.archive.masked?.find((x) => x.column === c) ?? { column: c, rule: 'masked' }) } : { masked: undefined }),
+        subset: undefined,
       };
     }
     // Tables this run did not import (a partial import) keep what was agreed on them before.

@@ -7,6 +7,36 @@ import { indexLineageStore, openLineageStore, recordPairs } from '../staged/line
 import { contentColumns, distinct, type MatchContext, target, via } from '../staged/match';
 import { type StagedTable, temp } from '../staged/types';
 
+export class MaskedKeyError extends Error {
+  override name = 'MaskedKeyError';
+}
+
+/**
+ * Rows whose natural key the target itself masked (an archive of a database seeded from its masked
+ * export, merged back) can only be recognised through the lineage of ids (or ids the user says are
+ * shared): if nothing paired a single one of them while the target has rows, every archived row would
+ * be taken for a new one — the target's own rows again, with masked keys. The import stops instead.
+ * (Into any other database, rows with masked keys are new rows: that is what a masked pull is for.)
+ */
+export async function checkMaskedKeys(m: MatchContext, t: StagedTable, targetIdentity: string): Promise<void> {
+  if (t.plan.role !== 'data' || t.plan.key.kind !== 'key') return;
+  const own = new Set((t.archive.masked ?? []).filter((x) => x.origin && x.origin === targetIdentity).map((x) => x.column));
+  const masked = t.plan.key.columns.filter((c) => t.masked.includes(c) && own.has(c));
+  if (!masked.length) return;
+  const res = await m.ctx.query<{ staged: boolean; paired: boolean; target: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM ${temp(t, 'staged')}) AS staged,
+            EXISTS (SELECT 1 FROM ${temp(t, 'matched')} k WHERE k._via IN (${via('lineage')}, ${via('id')}, ${via('confirmed')})) AS paired,
+            EXISTS (SELECT 1 FROM ${target(m, t)}) AS target`,
+  );
+  const r = res.rows[0];
+  if (!r.staged || r.paired || !r.target) return;
+  throw new MaskedKeyError(
+    `${t.plan.name}'s natural key (${t.plan.key.columns.join(', ')}) holds values this database's own export masked (${masked.join(', ')}), and no row of it is paired with a target row by the lineage of ids: ` +
+      `every archived row would be taken for a new one, the target's own rows again with masked keys. Nothing was written. ` +
+      `Import into the database the masked archive was imported into (whose lineage knows its rows), keep the lineage (do not use --no-lineage), or, for two copies of one database, --same-ids.`,
+  );
+}
+
 /** Rows of `t` matched only provisionally, because they look like edits of a target row. */
 export async function openProbableEdits(m: MatchContext, t: StagedTable): Promise<RowProblem[]> {
   const sur = t.plan.surrogate;

@@ -8,6 +8,7 @@
 import { IMPORT_PHASES, type ImportMode, type ImportReport, type RowProblem } from '../../../src-common/contract';
 import { rm } from 'node:fs/promises';
 import type { DbTarget } from '../../db/connect';
+import { type ArchiveSecret, Unlocker } from '../archive/crypto';
 import { ArchiveError } from '../archive/format';
 import type { ArchiveLimits } from '../archive/reader';
 import type { Mr4Config } from '../config';
@@ -23,7 +24,8 @@ import { loadRowAnswers } from '../compare/decisions';
 import { DeferredConstraintError, ProbableEditsError, RefusedRowsError } from './errors';
 import { type AgreementWritten, writeAgreement } from './agreement';
 import { type AgreementStore, resolveBase } from '../staged/agreed';
-import { openProbableEdits, recordLineage } from './identity';
+import { checkMaskedKeys, openProbableEdits, recordLineage } from './identity';
+import { recordMasks } from '../mask-store';
 import { analyze } from '../compare/analyze';
 import { classifyTable } from '../compare/classify';
 import { applyDecisions, ConflictsError, type Decisions } from '../compare/decisions';
@@ -68,6 +70,8 @@ export interface ImportOptions {
   /** Pair rows through the lineage of ids, and record it in the target (default true). */
   lineage?: boolean;
   limits?: ArchiveLimits;
+  /** The passphrase or key file of an encrypted archive (and base). */
+  secret?: ArchiveSecret;
   signal?: AbortSignal;
   onEvent?: EmitEvent;
 }
@@ -144,14 +148,15 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
   try {
     await applySessionSettings(ctx.client, IMPORT_SETTINGS);
     await ctx.query('BEGIN');
-    const run = await prepareRun(ctx, options, (i) => ctx.phase(i, IMPORT_PHASES[i]));
+    const unlocker = new Unlocker(options.secret);
+    const run = await prepareRun(ctx, { ...options, unlocker }, (i) => ctx.phase(i, IMPORT_PHASES[i]));
     const { catalog, tables, warnings, ignoredColumns, index } = run;
     // Rows refused here or while writing stop the run unless allowFailures; rows a 1.0 archive
     // cannot express are reported and counted as failed, and never stop it.
     const failures: RowProblem[] = [...run.castProblems];
     const agreed = options.agreement && run.source.identity ? await options.agreement.find(run.source.identity, catalog.identity) : null;
     const basePath = resolveBase(options.base, agreed, run);
-    const base = basePath ? await stageBase(ctx, run, basePath, options.limits) : null;
+    const base = basePath ? await stageBase(ctx, run, basePath, options.limits, 'b', unlocker) : null;
     if (base) {
       ctx.log(
         basePath === agreed?.path
@@ -206,6 +211,7 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
     for (const t of tables) {
       ctx.progress({ type: 'table', table: t.plan.name, phase: 2, rowsDone: 0, rowsTotal: t.rows });
       await matchTable(m, t);
+      await checkMaskedKeys(m, t, catalog.identity);
       probable.push(...(await openProbableEdits(m, t)));
       if (t.plan.role === 'data') {
         await buildFinal(m, t);
@@ -238,6 +244,14 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
       throw error;
     }
     const lineage = dryRun || options.lineage === false ? null : await recordLineage(m, tables, warnings);
+    if (!dryRun) {
+      const data = tables.filter((t) => t.plan.role === 'data').map((t) => ({ name: t.plan.name, archive: t.archive, staged: t.staged }));
+      const unrecorded = await recordMasks(ctx, catalog.schema, data, index.metadata.identity, catalog.identity);
+      if (unrecorded) {
+        warnings.push(unrecorded);
+        ctx.log(unrecorded, 'warn');
+      }
+    }
     let agreement: AgreementWritten | null = null;
     if (!dryRun && options.agreement?.newPath && agreementIds && run.source.identity !== catalog.identity) {
       try {
@@ -287,7 +301,11 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
     if (!committed) await ctx.client.query('ROLLBACK').catch(() => undefined);
     if (!committed && written) await rm(written, { force: true }).catch(() => undefined);
     if (ctx.cancelled) throw new CancelledError('The import was cancelled and rolled back; the target is unchanged.');
-    if (error instanceof ArchiveError) throw new ArchiveError(`${error.message}\nNothing was written to the target.`);
+    if (error instanceof ArchiveError) {
+      // Its kind stays (a missing or wrong passphrase is asked for again by the app).
+      error.message = `${error.message}\nNothing was written to the target.`;
+      throw error;
+    }
     throw error;
   } finally {
     await ctx.close();

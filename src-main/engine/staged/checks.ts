@@ -97,6 +97,7 @@ export function reconcile(index: ArchiveIndex, catalog: Catalog, plan: Plan, opt
       archive: at,
       staged,
       pick,
+      masked: (at.masked ?? []).map((m) => m.column).filter((c) => staged.includes(c)),
       stage: `${stagePrefix}${position}`,
       tag: `${stagePrefix}${position}`,
       counts: { table: tp.name, inserted: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0 },

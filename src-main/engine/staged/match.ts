@@ -65,11 +65,13 @@ export function writtenColumns(t: StagedTable): string[] {
   return sur && !t.staged.includes(sur) ? [sur, ...t.staged] : t.staged;
 }
 
-/** Columns compared to tell identical rows from changed ones (besides late and self references). */
+/** Columns compared to tell identical rows from changed ones (besides late and self references).
+ *  Masked columns are not: their values say nothing about the row (and so are never updated). */
 export function contentColumns(m: MatchContext, t: StagedTable): string[] {
   const late = new Set(lateColumns(m, t));
   const self = new Set(selfRefs(m, t).map((r) => r.columns[0]));
-  return t.staged.filter((c) => c !== t.plan.surrogate && !late.has(c) && !self.has(c));
+  const masked = new Set(t.masked);
+  return t.staged.filter((c) => c !== t.plan.surrogate && !late.has(c) && !self.has(c) && !masked.has(c));
 }
 
 /** Columns an update compares and writes: everything but ids, late and insert-only columns, and keys

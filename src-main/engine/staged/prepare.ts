@@ -3,6 +3,7 @@
 // the source was seeded from) is staged beside it for three-way comparisons.
 import type { RowProblem } from '../../../src-common/contract';
 import { createHash } from 'node:crypto';
+import type { Unlocker } from '../archive/crypto';
 import { type ArchiveIndex, listedFiles } from '../archive/format';
 import { loadLegacyArchive } from '../archive/legacy';
 import { type ArchiveLimits, archiveSha256, type OpenedArchive, openArchive } from '../archive/reader';
@@ -26,6 +27,8 @@ export interface PrepareOptions {
   limits?: ArchiveLimits;
   /** Pair rows through the lineage of ids (default true). */
   lineage?: boolean;
+  /** Opens encrypted archives (the archive, and a base). */
+  unlocker?: Unlocker;
 }
 
 export interface PreparedRun {
@@ -52,7 +55,7 @@ export interface PreparedRun {
 /** Phases 0 and 1. The caller has begun the transaction and applied the session settings. */
 export async function prepareRun(ctx: RunContext, options: PrepareOptions, onPhase: (index: number) => void): Promise<PreparedRun> {
   onPhase(0);
-  const opened = await openArchive(options.archive, { limits: options.limits, signal: ctx.signal });
+  const opened = await openArchive(options.archive, { limits: options.limits, signal: ctx.signal, unlocker: options.unlocker });
   const catalog = await readCatalog(ctx.client, options.schema ?? 'public');
   const legacy = opened.kind === 'mr4-1-legacy' ? await loadLegacyArchive(opened, catalog, options.limits) : null;
   const index = legacy ? legacy.index : opened.index!;
@@ -66,11 +69,17 @@ export async function prepareRun(ctx: RunContext, options: PrepareOptions, onPha
   // What the plan says is copied as it is (ids it cannot rewrite) is said before anything is written.
   warnings.push(...plan.warnings);
   warnings.push(...(legacy?.warnings ?? []));
+  warnings.push(...maskedWarnings(index, tables));
+  if (index.metadata.subset) {
+    warnings.push(
+      `the archive is a subset (${index.metadata.subset.where.map((w) => `${w.table}: ${w.where}`).join('; ')}): rows of ${tables.filter((t) => t.archive.subset).map((t) => t.plan.name).join(', ')} that it lacks were not exported, and are never taken for deleted`,
+    );
+  }
   for (const w of warnings) ctx.log(w, 'warn');
 
   onPhase(1);
   const hash = legacy ? null : createHash('sha256');
-  const source = legacy ? legacy.source : fileSource(options.archive, options.limits, hash ?? undefined);
+  const source = legacy ? legacy.source : fileSource(options.archive, options.limits, hash ?? undefined, options.unlocker);
   const lineageTable = stagedLineage('s');
   const useLineage = options.lineage !== false;
   const lineage = useLineage && index.lineage ? { meta: index.lineage, into: lineageTable } : undefined;
@@ -112,8 +121,8 @@ export interface StagedBase {
   side: LineageSide;
 }
 
-export async function stageBase(ctx: RunContext, run: PreparedRun, basePath: string, limits?: ArchiveLimits, prefix = 'b'): Promise<StagedBase> {
-  const opened = await openArchive(basePath, { limits, signal: ctx.signal });
+export async function stageBase(ctx: RunContext, run: PreparedRun, basePath: string, limits?: ArchiveLimits, prefix = 'b', unlocker?: Unlocker): Promise<StagedBase> {
+  const opened = await openArchive(basePath, { limits, signal: ctx.signal, unlocker });
   if (opened.kind !== 'mr4-2') throw new ArchiveError('A base archive must be a format 2 archive written by mr4 export.');
   const base = opened.index!;
   const tables = new Map<string, StagedTable>();
@@ -128,13 +137,29 @@ export async function stageBase(ctx: RunContext, run: PreparedRun, basePath: str
         pick.push(i);
       }
     });
+    // Columns the base says are masked are masked values on one side at least: never compared.
+    for (const m of at.masked ?? []) if (t.staged.includes(m.column) && !t.masked.includes(m.column)) t.masked.push(m.column);
     tables.set(t.plan.name, { ...t, archive: at, staged, pick, stage: `${prefix}${position}`, tag: `${prefix}${position}`, rows: 0 });
   });
   const list = [...tables.values()];
   const lineageTable = stagedLineage(prefix);
-  const misfits = await stageTables(ctx, fileSource(basePath, limits), list, listedFiles(base), base.lineage ? { meta: base.lineage, into: lineageTable } : undefined);
+  const misfits = await stageTables(ctx, fileSource(basePath, limits, undefined, unlocker), list, listedFiles(base), base.lineage ? { meta: base.lineage, into: lineageTable } : undefined);
   if (misfits.length) {
     throw new ArchiveError(`The base archive holds values that no longer fit the target's types (tables ${misfits.map((t) => t.plan.name).join(', ')}).`);
   }
   return { path: basePath, index: base, tables, side: archiveSide(base.metadata.identity, base.lineage, lineageTable) };
+}
+
+/** What the run says of masked columns: never compared, written into new rows only. */
+function maskedWarnings(index: ArchiveIndex, tables: StagedTable[]): string[] {
+  const out: string[] = [];
+  for (const t of tables) {
+    if (!t.masked.length) continue;
+    const origins = new Set((t.archive.masked ?? []).map((m) => m.origin).filter((o) => o && o !== index.metadata.identity));
+    const by = origins.size ? `masked before they reached ${index.metadata.database}` : `masked by the export of ${index.metadata.database}`;
+    out.push(
+      `${t.plan.name}.${t.masked.join(`, ${t.plan.name}.`)} ${t.masked.length > 1 ? 'hold' : 'holds'} masked values (${by}): never compared, and never written over the target's values; only new rows get them`,
+    );
+  }
+  return out;
 }

@@ -15,6 +15,9 @@ export interface StagedTable {
   staged: string[];
   /** Positions of `staged` within the archive file's columns. */
   pick: number[];
+  /** Staged columns whose archived values are masked (index.json, or the base's): never compared,
+   *  never written over a target's value; they are written into new rows only. */
+  masked: string[];
   /** Temp-table name stem of the staged rows (shared by every pass over them). */
   stage: string;
   /** Temp-table name stem of one matching pass, unique per table and pass (mr4_<tag>_…). */
