@@ -138,7 +138,7 @@ const NODE_ERRORS: Record<string, Explained> = {
 /** An SSH tunnel's failure, by the step it failed at (src-main/db/errors.ts). */
 const SSH_ERRORS: Record<string, { title: string; hint: string }> = {
   MR4_SSH_CONNECT: { title: 'Cannot reach the SSH server', hint: 'Check the SSH host and port, and that the server is up and reachable from here (VPN, firewall).' },
-  MR4_SSH_HOST_KEY_UNKNOWN: { title: 'Unknown SSH host key', hint: 'Compare the fingerprint with the one the server\'s administrator gives you; test the connection again to accept it.' },
+  MR4_SSH_HOST_KEY_UNKNOWN: { title: 'Unknown SSH host key', hint: 'Compare the fingerprint with the one the server\'s administrator gives you. To accept it, open the connection and press Test: the app shows the key and asks.' },
   MR4_SSH_HOST_KEY_CHANGED: { title: 'SSH host key CHANGED: refused', hint: 'Do not connect until the server\'s administrator confirms the new key; then remove the old one from known_hosts as the message says.' },
   MR4_SSH_HOST_KEY_REVOKED: { title: 'SSH host key revoked: refused', hint: 'The key is marked @revoked in known_hosts. Ask the server\'s administrator.' },
   MR4_SSH_AUTH: { title: 'SSH login refused', hint: 'Check the SSH user and the key, its passphrase, the agent or the password in the SSH tunnel section.' },

@@ -1,4 +1,5 @@
-// Saved connections: list, save, delete, duplicate, test. Passwords go one way only (to the app).
+// Saved connections: list, save, delete, duplicate, test (through an SSH tunnel too, accepting a first
+// host key by its fingerprint). Passwords and SSH secrets go one way only (to the app).
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import type { ConnectionDraft, ConnectionTestResult, SavedConnection, UiError } from '../../src-common/contract';
@@ -62,12 +63,13 @@ export const useConnectionsStore = defineStore('connections', () => {
     return copy;
   }
 
-  /** Tests a saved connection; the state is kept per connection for the list. */
-  async function test(id: string): Promise<ConnectionTestResult> {
+  /** Tests a saved connection; the state is kept per connection for the list. `acceptHostKey`: the SSH
+   *  host key fingerprint the user accepted after seeing it. */
+  async function test(id: string, acceptHostKey?: string): Promise<ConnectionTestResult> {
     tests.value[id] = { running: true, result: tests.value[id]?.result ?? null, at: tests.value[id]?.at ?? null };
     let result: ConnectionTestResult;
     try {
-      result = await api('connections.test', { id });
+      result = await api('connections.test', { id, ...(acceptHostKey ? { acceptHostKey } : {}) });
     } catch (e) {
       result = { ok: false, error: toUiError(e, 'The test could not run') };
     }
@@ -75,10 +77,10 @@ export const useConnectionsStore = defineStore('connections', () => {
     return result;
   }
 
-  /** Tests what the form holds (unsaved). */
-  async function testDraft(draft: ConnectionDraft): Promise<ConnectionTestResult> {
+  /** Tests what the form holds (unsaved), through its SSH tunnel if it has one. */
+  async function testDraft(draft: ConnectionDraft, acceptHostKey?: string): Promise<ConnectionTestResult> {
     try {
-      return await api('connections.test', { draft });
+      return await api('connections.test', { draft, ...(acceptHostKey ? { acceptHostKey } : {}) });
     } catch (e) {
       return { ok: false, error: toUiError(e, 'The test could not run') };
     }
