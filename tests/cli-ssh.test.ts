@@ -3,14 +3,16 @@
 // behind it: export and import through the tunnel with a key, the agent and a password; the server's
 // host key checked against known_hosts (an unknown key refused with its fingerprint and how to accept
 // it, accepted once with --ssh-accept-host-key and remembered; a changed key always refused); a wrong
-// passphrase; the tunnel a direct stream (no port listens) that is closed after the job; Ctrl-C during a
-// tunneled import rolls back and closes the tunnel. Skipped, saying why, only where sshd cannot start.
+// passphrase, and the passphrase asked on a terminal without echo; the tunnel a direct stream (no port
+// listens) that is closed after the job; Ctrl-C during a tunneled import rolls back and closes the
+// tunnel; a tunnel that breaks mid-import is a lost connection, rolled back. Skipped, saying why, only
+// where sshd cannot start.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanEnv, ensureBuilt, runCli, spawnCli } from './helpers/cli';
+import { BIN, cleanEnv, ensureBuilt, runCli, spawnCli } from './helpers/cli';
 import { compareDatabases, fingerprint } from './helpers/compare';
 import type { TestDb } from './helpers/db';
 import { databasesForFile, scratchDir } from './helpers/engine';
@@ -176,6 +178,29 @@ describe.skipIf(!sshd)('mr4 through an SSH tunnel', () => {
     await waitNoSessions(sshd!);
   });
 
+  it('on a terminal, asks for the passphrase without echoing it, again when it is wrong', async () => {
+    const place = knownPlace();
+    const args = ['plan', '--db', small.url, ...ssh(), '--ssh-key', sshd!.encryptedKeyFile].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+    // script(1) gives mr4 a terminal; what is written to its stdin is typed there.
+    const child = spawn('script', ['-qfec', `${process.execPath} ${BIN} ${args}`, '/dev/null'], { env: env(place), stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const until = async (text: string) => {
+      for (let i = 0; i < 400 && !out.includes(text); i++) await new Promise((r) => setTimeout(r, 25));
+      expect(out, `waiting for ${text}`).toContain(text);
+    };
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    await until(`Enter passphrase for key '${sshd!.encryptedKeyFile}': `);
+    child.stdin!.write('typo-passphrase\r');
+    await until('Wrong passphrase, try again.');
+    child.stdin!.write(`${sshd!.passphrase}\r`);
+    expect(await exited).toBe(0);
+    child.stdin!.end();
+    expect(out).toContain('item');
+    expect(out).not.toContain('typo-passphrase');
+    expect(out).not.toContain(sshd!.passphrase);
+  });
+
   it('logs in with the SSH agent (SSH_AUTH_SOCK) without naming a key', async () => {
     const place = knownPlace();
     const socket = join(place.home, 'agent.sock');
@@ -229,6 +254,26 @@ describe.skipIf(!sshd)('mr4 through an SSH tunnel', () => {
     expect(await otherSessions(target)).toBe(0);
     expect(await stagingLeftovers(target)).toEqual([]);
     await waitNoSessions(sshd!);
+  });
+
+  it('a tunnel that breaks mid-import is a lost connection: rolled back, said so', async () => {
+    const place = knownPlace();
+    const target = await db(SCHEMA + TARGET_DATA);
+    const before = await fingerprint(target.client);
+    const run = spawnCli(['import', archive, '--db', target.url, '--mode', 'merge', '--no-remember', ...ssh(), '--ssh-key', sshd!.keyFile], { env: env(place) });
+    await atRandomPointOf(run, /Phase 3\/5/, 300);
+    sshd!.dropSessions();
+    const dropped = Date.now();
+    const r = await run.done;
+    if (r.code === 0) return;
+    expect(Date.now() - dropped).toBeLessThan(10_000);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/The connection to the database was lost/);
+    expect(r.stderr).toContain(`the SSH tunnel via ${sshd!.user}@127.0.0.1:${sshd!.port} closed: the SSH server closed the connection`);
+    expect(r.stderr).toMatch(/The import was rolled back: the target is unchanged/);
+    expect(r.stderr).not.toMatch(/bug in mr4/);
+    expect(await otherSessions(target)).toBe(0);
+    expect(await fingerprint(target.client)).toBe(before);
   });
 
   it('SSH options are bad usage without --ssh, or when they cannot be read', async () => {

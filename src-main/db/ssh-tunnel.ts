@@ -372,7 +372,7 @@ export class TunnelSocket extends Duplex {
           const why = this.tunnel.lost();
           // A channel that closes under a live connection: the tunnel went away (pg says the
           // connection was lost; the reason names the tunnel).
-          this.destroy(why ? Object.assign(new Error(`read ECONNRESET: the SSH tunnel via ${this.tunnel.label} closed (${why})`), { code: 'ECONNRESET' }) : undefined);
+          this.destroy(why ? Object.assign(new Error(`the SSH tunnel via ${this.tunnel.label} closed: ${why}`), { code: 'ECONNRESET' }) : undefined);
         });
         channel.on('error', (error: Error) => this.destroy(error));
         this.emit('connect');

@@ -42,6 +42,8 @@ export interface TestSshServer {
   log(): string;
   /** Open SSH sessions: sshd's own child processes (one per connection). */
   sessions(): number;
+  /** Kills every session's process (the link drops, as when the server or the network goes away). */
+  dropSessions(): void;
   /** A known_hosts line for this server with another host key of the same type (a changed key). */
   otherKeyLine(): string;
   stop(): void;
@@ -226,6 +228,18 @@ export async function startSshServer(): Promise<SshServerResult> {
       dir,
       log: () => log,
       sessions: () => (child.pid ? childrenOf(child.pid).length : 0),
+      dropSessions() {
+        // Each session is a privileged monitor and its unprivileged child (which holds the socket): all of them.
+        const all: number[] = [];
+        const walk = (pid: number) => {
+          for (const c of childrenOf(pid)) {
+            all.push(c);
+            walk(c);
+          }
+        };
+        if (child.pid) walk(child.pid);
+        for (const pid of all) spawnSync('kill', ['-KILL', String(pid)]);
+      },
       otherKeyLine: () => `[127.0.0.1]:${port} ${otherPub[0]} ${otherPub[1]}`,
       stop() {
         if (stopped) return;
