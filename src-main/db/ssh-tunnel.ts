@@ -8,9 +8,10 @@
 // so sslmode=verify-full checks the certificate against it, not against 127.0.0.1.
 //
 // One SSH connection per DbTarget (one per job, in the worker that runs it), opened for its first
-// database connection and shared by the others (the cancel connection included); it is closed as soon
-// as the last of them closes, so the tunnel ends with the job, and with the process on any signal (the
-// worker, and so its sockets, goes with it). Keep-alives (every 15 s, 3 unanswered end it) notice a dead
+// database connection and shared by the others (the cancel connection included); it is closed half a
+// second after the last of them closes (long enough for sslmode=prefer's second attempt without SSL to
+// reuse it), so the tunnel ends with the job, and with the process on any signal (the worker, and so its
+// sockets, goes with it). Keep-alives (every 15 s, 3 unanswered end it) notice a dead
 // link; the database connections then fail as a lost connection.
 //
 // The server's host key is checked against known_hosts (~/.ssh/known_hosts, the app's data folder's
@@ -60,6 +61,9 @@ export function sshLabel(s: Pick<SshSettings, 'host' | 'port' | 'user'>): string
   const host = s.host.includes(':') ? `[${s.host}]` : s.host;
   return `${s.user}@${host}${s.port === 22 ? '' : `:${s.port}`}`;
 }
+
+/** How long an SSH connection without database connections stays open for the next one. */
+const LINGER_MS = 500;
 
 const HOST_KEY_ALGORITHMS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
 
@@ -255,6 +259,7 @@ async function openClient(s: SshSettings): Promise<InstanceType<typeof ssh2.Clie
 export class SshTunnel {
   private client: Promise<InstanceType<typeof ssh2.Client>> | null = null;
   private users = 0;
+  private closing: NodeJS.Timeout | null = null;
   /** Why the SSH connection ended under open sockets (keep-alive timeout, the server went away). */
   private lostReason: string | null = null;
 
@@ -272,12 +277,14 @@ export class SshTunnel {
   /** A channel to the database at host:port (or a Unix socket path) as the SSH server sees it. */
   async open(host: string, port: number | undefined): Promise<{ channel: Duplex; release: () => void }> {
     this.users++;
+    if (this.closing) clearTimeout(this.closing);
+    this.closing = null;
     let released = false;
     const release = () => {
       if (released) return;
       released = true;
       this.users--;
-      if (this.users === 0) this.close();
+      if (this.users === 0) this.closing = setTimeout(() => this.users === 0 && this.close(), LINGER_MS);
     };
     try {
       const client = await this.connection();
@@ -331,6 +338,8 @@ export class SshTunnel {
 
   /** Ends the SSH connection (every channel with it). */
   close(): void {
+    if (this.closing) clearTimeout(this.closing);
+    this.closing = null;
     const opening = this.client;
     this.client = null;
     this.lostReason = null;
