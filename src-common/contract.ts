@@ -80,6 +80,39 @@ export interface ExportReport {
   database: string;
   tables: { table: string; role: 'data' | 'reference'; rows: number; bytes: number }[];
   durationMs: number;
+  /** Columns whose values the archive holds masked (inherited: masked before they reached this
+   *  database, by the export it was seeded from). */
+  masked?: MaskedColumnInfo[];
+  /** The rows of a subset export, per table. */
+  subset?: SubsetInfo;
+  /** The archive is encrypted. */
+  encrypted?: boolean;
+}
+
+export interface MaskedColumnInfo {
+  table: string;
+  column: string;
+  /** keep, null, fixed, email, phone, name, hash, emails-inside, random. */
+  rule: string;
+  inherited: boolean;
+}
+
+/** A subset: the conditions as given, and per data table what it exports (rows null: all of them). */
+export interface SubsetInfo {
+  where: { table: string; where: string }[];
+  withChildren: boolean;
+  tables: { table: string; role: 'filtered' | 'dependent' | 'full'; rows: number | null; byCondition?: number; asChildren?: number; asParents?: number }[];
+}
+
+/** What an export with some settings would do, before it runs (the Export screen's summary). */
+export interface ExportPreview {
+  database: string;
+  profile: string | null;
+  masked: MaskedColumnInfo[];
+  subset: SubsetInfo | null;
+  /** Tables and columns the export leaves out, with the reason. */
+  excluded: { table: string; column?: string; reason: string }[];
+  tables: { table: string; role: 'data' | 'reference'; rows: number | null }[];
 }
 
 export const DIFF_KINDS = ['new', 'changed', 'kept', 'identical', 'conflict', 'probable_edit', 'deleted_in_target', 'target_only', 'deleted_in_source', 'refused'] as const;
@@ -279,6 +312,10 @@ export interface ArchiveTableInfo {
   bytes: number;
   columns: { name: string; type: string; notNull: boolean }[];
   key: { kind: 'key' | 'content'; columns: string[]; source: string };
+  /** Columns whose values are masked. */
+  masked?: { column: string; rule: string }[];
+  /** The table holds a subset of its rows. */
+  subset?: 'filtered' | 'dependent';
 }
 
 export interface ArchiveInfo {
@@ -287,7 +324,21 @@ export interface ArchiveInfo {
   format: string;
   legacy: boolean;
   sha256: string;
-  metadata: { timestamp: string; database: string; schema: string; serverVersion: string; tool: string; profile: string | null; description?: string; identity?: string };
+  metadata: {
+    timestamp: string;
+    database: string;
+    schema: string;
+    serverVersion: string;
+    tool: string;
+    profile: string | null;
+    description?: string;
+    identity?: string;
+    /** The export masked values (seeded: with a mask seed given by the user). */
+    masking?: { seeded: boolean };
+    subset?: { where: { table: string; where: string }[]; withChildren: boolean };
+  };
+  /** The archive file is encrypted (opened with its passphrase). */
+  encrypted?: boolean;
   /** verified: every table file matched index.json's sha256 while it was read. */
   checksums: 'verified' | 'failed';
   tables: ArchiveTableInfo[];
@@ -338,6 +389,17 @@ const importOptions = {
     .optional(),
 };
 
+/** What an export masks and which rows it takes (the Export screen; also its preview). */
+const exportOptions = {
+  /** Mask personal data (the profile's defaults); unset: on for a production-tagged source. */
+  mask: z.boolean().optional(),
+  /** A subset: conditions on some tables (SQL expressions, run in the export's read-only snapshot). */
+  where: z.array(z.object({ table: tableName, where: text(10_000).min(1) }).strict()).max(100).optional(),
+  /** With a subset: also the rows that point at kept rows (recursively). */
+  withChildren: z.boolean().optional(),
+};
+const passphrase = z.string().min(8, 'a passphrase of at least 8 characters').max(1024);
+
 export const jobRequestSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('export'),
@@ -346,10 +408,14 @@ export const jobRequestSchema = z.discriminatedUnion('kind', [
     /** A handle from dialogs.saveArchive; without one the archive is kept in the data folder. */
     destination: handle.optional(),
     description: text(500).optional(),
+    ...exportOptions,
+    /** Encrypt the archive with this passphrase (never stored, logged or sent back). */
+    passphrase: passphrase.optional(),
   }).strict(),
   z.object({ kind: z.literal('import'), archiveId: id, targetId: id, ...importOptions }).strict(),
   z.object({ kind: z.literal('sync'), sourceId: id, targetId: id, ...importOptions }).strict(),
-  z.object({ kind: z.literal('open-archive'), file: handle }).strict(),
+  /** passphrase: for an encrypted archive (asked for when opening one without it fails). */
+  z.object({ kind: z.literal('open-archive'), file: handle, passphrase: text(1024).min(1).optional() }).strict(),
   z.object({
     kind: z.literal('diff'),
     archiveId: id,
@@ -479,6 +545,8 @@ export const apiRequests = {
     .strict(),
   'archives.close': z.object({ archiveId: id }).strict(),
   'jobs.start': jobRequestSchema,
+  /** What an export of the source with these settings would mask and take, before it runs. */
+  'exports.preview': z.object({ sourceId: id, tables: z.array(tableName).max(10_000).optional(), ...exportOptions }).strict(),
   'jobs.cancel': z.object({ jobId: id }).strict(),
   'jobs.list': z.object({}).strict(),
   'jobs.get': z.object({ jobId: id }).strict(),
@@ -522,6 +590,7 @@ export interface ApiResponses {
   'archives.rows': RowsPage;
   'archives.close': { ok: true };
   'jobs.start': JobInfo;
+  'exports.preview': ExportPreview;
   'jobs.cancel': JobInfo;
   'jobs.list': JobInfo[];
   'jobs.get': JobInfo;

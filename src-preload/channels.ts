@@ -30,6 +30,7 @@ export const API_METHODS = [
   'archives.rows',
   'archives.close',
   'jobs.start',
+  'exports.preview',
   'jobs.cancel',
   'jobs.list',
   'jobs.get',

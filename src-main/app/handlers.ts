@@ -53,6 +53,7 @@ export function buildHandlers(options: AppOptions, s: AppInternals): Handlers {
     'archives.close': ({ archiveId }) => s.archives.close(archiveId),
 
     'jobs.start': (request) => s.jobs.start(request),
+    'exports.preview': (request) => s.jobs.previewExport(request),
     'jobs.cancel': async ({ jobId }) => s.jobs.cancel(jobId),
     'jobs.list': async () => s.jobs.list(),
     'jobs.get': async ({ jobId }) => s.jobs.get(jobId),

@@ -14,6 +14,17 @@ export function formatExportReport(r: ExportReport, label?: string): string {
   const total = r.tables.reduce((s, t) => s + t.rows, 0);
   out.push('');
   out.push(`${plural(total, 'row')} in ${plural(r.tables.length, 'table')}, ${duration(r.durationMs)}.`);
+  if (r.masked?.length) {
+    const own = r.masked.filter((m) => !m.inherited);
+    const received = r.masked.filter((m) => m.inherited);
+    if (own.length) out.push(`Masked on the server: ${own.map((m) => `${m.table}.${m.column} (${m.rule})`).join(', ')}.`);
+    if (received.length) out.push(`Received masked (the archive says so): ${received.map((m) => `${m.table}.${m.column}`).join(', ')}.`);
+  }
+  if (r.subset) {
+    const cut = r.subset.tables.filter((t) => t.role !== 'full').map((t) => `${t.table} ${num(t.rows ?? 0)}`);
+    out.push(`Subset (${r.subset.where.map((w) => `${w.table}: ${w.where}`).join('; ')}${r.subset.withChildren ? ', with children' : ''}): ${cut.join(', ')} rows; other tables in full.`);
+  }
+  if (r.encrypted) out.push('Encrypted (AES-256-GCM): the archive opens only with its passphrase or key file.');
   return out.join('\n') + '\n';
 }
 

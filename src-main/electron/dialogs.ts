@@ -6,13 +6,14 @@ import type { NativeDialogs } from '../app/types';
 
 /** macOS file dialogs match only the last extension, so "gz" there; elsewhere the full ones. */
 function archiveFilters(): Electron.FileFilter[] {
-  const extensions = process.platform === 'darwin' ? ['gz', 'tgz'] : ['tar.gz', 'tgz'];
-  return [{ name: 'MR4 archives (.tar.gz)', extensions }];
+  const extensions = process.platform === 'darwin' ? ['gz', 'tgz', 'enc'] : ['tar.gz', 'tgz', 'tar.gz.enc'];
+  return [{ name: 'MR4 archives (.tar.gz, encrypted .tar.gz.enc)', extensions }];
 }
 
-/** "name", "name.tar" or "name.gz" → "name.tar.gz"; names already ending in .tar.gz or .tgz stay. */
+/** "name", "name.tar" or "name.gz" → "name.tar.gz"; names already ending in .tar.gz or .tgz (or, for
+ *  an encrypted archive, .tar.gz.enc) stay. */
 export function withArchiveExtension(path: string): string {
-  if (/\.(tar\.gz|tgz)$/i.test(path)) return path;
+  if (/\.(tar\.gz|tgz)(\.enc)?$/i.test(path)) return path;
   return join(dirname(path), `${basename(path).replace(/\.(tar|gz)$/i, '')}.tar.gz`);
 }
 

@@ -568,6 +568,7 @@ function planMasks(catalog: Catalog, tables: TablePlan[], config: Mr4Config, pro
     return x;
   };
   const union = (a: string, b: string) => {
+    for (const x of [a, b]) if (!parent.has(x)) parent.set(x, x);
     const ra = find(a);
     const rb = find(b);
     if (ra !== rb) parent.set(ra, rb);

@@ -26,7 +26,7 @@
 import type { RunContext } from './run-context';
 import type { Plan, PlannedReference, TablePlan } from './plan';
 import { PlanError } from './plan';
-import { ident, literal, qualified } from './sql';
+import { ident, qualified } from './sql';
 
 export interface SubsetCondition {
   table: string;
@@ -234,7 +234,7 @@ export async function computeSubset(ctx: RunContext, plan: Plan, options: Subset
   // built-in function); every other statement of the export names its objects in full.
   await ctx.query(`SELECT set_config('search_path', $1, true)`, [`pg_catalog, ${ident(plan.schema)}`]);
   const byCondition = new Map<string, number>();
-  try {
+  {
     for (const [table, where] of shape.conditions) {
       const tp = plan.tables.find((t) => t.name === table)!;
       await ctx.query('SAVEPOINT mr4_condition');
@@ -249,13 +249,19 @@ export async function computeSubset(ctx: RunContext, plan: Plan, options: Subset
     }
     for (const [table, where] of shape.conditions) {
       const tp = plan.tables.find((t) => t.name === table)!;
-      const res = await ctx.query(`INSERT INTO ${KEEP_TABLE} SELECT ${index.get(table)}, tableoid, ctid, 0 FROM ${T(tp)} WHERE (${where}) ON CONFLICT DO NOTHING`);
+      let res;
+      try {
+        res = await ctx.query(`INSERT INTO ${KEEP_TABLE} SELECT ${index.get(table)}, tableoid, ctid, 0 FROM ${T(tp)} WHERE (${where}) ON CONFLICT DO NOTHING`);
+      } catch (error) {
+        if (ctx.cancelled || !(error as { code?: string }).code) throw error;
+        throw new SubsetError(`The condition for ${table} failed: ${(error as Error).message}. (Conditions run in the export's read-only snapshot: they may read, never write.)`);
+      }
       byCondition.set(table, res.rowCount ?? 0);
       onStep(`${table}: ${res.rowCount ?? 0} row(s) meet the condition`);
     }
-  } finally {
-    await ctx.query(`SELECT set_config('search_path', 'pg_catalog', true)`);
   }
+  // (After a failure the transaction is over: there is no setting to restore.)
+  await ctx.query(`SELECT set_config('search_path', 'pg_catalog', true)`);
   await ctx.query(`ANALYZE ${KEEP_TABLE}`);
 
   const join = (e: Edge) => e.ref.columns.map((c, i) => `c.${ident(c)} = p.${ident(e.ref.parentColumns[i])}`).join(' AND ');
@@ -326,4 +332,3 @@ export function describeCondition(c: SubsetCondition): string {
   return `${c.table}: ${c.where}`;
 }
 
-export { literal as _literal };

@@ -15,6 +15,7 @@ import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ArchiveInfo, ArchiveTableInfo, EngineEvent } from '../../src-common/contract';
+import { type ArchiveSecret, Unlocker } from '../engine/archive/crypto';
 import { INDEX_FILE } from '../engine/archive/format';
 import { readLegacyFiles } from '../engine/archive/legacy';
 import { LineSplitter, MAX_HEADER_BYTES, MAX_ROW_BYTES, sizeText, Utf8Check } from '../engine/archive/lines';
@@ -42,12 +43,17 @@ export interface CacheManifest {
   tables: CachedTable[];
   excluded: ArchiveInfo['excluded'];
   warnings: string[];
+  /** The archive file is encrypted: its cache holds decrypted rows, and is removed when the archive
+   *  is closed or the app quits, and never reused by a later opening. */
+  encrypted?: boolean;
 }
 
 export interface BuildCacheOptions {
   archive: string;
   dir: string;
   limits?: ArchiveLimits;
+  /** The passphrase or key file of an encrypted archive. */
+  secret?: ArchiveSecret;
   signal?: AbortSignal;
   emit?: (event: EngineEvent) => void;
 }
@@ -222,9 +228,14 @@ export async function buildArchiveCache(options: BuildCacheOptions): Promise<Cac
     emit({ type: 'phase', index: 0, name: 'Read index' });
     const sha = archiveSha256(archive);
     sha.catch(() => undefined);
-    const opened = await openArchive(archive, { limits, signal });
-    const manifest = opened.kind === 'mr4-2' ? await cacheFormat2(opened, options, emit) : await cacheLegacy(opened.rawIndex, options, emit, opened.size);
+    const unlocker = new Unlocker(options.secret);
+    const opened = await openArchive(archive, { limits, signal, unlocker });
+    const manifest = opened.kind === 'mr4-2' ? await cacheFormat2(opened, options, emit, unlocker) : await cacheLegacy(opened.rawIndex, options, emit, opened.size);
     manifest.sha256 = await sha;
+    if (opened.encrypted) {
+      manifest.encrypted = true;
+      emit({ type: 'log', level: 'info', message: 'The archive is encrypted: every chunk of it authenticated with its passphrase as it was read.' });
+    }
     return manifest;
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
@@ -233,7 +244,7 @@ export async function buildArchiveCache(options: BuildCacheOptions): Promise<Cac
   }
 }
 
-async function cacheFormat2(opened: Awaited<ReturnType<typeof openArchive>>, options: BuildCacheOptions, emit: (e: EngineEvent) => void): Promise<CacheManifest> {
+async function cacheFormat2(opened: Awaited<ReturnType<typeof openArchive>>, options: BuildCacheOptions, emit: (e: EngineEvent) => void, unlocker: Unlocker): Promise<CacheManifest> {
   const index = opened.index!;
   const { archive, dir, limits, signal } = options;
   const warnings: string[] = [];
@@ -241,7 +252,19 @@ async function cacheFormat2(opened: Awaited<ReturnType<typeof openArchive>>, opt
   const byFile = new Map(index.entities.map((name, n) => [index.tables[name].file, { name, n, t: index.tables[name] }]));
   const tables: CachedTable[] = index.entities.map((name, n) => {
     const t = index.tables[name];
-    return { name, role: t.role, rows: t.rows, bytes: t.bytes, columns: t.columns, key: t.key, n, cachedRows: 0, fileColumns: t.columns.map((c) => c.name) };
+    return {
+      name,
+      role: t.role,
+      rows: t.rows,
+      bytes: t.bytes,
+      columns: t.columns,
+      key: t.key,
+      ...(t.masked?.length ? { masked: t.masked.map((m) => ({ column: m.column, rule: m.rule })) } : {}),
+      ...(t.subset ? { subset: t.subset } : {}),
+      n,
+      cachedRows: 0,
+      fileColumns: t.columns.map((c) => c.name),
+    };
   });
   const seen = new Set<string>();
   emit({ type: 'phase', index: 1, name: 'Cache rows' });
@@ -277,6 +300,7 @@ async function cacheFormat2(opened: Awaited<ReturnType<typeof openArchive>>, opt
     {
       limits,
       signal,
+      unlocker,
       onBytes: (done) => {
         if (bytesTick()) emit({ type: 'progress', done, total: opened.size });
       },
@@ -307,6 +331,8 @@ async function cacheFormat2(opened: Awaited<ReturnType<typeof openArchive>>, opt
       profile: m.profile,
       ...(m.description !== undefined ? { description: m.description } : {}),
       ...(m.identity !== undefined ? { identity: m.identity } : {}),
+      ...(m.masking ? { masking: { seeded: m.masking.seeded } } : {}),
+      ...(m.subset ? { subset: m.subset } : {}),
     },
     checksums: verified ? 'verified' : 'failed',
     tables,

@@ -3,9 +3,15 @@
 // by offset, touching only the rows asked for, so memory stays bounded whatever the table's size. A
 // filter streams a table's rows once, keeps up to 10 000 matching row numbers, and is remembered per
 // (table, filter) so paging through matches is cheap. Caches not opened for 7 days are removed at start.
+//
+// An encrypted archive opens with its passphrase, checked before the job starts (a wrong one is said
+// at once). The passphrase is kept in memory only, for the imports and diffs of the open archive, and
+// forgotten when it is closed; its cache (decrypted rows) is removed when the archive is closed or the
+// app quits, is never reused by a later opening, and any left behind by a crash is removed at start.
 import { open, readdir, readFile, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ArchiveInfo, FileRef, RowsPage } from '../../src-common/contract';
+import { type ArchiveSecret, readEnvelopeHeader, unlock, WrongSecretError } from '../engine/archive/crypto';
 import { type ArchiveLimits, DEFAULT_LIMITS } from '../engine/archive/reader';
 import type { CachedTable, CacheManifest } from './archive-cache-builder';
 import { type FileService, uploadLimits } from './files';
@@ -35,6 +41,8 @@ export interface PreparedOpen {
   limits: ArchiveLimits;
   size: number;
   mtimeMs: number;
+  /** An encrypted archive's passphrase (checked). */
+  secret?: ArchiveSecret;
 }
 
 interface Matches {
@@ -73,6 +81,8 @@ export class ArchiveService {
   private readonly metas = new Map<string, CacheMeta>();
   private readonly matches = new Map<string, Promise<Matches>>();
   private readonly touched = new Map<string, number>();
+  /** Passphrases of open encrypted archives (memory only). */
+  private readonly secrets = new Map<string, ArchiveSecret>();
 
   constructor(
     dataDir: string,
@@ -92,7 +102,8 @@ export class ArchiveService {
       }
       try {
         const meta = JSON.parse(await readFile(join(dir, META), 'utf8')) as CacheMeta;
-        if (meta.archiveId === name) this.metas.set(name, meta);
+        // Decrypted rows of an encrypted archive never outlive the app that opened it.
+        if (meta.archiveId === name && !meta.manifest.encrypted) this.metas.set(name, meta);
         else await rm(dir, { recursive: true, force: true });
       } catch {
         await rm(dir, { recursive: true, force: true });
@@ -102,21 +113,67 @@ export class ArchiveService {
 
   async shutdown(): Promise<void> {
     this.matches.clear();
+    this.secrets.clear();
+    for (const meta of [...this.metas.values()]) {
+      if (!meta.manifest.encrypted) continue;
+      this.metas.delete(meta.archiveId);
+      await rm(join(this.cacheDir, meta.archiveId), { recursive: true, force: true }).catch(() => undefined);
+    }
   }
 
-  /** Where the open-archive job should build the cache for the file behind `handle`. */
-  async prepare(handle: string): Promise<PreparedOpen> {
+  /**
+   * Where the open-archive job should build the cache for the file behind `handle`. An encrypted
+   * archive needs its passphrase, checked here (scrypt, off the main thread) so a wrong one is said
+   * before any job starts.
+   */
+  async prepare(handle: string, passphrase?: string): Promise<PreparedOpen> {
     const { path, ref } = await this.files.readable(handle);
     const st = await stat(path).catch(() => null);
     if (!st?.isFile()) throw notFound('file', handle);
+    const header = await readEnvelopeHeader(path).catch(() => null);
+    let secret: ArchiveSecret | undefined;
+    if (header) {
+      if (header.source === 'key-file') {
+        throw new ServiceError(400, {
+          title: 'Encrypted with a key file',
+          message: `${ref.name} is encrypted with a key file, which the app does not read.`,
+          hint: 'Open it with the mr4 command (--key-file FILE), or export it again with a passphrase.',
+          code: 'MR4_KEY_FILE_REQUIRED',
+        });
+      }
+      if (!passphrase) {
+        throw new ServiceError(400, { title: 'Encrypted archive', message: `${ref.name} is encrypted. Type its passphrase to open it.`, code: 'MR4_PASSPHRASE_REQUIRED' });
+      }
+      secret = { passphrase };
+      try {
+        await unlock(header, secret);
+      } catch (error) {
+        if (error instanceof WrongSecretError) {
+          throw new ServiceError(400, { title: 'Wrong passphrase', message: `That is not the passphrase ${ref.name} was encrypted with.`, hint: 'Type it again (it is case-sensitive).', code: 'MR4_WRONG_PASSPHRASE' });
+        }
+        throw error;
+      }
+    }
     const archiveId = randomId();
     const isUpload = path.startsWith(this.files.uploadsDir);
-    return { archiveId, path, dir: join(this.cacheDir, archiveId), ref, limits: isUpload ? uploadLimits(st.size) : DEFAULT_LIMITS, size: st.size, mtimeMs: st.mtimeMs };
+    return {
+      archiveId,
+      path,
+      dir: join(this.cacheDir, archiveId),
+      ref,
+      limits: isUpload ? uploadLimits(st.size) : DEFAULT_LIMITS,
+      size: st.size,
+      mtimeMs: st.mtimeMs,
+      ...(secret ? { secret } : {}),
+    };
   }
 
-  /** A complete cache of the same unchanged file, if there is one. */
+  /** A complete cache of the same unchanged file, if there is one (never for an encrypted archive:
+   *  opening one always takes its passphrase). */
   async reusable(prepared: PreparedOpen): Promise<ArchiveInfo | null> {
+    if (prepared.secret) return null;
     for (const meta of this.metas.values()) {
+      if (meta.manifest.encrypted) continue;
       if (meta.path === prepared.path && meta.size === prepared.size && meta.mtimeMs === prepared.mtimeMs) {
         if (!(await stat(join(this.cacheDir, meta.archiveId, META)).catch(() => null))) {
           // Removed meanwhile (by another app on the same data folder): build a new one.
@@ -136,6 +193,7 @@ export class ArchiveService {
     const meta: CacheMeta = { version: 1, archiveId: prepared.archiveId, path: prepared.path, file: prepared.ref, size: prepared.size, mtimeMs: prepared.mtimeMs, manifest };
     await this.writeMeta(meta);
     this.metas.set(meta.archiveId, meta);
+    if (prepared.secret) this.secrets.set(meta.archiveId, prepared.secret);
     return this.infoOf(meta);
   }
 
@@ -159,6 +217,7 @@ export class ArchiveService {
       checksums: m.checksums,
       tables: m.tables.map(({ n: _n, cachedRows: _c, fileColumns: _f, ...t }) => t),
       excluded: m.excluded,
+      ...(m.encrypted ? { encrypted: true } : {}),
     };
   }
 
@@ -178,18 +237,21 @@ export class ArchiveService {
     return this.infoOf(this.meta(archiveId));
   }
 
-  /** The archive file behind an opened archive, for an import; refused if it changed since. */
-  async archivePath(archiveId: string): Promise<{ path: string; info: ArchiveInfo }> {
+  /** The archive file behind an opened archive, for an import; refused if it changed since. An
+   *  encrypted one comes with its passphrase. */
+  async archivePath(archiveId: string): Promise<{ path: string; info: ArchiveInfo; secret?: ArchiveSecret }> {
     const meta = this.meta(archiveId);
     const st = await stat(meta.path).catch(() => null);
     if (!st?.isFile()) throw new ServiceError(404, { title: 'Archive file gone', message: `${meta.file.name} no longer exists where it was opened from.`, hint: 'Open the archive again.', code: 'MR4_NOT_FOUND' });
     if (st.size !== meta.size || st.mtimeMs !== meta.mtimeMs) throw conflict('Archive file changed', `${meta.file.name} changed since it was opened.`, 'Open the archive again, so you import what you looked at.');
-    return { path: meta.path, info: this.infoOf(meta) };
+    const secret = this.secrets.get(archiveId);
+    return { path: meta.path, info: this.infoOf(meta), ...(secret ? { secret } : {}) };
   }
 
   async close(archiveId: string): Promise<{ ok: true }> {
     this.meta(archiveId);
     this.metas.delete(archiveId);
+    this.secrets.delete(archiveId);
     for (const k of [...this.matches.keys()]) if (k.startsWith(`${archiveId}\u0000`)) this.matches.delete(k);
     await rm(join(this.cacheDir, archiveId), { recursive: true, force: true });
     return { ok: true };

@@ -4,16 +4,16 @@ import type { EngineEvent } from '../../src-common/contract';
 import { dbTarget } from '../db/connect';
 import type { SshSettings } from '../db/ssh-tunnel';
 import type { ArchiveLimits } from '../engine/archive/reader';
-import { readCatalog } from '../engine/catalog';
 import { loadConfigFile, type Mr4Config } from '../engine/config';
-import { exportArchive } from '../engine/export';
+import { exportArchive, previewExport } from '../engine/export';
+import type { ArchiveSecret } from '../engine/archive/crypto';
+import type { SubsetOptions, SubsetSummary } from '../engine/subset';
 import { importArchive } from '../engine/import/index';
 import { type Decisions, loadDecisions } from '../engine/compare/decisions';
 import { type DiffRequest, runDiff } from './diff-job';
 import { type DiffPageRequest, openDiff } from '../engine/diff/index';
 import { agreementStore } from './bases';
-import { buildPlan, type Plan } from '../engine/plan';
-import { applySessionSettings } from '../engine/session';
+import type { MaskMode, Plan } from '../engine/plan';
 import { buildArchiveCache } from './archive-cache-builder';
 import { connectionLost, ConnectionLostError } from '../engine/run-context';
 
@@ -36,6 +36,10 @@ export interface PlanJob extends ConfigSource {
   db: DbSpec;
   schema?: string;
   tables?: string[];
+  /** What an export would mask ("config" by default: the configuration's rules). */
+  mask?: MaskMode;
+  /** What a subset export would take (its rows are counted). */
+  subset?: SubsetOptions;
 }
 
 export interface ExportJob extends ConfigSource {
@@ -49,6 +53,13 @@ export interface ExportJob extends ConfigSource {
   lineage?: boolean;
   /** zlib level 0–9 (default 3). */
   compressionLevel?: number;
+  /** Masking: "config" (default), "all" (with the profile's defaults), "off". */
+  mask?: MaskMode;
+  /** A mask seed (else a random key for this export only). */
+  maskSeed?: Uint8Array;
+  subset?: SubsetOptions;
+  /** Encrypt the archive with a passphrase or a key file. */
+  encrypt?: ArchiveSecret;
 }
 
 export interface ImportJob extends ConfigSource {
@@ -79,6 +90,8 @@ export interface ImportJob extends ConfigSource {
   dataDir?: string;
   /** Keep what the two databases agree on after the run (default true, with a dataDir). */
   remember?: boolean;
+  /** The passphrase or key file of an encrypted archive (and base). */
+  secret?: ArchiveSecret;
 }
 
 export interface DiffJob extends ConfigSource, DiffRequest {
@@ -96,6 +109,7 @@ export interface DiffSessionJob extends ConfigSource {
   probableEdits?: 'same' | 'new';
   schema?: string;
   tables?: string[];
+  secret?: ArchiveSecret;
 }
 
 /** An open session in a worker: its first result, then calls until it is closed. */
@@ -114,6 +128,7 @@ export async function openEngineSession(job: DiffSessionJob, signal: AbortSignal
     probableEdits: job.probableEdits,
     schema: job.schema,
     tables: job.tables,
+    secret: job.secret,
     config: await configOf(job),
     signal,
     onEvent: emit,
@@ -143,6 +158,7 @@ export interface CacheArchiveJob {
   archive: string;
   dir: string;
   limits?: ArchiveLimits;
+  secret?: ArchiveSecret;
 }
 
 export type EngineJob = PlanJob | ExportJob | ImportJob | CacheArchiveJob | DiffJob;
@@ -150,6 +166,10 @@ export type EngineJob = PlanJob | ExportJob | ImportJob | CacheArchiveJob | Diff
 export interface PlanResult {
   plan: Plan;
   server: { version: string; database: string; systemIdentifier: string | null };
+  /** What a subset export takes, per table (with --where). */
+  subset?: SubsetSummary | null;
+  /** Columns the database received masked (its exports say so). */
+  inherited?: { table: string; column: string; rule: string; origin: string }[];
 }
 
 async function configOf(job: ConfigSource): Promise<Mr4Config | undefined> {
@@ -194,21 +214,14 @@ async function runJobOf(job: EngineJob, signal: AbortSignal, emit: (e: EngineEve
   const config = job.kind === 'cache-archive' ? undefined : await configOf(job);
   switch (job.kind) {
     case 'plan': {
-      const db = target(job.db);
-      const client = await db.connect();
-      try {
-        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-        await applySessionSettings(client);
-        const catalog = await readCatalog(client, job.schema ?? 'public');
-        const plan = buildPlan(catalog, { config, tables: job.tables });
-        await client.query('COMMIT');
-        return {
-          plan,
-          server: { version: catalog.serverVersionText, database: catalog.database, systemIdentifier: catalog.systemIdentifier },
-        } satisfies PlanResult;
-      } finally {
-        await client.end().catch(() => undefined);
-      }
+      const preview = await previewExport({ db: target(job.db), schema: job.schema, tables: job.tables, config, mask: job.mask ?? 'config', subset: job.subset, signal, onEvent: emit });
+      const { catalog } = preview;
+      return {
+        plan: preview.plan,
+        server: { version: catalog.serverVersionText, database: catalog.database, systemIdentifier: catalog.systemIdentifier },
+        subset: preview.subset,
+        inherited: preview.inherited,
+      } satisfies PlanResult;
     }
     case 'export':
       return exportArchive({
@@ -220,6 +233,10 @@ async function runJobOf(job: EngineJob, signal: AbortSignal, emit: (e: EngineEve
         description: job.description,
         lineage: job.lineage,
         compressionLevel: job.compressionLevel,
+        mask: job.mask,
+        maskSeed: job.maskSeed,
+        subset: job.subset,
+        encrypt: job.encrypt,
         signal,
         onEvent: emit,
       });
@@ -246,10 +263,11 @@ async function runJobOf(job: EngineJob, signal: AbortSignal, emit: (e: EngineEve
         onConflict: job.onConflict,
         decisions: job.decisionsPath ? await loadDecisions(job.decisionsPath) : job.decisions,
         expectFingerprints: job.expectFingerprints,
+        secret: job.secret,
         signal,
         onEvent: emit,
       });
     case 'cache-archive':
-      return buildArchiveCache({ archive: job.archive, dir: job.dir, limits: job.limits, signal, emit });
+      return buildArchiveCache({ archive: job.archive, dir: job.dir, limits: job.limits, secret: job.secret, signal, emit });
   }
 }

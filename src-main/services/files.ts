@@ -9,6 +9,7 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { FileRef } from '../../src-common/contract';
 import type { FileAccess } from '../app/types';
+import { ENCRYPTED_MAGIC, isEncryptedHead, parseHeader } from '../engine/archive/crypto';
 import { type ArchiveLimits, DEFAULT_LIMITS, openArchive, walkArchive } from '../engine/archive/reader';
 import { ensurePrivateDir, readJsonFile, Serial, writeFileAtomic } from './fs-util';
 import { badRequest, notFound, ServiceError } from './service-error';
@@ -40,7 +41,14 @@ export interface FileServiceOptions {
   onChange?: () => void;
 }
 
-const ARCHIVE_NAME = /\.(tar\.gz|tgz)$/i;
+/** An archive's name: .tar.gz or .tgz, and .enc after it for an encrypted one (a convention: archives
+ *  are recognised by their first bytes). */
+const ARCHIVE_NAME = /\.(tar\.gz|tgz)(\.enc)?$/i;
+
+/** Whether the first bytes of a file are those of an archive: gzip, or mr4's encrypted envelope. */
+function archiveHead(head: Buffer): boolean {
+  return (head[0] === 0x1f && head[1] === 0x8b) || (head.length >= 2 && head[0] === ENCRYPTED_MAGIC[0] && head[1] === ENCRYPTED_MAGIC[1]);
+}
 const GIB = 1024 ** 3;
 
 /** Limits for reading an archive that arrived over the network. */
@@ -214,10 +222,10 @@ export class FileService implements FileAccess {
 
   /** A new path in archives/ for an export kept by the app: `<db>-<timestamp>[suffix].tar.gz` (-2, -3…
    *  when that name is taken). */
-  newArchivePath(database: string, suffix = ''): string {
+  newArchivePath(database: string, suffix = '', encrypted = false): string {
     const stem = `${safeFilePart(database)}-${timestampForFile()}${suffix}`;
     for (let n = 1; ; n++) {
-      const path = join(this.archivesDir, `${stem}${n === 1 ? '' : `-${n}`}.tar.gz`);
+      const path = join(this.archivesDir, `${stem}${n === 1 ? '' : `-${n}`}.tar.gz${encrypted ? '.enc' : ''}`);
       if (!existsSync(path) && !this.reserved.has(path)) {
         this.reserved.add(path);
         return path;
@@ -247,7 +255,7 @@ export class FileService implements FileAccess {
     const abs = resolve(path);
     const name = basename(abs);
     if (purpose === 'read') {
-      if (!ARCHIVE_NAME.test(name)) throw badRequest('Not an MR4 archive', `${name} is not a .tar.gz archive.`, 'Pick a file ending in .tar.gz or .tgz.');
+      if (!ARCHIVE_NAME.test(name)) throw badRequest('Not an MR4 archive', `${name} is not a .tar.gz archive.`, 'Pick a file ending in .tar.gz, .tgz or (encrypted) .tar.gz.enc.');
       const st = await stat(abs).catch(() => null);
       if (!st) throw badRequest('File not found', `${name} does not exist (any more).`, 'Pick the file again.');
       if (!st.isFile()) throw badRequest('Not a file', `${name} is not a regular file.`, 'Pick an archive file.');
@@ -256,7 +264,7 @@ export class FileService implements FileAccess {
       try {
         const magic = Buffer.alloc(2);
         const { bytesRead } = await fh.read(magic, 0, 2, 0);
-        if (bytesRead < 2 || magic[0] !== 0x1f || magic[1] !== 0x8b) throw badRequest('Not a gzip file', `${name} is not a gzip-compressed archive.`, 'Pick an archive exported by MR4 (.tar.gz).');
+        if (bytesRead < 2 || !archiveHead(magic)) throw badRequest('Not a gzip file', `${name} is not a gzip-compressed archive.`, 'Pick an archive exported by MR4 (.tar.gz).');
       } finally {
         await fh.close();
       }
@@ -337,7 +345,7 @@ export class FileService implements FileAccess {
           this.incoming.set(tmpName, total);
           if (head.length < 2) {
             head = Buffer.concat([head, chunk.subarray(0, 2)]).subarray(0, 2);
-            if (head.length === 2 && (head[0] !== 0x1f || head[1] !== 0x8b)) {
+            if (head.length === 2 && !archiveHead(head)) {
               return fail(badRequest('Not a gzip file', `${display} is not a gzip-compressed archive.`, 'Upload an archive exported by MR4 (.tar.gz).'));
             }
           }
@@ -372,10 +380,17 @@ export class FileService implements FileAccess {
     }
     try {
       // Refuse links, "..", absolute names, too many entries and decompression bombs now, before the
-      // upload is listed anywhere.
+      // upload is listed anywhere. An encrypted archive cannot be read without its passphrase: its
+      // header is checked now, and everything else (authenticated chunk by chunk) when it is opened.
       const limits = uploadLimits(size);
-      await openArchive(final, { limits });
-      await walkArchive(final, async (_n, entry) => void entry.resume(), { limits });
+      const head = Buffer.alloc(88);
+      const fh = await open(final, 'r');
+      const { bytesRead } = await fh.read(head, 0, head.length, 0).finally(() => fh.close());
+      if (isEncryptedHead(head.subarray(0, bytesRead))) parseHeader(head.subarray(0, bytesRead));
+      else {
+        await openArchive(final, { limits });
+        await walkArchive(final, async (_n, entry) => void entry.resume(), { limits });
+      }
     } catch (error) {
       await rm(final, { force: true });
       release();

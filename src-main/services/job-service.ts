@@ -11,6 +11,7 @@ import {
   IMPORT_PHASES,
   OPEN_ARCHIVE_PHASES,
   type EngineEvent,
+  type ExportPreview,
   type ExportReport,
   type BaseInfo,
   type FileRef,
@@ -27,7 +28,8 @@ import { toUiError } from '../app/errors';
 import type { ArchiveService } from './archive-cache';
 import type { CacheManifest } from './archive-cache-builder';
 import type { ConnectionService } from './connections';
-import type { EngineJob } from './engine-jobs';
+import type { EngineJob, PlanResult } from './engine-jobs';
+import { type ArchiveSecret, Unlocker } from '../engine/archive/crypto';
 import type { FileService } from './files';
 import { randomId } from './fs-util';
 import type { HistoryService } from './history';
@@ -138,9 +140,25 @@ export class JobService {
         const source = await connections.resolve(request.sourceId);
         const destination = request.destination ? files.writable(request.destination) : null;
         info = { ...base, kind: 'export', title: `Export ${source.connection.name}`, source: summary(source.connection), phases: [...EXPORT_PHASES] };
+        // Personal data is masked by default from a production-tagged connection; the Export screen
+        // shows the switch.
+        const mask = request.mask ?? source.connection.tag === 'production';
+        const subset = request.where?.length ? { where: request.where, withChildren: !!request.withChildren } : undefined;
+        const encrypt = request.passphrase ? { passphrase: request.passphrase } : undefined;
         work = async (j) => {
-          const out = destination ? destination.path : files.newArchivePath(source.connection.database);
-          const report = await this.engine<ExportReport>(j, { kind: 'export', db: { url: source.url, allowFileParams: false }, out, tables: request.tables, description: request.description });
+          const out = destination ? destination.path : files.newArchivePath(source.connection.database, '', !!encrypt);
+          this.log(j, 'info', mask ? 'Personal data is masked (the profile’s rules, run on the server).' : 'Personal data is not masked.');
+          if (encrypt) this.log(j, 'info', 'The archive is encrypted with the passphrase given (AES-256-GCM; the passphrase is kept nowhere).');
+          const report = await this.engine<ExportReport>(j, {
+            kind: 'export',
+            db: { url: source.url, allowFileParams: false },
+            out,
+            tables: request.tables,
+            description: request.description,
+            mask: mask ? 'all' : 'off',
+            subset,
+            encrypt,
+          });
           const ref = destination ? await files.written(request.destination!) : await files.keep(out);
           j.info.files = [ref];
           j.info.result = report;
@@ -165,7 +183,7 @@ export class JobService {
         };
         work = async (j) => {
           const keys = await this.keysFor(j, request.targetId, archive.info.tables);
-          j.info.result = await this.importInto(j, target.url, archive.path, request, 0, keys);
+          j.info.result = await this.importInto(j, target.url, archive.path, request, 0, keys, archive.secret);
         };
         break;
       }
@@ -221,6 +239,7 @@ export class JobService {
               sameIds: request.sameIds,
               probableEdits: request.probableEdits,
               config: keys.config,
+              secret: archive.secret,
             },
             (event) => this.onEngineEvent(j, event, 0),
           );
@@ -240,7 +259,7 @@ export class JobService {
         break;
       }
       case 'open-archive': {
-        const prepared = await archives.prepare(request.file);
+        const prepared = await archives.prepare(request.file, request.passphrase);
         info = { ...base, kind: 'open-archive', title: `Open ${prepared.ref.name}`, phases: [...OPEN_ARCHIVE_PHASES], files: [prepared.ref], progress: { done: 0, total: prepared.size } };
         work = async (j) => {
           const reused = await archives.reusable(prepared);
@@ -250,7 +269,7 @@ export class JobService {
             return;
           }
           try {
-            const manifest = await this.engine<CacheManifest>(j, { kind: 'cache-archive', archive: prepared.path, dir: prepared.dir, limits: prepared.limits });
+            const manifest = await this.engine<CacheManifest>(j, { kind: 'cache-archive', archive: prepared.path, dir: prepared.dir, limits: prepared.limits, secret: prepared.secret });
             j.info.result = await archives.finish(prepared, manifest);
           } catch (error) {
             await archives.discard(prepared);
@@ -338,7 +357,7 @@ export class JobService {
     return keys;
   }
 
-  private async importInto(j: JobRecord, url: string, archive: string, request: ImportOptions, phaseOffset: number, keys: KeysForRun): Promise<ImportReport> {
+  private async importInto(j: JobRecord, url: string, archive: string, request: ImportOptions, phaseOffset: number, keys: KeysForRun, secret?: ArchiveSecret): Promise<ImportReport> {
     if (j.cancelRequested) throw new JobError({ name: 'CancelledError', message: 'The run was cancelled before the import began; the target is unchanged.' });
     // A reviewed diff: the merge uses its base and refuses to act on rows that changed since.
     const diff = 'diffId' in request && request.diffId ? this.deps.diffs.get(request.diffId) : null;
@@ -346,7 +365,7 @@ export class JobService {
       throw badRequest('Another diff', 'The diff given was made for another archive or target.', 'Open the diff of this archive and target, then merge from it.');
     }
     const fingerprints = diff ? await this.deps.diffs.fingerprints(diff.diffId) : undefined;
-    const answered = diff && fingerprints ? await this.reconcileProbableEdits(diff.diffId, fingerprints, archive, request) : { probableEdits: request.probableEdits, decisions: request.decisions };
+    const answered = diff && fingerprints ? await this.reconcileProbableEdits(diff.diffId, fingerprints, archive, request, secret) : { probableEdits: request.probableEdits, decisions: request.decisions };
     const decisions = answered.decisions ? { format: 'mr4-decisions' as const, version: 1 as const, ...answered.decisions } : undefined;
     try {
       const report = await this.engine<ImportReport>(
@@ -371,6 +390,7 @@ export class JobService {
           probableEdits: answered.probableEdits,
           config: keys.config,
           dataDir: this.deps.dataDir,
+          secret,
         },
         phaseOffset,
       );
@@ -404,7 +424,7 @@ export class JobService {
    *   every row the merge would not update anyway (the diff's rows with a target row to update —
    *   changed, conflict, kept, probable edit answered "same" — stay checked).
    */
-  private async reconcileProbableEdits(diffId: string, fingerprints: string, archive: string, request: ImportOptions): Promise<Pick<ImportOptions, 'probableEdits' | 'decisions'>> {
+  private async reconcileProbableEdits(diffId: string, fingerprints: string, archive: string, request: ImportOptions, secret?: ArchiveSecret): Promise<Pick<ImportOptions, 'probableEdits' | 'decisions'>> {
     const unchanged = { probableEdits: request.probableEdits, decisions: request.decisions };
     const summary = this.deps.diffs.get(diffId).summary;
     const withProbable = summary.tables.filter((t) => t.counts.probable_edit > 0);
@@ -442,7 +462,7 @@ export class JobService {
     if (!answeredNew.length) return out;
 
     // The tables whose rows point (directly or through others) at a table with rows answered "new".
-    const index = (await openArchive(archive)).index;
+    const index = (await openArchive(archive, { unlocker: new Unlocker(secret) })).index;
     const followers = new Set(answeredNew.map((r) => r.table));
     for (let grew = true; grew && index; ) {
       grew = false;
@@ -475,6 +495,36 @@ export class JobService {
     });
     await writeFile(fingerprints, kept.join('\n'), { mode: 0o600 });
     return out;
+  }
+
+  /** What an export of `sourceId` with these settings would mask and take (a plan job in a worker,
+   *  read-only, nothing written): the Export screen's summary before it runs. */
+  async previewExport(request: { sourceId: string; tables?: string[]; mask?: boolean; where?: { table: string; where: string }[]; withChildren?: boolean }): Promise<ExportPreview> {
+    const source = await this.deps.connections.resolve(request.sourceId);
+    const mask = request.mask ?? source.connection.tag === 'production';
+    const running = this.run<PlanResult>(
+      {
+        kind: 'plan',
+        db: { url: source.url, allowFileParams: false },
+        tables: request.tables,
+        mask: mask ? 'all' : 'off',
+        subset: request.where?.length ? { where: request.where, withChildren: !!request.withChildren } : undefined,
+      },
+      () => undefined,
+    );
+    const result = await running.result;
+    const { plan } = result;
+    const ownMasks = plan.tables.flatMap((t) => t.masked.map((m) => ({ table: t.name, column: m.column, rule: m.rule, inherited: false })));
+    const inherited = (result.inherited ?? []).filter((m) => !ownMasks.some((o) => o.table === m.table && o.column === m.column)).map((m) => ({ table: m.table, column: m.column, rule: m.rule, inherited: true }));
+    const rows = new Map((result.subset?.tables ?? []).map((t) => [t.table, t.rows]));
+    return {
+      database: plan.database,
+      profile: plan.profile,
+      masked: [...ownMasks, ...inherited],
+      subset: result.subset ?? null,
+      excluded: [...plan.excluded.map((e) => ({ table: e.table, reason: e.reason })), ...plan.tables.flatMap((t) => t.excludedColumns.map((c) => ({ table: t.name, column: c.name, reason: c.reason })))],
+      tables: plan.tables.map((t) => ({ table: t.name, role: t.role, rows: rows.get(t.name) ?? (t.rowEstimate >= 0 ? t.rowEstimate : null) })),
+    };
   }
 
   /** Runs one engine job for `j`, relaying its events (phase numbers shifted by `phaseOffset`). */

@@ -9,8 +9,9 @@ import { addCommonOptions, type CommonOptions, configPath, dbSpec, EXIT, parseTa
 import { runJob } from '../run-job';
 import { InvalidArgumentError, Option } from 'commander';
 import { defaultDataDir } from '../../app/data-dir';
+import { PASSPHRASE_ENV, secretForReading, type SecretOptions } from '../archive-secret';
 
-interface DiffOptions extends CommonOptions {
+interface DiffOptions extends CommonOptions, SecretOptions {
   base?: string;
   sameIds?: boolean;
   probableEdits?: 'same' | 'new';
@@ -48,6 +49,8 @@ export const diffCommand: CommandModule = (program, ctx) => {
     .option('--rows <n>', 'rows of each kind per table to show (conflicts are always all shown)', parseCount, 20)
     .option('--rows-out <file>', 'write every differing row to this file, one JSON object per line')
     .option('--fingerprints <file>', 'write what the compared target rows looked like, for mr4 import --expect-fingerprints')
+    .option('--passphrase-file <file>', `an encrypted archive's passphrase (the file's first line; or ${PASSPHRASE_ENV}; asked on a terminal otherwise)`)
+    .option('--key-file <file>', 'the key file an archive was encrypted with')
     .addHelpText(
       'after',
       '\nExamples:\n  mr4 diff dev.tar.gz --db postgres://me@prod/app --base prod-before.tar.gz\n  mr4 diff dev.tar.gz --json --rows 0 > conflicts.json',
@@ -61,6 +64,7 @@ export const diffCommand: CommandModule = (program, ctx) => {
           return;
         }
       }
+      const secret = await secretForReading([resolve(file), ...(named ? [resolve(named)] : [])], opts);
       const outcome = await runJob<DiffResult>(
         ctx.io,
         {
@@ -78,6 +82,7 @@ export const diffCommand: CommandModule = (program, ctx) => {
           rowsOut: opts.rowsOut ? resolve(opts.rowsOut) : undefined,
           fingerprintsOut: opts.fingerprints ? resolve(opts.fingerprints) : undefined,
           configPath: configPath(opts),
+          ...(secret ? { secret } : {}),
         },
         { json: opts.json, phases: DIFF_PHASES },
       );

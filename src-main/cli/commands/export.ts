@@ -4,15 +4,19 @@ import { InvalidArgumentError } from 'commander';
 import { type ExportReport, EXPORT_PHASES } from '../../../src-common/contract';
 import { type CommandModule, finish } from '../context';
 import { formatExportReport } from '../format-report';
-import { addCommonOptions, type CommonOptions, configPath, dbSpec, parseNonEmpty, parseTables } from '../options';
+import { addCommonOptions, type CommonOptions, configPath, dbSpec, parseNonEmpty, parseTables, UsageError } from '../options';
 import { runJob } from '../run-job';
+import { maskSeed, PASSPHRASE_ENV, secretForWriting, type SecretOptions } from '../archive-secret';
+import { CHILDREN_HELP, collectWhere, MASK_HELP, type MaskAndSubsetOptions, maskMode, NO_MASK_HELP, subsetOf, WHERE_HELP } from '../export-options';
 
-interface ExportOptions extends CommonOptions {
+interface ExportOptions extends CommonOptions, MaskAndSubsetOptions, SecretOptions {
   out: string;
   tables?: string[];
   description?: string;
   compression?: number;
   lineage: boolean;
+  maskSeedFile?: string;
+  encrypt?: boolean;
 }
 
 export const exportCommand: CommandModule = (program, ctx) => {
@@ -30,8 +34,24 @@ export const exportCommand: CommandModule = (program, ctx) => {
       return Number(v);
     })
     .option('--no-lineage', 'leave out the database’s lineage of ids (which rows came from which database)')
-    .addHelpText('after', '\nExamples:\n  mr4 export --db postgres://me@localhost:5432/app --out app.tar.gz\n  DATABASE_URL=postgres://me@db/app mr4 export --out app.tar.gz --json')
+    .option('--mask', MASK_HELP)
+    .option('--no-mask', NO_MASK_HELP)
+    .option('--mask-seed-file <file>', 'mask with a key derived from this seed (at least 16 bytes; or MR4_MASK_SEED), so archives masked with one seed agree; without it every export masks with a random key. Whoever has the seed can test guesses of masked values: keep it as secret as the data')
+    .option('--where <table:condition>', WHERE_HELP, collectWhere)
+    .option('--with-children', CHILDREN_HELP)
+    .option('--encrypt', `encrypt the archive (AES-256-GCM, key from the passphrase by scrypt): the passphrase is asked on a terminal, or read from --passphrase-file FILE or ${PASSPHRASE_ENV}`)
+    .option('--passphrase-file <file>', 'with --encrypt: the passphrase (the file’s first line)')
+    .option('--key-file <file>', 'encrypt with a key file (32 or more random bytes, e.g. head -c 32 /dev/urandom > archive.key) instead of a passphrase')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  mr4 export --db postgres://me@localhost:5432/app --out app.tar.gz\n  DATABASE_URL=postgres://me@db/app mr4 export --out app.tar.gz --json\n' +
+        `  mr4 export --db $PROD --mask --where "events:start_date > now() - interval '90 days'" --with-children --encrypt --out prod.tar.gz.enc`,
+    )
     .action(async (opts: ExportOptions) => {
+      if (opts.encrypt && opts.keyFile) throw new UsageError('Give --encrypt (a passphrase) or --key-file, not both.');
+      const subset = subsetOf(opts);
+      const encrypt = await secretForWriting(!!opts.encrypt, opts);
+      const seed = await maskSeed(opts.maskSeedFile);
       const outcome = await runJob<ExportReport>(
         ctx.io,
         {
@@ -44,6 +64,10 @@ export const exportCommand: CommandModule = (program, ctx) => {
           configPath: configPath(opts),
           compressionLevel: opts.compression,
           lineage: opts.lineage,
+          mask: maskMode(opts),
+          ...(seed ? { maskSeed: seed } : {}),
+          ...(subset ? { subset } : {}),
+          ...(encrypt ? { encrypt } : {}),
         },
         { json: opts.json, phases: EXPORT_PHASES },
       );

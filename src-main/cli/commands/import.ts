@@ -9,8 +9,9 @@ import { addCommonOptions, type CommonOptions, configPath, dbSpec, EXIT, parseSe
 import { runJob } from '../run-job';
 import { defaultDataDir } from '../../app/data-dir';
 import { BaseRegistry } from '../../services/bases';
+import { PASSPHRASE_ENV, secretForReading, type SecretOptions } from '../archive-secret';
 
-interface ImportOptions extends CommonOptions {
+interface ImportOptions extends CommonOptions, SecretOptions {
   mode: ImportMode;
   dryRun?: boolean;
   allowFailures?: boolean;
@@ -55,6 +56,8 @@ export const importCommand: CommandModule = (program, ctx) => {
     .addOption(new Option('--on-conflict <side>', 'decide every conflict no decision covers: source or target').choices(['source', 'target']))
     .option('--decisions <file>', 'a decisions file: per row or field, which side wins; tables, rows or fields to leave out')
     .option('--expect-fingerprints <file>', 'refuse to merge if target rows changed since mr4 diff --fingerprints wrote this file')
+    .option('--passphrase-file <file>', `an encrypted archive's passphrase (the file's first line; or ${PASSPHRASE_ENV}; asked on a terminal otherwise)`)
+    .option('--key-file <file>', 'the key file an archive was encrypted with')
     .addHelpText(
       'after',
       '\nExamples:\n  mr4 import app.tar.gz --mode skip --db postgres://me@localhost:5432/app --dry-run\n  mr4 import app.tar.gz --mode merge --json > report.json',
@@ -67,6 +70,7 @@ export const importCommand: CommandModule = (program, ctx) => {
         return;
       }
       const base = opts.base === undefined ? 'kept' : opts.base === 'none' ? undefined : opts.base === 'auto' ? 'auto' : resolve(opts.base);
+      const secret = await secretForReading([archive, ...(base && base !== 'kept' && base !== 'auto' ? [base] : [])], opts);
       const outcome = await runJob<ImportReport>(
         ctx.io,
         {
@@ -92,6 +96,7 @@ export const importCommand: CommandModule = (program, ctx) => {
           // The base is what the two databases last agreed on, kept here; a real run keeps the new one.
           dataDir: defaultDataDir(),
           remember: opts.remember,
+          ...(secret ? { secret } : {}),
         },
         { json: opts.json, phases: IMPORT_PHASES },
       );
