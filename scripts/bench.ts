@@ -448,7 +448,7 @@ async function main(): Promise<void> {
       const s = await mr4(['import', archive, '--db', url, '--mode', 'skip', '--disable-triggers', '--json'], traceEnv);
       traces.skip = slowest(s);
       await changeTenPercent(url);
-      const m = await mr4(['import', archive, '--db', url, '--mode', 'merge', '--disable-triggers', '--json'], traceEnv);
+      const m = await mr4(['import', archive, '--db', url, '--mode', 'merge', '--base', 'none', '--disable-triggers', '--json'], traceEnv);
       traces.merge = slowest(m);
       for (const [step, t] of [['export', e], ['skip', s], ['merge', m]] as const) {
         process.stdout.write(`\nSlowest statements of mr4 ${step} (traced run ${fmt(t.seconds)} s):\n${traces[step].map((l) => `  ${l}`).join('\n')}\n`);
