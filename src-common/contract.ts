@@ -71,6 +71,9 @@ export interface ImportReport {
   /** The base the run compared with (three-way), and whether it is the kept agreement of the two
    *  databases; null for a two-way run. */
   base: { path: string; kept: boolean } | null;
+  /** The undo log the run kept in the target (_mr4): its id (mr4 undo --run) and how many rows it
+   *  holds; null for a dry run, with --no-undo, or where the user may not create it (a warning says so). */
+  undo?: { run: string; rows: number } | null;
 }
 
 export interface ExportReport {

@@ -10,12 +10,13 @@ import { exportCommand } from './commands/export';
 import { importCommand } from './commands/import';
 import { planCommand } from './commands/plan';
 import { serveCommand } from './commands/serve';
+import { undoCommand } from './commands/undo';
 import type { CliContext, CommandModule } from './context';
 import { type JsonFailure, jsonFailureFromText } from './errors';
 import { type Io, processIo } from './io';
 import { EXIT, UsageError } from './options';
 
-const COMMANDS: CommandModule[] = [planCommand, exportCommand, importCommand, diffCommand, serveCommand];
+const COMMANDS: CommandModule[] = [planCommand, exportCommand, importCommand, diffCommand, undoCommand, serveCommand];
 
 const FOOTER = `
 Connections:

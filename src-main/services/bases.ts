@@ -23,6 +23,10 @@ interface Agreement {
   /** Names to show: identity → database name. */
   databases: Record<string, string>;
   at: string;
+  /** The import that wrote it (its undo log's id in the target), if it kept one. */
+  run?: string;
+  /** The agreement it replaced, kept (file and all) so that undoing that import can put it back. */
+  previous?: Omit<Agreement, 'previous'>;
 }
 
 interface Registry {
@@ -83,7 +87,9 @@ export class BaseRegistry {
     await chmod(written.path, 0o600).catch(() => undefined);
     const registry = await this.read();
     const between = pair(written.between[0], written.between[1]);
+    const replaced = registry.agreements.find((x) => same(x.between, between));
     registry.agreements = registry.agreements.filter((x) => !same(x.between, between));
+    const { previous: _older, ...before } = replaced ?? ({} as Partial<Agreement>);
     registry.agreements.push({
       between,
       identity: written.identity,
@@ -91,15 +97,49 @@ export class BaseRegistry {
       sha256: written.sha256,
       databases: { [written.between[0]]: report.archive.database, [written.between[1]]: report.target.database },
       at: new Date().toISOString(),
+      ...(report.undo?.run ? { run: report.undo.run } : {}),
+      // Only an import that can be undone needs the agreement before it.
+      ...(report.undo?.run && replaced ? { previous: before as Omit<Agreement, 'previous'> } : {}),
     });
     await writeFileAtomic(this.file, `${JSON.stringify(registry, null, 2)}\n`);
     await this.prune(registry);
   }
 
+  /**
+   * After an import was undone (run `run`, at `at`, from database `a` into `b`): what the two agree on
+   * goes back to what it was before that import. The agreement that import wrote is replaced by the
+   * one it replaced (kept for this), or forgotten if there was none or its file is gone; an agreement
+   * written after the import (an import the other way since) is forgotten too, since it counted rows
+   * the undo changed; an older one (the import kept none, --no-remember) stays. The next three-way
+   * merge then compares with that, or asks for a base.
+   */
+  async undone(run: string, at: string, a: string, b: string): Promise<'restored' | 'forgotten' | 'unchanged'> {
+    const registry = await this.read();
+    const between = pair(a, b);
+    const entry = registry.agreements.find((x) => same(x.between, between));
+    if (!entry) return 'unchanged';
+    let outcome: 'restored' | 'forgotten' | 'unchanged';
+    if (entry.run === run) {
+      const prev = entry.previous;
+      const intact = prev && existsSync(join(this.dir, prev.file)) && (await archiveSha256(join(this.dir, prev.file))) === prev.sha256;
+      registry.agreements = registry.agreements.filter((x) => x !== entry);
+      if (prev && intact) registry.agreements.push(prev);
+      outcome = prev && intact ? 'restored' : 'forgotten';
+    } else if (new Date(entry.at).getTime() > new Date(at).getTime()) {
+      registry.agreements = registry.agreements.filter((x) => x !== entry);
+      outcome = 'forgotten';
+    } else {
+      return 'unchanged';
+    }
+    await writeFileAtomic(this.file, `${JSON.stringify(registry, null, 2)}\n`);
+    await this.prune(registry);
+    return outcome;
+  }
+
   /** Removes kept files no agreement names (those replaced, or left by a run that failed), once they
    *  are an hour old: a file younger than that may be an import's that has not finished yet. */
   private async prune(registry: Registry): Promise<void> {
-    const kept = new Set(registry.agreements.map((x) => x.file));
+    const kept = new Set(registry.agreements.flatMap((x) => [x.file, ...(x.previous ? [x.previous.file] : [])]));
     const files = await readdir(this.dir).catch(() => [] as string[]);
     for (const f of files) {
       if (kept.has(f)) continue;

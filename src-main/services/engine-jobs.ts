@@ -15,6 +15,7 @@ import { type DiffPageRequest, openDiff } from '../engine/diff/index';
 import { agreementStore } from './bases';
 import type { MaskMode, Plan } from '../engine/plan';
 import { buildArchiveCache } from './archive-cache-builder';
+import { listRuns, undoImport } from '../engine/undo';
 import { connectionLost, ConnectionLostError } from '../engine/run-context';
 
 /** Where to connect: a URL (with the password inside, if any) and whether it may name files. */
@@ -85,6 +86,10 @@ export interface ImportJob extends ConfigSource {
   probableEdits?: 'same' | 'new';
   /** Pair rows through the lineage of ids and record it (default true). */
   lineage?: boolean;
+  /** Keep an undo log in the target (default true). */
+  undo?: boolean;
+  /** The run must write nothing (a production run confirmed without the typed name). */
+  nothingToWrite?: boolean;
   /** The data folder whose agreed states base "auto" reads and a real import writes; without it
    *  nothing is remembered. */
   dataDir?: string;
@@ -161,7 +166,20 @@ export interface CacheArchiveJob {
   secret?: ArchiveSecret;
 }
 
-export type EngineJob = PlanJob | ExportJob | ImportJob | CacheArchiveJob | DiffJob;
+/** Reverts the newest import of a target from its undo log (engine/undo.ts), or (list) says which
+ *  imports the target recorded and which one an undo would revert. */
+export interface UndoJob {
+  kind: 'undo';
+  db: DbSpec;
+  schema?: string;
+  run?: string;
+  dryRun?: boolean;
+  keepChanged?: boolean;
+  lockTimeoutMs?: number;
+  list?: boolean;
+}
+
+export type EngineJob = PlanJob | ExportJob | ImportJob | CacheArchiveJob | DiffJob | UndoJob;
 
 export interface PlanResult {
   plan: Plan;
@@ -186,10 +204,10 @@ function lostConnection(job: EngineJob, error: unknown): unknown {
   const lost = connectionLost(error);
   if (!(lost instanceof ConnectionLostError)) return error;
   const what =
-    job.kind === 'import'
+    job.kind === 'import' || job.kind === 'undo'
       ? lost.duringCommit
         ? (job.dryRun ? 'A dry run never commits: the target is unchanged.' : 'Look at the target before running the import again (a second run of the same archive changes nothing that the first one committed).')
-        : `The import was rolled back: the target is unchanged.`
+        : `The ${job.kind} was rolled back: the target is unchanged.`
       : job.kind === 'export'
         ? 'The export stopped: no archive was written, and nothing changed on the source.'
         : job.kind === 'diff'
@@ -211,7 +229,7 @@ export async function runEngineJob(job: EngineJob, signal: AbortSignal, emit: (e
 }
 
 async function runJobOf(job: EngineJob, signal: AbortSignal, emit: (e: EngineEvent) => void): Promise<unknown> {
-  const config = job.kind === 'cache-archive' ? undefined : await configOf(job);
+  const config = job.kind === 'cache-archive' || job.kind === 'undo' ? undefined : await configOf(job);
   switch (job.kind) {
     case 'plan': {
       const preview = await previewExport({ db: target(job.db), schema: job.schema, tables: job.tables, config, mask: job.mask ?? 'config', subset: job.subset, signal, onEvent: emit });
@@ -260,6 +278,8 @@ async function runJobOf(job: EngineJob, signal: AbortSignal, emit: (e: EngineEve
         sameIds: job.sameIds,
         probableEdits: job.probableEdits,
         lineage: job.lineage,
+        undo: job.undo,
+        nothingToWrite: job.nothingToWrite,
         onConflict: job.onConflict,
         decisions: job.decisionsPath ? await loadDecisions(job.decisionsPath) : job.decisions,
         expectFingerprints: job.expectFingerprints,
@@ -267,6 +287,9 @@ async function runJobOf(job: EngineJob, signal: AbortSignal, emit: (e: EngineEve
         signal,
         onEvent: emit,
       });
+    case 'undo':
+      if (job.list) return listRuns(target(job.db), job.schema);
+      return undoImport({ db: target(job.db), schema: job.schema, run: job.run, dryRun: job.dryRun, keepChanged: job.keepChanged, lockTimeoutMs: job.lockTimeoutMs, signal, onEvent: emit });
     case 'cache-archive':
       return buildArchiveCache({ archive: job.archive, dir: job.dir, limits: job.limits, secret: job.secret, signal, emit });
   }

@@ -27,6 +27,7 @@ interface ImportOptions extends CommonOptions, SecretOptions {
   probableEdits?: 'same' | 'new';
   lineage: boolean;
   remember: boolean;
+  undo: boolean;
 }
 
 export const importCommand: CommandModule = (program, ctx) => {
@@ -53,6 +54,7 @@ export const importCommand: CommandModule = (program, ctx) => {
     .option('--same-ids', 'the two databases are copies of each other: rows no lineage or natural key identifies are paired by their ids (rows added on both sides at one id are taken for one row)')
     .addOption(new Option('--probable-edits <answer>', 'rows that only look like edits of target rows with their ids: the same rows (update them) or new ones (insert them); unset, the import stops and lists them').choices(['same', 'new']))
     .option('--no-lineage', 'neither use nor record the lineage of ids (the _mr4 schema in the target)')
+    .option('--no-undo', 'keep no undo log in the target (mr4 undo cannot revert this run; a little faster)')
     .addOption(new Option('--on-conflict <side>', 'decide every conflict no decision covers: source or target').choices(['source', 'target']))
     .option('--decisions <file>', 'a decisions file: per row or field, which side wins; tables, rows or fields to leave out')
     .option('--expect-fingerprints <file>', 'refuse to merge if target rows changed since mr4 diff --fingerprints wrote this file')
@@ -93,6 +95,7 @@ export const importCommand: CommandModule = (program, ctx) => {
           sameIds: !!opts.sameIds,
           probableEdits: opts.probableEdits,
           lineage: opts.lineage,
+          undo: opts.undo,
           // The base is what the two databases last agreed on, kept here; a real run keeps the new one.
           dataDir: defaultDataDir(),
           remember: opts.remember,

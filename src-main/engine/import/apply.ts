@@ -8,6 +8,7 @@ import { describeRefused } from './constraints';
 import { columnType, differs, lateColumns, type MatchContext, remapRefs, selfRefs, target, updatableColumns, writtenColumns } from '../staged/match';
 import { type StagedTable, temp } from '../staged/types';
 import { WriteError } from './errors';
+import { undoLogOf } from './undo-log';
 
 function locator(t: StagedTable, g: string, f: string): string {
   if (t.plan.surrogate) return `${g}.${ident(t.plan.surrogate)} = ${f}._loc`;
@@ -166,7 +167,11 @@ export async function writeTable(m: MatchContext, t: StagedTable): Promise<void>
   // With a classification, only rows it calls new (or brought back by a decision) are inserted: a
   // row deleted in the target since the base stays deleted, an excluded row stays out.
   const insertable = D ? ` AND EXISTS (SELECT 1 FROM ${D} d WHERE d.srow = f._row AND d.kind IN ('new', 'resurrect') AND NOT d.excluded)` : '';
-  const insert = (range: string) => `INSERT INTO ${T} (${cols})${overriding} SELECT ${cols} FROM ${F} f WHERE NOT f._hit${insertable} AND ${range}`;
+  // A real run keeps an undo log: each statement also records the keys of the rows it wrote (and an
+  // update their old values), in the same statement.
+  const undo = await undoLogOf(m)?.forTable(t);
+  const plainInsert = (range: string) => `INSERT INTO ${T} (${cols})${overriding} SELECT ${cols} FROM ${F} f WHERE NOT f._hit${insertable} AND ${range}`;
+  const insert = (range: string) => (undo ? undo.insert(plainInsert(range)) : plainInsert(range));
 
   // Rows recognised by content are identical by definition; rows of a keyless table paired by their
   // lineage (or ids) are updated in place like any other, found again by their id.
@@ -182,7 +187,13 @@ export async function writeTable(m: MatchContext, t: StagedTable): Promise<void>
     const changed = update.map((c) => (D ? `(${allowed(c)} AND ${differs(t, c, 'g', 'f')})` : differs(t, c, 'g', 'f'))).join(' OR ');
     const from = D ? `${F} f JOIN ${D} d ON d.srow = f._row AND NOT d.excluded` : `${F} f`;
     const base = (range: string) => `UPDATE ${T} AS g SET ${set} FROM ${from} WHERE f._hit AND ${locator(t, 'g', 'f')} AND (${changed}) AND ${range}`;
-    updateStatement = (range) => (trackLate ? `WITH u AS (${base(range)} RETURNING f._row) INSERT INTO ${temp(t, 'updated')} SELECT _row FROM u` : base(range));
+    updateStatement = (range) => {
+      if (undo) {
+        const late = trackLate ? `, l AS (INSERT INTO ${temp(t, 'updated')} SELECT _row FROM u)` : '';
+        return `WITH u AS (${base(range)} RETURNING f._row, ${undo.returning('g')})${late} ${undo.recordUpdated('u')}`;
+      }
+      return trackLate ? `WITH u AS (${base(range)} RETURNING f._row) INSERT INTO ${temp(t, 'updated')} SELECT _row FROM u` : base(range);
+    };
   }
 
   const chunks = await writeChunks(m, t);
@@ -230,10 +241,14 @@ export async function lateSeed(m: MatchContext, t: StagedTable): Promise<RowProb
   const changed = late.map((r, i) => `(NOT v.miss${i} AND v.ok${i} AND g.${ident(r.columns[0])} IS DISTINCT FROM v.v${i})`).join(' OR ');
   const alreadyUpdated = m.mode === 'merge' ? `NOT EXISTS (SELECT 1 FROM ${temp(t, 'updated')} u WHERE u._row = upd._row)` : 'false';
   const anyMiss = late.map((_, i) => `miss${i}`).join(' OR ');
+  // An existing row given a late column keeps its old value in the undo log (a row this run inserted
+  // needs none: the undo deletes it).
+  const undo = await undoLogOf(m)?.forTable(t);
   // v is read twice (the update, the unresolved rows), so it is computed once.
   const res = await m.ctx.query<{ late_only: string; missing: { row: number; miss: boolean[] }[] }>(
     `WITH v AS MATERIALIZED (${v}),
-          upd AS (UPDATE ${T} AS g SET ${set} FROM v WHERE g.${ident(t.plan.surrogate)} = v.loc AND (${changed}) RETURNING v._row, v._hit)
+          upd AS (UPDATE ${T} AS g SET ${set} FROM v WHERE g.${ident(t.plan.surrogate)} = v.loc AND (${changed}) RETURNING v._row, v._hit${undo ? `, ${undo.returning('g')}` : ''})${undo ? `,
+          ul AS (${undo.recordUpdated('upd', 'upd._hit')})` : ''}
      SELECT (SELECT count(*) FILTER (WHERE _hit AND ${alreadyUpdated}) FROM upd) AS late_only,
             (SELECT COALESCE(json_agg(json_build_object('row', _row, 'miss', ARRAY[${anyMiss.replace(/ OR /g, ', ')}]) ORDER BY _row), '[]')
                FROM (SELECT * FROM v WHERE ${anyMiss} ORDER BY _row LIMIT 10000) q) AS missing`,

@@ -7,6 +7,7 @@
 // was matched. A lock that is not granted within lockTimeoutMs ends the run, naming who holds it.
 import { IMPORT_PHASES, type ImportMode, type ImportReport, type RowProblem } from '../../../src-common/contract';
 import { rm } from 'node:fs/promises';
+import { basename } from 'node:path';
 import type { DbTarget } from '../../db/connect';
 import { type ArchiveSecret, Unlocker } from '../archive/crypto';
 import { ArchiveError } from '../archive/format';
@@ -30,6 +31,7 @@ import { analyze } from '../compare/analyze';
 import { classifyTable } from '../compare/classify';
 import { applyDecisions, ConflictsError, type Decisions } from '../compare/decisions';
 import { checkFingerprints } from '../compare/fingerprints';
+import { recordRunWithoutLog, UndoLog } from './undo-log';
 
 export interface ImportOptions {
   db: DbTarget;
@@ -69,11 +71,21 @@ export interface ImportOptions {
   probableEdits?: 'same' | 'new';
   /** Pair rows through the lineage of ids, and record it in the target (default true). */
   lineage?: boolean;
+  /** Keep an undo log in the target (what the run inserted and the values it overwrote), so `mr4
+   *  undo` can revert it (default true; a dry run keeps none). */
+  undo?: boolean;
+  /** The run was confirmed as one that writes nothing: if it would insert or update a row, it stops
+   *  and rolls back (NothingToWriteError) instead of committing. */
+  nothingToWrite?: boolean;
   limits?: ArchiveLimits;
   /** The passphrase or key file of an encrypted archive (and base). */
   secret?: ArchiveSecret;
   signal?: AbortSignal;
   onEvent?: EmitEvent;
+}
+
+export class NothingToWriteError extends Error {
+  override name = 'NothingToWriteError';
 }
 
 export class LockTimeoutError extends Error {
@@ -197,6 +209,7 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
       identity,
       warnings,
     };
+    const undo = !dryRun && options.undo !== false ? await UndoLog.open(m, warnings) : null;
     const disabled = options.disableTriggers ? await disableTriggers(m, tables) : [];
     if (options.disableTriggers) {
       const fk = disabled.some((d) => d.trigger.startsWith('RI_ConstraintTrigger'));
@@ -234,6 +247,10 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
 
     ctx.phase(4, IMPORT_PHASES[4]);
     if (failures.length && !options.allowFailures) throw new RefusedRowsError(failures);
+    if (options.nothingToWrite) {
+      const writes = tables.reduce((n, t) => n + (t.plan.role === 'data' ? t.counts.inserted + t.counts.updated : 0), 0);
+      if (writes) throw new NothingToWriteError(`The run was confirmed as one that writes nothing, but it would write ${writes} row(s) (the target changed since its dry run). Nothing was written: run the dry run again and confirm what it finds.`);
+    }
     if (!dryRun) await advanceSequences(m, tables);
     await enableTriggers(m, disabled);
     try {
@@ -252,6 +269,16 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
         ctx.log(unrecorded, 'warn');
       }
     }
+    const runMeta = {
+      schema: catalog.schema,
+      source: { identity: run.source.identity, database: index.metadata.database },
+      archive: { sha256: run.sha256, name: basename(options.archive) },
+      mode,
+      tables,
+      counts: tables.filter((t) => t.plan.role === 'data').map((t) => t.counts),
+    };
+    const undone = undo ? { run: undo.id, rows: await undo.finish(runMeta) } : null;
+    if (!undo && !dryRun) await recordRunWithoutLog(ctx, { ...runMeta, tables: [] });
     let agreement: AgreementWritten | null = null;
     if (!dryRun && options.agreement?.newPath && agreementIds && run.source.identity !== catalog.identity) {
       try {
@@ -296,6 +323,7 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
       lineage,
       agreement,
       base: base && basePath ? { path: basePath, kept: basePath === agreed?.path } : null,
+      undo: undone,
     };
   } catch (error) {
     if (!committed) await ctx.client.query('ROLLBACK').catch(() => undefined);

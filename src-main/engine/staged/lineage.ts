@@ -14,7 +14,10 @@ import { ident, literal } from '../sql';
 import type { StagedTable } from './types';
 
 export const LINEAGE_SCHEMA = '_mr4';
-const STORE = `${ident(LINEAGE_SCHEMA)}.lineage`;
+export const LINEAGE_STORE = `${ident(LINEAGE_SCHEMA)}.lineage`;
+const STORE = LINEAGE_STORE;
+/** A run's undo log (engine/import/undo-log.ts), where recordPairs keeps the pairs it replaces. */
+export const lineageUndo = new WeakMap<RunContext, string>();
 const UUID = `'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'`;
 
 /** Whether the database holds a lineage store. */
@@ -185,6 +188,16 @@ export async function recordPairs(
   if (!source.identity || source.identity === targetIdentity) return 0;
   const fresh = store === 'new';
   const head = `INSERT INTO ${STORE} AS l (schema_name, table_name, origin, origin_key, local_key)`;
+  // An undo of this run puts back the pairs it replaces (the pairs it adds carry its time, now()).
+  const undo = lineageUndo.get(ctx);
+  if (undo && !fresh) {
+    await ctx.query(
+      `INSERT INTO ${undo} (table_name, op, before)
+       SELECT ${literal(t.plan.name)}, 'L', to_jsonb(l) FROM ${STORE} l JOIN (SELECT src, min(tgt) AS tgt FROM ${pairs} p GROUP BY src) p
+         ON l.schema_name = ${literal(schema)} AND l.table_name = ${literal(t.plan.name)} AND l.origin = ${literal(source.identity)}::uuid AND l.origin_key = p.src
+       WHERE l.local_key IS DISTINCT FROM p.tgt`,
+    );
+  }
   // One pair per source key (a crafted archive may repeat an id), found by hashing, not sorting.
   const own = await ctx.query(
     `${head} SELECT ${literal(schema)}, ${literal(t.plan.name)}, ${literal(source.identity)}::uuid, src, min(tgt) FROM ${pairs} p GROUP BY src

@@ -1,0 +1,318 @@
+// Undo: puts the target back as it was before an import, from the undo log that import kept
+// (import/undo-log.ts), in one transaction. Only the newest import of a schema that is not undone yet
+// can be undone (undoing it makes the one before the newest). Before anything is written, every row
+// the import wrote is compared with what the import left (the md5 of the row then): a row changed or
+// deleted since is named, and the undo stops, unless told to leave those rows as they are now and undo
+// the rest (keepChanged). Then, set-based (one statement per table and kind):
+//   1. the old values of the rows the import updated are written back (parents first);
+//   2. the rows it inserted are deleted (children first);
+//   3. the lineage of ids it recorded is removed, and the pairs it replaced are put back;
+//   4. the run is marked undone and its log dropped.
+// Sequences are not moved back (PostgreSQL never does that either): ids the import drew stay used.
+// Rows the target's own triggers created during the import are not in the log and stay.
+import type { RowProblem } from '../../src-common/contract';
+import type { DbTarget } from '../db/connect';
+import { readIdentity } from './catalog';
+import { CancelledError, type EmitEvent, RunContext } from './run-context';
+import { applySessionSettings } from './session';
+import { ident, literal, qualified } from './sql';
+import { LINEAGE_STORE } from './staged/lineage';
+import { RUNS, type RunTable, UNDO_SCHEMA } from './import/undo-log';
+
+export const UNDO_PHASES = ['Find the import', 'Check rows', 'Undo', 'Finish'] as const;
+
+export interface UndoOptions {
+  db: DbTarget;
+  schema?: string;
+  /** The run to undo (its id); default the newest one not undone. It must be that one. */
+  run?: string;
+  dryRun?: boolean;
+  /** Rows changed since the import stay as they are now; the rest is undone. */
+  keepChanged?: boolean;
+  lockTimeoutMs?: number;
+  signal?: AbortSignal;
+  onEvent?: EmitEvent;
+}
+
+/** An import as the target's _mr4.runs records it. */
+export interface RunInfo {
+  id: string;
+  at: string;
+  schema: string;
+  sourceIdentity: string | null;
+  sourceDatabase: string | null;
+  archive: { sha256: string | null; name: string | null };
+  mode: string | null;
+  tool: string | null;
+  /** Its undo log still exists (it is dropped when undone, or pruned after newer runs). */
+  undoable: boolean;
+  undoneAt: string | null;
+  logRows: number | null;
+}
+
+export interface UndoReport {
+  dryRun: boolean;
+  run: RunInfo;
+  target: { database: string; identity: string };
+  tables: { table: string; deleted: number; restored: number; kept: number }[];
+  /** Rows changed or deleted after the import: left as they are (keepChanged), or why it stopped. */
+  changed: RowProblem[];
+  lineage: { removed: number; restored: number };
+  durationMs: number;
+}
+
+export class UndoError extends Error {
+  override name = 'UndoError';
+}
+
+/** Rows the import wrote that changed since: the undo stops (nothing written), naming each. */
+export class UndoConflictError extends Error {
+  override name = 'UndoConflictError';
+  constructor(readonly rows: RowProblem[], total: number) {
+    super(
+      `${total} row(s) changed after the import, so undoing it would overwrite those changes:\n` +
+        rows.slice(0, 50).map((r) => `  ${r.table} ${JSON.stringify(r.key)}: ${r.reason}`).join('\n') +
+        (total > 50 ? `\n  … and ${total - 50} more` : '') +
+        `\nNothing was changed. Undo the rest and leave these rows as they are now with --keep-changed (the app: "Undo the rest"), or put them back by hand first.`,
+    );
+  }
+}
+
+type RunRow = {
+  id: string;
+  at: string;
+  schema_name: string;
+  source_identity: string | null;
+  source_database: string | null;
+  archive_sha256: string | null;
+  archive_name: string | null;
+  mode: string | null;
+  tool: string | null;
+  tables: RunTable[];
+  log: string | null;
+  log_rows: string | null;
+  undone_at: string | null;
+};
+
+function runInfo(r: RunRow): RunInfo {
+  return {
+    id: r.id,
+    at: r.at,
+    schema: r.schema_name,
+    sourceIdentity: r.source_identity,
+    sourceDatabase: r.source_database,
+    archive: { sha256: r.archive_sha256, name: r.archive_name },
+    mode: r.mode,
+    tool: r.tool,
+    undoable: !!r.log && !r.undone_at,
+    undoneAt: r.undone_at,
+    logRows: r.log_rows === null ? null : Number(r.log_rows),
+  };
+}
+
+const RUN_COLUMNS = `id::text AS id, to_json(at)#>>'{}' AS at, schema_name, source_identity, source_database, archive_sha256, archive_name, mode, tool, tables, log, log_rows, to_json(undone_at)#>>'{}' AS undone_at`;
+
+async function hasRuns(ctx: RunContext): Promise<boolean> {
+  return (await ctx.query<{ ok: boolean }>(`SELECT to_regclass(${literal(`${UNDO_SCHEMA}.runs`)}) IS NOT NULL AS ok`)).rows[0].ok;
+}
+
+/** The imports recorded in the target (newest first), and which one an undo would revert. */
+export async function listRuns(db: DbTarget, schema = 'public', limit = 20): Promise<{ runs: RunInfo[]; next: RunInfo | null; database: string }> {
+  const ctx = await RunContext.open(db, undefined, undefined);
+  try {
+    await applySessionSettings(ctx.client);
+    const { database } = await readIdentity(ctx.client);
+    if (!(await hasRuns(ctx))) return { runs: [], next: null, database };
+    const res = await ctx.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM ${RUNS} WHERE schema_name = $1 ORDER BY at DESC, id LIMIT ${Math.max(1, limit)}`, [schema]);
+    const runs = res.rows.map(runInfo);
+    const pending = runs.find((r) => !r.undoneAt) ?? null;
+    return { runs, next: pending, database };
+  } finally {
+    await ctx.close();
+  }
+}
+
+/** Key columns of a run's table, as a join between a target row `g` and the log's key `k` (a record of
+ *  the table's type made from the key's JSON). */
+function keyJoin(t: RunTable, g: string, k: string): string {
+  if (!t.key) return `to_jsonb(${g}) = u.key`;
+  return t.key.map((c) => `${g}.${ident(c)} ${t.nullable ? 'IS NOT DISTINCT FROM' : '='} ${k}.${ident(c)}`).join(' AND ');
+}
+
+export async function undoImport(options: UndoOptions): Promise<UndoReport> {
+  const started = Date.now();
+  const schema = options.schema ?? 'public';
+  const ctx = await RunContext.open(options.db, options.signal, options.onEvent);
+  let committed = false;
+  try {
+    await applySessionSettings(ctx.client);
+    // As an import reads its catalog: the schema after pg_catalog, so that generated columns and
+    // triggers whose functions name tables unqualified work as they do for the application.
+    await ctx.query(`SELECT set_config('search_path', $1, false)`, [`pg_catalog, ${ident(schema)}`]);
+    await ctx.query('BEGIN');
+    ctx.phase(0, UNDO_PHASES[0]);
+    const identity = await readIdentity(ctx.client);
+    if (!(await hasRuns(ctx))) throw new UndoError(`No import into ${identity.database} can be undone: none recorded an undo log here (schema ${UNDO_SCHEMA} has no runs table). Imports keep one from this version of mr4 on, unless run with --no-undo.`);
+    // One undo at a time, and no import meanwhile (an import locks its tables; this locks the runs).
+    await ctx.query(`LOCK TABLE ${RUNS} IN SHARE ROW EXCLUSIVE MODE`);
+    const newest = (await ctx.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM ${RUNS} WHERE schema_name = $1 AND undone_at IS NULL ORDER BY at DESC, id LIMIT 1`, [schema])).rows[0];
+    if (!newest) throw new UndoError(`No import into ${identity.database} (schema ${schema}) is left to undo.`);
+    if (options.run && options.run !== newest.id) {
+      const asked = (await ctx.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM ${RUNS} WHERE id::text = $1`, [options.run])).rows[0];
+      if (!asked) throw new UndoError(`There is no import ${options.run} in ${identity.database}.`);
+      if (asked.undone_at) throw new UndoError(`Import ${options.run} was already undone (${asked.undone_at}).`);
+      throw new UndoError(`Only the newest import can be undone: ${newest.archive_name ?? newest.id} (${newest.at}) came after ${asked.archive_name ?? asked.id}; undo it first.`);
+    }
+    const run = newest;
+    if (!run.log) {
+      throw new UndoError(
+        `The newest import into ${identity.database} (${run.archive_name ?? run.id}, ${run.at}) cannot be undone: it kept no undo log (it ran with --no-undo, or its log was pruned after ${3} newer imports).`,
+      );
+    }
+    const log = qualified(UNDO_SCHEMA, run.log);
+    if (!(await ctx.query<{ ok: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS ok`, [`${UNDO_SCHEMA}.${run.log}`])).rows[0].ok) {
+      throw new UndoError(`The undo log of the newest import (${run.log}) is gone from ${identity.database}; it cannot be undone.`);
+    }
+    const info = runInfo(run);
+    ctx.log(`Undoing the import of ${run.archive_name ?? 'an archive'} from ${run.source_database ?? 'another database'} (${run.at}).`);
+    const tables = run.tables.filter((t) => t.name);
+    const present = new Set(
+      (await ctx.query<{ name: string }>(`SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = ANY ($2)`, [schema, tables.map((t) => t.name)])).rows.map((r) => r.name),
+    );
+    const logged = new Set((await ctx.query<{ t: string }>(`SELECT DISTINCT table_name AS t FROM ${log} WHERE op IN ('i', 'u')`)).rows.map((r) => r.t));
+    for (const t of tables) if (logged.has(t.name) && !present.has(t.name)) throw new UndoError(`Table ${t.name}, which the import wrote, is gone from ${identity.database}: it cannot be undone.`);
+    const written = tables.filter((t) => logged.has(t.name));
+    if (written.length) {
+      await ctx.query(`SELECT set_config('lock_timeout', $1, true)`, [`${options.lockTimeoutMs ?? 10_000}ms`]);
+      await ctx.query(`LOCK TABLE ${written.map((t) => qualified(schema, t.name)).join(', ')} IN SHARE ROW EXCLUSIVE MODE`);
+    }
+
+    // ── which rows changed after the import ──
+    ctx.phase(1, UNDO_PHASES[1]);
+    const changed: RowProblem[] = [];
+    let changedTotal = 0;
+    // Log entries not to act on: rows changed since, and rows the import inserted that are gone already.
+    const KEEP = 'pg_temp.mr4_undo_keep';
+    await ctx.query(`CREATE TEMP TABLE ${KEEP} (n bigint PRIMARY KEY, op "char", key jsonb, gone boolean, table_name text) ON COMMIT DROP`);
+    for (const t of written) {
+      const T = qualified(schema, t.name);
+      const k = t.key ? `CROSS JOIN LATERAL jsonb_populate_record(NULL::${T}, u.key) k` : '';
+      await ctx.query(
+        `INSERT INTO ${KEEP} SELECT u.n, u.op, u.key, g.row IS NULL, u.table_name
+         FROM ${log} u ${k} LEFT JOIN LATERAL (SELECT md5(to_jsonb(g)::text) AS md5, true AS row FROM ${T} g WHERE ${keyJoin(t, 'g', 'k')} LIMIT 1) g ON true
+         WHERE u.table_name = $1 AND u.op IN ('i', 'u') AND (g.row IS NULL OR g.md5 IS DISTINCT FROM u.after_md5)${t.key ? '' : ' AND false'}`,
+        [t.name],
+      );
+      const res = await ctx.query<{ op: string; key: Record<string, unknown>; gone: boolean; n: string }>(
+        `SELECT op, key, gone, count(*) OVER () AS n FROM ${KEEP} WHERE table_name = $1 AND NOT (op = 'i' AND gone) ORDER BY n LIMIT 10000`,
+        [t.name],
+      );
+      changedTotal += Number(res.rows[0]?.n ?? 0);
+      for (const r of res.rows) {
+        changed.push({
+          table: t.name,
+          key: t.key ? r.key : null,
+          row: null,
+          reason: r.gone ? 'deleted after the import (its old values would come back)' : r.op === 'i' ? 'inserted by the import, then changed' : 'updated by the import, then changed again',
+        });
+      }
+    }
+    if (changed.length && !options.keepChanged) throw new UndoConflictError(changed, changedTotal);
+    if (changed.length) ctx.log(`${changedTotal} row(s) changed after the import are left as they are now.`, 'warn');
+
+    // ── undo: old values back (parents first), inserted rows deleted (children first) ──
+    ctx.phase(2, UNDO_PHASES[2]);
+    const counts = new Map(tables.map((t) => [t.name, { table: t.name, deleted: 0, restored: 0, kept: 0 }]));
+    for (const p of changed) counts.get(p.table)!.kept++;
+    if (changedTotal > changed.length) ctx.log(`(only the first ${changed.length} changed rows are counted per table)`);
+    for (const t of written) {
+      ctx.throwIfCancelled();
+      if (!t.key) continue; // rows without any key are never updated
+      const T = qualified(schema, t.name);
+      const cols = (
+        await ctx.query<{ name: string }>(
+          `SELECT a.attname AS name FROM pg_attribute a WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' AND a.attidentity <> 'a' ORDER BY a.attnum`,
+          [T],
+        )
+      ).rows.map((r) => r.name);
+      const keys = new Set(t.key);
+      const set = cols.filter((c) => !keys.has(c)).map((c) => `${ident(c)} = b.${ident(c)}`);
+      if (!set.length) continue;
+      const res = await ctx.query(
+        `UPDATE ${T} AS g SET ${set.join(', ')}
+         FROM ${log} u CROSS JOIN LATERAL jsonb_populate_record(NULL::${T}, u.key) k CROSS JOIN LATERAL jsonb_populate_record(NULL::${T}, u.before) b
+         WHERE u.table_name = $1 AND u.op = 'u' AND ${keyJoin(t, 'g', 'k')} AND NOT EXISTS (SELECT 1 FROM ${KEEP} x WHERE x.n = u.n)`,
+        [t.name],
+      );
+      counts.get(t.name)!.restored += res.rowCount ?? 0;
+      ctx.progress({ type: 'table', table: t.name, phase: 2, rowsDone: res.rowCount ?? 0, rowsTotal: null });
+    }
+    for (const t of [...written].reverse()) {
+      ctx.throwIfCancelled();
+      const T = qualified(schema, t.name);
+      let res;
+      if (t.key) {
+        res = await ctx.query(
+          `DELETE FROM ${T} AS g USING ${log} u CROSS JOIN LATERAL jsonb_populate_record(NULL::${T}, u.key) k
+           WHERE u.table_name = $1 AND u.op = 'i' AND ${keyJoin(t, 'g', 'k')} AND NOT EXISTS (SELECT 1 FROM ${KEEP} x WHERE x.n = u.n)`,
+          [t.name],
+        );
+      } else {
+        // Rows without any key are their content: as many rows of each content as the import inserted.
+        res = await ctx.query(
+          `WITH e AS (SELECT key, row_number() OVER (PARTITION BY key ORDER BY n) AS rn FROM ${log} WHERE table_name = $1 AND op = 'i'),
+                c AS (SELECT g.ctid AS id, to_jsonb(g) AS j, row_number() OVER (PARTITION BY to_jsonb(g)) AS rn FROM ${T} g WHERE to_jsonb(g) IN (SELECT key FROM e))
+           DELETE FROM ${T} WHERE ctid IN (SELECT c.id FROM e JOIN c ON c.j = e.key AND c.rn = e.rn)`,
+          [t.name],
+        );
+      }
+      counts.get(t.name)!.deleted += res.rowCount ?? 0;
+      ctx.progress({ type: 'table', table: t.name, phase: 2, rowsDone: res.rowCount ?? 0, rowsTotal: null, done: true });
+    }
+
+    // ── the lineage of ids: what the import added goes, what it replaced comes back ──
+    ctx.phase(3, UNDO_PHASES[3]);
+    const lineage = { removed: 0, restored: 0 };
+    if ((await ctx.query<{ ok: boolean }>(`SELECT to_regclass(${literal(`${UNDO_SCHEMA}.lineage`)}) IS NOT NULL AS ok`)).rows[0].ok) {
+      const removed = await ctx.query(`DELETE FROM ${LINEAGE_STORE} WHERE schema_name = $1 AND table_name = ANY ($2) AND recorded_at = $3::timestamptz`, [schema, tables.map((t) => t.name), run.at]);
+      lineage.removed = removed.rowCount ?? 0;
+      const restored = await ctx.query(
+        `INSERT INTO ${LINEAGE_STORE} (schema_name, table_name, origin, origin_key, local_key, recorded_at)
+         SELECT b.schema_name, b.table_name, b.origin, b.origin_key, b.local_key, b.recorded_at FROM ${log} u CROSS JOIN LATERAL jsonb_populate_record(NULL::${LINEAGE_STORE}, u.before) b WHERE u.op = 'L'
+         ON CONFLICT (schema_name, table_name, origin, origin_key) DO UPDATE SET local_key = EXCLUDED.local_key, recorded_at = EXCLUDED.recorded_at`,
+      );
+      lineage.restored = restored.rowCount ?? 0;
+    }
+    await ctx.query(`UPDATE ${RUNS} SET undone_at = now(), undone_by = current_user, log = NULL WHERE id = $1`, [run.id]);
+    await ctx.query(`DROP TABLE ${log}`);
+    try {
+      await ctx.query('SET CONSTRAINTS ALL IMMEDIATE');
+    } catch (error) {
+      throw new UndoError(`Undoing the import would break a constraint of ${identity.database}: ${(error as Error).message}. Nothing was changed.`);
+    }
+    if (options.dryRun) await ctx.query('ROLLBACK');
+    else {
+      await ctx.query('COMMIT');
+      committed = true;
+    }
+    ctx.log(options.dryRun ? 'Dry run of the undo complete; everything was rolled back.' : 'Undo committed: the target is as it was before that import.');
+    return {
+      dryRun: !!options.dryRun,
+      run: { ...info, undoable: false, undoneAt: options.dryRun ? null : new Date().toISOString() },
+      target: { database: identity.database, identity: identity.identity },
+      tables: [...counts.values()].filter((c) => logged.has(c.table)),
+      changed,
+      lineage,
+      durationMs: Date.now() - started,
+    };
+  } catch (error) {
+    if (!committed) await ctx.client.query('ROLLBACK').catch(() => undefined);
+    if (ctx.cancelled) throw new CancelledError('The undo was cancelled and rolled back; the target is unchanged.');
+    const e = error as { code?: string; message?: string };
+    if (e?.code === '55P03') throw new UndoError(`Could not lock the tables the import wrote within ${(options.lockTimeoutMs ?? 10_000) / 1000} s; another session is writing to them. Nothing was changed.`);
+    if (typeof e?.code === 'string' && /^23/.test(e.code)) throw new UndoError(`Undoing the import would break a constraint: ${e.message}. Nothing was changed.`);
+    throw error;
+  } finally {
+    await ctx.close();
+  }
+}
