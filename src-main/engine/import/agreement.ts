@@ -39,7 +39,15 @@ async function agreedRows(m: MatchContext, t: StagedTable): Promise<string> {
   const notRefused = `NOT EXISTS (SELECT 1 FROM ${temp(t, 'refused')} x WHERE x._row = w._row)`;
   const sur = t.plan.surrogate;
   let equal: string;
-  if (sur) {
+  if (D) {
+    // The classification says it: a row both had agrees where every field that differed was applied.
+    equal = `SELECT w._row, ${sur ? 'a._tgt' : 'NULL::int'} FROM ${temp(t, 'work')} w ${sur ? `JOIN ${temp(t, 'ids')} a ON a._row = w._row` : ''}
+             JOIN ${D} d ON d.srow = w._row
+             WHERE w._hit AND ${notRefused} AND ${m.mode === 'merge' ? `NOT d.excluded AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(d.fields) e WHERE NOT (e->>'column' = ANY (d.apply)))` : `d.kind = 'identical'`}`;
+  } else if (m.mode === 'merge') {
+    // A two-way merge made every row both had equal to the archive's (insert-only columns are never compared).
+    equal = `SELECT w._row, ${sur ? 'a._tgt' : 'NULL::int'} FROM ${temp(t, 'work')} w ${sur ? `JOIN ${temp(t, 'ids')} a ON a._row = w._row` : ''} WHERE w._hit AND ${notRefused}`;
+  } else if (sur) {
     const joins: string[] = [];
     const differs = comparedColumns(m, t).map((c) => distinct(t, c, targetSpaceValue(m, t, c, 'w', joins), `g.${ident(c)}`));
     equal = `SELECT w._row, a._tgt FROM ${temp(t, 'work')} w JOIN ${temp(t, 'ids')} a ON a._row = w._row JOIN ${T} g ON g.${ident(sur)} = a._tgt

@@ -140,7 +140,7 @@ export class UndoLog {
     const keyNames = cols ? cols.map((_, i) => `_uk${i}`).join(', ') : 'content';
     const returning = (alias: string) => (cols ? cols.map((c, i) => `${alias}.${ident(c)} AS _uk${i}`).join(', ') : `${alias}.*`);
     const picked = (alias: string) => (cols ? cols.map((_, i) => `${alias}._uk${i}`).join(', ') : `to_jsonb(${alias})`);
-    const join = (row: string, u: string) => (cols ? cols.map((c, i) => `${row}.${ident(c)} ${key.nullable ? 'IS NOT DISTINCT FROM' : '='} ${u}._uk${i}`).join(' AND ') : `to_jsonb(${row}) = to_jsonb(${u})`);
+    const join = (row: string, u: string) => (cols ? sameKey(cols.map((c) => `${row}.${ident(c)}`), cols.map((_, i) => `${u}._uk${i}`), key.nullable) : `to_jsonb(${row}) = to_jsonb(${u})`);
     return {
       returning,
       insert: (statement) => {
@@ -167,7 +167,7 @@ export class UndoLog {
       if (key.columns) {
         const cols = key.columns;
         const json = `jsonb_build_object(${cols.map((c, i) => `${literal(c)}, u._uk${i}`).join(', ')})`;
-        const join = cols.map((c, i) => `g.${ident(c)} ${key.nullable ? 'IS NOT DISTINCT FROM' : '='} u._uk${i}`).join(' AND ');
+        const join = sameKey(cols.map((c) => `g.${ident(c)}`), cols.map((_, i) => `u._uk${i}`), key.nullable);
         // Inserted rows: each once. Updated rows: the oldest value recorded (a row updated and then
         // given a late column keeps its value from before the run), and not rows this run inserted.
         const ins = await ctx.query(
@@ -179,7 +179,7 @@ export class UndoLog {
            SELECT ${name}, 'u', ${json}, u.before, md5(to_jsonb(g)::text)
            FROM (SELECT DISTINCT ON (${cols.map((_, i) => `_uk${i}`).join(', ')}) * FROM ${temp} WHERE op = 'u' ORDER BY ${cols.map((_, i) => `_uk${i}`).join(', ')}, seq) u
            LEFT JOIN ${T} g ON ${join}
-           WHERE NOT EXISTS (SELECT 1 FROM ${temp} x WHERE x.op = 'i' AND ${cols.map((_, i) => `x._uk${i} IS NOT DISTINCT FROM u._uk${i}`).join(' AND ')})`,
+           WHERE NOT EXISTS (SELECT 1 FROM ${temp} x WHERE x.op = 'i' AND ${sameKey(cols.map((_, i) => `x._uk${i}`), cols.map((_, i) => `u._uk${i}`), key.nullable)})`,
         );
         recorded += (ins.rowCount ?? 0) + (upd.rowCount ?? 0);
       } else {
@@ -204,6 +204,13 @@ export class UndoLog {
     await pruneLogs(ctx, meta.schema);
     return recorded + lineage;
   }
+}
+
+/** Two keys equal, nulls equal to nulls where the key may hold them. IS NOT DISTINCT FROM cannot be
+ *  hashed (a nested loop over every pair of rows); a JSON array of the values can. */
+function sameKey(a: string[], b: string[], nullable: boolean): string {
+  if (!nullable) return a.map((x, i) => `${x} = ${b[i]}`).join(' AND ');
+  return `jsonb_build_array(${a.join(', ')}) = jsonb_build_array(${b.join(', ')})`;
 }
 
 function columnType(t: StagedTable, column: string): string {

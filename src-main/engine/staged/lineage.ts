@@ -47,6 +47,8 @@ export async function createLineageStaging(ctx: RunContext, name: string): Promi
  *  input), and the rest indexed for both ways they are joined. */
 export async function finishLineageStaging(ctx: RunContext, name: string): Promise<void> {
   await ctx.query(`DELETE FROM ${name} WHERE origin IS NULL OR origin !~ ${UUID} OR local_key IS NULL OR origin_key IS NULL OR table_name IS NULL`);
+  // As uuid, like the store's: joins between the two then use the store's key.
+  await ctx.query(`ALTER TABLE ${name} ALTER COLUMN origin TYPE uuid USING origin::uuid`);
   await ctx.query(`CREATE INDEX ON ${name} (table_name, local_key)`);
   await ctx.query(`CREATE INDEX ON ${name} (table_name, origin, origin_key)`);
   await ctx.query(`ANALYZE ${name}`);
@@ -58,7 +60,7 @@ export async function finishLineageStaging(ctx: RunContext, name: string): Promi
  */
 export interface LineageSide {
   identity: string | null;
-  /** A relation with (table_name, local_key, origin, origin_key) columns, all text, or null. */
+  /** A relation with (table_name, local_key, origin_key) text and origin uuid columns, or null. */
   lineage: string | null;
 }
 
@@ -73,7 +75,7 @@ export function targetSide(identity: string, store: boolean, schema: string): Li
   return {
     identity,
     lineage: store
-      ? `(SELECT table_name, local_key, origin::text AS origin, origin_key FROM ${STORE} WHERE schema_name = ${literal(schema)})`
+      ? `(SELECT table_name, local_key, origin, origin_key FROM ${STORE} WHERE schema_name = ${literal(schema)})`
       : null,
   };
 }
@@ -86,12 +88,12 @@ export function targetSide(identity: string, store: boolean, schema: string): Li
 export function lineagePairsSql(x: LineageSide, y: LineageSide, table: string): string | null {
   const t = literal(table);
   const parts: string[] = [];
-  if (y.lineage && x.identity) parts.push(`SELECT origin_key AS xk, local_key AS yk, 1 AS rank FROM ${y.lineage} l WHERE l.table_name = ${t} AND l.origin = ${literal(x.identity)}`);
-  if (x.lineage && y.identity) parts.push(`SELECT local_key AS xk, origin_key AS yk, 1 AS rank FROM ${x.lineage} l WHERE l.table_name = ${t} AND l.origin = ${literal(y.identity)}`);
+  if (y.lineage && x.identity) parts.push(`SELECT origin_key AS xk, local_key AS yk, 1 AS rank FROM ${y.lineage} l WHERE l.table_name = ${t} AND l.origin = ${literal(x.identity)}::uuid`);
+  if (x.lineage && y.identity) parts.push(`SELECT local_key AS xk, origin_key AS yk, 1 AS rank FROM ${x.lineage} l WHERE l.table_name = ${t} AND l.origin = ${literal(y.identity)}::uuid`);
   if (x.lineage && y.lineage) {
     parts.push(
       `SELECT a.local_key AS xk, b.local_key AS yk, 2 AS rank FROM ${x.lineage} a JOIN ${y.lineage} b ON b.table_name = ${t} AND b.origin = a.origin AND b.origin_key = a.origin_key
-       WHERE a.table_name = ${t}${x.identity ? ` AND a.origin <> ${literal(x.identity)}` : ''}${y.identity ? ` AND a.origin <> ${literal(y.identity)}` : ''}`,
+       WHERE a.table_name = ${t}${x.identity ? ` AND a.origin <> ${literal(x.identity)}::uuid` : ''}${y.identity ? ` AND a.origin <> ${literal(y.identity)}::uuid` : ''}`,
     );
   }
   return parts.length ? parts.join(' UNION ALL ') : null;
@@ -113,13 +115,18 @@ export function castableKey(expr: string, type: string): string {
 export async function buildPairs(ctx: RunContext, x: LineageSide, y: LineageSide, t: StagedTable, type: string, name: string): Promise<string | null> {
   const sql = lineagePairsSql(x, y, t.plan.name);
   if (!sql) return null;
+  // Per x key its best-ranked candidates (a direct pair, else one through a common ancestor), kept if
+  // they name one y key; then one x key per y key. One hashed pass: min = max instead of a count of
+  // distinct values or a window, which sort.
+  const c = `yk COLLATE "C"`;
   await ctx.query(
     `CREATE TEMP TABLE ${name} ON COMMIT DROP AS
      SELECT DISTINCT ON (yk) xk::${type} AS xk, yk::${type} AS yk FROM (
-       SELECT xk, min(yk) AS yk FROM (
-         SELECT xk, yk, rank, min(rank) OVER (PARTITION BY xk) AS best FROM (${sql}) c
-         WHERE ${castableKey('xk', type)} AND ${castableKey('yk', type)}) r
-       WHERE rank = best GROUP BY xk HAVING count(DISTINCT yk) = 1) p
+       SELECT xk, coalesce(lo1, lo2) AS yk FROM (
+         SELECT xk, min(${c}) FILTER (WHERE rank = 1) AS lo1, max(${c}) FILTER (WHERE rank = 1) AS hi1,
+                min(${c}) FILTER (WHERE rank = 2) AS lo2, max(${c}) FILTER (WHERE rank = 2) AS hi2
+         FROM (${sql}) c WHERE ${castableKey('xk', type)} AND ${castableKey('yk', type)} GROUP BY xk) g
+       WHERE CASE WHEN lo1 IS NOT NULL THEN lo1 = hi1 ELSE lo2 = hi2 END) p
      ORDER BY yk, xk`,
   );
   await ctx.query(`ANALYZE ${name}`);
@@ -167,6 +174,8 @@ export async function openLineageStore(ctx: RunContext): Promise<LineageStore> {
 export async function indexLineageStore(ctx: RunContext): Promise<void> {
   await ctx.query(`ALTER TABLE ${STORE} ADD PRIMARY KEY (schema_name, table_name, origin, origin_key)`);
   await ctx.query(`CREATE INDEX lineage_local ON ${STORE} (schema_name, table_name, local_key)`);
+  // Its statistics now, not at autovacuum's next visit: the next table's pairs are joined to it.
+  await ctx.query(`ANALYZE ${STORE}`);
 }
 
 /**
@@ -199,17 +208,22 @@ export async function recordPairs(
     );
   }
   // One pair per source key (a crafted archive may repeat an id), found by hashing, not sorting.
+  // Pairs the store holds already (a row paired by this very lineage) are not written again.
+  const known = fresh
+    ? ''
+    : `WHERE NOT EXISTS (SELECT 1 FROM ${STORE} k WHERE k.schema_name = ${literal(schema)} AND k.table_name = ${literal(t.plan.name)}
+         AND k.origin = ${literal(source.identity)}::uuid AND k.origin_key = p.src::text COLLATE "C" AND k.local_key = p.tgt::text COLLATE "C")`;
   const own = await ctx.query(
-    `${head} SELECT ${literal(schema)}, ${literal(t.plan.name)}, ${literal(source.identity)}::uuid, src, min(tgt) FROM ${pairs} p GROUP BY src
+    `${head} SELECT ${literal(schema)}, ${literal(t.plan.name)}, ${literal(source.identity)}::uuid, src, min(tgt) FROM ${pairs} p ${known} GROUP BY src
      ${fresh ? '' : `ON CONFLICT (schema_name, table_name, origin, origin_key) DO UPDATE SET local_key = EXCLUDED.local_key, recorded_at = now()
      WHERE l.local_key IS DISTINCT FROM EXCLUDED.local_key`}`,
   );
   let n = own.rowCount ?? 0;
   if (source.lineage) {
     const inherited = await ctx.query(
-      `${head} SELECT DISTINCT ON (a.origin, a.origin_key) ${literal(schema)}, ${literal(t.plan.name)}, a.origin::uuid, a.origin_key, p.tgt
+      `${head} SELECT DISTINCT ON (a.origin, a.origin_key) ${literal(schema)}, ${literal(t.plan.name)}, a.origin, a.origin_key, p.tgt
        FROM ${pairs} p JOIN ${source.lineage} a ON a.table_name = ${literal(t.plan.name)} AND a.local_key = p.src
-       WHERE a.origin <> ${literal(targetIdentity)} AND a.origin <> ${literal(source.identity)} ORDER BY a.origin, a.origin_key, p.tgt
+       WHERE a.origin <> ${literal(targetIdentity)}::uuid AND a.origin <> ${literal(source.identity)}::uuid ORDER BY a.origin, a.origin_key, p.tgt
        ${fresh ? '' : 'ON CONFLICT (schema_name, table_name, origin, origin_key) DO NOTHING'}`,
     );
     n += inherited.rowCount ?? 0;

@@ -247,6 +247,8 @@ export async function matchRows(
       paired = sameDatabase || !!(await m.ctx.query(`SELECT 1 FROM ${pairs} LIMIT 1`)).rowCount;
       claimed = (res.rowCount ?? 0) > 0;
       if (claimed) await m.ctx.query(`ANALYZE ${into}`);
+      // Every row paired: no key or content is asked (the usual case between two synced databases).
+      if (res.rowCount === t.rows) return;
     }
   }
   const sameIds = ids && m.identity.sameIds && against.isTarget ? ids : null;
