@@ -34,7 +34,8 @@ async function runJob(app: E2EApp, request: ApiRequest<'jobs.start'>): Promise<J
 }
 
 async function exportAndOpen(app: E2EApp, conn: SavedConnection): Promise<ArchiveInfo> {
-  const exported = await runJob(app, { kind: 'export', sourceId: conn.id });
+  // Unmasked: these previews are about what changed, not about masking.
+  const exported = await runJob(app, { kind: 'export', sourceId: conn.id, mask: false });
   const opened = await runJob(app, { kind: 'open-archive', file: exported.files![0]!.handle });
   return opened.result as ArchiveInfo;
 }

@@ -35,8 +35,10 @@ export interface Studio {
   crearis(options?: { seed?: boolean; edits?: (client: TestDatabase['client']) => Promise<void> }): Promise<TestDatabase>;
   /** Starts a job through the API and waits for it to end. */
   runJob(request: ApiRequest<'jobs.start'>): Promise<JobInfo>;
-  /** Exports a connection through the API; returns the finished job (its files[0] is the archive). */
-  exportVia(connectionId: string): Promise<JobInfo>;
+  /** Exports a connection through the API; returns the finished job (its files[0] is the archive).
+   *  Unmasked unless asked: the tests that use it are about other things (masking by default from
+   *  production is production-to-laptop.spec's). */
+  exportVia(connectionId: string, options?: { mask?: boolean }): Promise<JobInfo>;
   /** Opens a kept archive through the API (as the window does after a drop); closed after the test. */
   openArchive(handle: string): Promise<ArchiveInfo>;
 }
@@ -86,8 +88,8 @@ export const test = base.extend<{ studio: Studio }>({
         const job = await app.api('jobs.start', request);
         return waitJob(job.id);
       },
-      async exportVia(connectionId) {
-        const job = await studio.runJob({ kind: 'export', sourceId: connectionId });
+      async exportVia(connectionId, options = {}) {
+        const job = await studio.runJob({ kind: 'export', sourceId: connectionId, mask: options.mask ?? false });
         expect(job.state, `export: ${job.error?.message ?? ''}`).toBe('succeeded');
         return job;
       },

@@ -1,5 +1,7 @@
 // Open archives: a file (dialog, picker or drop) becomes an open-archive job that streams the archive
-// once into the app's paged cache; then the archive browser reads pages of rows by offset.
+// once into the app's paged cache; then the archive browser reads pages of rows by offset. An encrypted
+// archive waits for its passphrase (the app checks it before reading); the passphrase is sent once, in
+// that request, and kept nowhere in the window.
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import type { ArchiveInfo, FileRef, RowsPage, UiError } from '../../src-common/contract';
@@ -16,7 +18,13 @@ export interface OpeningState {
   jobId: string | null;
 }
 
-export const ARCHIVE_NAME = /\.(tar\.gz|tgz)$/i;
+export const ARCHIVE_NAME = /\.(tar\.gz|tgz)(\.enc)?$/i;
+
+/** An encrypted archive waiting for its passphrase; `wrong` after a passphrase that did not open it. */
+export interface LockedArchive {
+  ref: FileRef;
+  wrong: boolean;
+}
 
 export const useArchivesStore = defineStore('archives', () => {
   const open = ref<Record<string, ArchiveInfo>>({});
@@ -24,6 +32,7 @@ export const useArchivesStore = defineStore('archives', () => {
   const selectedTable = ref<Record<string, string | null>>({});
   const opening = ref<OpeningState | null>(null);
   const error = ref<UiError | null>(null);
+  const locked = ref<LockedArchive | null>(null);
   const jobs = useJobsStore();
   const app = useAppStore();
 
@@ -79,22 +88,32 @@ export const useArchivesStore = defineStore('archives', () => {
     }
   }
 
-  /** Streams the archive into the app's cache (an open-archive job: progress, cancel). */
-  async function openRef(ref: FileRef): Promise<void> {
+  /** Streams the archive into the app's cache (an open-archive job: progress, cancel). An encrypted
+   *  one is opened with `passphrase`; without it (or with a wrong one) it waits in `locked`. */
+  async function openRef(ref: FileRef, passphrase?: string): Promise<void> {
     app.navigate('archive');
     error.value = null;
     opening.value = { name: ref.name, stage: 'reading', sent: ref.size, total: ref.size, jobId: null };
     try {
-      const job = await jobs.start({ kind: 'open-archive', file: ref.handle }, { show: false });
+      const job = await jobs.start({ kind: 'open-archive', file: ref.handle, ...(passphrase ? { passphrase } : {}) }, { show: false });
+      locked.value = null;
       opening.value.jobId = job.id;
       const done = await jobs.waitFor(job.id);
       if (done.state === 'succeeded' && done.result) add(done.result as ArchiveInfo);
       else if (done.state === 'failed') error.value = done.error ?? { title: 'The archive could not be read', message: 'Reading the archive failed.', details: done.id };
     } catch (e) {
-      error.value = toUiError(e, 'The archive could not be opened');
+      const ui = toUiError(e, 'The archive could not be opened');
+      if (ui.code === 'MR4_PASSPHRASE_REQUIRED' || ui.code === 'MR4_WRONG_PASSPHRASE') locked.value = { ref, wrong: ui.code === 'MR4_WRONG_PASSPHRASE' };
+      else error.value = ui;
     } finally {
       opening.value = null;
     }
+  }
+
+  /** Opens the archive waiting for its passphrase. */
+  async function unlock(passphrase: string): Promise<void> {
+    const waiting = locked.value;
+    if (waiting) await openRef(waiting.ref, passphrase);
   }
 
   async function cancelOpening(): Promise<void> {
@@ -141,5 +160,5 @@ export const useArchivesStore = defineStore('archives', () => {
   const openingJob = computed(() => (opening.value?.jobId ? jobs.jobs[opening.value.jobId] : undefined));
   const openingDone = computed(() => isTerminal(openingJob.value));
 
-  return { open, list, current, currentId, selectedTable, opening, openingJob, openingDone, error, openFile, pickWithDialog, openRef, cancelOpening, rows, close, restore, select, selectTable, add };
+  return { open, list, current, currentId, selectedTable, opening, openingJob, openingDone, error, locked, openFile, pickWithDialog, openRef, unlock, cancelOpening, rows, close, restore, select, selectTable, add };
 });
