@@ -501,6 +501,13 @@ export interface DiffOpened {
   summary: DiffSummary;
 }
 
+/** A review report written (diffs.report): the file, and how many differing rows it lists. */
+export interface DiffReportFile {
+  file: FileRef;
+  format: 'html' | 'json';
+  rows: number;
+}
+
 /** What the archive's database and a target last agreed on (kept in the data folder after every real
  *  import between them, in either direction): the base "auto" of a three-way merge. */
 export interface BaseInfo {
@@ -559,6 +566,10 @@ export const apiRequests = {
     .strict(),
   'diffs.conflicts': z.object({ diffId: id }).strict(),
   'diffs.close': z.object({ diffId: id }).strict(),
+  /** The whole review as one self-contained document (HTML: inline CSS, no scripts; or JSON): every
+   *  table's counts and every differing row with its fields and what the merge does with it, by these
+   *  decisions (as an import's). Written by the main side page by page; a file to download or show. */
+  'diffs.report': z.object({ diffId: id, format: z.enum(['html', 'json']), mode: z.enum(['skip', 'merge']).optional(), decisions: importOptions.decisions, sourceLabel: text(200).optional(), targetLabel: text(200).optional() }).strict(),
   'bases.forArchive': z.object({ archiveId: id, targetId: id }).strict(),
   'tableKeys.get': z.object({ connectionId: id }).strict(),
   /** key null: forget the table's comparison key (the plan's own applies again). */
@@ -601,6 +612,7 @@ export interface ApiResponses {
   'diffs.page': { rows: DiffRow[]; total: number };
   'diffs.conflicts': DiffRow[];
   'diffs.close': { ok: true };
+  'diffs.report': DiffReportFile;
   'bases.forArchive': BaseInfo;
   'tableKeys.get': TableKeys;
   'tableKeys.set': TableKeys;

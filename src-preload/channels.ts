@@ -38,6 +38,7 @@ export const API_METHODS = [
   'diffs.page',
   'diffs.conflicts',
   'diffs.close',
+  'diffs.report',
   'bases.forArchive',
   'tableKeys.get',
   'tableKeys.set',

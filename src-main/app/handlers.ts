@@ -2,6 +2,7 @@
 import type { z } from 'zod';
 import { type ApiMethod, type ApiResponse, apiRequests, type FileRef } from '../../src-common/contract';
 import { TOOL_VERSION } from '../engine/version';
+import { writeReviewReport } from '../services/diff-report';
 import { badRequest } from '../services/service-error';
 import type { AppInternals } from './create-app';
 import type { AppOptions } from './types';
@@ -63,6 +64,7 @@ export function buildHandlers(options: AppOptions, s: AppInternals): Handlers {
     'diffs.page': (request) => s.diffs.page(request),
     'diffs.conflicts': ({ diffId }) => s.diffs.conflicts(diffId),
     'diffs.close': ({ diffId }) => s.diffs.close(diffId),
+    'diffs.report': (request) => writeReviewReport(s, options, request),
     'bases.forArchive': ({ archiveId, targetId }) => s.jobs.agreedBase(archiveId, targetId),
     'tableKeys.get': async ({ connectionId }) => (await s.connections.get(connectionId), s.tableKeys.get(connectionId)),
     'tableKeys.set': async ({ connectionId, table, key }) => (await s.connections.get(connectionId), s.tableKeys.set(connectionId, table, key)),
