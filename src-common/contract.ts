@@ -10,6 +10,8 @@ export const IMPORT_PHASES = ['Check archive', 'Stage rows', 'Match and write', 
 export const DIFF_PHASES = ['Check archive', 'Stage rows', 'Match', 'Compare'] as const;
 /** Opening an archive in the app: its index, then every table streamed once into the local cache. */
 export const OPEN_ARCHIVE_PHASES = ['Read index', 'Cache rows'] as const;
+/** Undoing an import (the engine's undo.ts says the same). */
+export const UNDO_PHASES = ['Find the import', 'Check rows', 'Undo', 'Finish'] as const;
 
 export type ImportMode = 'skip' | 'merge';
 
@@ -49,6 +51,20 @@ export interface RowProblem {
   reason: string;
 }
 
+/**
+ * How an import checks the foreign keys of the tables it writes (always after mr4's own set-wise
+ * check of every row): 'reloaded' — those of the tables receiving many rows were dropped before
+ * writing and added again with validation in the same transaction (`reloaded` names them), the others
+ * fired their triggers; 'triggers' — every key's triggers fired row by row; 'disabled' — the
+ * foreign-key triggers were disabled (--disable-triggers as a superuser); 'none' — no foreign keys.
+ */
+export interface ForeignKeyPath {
+  path: 'reloaded' | 'triggers' | 'disabled' | 'none';
+  reason: string;
+  /** The constraints dropped and added again, as relation.constraint. */
+  reloaded: string[];
+}
+
 export interface ImportReport {
   mode: ImportMode;
   dryRun: boolean;
@@ -62,6 +78,8 @@ export interface ImportReport {
   /** Columns of the archive or target that were left out because ignoreMissingColumns allowed it. */
   ignoredColumns: string[];
   triggersDisabled: boolean;
+  /** How the foreign keys of the tables written were checked, and why (see ForeignKeyPath). */
+  foreignKeys?: ForeignKeyPath;
   /** The lineage of ids the run recorded in the target (pairs written; stored false where the user may
    *  not create its schema); null for a dry run or with lineage turned off. */
   lineage: { recorded: number; stored: boolean } | null;
@@ -359,7 +377,7 @@ export interface RowsPage {
   capped: boolean;
 }
 
-export const JOB_KINDS = ['export', 'import', 'sync', 'open-archive', 'diff'] as const;
+export const JOB_KINDS = ['export', 'import', 'sync', 'open-archive', 'diff', 'undo'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 const importOptions = {
@@ -401,6 +419,8 @@ const exportOptions = {
   /** With a subset: also the rows that point at kept rows (recursively). */
   withChildren: z.boolean().optional(),
 };
+/** An import's id in the target's _mr4.runs (a uuid). */
+const undoRunId = z.string().regex(/^[0-9A-Fa-f-]{8,64}$/, 'an import id');
 const passphrase = z.string().min(8, 'a passphrase of at least 8 characters').max(1024);
 
 export const jobRequestSchema = z.discriminatedUnion('kind', [
@@ -429,6 +449,18 @@ export const jobRequestSchema = z.discriminatedUnion('kind', [
     sameIds: z.boolean().optional(),
     /** As for an import; unset, rows that only look like edits are shown as 'probable_edit'. */
     probableEdits: z.enum(['same', 'new']).optional(),
+  }).strict(),
+  /** Put the target back as it was before its newest import (from the undo log that import kept in the
+   *  target). run: that import's id (the undo refuses if it is not the newest one not undone). */
+  z.object({
+    kind: z.literal('undo'),
+    targetId: id,
+    run: undoRunId.optional(),
+    dryRun: z.boolean(),
+    /** Rows changed after the import stay as they are now; the rest is undone. */
+    keepChanged: z.boolean().optional(),
+    /** Required for a real undo in a production (or untagged) connection: its database name, typed. */
+    confirmDatabase: text(63).optional(),
   }).strict(),
 ]);
 export type JobRequest = z.infer<typeof jobRequestSchema>;
@@ -467,6 +499,8 @@ export interface JobInfo {
   files?: FileRef[];
   /** Bytes read of the input, where the job knows them (opening an archive). */
   progress?: { done: number; total: number };
+  /** The same run as an mr4 command line (never a password), for an import, sync, export or undo. */
+  command?: string;
 }
 
 export interface HistoryEntry {
@@ -484,6 +518,76 @@ export interface HistoryEntry {
   rows?: number;
   files?: FileRef[];
   error?: string;
+  /** A real import or sync that kept an undo log in its target: the import's id there (mr4 undo --run). */
+  undoRun?: string;
+  /** An undo: which import it reverted and what it did. */
+  undo?: UndoSummary;
+  /** A merge of a reviewed preview: the base it used and what the review decided. */
+  review?: ReviewSummary;
+  /** The same run as an mr4 command line (never a password). */
+  command?: string;
+}
+
+/** What an undo did (or, dry, would do), in totals. */
+export interface UndoSummary {
+  run: string;
+  archive: string | null;
+  sourceDatabase: string | null;
+  deleted: number;
+  restored: number;
+  /** Rows changed after the import, left as they are. */
+  kept: number;
+}
+
+/** What a reviewed merge used and decided (recorded in the history with the run). */
+export interface ReviewSummary {
+  /** The base's file name, or null for a two-way merge. */
+  base: string | null;
+  /** Conflicts decided (per row or field) and probable edits answered row by row. */
+  conflictsDecided: number;
+  probableEditsAnswered: number;
+  /** An answer for every conflict / every probable edit. */
+  onConflict?: 'source' | 'target';
+  probableEdits?: 'same' | 'new';
+  /** Rows (and fields) left out, and whole tables left out. */
+  rowsLeftOut: number;
+  tablesLeftOut: string[];
+}
+
+/** An import as the target's _mr4.runs records it (the engine's RunInfo). */
+export interface UndoRunInfo {
+  id: string;
+  at: string;
+  schema: string;
+  sourceIdentity: string | null;
+  sourceDatabase: string | null;
+  archive: { sha256: string | null; name: string | null };
+  mode: string | null;
+  tool: string | null;
+  /** Its undo log still exists. */
+  undoable: boolean;
+  undoneAt: string | null;
+  logRows: number | null;
+}
+
+/** The imports a target recorded (newest first) and which one an undo would revert. */
+export interface UndoListing {
+  database: string;
+  runs: UndoRunInfo[];
+  next: UndoRunInfo | null;
+}
+
+/** An undo job's result (the engine's UndoReport), with what became of the two databases' agreement. */
+export interface UndoResult {
+  dryRun: boolean;
+  run: UndoRunInfo;
+  target: { database: string; identity: string };
+  tables: { table: string; deleted: number; restored: number; kept: number }[];
+  /** Rows changed or deleted after the import, left as they are (keepChanged). */
+  changed: RowProblem[];
+  lineage: { removed: number; restored: number };
+  durationMs: number;
+  agreement?: 'restored' | 'forgotten' | 'unchanged';
 }
 
 export interface AppInfo {
@@ -571,6 +675,8 @@ export const apiRequests = {
    *  decisions (as an import's). Written by the main side page by page; a file to download or show. */
   'diffs.report': z.object({ diffId: id, format: z.enum(['html', 'json']), mode: z.enum(['skip', 'merge']).optional(), decisions: importOptions.decisions, sourceLabel: text(200).optional(), targetLabel: text(200).optional() }).strict(),
   'bases.forArchive': z.object({ archiveId: id, targetId: id }).strict(),
+  /** The imports the target recorded with an undo log, and which one an undo would revert. */
+  'undo.list': z.object({ targetId: id }).strict(),
   'tableKeys.get': z.object({ connectionId: id }).strict(),
   /** key null: forget the table's comparison key (the plan's own applies again). */
   'tableKeys.set': z
@@ -614,6 +720,7 @@ export interface ApiResponses {
   'diffs.close': { ok: true };
   'diffs.report': DiffReportFile;
   'bases.forArchive': BaseInfo;
+  'undo.list': UndoListing;
   'tableKeys.get': TableKeys;
   'tableKeys.set': TableKeys;
   'demo.status': DemoState;

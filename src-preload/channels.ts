@@ -40,6 +40,7 @@ export const API_METHODS = [
   'diffs.close',
   'diffs.report',
   'bases.forArchive',
+  'undo.list',
   'tableKeys.get',
   'tableKeys.set',
   'demo.status',

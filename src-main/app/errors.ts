@@ -201,6 +201,10 @@ export function toUiError(error: unknown): UiError {
       return { ...base, title: 'The selection leaves out rows that are needed', message: firstLine(message), hint: 'Include the parent rows named, or leave out their children too. Nothing was written.', code: name, problems: e.problems ?? [] };
     case 'DecisionsError':
       return { ...base, title: 'The decisions cannot be used', message: firstLine(message), hint: 'Fix the decisions file as listed; see "Decisions files" in the README.', code: name };
+    case 'UndoConflictError':
+      return { ...base, title: 'Rows changed after the import', message: firstLine(message), hint: 'Undoing it would overwrite those changes. Undo the rest and leave the rows listed as they are now, or put them back by hand first. Nothing was changed.', code: name, rows: rows ?? [] };
+    case 'UndoError':
+      return { ...base, title: 'The import cannot be undone', message, hint: 'Nothing was changed.', code: name };
     case 'CancelledError':
       return { ...base, title: 'Cancelled', message, hint: 'Nothing was changed. Start it again when you are ready.', code: name };
   }

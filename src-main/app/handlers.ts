@@ -66,6 +66,7 @@ export function buildHandlers(options: AppOptions, s: AppInternals): Handlers {
     'diffs.close': ({ diffId }) => s.diffs.close(diffId),
     'diffs.report': (request) => writeReviewReport(s, options, request),
     'bases.forArchive': ({ archiveId, targetId }) => s.jobs.agreedBase(archiveId, targetId),
+    'undo.list': ({ targetId }) => s.jobs.undoList(targetId),
     'tableKeys.get': async ({ connectionId }) => (await s.connections.get(connectionId), s.tableKeys.get(connectionId)),
     'tableKeys.set': async ({ connectionId, table, key }) => (await s.connections.get(connectionId), s.tableKeys.set(connectionId, table, key)),
 

@@ -22,6 +22,9 @@ import {
   type JobRequest,
   type PushEvent,
   type SavedConnection,
+  UNDO_PHASES,
+  type UndoListing,
+  type UndoResult,
 } from '../../src-common/contract';
 import { readFile, writeFile } from 'node:fs/promises';
 import { toUiError } from '../app/errors';
@@ -258,6 +261,38 @@ export class JobService {
         };
         break;
       }
+      case 'undo': {
+        const target = await connections.resolve(request.targetId);
+        this.confirm(request, target.connection, 'undo');
+        lock = lockKey(target.connection);
+        info = {
+          ...base,
+          kind: 'undo',
+          title: `${request.dryRun ? 'Dry run: undo' : 'Undo'} the last import into ${target.connection.name}`,
+          target: summary(target.connection),
+          dryRun: request.dryRun,
+          phases: [...UNDO_PHASES],
+        };
+        work = async (j) => {
+          const report = await this.engine<UndoResult>(j, {
+            kind: 'undo',
+            db: { url: target.url, allowFileParams: false },
+            run: request.run,
+            dryRun: request.dryRun,
+            keepChanged: request.keepChanged,
+            lockTimeoutMs: IMPORT_LOCK_TIMEOUT_MS,
+          });
+          // What the two databases agree on goes back to what it was before that import (as mr4 undo).
+          if (!report.dryRun && report.run.sourceIdentity) {
+            report.agreement = await this.deps.bases.undone(report.run.id, report.run.at, report.run.sourceIdentity, report.target.identity).catch((e) => {
+              this.log(j, 'warn', `What the two databases agree on could not be updated: ${(e as Error).message}`);
+              return 'unchanged' as const;
+            });
+          }
+          j.info.result = report;
+        };
+        break;
+      }
       case 'open-archive': {
         const prepared = await archives.prepare(request.file, request.passphrase);
         info = { ...base, kind: 'open-archive', title: `Open ${prepared.ref.name}`, phases: [...OPEN_ARCHIVE_PHASES], files: [prepared.ref], progress: { done: 0, total: prepared.size } };
@@ -296,14 +331,14 @@ export class JobService {
     return clone(info);
   }
 
-  private confirm(request: ImportOptions, target: SavedConnection): void {
+  private confirm(request: { dryRun: boolean; confirmDatabase?: string }, target: SavedConnection, what: 'import' | 'undo' = 'import'): void {
     if (request.dryRun || !isProductionLike(target.tag)) return;
     if (request.confirmDatabase === target.database) return;
-    const what = target.tag === 'production' ? 'a production database' : 'untagged, so it counts as production';
+    const tagged = target.tag === 'production' ? 'a production database' : 'untagged, so it counts as production';
     throw conflict(
       'Confirmation needed',
-      `"${target.name}" is ${what}. A real import into it needs its database name "${target.database}" typed to confirm${request.confirmDatabase !== undefined ? ` ("${request.confirmDatabase}" does not match)` : ''}.`,
-      'Run a dry run first, then type the database name to confirm the import.',
+      `"${target.name}" is ${tagged}. A real ${what} ${what === 'undo' ? 'in' : 'into'} it needs its database name "${target.database}" typed to confirm${request.confirmDatabase !== undefined ? ` ("${request.confirmDatabase}" does not match)` : ''}.`,
+      `Run a dry run first, then type the database name to confirm the ${what}.`,
       'MR4_CONFIRMATION_REQUIRED',
     );
   }
@@ -497,6 +532,14 @@ export class JobService {
     return out;
   }
 
+  /** The imports the target recorded with an undo log (newest first), and which one an undo would
+   *  revert (read-only, in a worker). */
+  async undoList(targetId: string): Promise<UndoListing> {
+    const target = await this.deps.connections.resolve(targetId);
+    const running = this.run<UndoListing>({ kind: 'undo', db: { url: target.url, allowFileParams: false }, list: true }, () => undefined);
+    return running.result;
+  }
+
   /** What an export of `sourceId` with these settings would mask and take (a plan job in a worker,
    *  read-only, nothing written): the Export screen's summary before it runs. */
   async previewExport(request: { sourceId: string; tables?: string[]; mask?: boolean; where?: { table: string; where: string }[]; withChildren?: boolean }): Promise<ExportPreview> {
@@ -624,13 +667,20 @@ function rowKeyId(table: string, key: unknown): string {
 }
 
 function historyEntry(info: JobInfo): HistoryEntry {
-  const result = info.result as ExportReport | ImportReport | { export: ExportReport; import: ImportReport } | undefined;
+  const result = info.result as ExportReport | ImportReport | { export: ExportReport; import: ImportReport } | UndoResult | undefined;
   let counts: HistoryEntry['counts'];
   let rows: number | undefined;
+  let undoRun: string | undefined;
+  let undo: HistoryEntry['undo'];
   if (result && 'import' in result) {
     counts = result.import.tables;
+    undoRun = result.import.undo?.run;
   } else if (result && 'mode' in result) {
     counts = result.tables;
+    undoRun = result.undo?.run;
+  } else if (result && 'changed' in result && 'lineage' in result) {
+    const sum = (k: 'deleted' | 'restored' | 'kept') => result.tables.reduce((n, t) => n + t[k], 0);
+    undo = { run: result.run.id, archive: result.run.archive.name, sourceDatabase: result.run.sourceDatabase, deleted: sum('deleted'), restored: sum('restored'), kept: sum('kept') };
   } else if (result && 'sha256' in result) {
     rows = result.tables.filter((t) => t.role === 'data').reduce((n, t) => n + t.rows, 0);
   }
@@ -651,5 +701,8 @@ function historyEntry(info: JobInfo): HistoryEntry {
     ...(rows !== undefined ? { rows } : {}),
     ...(files ? { files } : {}),
     ...(info.error ? { error: `${info.error.title}: ${info.error.message}` } : {}),
+    ...(undoRun ? { undoRun } : {}),
+    ...(undo ? { undo } : {}),
+    ...(info.command ? { command: info.command } : {}),
   };
 }

@@ -7,4 +7,5 @@ export const JOB_KIND_LABEL: Record<JobKind, string> = {
   sync: 'Sync',
   'open-archive': 'Open archive',
   diff: 'Preview changes',
+  undo: 'Undo',
 };
