@@ -101,7 +101,7 @@ async function otherSessions(db: TestDb): Promise<number> {
   return n;
 }
 
-const REPORT_KEYS = ['mode', 'dryRun', 'tables', 'durationMs', 'archive', 'target', 'failures', 'warnings', 'ignoredColumns', 'triggersDisabled', 'lineage', 'agreement', 'base', 'undo'];
+const REPORT_KEYS = ['mode', 'dryRun', 'tables', 'durationMs', 'archive', 'target', 'failures', 'warnings', 'ignoredColumns', 'triggersDisabled', 'foreignKeys', 'lineage', 'agreement', 'base', 'undo'];
 const COUNT_KEYS = ['table', 'inserted', 'updated', 'unchanged', 'skipped', 'failed'];
 
 describe('usage', () => {

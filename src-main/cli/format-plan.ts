@@ -107,6 +107,10 @@ export function formatPlan(result: PlanResult, ctx: PlanTextContext = {}): strin
     const full = result.subset.tables.filter((t) => t.role === 'full').map((t) => t.table);
     if (full.length) out.push(`  in full (they point at no table of the subset): ${full.join(', ')}`);
   }
+  if (result.importForeignKeys && result.importForeignKeys.path !== 'none') {
+    out.push('');
+    out.push(`Foreign keys on import into this database: ${result.importForeignKeys.path === 'reloaded' ? 'reloaded' : 'checked by their triggers'} (${result.importForeignKeys.reason}).`);
+  }
   if (plan.warnings.length) {
     out.push('');
     out.push('Warnings:');

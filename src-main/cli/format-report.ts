@@ -54,6 +54,10 @@ export function formatImportReport(r: ImportReport): string {
   }
   if (r.ignoredColumns.length) out.push('', `Columns left out (--ignore-missing-columns): ${r.ignoredColumns.join(', ')}`);
   if (r.triggersDisabled) out.push('', 'User triggers were disabled during the run and enabled again.');
+  if (r.foreignKeys && r.foreignKeys.path !== 'none') {
+    const how = { reloaded: 'reloaded', triggers: 'checked by their triggers', disabled: 'triggers disabled', none: '' }[r.foreignKeys.path];
+    out.push('', `Foreign keys: ${how} (${r.foreignKeys.reason}).`);
+  }
   if (r.lineage?.recorded) out.push('', `Lineage of ids: ${plural(r.lineage.recorded, 'pair')} recorded in the target (schema _mr4).`);
   if (r.agreement) out.push(`Kept what "${r.archive.database}" and "${r.target.database}" now agree on: the base of --base auto for the next merge between them.`);
   out.push('', `Done in ${duration(r.durationMs)}.`);

@@ -4,7 +4,7 @@
 import { dirname, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import copyStreams from 'pg-copy-streams';
-import { EXPORT_PHASES, type ExportReport } from '../../src-common/contract';
+import { EXPORT_PHASES, type ExportReport, type ForeignKeyPath } from '../../src-common/contract';
 import type { DbTarget } from '../db/connect';
 import { ArchiveWriter, DiskFullError, type SpooledTable } from './archive/writer';
 import {
@@ -30,6 +30,7 @@ import { CancelledError, connectionLost, type EmitEvent, RunContext } from './ru
 import { applySessionSettings } from './session';
 import { ident, literal, qualified } from './sql';
 import { TOOL_NAME } from './version';
+import { plannedForeignKeyPath } from './import/fk-reload';
 
 export interface ExportOptions {
   db: DbTarget;
@@ -259,14 +260,17 @@ function whereOf(tp: TablePlan, filters: Map<string, string>, subset: ComputedSu
 
 /** What an export with these options would do, without writing anything: the plan (masks included),
  *  the subset's rows per table, and the columns received masked. */
-export async function previewExport(options: Omit<ExportOptions, 'out'>): Promise<{ plan: Plan; catalog: Catalog; subset: SubsetSummary | null; inherited: { table: string; column: string; rule: string; origin: string }[] }> {
+export async function previewExport(options: Omit<ExportOptions, 'out'>): Promise<{ plan: Plan; catalog: Catalog; importForeignKeys: ForeignKeyPath; subset: SubsetSummary | null; inherited: { table: string; column: string; rule: string; origin: string }[] }> {
   const ctx = await RunContext.open(options.db, options.signal, options.onEvent);
   try {
     const p = await prepareExport(ctx, options);
+    // What an import into this database would do with the foreign keys of these tables.
+    const importForeignKeys = await plannedForeignKeyPath(ctx, p.catalog.schema, p.plan.tables.filter((t) => t.role === 'data').map((t) => t.name), p.catalog.serverVersion);
     await ctx.query('ROLLBACK');
     return {
       plan: p.plan,
       catalog: p.catalog,
+      importForeignKeys,
       subset: p.subset?.summary ?? null,
       inherited: [...p.inherited].flatMap(([table, list]) => list.filter(() => p.plan.tables.some((t) => t.name === table)).map((m) => ({ table, ...m }))),
     };

@@ -1,6 +1,6 @@
 // The engine work a front door can ask for, as plain data that crosses into a worker thread, and the
 // one function that carries it out.
-import type { EngineEvent } from '../../src-common/contract';
+import type { EngineEvent, ForeignKeyPath } from '../../src-common/contract';
 import { dbTarget } from '../db/connect';
 import type { SshSettings } from '../db/ssh-tunnel';
 import type { ArchiveLimits } from '../engine/archive/reader';
@@ -188,6 +188,8 @@ export interface PlanResult {
   subset?: SubsetSummary | null;
   /** Columns the database received masked (its exports say so). */
   inherited?: { table: string; column: string; rule: string; origin: string }[];
+  /** How an import into this database would check the foreign keys of the tables it writes. */
+  importForeignKeys?: ForeignKeyPath;
 }
 
 async function configOf(job: ConfigSource): Promise<Mr4Config | undefined> {
@@ -239,6 +241,7 @@ async function runJobOf(job: EngineJob, signal: AbortSignal, emit: (e: EngineEve
         server: { version: catalog.serverVersionText, database: catalog.database, systemIdentifier: catalog.systemIdentifier },
         subset: preview.subset,
         inherited: preview.inherited,
+        importForeignKeys: preview.importForeignKeys,
       } satisfies PlanResult;
     }
     case 'export':

@@ -142,22 +142,25 @@ async function writeEach(m: MatchContext, t: StagedTable, range: [number, number
  * so progress moves and cancel is heard while it is written; one with references to its own rows is
  * written in one statement, since a row may point at a row further on (checked when the statement ends).
  */
-async function writeChunks(m: MatchContext, t: StagedTable): Promise<[number, number][]> {
+async function writeChunks(m: MatchContext, t: StagedTable): Promise<{ chunks: [number, number][]; rows: number }> {
   const F = temp(t, 'final');
   const { n, lo, hi } = (await m.ctx.query<{ n: string; lo: string | null; hi: string | null }>(`SELECT count(*) AS n, min(_row) AS lo, max(_row) AS hi FROM ${F}`)).rows[0];
   const [first, last] = [Number(lo ?? 0), Number(hi ?? 0)];
-  if (Number(n) <= 2 * MIN_CHUNK_ROWS || selfRefs(m, t).length) return [[first, last]];
+  const rows = Number(n);
+  if (rows === 0) return { chunks: [], rows };
+  if (rows <= 2 * MIN_CHUNK_ROWS || selfRefs(m, t).length) return { chunks: [[first, last]], rows };
   await m.ctx.query(`CREATE INDEX ON ${F} (_row)`);
   const size = Math.max(MIN_CHUNK_ROWS, Math.ceil((last - first + 1) / PROGRESS_STEPS));
   const chunks: [number, number][] = [];
   for (let from = first; from <= last; from += size) chunks.push([from, Math.min(last, from + size - 1)]);
-  return chunks;
+  return { chunks, rows };
 }
 
 const MIN_CHUNK_ROWS = 20_000;
 const PROGRESS_STEPS = 50;
 
-export async function writeTable(m: MatchContext, t: StagedTable): Promise<void> {
+/** Writes one table's final rows; `beforeWrite` hears how many there are before the first is written. */
+export async function writeTable(m: MatchContext, t: StagedTable, beforeWrite?: (rows: number) => Promise<void>): Promise<void> {
   const T = target(m, t);
   const F = temp(t, 'final');
   const D = m.verdicts?.get(t.plan.name);
@@ -196,7 +199,8 @@ export async function writeTable(m: MatchContext, t: StagedTable): Promise<void>
     };
   }
 
-  const chunks = await writeChunks(m, t);
+  const { chunks, rows } = await writeChunks(m, t);
+  if (rows && beforeWrite) await beforeWrite(rows);
   for (const [lo, hi] of chunks) {
     m.ctx.throwIfCancelled();
     t.counts.inserted += await runAttributed(m, t, 'Inserting into', [lo, hi], insert);

@@ -32,6 +32,7 @@ import { classifyTable } from '../compare/classify';
 import { applyDecisions, ConflictsError, type Decisions } from '../compare/decisions';
 import { checkFingerprints } from '../compare/fingerprints';
 import { recordRunWithoutLog, UndoLog } from './undo-log';
+import { ForeignKeyReload, type ForeignKeyReloadMode } from './fk-reload';
 
 export interface ImportOptions {
   db: DbTarget;
@@ -46,6 +47,11 @@ export interface ImportOptions {
   ignoreMissingColumns?: boolean;
   /** Run with the target's user triggers disabled (takes an exclusive lock on those tables). */
   disableTriggers?: boolean;
+  /** The foreign keys of a table receiving many rows are dropped before it is written and added again
+   *  with validation in the same transaction, where the user may ('auto', the default); 'always'
+   *  whatever the number of rows (still only where the user may); 'never': their triggers check
+   *  every row. */
+  foreignKeyReload?: ForeignKeyReloadMode;
   lockTimeoutMs?: number;
   /** Import only these tables of the archive. */
   tables?: string[];
@@ -211,6 +217,12 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
     };
     const undo = !dryRun && options.undo !== false ? await UndoLog.open(m, warnings) : null;
     const disabled = options.disableTriggers ? await disableTriggers(m, tables) : [];
+    const fkReload = await ForeignKeyReload.prepare(m, tables, {
+      dryRun,
+      disableTriggers: !!options.disableTriggers,
+      mode: options.foreignKeyReload ?? 'auto',
+      serverVersion: catalog.serverVersion,
+    });
     if (options.disableTriggers) {
       const fk = disabled.some((d) => d.trigger.startsWith('RI_ConstraintTrigger'));
       ctx.log(
@@ -229,7 +241,7 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
       if (t.plan.role === 'data') {
         await buildFinal(m, t);
         await checkConstraints(m, t);
-        await writeTable(m, t);
+        await writeTable(m, t, (rows) => fkReload.beforeWrite(t, rows));
         const refused = await describeRefused(m, t);
         t.counts.failed += refused.length;
         failures.push(...refused);
@@ -254,6 +266,7 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
     if (!dryRun) await advanceSequences(m, tables);
     await enableTriggers(m, disabled);
     try {
+      await fkReload.restore();
       await ctx.query('SET CONSTRAINTS ALL IMMEDIATE');
     } catch (error) {
       const e = error as { code?: string };
@@ -320,6 +333,7 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
       warnings,
       ignoredColumns,
       triggersDisabled: !!options.disableTriggers,
+      foreignKeys: fkReload.report(),
       lineage,
       agreement,
       base: base && basePath ? { path: basePath, kept: basePath === agreed?.path } : null,
