@@ -34,6 +34,8 @@ export const TAG_COLORS: Record<EnvTag | 'none', string> = {
   none: '#6b7280',
 };
 
+/** A connection's colour: always its tag's (a colour of its own could contradict the tag, e.g. a green
+ *  dot beside a production badge), whatever a draft or an older connections file says. */
 export function defaultColor(tag: EnvTag | null): string {
   return TAG_COLORS[tag ?? 'none'];
 }
@@ -162,7 +164,8 @@ function shown(c: StoredConnection, hasPassword: boolean, hasSshSecret: boolean)
     const { secretFor: _sshBound, ...sshRest } = ssh;
     shownSsh = { ...sshRest, hasSecret: hasSshSecret };
   }
-  return { ...rest, ssh: shownSsh, hasPassword };
+  // The colour is the tag's, also for a connection saved with a colour of its own by an older version.
+  return { ...rest, color: defaultColor(c.tag), ssh: shownSsh, hasPassword };
 }
 
 const KEY_FILE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,99}$/;
@@ -325,7 +328,7 @@ export class ConnectionService {
         user: draft.user,
         sslMode: draft.sslMode,
         tag: draft.tag,
-        color: draft.color ?? defaultColor(draft.tag),
+        color: defaultColor(draft.tag),
         passwordStore: old?.passwordStore ?? null,
         ssh: this.sshOf(draft),
         demo: extra.demo ?? old?.demo ?? false,
@@ -427,7 +430,7 @@ export class ConnectionService {
       user: c.user,
       sslMode: c.sslMode,
       tag: c.tag,
-      color: c.color,
+      color: defaultColor(c.tag),
       ...(pw !== undefined ? { password: pw, passwordStore: c.passwordStore ?? undefined } : {}),
       ...(c.ssh
         ? { ssh: { host: c.ssh.host, port: c.ssh.port, user: c.ssh.user, auth: c.ssh.auth, ...(c.ssh.keyFile ? { keyFile: c.ssh.keyFile } : {}), ...(sshSecret !== undefined ? { secret: sshSecret } : {}) } }

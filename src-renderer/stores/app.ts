@@ -24,6 +24,13 @@ export const useAppStore = defineStore('app', () => {
   const eventHandlers = new Set<(event: PushEvent) => void>();
   const reconnectHandlers = new Set<() => void>();
   let started = false;
+  /** The connection each screen has chosen as the target of a write (Import, Sync): the window shows
+   *  "production mode" while the screen on view targets a production or untagged connection. */
+  const targets = ref<Partial<Record<ViewName, string | null>>>({});
+
+  function setTarget(screen: ViewName, connectionId: string | null): void {
+    targets.value[screen] = connectionId;
+  }
 
   function navigate(next: ViewName): void {
     view.value = next;
@@ -69,5 +76,5 @@ export const useAppStore = defineStore('app', () => {
 
   const isElectron = (): boolean => (info.value?.door ?? bridge().door) === 'electron';
 
-  return { info, infoError, view, link, navigate, loadInfo, start, onEvent, onReconnect, isElectron };
+  return { info, infoError, view, link, targets, setTarget, navigate, loadInfo, start, onEvent, onReconnect, isElectron };
 });

@@ -41,6 +41,9 @@ describe('connections', () => {
     // Changing fields without a password keeps it; null forgets it.
     const moved = await app.call('connections.save', { ...draftFor(server.url, 'Renamed', 'production'), id: saved.id });
     expect(moved).toMatchObject({ name: 'Renamed', hasPassword: true, color: '#c62828' });
+    // The colour is always the tag's: a colour of its own in a draft is not kept.
+    const green = await app.call('connections.save', { ...draftFor(server.url, 'Renamed', 'production'), id: saved.id, color: '#2e7d32' });
+    expect(green.color).toBe('#c62828');
     const forgot = await app.call('connections.save', { ...draftFor(server.url, 'Renamed', 'production'), id: saved.id, password: null });
     expect(forgot.hasPassword).toBe(false);
     const t = await app.call('connections.test', { id: saved.id });
