@@ -240,7 +240,7 @@ describe('a run that fails or is cancelled after the drop', () => {
     const onEvent = (e: EngineEvent) => {
       logs(messages)(e);
       // After child's first range is written (its keys dropped before it): who holds what on child, then cancel.
-      if (e.type === 'table' && e.table === 'child' && e.phase === 2 && !e.done && e.rowsDone > 0 && e.rowsDone < e.rowsTotal && !locks) {
+      if (e.type === 'table' && e.table === 'child' && e.phase === 2 && !e.done && e.rowsDone > 0 && e.rowsDone < (e.rowsTotal ?? 0) && !locks) {
         locks = target.client
           .query<{ mode: string }>(`SELECT mode FROM pg_locks WHERE relation = 'child'::regclass AND pid <> pg_backend_pid() AND granted`)
           .then((r) => r.rows.map((x) => x.mode))
