@@ -74,6 +74,8 @@ export interface ImportJob extends ConfigSource {
   allowFailures?: boolean;
   ignoreMissingColumns?: boolean;
   disableTriggers?: boolean;
+  /** When the foreign keys of written tables are dropped and added again (ImportOptions.foreignKeyReload). */
+  foreignKeyReload?: 'auto' | 'always' | 'never';
   lockTimeoutMs?: number;
   /** Three-way merge: the archive the source was seeded from. */
   base?: string;
@@ -275,6 +277,7 @@ async function runJobOf(job: EngineJob, signal: AbortSignal, emit: (e: EngineEve
         allowFailures: job.allowFailures,
         ignoreMissingColumns: job.ignoreMissingColumns,
         disableTriggers: job.disableTriggers,
+        foreignKeyReload: job.foreignKeyReload,
         lockTimeoutMs: job.lockTimeoutMs,
         base: job.base,
         agreement: job.dataDir ? agreementStore(job.dataDir, job.remember !== false) : undefined,

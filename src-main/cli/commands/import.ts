@@ -17,6 +17,7 @@ interface ImportOptions extends CommonOptions, SecretOptions {
   allowFailures?: boolean;
   ignoreMissingColumns?: boolean;
   disableTriggers?: boolean;
+  fkReload?: 'auto' | 'always' | 'never';
   lockTimeout?: number;
   tables?: string[];
   base?: string;
@@ -47,6 +48,12 @@ export const importCommand: CommandModule = (program, ctx) => {
     .option('--allow-failures', 'import every row that fits and report the others as failed, instead of stopping')
     .option('--ignore-missing-columns', 'leave out columns present on only one side (reported) instead of stopping')
     .option('--disable-triggers', 'run with the target’s user triggers disabled (locks the written tables exclusively)')
+    .addOption(
+      new Option(
+        '--fk-reload <when>',
+        'auto (default): where you own the tables, drop the foreign keys of a table receiving many rows before writing it and add them again with validation in the same transaction (readers of those tables wait until the run ends); always: whatever the number of rows; never: their triggers check every row',
+      ).choices(['auto', 'always', 'never']),
+    )
     .option('--lock-timeout <seconds>', 'how long to wait for other writers to release the tables (default 10)', parseSecondsToMs)
     .option('--tables <list>', 'import only these tables of the archive (comma-separated)', parseTables)
     .option('--base <file>', 'what the source and the target last agreed on (an archive): apply only the source’s own changes since, keep the target’s, stop on conflicts. Default: what this data folder kept of their last sync, if anything ("auto": require it; "none": compare two ways)')
@@ -86,6 +93,7 @@ export const importCommand: CommandModule = (program, ctx) => {
           allowFailures: !!opts.allowFailures,
           ignoreMissingColumns: !!opts.ignoreMissingColumns,
           disableTriggers: !!opts.disableTriggers,
+          ...(opts.fkReload ? { foreignKeyReload: opts.fkReload } : {}),
           lockTimeoutMs: opts.lockTimeout,
           configPath: configPath(opts),
           base,
