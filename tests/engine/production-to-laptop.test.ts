@@ -4,17 +4,15 @@
 // ways, three ways, and after edits of the masked columns in dev — never writes a masked value there.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createGunzip } from 'node:zlib';
-import { Readable } from 'node:stream';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { seedCrearisDemo } from '../../src-main/demo/crearis-demo-data';
-import { DecryptStream, HEADER_SIZE, parseHeader, unlock } from '../../src-main/engine/archive/crypto';
 import { openArchive } from '../../src-main/engine/archive/reader';
 import { Unlocker } from '../../src-main/engine/archive/crypto';
 import { runDiff } from '../../src-main/services/diff-job';
 import { agreementStore } from '../../src-main/services/bases';
 import { BaseRegistry } from '../../src-main/services/bases';
 import { dbTarget } from '../../src-main/db/connect';
+import { decryptedBytes } from '../helpers/archive-bytes';
 import type { TestDb } from '../helpers/db';
 import { crearisSchemaSql, databasesForFile, exportDb, importInto, scratchDir } from '../helpers/engine';
 
@@ -23,26 +21,6 @@ const newDb = databasesForFile();
 const PASSPHRASE = 'correct horse battery staple';
 const SUBSET = { where: [{ table: 'events', where: "date_begin >= '2026-01-01'" }], withChildren: true };
 const RECENT = `SELECT count(*) AS n FROM events WHERE date_begin >= '2026-01-01'`;
-
-/** The archive's content: decrypted, then decompressed (the tar stream). */
-async function decryptedBytes(path: string): Promise<{ gzip: Buffer; tar: Buffer }> {
-  const file = readFileSync(path);
-  const header = parseHeader(file.subarray(0, HEADER_SIZE));
-  const dec = new DecryptStream(header, await unlock(header, { passphrase: PASSPHRASE }));
-  const gzipParts: Buffer[] = [];
-  dec.on('data', (c: Buffer) => gzipParts.push(c));
-  const gunzip = createGunzip();
-  const tarParts: Buffer[] = [];
-  gunzip.on('data', (c: Buffer) => tarParts.push(c));
-  const done = new Promise((resolve, reject) => {
-    gunzip.on('end', resolve);
-    gunzip.on('error', reject);
-    dec.on('error', reject);
-  });
-  Readable.from([file.subarray(HEADER_SIZE)]).pipe(dec).pipe(gunzip);
-  await done;
-  return { gzip: Buffer.concat(gzipParts), tar: Buffer.concat(tarParts) };
-}
 
 /** Every value of the columns the Crearis profile masks. */
 async function originals(db: TestDb): Promise<string[]> {
@@ -93,7 +71,7 @@ describe('a masked, encrypted subset of production, pulled into dev and merged b
 
   test('the archive holds no clear personal value: raw bytes, decrypted bytes, decompressed content', async () => {
     const raw = readFileSync(archive);
-    const { gzip, tar } = await decryptedBytes(archive);
+    const { gzip, tar } = await decryptedBytes(archive, PASSPHRASE);
     expect(tar.includes(Buffer.from('"tableName":"users"'))).toBe(true);
     expect(values.length).toBeGreaterThan(20);
     for (const v of [...values, PASSPHRASE]) {
