@@ -16,6 +16,7 @@
 //   - the user does not own its table, or may not reference its parent (ALTER TABLE needs both);
 //   - event triggers fire on DDL in the database (they would see mr4's ALTER TABLEs);
 //   - a merge may change the columns it references (an ON UPDATE action must follow the change);
+//   - its columns are not all in the archive (a default fills them, which mr4 does not check);
 //   - it is MATCH FULL (mr4's own checks name rows whose parent is missing, not mixed NULLs);
 //   - its partitioned table and one of its partitions declare the same key (adding it again would
 //     attach the partition's own constraint instead of recreating it as it was);
@@ -64,7 +65,7 @@ WITH written AS (
   UNION
   SELECT r.name, pt.relid FROM unnest($1::regclass[], $2::text[]) r(rel, name), pg_partition_tree(r.rel) pt
 )
-SELECT w.name AS table, format('%I.%I', cn.nspname, c.relname) AS rel, con.conname AS name,
+SELECT row_number() OVER (ORDER BY w.name, c.relispartition, c.relname, con.conname) AS ord, w.name AS table, format('%I.%I', cn.nspname, c.relname) AS rel, con.conname AS name,
        pg_get_constraintdef(con.oid) AS definition, obj_description(con.oid, 'pg_constraint') AS comment,
        c.relispartition AS on_partition, pg_has_role(c.relowner, 'USAGE') AS owner, pg_get_userbyid(c.relowner) AS owner_name,
        has_table_privilege(con.confrelid, 'REFERENCES') AS may_reference,
@@ -79,10 +80,14 @@ JOIN pg_class c ON c.oid = con.conrelid
 JOIN pg_namespace cn ON cn.oid = c.relnamespace
 JOIN pg_class rc ON rc.oid = con.confrelid
 JOIN pg_class p ON p.oid = CASE WHEN rc.relispartition THEN pg_partition_root(rc.oid) ELSE rc.oid END
-JOIN pg_namespace pn ON pn.oid = p.relnamespace
-ORDER BY w.name, c.relispartition, c.relname, con.conname`;
+JOIN pg_namespace pn ON pn.oid = p.relnamespace`;
 
-const EVENT_TRIGGERS_SQL = `SELECT evtname AS name FROM pg_event_trigger WHERE evtenabled <> 'D' ORDER BY 1`;
+/** The candidates, the event triggers that would see the ALTER TABLEs, and whether the user is a
+ *  superuser, in one statement. */
+const ELIGIBILITY_SQL = (enforced: boolean) => `
+SELECT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS superuser,
+       ARRAY(SELECT evtname::text FROM pg_event_trigger WHERE evtenabled <> 'D' ORDER BY 1) AS events,
+       COALESCE((SELECT json_agg(q ORDER BY q.ord) FROM (${CANDIDATES_SQL(enforced)}) q), '[]') AS constraints`;
 
 interface Eligibility {
   constraints: HeldForeignKey[];
@@ -94,12 +99,15 @@ interface Eligibility {
 /** The foreign keys of the tables (and their partitions), each with what stops it being reloaded. */
 export async function foreignKeyEligibility(q: Queryable, schema: string, tables: string[], serverVersion: number): Promise<Eligibility> {
   const res = await q.query<{
-    table: string; rel: string; name: string; definition: string; comment: string | null; on_partition: boolean; owner: boolean; owner_name: string;
-    may_reference: boolean; parent_schema: string; parent: string; parent_columns: string[]; columns: string[];
-  }>(CANDIDATES_SQL(serverVersion >= 180000), [tables.map((t) => qualified(schema, t)), tables]);
-  const events = await q.query<{ name: string }>(EVENT_TRIGGERS_SQL);
-  const superuser = (await q.query<{ s: boolean }>(`SELECT rolsuper AS s FROM pg_roles WHERE rolname = current_user`)).rows[0]?.s ?? false;
-  const constraints: HeldForeignKey[] = res.rows.map((r) => ({
+    superuser: boolean | null;
+    events: string[];
+    constraints: {
+      table: string; rel: string; name: string; definition: string; comment: string | null; on_partition: boolean; owner: boolean; owner_name: string;
+      may_reference: boolean; parent_schema: string; parent: string; parent_columns: string[]; columns: string[];
+    }[];
+  }>(ELIGIBILITY_SQL(serverVersion >= 180000), [tables.map((t) => qualified(schema, t)), tables]);
+  const { events, superuser } = res.rows[0];
+  const constraints: HeldForeignKey[] = res.rows[0].constraints.map((r) => ({
     table: r.table,
     rel: r.rel,
     name: r.name,
@@ -126,8 +134,8 @@ export async function foreignKeyEligibility(q: Queryable, schema: string, tables
     if (!c.blocker && /\bMATCH FULL\b/.test(c.definition)) c.blocker = `${c.name} is MATCH FULL`;
     if (!c.blocker && onRoot.has(shape(c)) && onParts.has(shape(c))) c.blocker = `${c.table} and one of its partitions declare the same key (${c.columns.join(', ')})`;
   }
-  const runBlocker = events.rows.length ? `event triggers fire on DDL in this database (${events.rows.map((e) => e.name).join(', ')})` : null;
-  return { constraints, runBlocker, superuser };
+  const runBlocker = events.length ? `event triggers fire on DDL in this database (${events.join(', ')})` : null;
+  return { constraints, runBlocker, superuser: !!superuser };
 }
 
 /** What an import into this database would do with the foreign keys of these tables (mr4 plan). */
@@ -195,6 +203,17 @@ export class ForeignKeyReload {
     if (options.mode === 'never') return fixed('triggers', 'checked row by row by their triggers (reloading foreign keys was turned off)');
     if (options.dryRun) return fixed('triggers', 'checked row by row by their triggers: a dry run never blocks the target\'s readers');
     if (e.runBlocker) return fixed('triggers', `checked row by row by their triggers: ${e.runBlocker}`);
+    // mr4 checks a reference before writing where the archive holds its columns and they are written
+    // with the row (not filled late); a key over other columns (a default fills them) keeps its triggers.
+    for (const c of e.constraints) {
+      const t = m.tables.get(c.table);
+      if (c.blocker || !t) continue;
+      const missing = c.columns.filter((col) => !t.staged.includes(col));
+      if (missing.length) c.blocker = `${t.plan.name}.${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not in the archive (mr4 does not check what a default fills in)`;
+      // A rewritten reference whose parent is not part of the run is not checked by mr4 (constraints.ts).
+      const ref = t.plan.references.find((r) => r.columns.join('\u0000') === c.columns.join('\u0000') && r.parent === c.parent);
+      if (!c.blocker && ref && ref.remap && !ref.external && !ref.self && !m.tables.has(ref.parent)) c.blocker = `${c.parent} is not part of this import`;
+    }
     // A merge may update columns a key references: the key's ON UPDATE action (or its check) must
     // see that change as it happens.
     if (m.mode === 'merge') {
@@ -259,13 +278,17 @@ export class ForeignKeyReload {
     // ALTER TABLE refuses a table with pending trigger events.
     await ctx.query('SET CONSTRAINTS ALL IMMEDIATE');
     const order = [...this.dropped].sort((a, b) => Number(a.onPartition) - Number(b.onPartition));
-    for (const c of order) {
+    // One ALTER TABLE per relation (its keys validated one after the other); PostgreSQL's error names
+    // the constraint that fails.
+    const byRel = new Map<string, HeldForeignKey[]>();
+    for (const c of order) byRel.set(c.rel, [...(byRel.get(c.rel) ?? []), c]);
+    for (const [rel, list] of byRel) {
       try {
-        await ctx.query(`ALTER TABLE ${c.rel} ADD CONSTRAINT ${ident(c.name)} ${c.definition}`);
+        await ctx.query(alterEach(list, (c) => `ADD CONSTRAINT ${ident(c.name)} ${c.definition}`));
       } catch (error) {
         if (ctx.cancelled) throw error;
-        const e = error as { code?: string; message?: string; detail?: string };
-        if (e.code === '23503') throw new ForeignKeyReloadError(c.name, c.rel, e);
+        const e = error as { code?: string; message?: string; detail?: string; constraint?: string };
+        if (e.code === '23503') throw new ForeignKeyReloadError(e.constraint ?? list.map((c) => c.name).join(', '), rel, e);
         throw error;
       }
     }
