@@ -29,6 +29,12 @@ test('undo the last import from the History: dry run, rows changed since named, 
   // The dry run of the export is not undoable; the import is (the newest into the target).
   await table.getByRole('row').filter({ hasText: dst.name }).filter({ hasText: 'Merge' }).click();
   const detail = page.getByRole('dialog', { name: imported.title });
+  // The run as a command line: the archive, the target's URL without a password, the mode.
+  const command = detail.getByRole('region', { name: 'The same run on the command line' }).getByLabel('mr4 command');
+  await expect(command).toHaveText(/^mr4 import \S+\.tar\.gz /);
+  await expect(command).toContainText(`--db 'postgres://${new URL(target.url).username}@`);
+  await expect(command).toContainText(`/${target.name}?sslmode=disable' --mode merge`);
+  expect(await command.textContent()).not.toMatch(/:[^@/]*@127/);
   await detail.getByRole('button', { name: 'Undo this import…' }).click();
 
   const dialog = page.getByRole('dialog', { name: `Undo the import into ${dst.name}?` });
@@ -84,6 +90,7 @@ test('undo the last import from the History: dry run, rows changed since named, 
   const undoDetail = page.getByRole('dialog', { name: /^Undo the last import into/ });
   await expect(fact(undoDetail, 'Undid')).toContainText(archive.file.name);
   await expect(fact(undoDetail, 'Kind')).toHaveText('Undo');
+  await expect(undoDetail.getByRole('region', { name: 'The same run on the command line' }).getByLabel('mr4 command')).toHaveText(/mr4 undo --db 'postgres:\/\/[^:@]+@[^']+' --run [0-9a-f-]+ --keep-changed$/);
 
   // The engine agrees: nothing is left to undo there.
   const listing = await app.api('undo.list', { targetId: dst.id });

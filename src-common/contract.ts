@@ -410,6 +410,38 @@ const importOptions = {
     .optional(),
 };
 
+const reviewDecision = z.object({ table: tableName, key: z.record(z.string(), z.unknown()), field: z.string().max(63).optional(), choice: z.enum(['source', 'target', 'same', 'new']) }).strict();
+const reviewExclude = z.object({ table: tableName, key: z.record(z.string(), z.unknown()).optional(), field: z.string().max(63).optional() }).strict();
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 in hex');
+
+/**
+ * A review as a document: what the preview of one archive against one target decided — the base it
+ * compared with, the tables, rows and fields left out, a side for each conflict and an answer for each
+ * probable edit. Saved from the preview and reopened there (it must be of the same archive, by its
+ * SHA-256, and the same target database), written beside every reviewed merge, and taken by
+ * `mr4 import --decisions FILE` (which checks the archive too). Its decisions, probableEdits,
+ * onConflict and exclude are the decisions-file format's.
+ */
+export const reviewDocumentSchema = z
+  .object({
+    format: z.literal('mr4-review'),
+    version: z.literal(1),
+    savedAt: z.string().max(40).optional(),
+    archive: z.object({ name: z.string().max(500).nullable(), sha256: sha256Hex, database: z.string().max(200).nullable().optional() }).strict(),
+    target: z.object({ name: z.string().max(100).optional(), database: text(63), host: z.string().max(255).optional(), port: z.number().int().min(1).max(65535).optional() }).strict(),
+    /** remembered: what the two databases last agreed on; archive/file: one the user chose (name and
+     *  SHA-256 where known); none: two ways. */
+    base: z.object({ kind: z.enum(['remembered', 'archive', 'file', 'none']), name: z.string().max(500).nullable().optional(), sha256: sha256Hex.nullable().optional() }).strict(),
+    mode: z.enum(['skip', 'merge']).optional(),
+    sameIds: z.boolean().optional(),
+    onConflict: z.enum(['source', 'target']).optional(),
+    probableEdits: z.enum(['same', 'new']).optional(),
+    decisions: z.array(reviewDecision).max(100_000).default([]),
+    exclude: z.array(reviewExclude).max(100_000).default([]),
+  })
+  .strict();
+export type ReviewDocument = z.infer<typeof reviewDocumentSchema>;
+
 /** What an export masks and which rows it takes (the Export screen; also its preview). */
 const exportOptions = {
   /** Mask personal data (the profile's defaults); unset: on for a production-tagged source. */
@@ -501,6 +533,8 @@ export interface JobInfo {
   progress?: { done: number; total: number };
   /** The same run as an mr4 command line (never a password), for an import, sync, export or undo. */
   command?: string;
+  /** A merge of a reviewed preview: the base it used and what the review decided. */
+  review?: ReviewSummary;
 }
 
 export interface HistoryEntry {

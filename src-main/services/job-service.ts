@@ -25,8 +25,12 @@ import {
   UNDO_PHASES,
   type UndoListing,
   type UndoResult,
+  type ReviewDocument,
 } from '../../src-common/contract';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { defaultDataDir } from '../app/data-dir';
+import { exportCommandLine, importCommandLine, reviewSummary, shellQuote, undoCommandLine } from './command-line';
 import { toUiError } from '../app/errors';
 import type { ArchiveService } from './archive-cache';
 import type { CacheManifest } from './archive-cache-builder';
@@ -150,6 +154,7 @@ export class JobService {
         const encrypt = request.passphrase ? { passphrase: request.passphrase } : undefined;
         work = async (j) => {
           const out = destination ? destination.path : files.newArchivePath(source.connection.database, '', !!encrypt);
+          j.info.command = this.envPrefix() + exportCommandLine({ source: source.connection, out, tables: request.tables, mask, where: request.where, withChildren: request.withChildren, encrypted: !!encrypt });
           this.log(j, 'info', mask ? 'Personal data is masked (the profile’s rules, run on the server).' : 'Personal data is not masked.');
           if (encrypt) this.log(j, 'info', 'The archive is encrypted with the passphrase given (AES-256-GCM; the passphrase is kept nowhere).');
           const report = await this.engine<ExportReport>(j, {
@@ -186,7 +191,8 @@ export class JobService {
         };
         work = async (j) => {
           const keys = await this.keysFor(j, request.targetId, archive.info.tables);
-          j.info.result = await this.importInto(j, target.url, archive.path, request, 0, keys, archive.secret);
+          const about = { target: target.connection, archive: { name: archive.info.file.name, sha256: archive.info.sha256, database: archive.info.metadata.database } };
+          j.info.result = await this.importInto(j, target.url, archive.path, request, 0, keys, archive.secret, about);
         };
         break;
       }
@@ -209,12 +215,14 @@ export class JobService {
         };
         work = async (j) => {
           const out = files.newArchivePath(source.connection.database, '-sync');
+          j.info.command = this.envPrefix() + exportCommandLine({ source: source.connection, out, tables: request.tables });
           const exported = await this.engine<ExportReport>(j, { kind: 'export', db: { url: source.url, allowFileParams: false }, out, tables: request.tables, description: `Sync ${source.connection.name} → ${target.connection.name}` });
           const ref = await files.keep(out);
           j.info.files = [ref];
           this.log(j, 'info', `Intermediate archive kept: ${ref.name}.`);
           const keys = await this.keysFor(j, request.targetId, exported.tables.map((t) => t.table));
-          const imported = await this.importInto(j, target.url, out, request, EXPORT_PHASES.length, keys);
+          const about = { target: target.connection, archive: { name: ref.name, sha256: exported.sha256, database: exported.database } };
+          const imported = await this.importInto(j, target.url, out, request, EXPORT_PHASES.length, keys, undefined, about);
           j.info.result = { export: exported, import: imported };
         };
         break;
@@ -274,6 +282,7 @@ export class JobService {
           phases: [...UNDO_PHASES],
         };
         work = async (j) => {
+          j.info.command = undoCommandLine({ target: target.connection, run: request.run, dryRun: request.dryRun, keepChanged: request.keepChanged });
           const report = await this.engine<UndoResult>(j, {
             kind: 'undo',
             db: { url: target.url, allowFileParams: false },
@@ -392,7 +401,83 @@ export class JobService {
     return keys;
   }
 
-  private async importInto(j: JobRecord, url: string, archive: string, request: ImportOptions, phaseOffset: number, keys: KeysForRun, secret?: ArchiveSecret): Promise<ImportReport> {
+  /** MR4_DATA_DIR=… before a command whose data folder (kept agreements) is not the CLI's default. */
+  private envPrefix(): string {
+    return this.deps.dataDir && this.deps.dataDir !== defaultDataDir() ? `MR4_DATA_DIR=${shellQuote(this.deps.dataDir)} ` : '';
+  }
+
+  /**
+   * The run as the mr4 command line, and a reviewed merge's decisions as a review document beside it
+   * (reviews/<job>.json in the data folder, which `mr4 import --decisions` takes); a reviewed merge's
+   * base and decisions are recorded with the run.
+   */
+  private async describeImport(
+    j: JobRecord,
+    archive: string,
+    request: ImportOptions,
+    about: ImportAbout,
+    diff: { basePath?: string; summary: DiffSummary } | null,
+    answered: Pick<ImportOptions, 'probableEdits' | 'decisions'>,
+    keys: KeysForRun,
+    encrypted: boolean,
+  ): Promise<void> {
+    let decisionsFile: string | undefined;
+    let configFile: string | undefined;
+    const dir = join(this.deps.dataDir, 'reviews');
+    try {
+      if (answered.decisions || diff) {
+        await mkdir(dir, { recursive: true, mode: 0o700 });
+        const base = diff?.basePath ? { kind: 'file' as const, name: basename(diff.basePath) } : { kind: 'none' as const };
+        const doc: ReviewDocument = {
+          format: 'mr4-review',
+          version: 1,
+          savedAt: new Date().toISOString(),
+          archive: { name: about.archive.name, sha256: about.archive.sha256, database: about.archive.database },
+          target: { name: about.target.name, database: about.target.database, host: about.target.host, port: about.target.port },
+          base,
+          mode: request.mode,
+          ...(request.sameIds ? { sameIds: true } : {}),
+          ...(answered.decisions?.onConflict ? { onConflict: answered.decisions.onConflict } : {}),
+          ...(answered.decisions?.probableEdits ? { probableEdits: answered.decisions.probableEdits } : {}),
+          decisions: answered.decisions?.decisions ?? [],
+          exclude: answered.decisions?.exclude ?? [],
+        };
+        decisionsFile = join(dir, `${j.info.id}.review.json`);
+        await writeFile(decisionsFile, JSON.stringify(doc, null, 2) + '\n', { mode: 0o600 });
+      }
+      if (keys.config) {
+        await mkdir(dir, { recursive: true, mode: 0o700 });
+        configFile = join(dir, `${j.info.id}.config.json`);
+        await writeFile(configFile, JSON.stringify(keys.config, null, 2) + '\n', { mode: 0o600 });
+      }
+    } catch (e) {
+      this.log(j, 'warn', `The run's review could not be kept beside it: ${(e as Error).message}`);
+      decisionsFile = configFile = undefined;
+    }
+    const line = importCommandLine({
+      archive,
+      target: about.target,
+      mode: request.mode,
+      dryRun: request.dryRun,
+      tables: request.tables,
+      base: diff ? (diff.basePath ?? 'none') : undefined,
+      sameIds: request.sameIds,
+      probableEdits: answered.probableEdits,
+      allowFailures: request.allowFailures,
+      ignoreMissingColumns: request.ignoreMissingColumns,
+      disableTriggers: request.disableTriggers,
+      decisionsFile,
+      configFile,
+      encrypted,
+    });
+    j.info.command = j.info.command ? `${j.info.command} && \\\n${this.envPrefix()}${line}` : this.envPrefix() + line;
+    if (diff) {
+      const b = diff.summary.base;
+      j.info.review = reviewSummary(request.decisions, diff.basePath ? (b ? `${basename(diff.basePath)} (${b.database}, ${b.timestamp})` : basename(diff.basePath)) : null, request.probableEdits);
+    }
+  }
+
+  private async importInto(j: JobRecord, url: string, archive: string, request: ImportOptions, phaseOffset: number, keys: KeysForRun, secret?: ArchiveSecret, about?: ImportAbout): Promise<ImportReport> {
     if (j.cancelRequested) throw new JobError({ name: 'CancelledError', message: 'The run was cancelled before the import began; the target is unchanged.' });
     // A reviewed diff: the merge uses its base and refuses to act on rows that changed since.
     const diff = 'diffId' in request && request.diffId ? this.deps.diffs.get(request.diffId) : null;
@@ -402,6 +487,7 @@ export class JobService {
     const fingerprints = diff ? await this.deps.diffs.fingerprints(diff.diffId) : undefined;
     const answered = diff && fingerprints ? await this.reconcileProbableEdits(diff.diffId, fingerprints, archive, request, secret) : { probableEdits: request.probableEdits, decisions: request.decisions };
     const decisions = answered.decisions ? { format: 'mr4-decisions' as const, version: 1 as const, ...answered.decisions } : undefined;
+    if (about) await this.describeImport(j, archive, request, about, diff, answered, keys, !!secret);
     try {
       const report = await this.engine<ImportReport>(
         j,
@@ -655,6 +741,12 @@ export class JobService {
   }
 }
 
+/** Who and what an import is about, for its command line and review document. */
+interface ImportAbout {
+  target: SavedConnection;
+  archive: { name: string; sha256: string; database: string | null };
+}
+
 /** A row named by its table and natural key, compared as the engine compares decisions (every value
  *  as text, object keys in any order). */
 function rowKeyId(table: string, key: unknown): string {
@@ -704,5 +796,6 @@ function historyEntry(info: JobInfo): HistoryEntry {
     ...(undoRun ? { undoRun } : {}),
     ...(undo ? { undo } : {}),
     ...(info.command ? { command: info.command } : {}),
+    ...(info.review ? { review: info.review } : {}),
   };
 }

@@ -10,6 +10,7 @@ import { runJob } from '../run-job';
 import { defaultDataDir } from '../../app/data-dir';
 import { BaseRegistry } from '../../services/bases';
 import { PASSPHRASE_ENV, secretForReading, type SecretOptions } from '../archive-secret';
+import { readDecisionsFile } from '../review-file';
 
 interface ImportOptions extends CommonOptions, SecretOptions {
   mode: ImportMode;
@@ -63,7 +64,7 @@ export const importCommand: CommandModule = (program, ctx) => {
     .option('--no-lineage', 'neither use nor record the lineage of ids (the _mr4 schema in the target)')
     .option('--no-undo', 'keep no undo log in the target (mr4 undo cannot revert this run; a little faster)')
     .addOption(new Option('--on-conflict <side>', 'decide every conflict no decision covers: source or target').choices(['source', 'target']))
-    .option('--decisions <file>', 'a decisions file: per row or field, which side wins; tables, rows or fields to leave out')
+    .option('--decisions <file>', 'a decisions file: per row or field, which side wins; tables, rows or fields to leave out. Or a review the app saved (checked: it must be of this archive and this database)')
     .option('--expect-fingerprints <file>', 'refuse to merge if target rows changed since mr4 diff --fingerprints wrote this file')
     .option('--passphrase-file <file>', `an encrypted archive's passphrase (the file's first line; or ${PASSPHRASE_ENV}; asked on a terminal otherwise)`)
     .option('--key-file <file>', 'the key file an archive was encrypted with')
@@ -79,6 +80,16 @@ export const importCommand: CommandModule = (program, ctx) => {
         return;
       }
       const base = opts.base === undefined ? 'kept' : opts.base === 'none' ? undefined : opts.base === 'auto' ? 'auto' : resolve(opts.base);
+      let chosen: Awaited<ReturnType<typeof readDecisionsFile>> | undefined;
+      if (opts.decisions) {
+        try {
+          chosen = await readDecisionsFile(resolve(opts.decisions), archive, opts.db);
+        } catch (error) {
+          ctx.io.err(`Error: ${(error as Error).message}\n`);
+          ctx.exitCode = EXIT.failure;
+          return;
+        }
+      }
       const secret = await secretForReading([archive, ...(base && base !== 'kept' && base !== 'auto' ? [base] : [])], opts);
       const outcome = await runJob<ImportReport>(
         ctx.io,
@@ -98,7 +109,7 @@ export const importCommand: CommandModule = (program, ctx) => {
           configPath: configPath(opts),
           base,
           onConflict: opts.onConflict,
-          decisionsPath: opts.decisions ? resolve(opts.decisions) : undefined,
+          ...(chosen ? ('decisionsPath' in chosen ? { decisionsPath: chosen.decisionsPath } : { decisions: chosen.decisions }) : {}),
           expectFingerprints: opts.expectFingerprints ? resolve(opts.expectFingerprints) : undefined,
           sameIds: !!opts.sameIds,
           probableEdits: opts.probableEdits,
