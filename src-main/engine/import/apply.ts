@@ -172,7 +172,9 @@ export async function writeTable(m: MatchContext, t: StagedTable, beforeWrite?: 
   const insertable = D ? ` AND EXISTS (SELECT 1 FROM ${D} d WHERE d.srow = f._row AND d.kind IN ('new', 'resurrect') AND NOT d.excluded)` : '';
   // A real run keeps an undo log: each statement also records the keys of the rows it wrote (and an
   // update their old values), in the same statement.
-  const undo = await undoLogOf(m)?.forTable(t);
+  // Its final rows counted first: a table with nothing to write runs no write statement and keeps no log.
+  const { chunks, rows } = await writeChunks(m, t);
+  const undo = rows ? await undoLogOf(m)?.forTable(t) : undefined;
   const plainInsert = (range: string) => `INSERT INTO ${T} (${cols})${overriding} SELECT ${cols} FROM ${F} f WHERE NOT f._hit${insertable} AND ${range}`;
   const insert = (range: string) => (undo ? undo.insert(plainInsert(range)) : plainInsert(range));
 
@@ -199,7 +201,6 @@ export async function writeTable(m: MatchContext, t: StagedTable, beforeWrite?: 
     };
   }
 
-  const { chunks, rows } = await writeChunks(m, t);
   if (rows && beforeWrite) await beforeWrite(rows);
   for (const [lo, hi] of chunks) {
     m.ctx.throwIfCancelled();

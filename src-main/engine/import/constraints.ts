@@ -3,7 +3,7 @@
 // bad row is named with its reason instead of failing the whole statement.
 import type { RowProblem } from '../../../src-common/contract';
 import { ident, literal, qualified } from '../sql';
-import { columnType, insertRefusals, lateColumns, type MatchContext, type RefusalCheck, remapRefs, selfRefs, target, writtenColumns } from '../staged/match';
+import { analyzeTemp, columnType, insertRefusals, lateColumns, type MatchContext, type RefusalCheck, remapRefs, selfRefs, target, writtenColumns } from '../staged/match';
 import { type StagedTable, temp } from '../staged/types';
 
 /** The rows to write, with final values: target ids, self references resolved, late columns NULL. */
@@ -37,7 +37,7 @@ export async function buildFinal(m: MatchContext, t: StagedTable): Promise<void>
   for (const r of t.plan.references) r.columns.forEach((c) => joined.add(c));
   if (t.plan.key.kind === 'key') t.plan.key.columns.forEach((c) => joined.add(c));
   const present = new Set(['_row', '_loc', '_hit', ...writtenColumns(t)]);
-  await m.ctx.query(`ANALYZE ${temp(t, 'final')} (${[...joined].filter((c) => present.has(c)).map((c) => ident(c)).join(', ')})`);
+  await analyzeTemp(m, t, temp(t, 'final'), [...joined].filter((c) => present.has(c)).map((c) => ident(c)).join(', '));
 }
 
 async function refuse(m: MatchContext, t: StagedTable, selectRows: string, reason: string, column: string | null): Promise<number> {

@@ -36,6 +36,16 @@ export interface MatchContext {
   tables: Map<string, StagedTable>;
 }
 
+/** Temporary tables of a table with fewer staged rows than this are not analysed: sampling them costs
+ *  a statement each and the planner's guess from their size serves as well at that size. */
+export const ANALYZE_MIN_ROWS = 1000;
+
+/** ANALYZE a temporary table of t (optionally only some columns), unless t is small. */
+export async function analyzeTemp(m: MatchContext, t: StagedTable, name: string, columns?: string): Promise<void> {
+  if (t.rows < ANALYZE_MIN_ROWS) return;
+  await m.ctx.query(`ANALYZE ${name}${columns ? ` (${columns})` : ''}`);
+}
+
 export function target(m: MatchContext, t: StagedTable): string {
   return qualified(m.schema, t.plan.name);
 }
@@ -246,7 +256,7 @@ export async function matchRows(
       const res = await m.ctx.query(`INSERT INTO ${into} SELECT r._row, ${loc('t')}, 1${ctid('t')}, ${via('lineage')} FROM ${temp(t, 'resolved')} r ${join} WHERE ${usable}`);
       paired = sameDatabase || !!(await m.ctx.query(`SELECT 1 FROM ${pairs} LIMIT 1`)).rowCount;
       claimed = (res.rowCount ?? 0) > 0;
-      if (claimed) await m.ctx.query(`ANALYZE ${into}`);
+      if (claimed) await analyzeTemp(m, t, into);
       // Every row paired: no key or content is asked (the usual case between two synced databases).
       if (res.rowCount === t.rows) return;
     }
@@ -260,7 +270,7 @@ export async function matchRows(
     );
     if (res.rowCount) {
       claimed = true;
-      await m.ctx.query(`ANALYZE ${into}`);
+      await analyzeTemp(m, t, into);
     }
   };
   if (key.length === 0) await sameIdPass();
@@ -322,7 +332,7 @@ export async function matchRows(
   if (ids && against.isTarget && !paired && !sameIds && (m.identity.probable !== 'new' || m.identity.decisions) && content.length >= 3) {
     await findProbableEdits(m, t, into, against, content, nullKey('r'), usable, unmatched, unclaimed('t'), ids);
   }
-  await m.ctx.query(`ANALYZE ${into}`);
+  await analyzeTemp(m, t, into);
 }
 
 /**
@@ -491,7 +501,7 @@ async function assignIds(m: MatchContext, t: StagedTable): Promise<void> {
        WHERE a._row = d._row`,
     );
   }
-  await m.ctx.query(`ANALYZE ${temp(t, 'ids')}`);
+  await analyzeTemp(m, t, temp(t, 'ids'));
 }
 
 export async function matchTable(m: MatchContext, t: StagedTable): Promise<void> {
@@ -526,6 +536,6 @@ export async function publishMap(m: MatchContext, t: StagedTable): Promise<void>
   }
   // Unique, so a LEFT JOIN on it that no column uses is removed by the planner.
   await m.ctx.query(`CREATE UNIQUE INDEX ON ${name} (src)`);
-  await m.ctx.query(`ANALYZE ${name}`);
+  await analyzeTemp(m, t, name);
   m.maps.set(t.plan.name, name);
 }

@@ -1,0 +1,139 @@
+// A small real-world database's import, where mr4's fixed cost dominates: the Pagila-like fixture
+// (tests/fixtures/schemas/pagila-like.sql) grown to about 10,000 rows (more rentals and payments), exported
+// once, then imported in-process (node's start not counted) into a fresh database holding its schema,
+// --runs times, each figure the median; one more run counts the statements (MR4_TRACE_SQL's lines) by
+// kind. A measurement, not a test.
+//
+//   tsx scripts/bench-small.ts [--runs N] [--disable-triggers] [--mode skip|merge] [--top N]
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import pg from 'pg';
+import { startThrowawayServer } from '../tests/helpers/pg-server';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const FIXTURE = readFileSync(join(ROOT, 'tests', 'fixtures', 'schemas', 'pagila-like.sql'), 'utf8');
+const SCHEMA = FIXTURE.slice(0, FIXTURE.search(/^-- @@ data @@$/m));
+
+/** 4,000 more rentals, 45 minutes apart between the fixture's (Jan–May 2022, payment's partitions), each with its payment. */
+const MORE_ROWS = `
+INSERT INTO rental (rental_id, rental_date, inventory_id, customer_id, return_date, staff_id, last_update)
+SELECT g, TIMESTAMPTZ '2022-01-01 00:07:00+00' + (g - 300) * INTERVAL '45 minutes', 1 + (g * 11) % 200, 1 + (g * 17) % 100,
+       TIMESTAMPTZ '2022-01-02 00:07:00+00' + (g - 300) * INTERVAL '45 minutes', 1 + g % 4, '2022-02-15 09:57:20+00'
+FROM generate_series(301, 4300) g;
+INSERT INTO payment (payment_id, customer_id, staff_id, rental_id, amount, payment_date)
+SELECT 400 + r.rental_id, r.customer_id, r.staff_id, r.rental_id, 2.99, r.rental_date + INTERVAL '3 hours' FROM rental r WHERE r.rental_id > 300;
+SELECT setval('rental_rental_id_seq', 4300);
+SELECT setval('payment_payment_id_seq', 4700);
+`;
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(name);
+  return i === -1 ? fallback : process.argv[i + 1];
+}
+const runs = Number(arg('--runs', '5'));
+const top = Number(arg('--top', '0'));
+const mode = arg('--mode', 'skip') as 'skip' | 'merge';
+const disableTriggers = process.argv.includes('--disable-triggers');
+
+async function sql(url: string, text: string): Promise<void> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query(text);
+  } finally {
+    await c.end();
+  }
+}
+
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+
+async function main(): Promise<void> {
+  process.env.MR4_DATA_DIR = mkdtempSync(join(tmpdir(), 'mr4-small-data-'));
+  const server = await startThrowawayServer({ settings: { autovacuum: 'off' } });
+  const work = mkdtempSync(join(tmpdir(), 'mr4-small-'));
+  const url = (db: string) => server.url.replace(/\/postgres$/, `/${db}`);
+  try {
+    await sql(server.url, 'CREATE DATABASE small_src');
+    await sql(url('small_src'), FIXTURE + MORE_ROWS);
+    await sql(url('small_src'), 'VACUUM ANALYZE');
+    await sql(server.url, 'CREATE DATABASE small_empty');
+    await sql(url('small_empty'), SCHEMA);
+    const rows = await (async () => {
+      const c = new pg.Client({ connectionString: url('small_src') });
+      await c.connect();
+      const r = await c.query<{ n: string }>(`SELECT sum((xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM ONLY %I.%I', schemaname, relname), false, true, '')))[1]::text::bigint) AS n FROM pg_stat_user_tables WHERE schemaname = 'public'`);
+      await c.end();
+      return Number(r.rows[0].n);
+    })();
+    // Traced throughout (MR4_TRACE_SQL is read when the engine loads); the lines are kept only for the
+    // last run and dropped otherwise.
+    process.env.MR4_TRACE_SQL = '1';
+    const { dbTarget } = await import('../src-main/db/connect');
+    const { exportArchive } = await import('../src-main/engine/export');
+    const { importArchive } = await import('../src-main/engine/import/index');
+    const archive = join(work, 'small.tar.gz');
+    const exportMs: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      const write = process.stderr.write.bind(process.stderr);
+      (process.stderr as unknown as { write: () => boolean }).write = () => true;
+      try {
+        await exportArchive({ db: dbTarget(url('small_src')), out: archive });
+      } finally {
+        (process.stderr as unknown as { write: typeof write }).write = write;
+      }
+      exportMs.push(performance.now() - t0);
+    }
+    const importMs: number[] = [];
+    let path = '';
+    for (let i = 0; i <= runs; i++) {
+      const name = `small_t${i}`;
+      await sql(server.url, `CREATE DATABASE ${name} TEMPLATE small_empty`);
+      if (mode === 'merge') await importArchive({ db: dbTarget(url(name)), archive, mode: 'skip' });
+      // The last run is traced: its statements counted, its time not.
+      const traced = i === runs;
+      const lines: string[] = [];
+      const write = process.stderr.write.bind(process.stderr);
+      (process.stderr as unknown as { write: (s: string) => boolean }).write = (s: string) => (traced ? lines.push(String(s)) : 0, true);
+      const t0 = performance.now();
+      try {
+        const report = await importArchive({ db: dbTarget(url(name)), archive, mode, disableTriggers });
+        path = JSON.stringify((report as unknown as Record<string, unknown>).foreignKeys ?? null);
+      } finally {
+        (process.stderr as unknown as { write: typeof write }).write = write;
+      }
+      if (!traced) importMs.push(performance.now() - t0);
+      if (traced) {
+        const stmts = lines.filter((l) => l.startsWith('[sql '));
+        const total = stmts.reduce((a, l) => a + Number(/^\[sql (\d+) ms\]/.exec(l)![1]), 0);
+        const kinds = new Map<string, number>();
+        for (const l of stmts) {
+          const k = l.replace(/^\[sql \d+ ms\] /, '').replace(/"[^"]*"/g, '"…"').split(' ').slice(0, 3).join(' ');
+          kinds.set(k, (kinds.get(k) ?? 0) + 1);
+        }
+        process.stdout.write(`traced run: ${stmts.length} statements, ${total} ms in them (MR4_TRACE_SQL only sees statements, not COPY streams)\n`);
+        for (const [k, n] of [...kinds].sort((a, b) => b[1] - a[1]).slice(0, 25)) process.stdout.write(`  ${String(n).padStart(4)}  ${k}\n`);
+        if (process.env.BENCH_SMALL_DUMP) writeFileSync(process.env.BENCH_SMALL_DUMP, stmts.join(''));
+        if (top) {
+          const slow = [...stmts].sort((a, b) => Number(/(\d+) ms/.exec(b)![1]) - Number(/(\d+) ms/.exec(a)![1])).slice(0, top);
+          process.stdout.write(`slowest:\n${slow.map((l) => `  ${l.trimEnd()}`).join('\n')}\n`);
+        }
+      }
+      await sql(server.url, `DROP DATABASE ${name}`);
+    }
+    process.stdout.write(
+      `pagila-like, ${rows.toLocaleString('en')} rows: export median ${median(exportMs).toFixed(0)} ms [${exportMs.map((x) => x.toFixed(0)).join(', ')}]; ` +
+        `import --mode ${mode}${disableTriggers ? ' --disable-triggers' : ''} median ${median(importMs).toFixed(0)} ms [${importMs.map((x) => x.toFixed(0)).join(', ')}] (in-process, node's start not counted)\n` +
+        `foreign keys: ${path}\n`,
+    );
+  } finally {
+    server.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench-small: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});
