@@ -139,6 +139,9 @@ export function mergeRemovals(base: string, bySource: Piece[] | null, byTarget: 
  *  of the field is an object or array) and, where it changed, its pieces. */
 export interface FieldView {
   json: boolean;
+  /** Where the first change is, in the base's text (three-way) — a collapsed cell without marks of its
+   *  own (the same text as the base) shows that part of itself, beside its neighbours' changes. */
+  focus?: number;
   base: { text: string | null; pieces: Piece[] | null };
   source: { text: string | null; pieces: Piece[] | null };
   target: { text: string | null; pieces: Piece[] | null };
@@ -162,8 +165,10 @@ export function fieldView(f: Pick<DiffField, 'base' | 'source' | 'target'>, thre
   if (threeWay) {
     const s = cmp(base, source);
     const t = cmp(base, target);
+    const focus = firstChange(s?.before) ?? firstChange(s?.after) ?? firstChange(t?.before) ?? firstChange(t?.after);
     return {
       json,
+      ...(focus !== undefined ? { focus } : {}),
       base: { text: base, pieces: base === null ? null : mergeRemovals(base, s?.before ?? null, t?.before ?? null) },
       source: { text: source, pieces: s?.after ?? null },
       target: { text: target, pieces: t?.after ?? null },
@@ -171,6 +176,17 @@ export function fieldView(f: Pick<DiffField, 'base' | 'source' | 'target'>, thre
   }
   const c = cmp(target, source);
   return { json, base: { text: base, pieces: null }, source: { text: source, pieces: c?.after ?? null }, target: { text: target, pieces: c?.before ?? null } };
+}
+
+/** Where the first change of a list of pieces is, counted in unchanged text (so, in the older side's
+ *  text too when no removal comes before it), if any. */
+function firstChange(pieces: Piece[] | null | undefined): number | undefined {
+  let at = 0;
+  for (const p of pieces ?? []) {
+    if (p.op !== 'same') return at;
+    at += p.text.length;
+  }
+  return undefined;
 }
 
 /** The pieces of a text with nothing marked. */
@@ -203,12 +219,20 @@ function cutTail(text: string, n: number): string {
  * A long value's collapsed view: its changes with some unchanged context around them, the rest left
  * out as gaps that say how much; a long value without changes: its start. Short values as they are.
  */
-export function collapsePieces(pieces: Piece[], limit = LONG_VALUE): Piece[] {
+export function collapsePieces(pieces: Piece[], limit = LONG_VALUE, focus?: number): Piece[] {
   const total = pieces.reduce((n, p) => n + (p.op === 'gap' ? p.chars : p.text.length), 0);
   if (total <= limit) return pieces;
   const changed = pieces.some((p) => p.op === 'add' || p.op === 'del');
   if (!changed) {
     const text = pieces.map((p) => (p.op === 'gap' ? '' : p.text)).join('');
+    if (focus !== undefined && focus > CONTEXT * 2 && focus < text.length) {
+      // Around `focus`: what comes before it cut at a line break or space, then about `limit` characters.
+      const before = cutTail(text.slice(0, focus), CONTEXT);
+      const from = focus - before.length;
+      const shown = before + cutHead(text.slice(focus), limit - before.length);
+      const rest = text.length - from - shown.length;
+      return [{ op: 'gap', chars: from }, { op: 'same', text: shown }, ...(rest > 0 ? [{ op: 'gap' as const, chars: rest }] : [])];
+    }
     const head = cutHead(text, limit);
     return [{ op: 'same', text: head }, { op: 'gap', chars: text.length - head.length }];
   }
