@@ -7,7 +7,7 @@
 // from exactly that (see views/PreviewView.vue).
 import { defineStore } from 'pinia';
 import { computed, reactive, ref, watch } from 'vue';
-import type { ArchiveInfo, BaseInfo, DiffKind, DiffOpened, DiffRow, FileRef, ImportMode, JobInfo, TableKey, TableKeys, UiError } from '../../src-common/contract';
+import { type ArchiveInfo, type BaseInfo, type DiffKind, type DiffOpened, type DiffRow, type FileRef, type ImportMode, type JobInfo, type ReviewDocument, reviewDocumentSchema, type TableKey, type TableKeys, type UiError } from '../../src-common/contract';
 import { api } from '../api';
 import { toUiError } from '../bridge';
 import {
@@ -25,6 +25,7 @@ import {
   type Selection,
 } from '../util/diff';
 import { useArchivesStore } from './archives';
+import { useConnectionsStore } from './connections';
 import { useAppStore, type ViewName } from './app';
 import { isTerminal, useJobsStore } from './jobs';
 
@@ -50,10 +51,49 @@ export type BaseChoice = { kind: 'remembered' } | { kind: 'archive'; archiveId: 
 
 export type PreviewStage = 'none' | 'preparing' | 'setup' | 'comparing' | 'review';
 
+/** What survives a reload of the window (sessionStorage): where the preview came from, the base chosen,
+ *  the selection and decisions, and whether a diff was open (it is made again: a reload closes it). */
+interface SavedPreview {
+  origin: PreviewOrigin;
+  ownArchiveId: string | null;
+  baseChoice: BaseChoice;
+  pickedFile: FileRef | null;
+  selection: Selection;
+  reviewing: boolean;
+}
+const SAVED_KEY = 'mr4.preview';
+
+function readSaved(): SavedPreview | null {
+  try {
+    const raw = sessionStorage.getItem(SAVED_KEY);
+    return raw ? (JSON.parse(raw) as SavedPreview) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A review document's decisions and exclusions as the preview's selection. */
+export function selectionOf(doc: Pick<ReviewDocument, 'decisions' | 'exclude' | 'probableEdits'>): Selection {
+  const out = emptySelection();
+  for (const e of doc.exclude) {
+    if (!e.key) out.excludedTables[e.table] = true;
+    else if (e.field === undefined) out.excludedRows[rowId(e.table, e.key)] = { table: e.table, key: e.key };
+    else out.excludedFields[fieldId(e.table, e.key, e.field)] = { table: e.table, key: e.key, field: e.field };
+  }
+  for (const d of doc.decisions) {
+    if (d.choice === 'same' || d.choice === 'new') out.probable[rowId(d.table, d.key)] = { table: d.table, key: d.key, choice: d.choice };
+    else if (d.field === undefined) out.decisions[rowId(d.table, d.key)] = { table: d.table, key: d.key, choice: d.choice };
+    else out.decisions[fieldId(d.table, d.key, d.field)] = { table: d.table, key: d.key, field: d.field, choice: d.choice };
+  }
+  out.probableAll = doc.probableEdits ?? null;
+  return out;
+}
+
 export const usePreviewStore = defineStore('preview', () => {
   const jobs = useJobsStore();
   const archives = useArchivesStore();
   const app = useAppStore();
+  const connections = useConnectionsStore();
 
   const origin = ref<PreviewOrigin | null>(null);
   /** A sync's archive, opened by the preview itself: closed again when the preview ends (the file is kept). */
@@ -111,6 +151,7 @@ export const usePreviewStore = defineStore('preview', () => {
   }
 
   function clear(): void {
+    pendingRestore.value = null;
     const own = ownArchiveId.value;
     ownArchiveId.value = null;
     if (own && archives.open[own]) void archives.close(own);
@@ -362,7 +403,138 @@ export const usePreviewStore = defineStore('preview', () => {
     clear();
   });
 
+  // ── the review survives a reload: saved on every change, restored once its archive is open again ──
+  const pendingRestore = ref<SavedPreview | null>(readSaved());
+  watch(
+    () => [origin.value, ownArchiveId.value, baseChoice.value, pickedFile.value, selection, !!opened.value] as const,
+    () => {
+      if (pendingRestore.value) return; // not yet restored: keep what was saved
+      if (!origin.value) {
+        sessionStorage.removeItem(SAVED_KEY);
+        return;
+      }
+      const saved: SavedPreview = { origin: origin.value, ownArchiveId: ownArchiveId.value, baseChoice: baseChoice.value, pickedFile: pickedFile.value, selection, reviewing: !!opened.value };
+      sessionStorage.setItem(SAVED_KEY, JSON.stringify(saved));
+    },
+    { deep: true },
+  );
+  const restoring = computed(() => !!pendingRestore.value);
+  watch(
+    () => !!pendingRestore.value && !!archives.open[pendingRestore.value.origin.archiveId],
+    async (ready) => {
+      const saved = pendingRestore.value;
+      if (!ready || !saved) return;
+      pendingRestore.value = null;
+      origin.value = saved.origin;
+      ownArchiveId.value = saved.ownArchiveId;
+      Object.assign(selection, emptySelection(), saved.selection);
+      await Promise.all([loadBase(), loadKeys()]);
+      // loadBase preselects; the choice made before the reload wins where it still can be made.
+      if (saved.baseChoice.kind !== 'remembered' || baseInfo.value?.file) baseChoice.value = saved.baseChoice;
+      pickedFile.value = saved.pickedFile;
+      if (saved.reviewing) await compare();
+    },
+    { immediate: true },
+  );
+  /** The saved preview's archive is gone (closed, or the app restarted): forget it. */
+  function forgetRestore(): void {
+    pendingRestore.value = null;
+    sessionStorage.removeItem(SAVED_KEY);
+  }
+
+  // ── the review as a document: saved to a file, reopened ──
+  function baseOfReview(): ReviewDocument['base'] {
+    const c = baseChoice.value;
+    if (c.kind === 'remembered') return { kind: 'remembered', name: usedBase.value?.name ?? (baseInfo.value ? rememberedBaseLabel(baseInfo.value) : null) };
+    if (c.kind === 'archive') {
+      const a = archives.open[c.archiveId];
+      return { kind: 'archive', name: a?.file.name ?? null, sha256: a?.sha256 ?? null };
+    }
+    if (c.kind === 'file') return { kind: 'file', name: pickedFile.value?.name ?? null };
+    return { kind: 'none' };
+  }
+
+  /** The review as it stands: archive (by SHA-256), target, base, exclusions and decisions. */
+  function reviewDocument(): ReviewDocument | null {
+    const o = origin.value;
+    const a = archive.value;
+    const t = connections.byId(o?.targetId);
+    if (!o || !a || !t) return null;
+    const d = decisions.value;
+    return {
+      format: 'mr4-review',
+      version: 1,
+      savedAt: new Date().toISOString(),
+      archive: { name: a.file.name, sha256: a.sha256, database: a.metadata.database },
+      target: { name: t.name, database: t.database, host: t.host, port: t.port },
+      base: baseOfReview(),
+      mode: o.mode,
+      ...(o.sameIds ? { sameIds: true } : {}),
+      ...(d.probableEdits ? { probableEdits: d.probableEdits } : {}),
+      decisions: d.decisions,
+      exclude: d.exclude,
+    };
+  }
+
+  /**
+   * Reopens a saved review: it must be of this archive (by SHA-256) and this target database; then its
+   * exclusions and decisions replace the selection, and its base is chosen again where it can be (a
+   * remembered agreement, no base, or an open archive with its SHA-256; a file must be picked again).
+   * A diff made with another base is made again.
+   */
+  async function openReview(text: string, fileName: string): Promise<{ ok: true; note: string } | { ok: false; error: UiError }> {
+    const fail = (title: string, message: string, hint?: string) => ({ ok: false as const, error: { title, message, ...(hint ? { hint } : {}), details: `${fileName}: ${message}` } });
+    const o = origin.value;
+    const a = archive.value;
+    const t = connections.byId(o?.targetId);
+    if (!o || !a || !t) return fail('No preview open', 'Open the preview of an archive first, then the review made of it.');
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (e) {
+      return fail('Not a review', `${fileName} is not JSON (${(e as Error).message}).`, 'Choose a review saved from the preview (a .json file).');
+    }
+    const parsed = reviewDocumentSchema.safeParse(json);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`);
+      return fail('Not a review', `${fileName} is not a review saved by MR4 Studio (${problems.join('; ')}).`, 'Choose a review saved from the preview (format mr4-review).');
+    }
+    const doc = parsed.data;
+    if (doc.archive.sha256 !== a.sha256) {
+      return fail(
+        'A review of another archive',
+        `${fileName} was made for ${doc.archive.name ?? 'another archive'}${doc.archive.database ? ` (of ${doc.archive.database})` : ''}, not ${a.file.name}: their SHA-256 differ (${doc.archive.sha256.slice(0, 12)}… here ${a.sha256.slice(0, 12)}…). Nothing was changed.`,
+        'Open that archive and preview it, or review this one anew.',
+      );
+    }
+    if (doc.target.database !== t.database || (doc.target.host !== undefined && doc.target.host !== t.host) || (doc.target.port !== undefined && doc.target.port !== t.port)) {
+      const where = (x: { database: string; host?: string; port?: number }) => `${x.database}${x.host ? ` on ${x.host}${x.port ? `:${x.port}` : ''}` : ''}`;
+      return fail('A review of another target', `${fileName} was made for a merge into ${where(doc.target)}, not ${where(t)}. Nothing was changed.`, 'Preview the merge into that database, or review this one anew.');
+    }
+    Object.assign(selection, emptySelection(), selectionOf(doc));
+    const notes: string[] = [];
+    let base: BaseChoice | null = null;
+    if (doc.base.kind === 'none') base = { kind: 'none' };
+    else if (doc.base.kind === 'remembered') {
+      if (baseInfo.value?.file) base = { kind: 'remembered' };
+      else notes.push('It was compared with what the two databases last agreed on, which is no longer kept here: choose a base.');
+    } else {
+      const open = doc.base.sha256 ? Object.values(archives.open).find((x) => x.sha256 === doc.base.sha256) : undefined;
+      if (open) base = { kind: 'archive', archiveId: open.archiveId };
+      else notes.push(`It was compared with the base ${doc.base.name ?? 'archive'}: open it, or choose it as the base file, then compare again.`);
+    }
+    const changedBase = !!base && JSON.stringify(base) !== JSON.stringify(baseChoice.value);
+    if (base) baseChoice.value = base;
+    if (changedBase && opened.value) {
+      notes.push('The diff is made again with the review’s base.');
+      void compare();
+    }
+    const n = doc.exclude.length + doc.decisions.length;
+    return { ok: true, note: `${n === 1 ? '1 exclusion or decision' : `${n} exclusions and decisions`} of ${fileName} applied.${notes.length ? ` ${notes.join(' ')}` : ''}` };
+  }
+
   return {
+    restoring, forgetRestore, reviewDocument, openReview,
     origin, preparing, exportJob, openJob, baseInfo, baseLoading, baseChoice, pickedFile, diffJobId, diffJob, opened, usedBase, error, selection,
     conflicts, conflictsError, generation, archive, stage, threeWay, conflictState, probableState, decisions, stillOpen, tableKeys, keysError,
     begin, beginSync, loadBase, loadKeys, setTableKey, compare, cancelCompare, loadConflicts, remake, end, closeDiff,
