@@ -35,6 +35,8 @@ const runs = Number(arg('--runs', '5'));
 const top = Number(arg('--top', '0'));
 const mode = arg('--mode', 'skip') as 'skip' | 'merge';
 const disableTriggers = process.argv.includes('--disable-triggers');
+// Several (--fk-reload never,auto) alternate run by run, so that both see the same load on the machine.
+const fkModes = arg('--fk-reload', 'auto').split(',') as ('auto' | 'always' | 'never')[];
 
 async function sql(url: string, text: string): Promise<void> {
   const c = new pg.Client({ connectionString: url });
@@ -86,24 +88,30 @@ async function main(): Promise<void> {
       exportMs.push(performance.now() - t0);
     }
     const importMs: number[] = [];
+    const byMode = new Map<string, number[]>(fkModes.map((f) => [f, []]));
     let path = '';
-    for (let i = 0; i <= runs; i++) {
+    const total = runs * fkModes.length;
+    for (let i = 0; i <= total; i++) {
+      const fkReload = fkModes[i % fkModes.length];
       const name = `small_t${i}`;
       await sql(server.url, `CREATE DATABASE ${name} TEMPLATE small_empty`);
       if (mode === 'merge') await importArchive({ db: dbTarget(url(name)), archive, mode: 'skip' });
       // The last run is traced: its statements counted, its time not.
-      const traced = i === runs;
+      const traced = i === total;
       const lines: string[] = [];
       const write = process.stderr.write.bind(process.stderr);
       (process.stderr as unknown as { write: (s: string) => boolean }).write = (s: string) => (traced ? lines.push(String(s)) : 0, true);
       const t0 = performance.now();
       try {
-        const report = await importArchive({ db: dbTarget(url(name)), archive, mode, disableTriggers });
+        const report = await importArchive({ db: dbTarget(url(name)), archive, mode, disableTriggers, foreignKeyReload: fkReload });
         path = JSON.stringify((report as unknown as Record<string, unknown>).foreignKeys ?? null);
       } finally {
         (process.stderr as unknown as { write: typeof write }).write = write;
       }
-      if (!traced) importMs.push(performance.now() - t0);
+      if (!traced) {
+        importMs.push(performance.now() - t0);
+        byMode.get(fkReload)!.push(performance.now() - t0);
+      }
       if (traced) {
         const stmts = lines.filter((l) => l.startsWith('[sql '));
         const total = stmts.reduce((a, l) => a + Number(/^\[sql (\d+) ms\]/.exec(l)![1]), 0);
@@ -125,7 +133,8 @@ async function main(): Promise<void> {
     process.stdout.write(
       `pagila-like, ${rows.toLocaleString('en')} rows: export median ${median(exportMs).toFixed(0)} ms [${exportMs.map((x) => x.toFixed(0)).join(', ')}]; ` +
         `import --mode ${mode}${disableTriggers ? ' --disable-triggers' : ''} median ${median(importMs).toFixed(0)} ms [${importMs.map((x) => x.toFixed(0)).join(', ')}] (in-process, node's start not counted)\n` +
-        `foreign keys: ${path}\n`,
+        `foreign keys: ${path}\n` +
+        (fkModes.length > 1 ? [...byMode].map(([f, v]) => `  --fk-reload ${f}: median ${median(v).toFixed(0)} ms [${v.map((x) => x.toFixed(0)).join(', ')}]\n`).join('') : ''),
     );
   } finally {
     server.stop();
