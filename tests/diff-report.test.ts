@@ -9,7 +9,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { DiffKind, DiffOpened, DiffRow, DiffSummary, SavedConnection } from '../src-common/contract';
-import { compareTexts, fieldView } from '../src-common/text-diff';
+import { collapsePieces, compareTexts, fieldView, plainPieces } from '../src-common/text-diff';
 import { REPORT_KINDS, writeDiffReport } from '../src-main/services/diff-report';
 import type { TestDb } from './helpers/db';
 import { freshDb } from './helpers/engine';
@@ -199,4 +199,14 @@ test('changed words are marked, short tokens by character, JSON line by line', (
   const long = `${'lorem ipsum '.repeat(5000)}end`;
   const c = compareTexts(long, long.replace('end', 'finish'))!;
   expect(c.after.map((p) => (p.op === 'gap' ? '' : p.text)).join('')).toBe(long.replace('end', 'finish'));
+
+  // A long value folds to its change with context; an unchanged neighbour folds to the same place.
+  const body = Array.from({ length: 40 }, (_, i) => `Paragraph ${i + 1} of the rules.`).join('\n');
+  const view = fieldView({ base: body, source: body.replace('Paragraph 21 of the', 'Paragraph 21 of the revised'), target: body }, true);
+  const folded = collapsePieces(view.source.pieces!);
+  expect(folded.map((p) => p.op)).toEqual(['gap', 'same', 'add', 'same', 'gap']);
+  expect(folded.find((p) => p.op === 'add')).toEqual({ op: 'add', text: 'revised ' });
+  const beside = collapsePieces(plainPieces(view.target.text!), undefined, view.focus);
+  expect(beside[0]).toEqual({ op: 'gap', chars: (folded[0] as { chars: number }).chars });
+  expect(beside.map((p) => (p.op === 'same' ? p.text : '')).join('')).toContain('Paragraph 21 of the rules.');
 });
