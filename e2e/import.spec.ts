@@ -215,7 +215,8 @@ test('into production: the dry run comes first and the database name must be typ
   await expect(confirm).toBeEnabled();
   await field.press('Enter');
   await expect(dialog).toBeVisible();
-  await capture(page, app, 'import-production-confirm', 'the production confirmation dialog');
+  await docShot(page, app, 'import-production-confirm', 'production-confirm');
+  await app.accessible(page, 'the production confirmation dialog');
   expect(await countRows(target, TABLES)).toEqual(before);
   expect((await app.api('jobs.list', {})).filter((j) => j.kind === 'import' && j.target?.id === prod.id && !j.dryRun)).toEqual([]);
 

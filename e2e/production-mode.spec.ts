@@ -2,7 +2,7 @@
 // untagged) connection, the whole window is tinted and says so; a connection's colour is always its tag's;
 // a new connection is untagged (so treated as production) until the user picks a tag; and a run that
 // writes nothing asks no typed database name.
-import { chooseArchive, chooseConnection, devEditsArchive, expect, go, main, openApp, serverParts, test, uniq } from './support';
+import { chooseArchive, chooseConnection, devEditsArchive, docShot, expect, go, main, openApp, serverParts, test, uniq } from './support';
 
 /** The colour the app gives each tag (src-main/services/connections.ts), as the browser reports it. */
 const RGB = { production: 'rgb(198, 40, 40)', none: 'rgb(107, 114, 128)', dev: 'rgb(46, 125, 50)' };
@@ -69,6 +69,7 @@ test('a production or untagged target tints the window and says so, on Import an
   await expect(bar).toContainText(prod.name);
   await expect(page.locator('.shell')).toHaveClass(/production-mode/);
   await app.accessible(page, 'the import screen in production mode');
+  await docShot(page, app, 'production-mode', 'production-mode');
 
   await chooseConnection(page, 'Target connection', dev.name);
   await expect(bar).toHaveCount(0);

@@ -24,6 +24,8 @@ const darkMessage = (c: string) => ({ color: `{${c}.300}`, outlined: { color: `{
 
 export const Mr4Preset = definePreset(Aura, {
   semantic: {
+    // Focus rings 2 px wide (Aura's are 1 px: too faint to follow by keyboard).
+    focusRing: { width: '2px', style: 'solid', color: '{primary.color}', offset: '2px', shadow: 'none' },
     primary: {
       50: '{blue.50}',
       100: '{blue.100}',
@@ -68,6 +70,15 @@ export const Mr4Preset = definePreset(Aura, {
           },
           text: { danger: { color: '{red.700}' }, success: { color: '{green.700}' }, warn: { color: '{orange.700}' }, info: { color: '{sky.700}' }, secondary: { color: '{surface.600}' } },
         },
+      },
+    },
+    // A checked radio is a filled disc with a small dot (Aura's large dot in the contrast colour made it look
+    // hollow, and in dark mode like an unchecked one); an unchecked radio is an empty ring with a visible border.
+    radiobutton: {
+      icon: { size: '0.45rem', sm: { size: '0.35rem' }, lg: { size: '0.6rem' } },
+      colorScheme: {
+        light: { root: { borderColor: '{surface.500}' } },
+        dark: { root: { background: 'transparent', borderColor: '{surface.400}', hoverBorderColor: '{surface.300}' } },
       },
     },
     // Aura's unpressed toggle text (surface.500 on surface.100) is 4.3:1; one shade darker passes.

@@ -52,7 +52,7 @@ export function useScreenRun<F>(options: {
   const jobs = useJobsStore();
   const restoredDryId = ref<string | null>(options.saved?.dryJobId ?? null);
   const restoredRealId = ref<string | null>(options.saved?.realJobId ?? null);
-  let restoring = !!options.saved;
+  let restoring = !!options.saved && !options.restored();
   if (restoring) setTimeout(() => (restoring = false), 8000);
 
   const dryJob = computed<JobInfo | undefined>(() => run.dryJob.value ?? (restoredDryId.value ? jobs.jobs[restoredDryId.value] : undefined));

@@ -33,6 +33,9 @@ export const useArchivesStore = defineStore('archives', () => {
   const opening = ref<OpeningState | null>(null);
   const error = ref<UiError | null>(null);
   const locked = ref<LockedArchive | null>(null);
+  /** Archives the app kept in its data folder (its exports and syncs, uploaded files), newest first:
+   *  offered on the empty Archive screen, to open with one click. */
+  const kept = ref<FileRef[]>([]);
   const jobs = useJobsStore();
   const app = useAppStore();
 
@@ -149,6 +152,19 @@ export const useArchivesStore = defineStore('archives', () => {
     }
   }
 
+  async function loadKept(): Promise<void> {
+    try {
+      kept.value = await api('files.list', {});
+    } catch {
+      kept.value = [];
+    }
+  }
+
+  /** Closes every open archive (their caches are removed). */
+  async function closeAll(): Promise<void> {
+    await Promise.all(Object.keys(open.value).map((id) => close(id)));
+  }
+
   function select(archiveId: string): void {
     currentId.value = archiveId;
   }
@@ -160,5 +176,9 @@ export const useArchivesStore = defineStore('archives', () => {
   const openingJob = computed(() => (opening.value?.jobId ? jobs.jobs[opening.value.jobId] : undefined));
   const openingDone = computed(() => isTerminal(openingJob.value));
 
-  return { open, list, current, currentId, selectedTable, opening, openingJob, openingDone, error, locked, openFile, pickWithDialog, openRef, unlock, cancelOpening, rows, close, restore, select, selectTable, add };
+  app.onEvent((event) => {
+    if (event.type === 'files.changed') void loadKept();
+  });
+
+  return { open, list, current, currentId, selectedTable, opening, openingJob, openingDone, error, locked, kept, openFile, pickWithDialog, openRef, unlock, cancelOpening, rows, close, closeAll, restore, select, selectTable, add, loadKept };
 });

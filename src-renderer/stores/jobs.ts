@@ -11,6 +11,8 @@ export const TERMINAL: readonly JobInfo['state'][] = ['succeeded', 'failed', 'ca
 export const isTerminal = (job: JobInfo | undefined | null): boolean => !!job && TERMINAL.includes(job.state);
 
 const LOG_CAP = 2000;
+/** Phases that go through every row of the run (see runEstimate). */
+const ROW_PHASE = /copy tables|stage rows|match|compare|cache rows/i;
 const RATE_WINDOW_MS = 6000;
 
 export interface Throughput {
@@ -165,6 +167,35 @@ export const useJobsStore = defineStore('jobs', () => {
     return { rowsPerSecond: rate, done, total, remainingMs };
   }
 
+  /**
+   * Milliseconds left for the whole run, or null until it can be said: the phases that move rows
+   * (copy, stage, match and write, compare, cache) each go through the run's rows; the share of that
+   * work done so far, against the time it took, gives the rest. Known once the first of them is done.
+   */
+  function runEstimate(job: JobInfo): number | null {
+    if (isTerminal(job)) return null;
+    const rowPhases = job.phases.map((name, i) => (ROW_PHASE.test(name) ? i : -1)).filter((i) => i >= 0);
+    if (!rowPhases.length) return null;
+    const firstDone = rowPhases.some((i) => i < job.phase);
+    if (!firstDone) return null;
+    let rows = 0;
+    for (const i of rowPhases) {
+      let sum = 0;
+      for (const t of job.tables) if (t.phase === i && t.rowsTotal !== null) sum += t.rowsTotal;
+      rows = Math.max(rows, sum);
+    }
+    if (!rows) return null;
+    let done = 0;
+    for (const i of rowPhases) {
+      if (i < job.phase) done += rows;
+      else if (i === job.phase) done += Math.min(rows, job.tables.filter((t) => t.phase === i).reduce((n, t) => n + (t.done ? (t.rowsTotal ?? t.rowsDone) : t.rowsDone), 0));
+    }
+    const fraction = done / (rows * rowPhases.length);
+    if (fraction <= 0 || fraction >= 1) return fraction >= 1 ? 0 : null;
+    const spent = elapsedMs(job);
+    return Math.max(0, spent / fraction - spent);
+  }
+
   function elapsedMs(job: JobInfo): number {
     const start = new Date(job.startedAt).getTime();
     const end = job.endedAt ? new Date(job.endedAt).getTime() : now.value;
@@ -186,5 +217,5 @@ export const useJobsStore = defineStore('jobs', () => {
     for (const id of waiters.keys()) void refresh(id);
   });
 
-  return { jobs, ordered, running, current, currentId, loadError, startError, now, load, refresh, start, cancel, waitFor, throughput, elapsedMs, show };
+  return { jobs, ordered, running, current, currentId, loadError, startError, now, load, refresh, start, cancel, waitFor, throughput, runEstimate, elapsedMs, show };
 });
