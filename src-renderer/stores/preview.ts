@@ -51,6 +51,18 @@ export type BaseChoice = { kind: 'remembered' } | { kind: 'archive'; archiveId: 
 
 export type PreviewStage = 'none' | 'preparing' | 'setup' | 'comparing' | 'review';
 
+/** "Refresh dev from production" under way: the sync's preview, run by itself until it needs the user
+ *  (no base kept, conflicts or probable edits) or the merge is done. */
+export interface RefreshRun {
+  sourceId: string;
+  targetId: string;
+  state: 'exporting' | 'comparing' | 'merging' | 'stopped' | 'done' | 'failed';
+  /** Why it stopped, in words. */
+  message: string;
+  /** The merge's job. */
+  jobId: string | null;
+}
+
 /** What survives a reload of the window (sessionStorage): where the preview came from, the base chosen,
  *  the selection and decisions, and whether a diff was open (it is made again: a reload closes it). */
 interface SavedPreview {
@@ -152,6 +164,7 @@ export const usePreviewStore = defineStore('preview', () => {
 
   function clear(): void {
     pendingRestore.value = null;
+    refresh.value = null;
     const own = ownArchiveId.value;
     ownArchiveId.value = null;
     if (own && archives.open[own]) void archives.close(own);
@@ -328,8 +341,62 @@ export const usePreviewStore = defineStore('preview', () => {
     await compare();
   }
 
+  // ── refresh dev from production: the sync's preview, driven to the merge when nothing needs a decision ──
+  const refresh = ref<RefreshRun | null>(null);
+  const refreshJob = computed(() => (refresh.value?.jobId ? jobs.jobs[refresh.value.jobId] : undefined));
+
+  /**
+   * Exports the production connection `sourceId`, previews it against what it and the dev connection
+   * `targetId` last agreed on, and merges it when the preview asks nothing (no conflict, no probable
+   * edit): the merge keeps the new agreement (the base of the next refresh). It stops in the preview,
+   * saying why, when the user must choose: no base kept, conflicts, probable edits, or a failure.
+   */
+  function errorText(): string | null {
+    const e = error.value;
+    return e ? `${e.title}: ${e.message}` : null;
+  }
+
+  async function refreshDev(sourceId: string, targetId: string): Promise<void> {
+    const r = reactive<RefreshRun>({ sourceId, targetId, state: 'exporting', message: '', jobId: null });
+    const stop = (message: string, state: RefreshRun['state'] = 'stopped') => {
+      r.state = state;
+      r.message = message;
+    };
+    await beginSync({ sourceId, targetId, mode: 'merge', allowFailures: false, disableTriggers: false });
+    refresh.value = r;
+    if (!origin.value || error.value) return stop(errorText() ?? 'The export did not finish.', 'failed');
+    if (!baseInfo.value?.file) {
+      baseChoice.value = { kind: 'none' };
+      return stop(`${baseInfo.value?.reason ?? 'What the two databases last agreed on is not kept here.'} Choose a base (or compare two ways, in which every field that differs takes production’s value), then review before merging.`);
+    }
+    r.state = 'comparing';
+    await compare();
+    const d = opened.value;
+    if (!d) return stop(errorText() ?? 'The comparison did not finish.', 'failed');
+    const count = (k: DiffKind) => d.summary.tables.reduce((n, t) => n + t.counts[k], 0);
+    const conflictsN = count('conflict');
+    const probableN = count('probable_edit');
+    if (conflictsN || probableN) {
+      const parts = [conflictsN ? `${conflictsN} ${conflictsN === 1 ? 'conflict' : 'conflicts'} to decide` : '', probableN ? `${probableN} ${probableN === 1 ? 'probable edit' : 'probable edits'} to answer` : ''].filter(Boolean);
+      return stop(`Stopped for you: ${parts.join(' and ')}. Decide them below, then merge.`);
+    }
+    r.state = 'merging';
+    try {
+      const o = origin.value!;
+      const job = await jobs.start({ kind: 'import', archiveId: o.archiveId, targetId: o.targetId, mode: 'merge', dryRun: false, diffId: d.diffId, decisions: decisions.value }, { show: false });
+      r.jobId = job.id;
+      const done = await jobs.waitFor(job.id);
+      if (done.state === 'succeeded') stop('', 'done');
+      else stop(done.error ? `${done.error.title}: ${done.error.message}` : `The merge ended ${done.state}.`, 'failed');
+    } catch (e) {
+      const ui = toUiError(e, 'The merge could not start');
+      stop(`${ui.title}: ${ui.message}`, 'failed');
+    }
+  }
+
   /** Leaves the preview: the diff is closed on the server. */
   async function end(): Promise<void> {
+    refresh.value = null;
     const back = origin.value?.from ?? 'import';
     await closeDiff();
     clear();
@@ -534,7 +601,7 @@ export const usePreviewStore = defineStore('preview', () => {
   }
 
   return {
-    restoring, forgetRestore, reviewDocument, openReview,
+    restoring, forgetRestore, reviewDocument, openReview, refresh, refreshJob, refreshDev,
     origin, preparing, exportJob, openJob, baseInfo, baseLoading, baseChoice, pickedFile, diffJobId, diffJob, opened, usedBase, error, selection,
     conflicts, conflictsError, generation, archive, stage, threeWay, conflictState, probableState, decisions, stillOpen, tableKeys, keysError,
     begin, beginSync, loadBase, loadKeys, setTableKey, compare, cancelCompare, loadConflicts, remake, end, closeDiff,
