@@ -109,7 +109,7 @@ test('changed words marked inside values, long values expandable, the review exp
   const [json] = await Promise.all([page.waitForEvent('download'), exporter.getByRole('button', { name: 'JSON' }).click()]);
   expect(json.suggestedFilename()).toMatch(/^review-.*\.json$/);
   const data = JSON.parse(readFileSync(await json.path(), 'utf8'));
-  expect(data).toMatchObject({ format: 'mr4-review', threeWay: true, mode: 'merge', rows: 2, target: { database: prodDb.name } });
+  expect(data).toMatchObject({ format: 'mr4-review-report', threeWay: true, mode: 'merge', rows: 2, target: { database: prodDb.name } });
   const rows = data.tables.find((t: { table: string }) => t.table === 'note').rows;
   expect(rows.map((r: { key: { code: string }; outcome: string }) => [r.key.code, r.outcome])).toEqual(
     expect.arrayContaining([

@@ -107,7 +107,7 @@ test('the review as HTML and JSON: hostile values escaped, every differing row w
 
   const json = await app.call('diffs.report', { diffId, format: 'json', mode: 'merge', decisions });
   const report = JSON.parse(readFileSync(app.services.files.pathOf(json.file.handle).path, 'utf8'));
-  expect(report).toMatchObject({ format: 'mr4-review', version: 1, threeWay: true, mode: 'merge', rows: differing, decisions });
+  expect(report).toMatchObject({ format: 'mr4-review-report', version: 1, threeWay: true, mode: 'merge', rows: differing, decisions });
   const rows = report.tables[0].rows as (Omit<DiffRow, 'fields'> & { outcome: string; fields: { column: string; outcome: string }[] })[];
   expect(rows).toHaveLength(differing);
   expect(new Set(rows.map((r) => JSON.stringify(r.key))).size).toBe(differing);

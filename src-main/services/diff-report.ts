@@ -405,7 +405,7 @@ export async function writeDiffReport(pager: ReportPager, options: ReportOptions
       await out.write(`</main>\n<footer><p class="muted">${n(rows)} differing ${rows === 1 ? 'row' : 'rows'} listed. Made by ${escapeHtml(TOOL_NAME)}.</p></footer>\n</body>\n</html>\n`);
     } else {
       const head = {
-        format: 'mr4-review',
+        format: 'mr4-review-report',
         version: 1,
         createdAt: (options.createdAt ?? new Date()).toISOString(),
         tool: TOOL_NAME,
