@@ -142,24 +142,28 @@ async function writeEach(m: MatchContext, t: StagedTable, range: [number, number
  * so progress moves and cancel is heard while it is written; one with references to its own rows is
  * written in one statement, since a row may point at a row further on (checked when the statement ends).
  */
-async function writeChunks(m: MatchContext, t: StagedTable): Promise<{ chunks: [number, number][]; rows: number }> {
+async function writeChunks(m: MatchContext, t: StagedTable): Promise<{ chunks: [number, number][]; rows: number; inserts: number }> {
   const F = temp(t, 'final');
-  const { n, lo, hi } = (await m.ctx.query<{ n: string; lo: string | null; hi: string | null }>(`SELECT count(*) AS n, min(_row) AS lo, max(_row) AS hi FROM ${F}`)).rows[0];
+  const { n, ins, lo, hi } = (
+    await m.ctx.query<{ n: string; ins: string; lo: string | null; hi: string | null }>(`SELECT count(*) AS n, count(*) FILTER (WHERE NOT _hit) AS ins, min(_row) AS lo, max(_row) AS hi FROM ${F}`)
+  ).rows[0];
   const [first, last] = [Number(lo ?? 0), Number(hi ?? 0)];
   const rows = Number(n);
-  if (rows === 0) return { chunks: [], rows };
-  if (rows <= 2 * MIN_CHUNK_ROWS || selfRefs(m, t).length) return { chunks: [[first, last]], rows };
+  const inserts = Number(ins);
+  if (rows === 0) return { chunks: [], rows, inserts };
+  if (rows <= 2 * MIN_CHUNK_ROWS || selfRefs(m, t).length) return { chunks: [[first, last]], rows, inserts };
   await m.ctx.query(`CREATE INDEX ON ${F} (_row)`);
   const size = Math.max(MIN_CHUNK_ROWS, Math.ceil((last - first + 1) / PROGRESS_STEPS));
   const chunks: [number, number][] = [];
   for (let from = first; from <= last; from += size) chunks.push([from, Math.min(last, from + size - 1)]);
-  return { chunks, rows };
+  return { chunks, rows, inserts };
 }
 
 const MIN_CHUNK_ROWS = 20_000;
 const PROGRESS_STEPS = 50;
 
-/** Writes one table's final rows; `beforeWrite` hears how many there are before the first is written. */
+/** Writes one table's final rows; `beforeWrite` hears how many it may insert before the first is
+ *  written (an update fires a foreign key's check only where it changes the key's columns). */
 export async function writeTable(m: MatchContext, t: StagedTable, beforeWrite?: (rows: number) => Promise<void>): Promise<void> {
   const T = target(m, t);
   const F = temp(t, 'final');
@@ -173,7 +177,7 @@ export async function writeTable(m: MatchContext, t: StagedTable, beforeWrite?: 
   // A real run keeps an undo log: each statement also records the keys of the rows it wrote (and an
   // update their old values), in the same statement.
   // Its final rows counted first: a table with nothing to write runs no write statement and keeps no log.
-  const { chunks, rows } = await writeChunks(m, t);
+  const { chunks, rows, inserts } = await writeChunks(m, t);
   const undo = rows ? await undoLogOf(m)?.forTable(t) : undefined;
   const plainInsert = (range: string) => `INSERT INTO ${T} (${cols})${overriding} SELECT ${cols} FROM ${F} f WHERE NOT f._hit${insertable} AND ${range}`;
   const insert = (range: string) => (undo ? undo.insert(plainInsert(range)) : plainInsert(range));
@@ -201,7 +205,7 @@ export async function writeTable(m: MatchContext, t: StagedTable, beforeWrite?: 
     };
   }
 
-  if (rows && beforeWrite) await beforeWrite(rows);
+  if (rows && beforeWrite) await beforeWrite(inserts);
   for (const [lo, hi] of chunks) {
     m.ctx.throwIfCancelled();
     t.counts.inserted += await runAttributed(m, t, 'Inserting into', [lo, hi], insert);

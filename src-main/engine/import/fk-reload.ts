@@ -240,8 +240,9 @@ export class ForeignKeyReload {
   }
 
   /**
-   * Before table t is written (its final rows counted): drops its foreign keys that may be dropped,
-   * if it receives enough rows. A drop that fails (a lock not granted in time, a table in use) is
+   * Before table t is written (the rows it may insert counted): drops its foreign keys that may be
+   * dropped, if it receives enough rows. (A merge's updates are not counted: an update fires a key's
+   * check only where it changes the key's columns, while adding the key again checks every row.) A drop that fails (a lock not granted in time, a table in use) is
    * rolled back to its savepoint and the table keeps its triggers.
    */
   async beforeWrite(t: StagedTable, rows: number): Promise<void> {
