@@ -3,7 +3,7 @@
 // the undo), "Undo the rest" leaves those as they are; a production target asks for its database name
 // typed (a wrong name keeps the button disabled); the undo runs as a job, puts the target back, and the
 // History records it (the import marked undone, no longer offered).
-import { capture, docShot, expect, fact, main, openApp, test, uniq } from './support';
+import { capture, docShot, expect, fact, go, main, openApp, test, uniq } from './support';
 
 const SCHEMA = `CREATE TABLE notes (id serial PRIMARY KEY, code text NOT NULL UNIQUE, body text);`;
 
@@ -126,4 +126,11 @@ test('an undo of a dev target asks no typed name, and the API refuses a real und
   await dialog.getByRole('button', { name: 'Undo: delete 2, put back 0' }).click();
   await expect(dialog.getByRole('status').filter({ hasText: 'The import is undone' })).toContainText('2 rows deleted', { timeout: 60_000 });
   expect((await target.client.query('SELECT count(*)::int AS n FROM notes')).rows[0].n).toBe(0);
+  await dialog.getByRole('button', { name: 'Close' }).first().click();
+
+  // The Runs screen shows the undo's result and its command line.
+  await go(page, 'Runs');
+  await main(page).getByRole('navigation', { name: 'Runs of this session' }).getByRole('button', { name: new RegExp(`^Undo .*Undo the last import into ${dst.name} Succeeded$`) }).click();
+  await expect(main(page).getByText(/Undid the import of .*: 2 rows deleted, 0 rows put back\./)).toBeVisible();
+  await expect(main(page).getByRole('region', { name: 'The same run on the command line' }).getByLabel('mr4 command')).toHaveText(/^mr4 undo --db \S+ --run [0-9a-f-]+$/);
 });
