@@ -3,7 +3,8 @@
 // archive:") that a copied value does not contain; JSON values pretty-printed and compared line by
 // line; a long value collapsed to its change with "Show all (N characters)", opened by keyboard; light
 // and dark pass axe. Then the whole review downloaded as an HTML report and as JSON, their contents
-// checked: every differing row, the decisions, a hostile value escaped, no script.
+// checked: every differing row, the decisions, a hostile value escaped, no script. The menu works by
+// keyboard.
 import { readFileSync } from 'node:fs';
 import type { Locator } from '@playwright/test';
 import { chooseArchive, chooseConnection, docShot, expect, main, openApp, test } from './support';
@@ -93,8 +94,13 @@ test('changed words marked inside values, long values expandable, the review exp
   await detail.getByRole('checkbox', { name: 'Include this row in the merge' }).uncheck();
 
   // ── the review, downloaded ──
-  const exporter = main(page).getByRole('group', { name: 'Export the review:' });
-  const [html] = await Promise.all([page.waitForEvent('download'), exporter.getByRole('button', { name: 'HTML report' }).click()]);
+  const exportButton = main(page).getByRole('button', { name: 'Export review' });
+  const exportAs = async (item: string) => {
+    await exportButton.click();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('menu', { name: 'Export the review as' }).getByRole('menuitem', { name: item }).click()]);
+    return download;
+  };
+  const html = await exportAs('HTML report');
   expect(html.suggestedFilename()).toMatch(/^review-.*\.html$/);
   const report = readFileSync(await html.path(), 'utf8');
   expect(/<script/i.test(report), 'the report holds no script').toBe(false);
@@ -104,9 +110,15 @@ test('changed words marked inside values, long values expandable, the review exp
   expect(report.match(/<article /g)?.length, 'every differing row').toBe(2);
   expect(/<h3><span class="kind">New<\/span>&lt;\/td&gt;[\s\S]*?Decision: Left out: the merge does not touch this row/.test(report), 'the left-out row').toBe(true);
   expect(/<h3><span class="kind">Changed<\/span>rules<\/h3><p class="outcome">Decision: Updated/.test(report), 'the changed row').toBe(true);
-  await expect(exporter.getByRole('status')).toContainText(`Downloaded ${html.suggestedFilename()} (2 differing rows)`);
+  await expect(main(page).getByRole('status').filter({ hasText: `Downloaded ${html.suggestedFilename()} (2 differing rows)` })).toHaveCount(1);
 
-  const [json] = await Promise.all([page.waitForEvent('download'), exporter.getByRole('button', { name: 'JSON' }).click()]);
+  // By keyboard: the menu opens on Enter, its items are reached with the arrow keys.
+  await exportButton.focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('menu', { name: 'Export the review as' })).toBeVisible();
+  await page.keyboard.press('ArrowDown'); // HTML report
+  await page.keyboard.press('ArrowDown'); // JSON
+  const [json] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('Enter')]);
   expect(json.suggestedFilename()).toMatch(/^review-.*\.json$/);
   const data = JSON.parse(readFileSync(await json.path(), 'utf8'));
   expect(data).toMatchObject({ format: 'mr4-review-report', threeWay: true, mode: 'merge', rows: 2, target: { database: prodDb.name } });
