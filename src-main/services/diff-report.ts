@@ -238,7 +238,27 @@ function htmlValue(text: string | null, pieces: Piece[] | null = null): string {
   return `<span class="v">${pieces ? htmlPieces(pieces) : escapeHtml(text)}</span>`;
 }
 
-function htmlRow(row: DiffRow, d: Decided, threeWay: boolean, labels: { source: string; target: string }): string {
+/** Marking the changed words of a whole report may take at most this long; the rows after that show
+ *  their values unmarked (the report says from where). */
+const MARKING_BUDGET_MS = 30_000;
+interface Marking {
+  spentMs: number;
+  /** The first row written unmarked (1-based), once the budget is spent. */
+  stoppedAt: number | null;
+}
+
+function viewOf(f: DiffField, three: boolean, deleted: boolean, marking: Marking, rowNumber: number): ReturnType<typeof fieldView> {
+  if (marking.spentMs > MARKING_BUDGET_MS) {
+    marking.stoppedAt ??= rowNumber;
+    return { json: false, base: { text: f.base, pieces: null }, source: { text: f.source, pieces: null }, target: { text: deleted ? null : f.target, pieces: null } };
+  }
+  const started = performance.now();
+  const view = fieldView(f, three, deleted);
+  marking.spentMs += performance.now() - started;
+  return view;
+}
+
+function htmlRow(row: DiffRow, d: Decided, threeWay: boolean, labels: { source: string; target: string }, marking: Marking, rowNumber: number): string {
   const out = d.rowOut(row);
   const parts: string[] = [];
   parts.push(`<article class="row k-${row.kind}${out ? ' out' : ''}" data-kind="${row.kind}">`);
@@ -252,7 +272,7 @@ function htmlRow(row: DiffRow, d: Decided, threeWay: boolean, labels: { source: 
     const three = threeWay && row.kind !== 'probable_edit';
     parts.push(`<table class="fields"><caption>Fields that differ</caption><thead><tr><th scope="col">Field</th>${three ? '<th scope="col">Base</th>' : ''}<th scope="col">Archive (${escapeHtml(labels.source)})</th><th scope="col">Target (${escapeHtml(labels.target)})</th><th scope="col">Verdict</th><th scope="col">Decision</th></tr></thead><tbody>`);
     for (const f of row.fields) {
-      const view = fieldView(f, three || !!row.deletedInTarget, !!row.deletedInTarget);
+      const view = viewOf(f, three || !!row.deletedInTarget, !!row.deletedInTarget, marking, rowNumber);
       const verdict = f.verdict === 'apply' ? 'Apply' : f.verdict === 'keep' ? 'Keep target' : 'Conflict';
       parts.push(
         `<tr data-field="${escapeHtml(f.column)}"><th scope="row"><code>${escapeHtml(f.column)}</code></th>` +
@@ -388,6 +408,7 @@ export async function writeDiffReport(pager: ReportPager, options: ReportOptions
   const labels = { source: options.sourceLabel || summary.archive.database, target: options.targetLabel || summary.target.label };
   const pageSize = options.pageSize ?? 500;
   const out = new Out(path);
+  const marking: Marking = { spentMs: 0, stoppedAt: null };
   let rows = 0;
   try {
     if (options.format === 'html') {
@@ -397,12 +418,13 @@ export async function writeDiffReport(pager: ReportPager, options: ReportOptions
         if (!count) continue;
         await out.write(`<section class="table" id="t-${escapeHtml(encodeURIComponent(t.table))}" aria-labelledby="h-${escapeHtml(encodeURIComponent(t.table))}">\n<h2 id="h-${escapeHtml(encodeURIComponent(t.table))}"><code>${escapeHtml(t.table)}</code> — ${n(count)} ${count === 1 ? 'row differs' : 'rows differ'}${d.tableOut(t.table) ? ' (the table is left out of the merge)' : ''}</h2>\n`);
         for await (const row of rowsOf(pager, t.table, pageSize)) {
-          await out.write(htmlRow(row, d, summary.threeWay, labels));
           rows++;
+          await out.write(htmlRow(row, d, summary.threeWay, labels, marking, rows));
         }
         await out.write('</section>\n');
       }
-      await out.write(`</main>\n<footer><p class="muted">${n(rows)} differing ${rows === 1 ? 'row' : 'rows'} listed. Made by ${escapeHtml(TOOL_NAME)}.</p></footer>\n</body>\n</html>\n`);
+      const unmarked = marking.stoppedAt ? ` Changed words are marked inside the values of the first ${n(marking.stoppedAt - 1)} rows; the values after those are shown whole, unmarked (marking them would have taken too long).` : '';
+      await out.write(`</main>\n<footer><p class="muted">${n(rows)} differing ${rows === 1 ? 'row' : 'rows'} listed.${unmarked} Made by ${escapeHtml(TOOL_NAME)}.</p></footer>\n</body>\n</html>\n`);
     } else {
       const head = {
         format: 'mr4-review-report',
