@@ -509,7 +509,7 @@ async function main(): Promise<void> {
     out.push('');
     out.push(`all runs (s): export mr4 [${samples.export.mr4.map((x) => fmt(x)).join(', ')}] pg_dump [${samples.export.pg.map((x) => fmt(x)).join(', ')}]; ` +
       `skip mr4 [${samples.skip.mr4.map((x) => fmt(x)).join(', ')}] pg_restore [${samples.skip.pg.map((x) => fmt(x)).join(', ')}]; ` +
-      `merge mr4 [${samples.merge.mr4.map((x) => fmt(x)).join(', ')}]`);
+      `default path mr4 [${samples.skipDefault.mr4.map((x) => fmt(x)).join(', ')}]; merge mr4 [${samples.merge.mr4.map((x) => fmt(x)).join(', ')}]`);
     const busy = Math.max(...loads) > cpus().length * 0.75;
     out.push(`load average (1 min) at the start of the timed commands: ${fmt(Math.min(...loads))} to ${fmt(Math.max(...loads))} on ${cpus().length} CPUs` +
       (busy ? ' — the machine was busy with other work: figures are noisy' : ''));
