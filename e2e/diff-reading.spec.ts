@@ -70,7 +70,7 @@ test('changed words marked inside values, long values expandable, the review exp
   await expect(body.locator('ins')).toHaveText('revised ');
   await expect(body).toContainText('characters not shown');
   await expect(body).not.toContainText('Paragraph 40 of');
-  const showAll = body.getByRole('button', { name: `Show all ${BODY_DEV.length.toLocaleString('en-US')} characters of body, archive` });
+  const showAll = body.getByRole('button', { name: `Show all (${BODY_DEV.length.toLocaleString('en-US')} characters) of body, archive` });
   await expect(showAll).toHaveText(`Show all (${BODY_DEV.length.toLocaleString('en-US')} characters)`);
   await expect(showAll).toHaveAttribute('aria-expanded', 'false');
   await docShot(page, app, 'diff-reading', 'diff-reading');
