@@ -285,6 +285,30 @@ describe('keys mr4 does not check itself keep their triggers', () => {
   });
 });
 
+describe('a drop PostgreSQL refuses', () => {
+  test('a parent with deferred checks pending (a deferred MATCH FULL key kept on its trigger): its child keeps its triggers, the import goes on', async () => {
+    const schema = `CREATE TABLE grand (id serial PRIMARY KEY, code text NOT NULL UNIQUE);
+      CREATE TABLE parent (id serial PRIMARY KEY, code text NOT NULL UNIQUE, grand_id int,
+        CONSTRAINT parent_grand FOREIGN KEY (grand_id) REFERENCES grand(id) MATCH FULL DEFERRABLE INITIALLY DEFERRED);
+      CREATE TABLE child (id serial PRIMARY KEY, code text NOT NULL UNIQUE, parent_id int CONSTRAINT child_parent REFERENCES parent(id));`;
+    const source = await db(`${schema}
+      INSERT INTO grand (code) VALUES ('g');
+      INSERT INTO parent (code, grand_id) SELECT 'p' || g, 1 FROM generate_series(1, 10) g;
+      INSERT INTO child (code, parent_id) SELECT 'c' || g, 1 + g % 10 FROM generate_series(1, 30) g;`);
+    const target = await db(schema);
+    const before = await constraints(target.client);
+    const file = join(dir, 'pending.tar.gz');
+    await exportDb(source, file);
+    const report = await importInto(target, file, 'skip', { foreignKeyReload: 'always' });
+    expect(report.failures).toEqual([]);
+    // parent's own key is MATCH FULL (kept); child's drop needs parent, whose deferred checks are pending.
+    expect(report.foreignKeys?.reloaded).toEqual([]);
+    expect(report.foreignKeys?.reason).toMatch(/child: its foreign keys could not be dropped \(cannot ALTER TABLE "parent" because it has pending trigger events\)/);
+    expect(await constraints(target.client)).toEqual(before);
+    expect(await compareDatabases(source.client, target.client)).toEqual([]);
+  });
+});
+
 describe('who may reload', () => {
   const OWNED = `
     CREATE TABLE parent (id serial PRIMARY KEY, code text NOT NULL UNIQUE);
