@@ -103,6 +103,8 @@ test('selection and decisions survive a reload, are saved and reopened as a revi
   await dialog.getByRole('textbox').fill(prodDb.name);
   await dialog.getByRole('button', { name: /^Merge and overwrite/ }).click();
   await expect(page.getByText('Merged.', { exact: false }).first()).toBeVisible({ timeout: 60_000 });
+  // The result shows the run's command line, its decisions the review written beside it.
+  await expect(main(page).getByRole('region', { name: 'The same run on the command line' }).getByLabel('mr4 command')).toContainText(/--decisions \S+\.review\.json/);
   expect((await prodDb.client.query(`SELECT code, price::text AS price FROM item ORDER BY code`)).rows.map((r) => `${r.code}:${r.price}`)).toEqual(['a:1', 'b:20', 'c:3', 'e:null']);
 
   // The History records the base, the decisions, the rows left out, and the command line.
