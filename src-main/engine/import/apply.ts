@@ -95,11 +95,11 @@ const SETTINGS_RANGE = `f._row BETWEEN current_setting('mr4.lo')::bigint AND cur
  */
 async function runAttributed(m: MatchContext, t: StagedTable, what: string, range: [number, number], statement: (range: string) => string): Promise<number> {
   const chunk = `f._row BETWEEN ${range[0]} AND ${range[1]}`;
-  await m.ctx.query('SAVEPOINT mr4_write');
   try {
-    const res = await m.ctx.query(statement(chunk));
-    await m.ctx.query('RELEASE SAVEPOINT mr4_write');
-    return res.rowCount ?? 0;
+    // The savepoint, the statement and its release in one round trip (no parameters: a simple query
+    // of three statements, inside the run's transaction; on an error the ones after it do not run).
+    const res = (await m.ctx.query(`SAVEPOINT mr4_write; ${statement(chunk)}; RELEASE SAVEPOINT mr4_write`)) as unknown as { rowCount: number | null }[];
+    return res[1].rowCount ?? 0;
   } catch (error) {
     if (m.ctx.cancelled) throw error;
     const e = error as { message?: string; code?: string; detail?: string };
