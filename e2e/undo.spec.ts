@@ -123,7 +123,15 @@ test('an undo of a dev target asks no typed name, and the API refuses a real und
   // Keyboard: Cancel comes before the undo button.
   const buttons = dialog.getByRole('button', { name: /^(Cancel|Undo: delete 2, put back 0)$/ });
   await expect(buttons).toHaveText(['Cancel', 'Undo: delete 2, put back 0']);
-  await dialog.getByRole('button', { name: 'Undo: delete 2, put back 0' }).click();
+  // Readable in the dark theme too.
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await app.accessible(page, 'the undo dialog in the dark theme');
+  await page.emulateMedia({ colorScheme: 'light' });
+  // By keyboard: Tab from Cancel reaches the undo button, which Enter presses.
+  await dialog.getByRole('button', { name: 'Cancel' }).focus();
+  await page.keyboard.press('Tab');
+  await expect(dialog.getByRole('button', { name: 'Undo: delete 2, put back 0' })).toBeFocused();
+  await page.keyboard.press('Enter');
   await expect(dialog.getByRole('status').filter({ hasText: 'The import is undone' })).toContainText('2 rows deleted', { timeout: 60_000 });
   expect((await target.client.query('SELECT count(*)::int AS n FROM notes')).rows[0].n).toBe(0);
   await dialog.getByRole('button', { name: 'Close' }).first().click();
