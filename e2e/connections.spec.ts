@@ -74,7 +74,7 @@ test('add, test, edit, duplicate and delete a connection through the form', asyn
   await expect(edit.getByLabel('Database')).toHaveValue(db.name);
   await edit.getByLabel('Name', { exact: true }).fill(`${name} (prod)`);
   await edit.getByRole('radio', { name: 'production' }).check();
-  await expect(edit.getByText('Treated as production: every import shows a dry run first')).toBeVisible();
+  await expect(edit.getByText('Treated as production: every import that writes shows a dry run first')).toBeVisible();
   await edit.getByRole('button', { name: 'Save changes' }).click();
   await expect(edit).toBeHidden();
   const renamed = `${name} (prod)`;

@@ -54,7 +54,7 @@ test('export a Crearis database, download the archive, drop it on the window and
   await expect(result.getByText('Succeeded')).toBeVisible();
   await expect(fact(result, 'File')).toHaveText(new RegExp(`^${db.name}-\\d{8}-\\d{6}Z\\.tar\\.gz$`));
   await expect(fact(result, 'Size')).toHaveText(/^\d+(\.\d)? (KB|MB)$/);
-  await expect(fact(result, 'Rows')).toHaveText(/^[\d,]+ in \d+ tables$/);
+  await expect(fact(result, 'Rows')).toHaveText(/^[\d,]+ rows in \d+ tables$/);
   await expect(fact(result, 'Duration')).toHaveText(/^\d+(\.\d+)? (ms|s)$/);
   await expect(fact(result, 'SHA-256')).toHaveText(/^[0-9a-f]{64}$/);
   // Every phase ticked off.
@@ -78,7 +78,7 @@ test('export a Crearis database, download the archive, drop it on the window and
   expect(index.entities).toEqual(expect.arrayContaining(['users', 'projects', 'events', 'posts', 'locations']));
   for (const t of ['events', 'users', 'posts']) expect(index.tables[t].rows, t).toBe(dbCounts[t]);
   const totalRows = Object.values(index.tables as Record<string, { rows: number }>).reduce((n, t) => n + t.rows, 0);
-  await expect(fact(result, 'Rows')).toHaveText(`${totalRows.toLocaleString('en-US')} in ${index.entities.length} tables`);
+  await expect(fact(result, 'Rows')).toHaveText(`${totalRows.toLocaleString('en-US')} rows in ${index.entities.length} tables`);
   for (const entity of index.entities) expect(readFileSync(join(dir, index.tables[entity].file)).length, `${entity}'s file`).toBe(index.tables[entity].bytes);
 
   // ── Drop the downloaded archive anywhere on the window ──
