@@ -435,11 +435,11 @@ test('a sync that merges is previewed from a fresh export of its source, and con
     await page.getByRole('button', { name: `Merge into Stage ${tag}…` }).click();
     const confirm = page.getByRole('alertdialog').or(page.getByRole('dialog')).filter({ hasText: `Merge into Stage ${tag}?` });
     await expect(confirm).toBeVisible({ timeout: 60_000 });
-    await expect(confirm).toContainText('1 rows in the dry run');
+    await expect(confirm).toContainText('1 row in the dry run');
     await expect(confirm).toContainText('Compared two ways, without a base');
     await app.accessible(page, 'the staging confirmation');
     await confirm.getByRole('button', { name: 'Merge now' }).click();
-    await expect(page.getByText('1 rows were inserted, 1 updated')).toBeVisible({ timeout: 60_000 });
+    await expect(page.getByText('1 row was inserted, 1 updated')).toBeVisible({ timeout: 60_000 });
     expect((await stageDb.client.query(`SELECT code, name FROM item ORDER BY code`)).rows).toEqual([
       { code: 'a', name: 'A dev' },
       { code: 'b', name: 'B' },

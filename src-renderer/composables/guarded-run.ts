@@ -14,7 +14,7 @@ import type { ApiRequest, ImportMode, ImportReport, JobInfo, SavedConnection, Ui
 import { toUiError } from '../bridge';
 import { isTerminal, useJobsStore } from '../stores/jobs';
 import { isProductionLike } from '../util/env';
-import { formatNumber } from '../util/format';
+import { plural } from '../util/format';
 import type { ProbableEditsSetting } from '../util/row-identity';
 
 export const STEPS = [
@@ -149,7 +149,7 @@ export function useGuardedRun(options: {
       header: `${merge ? 'Merge' : 'Import'} into ${target.name}?`,
       message:
         `${options.sourceWords.value} will be ${merge ? 'merged' : 'imported'} into ${target.database} on ${target.host} (${target.tag}). ` +
-        (merge ? `Existing rows that differ are overwritten${updated !== undefined ? ` (${formatNumber(updated)} rows in the dry run)` : ''}; ` : 'Existing rows are left alone; ') +
+        (merge ? `Existing rows that differ are overwritten${updated !== undefined ? ` (${plural(updated, 'row')} in the dry run)` : ''}; ` : 'Existing rows are left alone; ') +
         'rows only in the target are never deleted.' +
         (options.confirmNote?.value ? ` ${options.confirmNote.value}` : ''),
       icon: 'pi pi-exclamation-triangle',
