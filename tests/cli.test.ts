@@ -734,6 +734,7 @@ describe('interrupts and the terminal', () => {
   });
 
   const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
+  if (!hasScript) console.warn('cli: the terminal progress test is skipped: script(1) (Debian bsdutils) is not installed, so no terminal can be made for mr4');
 
   test.skipIf(!hasScript)('on a terminal, progress is one line redrawn in place and cleared before the report', async () => {
     const src = await createTestDb(LIBRARY);

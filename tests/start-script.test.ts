@@ -87,6 +87,7 @@ beforeAll(() => {
   if (linux) ensureBuilt();
 });
 
+if (!linux) console.warn(`start-script: skipped: it reads the process tree from /proc, which ${process.platform} has not`);
 describe.skipIf(!linux)('npm start stops everything it started', () => {
   const cases: [string, (s: Started) => void, RegExp][] = [
     ['SIGTERM to npm', (s) => process.kill(s.npm.pid!, 'SIGTERM'), /Asked to stop/],
