@@ -10,7 +10,7 @@
 //   4. the run is marked undone and its log dropped.
 // Sequences are not moved back (PostgreSQL never does that either): ids the import drew stay used.
 // Rows the target's own triggers created during the import are not in the log and stay.
-import type { RowProblem } from '../../src-common/contract';
+import type { RowProblem, UndoResult, UndoRunInfo } from '../../src-common/contract';
 import type { DbTarget } from '../db/connect';
 import { readIdentity } from './catalog';
 import { CancelledError, type EmitEvent, RunContext } from './run-context';
@@ -34,32 +34,11 @@ export interface UndoOptions {
   onEvent?: EmitEvent;
 }
 
-/** An import as the target's _mr4.runs records it. */
-export interface RunInfo {
-  id: string;
-  at: string;
-  schema: string;
-  sourceIdentity: string | null;
-  sourceDatabase: string | null;
-  archive: { sha256: string | null; name: string | null };
-  mode: string | null;
-  tool: string | null;
-  /** Its undo log still exists (it is dropped when undone, or pruned after newer runs). */
-  undoable: boolean;
-  undoneAt: string | null;
-  logRows: number | null;
-}
+/** One import the target recorded (the contract's shape: the app lists them as they are). */
+export type RunInfo = UndoRunInfo;
 
-export interface UndoReport {
-  dryRun: boolean;
-  run: RunInfo;
-  target: { database: string; identity: string };
-  tables: { table: string; deleted: number; restored: number; kept: number }[];
-  /** Rows changed or deleted after the import: left as they are (keepChanged), or why it stopped. */
-  changed: RowProblem[];
-  lineage: { removed: number; restored: number };
-  durationMs: number;
-}
+/** What an undo did; the app's UndoResult adds what became of the kept agreement. */
+export type UndoReport = Omit<UndoResult, 'agreement'>;
 
 export class UndoError extends Error {
   override name = 'UndoError';
