@@ -122,7 +122,8 @@ test('a failed connection test brings its error into view, takes the focus there
   const form = page.getByRole('dialog', { name: 'Add a connection' });
   await form.getByLabel('Name', { exact: true }).fill(`Nowhere ${uniq()}`);
   await form.getByLabel('Host').fill(host);
-  await form.getByLabel('Port').fill(String(port));
+  await form.getByLabel('Port').fill('');
+  await form.getByLabel('Port').pressSequentially(String(port));
   await form.getByLabel('Database').fill('no_such_database_e2e');
   await form.getByLabel('User').fill(user);
   await form.getByRole('radio', { name: 'dev' }).check();
