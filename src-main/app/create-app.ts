@@ -14,24 +14,13 @@ import { TableKeyService } from '../services/table-keys';
 import { join } from 'node:path';
 import { MemorySecretStore } from '../services/secrets';
 import { type ApiMethod, parseRequest, type PushEvent } from '../../src-common/contract';
-import { scrubSecrets, statusOf, toUiError } from './errors';
+import { scrubSecrets } from '../services/secret-scrubber';
+import { statusOf, toUiError } from '../services/ui-error';
 import { EventHub } from './events';
 import { buildHandlers, type Handlers } from './handlers';
-import type { App, AppOptions, DispatchResult } from './types';
+import type { App, AppInternals, AppOptions, DispatchResult } from './types';
 
-export { defaultDataDir } from './data-dir';
-
-export interface AppInternals {
-  connections: ConnectionService;
-  files: FileService;
-  archives: ArchiveService;
-  jobs: JobService;
-  history: HistoryService;
-  demo: DemoService;
-  diffs: DiffService;
-  bases: BaseRegistry;
-  tableKeys: TableKeyService;
-}
+export { defaultDataDir } from '../services/data-dir';
 
 export async function createApp(options: AppOptions): Promise<App & { readonly services: AppInternals }> {
   const secrets = options.secrets.length ? options.secrets : [new MemorySecretStore()];

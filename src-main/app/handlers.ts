@@ -4,8 +4,7 @@ import { type ApiMethod, type ApiResponse, apiRequests, type FileRef } from '../
 import { TOOL_VERSION } from '../engine/version';
 import { writeReviewReport } from '../services/diff-report';
 import { badRequest } from '../services/service-error';
-import type { AppInternals } from './create-app';
-import type { AppOptions } from './types';
+import type { AppInternals, AppOptions } from './types';
 
 export type Handlers = { [M in ApiMethod]: (request: z.output<(typeof apiRequests)[M]>) => Promise<ApiResponse<M>> };
 

@@ -1,27 +1,17 @@
 // The seam between the services (connections, jobs, archives, history, demo) and the front doors
 // (Electron IPC, browser-mode HTTP, CLI). A door creates one App with what only it can provide
 // (native dialogs, a secret store), then only translates its transport into dispatch() calls.
-import type { Readable } from 'node:stream';
-import type { ApiMethod, ApiResponse, FileRef, PasswordStore, PushEvent, UiError } from '../../src-common/contract';
-
-/** Where a password is used: stores that key passwords by server (~/.pgpass) need it; others ignore it. */
-export interface SecretTarget {
-  host: string;
-  port: number;
-  database: string;
-  user: string;
-}
-
-/** Keeps connection passwords. Never writes them in clear, never logs them. */
-export interface SecretStore {
-  readonly kind: PasswordStore;
-  /** Shown to the user when the protection is weak (e.g. safeStorage on basic_text). */
-  readonly warning?: string;
-  get(connectionId: string): Promise<string | undefined>;
-  /** `target`: the connection's server fields (always passed by the services; a store may ignore it). */
-  set(connectionId: string, password: string, target?: SecretTarget): Promise<void>;
-  delete(connectionId: string): Promise<void>;
-}
+import type { ApiMethod, ApiResponse, PushEvent, UiError } from '../../src-common/contract';
+import type { ArchiveService } from '../services/archive-cache';
+import type { BaseRegistry } from '../services/bases';
+import type { ConnectionService } from '../services/connections';
+import type { DemoService } from '../services/demo';
+import type { DiffService } from '../services/diff-service';
+import type { FileAccess, FileService } from '../services/files';
+import type { HistoryService } from '../services/history';
+import type { JobService } from '../services/job-service';
+import type { SecretStore } from '../services/secrets';
+import type { TableKeyService } from '../services/table-keys';
 
 /** What the Electron door adds; browser mode has none of it. */
 export interface NativeDialogs {
@@ -43,16 +33,20 @@ export interface AppOptions {
   uploadMaxBytes?: number;
 }
 
-export type DispatchResult<M extends ApiMethod> = { ok: true; value: ApiResponse<M> } | { ok: false; error: UiError; status: number };
-
-export interface FileAccess {
-  /** Registers a file the user gave us (a native dialog's or a drop's path) and returns its handle. */
-  registerPath(path: string, purpose: 'read' | 'write'): Promise<FileRef>;
-  /** Browser mode: stores an uploaded archive (checked while it streams) and returns its handle. */
-  receiveUpload(name: string, body: Readable, declaredSize: number | null): Promise<FileRef>;
-  /** Browser mode: the file behind a single-use download ticket, or null. */
-  redeemDownload(ticket: string): Promise<{ path: string; name: string; size: number } | null>;
+/** The services one app runs, which the handler table calls. */
+export interface AppInternals {
+  connections: ConnectionService;
+  files: FileService;
+  archives: ArchiveService;
+  jobs: JobService;
+  history: HistoryService;
+  demo: DemoService;
+  diffs: DiffService;
+  bases: BaseRegistry;
+  tableKeys: TableKeyService;
 }
+
+export type DispatchResult<M extends ApiMethod> = { ok: true; value: ApiResponse<M> } | { ok: false; error: UiError; status: number };
 
 export interface App {
   readonly options: AppOptions;

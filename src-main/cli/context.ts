@@ -1,6 +1,6 @@
 // What every command module receives: where to write, and where to leave its exit code.
 import type { Command } from 'commander';
-import { defaultDataDir } from '../app/data-dir';
+import { defaultDataDir } from '../services/data-dir';
 import { JobError } from '../services/job-errors';
 import { describeFailure, type JsonFailure, jsonFailure } from './errors';
 import type { Io } from './io';

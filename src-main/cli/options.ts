@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import ssh2 from 'ssh2';
 import { HOST_KEY_FINGERPRINT } from '../../src-common/contract';
-import { defaultDataDir } from '../app/data-dir';
+import { defaultDataDir } from '../services/data-dir';
 import { readHost } from '../db/hosts';
 import { defaultKnownHosts, sshLabel, type SshSettings } from '../db/ssh-tunnel';
 import type { DbSpec } from '../services/engine-jobs';

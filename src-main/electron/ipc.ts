@@ -4,7 +4,7 @@
 // everything else is refused. Requests are validated by app.dispatch (the contract's schemas).
 import { type BrowserWindow, ipcMain, type IpcMainInvokeEvent } from 'electron';
 import type { UiError } from '../../src-common/contract';
-import { statusOf, toUiError } from '../app/errors';
+import { statusOf, toUiError } from '../services/ui-error';
 import type { App } from '../app/types';
 import { CHANNELS } from '../../src-preload/channels';
 import { isAppUrl } from './protocol';

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { safeStorage } from 'electron';
-import type { SecretStore } from '../app/types';
+import type { SecretStore } from '../services/secrets';
 import { Serial, writeFileAtomic } from '../services/fs-util';
 
 interface SecretsFile {

@@ -41,7 +41,7 @@ import type { AddressInfo } from 'node:net';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { PushEvent, UiError } from '../../src-common/contract';
-import { statusOf, toUiError } from '../app/errors';
+import { statusOf, toUiError } from '../services/ui-error';
 import type { App } from '../app/types';
 import { SECURITY_HEADERS } from './headers';
 import { findStaticFile } from './static-files';

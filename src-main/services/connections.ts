@@ -16,8 +16,9 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ConnectionDraft, ConnectionTestResult, EnvTag, PasswordStore, SavedConnection, SavedSsh, SshAuthMethod, SshDraft } from '../../src-common/contract';
-import { registerSecret, toUiError } from '../app/errors';
-import type { SecretStore, SecretTarget } from '../app/types';
+import { registerSecret } from './secret-scrubber';
+import { toUiError } from './ui-error';
+import type { SecretStore, SecretTarget } from './secrets';
 import { dbTarget, encodeSettings } from '../db/connect';
 import { SshError } from '../db/errors';
 import { readHost } from '../db/hosts';

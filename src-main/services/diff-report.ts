@@ -9,10 +9,9 @@ import { join } from 'node:path';
 import type { z } from 'zod';
 import { type apiRequests, DIFF_KINDS, type DiffField, type DiffKind, type DiffReportFile, type DiffRow, type DiffSummary, type ImportMode } from '../../src-common/contract';
 import { fieldView, type Piece } from '../../src-common/text-diff';
-import type { AppInternals } from '../app/create-app';
-import type { AppOptions } from '../app/types';
 import { TOOL_NAME } from '../engine/version';
-import { safeFilePart, timestampForFile } from './files';
+import type { DiffService } from './diff-service';
+import { type FileService, safeFilePart, timestampForFile } from './files';
 import { ensurePrivateDir } from './fs-util';
 
 export type ReportRequest = z.output<(typeof apiRequests)['diffs.report']>;
@@ -470,7 +469,7 @@ const REPORT_TTL_MS = 24 * 3600_000;
 
 /** diffs.report: the review of an open diff written to the data folder's reports/ (in browser mode
  *  older reports are removed after a day), handed to the window as a file to download or show. */
-export async function writeReviewReport(s: Pick<AppInternals, 'diffs' | 'files'>, options: Pick<AppOptions, 'dataDir' | 'door'>, request: ReportRequest): Promise<DiffReportFile> {
+export async function writeReviewReport(s: { diffs: DiffService; files: FileService }, options: { dataDir: string; door: 'electron' | 'browser' }, request: ReportRequest): Promise<DiffReportFile> {
   const diff = s.diffs.get(request.diffId);
   const dir = join(options.dataDir, 'reports');
   await ensurePrivateDir(dir);

@@ -8,7 +8,6 @@ import { chmod, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { FileRef } from '../../src-common/contract';
-import type { FileAccess } from '../app/types';
 import { ENCRYPTED_MAGIC, isEncryptedHead, parseHeader } from '../engine/archive/crypto';
 import { type ArchiveLimits, DEFAULT_LIMITS, openArchive, walkArchive } from '../engine/archive/reader';
 import { ensurePrivateDir, readJsonFile, Serial, writeFileAtomic } from './fs-util';
@@ -71,6 +70,16 @@ export function safeFilePart(text: string): string {
 
 export function timestampForFile(d = new Date()): string {
   return d.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[-:]/g, '').replace('T', '-');
+}
+
+/** What the doors do with files: register those the user gives, receive uploads, hand out downloads. */
+export interface FileAccess {
+  /** Registers a file the user gave us (a native dialog's or a drop's path) and returns its handle. */
+  registerPath(path: string, purpose: 'read' | 'write'): Promise<FileRef>;
+  /** Browser mode: stores an uploaded archive (checked while it streams) and returns its handle. */
+  receiveUpload(name: string, body: Readable, declaredSize: number | null): Promise<FileRef>;
+  /** Browser mode: the file behind a single-use download ticket, or null. */
+  redeemDownload(ticket: string): Promise<{ path: string; name: string; size: number } | null>;
 }
 
 export class FileService implements FileAccess {

@@ -29,9 +29,9 @@ import {
 } from '../../src-common/contract';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { defaultDataDir } from '../app/data-dir';
+import { defaultDataDir } from './data-dir';
 import { exportCommandLine, importCommandLine, reviewSummary, shellQuote, undoCommandLine } from './command-line';
-import { toUiError } from '../app/errors';
+import { toUiError } from './ui-error';
 import type { ArchiveService } from './archive-cache';
 import type { CacheManifest } from './archive-cache-builder';
 import type { ConnectionService } from './connections';

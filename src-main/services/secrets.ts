@@ -4,9 +4,28 @@
 import { readFile, realpath } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { SecretStore, SecretTarget } from '../app/types';
+import type { PasswordStore } from '../../src-common/contract';
 import { Serial, writeFileAtomic } from './fs-util';
 import { badRequest } from './service-error';
+
+/** Where a password is used: stores that key passwords by server (~/.pgpass) need it; others ignore it. */
+export interface SecretTarget {
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+}
+
+/** Keeps connection passwords. Never writes them in clear, never logs them. */
+export interface SecretStore {
+  readonly kind: PasswordStore;
+  /** Shown to the user when the protection is weak (e.g. safeStorage on basic_text). */
+  readonly warning?: string;
+  get(connectionId: string): Promise<string | undefined>;
+  /** `target`: the connection's server fields (always passed by the services; a store may ignore it). */
+  set(connectionId: string, password: string, target?: SecretTarget): Promise<void>;
+  delete(connectionId: string): Promise<void>;
+}
 
 export class MemorySecretStore implements SecretStore {
   readonly kind = 'memory' as const;

@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { registerSecret, scrubSecrets, statusOf, toUiError } from '../../src-main/app/errors';
+import { registerSecret, scrubSecrets } from '../../src-main/services/secret-scrubber';
+import { statusOf, toUiError } from '../../src-main/services/ui-error';
 import { defaultDataDir } from '../../src-main/app/create-app';
 import { ConnectionError } from '../../src-main/db/connect';
 import { ArchiveError } from '../../src-main/engine/archive/format';

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ApiMethod, ApiRequest, ApiResponse, ConnectionDraft, EnvTag, PushEvent, UiError } from '../../src-common/contract';
 import { createApp, defaultDataDir } from '../../src-main/app/create-app';
-import type { AppOptions, SecretStore } from '../../src-main/app/types';
+import type { AppOptions } from '../../src-main/app/types';
+import type { SecretStore } from '../../src-main/services/secrets';
 import { MemorySecretStore } from '../../src-main/services/secrets';
 
 export type TestApp = Awaited<ReturnType<typeof createApp>> & {

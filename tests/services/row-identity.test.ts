@@ -8,7 +8,7 @@
 // configuration, and a key the archive cannot satisfy is left out, saying so.
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { DiffOpened, ImportReport, JobInfo, SavedConnection } from '../../src-common/contract';
-import { toUiError } from '../../src-main/app/errors';
+import { toUiError } from '../../src-main/services/ui-error';
 import { ProbableEditsError } from '../../src-main/engine/import/errors';
 import { JobError, serializeError } from '../../src-main/services/job-errors';
 import type { TestDb } from '../helpers/db';

@@ -8,7 +8,7 @@ import { formatDiff } from '../format-diff';
 import { addCommonOptions, type CommonOptions, configPath, dbSpec, EXIT, parseTables } from '../options';
 import { runJob } from '../run-job';
 import { InvalidArgumentError, Option } from 'commander';
-import { defaultDataDir } from '../../app/data-dir';
+import { defaultDataDir } from '../../services/data-dir';
 import { PASSPHRASE_ENV, secretForReading, type SecretOptions } from '../archive-secret';
 
 interface DiffOptions extends CommonOptions, SecretOptions {

@@ -7,7 +7,7 @@ import { type CommandModule, finish } from '../context';
 import { formatImportReport } from '../format-report';
 import { addCommonOptions, type CommonOptions, configPath, dbSpec, EXIT, parseSecondsToMs, parseTables } from '../options';
 import { runJob } from '../run-job';
-import { defaultDataDir } from '../../app/data-dir';
+import { defaultDataDir } from '../../services/data-dir';
 import { BaseRegistry } from '../../services/bases';
 import { PASSPHRASE_ENV, secretForReading, type SecretOptions } from '../archive-secret';
 import { readDecisionsFile } from '../review-file';

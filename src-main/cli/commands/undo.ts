@@ -3,7 +3,7 @@
 // unless --keep-changed leaves them as they are now. What the two databases agree on, kept in the data
 // folder, goes back to what it was before that import too (--no-remember leaves it alone).
 import { UNDO_PHASES, type RunInfo, type UndoReport } from '../../engine/undo';
-import { defaultDataDir } from '../../app/data-dir';
+import { defaultDataDir } from '../../services/data-dir';
 import { BaseRegistry } from '../../services/bases';
 import { type CommandModule, finish } from '../context';
 import { formatRowProblems } from '../errors';
