@@ -1,11 +1,34 @@
 import { defineConfig } from 'vitest/config';
 
+// Test files that need neither PostgreSQL nor the built app (out/): the unit tier,
+// `vitest run --project unit`. Every other file runs in the postgres project, after the global setup
+// has started a throwaway server.
+const unitTests = [
+  'tests/doors/browser-security.test.ts',
+  'tests/engine/archive-crypto.test.ts',
+  'tests/engine/copy-text-refusals.test.ts',
+  'tests/fault/file-modes-spool.test.ts',
+  'tests/fault/fuzz-copy-text.test.ts',
+  'tests/fault/fuzz-row-decoder.test.ts',
+  'tests/fault/fuzz-table-file.test.ts',
+  'tests/known-hosts.test.ts',
+  'tests/services/connection-secrets.test.ts',
+  'tests/services/dispatch.test.ts',
+  'tests/services/errors.test.ts',
+  'tests/text-diff.test.ts',
+];
+
 export default defineConfig({
   test: {
-    include: ['tests/**/*.test.ts'],
-    globalSetup: ['tests/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    projects: [
+      { extends: true, test: { name: 'unit', include: unitTests } },
+      {
+        extends: true,
+        test: { name: 'postgres', include: ['tests/**/*.test.ts'], exclude: unitTests, globalSetup: ['tests/global-setup.ts'] },
+      },
+    ],
   },
 });

@@ -1,10 +1,9 @@
 // A saved password travels only to the server it was saved for; connection fields reach the server as
 // fields (no character of a host, database or user name sets a parameter); ~/.pgpass lines are written
 // with libpq's escaping and values that cannot be written safely are refused. Proven with fake servers
-// that record what arrives (the startup parameters, SSL requests and every password sent) and with
-// libpq itself (psql) reading the ~/.pgpass line back.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// that record what arrives (the startup parameters, SSL requests and every password sent); libpq itself
+// reads the ~/.pgpass line back in pgpass-libpq.test.ts.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -14,7 +13,6 @@ import { encodeSettings, resolveConnection } from '../../src-main/db/connect';
 import { checkHost, connectionUrl, sameServer } from '../../src-main/services/connections';
 import { escapePgpass, MemorySecretStore, PgpassSecretStore, pgpassProblem } from '../../src-main/services/secrets';
 import { type FakePgServer, startFakePgServer } from '../helpers/fake-pg-server';
-import { startThrowawayServer, type ThrowawayServer } from '../helpers/pg-server';
 import { makeApp, newDataDir, type TestApp } from './helpers';
 
 const SECRET = 'Bound-To-Its-Server:42';
@@ -314,42 +312,5 @@ describe('~/.pgpass is written by libpq\'s rules', () => {
     } finally {
       await app.shutdown();
     }
-  });
-
-  describe('libpq reads the escaped line back', () => {
-    let server: ThrowawayServer;
-    const user = 'we:ird\\user';
-    const password = 'p:w\\x:';
-
-    beforeAll(async () => {
-      server = await startThrowawayServer({ password: 'admin-pw' });
-      const c = new pg.Client({ host: '127.0.0.1', port: server.port, user: 'postgres', password: 'admin-pw', database: 'postgres' });
-      await c.connect();
-      try {
-        await c.query(`CREATE ROLE "${user.replace(/"/g, '""')}" LOGIN PASSWORD '${password.replace(/'/g, "''")}'`);
-        await c.query('CREATE DATABASE "da:ta\\base"');
-      } finally {
-        await c.end();
-      }
-    });
-
-    afterAll(() => server?.stop());
-
-    it('psql logs in with the user, database and password written by the store', async () => {
-      const psql = join(server.binDir, 'psql');
-      if (!existsSync(psql)) return;
-      const home = freshHome();
-      const store = new PgpassSecretStore(join(home, '.pgpass'));
-      await store.set('c1', password, { host: '127.0.0.1', port: server.port, database: 'da:ta\\base', user });
-      const line = readFileSync(join(home, '.pgpass'), 'utf8').split('\n')[1];
-      expect(line).toBe(`127.0.0.1:${server.port}:da\\:ta\\\\base:we\\:ird\\\\user:p\\:w\\\\x\\:`);
-      const r = spawnSync(psql, ['-X', '-w', '-h', '127.0.0.1', '-p', String(server.port), '-U', user, '-d', 'da:ta\\base', '-Atc', 'SELECT current_user || \'|\' || current_database()'], {
-        encoding: 'utf8',
-        env: { PATH: process.env.PATH, HOME: home, PGPASSFILE: join(home, '.pgpass') },
-      });
-      expect(r.status, r.stderr).toBe(0);
-      expect(r.stdout.trim()).toBe(`${user}|da:ta\\base`);
-      expect(await store.get('c1')).toBe(password);
-    });
   });
 });
