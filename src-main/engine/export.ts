@@ -4,7 +4,7 @@
 import { dirname, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import copyStreams from 'pg-copy-streams';
-import { EXPORT_PHASES, type ExportReport, type ForeignKeyPath } from '../../src-common/contract';
+import { EXPORT_PHASES, type ExportReport, type ForeignKeyPath } from './report-types';
 import type { DbTarget } from '../db/connect';
 import { ArchiveWriter, DiskFullError, type SpooledTable } from './archive/writer';
 import {
@@ -27,6 +27,7 @@ import { readStoredMasks } from './mask-store';
 import { buildPlan, type MaskMode, type Plan, type TablePlan } from './plan';
 import { type ComputedSubset, computeSubset, createKeepTable, keptFilter, type SubsetOptions, type SubsetSummary } from './subset';
 import { CancelledError, connectionLost, type EmitEvent, RunContext } from './run-context';
+import { closeReaders, DEFAULT_EXPORT_JOBS, openSnapshotReaders, readOnEach } from './snapshot-readers';
 import { applySessionSettings } from './session';
 import { ident, literal, qualified } from './sql';
 import { TOOL_NAME } from './version';
@@ -57,6 +58,9 @@ export interface ExportOptions {
   subset?: SubsetOptions;
   /** Encrypt the archive (crypto.ts) with this passphrase or key file. */
   encrypt?: ArchiveSecret;
+  /** Connections reading tables at once, on one snapshot (default 2; a subset reads over one: its kept
+   *  rows are in the export's own session). */
+  jobs?: number;
   signal?: AbortSignal;
   onEvent?: EmitEvent;
 }
@@ -211,7 +215,15 @@ interface Prepared {
   /** Masked columns this database received from others' exports (its _mr4 schema). */
   inherited: Map<string, { column: string; rule: string; origin: string }[]>;
   maskKeyId: { keyId: string; seeded: boolean } | null;
+  /** Sets the mask key in another session reading the snapshot (nothing without masking). */
+  setMaskKey: (reader: RunContext) => Promise<void>;
   subset: ComputedSubset | null;
+}
+
+/** The mask key's two pads, as settings of the transaction. Given as parameters, never in a
+ *  statement's text: what the server logs of statements (and MR4_TRACE_SQL) never holds the key. */
+async function setMaskPads(ctx: RunContext, pads: { inner: string; outer: string }): Promise<void> {
+  await ctx.query(`SELECT set_config('${MASK_SETTINGS.inner}', $1, true), set_config('${MASK_SETTINGS.outer}', $2, true)`, [pads.inner, pads.outer]);
 }
 
 /** Opens the snapshot (READ ONLY), reads the catalog, plans, sets the mask key, chooses a subset's
@@ -233,12 +245,12 @@ async function prepareExport(ctx: RunContext, options: Omit<ExportOptions, 'db' 
     masks.set(tp.name, { byColumn: new Map(tp.masked.map((m) => [m.column, m])), unique });
   }
   let maskKeyId: Prepared['maskKeyId'] = null;
+  let setMaskKey: Prepared['setMaskKey'] = async () => undefined;
   if (masks.size) {
     const key = maskKey(options.maskSeed);
     const pads = maskPads(key);
-    // Given as parameters, never in a statement's text: what the server logs of statements (and
-    // MR4_TRACE_SQL) never holds the key.
-    await ctx.query(`SELECT set_config('${MASK_SETTINGS.inner}', $1, true), set_config('${MASK_SETTINGS.outer}', $2, true)`, [pads.inner, pads.outer]);
+    await setMaskPads(ctx, pads);
+    setMaskKey = (reader) => setMaskPads(reader, pads);
     maskKeyId = { keyId: key.id, seeded: key.seeded };
     const n = [...masks.values()].reduce((k, m) => k + m.byColumn.size, 0);
     ctx.log(`Masking ${n} column(s) on the server: ${plan.tables.flatMap((t) => t.masked.map((m) => `${t.name}.${m.column} (${describeRule(m)})`)).join(', ')}.`);
@@ -250,7 +262,7 @@ async function prepareExport(ctx: RunContext, options: Omit<ExportOptions, 'db' 
     const m = masks.get(tp.name);
     if (m) await checkMasks(ctx, plan, catalog, tp, exportedColumns(tp), whereOf(tp, filters, subset), m);
   }
-  return { catalog, plan, masks, inherited, maskKeyId, subset };
+  return { catalog, plan, masks, inherited, maskKeyId, setMaskKey, subset };
 }
 
 function whereOf(tp: TablePlan, filters: Map<string, string>, subset: ComputedSubset | null): string | undefined {
@@ -296,9 +308,10 @@ export async function exportArchive(options: ExportOptions): Promise<ExportRepor
   const out = resolve(options.out);
   const ctx = await RunContext.open(options.db, options.signal, options.onEvent);
   let writer: ArchiveWriter | null = null;
+  let readers: RunContext[] = [];
   try {
     ctx.phase(0, EXPORT_PHASES[0]);
-    const { catalog, plan, masks, inherited, maskKeyId, subset } = await prepareExport(ctx, options);
+    const { catalog, plan, masks, inherited, maskKeyId, setMaskKey, subset } = await prepareExport(ctx, options);
     const baseSha256 = options.baseSha256 ?? (await options.baseFor?.({ systemIdentifier: catalog.systemIdentifier, database: catalog.database }));
     const timestamp = new Date();
     writer = await ArchiveWriter.create({ spoolParent: dirname(out), level: options.compressionLevel, mtime: timestamp, encrypt: options.encrypt });
@@ -306,31 +319,35 @@ export async function exportArchive(options: ExportOptions): Promise<ExportRepor
     const filters = referenceFilters(plan, subset);
     const keptRows = new Map((subset?.summary.tables ?? []).filter((t) => t.rows !== null).map((t) => [t.table, t.rows!]));
 
+    const jobs = subset ? 1 : Math.min(options.jobs ?? DEFAULT_EXPORT_JOBS, plan.tables.length);
+    readers = await openSnapshotReaders(ctx, options.db, jobs - 1, setMaskKey, options.signal, options.onEvent);
+
     ctx.phase(1, EXPORT_PHASES[1]);
-    const tables: Record<string, ArchiveTable> = {};
-    const report: ExportReport['tables'] = [];
-    for (const tp of plan.tables) {
-      ctx.throwIfCancelled();
+    const tables = new Map<string, ArchiveTable>();
+    // The largest tables first, so that no connection is left reading a big one alone at the end.
+    const largestFirst = [...plan.tables].sort((a, b) => b.rowEstimate - a.rowEstimate);
+    await readOnEach([ctx, ...readers], largestFirst, async (reader, tp) => {
+      reader.throwIfCancelled();
       const columns = exportedColumns(tp);
       const where = whereOf(tp, filters, subset);
       // A subset's counts are known; else the planner's estimate: counting every table first would
       // read it twice.
       const total = keptRows.get(tp.name) ?? (where || tp.rowEstimate < 0 ? null : tp.rowEstimate);
-      ctx.progress({ type: 'table', table: tp.name, phase: 1, rowsDone: 0, rowsTotal: total, done: false });
+      reader.progress({ type: 'table', table: tp.name, phase: 1, rowsDone: 0, rowsTotal: total, done: false });
       let rowsDone = 0;
-      const w = writer;
+      const w = writer!;
       const spooled = await spoolCopy(
-        ctx,
+        reader,
         copyOutSql(plan, tp, columns, where, masks.get(tp.name) ?? null),
         (stream) => w.addTable(tp.name, files.get(tp.name)!, columns, stream),
         (chunk) => {
           for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) rowsDone++;
-          ctx.progress({ type: 'table', table: tp.name, phase: 1, rowsDone, rowsTotal: total !== null && rowsDone <= total ? total : null });
+          reader.progress({ type: 'table', table: tp.name, phase: 1, rowsDone, rowsTotal: total !== null && rowsDone <= total ? total : null });
         },
       );
-      ctx.progress({ type: 'table', table: tp.name, phase: 1, rowsDone: spooled.rows, rowsTotal: spooled.rows, bytes: spooled.bytes, done: true });
+      reader.progress({ type: 'table', table: tp.name, phase: 1, rowsDone: spooled.rows, rowsTotal: spooled.rows, bytes: spooled.bytes, done: true });
       const byName = new Map(tp.columns.map((c) => [c.name, c]));
-      tables[tp.name] = {
+      tables.set(tp.name, {
         file: spooled.file,
         role: tp.role,
         rows: spooled.rows,
@@ -346,9 +363,14 @@ export async function exportArchive(options: ExportOptions): Promise<ExportRepor
         excludedColumns: tp.excludedColumns,
         ...maskedEntry(tp, columns, catalog.identity, inherited.get(tp.name)),
         ...(subset && tp.role === 'data' && subset.shape.roles.get(tp.name) !== 'full' ? { subset: subset.shape.roles.get(tp.name) as 'filtered' | 'dependent' } : {}),
-      };
-      report.push({ table: tp.name, role: tp.role, rows: spooled.rows, bytes: spooled.bytes });
-    }
+      });
+    });
+    await closeReaders(readers);
+    readers = [];
+    const report: ExportReport['tables'] = plan.tables.map((tp) => {
+      const t = tables.get(tp.name)!;
+      return { table: tp.name, role: tp.role, rows: t.rows, bytes: t.bytes };
+    });
     let lineage: ArchiveLineage | undefined;
     if (options.lineage !== false && (await hasLineageStore(ctx))) {
       const w = writer;
@@ -377,7 +399,7 @@ export async function exportArchive(options: ExportOptions): Promise<ExportRepor
       },
       entities: plan.tables.map((t) => t.name),
       files: Object.fromEntries(plan.tables.map((t) => [t.name, files.get(t.name)!])),
-      tables,
+      tables: Object.fromEntries(plan.tables.map((t) => [t.name, tables.get(t.name)!])),
       excluded: plan.excluded,
       ...(lineage ? { lineage } : {}),
     };
@@ -399,11 +421,13 @@ export async function exportArchive(options: ExportOptions): Promise<ExportRepor
     // Read-only: closing the connection ends the transaction on the source at once, whatever state
     // the connection is in.
     ctx.abandon();
+    for (const reader of readers) reader.abandon();
     const cleaned = 'its transaction on the source is closed and its temporary files are removed';
     if (ctx.cancelled) throw new CancelledError(`The export was cancelled: ${cleaned}; no archive was written.`);
     if (error instanceof DiskFullError) throw new DiskFullError(`${error.message}. The export stopped: ${cleaned}; no archive was written. Free some space there, or write the archive to another disk (--out).`);
     throw connectionLost(error);
   } finally {
+    await closeReaders(readers);
     await writer?.dispose();
     await ctx.close();
   }

@@ -118,6 +118,8 @@ type Envelope = { header: EnvelopeHeader; keys: EnvelopeKeys };
 
 export class ArchiveWriter {
   private readonly spooled = new Map<string, SpooledTable>();
+  /** Spool files are numbered as they are opened: several tables may be spooling at once. */
+  private spoolFiles = 0;
   private constructor(
     private readonly spoolDir: string,
     private readonly level: number,
@@ -168,7 +170,7 @@ export class ArchiveWriter {
   }
 
   private spoolFile(): { path: string; stream: Writable } {
-    const path = join(this.spoolDir, `${this.spooled.size}.gz`);
+    const path = join(this.spoolDir, `${this.spoolFiles++}.gz`);
     return { path, stream: createWriteStream(path, { flags: 'wx', mode: FILE_MODE }) };
   }
 
