@@ -295,13 +295,41 @@ function breakCycle(nodes: string[], edges: Edge[]): Edge[] | null {
 
 const key = (e: Edge) => `${e.child}.${e.ref.columns.join(',')}`;
 
+/** What the steps of planning read: the catalog, its tables by name, and each table's configuration. */
+interface PlanInput {
+  catalog: Catalog;
+  byName: Map<string, Table>;
+  configOf: (table: string) => TableConfig | undefined;
+}
+
+/** How other rows point at a table's rows: the id the database draws, or the one it inherits. */
+interface SchemaIds {
+  surrogates: Map<string, string | null>;
+  inherited: Map<string, { column: string; parent: string }>;
+}
+
 export function buildPlan(catalog: Catalog, options: PlanOptions = {}): Plan {
   const { config, profile } = resolveConfig(catalog, options.config);
-  const byName = new Map(catalog.tables.map((t) => [t.name, t]));
-  const warnings: string[] = [];
-
   const masking = options.mask ?? 'off';
-  for (const [name, cfg] of Object.entries(options.config?.tables ?? {})) {
+  const byName = new Map(catalog.tables.map((t) => [t.name, t]));
+  checkConfigNames(catalog, byName, options.config, masking);
+  const input: PlanInput = { catalog, byName, configOf: configLookup(config, byName) };
+  const { selected, excluded } = selectTables(input, options.tables);
+  const drafts = draftTables(input);
+  const inPlan = tablesInPlan(selected, drafts);
+  const edges = dependencies(inPlan);
+  const names = [...inPlan.keys()].sort();
+  const cycles = breakCycles(names, edges);
+  const tables = inWriteOrder(names, inPlan, edges);
+  const warnings: string[] = [];
+  if (masking !== 'off') planMasks(catalog, tables, config, profile, masking, warnings);
+  for (const tp of tables) warnings.push(...unexportedParents(tp, catalog.schema, inPlan), ...copiedIds(tp, catalog, drafts, input.configOf(tp.name)));
+  return { schema: catalog.schema, database: catalog.database, serverVersion: catalog.serverVersion, profile, tables, excluded, cycles, warnings };
+}
+
+/** Refuses a user's configuration that names a table or column the schema lacks. */
+function checkConfigNames(catalog: Catalog, byName: Map<string, Table>, user: Mr4Config | undefined, masking: MaskMode): void {
+  for (const [name, cfg] of Object.entries(user?.tables ?? {})) {
     const t = byName.get(name);
     if (!t) throw new PlanError(`The configuration names table "${name}", which is not in schema "${catalog.schema}".`);
     const masked = masking === 'off' ? [] : Object.keys(cfg.mask ?? {});
@@ -309,7 +337,10 @@ export function buildPlan(catalog: Catalog, options: PlanOptions = {}): Plan {
       if (!t.columns.some((x) => x.name === c)) throw new PlanError(`The configuration names column "${name}.${c}", which does not exist.`);
     }
   }
-  const cfgOf = (name: string): TableConfig | undefined => {
+}
+
+function configLookup(config: Mr4Config, byName: Map<string, Table>): PlanInput['configOf'] {
+  return (name) => {
     const cfg = config.tables[name];
     const t = byName.get(name);
     if (!cfg || !t) return cfg;
@@ -322,122 +353,140 @@ export function buildPlan(catalog: Catalog, options: PlanOptions = {}): Plan {
       references: cfg.references?.filter((r) => r.columns.every(has) && byName.has(r.table)),
     };
   };
+}
 
+/** The tables whose rows move (the ones asked for, or all but those the configuration excludes), and
+ *  the others, each with why. */
+function selectTables(input: PlanInput, wanted: string[] | undefined): { selected: Set<string>; excluded: Plan['excluded'] } {
+  const { catalog, configOf } = input;
   const excluded: Plan['excluded'] = [];
   for (const t of catalog.tables) {
-    const cfg = cfgOf(t.name);
+    const cfg = configOf(t.name);
     if (cfg?.exclude) excluded.push({ table: t.name, reason: cfg.note ? `configuration: ${cfg.note}` : 'configuration' });
   }
   const excludedNames = new Set(excluded.map((e) => e.table));
-  if (options.tables) {
-    for (const n of options.tables) {
-      if (byName.has(n)) continue;
-      const root = partitionRoot(catalog, n);
-      if (root) {
-        throw new PlanError(
-          `Table "${n}" is a partition of "${root.name}": mr4 moves a partitioned table with all its partitions. Name "${root.name}" instead.`,
-        );
-      }
-      throw new PlanError(`Table "${n}" is not in schema "${catalog.schema}" of database "${catalog.database}".`);
-    }
-  }
-  const selected = new Set(
-    (options.tables ?? catalog.tables.map((t) => t.name)).filter((n) => !excludedNames.has(n) || options.tables?.includes(n)),
-  );
-  if (options.tables) {
-    for (const t of catalog.tables) if (!selected.has(t.name) && !excludedNames.has(t.name)) excluded.push({ table: t.name, reason: 'not selected' });
-  }
+  if (!wanted) return { selected: new Set(catalog.tables.map((t) => t.name).filter((n) => !excludedNames.has(n))), excluded };
+  for (const n of wanted) checkWantedTable(input, n);
+  const selected = new Set(wanted);
+  for (const t of catalog.tables) if (!selected.has(t.name) && !excludedNames.has(t.name)) excluded.push({ table: t.name, reason: 'not selected' });
+  return { selected, excluded };
+}
 
-  const declaredReferences = (t: Table): ForeignKey[] =>
-    (cfgOf(t.name)?.references ?? []).map((r) => {
-      const parent = byName.get(r.table)!;
-      return {
-        name: 'declared',
-        columns: r.columns,
-        refSchema: t.schema,
-        refTable: r.table,
-        refColumns: r.refColumns ?? parent.primaryKey?.columns ?? [],
-        onDelete: 'a',
-        deferrable: false,
-        declared: true,
-      } satisfies ForeignKey;
-    });
-  const referencesOf = (t: Table): ForeignKey[] => [...t.foreignKeys, ...declaredReferences(t)];
+function checkWantedTable({ catalog, byName }: PlanInput, name: string): void {
+  if (byName.has(name)) return;
+  const root = partitionRoot(catalog, name);
+  if (root) {
+    throw new PlanError(
+      `Table "${name}" is a partition of "${root.name}": mr4 moves a partitioned table with all its partitions. Name "${root.name}" instead.`,
+    );
+  }
+  throw new PlanError(`Table "${name}" is not in schema "${catalog.schema}" of database "${catalog.database}".`);
+}
+
+/** Every table of the schema planned as if its rows moved: columns, surrogate, references, key. */
+function draftTables(input: PlanInput): Map<string, TablePlan> {
+  const { catalog } = input;
+  const referencesOf = (t: Table): ForeignKey[] => [...t.foreignKeys, ...declaredReferences(t, input)];
   const surrogates = new Map(catalog.tables.map((t) => [t.name, isSurrogate(t)]));
-  const inherited = inheritedIds(catalog.tables, surrogates, referencesOf);
-  const parentId = (name: string) => surrogates.get(name) ?? inherited.get(name)?.column ?? null;
+  const ids: SchemaIds = { surrogates, inherited: inheritedIds(catalog.tables, surrogates, referencesOf) };
+  return new Map(catalog.tables.map((t) => [t.name, draftTable(t, input, ids, referencesOf(t))]));
+}
 
-  // First pass: columns, surrogate, references, key, for every table of the schema.
-  const drafts = new Map<string, TablePlan>();
-  for (const t of catalog.tables) {
-    const cfg = cfgOf(t.name);
-    const surrogate = surrogates.get(t.name) ?? null;
-    const excludedColumns: TablePlan['excludedColumns'] = [];
-    const columns: PlannedColumn[] = [];
-    for (const c of t.columns) {
-      if (c.generated) excludedColumns.push({ name: c.name, reason: c.generated === 'v' ? 'generated (virtual)' : 'generated' });
-      else if (cfg?.excludeColumns?.includes(c.name)) excludedColumns.push({ name: c.name, reason: cfg.note ? `configuration: ${cfg.note}` : 'configuration' });
-      else
-        columns.push({
-          name: c.name,
-          type: c.type,
-          category: c.typeCategory,
-          notNull: c.notNull,
-          hasDefault: c.default !== null || c.identity !== '',
-          identity: c.identity,
-        });
-    }
-    const usable = new Set(columns.map((c) => c.name));
-    const fks = referencesOf(t);
-    const references: PlannedReference[] = [];
-    for (const fk of fks) {
-      if (!fk.columns.every((c) => usable.has(c))) continue;
-      const external = fk.refSchema !== t.schema || !byName.has(fk.refTable);
-      const parent = external ? undefined : byName.get(fk.refTable)!;
-      if (fk.declared && fk.refColumns.length !== fk.columns.length) {
-        throw new PlanError(`Declared reference ${t.name}(${fk.columns.join(', ')}) → ${fk.refTable} needs refColumns: the parent has no primary key.`);
-      }
-      const parentIdColumn = parent ? parentId(parent.name) : null;
-      references.push({
-        name: fk.name,
-        columns: fk.columns,
-        parentSchema: fk.refSchema,
-        parent: fk.refTable,
-        parentColumns: fk.refColumns,
-        remap: !!parentIdColumn && fk.refColumns.length === 1 && fk.refColumns[0] === parentIdColumn,
-        late: false,
-        self: fk.refTable === t.name && !external,
-        external,
-        declared: !!fk.declared,
-        onDelete: fk.onDelete,
-        ...(fk.partitions ? { partitions: fk.partitions } : {}),
+/** The configuration's references of a table, as foreign keys. */
+function declaredReferences(t: Table, { byName, configOf }: PlanInput): ForeignKey[] {
+  return (configOf(t.name)?.references ?? []).map((r) => {
+    const parent = byName.get(r.table)!;
+    return {
+      name: 'declared',
+      columns: r.columns,
+      refSchema: t.schema,
+      refTable: r.table,
+      refColumns: r.refColumns ?? parent.primaryKey?.columns ?? [],
+      onDelete: 'a',
+      deferrable: false,
+      declared: true,
+    } satisfies ForeignKey;
+  });
+}
+
+function idOf(ids: SchemaIds, table: string): string | null {
+  return ids.surrogates.get(table) ?? ids.inherited.get(table)?.column ?? null;
+}
+
+function draftTable(t: Table, input: PlanInput, ids: SchemaIds, fks: ForeignKey[]): TablePlan {
+  const cfg = input.configOf(t.name);
+  const surrogate = ids.surrogates.get(t.name) ?? null;
+  const surrogateColumn = surrogate ? t.columns.find((c) => c.name === surrogate)! : null;
+  const { columns, excludedColumns } = plannedColumns(t, cfg);
+  const usable = new Set(columns.map((c) => c.name));
+  const references = fks.filter((fk) => fk.columns.every((c) => usable.has(c))).map((fk) => plannedReference(t, fk, input.byName, ids));
+  return {
+    name: t.name,
+    role: 'data',
+    columns,
+    excludedColumns,
+    primaryKey: t.primaryKey?.columns ?? [],
+    surrogate,
+    inheritedId: ids.inherited.get(t.name) ?? null,
+    surrogateSequence: surrogateColumn ? (surrogateColumn.sequences[0] ?? null) : null,
+    surrogateDefault: surrogateColumn ? (surrogateColumn.default ?? null) : null,
+    key: chooseKey(t, surrogate, usable, cfg),
+    matchColumns: [],
+    references,
+    insertOnly: (cfg?.insertOnly ?? []).filter((c) => usable.has(c)),
+    masked: [],
+    triggers: t.triggers.filter((tr) => tr.enabled).map((tr) => tr.name),
+    warnings: [],
+    note: cfg?.note,
+    level: 0,
+    rowEstimate: t.rowEstimate,
+  };
+}
+
+/** The columns whose values move, and the ones left out (generated, or by the configuration). */
+function plannedColumns(t: Table, cfg: TableConfig | undefined): Pick<TablePlan, 'columns' | 'excludedColumns'> {
+  const excludedColumns: TablePlan['excludedColumns'] = [];
+  const columns: PlannedColumn[] = [];
+  for (const c of t.columns) {
+    if (c.generated) excludedColumns.push({ name: c.name, reason: c.generated === 'v' ? 'generated (virtual)' : 'generated' });
+    else if (cfg?.excludeColumns?.includes(c.name)) excludedColumns.push({ name: c.name, reason: cfg.note ? `configuration: ${cfg.note}` : 'configuration' });
+    else
+      columns.push({
+        name: c.name,
+        type: c.type,
+        category: c.typeCategory,
+        notNull: c.notNull,
+        hasDefault: c.default !== null || c.identity !== '',
+        identity: c.identity,
       });
-    }
-    const keyDef = chooseKey(t, surrogate, usable, cfg);
-    drafts.set(t.name, {
-      name: t.name,
-      role: 'data',
-      columns,
-      excludedColumns,
-      primaryKey: t.primaryKey?.columns ?? [],
-      surrogate,
-      inheritedId: inherited.get(t.name) ?? null,
-      surrogateSequence: surrogate ? (t.columns.find((c) => c.name === surrogate)!.sequences[0] ?? null) : null,
-      surrogateDefault: surrogate ? (t.columns.find((c) => c.name === surrogate)!.default ?? null) : null,
-      key: keyDef,
-      matchColumns: [],
-      references,
-      insertOnly: (cfg?.insertOnly ?? []).filter((c) => usable.has(c)),
-      masked: [],
-      triggers: t.triggers.filter((tr) => tr.enabled).map((tr) => tr.name),
-      warnings: [],
-      note: cfg?.note,
-      level: 0,
-      rowEstimate: t.rowEstimate,
-    });
   }
+  return { columns, excludedColumns };
+}
 
-  // Which tables take part: the selected ones, plus parents whose ids their rows carry (as reference tables).
+function plannedReference(t: Table, fk: ForeignKey, byName: Map<string, Table>, ids: SchemaIds): PlannedReference {
+  const external = fk.refSchema !== t.schema || !byName.has(fk.refTable);
+  if (fk.declared && fk.refColumns.length !== fk.columns.length) {
+    throw new PlanError(`Declared reference ${t.name}(${fk.columns.join(', ')}) → ${fk.refTable} needs refColumns: the parent has no primary key.`);
+  }
+  const parentIdColumn = external ? null : idOf(ids, fk.refTable);
+  return {
+    name: fk.name,
+    columns: fk.columns,
+    parentSchema: fk.refSchema,
+    parent: fk.refTable,
+    parentColumns: fk.refColumns,
+    remap: !!parentIdColumn && fk.refColumns.length === 1 && fk.refColumns[0] === parentIdColumn,
+    late: false,
+    self: fk.refTable === t.name && !external,
+    external,
+    declared: !!fk.declared,
+    onDelete: fk.onDelete,
+    ...(fk.partitions ? { partitions: fk.partitions } : {}),
+  };
+}
+
+/** The selected tables, plus parents whose ids their rows carry (as reference tables). */
+function tablesInPlan(selected: Set<string>, drafts: Map<string, TablePlan>): Map<string, TablePlan> {
   const inPlan = new Map<string, TablePlan>();
   const addReference = (name: string) => {
     if (inPlan.has(name)) return;
@@ -447,9 +496,12 @@ export function buildPlan(catalog: Catalog, options: PlanOptions = {}): Plan {
   };
   for (const n of selected) inPlan.set(n, drafts.get(n)!);
   for (const n of selected) for (const r of drafts.get(n)!.references) if (r.remap && !r.self && !selected.has(r.parent)) addReference(r.parent);
+  return inPlan;
+}
 
-  // Dependencies: a data table's rows need their parents written first; a reference table needs the
-  // parents its key points at matched first. Self references are resolved inside one statement.
+/** A data table's rows need their parents written first; a reference table needs the parents its key
+ *  points at matched first. Self references are resolved inside one statement. */
+function dependencies(inPlan: Map<string, TablePlan>): Edge[] {
   const edges: Edge[] = [];
   for (const tp of inPlan.values()) {
     for (const ref of tp.references) {
@@ -468,7 +520,11 @@ export function buildPlan(catalog: Catalog, options: PlanOptions = {}): Plan {
       });
     }
   }
-  const names = [...inPlan.keys()].sort();
+  return edges;
+}
+
+/** Marks the references filled late so that no tables depend on each other in a cycle. */
+function breakCycles(names: string[], edges: Edge[]): CycleBreak[] {
   const cycles: CycleBreak[] = [];
   for (const comp of components(names, edges)) {
     if (comp.length < 2) continue;
@@ -484,9 +540,20 @@ export function buildPlan(catalog: Catalog, options: PlanOptions = {}): Plan {
     for (const e of broken) e.ref.late = true;
     cycles.push({ tables: comp, lateColumns: broken.map((e) => `${e.child}.${e.ref.columns.join(', ')}`).sort() });
   }
+  return cycles;
+}
 
-  // Order: longest path from tables that depend on nothing, then name.
-  const live = edges.filter((e) => !e.ref.late);
+/** The tables by level, then name, each finished for its level. */
+function inWriteOrder(names: string[], inPlan: Map<string, TablePlan>, edges: Edge[]): TablePlan[] {
+  const level = levels(names, edges.filter((e) => !e.ref.late));
+  return names
+    .map((n) => inPlan.get(n)!)
+    .sort((a, b) => level.get(a.name)! - level.get(b.name)! || (a.name < b.name ? -1 : 1))
+    .map((tp) => finishTable(tp, level.get(tp.name)!));
+}
+
+/** Each table's longest path from tables that depend on nothing. */
+function levels(names: string[], live: Edge[]): Map<string, number> {
   const level = new Map<string, number>();
   const depth = (n: string, seen: Set<string>): number => {
     if (level.has(n)) return level.get(n)!;
@@ -499,25 +566,19 @@ export function buildPlan(catalog: Catalog, options: PlanOptions = {}): Plan {
     return d;
   };
   for (const n of names) depth(n, new Set());
+  return level;
+}
 
-  const tables = names
-    .map((n) => inPlan.get(n)!)
-    .sort((a, b) => level.get(a.name)! - level.get(b.name)! || (a.name < b.name ? -1 : 1))
-    .map((tp) => finishTable(tp, level.get(tp.name)!));
-
-  if (masking !== 'off') planMasks(catalog, tables, config, profile, masking, warnings);
-
-  for (const tp of tables) {
-    for (const r of tp.references) {
-      if (r.external) warnings.push(`${tp.name}.${r.columns.join(', ')} references ${r.parent} outside schema "${catalog.schema}": values are copied as they are.`);
-      else if (!r.self && !inPlan.has(r.parent) && !r.remap) {
-        warnings.push(`${tp.name}.${r.columns.join(', ')} references ${r.parent}, which is not exported: its values must already exist in the target.`);
-      }
+/** References whose values are copied as they are: to a parent outside the schema, or not exported. */
+function unexportedParents(tp: TablePlan, schema: string, inPlan: Map<string, TablePlan>): string[] {
+  const out: string[] = [];
+  for (const r of tp.references) {
+    if (r.external) out.push(`${tp.name}.${r.columns.join(', ')} references ${r.parent} outside schema "${schema}": values are copied as they are.`);
+    else if (!r.self && !inPlan.has(r.parent) && !r.remap) {
+      out.push(`${tp.name}.${r.columns.join(', ')} references ${r.parent}, which is not exported: its values must already exist in the target.`);
     }
-    warnings.push(...copiedIds(tp, catalog, drafts, cfgOf(tp.name)));
   }
-
-  return { schema: catalog.schema, database: catalog.database, serverVersion: catalog.serverVersion, profile, tables, excluded, cycles, warnings };
+  return out;
 }
 
 /**
