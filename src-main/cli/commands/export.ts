@@ -1,11 +1,12 @@
 // mr4 export: one consistent snapshot of a schema into a .tar.gz archive.
 import { resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
-import { type ExportReport, EXPORT_PHASES } from '../../../src-common/contract';
+import { type ExportReport, EXPORT_PHASES } from '../../engine/report-types';
 import { type CommandModule, finish } from '../context';
 import { formatExportReport } from '../format-report';
 import { addCommonOptions, type CommonOptions, configPath, dbSpec, parseNonEmpty, parseTables, UsageError } from '../options';
 import { runJob } from '../run-job';
+import { DEFAULT_EXPORT_JOBS, MAX_EXPORT_JOBS } from '../../engine/snapshot-readers';
 import { maskSeed, PASSPHRASE_ENV, secretForWriting, type SecretOptions } from '../archive-secret';
 import { CHILDREN_HELP, collectWhere, MASK_HELP, type MaskAndSubsetOptions, maskMode, NO_MASK_HELP, subsetOf, WHERE_HELP } from '../export-options';
 
@@ -14,6 +15,7 @@ interface ExportOptions extends CommonOptions, MaskAndSubsetOptions, SecretOptio
   tables?: string[];
   description?: string;
   compression?: number;
+  jobs?: number;
   lineage: boolean;
   maskSeedFile?: string;
   encrypt?: boolean;
@@ -31,6 +33,10 @@ export const exportCommand: CommandModule = (program, ctx) => {
     .option('--description <text>', 'a note stored in the archive')
     .option('--compression <level>', 'gzip level 0 (none) to 9 (smallest, slowest); default 3', (v: string) => {
       if (!/^[0-9]$/.test(v)) throw new InvalidArgumentError('give a level from 0 to 9');
+      return Number(v);
+    })
+    .option('-j, --jobs <n>', `connections reading tables at once, all on one snapshot (as pg_dump -j); 1 to ${MAX_EXPORT_JOBS}, default ${DEFAULT_EXPORT_JOBS}; a subset (--where) reads over one`, (v: string) => {
+      if (!/^[0-9]+$/.test(v) || Number(v) < 1 || Number(v) > MAX_EXPORT_JOBS) throw new InvalidArgumentError(`give a number from 1 to ${MAX_EXPORT_JOBS}`);
       return Number(v);
     })
     .option('--no-lineage', 'leave out the database’s lineage of ids (which rows came from which database)')
@@ -63,6 +69,7 @@ export const exportCommand: CommandModule = (program, ctx) => {
           description: opts.description,
           configPath: configPath(opts),
           compressionLevel: opts.compression,
+          jobs: opts.jobs,
           lineage: opts.lineage,
           mask: maskMode(opts),
           ...(seed ? { maskSeed: seed } : {}),
