@@ -18,7 +18,7 @@
 // through natural keys as for any archive.
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { RowProblem } from '../../../src-common/contract';
+import type { RowProblem } from '../report-types';
 import { type Catalog, type Column, findTable, type Table } from '../catalog';
 import type { TableSource } from './source';
 import { buildPlan, type Plan, type PlannedReference, type TablePlan } from '../plan';
@@ -335,6 +335,8 @@ interface Built {
   /** Source id of each archived row (exported or synthetic), by position; null where there is none. */
   sourceIds: (string | null)[];
   idsExported: boolean;
+  /** How each reference column is resolved, set once every table is built (a parent's rows decide it). */
+  resolutions: Map<string, Resolution>;
 }
 
 type Resolution =
@@ -382,11 +384,31 @@ export async function loadLegacyArchive(opened: OpenedArchive, catalog: Catalog,
     warnings.push(`index.json says version ${legacyIndex.version}; read as an original MR4 archive of format 1.0`);
   }
   const all = await readLegacyTables(opened, legacyIndex, limits, warnings);
+  warnAbsentTables(all, catalog, warnings);
+  const { legacy, excluded } = tablesInTarget(all, catalog, warnings);
+  const legacyNames = new Set(legacy.map((t) => t.name));
+  const missing = parentsNotCarried(catalog, legacyNames, warnings);
+  const plan = buildPlan(catalog, { tables: [...legacyNames, ...missing] });
+  const built = buildTables(legacy, catalog, plan, warnings);
+  warnMissingIds(built, warnings);
+  for (const b of built.values()) b.resolutions = referenceResolutions(b, built);
+  const pending = [...built.values()].flatMap((b) => convertRows(b, warnings));
+  const problem = (p: PendingProblem) => rowProblem(p, built);
+  const dropped = pending.filter((p) => p.dropped).map(problem);
+  const nulled = pending.filter((p) => !p.dropped).map(problem);
+  const files = canonicalFiles(catalog, plan, built, missing);
+  return { index: synthesisedIndex(legacyIndex, catalog, plan, files, excluded), source: sourceOf(files), warnings, dropped, nulled };
+}
 
+function warnAbsentTables(all: LegacyTable[], catalog: Catalog, warnings: string[]): void {
   const archived = new Set(all.map((t) => t.name));
   const expected = FORMAT_1_0.entities.flatMap((e) => [e, ...(FORMAT_1_0.detailTables[e] ?? [])]);
   const absent = expected.filter((e) => !archived.has(e) && findTable(catalog, e));
   if (absent.length) warnings.push(`the original MR4 export always wrote ${absent.join(', ')}, but this archive lacks them; nothing is imported into them`);
+}
+
+/** The archived tables the target has; the others are excluded, each with a warning. */
+function tablesInTarget(all: LegacyTable[], catalog: Catalog, warnings: string[]): { legacy: LegacyTable[]; excluded: ArchiveIndex['excluded'] } {
   const legacy: LegacyTable[] = [];
   const excluded: ArchiveIndex['excluded'] = [];
   for (const t of all) {
@@ -397,9 +419,14 @@ export async function loadLegacyArchive(opened: OpenedArchive, catalog: Catalog,
     }
   }
   if (legacy.length === 0) throw new ArchiveError('none of the tables of this 1.0 archive exists in the target');
-  // Tables the archived rows point at but the format never carries (Crearis: domains) are described as
-  // empty data tables: as reference tables they could close a cycle no nullable column breaks.
-  const legacyNames = new Set(legacy.map((t) => t.name));
+  return { legacy, excluded };
+}
+
+/**
+ * Tables the archived rows point at but the format never carries (Crearis: domains). They are described
+ * as empty data tables: as reference tables they could close a cycle no nullable column breaks.
+ */
+function parentsNotCarried(catalog: Catalog, legacyNames: Set<string>, warnings: string[]): string[] {
   const missing: string[] = [];
   for (const tp of buildPlan(catalog).tables) {
     if (!legacyNames.has(tp.name)) continue;
@@ -409,43 +436,59 @@ export async function loadLegacyArchive(opened: OpenedArchive, catalog: Catalog,
       warnings.push(`${tp.name}.${r.columns.join(', ')} refers to ${r.parent}, which a 1.0 archive does not carry: ${r.parent} is listed with no rows, and every such reference is reported`);
     }
   }
-  const plan = buildPlan(catalog, { tables: [...legacyNames, ...missing] });
-  const planOf = (name: string) => plan.tables.find((tp) => tp.name === name)!;
+  return missing;
+}
 
-  // Pass 1: which tables carry ids, source ids per row, canonical columns.
+/** Pass 1: which tables carry ids, source ids per row, canonical columns. */
+function buildTables(legacy: LegacyTable[], catalog: Catalog, plan: Plan, warnings: string[]): Map<string, Built> {
   const built = new Map<string, Built>();
   for (const t of legacy) {
     const target = findTable(catalog, t.name)!;
-    const tp = planOf(t.name);
+    const tp = plan.tables.find((x) => x.name === t.name)!;
     const sur = tp.surrogate;
     const idsExported = !!sur && t.columns.includes(sur);
-    const syntheticIds = !!sur && !idsExported && referencedInPlan(plan, t.name);
-    const sourceIds = t.rows.map((row, i) => {
-      if (idsExported) {
-        const v = row[sur];
-        return v === null || v === undefined ? null : scalarText(v, `${t.name}.${sur}`);
-      }
-      if (!syntheticIds) return null;
-      const integral = /^(smallint|integer|bigint)$/.test(target.columns.find((c) => c.name === sur)!.type);
-      return integral ? String(i + 1) : `mr4-legacy-${t.name}-${i + 1}`;
-    });
-    const columns: Column[] = [];
+    const sourceIds = idsExported ? exportedIds(t, sur) : sur && referencedInPlan(plan, t.name) ? syntheticIds(t, target, sur) : t.rows.map(() => null);
     // The import locates rows by their surrogate: without ids it is NULL (new rows draw new ids), or
     // the synthetic id where rows of other tables must be able to point at the row.
-    if (sur && !idsExported) columns.push(target.columns.find((c) => c.name === sur)!);
-    for (const name of t.columns) {
-      const c = target.columns.find((x) => x.name === name);
-      if (!c) warnings.push(`column ${t.name}.${name} of the 1.0 archive does not exist in the target; its values are not imported`);
-      else if (c.generated) warnings.push(`${t.name}.${name} is a generated column in the target; its archived values are dropped`);
-      else columns.push(c);
-    }
-    for (const extra of FORMAT_1_0.extraFields) {
-      if (extra.table !== t.name || !t.rows.some((r) => extra.field in r)) continue;
-      const c = target.columns.find((x) => x.name === extra.column);
-      if (c && !c.generated && !columns.includes(c)) columns.push(c);
-    }
-    built.set(t.name, { table: t, target, plan: tp, columns, rows: [], sourceIds, idsExported });
+    const surrogateColumn = sur && !idsExported ? target.columns.find((c) => c.name === sur)! : null;
+    const columns = canonicalColumns(t, target, surrogateColumn, warnings);
+    built.set(t.name, { table: t, target, plan: tp, columns, rows: [], sourceIds, idsExported, resolutions: new Map() });
   }
+  return built;
+}
+
+function exportedIds(t: LegacyTable, sur: string): (string | null)[] {
+  return t.rows.map((row) => {
+    const v = row[sur];
+    return v === null || v === undefined ? null : scalarText(v, `${t.name}.${sur}`);
+  });
+}
+
+/** Ids for rows the archive gives none, so that rows of other tables can point at them: their positions. */
+function syntheticIds(t: LegacyTable, target: Table, sur: string): string[] {
+  const integral = /^(smallint|integer|bigint)$/.test(target.columns.find((c) => c.name === sur)!.type);
+  return t.rows.map((_, i) => (integral ? String(i + 1) : `mr4-legacy-${t.name}-${i + 1}`));
+}
+
+/** The target columns the table file holds: the surrogate where ids were not exported, the archived
+ *  columns the target has, and the columns the format's extra fields stand in for. */
+function canonicalColumns(t: LegacyTable, target: Table, surrogateColumn: Column | null, warnings: string[]): Column[] {
+  const columns: Column[] = surrogateColumn ? [surrogateColumn] : [];
+  for (const name of t.columns) {
+    const c = target.columns.find((x) => x.name === name);
+    if (!c) warnings.push(`column ${t.name}.${name} of the 1.0 archive does not exist in the target; its values are not imported`);
+    else if (c.generated) warnings.push(`${t.name}.${name} is a generated column in the target; its archived values are dropped`);
+    else columns.push(c);
+  }
+  for (const extra of FORMAT_1_0.extraFields) {
+    if (extra.table !== t.name || !t.rows.some((r) => extra.field in r)) continue;
+    const c = target.columns.find((x) => x.name === extra.column);
+    if (c && !c.generated && !columns.includes(c)) columns.push(c);
+  }
+  return columns;
+}
+
+function warnMissingIds(built: Map<string, Built>, warnings: string[]): void {
   for (const n of FORMAT_1_0.withoutIds) {
     if (built.get(n)?.idsExported) warnings.push(`this archive carries ${n} ids although the original MR4 export left them out; references to ${n} rows are resolved through them`);
   }
@@ -456,161 +499,204 @@ export async function loadLegacyArchive(opened: OpenedArchive, catalog: Catalog,
         'cannot be resolved (except through the fields it adds for that) and are reported row by row',
     );
   }
+}
 
-  // How each reference column of each table is resolved.
-  const resolutions = new Map<string, Map<string, Resolution>>();
-  for (const b of built.values()) {
-    const res = new Map<string, Resolution>();
-    for (const r of b.plan.references) {
-      if (!r.remap || r.external || r.columns.length !== 1) continue;
-      const c = r.columns[0];
-      if (!b.columns.some((x) => x.name === c) || c === b.plan.surrogate) continue;
-      const extra = FORMAT_1_0.extraFields.find((e) => e.table === b.table.name && e.column === c && b.table.rows.some((row) => e.field in row));
-      const parent = built.get(r.parent);
-      if (extra && extra.parent === r.parent && parent) {
-        const lookup = new Map<string, string>();
-        parent.table.rows.forEach((row, i) => {
-          const k = row[extra.parentKey];
-          const id = parent.sourceIds[i];
-          if (k !== null && k !== undefined && id !== null && !lookup.has(String(k))) lookup.set(String(k), id);
-        });
-        res.set(c, { kind: 'derived', extra, lookup });
-      } else if (parent?.idsExported) {
-        res.set(c, { kind: 'pass' });
-      } else {
-        res.set(c, {
-          kind: 'unresolvable',
-          parent: r.parent,
-          why: parent ? `which the 1.0 archive does not identify (it carries no ${r.parent} ids)` : `which the 1.0 archive does not carry`,
-        });
-      }
-    }
-    resolutions.set(b.table.name, res);
-  }
-
-  // Pass 2: canonical values; unresolvable references become NULL, or drop the row.
-  const pending: PendingProblem[] = [];
-  for (const b of built.values()) {
-    const name = b.table.name;
-    const res = resolutions.get(name)!;
-    const notes: Notes = { numbersInText: new Map(), shifted: new Set(), imprecise: new Set(), odd: new Set() };
-    const keyCols = new Set([...b.plan.primaryKey, ...(b.plan.key.kind === 'key' ? b.plan.key.columns : [])]);
-    const sur = b.plan.surrogate;
-    b.table.rows.forEach((row, i) => {
-      const position = i + 1;
-      const values = b.columns.map((c) => (c.name === sur && !b.idsExported ? b.sourceIds[i] : toText(row[c.name], c, name, notes)));
-      const converted = [...values];
-      const misses: { column: Column; text: string }[] = [];
-      b.columns.forEach((c, k) => {
-        const how = res.get(c.name);
-        if (!how || how.kind === 'pass') return;
-        if (how.kind === 'derived') {
-          const field = row[how.extra.field];
-          if (field === null || field === undefined) {
-            values[k] = null;
-            return;
-          }
-          const id = how.lookup.get(String(field));
-          if (id !== undefined) {
-            values[k] = id;
-            return;
-          }
-          misses.push({ column: c, text: `${how.extra.field} ${JSON.stringify(String(field))} names no ${how.extra.parent} row of the 1.0 archive (by ${how.extra.parentKey})` });
-          values[k] = null;
-          return;
-        }
-        if (values[k] === null) return;
-        misses.push({ column: c, text: `${c.name} refers to ${how.parent} id ${values[k]}, ${how.why}` });
-        values[k] = null;
+/** How each single-column reference of a table is resolved, by column. */
+function referenceResolutions(b: Built, built: Map<string, Built>): Map<string, Resolution> {
+  const res = new Map<string, Resolution>();
+  for (const r of b.plan.references) {
+    if (!r.remap || r.external || r.columns.length !== 1) continue;
+    const c = r.columns[0];
+    if (!b.columns.some((x) => x.name === c) || c === b.plan.surrogate) continue;
+    const extra = FORMAT_1_0.extraFields.find((e) => e.table === b.table.name && e.column === c && b.table.rows.some((row) => e.field in row));
+    const parent = built.get(r.parent);
+    if (extra && extra.parent === r.parent && parent) {
+      res.set(c, { kind: 'derived', extra, lookup: sourceIdsByKey(parent, extra.parentKey) });
+    } else if (parent?.idsExported) {
+      res.set(c, { kind: 'pass' });
+    } else {
+      res.set(c, {
+        kind: 'unresolvable',
+        parent: r.parent,
+        why: parent ? `which the 1.0 archive does not identify (it carries no ${r.parent} ids)` : `which the 1.0 archive does not carry`,
       });
-      const fatal = misses.filter((m) => m.column.notNull || keyCols.has(m.column.name));
-      if (fatal.length) {
-        // The row cannot exist without these values (or would be another row): it is not imported.
-        pending.push({ table: name, position, values: converted, column: fatal[0].column.name, reason: `${misses.map((m) => m.text).join('; ')}; the row was not imported`, dropped: true });
-        return;
-      }
-      for (const m of misses) pending.push({ table: name, position, values, column: m.column.name, reason: `${m.text}; imported with ${m.column.name} NULL`, dropped: false });
-      b.rows.push({ position, values });
-    });
-    tableWarnings(b, notes, warnings);
-  }
-
-  // Each problem names its row by the row's natural key (a reference in the key by its parent's key)
-  // and by its position in the rows of the 1.0 archive's file (for a detail table: in its parent's file).
-  const keyOf = (b: Built, values: (string | null)[], depth = 0): Record<string, unknown> | null => {
-    if (b.plan.key.kind !== 'key') return null;
-    const out: Record<string, unknown> = {};
-    for (const c of b.plan.key.columns) {
-      const k = b.columns.findIndex((x) => x.name === c);
-      const v = k === -1 ? null : values[k];
-      const how = resolutions.get(b.table.name)!.get(c);
-      const ref = b.plan.references.find((r) => r.remap && r.columns.length === 1 && r.columns[0] === c);
-      const parent = ref && built.get(ref.parent);
-      if (v !== null && how && how.kind !== 'unresolvable' && parent && depth < 4) {
-        const at = parent.sourceIds.indexOf(v);
-        const prow = at === -1 ? undefined : parent.rows.find((r) => r.position === at + 1);
-        out[c] = prow ? keyOf(parent, prow.values, depth + 1) ?? v : v;
-      } else {
-        out[c] = v;
-      }
     }
-    return out;
-  };
-  const problem = (p: PendingProblem): RowProblem => ({ table: p.table, key: keyOf(built.get(p.table)!, p.values), row: p.position, column: p.column, reason: p.reason });
-  const dropped = pending.filter((p) => p.dropped).map(problem);
-  const nulled = pending.filter((p) => !p.dropped).map(problem);
-
-  // The canonical files, and the synthesised index.
-  const referenceOnly = plan.tables.filter((tp) => tp.role === 'reference' && !built.has(tp.name));
-  const entities = [...legacyNames, ...missing, ...referenceOnly.map((tp) => tp.name)];
-  const fileNames = tableFileNames(entities);
-  const bodies = new Map<string, Buffer>();
-  const tables: Record<string, ArchiveTable> = {};
-  const describe = (tp: TablePlan, role: 'data' | 'reference', columns: Column[], rows: (string | null)[][], excludedColumns: ArchiveTable['excludedColumns']) => {
-    const file = fileNames.get(tp.name)!;
-    const names = columns.map((c) => c.name);
-    const body = Buffer.from(tableFileHeader(tp.name, names) + rows.map((r) => JSON.stringify(r)).join(',\n') + (rows.length ? '\n]}\n' : ']}\n'));
-    bodies.set(file, body);
-    tables[tp.name] = {
-      file,
-      role,
-      rows: rows.length,
-      bytes: body.length,
-      sha256: createHash('sha256').update(body).digest('hex'),
-      columns: columns.map((c) => ({ name: c.name, type: c.type, notNull: c.notNull })),
-      primaryKey: tp.primaryKey,
-      surrogate: tp.surrogate,
-      key: { kind: tp.key.kind, columns: tp.key.kind === 'key' ? tp.key.columns : tp.matchColumns, source: tp.key.source },
-      references: tp.references
-        .filter((r: PlannedReference) => !r.external && names.includes(r.columns[0]))
-        .map((r) => ({ columns: r.columns, parent: r.parent, parentColumns: r.parentColumns, remap: r.remap })),
-      excludedColumns,
-    };
-  };
-  for (const b of built.values()) {
-    const have = new Set(b.columns.map((c) => c.name));
-    const excludedColumns = b.target.columns
-      .filter((c) => !c.generated && !have.has(c.name))
-      .map((c) => ({
-        name: c.name,
-        reason: 'not in the 1.0 archive (the original export left it out)',
-      }));
-    describe(b.plan, 'data', b.columns, b.rows.map((r) => r.values), excludedColumns);
   }
+  return res;
+}
+
+/** The source id of the first row of each value of `key`. */
+function sourceIdsByKey(parent: Built, key: string): Map<string, string> {
+  const lookup = new Map<string, string>();
+  parent.table.rows.forEach((row, i) => {
+    const k = row[key];
+    const id = parent.sourceIds[i];
+    if (k !== null && k !== undefined && id !== null && !lookup.has(String(k))) lookup.set(String(k), id);
+  });
+  return lookup;
+}
+
+/** Pass 2: canonical values; unresolvable references become NULL, or drop the row. Returns the
+ *  problems of the table's rows. */
+function convertRows(b: Built, warnings: string[]): PendingProblem[] {
+  const name = b.table.name;
+  const pending: PendingProblem[] = [];
+  const notes: Notes = { numbersInText: new Map(), shifted: new Set(), imprecise: new Set(), odd: new Set() };
+  const keyCols = new Set([...b.plan.primaryKey, ...(b.plan.key.kind === 'key' ? b.plan.key.columns : [])]);
+  const sur = b.plan.surrogate;
+  b.table.rows.forEach((row, i) => {
+    const position = i + 1;
+    const converted = b.columns.map((c) => (c.name === sur && !b.idsExported ? b.sourceIds[i] : toText(row[c.name], c, name, notes)));
+    const { values, misses } = resolveReferences(b, row, converted);
+    const fatal = misses.filter((m) => m.column.notNull || keyCols.has(m.column.name));
+    if (fatal.length) {
+      // The row cannot exist without these values (or would be another row): it is not imported.
+      pending.push({ table: name, position, values: converted, column: fatal[0].column.name, reason: `${misses.map((m) => m.text).join('; ')}; the row was not imported`, dropped: true });
+      return;
+    }
+    for (const m of misses) pending.push({ table: name, position, values, column: m.column.name, reason: `${m.text}; imported with ${m.column.name} NULL`, dropped: false });
+    b.rows.push({ position, values });
+  });
+  tableWarnings(b, notes, warnings);
+  return pending;
+}
+
+/** A reference the archive does not identify. */
+interface Miss {
+  column: Column;
+  text: string;
+}
+
+/** A row's values with its references resolved, and the ones that could not be. */
+function resolveReferences(b: Built, row: Record<string, unknown>, converted: (string | null)[]): { values: (string | null)[]; misses: Miss[] } {
+  const misses: Miss[] = [];
+  const values = converted.map((value, k) => {
+    const column = b.columns[k];
+    const how = b.resolutions.get(column.name);
+    if (!how || how.kind === 'pass') return value;
+    const { resolved, miss } = resolvedValue(how, column, value, row);
+    if (miss) misses.push({ column, text: miss });
+    return resolved;
+  });
+  return { values, misses };
+}
+
+/** One reference value resolved (through an extra field, or not at all), with why it is NULL where it
+ *  was not. */
+function resolvedValue(how: Exclude<Resolution, { kind: 'pass' }>, column: Column, value: string | null, row: Record<string, unknown>): { resolved: string | null; miss?: string } {
+  if (how.kind === 'unresolvable') {
+    return value === null ? { resolved: null } : { resolved: null, miss: `${column.name} refers to ${how.parent} id ${value}, ${how.why}` };
+  }
+  const field = row[how.extra.field];
+  if (field === null || field === undefined) return { resolved: null };
+  const id = how.lookup.get(String(field));
+  if (id !== undefined) return { resolved: id };
+  return { resolved: null, miss: `${how.extra.field} ${JSON.stringify(String(field))} names no ${how.extra.parent} row of the 1.0 archive (by ${how.extra.parentKey})` };
+}
+
+/** Each problem names its row by the row's natural key and by its position in the rows of the 1.0
+ *  archive's file (for a detail table: in its parent's file). */
+function rowProblem(p: PendingProblem, built: Map<string, Built>): RowProblem {
+  return { table: p.table, key: rowKey(built.get(p.table)!, p.values, built), row: p.position, column: p.column, reason: p.reason };
+}
+
+/** A row's natural key, a reference in the key named by its parent's key. */
+function rowKey(b: Built, values: (string | null)[], built: Map<string, Built>, depth = 0): Record<string, unknown> | null {
+  if (b.plan.key.kind !== 'key') return null;
+  const out: Record<string, unknown> = {};
+  for (const c of b.plan.key.columns) {
+    const k = b.columns.findIndex((x) => x.name === c);
+    const v = k === -1 ? null : values[k];
+    const how = b.resolutions.get(c);
+    const ref = b.plan.references.find((r) => r.remap && r.columns.length === 1 && r.columns[0] === c);
+    const parent = ref && built.get(ref.parent);
+    if (v !== null && how && how.kind !== 'unresolvable' && parent && depth < 4) {
+      const at = parent.sourceIds.indexOf(v);
+      const prow = at === -1 ? undefined : parent.rows.find((r) => r.position === at + 1);
+      out[c] = prow ? rowKey(parent, prow.values, built, depth + 1) ?? v : v;
+    } else {
+      out[c] = v;
+    }
+  }
+  return out;
+}
+
+/** The synthesised archive's table files, by entity, and how the index describes each. */
+interface CanonicalFiles {
+  entities: string[];
+  fileNames: Map<string, string>;
+  bodies: Map<string, Buffer>;
+  tables: Record<string, ArchiveTable>;
+}
+
+interface TableContent {
+  role: 'data' | 'reference';
+  columns: Column[];
+  rows: (string | null)[][];
+  excludedColumns: ArchiveTable['excludedColumns'];
+}
+
+/** A file for every archived table, every parent the format never carries (empty), and every reference
+ *  table the plan adds. */
+function canonicalFiles(catalog: Catalog, plan: Plan, built: Map<string, Built>, missing: string[]): CanonicalFiles {
+  const referenceOnly = plan.tables.filter((tp) => tp.role === 'reference' && !built.has(tp.name));
+  const entities = [...built.keys(), ...missing, ...referenceOnly.map((tp) => tp.name)];
+  const files: CanonicalFiles = { entities, fileNames: tableFileNames(entities), bodies: new Map(), tables: {} };
+  const add = (tp: TablePlan, content: TableContent) => {
+    const file = files.fileNames.get(tp.name)!;
+    const { body, table } = canonicalFile(tp, file, content);
+    files.bodies.set(file, body);
+    files.tables[tp.name] = table;
+  };
+  for (const b of built.values()) add(b.plan, { role: 'data', columns: b.columns, rows: b.rows.map((r) => r.values), excludedColumns: columnsNotArchived(b) });
   for (const name of missing) {
-    const tp = planOf(name);
+    const tp = plan.tables.find((x) => x.name === name)!;
     const target = findTable(catalog, name)!;
-    describe(tp, 'data', target.columns.filter((c) => tp.columns.some((x) => x.name === c.name)), [], []);
+    add(tp, { role: 'data', columns: target.columns.filter((c) => tp.columns.some((x) => x.name === c.name)), rows: [], excludedColumns: [] });
   }
   for (const tp of referenceOnly) {
     // A parent the 1.0 format never carries: references to it were set to NULL above; the import
     // still expects the table to be described.
     const target = findTable(catalog, tp.name)!;
     const wanted = new Set([...tp.primaryKey, ...tp.matchColumns]);
-    describe(tp, 'reference', target.columns.filter((c) => wanted.has(c.name) && !c.generated), [], []);
+    add(tp, { role: 'reference', columns: target.columns.filter((c) => wanted.has(c.name) && !c.generated), rows: [], excludedColumns: [] });
   }
+  return files;
+}
 
-  const index: ArchiveIndex = {
+function columnsNotArchived(b: Built): ArchiveTable['excludedColumns'] {
+  const have = new Set(b.columns.map((c) => c.name));
+  return b.target.columns
+    .filter((c) => !c.generated && !have.has(c.name))
+    .map((c) => ({
+      name: c.name,
+      reason: 'not in the 1.0 archive (the original export left it out)',
+    }));
+}
+
+function canonicalFile(tp: TablePlan, file: string, { role, columns, rows, excludedColumns }: TableContent): { body: Buffer; table: ArchiveTable } {
+  const names = columns.map((c) => c.name);
+  const body = Buffer.from(tableFileHeader(tp.name, names) + rows.map((r) => JSON.stringify(r)).join(',\n') + (rows.length ? '\n]}\n' : ']}\n'));
+  const table: ArchiveTable = {
+    file,
+    role,
+    rows: rows.length,
+    bytes: body.length,
+    sha256: createHash('sha256').update(body).digest('hex'),
+    columns: columns.map((c) => ({ name: c.name, type: c.type, notNull: c.notNull })),
+    primaryKey: tp.primaryKey,
+    surrogate: tp.surrogate,
+    key: { kind: tp.key.kind, columns: tp.key.kind === 'key' ? tp.key.columns : tp.matchColumns, source: tp.key.source },
+    references: tp.references
+      .filter((r: PlannedReference) => !r.external && names.includes(r.columns[0]))
+      .map((r) => ({ columns: r.columns, parent: r.parent, parentColumns: r.parentColumns, remap: r.remap })),
+    excludedColumns,
+  };
+  return { body, table };
+}
+
+function synthesisedIndex(legacyIndex: LegacyIndex, catalog: Catalog, plan: Plan, files: CanonicalFiles, excluded: ArchiveIndex['excluded']): ArchiveIndex {
+  return {
     format: ARCHIVE_FORMAT,
     formatVersion: ARCHIVE_FORMAT_VERSION,
     metadata: {
@@ -622,12 +708,15 @@ export async function loadLegacyArchive(opened: OpenedArchive, catalog: Catalog,
       profile: plan.profile,
       ...(legacyIndex.description ? { description: legacyIndex.description } : {}),
     },
-    entities,
-    files: Object.fromEntries(entities.map((e) => [e, fileNames.get(e)!])),
-    tables,
+    entities: files.entities,
+    files: Object.fromEntries(files.entities.map((e) => [e, files.fileNames.get(e)!])),
+    tables: files.tables,
     excluded,
   };
-  const source: TableSource = {
+}
+
+function sourceOf({ entities, fileNames, bodies }: CanonicalFiles): TableSource {
+  return {
     async walk(visit, signal) {
       for (const e of entities) {
         signal?.throwIfAborted();
@@ -636,5 +725,4 @@ export async function loadLegacyArchive(opened: OpenedArchive, catalog: Catalog,
       }
     },
   };
-  return { index, source, warnings, dropped, nulled };
 }
