@@ -1,129 +1,20 @@
 // The one contract between MR4 Studio's front doors (Electron window, browser mode, CLI) and its
 // services and engine: the events a run emits and the reports it returns. It imports nothing of Node,
 // Electron, pg or Vue, so main, preload, renderer, the browser-mode server and the CLI all share it.
-// Its only import is zod, for the runtime schemas that validate requests where they arrive.
+// It imports zod, for the runtime schemas that validate requests where they arrive, and the engine's
+// events and reports (src-main/engine/report-types.ts, which imports nothing).
 
 import { z } from 'zod';
+import { DIFF_KINDS, type DiffRow, type DiffSummary, type EngineEvent, type ImportMode, type MaskedColumnInfo, type RowProblem, type SubsetInfo, type TableCounts, type UndoReport, type UndoRunInfo } from '../src-main/engine/report-types';
+import { importSettingsSchema, tableName } from './import-settings';
 
-export const EXPORT_PHASES = ['Read catalog', 'Copy tables', 'Write archive'] as const;
-export const IMPORT_PHASES = ['Check archive', 'Stage rows', 'Match and write', 'Late seed', 'Finish'] as const;
-export const DIFF_PHASES = ['Check archive', 'Stage rows', 'Match', 'Compare'] as const;
+export { FOREIGN_KEY_RELOAD_MODES, type ImportSettings, importSettingsSchema } from './import-settings';
+
+// The engine's events and reports, as the doors and the window receive them.
+export type { ImportMode, EngineEvent, TableCounts, RowProblem, ForeignKeyPath, ImportReport, ExportReport, MaskedColumnInfo, SubsetInfo, DiffKind, DiffField, DiffRow, DiffSummary, UndoRunInfo, UndoReport } from '../src-main/engine/report-types';
+
 /** Opening an archive in the app: its index, then every table streamed once into the local cache. */
 export const OPEN_ARCHIVE_PHASES = ['Read index', 'Cache rows'] as const;
-/** Undoing an import (the engine's undo.ts says the same). */
-export const UNDO_PHASES = ['Find the import', 'Check rows', 'Undo', 'Finish'] as const;
-
-export type ImportMode = 'skip' | 'merge';
-
-export type EngineEvent =
-  | { type: 'phase'; index: number; name: string }
-  | {
-      type: 'table';
-      table: string;
-      /** Index into the phases of the run. */
-      phase: number;
-      rowsDone: number;
-      rowsTotal: number | null;
-      bytes?: number;
-      done?: boolean;
-    }
-  | { type: 'log'; level: 'info' | 'warn'; message: string }
-  /** Bytes of the input read so far, of `total` (an archive being opened: compressed bytes). */
-  | { type: 'progress'; done: number; total: number };
-
-export interface TableCounts {
-  table: string;
-  inserted: number;
-  updated: number;
-  unchanged: number;
-  skipped: number;
-  failed: number;
-}
-
-/** A row the import refused or could not fully resolve, named by its natural key. */
-export interface RowProblem {
-  table: string;
-  /** The row's natural key as column → text value (foreign keys as the parent's key), or null. */
-  key: Record<string, unknown> | null;
-  /** 1-based position of the row in the archive's table file. */
-  row: number | null;
-  column?: string;
-  reason: string;
-}
-
-/**
- * How an import checks the foreign keys of the tables it writes (always after mr4's own set-wise
- * check of every row): 'reloaded' — those of the tables receiving many rows were dropped before
- * writing and added again with validation in the same transaction (`reloaded` names them), the others
- * fired their triggers; 'triggers' — every key's triggers fired row by row; 'disabled' — the
- * foreign-key triggers were disabled (--disable-triggers as a superuser); 'none' — no foreign keys.
- */
-export interface ForeignKeyPath {
-  path: 'reloaded' | 'triggers' | 'disabled' | 'none';
-  reason: string;
-  /** The constraints dropped and added again, as relation.constraint. */
-  reloaded: string[];
-}
-
-export interface ImportReport {
-  mode: ImportMode;
-  dryRun: boolean;
-  tables: TableCounts[];
-  durationMs: number;
-  archive: { path: string; format: string; database: string; timestamp: string; sha256: string; baseSha256?: string; identity?: string };
-  target: { database: string; label: string; systemIdentifier: string | null; identity: string };
-  /** Rows refused (with allowFailures) or unresolved references left NULL. */
-  failures: RowProblem[];
-  warnings: string[];
-  /** Columns of the archive or target that were left out because ignoreMissingColumns allowed it. */
-  ignoredColumns: string[];
-  triggersDisabled: boolean;
-  /** How the foreign keys of the tables written were checked, and why (see ForeignKeyPath). */
-  foreignKeys?: ForeignKeyPath;
-  /** The lineage of ids the run recorded in the target (pairs written; stored false where the user may
-   *  not create its schema); null for a dry run or with lineage turned off. */
-  lineage: { recorded: number; stored: boolean } | null;
-  /** What the archive's database and the target agree on after the run (an archive of those rows,
-   *  written for the next three-way merge between them); null for a dry run, or when not kept. */
-  agreement: { path: string; sha256: string; identity: string; between: [string, string] } | null;
-  /** The base the run compared with (three-way), and whether it is the kept agreement of the two
-   *  databases; null for a two-way run. */
-  base: { path: string; kept: boolean } | null;
-  /** The undo log the run kept in the target (_mr4): its id (mr4 undo --run) and how many rows it
-   *  holds; null for a dry run, with --no-undo, or where the user may not create it (a warning says so). */
-  undo?: { run: string; rows: number } | null;
-}
-
-export interface ExportReport {
-  file: string;
-  bytes: number;
-  sha256: string;
-  database: string;
-  tables: { table: string; role: 'data' | 'reference'; rows: number; bytes: number }[];
-  durationMs: number;
-  /** Columns whose values the archive holds masked (inherited: masked before they reached this
-   *  database, by the export it was seeded from). */
-  masked?: MaskedColumnInfo[];
-  /** The rows of a subset export, per table. */
-  subset?: SubsetInfo;
-  /** The archive is encrypted. */
-  encrypted?: boolean;
-}
-
-export interface MaskedColumnInfo {
-  table: string;
-  column: string;
-  /** keep, null, fixed, email, phone, name, hash, emails-inside, random. */
-  rule: string;
-  inherited: boolean;
-}
-
-/** A subset: the conditions as given, and per data table what it exports (rows null: all of them). */
-export interface SubsetInfo {
-  where: { table: string; where: string }[];
-  withChildren: boolean;
-  tables: { table: string; role: 'filtered' | 'dependent' | 'full'; rows: number | null; byCondition?: number; asChildren?: number; asParents?: number }[];
-}
 
 /** What an export with some settings would do, before it runs (the Export screen's summary). */
 export interface ExportPreview {
@@ -134,52 +25,6 @@ export interface ExportPreview {
   /** Tables and columns the export leaves out, with the reason. */
   excluded: { table: string; column?: string; reason: string }[];
   tables: { table: string; role: 'data' | 'reference'; rows: number | null }[];
-}
-
-export const DIFF_KINDS = ['new', 'changed', 'kept', 'identical', 'conflict', 'probable_edit', 'deleted_in_target', 'target_only', 'deleted_in_source', 'refused'] as const;
-/** new: only in the archive · changed: fields to apply · kept: differs only where the target edited
- *  since the base · identical · conflict · probable_edit: has the id and most values of a target row
- *  that nothing else says it is (same row, edited, or a new one? the user decides) ·
- *  deleted_in_target: in base and archive, gone from the target · target_only · deleted_in_source: in
- *  base and target, gone from the archive · refused. */
-export type DiffKind = (typeof DIFF_KINDS)[number];
-
-export interface DiffField {
-  column: string;
-  /** Values as text; a foreign key as the natural key of the row it points at. */
-  source: string | null;
-  target: string | null;
-  base: string | null;
-  verdict: 'apply' | 'keep' | 'conflict';
-}
-
-export interface DiffRow {
-  table: string;
-  kind: DiffKind;
-  /** The row's natural key (a foreign key in it as the parent's key): how decisions name it. */
-  key: Record<string, unknown> | null;
-  /** 1-based row of the archive's table file; null for a row only in the target. */
-  row: number | null;
-  fields: DiffField[];
-  /** New rows and rows only in the target, in full (text values). */
-  values?: Record<string, string | null>;
-  reason?: string;
-  /** E.g. that a new row and a row gone from the archive look like one row whose key was renamed. */
-  hint?: string;
-  /** md5 of the target row as it was classified. */
-  fingerprint: string | null;
-  /** A conflict whose row the target deleted since the base (decided as a whole: bring it back or not). */
-  deletedInTarget?: true;
-}
-
-export interface DiffSummary {
-  threeWay: boolean;
-  archive: { path: string; database: string; timestamp: string };
-  base: { path: string; database: string; timestamp: string } | null;
-  target: { database: string; label: string };
-  tables: { table: string; counts: Record<DiffKind, number> }[];
-  warnings: string[];
-  durationMs: number;
 }
 
 // ───────────────────────────────────────────────────────────────────────────────────────────────
@@ -207,7 +52,6 @@ export const HOST_KEY_FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
 const id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'an id of letters, digits, - and _');
 const handle = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'a file handle');
 const text = (max: number) => z.string().max(max);
-const tableName = z.string().min(1).max(63);
 
 /** An SSH tunnel of a connection: the SSH server's host (a name or IP address, as for database hosts),
  *  port and user, and how to log in. `secret` is the key's passphrase or the password: undefined keeps
@@ -380,23 +224,14 @@ export interface RowsPage {
 export const JOB_KINDS = ['export', 'import', 'sync', 'open-archive', 'diff', 'undo'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
+/** The import settings the app offers (the CLI has them all); a dry run or not is always said. */
 const importOptions = {
-  mode: z.enum(['skip', 'merge']),
+  ...importSettingsSchema.pick({ mode: true, allowFailures: true, ignoreMissingColumns: true, disableTriggers: true, tables: true, sameIds: true, probableEdits: true }).shape,
   dryRun: z.boolean(),
-  allowFailures: z.boolean().optional(),
-  ignoreMissingColumns: z.boolean().optional(),
-  disableTriggers: z.boolean().optional(),
-  tables: z.array(tableName).max(10_000).optional(),
   /** Required for a real run into a production (or untagged) connection: its database name, typed. */
   confirmDatabase: text(63).optional(),
   /** The diff the user reviewed: the merge uses its base and refuses to act if the target changed since. */
   diffId: id.optional(),
-  /** The user states source and target are copies of each other: rows no lineage or natural key
-   *  identifies are paired by their ids (rows added on both sides at one id are taken for one row). */
-  sameIds: z.boolean().optional(),
-  /** Rows that only look like edits of the target's rows with their ids: the same rows (update them)
-   *  or new ones (insert them). Unset, a run that meets one stops and lists them. */
-  probableEdits: z.enum(['same', 'new']).optional(),
   /** Conflict decisions, answers to probable edits and exclusions made in the diff view (the
    *  decisions-file format). */
   decisions: z
@@ -588,22 +423,6 @@ export interface ReviewSummary {
   tablesLeftOut: string[];
 }
 
-/** An import as the target's _mr4.runs records it (the engine's RunInfo). */
-export interface UndoRunInfo {
-  id: string;
-  at: string;
-  schema: string;
-  sourceIdentity: string | null;
-  sourceDatabase: string | null;
-  archive: { sha256: string | null; name: string | null };
-  mode: string | null;
-  tool: string | null;
-  /** Its undo log still exists. */
-  undoable: boolean;
-  undoneAt: string | null;
-  logRows: number | null;
-}
-
 /** The imports a target recorded (newest first) and which one an undo would revert. */
 export interface UndoListing {
   database: string;
@@ -611,16 +430,8 @@ export interface UndoListing {
   next: UndoRunInfo | null;
 }
 
-/** An undo job's result (the engine's UndoReport), with what became of the two databases' agreement. */
-export interface UndoResult {
-  dryRun: boolean;
-  run: UndoRunInfo;
-  target: { database: string; identity: string };
-  tables: { table: string; deleted: number; restored: number; kept: number }[];
-  /** Rows changed or deleted after the import, left as they are (keepChanged). */
-  changed: RowProblem[];
-  lineage: { removed: number; restored: number };
-  durationMs: number;
+/** An undo job's result: the engine's report, with what became of the two databases' agreement. */
+export interface UndoResult extends UndoReport {
   agreement?: 'restored' | 'forgotten' | 'unchanged';
 }
 

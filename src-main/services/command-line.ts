@@ -3,6 +3,7 @@
 // password: the connection is its URL without one (mr4 reads PGPASSWORD or ~/.pgpass), an SSH tunnel
 // its --ssh user@host:port; an encrypted archive's passphrase is a --passphrase-file placeholder.
 import type { ReviewDocument, ReviewSummary, SavedConnection } from '../../src-common/contract';
+import type { ImportSettings } from '../../src-common/import-settings';
 
 /** Quotes a word for a POSIX shell when it needs it. */
 export function shellQuote(word: string): string {
@@ -29,20 +30,11 @@ function connectionArgs(c: Pick<SavedConnection, 'host' | 'port' | 'database' | 
 
 const line = (words: string[]): string => words.map((w) => (w.startsWith('~/') ? `~/${shellQuote(w.slice(2))}` : shellQuote(w))).join(' ');
 
-export interface ImportCommandInput {
+export interface ImportCommandInput extends ImportSettings {
   archive: string;
   target: SavedConnection;
-  mode: 'skip' | 'merge';
-  dryRun: boolean;
-  tables?: string[];
   /** A base file, "none" (two ways), or undefined (what the data folder kept: the CLI's default). */
   base?: string;
-  sameIds?: boolean;
-  probableEdits?: 'same' | 'new';
-  onConflict?: 'source' | 'target';
-  allowFailures?: boolean;
-  ignoreMissingColumns?: boolean;
-  disableTriggers?: boolean;
   /** The review (decisions file) written for this run. */
   decisionsFile?: string;
   /** The comparison keys chosen in the app, written as a configuration file. */

@@ -384,7 +384,7 @@ export class DemoService {
     await mkdir(seedDir, { recursive: true, mode: 0o700 });
     const archive = join(seedDir, 'production-seed.tar.gz');
     await startEngineJob({ kind: 'export', db: { url: this.url(DEMO_DATABASES.production), allowFileParams: false }, out: archive, description: 'Demo production, as dev was seeded from it' }).result;
-    await startEngineJob({ kind: 'import', db: { url: this.url(DEMO_DATABASES.dev), allowFileParams: false }, archive, mode: 'merge' }).result;
+    await startEngineJob({ kind: 'import', db: { url: this.url(DEMO_DATABASES.dev), allowFileParams: false }, archive, settings: { mode: 'merge' } }).result;
     await this.sql(DEMO_DATABASES.dev, (c) => applyDevEdits(c));
   }
 

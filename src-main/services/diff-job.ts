@@ -6,19 +6,17 @@ import { once } from 'node:events';
 import type { EngineEvent } from '../../src-common/contract';
 import type { DbTarget } from '../db/connect';
 import type { Mr4Config } from '../engine/config';
+import type { ImportSettings } from '../../src-common/import-settings';
 import type { ArchiveSecret } from '../engine/archive/crypto';
-import { DIFF_KINDS, type DiffKind } from '../../src-common/contract';
+import { DIFF_KINDS, type DiffKind } from '../engine/report-types';
 import { type DiffRow, type DiffSummary, openDiff } from '../engine/diff/index';
 import { agreementStore } from './bases';
 
-export interface DiffRequest {
+export interface DiffRequest extends Pick<ImportSettings, 'sameIds' | 'probableEdits' | 'lineage'> {
   archive: string;
   /** A base archive, or "auto": what the two databases last agreed on, kept in `dataDir`. */
   base?: string;
   dataDir?: string;
-  sameIds?: boolean;
-  probableEdits?: 'same' | 'new';
-  lineage?: boolean;
   schema?: string;
   tables?: string[];
   /** Rows of each kind (but conflicts, which are all listed) per table in the result. */

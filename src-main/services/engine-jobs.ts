@@ -1,6 +1,7 @@
 // The engine work a front door can ask for, as plain data that crosses into a worker thread, and the
 // one function that carries it out.
 import type { EngineEvent, ForeignKeyPath } from '../../src-common/contract';
+import type { ImportSettings } from '../../src-common/import-settings';
 import { dbTarget } from '../db/connect';
 import type { SshSettings } from '../db/ssh-tunnel';
 import type { ArchiveLimits } from '../engine/archive/reader';
@@ -54,6 +55,8 @@ export interface ExportJob extends ConfigSource {
   lineage?: boolean;
   /** zlib level 0–9 (default 3). */
   compressionLevel?: number;
+  /** Connections reading tables at once, on one snapshot (default 2). */
+  jobs?: number;
   /** Masking: "config" (default), "all" (with the profile's defaults), "off". */
   mask?: MaskMode;
   /** A mask seed (else a random key for this export only). */
@@ -67,29 +70,16 @@ export interface ImportJob extends ConfigSource {
   kind: 'import';
   db: DbSpec;
   archive: string;
-  mode: 'skip' | 'merge';
-  dryRun?: boolean;
+  /** How it runs, passed to the engine as it is. */
+  settings: ImportSettings;
   schema?: string;
-  tables?: string[];
-  allowFailures?: boolean;
-  ignoreMissingColumns?: boolean;
-  disableTriggers?: boolean;
-  /** When the foreign keys of written tables are dropped and added again (ImportOptions.foreignKeyReload). */
-  foreignKeyReload?: 'auto' | 'always' | 'never';
   lockTimeoutMs?: number;
   /** Three-way merge: the archive the source was seeded from. */
   base?: string;
-  onConflict?: 'source' | 'target';
   /** A decisions file (path) or its content. */
   decisionsPath?: string;
   decisions?: Decisions;
   expectFingerprints?: string;
-  sameIds?: boolean;
-  probableEdits?: 'same' | 'new';
-  /** Pair rows through the lineage of ids and record it (default true). */
-  lineage?: boolean;
-  /** Keep an undo log in the target (default true). */
-  undo?: boolean;
   /** The run must write nothing (a production run confirmed without the typed name). */
   nothingToWrite?: boolean;
   /** The data folder whose agreed states base "auto" reads and a real import writes; without it
@@ -107,13 +97,11 @@ export interface DiffJob extends ConfigSource, DiffRequest {
 }
 
 /** A diff that stays open in its worker for paging until closed (the app's diff view). */
-export interface DiffSessionJob extends ConfigSource {
+export interface DiffSessionJob extends ConfigSource, Pick<ImportSettings, 'sameIds' | 'probableEdits'> {
   kind: 'diff-session';
   db: DbSpec;
   archive: string;
   base?: string;
-  sameIds?: boolean;
-  probableEdits?: 'same' | 'new';
   schema?: string;
   tables?: string[];
   secret?: ArchiveSecret;
@@ -210,7 +198,7 @@ function lostConnection(job: EngineJob, error: unknown): unknown {
   const what =
     job.kind === 'import' || job.kind === 'undo'
       ? lost.duringCommit
-        ? (job.dryRun ? 'A dry run never commits: the target is unchanged.' : 'Look at the target before running the import again (a second run of the same archive changes nothing that the first one committed).')
+        ? ((job.kind === 'import' ? job.settings.dryRun : job.dryRun) ? 'A dry run never commits: the target is unchanged.' : 'Look at the target before running the import again (a second run of the same archive changes nothing that the first one committed).')
         : `The ${job.kind} was rolled back: the target is unchanged.`
       : job.kind === 'export'
         ? 'The export stopped: no archive was written, and nothing changed on the source.'
@@ -256,6 +244,7 @@ async function runJobOf(job: EngineJob, signal: AbortSignal, emit: (e: EngineEve
         description: job.description,
         lineage: job.lineage,
         compressionLevel: job.compressionLevel,
+        jobs: job.jobs,
         mask: job.mask,
         maskSeed: job.maskSeed,
         subset: job.subset,
@@ -267,26 +256,15 @@ async function runJobOf(job: EngineJob, signal: AbortSignal, emit: (e: EngineEve
       return runDiff(target(job.db), job, config, signal, emit);
     case 'import':
       return importArchive({
+        ...job.settings,
         db: target(job.db),
         archive: job.archive,
-        mode: job.mode,
-        dryRun: job.dryRun,
         schema: job.schema,
-        tables: job.tables,
         config,
-        allowFailures: job.allowFailures,
-        ignoreMissingColumns: job.ignoreMissingColumns,
-        disableTriggers: job.disableTriggers,
-        foreignKeyReload: job.foreignKeyReload,
         lockTimeoutMs: job.lockTimeoutMs,
         base: job.base,
         agreement: job.dataDir ? agreementStore(job.dataDir, job.remember !== false) : undefined,
-        sameIds: job.sameIds,
-        probableEdits: job.probableEdits,
-        lineage: job.lineage,
-        undo: job.undo,
         nothingToWrite: job.nothingToWrite,
-        onConflict: job.onConflict,
         decisions: job.decisionsPath ? await loadDecisions(job.decisionsPath) : job.decisions,
         expectFingerprints: job.expectFingerprints,
         secret: job.secret,

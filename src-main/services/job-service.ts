@@ -4,11 +4,8 @@
 // One job per target database at a time; a real import into a production-like connection needs its
 // database name typed; finished runs (not archive opening) go to the history.
 import {
-  DIFF_PHASES,
   type DiffOpened,
   type DiffSummary,
-  EXPORT_PHASES,
-  IMPORT_PHASES,
   OPEN_ARCHIVE_PHASES,
   type EngineEvent,
   type ExportPreview,
@@ -22,15 +19,16 @@ import {
   type JobRequest,
   type PushEvent,
   type SavedConnection,
-  UNDO_PHASES,
   type UndoListing,
   type UndoResult,
   type ReviewDocument,
 } from '../../src-common/contract';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { DIFF_PHASES, EXPORT_PHASES, IMPORT_PHASES, UNDO_PHASES } from '../engine/report-types';
 import { defaultDataDir } from './data-dir';
 import { exportCommandLine, importCommandLine, reviewSummary, shellQuote, undoCommandLine } from './command-line';
+import { importSettingsOf } from '../../src-common/import-settings';
 import { toUiError } from './ui-error';
 import type { ArchiveService } from './archive-cache';
 import type { CacheManifest } from './archive-cache-builder';
@@ -455,17 +453,11 @@ export class JobService {
       decisionsFile = configFile = undefined;
     }
     const line = importCommandLine({
+      ...importSettingsOf(request),
+      probableEdits: answered.probableEdits,
       archive,
       target: about.target,
-      mode: request.mode,
-      dryRun: request.dryRun,
-      tables: request.tables,
       base: diff ? (diff.basePath ?? 'none') : undefined,
-      sameIds: request.sameIds,
-      probableEdits: answered.probableEdits,
-      allowFailures: request.allowFailures,
-      ignoreMissingColumns: request.ignoreMissingColumns,
-      disableTriggers: request.disableTriggers,
       decisionsFile,
       configFile,
       encrypted,
@@ -495,20 +487,12 @@ export class JobService {
           kind: 'import',
           db: { url, allowFileParams: false },
           archive,
-          mode: request.mode,
-          dryRun: request.dryRun,
-          tables: request.tables,
-          allowFailures: request.allowFailures,
-          ignoreMissingColumns: request.ignoreMissingColumns,
-          disableTriggers: request.disableTriggers,
+          settings: { ...importSettingsOf(request), onConflict: request.decisions?.onConflict, probableEdits: answered.probableEdits },
           lockTimeoutMs: IMPORT_LOCK_TIMEOUT_MS,
           // A reviewed diff says its base; without one, what the two databases last agreed on, if kept.
           base: diff ? diff.basePath : 'kept',
           decisions,
-          onConflict: request.decisions?.onConflict,
           expectFingerprints: fingerprints,
-          sameIds: request.sameIds,
-          probableEdits: answered.probableEdits,
           config: keys.config,
           dataDir: this.deps.dataDir,
           secret,

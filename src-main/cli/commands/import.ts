@@ -2,7 +2,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Option } from 'commander';
-import { IMPORT_PHASES, type ImportMode, type ImportReport } from '../../../src-common/contract';
+import { IMPORT_PHASES, type ImportReport } from '../../engine/report-types';
+import { type ImportSettings, importSettingsOf } from '../../../src-common/import-settings';
 import { type CommandModule, finish } from '../context';
 import { formatImportReport } from '../format-report';
 import { addCommonOptions, type CommonOptions, configPath, dbSpec, EXIT, parseSecondsToMs, parseTables } from '../options';
@@ -12,25 +13,18 @@ import { BaseRegistry } from '../../services/bases';
 import { PASSPHRASE_ENV, secretForReading, type SecretOptions } from '../archive-secret';
 import { readDecisionsFile } from '../review-file';
 
-interface ImportOptions extends CommonOptions, SecretOptions {
-  mode: ImportMode;
-  dryRun?: boolean;
-  allowFailures?: boolean;
-  ignoreMissingColumns?: boolean;
-  disableTriggers?: boolean;
-  fkReload?: 'auto' | 'always' | 'never';
-  lockTimeout?: number;
-  tables?: string[];
-  base?: string;
-  onConflict?: 'source' | 'target';
-  decisions?: string;
-  expectFingerprints?: string;
-  sameIds?: boolean;
-  probableEdits?: 'same' | 'new';
-  lineage: boolean;
-  remember: boolean;
-  undo: boolean;
-}
+/** The flags as commander reads them: each import setting under its own name (but --fk-reload), and
+ *  what only the command line says. */
+type ImportFlags = CommonOptions &
+  SecretOptions &
+  Omit<ImportSettings, 'foreignKeyReload'> & {
+    fkReload?: ImportSettings['foreignKeyReload'];
+    lockTimeout?: number;
+    base?: string;
+    decisions?: string;
+    expectFingerprints?: string;
+    remember: boolean;
+  };
 
 export const importCommand: CommandModule = (program, ctx) => {
   addCommonOptions(
@@ -72,7 +66,7 @@ export const importCommand: CommandModule = (program, ctx) => {
       'after',
       '\nExamples:\n  mr4 import app.tar.gz --mode skip --db postgres://me@localhost:5432/app --dry-run\n  mr4 import app.tar.gz --mode merge --json > report.json',
     )
-    .action(async (file: string, opts: ImportOptions) => {
+    .action(async (file: string, opts: ImportFlags) => {
       const archive = resolve(file);
       if (!existsSync(archive) || !statSync(archive).isFile()) {
         ctx.io.err(`Error: cannot open archive ${archive}: no such file.\nGive the path of a .tar.gz written by mr4 export.\n`);
@@ -97,24 +91,13 @@ export const importCommand: CommandModule = (program, ctx) => {
           kind: 'import',
           db: dbSpec(opts),
           archive,
-          mode: opts.mode,
-          dryRun: !!opts.dryRun,
+          settings: importSettingsOf({ ...opts, foreignKeyReload: opts.fkReload }),
           schema: opts.schema,
-          tables: opts.tables,
-          allowFailures: !!opts.allowFailures,
-          ignoreMissingColumns: !!opts.ignoreMissingColumns,
-          disableTriggers: !!opts.disableTriggers,
-          ...(opts.fkReload ? { foreignKeyReload: opts.fkReload } : {}),
           lockTimeoutMs: opts.lockTimeout,
           configPath: configPath(opts),
           base,
-          onConflict: opts.onConflict,
           ...(chosen ? ('decisionsPath' in chosen ? { decisionsPath: chosen.decisionsPath } : { decisions: chosen.decisions }) : {}),
           expectFingerprints: opts.expectFingerprints ? resolve(opts.expectFingerprints) : undefined,
-          sameIds: !!opts.sameIds,
-          probableEdits: opts.probableEdits,
-          lineage: opts.lineage,
-          undo: opts.undo,
           // The base is what the two databases last agreed on, kept here; a real run keeps the new one.
           dataDir: defaultDataDir(),
           remember: opts.remember,

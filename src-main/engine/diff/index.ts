@@ -7,6 +7,7 @@ import type { DbTarget } from '../../db/connect';
 import type { ArchiveLimits } from '../archive/reader';
 import { type ArchiveSecret, Unlocker } from '../archive/crypto';
 import type { Mr4Config } from '../config';
+import type { ImportSettings } from '../../../src-common/import-settings';
 import { type AgreementStore, resolveBase } from '../staged/agreed';
 import { prepareRun, stageBase } from '../staged/prepare';
 import { rowId, target } from '../staged/match';
@@ -14,7 +15,7 @@ import { type StagedTable, temp } from '../staged/types';
 import { CancelledError, type EmitEvent, RunContext } from '../run-context';
 import { applySessionSettings, IMPORT_SETTINGS } from '../session';
 import { analyze, type Analysis } from '../compare/analyze';
-import { DIFF_KINDS, DIFF_PHASES, type DiffKind, type DiffRow, type DiffSummary } from '../../../src-common/contract';
+import { DIFF_KINDS, DIFF_PHASES, type DiffKind, type DiffRow, type DiffSummary } from '../report-types';
 
 export { DIFF_PHASES };
 import { classifyTable } from '../compare/classify';
@@ -22,7 +23,8 @@ import { classifyTable } from '../compare/classify';
 export type { DiffRow, DiffSummary };
 
 
-export interface DiffOptions {
+/** As for an import: copies of each other, answers to probable edits, lineage. */
+export interface DiffOptions extends Pick<ImportSettings, 'sameIds' | 'probableEdits' | 'lineage'> {
   db: DbTarget;
   archive: string;
   /** What the source and the target last agreed on: turns on three-way classification. "auto": the
@@ -32,10 +34,6 @@ export interface DiffOptions {
   schema?: string;
   config?: Mr4Config;
   tables?: string[];
-  /** As for an import: copies of each other, answers to probable edits, lineage (see ImportOptions). */
-  sameIds?: boolean;
-  probableEdits?: 'same' | 'new';
-  lineage?: boolean;
   limits?: ArchiveLimits;
   /** The passphrase or key file of an encrypted archive (and base). */
   secret?: ArchiveSecret;

@@ -26,7 +26,8 @@
 //     again), or its table or parent could not be locked for the ALTER TABLE within the lock timeout.
 // Dropping a foreign key takes an ACCESS EXCLUSIVE lock on its table and on the table it references
 // until the run ends: readers of those tables wait, as they do for pg_restore --single-transaction.
-import type { ForeignKeyPath } from '../../../src-common/contract';
+import type { ForeignKeyPath } from '../report-types';
+import type { FOREIGN_KEY_RELOAD_MODES } from '../../../src-common/import-settings';
 import type { RunContext } from '../run-context';
 import { ident, literal, qualified } from '../sql';
 import { type MatchContext, updatableColumns } from '../staged/match';
@@ -37,7 +38,7 @@ export const RELOAD_MIN_ROWS = 1000;
 /** … and so does one whose rows written are under this share of the rows it already holds. */
 export const RELOAD_MIN_SHARE = 0.1;
 
-export type ForeignKeyReloadMode = 'auto' | 'always' | 'never';
+export type ForeignKeyReloadMode = (typeof FOREIGN_KEY_RELOAD_MODES)[number];
 
 interface HeldForeignKey {
   /** The written table (plan name) the constraint belongs to (itself or one of its partitions). */

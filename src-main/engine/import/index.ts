@@ -5,7 +5,7 @@
 // Locking: once staged, every table the run writes is locked SHARE ROW EXCLUSIVE (readers go on,
 // other writers wait until we commit) and every table it only reads SHARE, so nothing can change what
 // was matched. A lock that is not granted within lockTimeoutMs ends the run, naming who holds it.
-import { IMPORT_PHASES, type ImportMode, type ImportReport, type RowProblem } from '../../../src-common/contract';
+import { IMPORT_PHASES, type ImportReport, type RowProblem } from '../report-types';
 import { rm } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { DbTarget } from '../../db/connect';
@@ -32,29 +32,16 @@ import { classifyTable } from '../compare/classify';
 import { applyDecisions, ConflictsError, type Decisions } from '../compare/decisions';
 import { checkFingerprints } from '../compare/fingerprints';
 import { recordRunWithoutLog, UndoLog } from './undo-log';
-import { ForeignKeyReload, type ForeignKeyReloadMode } from './fk-reload';
+import { ForeignKeyReload } from './fk-reload';
+import type { ImportSettings } from '../../../src-common/import-settings';
 
-export interface ImportOptions {
+/** What to import where, and how (the settings every door shares, src-common/import-settings.ts). */
+export interface ImportOptions extends ImportSettings {
   db: DbTarget;
   archive: string;
-  mode: ImportMode;
-  dryRun?: boolean;
   schema?: string;
   config?: Mr4Config;
-  /** Import every row that fits and report the others as failed, instead of stopping. */
-  allowFailures?: boolean;
-  /** Leave out columns present on only one side (reported) instead of stopping. */
-  ignoreMissingColumns?: boolean;
-  /** Run with the target's user triggers disabled (takes an exclusive lock on those tables). */
-  disableTriggers?: boolean;
-  /** The foreign keys of a table receiving many rows are dropped before it is written and added again
-   *  with validation in the same transaction, where the user may ('auto', the default); 'always'
-   *  whatever the number of rows (still only where the user may); 'never': their triggers check
-   *  every row. */
-  foreignKeyReload?: ForeignKeyReloadMode;
   lockTimeoutMs?: number;
-  /** Import only these tables of the archive. */
-  tables?: string[];
   /** What the source and the target last agreed on (an archive): apply only the source's own changes
    *  since, keep the target's, and stop on conflicts unless decided. "auto": the agreed state kept
    *  in `agreement` for these two databases; "kept": that, if one is kept (else a two-way run). */
@@ -64,22 +51,8 @@ export interface ImportOptions {
   agreement?: AgreementStore;
   /** Conflict decisions and exclusions (a decisions file's content). */
   decisions?: Decisions;
-  /** How to decide every conflict no decision covers. */
-  onConflict?: 'source' | 'target';
   /** A fingerprint file from the diff that was reviewed: refuse to merge if the target changed since. */
   expectFingerprints?: string;
-  /** The user states source and target are copies of each other: for rows no lineage or natural key
-   *  identifies, the same id is the same row (pgsync's model; rows added on both sides at one id are
-   *  then taken for one row). */
-  sameIds?: boolean;
-  /** A row that only looks like an edit of the target row with its id (no lineage, no natural key):
-   *  'same' updates that row, 'new' inserts it as another row. Unset, the import stops and lists them. */
-  probableEdits?: 'same' | 'new';
-  /** Pair rows through the lineage of ids, and record it in the target (default true). */
-  lineage?: boolean;
-  /** Keep an undo log in the target (what the run inserted and the values it overwrote), so `mr4
-   *  undo` can revert it (default true; a dry run keeps none). */
-  undo?: boolean;
   /** The run was confirmed as one that writes nothing: if it would insert or update a row, it stops
    *  and rolls back (NothingToWriteError) instead of committing. */
   nothingToWrite?: boolean;
