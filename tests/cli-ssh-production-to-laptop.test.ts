@@ -4,8 +4,7 @@
 // bytes scanned for every original); it imports into dev; dev edits, and its export merges back into
 // production through the tunnel, writing dev's edits and never a masked value. Skipped, saying why,
 // only where sshd cannot start.
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedCrearisDemo } from '../src-main/demo/crearis-demo-data';
@@ -14,6 +13,7 @@ import { cleanEnv, ensureBuilt, runCli } from './helpers/cli';
 import type { TestDb } from './helpers/db';
 import { crearisSchemaSql, freshDb, scratchDir } from './helpers/engine';
 import { startSshServer, waitNoSessions } from './helpers/ssh-server';
+import { tempDir } from './helpers/temp';
 
 const started = await startSshServer();
 if (!started.ok) console.warn(`cli-ssh-production-to-laptop: skipped: ${started.reason}`);
@@ -36,9 +36,9 @@ beforeAll(async () => {
   await seedCrearisDemo(prod.client);
   await prod.client.query(`INSERT INTO users (sysmail, extmail, username, password, role) VALUES ('maria.muster@real-person.example', 'maria@private.example', 'maria', '$2b$10$realhashrealhashrealhashrealhashrealhashrealhashreal', 'user')`);
   // A HOME and a data folder of its own; the data folder knows the server's host key.
-  const home = mkdtempSync(join(tmpdir(), 'mr4-ssh-home-'));
+  const home = tempDir('mr4-ssh-home-');
   mkdirSync(join(home, '.ssh'), { mode: 0o700 });
-  const data = mkdtempSync(join(tmpdir(), 'mr4-ssh-data-'));
+  const data = tempDir('mr4-ssh-data-');
   writeFileSync(join(data, 'known_hosts'), `${sshd.knownHostsLine}\n`, { mode: 0o600 });
   env = cleanEnv({ HOME: home, MR4_DATA_DIR: data, SSH_AUTH_SOCK: undefined, MR4_SSH_PASSPHRASE: undefined, MR4_PASSPHRASE: PASSPHRASE });
 }, 180_000);

@@ -8,8 +8,7 @@
 // tunnel; a tunnel that breaks mid-import is a lost connection, rolled back. Skipped, saying why, only
 // where sshd cannot start.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, cleanEnv, ensureBuilt, runCli, spawnCli } from './helpers/cli';
@@ -18,6 +17,7 @@ import type { TestDb } from './helpers/db';
 import { databasesForFile, scratchDir } from './helpers/engine';
 import { atRandomPointOf, otherSessions, SCHEMA, sourceData, stagingLeftovers, TARGET_DATA } from './helpers/faults';
 import { listeningPorts, startSshServer, waitNoSessions } from './helpers/ssh-server';
+import { tempDir } from './helpers/temp';
 
 const started = await startSshServer();
 const skipReason = started.ok ? '' : started.reason;
@@ -33,9 +33,9 @@ const scratch = scratchDir();
 
 /** A HOME (for ~/.ssh) and a data folder of their own, so nothing of the machine's is read or written. */
 function freshPlace(): { home: string; data: string } {
-  const home = mkdtempSync(join(tmpdir(), 'mr4-ssh-home-'));
+  const home = tempDir('mr4-ssh-home-');
   mkdirSync(join(home, '.ssh'), { mode: 0o700 });
-  return { home, data: mkdtempSync(join(tmpdir(), 'mr4-ssh-data-')) };
+  return { home, data: tempDir('mr4-ssh-data-') };
 }
 
 function env(place: { home: string; data: string }, extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {

@@ -3,7 +3,6 @@
 // differing row present with its fields and the decision or exclusion made for it — and a big diff
 // written page by page without memory growing with it.
 import { readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -12,6 +11,7 @@ import type { DiffKind, DiffOpened, DiffRow, DiffSummary, SavedConnection } from
 import { REPORT_KINDS, writeDiffReport } from '../src-main/services/diff-report';
 import type { TestDb } from './helpers/db';
 import { freshDb } from './helpers/engine';
+import { tempDir } from './helpers/temp';
 import { draftFor, makeApp, type TestApp, waitJob } from './services/helpers';
 
 v8.setFlagsFromString('--expose-gc');
@@ -165,7 +165,7 @@ test('a big diff is written page by page: memory does not grow with it', async (
     },
   };
   for (const format of ['html', 'json'] as const) {
-    const path = join(tmpdir(), `mr4-big-report-${process.pid}-${Date.now()}.${format}`);
+    const path = join(tempDir('mr4-big-report-'), `report.${format}`);
     peak = 0;
     gc();
     const before = process.memoryUsage().heapUsed;

@@ -2,13 +2,13 @@
 // negation, [host]:port for ports other than 22, hashed names (HashKnownHosts), @revoked; the verdict
 // for a presented key (known, unknown, changed, revoked); fingerprints as ssh-keygen prints them.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { addKnownHost, fingerprintOf, hostFieldMatches, keyTypeOf, knownHostName, knownLinesFor, linesFor, preferKnownTypes, verdictFor } from '../src-main/db/known-hosts';
+import { tempDir } from './helpers/temp';
 
-const dir = mkdtempSync(join(tmpdir(), 'mr4-known-hosts-'));
+const dir = tempDir('mr4-known-hosts-');
 function key(name: string, type = 'ed25519'): { blob: Buffer; line: string; fingerprint: string } {
   const file = join(dir, name);
   execFileSync('ssh-keygen', ['-q', '-t', type, '-N', '', '-f', file]);

@@ -1,9 +1,9 @@
 // Runs the built `mr4` command as a user would (node bin/mr4.js …), with an environment cleaned of any
 // connection settings of the machine running the tests.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { tempDir } from './temp';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const BIN = join(ROOT, 'bin', 'mr4.js');
@@ -31,8 +31,8 @@ export function ensureBuilt(): void {
   execFileSync('npx', ['electron-vite', 'build'], { cwd: ROOT, stdio: 'pipe' });
 }
 
-/** One data folder per test run, so the CLI never writes into the user's own. */
-const testDataDir = mkdtempSync(join(tmpdir(), 'mr4-cli-data-'));
+/** One data folder per test file, so the CLI never writes into the user's own. */
+const testDataDir = tempDir('mr4-cli-data-');
 
 /** process.env without DATABASE_URL, PG* and HOME-based files; then `extra` on top. */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {

@@ -1,22 +1,21 @@
 // Shorthands for engine tests: export and import against test databases, Crearis databases loaded
 // from the schema file (each load gets its own random system-user passwords and page ids).
 import { readFileSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { ImportReport } from '../../src-common/contract';
 import { dbTarget } from '../../src-main/db/connect';
 import { exportArchive, type ExportOptions } from '../../src-main/engine/export';
 import { importArchive, type ImportOptions } from '../../src-main/engine/import/index';
 import { afterAll } from 'vitest';
 import { createTestDb, type TestDb } from './db';
+import { tempDir } from './temp';
 
 export const crearisSchemaSql = readFileSync(new URL('../../src-main/demo/crearis-schema.sql', import.meta.url), 'utf8');
 export const shopSchemaSql = readFileSync(new URL('../fixtures/schemas/shop.sql', import.meta.url), 'utf8');
 export const allTypesSql = readFileSync(new URL('../fixtures/schemas/all-types.sql', import.meta.url), 'utf8');
 
+/** A folder for a test's archives and files, removed after the test file. */
 export function scratchDir(): string {
-  return mkdtempSync(join(tmpdir(), 'mr4-test-'));
+  return tempDir('mr4-test-');
 }
 
 /** Databases for one test file, each with `sql` run in it, all dropped after the file. */

@@ -6,14 +6,14 @@
 // secret store, bound to the SSH host, port, user and login method, never in a file of the data folder;
 // a database password is bound to the SSH hop too; an export job runs through the tunnel, which closes
 // with it. Skipped, saying why, only where sshd cannot start.
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ConnectionDraft, SshDraft } from '../../src-common/contract';
 import { MemorySecretStore, PgpassSecretStore } from '../../src-main/services/secrets';
 import { createTestDb, type TestDb } from '../helpers/db';
 import { startSshServer, waitNoSessions } from '../helpers/ssh-server';
+import { tempDir } from '../helpers/temp';
 import { draftFor, filesContaining, makeApp, newDataDir, type TestApp, waitJob } from './helpers';
 
 const started = await startSshServer();
@@ -43,7 +43,7 @@ afterAll(async () => {
 /** A HOME whose ~/.ssh holds the test keys, a fresh data folder, and an app over them. */
 beforeEach(async () => {
   if (!sshd) return;
-  home = mkdtempSync(join(tmpdir(), 'mr4-ssh-home-'));
+  home = tempDir('mr4-ssh-home-');
   mkdirSync(join(home, '.ssh'), { mode: 0o700 });
   copyFileSync(sshd.keyFile, join(home, '.ssh', 'id_test'));
   copyFileSync(sshd.encryptedKeyFile, join(home, '.ssh', 'id_test_encrypted'));

@@ -1,14 +1,14 @@
 // Saved connections and their passwords: never in connections.json (or any file of the data folder),
 // never in a list answer; ~/.pgpass written only where asked, 0600, other lines untouched. "Test"
 // against real servers, and its errors in plain words.
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgpassSecretStore, MemorySecretStore } from '../../src-main/services/secrets';
 import { crearisSchemaSql } from '../helpers/engine';
 import { createTestDb } from '../helpers/db';
 import { freePort, startThrowawayServer, type ThrowawayServer } from '../helpers/pg-server';
+import { tempDir } from '../helpers/temp';
 import { draftFor, filesContaining, makeApp, newDataDir } from './helpers';
 
 const PASSWORD = 'S3cret:pa\\ss word-ÄÖ';
@@ -64,7 +64,7 @@ describe('connections', () => {
 
   it('writes ~/.pgpass (HOME respected) only for its own line, mode 0600, escaping : and \\', async () => {
     const dir = newDataDir();
-    const home = mkdtempSync(join(tmpdir(), 'mr4-home-'));
+    const home = tempDir('mr4-home-');
     const others = '# my own servers\nprod.example.org:5432:app:alice:hunter2\n*:*:*:bob:x\\:y\n';
     writeFileSync(join(home, '.pgpass'), others, { mode: 0o600 });
     const oldHome = process.env.HOME;

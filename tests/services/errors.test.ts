@@ -1,7 +1,6 @@
 // toUiError: the engine's errors keep their facts; SQLSTATEs in plain words with what to do next;
 // details to copy with every password removed. And the pgpass store's file handling.
-import { mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { registerSecret, scrubSecrets } from '../../src-main/services/secret-scrubber';
@@ -17,6 +16,7 @@ import { CancelledError } from '../../src-main/engine/run-context';
 import { JobError, serializeError } from '../../src-main/services/job-errors';
 import { PgpassSecretStore } from '../../src-main/services/secrets';
 import { conflict, notFound } from '../../src-main/services/service-error';
+import { tempDir } from '../helpers/temp';
 
 const row = { table: 'events', key: { xmlid: 'e1' }, row: 3, column: 'name', reason: 'null value in column "name"' };
 
@@ -96,7 +96,7 @@ describe('defaultDataDir', () => {
 
 describe('PgpassSecretStore', () => {
   it('keeps a file without a final newline and a symlinked file intact apart from its own lines', async () => {
-    const home = mkdtempSync(join(tmpdir(), 'mr4-pgpass-'));
+    const home = tempDir('mr4-pgpass-');
     const real = join(home, 'dotfiles-pgpass');
     writeFileSync(real, 'a:1:b:c:d', { mode: 0o644 });
     symlinkSync(real, join(home, '.pgpass'));

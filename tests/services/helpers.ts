@@ -1,13 +1,13 @@
 // Shorthands for service tests: an App over a fresh data folder (MR4_DATA_DIR), a call that fails the
 // test on an error answer, events collected, and connection drafts for test databases.
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ApiMethod, ApiRequest, ApiResponse, ConnectionDraft, EnvTag, PushEvent, UiError } from '../../src-common/contract';
 import { createApp, defaultDataDir } from '../../src-main/app/create-app';
 import type { AppOptions } from '../../src-main/app/types';
 import type { SecretStore } from '../../src-main/services/secrets';
 import { MemorySecretStore } from '../../src-main/services/secrets';
+import { tempDir } from '../helpers/temp';
 
 export type TestApp = Awaited<ReturnType<typeof createApp>> & {
   events: PushEvent[];
@@ -16,7 +16,7 @@ export type TestApp = Awaited<ReturnType<typeof createApp>> & {
 };
 
 export function newDataDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mr4-data-'));
+  const dir = tempDir('mr4-data-');
   process.env.MR4_DATA_DIR = dir;
   return dir;
 }
