@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { IMPORT_PHASES } from '../src-common/contract';
+import { IMPORT_PHASES } from '../src-main/engine/report-types';
 import { LiveProgress } from '../src-main/cli/progress';
 import { cleanEnv, ensureBuilt, ROOT, runCli, spawnCli } from './helpers/cli';
 import { adminUrl, createTestDb, type TestDb } from './helpers/db';

@@ -1,7 +1,7 @@
 // What every engine run carries: its connection, cancellation and progress reporting. Cancelling a
 // run cancels the statement running on the server (pg_cancel_backend) and lets the caller roll back.
 import type pg from 'pg';
-import type { EngineEvent } from '../../src-common/contract';
+import type { EngineEvent } from './report-types';
 import type { DbTarget } from '../db/connect';
 
 /** MR4_TRACE_SQL=1 prints every statement of a run with its duration to stderr. */

@@ -10,7 +10,7 @@
 //   4. the run is marked undone and its log dropped.
 // Sequences are not moved back (PostgreSQL never does that either): ids the import drew stay used.
 // Rows the target's own triggers created during the import are not in the log and stay.
-import type { RowProblem, UndoResult, UndoRunInfo } from '../../src-common/contract';
+import { type RowProblem, UNDO_PHASES, type UndoReport, type UndoRunInfo } from './report-types';
 import type { DbTarget } from '../db/connect';
 import { readIdentity } from './catalog';
 import { CancelledError, type EmitEvent, RunContext } from './run-context';
@@ -19,7 +19,7 @@ import { ident, literal, qualified } from './sql';
 import { LINEAGE_STORE } from './staged/lineage';
 import { RUNS, type RunTable, UNDO_SCHEMA } from './import/undo-log';
 
-export const UNDO_PHASES = ['Find the import', 'Check rows', 'Undo', 'Finish'] as const;
+export { UNDO_PHASES, type UndoReport };
 
 export interface UndoOptions {
   db: DbTarget;
@@ -36,9 +36,6 @@ export interface UndoOptions {
 
 /** One import the target recorded (the contract's shape: the app lists them as they are). */
 export type RunInfo = UndoRunInfo;
-
-/** What an undo did; the app's UndoResult adds what became of the kept agreement. */
-export type UndoReport = Omit<UndoResult, 'agreement'>;
 
 export class UndoError extends Error {
   override name = 'UndoError';

@@ -2,7 +2,7 @@
 // are never touched), fill late columns once every table is written, move sequences past new ids.
 // A statement that fails on a row (a trigger, a deferred check) is retried on halves of its rows
 // inside savepoints, to name the row that causes it or, with allowFailures, to leave out every such row.
-import type { RowProblem } from '../../../src-common/contract';
+import type { RowProblem } from '../report-types';
 import { ident, literal, qualified } from '../sql';
 import { describeRefused } from './constraints';
 import { columnType, differs, lateColumns, type MatchContext, remapRefs, selfRefs, target, updatableColumns, writtenColumns } from '../staged/match';

@@ -1,7 +1,7 @@
 // Before a table is written: the rows exactly as they will be written (f) are checked set-wise against
 // the target's NOT NULL, CHECK and UNIQUE constraints and the foreign keys that are not rewritten, so a
 // bad row is named with its reason instead of failing the whole statement.
-import type { RowProblem } from '../../../src-common/contract';
+import type { RowProblem } from '../report-types';
 import { ident, literal, qualified } from '../sql';
 import { analyzeTemp, columnType, insertRefusals, lateColumns, type MatchContext, type RefusalCheck, remapRefs, selfRefs, target, writtenColumns } from '../staged/match';
 import { type StagedTable, temp } from '../staged/types';

@@ -1,5 +1,5 @@
 // Errors of the write stage: rows the target's constraints refuse, and a statement that failed on a row.
-import type { RowProblem } from '../../../src-common/contract';
+import type { RowProblem } from '../report-types';
 
 export class RefusedRowsError extends Error {
   override name = 'RefusedRowsError';

@@ -1,6 +1,6 @@
 // What an import learns about row identity: rows it could only guess at (probable edits, for the user
 // to decide), and the lineage of ids it leaves in the target for later runs.
-import type { RowProblem } from '../../../src-common/contract';
+import type { RowProblem } from '../report-types';
 import { ident, literal } from '../sql';
 import { stagedKeyJson } from '../staged/keys';
 import { indexLineageStore, openLineageStore, recordPairs } from '../staged/lineage';

@@ -1,7 +1,7 @@
 // The first two phases every run over an archive shares (import, dry run, diff): read the archive
 // and the target's catalog, check they fit, and stage the archive's rows. A base archive (the export
 // the source was seeded from) is staged beside it for three-way comparisons.
-import type { RowProblem } from '../../../src-common/contract';
+import type { RowProblem } from '../report-types';
 import { createHash } from 'node:crypto';
 import type { Unlocker } from '../archive/crypto';
 import { type ArchiveIndex, listedFiles } from '../archive/format';

@@ -4,7 +4,7 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import copyStreams from 'pg-copy-streams';
-import type { RowProblem } from '../../../src-common/contract';
+import type { RowProblem } from '../report-types';
 import { type ArchiveLineage, ArchiveError, LINEAGE_COLUMNS, LINEAGE_LABEL } from '../archive/format';
 import type { TableSource } from '../archive/source';
 import { TableFileReader } from '../archive/table-file';

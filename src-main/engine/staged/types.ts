@@ -1,6 +1,6 @@
 // What every stage of a run over an archive (import, dry run, diff) shares about one table, and the
 // names of the temporary tables the stages build for it.
-import type { TableCounts } from '../../../src-common/contract';
+import type { TableCounts } from '../report-types';
 import type { ArchiveTable } from '../archive/format';
 import type { Table } from '../catalog';
 import type { TablePlan } from '../plan';
