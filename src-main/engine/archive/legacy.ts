@@ -380,9 +380,7 @@ function tableWarnings(built: Built, notes: Notes, warnings: string[]): void {
 export async function loadLegacyArchive(opened: OpenedArchive, catalog: Catalog, limits: ArchiveLimits = DEFAULT_LIMITS): Promise<LegacyArchive> {
   const warnings: string[] = [];
   const legacyIndex = readLegacyIndex(opened.rawIndex);
-  if (legacyIndex.version !== null && !/^1(\.|$)/.test(legacyIndex.version)) {
-    warnings.push(`index.json says version ${legacyIndex.version}; read as an original MR4 archive of format 1.0`);
-  }
+  warnUnknownVersion(legacyIndex, warnings);
   const all = await readLegacyTables(opened, legacyIndex, limits, warnings);
   warnAbsentTables(all, catalog, warnings);
   const { legacy, excluded } = tablesInTarget(all, catalog, warnings);
@@ -398,6 +396,12 @@ export async function loadLegacyArchive(opened: OpenedArchive, catalog: Catalog,
   const nulled = pending.filter((p) => !p.dropped).map(problem);
   const files = canonicalFiles(catalog, plan, built, missing);
   return { index: synthesisedIndex(legacyIndex, catalog, plan, files, excluded), source: sourceOf(files), warnings, dropped, nulled };
+}
+
+function warnUnknownVersion(index: LegacyIndex, warnings: string[]): void {
+  if (index.version !== null && !/^1(\.|$)/.test(index.version)) {
+    warnings.push(`index.json says version ${index.version}; read as an original MR4 archive of format 1.0`);
+  }
 }
 
 function warnAbsentTables(all: LegacyTable[], catalog: Catalog, warnings: string[]): void {
