@@ -6,8 +6,10 @@
 
 import { z } from 'zod';
 import { DIFF_KINDS, type DiffRow, type DiffSummary, type EngineEvent, type ImportMode, type MaskedColumnInfo, type RowProblem, type SubsetInfo, type TableCounts, type UndoReport, type UndoRunInfo } from '../src-main/engine/report-types';
+import { type Decisions, decisionsSchema } from './decisions';
 import { importSettingsSchema, tableName } from './import-settings';
 
+export { type Decisions, decisionsSchema } from './decisions';
 export { FOREIGN_KEY_RELOAD_MODES, type ImportSettings, importSettingsSchema } from './import-settings';
 
 // The engine's events and reports, as the doors and the window receive them.
@@ -234,19 +236,9 @@ const importOptions = {
   diffId: id.optional(),
   /** Conflict decisions, answers to probable edits and exclusions made in the diff view (the
    *  decisions-file format). */
-  decisions: z
-    .object({
-      onConflict: z.enum(['source', 'target']).optional(),
-      probableEdits: z.enum(['same', 'new']).optional(),
-      decisions: z.array(z.object({ table: tableName, key: z.record(z.string(), z.unknown()), field: z.string().max(63).optional(), choice: z.enum(['source', 'target', 'same', 'new']) }).strict()).max(100_000),
-      exclude: z.array(z.object({ table: tableName, key: z.record(z.string(), z.unknown()).optional(), field: z.string().max(63).optional() }).strict()).max(100_000),
-    })
-    .strict()
-    .optional(),
+  decisions: decisionsSchema.optional(),
 };
 
-const reviewDecision = z.object({ table: tableName, key: z.record(z.string(), z.unknown()), field: z.string().max(63).optional(), choice: z.enum(['source', 'target', 'same', 'new']) }).strict();
-const reviewExclude = z.object({ table: tableName, key: z.record(z.string(), z.unknown()).optional(), field: z.string().max(63).optional() }).strict();
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 in hex');
 
 /**
@@ -267,12 +259,11 @@ export const reviewDocumentSchema = z
     /** remembered: what the two databases last agreed on; archive/file: one the user chose (name and
      *  SHA-256 where known); none: two ways. */
     base: z.object({ kind: z.enum(['remembered', 'archive', 'file', 'none']), name: z.string().max(500).nullable().optional(), sha256: sha256Hex.nullable().optional() }).strict(),
-    mode: z.enum(['skip', 'merge']).optional(),
-    sameIds: z.boolean().optional(),
-    onConflict: z.enum(['source', 'target']).optional(),
-    probableEdits: z.enum(['same', 'new']).optional(),
-    decisions: z.array(reviewDecision).max(100_000).default([]),
-    exclude: z.array(reviewExclude).max(100_000).default([]),
+    mode: importSettingsSchema.shape.mode.optional(),
+    sameIds: importSettingsSchema.shape.sameIds,
+    ...decisionsSchema.shape,
+    decisions: decisionsSchema.shape.decisions.default([]),
+    exclude: decisionsSchema.shape.exclude.default([]),
   })
   .strict();
 export type ReviewDocument = z.infer<typeof reviewDocumentSchema>;
@@ -416,8 +407,8 @@ export interface ReviewSummary {
   conflictsDecided: number;
   probableEditsAnswered: number;
   /** An answer for every conflict / every probable edit. */
-  onConflict?: 'source' | 'target';
-  probableEdits?: 'same' | 'new';
+  onConflict?: Decisions['onConflict'];
+  probableEdits?: Decisions['probableEdits'];
   /** Rows (and fields) left out, and whole tables left out. */
   rowsLeftOut: number;
   tablesLeftOut: string[];

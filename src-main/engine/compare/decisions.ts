@@ -23,35 +23,22 @@
 // probable edit (a row that only looks like an edit of the target's row with its id): it is that row,
 // or another one.
 import { readFile } from 'node:fs/promises';
-import { z } from 'zod';
+import { decisionsFileSchema, type DecisionsFile } from '../../../src-common/decisions';
 import { type MatchContext, remapRefs } from '../staged/match';
 import { type StagedTable, temp } from '../staged/types';
 import type { RunContext } from '../run-context';
 import { ident, literal } from '../sql';
 import type { Analysis } from './analyze';
 
-const rowKey = z.record(z.string(), z.unknown());
-const choice = z.enum(['source', 'target']);
-const sameOrNew = z.enum(['same', 'new']);
-
-export const decisionsSchema = z
-  .object({
-    format: z.literal('mr4-decisions'),
-    version: z.literal(1),
-    onConflict: choice.optional(),
-    probableEdits: sameOrNew.optional(),
-    decisions: z.array(z.object({ table: z.string(), key: rowKey, field: z.string().optional(), choice: z.union([choice, sameOrNew]) }).strict()).default([]),
-    exclude: z.array(z.object({ table: z.string(), key: rowKey.optional(), field: z.string().optional() }).strict()).default([]),
-  })
-  .strict();
-export type Decisions = z.infer<typeof decisionsSchema>;
+/** A decisions file's content, as the engine takes it. */
+export type Decisions = DecisionsFile;
 
 export class DecisionsError extends Error {
   override name = 'DecisionsError';
 }
 
 export function parseDecisions(value: unknown, origin: string): Decisions {
-  const result = decisionsSchema.safeParse(value);
+  const result = decisionsFileSchema.safeParse(value);
   if (!result.success) {
     const problems = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n');
     throw new DecisionsError(`The decisions in ${origin} are not valid:\n${problems}\nSee "Decisions files" in the README.`);
