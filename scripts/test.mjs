@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm test`: system packages if missing, a build, every suite (vitest: engine, CLI, services, security;
-// Playwright: the renderer in Chromium), then one line `N passed, N failed` over all of them.
+// `npm test`: system packages if missing, a build, every suite (lint: the layers; vitest: engine, CLI,
+// services, security; Playwright: the renderer in Chromium), then one line `N passed, N failed` over all
+// of them.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 
@@ -18,6 +19,11 @@ if (run('npx', ['electron-vite', 'build', '--logLevel', 'warn']) !== 0) {
 let passed = 0;
 let failed = 0;
 let skipped = 0;
+
+// Lint (the one-way layers and a few correctness rules, eslint.config.js) counts as one suite; its
+// findings are printed as they are found.
+if (run('npx', ['eslint', '.']) === 0) passed += 1;
+else failed += 1;
 
 run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${results}/vitest.json`]);
 if (existsSync(`${results}/vitest.json`)) {

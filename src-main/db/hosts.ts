@@ -4,7 +4,7 @@
 import { isIP } from 'node:net';
 
 /** Characters no host name, IP address or socket folder has; each would be URL syntax somewhere. */
-const NOT_IN_A_HOST = /[\u0000-\u0020\u007f\[\]?#@/\\'"<>`{}|^,;=&%+!$*()]/;
+const NOT_IN_A_HOST = /[\u0000-\u0020\u007f[\]?#@/\\'"<>`{}|^,;=&%+!$*()]/;
 
 /** The host as a driver gets it (`ok`), or why it is not one. */
 export function readHost(input: string, options: { socketFolder?: boolean } = {}): { ok: true; host: string } | { ok: false; host: string; why: string } {

@@ -61,13 +61,13 @@ export async function loadConfigFile(path: string): Promise<Mr4Config> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new Error(`Cannot read configuration file ${path}: ${(error as Error).message}`);
+    throw new Error(`Cannot read configuration file ${path}: ${(error as Error).message}`, { cause: error });
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new Error(`Configuration file ${path} is not valid JSON: ${(error as Error).message}`);
+    throw new Error(`Configuration file ${path} is not valid JSON: ${(error as Error).message}`, { cause: error });
   }
   return parseConfig(json, path);
 }

@@ -14,7 +14,7 @@ const db = databasesForFile();
 const dir = scratchDir();
 let target: TestDb;
 let header: string;
-let index: Record<string, { tables: Record<string, Record<string, unknown>> }> | any;
+let index: unknown;
 
 function craft(out: string, rows: number, mib: number): void {
   const pieces: Piece[] = [`${header}\n`];
