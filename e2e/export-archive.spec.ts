@@ -3,8 +3,7 @@
 // very file on the window and browse it: metadata (checksums, database, format), tables, a table's row
 // grid, the filter, and a row's details (NULL and '' told apart). A drop the page does not handle (a
 // .txt file) neither navigates the window nor goes unexplained.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tar from 'tar';
 import { crearisEditScenario } from '../src-main/demo/crearis-demo-data';
@@ -67,7 +66,9 @@ test('export a Crearis database, download the archive, drop it on the window and
   const fileName = (await fact(result, 'File').textContent())!.trim();
   const [download] = await Promise.all([page.waitForEvent('download'), result.getByRole('button', { name: `Download ${fileName}` }).click()]);
   expect(download.suggestedFilename()).toBe(fileName);
-  const dir = mkdtempSync(join(tmpdir(), 'mr4-e2e-download-'));
+  // In the test's own output folder (under test-results/, emptied by every run), not in /tmp.
+  const dir = test.info().outputPath('download');
+  mkdirSync(dir, { recursive: true });
   const file = join(dir, fileName);
   await download.saveAs(file);
   const bytes = readFileSync(file);
@@ -181,7 +182,8 @@ test('a dropped file that is not an archive neither navigates the window nor goe
   const before = page.url();
 
   // A drop as the browser delivers it (through the DevTools protocol, a file from disk).
-  const dir = mkdtempSync(join(tmpdir(), 'mr4-e2e-drop-'));
+  const dir = test.info().outputPath('drop');
+  mkdirSync(dir, { recursive: true });
   const txt = join(dir, 'meeting-notes.txt');
   writeFileSync(txt, 'not an archive\n');
   const cdp = await page.context().newCDPSession(page);

@@ -3,9 +3,7 @@
 // its rows counted before the export) and encrypts with a passphrase; the downloaded archive holds no
 // clear personal value; dropped on the window it asks for its passphrase (a wrong one said so), then
 // shows what is masked and what is a subset; it imports into dev with the passphrase the app kept for it.
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { chooseArchive, chooseConnection, docShot, dropFile, expect, fact, main, openApp, scrollToRow, test, uniq } from './support';
 
 const PASSPHRASE = 'orange kite under the bridge';
@@ -81,7 +79,8 @@ test('a masked, encrypted subset of production: exported, opened with its passph
   // ── The downloaded file: encrypted, and no clear personal value in its bytes ──
   const fileName = (await fact(result, 'File').textContent())!.trim();
   const [download] = await Promise.all([page.waitForEvent('download'), result.getByRole('button', { name: `Download ${fileName}` }).click()]);
-  const file = join(mkdtempSync(join(tmpdir(), 'mr4-e2e-enc-')), fileName);
+  // In the test's own output folder (under test-results/, emptied by every run), not in /tmp.
+  const file = test.info().outputPath(fileName);
   await download.saveAs(file);
   const bytes = readFileSync(file);
   expect(bytes.subarray(0, 8).toString('latin1')).toBe('\x89MR4ENC\n');

@@ -1,8 +1,7 @@
 // Screen 5, Sync: one connection exported and imported into another in one go. The dry run writes nothing;
 // the run writes the new rows; a merge goes through its preview and updates the changed rows; the archive
 // in between is kept, shown, downloadable and listed in the History. Checked in the databases by key.
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tar from 'tar';
 import { applyDevEdits, crearisEditScenario as sc } from '../src-main/demo/crearis-demo-data';
@@ -71,7 +70,9 @@ test('sync new records from staging into dev: dry run, the run, and the archive 
 
   // The kept archive downloads: the source's data, as a gzip tarball.
   const [download] = await Promise.all([page.waitForEvent('download'), main(page).getByRole('button', { name: `Download ${fileName}` }).click()]);
-  const dir = mkdtempSync(join(tmpdir(), 'mr4-e2e-sync-'));
+  // In the test's own output folder (under test-results/, emptied by every run), not in /tmp.
+  const dir = test.info().outputPath('download');
+  mkdirSync(dir, { recursive: true });
   await download.saveAs(join(dir, fileName));
   expect([...readFileSync(join(dir, fileName)).subarray(0, 2)]).toEqual([0x1f, 0x8b]);
   await tar.x({ file: join(dir, fileName), cwd: dir });
