@@ -29,6 +29,7 @@ import { DIFF_PHASES, EXPORT_PHASES, IMPORT_PHASES, UNDO_PHASES } from '../engin
 import { defaultDataDir } from './data-dir';
 import { exportCommandLine, importCommandLine, reviewSummary, shellQuote, undoCommandLine } from './command-line';
 import { importSettingsOf } from '../../src-common/import-settings';
+import { reduceJobEvent, withLogLine } from '../../src-common/job-events';
 import { toUiError } from './ui-error';
 import type { ArchiveService } from './archive-cache';
 import type { CacheManifest } from './archive-cache-builder';
@@ -681,42 +682,16 @@ export class JobService {
   private onEngineEvent(j: JobRecord, raw: EngineEvent, offset: number): void {
     const event: EngineEvent =
       raw.type === 'phase' ? { ...raw, index: raw.index + offset } : raw.type === 'table' ? { ...raw, phase: raw.phase + offset } : raw;
-    const info = j.info;
     const at = new Date().toISOString();
-    switch (event.type) {
-      case 'phase':
-        info.phase = event.index;
-        break;
-      case 'table': {
-        let row = info.tables.find((t) => t.table === event.table && t.phase === event.phase);
-        if (!row) {
-          row = { table: event.table, phase: event.phase, rowsDone: 0, rowsTotal: event.rowsTotal, done: false };
-          info.tables.push(row);
-        }
-        row.rowsDone = event.rowsDone;
-        row.rowsTotal = event.rowsTotal ?? row.rowsTotal;
-        if (event.done !== undefined) row.done = event.done;
-        break;
-      }
-      case 'log':
-        this.pushLog(info, { at, level: event.level, message: event.message });
-        break;
-      case 'progress':
-        info.progress = { done: event.done, total: event.total };
-        break;
-    }
-    this.deps.emit({ type: 'job.event', jobId: info.id, at, event });
+    // In place: the job's runs hold j.info across awaits.
+    Object.assign(j.info, reduceJobEvent(j.info, event, at, LOG_LINES));
+    this.deps.emit({ type: 'job.event', jobId: j.info.id, at, event });
     if (event.type === 'phase') this.pushState(j);
-  }
-
-  private pushLog(info: JobInfo, line: JobInfo['log'][number]): void {
-    info.log.push(line);
-    if (info.log.length > LOG_LINES) info.log.splice(0, info.log.length - LOG_LINES);
   }
 
   private log(j: JobRecord, level: 'info' | 'warn' | 'error', message: string): void {
     const at = new Date().toISOString();
-    this.pushLog(j.info, { at, level, message });
+    Object.assign(j.info, withLogLine(j.info, { at, level, message }, LOG_LINES));
     if (level !== 'error') this.deps.emit({ type: 'job.event', jobId: j.info.id, at, event: { type: 'log', level, message } });
   }
 

@@ -2,7 +2,8 @@
 // re-read after a reload or a reconnect so a window reattaches to a job that is still running.
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import type { ApiRequest, EngineEvent, JobInfo, TableProgress, UiError } from '../../src-common/contract';
+import type { ApiRequest, EngineEvent, JobInfo, UiError } from '../../src-common/contract';
+import { reduceJobEvent } from '../../src-common/job-events';
 import { api } from '../api';
 import { ApiError, toUiError } from '../bridge';
 import { useAppStore } from './app';
@@ -87,23 +88,9 @@ export const useJobsStore = defineStore('jobs', () => {
       void refresh(jobId);
       return;
     }
-    if (event.type === 'phase') {
-      job.phase = event.index;
-      if (event.name && !job.phases[event.index]) job.phases[event.index] = event.name;
-    } else if (event.type === 'table') {
-      let row: TableProgress | undefined = job.tables.find((t) => t.table === event.table && t.phase === event.phase);
-      if (!row) {
-        row = { table: event.table, phase: event.phase, rowsDone: 0, rowsTotal: event.rowsTotal, done: false };
-        job.tables.push(row);
-      }
-      row.rowsDone = event.rowsDone;
-      row.rowsTotal = event.rowsTotal ?? row.rowsTotal;
-      if (event.done !== undefined) row.done = event.done;
-      sample(job);
-    } else if (event.type === 'log') {
-      job.log.push({ at, level: event.level, message: event.message });
-      if (job.log.length > LOG_CAP) job.log.splice(0, job.log.length - LOG_CAP);
-    }
+    const next = reduceJobEvent(job, event, at, LOG_CAP);
+    jobs.value[jobId] = next;
+    if (event.type === 'table') sample(next);
   }
 
   async function refresh(jobId: string): Promise<JobInfo | null> {
