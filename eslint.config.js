@@ -9,7 +9,7 @@ import tseslint from 'typescript-eslint';
 
 const nodeBuiltins = { regex: `^(node:|(${builtinModules.join('|')})(/|$))`, message: 'Node is the main process\'s: this layer runs in the window too.' };
 const electron = { regex: '^electron(/|$)', message: 'Only the Electron door (src-main/electron) and the preload load electron.' };
-const pgPackages = { regex: '^pg(-[a-z-]+)?(/|$)', message: 'PostgreSQL is reached through src-main/db and the engine.' };
+const pgPackages = { regex: '^pg(pass|-[a-z-]+)?(/|$)', message: 'PostgreSQL is reached through src-main/db and the engine.' };
 /** A sibling folder of src-main by its name in a relative import (no layer has a subfolder of that name). */
 const folders = (names, message) => ({ regex: `(^|/)(${names.join('|')})/`, message });
 
