@@ -1,19 +1,13 @@
 // How a failed job is told on stderr: the engine's reason, every archive/target mismatch, the refused
 // rows by natural key (at most 50), and for connection failures how to name a database.
 import type { RowProblem } from '../../src-common/contract';
+import { rowProblemText } from '../../src-common/row-problem';
 import { num } from './format';
 
 export const MAX_ROWS_SHOWN = 50;
 
-export function formatRowProblem(p: RowProblem): string {
-  const key = p.key ? ` ${JSON.stringify(p.key)}` : '';
-  const row = p.row !== null && p.row !== undefined ? ` (row ${p.row})` : '';
-  const column = p.column ? ` column ${p.column}` : '';
-  return `${p.table}${key}${row}${column}: ${p.reason}`;
-}
-
 export function formatRowProblems(rows: RowProblem[], indent = '  ', moreHint = '(use --json)'): string[] {
-  const lines = rows.slice(0, MAX_ROWS_SHOWN).map((p) => indent + formatRowProblem(p));
+  const lines = rows.slice(0, MAX_ROWS_SHOWN).map((p) => indent + rowProblemText(p));
   if (rows.length > MAX_ROWS_SHOWN) lines.push(`${indent}… and ${num(rows.length - MAX_ROWS_SHOWN)} more ${moreHint}`);
   return lines;
 }

@@ -11,6 +11,7 @@
 // Sequences are not moved back (PostgreSQL never does that either): ids the import drew stay used.
 // Rows the target's own triggers created during the import are not in the log and stay.
 import { type RowProblem, UNDO_PHASES, type UndoReport, type UndoRunInfo } from './report-types';
+import { rowProblemText } from '../../src-common/row-problem';
 import type { DbTarget } from '../db/connect';
 import { readIdentity } from './catalog';
 import { CancelledError, type EmitEvent, RunContext } from './run-context';
@@ -47,7 +48,7 @@ export class UndoConflictError extends Error {
   constructor(readonly rows: RowProblem[], total: number) {
     super(
       `${total} row(s) changed after the import, so undoing it would overwrite those changes:\n` +
-        rows.slice(0, 50).map((r) => `  ${r.table} ${JSON.stringify(r.key)}: ${r.reason}`).join('\n') +
+        rows.slice(0, 50).map((r) => `  ${rowProblemText(r)}`).join('\n') +
         (total > 50 ? `\n  … and ${total - 50} more` : '') +
         `\nNothing was changed. Undo the rest and leave these rows as they are now with --keep-changed (the app: "Undo the rest"), or put them back by hand first.`,
     );

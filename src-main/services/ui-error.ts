@@ -2,6 +2,7 @@
 // for "copy details" with every password removed. Engine errors keep their facts (problems, refused
 // rows); PostgreSQL errors are explained by their SQLSTATE.
 import type { RowProblem, UiError } from '../../src-common/contract';
+import { rowProblemText } from '../../src-common/row-problem';
 import { scrubSecrets } from './secret-scrubber';
 import { ServiceError } from './service-error';
 
@@ -81,7 +82,7 @@ function detailsOf(e: ErrorFacts, fallback: unknown): string {
   const rows = e.rows ?? (e.problem ? [e.problem] : []);
   if (rows.length) {
     lines.push('rows:');
-    for (const r of rows.slice(0, 200)) lines.push(`  - ${r.table}${r.key ? ` ${JSON.stringify(r.key)}` : ''}${r.row ? ` (row ${r.row})` : ''}${r.column ? ` column ${r.column}` : ''}: ${r.reason}`);
+    for (const r of rows.slice(0, 200)) lines.push(`  - ${rowProblemText(r)}`);
     if (rows.length > 200) lines.push(`  … and ${rows.length - 200} more`);
   }
   return scrubSecrets(lines.join('\n'));

@@ -1,5 +1,6 @@
 // Every failure the renderer shows is a UiError: what happened, what to do next, details to copy.
 import type { UiError } from '../../src-common/contract';
+import { rowProblemText } from '../../src-common/row-problem';
 
 /** A call that the API answered with an error (or that never reached it). */
 export class ApiError extends Error {
@@ -65,7 +66,7 @@ export function errorDetailsText(error: UiError): string {
   if (error.code) lines.push(`Code: ${error.code}`);
   if (error.problems?.length) lines.push('Problems:', ...error.problems.map((p) => `- ${p}`));
   if (error.rows?.length) {
-    lines.push('Rows:', ...error.rows.slice(0, 200).map((r) => `- ${r.table} ${r.key ? JSON.stringify(r.key) : r.row ? `row ${r.row}` : ''}: ${r.reason}`));
+    lines.push('Rows:', ...error.rows.slice(0, 200).map((r) => `- ${rowProblemText(r)}`));
   }
   if (error.details) lines.push('', error.details);
   return lines.join('\n');

@@ -1,11 +1,12 @@
 // Errors of the write stage: rows the target's constraints refuse, and a statement that failed on a row.
+import { rowProblemText } from '../../../src-common/row-problem';
 import type { RowProblem } from '../report-types';
 
 export class RefusedRowsError extends Error {
   override name = 'RefusedRowsError';
   constructor(readonly rows: RowProblem[]) {
     const problems = rows;
-    const shown = problems.slice(0, 50).map((p) => `  - ${p.table}${p.key ? ` ${JSON.stringify(p.key)}` : ''}${p.row ? ` (row ${p.row})` : ''}: ${p.reason}`);
+    const shown = problems.slice(0, 50).map((p) => `  - ${rowProblemText(p)}`);
     const more = problems.length > 50 ? `\n  … and ${problems.length - 50} more (use --json for all)` : '';
     super(
       `${problems.length} row(s) would break the target's constraints; nothing was written:\n${shown.join('\n')}${more}\n` +
@@ -43,7 +44,7 @@ export class DeferredConstraintError extends Error {
 export class ProbableEditsError extends Error {
   override name = 'ProbableEditsError';
   constructor(readonly rows: RowProblem[]) {
-    const shown = rows.slice(0, 50).map((p) => `  - ${p.table}${p.key ? ` ${JSON.stringify(p.key)}` : ''}${p.row ? ` (row ${p.row})` : ''}: ${p.reason}`);
+    const shown = rows.slice(0, 50).map((p) => `  - ${rowProblemText(p)}`);
     const more = rows.length > 50 ? `\n  … and ${rows.length - 50} more (use --json for all)` : '';
     super(
       `${rows.length} row(s) look like edits of the target's rows with the same ids, but neither a lineage of ids nor a natural key says they are those rows; nothing was written:\n${shown.join('\n')}${more}\n` +
