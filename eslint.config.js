@@ -1,16 +1,17 @@
 // `npm run lint`: the one-way layers (doors → app → services → engine → db, and src-common under
 // them all, importing nothing of Node, Electron, pg or Vue) as import rules, plus a few correctness
-// rules. Each layer's rule lists what it may not import; a file matches one layer (report-types.ts,
-// an engine file, takes the stricter rule that follows the engine's).
+// rules. Each layer's rule lists what it may not import; where two layers' files overlap (the engine's
+// folders, report-types.ts), the later, stricter rule is the one that applies.
 import { builtinModules } from 'node:module';
 import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
 import pluginVue from 'eslint-plugin-vue';
 import tseslint from 'typescript-eslint';
 
 const nodeBuiltins = { regex: `^(node:|(${builtinModules.join('|')})(/|$))`, message: 'Node is the main process\'s: this layer runs in the window too.' };
 const electron = { regex: '^electron(/|$)', message: 'Only the Electron door (src-main/electron) and the preload load electron.' };
 const pgPackages = { regex: '^pg(pass|-[a-z-]+)?(/|$)', message: 'PostgreSQL is reached through src-main/db and the engine.' };
-/** A sibling folder of src-main by its name in a relative import (no layer has a subfolder of that name). */
+/** A folder by its name in a relative import (no layer has a subfolder named as one it may not import). */
 const folders = (names, message) => ({ regex: `(^|/)(${names.join('|')})/`, message });
 
 const engine = [
@@ -90,7 +91,7 @@ const layers = [
   },
 ].map(({ name, files, patterns }) => ({ name: `layers/${name}`, files, rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns }] } }));
 
-export default tseslint.config(
+export default defineConfig(
   { ignores: ['out/**', 'test-results/**', 'playwright-report/**', '.tmp/**', 'bench-results/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
