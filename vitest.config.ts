@@ -12,6 +12,7 @@ const unitTests = [
   'tests/fault/fuzz-row-decoder.test.ts',
   'tests/fault/fuzz-table-file.test.ts',
   'tests/known-hosts.test.ts',
+  'tests/services/command-line.test.ts',
   'tests/services/connection-secrets.test.ts',
   'tests/services/dispatch.test.ts',
   'tests/services/errors.test.ts',

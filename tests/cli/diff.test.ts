@@ -2,36 +2,26 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import type { TestDb } from './helpers/db';
-import { fingerprint } from './helpers/compare';
-import { cleanEnv, ensureBuilt, runCli } from './helpers/cli';
-import { exportDb, freshDb, importInto, scratchDir } from './helpers/engine';
+import { beforeAll, expect, test } from 'vitest';
+import type { TestDb } from '../helpers/db';
+import { fingerprint } from '../helpers/compare';
+import { cleanEnv, runCli } from '../helpers/cli';
+import { databasesForFile, freshDb } from '../helpers/engine';
+import { cliWorkFolder, ITEM_SCHEMA, threeWayItems } from './helpers';
 
-const dir = scratchDir();
-const SCHEMA = `CREATE TABLE item (id serial PRIMARY KEY, code text NOT NULL UNIQUE, name text, price numeric);`;
+const dir = cliWorkFolder();
+const newDb = databasesForFile();
 let prod: TestDb;
-let dev: TestDb;
 let base: string;
 let archive: string;
 const env = cleanEnv();
 
 beforeAll(async () => {
-  ensureBuilt();
-  prod = await freshDb(SCHEMA + `INSERT INTO item (code, name, price) VALUES ('a', 'A', 1), ('b', 'B', 2), ('c', 'C', 3);`);
-  dev = await freshDb(SCHEMA);
-  base = join(dir, 'base.tar.gz');
-  await exportDb(prod, base);
-  await importInto(dev, base, 'merge');
-  await dev.client.query(`UPDATE item SET name = 'A dev' WHERE code = 'a'; UPDATE item SET price = 20 WHERE code = 'b'; INSERT INTO item (code, name) VALUES ('d', 'D');`);
-  await prod.client.query(`UPDATE item SET price = 10 WHERE code = 'a'; UPDATE item SET price = 21 WHERE code = 'b';`);
-  archive = join(dir, 'dev.tar.gz');
-  await exportDb(dev, archive);
+  ({ prod, base, archive } = await threeWayItems(newDb, dir, {
+    dev: `UPDATE item SET name = 'A dev' WHERE code = 'a'; UPDATE item SET price = 20 WHERE code = 'b'; INSERT INTO item (code, name) VALUES ('d', 'D');`,
+    prod: `UPDATE item SET price = 10 WHERE code = 'a'; UPDATE item SET price = 21 WHERE code = 'b';`,
+  }));
 }, 120_000);
-afterAll(async () => {
-  await prod?.drop();
-  await dev?.drop();
-});
 
 test('--json gives the summary and every conflict in full; --fingerprints and --rows-out write files', async () => {
   const prints = join(dir, 'prints.jsonl');
@@ -90,8 +80,8 @@ test('a malformed decisions file is refused before connecting, with the problems
 });
 
 test('a pull through mr4 import keeps what both databases agree on; --base auto finds it when merging back (diff too)', async () => {
-  const p = await freshDb(SCHEMA + `INSERT INTO item (code, name, price) VALUES ('x', 'X', 1), ('y', 'Y', 2);`);
-  const d = await freshDb(SCHEMA);
+  const p = await freshDb(ITEM_SCHEMA + `INSERT INTO item (code, name, price) VALUES ('x', 'X', 1), ('y', 'Y', 2);`);
+  const d = await freshDb(ITEM_SCHEMA);
   try {
     const pulled = join(dir, 'pulled.tar.gz');
     expect((await runCli(['export', '--db', p.url, '--out', pulled], { env })).code).toBe(0);
