@@ -152,6 +152,25 @@ export class BaseRegistry {
 
 /** The engine's view of the registry, for a worker that knows only the data folder; `keep` false
  *  reads agreements but writes none. */
+/**
+ * The base a run compares with, from what the user said of it (the CLI's --base, the app's choice):
+ * "none" → two ways (undefined); "auto" → what the two databases last agreed on, kept in the data
+ * folder (the run stops if none is); anything else names a file, made a path by `file`. Nothing said
+ * is `unsaid`: for the CLI "kept" (that agreement, if one is kept), for the app two ways.
+ */
+export function chosenBase(said: string | undefined, unsaid: 'kept' | undefined, file: (name: string) => string): string | undefined {
+  if (said === undefined) return unsaid;
+  if (said === 'none') return undefined;
+  if (said === 'auto') return 'auto';
+  return file(said);
+}
+
+/** The file a base names, if it names one. */
+export function baseFile(said: string | undefined): string | undefined {
+  const base = chosenBase(said, undefined, (name) => name);
+  return base === 'auto' ? undefined : base;
+}
+
 export function agreementStore(dataDir: string, keep = true): AgreementStore {
   const registry = new BaseRegistry(dataDir);
   return {

@@ -42,7 +42,7 @@ import type { HistoryService } from './history';
 import { JobError } from './job-errors';
 import { startEngineJob } from './jobs';
 import { badRequest, conflict, notFound } from './service-error';
-import type { BaseRegistry, KeptAgreement } from './bases';
+import { type BaseRegistry, chosenBase, type KeptAgreement } from './bases';
 import { dbTarget } from '../db/connect';
 import { readIdentity } from '../engine/catalog';
 import { openArchive } from '../engine/archive/reader';
@@ -354,8 +354,8 @@ export class JobService {
   /** A base archive given by handle, or "auto": what the archive's database and the target last
    *  agreed on, kept here. */
   private async basePath(base: string | undefined, archiveId: string, targetId: string): Promise<string | undefined> {
-    if (!base) return undefined;
-    if (base !== 'auto') return (await this.deps.files.readable(base)).path;
+    const chosen = chosenBase(base, undefined, (handle) => handle);
+    if (chosen !== 'auto') return chosen && (await this.deps.files.readable(chosen)).path;
     const found = await this.agreement(archiveId, targetId);
     if (!found.kept) throw badRequest('No base kept', found.reason, 'Choose the base archive yourself, or compare two ways.');
     return found.kept.path;

@@ -9,6 +9,7 @@ import { addCommonOptions, type CommonOptions, configPath, dbSpec, EXIT, parseTa
 import { runJob } from '../run-job';
 import { InvalidArgumentError, Option } from 'commander';
 import { defaultDataDir } from '../../services/data-dir';
+import { baseFile, chosenBase } from '../../services/bases';
 import { PASSPHRASE_ENV, secretForReading, type SecretOptions } from '../archive-secret';
 
 interface DiffOptions extends CommonOptions, SecretOptions {
@@ -56,7 +57,7 @@ export const diffCommand: CommandModule = (program, ctx) => {
       '\nExamples:\n  mr4 diff dev.tar.gz --db postgres://me@prod/app --base prod-before.tar.gz\n  mr4 diff dev.tar.gz --json --rows 0 > conflicts.json',
     )
     .action(async (file: string, opts: DiffOptions) => {
-      const named = opts.base === undefined || opts.base === 'auto' || opts.base === 'none' ? undefined : opts.base;
+      const named = baseFile(opts.base);
       for (const path of [file, named].filter((p): p is string => !!p)) {
         if (!existsSync(resolve(path)) || !statSync(resolve(path)).isFile()) {
           ctx.io.err(`Error: cannot open archive ${resolve(path)}: no such file.\nGive the path of a .tar.gz written by mr4 export.\n`);
@@ -71,7 +72,7 @@ export const diffCommand: CommandModule = (program, ctx) => {
           kind: 'diff',
           db: dbSpec(opts),
           archive: resolve(file),
-          base: opts.base === undefined ? 'kept' : opts.base === 'none' ? undefined : opts.base === 'auto' ? 'auto' : resolve(opts.base),
+          base: chosenBase(opts.base, 'kept', (file) => resolve(file)),
           dataDir: defaultDataDir(),
           sameIds: !!opts.sameIds,
           probableEdits: opts.probableEdits,

@@ -9,7 +9,7 @@ import { formatImportReport } from '../format-report';
 import { addCommonOptions, type CommonOptions, configPath, dbSpec, EXIT, parseSecondsToMs, parseTables } from '../options';
 import { runJob } from '../run-job';
 import { defaultDataDir } from '../../services/data-dir';
-import { BaseRegistry } from '../../services/bases';
+import { BaseRegistry, baseFile, chosenBase } from '../../services/bases';
 import { PASSPHRASE_ENV, secretForReading, type SecretOptions } from '../archive-secret';
 import { readDecisionsFile } from '../review-file';
 
@@ -73,7 +73,7 @@ export const importCommand: CommandModule = (program, ctx) => {
         ctx.exitCode = EXIT.failure;
         return;
       }
-      const base = opts.base === undefined ? 'kept' : opts.base === 'none' ? undefined : opts.base === 'auto' ? 'auto' : resolve(opts.base);
+      const base = chosenBase(opts.base, 'kept', (file) => resolve(file));
       let chosen: Awaited<ReturnType<typeof readDecisionsFile>> | undefined;
       if (opts.decisions) {
         try {
@@ -84,7 +84,8 @@ export const importCommand: CommandModule = (program, ctx) => {
           return;
         }
       }
-      const secret = await secretForReading([archive, ...(base && base !== 'kept' && base !== 'auto' ? [base] : [])], opts);
+      const named = baseFile(opts.base);
+      const secret = await secretForReading([archive, ...(named ? [resolve(named)] : [])], opts);
       const outcome = await runJob<ImportReport>(
         ctx.io,
         {
