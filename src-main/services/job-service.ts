@@ -81,6 +81,16 @@ interface JobRecord {
 
 type ImportOptions = Extract<JobRequest, { kind: 'import' | 'sync' }>;
 
+/** A job as it starts, before its kind is known. */
+type FreshJob = Pick<JobInfo, 'id' | 'startedAt' | 'phase' | 'tables' | 'log'> & { state: 'running' };
+
+/** A job ready to run: its first state, the target database it locks, and its work. */
+interface StartedJob {
+  info: JobInfo;
+  lock?: string;
+  work: (j: JobRecord) => Promise<void>;
+}
+
 function summary(c: SavedConnection): NonNullable<JobInfo['source']> {
   return { id: c.id, name: c.name, database: c.database, tag: c.tag };
 }
@@ -135,202 +145,240 @@ export class JobService {
   }
 
   async start(request: JobRequest): Promise<JobInfo> {
-    const { connections, files, archives } = this.deps;
-    const base = { id: randomId(), state: 'running' as const, startedAt: new Date().toISOString(), phase: 0, tables: [], log: [] };
-    let info: JobInfo;
-    let lock: string | undefined;
-    let work: (j: JobRecord) => Promise<void>;
+    const fresh: FreshJob = { id: randomId(), state: 'running', startedAt: new Date().toISOString(), phase: 0, tables: [], log: [] };
+    const started = await this.prepare(request, fresh);
+    this.takeLock(started);
+    return this.launch(started);
+  }
 
+  /** The job's first state and its work, after the checks that refuse it before it runs. */
+  private prepare(request: JobRequest, fresh: FreshJob): Promise<StartedJob> {
     switch (request.kind) {
-      case 'export': {
-        const source = await connections.resolve(request.sourceId);
-        const destination = request.destination ? files.writable(request.destination) : null;
-        info = { ...base, kind: 'export', title: `Export ${source.connection.name}`, source: summary(source.connection), phases: [...EXPORT_PHASES] };
-        // Personal data is masked by default from a production-tagged connection; the Export screen
-        // shows the switch.
-        const mask = request.mask ?? source.connection.tag === 'production';
-        const subset = request.where?.length ? { where: request.where, withChildren: !!request.withChildren } : undefined;
-        const encrypt = request.passphrase ? { passphrase: request.passphrase } : undefined;
-        work = async (j) => {
-          const out = destination ? destination.path : files.newArchivePath(source.connection.database, '', !!encrypt);
-          j.info.command = this.envPrefix() + exportCommandLine({ source: source.connection, out, tables: request.tables, mask, where: request.where, withChildren: request.withChildren, encrypted: !!encrypt });
-          this.log(j, 'info', mask ? 'Personal data is masked (the profile’s rules, run on the server).' : 'Personal data is not masked.');
-          if (encrypt) this.log(j, 'info', 'The archive is encrypted with the passphrase given (AES-256-GCM; the passphrase is kept nowhere).');
-          const report = await this.engine<ExportReport>(j, {
-            kind: 'export',
-            db: { url: source.url, allowFileParams: false },
-            out,
-            tables: request.tables,
-            description: request.description,
-            mask: mask ? 'all' : 'off',
-            subset,
-            encrypt,
-          });
-          const ref = destination ? await files.written(request.destination!) : await files.keep(out);
-          j.info.files = [ref];
-          j.info.result = report;
-          this.log(j, 'info', `Archive written: ${ref.name} (${report.bytes} bytes).`);
-        };
-        break;
-      }
-      case 'import': {
-        const target = await connections.resolve(request.targetId);
-        const archive = await archives.archivePath(request.archiveId);
-        this.confirm(request, target.connection);
-        lock = lockKey(target.connection);
-        info = {
-          ...base,
-          kind: 'import',
-          title: `${request.dryRun ? 'Dry run: import' : 'Import'} ${archive.info.file.name} into ${target.connection.name}`,
-          target: summary(target.connection),
-          mode: request.mode,
-          dryRun: request.dryRun,
-          phases: [...IMPORT_PHASES],
-          files: [archive.info.file],
-        };
-        work = async (j) => {
-          const keys = await this.keysFor(j, request.targetId, archive.info.tables);
-          const about = { target: target.connection, archive: { name: archive.info.file.name, sha256: archive.info.sha256, database: archive.info.metadata.database } };
-          j.info.result = await this.importInto(j, target.url, archive.path, request, 0, keys, archive.secret, about);
-        };
-        break;
-      }
-      case 'sync': {
-        if (request.sourceId === request.targetId) throw badRequest('Same connection twice', 'The source and the target of a sync must be different connections.');
-        const source = await connections.resolve(request.sourceId);
-        const target = await connections.resolve(request.targetId);
-        this.confirm(request, target.connection);
-        lock = lockKey(target.connection);
-        if (lockKey(source.connection) === lock) throw badRequest('Same database twice', 'The source and the target name the same database.');
-        info = {
-          ...base,
-          kind: 'sync',
-          title: `${request.dryRun ? 'Dry run: sync' : 'Sync'} ${source.connection.name} → ${target.connection.name}`,
-          source: summary(source.connection),
-          target: summary(target.connection),
-          mode: request.mode,
-          dryRun: request.dryRun,
-          phases: [...EXPORT_PHASES.map((p) => `Export: ${p}`), ...IMPORT_PHASES],
-        };
-        work = async (j) => {
-          const out = files.newArchivePath(source.connection.database, '-sync');
-          j.info.command = this.envPrefix() + exportCommandLine({ source: source.connection, out, tables: request.tables });
-          const exported = await this.engine<ExportReport>(j, { kind: 'export', db: { url: source.url, allowFileParams: false }, out, tables: request.tables, description: `Sync ${source.connection.name} → ${target.connection.name}` });
-          const ref = await files.keep(out);
-          j.info.files = [ref];
-          this.log(j, 'info', `Intermediate archive kept: ${ref.name}.`);
-          const keys = await this.keysFor(j, request.targetId, exported.tables.map((t) => t.table));
-          const about = { target: target.connection, archive: { name: ref.name, sha256: exported.sha256, database: exported.database } };
-          const imported = await this.importInto(j, target.url, out, request, EXPORT_PHASES.length, keys, undefined, about);
-          j.info.result = { export: exported, import: imported };
-        };
-        break;
-      }
-      case 'diff': {
-        const target = await connections.resolve(request.targetId);
-        const archive = await archives.archivePath(request.archiveId);
-        const basePath = await this.basePath(request.base, request.archiveId, request.targetId);
-        info = {
-          ...base,
-          kind: 'diff',
-          title: `${basePath ? 'Three-way diff' : 'Diff'} of ${archive.info.file.name} with ${target.connection.name}`,
-          target: summary(target.connection),
-          phases: [...DIFF_PHASES],
-          files: [archive.info.file],
-        };
-        work = async (j) => {
-          const keys = await this.keysFor(j, request.targetId, archive.info.tables);
-          const running = startSessionJob<DiffSummary>(
-            {
-              kind: 'diff-session',
-              db: { url: target.url, allowFileParams: false },
-              archive: archive.path,
-              base: basePath,
-              sameIds: request.sameIds,
-              probableEdits: request.probableEdits,
-              config: keys.config,
-              secret: archive.secret,
-            },
-            (event) => this.onEngineEvent(j, event, 0),
-          );
-          j.cancelCurrent = running.cancel;
-          try {
-            const summary = await running.result;
-            const diffId = randomId();
-            this.deps.diffs.register({ diffId, session: running, archiveId: request.archiveId, targetId: request.targetId, basePath, summary });
-            j.info.result = { diffId, summary } satisfies DiffOpened;
-          } catch (error) {
-            await running.close();
-            throw error;
-          } finally {
-            j.cancelCurrent = null;
-          }
-        };
-        break;
-      }
-      case 'undo': {
-        const target = await connections.resolve(request.targetId);
-        this.confirm(request, target.connection, 'undo');
-        lock = lockKey(target.connection);
-        info = {
-          ...base,
-          kind: 'undo',
-          title: `${request.dryRun ? 'Dry run: undo' : 'Undo'} the last import into ${target.connection.name}`,
-          target: summary(target.connection),
-          dryRun: request.dryRun,
-          phases: [...UNDO_PHASES],
-        };
-        work = async (j) => {
-          j.info.command = undoCommandLine({ target: target.connection, run: request.run, dryRun: request.dryRun, keepChanged: request.keepChanged });
-          const report = await this.engine<UndoResult>(j, {
-            kind: 'undo',
-            db: { url: target.url, allowFileParams: false },
-            run: request.run,
-            dryRun: request.dryRun,
-            keepChanged: request.keepChanged,
-            lockTimeoutMs: IMPORT_LOCK_TIMEOUT_MS,
-          });
-          // What the two databases agree on goes back to what it was before that import (as mr4 undo).
-          if (!report.dryRun && report.run.sourceIdentity) {
-            report.agreement = await this.deps.bases.undone(report.run.id, report.run.at, report.run.sourceIdentity, report.target.identity).catch((e) => {
-              this.log(j, 'warn', `What the two databases agree on could not be updated: ${(e as Error).message}`);
-              return 'unchanged' as const;
-            });
-          }
-          j.info.result = report;
-        };
-        break;
-      }
-      case 'open-archive': {
-        const prepared = await archives.prepare(request.file, request.passphrase);
-        info = { ...base, kind: 'open-archive', title: `Open ${prepared.ref.name}`, phases: [...OPEN_ARCHIVE_PHASES], files: [prepared.ref], progress: { done: 0, total: prepared.size } };
-        work = async (j) => {
-          const reused = await archives.reusable(prepared);
-          if (reused) {
-            this.log(j, 'info', 'Opened from the cache made earlier (the file is unchanged).');
-            j.info.result = reused;
-            return;
-          }
-          try {
-            const manifest = await this.engine<CacheManifest>(j, { kind: 'cache-archive', archive: prepared.path, dir: prepared.dir, limits: prepared.limits, secret: prepared.secret });
-            j.info.result = await archives.finish(prepared, manifest);
-          } catch (error) {
-            await archives.discard(prepared);
-            throw error;
-          }
-        };
-        break;
-      }
+      case 'export':
+        return this.startExport(request, fresh);
+      case 'import':
+        return this.startImport(request, fresh);
+      case 'sync':
+        return this.startSync(request, fresh);
+      case 'diff':
+        return this.startDiff(request, fresh);
+      case 'undo':
+        return this.startUndo(request, fresh);
+      case 'open-archive':
+        return this.startOpenArchive(request, fresh);
     }
+  }
 
-    if (lock) {
-      const holder = this.locks.get(lock);
-      if (holder) {
-        const other = this.jobs.get(holder)?.info;
-        throw conflict('A job is already running there', `"${other?.title ?? holder}" is still running against ${info.target?.name ?? 'this database'}. Only one job may run against a database at a time.`, 'Wait for it to finish, or cancel it, then start again.', 'MR4_JOB_RUNNING');
+  /** An export of a saved connection into an archive (masked by default from production). */
+  private async startExport(request: Extract<JobRequest, { kind: 'export' }>, fresh: FreshJob): Promise<StartedJob> {
+    const { connections, files } = this.deps;
+    const source = await connections.resolve(request.sourceId);
+    const destination = request.destination ? files.writable(request.destination) : null;
+    const info: JobInfo = { ...fresh, kind: 'export', title: `Export ${source.connection.name}`, source: summary(source.connection), phases: [...EXPORT_PHASES] };
+    // Personal data is masked by default from a production-tagged connection; the Export screen
+    // shows the switch.
+    const mask = request.mask ?? source.connection.tag === 'production';
+    const subset = request.where?.length ? { where: request.where, withChildren: !!request.withChildren } : undefined;
+    const encrypt = request.passphrase ? { passphrase: request.passphrase } : undefined;
+    const work = async (j: JobRecord) => {
+      const out = destination ? destination.path : files.newArchivePath(source.connection.database, '', !!encrypt);
+      j.info.command = this.envPrefix() + exportCommandLine({ source: source.connection, out, tables: request.tables, mask, where: request.where, withChildren: request.withChildren, encrypted: !!encrypt });
+      this.log(j, 'info', mask ? 'Personal data is masked (the profile’s rules, run on the server).' : 'Personal data is not masked.');
+      if (encrypt) this.log(j, 'info', 'The archive is encrypted with the passphrase given (AES-256-GCM; the passphrase is kept nowhere).');
+      const report = await this.engine<ExportReport>(j, {
+        kind: 'export',
+        db: { url: source.url, allowFileParams: false },
+        out,
+        tables: request.tables,
+        description: request.description,
+        mask: mask ? 'all' : 'off',
+        subset,
+        encrypt,
+      });
+      const ref = destination ? await files.written(request.destination!) : await files.keep(out);
+      j.info.files = [ref];
+      j.info.result = report;
+      this.log(j, 'info', `Archive written: ${ref.name} (${report.bytes} bytes).`);
+    };
+    return { info, work };
+  }
+
+  /** An import of an opened archive into a saved connection. */
+  private async startImport(request: Extract<JobRequest, { kind: 'import' }>, fresh: FreshJob): Promise<StartedJob> {
+    const { connections, archives } = this.deps;
+    const target = await connections.resolve(request.targetId);
+    const archive = await archives.archivePath(request.archiveId);
+    this.confirm(request, target.connection);
+    const lock = lockKey(target.connection);
+    const info: JobInfo = {
+      ...fresh,
+      kind: 'import',
+      title: `${request.dryRun ? 'Dry run: import' : 'Import'} ${archive.info.file.name} into ${target.connection.name}`,
+      target: summary(target.connection),
+      mode: request.mode,
+      dryRun: request.dryRun,
+      phases: [...IMPORT_PHASES],
+      files: [archive.info.file],
+    };
+    const work = async (j: JobRecord) => {
+      const keys = await this.keysFor(j, request.targetId, archive.info.tables);
+      const about = { target: target.connection, archive: { name: archive.info.file.name, sha256: archive.info.sha256, database: archive.info.metadata.database } };
+      j.info.result = await this.importInto(j, target.url, archive.path, request, 0, keys, archive.secret, about);
+    };
+    return { info, lock, work };
+  }
+
+  /** An export of one saved connection imported into another, the archive kept between them. */
+  private async startSync(request: Extract<JobRequest, { kind: 'sync' }>, fresh: FreshJob): Promise<StartedJob> {
+    const { connections, files } = this.deps;
+    if (request.sourceId === request.targetId) throw badRequest('Same connection twice', 'The source and the target of a sync must be different connections.');
+    const source = await connections.resolve(request.sourceId);
+    const target = await connections.resolve(request.targetId);
+    this.confirm(request, target.connection);
+    const lock = lockKey(target.connection);
+    if (lockKey(source.connection) === lock) throw badRequest('Same database twice', 'The source and the target name the same database.');
+    const info: JobInfo = {
+      ...fresh,
+      kind: 'sync',
+      title: `${request.dryRun ? 'Dry run: sync' : 'Sync'} ${source.connection.name} → ${target.connection.name}`,
+      source: summary(source.connection),
+      target: summary(target.connection),
+      mode: request.mode,
+      dryRun: request.dryRun,
+      phases: [...EXPORT_PHASES.map((p) => `Export: ${p}`), ...IMPORT_PHASES],
+    };
+    const work = async (j: JobRecord) => {
+      const out = files.newArchivePath(source.connection.database, '-sync');
+      j.info.command = this.envPrefix() + exportCommandLine({ source: source.connection, out, tables: request.tables });
+      const exported = await this.engine<ExportReport>(j, { kind: 'export', db: { url: source.url, allowFileParams: false }, out, tables: request.tables, description: `Sync ${source.connection.name} → ${target.connection.name}` });
+      const ref = await files.keep(out);
+      j.info.files = [ref];
+      this.log(j, 'info', `Intermediate archive kept: ${ref.name}.`);
+      const keys = await this.keysFor(j, request.targetId, exported.tables.map((t) => t.table));
+      const about = { target: target.connection, archive: { name: ref.name, sha256: exported.sha256, database: exported.database } };
+      const imported = await this.importInto(j, target.url, out, request, EXPORT_PHASES.length, keys, undefined, about);
+      j.info.result = { export: exported, import: imported };
+    };
+    return { info, lock, work };
+  }
+
+  /** A diff of an opened archive with a saved connection, kept open in its worker for paging. */
+  private async startDiff(request: Extract<JobRequest, { kind: 'diff' }>, fresh: FreshJob): Promise<StartedJob> {
+    const { connections, archives } = this.deps;
+    const target = await connections.resolve(request.targetId);
+    const archive = await archives.archivePath(request.archiveId);
+    const basePath = await this.basePath(request.base, request.archiveId, request.targetId);
+    const info: JobInfo = {
+      ...fresh,
+      kind: 'diff',
+      title: `${basePath ? 'Three-way diff' : 'Diff'} of ${archive.info.file.name} with ${target.connection.name}`,
+      target: summary(target.connection),
+      phases: [...DIFF_PHASES],
+      files: [archive.info.file],
+    };
+    const work = async (j: JobRecord) => {
+      const keys = await this.keysFor(j, request.targetId, archive.info.tables);
+      const running = startSessionJob<DiffSummary>(
+        {
+          kind: 'diff-session',
+          db: { url: target.url, allowFileParams: false },
+          archive: archive.path,
+          base: basePath,
+          sameIds: request.sameIds,
+          probableEdits: request.probableEdits,
+          config: keys.config,
+          secret: archive.secret,
+        },
+        (event) => this.onEngineEvent(j, event, 0),
+      );
+      j.cancelCurrent = running.cancel;
+      try {
+        const summary = await running.result;
+        const diffId = randomId();
+        this.deps.diffs.register({ diffId, session: running, archiveId: request.archiveId, targetId: request.targetId, basePath, summary });
+        j.info.result = { diffId, summary } satisfies DiffOpened;
+      } catch (error) {
+        await running.close();
+        throw error;
+      } finally {
+        j.cancelCurrent = null;
       }
-      this.locks.set(lock, info.id);
+    };
+    return { info, work };
+  }
+
+  /** The undo of the newest import into a saved connection. */
+  private async startUndo(request: Extract<JobRequest, { kind: 'undo' }>, fresh: FreshJob): Promise<StartedJob> {
+    const { connections } = this.deps;
+    const target = await connections.resolve(request.targetId);
+    this.confirm(request, target.connection, 'undo');
+    const lock = lockKey(target.connection);
+    const info: JobInfo = {
+      ...fresh,
+      kind: 'undo',
+      title: `${request.dryRun ? 'Dry run: undo' : 'Undo'} the last import into ${target.connection.name}`,
+      target: summary(target.connection),
+      dryRun: request.dryRun,
+      phases: [...UNDO_PHASES],
+    };
+    const work = async (j: JobRecord) => {
+      j.info.command = undoCommandLine({ target: target.connection, run: request.run, dryRun: request.dryRun, keepChanged: request.keepChanged });
+      const report = await this.engine<UndoResult>(j, {
+        kind: 'undo',
+        db: { url: target.url, allowFileParams: false },
+        run: request.run,
+        dryRun: request.dryRun,
+        keepChanged: request.keepChanged,
+        lockTimeoutMs: IMPORT_LOCK_TIMEOUT_MS,
+      });
+      // What the two databases agree on goes back to what it was before that import (as mr4 undo).
+      if (!report.dryRun && report.run.sourceIdentity) {
+        report.agreement = await this.deps.bases.undone(report.run.id, report.run.at, report.run.sourceIdentity, report.target.identity).catch((e) => {
+          this.log(j, 'warn', `What the two databases agree on could not be updated: ${(e as Error).message}`);
+          return 'unchanged' as const;
+        });
+      }
+      j.info.result = report;
+    };
+    return { info, lock, work };
+  }
+
+  /** An archive file read once into the archive browser's cache. */
+  private async startOpenArchive(request: Extract<JobRequest, { kind: 'open-archive' }>, fresh: FreshJob): Promise<StartedJob> {
+    const { archives } = this.deps;
+    const prepared = await archives.prepare(request.file, request.passphrase);
+    const info: JobInfo = { ...fresh, kind: 'open-archive', title: `Open ${prepared.ref.name}`, phases: [...OPEN_ARCHIVE_PHASES], files: [prepared.ref], progress: { done: 0, total: prepared.size } };
+    const work = async (j: JobRecord) => {
+      const reused = await archives.reusable(prepared);
+      if (reused) {
+        this.log(j, 'info', 'Opened from the cache made earlier (the file is unchanged).');
+        j.info.result = reused;
+        return;
+      }
+      try {
+        const manifest = await this.engine<CacheManifest>(j, { kind: 'cache-archive', archive: prepared.path, dir: prepared.dir, limits: prepared.limits, secret: prepared.secret });
+        j.info.result = await archives.finish(prepared, manifest);
+      } catch (error) {
+        await archives.discard(prepared);
+        throw error;
+      }
+    };
+    return { info, work };
+  }
+
+  /** One job per target database at a time: the lock is taken, or the job refused naming the holder. */
+  private takeLock({ info, lock }: StartedJob): void {
+    if (!lock) return;
+    const holder = this.locks.get(lock);
+    if (holder) {
+      const other = this.jobs.get(holder)?.info;
+      throw conflict('A job is already running there', `"${other?.title ?? holder}" is still running against ${info.target?.name ?? 'this database'}. Only one job may run against a database at a time.`, 'Wait for it to finish, or cancel it, then start again.', 'MR4_JOB_RUNNING');
     }
+    this.locks.set(lock, info.id);
+  }
+
+  /** Runs the job's work in the background, telling every window it started. */
+  private launch({ info, lock, work }: StartedJob): JobInfo {
     const record: JobRecord = { info, lock, cancelRequested: false, cancelCurrent: null, done: Promise.resolve() };
     this.jobs.set(info.id, record);
     this.log(record, 'info', `${info.title}: started.`);
