@@ -16,6 +16,7 @@ const unitTests = [
   'tests/services/connection-secrets.test.ts',
   'tests/services/dispatch.test.ts',
   'tests/services/errors.test.ts',
+  'tests/shared-definitions.test.ts',
   'tests/text-diff.test.ts',
 ];
 
