@@ -38,7 +38,8 @@ describe('libpq reads the escaped line back', () => {
 
   it('psql logs in with the user, database and password written by the store', async () => {
     const psql = join(server.binDir, 'psql');
-    if (!existsSync(psql)) return;
+    // Installed with the server by scripts/ensure-system-deps.sh (Debian's postgresql pulls in its client).
+    expect(existsSync(psql), `${psql} (psql beside the server)`).toBe(true);
     const home = freshHome();
     const store = new PgpassSecretStore(join(home, '.pgpass'));
     await store.set('c1', password, { host: '127.0.0.1', port: server.port, database: 'da:ta\\base', user });
