@@ -13,6 +13,7 @@ import { cleanEnv, ensureBuilt, runCli } from './helpers/cli';
 import type { TestDb } from './helpers/db';
 import { crearisSchemaSql, freshDb, scratchDir } from './helpers/engine';
 import { startSshServer, waitNoSessions } from './helpers/ssh-server';
+import { titled } from './helpers/skip';
 import { tempDir } from './helpers/temp';
 
 const started = await startSshServer();
@@ -48,7 +49,7 @@ afterAll(async () => {
   sshd?.stop();
 });
 
-describe.skipIf(!sshd)('production behind SSH, pulled to the laptop and merged back', () => {
+describe.skipIf(!sshd)(titled('production behind SSH, pulled to the laptop and merged back', started.ok ? null : started.reason), () => {
   it('a masked, encrypted subset through the tunnel; dev’s edits merged back, never a masked value', async () => {
     const ssh = ['--ssh', `${sshd!.user}@127.0.0.1:${sshd!.port}`, '--ssh-key', sshd!.keyFile];
     const archive = join(dir, 'prod.tar.gz.enc');

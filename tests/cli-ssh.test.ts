@@ -17,6 +17,7 @@ import type { TestDb } from './helpers/db';
 import { databasesForFile, scratchDir } from './helpers/engine';
 import { atRandomPointOf, otherSessions, SCHEMA, sourceData, stagingLeftovers, TARGET_DATA } from './helpers/faults';
 import { listeningPorts, startSshServer, waitNoSessions } from './helpers/ssh-server';
+import { titled } from './helpers/skip';
 import { tempDir } from './helpers/temp';
 
 const started = await startSshServer();
@@ -64,7 +65,7 @@ beforeAll(async () => {
   expect(r.code, r.stderr).toBe(0);
 }, 180_000);
 
-describe.skipIf(!sshd)('mr4 through an SSH tunnel', () => {
+describe.skipIf(!sshd)(titled('mr4 through an SSH tunnel', skipReason), () => {
   it('a first connection is refused with the host key fingerprint and how to accept it; accepted once, it is remembered', async () => {
     const place = freshPlace();
     const out = join(scratch, 'first.tar.gz');
@@ -220,7 +221,7 @@ describe.skipIf(!sshd)('mr4 through an SSH tunnel', () => {
     await waitNoSessions(sshd!);
   });
 
-  it.skipIf(!sshd?.password)(`logs in with a password from MR4_SSH_PASSWORD; a wrong one is refused at the login${sshd?.password ? '' : ` (skipped: ${sshd?.passwordSkip})`}`, async () => {
+  it.skipIf(!sshd?.password)(titled('logs in with a password from MR4_SSH_PASSWORD; a wrong one is refused at the login', sshd?.password ? null : sshd?.passwordSkip), async () => {
     const place = knownPlace();
     const args = ['plan', '--db', small.url, ...ssh(), '--ssh-password'];
     const r = await runCli(args, { env: env(place, { MR4_SSH_PASSWORD: sshd!.password! }) });

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { cleanEnv, ensureBuilt, ROOT } from './helpers/cli';
+import { titled } from './helpers/skip';
 
 const linux = process.platform === 'linux' && existsSync('/proc/self/stat');
 
@@ -88,7 +89,7 @@ beforeAll(() => {
 });
 
 if (!linux) console.warn(`start-script: skipped: it reads the process tree from /proc, which ${process.platform} has not`);
-describe.skipIf(!linux)('npm start stops everything it started', () => {
+describe.skipIf(!linux)(titled('npm start stops everything it started', linux ? null : `it reads the process tree from /proc, which ${process.platform} has not`), () => {
   const cases: [string, (s: Started) => void, RegExp][] = [
     ['SIGTERM to npm', (s) => process.kill(s.npm.pid!, 'SIGTERM'), /Asked to stop/],
     ['SIGINT to its process group (Ctrl-C)', (s) => process.kill(-s.npm.pid!, 'SIGINT'), /Interrupted/],

@@ -7,6 +7,7 @@ import { LiveProgress } from '../../src-main/cli/progress';
 import { IMPORT_PHASES } from '../../src-main/engine/report-types';
 import { cleanEnv, ROOT, spawnCli } from '../helpers/cli';
 import { createTestDb, type TestDb } from '../helpers/db';
+import { titled } from '../helpers/skip';
 import { cliWorkFolder, count, exportOf, fillSource, LIBRARY, parseOneJson } from './helpers';
 
 const work = cliWorkFolder();
@@ -118,7 +119,7 @@ describe('interrupts and the terminal', () => {
   const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
   if (!hasScript) console.warn('cli: the terminal progress test is skipped: script(1) (Debian bsdutils) is not installed, so no terminal can be made for mr4');
 
-  test.skipIf(!hasScript)('on a terminal, progress is one line redrawn in place and cleared before the report', async () => {
+  test.skipIf(!hasScript)(titled('on a terminal, progress is one line redrawn in place and cleared before the report', hasScript ? null : 'script(1), from Debian bsdutils, is not installed: no terminal can be made for mr4'), async () => {
     const src = await createTestDb(LIBRARY);
     const tgt = await createTestDb(LIBRARY);
     try {

@@ -10,23 +10,29 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { ensureBuilt, spawnCli } from '../helpers/cli';
 import type { TestDb } from '../helpers/db';
 import { databasesForFile, scratchDir } from '../helpers/engine';
+import { titled } from '../helpers/skip';
 import { otherSessions, SCHEMA, sourceData } from '../helpers/faults';
 
 const db = databasesForFile();
 const root = mkdtempSync(join(scratchDir(), 'tmpfs-'));
 const mounted: string[] = [];
 
+let mountError = '';
+
 function mountTmpfs(name: string, size: string): string | null {
   const dir = join(root, name);
   mkdirSync(dir);
   const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0700`, 'tmpfs', dir], { encoding: 'utf8' });
-  if (r.status !== 0) return null;
+  if (r.status !== 0) {
+    mountError = (r.stderr || r.error?.message || `exit ${r.status}`).trim();
+    return null;
+  }
   mounted.push(dir);
   return dir;
 }
 
 const probe = mountTmpfs('probe', '1m');
-const skipReason = probe ? '' : `cannot mount a tmpfs here (not root, or mounting is refused): ${spawnSync('id', ['-u'], { encoding: 'utf8' }).stdout.trim() === '0' ? 'mount failed' : 'not root'}`;
+const skipReason = probe ? '' : `a small tmpfs cannot be mounted here to fill up (${spawnSync('id', ['-u'], { encoding: 'utf8' }).stdout.trim() === '0' ? `mount refused: ${mountError}` : 'not root'})`;
 if (!probe) console.warn(`disk-full-export: skipped: ${skipReason}`);
 
 let source: TestDb;
@@ -43,7 +49,7 @@ afterAll(() => {
 test.skipIf(!probe).each([
   ['while it copies tables', '5m'],
   ['while it writes the archive', '12m'],
-])('a disk that fills %s: no space left on device, said within seconds, nothing left', async (_name, size) => {
+])(titled('a disk that fills %s: no space left on device, said within seconds, nothing left', skipReason), async (_name, size) => {
   const dir = mountTmpfs(`disk-${size}`, size)!;
   const out = join(dir, 'export.tar.gz');
   const started = Date.now();

@@ -13,6 +13,7 @@ import type { ConnectionDraft, SshDraft } from '../../src-common/contract';
 import { MemorySecretStore, PgpassSecretStore } from '../../src-main/services/secrets';
 import { createTestDb, type TestDb } from '../helpers/db';
 import { startSshServer, waitNoSessions } from '../helpers/ssh-server';
+import { titled } from '../helpers/skip';
 import { tempDir } from '../helpers/temp';
 import { draftFor, filesContaining, makeApp, newDataDir, type TestApp, waitJob } from './helpers';
 
@@ -68,7 +69,7 @@ function trust(): void {
   writeFileSync(join(data, 'known_hosts'), `${sshd!.knownHostsLine}\n`, { mode: 0o600 });
 }
 
-describe.skipIf(!sshd)('connections through an SSH tunnel', () => {
+describe.skipIf(!sshd)(titled('connections through an SSH tunnel', skipReason), () => {
   it('a first Test shows the host key fingerprint; only exactly that fingerprint accepts it, and then it connects through the tunnel', async () => {
     const saved = await app.call('connections.save', draft('Through SSH', tunnel()));
     expect(saved.ssh).toEqual({ host: '127.0.0.1', port: sshd!.port, user: sshd!.user, auth: 'key', keyFile: 'id_test', hasSecret: false, secretStore: null });
@@ -195,7 +196,7 @@ describe.skipIf(!sshd)('connections through an SSH tunnel', () => {
     expect((await app.call('connections.save', { ...draft('Bound', null), id: saved.id })).hasPassword).toBe(false);
   });
 
-  it.skipIf(!sshd?.password)(`logs in with a saved SSH password${sshd?.password ? '' : ` (skipped: ${sshd?.passwordSkip})`}`, async () => {
+  it.skipIf(!sshd?.password)(titled('logs in with a saved SSH password', sshd?.password ? null : sshd?.passwordSkip), async () => {
     trust();
     const wrong = await app.call('connections.test', { draft: draft('x', tunnel({ auth: 'password', keyFile: undefined, secret: 'wrong-password' })) });
     expect(wrong).toMatchObject({ ok: false, step: 'ssh-auth' });
