@@ -19,6 +19,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
 import { seedCrearisBulk } from '../src-main/demo/crearis-bulk';
+import type { TableCounts } from '../src-main/engine/report-types';
 import { startThrowawayServer, type ThrowawayServer } from '../tests/helpers/pg-server';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -223,14 +224,6 @@ async function changeTenPercent(url: string): Promise<Record<string, number>> {
 
 // ─── mr4's reports ────────────────────────────────────────────────────────────────────────────────
 
-interface TableCounts {
-  table: string;
-  inserted: number;
-  updated: number;
-  unchanged: number;
-  skipped: number;
-  failed: number;
-}
 interface ImportJson {
   tables: TableCounts[];
   failures?: unknown[];
