@@ -150,8 +150,6 @@ export class BaseRegistry {
   }
 }
 
-/** The engine's view of the registry, for a worker that knows only the data folder; `keep` false
- *  reads agreements but writes none. */
 /**
  * The base a run compares with, from what the user said of it (the CLI's --base, the app's choice):
  * "none" → two ways (undefined); "auto" → what the two databases last agreed on, kept in the data
@@ -171,6 +169,8 @@ export function baseFile(said: string | undefined): string | undefined {
   return base === 'auto' ? undefined : base;
 }
 
+/** The engine's view of the registry, for a worker that knows only the data folder; `keep` false
+ *  reads agreements but writes none. */
 export function agreementStore(dataDir: string, keep = true): AgreementStore {
   const registry = new BaseRegistry(dataDir);
   return {
