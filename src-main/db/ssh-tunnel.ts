@@ -65,6 +65,15 @@ export function sshLabel(s: Pick<SshSettings, 'host' | 'port' | 'user'>): string
 /** How long an SSH connection without database connections stays open for the next one. */
 const LINGER_MS = 500;
 
+const SSH_SERVER_CLOSED = 'the SSH server closed the connection';
+
+/** A socket error that is the server going away under a write (EPIPE) or a read (ECONNRESET): which
+ *  of these or the close comes first is a race, and all say the same. */
+function droppedBySshServer(error: Error): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'EPIPE' || code === 'ECONNRESET' || /\b(EPIPE|ECONNRESET)\b/.test(error.message);
+}
+
 const HOST_KEY_ALGORITHMS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
 
 function tilde(path: string): string {
@@ -320,8 +329,8 @@ export class SshTunnel {
             this.lostReason ??= why;
             if (this.client === opening) this.client = null;
           };
-          client.on('error', (e) => lost(e.level === 'client-timeout' ? 'no answer to keep-alives' : e.message));
-          client.on('close', () => lost('the SSH server closed the connection'));
+          client.on('error', (e) => lost(e.level === 'client-timeout' ? 'no answer to keep-alives' : droppedBySshServer(e) ? SSH_SERVER_CLOSED : e.message));
+          client.on('close', () => lost(SSH_SERVER_CLOSED));
         },
         () => {
           if (this.client === opening) this.client = null;
