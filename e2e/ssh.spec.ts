@@ -41,7 +41,9 @@ test('the SSH tunnel section: a first connection shows the host key fingerprint 
   await form.getByLabel('Name', { exact: true }).fill(name);
   // The database as the SSH server sees it.
   await form.getByLabel('Host', { exact: true }).fill('127.0.0.1');
-  await form.getByLabel('Port', { exact: true }).fill(String(port));
+  // Typed key by key, as a user does: a number field takes a fill() only when it loses the focus.
+  await form.getByLabel('Port', { exact: true }).fill('');
+  await form.getByLabel('Port', { exact: true }).pressSequentially(String(port));
   await form.getByLabel('Database', { exact: true }).fill(db.name);
   await form.getByLabel('User', { exact: true }).fill(user);
   await form.getByRole('radio', { name: 'production' }).check();
@@ -50,7 +52,9 @@ test('the SSH tunnel section: a first connection shows the host key fingerprint 
   await form.getByLabel('Connect through an SSH tunnel').check();
   await expect(form.getByText('Host and port above are then the database as the SSH server sees it')).toBeVisible();
   await form.getByLabel('SSH host', { exact: true }).fill(sshd!.host);
-  await form.getByLabel('SSH port', { exact: true }).fill(String(sshd!.port));
+  // Typed key by key, as a user does: a number field takes a fill() only when it loses the focus.
+  await form.getByLabel('SSH port', { exact: true }).fill('');
+  await form.getByLabel('SSH port', { exact: true }).pressSequentially(String(sshd!.port));
   await form.getByLabel('SSH user', { exact: true }).fill(sshd!.user);
   // A key is the default; this server takes the test user's password.
   await expect(form.getByRole('combobox', { name: 'Key file in ~/.ssh' })).toHaveValue('id_ed25519');
