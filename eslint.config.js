@@ -8,7 +8,10 @@ import { defineConfig } from 'eslint/config';
 import pluginVue from 'eslint-plugin-vue';
 import tseslint from 'typescript-eslint';
 
-const nodeBuiltins = { regex: `^(node:|(${builtinModules.join('|')})(/|$))`, message: 'Node is the main process\'s: this layer runs in the window too.' };
+const nodeBuiltins = {
+  regex: `^(node:|(${builtinModules.join('|')})(/|$))`,
+  message: "Node is the main process's: this layer runs in the window too.",
+};
 const electron = { regex: '^electron(/|$)', message: 'Only the Electron door (src-main/electron) and the preload load electron.' };
 const pgPackages = { regex: '^pg(pass|-[a-z-]+)?(/|$)', message: 'PostgreSQL is reached through src-main/db and the engine.' };
 /** A folder by its name in a relative import (no layer has a subfolder named as one it may not import). */
@@ -17,7 +20,10 @@ const folders = (names, message) => ({ regex: `(^|/)(${names.join('|')})/`, mess
 const engine = [
   electron,
   folders(['services', 'app', 'cli', 'server', 'electron'], 'The engine imports only db, src-common and itself.'),
-  { regex: '(^|/)src-common/contract$', message: 'The contract re-exports the engine\'s report types (engine/report-types.ts); the engine does not import it.' },
+  {
+    regex: '(^|/)src-common/contract$',
+    message: "The contract re-exports the engine's report types (engine/report-types.ts); the engine does not import it.",
+  },
 ];
 
 const layers = [
@@ -28,15 +34,21 @@ const layers = [
       nodeBuiltins,
       electron,
       pgPackages,
-      { regex: '^(vue|pinia|primevue)(/|$)', message: 'The contract is the window\'s and main\'s: no Vue.' },
+      { regex: '^(vue|pinia|primevue)(/|$)', message: "The contract is the window's and main's: no Vue." },
       { regex: '(^|/)src-(renderer|preload)/', message: 'The contract imports none of its users.' },
-      { regex: '(^|/)src-main/(?!engine/report-types$)', message: 'The contract imports none of its users; of main, only the engine\'s report types (which import nothing).' },
+      {
+        regex: '(^|/)src-main/(?!engine/report-types$)',
+        message: "The contract imports none of its users; of main, only the engine's report types (which import nothing).",
+      },
     ],
   },
   {
     name: 'src-main/db: connections, below the engine',
     files: ['src-main/db/**/*.ts'],
-    patterns: [electron, folders(['engine', 'services', 'app', 'cli', 'server', 'electron'], 'db is the bottom layer: it imports none above it.')],
+    patterns: [
+      electron,
+      folders(['engine', 'services', 'app', 'cli', 'server', 'electron'], 'db is the bottom layer: it imports none above it.'),
+    ],
   },
   { name: 'src-main/engine: runs over a database and archives', files: ['src-main/engine/**/*.ts'], patterns: engine },
   {
@@ -62,12 +74,15 @@ const layers = [
   {
     name: 'src-main/engine/report-types: what the contract re-exports, so it imports nothing',
     files: ['src-main/engine/report-types.ts'],
-    patterns: [{ regex: '.', message: 'The engine\'s report types reach the window through the contract: they import nothing.' }],
+    patterns: [{ regex: '.', message: "The engine's report types reach the window through the contract: they import nothing." }],
   },
   {
     name: 'src-main/services: what the app and the CLI call',
     files: ['src-main/services/**/*.ts'],
-    patterns: [electron, folders(['app', 'cli', 'server', 'electron'], 'A service imports only other services, the engine, db and src-common.')],
+    patterns: [
+      electron,
+      folders(['app', 'cli', 'server', 'electron'], 'A service imports only other services, the engine, db and src-common.'),
+    ],
   },
   {
     name: 'src-main/app: the handler table over the services',
@@ -82,14 +97,23 @@ const layers = [
   {
     name: 'src-renderer: the window',
     files: ['src-renderer/**/*.ts', 'src-renderer/**/*.vue'],
-    patterns: [nodeBuiltins, electron, pgPackages, { regex: '(^|/)src-(main|preload)/', message: 'The window reaches main only through the contract and the bridge.' }],
+    patterns: [
+      nodeBuiltins,
+      electron,
+      pgPackages,
+      { regex: '(^|/)src-(main|preload)/', message: 'The window reaches main only through the contract and the bridge.' },
+    ],
   },
   {
     name: 'src-preload: the bridge between the window and IPC',
     files: ['src-preload/**/*.ts'],
     patterns: [{ regex: '^(?!electron$|\\./|\\.\\./src-common/)', message: 'The preload imports only electron and src-common.' }],
   },
-].map(({ name, files, patterns }) => ({ name: `layers/${name}`, files, rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns }] } }));
+].map(({ name, files, patterns }) => ({
+  name: `layers/${name}`,
+  files,
+  rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns }] },
+}));
 
 export default defineConfig(
   { ignores: ['out/**', 'test-results/**', 'playwright-report/**', '.tmp/**', 'bench-results/**'] },

@@ -16,7 +16,14 @@ export default defineConfig({
     viewport: { width: 1400, height: 900 },
     launchOptions: {
       executablePath: process.env.MR4_CHROMIUM ?? '/usr/bin/chromium',
-      args: ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--disable-gpu', '--disable-dev-shm-usage'],
+      args: [
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--disable-quic',
+        '--disable-gpu',
+        '--disable-dev-shm-usage',
+      ],
     },
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',

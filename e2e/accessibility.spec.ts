@@ -35,7 +35,9 @@ test('every screen has an accessible empty state that says what to do', async ({
 test('environment tags and run outcomes are written in words, not colour alone', async ({ page, app, studio }) => {
   const { host, port } = serverParts();
   const tag = uniq();
-  const db = await app.database(`CREATE TABLE notes (id serial PRIMARY KEY, code text NOT NULL UNIQUE); INSERT INTO notes (code) VALUES ('a');`);
+  const db = await app.database(
+    `CREATE TABLE notes (id serial PRIMARY KEY, code text NOT NULL UNIQUE); INSERT INTO notes (code) VALUES ('a');`,
+  );
   const looks: [string | null, string, string, string][] = [
     ['production', 'production', 'Production', 'Crearis production'],
     ['staging', 'staging', 'Staging', 'Crearis staging'],
@@ -43,12 +45,28 @@ test('environment tags and run outcomes are written in words, not colour alone',
     [null, 'untagged', 'No tag: treated as production', 'Old reporting server'],
   ];
   for (const [envTag, , , label] of looks) {
-    const saved = await app.api('connections.save', { name: `${label} ${tag}`, host, port, database: db.name, user: 'postgres', sslMode: 'disable', tag: envTag as never });
+    const saved = await app.api('connections.save', {
+      name: `${label} ${tag}`,
+      host,
+      port,
+      database: db.name,
+      user: 'postgres',
+      sslMode: 'disable',
+      tag: envTag as never,
+    });
     studio.track(saved.id);
   }
   // Runs with three outcomes: succeeded, failed (a database that does not exist), cancelled.
   const ok = (await app.api('connections.list', {})).find((c) => c.name === `Crearis dev (my laptop) ${tag}`)!;
-  const missing = await app.api('connections.save', { name: `Crearis missing ${tag}`, host, port, database: 'no_such_db_e2e', user: 'postgres', sslMode: 'disable', tag: 'dev' });
+  const missing = await app.api('connections.save', {
+    name: `Crearis missing ${tag}`,
+    host,
+    port,
+    database: 'no_such_db_e2e',
+    user: 'postgres',
+    sslMode: 'disable',
+    tag: 'dev',
+  });
   studio.track(missing.id);
   const succeeded = await studio.runJob({ kind: 'export', sourceId: ok.id });
   const failed = await studio.runJob({ kind: 'export', sourceId: missing.id });
@@ -66,13 +84,24 @@ test('environment tags and run outcomes are written in words, not colour alone',
   await openApp(page, app, 'Connections');
   const list = main(page).getByRole('table', { name: 'Saved connections' });
   for (const [, word, description, label] of looks) {
-    const chip = list.getByRole('row').filter({ hasText: `${label} ${tag}` }).getByLabel(`Environment: ${description}`);
+    const chip = list
+      .getByRole('row')
+      .filter({ hasText: `${label} ${tag}` })
+      .getByLabel(`Environment: ${description}`);
     await expect(chip).toHaveText(word);
     // The tag's icon is decoration; the word is what is read.
     await expect(chip.locator('i')).toHaveAttribute('aria-hidden', 'true');
   }
-  await list.getByRole('row').filter({ hasText: `Crearis dev (my laptop) ${tag}` }).getByRole('button', { name: `Test Crearis dev (my laptop) ${tag}` }).click();
-  await page.getByRole('dialog', { name: `Test: Crearis dev (my laptop) ${tag}` }).getByRole('button', { name: 'Close' }).filter({ hasText: 'Close' }).click();
+  await list
+    .getByRole('row')
+    .filter({ hasText: `Crearis dev (my laptop) ${tag}` })
+    .getByRole('button', { name: `Test Crearis dev (my laptop) ${tag}` })
+    .click();
+  await page
+    .getByRole('dialog', { name: `Test: Crearis dev (my laptop) ${tag}` })
+    .getByRole('button', { name: 'Close' })
+    .filter({ hasText: 'Close' })
+    .click();
   await expect(list.getByRole('row').filter({ hasText: `Crearis dev (my laptop) ${tag}` })).toContainText('OK');
   await capture(page, app, 'connections-tags', 'the connections list with every tag');
 
@@ -83,15 +112,33 @@ test('environment tags and run outcomes are written in words, not colour alone',
   await expect(exports.filter({ hasText: 'Cancelled' })).toHaveCount(1);
   await expect(runs.getByRole('button').filter({ hasText: `Export Crearis missing ${tag}` })).toContainText('Failed');
   // The phase a failed run stopped at is marked in words too.
-  await runs.getByRole('button').filter({ hasText: `Export Crearis missing ${tag}` }).click();
-  await expect(main(page).getByRole('list', { name: /^Phases of Export/ }).getByRole('listitem').first()).toContainText('stopped here');
+  await runs
+    .getByRole('button')
+    .filter({ hasText: `Export Crearis missing ${tag}` })
+    .click();
+  await expect(
+    main(page)
+      .getByRole('list', { name: /^Phases of Export/ })
+      .getByRole('listitem')
+      .first(),
+  ).toContainText('stopped here');
   await capture(page, app, 'runs-failed', 'the runs screen with a failed run');
 
   await go(page, 'History');
   const history = main(page).getByRole('table', { name: 'Run history (select a row for details)' });
   await expect(history.getByRole('row').filter({ hasText: `Crearis missing ${tag}` })).toContainText('Failed');
-  await expect(history.getByRole('row').filter({ hasText: `Crearis dev (my laptop) ${tag}` }).filter({ hasText: 'Cancelled' })).toHaveCount(1);
-  await expect(history.getByRole('row').filter({ hasText: `Crearis dev (my laptop) ${tag}` }).filter({ hasText: 'Succeeded' })).toHaveCount(1);
+  await expect(
+    history
+      .getByRole('row')
+      .filter({ hasText: `Crearis dev (my laptop) ${tag}` })
+      .filter({ hasText: 'Cancelled' }),
+  ).toHaveCount(1);
+  await expect(
+    history
+      .getByRole('row')
+      .filter({ hasText: `Crearis dev (my laptop) ${tag}` })
+      .filter({ hasText: 'Succeeded' }),
+  ).toHaveCount(1);
 });
 
 test.describe('dark theme', () => {
@@ -138,7 +185,10 @@ test.describe('dark theme', () => {
     await capture(page, app, 'dark-history', 'the history (dark)');
 
     await go(page, 'Runs');
-    await main(page).getByRole('navigation', { name: 'Runs of this session' }).getByRole('button', { name: new RegExp(`^Export .*Export ${name} Succeeded$`) }).click();
+    await main(page)
+      .getByRole('navigation', { name: 'Runs of this session' })
+      .getByRole('button', { name: new RegExp(`^Export .*Export ${name} Succeeded$`) })
+      .click();
     await expect(main(page).getByText(`Exported ${db.name}.`)).toBeVisible();
     await capture(page, app, 'dark-runs', 'the runs screen (dark)');
   });

@@ -7,7 +7,8 @@ import type { Page } from '@playwright/test';
 import { chooseArchive, chooseConnection, docShot, expect, main, openApp, test } from './support';
 import { copies, employees, JANE } from './row-identity-data';
 
-const summaryCell = (page: Page, table: string, kind: string) => page.locator(`table.sg tbody tr[data-table="${table}"] td[data-kind="${kind}"]`);
+const summaryCell = (page: Page, table: string, kind: string) =>
+  page.locator(`table.sg tbody tr[data-table="${table}"] td[data-kind="${kind}"]`);
 
 test('rows of a table without a natural key compared by columns the user chooses', async ({ page, app, studio }) => {
   test.setTimeout(180_000);
@@ -16,7 +17,9 @@ test('rows of a table without a natural key compared by columns the user chooses
   await openApp(page, app, 'Import');
   await chooseArchive(page, c.archive.file.name);
   await chooseConnection(page, 'Target connection', c.targetConn.name);
-  await main(page).getByRole('radio', { name: /Merge changes/ }).check();
+  await main(page)
+    .getByRole('radio', { name: /Merge changes/ })
+    .check();
   await main(page).getByRole('button', { name: 'Preview changes…' }).click();
   await main(page).getByRole('button', { name: 'Compare two ways' }).click();
   await expect(summaryCell(page, 'employee', 'probable_edit')).toHaveText('1', { timeout: 60_000 });
@@ -70,7 +73,11 @@ test('rows of a table without a natural key compared by columns the user chooses
   const ask = page.getByRole('alertdialog', { name: `Merge into ${c.targetConn.name}?` });
   await expect(ask).toBeVisible({ timeout: 60_000 });
   await ask.getByRole('button', { name: 'Merge now' }).click();
-  await expect(main(page).getByText(/^Merged\./).first()).toBeVisible({ timeout: 60_000 });
+  await expect(
+    main(page)
+      .getByText(/^Merged\./)
+      .first(),
+  ).toBeVisible({ timeout: 60_000 });
   const after = await employees(c.target);
   expect(after).toHaveLength(8);
   expect(after.find((e) => e.id === JANE.id)?.title).toBe(JANE.promoted);

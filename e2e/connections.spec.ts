@@ -83,7 +83,9 @@ test('add, test, edit, duplicate and delete a connection through the form', asyn
   const renamed = `${name} (prod)`;
   const prodRow = list.getByRole('row').filter({ hasText: renamed });
   await expect(prodRow.getByLabel('Environment: Production')).toHaveText('production');
-  expect(await app.api('connections.list', {})).toContainEqual(expect.objectContaining({ id: saved!.id, name: renamed, tag: 'production', database: db.name }));
+  expect(await app.api('connections.list', {})).toContainEqual(
+    expect.objectContaining({ id: saved!.id, name: renamed, tag: 'production', database: db.name }),
+  );
 
   // Duplicate: a copy is added and opened for editing.
   await prodRow.getByRole('button', { name: `Duplicate ${renamed}` }).click();
@@ -111,7 +113,10 @@ test('add, test, edit, duplicate and delete a connection through the form', asyn
   expect((await app.api('connections.list', {})).some((c) => c.id === copy!.id)).toBe(true);
 
   await copyRow.getByRole('button', { name: `Delete ${copyName}` }).click();
-  await page.getByRole('alertdialog', { name: `Delete “${copyName}”?` }).getByRole('button', { name: 'Delete connection' }).click();
+  await page
+    .getByRole('alertdialog', { name: `Delete “${copyName}”?` })
+    .getByRole('button', { name: 'Delete connection' })
+    .click();
   await expect(page.getByText(`“${copyName}” was removed.`)).toBeVisible();
   await expect(list.getByRole('row').filter({ hasText: copyName })).toHaveCount(0);
   const after = await app.api('connections.list', {});
@@ -162,7 +167,9 @@ test('a pasted postgres:// URL fills the form; a URL naming a file is refused', 
   // A parameter that names a file is refused, and nothing of that URL is taken.
   await urlField.fill(`postgres://mallory@evil.example:6543/other?sslcert=/etc/passwd`);
   await form.getByRole('button', { name: 'Fill in' }).click();
-  await expect(form.getByRole('status').filter({ hasText: 'The parameter "sslcert" is not accepted here (it names a file).' })).toBeVisible();
+  await expect(
+    form.getByRole('status').filter({ hasText: 'The parameter "sslcert" is not accepted here (it names a file).' }),
+  ).toBeVisible();
   await expect(form.getByLabel('Host')).toHaveValue(host);
   await expect(form.getByLabel('Database')).toHaveValue(db.name);
   await expect(form.getByLabel('User')).toHaveValue('postgres');
@@ -171,7 +178,9 @@ test('a pasted postgres:// URL fills the form; a URL naming a file is refused', 
   // Also refused when pasted (Enter in the field applies it too).
   await urlField.fill(`postgres://postgres@${host}:${port}/${db.name}?sslrootcert=/etc/shadow`);
   await urlField.press('Enter');
-  await expect(form.getByRole('status').filter({ hasText: 'The parameter "sslrootcert" is not accepted here (it names a file).' })).toBeVisible();
+  await expect(
+    form.getByRole('status').filter({ hasText: 'The parameter "sslrootcert" is not accepted here (it names a file).' }),
+  ).toBeVisible();
 
   // What the good URL filled in works: save (untagged, so production-like), then it tests fine.
   const name = `From URL ${uniq()}`;
@@ -195,7 +204,15 @@ test('a pasted postgres:// URL fills the form; a URL naming a file is refused', 
 test('a connection that cannot connect says why and what to do', async ({ page, app, studio }) => {
   const { host, port } = serverParts();
   const name = `Missing db ${uniq()}`;
-  const saved = await app.api('connections.save', { name, host, port, database: 'no_such_database_e2e', user: 'postgres', sslMode: 'disable', tag: 'dev' });
+  const saved = await app.api('connections.save', {
+    name,
+    host,
+    port,
+    database: 'no_such_database_e2e',
+    user: 'postgres',
+    sslMode: 'disable',
+    tag: 'dev',
+  });
   studio.track(saved.id);
 
   await openApp(page, app, 'Connections');

@@ -27,15 +27,22 @@ test('changed words marked inside values, long values expandable, the review exp
   const dev = await studio.connect(devDb, `Notes dev ${Date.now() % 100000}`, 'dev');
   // Dev seeded from production by a merge import (what the two agree on is kept: the base), then edited.
   const pulled = await studio.openArchive((await studio.exportVia(prod.id)).files![0]!.handle);
-  expect((await studio.runJob({ kind: 'import', archiveId: pulled.archiveId, targetId: dev.id, mode: 'merge', dryRun: false })).state).toBe('succeeded');
-  await devDb.client.query(`UPDATE note SET title = 'The quick red fox', body = $1, meta = '{"size": 2, "tags": ["a", "b"], "owner": "ops"}' WHERE code = 'rules'`, [BODY_DEV]);
+  expect((await studio.runJob({ kind: 'import', archiveId: pulled.archiveId, targetId: dev.id, mode: 'merge', dryRun: false })).state).toBe(
+    'succeeded',
+  );
+  await devDb.client.query(
+    `UPDATE note SET title = 'The quick red fox', body = $1, meta = '{"size": 2, "tags": ["a", "b"], "owner": "ops"}' WHERE code = 'rules'`,
+    [BODY_DEV],
+  );
   await devDb.client.query(`INSERT INTO note (code, title) VALUES ($1, $1)`, [HOSTILE]);
   const archive = await studio.openArchive((await studio.exportVia(dev.id)).files![0]!.handle);
 
   await openApp(page, app, 'Import');
   await chooseArchive(page, archive.file.name);
   await chooseConnection(page, 'Target connection', prod.name);
-  await main(page).getByRole('radio', { name: /Merge changes/ }).check();
+  await main(page)
+    .getByRole('radio', { name: /Merge changes/ })
+    .check();
   await main(page).getByRole('button', { name: 'Preview changes…' }).click();
   await main(page).getByRole('button', { name: 'Compare with the base' }).click();
   await main(page).getByRole('button', { name: '1 changed in note' }).click({ timeout: 60_000 });
@@ -97,7 +104,10 @@ test('changed words marked inside values, long values expandable, the review exp
   const exportButton = main(page).getByRole('button', { name: 'Export review' });
   const exportAs = async (item: string) => {
     await exportButton.click();
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('menu', { name: 'Export the review as' }).getByRole('menuitem', { name: item }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('menu', { name: 'Export the review as' }).getByRole('menuitem', { name: item }).click(),
+    ]);
     return download;
   };
   const html = await exportAs('HTML report');
@@ -108,9 +118,18 @@ test('changed words marked inside values, long values expandable, the review exp
   expect(report.includes('The quick <ins>red</ins> fox'), 'the changed word marked').toBe(true);
   expect(report.includes('<del class="by-source">brown</del>'), 'the removed word marked').toBe(true);
   expect(report.match(/<article /g)?.length, 'every differing row').toBe(2);
-  expect(/<h3><span class="kind">New<\/span>&lt;\/td&gt;[\s\S]*?Decision: Left out: the merge does not touch this row/.test(report), 'the left-out row').toBe(true);
-  expect(/<h3><span class="kind">Changed<\/span>rules<\/h3><p class="outcome">Decision: Updated/.test(report), 'the changed row').toBe(true);
-  await expect(main(page).getByRole('status').filter({ hasText: `Downloaded ${html.suggestedFilename()} (2 differing rows)` })).toHaveCount(1);
+  expect(
+    /<h3><span class="kind">New<\/span>&lt;\/td&gt;[\s\S]*?Decision: Left out: the merge does not touch this row/.test(report),
+    'the left-out row',
+  ).toBe(true);
+  expect(/<h3><span class="kind">Changed<\/span>rules<\/h3><p class="outcome">Decision: Updated/.test(report), 'the changed row').toBe(
+    true,
+  );
+  await expect(
+    main(page)
+      .getByRole('status')
+      .filter({ hasText: `Downloaded ${html.suggestedFilename()} (2 differing rows)` }),
+  ).toHaveCount(1);
 
   // By keyboard: the menu opens on Enter, its items are reached with the arrow keys.
   await exportButton.focus();

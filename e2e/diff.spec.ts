@@ -42,7 +42,15 @@ async function exportAndOpen(app: E2EApp, conn: SavedConnection): Promise<Archiv
 
 function connectionDraft(db: TestDatabase, name: string, tag: 'dev' | 'production') {
   const u = new URL(db.url);
-  return { name, host: u.hostname, port: Number(u.port), database: db.name, user: decodeURIComponent(u.username) || 'postgres', sslMode: 'disable' as const, tag };
+  return {
+    name,
+    host: u.hostname,
+    port: Number(u.port),
+    database: db.name,
+    user: decodeURIComponent(u.username) || 'postgres',
+    sslMode: 'disable' as const,
+    tag,
+  };
 }
 
 function summaryCell(page: Page, table: string, kind: string): Locator {
@@ -69,9 +77,12 @@ test('preview, leave out, decide and merge exactly that into production', async 
     await applyProductionEdits(prodDb.client);
     await devDb.client.query(`UPDATE tasks SET name = $2 WHERE id = $1`, [TASK, TASK_NAME_ON_DEV]);
     await prodDb.client.query(`DELETE FROM tasks WHERE id = $1`, [TASK]);
-    const conflictBefore = (await prodDb.client.query(`SELECT teaser, updated_at FROM events WHERE xmlid = $1`, [sc.conflict.xmlid])).rows[0];
+    const conflictBefore = (await prodDb.client.query(`SELECT teaser, updated_at FROM events WHERE xmlid = $1`, [sc.conflict.xmlid]))
+      .rows[0];
     const devConflictTeaser = (await devDb.client.query(`SELECT teaser FROM events WHERE xmlid = $1`, [sc.conflict.xmlid])).rows[0].teaser;
-    const projectDescriptionBefore = (await prodDb.client.query(`SELECT description FROM projects WHERE domaincode = $1`, [sc.dev.editedProject.domaincode])).rows[0].description;
+    const projectDescriptionBefore = (
+      await prodDb.client.query(`SELECT description FROM projects WHERE domaincode = $1`, [sc.dev.editedProject.domaincode])
+    ).rows[0].description;
     const devArchive = await exportAndOpen(app, dev);
     opened.push(devArchive.archiveId);
     const base = await app.api('bases.forArchive', { archiveId: devArchive.archiveId, targetId: prod.id });
@@ -233,7 +244,11 @@ test('preview, leave out, decide and merge exactly that into production', async 
     await page.getByRole('button', { name: 'Dry run', exact: true }).click();
     await expect(page.getByText('Dry run — nothing was written.')).toBeVisible({ timeout: 60_000 });
     const dryPanel = page.getByRole('tabpanel', { name: /Dry run/ });
-    const countsOf = (table: string) => dryPanel.getByRole('row').filter({ has: page.getByRole('cell', { name: table, exact: true }) }).getByRole('cell');
+    const countsOf = (table: string) =>
+      dryPanel
+        .getByRole('row')
+        .filter({ has: page.getByRole('cell', { name: table, exact: true }) })
+        .getByRole('cell');
     // Inserted, updated, unchanged, skipped: one of the two new posts (the other left out), one changed post.
     await expect(countsOf('posts').nth(1)).toHaveText('1');
     await expect(countsOf('posts').nth(2)).toHaveText('1');
@@ -271,22 +286,30 @@ test('preview, leave out, decide and merge exactly that into production', async 
     for (const xmlid of sc.dev.addedEvents) expect(await q('SELECT 1 FROM events WHERE xmlid = $1', [xmlid]), xmlid).toHaveLength(1);
     expect(await q('SELECT 1 FROM locations WHERE xmlid = $1', [sc.dev.addedLocation])).toHaveLength(1);
     const devValue = async (sql: string, params: unknown[]) => (await devDb.client.query(sql, params)).rows[0];
-    expect((await q('SELECT name FROM events WHERE xmlid = $1', [edited.xmlid]))[0]).toEqual(await devValue('SELECT name FROM events WHERE xmlid = $1', [edited.xmlid]));
+    expect((await q('SELECT name FROM events WHERE xmlid = $1', [edited.xmlid]))[0]).toEqual(
+      await devValue('SELECT name FROM events WHERE xmlid = $1', [edited.xmlid]),
+    );
     // The project: dev's teaser applied, its description left out (production's kept).
     expect((await q('SELECT teaser, description FROM projects WHERE domaincode = $1', [sc.dev.editedProject.domaincode]))[0]).toEqual({
       teaser: (await devValue('SELECT teaser FROM projects WHERE domaincode = $1', [sc.dev.editedProject.domaincode])).teaser,
       description: projectDescriptionBefore,
     });
-    expect(projectDescriptionBefore).not.toBe((await devValue('SELECT description FROM projects WHERE domaincode = $1', [sc.dev.editedProject.domaincode])).description);
+    expect(projectDescriptionBefore).not.toBe(
+      (await devValue('SELECT description FROM projects WHERE domaincode = $1', [sc.dev.editedProject.domaincode])).description,
+    );
     // Production's own edits are kept.
-    expect((await q('SELECT teaser FROM events WHERE xmlid = $1', [sc.production.editedEvents[0]!.xmlid]))[0].teaser).toMatch(/zweitem Termin/);
+    expect((await q('SELECT teaser FROM events WHERE xmlid = $1', [sc.production.editedEvents[0]!.xmlid]))[0].teaser).toMatch(
+      /zweitem Termin/,
+    );
     expect((await q('SELECT phone FROM locations WHERE xmlid = $1', [sc.production.editedLocation.xmlid]))[0].phone).toBe('0851 3340999');
     expect(await q('SELECT 1 FROM users WHERE sysmail = $1', [sc.production.addedUser])).toHaveLength(1);
     // The conflict, as decided: the source's teaser, the target's updated_at.
     const conflictAfter = (await q('SELECT teaser, updated_at FROM events WHERE xmlid = $1', [sc.conflict.xmlid]))[0];
     expect(conflictAfter.teaser).toBe(devConflictTeaser);
     expect(conflictAfter.updated_at).toEqual(conflictBefore.updated_at);
-    expect(await q('SELECT name FROM tasks WHERE id = $1', [TASK]), 'the task is back, as dev edited it').toEqual([{ name: TASK_NAME_ON_DEV }]);
+    expect(await q('SELECT name FROM tasks WHERE id = $1', [TASK]), 'the task is back, as dev edited it').toEqual([
+      { name: TASK_NAME_ON_DEV },
+    ]);
 
     // Back to the preview: the diff is still there to look at.
     await page.getByRole('button', { name: 'Back to the preview' }).click();
@@ -307,11 +330,18 @@ test('preview, leave out, decide and merge exactly that into production', async 
 
 const ITEM = `CREATE TABLE item (id serial PRIMARY KEY, code text NOT NULL UNIQUE, name text);`;
 
-test('a two-way merge of 120,000 differing rows into an untagged database: paged to the last row, confirmed by the rows it overwrites', async ({ page, app }) => {
+test('a two-way merge of 120,000 differing rows into an untagged database: paged to the last row, confirmed by the rows it overwrites', async ({
+  page,
+  app,
+}) => {
   test.setTimeout(240_000);
   const tag = Math.random().toString(36).slice(2, 7);
-  const prodDb = await app.database(`${ITEM} INSERT INTO item (code, name) SELECT 'code-' || lpad(g::text, 6, '0'), 'prod' FROM generate_series(0, 99) g;`);
-  const devDb = await app.database(`${ITEM} INSERT INTO item (code, name) SELECT 'code-' || lpad(g::text, 6, '0'), CASE WHEN g < 100 THEN 'dev' ELSE 'new' END FROM generate_series(0, 119999) g;`);
+  const prodDb = await app.database(
+    `${ITEM} INSERT INTO item (code, name) SELECT 'code-' || lpad(g::text, 6, '0'), 'prod' FROM generate_series(0, 99) g;`,
+  );
+  const devDb = await app.database(
+    `${ITEM} INSERT INTO item (code, name) SELECT 'code-' || lpad(g::text, 6, '0'), CASE WHEN g < 100 THEN 'dev' ELSE 'new' END FROM generate_series(0, 119999) g;`,
+  );
   const target = await app.api('connections.save', { ...connectionDraft(prodDb, `Live ${tag}`, 'production'), tag: null });
   const source = await app.api('connections.save', connectionDraft(devDb, `Work ${tag}`, 'dev'));
   let archiveId: string | null = null;
@@ -377,15 +407,26 @@ test('a two-way merge of 120,000 differing rows into an untagged database: paged
     await app.accessible(page, 'the two-way confirmation');
     await dialog.getByRole('button', { name: 'Merge and overwrite 100 rows' }).click();
     await expect(page.getByText('119,900 rows were inserted, 100 updated')).toBeVisible({ timeout: 90_000 });
-    expect((await prodDb.client.query(`SELECT count(*)::int AS n, count(*) FILTER (WHERE name = 'dev')::int AS dev FROM item`)).rows[0]).toEqual({ n: 120_000, dev: 100 });
+    expect(
+      (await prodDb.client.query(`SELECT count(*)::int AS n, count(*) FILTER (WHERE name = 'dev')::int AS dev FROM item`)).rows[0],
+    ).toEqual({ n: 120_000, dev: 100 });
 
     // Done closes the diff on the server.
-    const diffJob = (await app.api('jobs.list', {})).find((j) => j.kind === 'diff' && j.target?.id === target.id && j.state === 'succeeded');
+    const diffJob = (await app.api('jobs.list', {})).find(
+      (j) => j.kind === 'diff' && j.target?.id === target.id && j.state === 'succeeded',
+    );
     const diffId = (diffJob!.result as { diffId: string }).diffId;
     await app.api('diffs.page', { diffId, table: 'item', kinds: ['new'], offset: 0, limit: 1 });
     await page.getByRole('button', { name: 'Done' }).click();
     await expect(page.getByRole('heading', { level: 1, name: 'Import', exact: true })).toBeVisible();
-    await expect.poll(() => app.api('diffs.page', { diffId, table: 'item', kinds: ['new'], offset: 0, limit: 1 }).then(() => 'open', (e: Error) => e.message)).toMatch(/404/);
+    await expect
+      .poll(() =>
+        app.api('diffs.page', { diffId, table: 'item', kinds: ['new'], offset: 0, limit: 1 }).then(
+          () => 'open',
+          (e: Error) => e.message,
+        ),
+      )
+      .toMatch(/404/);
   } catch (error) {
     await app.shot(page, 'diff-failure');
     throw error;
@@ -419,7 +460,10 @@ test('a sync that merges is previewed from a fresh export of its source, and con
     await expect(summaryCell(page, 'item', 'changed')).toHaveText('1');
     // Leave out one new row, then merge: dry run first, then a plain confirmation for staging.
     await page.getByRole('button', { name: '2 new in item' }).click();
-    await page.getByRole('grid', { name: /Rows of item/ }).getByRole('checkbox', { name: 'Include d in the merge' }).click();
+    await page
+      .getByRole('grid', { name: /Rows of item/ })
+      .getByRole('checkbox', { name: 'Include d in the merge' })
+      .click();
     // Someone edits the target meanwhile: the preview is out of date, and the merge says so.
     await stageDb.client.query(`UPDATE item SET name = 'A staged' WHERE code = 'a'`);
     await page.getByRole('button', { name: `Merge into Stage ${tag}…` }).click();
@@ -433,7 +477,10 @@ test('a sync that merges is previewed from a fresh export of its source, and con
     await page.getByRole('button', { name: '1 changed in item' }).click();
     await expect(page.locator('.row-detail')).toContainText('A staged');
     await page.getByRole('button', { name: `Merge into Stage ${tag}…` }).click();
-    const confirm = page.getByRole('alertdialog').or(page.getByRole('dialog')).filter({ hasText: `Merge into Stage ${tag}?` });
+    const confirm = page
+      .getByRole('alertdialog')
+      .or(page.getByRole('dialog'))
+      .filter({ hasText: `Merge into Stage ${tag}?` });
     await expect(confirm).toBeVisible({ timeout: 60_000 });
     await expect(confirm).toContainText('1 row in the dry run');
     await expect(confirm).toContainText('Compared two ways, without a base');
@@ -446,12 +493,21 @@ test('a sync that merges is previewed from a fresh export of its source, and con
       { code: 'c', name: 'C' },
     ]);
     // Done: the diff and the archive the preview opened for itself are closed (the file is kept).
-    const opened = (await app.api('jobs.list', {})).filter((j) => j.kind === 'open-archive' && j.state === 'succeeded' && j.startedAt >= startedAt);
+    const opened = (await app.api('jobs.list', {})).filter(
+      (j) => j.kind === 'open-archive' && j.state === 'succeeded' && j.startedAt >= startedAt,
+    );
     expect(opened).toHaveLength(1);
     const syncArchive = (opened[0]!.result as ArchiveInfo).archiveId;
     await page.getByRole('button', { name: 'Done' }).click();
     await expect(page.getByRole('heading', { level: 1, name: 'Sync', exact: true })).toBeVisible();
-    await expect.poll(() => app.api('archives.info', { archiveId: syncArchive }).then(() => 'open', (e: Error) => e.message)).toMatch(/404/);
+    await expect
+      .poll(() =>
+        app.api('archives.info', { archiveId: syncArchive }).then(
+          () => 'open',
+          (e: Error) => e.message,
+        ),
+      )
+      .toMatch(/404/);
   } catch (error) {
     await app.shot(page, 'diff-failure');
     throw error;

@@ -52,7 +52,13 @@ test.describe('desktop app (Electron)', () => {
 
       const globals = await page.evaluate(() => {
         const w = window as unknown as Record<string, unknown>;
-        return { mr4: typeof w.mr4, require: typeof w.require, process: typeof w.process, module: typeof w.module, ipcRenderer: typeof w.ipcRenderer };
+        return {
+          mr4: typeof w.mr4,
+          require: typeof w.require,
+          process: typeof w.process,
+          module: typeof w.module,
+          ipcRenderer: typeof w.ipcRenderer,
+        };
       });
       expect(globals).toEqual({ mr4: 'object', require: 'undefined', process: 'undefined', module: 'undefined', ipcRenderer: 'undefined' });
 
@@ -66,7 +72,11 @@ test.describe('desktop app (Electron)', () => {
       // contextIsolation: the page cannot reach the preload's world (its electron module) through mr4.
       const leaks = await page.evaluate(() => {
         const mr4 = (window as unknown as { mr4: Record<string, unknown> }).mr4;
-        return { keys: Object.keys(mr4).filter((k) => !k.includes('.')).sort() };
+        return {
+          keys: Object.keys(mr4)
+            .filter((k) => !k.includes('.'))
+            .sort(),
+        };
       });
       expect(leaks.keys).toEqual(['addFile', 'door', 'onEvent']);
 

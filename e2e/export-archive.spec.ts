@@ -8,7 +8,24 @@ import { join } from 'node:path';
 import * as tar from 'tar';
 import { crearisEditScenario } from '../src-main/demo/crearis-demo-data';
 import { ARCHIVE_FORMAT_VERSION } from '../src-main/engine/archive/format';
-import { capture, chooseConnection, dropFile, expect, fact, finishDrop, go, holdJob, main, openApp, recordTexts, scrollToRow, seenTexts, settle, test, uniq } from './support';
+import {
+  capture,
+  chooseConnection,
+  dropFile,
+  expect,
+  fact,
+  finishDrop,
+  go,
+  holdJob,
+  main,
+  openApp,
+  recordTexts,
+  scrollToRow,
+  seenTexts,
+  settle,
+  test,
+  uniq,
+} from './support';
 
 /** The event whose row detail is checked: its teaser is set to '' and its cimg to NULL before the export. */
 const EVENT = crearisEditScenario.conflict.xmlid;
@@ -23,7 +40,11 @@ test('export a Crearis database, download the archive, drop it on the window and
   const name = `Crearis prod ${uniq()}`;
   await studio.connect(db, name, 'production');
   const dbCounts = Object.fromEntries(
-    (await db.client.query(`SELECT 'events' AS t, count(*)::int AS n FROM events UNION ALL SELECT 'users', count(*)::int FROM users UNION ALL SELECT 'posts', count(*)::int FROM posts`)).rows.map((r) => [r.t, r.n]),
+    (
+      await db.client.query(
+        `SELECT 'events' AS t, count(*)::int AS n FROM events UNION ALL SELECT 'users', count(*)::int FROM users UNION ALL SELECT 'posts', count(*)::int FROM posts`,
+      )
+    ).rows.map((r) => [r.t, r.n]),
   );
 
   // ── Export ──
@@ -58,13 +79,21 @@ test('export a Crearis database, download the archive, drop it on the window and
   await expect(fact(result, 'SHA-256')).toHaveText(/^[0-9a-f]{64}$/);
   // Every phase ticked off.
   for (const phase of ['Read catalog', 'Copy tables', 'Write archive']) {
-    await expect(result.getByRole('list', { name: /Phases of/ }).getByRole('listitem').filter({ hasText: phase })).toContainText('done');
+    await expect(
+      result
+        .getByRole('list', { name: /Phases of/ })
+        .getByRole('listitem')
+        .filter({ hasText: phase }),
+    ).toContainText('done');
   }
   await capture(page, app, 'export-done', 'the finished export');
 
   // ── Download: a gzip tarball with index.json naming every table ──
   const fileName = (await fact(result, 'File').textContent())!.trim();
-  const [download] = await Promise.all([page.waitForEvent('download'), result.getByRole('button', { name: `Download ${fileName}` }).click()]);
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    result.getByRole('button', { name: `Download ${fileName}` }).click(),
+  ]);
   expect(download.suggestedFilename()).toBe(fileName);
   // In the test's own output folder (under test-results/, emptied by every run), not in /tmp.
   const dir = test.info().outputPath('download');
@@ -75,12 +104,16 @@ test('export a Crearis database, download the archive, drop it on the window and
   expect([...bytes.subarray(0, 2)], 'gzip magic').toEqual([0x1f, 0x8b]);
   await tar.x({ file, cwd: dir });
   const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'));
-  expect(index).toMatchObject({ format: 'mr4-archive', metadata: { database: db.name, schema: 'public', description: 'before the spring release' } });
+  expect(index).toMatchObject({
+    format: 'mr4-archive',
+    metadata: { database: db.name, schema: 'public', description: 'before the spring release' },
+  });
   expect(index.entities).toEqual(expect.arrayContaining(['users', 'projects', 'events', 'posts', 'locations']));
   for (const t of ['events', 'users', 'posts']) expect(index.tables[t].rows, t).toBe(dbCounts[t]);
   const totalRows = Object.values(index.tables as Record<string, { rows: number }>).reduce((n, t) => n + t.rows, 0);
   await expect(fact(result, 'Rows')).toHaveText(`${totalRows.toLocaleString('en-US')} rows in ${index.entities.length} tables`);
-  for (const entity of index.entities) expect(readFileSync(join(dir, index.tables[entity].file)).length, `${entity}'s file`).toBe(index.tables[entity].bytes);
+  for (const entity of index.entities)
+    expect(readFileSync(join(dir, index.tables[entity].file)).length, `${entity}'s file`).toBe(index.tables[entity].bytes);
 
   // ── Drop the downloaded archive anywhere on the window ──
   await go(page, 'Connections');
@@ -103,7 +136,9 @@ test('export a Crearis database, download the archive, drop it on the window and
   await expect(page.getByRole('heading', { level: 1, name: 'Archive', exact: true })).toBeVisible();
   const meta = page.getByRole('region', { name: fileName });
   await expect(meta.getByText('Checksums verified')).toBeVisible({ timeout: 60_000 });
-  expect(await seenTexts(page)).toEqual(expect.arrayContaining(['Sending the file to the app…', 'Reading the archive once into a local cache']));
+  expect(await seenTexts(page)).toEqual(
+    expect.arrayContaining(['Sending the file to the app…', 'Reading the archive once into a local cache']),
+  );
   await expect(fact(meta, 'From database')).toHaveText(`${db.name} (schema public)`);
   await expect(fact(meta, 'Format')).toHaveText(ARCHIVE_FORMAT_VERSION); // what this version writes (2.1: with the lineage of ids)
   await expect(fact(meta, 'Profile')).toHaveText(index.metadata.profile ?? 'none (generic)');
@@ -130,7 +165,8 @@ test('export a Crearis database, download the archive, drop it on the window and
 
   // The filter searches every column, on the server.
   const needle = 'forumabend';
-  const expected = (await db.client.query(`SELECT count(*)::int AS n FROM events e WHERE lower(e::text) LIKE '%' || $1 || '%'`, [needle])).rows[0].n as number;
+  const expected = (await db.client.query(`SELECT count(*)::int AS n FROM events e WHERE lower(e::text) LIKE '%' || $1 || '%'`, [needle]))
+    .rows[0].n as number;
   expect(expected).toBeGreaterThan(0);
   await page.getByLabel('Filter rows of events').fill(needle);
   await expect(main(page).getByRole('search').getByRole('status')).toHaveText(`${expected} ${expected === 1 ? 'match' : 'matches'}`);
@@ -142,7 +178,8 @@ test('export a Crearis database, download the archive, drop it on the window and
   await hit.click();
   const detail = page.getByRole('complementary', { name: /^Row [\d,]+ of events$/ });
   await expect(detail).toBeVisible();
-  const field = (column: string) => detail.locator('dt', { has: page.getByText(column, { exact: true }) }).locator('xpath=following-sibling::dd[1]');
+  const field = (column: string) =>
+    detail.locator('dt', { has: page.getByText(column, { exact: true }) }).locator('xpath=following-sibling::dd[1]');
   await expect(field('xmlid')).toHaveText(EVENT);
   await expect(field('teaser')).toHaveText("empty text ('')");
   await expect(field('cimg')).toHaveText('NULL');
@@ -165,7 +202,10 @@ test('export a Crearis database, download the archive, drop it on the window and
 
   // The Runs screen keeps the open-archive job: both its phases done.
   await go(page, 'Runs');
-  await main(page).getByRole('navigation', { name: 'Runs of this session' }).getByRole('button', { name: new RegExp(`^Open archive .*Open ${fileName.replace(/\./g, '\\.')} Succeeded$`) }).click();
+  await main(page)
+    .getByRole('navigation', { name: 'Runs of this session' })
+    .getByRole('button', { name: new RegExp(`^Open archive .*Open ${fileName.replace(/\./g, '\\.')} Succeeded$`) })
+    .click();
   const openPhases = main(page).getByRole('list', { name: `Phases of Open ${fileName}` });
   await expect(openPhases.getByRole('listitem').filter({ hasText: 'Read index' })).toContainText('done');
   await expect(openPhases.getByRole('listitem').filter({ hasText: 'Cache rows' })).toContainText('done');
@@ -173,7 +213,9 @@ test('export a Crearis database, download the archive, drop it on the window and
 
   // Closing it leaves the Archive screen empty again.
   await go(page, 'Archive');
-  await main(page).getByRole('button', { name: `Close ${fileName}` }).click();
+  await main(page)
+    .getByRole('button', { name: `Close ${fileName}` })
+    .click();
   await expect(page.getByRole('region', { name: fileName })).toHaveCount(0);
 });
 

@@ -76,7 +76,16 @@ export const test = base.extend<{ app: E2EApp }>({
       async accessible(page, what) {
         const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
         const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-        expect(serious.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join('; ')})`), `accessibility of ${what}`).toEqual([]);
+        expect(
+          serious.map(
+            (v) =>
+              `${v.id}: ${v.help} (${v.nodes
+                .map((n) => n.target.join(' '))
+                .slice(0, 3)
+                .join('; ')})`,
+          ),
+          `accessibility of ${what}`,
+        ).toEqual([]);
       },
     });
     for (const db of created) {

@@ -4,13 +4,33 @@
 // database name (a wrong name keeps the button disabled; Enter never confirms). The banner names source
 // and target in words. Every write is checked in the database, by natural key.
 import { crearisEditScenario as sc } from '../src-main/demo/crearis-demo-data';
-import { byKey, capture, chooseArchive, docShot, chooseConnection, countRows, countsRow, devEditsArchive, expect, go, holdJob, main, openApp, test, uniq } from './support';
+import {
+  byKey,
+  capture,
+  chooseArchive,
+  docShot,
+  chooseConnection,
+  countRows,
+  countsRow,
+  devEditsArchive,
+  expect,
+  go,
+  holdJob,
+  main,
+  openApp,
+  test,
+  uniq,
+} from './support';
 
 const NEW_EVENTS = sc.dev.addedEvents;
 const EDITED_EVENT = sc.dev.editedEvents[1]!.xmlid; // masken_gaertnerei: its name edited on dev
 const TABLES = ['events', 'posts', 'locations', 'images', 'projects', 'users'];
 
-test('import new records into a dev target: the dry run writes nothing, the import adds exactly the new rows', async ({ page, app, studio }) => {
+test('import new records into a dev target: the dry run writes nothing, the import adds exactly the new rows', async ({
+  page,
+  app,
+  studio,
+}) => {
   test.setTimeout(180_000);
   const { source, archive } = await devEditsArchive(studio);
   const target = await studio.crearis();
@@ -25,7 +45,9 @@ test('import new records into a dev target: the dry run writes nothing, the impo
   // The two modes, each with the sentence that says what it does; "Add new records only" is the default.
   await expect(page.getByRole('radio', { name: /Add new records only/ })).toBeChecked();
   await expect(page.getByText('Rows whose key already exists in the target are left alone; only new rows are added.')).toBeVisible();
-  await expect(page.getByText('New rows are added and existing rows that differ are updated; rows only in the target are never touched or deleted.')).toBeVisible();
+  await expect(
+    page.getByText('New rows are added and existing rows that differ are updated; rows only in the target are never touched or deleted.'),
+  ).toBeVisible();
   // The banner says source → target in words, with the target's environment written out.
   const banner = main(page).getByRole('note', { name: `Importing from archive ${source.name} into connection ${name} (dev).` });
   await expect(banner).toContainText('From archive');
@@ -66,7 +88,11 @@ test('import new records into a dev target: the dry run writes nothing, the impo
     page,
     target,
     'events',
-    () => page.getByRole('alertdialog', { name: `Import into ${name}?` }).getByRole('button', { name: 'Import now' }).click(),
+    () =>
+      page
+        .getByRole('alertdialog', { name: `Import into ${name}?` })
+        .getByRole('button', { name: 'Import now' })
+        .click(),
     () => expect(main(page).getByText('Running', { exact: true })).toBeVisible(),
   );
   await expect(main(page).getByText(/^Imported\./)).toBeVisible({ timeout: 60_000 });
@@ -84,11 +110,17 @@ test('import new records into a dev target: the dry run writes nothing, the impo
   expect(names).toEqual(await byKey(source, 'events', 'xmlid', 'name', NEW_EVENTS));
   expect(await byKey(target, 'events', 'xmlid', 'name', [EDITED_EVENT])).toEqual(editedBefore);
   // A new event points at the new location, resolved through its natural key in the target.
-  const placed = await target.client.query(`SELECT l.xmlid FROM events e JOIN locations l ON l.id = e.location WHERE e.xmlid = $1`, [NEW_EVENTS[0]]);
+  const placed = await target.client.query(`SELECT l.xmlid FROM events e JOIN locations l ON l.id = e.location WHERE e.xmlid = $1`, [
+    NEW_EVENTS[0],
+  ]);
   expect(placed.rows[0]?.xmlid).toBe(sc.dev.addedLocation);
 });
 
-test('merge changes into a dev target: the preview, its dry run, then the merge updates the changed rows', async ({ page, app, studio }) => {
+test('merge changes into a dev target: the preview, its dry run, then the merge updates the changed rows', async ({
+  page,
+  app,
+  studio,
+}) => {
   test.setTimeout(180_000);
   const { source, archive } = await devEditsArchive(studio);
   const target = await studio.crearis();
@@ -145,19 +177,33 @@ test('merge changes into a dev target: the preview, its dry run, then the merge 
     () => ask.getByRole('button', { name: 'Merge now' }).click(),
     () => expect(main(page).getByText('Running', { exact: true })).toBeVisible(),
   );
-  await expect(main(page).getByText(/^Merged\./).first()).toBeVisible({ timeout: 60_000 });
+  await expect(
+    main(page)
+      .getByText(/^Merged\./)
+      .first(),
+  ).toBeVisible({ timeout: 60_000 });
   await capture(page, app, 'merge-done', 'the finished merge');
 
   // The database: new rows added and changed rows updated, by natural key, to the archive's values.
   const after = await countRows(target, TABLES);
   expect(after.events).toBe(before.events + NEW_EVENTS.length);
-  expect(await byKey(target, 'events', 'xmlid', 'name', [EDITED_EVENT, ...NEW_EVENTS])).toEqual(await byKey(source, 'events', 'xmlid', 'name', [EDITED_EVENT, ...NEW_EVENTS]));
+  expect(await byKey(target, 'events', 'xmlid', 'name', [EDITED_EVENT, ...NEW_EVENTS])).toEqual(
+    await byKey(source, 'events', 'xmlid', 'name', [EDITED_EVENT, ...NEW_EVENTS]),
+  );
   const project = sc.dev.editedProject.domaincode;
-  expect(await byKey(target, 'projects', 'domaincode', 'teaser', [project])).toEqual(await byKey(source, 'projects', 'domaincode', 'teaser', [project]));
-  expect(await byKey(target, 'posts', 'xmlid', 'name', sc.dev.addedPosts)).toEqual(await byKey(source, 'posts', 'xmlid', 'name', sc.dev.addedPosts));
+  expect(await byKey(target, 'projects', 'domaincode', 'teaser', [project])).toEqual(
+    await byKey(source, 'projects', 'domaincode', 'teaser', [project]),
+  );
+  expect(await byKey(target, 'posts', 'xmlid', 'name', sc.dev.addedPosts)).toEqual(
+    await byKey(source, 'posts', 'xmlid', 'name', sc.dev.addedPosts),
+  );
 });
 
-test('into production: the dry run comes first and the database name must be typed; Enter never confirms', async ({ page, app, studio }) => {
+test('into production: the dry run comes first and the database name must be typed; Enter never confirms', async ({
+  page,
+  app,
+  studio,
+}) => {
   test.setTimeout(180_000);
   const { source, archive } = await devEditsArchive(studio);
   const target = await studio.crearis();
@@ -166,8 +212,19 @@ test('into production: the dry run comes first and the database name must be typ
   const before = await countRows(target, TABLES);
 
   // The server refuses a real import into production without the typed name, whatever the window does.
-  await expect(app.api('jobs.start', { kind: 'import', archiveId: archive.archiveId, targetId: prod.id, mode: 'skip', dryRun: false })).rejects.toThrow(/409.*MR4_CONFIRMATION_REQUIRED/);
-  await expect(app.api('jobs.start', { kind: 'import', archiveId: archive.archiveId, targetId: prod.id, mode: 'skip', dryRun: false, confirmDatabase: 'wrong' })).rejects.toThrow(/does not match/);
+  await expect(
+    app.api('jobs.start', { kind: 'import', archiveId: archive.archiveId, targetId: prod.id, mode: 'skip', dryRun: false }),
+  ).rejects.toThrow(/409.*MR4_CONFIRMATION_REQUIRED/);
+  await expect(
+    app.api('jobs.start', {
+      kind: 'import',
+      archiveId: archive.archiveId,
+      targetId: prod.id,
+      mode: 'skip',
+      dryRun: false,
+      confirmDatabase: 'wrong',
+    }),
+  ).rejects.toThrow(/does not match/);
 
   await openApp(page, app, 'Import');
   await chooseArchive(page, archive.file.name);
@@ -197,7 +254,9 @@ test('into production: the dry run comes first and the database name must be typ
   if (!(await counts.isVisible())) await dialog.getByText('The dry run’s counts per table').click();
   const inserted = (await countsRow(counts, 'events')).inserted;
   expect(inserted).toBe(NEW_EVENTS.length);
-  await expect(dialog.getByRole('note', { name: `Importing from archive ${source.name} into connection ${name} (production).` })).toBeVisible();
+  await expect(
+    dialog.getByRole('note', { name: `Importing from archive ${source.name} into connection ${name} (production).` }),
+  ).toBeVisible();
   await expect(dialog).toContainText(`This writes into ${target.name}, which is tagged production.`);
   const confirm = dialog.getByRole('button', { name: /^Import [\d,]+ new rows$/ });
   await expect(confirm).toBeDisabled();
@@ -245,7 +304,9 @@ test('an untagged target counts as production: dry run first, typed name', async
   await openApp(page, app, 'Import');
   await chooseArchive(page, archive.file.name);
   await chooseConnection(page, 'Target connection', name);
-  const banner = main(page).getByRole('note', { name: `Importing from archive ${source.name} into connection ${name} (untagged, treated as production).` });
+  const banner = main(page).getByRole('note', {
+    name: `Importing from archive ${source.name} into connection ${name} (untagged, treated as production).`,
+  });
   await expect(banner.getByLabel('Environment: No tag: treated as production')).toHaveText('untagged');
   await expect(banner).toContainText('The target is untagged, so it is treated as production');
 

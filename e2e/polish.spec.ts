@@ -65,7 +65,11 @@ test('type-ahead in a connection select takes the whole typed text: "Shop p" is 
   await expect(select).not.toContainText('Shop dev');
 });
 
-test('switching archives starts the table list at the top, and the empty Archive screen lists the kept archives', async ({ page, app, studio }) => {
+test('switching archives starts the table list at the top, and the empty Archive screen lists the kept archives', async ({
+  page,
+  app,
+  studio,
+}) => {
   test.setTimeout(180_000);
   const one = await studio.connect(await studio.crearis(), `Crearis a ${uniq()}`, 'dev');
   const two = await studio.connect(await studio.crearis(), `Crearis b ${uniq()}`, 'dev');
@@ -103,7 +107,13 @@ test('switching archives starts the table list at the top, and the empty Archive
   await page.getByRole('combobox', { name: 'Open archives' }).click();
   await page.getByRole('listbox').getByRole('option', { name: fileTwo.name }).click();
   await expect(main(page).getByRole('heading', { level: 2, name: fileTwo.name })).toBeVisible();
-  await expect.poll(() => main(page).locator('.tables-table .p-virtualscroller').evaluate((el) => el.scrollTop)).toBe(0);
+  await expect
+    .poll(() =>
+      main(page)
+        .locator('.tables-table .p-virtualscroller')
+        .evaluate((el) => el.scrollTop),
+    )
+    .toBe(0);
   const tables = main(page).getByRole('table', { name: /Tables in the archive/ });
   await expect(tables.getByRole('row').nth(1)).toBeInViewport();
 
@@ -113,7 +123,11 @@ test('switching archives starts the table list at the top, and the empty Archive
   await expect(kept).toBeVisible();
 });
 
-test('a failed connection test brings its error into view, takes the focus there and marks the field at fault', async ({ page, app, studio }) => {
+test('a failed connection test brings its error into view, takes the focus there and marks the field at fault', async ({
+  page,
+  app,
+  studio,
+}) => {
   const { host, port, user } = serverParts();
   const crearis = await studio.crearis();
   await page.setViewportSize({ width: 1024, height: 700 });
@@ -146,19 +160,30 @@ test('a failed connection test brings its error into view, takes the focus there
   // The plan's warnings: a count in words, in full-strength text, with what to do.
   const warnings = fact(form, 'Warnings');
   await expect(warnings).toHaveText(/^\s*\d+ warnings? — a dry run lists each with what to do\s*$/);
-  const colors = await warnings.evaluate((el) => ({ text: getComputedStyle(el.querySelector('.plan-warnings')!).color, body: getComputedStyle(document.body).color }));
+  const colors = await warnings.evaluate((el) => ({
+    text: getComputedStyle(el.querySelector('.plan-warnings')!).color,
+    body: getComputedStyle(document.body).color,
+  }));
   expect(colors.text).toBe(colors.body);
   await app.accessible(page, 'a tested connection form at 1024×700');
   await app.shot(page, 'polish-connection-tested');
 });
 
-test('focus goes to the result after an export and a dry run; focus rings are 2 px; a checked radio looks filled', async ({ page, app, studio }) => {
+test('focus goes to the result after an export and a dry run; focus rings are 2 px; a checked radio looks filled', async ({
+  page,
+  app,
+  studio,
+}) => {
   test.setTimeout(180_000);
   const src = await studio.connect(await studio.crearis(), `Crearis source ${uniq()}`, 'dev');
   await openApp(page, app, 'Export');
   await chooseConnection(page, 'Source connection', src.name);
   await main(page).getByRole('button', { name: 'Export', exact: true }).click();
-  await expect(main(page).getByText(/SHA-256/).first()).toBeVisible({ timeout: 60_000 });
+  await expect(
+    main(page)
+      .getByText(/SHA-256/)
+      .first(),
+  ).toBeVisible({ timeout: 60_000 });
   await expect(main(page).getByRole('heading', { level: 2, name: 'Run' })).toBeFocused();
 
   const exported = (await app.api('jobs.list', {})).find((j) => j.kind === 'export' && j.source?.id === src.id && j.state === 'succeeded')!;
@@ -193,7 +218,13 @@ test('focus goes to the result after an export and a dry run; focus rings are 2 
         const icon = r.querySelector('.p-radiobutton-icon') as HTMLElement;
         const input = r.querySelector('input') as HTMLInputElement;
         const card = getComputedStyle(r.closest('.card') as HTMLElement).backgroundColor;
-        return { checked: input.checked, bg: getComputedStyle(box).backgroundColor, card, dot: icon.getBoundingClientRect().width / box.getBoundingClientRect().width, iconShown: getComputedStyle(icon).visibility !== 'hidden' && icon.getBoundingClientRect().width > 0 };
+        return {
+          checked: input.checked,
+          bg: getComputedStyle(box).backgroundColor,
+          card,
+          dot: icon.getBoundingClientRect().width / box.getBoundingClientRect().width,
+          iconShown: getComputedStyle(icon).visibility !== 'hidden' && icon.getBoundingClientRect().width > 0,
+        };
       });
       return boxes;
     });
@@ -203,7 +234,9 @@ test('focus goes to the result after an export and a dry run; focus rings are 2 
     expect(unchecked.length).toBeGreaterThan(0);
     for (const c of checked) expect(c.dot, `${scheme}: the checked radio's dot is small, the disc filled`).toBeLessThan(0.45);
     for (const u of unchecked) {
-      expect(u.bg === 'rgba(0, 0, 0, 0)' || u.bg === u.card || u.bg !== checked[0]!.bg, `${scheme}: an unchecked radio is not filled`).toBe(true);
+      expect(u.bg === 'rgba(0, 0, 0, 0)' || u.bg === u.card || u.bg !== checked[0]!.bg, `${scheme}: an unchecked radio is not filled`).toBe(
+        true,
+      );
       expect(u.bg).not.toBe(checked[0]!.bg);
     }
   }
@@ -228,7 +261,10 @@ test('plurals, tables with changes only (show all N), one duration, and "1 row"'
     await page.getByRole('listbox').getByRole('option', { name: info.file.name }).click();
   }
   await expect(main(page).getByRole('heading', { level: 2, name: info.file.name })).toBeVisible();
-  await main(page).getByRole('table', { name: /Tables in the archive/ }).getByText('single', { exact: true }).click();
+  await main(page)
+    .getByRole('table', { name: /Tables in the archive/ })
+    .getByText('single', { exact: true })
+    .click();
   await expect(main(page).getByText(/· 1 row · 2 columns ·/)).toBeVisible();
   await expect(main(page).getByText(/\b1 rows\b/)).toHaveCount(0);
 
@@ -256,13 +292,20 @@ test('plurals, tables with changes only (show all N), one duration, and "1 row"'
   await go(page, 'Runs');
   await main(page).getByRole('navigation', { name: 'Runs of this session' }).getByRole('button').first().click();
   await expect(main(page).getByRole('heading', { level: 2, name: job.title })).toBeVisible();
-  const summary = await main(page).getByText(/would be inserted/).first().textContent();
+  const summary = await main(page)
+    .getByText(/would be inserted/)
+    .first()
+    .textContent();
   const inWords = /, in (.+)\.\s*$/.exec(summary ?? '')?.[1];
   expect(inWords).toBeTruthy();
   await expect(fact(main(page), 'Elapsed')).toHaveText(inWords!);
 });
 
-test('reloading during an import reattaches the Import screen to the running job, with a rate and the whole target name', async ({ page, app, studio }) => {
+test('reloading during an import reattaches the Import screen to the running job, with a rate and the whole target name', async ({
+  page,
+  app,
+  studio,
+}) => {
   test.setTimeout(180_000);
   const { archive } = await devEditsArchive(studio);
   const db = await studio.crearis();
@@ -281,7 +324,10 @@ test('reloading during an import reattaches the Import screen to the running job
   try {
     await lock.query('BEGIN');
     await lock.query('LOCK TABLE events IN EXCLUSIVE MODE');
-    await page.getByRole('alertdialog', { name: `Import into ${target.name}?` }).getByRole('button', { name: 'Import now' }).click();
+    await page
+      .getByRole('alertdialog', { name: `Import into ${target.name}?` })
+      .getByRole('button', { name: 'Import now' })
+      .click();
     await expect(main(page).getByText('Running', { exact: true })).toBeVisible();
     // A rate while a statement runs (never a bare "—").
     await expect(fact(main(page), 'Rows per second')).not.toHaveText('—');
@@ -305,7 +351,11 @@ test('reloading during an import reattaches the Import screen to the running job
   }
   // The reattached screen follows the job to its end (on a slow machine the hold may outlast the
   // import's lock timeout: then it ends rolled back, which the screen says as well).
-  await expect(main(page).getByText(/^\s*(Imported\.|Rolled back: the target is unchanged\.)/).first()).toBeVisible({ timeout: 60_000 });
+  await expect(
+    main(page)
+      .getByText(/^\s*(Imported\.|Rolled back: the target is unchanged\.)/)
+      .first(),
+  ).toBeVisible({ timeout: 60_000 });
   await expect(page.getByRole('combobox', { name: 'Archive' })).toContainText(archive.file.name);
 });
 
@@ -319,7 +369,11 @@ test('at 1024×700 the archive grid gets the window’s remaining height', async
     await page.getByRole('listbox').getByRole('option', { name: info.file.name }).click();
   }
   await expect(main(page).getByRole('heading', { level: 2, name: info.file.name })).toBeVisible();
-  await main(page).getByRole('table', { name: /Tables in the archive/ }).locator('tbody tr').first().click();
+  await main(page)
+    .getByRole('table', { name: /Tables in the archive/ })
+    .locator('tbody tr')
+    .first()
+    .click();
   const grid = main(page).getByRole('grid', { name: /^Rows of / });
   await expect(grid).toBeVisible();
   const box = (await grid.boundingBox())!;
@@ -346,7 +400,12 @@ test('a log line repeated in a row is shown once, with how many times', async ({
     await route.fulfill({ response, json: jobs });
   });
   await openApp(page, app, 'Runs');
-  await main(page).getByRole('navigation', { name: 'Runs of this session' }).getByRole('button').filter({ hasText: job.title }).first().click();
+  await main(page)
+    .getByRole('navigation', { name: 'Runs of this session' })
+    .getByRole('button')
+    .filter({ hasText: job.title })
+    .first()
+    .click();
   const log = main(page).getByRole('log', { name: 'Job log' });
   await expect(log.getByText(repeated)).toHaveCount(1);
   await expect(log.getByLabel('repeated 3 times')).toHaveText('×3');

@@ -7,9 +7,14 @@ import { chooseConnection, countsRow, docShot, expect, main, openApp, test } fro
 import { copies, employees, JANE } from './row-identity-data';
 
 const ROBERT = { id: 7, title: 'IT Staff', promoted: 'Senior IT Staff' };
-const summaryCell = (page: Page, table: string, kind: string) => page.locator(`table.sg tbody tr[data-table="${table}"] td[data-kind="${kind}"]`);
+const summaryCell = (page: Page, table: string, kind: string) =>
+  page.locator(`table.sg tbody tr[data-table="${table}"] td[data-kind="${kind}"]`);
 
-test('a sync answers every probable edit at once from its option, one row otherwise, and writes exactly that', async ({ page, app, studio }) => {
+test('a sync answers every probable edit at once from its option, one row otherwise, and writes exactly that', async ({
+  page,
+  app,
+  studio,
+}) => {
   test.setTimeout(180_000);
   const c = await copies(app, studio, { edit: `UPDATE employee SET title = '${ROBERT.promoted}' WHERE id = ${ROBERT.id}` });
 
@@ -17,7 +22,10 @@ test('a sync answers every probable edit at once from its option, one row otherw
   await chooseConnection(page, 'Source connection (read from)', c.sourceConn.name);
   await chooseConnection(page, 'Target connection (written to)', c.targetConn.name);
   await expect(main(page).getByRole('radio', { name: /Add new records only/ })).toBeChecked();
-  await main(page).getByRole('radiogroup', { name: 'Rows that only look like edits' }).getByRole('radio', { name: 'They are new rows: insert them' }).check();
+  await main(page)
+    .getByRole('radiogroup', { name: 'Rows that only look like edits' })
+    .getByRole('radio', { name: 'They are new rows: insert them' })
+    .check();
   await main(page).getByRole('button', { name: 'Preview changes…' }).click();
 
   // The sync exports its source for the preview, then compares (two ways: the pair never synced).
@@ -44,7 +52,10 @@ test('a sync answers every probable edit at once from its option, one row otherw
   await bar.getByRole('button', { name: 'Show them' }).click();
   const rows = main(page).getByRole('grid', { name: /Rows of employee that are probable edit/ });
   await expect(rows.getByRole('row')).toHaveCount(2);
-  await rows.getByRole('row').filter({ hasText: `id = ${ROBERT.id}` }).click();
+  await rows
+    .getByRole('row')
+    .filter({ hasText: `id = ${ROBERT.id}` })
+    .click();
   const detail = main(page).locator('.row-detail');
   await expect(detail).toContainText('(the answer chosen for all)');
   await detail.getByRole('button', { name: 'Same row (update it)' }).click();
@@ -58,7 +69,8 @@ test('a sync answers every probable edit at once from its option, one row otherw
     ['the row list', rows.getByRole('row').first()],
     ['the question', detail.getByRole('button', { name: 'Same row (update it)' })],
     ['the import button', importButton],
-  ] as const) await expect(locator, `${what} at 1024×700`).toBeInViewport();
+  ] as const)
+    await expect(locator, `${what} at 1024×700`).toBeInViewport();
   await page.emulateMedia({ colorScheme: 'dark' });
   await app.shot(page, 'diff-probable-edits-1024-dark');
   await app.accessible(page, 'probable edits at 1024×700 in the dark theme');
@@ -76,7 +88,11 @@ test('a sync answers every probable edit at once from its option, one row otherw
   const ask = page.getByRole('alertdialog', { name: `Import into ${c.targetConn.name}?` });
   await expect(ask).toBeVisible({ timeout: 60_000 });
   await ask.getByRole('button', { name: 'Import now' }).click();
-  await expect(main(page).getByText(/^Imported\./).first()).toBeVisible({ timeout: 60_000 });
+  await expect(
+    main(page)
+      .getByText(/^Imported\./)
+      .first(),
+  ).toBeVisible({ timeout: 60_000 });
 
   const after = await employees(c.target);
   expect(after).toHaveLength(9);

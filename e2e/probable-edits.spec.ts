@@ -8,9 +8,14 @@ import type { Page } from '@playwright/test';
 import { chooseArchive, chooseConnection, countsRow, docShot, expect, main, openApp, test } from './support';
 import { copies, employees, JANE } from './row-identity-data';
 
-const summaryCell = (page: Page, table: string, kind: string) => page.locator(`table.sg tbody tr[data-table="${table}"] td[data-kind="${kind}"]`);
+const summaryCell = (page: Page, table: string, kind: string) =>
+  page.locator(`table.sg tbody tr[data-table="${table}"] td[data-kind="${kind}"]`);
 
-test('a probable edit stops the import, is listed with what to pick, and is answered row by row in the preview', async ({ page, app, studio }) => {
+test('a probable edit stops the import, is listed with what to pick, and is answered row by row in the preview', async ({
+  page,
+  app,
+  studio,
+}) => {
   test.setTimeout(180_000);
   const c = await copies(app, studio);
   const before = await employees(c.target);
@@ -22,7 +27,11 @@ test('a probable edit stops the import, is listed with what to pick, and is answ
   // only look like edits — "Stop and list them" by default.
   const copiesBox = main(page).getByRole('checkbox', { name: 'These databases are copies of each other (same id = same row)' });
   await expect(copiesBox).not.toBeChecked();
-  await expect(main(page).getByText('Risk: rows added on both sides at the same id since the copy are taken for one row, and a merge then overwrites the target’s with the source’s.')).toBeVisible();
+  await expect(
+    main(page).getByText(
+      'Risk: rows added on both sides at the same id since the copy are taken for one row, and a merge then overwrites the target’s with the source’s.',
+    ),
+  ).toBeVisible();
   const probable = main(page).getByRole('radiogroup', { name: 'Rows that only look like edits' });
   await expect(probable.getByRole('radio', { name: 'Stop and list them' })).toBeChecked();
 
@@ -46,11 +55,17 @@ test('a probable edit stops the import, is listed with what to pick, and is answ
   await expect(asNew).toBeFocused();
   await main(page).getByRole('button', { name: 'Dry run', exact: true }).click();
   await expect(main(page).getByText('Dry run — nothing was written.')).toBeVisible({ timeout: 60_000 });
-  expect(await countsRow(main(page).getByRole('table', { name: 'Dry-run counts per table' }), 'employee')).toMatchObject({ inserted: 1, updated: 0, skipped: 7 });
+  expect(await countsRow(main(page).getByRole('table', { name: 'Dry-run counts per table' }), 'employee')).toMatchObject({
+    inserted: 1,
+    updated: 0,
+    skipped: 7,
+  });
 
   // ── Merge changes → Preview changes, every probable edit to be answered there ──
   await probable.getByRole('radio', { name: 'Stop and list them' }).check();
-  await main(page).getByRole('radio', { name: /Merge changes/ }).check();
+  await main(page)
+    .getByRole('radio', { name: /Merge changes/ })
+    .check();
   await main(page).getByRole('button', { name: 'Preview changes…' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Preview changes' })).toBeVisible();
   // Never synced through MR4: no base is kept for the pair, and the reason is said.
@@ -111,7 +126,11 @@ test('a probable edit stops the import, is listed with what to pick, and is answ
   const ask = page.getByRole('alertdialog', { name: `Merge into ${c.targetConn.name}?` });
   await expect(ask).toBeVisible({ timeout: 60_000 });
   await ask.getByRole('button', { name: 'Merge now' }).click();
-  await expect(main(page).getByText(/^Merged\./).first()).toBeVisible({ timeout: 60_000 });
+  await expect(
+    main(page)
+      .getByText(/^Merged\./)
+      .first(),
+  ).toBeVisible({ timeout: 60_000 });
   const after = await employees(c.target);
   expect(after).toHaveLength(8);
   expect(after.find((e) => e.id === JANE.id)).toMatchObject({ last_name: 'Peacock', title: JANE.promoted });

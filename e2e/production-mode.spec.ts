@@ -36,7 +36,17 @@ test('a new connection is untagged until a tag is picked, and its colour always 
 
   // Saved with a green colour of its own and then tagged production (as an older version allowed): the
   // dot is production's red beside the red badge, never the stored green.
-  await app.api('connections.save', { id: saved.id, name, host, port, database: db.name, user: 'postgres', sslMode: 'disable', tag: 'production', color: '#2e7d32' });
+  await app.api('connections.save', {
+    id: saved.id,
+    name,
+    host,
+    port,
+    database: db.name,
+    user: 'postgres',
+    sslMode: 'disable',
+    tag: 'production',
+    color: '#2e7d32',
+  });
   await expect(row.getByLabel('Environment: Production')).toHaveText('production');
   await expect(row.locator('.conn-dot')).toHaveCSS('background-color', RGB.production);
   expect((await app.api('connections.list', {})).find((c) => c.id === saved.id)!.color).toBe('#c62828');
@@ -51,7 +61,11 @@ test('a new connection is untagged until a tag is picked, and its colour always 
   await expect(row.locator('.conn-dot')).toHaveCSS('background-color', RGB.dev);
 });
 
-test('a production or untagged target tints the window and says so, on Import and Sync; a dev target does not', async ({ page, app, studio }) => {
+test('a production or untagged target tints the window and says so, on Import and Sync; a dev target does not', async ({
+  page,
+  app,
+  studio,
+}) => {
   const { archive } = await devEditsArchive(studio);
   const prodDb = await studio.crearis();
   const devDb = await studio.crearis();

@@ -18,7 +18,9 @@ test('a masked, encrypted subset of production: exported, opened with its passph
   await studio.connect(prod, prodName, 'production');
   await studio.connect(dev, devName, 'dev');
   const originals = (
-    await prod.client.query(`SELECT sysmail AS v FROM users UNION SELECT extmail FROM users UNION SELECT password FROM users UNION SELECT email FROM instructors UNION SELECT phone FROM instructors`)
+    await prod.client.query(
+      `SELECT sysmail AS v FROM users UNION SELECT extmail FROM users UNION SELECT password FROM users UNION SELECT email FROM instructors UNION SELECT phone FROM instructors`,
+    )
   ).rows
     .map((r) => r.v as string | null)
     .filter((v): v is string => !!v);
@@ -78,7 +80,10 @@ test('a masked, encrypted subset of production: exported, opened with its passph
 
   // ── The downloaded file: encrypted, and no clear personal value in its bytes ──
   const fileName = (await fact(result, 'File').textContent())!.trim();
-  const [download] = await Promise.all([page.waitForEvent('download'), result.getByRole('button', { name: `Download ${fileName}` }).click()]);
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    result.getByRole('button', { name: `Download ${fileName}` }).click(),
+  ]);
   // In the test's own output folder (under test-results/, emptied by every run), not in /tmp.
   const file = test.info().outputPath(fileName);
   await download.saveAs(file);
@@ -119,7 +124,10 @@ test('a masked, encrypted subset of production: exported, opened with its passph
   await chooseArchive(page, fileName);
   await chooseConnection(page, 'Target connection', devName);
   await main(page).getByRole('button', { name: 'Import…', exact: true }).click();
-  await page.getByRole('alertdialog', { name: `Import into ${devName}?` }).getByRole('button', { name: 'Import now' }).click();
+  await page
+    .getByRole('alertdialog', { name: `Import into ${devName}?` })
+    .getByRole('button', { name: 'Import now' })
+    .click();
   await expect(main(page).getByText('Succeeded')).toBeVisible({ timeout: 90_000 });
   expect(Number((await dev.client.query(`SELECT count(*) AS n FROM events`)).rows[0].n)).toBe(recent);
   const devValues = (await dev.client.query(`SELECT sysmail FROM users`)).rows.map((r) => r.sysmail as string);

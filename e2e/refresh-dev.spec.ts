@@ -21,11 +21,18 @@ async function pair(app: E2EApp, studio: Studio) {
   return { prodDb, devDb, prod, dev };
 }
 
-const rowsOf = async (db: TestDatabase) => (await db.client.query<{ code: string; name: string; price: string | null }>(`SELECT code, name, price::text AS price FROM item ORDER BY code`)).rows.map((r) => `${r.code}:${r.name}:${r.price}`);
+const rowsOf = async (db: TestDatabase) =>
+  (
+    await db.client.query<{ code: string; name: string; price: string | null }>(
+      `SELECT code, name, price::text AS price FROM item ORDER BY code`,
+    )
+  ).rows.map((r) => `${r.code}:${r.name}:${r.price}`);
 
 async function refresh(page: import('@playwright/test').Page, app: E2EApp, dev: { name: string }, prod: { name: string }) {
   await openApp(page, app, 'Connections');
-  await main(page).getByRole('button', { name: `Refresh ${dev.name} from production` }).click();
+  await main(page)
+    .getByRole('button', { name: `Refresh ${dev.name} from production` })
+    .click();
   const dialog = page.getByRole('dialog', { name: `Refresh ${dev.name} from production` });
   await dialog.getByRole('radio', { name: new RegExp(prod.name) }).check();
   await app.accessible(page, 'the refresh dialog');
@@ -41,7 +48,11 @@ test('refresh dev from production: exported, previewed against the kept base, me
   const before = new Date().toISOString();
 
   await refresh(page, app, dev, prod);
-  await expect(main(page).getByRole('status').filter({ hasText: `Refreshed ${dev.name} from ${prod.name}.` })).toBeVisible({ timeout: 90_000 });
+  await expect(
+    main(page)
+      .getByRole('status')
+      .filter({ hasText: `Refreshed ${dev.name} from ${prod.name}.` }),
+  ).toBeVisible({ timeout: 90_000 });
   // Production's changes came in; dev's own edits stayed (three-way, against the kept base).
   expect(await rowsOf(devDb)).toEqual(['a:A v2:1', 'b:B:2', 'c:C dev:3', 'd:D dev:null', 'x:X:9']);
   await expect(main(page).getByRole('region', { name: 'The same run on the command line' })).toContainText('--mode merge --base');
@@ -54,7 +65,9 @@ test('refresh dev from production: exported, previewed against the kept base, me
   expect(base.file).not.toBeNull();
   expect(base.between!.at > before, `agreement of ${base.between!.at} is newer than ${before}`).toBe(true);
   // The History has the merge with its base.
-  const merged = (await app.api('history.list', {})).find((h) => h.kind === 'import' && h.target?.id === dev.id && h.startedAt > before && !h.dryRun);
+  const merged = (await app.api('history.list', {})).find(
+    (h) => h.kind === 'import' && h.target?.id === dev.id && h.startedAt > before && !h.dryRun,
+  );
   expect(merged?.outcome).toBe('succeeded');
   expect(merged?.review?.base).toMatch(/\.tar\.gz/);
   await main(page).getByRole('button', { name: 'Done' }).click();
@@ -67,7 +80,9 @@ test('refresh dev from production stops in the preview when a conflict needs the
   await devDb.client.query(`UPDATE item SET price = 20 WHERE code = 'b';`);
 
   await refresh(page, app, dev, prod);
-  const stopped = main(page).getByRole('status').filter({ hasText: `Refresh ${dev.name} from ${prod.name}:` });
+  const stopped = main(page)
+    .getByRole('status')
+    .filter({ hasText: `Refresh ${dev.name} from ${prod.name}:` });
   await expect(stopped).toContainText('Stopped for you: 1 conflict to decide. Decide them below, then merge.', { timeout: 90_000 });
   await expect(page.getByRole('tab', { name: /Conflicts.*1 to decide/ })).toBeVisible();
   await expect(page.getByRole('button', { name: `Merge into ${dev.name}…` })).toBeDisabled();

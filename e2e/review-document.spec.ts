@@ -9,7 +9,11 @@ import { docShot, expect, fact, main, openApp, test, uniq } from './support';
 
 const ITEM = `CREATE TABLE item (id serial PRIMARY KEY, code text NOT NULL UNIQUE, name text, price numeric);`;
 
-test('selection and decisions survive a reload, are saved and reopened as a review, and the merge is recorded with them', async ({ page, app, studio }) => {
+test('selection and decisions survive a reload, are saved and reopened as a review, and the merge is recorded with them', async ({
+  page,
+  app,
+  studio,
+}) => {
   test.setTimeout(240_000);
   const prodDb = await app.database(`${ITEM} INSERT INTO item (code, name, price) VALUES ('a', 'A', 1), ('b', 'B', 2), ('c', 'C', 3);`);
   const devDb = await app.database(ITEM);
@@ -38,7 +42,10 @@ test('selection and decisions survive a reload, are saved and reopened as a revi
 
   // Leave out d; take the archive's price for b.
   await page.getByRole('button', { name: '2 new in item' }).click();
-  await page.getByRole('grid', { name: /Rows of item/ }).getByRole('checkbox', { name: 'Include d in the merge' }).click();
+  await page
+    .getByRole('grid', { name: /Rows of item/ })
+    .getByRole('checkbox', { name: 'Include d in the merge' })
+    .click();
   await page.getByRole('tab', { name: /Conflicts/ }).click();
   const price = page.locator('article.cf-row').filter({ hasText: 'b' }).locator('tr[data-field="price"]');
   await price.getByRole('button', { name: 'Take source' }).click();
@@ -73,13 +80,20 @@ test('selection and decisions survive a reload, are saved and reopened as a revi
 
   // A review of another archive, and one of another target, are refused, saying why; nothing changes.
   const fileInput = page.getByLabel('Review file to open');
-  const upload = (name: string, doc: unknown) => fileInput.setInputFiles({ name, mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(doc)) });
+  const upload = (name: string, doc: unknown) =>
+    fileInput.setInputFiles({ name, mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(doc)) });
   await upload('other-archive.json', { ...saved, archive: { ...saved.archive, name: 'old.tar.gz', sha256: '0'.repeat(64) } });
   const refusedArchive = main(page).getByRole('alert').filter({ hasText: 'A review of another archive' });
   await expect(refusedArchive).toContainText(`other-archive.json was made for old.tar.gz (of ${devDb.name}), not ${archive.file.name}`);
-  await refusedArchive.getByRole('button', { name: /Close|Dismiss/ }).first().click().catch(() => undefined);
+  await refusedArchive
+    .getByRole('button', { name: /Close|Dismiss/ })
+    .first()
+    .click()
+    .catch(() => undefined);
   await upload('other-target.json', { ...saved, target: { ...saved.target, database: 'shop_prod' } });
-  await expect(main(page).getByRole('alert').filter({ hasText: 'A review of another target' })).toContainText(`was made for a merge into shop_prod`);
+  await expect(main(page).getByRole('alert').filter({ hasText: 'A review of another target' })).toContainText(
+    `was made for a merge into shop_prod`,
+  );
   await upload('not-a-review.json', { hello: 'world' });
   await expect(main(page).getByRole('alert').filter({ hasText: 'Not a review' })).toBeVisible();
   await expect(ready).toBeVisible();
@@ -87,7 +101,10 @@ test('selection and decisions survive a reload, are saved and reopened as a revi
   // Include d again, then reopen the saved review: d is left out again.
   await page.getByRole('tab', { name: /Changes/ }).click();
   await page.getByRole('button', { name: /new in item/ }).click();
-  await page.getByRole('grid', { name: /Rows of item/ }).getByRole('checkbox', { name: 'Include d in the merge' }).click();
+  await page
+    .getByRole('grid', { name: /Rows of item/ })
+    .getByRole('checkbox', { name: 'Include d in the merge' })
+    .click();
   await expect(main(page).getByText('Ready: every change included · 1 conflict decided.')).toBeVisible();
   await upload('saved-review.json', saved);
   await expect(main(page).getByRole('status').filter({ hasText: 'saved-review.json applied' })).toContainText('2 exclusions and decisions');
@@ -104,13 +121,23 @@ test('selection and decisions survive a reload, are saved and reopened as a revi
   await dialog.getByRole('button', { name: /^Merge and overwrite/ }).click();
   await expect(page.getByText('Merged.', { exact: false }).first()).toBeVisible({ timeout: 60_000 });
   // The result shows the run's command line, its decisions the review written beside it.
-  await expect(main(page).getByRole('region', { name: 'The same run on the command line' }).getByLabel('mr4 command')).toContainText(/--decisions \S+\.review\.json/);
-  expect((await prodDb.client.query(`SELECT code, price::text AS price FROM item ORDER BY code`)).rows.map((r) => `${r.code}:${r.price}`)).toEqual(['a:1', 'b:20', 'c:3', 'e:null']);
+  await expect(main(page).getByRole('region', { name: 'The same run on the command line' }).getByLabel('mr4 command')).toContainText(
+    /--decisions \S+\.review\.json/,
+  );
+  expect(
+    (await prodDb.client.query(`SELECT code, price::text AS price FROM item ORDER BY code`)).rows.map((r) => `${r.code}:${r.price}`),
+  ).toEqual(['a:1', 'b:20', 'c:3', 'e:null']);
 
   // The History records the base, the decisions, the rows left out, and the command line.
   await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: 'History' }).click();
   const table = main(page).getByLabel('Run history (select a row for details)');
-  await table.getByRole('row').filter({ hasText: prod.name }).filter({ hasText: 'Merge' }).filter({ hasNotText: 'dry run' }).first().click();
+  await table
+    .getByRole('row')
+    .filter({ hasText: prod.name })
+    .filter({ hasText: 'Merge' })
+    .filter({ hasNotText: 'dry run' })
+    .first()
+    .click();
   const detail = page.getByRole('dialog', { name: new RegExp(`^Import .* into ${prod.name}$`) });
   await expect(fact(detail, 'Base')).toContainText('.tar.gz');
   await expect(fact(detail, 'Decisions')).toHaveText('1 conflict decided');
@@ -127,6 +154,11 @@ test('selection and decisions survive a reload, are saved and reopened as a revi
   expect(entry.command).toMatch(/--decisions \S+\.review\.json/);
   const reviewFile = entry.command!.match(/--decisions (\S+\.review\.json)/)![1]!;
   const written = JSON.parse(readFileSync(reviewFile, 'utf8')) as ReviewDocument;
-  expect(written).toMatchObject({ format: 'mr4-review', archive: { sha256: archive.sha256 }, target: { database: prodDb.name }, exclude: [{ table: 'item', key: { code: 'd' } }] });
+  expect(written).toMatchObject({
+    format: 'mr4-review',
+    archive: { sha256: archive.sha256 },
+    target: { database: prodDb.name },
+    exclude: [{ table: 'item', key: { code: 'd' } }],
+  });
   expect(written.decisions).toContainEqual({ table: 'item', key: { code: 'b' }, field: 'price', choice: 'source' });
 });

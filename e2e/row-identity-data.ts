@@ -34,7 +34,11 @@ export interface Copies {
 }
 
 /** Both copies, Jane promoted in the source (and `edit` applied there), the source exported and opened. */
-export async function copies(app: { database(sql?: string): Promise<TestDatabase> }, studio: Studio, options: { targetTag?: EnvTag; edit?: string } = {}): Promise<Copies> {
+export async function copies(
+  app: { database(sql?: string): Promise<TestDatabase> },
+  studio: Studio,
+  options: { targetTag?: EnvTag; edit?: string } = {},
+): Promise<Copies> {
   const source = await app.database(COPIES_SQL);
   const target = await app.database(COPIES_SQL);
   await source.client.query(`UPDATE employee SET title = $1 WHERE id = $2`, [JANE.promoted, JANE.id]);

@@ -16,8 +16,12 @@ const SLOW_TRIGGER = `
 
 test('cancel a long import: it reattaches after a reload, rolls back, and the target is unchanged', async ({ page, app, studio }) => {
   test.setTimeout(240_000);
-  const source = await app.database(`${SCHEMA} INSERT INTO items (code, qty, note) SELECT 'item-' || g, g % 1000, md5(g::text) FROM generate_series(1, ${ROWS}) g;`);
-  const target = await app.database(`${SCHEMA} INSERT INTO items (code, qty, note) VALUES ('keep-1', 1, 'kept'), ('keep-2', 2, NULL), ('item-7', 70, 'target''s own'); ${SLOW_TRIGGER}`);
+  const source = await app.database(
+    `${SCHEMA} INSERT INTO items (code, qty, note) SELECT 'item-' || g, g % 1000, md5(g::text) FROM generate_series(1, ${ROWS}) g;`,
+  );
+  const target = await app.database(
+    `${SCHEMA} INSERT INTO items (code, qty, note) VALUES ('keep-1', 1, 'kept'), ('keep-2', 2, NULL), ('item-7', 70, 'target''s own'); ${SLOW_TRIGGER}`,
+  );
   const snapshot = async () => (await target.client.query(`SELECT code, qty, note FROM items ORDER BY code`)).rows;
   const before = await snapshot();
   const src = await studio.connect(source, `Big source ${uniq()}`, 'staging');
@@ -32,7 +36,10 @@ test('cancel a long import: it reattaches after a reload, rolls back, and the ta
   await chooseArchive(page, archive.file.name);
   await chooseConnection(page, 'Target connection', name);
   await main(page).getByRole('button', { name: 'Import…', exact: true }).click();
-  await page.getByRole('alertdialog', { name: `Import into ${name}?` }).getByRole('button', { name: 'Import now' }).click();
+  await page
+    .getByRole('alertdialog', { name: `Import into ${name}?` })
+    .getByRole('button', { name: 'Import now' })
+    .click();
 
   // Live: the phases (one marked "now"), the table's bar with rows done of the total, the log.
   const phases = main(page).getByRole('list', { name: /^Phases of Import / });
@@ -45,7 +52,9 @@ test('cancel a long import: it reattaches after a reload, rolls back, and the ta
     throw error;
   }
   await expect(phases.getByRole('listitem').filter({ hasText: 'Stage rows' })).toContainText('done');
-  await expect(main(page).getByRole('list', { name: 'Progress per table' }).getByRole('listitem').filter({ hasText: 'items' })).toContainText(new RegExp(`(/ ${ROWS.toLocaleString('en-US')} rows|${ROWS.toLocaleString('en-US')} rows · working…)`));
+  await expect(
+    main(page).getByRole('list', { name: 'Progress per table' }).getByRole('listitem').filter({ hasText: 'items' }),
+  ).toContainText(new RegExp(`(/ ${ROWS.toLocaleString('en-US')} rows|${ROWS.toLocaleString('en-US')} rows · working…)`));
   await expect(main(page).getByRole('log', { name: 'Job log' })).toContainText('started');
 
   // A reload while it runs: the window reattaches to the job (top bar, Runs badge, the Runs screen).
@@ -57,7 +66,12 @@ test('cancel a long import: it reattaches after a reload, rolls back, and the ta
   await topJob.getByRole('button', { name: 'Show' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Runs' })).toBeVisible();
   await expect(main(page).getByRole('heading', { level: 2, name: new RegExp(`^Import .* into ${name}$`) })).toBeVisible();
-  await expect(main(page).getByRole('list', { name: /^Phases of Import / }).getByRole('listitem').filter({ has: page.getByText('now', { exact: true }) })).toHaveCount(1);
+  await expect(
+    main(page)
+      .getByRole('list', { name: /^Phases of Import / })
+      .getByRole('listitem')
+      .filter({ has: page.getByText('now', { exact: true }) }),
+  ).toHaveCount(1);
   await expect(main(page).getByText('Rows per second')).toBeVisible();
   await capture(page, app, 'runs-in-progress', 'a running import on the Runs screen');
 
@@ -70,15 +84,29 @@ test('cancel a long import: it reattaches after a reload, rolls back, and the ta
   await recordTexts(page, ['rolling back', 'Rolled back: the target is unchanged.']);
   await ask.getByRole('button', { name: 'Cancel the run' }).click();
   await expect(main(page).getByText('Rolled back: the target is unchanged.')).toBeVisible({ timeout: 60_000 });
-  expect(await seenTexts(page), 'the screen said it was rolling back before it said it had').toEqual(['rolling back', 'Rolled back: the target is unchanged.']);
-  await expect(main(page).getByRole('navigation', { name: 'Runs of this session' }).getByRole('button', { name: new RegExp(`into ${name}`) })).toContainText('Cancelled');
-  await expect(main(page).getByRole('list', { name: /^Phases of Import / }).getByRole('listitem').filter({ hasText: 'stopped here' })).toHaveCount(1);
+  expect(await seenTexts(page), 'the screen said it was rolling back before it said it had').toEqual([
+    'rolling back',
+    'Rolled back: the target is unchanged.',
+  ]);
+  await expect(
+    main(page)
+      .getByRole('navigation', { name: 'Runs of this session' })
+      .getByRole('button', { name: new RegExp(`into ${name}`) }),
+  ).toContainText('Cancelled');
+  await expect(
+    main(page)
+      .getByRole('list', { name: /^Phases of Import / })
+      .getByRole('listitem')
+      .filter({ hasText: 'stopped here' }),
+  ).toHaveCount(1);
   await expect(page.getByRole('banner')).toContainText('No job running');
   await capture(page, app, 'runs-rolled-back', 'a cancelled and rolled back import');
 
   // The target holds exactly what it held before, and nothing of the run is left behind.
   expect(await snapshot()).toEqual(before);
-  const busy = await target.client.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle'`);
+  const busy = await target.client.query(
+    `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle'`,
+  );
   expect(busy.rows[0].n, 'the running statement was stopped on the server, not left to finish').toBe(0);
   const job = (await app.api('jobs.list', {})).find((j) => j.kind === 'import' && j.target?.name === name);
   expect(job).toMatchObject({ state: 'cancelled', rolledBack: true });

@@ -24,7 +24,14 @@ test('the history lists every run with outcome, counts and duration, survives a 
   // … and one that succeeds: into a second Crearis database.
   const copy = await studio.crearis({ seed: false });
   const good = await studio.connect(copy, `History target ${tag}`, 'production');
-  const imported = await studio.runJob({ kind: 'import', archiveId: archive.archiveId, targetId: good.id, mode: 'skip', dryRun: false, confirmDatabase: copy.name });
+  const imported = await studio.runJob({
+    kind: 'import',
+    archiveId: archive.archiveId,
+    targetId: good.id,
+    mode: 'skip',
+    dryRun: false,
+    confirmDatabase: copy.name,
+  });
   expect(imported.state, imported.error?.message).toBe('succeeded');
   const history = await app.api('history.list', {});
   const entryOf = (job: JobInfo) => history.find((h) => h.id === job.id)!;
@@ -80,7 +87,13 @@ test('the history lists every run with outcome, counts and duration, survives a 
   await expect(fact(detail, 'Duration')).toHaveText(/\d/);
   const counts = detail.getByLabel('Counts per table');
   const eventsCounts = entryOf(imported).counts!.find((c) => c.table === 'events')!;
-  await expect(counts.getByRole('row').filter({ has: page.getByRole('cell', { name: 'events', exact: true }) }).getByRole('cell').nth(1)).toHaveText(String(eventsCounts.inserted));
+  await expect(
+    counts
+      .getByRole('row')
+      .filter({ has: page.getByRole('cell', { name: 'events', exact: true }) })
+      .getByRole('cell')
+      .nth(1),
+  ).toHaveText(String(eventsCounts.inserted));
   await expect(detail.getByRole('heading', { name: 'Kept archive' })).toBeVisible();
   await expect(detail.getByRole('button', { name: `Download ${archive.file.name}` })).toBeVisible();
   await capture(page, app, 'history-detail', 'the history detail of an import');
@@ -95,9 +108,17 @@ test('the history lists every run with outcome, counts and duration, survives a 
   await expect(main(page).getByText(`Exported ${source.name}.`)).toBeVisible();
   await expect(main(page).getByRole('button', { name: `Download ${exported.files![0]!.name}` })).toBeVisible();
   await capture(page, app, 'runs-finished-export', 'the runs screen with a finished export');
-  await runs.getByRole('button', { name: new RegExp(`Import .* into ${bad.name} Failed$`) }).filter({ hasNotText: 'dry run' }).click();
+  await runs
+    .getByRole('button', { name: new RegExp(`Import .* into ${bad.name} Failed$`) })
+    .filter({ hasNotText: 'dry run' })
+    .click();
   await expect(main(page).getByRole('alert').filter({ hasText: failed.error!.title }).first()).toContainText(failed.error!.message);
-  await expect(main(page).getByRole('list', { name: /^Phases of Import / }).getByRole('listitem').filter({ hasText: 'stopped here' })).toHaveCount(1);
+  await expect(
+    main(page)
+      .getByRole('list', { name: /^Phases of Import / })
+      .getByRole('listitem')
+      .filter({ hasText: 'stopped here' }),
+  ).toHaveCount(1);
 });
 
 test('a job that ends before the window hears back from starting it still shows how it ended', async ({ page, app, studio }) => {
@@ -106,7 +127,9 @@ test('a job that ends before the window hears back from starting it still shows 
   // running one (seen while writing this suite: a small export stuck on "Running" about one run in ten,
   // because the app answers the window's first jobs.get only after it has started the job's worker).
   // Here the answer to jobs.start is held until the job has ended and the window has heard so.
-  const db = await app.database(`CREATE TABLE notes (id serial PRIMARY KEY, code text NOT NULL UNIQUE); INSERT INTO notes (code) VALUES ('a'), ('b');`);
+  const db = await app.database(
+    `CREATE TABLE notes (id serial PRIMARY KEY, code text NOT NULL UNIQUE); INSERT INTO notes (code) VALUES ('a'), ('b');`,
+  );
   const name = `Quick export ${uniq()}`;
   await studio.connect(db, name, 'dev');
   await openApp(page, app, 'Export');

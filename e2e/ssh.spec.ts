@@ -27,10 +27,16 @@ test.afterAll(() => sshd?.stop());
 
 const knownHosts = () => join(process.env.MR4_E2E_DATA_DIR!, 'known_hosts');
 
-test('the SSH tunnel section: a first connection shows the host key fingerprint and asks; trusted, the test passes every step', async ({ page, app, studio }) => {
+test('the SSH tunnel section: a first connection shows the host key fingerprint and asks; trusted, the test passes every step', async ({
+  page,
+  app,
+  studio,
+}) => {
   test.skip(!sshd, skipReason);
   rmSync(knownHosts(), { force: true });
-  const db = await app.database(`CREATE TABLE notes (id serial PRIMARY KEY, slug text NOT NULL UNIQUE, body text); INSERT INTO notes (slug) SELECT 'n' || g FROM generate_series(1, 5) g;`);
+  const db = await app.database(
+    `CREATE TABLE notes (id serial PRIMARY KEY, slug text NOT NULL UNIQUE, body text); INSERT INTO notes (slug) SELECT 'n' || g FROM generate_series(1, 5) g;`,
+  );
   const { port, user } = serverParts();
   const name = `Production via bastion ${uniq()}`;
 
@@ -99,7 +105,12 @@ test('the SSH tunnel section: a first connection shows the host key fingerprint 
   await form.getByRole('button', { name: 'Save connection' }).click();
   await expect(form).toBeHidden();
   const saved = (await app.api('connections.list', {})).find((c) => c.name === name);
-  expect(saved).toMatchObject({ host: '127.0.0.1', port, database: db.name, ssh: { host: sshd!.host, port: sshd!.port, user: sshd!.user, auth: 'password', keyFile: null, hasSecret: true } });
+  expect(saved).toMatchObject({
+    host: '127.0.0.1',
+    port,
+    database: db.name,
+    ssh: { host: sshd!.host, port: sshd!.port, user: sshd!.user, auth: 'password', keyFile: null, hasSecret: true },
+  });
   studio.track(saved!.id);
   expect(JSON.stringify(await app.api('connections.list', {}))).not.toContain(sshd!.password!);
 

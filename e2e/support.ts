@@ -115,10 +115,12 @@ export const test = base.extend<{ studio: Studio }>({
     }
     for (const job of jobs) {
       // Diffs a preview left open hold a transaction in the target: close them.
-      if (job.kind === 'diff' && job.state === 'succeeded' && job.startedAt >= began) await app.api('diffs.close', { diffId: (job.result as { diffId: string }).diffId }).catch(() => undefined);
+      if (job.kind === 'diff' && job.state === 'succeeded' && job.startedAt >= began)
+        await app.api('diffs.close', { diffId: (job.result as { diffId: string }).diffId }).catch(() => undefined);
     }
     for (const job of jobs) {
-      if (job.kind === 'open-archive' && job.state === 'succeeded' && job.startedAt >= began) archives.add((job.result as ArchiveInfo).archiveId);
+      if (job.kind === 'open-archive' && job.state === 'succeeded' && job.startedAt >= began)
+        archives.add((job.result as ArchiveInfo).archiveId);
     }
     for (const archiveId of archives) await app.api('archives.close', { archiveId }).catch(() => undefined);
     for (const id of connections) await app.api('connections.delete', { id }).catch(() => undefined);
@@ -203,7 +205,10 @@ export function main(page: Page): Locator {
 export async function chooseConnection(page: Page, label: string, name: string): Promise<void> {
   await expect(page.getByRole('listbox')).toHaveCount(0); // another select's list has closed
   await page.getByRole('combobox', { name: label }).click();
-  await page.getByRole('listbox').getByRole('option', { name: new RegExp(`^${escapeRegExp(name)}(\\s|$)`) }).click();
+  await page
+    .getByRole('listbox')
+    .getByRole('option', { name: new RegExp(`^${escapeRegExp(name)}(\\s|$)`) })
+    .click();
   await expect(page.getByRole('combobox', { name: label })).toContainText(name);
   await expect(page.getByRole('listbox')).toHaveCount(0);
 }
@@ -250,7 +255,11 @@ export async function seenTexts(page: Page): Promise<string[]> {
  * listeners). Returns whether the page cancelled dragover and drop (a page that does not cancel them
  * lets the browser open the file instead, leaving the app).
  */
-export async function dropFile(page: Page, file: { name: string; type: string; bytes: Buffer }, options: { drop?: boolean } = {}): Promise<{ dragoverCancelled: boolean; dropCancelled: boolean | null }> {
+export async function dropFile(
+  page: Page,
+  file: { name: string; type: string; bytes: Buffer },
+  options: { drop?: boolean } = {},
+): Promise<{ dragoverCancelled: boolean; dropCancelled: boolean | null }> {
   return page.evaluate(
     async ({ name, type, b64, drop }) => {
       const bin = atob(b64);
@@ -258,7 +267,10 @@ export async function dropFile(page: Page, file: { name: string; type: string; b
       for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
       const dt = new DataTransfer();
       dt.items.add(new File([bytes], name, { type }));
-      const fire = (kind: string) => !document.body.dispatchEvent(new DragEvent(kind, { bubbles: true, cancelable: true, dataTransfer: dt, clientX: 600, clientY: 400 }));
+      const fire = (kind: string) =>
+        !document.body.dispatchEvent(
+          new DragEvent(kind, { bubbles: true, cancelable: true, dataTransfer: dt, clientX: 600, clientY: 400 }),
+        );
       fire('dragenter');
       const dragoverCancelled = fire('dragover');
       (window as unknown as { __dt: DataTransfer }).__dt = dt;
@@ -274,7 +286,9 @@ export async function dropFile(page: Page, file: { name: string; type: string; b
 export async function finishDrop(page: Page): Promise<boolean> {
   return page.evaluate(() => {
     const dt = (window as unknown as { __dt: DataTransfer }).__dt;
-    return !document.body.dispatchEvent(new DragEvent('drop', { bubbles: true, cancelable: true, dataTransfer: dt, clientX: 600, clientY: 400 }));
+    return !document.body.dispatchEvent(
+      new DragEvent('drop', { bubbles: true, cancelable: true, dataTransfer: dt, clientX: 600, clientY: 400 }),
+    );
   });
 }
 
@@ -408,7 +422,10 @@ export async function chooseArchive(page: Page, fileName: string): Promise<void>
 }
 
 /** One table's row of an import's counts (Table, Inserted, Updated, Unchanged, Skipped, Failed). */
-export async function countsRow(scope: Locator, table: string): Promise<{ inserted: number; updated: number; unchanged: number; skipped: number; failed: number }> {
+export async function countsRow(
+  scope: Locator,
+  table: string,
+): Promise<{ inserted: number; updated: number; unchanged: number; skipped: number; failed: number }> {
   const row = scope.getByRole('row').filter({ has: scope.page().getByRole('cell', { name: table, exact: true }) });
   await expect(row).toHaveCount(1);
   const cells = (await row.getByRole('cell').allTextContents()).map((t) => Number(t.replace(/\D/g, '')));
@@ -416,7 +433,13 @@ export async function countsRow(scope: Locator, table: string): Promise<{ insert
 }
 
 /** Values of one column by natural key, for checking a database after a write. */
-export async function byKey(db: TestDatabase, table: string, keyColumn: string, column: string, keys: readonly string[]): Promise<Record<string, unknown>> {
+export async function byKey(
+  db: TestDatabase,
+  table: string,
+  keyColumn: string,
+  column: string,
+  keys: readonly string[],
+): Promise<Record<string, unknown>> {
   const rows = (await db.client.query(`SELECT ${keyColumn} AS k, ${column} AS v FROM ${table} WHERE ${keyColumn} = ANY($1)`, [keys])).rows;
   return Object.fromEntries(rows.map((r) => [r.k, r.v]));
 }

@@ -23,7 +23,9 @@ test('sync new records from staging into dev: dry run, the run, and the archive 
   await openApp(page, app, 'Sync');
   await chooseConnection(page, 'Source connection (read from)', from);
   await chooseConnection(page, 'Target connection (written to)', into);
-  const banner = main(page).getByRole('note', { name: `Syncing (new records only) from connection ${from} (staging) into connection ${into} (dev).` });
+  const banner = main(page).getByRole('note', {
+    name: `Syncing (new records only) from connection ${from} (staging) into connection ${into} (dev).`,
+  });
   await expect(banner.getByLabel('Environment: Staging')).toHaveText('staging');
   await expect(banner.getByLabel('Environment: Development')).toHaveText('dev');
 
@@ -37,7 +39,10 @@ test('sync new records from staging into dev: dry run, the run, and the archive 
     'ACCESS EXCLUSIVE',
   );
   await expect(main(page).getByText('Dry run — nothing was written.')).toBeVisible({ timeout: 60_000 });
-  expect(await countsRow(main(page).getByLabel('Dry-run counts per table'), 'events')).toMatchObject({ inserted: sc.dev.addedEvents.length, updated: 0 });
+  expect(await countsRow(main(page).getByLabel('Dry-run counts per table'), 'events')).toMatchObject({
+    inserted: sc.dev.addedEvents.length,
+    updated: 0,
+  });
   await expect(main(page).getByRole('paragraph').filter({ hasText: 'Intermediate archive kept:' })).toBeVisible();
   expect(await countRows(target, TABLES)).toEqual(before);
   await capture(page, app, 'sync-dry-run', 'the sync screen with dry-run results');
@@ -64,12 +69,21 @@ test('sync new records from staging into dev: dry run, the run, and the archive 
   const after = await countRows(target, TABLES);
   expect(after.events).toBe(before.events + sc.dev.addedEvents.length);
   expect(after.posts).toBe(before.posts + sc.dev.addedPosts.length);
-  expect(await byKey(target, 'events', 'xmlid', 'name', sc.dev.addedEvents)).toEqual(await byKey(source, 'events', 'xmlid', 'name', sc.dev.addedEvents));
+  expect(await byKey(target, 'events', 'xmlid', 'name', sc.dev.addedEvents)).toEqual(
+    await byKey(source, 'events', 'xmlid', 'name', sc.dev.addedEvents),
+  );
   const edited = sc.dev.editedEvents[1]!.xmlid;
-  expect((await byKey(target, 'events', 'xmlid', 'name', [edited]))[edited]).not.toBe((await byKey(source, 'events', 'xmlid', 'name', [edited]))[edited]);
+  expect((await byKey(target, 'events', 'xmlid', 'name', [edited]))[edited]).not.toBe(
+    (await byKey(source, 'events', 'xmlid', 'name', [edited]))[edited],
+  );
 
   // The kept archive downloads: the source's data, as a gzip tarball.
-  const [download] = await Promise.all([page.waitForEvent('download'), main(page).getByRole('button', { name: `Download ${fileName}` }).click()]);
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    main(page)
+      .getByRole('button', { name: `Download ${fileName}` })
+      .click(),
+  ]);
   // In the test's own output folder (under test-results/, emptied by every run), not in /tmp.
   const dir = test.info().outputPath('download');
   mkdirSync(dir, { recursive: true });
@@ -98,7 +112,11 @@ test('sync new records from staging into dev: dry run, the run, and the archive 
   await capture(page, app, 'history-detail-sync', 'the history detail of a sync');
 });
 
-test('sync and merge: the source is exported for the preview (the archive kept), then merged into the target', async ({ page, app, studio }) => {
+test('sync and merge: the source is exported for the preview (the archive kept), then merged into the target', async ({
+  page,
+  app,
+  studio,
+}) => {
   test.setTimeout(180_000);
   const source = await studio.crearis({ edits: applyDevEdits });
   const target = await studio.crearis();
@@ -114,19 +132,30 @@ test('sync and merge: the source is exported for the preview (the archive kept),
   await chooseConnection(page, 'Source connection (read from)', from);
   await chooseConnection(page, 'Target connection (written to)', into);
   await page.getByRole('radio', { name: /Merge changes/ }).check();
-  await expect(main(page).getByRole('note', { name: `Syncing (merge) from connection ${from} (staging) into connection ${into} (dev).` })).toBeVisible();
+  await expect(
+    main(page).getByRole('note', { name: `Syncing (merge) from connection ${from} (staging) into connection ${into} (dev).` }),
+  ).toBeVisible();
   await main(page).getByRole('button', { name: 'Preview changes…' }).click();
 
   // The source is exported first; the archive is kept and named on the preview's banner.
   await expect(page.getByRole('heading', { level: 1, name: 'Preview changes' })).toBeVisible();
   const compare = main(page).getByRole('button', { name: 'Compare two ways' });
   await expect(compare).toBeVisible({ timeout: 60_000 });
-  const banner = main(page).getByRole('note', { name: new RegExp(`^Merging from connection ${from} \\(staging\\) into connection ${into} \\(dev\\)`) });
+  const banner = main(page).getByRole('note', {
+    name: new RegExp(`^Merging from connection ${from} \\(staging\\) into connection ${into} \\(dev\\)`),
+  });
   await expect(banner).toContainText(new RegExp(`exported for this preview: ${source.name}-\\d{8}-\\d{6}Z\\.tar\\.gz`));
   const kept = (await app.api('files.list', {})).filter((f) => f.name.startsWith(`${source.name}-`));
   expect(kept, 'the exported archive is kept in the data folder').toHaveLength(1);
 
-  await holdJob(page, target, 'events', () => compare.click(), () => expect(main(page).getByText('Comparing…')).toBeVisible(), 'ACCESS EXCLUSIVE');
+  await holdJob(
+    page,
+    target,
+    'events',
+    () => compare.click(),
+    () => expect(main(page).getByText('Comparing…')).toBeVisible(),
+    'ACCESS EXCLUSIVE',
+  );
   await expect(main(page).getByText(/Two-way · no base/)).toBeVisible({ timeout: 60_000 });
   await holdJob(
     page,
@@ -139,25 +168,39 @@ test('sync and merge: the source is exported for the preview (the archive kept),
   expect((await countsRow(main(page).getByLabel('Dry-run counts per table'), 'events')).updated).toBeGreaterThanOrEqual(2);
   expect(await countRows(target, TABLES)).toEqual(before);
 
-  await main(page).getByRole('button', { name: `Merge into ${into}…` }).click();
+  await main(page)
+    .getByRole('button', { name: `Merge into ${into}…` })
+    .click();
   await holdJob(
     page,
     target,
     'events',
-    () => page.getByRole('alertdialog', { name: `Merge into ${into}?` }).getByRole('button', { name: 'Merge now' }).click(),
+    () =>
+      page
+        .getByRole('alertdialog', { name: `Merge into ${into}?` })
+        .getByRole('button', { name: 'Merge now' })
+        .click(),
     () => expect(main(page).getByText('Running', { exact: true })).toBeVisible(),
   );
-  await expect(main(page).getByText(/^Merged\./).first()).toBeVisible({ timeout: 60_000 });
+  await expect(
+    main(page)
+      .getByText(/^Merged\./)
+      .first(),
+  ).toBeVisible({ timeout: 60_000 });
   await capture(page, app, 'sync-merge-done', 'a finished sync merge');
 
   // The target now holds the source's new and changed rows.
   expect((await countRows(target, TABLES)).events).toBe(before.events + sc.dev.addedEvents.length);
   expect(await byKey(target, 'events', 'xmlid', 'name', [edited])).toEqual(await byKey(source, 'events', 'xmlid', 'name', [edited]));
   const project = sc.dev.editedProject.domaincode;
-  expect(await byKey(target, 'projects', 'domaincode', 'description', [project])).toEqual(await byKey(source, 'projects', 'domaincode', 'description', [project]));
+  expect(await byKey(target, 'projects', 'domaincode', 'description', [project])).toEqual(
+    await byKey(source, 'projects', 'domaincode', 'description', [project]),
+  );
 
   // The History has the export (with the kept archive) and the merge.
   await go(page, 'History');
   await expect(main(page).getByRole('row').filter({ hasText: from }).filter({ hasText: 'Export' })).toContainText('Succeeded');
-  await expect(main(page).getByRole('row').filter({ hasText: into }).filter({ hasText: 'Merge' }).filter({ hasNotText: 'dry run' })).toContainText('Succeeded');
+  await expect(
+    main(page).getByRole('row').filter({ hasText: into }).filter({ hasText: 'Merge' }).filter({ hasNotText: 'dry run' }),
+  ).toContainText('Succeeded');
 });

@@ -7,7 +7,11 @@ import { capture, docShot, expect, fact, go, main, openApp, test, uniq } from '.
 
 const SCHEMA = `CREATE TABLE notes (id serial PRIMARY KEY, code text NOT NULL UNIQUE, body text);`;
 
-test('undo the last import from the History: dry run, rows changed since named, typed name, undone and recorded', async ({ page, app, studio }) => {
+test('undo the last import from the History: dry run, rows changed since named, typed name, undone and recorded', async ({
+  page,
+  app,
+  studio,
+}) => {
   test.setTimeout(180_000);
   const source = await app.database(`${SCHEMA} INSERT INTO notes (code, body) VALUES ('a', 'new a'), ('b', 'b'), ('c', 'c');`);
   const target = await app.database(`${SCHEMA} INSERT INTO notes (code, body) VALUES ('a', 'old a'), ('z', 'z');`);
@@ -17,9 +21,19 @@ test('undo the last import from the History: dry run, rows changed since named, 
 
   const exported = await studio.exportVia(src.id);
   const archive = await studio.openArchive(exported.files![0]!.handle);
-  const imported = await studio.runJob({ kind: 'import', archiveId: archive.archiveId, targetId: dst.id, mode: 'merge', dryRun: false, confirmDatabase: target.name });
+  const imported = await studio.runJob({
+    kind: 'import',
+    archiveId: archive.archiveId,
+    targetId: dst.id,
+    mode: 'merge',
+    dryRun: false,
+    confirmDatabase: target.name,
+  });
   expect(imported.state, imported.error?.message).toBe('succeeded');
-  const body = async () => (await target.client.query<{ code: string; body: string }>('SELECT code, body FROM notes ORDER BY code')).rows.map((r) => `${r.code}=${r.body}`);
+  const body = async () =>
+    (await target.client.query<{ code: string; body: string }>('SELECT code, body FROM notes ORDER BY code')).rows.map(
+      (r) => `${r.code}=${r.body}`,
+    );
   expect(await body()).toEqual(['a=new a', 'b=b', 'c=c', 'z=z']);
   // A row the import inserted is edited afterwards: the undo must not silently overwrite it.
   await target.client.query(`UPDATE notes SET body = 'edited after' WHERE code = 'c'`);
@@ -70,7 +84,10 @@ test('undo the last import from the History: dry run, rows changed since named, 
   await app.accessible(page, 'the undo dialog before confirming');
   await confirmButton.click();
 
-  await expect(dialog.getByRole('status').filter({ hasText: 'The import is undone' })).toContainText('1 row deleted, 1 row put back, 1 row changed since left as they are', { timeout: 60_000 });
+  await expect(dialog.getByRole('status').filter({ hasText: 'The import is undone' })).toContainText(
+    '1 row deleted, 1 row put back, 1 row changed since left as they are',
+    { timeout: 60_000 },
+  );
   expect(await body()).toEqual(['a=old a', 'c=edited after', 'z=z']);
   await docShot(page, app, 'undo-done', 'undo-done');
   await dialog.getByRole('button', { name: 'Close' }).first().click();
@@ -90,14 +107,20 @@ test('undo the last import from the History: dry run, rows changed since named, 
   const undoDetail = page.getByRole('dialog', { name: /^Undo the last import into/ });
   await expect(fact(undoDetail, 'Undid')).toContainText(archive.file.name);
   await expect(fact(undoDetail, 'Kind')).toHaveText('Undo');
-  await expect(undoDetail.getByRole('region', { name: 'The same run on the command line' }).getByLabel('mr4 command')).toHaveText(/mr4 undo --db 'postgres:\/\/[^:@]+@[^']+' --run [0-9a-f-]+ --keep-changed$/);
+  await expect(undoDetail.getByRole('region', { name: 'The same run on the command line' }).getByLabel('mr4 command')).toHaveText(
+    /mr4 undo --db 'postgres:\/\/[^:@]+@[^']+' --run [0-9a-f-]+ --keep-changed$/,
+  );
 
   // The engine agrees: nothing is left to undo there.
   const listing = await app.api('undo.list', { targetId: dst.id });
   expect(listing.runs[0]!.undoneAt).not.toBeNull();
 });
 
-test('an undo of a dev target asks no typed name, and the API refuses a real undo of a production one without it', async ({ page, app, studio }) => {
+test('an undo of a dev target asks no typed name, and the API refuses a real undo of a production one without it', async ({
+  page,
+  app,
+  studio,
+}) => {
   test.setTimeout(120_000);
   const source = await app.database(`${SCHEMA} INSERT INTO notes (code, body) VALUES ('a', 'a'), ('b', 'b');`);
   const target = await app.database(SCHEMA);
@@ -138,7 +161,12 @@ test('an undo of a dev target asks no typed name, and the API refuses a real und
 
   // The Runs screen shows the undo's result and its command line.
   await go(page, 'Runs');
-  await main(page).getByRole('navigation', { name: 'Runs of this session' }).getByRole('button', { name: new RegExp(`^Undo .*Undo the last import into ${dst.name} Succeeded$`) }).click();
+  await main(page)
+    .getByRole('navigation', { name: 'Runs of this session' })
+    .getByRole('button', { name: new RegExp(`^Undo .*Undo the last import into ${dst.name} Succeeded$`) })
+    .click();
   await expect(main(page).getByText(/Undid the import of .*: 2 rows deleted, 0 rows put back\./)).toBeVisible();
-  await expect(main(page).getByRole('region', { name: 'The same run on the command line' }).getByLabel('mr4 command')).toHaveText(/^mr4 undo --db \S+ --run [0-9a-f-]+$/);
+  await expect(main(page).getByRole('region', { name: 'The same run on the command line' }).getByLabel('mr4 command')).toHaveText(
+    /^mr4 undo --db \S+ --run [0-9a-f-]+$/,
+  );
 });

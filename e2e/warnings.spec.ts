@@ -45,11 +45,15 @@ test('columns whose ids are copied as they are are listed readably before the im
   await expect(main(page).getByText('Dry run — nothing was written.')).toBeVisible({ timeout: 60_000 });
 
   const list = main(page).locator('details.warning-list');
-  await expect(list.locator('summary')).toContainText('2 warnings: 2 columns whose ids are copied as they are — read them before the import');
+  await expect(list.locator('summary')).toContainText(
+    '2 warnings: 2 columns whose ids are copied as they are — read them before the import',
+  );
   const generic = list.locator('li').filter({ hasText: 'admin_log.object_id' });
   await expect(generic).toContainText('is a generic reference (with content_type_id naming the table)');
   await expect(generic).toContainText('Declare it in the configuration');
-  await expect(list.locator('li').filter({ hasText: 'note.customer_id' })).toContainText('looks like an id of customer but has no foreign key');
+  await expect(list.locator('li').filter({ hasText: 'note.customer_id' })).toContainText(
+    'looks like an id of customer but has no foreign key',
+  );
   // Above the counts, which follow it.
   const counts = main(page).getByRole('table', { name: 'Dry-run counts per table' });
   expect((await list.boundingBox())!.y).toBeLessThan((await counts.boundingBox())!.y);
@@ -66,7 +70,9 @@ test('columns whose ids are copied as they are are listed readably before the im
   await expect(generic).toBeVisible();
 
   // ── the preview's summary: above the tabs, folded while a table's rows are shown ──
-  await main(page).getByRole('radio', { name: /Merge changes/ }).check();
+  await main(page)
+    .getByRole('radio', { name: /Merge changes/ })
+    .check();
   await main(page).getByRole('button', { name: 'Preview changes…' }).click();
   await main(page).getByRole('button', { name: 'Compare two ways' }).click();
   await expect(main(page).locator('table.sg')).toBeVisible({ timeout: 60_000 });
@@ -81,5 +87,10 @@ test('columns whose ids are copied as they are are listed readably before the im
   await page.getByRole('button', { name: /^admin_log\b.*show its rows/ }).click();
   await expect(main(page).locator('details.warning-list')).not.toHaveAttribute('open');
   await expect(main(page).locator('details.warning-list summary')).toBeInViewport();
-  await expect(main(page).getByRole('grid', { name: /Rows of admin_log/ }).getByRole('row').first()).toBeInViewport();
+  await expect(
+    main(page)
+      .getByRole('grid', { name: /Rows of admin_log/ })
+      .getByRole('row')
+      .first(),
+  ).toBeInViewport();
 });

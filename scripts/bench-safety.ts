@@ -26,7 +26,10 @@ const SCHEMA = `
 
 function run(args: string[], env: Record<string, string> = {}): Promise<{ seconds: number; rssMb: number }> {
   return new Promise((done, fail) => {
-    const child = spawn('/usr/bin/time', ['-f', '%e %M', process.execPath, MR4, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('/usr/bin/time', ['-f', '%e %M', process.execPath, MR4, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let err = '';
     child.stderr.on('data', (d) => (err += d));
     child.on('close', (code) => {
@@ -57,7 +60,10 @@ async function main(): Promise<void> {
        FROM generate_series(1, $1) g`,
       [ROWS],
     );
-    await src.query(`INSERT INTO visits (person_id, at, page) SELECT 1 + (g * 7) % $1, now() - g * interval '1 second', '/page/' || (g % 1000) FROM generate_series(1, $1) g`, [ROWS]);
+    await src.query(
+      `INSERT INTO visits (person_id, at, page) SELECT 1 + (g * 7) % $1, now() - g * interval '1 second', '/page/' || (g % 1000) FROM generate_series(1, $1) g`,
+      [ROWS],
+    );
     await src.query('VACUUM ANALYZE');
     await src.end();
     const config = join(dir, 'mask.json');
@@ -115,7 +121,8 @@ async function main(): Promise<void> {
     console.log(`\n${rows}, median of ${RUNS}, ${cpus().length} CPUs, PostgreSQL ${server.version}, node ${process.versions.node}\n`);
     console.log('| step | time | peak RSS | archive |');
     console.log('|---|---|---|---|');
-    for (const r of results) console.log(`| ${r.step} | ${r.seconds.toFixed(2)} s | ${r.rssMb} MB | ${(r.bytes / 1024 / 1024).toFixed(1)} MB |`);
+    for (const r of results)
+      console.log(`| ${r.step} | ${r.seconds.toFixed(2)} s | ${r.rssMb} MB | ${(r.bytes / 1024 / 1024).toFixed(1)} MB |`);
   } finally {
     await admin.end();
     server.stop();

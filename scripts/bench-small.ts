@@ -64,7 +64,9 @@ async function main(): Promise<void> {
     const rows = await (async () => {
       const c = new pg.Client({ connectionString: url('small_src') });
       await c.connect();
-      const r = await c.query<{ n: string }>(`SELECT sum((xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM ONLY %I.%I', schemaname, relname), false, true, '')))[1]::text::bigint) AS n FROM pg_stat_user_tables WHERE schemaname = 'public'`);
+      const r = await c.query<{ n: string }>(
+        `SELECT sum((xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM ONLY %I.%I', schemaname, relname), false, true, '')))[1]::text::bigint) AS n FROM pg_stat_user_tables WHERE schemaname = 'public'`,
+      );
       await c.end();
       return Number(r.rows[0].n);
     })();
@@ -117,11 +119,19 @@ async function main(): Promise<void> {
         const total = stmts.reduce((a, l) => a + Number(/^\[sql (\d+) ms\]/.exec(l)![1]), 0);
         const kinds = new Map<string, number>();
         for (const l of stmts) {
-          const k = l.replace(/^\[sql \d+ ms\] /, '').replace(/"[^"]*"/g, '"…"').split(' ').slice(0, 3).join(' ');
+          const k = l
+            .replace(/^\[sql \d+ ms\] /, '')
+            .replace(/"[^"]*"/g, '"…"')
+            .split(' ')
+            .slice(0, 3)
+            .join(' ');
           kinds.set(k, (kinds.get(k) ?? 0) + 1);
         }
-        process.stdout.write(`traced run: ${stmts.length} statements, ${total} ms in them (MR4_TRACE_SQL only sees statements, not COPY streams)\n`);
-        for (const [k, n] of [...kinds].sort((a, b) => b[1] - a[1]).slice(0, 25)) process.stdout.write(`  ${String(n).padStart(4)}  ${k}\n`);
+        process.stdout.write(
+          `traced run: ${stmts.length} statements, ${total} ms in them (MR4_TRACE_SQL only sees statements, not COPY streams)\n`,
+        );
+        for (const [k, n] of [...kinds].sort((a, b) => b[1] - a[1]).slice(0, 25))
+          process.stdout.write(`  ${String(n).padStart(4)}  ${k}\n`);
         if (process.env.BENCH_SMALL_DUMP) writeFileSync(process.env.BENCH_SMALL_DUMP, stmts.join(''));
         if (top) {
           const slow = [...stmts].sort((a, b) => Number(/(\d+) ms/.exec(b)![1]) - Number(/(\d+) ms/.exec(a)![1])).slice(0, top);
@@ -134,7 +144,11 @@ async function main(): Promise<void> {
       `pagila-like, ${rows.toLocaleString('en')} rows: export median ${median(exportMs).toFixed(0)} ms [${exportMs.map((x) => x.toFixed(0)).join(', ')}]; ` +
         `import --mode ${mode}${disableTriggers ? ' --disable-triggers' : ''} median ${median(importMs).toFixed(0)} ms [${importMs.map((x) => x.toFixed(0)).join(', ')}] (in-process, node's start not counted)\n` +
         `foreign keys: ${path}\n` +
-        (fkModes.length > 1 ? [...byMode].map(([f, v]) => `  --fk-reload ${f}: median ${median(v).toFixed(0)} ms [${v.map((x) => x.toFixed(0)).join(', ')}]\n`).join('') : ''),
+        (fkModes.length > 1
+          ? [...byMode]
+              .map(([f, v]) => `  --fk-reload ${f}: median ${median(v).toFixed(0)} ms [${v.map((x) => x.toFixed(0)).join(', ')}]\n`)
+              .join('')
+          : ''),
     );
   } finally {
     server.stop();

@@ -55,13 +55,27 @@ function parseOptions(argv: string[]): Options {
       return v;
     };
     switch (name) {
-      case '--rows': opts.rows = Number(value().replaceAll('_', '')); break;
-      case '--runs': opts.runs = Number(value()); break;
-      case '--keep': opts.keep = true; break;
-      case '--json': opts.json = value(); break;
-      case '--trace': opts.trace = true; break;
-      case '-h': case '--help': usage(); break;
-      default: usage(`unknown option ${arg}`);
+      case '--rows':
+        opts.rows = Number(value().replaceAll('_', ''));
+        break;
+      case '--runs':
+        opts.runs = Number(value());
+        break;
+      case '--keep':
+        opts.keep = true;
+        break;
+      case '--json':
+        opts.json = value();
+        break;
+      case '--trace':
+        opts.trace = true;
+        break;
+      case '-h':
+      case '--help':
+        usage();
+        break;
+      default:
+        usage(`unknown option ${arg}`);
     }
   }
   if (!Number.isInteger(opts.rows) || opts.rows < 1000) usage('--rows must be a whole number ≥ 1000');
@@ -74,7 +88,7 @@ function usage(problem?: string): never {
     'Usage: tsx scripts/bench.ts [--rows N] [--runs N] [--keep] [--json FILE] [--trace]\n' +
     '  --rows N     about how many rows the benchmark database holds (default 1000000)\n' +
     '  --runs N     rounds; every figure is the median over them (default 3)\n' +
-    '  --keep       leave the server (and the last round\'s databases and files) for inspection\n' +
+    "  --keep       leave the server (and the last round's databases and files) for inspection\n" +
     '  --json FILE  also write the results as JSON\n' +
     '  --trace      afterwards run each mr4 step once more with MR4_TRACE_SQL=1 and print its slowest statements\n' +
     'Environment: BENCH_ROWS, BENCH_RUNS, BENCH_KEEP=1, BENCH_JSON, BENCH_TRACE=1\n';
@@ -201,12 +215,24 @@ const CHANGES: { table: string; set: string; where: string }[] = [
   { table: 'participants', set: `description = COALESCE(description, '') || ' (geändert)'`, where: 'id % 10 = 0' },
   { table: 'posts', set: `teaser = COALESCE(teaser, '') || ' (geändert)'`, where: 'id % 10 = 0' },
   { table: 'events', set: `teaser = COALESCE(teaser, '') || ' (geändert)'`, where: 'id % 10 = 0' },
-  { table: 'pages', set: `updated_at = COALESCE(updated_at, timestamp '2024-01-01') + interval '1 day'`, where: `abs(hashtext(id)) % 10 = 0` },
+  {
+    table: 'pages',
+    set: `updated_at = COALESCE(updated_at, timestamp '2024-01-01') + interval '1 day'`,
+    where: `abs(hashtext(id)) % 10 = 0`,
+  },
   { table: 'tasks', set: `description = COALESCE(description, '') || ' (geändert)'`, where: `abs(hashtext(id)) % 10 = 0` },
   { table: 'events_tags', set: `created_at = COALESCE(created_at, timestamp '2024-01-01') + interval '1 day'`, where: 'event_id % 10 = 0' },
   { table: 'posts_tags', set: `created_at = COALESCE(created_at, timestamp '2024-01-01') + interval '1 day'`, where: 'post_id % 10 = 0' },
-  { table: 'project_members', set: `added_at = COALESCE(added_at, timestamp '2024-01-01') + interval '1 day'`, where: '(project_id + user_id) % 10 = 0' },
-  { table: 'event_instructors', set: `added_at = COALESCE(added_at, timestamp '2024-01-01') + interval '1 day'`, where: '(event_id + instructor_id) % 10 = 0' },
+  {
+    table: 'project_members',
+    set: `added_at = COALESCE(added_at, timestamp '2024-01-01') + interval '1 day'`,
+    where: '(project_id + user_id) % 10 = 0',
+  },
+  {
+    table: 'event_instructors',
+    set: `added_at = COALESCE(added_at, timestamp '2024-01-01') + interval '1 day'`,
+    where: '(event_id + instructor_id) % 10 = 0',
+  },
 ];
 
 /** Changes ~10 % of the rows of the big tables (triggers off, so only the named column changes). */
@@ -215,7 +241,8 @@ async function changeTenPercent(url: string): Promise<Record<string, number>> {
     const changed: Record<string, number> = {};
     await c.query('BEGIN');
     await c.query('SET LOCAL session_replication_role = replica');
-    for (const { table, set, where } of CHANGES) changed[table] = (await c.query(`UPDATE ${table} SET ${set} WHERE ${where}`)).rowCount ?? 0;
+    for (const { table, set, where } of CHANGES)
+      changed[table] = (await c.query(`UPDATE ${table} SET ${set} WHERE ${where}`)).rowCount ?? 0;
     await c.query('COMMIT');
     await c.query('VACUUM ANALYZE');
     return changed;
@@ -284,7 +311,10 @@ async function main(): Promise<void> {
     const pgDumpVersion = (await timed(bin('pg_dump'), ['--version'])).stdout.trim();
     const admin = server.url;
     const srcUrl = dbUrl(admin, 'bench_src');
-    const serverVersion = await withClient(admin, async (c) => (await c.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0].v);
+    const serverVersion = await withClient(
+      admin,
+      async (c) => (await c.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0].v,
+    );
     log(`server ${serverVersion} at ${admin} (${server.binDir}); ${pgDumpVersion}`);
 
     // The source database.
@@ -299,7 +329,9 @@ async function main(): Promise<void> {
     });
     const srcCounts = await tableCounts(srcUrl);
     const totalRows = Object.values(srcCounts).reduce((a, b) => a + b, 0);
-    const srcBytes = await withClient(srcUrl, async (c) => Number((await c.query('SELECT pg_database_size(current_database()) AS b')).rows[0].b));
+    const srcBytes = await withClient(srcUrl, async (c) =>
+      Number((await c.query('SELECT pg_database_size(current_database()) AS b')).rows[0].b),
+    );
     log(`bench_src: ${totalRows.toLocaleString('en')} rows in ${Object.keys(srcCounts).length} tables, ${fmt(mb(srcBytes), 0)} MB on disk`);
 
     // The empty target: the source's schema without any data (crearis-schema.sql itself inserts seed
@@ -356,11 +388,15 @@ async function main(): Promise<void> {
 
       const pgDump = await timed(bin('pg_dump'), ['--data-only', '-Fc', '-f', dump, '-d', srcUrl]);
       dumpBytes = statSync(dump).size;
-      log(`  pg_dump --data-only -Fc          ${fmt(pgDump.seconds).padStart(7)} s  ${fmt(pgDump.rssMb, 0).padStart(4)} MB RSS  (${fmt(mb(dumpBytes), 1)} MB)`);
+      log(
+        `  pg_dump --data-only -Fc          ${fmt(pgDump.seconds).padStart(7)} s  ${fmt(pgDump.rssMb, 0).padStart(4)} MB RSS  (${fmt(mb(dumpBytes), 1)} MB)`,
+      );
 
       const exp = await mr4(['export', '--db', srcUrl, '--out', archive, '--json']);
       archiveBytes = statSync(archive).size;
-      log(`  mr4 export                       ${fmt(exp.seconds).padStart(7)} s  ${fmt(exp.rssMb, 0).padStart(4)} MB RSS  (${fmt(mb(archiveBytes), 1)} MB)`);
+      log(
+        `  mr4 export                       ${fmt(exp.seconds).padStart(7)} s  ${fmt(exp.rssMb, 0).padStart(4)} MB RSS  (${fmt(mb(archiveBytes), 1)} MB)`,
+      );
       samples.export.pg.push(pgDump.seconds);
       samples.export.pgRss.push(pgDump.rssMb);
       samples.export.mr4.push(exp.seconds);
@@ -368,7 +404,15 @@ async function main(): Promise<void> {
 
       const pgName = `bench_pg_${round}`;
       const pgUrl = await freshDb(pgName);
-      const restore = await timed(bin('pg_restore'), ['--data-only', '--disable-triggers', '--single-transaction', '--exit-on-error', '-d', pgUrl, dump]);
+      const restore = await timed(bin('pg_restore'), [
+        '--data-only',
+        '--disable-triggers',
+        '--single-transaction',
+        '--exit-on-error',
+        '-d',
+        pgUrl,
+        dump,
+      ]);
       log(`  pg_restore --data-only --disable-triggers --single-transaction ${fmt(restore.seconds)} s  ${fmt(restore.rssMb, 0)} MB RSS`);
       samples.skip.pg.push(restore.seconds);
       samples.skip.pgRss.push(restore.rssMb);
@@ -381,7 +425,9 @@ async function main(): Promise<void> {
       const mr4Url = await freshDb(mr4Name);
       const skip = await mr4(['import', archive, '--db', mr4Url, '--mode', 'skip', '--disable-triggers', '--json']);
       const skipReport = parseImport(skip.stdout);
-      log(`  mr4 import --mode skip --disable-triggers ${fmt(skip.seconds)} s  ${fmt(skip.rssMb, 0)} MB RSS  (${sum(skipReport.tables, 'inserted').toLocaleString('en')} inserted)`);
+      log(
+        `  mr4 import --mode skip --disable-triggers ${fmt(skip.seconds)} s  ${fmt(skip.rssMb, 0)} MB RSS  (${sum(skipReport.tables, 'inserted').toLocaleString('en')} inserted)`,
+      );
       samples.skip.mr4.push(skip.seconds);
       samples.skip.mr4Rss.push(skip.rssMb);
 
@@ -390,7 +436,8 @@ async function main(): Promise<void> {
       for (const [t, n] of Object.entries(srcCounts)) {
         if (pgCounts[t] !== n) countProblems.push(`round ${round}: ${t} has ${n} rows in bench_src, ${pgCounts[t]} after pg_restore`);
         const inArchive = skipReport.tables.some((x) => x.table === t);
-        if (inArchive && mr4Counts[t] !== n) countProblems.push(`round ${round}: ${t} has ${n} rows in bench_src, ${mr4Counts[t]} after mr4 import --mode skip`);
+        if (inArchive && mr4Counts[t] !== n)
+          countProblems.push(`round ${round}: ${t} has ${n} rows in bench_src, ${mr4Counts[t]} after mr4 import --mode skip`);
       }
 
       // mr4's default path, as users run it: no --disable-triggers.
@@ -399,12 +446,17 @@ async function main(): Promise<void> {
       const def = await mr4(['import', archive, '--db', defUrl, '--mode', 'skip', '--json']);
       const defReport = parseImport(def.stdout);
       defaultForeignKeys = defReport.foreignKeys ?? null;
-      log(`  mr4 import --mode skip (default path) ${fmt(def.seconds)} s  ${fmt(def.rssMb, 0)} MB RSS  (${sum(defReport.tables, 'inserted').toLocaleString('en')} inserted; foreign keys ${defReport.foreignKeys?.path ?? '?'})`);
+      log(
+        `  mr4 import --mode skip (default path) ${fmt(def.seconds)} s  ${fmt(def.rssMb, 0)} MB RSS  (${sum(defReport.tables, 'inserted').toLocaleString('en')} inserted; foreign keys ${defReport.foreignKeys?.path ?? '?'})`,
+      );
       samples.skipDefault.mr4.push(def.seconds);
       samples.skipDefault.mr4Rss.push(def.rssMb);
       const defCounts = await tableCounts(defUrl);
       for (const [t, n] of Object.entries(srcCounts)) {
-        if (defReport.tables.some((x) => x.table === t) && defCounts[t] !== n) countProblems.push(`round ${round}: ${t} has ${n} rows in bench_src, ${defCounts[t]} after mr4 import --mode skip (default path)`);
+        if (defReport.tables.some((x) => x.table === t) && defCounts[t] !== n)
+          countProblems.push(
+            `round ${round}: ${t} has ${n} rows in bench_src, ${defCounts[t]} after mr4 import --mode skip (default path)`,
+          );
       }
       await dropDb(defName);
 
@@ -415,12 +467,21 @@ async function main(): Promise<void> {
       // (Compared with what the two agreed on, those changes would be the target's own edits, kept.)
       const merge = await mr4(['import', archive, '--db', mr4Url, '--mode', 'merge', '--base', 'none', '--disable-triggers', '--json']);
       const mergeReport = parseImport(merge.stdout);
-      log(`  mr4 import --mode merge --disable-triggers ${fmt(merge.seconds)} s  ${fmt(merge.rssMb, 0)} MB RSS  (${sum(mergeReport.tables, 'updated').toLocaleString('en')} updated, ${sum(mergeReport.tables, 'inserted')} inserted)`);
+      log(
+        `  mr4 import --mode merge --disable-triggers ${fmt(merge.seconds)} s  ${fmt(merge.rssMb, 0)} MB RSS  (${sum(mergeReport.tables, 'updated').toLocaleString('en')} updated, ${sum(mergeReport.tables, 'inserted')} inserted)`,
+      );
       samples.merge.mr4.push(merge.seconds);
       samples.merge.mr4Rss.push(merge.rssMb);
-      mergeCheck = mergeReport.tables.map((t) => ({ table: t.table, changed: changed[t.table] ?? 0, updated: t.updated, unchanged: t.unchanged, inserted: t.inserted }));
+      mergeCheck = mergeReport.tables.map((t) => ({
+        table: t.table,
+        changed: changed[t.table] ?? 0,
+        updated: t.updated,
+        unchanged: t.unchanged,
+        inserted: t.inserted,
+      }));
       for (const m of mergeCheck) {
-        if (m.updated !== m.changed) countProblems.push(`round ${round}: merge updated ${m.updated} rows of ${m.table}, ${m.changed} were changed`);
+        if (m.updated !== m.changed)
+          countProblems.push(`round ${round}: merge updated ${m.updated} rows of ${m.table}, ${m.changed} were changed`);
         if (m.inserted !== 0) countProblems.push(`round ${round}: merge inserted ${m.inserted} rows into ${m.table}`);
       }
 
@@ -445,7 +506,10 @@ async function main(): Promise<void> {
           .map((l) => ({ l, ms: Number(/^\[sql (\d+) ms\]/.exec(l)?.[1] ?? -1) }))
           .filter((x) => x.ms >= 0);
         const total = statements.reduce((a, x) => a + x.ms, 0);
-        const top = [...statements].sort((a, b) => b.ms - a.ms).slice(0, 12).map((x) => x.l);
+        const top = [...statements]
+          .sort((a, b) => b.ms - a.ms)
+          .slice(0, 12)
+          .map((x) => x.l);
         return [`${statements.length} traced statements, ${fmt(total / 1000)} s of ${fmt(t.seconds)} s wall`, ...top];
       };
       const e = await mr4(['export', '--db', srcUrl, '--out', archive, '--json'], traceEnv);
@@ -460,8 +524,15 @@ async function main(): Promise<void> {
       await changeTenPercent(url);
       const m = await mr4(['import', archive, '--db', url, '--mode', 'merge', '--base', 'none', '--disable-triggers', '--json'], traceEnv);
       traces.merge = slowest(m);
-      for (const [step, t] of [['export', e], ['skip', s], ['skipDefault', d], ['merge', m]] as const) {
-        process.stdout.write(`\nSlowest statements of mr4 ${step} (traced run ${fmt(t.seconds)} s):\n${traces[step].map((l) => `  ${l}`).join('\n')}\n`);
+      for (const [step, t] of [
+        ['export', e],
+        ['skip', s],
+        ['skipDefault', d],
+        ['merge', m],
+      ] as const) {
+        process.stdout.write(
+          `\nSlowest statements of mr4 ${step} (traced run ${fmt(t.seconds)} s):\n${traces[step].map((l) => `  ${l}`).join('\n')}\n`,
+        );
       }
       await dropDb('bench_mr4_trace');
     }
@@ -469,10 +540,38 @@ async function main(): Promise<void> {
     // ── Report ──
     const RSS_LIMIT = 300;
     const rows: { step: string; mr4: number; pg: number | null; target: number | null; mr4Rss: number; pgRss: number | null }[] = [
-      { step: 'export (vs pg_dump -Fc)', mr4: median(samples.export.mr4), pg: median(samples.export.pg), target: 1.0, mr4Rss: Math.max(...samples.export.mr4Rss), pgRss: Math.max(...samples.export.pgRss) },
-      { step: 'skip import, --disable-triggers (vs pg_restore)', mr4: median(samples.skip.mr4), pg: median(samples.skip.pg), target: 1.25, mr4Rss: Math.max(...samples.skip.mr4Rss), pgRss: Math.max(...samples.skip.pgRss) },
-      { step: 'skip import, default path (vs pg_restore)', mr4: median(samples.skipDefault.mr4), pg: median(samples.skipDefault.pg), target: 2, mr4Rss: Math.max(...samples.skipDefault.mr4Rss), pgRss: Math.max(...samples.skipDefault.pgRss) },
-      { step: 'merge import, 10% changed, --disable-triggers (vs pg_restore)', mr4: median(samples.merge.mr4), pg: median(samples.merge.pg), target: 2, mr4Rss: Math.max(...samples.merge.mr4Rss), pgRss: Math.max(...samples.merge.pgRss) },
+      {
+        step: 'export (vs pg_dump -Fc)',
+        mr4: median(samples.export.mr4),
+        pg: median(samples.export.pg),
+        target: 1.0,
+        mr4Rss: Math.max(...samples.export.mr4Rss),
+        pgRss: Math.max(...samples.export.pgRss),
+      },
+      {
+        step: 'skip import, --disable-triggers (vs pg_restore)',
+        mr4: median(samples.skip.mr4),
+        pg: median(samples.skip.pg),
+        target: 1.25,
+        mr4Rss: Math.max(...samples.skip.mr4Rss),
+        pgRss: Math.max(...samples.skip.pgRss),
+      },
+      {
+        step: 'skip import, default path (vs pg_restore)',
+        mr4: median(samples.skipDefault.mr4),
+        pg: median(samples.skipDefault.pg),
+        target: 2,
+        mr4Rss: Math.max(...samples.skipDefault.mr4Rss),
+        pgRss: Math.max(...samples.skipDefault.pgRss),
+      },
+      {
+        step: 'merge import, 10% changed, --disable-triggers (vs pg_restore)',
+        mr4: median(samples.merge.mr4),
+        pg: median(samples.merge.pg),
+        target: 2,
+        mr4Rss: Math.max(...samples.merge.mr4Rss),
+        pgRss: Math.max(...samples.merge.pgRss),
+      },
     ];
     const peakRss = Math.max(...rows.map((r) => r.mr4Rss));
     const missed: string[] = [];
@@ -481,7 +580,16 @@ async function main(): Promise<void> {
       const ratio = r.pg ? r.mr4 / r.pg : NaN;
       const result = r.target === null ? '' : ratio <= r.target ? 'pass' : 'MISSED';
       if (result === 'MISSED') missed.push(`${r.step}: ${fmt(ratio)}× > ${r.target}×`);
-      table.push([r.step, fmt(r.mr4), r.pg === null ? '' : fmt(r.pg), fmt(ratio) + '×', r.target === null ? '' : `≤ ${r.target}×`, result, fmt(r.mr4Rss, 0), r.pgRss === null ? '' : fmt(r.pgRss, 0)]);
+      table.push([
+        r.step,
+        fmt(r.mr4),
+        r.pg === null ? '' : fmt(r.pg),
+        fmt(ratio) + '×',
+        r.target === null ? '' : `≤ ${r.target}×`,
+        result,
+        fmt(r.mr4Rss, 0),
+        r.pgRss === null ? '' : fmt(r.pgRss, 0),
+      ]);
     }
     const rssResult = peakRss < RSS_LIMIT ? 'pass' : 'MISSED';
     if (rssResult === 'MISSED') missed.push(`peak RSS of mr4: ${fmt(peakRss, 0)} MB ≥ ${RSS_LIMIT} MB`);
@@ -491,36 +599,61 @@ async function main(): Promise<void> {
 
     const out: string[] = [];
     out.push('');
-    out.push(`mr4 benchmark: ${totalRows.toLocaleString('en')} rows (--rows ${opts.rows}), median of ${opts.runs} run${opts.runs > 1 ? 's' : ''}, ` +
-      `PostgreSQL ${serverVersion}, ${pgDumpVersion}, node ${process.version}, ${cpus().length} CPUs, ${fmt(totalmem() / 1024 ** 3, 0)} GB RAM`);
-    out.push(`pg s = pg_dump --data-only -Fc (export) / pg_restore --data-only --disable-triggers --single-transaction (imports); mr4 ran with --disable-triggers to match, except the default path`);
+    out.push(
+      `mr4 benchmark: ${totalRows.toLocaleString('en')} rows (--rows ${opts.rows}), median of ${opts.runs} run${opts.runs > 1 ? 's' : ''}, ` +
+        `PostgreSQL ${serverVersion}, ${pgDumpVersion}, node ${process.version}, ${cpus().length} CPUs, ${fmt(totalmem() / 1024 ** 3, 0)} GB RAM`,
+    );
+    out.push(
+      `pg s = pg_dump --data-only -Fc (export) / pg_restore --data-only --disable-triggers --single-transaction (imports); mr4 ran with --disable-triggers to match, except the default path`,
+    );
     if (defaultForeignKeys) out.push(`default path's foreign keys: ${defaultForeignKeys.path} (${defaultForeignKeys.reason})`);
     out.push('');
     out.push(line(table[0]));
     out.push(widths.map((w) => '─'.repeat(w)).join('  '));
     for (const r of table.slice(1)) out.push(line(r));
     out.push('');
-    out.push(`all runs (s): export mr4 [${samples.export.mr4.map((x) => fmt(x)).join(', ')}] pg_dump [${samples.export.pg.map((x) => fmt(x)).join(', ')}]; ` +
-      `skip mr4 [${samples.skip.mr4.map((x) => fmt(x)).join(', ')}] pg_restore [${samples.skip.pg.map((x) => fmt(x)).join(', ')}]; ` +
-      `default path mr4 [${samples.skipDefault.mr4.map((x) => fmt(x)).join(', ')}]; merge mr4 [${samples.merge.mr4.map((x) => fmt(x)).join(', ')}]`);
+    out.push(
+      `all runs (s): export mr4 [${samples.export.mr4.map((x) => fmt(x)).join(', ')}] pg_dump [${samples.export.pg.map((x) => fmt(x)).join(', ')}]; ` +
+        `skip mr4 [${samples.skip.mr4.map((x) => fmt(x)).join(', ')}] pg_restore [${samples.skip.pg.map((x) => fmt(x)).join(', ')}]; ` +
+        `default path mr4 [${samples.skipDefault.mr4.map((x) => fmt(x)).join(', ')}]; merge mr4 [${samples.merge.mr4.map((x) => fmt(x)).join(', ')}]`,
+    );
     const busy = Math.max(...loads) > cpus().length * 0.75;
-    out.push(`load average (1 min) at the start of the timed commands: ${fmt(Math.min(...loads))} to ${fmt(Math.max(...loads))} on ${cpus().length} CPUs` +
-      (busy ? ' — the machine was busy with other work: figures are noisy' : ''));
-    out.push(`sizes: source database ${fmt(mb(srcBytes), 0)} MB; mr4 archive ${fmt(mb(archiveBytes), 1)} MB vs pg_dump -Fc ${fmt(mb(dumpBytes), 1)} MB (${fmt(archiveBytes / dumpBytes)}×)`);
+    out.push(
+      `load average (1 min) at the start of the timed commands: ${fmt(Math.min(...loads))} to ${fmt(Math.max(...loads))} on ${cpus().length} CPUs` +
+        (busy ? ' — the machine was busy with other work: figures are noisy' : ''),
+    );
+    out.push(
+      `sizes: source database ${fmt(mb(srcBytes), 0)} MB; mr4 archive ${fmt(mb(archiveBytes), 1)} MB vs pg_dump -Fc ${fmt(mb(dumpBytes), 1)} MB (${fmt(archiveBytes / dumpBytes)}×)`,
+    );
     out.push('');
     const countTable = [['table', 'rows', 'seeded', 'merge: changed', 'updated', 'unchanged']];
     for (const t of Object.keys(srcCounts)) {
       const m = mergeCheck.find((x) => x.table === t);
-      countTable.push([t, String(srcCounts[t]), seeded[t] === undefined ? '' : String(seeded[t]), m ? String(m.changed) : '—', m ? String(m.updated) : '—', m ? String(m.unchanged) : '—']);
+      countTable.push([
+        t,
+        String(srcCounts[t]),
+        seeded[t] === undefined ? '' : String(seeded[t]),
+        m ? String(m.changed) : '—',
+        m ? String(m.updated) : '—',
+        m ? String(m.unchanged) : '—',
+      ]);
     }
-    countTable.push(['total', String(totalRows), String(Object.values(seeded).reduce((a, b) => a + b, 0)),
-      String(mergeCheck.reduce((a, m) => a + m.changed, 0)), String(mergeCheck.reduce((a, m) => a + m.updated, 0)), String(mergeCheck.reduce((a, m) => a + m.unchanged, 0))]);
+    countTable.push([
+      'total',
+      String(totalRows),
+      String(Object.values(seeded).reduce((a, b) => a + b, 0)),
+      String(mergeCheck.reduce((a, m) => a + m.changed, 0)),
+      String(mergeCheck.reduce((a, m) => a + m.updated, 0)),
+      String(mergeCheck.reduce((a, m) => a + m.unchanged, 0)),
+    ]);
     const cw = countTable[0].map((_, i) => Math.max(...countTable.map((r) => r[i].length)));
     out.push('rows per table (— : not in the archive, excluded by the Crearis profile); the merge columns are from the last round');
     for (const r of countTable) out.push(r.map((c, i) => (i === 0 ? c.padEnd(cw[i]) : c.padStart(cw[i]))).join('  '));
     const mergeUpdated = mergeCheck.reduce((a, m) => a + m.updated, 0);
     const mergeTotal = mergeCheck.reduce((a, m) => a + m.updated + m.unchanged, 0);
-    out.push(`merge updated ${mergeUpdated.toLocaleString('en')} of ${mergeTotal.toLocaleString('en')} rows (${fmt((100 * mergeUpdated) / Math.max(mergeTotal, 1), 1)} %)`);
+    out.push(
+      `merge updated ${mergeUpdated.toLocaleString('en')} of ${mergeTotal.toLocaleString('en')} rows (${fmt((100 * mergeUpdated) / Math.max(mergeTotal, 1), 1)} %)`,
+    );
     out.push('');
     if (countProblems.length) {
       out.push(`ROW COUNT PROBLEMS (${countProblems.length}):`);
@@ -528,7 +661,11 @@ async function main(): Promise<void> {
     } else {
       out.push('row counts: both loads hold every row of bench_src; merge updated exactly the changed rows');
     }
-    out.push(missed.length ? `MISSED ${missed.length} target${missed.length > 1 ? 's' : ''}:\n${missed.map((m) => `  MISSED  ${m}`).join('\n')}` : 'all targets met');
+    out.push(
+      missed.length
+        ? `MISSED ${missed.length} target${missed.length > 1 ? 's' : ''}:\n${missed.map((m) => `  MISSED  ${m}`).join('\n')}`
+        : 'all targets met',
+    );
     process.stdout.write(out.join('\n') + '\n');
 
     if (opts.json) {
@@ -541,7 +678,11 @@ async function main(): Promise<void> {
         pgDump: pgDumpVersion,
         node: process.version,
         cpus: cpus().length,
-        steps: rows.map((r) => ({ ...r, ratio: r.pg ? r.mr4 / r.pg : null, pass: r.target === null ? null : r.pg !== null && r.mr4 / r.pg <= r.target })),
+        steps: rows.map((r) => ({
+          ...r,
+          ratio: r.pg ? r.mr4 / r.pg : null,
+          pass: r.target === null ? null : r.pg !== null && r.mr4 / r.pg <= r.target,
+        })),
         samples,
         defaultForeignKeys,
         peakRssMb: peakRss,
@@ -558,9 +699,14 @@ async function main(): Promise<void> {
       log(`results written to ${resolve(opts.json)}`);
     }
     if (opts.keep) {
-      const dataDir = await withClient(admin, async (c) => (await c.query<{ d: string }>("SELECT current_setting('data_directory') AS d")).rows[0].d);
-      process.stdout.write(`\n--keep: server left running at ${admin} (bench_src, bench_empty, bench_pg_${opts.runs}, bench_mr4_${opts.runs}); files in ${work}\n` +
-        `stop it with: runuser -u postgres -- ${bin('pg_ctl')} -D ${dataDir} -m fast stop && rm -rf ${dirname(dataDir)} ${work}\n`);
+      const dataDir = await withClient(
+        admin,
+        async (c) => (await c.query<{ d: string }>("SELECT current_setting('data_directory') AS d")).rows[0].d,
+      );
+      process.stdout.write(
+        `\n--keep: server left running at ${admin} (bench_src, bench_empty, bench_pg_${opts.runs}, bench_mr4_${opts.runs}); files in ${work}\n` +
+          `stop it with: runuser -u postgres -- ${bin('pg_ctl')} -D ${dataDir} -m fast stop && rm -rf ${dirname(dataDir)} ${work}\n`,
+      );
     }
   } finally {
     cleanup();

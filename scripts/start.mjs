@@ -104,7 +104,12 @@ function tryInstallElectron() {
   say('The Electron binary is missing; trying once to download it…');
   const env = { ...process.env };
   delete env.ELECTRON_SKIP_BINARY_DOWNLOAD;
-  const result = spawnSync(process.execPath, [installer], { cwd: join(ROOT, 'node_modules', 'electron'), env, encoding: 'utf8', timeout: 180_000 });
+  const result = spawnSync(process.execPath, [installer], {
+    cwd: join(ROOT, 'node_modules', 'electron'),
+    env,
+    encoding: 'utf8',
+    timeout: 180_000,
+  });
   if (result.status === 0 && electronBinary()) return null;
   const reason = `${result.stderr ?? ''}`.split('\n').find((l) => /error|ENOTFOUND|EAI_AGAIN|ECONN|ETIMEDOUT|status code/i.test(l));
   return reason ? reason.trim().slice(0, 200) : result.error ? String(result.error.message) : `the download failed (exit ${result.status})`;
@@ -160,12 +165,16 @@ if (!binary) {
   binary = electronBinary();
 }
 if (!binary) {
-  await browserMode(`No Electron binary could be installed here; using browser mode — open the URL below. (${installFailure ?? 'none found'})`);
+  await browserMode(
+    `No Electron binary could be installed here; using browser mode — open the URL below. (${installFailure ?? 'none found'})`,
+  );
 }
 
 const startedAt = Date.now();
 const { code, error, stopped } = await run(binary, [ROOT, ...passThrough]);
 if (!stopped && (error || (code !== 0 && Date.now() - startedAt < 5000))) {
-  await browserMode(`Electron could not start here (${error ? error.message : `exit code ${code}`}); using browser mode — open the URL below.`);
+  await browserMode(
+    `Electron could not start here (${error ? error.message : `exit code ${code}`}); using browser mode — open the URL below.`,
+  );
 }
 process.exit(code);

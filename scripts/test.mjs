@@ -20,10 +20,14 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 
-// Lint (the one-way layers and a few correctness rules, eslint.config.js) counts as one suite; its
-// findings are printed as they are found.
+// Lint (the one-way layers and a few correctness rules, eslint.config.js) and the formatter
+// (Prettier, .prettierrc.json) count as one suite each; their findings are printed as they are found.
 if (run('npx', ['eslint', '.']) === 0) {
   console.log('lint: no findings (eslint .)');
+  passed += 1;
+} else failed += 1;
+if (run('npx', ['prettier', '--check', '--log-level', 'warn', '.']) === 0) {
+  console.log('format: every file as Prettier writes it (prettier --check .)');
   passed += 1;
 } else failed += 1;
 

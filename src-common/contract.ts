@@ -5,7 +5,19 @@
 // events and reports (src-main/engine/report-types.ts, which imports nothing).
 
 import { z } from 'zod';
-import { DIFF_KINDS, type DiffRow, type DiffSummary, type EngineEvent, type ImportMode, type MaskedColumnInfo, type RowProblem, type SubsetInfo, type TableCounts, type UndoReport, type UndoRunInfo } from '../src-main/engine/report-types';
+import {
+  DIFF_KINDS,
+  type DiffRow,
+  type DiffSummary,
+  type EngineEvent,
+  type ImportMode,
+  type MaskedColumnInfo,
+  type RowProblem,
+  type SubsetInfo,
+  type TableCounts,
+  type UndoReport,
+  type UndoRunInfo,
+} from '../src-main/engine/report-types';
 import { type Decisions, decisionsSchema } from './decisions';
 import { importSettingsSchema, tableName } from './import-settings';
 
@@ -13,7 +25,23 @@ export { type Decisions, decisionsSchema } from './decisions';
 export { FOREIGN_KEY_RELOAD_MODES, type ImportSettings, importSettingsSchema } from './import-settings';
 
 // The engine's events and reports, as the doors and the window receive them.
-export type { ImportMode, EngineEvent, TableCounts, RowProblem, ForeignKeyPath, ImportReport, ExportReport, MaskedColumnInfo, SubsetInfo, DiffKind, DiffField, DiffRow, DiffSummary, UndoRunInfo, UndoReport } from '../src-main/engine/report-types';
+export type {
+  ImportMode,
+  EngineEvent,
+  TableCounts,
+  RowProblem,
+  ForeignKeyPath,
+  ImportReport,
+  ExportReport,
+  MaskedColumnInfo,
+  SubsetInfo,
+  DiffKind,
+  DiffField,
+  DiffRow,
+  DiffSummary,
+  UndoRunInfo,
+  UndoReport,
+} from '../src-main/engine/report-types';
 
 /** Opening an archive in the app: its index, then every table streamed once into the local cache. */
 export const OPEN_ARCHIVE_PHASES = ['Read index', 'Cache rows'] as const;
@@ -34,7 +62,6 @@ export interface ExportPreview {
 // and every event it receives. The same methods serve Electron IPC and browser mode's HTTP; file paths
 // never come from a window — files are referred to by opaque handles the main side hands out.
 // ───────────────────────────────────────────────────────────────────────────────────────────────
-
 
 export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
 export type SslMode = (typeof SSL_MODES)[number];
@@ -60,13 +87,29 @@ const text = (max: number) => z.string().max(max);
  *  the saved one, null forgets it, a string saves it (in the secret store, never in a settings file). */
 export const sshDraftSchema = z
   .object({
-    host: z.string().min(1, 'an SSH host').max(253).regex(/^[A-Za-z0-9._:%[\]-]+$/, 'a host name or IP address (no spaces, no control characters)'),
+    host: z
+      .string()
+      .min(1, 'an SSH host')
+      .max(253)
+      .regex(/^[A-Za-z0-9._:%[\]-]+$/, 'a host name or IP address (no spaces, no control characters)'),
     port: z.number().int().min(1).max(65535),
-    user: z.string().min(1, 'an SSH user').max(64).regex(/^[A-Za-z0-9_.][A-Za-z0-9_.@-]*$/, 'a user name of letters, digits, ., _, - and @'),
+    user: z
+      .string()
+      .min(1, 'an SSH user')
+      .max(64)
+      .regex(/^[A-Za-z0-9_.][A-Za-z0-9_.@-]*$/, 'a user name of letters, digits, ., _, - and @'),
     auth: z.enum(SSH_AUTH_METHODS),
     /** The private key's file name in ~/.ssh (auth "key"). */
-    keyFile: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,99}$/, 'a file name in ~/.ssh (e.g. id_ed25519)').optional(),
-    secret: z.string().max(1000).regex(/^[^\u0000]*$/, 'no NUL character').nullable().optional(),
+    keyFile: z
+      .string()
+      .regex(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,99}$/, 'a file name in ~/.ssh (e.g. id_ed25519)')
+      .optional(),
+    secret: z
+      .string()
+      .max(1000)
+      .regex(/^[^\u0000]*$/, 'no NUL character')
+      .nullable()
+      .optional(),
   })
   .strict();
 export type SshDraft = z.infer<typeof sshDraftSchema>;
@@ -82,7 +125,10 @@ export const connectionDraftSchema = z
     sslMode: z.enum(SSL_MODES),
     tag: z.enum(ENV_TAGS).nullable(),
     /** CSS colour shown wherever the connection appears. */
-    color: z.string().regex(/^#[0-9a-fA-F]{6}$/).optional(),
+    color: z
+      .string()
+      .regex(/^#[0-9a-fA-F]{6}$/)
+      .optional(),
     /** undefined: keep the stored password; null: forget it; a string: store it. */
     password: text(1000).nullable().optional(),
     passwordStore: z.enum(PASSWORD_STORES).optional(),
@@ -228,7 +274,15 @@ export type JobKind = (typeof JOB_KINDS)[number];
 
 /** The import settings the app offers (the CLI has them all); a dry run or not is always said. */
 const importOptions = {
-  ...importSettingsSchema.pick({ mode: true, allowFailures: true, ignoreMissingColumns: true, disableTriggers: true, tables: true, sameIds: true, probableEdits: true }).shape,
+  ...importSettingsSchema.pick({
+    mode: true,
+    allowFailures: true,
+    ignoreMissingColumns: true,
+    disableTriggers: true,
+    tables: true,
+    sameIds: true,
+    probableEdits: true,
+  }).shape,
   dryRun: z.boolean(),
   /** Required for a real run into a production (or untagged) connection: its database name, typed. */
   confirmDatabase: text(63).optional(),
@@ -254,11 +308,26 @@ export const reviewDocumentSchema = z
     format: z.literal('mr4-review'),
     version: z.literal(1),
     savedAt: z.string().max(40).optional(),
-    archive: z.object({ name: z.string().max(500).nullable(), sha256: sha256Hex, database: z.string().max(200).nullable().optional() }).strict(),
-    target: z.object({ name: z.string().max(100).optional(), database: text(63), host: z.string().max(255).optional(), port: z.number().int().min(1).max(65535).optional() }).strict(),
+    archive: z
+      .object({ name: z.string().max(500).nullable(), sha256: sha256Hex, database: z.string().max(200).nullable().optional() })
+      .strict(),
+    target: z
+      .object({
+        name: z.string().max(100).optional(),
+        database: text(63),
+        host: z.string().max(255).optional(),
+        port: z.number().int().min(1).max(65535).optional(),
+      })
+      .strict(),
     /** remembered: what the two databases last agreed on; archive/file: one the user chose (name and
      *  SHA-256 where known); none: two ways. */
-    base: z.object({ kind: z.enum(['remembered', 'archive', 'file', 'none']), name: z.string().max(500).nullable().optional(), sha256: sha256Hex.nullable().optional() }).strict(),
+    base: z
+      .object({
+        kind: z.enum(['remembered', 'archive', 'file', 'none']),
+        name: z.string().max(500).nullable().optional(),
+        sha256: sha256Hex.nullable().optional(),
+      })
+      .strict(),
     mode: importSettingsSchema.shape.mode.optional(),
     sameIds: importSettingsSchema.shape.sameIds,
     ...decisionsSchema.shape,
@@ -273,7 +342,10 @@ const exportOptions = {
   /** Mask personal data (the profile's defaults); unset: on for a production-tagged source. */
   mask: z.boolean().optional(),
   /** A subset: conditions on some tables (SQL expressions, run in the export's read-only snapshot). */
-  where: z.array(z.object({ table: tableName, where: text(10_000).min(1) }).strict()).max(100).optional(),
+  where: z
+    .array(z.object({ table: tableName, where: text(10_000).min(1) }).strict())
+    .max(100)
+    .optional(),
   /** With a subset: also the rows that point at kept rows (recursively). */
   withChildren: z.boolean().optional(),
 };
@@ -282,44 +354,50 @@ const undoRunId = z.string().regex(/^[0-9A-Fa-f-]{8,64}$/, 'an import id');
 const passphrase = z.string().min(8, 'a passphrase of at least 8 characters').max(1024);
 
 export const jobRequestSchema = z.discriminatedUnion('kind', [
-  z.object({
-    kind: z.literal('export'),
-    sourceId: id,
-    tables: z.array(tableName).max(10_000).optional(),
-    /** A handle from dialogs.saveArchive; without one the archive is kept in the data folder. */
-    destination: handle.optional(),
-    description: text(500).optional(),
-    ...exportOptions,
-    /** Encrypt the archive with this passphrase (never stored, logged or sent back). */
-    passphrase: passphrase.optional(),
-  }).strict(),
+  z
+    .object({
+      kind: z.literal('export'),
+      sourceId: id,
+      tables: z.array(tableName).max(10_000).optional(),
+      /** A handle from dialogs.saveArchive; without one the archive is kept in the data folder. */
+      destination: handle.optional(),
+      description: text(500).optional(),
+      ...exportOptions,
+      /** Encrypt the archive with this passphrase (never stored, logged or sent back). */
+      passphrase: passphrase.optional(),
+    })
+    .strict(),
   z.object({ kind: z.literal('import'), archiveId: id, targetId: id, ...importOptions }).strict(),
   z.object({ kind: z.literal('sync'), sourceId: id, targetId: id, ...importOptions }).strict(),
   /** passphrase: for an encrypted archive (asked for when opening one without it fails). */
   z.object({ kind: z.literal('open-archive'), file: handle, passphrase: text(1024).min(1).optional() }).strict(),
-  z.object({
-    kind: z.literal('diff'),
-    archiveId: id,
-    targetId: id,
-    /** The base of a three-way diff: "auto" (what the archive's database and the target last agreed
-     *  on, kept in the data folder), an archive's file handle, or none for a two-way diff. */
-    base: z.union([handle, z.literal('auto')]).optional(),
-    sameIds: z.boolean().optional(),
-    /** As for an import; unset, rows that only look like edits are shown as 'probable_edit'. */
-    probableEdits: z.enum(['same', 'new']).optional(),
-  }).strict(),
+  z
+    .object({
+      kind: z.literal('diff'),
+      archiveId: id,
+      targetId: id,
+      /** The base of a three-way diff: "auto" (what the archive's database and the target last agreed
+       *  on, kept in the data folder), an archive's file handle, or none for a two-way diff. */
+      base: z.union([handle, z.literal('auto')]).optional(),
+      sameIds: z.boolean().optional(),
+      /** As for an import; unset, rows that only look like edits are shown as 'probable_edit'. */
+      probableEdits: z.enum(['same', 'new']).optional(),
+    })
+    .strict(),
   /** Put the target back as it was before its newest import (from the undo log that import kept in the
    *  target). run: that import's id (the undo refuses if it is not the newest one not undone). */
-  z.object({
-    kind: z.literal('undo'),
-    targetId: id,
-    run: undoRunId.optional(),
-    dryRun: z.boolean(),
-    /** Rows changed after the import stay as they are now; the rest is undone. */
-    keepChanged: z.boolean().optional(),
-    /** Required for a real undo in a production (or untagged) connection: its database name, typed. */
-    confirmDatabase: text(63).optional(),
-  }).strict(),
+  z
+    .object({
+      kind: z.literal('undo'),
+      targetId: id,
+      run: undoRunId.optional(),
+      dryRun: z.boolean(),
+      /** Rows changed after the import stay as they are now; the rest is undone. */
+      keepChanged: z.boolean().optional(),
+      /** Required for a real undo in a production (or untagged) connection: its database name, typed. */
+      confirmDatabase: text(63).optional(),
+    })
+    .strict(),
 ]);
 export type JobRequest = z.infer<typeof jobRequestSchema>;
 
@@ -491,7 +569,13 @@ export const apiRequests = {
   'files.downloadTicket': z.object({ handle }).strict(),
   'archives.info': z.object({ archiveId: id }).strict(),
   'archives.rows': z
-    .object({ archiveId: id, table: tableName, offset: z.number().int().min(0), limit: z.number().int().min(1).max(500), filter: text(200).optional() })
+    .object({
+      archiveId: id,
+      table: tableName,
+      offset: z.number().int().min(0),
+      limit: z.number().int().min(1).max(500),
+      filter: text(200).optional(),
+    })
     .strict(),
   'archives.close': z.object({ archiveId: id }).strict(),
   'jobs.start': jobRequestSchema,
@@ -502,14 +586,30 @@ export const apiRequests = {
   'jobs.get': z.object({ jobId: id }).strict(),
   'history.list': z.object({ limit: z.number().int().min(1).max(1000).optional() }).strict(),
   'diffs.page': z
-    .object({ diffId: id, table: tableName, kinds: z.array(z.enum(DIFF_KINDS)).min(1), offset: z.number().int().min(0), limit: z.number().int().min(1).max(500), search: text(200).optional() })
+    .object({
+      diffId: id,
+      table: tableName,
+      kinds: z.array(z.enum(DIFF_KINDS)).min(1),
+      offset: z.number().int().min(0),
+      limit: z.number().int().min(1).max(500),
+      search: text(200).optional(),
+    })
     .strict(),
   'diffs.conflicts': z.object({ diffId: id }).strict(),
   'diffs.close': z.object({ diffId: id }).strict(),
   /** The whole review as one self-contained document (HTML: inline CSS, no scripts; or JSON): every
    *  table's counts and every differing row with its fields and what the merge does with it, by these
    *  decisions (as an import's). Written by the main side page by page; a file to download or show. */
-  'diffs.report': z.object({ diffId: id, format: z.enum(['html', 'json']), mode: z.enum(['skip', 'merge']).optional(), decisions: importOptions.decisions, sourceLabel: text(200).optional(), targetLabel: text(200).optional() }).strict(),
+  'diffs.report': z
+    .object({
+      diffId: id,
+      format: z.enum(['html', 'json']),
+      mode: z.enum(['skip', 'merge']).optional(),
+      decisions: importOptions.decisions,
+      sourceLabel: text(200).optional(),
+      targetLabel: text(200).optional(),
+    })
+    .strict(),
   'bases.forArchive': z.object({ archiveId: id, targetId: id }).strict(),
   /** The imports the target recorded with an undo log, and which one an undo would revert. */
   'undo.list': z.object({ targetId: id }).strict(),
@@ -519,7 +619,16 @@ export const apiRequests = {
     .object({
       connectionId: id,
       table: tableName,
-      key: z.union([z.array(z.string().min(1).max(63)).min(1).max(32).refine((cols) => new Set(cols).size === cols.length, 'each column once'), z.literal('content')]).nullable(),
+      key: z
+        .union([
+          z
+            .array(z.string().min(1).max(63))
+            .min(1)
+            .max(32)
+            .refine((cols) => new Set(cols).size === cols.length, 'each column once'),
+          z.literal('content'),
+        ])
+        .nullable(),
     })
     .strict(),
   'demo.status': z.object({}).strict(),
@@ -589,31 +698,50 @@ export interface ApiErrorBody {
 }
 
 /** Validates a request for `method`; returns the parsed request or a UiError naming every problem. */
-export function parseRequest<M extends ApiMethod>(method: string, body: unknown): { ok: true; method: M; request: z.output<(typeof apiRequests)[M]> } | { ok: false; error: UiError } {
+export function parseRequest<M extends ApiMethod>(
+  method: string,
+  body: unknown,
+): { ok: true; method: M; request: z.output<(typeof apiRequests)[M]> } | { ok: false; error: UiError } {
   if (!Object.prototype.hasOwnProperty.call(apiRequests, method)) {
-    return { ok: false, error: { title: 'Unknown request', message: `There is no method "${method}".`, code: 'MR4_BAD_REQUEST', details: method } };
+    return {
+      ok: false,
+      error: { title: 'Unknown request', message: `There is no method "${method}".`, code: 'MR4_BAD_REQUEST', details: method },
+    };
   }
   const result = (apiRequests[method as M] as z.ZodType).safeParse(body);
   if (!result.success) {
     const problems = result.error.issues.map((i) => `${i.path.join('.') || '(request)'}: ${i.message}`);
-    return { ok: false, error: { title: 'Invalid request', message: `The request for ${method} is not valid.`, code: 'MR4_BAD_REQUEST', details: problems.join('\n'), problems } };
+    return {
+      ok: false,
+      error: {
+        title: 'Invalid request',
+        message: `The request for ${method} is not valid.`,
+        code: 'MR4_BAD_REQUEST',
+        details: problems.join('\n'),
+        problems,
+      },
+    };
   }
   return { ok: true, method: method as M, request: result.data as z.output<(typeof apiRequests)[M]> };
 }
 
 /** A postgres:// URL pasted into the connection form, as form fields. Only known parameters are
  *  accepted; a parameter that names a file (sslcert, sslkey, sslrootcert…) is refused. */
-export function parseConnectionUrl(url: string): { ok: true; fields: Omit<ConnectionDraft, 'name' | 'tag'>; hasPassword: boolean } | { ok: false; message: string } {
+export function parseConnectionUrl(
+  url: string,
+): { ok: true; fields: Omit<ConnectionDraft, 'name' | 'tag'>; hasPassword: boolean } | { ok: false; message: string } {
   let u: URL;
   try {
     u = new URL(url.trim());
   } catch {
     return { ok: false, message: 'That is not a URL. It should look like postgres://user:password@host:5432/database' };
   }
-  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') return { ok: false, message: 'The URL must start with postgres:// or postgresql://' };
+  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:')
+    return { ok: false, message: 'The URL must start with postgres:// or postgresql://' };
   const allowed = new Set(['sslmode', 'application_name', 'connect_timeout']);
   for (const key of u.searchParams.keys()) {
-    if (!allowed.has(key)) return { ok: false, message: `The parameter "${key}" is not accepted here${/^ssl|passfile/.test(key) ? ' (it names a file)' : ''}.` };
+    if (!allowed.has(key))
+      return { ok: false, message: `The parameter "${key}" is not accepted here${/^ssl|passfile/.test(key) ? ' (it names a file)' : ''}.` };
   }
   const sslMode = (u.searchParams.get('sslmode') ?? 'prefer') as SslMode;
   if (!SSL_MODES.includes(sslMode)) return { ok: false, message: `sslmode must be one of ${SSL_MODES.join(', ')}` };

@@ -12,7 +12,9 @@ const columnName = z.string().max(63);
 
 /** "source"/"target" settle a conflict; "same"/"new" answer a probable edit (a row that only looks
  *  like an edit of the target's row with its id): it is that row, or another one. */
-export const rowDecisionSchema = z.object({ table: tableName, key: rowKey, field: columnName.optional(), choice: z.enum(['source', 'target', 'same', 'new']) }).strict();
+export const rowDecisionSchema = z
+  .object({ table: tableName, key: rowKey, field: columnName.optional(), choice: z.enum(['source', 'target', 'same', 'new']) })
+  .strict();
 /** A table (no key), a row (a key) or one field of a row left out. */
 export const exclusionSchema = z.object({ table: tableName, key: rowKey.optional(), field: columnName.optional() }).strict();
 

@@ -78,7 +78,13 @@ function refine(changes: Change[], byWords: boolean): Change[] {
 function push(list: Piece[], piece: Piece): void {
   if (piece.op !== 'gap' && !piece.text) return;
   const last = list[list.length - 1];
-  if (last && last.op === piece.op && last.op !== 'gap' && piece.op !== 'gap' && (last.op !== 'del' || (piece.op === 'del' && last.by === piece.by))) {
+  if (
+    last &&
+    last.op === piece.op &&
+    last.op !== 'gap' &&
+    piece.op !== 'gap' &&
+    (last.op !== 'del' || (piece.op === 'del' && last.by === piece.by))
+  ) {
     list[list.length - 1] = { ...last, text: last.text + piece.text } as Piece;
   } else list.push(piece);
 }
@@ -124,7 +130,7 @@ export function mergeRemovals(base: string, bySource: Piece[] | null, byTarget: 
   const s = mask(bySource);
   const t = mask(byTarget);
   const out: Piece[] = [];
-  for (let i = 0; i < base.length; ) {
+  for (let i = 0; i < base.length;) {
     const flag = s[i]! | (t[i]! << 1);
     let j = i + 1;
     while (j < base.length && (s[j]! | (t[j]! << 1)) === flag) j++;
@@ -175,7 +181,12 @@ export function fieldView(f: Pick<DiffField, 'base' | 'source' | 'target'>, thre
     };
   }
   const c = cmp(target, source);
-  return { json, base: { text: base, pieces: null }, source: { text: source, pieces: c?.after ?? null }, target: { text: target, pieces: c?.before ?? null } };
+  return {
+    json,
+    base: { text: base, pieces: null },
+    source: { text: source, pieces: c?.after ?? null },
+    target: { text: target, pieces: c?.before ?? null },
+  };
 }
 
 /** Where the first change of a list of pieces is, counted in unchanged text (so, in the older side's
@@ -234,7 +245,10 @@ export function collapsePieces(pieces: Piece[], limit = LONG_VALUE, focus?: numb
       return [{ op: 'gap', chars: from }, { op: 'same', text: shown }, ...(rest > 0 ? [{ op: 'gap' as const, chars: rest }] : [])];
     }
     const head = cutHead(text, limit);
-    return [{ op: 'same', text: head }, { op: 'gap', chars: text.length - head.length }];
+    return [
+      { op: 'same', text: head },
+      { op: 'gap', chars: text.length - head.length },
+    ];
   }
   const out: Piece[] = [];
   pieces.forEach((p, i) => {

@@ -17,10 +17,22 @@ const solid = (c: string) => ({
   activeColor: '#ffffff',
   focusRing: { color: `{${c}.700}`, shadow: 'none' },
 });
-const message = (c: string) => ({ color: `{${c}.800}`, outlined: { color: `{${c}.800}`, borderColor: `{${c}.700}` }, simple: { color: `{${c}.800}` } });
-const toast = (c: string) => ({ background: `{${c}.50}`, color: `{${c}.800}`, closeButton: { focusRing: { color: `{${c}.800}`, shadow: 'none' } } });
+const message = (c: string) => ({
+  color: `{${c}.800}`,
+  outlined: { color: `{${c}.800}`, borderColor: `{${c}.700}` },
+  simple: { color: `{${c}.800}` },
+});
+const toast = (c: string) => ({
+  background: `{${c}.50}`,
+  color: `{${c}.800}`,
+  closeButton: { focusRing: { color: `{${c}.800}`, shadow: 'none' } },
+});
 // Dark: Aura's -500 text on the tinted panel (e.g. #ef4444 on #3a1f22, 3.98:1) is too faint; -300 passes.
-const darkMessage = (c: string) => ({ color: `{${c}.300}`, outlined: { color: `{${c}.300}`, borderColor: `{${c}.400}` }, simple: { color: `{${c}.300}` } });
+const darkMessage = (c: string) => ({
+  color: `{${c}.300}`,
+  outlined: { color: `{${c}.300}`, borderColor: `{${c}.400}` },
+  simple: { color: `{${c}.300}` },
+});
 
 export const Mr4Preset = definePreset(Aura, {
   semantic: {
@@ -68,7 +80,13 @@ export const Mr4Preset = definePreset(Aura, {
             info: { color: '{sky.700}', borderColor: '{sky.300}' },
             secondary: { color: '{surface.600}', borderColor: '{surface.300}' },
           },
-          text: { danger: { color: '{red.700}' }, success: { color: '{green.700}' }, warn: { color: '{orange.700}' }, info: { color: '{sky.700}' }, secondary: { color: '{surface.600}' } },
+          text: {
+            danger: { color: '{red.700}' },
+            success: { color: '{green.700}' },
+            warn: { color: '{orange.700}' },
+            info: { color: '{sky.700}' },
+            secondary: { color: '{surface.600}' },
+          },
         },
       },
     },
@@ -84,7 +102,10 @@ export const Mr4Preset = definePreset(Aura, {
     // Aura's unpressed toggle text (surface.500 on surface.100) is 4.3:1; one shade darker passes.
     togglebutton: {
       colorScheme: {
-        light: { root: { color: '{surface.600}', hoverColor: '{surface.800}' }, icon: { color: '{surface.600}', hoverColor: '{surface.800}' } },
+        light: {
+          root: { color: '{surface.600}', hoverColor: '{surface.800}' },
+          icon: { color: '{surface.600}', hoverColor: '{surface.800}' },
+        },
       },
     },
     // Aura's toast summary (-600 on a nearly transparent -50, 3:1, less over a dialog's mask) is too
@@ -92,12 +113,23 @@ export const Mr4Preset = definePreset(Aura, {
     toast: {
       colorScheme: {
         light: { info: toast('blue'), success: toast('green'), warn: toast('yellow'), error: toast('red') },
-        dark: { info: { color: '{blue.300}' }, success: { color: '{green.300}' }, warn: { color: '{yellow.300}' }, error: { color: '{red.300}' } },
+        dark: {
+          info: { color: '{blue.300}' },
+          success: { color: '{green.300}' },
+          warn: { color: '{yellow.300}' },
+          error: { color: '{red.300}' },
+        },
       },
     },
     message: {
       colorScheme: {
-        light: { info: message('blue'), success: message('green'), warn: message('yellow'), error: message('red'), secondary: { color: '{surface.700}' } },
+        light: {
+          info: message('blue'),
+          success: message('green'),
+          warn: message('yellow'),
+          error: message('red'),
+          secondary: { color: '{surface.700}' },
+        },
         dark: { info: darkMessage('blue'), success: darkMessage('green'), warn: darkMessage('yellow'), error: darkMessage('red') },
       },
     },

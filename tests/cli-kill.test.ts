@@ -15,9 +15,12 @@ let target: TestDb;
 
 beforeAll(async () => {
   ensureBuilt();
-  const source = await db(SCHEMA + `
+  const source = await db(
+    SCHEMA +
+      `
     INSERT INTO item (code, body) SELECT 'c' || g, repeat('x', 100) FROM generate_series(1, 300000) g;
-    INSERT INTO tag (item_id, label) SELECT id, 'l' FROM item;`);
+    INSERT INTO tag (item_id, label) SELECT id, 'l' FROM item;`,
+  );
   archive = join(scratchDir(), 'big.tar.gz');
   await exportDb(source, archive);
   target = await db(SCHEMA + `INSERT INTO item (code) VALUES ('mine'); INSERT INTO tag (item_id, label) SELECT id, 'mine' FROM item;`);
@@ -33,11 +36,19 @@ test('SIGKILL while writing: nothing of the run is left in the target, and no se
   expect(result.signal).toBe('SIGKILL');
   // The server notices the dropped connection and rolls back; wait until the session is gone.
   for (let i = 0; i < 100; i++) {
-    const open = await target.client.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'mr4'`);
+    const open = await target.client.query(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'mr4'`,
+    );
     if (open.rows[0].n === 0) break;
     await new Promise((r) => setTimeout(r, 100));
   }
-  expect((await target.client.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'mr4'`)).rows[0].n).toBe(0);
+  expect(
+    (
+      await target.client.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'mr4'`,
+      )
+    ).rows[0].n,
+  ).toBe(0);
   expect(await fingerprint(target.client)).toBe(before);
   // And the target takes the same import afterwards.
   await target.client.query(`INSERT INTO item (code) VALUES ('after')`);

@@ -33,7 +33,9 @@ afterAll(async () => {
 test('mr4 plan shows what an export masks and the subset’s rows per table', async () => {
   const r = await runCli(['plan', '--db', prod.url, '--mask', '--where', WHERE, '--with-children'], { env });
   expect(r.code, r.stderr).toBe(0);
-  expect(r.stdout).toMatch(/users\n(.*\n)*?\s+masked on export: sysmail \(email, profile default\), extmail \(email, profile default\), password \(hash, profile default\)/);
+  expect(r.stdout).toMatch(
+    /users\n(.*\n)*?\s+masked on export: sysmail \(email, profile default\), extmail \(email, profile default\), password \(hash, profile default\)/,
+  );
   expect(r.stdout).toMatch(/events\n(.*\n)*?\s+subset: 5 rows: 5 meet the condition/);
   expect(r.stdout).toMatch(/Subset \(events: date_begin >= '2026-01-01', with the children of kept rows\):\n  events: 5 rows/);
   expect(r.stdout).toMatch(/  events_tags: \d+ rows: \d+ as children of kept rows/);
@@ -46,7 +48,23 @@ test('mr4 plan shows what an export masks and the subset’s rows per table', as
 
 test('export --mask --where --encrypt, then import and diff with the passphrase; it is never printed', async () => {
   const archive = join(dir, 'prod.tar.gz.enc');
-  const exported = await runCli(['export', '--db', prod.url, '--mask', '--where', WHERE, '--with-children', '--encrypt', '--passphrase-file', passFile, '--out', archive], { env });
+  const exported = await runCli(
+    [
+      'export',
+      '--db',
+      prod.url,
+      '--mask',
+      '--where',
+      WHERE,
+      '--with-children',
+      '--encrypt',
+      '--passphrase-file',
+      passFile,
+      '--out',
+      archive,
+    ],
+    { env },
+  );
   expect(exported.code, exported.stderr).toBe(0);
   expect(exported.stdout).toMatch(/Masked on the server: .*users\.sysmail \(email\)/);
   expect(exported.stdout).toMatch(/Subset \(events: date_begin >= '2026-01-01', with children\): events 5/);
@@ -57,7 +75,9 @@ test('export --mask --where --encrypt, then import and diff with the passphrase;
   const asked = await runCli(['import', archive, '--db', dev.url, '--mode', 'merge'], { env });
   expect(asked.code).toBe(2);
   expect(asked.stderr).toMatch(/is encrypted: give its passphrase with --passphrase-file FILE or MR4_PASSPHRASE/);
-  const wrong = await runCli(['import', archive, '--db', dev.url, '--mode', 'merge', '--json'], { env: cleanEnv({ MR4_PASSPHRASE: 'not the passphrase' }) });
+  const wrong = await runCli(['import', archive, '--db', dev.url, '--mode', 'merge', '--json'], {
+    env: cleanEnv({ MR4_PASSPHRASE: 'not the passphrase' }),
+  });
   expect(wrong.code).toBe(1);
   expect(JSON.parse(wrong.stdout).error.message).toMatch(/The passphrase is not the one this archive was encrypted with/);
   expect(Number((await dev.client.query(`SELECT count(*) AS n FROM events`)).rows[0].n)).toBe(0);

@@ -35,7 +35,9 @@ beforeAll(async () => {
   prod = await freshDb(crearisSchemaSql);
   dev = await freshDb(crearisSchemaSql);
   await seedCrearisDemo(prod.client);
-  await prod.client.query(`INSERT INTO users (sysmail, extmail, username, password, role) VALUES ('maria.muster@real-person.example', 'maria@private.example', 'maria', '$2b$10$realhashrealhashrealhashrealhashrealhashrealhashreal', 'user')`);
+  await prod.client.query(
+    `INSERT INTO users (sysmail, extmail, username, password, role) VALUES ('maria.muster@real-person.example', 'maria@private.example', 'maria', '$2b$10$realhashrealhashrealhashrealhashrealhashrealhashreal', 'user')`,
+  );
   // A HOME and a data folder of its own; the data folder knows the server's host key.
   const home = tempDir('mr4-ssh-home-');
   mkdirSync(join(home, '.ssh'), { mode: 0o700 });
@@ -53,14 +55,19 @@ describe.skipIf(!sshd)(titled('production behind SSH, pulled to the laptop and m
   it('a masked, encrypted subset through the tunnel; dev’s edits merged back, never a masked value', async () => {
     const ssh = ['--ssh', `${sshd!.user}@127.0.0.1:${sshd!.port}`, '--ssh-key', sshd!.keyFile];
     const archive = join(dir, 'prod.tar.gz.enc');
-    const exported = await runCli(['export', '--db', prod.url, ...ssh, '--mask', '--where', WHERE, '--with-children', '--encrypt', '--out', archive], { env });
+    const exported = await runCli(
+      ['export', '--db', prod.url, ...ssh, '--mask', '--where', WHERE, '--with-children', '--encrypt', '--out', archive],
+      { env },
+    );
     expect(exported.code, exported.stderr).toBe(0);
     expect(exported.stdout).toMatch(/Encrypted \(AES-256-GCM\)/);
     expect(sshd!.log()).toContain('Accepted publickey');
     await waitNoSessions(sshd!);
 
     // No clear personal value anywhere in the archive: its raw bytes, decrypted, decompressed.
-    const originals = (await prod.client.query(MASKED)).rows.map((r) => r.v as string | null).filter((v): v is string => !!v && v.length >= 6);
+    const originals = (await prod.client.query(MASKED)).rows
+      .map((r) => r.v as string | null)
+      .filter((v): v is string => !!v && v.length >= 6);
     expect(originals.length).toBeGreaterThan(10);
     const { gzip, tar } = await decryptedBytes(archive, PASSPHRASE);
     for (const bytes of [readFileSync(archive), gzip, tar]) {
@@ -78,8 +85,15 @@ describe.skipIf(!sshd)(titled('production behind SSH, pulled to the laptop and m
     // Dev edits a masked column and a plain one of the same user, and an event.
     const users = `SELECT id, sysmail, extmail, password, username FROM users ORDER BY id`;
     const before = (await prod.client.query(users)).rows;
-    expect((await dev.client.query(`UPDATE users SET sysmail = 'edited-' || sysmail, username = 'Maria (dev)' WHERE username = 'maria'`)).rowCount).toBe(1);
-    const event = (await dev.client.query(`UPDATE events SET name = name || ' (moved)' WHERE id = (SELECT min(id) FROM events) RETURNING name, date_begin`)).rows[0];
+    expect(
+      (await dev.client.query(`UPDATE users SET sysmail = 'edited-' || sysmail, username = 'Maria (dev)' WHERE username = 'maria'`))
+        .rowCount,
+    ).toBe(1);
+    const event = (
+      await dev.client.query(
+        `UPDATE events SET name = name || ' (moved)' WHERE id = (SELECT min(id) FROM events) RETURNING name, date_begin`,
+      )
+    ).rows[0];
     const devArchive = join(dir, 'dev.tar.gz');
     const devExport = await runCli(['export', '--db', dev.url, '--out', devArchive], { env });
     expect(devExport.code, devExport.stderr).toBe(0);
@@ -95,7 +109,10 @@ describe.skipIf(!sshd)(titled('production behind SSH, pulled to the laptop and m
     expect(after.find((r) => r.id === maria.id)).toEqual({ ...maria, username: 'Maria (dev)' });
     for (const b of before.filter((r) => r.id !== maria.id)) expect(after.find((r) => r.id === b.id)).toEqual(b);
     expect(after.filter((r) => /@example\.invalid/.test(`${r.sysmail} ${r.extmail}`) || /^[0-9a-f]{64}$/.test(r.password))).toEqual([]);
-    expect((await prod.client.query(`SELECT count(*)::int AS n FROM events WHERE name = $1 AND date_begin = $2`, [event.name, event.date_begin])).rows[0].n).toBe(1);
+    expect(
+      (await prod.client.query(`SELECT count(*)::int AS n FROM events WHERE name = $1 AND date_begin = $2`, [event.name, event.date_begin]))
+        .rows[0].n,
+    ).toBe(1);
     await waitNoSessions(sshd!);
   }, 300_000);
 });

@@ -40,7 +40,14 @@ function freshPlace(): { home: string; data: string } {
 }
 
 function env(place: { home: string; data: string }, extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  return cleanEnv({ HOME: place.home, MR4_DATA_DIR: place.data, SSH_AUTH_SOCK: undefined, MR4_SSH_PASSPHRASE: undefined, MR4_SSH_PASSWORD: undefined, ...extra });
+  return cleanEnv({
+    HOME: place.home,
+    MR4_DATA_DIR: place.data,
+    SSH_AUTH_SOCK: undefined,
+    MR4_SSH_PASSPHRASE: undefined,
+    MR4_SSH_PASSWORD: undefined,
+    ...extra,
+  });
 }
 
 /** --ssh for the test server. */
@@ -58,7 +65,9 @@ const portOf = (d: TestDb) => new URL(d.url).port;
 beforeAll(async () => {
   if (!sshd) return;
   ensureBuilt();
-  small = await db(`${SCHEMA} INSERT INTO item (code, body) SELECT 'c' || g, 'b' || g FROM generate_series(1, 500) g; INSERT INTO tag (item_id, label) SELECT id, 'l' FROM item;`);
+  small = await db(
+    `${SCHEMA} INSERT INTO item (code, body) SELECT 'c' || g, 'b' || g FROM generate_series(1, 500) g; INSERT INTO tag (item_id, label) SELECT id, 'l' FROM item;`,
+  );
   big = await db(SCHEMA + sourceData(150_000));
   archive = join(scratch, 'big.tar.gz');
   const r = await runCli(['export', '--db', big.url, '--out', archive, '--no-lineage']);
@@ -85,10 +94,16 @@ describe.skipIf(!sshd)(titled('mr4 through an SSH tunnel', skipReason), () => {
 
     const json = await runCli([...args, '--json'], { env: env(place) });
     expect(json.code).toBe(1);
-    expect(JSON.parse(json.stdout).error).toMatchObject({ name: 'SshError', code: 'MR4_SSH_HOST_KEY_UNKNOWN', message: expect.stringContaining(sshd!.fingerprint) });
+    expect(JSON.parse(json.stdout).error).toMatchObject({
+      name: 'SshError',
+      code: 'MR4_SSH_HOST_KEY_UNKNOWN',
+      message: expect.stringContaining(sshd!.fingerprint),
+    });
 
     // Another fingerprint than the server's accepts nothing.
-    const other = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${sshd!.keyFile}.pub`]).toString().split(/\s+/)[1];
+    const other = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${sshd!.keyFile}.pub`])
+      .toString()
+      .split(/\s+/)[1];
     const wrong = await runCli([...args, '--ssh-accept-host-key', other], { env: env(place) });
     expect(wrong.code, wrong.stderr).toBe(1);
     expect(wrong.stderr).toContain(`The fingerprint accepted, ${other}, is not this one.`);
@@ -181,9 +196,14 @@ describe.skipIf(!sshd)(titled('mr4 through an SSH tunnel', skipReason), () => {
 
   it('on a terminal, asks for the passphrase without echoing it, again when it is wrong', async () => {
     const place = knownPlace();
-    const args = ['plan', '--db', small.url, ...ssh(), '--ssh-key', sshd!.encryptedKeyFile].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+    const args = ['plan', '--db', small.url, ...ssh(), '--ssh-key', sshd!.encryptedKeyFile]
+      .map((a) => `'${a.replace(/'/g, `'\\''`)}'`)
+      .join(' ');
     // script(1) gives mr4 a terminal; what is written to its stdin is typed there.
-    const child = spawn('script', ['-qfec', `${process.execPath} ${BIN} ${args}`, '/dev/null'], { env: env(place), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('script', ['-qfec', `${process.execPath} ${BIN} ${args}`, '/dev/null'], {
+      env: env(place),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
     const until = async (text: string) => {
@@ -221,26 +241,37 @@ describe.skipIf(!sshd)(titled('mr4 through an SSH tunnel', skipReason), () => {
     await waitNoSessions(sshd!);
   });
 
-  it.skipIf(!sshd?.password)(titled('logs in with a password from MR4_SSH_PASSWORD; a wrong one is refused at the login', sshd?.password ? null : sshd?.passwordSkip), async () => {
-    const place = knownPlace();
-    const args = ['plan', '--db', small.url, ...ssh(), '--ssh-password'];
-    const r = await runCli(args, { env: env(place, { MR4_SSH_PASSWORD: sshd!.password! }) });
-    expect(r.code, r.stderr).toBe(0);
-    const wrong = await runCli([...args, '--json'], { env: env(place, { MR4_SSH_PASSWORD: 'wrong-password' }) });
-    expect(wrong.code).toBe(1);
-    expect(wrong.stderr).toContain(`The SSH server ${sshd!.user}@127.0.0.1:${sshd!.port} refused the login as ${sshd!.user}: tried the password`);
-    expect(JSON.parse(wrong.stdout).error.code).toBe('MR4_SSH_AUTH');
-    const noTerminal = await runCli(args, { env: env(place) });
-    expect(noTerminal.code).toBe(2);
-    expect(noTerminal.stderr).toContain('set MR4_SSH_PASSWORD, or run mr4 on a terminal');
-    await waitNoSessions(sshd!);
-  });
+  it.skipIf(!sshd?.password)(
+    titled(
+      'logs in with a password from MR4_SSH_PASSWORD; a wrong one is refused at the login',
+      sshd?.password ? null : sshd?.passwordSkip,
+    ),
+    async () => {
+      const place = knownPlace();
+      const args = ['plan', '--db', small.url, ...ssh(), '--ssh-password'];
+      const r = await runCli(args, { env: env(place, { MR4_SSH_PASSWORD: sshd!.password! }) });
+      expect(r.code, r.stderr).toBe(0);
+      const wrong = await runCli([...args, '--json'], { env: env(place, { MR4_SSH_PASSWORD: 'wrong-password' }) });
+      expect(wrong.code).toBe(1);
+      expect(wrong.stderr).toContain(
+        `The SSH server ${sshd!.user}@127.0.0.1:${sshd!.port} refused the login as ${sshd!.user}: tried the password`,
+      );
+      expect(JSON.parse(wrong.stdout).error.code).toBe('MR4_SSH_AUTH');
+      const noTerminal = await runCli(args, { env: env(place) });
+      expect(noTerminal.code).toBe(2);
+      expect(noTerminal.stderr).toContain('set MR4_SSH_PASSWORD, or run mr4 on a terminal');
+      await waitNoSessions(sshd!);
+    },
+  );
 
   it('Ctrl-C during a tunneled import rolls back, and the tunnel closes', async () => {
     const place = knownPlace();
     const target = await db(SCHEMA + TARGET_DATA);
     const before = await fingerprint(target.client);
-    const run = spawnCli(['import', archive, '--db', target.url, '--mode', 'merge', '--no-remember', ...ssh(), '--ssh-key', sshd!.keyFile], { env: env(place) });
+    const run = spawnCli(
+      ['import', archive, '--db', target.url, '--mode', 'merge', '--no-remember', ...ssh(), '--ssh-key', sshd!.keyFile],
+      { env: env(place) },
+    );
     await atRandomPointOf(run, /Phase 3\/5/, 500);
     expect(sshd!.sessions()).toBeGreaterThan(0);
     run.child.kill('SIGINT');
@@ -261,7 +292,10 @@ describe.skipIf(!sshd)(titled('mr4 through an SSH tunnel', skipReason), () => {
     const place = knownPlace();
     const target = await db(SCHEMA + TARGET_DATA);
     const before = await fingerprint(target.client);
-    const run = spawnCli(['import', archive, '--db', target.url, '--mode', 'merge', '--no-remember', ...ssh(), '--ssh-key', sshd!.keyFile], { env: env(place) });
+    const run = spawnCli(
+      ['import', archive, '--db', target.url, '--mode', 'merge', '--no-remember', ...ssh(), '--ssh-key', sshd!.keyFile],
+      { env: env(place) },
+    );
     await atRandomPointOf(run, /Phase 3\/5/, 300);
     sshd!.dropSessions();
     const dropped = Date.now();

@@ -45,7 +45,10 @@ beforeAll(async () => {
   prod = await app.call('connections.save', draftFor(prodDb.url, 'Prod', 'production'));
   dev = await app.call('connections.save', draftFor(devDb.url, 'Dev', 'dev'));
   const pulled = await exportFrom(prod);
-  const seeded = await waitJob(app, (await app.call('jobs.start', { kind: 'import', archiveId: pulled, targetId: dev.id, mode: 'merge', dryRun: false })).id);
+  const seeded = await waitJob(
+    app,
+    (await app.call('jobs.start', { kind: 'import', archiveId: pulled, targetId: dev.id, mode: 'merge', dryRun: false })).id,
+  );
   expect(seeded.state).toBe('succeeded');
   // Dev: a changed text, a changed JSON value, a hostile name, a conflict, and many new rows.
   await devDb.client.query(
@@ -72,10 +75,20 @@ test('the review as HTML and JSON: hostile values escaped, every differing row w
   const differing = REPORT_KINDS.reduce((n, k) => n + summary.tables[0]!.counts[k], 0);
   const decisions = {
     decisions: [{ table: 'item', key: { code: 'c' }, field: 'name', choice: 'target' as const }],
-    exclude: [{ table: 'item', key: { code: 'n00007' } }, { table: 'item', key: { code: 'a' }, field: 'data' }],
+    exclude: [
+      { table: 'item', key: { code: 'n00007' } },
+      { table: 'item', key: { code: 'a' }, field: 'data' },
+    ],
   };
 
-  const html = await app.call('diffs.report', { diffId, format: 'html', mode: 'merge', decisions, sourceLabel: 'Dev <b>', targetLabel: 'Prod' });
+  const html = await app.call('diffs.report', {
+    diffId,
+    format: 'html',
+    mode: 'merge',
+    decisions,
+    sourceLabel: 'Dev <b>',
+    targetLabel: 'Prod',
+  });
   expect(html.rows).toBe(differing);
   expect(html.file.name).toMatch(/^review-.*\.html$/);
   const htmlPath = app.services.files.pathOf(html.file.handle).path;
@@ -85,12 +98,19 @@ test('the review as HTML and JSON: hostile values escaped, every differing row w
   expect(/<(script|img|link|iframe|object|embed|svg|base)\b/i.test(page), 'no script, image, link or frame').toBe(false);
   expect(/\s(src|href|on\w+)=(?!"#)/i.test(page.replace(/&lt;.*?&gt;/g, '')), 'no attribute that loads or runs anything').toBe(false);
   expect(page.includes(`default-src 'none'`), `default-src 'none'`).toBe(true);
-  expect(page.includes('&lt;/td&gt;&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt; &amp; &#39;q&#39;'), '&lt;/td&gt;&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt; &amp; &#39;q&#39;').toBe(true);
+  expect(
+    page.includes('&lt;/td&gt;&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt; &amp; &#39;q&#39;'),
+    '&lt;/td&gt;&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt; &amp; &#39;q&#39;',
+  ).toBe(true);
   expect(page.includes('Dev &lt;b&gt;'), 'Dev &lt;b&gt;').toBe(true);
   // Every table's summary, every differing row.
-  expect(/<table class="summary">[\s\S]*<code>item<\/code>[\s\S]*1,201/.test(page), '/<table class="summary">[\\s\\S]*<code>item<\\/code>[\\s\\S]*1,201/').toBe(true);
+  expect(
+    /<table class="summary">[\s\S]*<code>item<\/code>[\s\S]*1,201/.test(page),
+    '/<table class="summary">[\\s\\S]*<code>item<\\/code>[\\s\\S]*1,201/',
+  ).toBe(true);
   expect(page.match(/<article /g)?.length).toBe(differing);
-  for (let g = 1; g <= MANY; g += 97) expect(page.includes(`>n${String(g).padStart(5, '0')}</h3>`), `>n${String(g).padStart(5, '0')}</h3>`).toBe(true);
+  for (let g = 1; g <= MANY; g += 97)
+    expect(page.includes(`>n${String(g).padStart(5, '0')}</h3>`), `>n${String(g).padStart(5, '0')}</h3>`).toBe(true);
   expect(page.includes(`>n${String(MANY).padStart(5, '0')}</h3>`), `>n${String(MANY).padStart(5, '0')}</h3>`).toBe(true);
   // The changed words marked inside the value, the decisions and exclusions written out.
   expect(page.includes('The quick <ins>red</ins> fox'), 'The quick <ins>red</ins> fox').toBe(true);
@@ -124,7 +144,18 @@ test('the review as HTML and JSON: hostile values escaped, every differing row w
 test('a big diff is written page by page: memory does not grow with it', async () => {
   const TABLES = 2;
   const PER_TABLE = 30_000;
-  const counts = (): Record<DiffKind, number> => ({ new: PER_TABLE / 2, changed: PER_TABLE / 2, kept: 0, identical: 5, conflict: 0, probable_edit: 0, deleted_in_target: 0, target_only: 0, deleted_in_source: 0, refused: 0 });
+  const counts = (): Record<DiffKind, number> => ({
+    new: PER_TABLE / 2,
+    changed: PER_TABLE / 2,
+    kept: 0,
+    identical: 5,
+    conflict: 0,
+    probable_edit: 0,
+    deleted_in_target: 0,
+    target_only: 0,
+    deleted_in_source: 0,
+    refused: 0,
+  });
   const summary: DiffSummary = {
     threeWay: true,
     archive: { path: '/x.tar.gz', database: 'dev', timestamp: '2026-01-01T00:00:00Z' },
@@ -174,9 +205,12 @@ test('a big diff is written page by page: memory does not grow with it', async (
     expect(statSync(path).size).toBe(bytes);
     expect(bytes).toBeGreaterThan(TABLES * PER_TABLE * 1500 * 0.5);
     // ~80 MB written; what the writer holds stays far below it (a page of rows, and the stream's buffer).
-    expect(peak - before, `${format}: heap grew by ${Math.round((peak - before) / 1e6)} MB for ${Math.round(bytes / 1e6)} MB written`).toBeLessThan(16e6);
+    expect(
+      peak - before,
+      `${format}: heap grew by ${Math.round((peak - before) / 1e6)} MB for ${Math.round(bytes / 1e6)} MB written`,
+    ).toBeLessThan(16e6);
     if (format === 'json') expect(JSON.parse(readFileSync(path, 'utf8')).rows).toBe(TABLES * PER_TABLE);
   }
   expect(Math.max(...requested)).toBe(500);
-  expect(pages).toBeGreaterThanOrEqual(2 * (TABLES * PER_TABLE) / 500);
+  expect(pages).toBeGreaterThanOrEqual((2 * (TABLES * PER_TABLE)) / 500);
 }, 120_000);

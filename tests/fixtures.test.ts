@@ -41,10 +41,13 @@ async function rowCounts(client: pg.ClientBase, tables: readonly string[]): Prom
 /** One hash per base table of schema public over all its rows, independent of physical order. */
 async function tableFingerprints(client: pg.ClientBase): Promise<Record<string, string>> {
   const tables = await client.query<{ name: string }>(
-    `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1`);
+    `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1`,
+  );
   const fingerprints: Record<string, string> = {};
   for (const { name } of tables.rows) {
-    const res = await client.query<{ h: string }>(`SELECT md5(COALESCE(string_agg(t::text, '|' ORDER BY t::text), '')) AS h FROM "${name}" t`);
+    const res = await client.query<{ h: string }>(
+      `SELECT md5(COALESCE(string_agg(t::text, '|' ORDER BY t::text), '')) AS h FROM "${name}" t`,
+    );
     fingerprints[name] = res.rows[0].h;
   }
   return fingerprints;
@@ -66,8 +69,10 @@ async function foreignKeyOrphans(client: pg.ClientBase): Promise<string[]> {
     WHERE c.contype = 'f' AND cardinality(c.conkey) = 1 AND c.connamespace = 'public'::regnamespace`);
   const orphans: string[] = [];
   for (const fk of fks.rows) {
-    const n = await rowCount(client,
-      `${fk.tbl} t WHERE t.${fk.col} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${fk.ref} r WHERE r.${fk.refcol} = t.${fk.col})`);
+    const n = await rowCount(
+      client,
+      `${fk.tbl} t WHERE t.${fk.col} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${fk.ref} r WHERE r.${fk.refcol} = t.${fk.col})`,
+    );
     if (n > 0) orphans.push(`${fk.tbl}.${fk.col}: ${n}`);
   }
   return orphans;
@@ -77,7 +82,10 @@ const EXPECTED_STATUS_IDS = [
   ...Array.from({ length: 52 }, (_, i) => i + 1),
   ...Array.from({ length: 18 }, (_, i) => i + 60),
   ...Array.from({ length: 7 }, (_, i) => i + 79),
-  87, 88, 89, 90,
+  87,
+  88,
+  89,
+  90,
 ];
 
 describe('crearis-schema.sql', () => {
@@ -104,7 +112,8 @@ describe('crearis-schema.sql', () => {
       expect(onlyDeCz.rowCount).toBe(0);
       expect((await client.query(`SELECT count(*)::int AS n FROM status WHERE NOT (name_i18n ?& array['de','cz'])`)).rows[0].n).toBe(0);
       const next = await client.query<{ id: number }>(
-        `INSERT INTO status (value, name, "table") VALUES (64, 'probe', 'tasks') RETURNING id`);
+        `INSERT INTO status (value, name, "table") VALUES (64, 'probe', 'tasks') RETURNING id`,
+      );
       expect(next.rows[0].id).toBeGreaterThan(90);
     });
   });
@@ -115,9 +124,11 @@ describe('crearis-schema.sql', () => {
       expect(tags.rows.map((t) => t.name)).toEqual(['child', 'adult', 'teen', 'location']);
 
       const users = await client.query<{ id: number; sysmail: string; role: string; password: string; status_display: string }>(
-        'SELECT id, sysmail, role, password, status_display FROM users ORDER BY id');
+        'SELECT id, sysmail, role, password, status_display FROM users ORDER BY id',
+      );
       expect(users.rows.map((u) => u.sysmail)).toEqual(
-        ['admin', 'base', 'project1', 'project2', 'tp', 'regio1'].map((name) => `${name}@theaterpedia.org`));
+        ['admin', 'base', 'project1', 'project2', 'tp', 'regio1'].map((name) => `${name}@theaterpedia.org`),
+      );
       expect(users.rows.map((u) => u.id)).toEqual([1, 2, 3, 4, 5, 6]);
       expect(users.rows.map((u) => u.role)).toEqual(['admin', 'base', 'user', 'user', 'user', 'user']);
       for (const u of users.rows) {
@@ -127,25 +138,37 @@ describe('crearis-schema.sql', () => {
 
       const projects = await client.query(
         `SELECT p.domaincode, p.type, p.is_regio, s.name AS status, u.sysmail AS owner
-         FROM projects p JOIN status s ON s.id = p.status_id JOIN users u ON u.id = p.owner_id ORDER BY p.id`);
+         FROM projects p JOIN status s ON s.id = p.status_id JOIN users u ON u.id = p.owner_id ORDER BY p.id`,
+      );
       expect(projects.rows).toEqual([
         { domaincode: 'tp', type: 'special', is_regio: false, status: 'done', owner: 'project1@theaterpedia.org' },
         { domaincode: 'regio1', type: 'regio', is_regio: true, status: 'draft', owner: 'project2@theaterpedia.org' },
       ]);
       const members = await client.query(
         `SELECT p.domaincode, u.username, m.role FROM project_members m
-         JOIN projects p ON p.id = m.project_id JOIN users u ON u.id = m.user_id ORDER BY 1, 2`);
+         JOIN projects p ON p.id = m.project_id JOIN users u ON u.id = m.user_id ORDER BY 1, 2`,
+      );
       expect(members.rows).toEqual([
         { domaincode: 'regio1', username: 'project2', role: 'owner' },
         { domaincode: 'tp', username: 'project1', role: 'owner' },
         { domaincode: 'tp', username: 'project2', role: 'member' },
       ]);
       const pages = await client.query(
-        `SELECT pg.page_type, pg.header_type FROM pages pg JOIN projects p ON p.id = pg.project WHERE p.domaincode = 'tp' ORDER BY 1`);
-      expect(pages.rows).toEqual([{ page_type: 'landing', header_type: 'banner' }, { page_type: 'team', header_type: 'banner' }]);
+        `SELECT pg.page_type, pg.header_type FROM pages pg JOIN projects p ON p.id = pg.project WHERE p.domaincode = 'tp' ORDER BY 1`,
+      );
+      expect(pages.rows).toEqual([
+        { page_type: 'landing', header_type: 'banner' },
+        { page_type: 'team', header_type: 'banner' },
+      ]);
 
-      expect(await rowCounts(client, ['tlds', 'sysdomains', 'i18n_codes', 'crearis_config', 'system_config', 'domains']))
-        .toEqual({ tlds: 6, sysdomains: 5, i18n_codes: 4, crearis_config: 1, system_config: 2, domains: 0 });
+      expect(await rowCounts(client, ['tlds', 'sysdomains', 'i18n_codes', 'crearis_config', 'system_config', 'domains'])).toEqual({
+        tlds: 6,
+        sysdomains: 5,
+        i18n_codes: 4,
+        crearis_config: 1,
+        system_config: 2,
+        domains: 0,
+      });
       const config = (await client.query('SELECT config FROM crearis_config')).rows[0].config;
       expect(config.migrations_run).toContain('021_seed_system_data');
       const domainstrings = await client.query<{ d: string }>('SELECT domainstring AS d FROM sysdomains ORDER BY id');
@@ -161,22 +184,34 @@ describe('crearis-schema.sql', () => {
         RETURNING id, is_regio, is_topic, is_onepage, is_service, is_sidebar, page_has_content, aside_has_content,
                   header_has_content, footer_has_content, status_id`);
       expect(project.rows[0]).toMatchObject({
-        is_regio: false, is_topic: true, is_onepage: true, is_service: false, is_sidebar: false,
-        page_has_content: false, aside_has_content: true, header_has_content: true, footer_has_content: false, status_id: 18,
+        is_regio: false,
+        is_topic: true,
+        is_onepage: true,
+        is_service: false,
+        is_sidebar: false,
+        page_has_content: false,
+        aside_has_content: true,
+        header_has_content: true,
+        footer_has_content: false,
+        status_id: 18,
       });
       const page = await client.query(
         `INSERT INTO pages (project, page_type, page_options) VALUES ($1, 'post', '{"layout": "wide"}')
-         RETURNING page_has_content, aside_has_content, id`, [project.rows[0].id]);
+         RETURNING page_has_content, aside_has_content, id`,
+        [project.rows[0].id],
+      );
       expect(page.rows[0]).toMatchObject({ page_has_content: false, aside_has_content: true });
       expect(page.rows[0].id).toMatch(/^[0-9a-f-]{36}$/);
 
       const domain = await client.query(
         `INSERT INTO domains (sysdomain_id, tld, textdomain) VALUES ((SELECT id FROM sysdomains WHERE domain = 'dasei'), 'de', 'probe')
-         RETURNING tld, domainname`);
+         RETURNING tld, domainname`,
+      );
       expect(domain.rows[0]).toEqual({ tld: 'eu', domainname: 'probe.dasei.eu' });
 
       const task = await client.query(
-        `INSERT INTO tasks (id, name, lang) VALUES ('task_probe', 'Probe', 'en') RETURNING status_id, status_display, updated_at`);
+        `INSERT INTO tasks (id, name, lang) VALUES ('task_probe', 'Probe', 'en') RETURNING status_id, status_display, updated_at`,
+      );
       expect(task.rows[0]).toEqual({ status_id: 2, status_display: 'Idea', updated_at: null });
       const touched = await client.query(`UPDATE tasks SET name = 'Probe 2' WHERE id = 'task_probe' RETURNING updated_at`);
       expect(touched.rows[0].updated_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
@@ -185,12 +220,16 @@ describe('crearis-schema.sql', () => {
 
   test('image triggers derive flags from ctags byte 0 and push the image cache to referencing rows', async () => {
     await withDb(crearisSql, async ({ client }) => {
-      const insertImage = (ctagsHex: string, extra = '') => client.query(`
+      const insertImage = (ctagsHex: string, extra = '') =>
+        client.query(
+          `
         INSERT INTO images (xmlid, name, url, project_id, ctags, shape_wide ${extra ? ', publisher' : ''})
         VALUES ('same_xmlid', 'probe', 'https://img.demo/p.jpg', (SELECT id FROM projects WHERE domaincode = 'tp'),
                 decode($1, 'hex'), ROW(10, 20, 30, NULL, NULL, NULL, NULL, NULL)::image_shape ${extra ? `, ${extra}` : ''})
         RETURNING id, is_public, is_private, is_internal, is_deprecated, has_issues, use_player, project_domaincode,
-                  img_show, img_thumb, img_wide`, [ctagsHex]);
+                  img_show, img_thumb, img_wide`,
+          [ctagsHex],
+        );
 
       const internal = (await insertImage('30')).rows[0];
       expect(internal).toMatchObject({ is_public: false, is_private: false, is_internal: true, is_deprecated: false, has_issues: false });
@@ -200,14 +239,25 @@ describe('crearis-schema.sql', () => {
 
       // Same xmlid again: images.xmlid is not unique.
       const flagged = (await insertImage('90', `ROW('youtube', 'v1', NULL, NULL, NULL, NULL)::media_adapter`)).rows[0];
-      expect(flagged).toMatchObject({ is_public: true, has_issues: true, is_deprecated: false, use_player: true, img_show: false, img_wide: null });
+      expect(flagged).toMatchObject({
+        is_public: true,
+        has_issues: true,
+        is_deprecated: false,
+        use_player: true,
+        img_show: false,
+        img_wide: null,
+      });
 
       await client.query(`UPDATE users SET img_id = $1 WHERE username = 'admin'`, [internal.id]);
-      expect((await client.query(`SELECT img_show, img_wide FROM users WHERE username = 'admin'`)).rows[0])
-        .toEqual({ img_show: true, img_wide: { type: 'param', x: 10, y: 20, z: 30 } });
+      expect((await client.query(`SELECT img_show, img_wide FROM users WHERE username = 'admin'`)).rows[0]).toEqual({
+        img_show: true,
+        img_wide: { type: 'param', x: 10, y: 20, z: 30 },
+      });
       await client.query(`UPDATE images SET ctags = '\\xc0' WHERE id = $1`, [internal.id]);
-      expect((await client.query(`SELECT img_show, img_wide FROM users WHERE username = 'admin'`)).rows[0])
-        .toEqual({ img_show: false, img_wide: null });
+      expect((await client.query(`SELECT img_show, img_wide FROM users WHERE username = 'admin'`)).rows[0]).toEqual({
+        img_show: false,
+        img_wide: null,
+      });
     });
   });
 
@@ -215,19 +265,36 @@ describe('crearis-schema.sql', () => {
     await withDb(crearisSql, async ({ client }) => {
       await client.query('BEGIN');
       await expectRejected(client, `INSERT INTO projects (domaincode) VALUES ('Bad-Code')`, [], /projects_domaincode_check/);
-      await expectRejected(client, `INSERT INTO users (sysmail, username, password, role) VALUES ('not-an-email', 'x', 'x', 'user')`, [], /users_sysmail_check/);
-      await expectRejected(client,
+      await expectRejected(
+        client,
+        `INSERT INTO users (sysmail, username, password, role) VALUES ('not-an-email', 'x', 'x', 'user')`,
+        [],
+        /users_sysmail_check/,
+      );
+      await expectRejected(
+        client,
         `INSERT INTO users (sysmail, extmail, username, password, role) VALUES ('someone@x.demo', 'tp@theaterpedia.org', 'x', 'x', 'user')`,
-        [], /already used as system email/);
-      await expectRejected(client,
+        [],
+        /already used as system email/,
+      );
+      await expectRejected(
+        client,
         `INSERT INTO interactions (name, status_id) VALUES ('probe', (SELECT id FROM status WHERE "table" = 'tasks' AND name = 'new'))`,
-        [], /interactions/);
+        [],
+        /interactions/,
+      );
       await expectRejected(client, `DELETE FROM projects WHERE domaincode = 'tp'`, [], /null value in column "project"/);
 
-      const instructor = await client.query<{ id: number }>(`INSERT INTO instructors (xmlid, name) VALUES ('probe.instructor', 'Probe') RETURNING id`);
+      const instructor = await client.query<{ id: number }>(
+        `INSERT INTO instructors (xmlid, name) VALUES ('probe.instructor', 'Probe') RETURNING id`,
+      );
       const instructorId = instructor.rows[0].id;
-      await expectRejected(client, `INSERT INTO events (xmlid, status, public_user) VALUES ('probe.e1', 'published', $1)`,
-        [instructorId], /must be an instructor with is_user=TRUE/);
+      await expectRejected(
+        client,
+        `INSERT INTO events (xmlid, status, public_user) VALUES ('probe.e1', 'published', $1)`,
+        [instructorId],
+        /must be an instructor with is_user=TRUE/,
+      );
       await expectRejected(client, `INSERT INTO events (xmlid, status) VALUES ('probe.e2', 'final')`, [], /public_user must be set/);
       await client.query(`INSERT INTO events (xmlid, status, public_user) VALUES ('probe.e3', 'draft', $1)`, [instructorId]);
 
@@ -236,8 +303,10 @@ describe('crearis-schema.sql', () => {
       expect(linked.rows[0]).toEqual({ is_user: true, regio_id: 2 }); // project2 owns regio1
       await client.query(`INSERT INTO events (xmlid, status, public_user) VALUES ('probe.e1', 'published', $1)`, [instructorId]);
       await client.query(`UPDATE users SET instructor_id = NULL WHERE username = 'project2'`);
-      expect((await client.query(`SELECT is_user, regio_id FROM instructors WHERE id = $1`, [instructorId])).rows[0])
-        .toEqual({ is_user: false, regio_id: null });
+      expect((await client.query(`SELECT is_user, regio_id FROM instructors WHERE id = $1`, [instructorId])).rows[0]).toEqual({
+        is_user: false,
+        regio_id: null,
+      });
       await client.query('ROLLBACK');
     });
   });
@@ -245,8 +314,12 @@ describe('crearis-schema.sql', () => {
   test('changing a project status to 19/20 creates its missing pages; tags and regio are maintained', async () => {
     await withDb(crearisSql, async ({ client }) => {
       const regio1 = (await client.query(`SELECT id FROM projects WHERE domaincode = 'regio1'`)).rows[0].id;
-      const { id } = (await client.query(
-        `INSERT INTO projects (domaincode, regio, team_page, config) VALUES ('probe', $1, 'yes', '{"onepage": true}') RETURNING id`, [regio1])).rows[0];
+      const { id } = (
+        await client.query(
+          `INSERT INTO projects (domaincode, regio, team_page, config) VALUES ('probe', $1, 'yes', '{"onepage": true}') RETURNING id`,
+          [regio1],
+        )
+      ).rows[0];
       await client.query(`UPDATE projects SET status_id = 18 WHERE id = $1`, [id]);
       expect(await rowCount(client, `pages WHERE project = ${id}`)).toBe(0);
       await client.query(`UPDATE projects SET status_id = 20 WHERE id = $1`, [id]);
@@ -255,22 +328,29 @@ describe('crearis-schema.sql', () => {
       await client.query(`UPDATE projects SET status_id = 19 WHERE id = $1`, [id]);
       expect(await rowCount(client, `pages WHERE project = ${id}`)).toBe(3);
 
-      const event = await client.query(`INSERT INTO events (xmlid, project_id, lang) VALUES ('probe.e', $1, 'cz') RETURNING id, regio_id`, [id]);
+      const event = await client.query(`INSERT INTO events (xmlid, project_id, lang) VALUES ('probe.e', $1, 'cz') RETURNING id, regio_id`, [
+        id,
+      ]);
       expect(event.rows[0].regio_id).toBe(regio1);
-      await client.query(`INSERT INTO events_tags (event_id, tag_id) SELECT $1, id FROM tags WHERE name IN ('teen', 'child')`, [event.rows[0].id]);
+      await client.query(`INSERT INTO events_tags (event_id, tag_id) SELECT $1, id FROM tags WHERE name IN ('teen', 'child')`, [
+        event.rows[0].id,
+      ]);
       const tagged = await client.query(`SELECT tags_ids, tags_display FROM events WHERE id = $1`, [event.rows[0].id]);
       expect(tagged.rows[0]).toEqual({ tags_ids: [1, 3], tags_display: ['Dítě', 'Mládež'] });
       await client.query(`UPDATE events SET lang = 'de' WHERE id = $1`, [event.rows[0].id]);
-      expect((await client.query(`SELECT tags_display FROM events WHERE id = $1`, [event.rows[0].id])).rows[0].tags_display)
-        .toEqual(['Kind', 'Jugendliche']);
+      expect((await client.query(`SELECT tags_display FROM events WHERE id = $1`, [event.rows[0].id])).rows[0].tags_display).toEqual([
+        'Kind',
+        'Jugendliche',
+      ]);
     });
   });
 
   test('two fresh loads give the system users different random passwords', async () => {
-    const load = () => withDb(undefined, async ({ client }) => {
-      await client.query(crearisSql);
-      return (await client.query<{ sysmail: string; password: string }>('SELECT sysmail, password FROM users ORDER BY id')).rows;
-    });
+    const load = () =>
+      withDb(undefined, async ({ client }) => {
+        await client.query(crearisSql);
+        return (await client.query<{ sysmail: string; password: string }>('SELECT sysmail, password FROM users ORDER BY id')).rows;
+      });
     const [first, second] = [await load(), await load()];
     expect(first.map((u) => u.sysmail)).toEqual(second.map((u) => u.sysmail));
     for (let i = 0; i < first.length; i++) expect(first[i].password).not.toBe(second[i].password);
@@ -297,8 +377,13 @@ describe('crearis demo data', () => {
       expect(await rowCount(client, 'images WHERE xmlid IS NULL')).toBe(1);
       expect(await rowCount(client, `locations WHERE zip LIKE '0%'`)).toBeGreaterThan(2);
       expect(await rowCount(client, `events WHERE status = 'draft'`)).toBeGreaterThan(2);
-      expect(await rowCount(client, `events e JOIN instructors i ON i.id = e.public_user
-        WHERE e.status IN ('published', 'active', 'final') AND i.is_user`)).toBeGreaterThan(5);
+      expect(
+        await rowCount(
+          client,
+          `events e JOIN instructors i ON i.id = e.public_user
+        WHERE e.status IN ('published', 'active', 'final') AND i.is_user`,
+        ),
+      ).toBeGreaterThan(5);
       expect(await rowCount(client, `events WHERE cardinality(tags_ids) = 0`)).toBe(0);
       const phone = await client.query(`SELECT phone FROM locations WHERE xmlid = '_demo.location_kulturhaus_altmarkt'`);
       expect(phone.rows[0].phone).toBe('0351 4412308');
@@ -309,10 +394,11 @@ describe('crearis demo data', () => {
   });
 
   test('is deterministic: the same seed gives identical tables, another seed does not', async () => {
-    const fingerprint = (seed: number) => withDb(crearisSql, async ({ client }) => {
-      await seedCrearisDemo(client, { seed });
-      return tableFingerprints(client);
-    });
+    const fingerprint = (seed: number) =>
+      withDb(crearisSql, async ({ client }) => {
+        await seedCrearisDemo(client, { seed });
+        return tableFingerprints(client);
+      });
     const first = await fingerprint(42);
     const second = await fingerprint(42);
     const other = await fingerprint(43);
@@ -328,7 +414,17 @@ describe('crearis demo data', () => {
       const teaserOf = async (client: pg.ClientBase, xmlid: string) =>
         (await client.query<{ teaser: string }>('SELECT teaser FROM events WHERE xmlid = $1', [xmlid])).rows[0].teaser;
       const baseTeaser = await teaserOf(base.client, CONFLICTING_EVENT_XMLID);
-      const counts = await rowCounts(base.client, ['events', 'posts', 'images', 'locations', 'users', 'interactions', 'events_tags', 'event_instructors', 'project_members']);
+      const counts = await rowCounts(base.client, [
+        'events',
+        'posts',
+        'images',
+        'locations',
+        'users',
+        'interactions',
+        'events_tags',
+        'event_instructors',
+        'project_members',
+      ]);
 
       await applyDevEdits(base.client);
       const devTeaser = await teaserOf(base.client, CONFLICTING_EVENT_XMLID);
@@ -346,11 +442,14 @@ describe('crearis demo data', () => {
       expect(await rowCount(base.client, `posts WHERE xmlid IN ('${dev.addedPosts.join("','")}')`)).toBe(2);
       expect(await rowCount(base.client, `images WHERE xmlid = '${dev.addedImage}' AND img_show`)).toBe(1);
       expect(await rowCount(base.client, `locations WHERE xmlid = '${dev.addedLocation}'`)).toBe(1);
-      const post = await base.client.query(`SELECT s.name FROM posts p JOIN status s ON s.id = p.status_id WHERE p.xmlid = $1`,
-        [dev.postStatusChanged.xmlid]);
+      const post = await base.client.query(`SELECT s.name FROM posts p JOIN status s ON s.id = p.status_id WHERE p.xmlid = $1`, [
+        dev.postStatusChanged.xmlid,
+      ]);
       expect(post.rows[0].name).toBe(dev.postStatusChanged.to);
-      const published = await base.client.query(`SELECT e.status, i.is_user FROM events e JOIN instructors i ON i.id = e.public_user WHERE e.xmlid = $1`,
-        [dev.addedEvents[0]]);
+      const published = await base.client.query(
+        `SELECT e.status, i.is_user FROM events e JOIN instructors i ON i.id = e.public_user WHERE e.xmlid = $1`,
+        [dev.addedEvents[0]],
+      );
       expect(published.rows[0]).toEqual({ status: 'published', is_user: true });
 
       await applyProductionEdits(base.client);
@@ -402,7 +501,8 @@ describe('crearis bulk data', () => {
 
       // Triggers work for new rows after the load.
       const image = await client.query(
-        `INSERT INTO images (name, url, ctags) VALUES ('after bulk', 'https://img.demo/x.jpg', '\\x20') RETURNING id, is_private`);
+        `INSERT INTO images (name, url, ctags) VALUES ('after bulk', 'https://img.demo/x.jpg', '\\x20') RETURNING id, is_private`,
+      );
       expect(image.rows[0].is_private).toBe(true);
       expect(image.rows[0].id).toBeGreaterThan(counts.images);
     });
@@ -445,22 +545,25 @@ describe('shop fixture', () => {
                              FROM customers c WHERE c.email LIKE 'kunde%'`;
         expect((await b.client.query(sameContent)).rows[0].h).toBe((await a.client.query(sameContent)).rows[0].h);
         const managers = await a.client.query(
-          `SELECT d.code, e.email FROM departments d JOIN employees e ON e.id = d.manager_id ORDER BY d.code`);
+          `SELECT d.code, e.email FROM departments d JOIN employees e ON e.id = d.manager_id ORDER BY d.code`,
+        );
         expect(managers.rows.length).toBe(4);
         expect(await rowCount(a.client, 'categories WHERE parent_id IS NOT NULL')).toBeGreaterThan(5);
         expect(await rowCount(a.client, `products WHERE tags @> ARRAY['mit "Zitat"']`)).toBeGreaterThan(0);
         const duplicates = await a.client.query(
-          `SELECT count(*)::int AS n FROM (SELECT actor, action, at, payload FROM audit_log GROUP BY 1, 2, 3, 4 HAVING count(*) > 1) d`);
+          `SELECT count(*)::int AS n FROM (SELECT actor, action, at, payload FROM audit_log GROUP BY 1, 2, 3, 4 HAVING count(*) > 1) d`,
+        );
         expect(duplicates.rows[0].n).toBe(1);
       });
     });
   });
 
   test('the same seed and variant give the same rows, uuids included', async () => {
-    const fingerprint = () => withDb(shopSql, async ({ client }) => {
-      await seedShop(client, { variant: 'b', seed: 99 });
-      return tableFingerprints(client);
-    });
+    const fingerprint = () =>
+      withDb(shopSql, async ({ client }) => {
+        await seedShop(client, { variant: 'b', seed: 99 });
+        return tableFingerprints(client);
+      });
     const first = await fingerprint();
     expect(await fingerprint()).toEqual(first);
     expect(Object.keys(first)).toHaveLength(shopTables.length);
@@ -475,10 +578,12 @@ describe('all-types fixture', () => {
       expect(columns).toBeGreaterThan(35);
 
       const nonNull = await client.query<{ code: string; n: number }>(
-        `SELECT code, (SELECT count(*)::int FROM jsonb_each(to_jsonb(z)) e WHERE e.value <> 'null'::jsonb) AS n FROM value_zoo z ORDER BY id`);
+        `SELECT code, (SELECT count(*)::int FROM jsonb_each(to_jsonb(z)) e WHERE e.value <> 'null'::jsonb) AS n FROM value_zoo z ORDER BY id`,
+      );
       expect(nonNull.rows.find((r) => r.code === 'all-null')?.n).toBe(2);
 
-      const row = (await client.query(`
+      const row = (
+        await client.query(`
         SELECT (SELECT c_bigint::text FROM value_zoo WHERE code = 'extremes') AS bigint_max,
                (SELECT length(c_bytea) FROM value_zoo WHERE code = 'all-bytes') AS byte_count,
                (SELECT c_text FROM value_zoo WHERE code = 'all-bytes') AS copy_null_marker,
@@ -487,10 +592,17 @@ describe('all-types fixture', () => {
                (SELECT c_jsonb IS NOT NULL AND c_jsonb = 'null'::jsonb FROM value_zoo WHERE code = 'empties') AS json_null,
                (SELECT c_char FROM value_zoo WHERE code = 'ordinary') AS padded,
                (SELECT c_int_array::text FROM value_zoo WHERE code = 'extremes') AS lower_bound,
-               (SELECT c_double::text FROM value_zoo WHERE code = 'negatives-and-specials') AS nan`)).rows[0];
+               (SELECT c_double::text FROM value_zoo WHERE code = 'negatives-and-specials') AS nan`)
+      ).rows[0];
       expect(row).toMatchObject({
-        bigint_max: '9223372036854775807', byte_count: 256, copy_null_marker: '\\N', trailing_zero: '1.10',
-        json_null: true, padded: 'a  ', lower_bound: '[0:2]={7,8,9}', nan: 'NaN',
+        bigint_max: '9223372036854775807',
+        byte_count: 256,
+        copy_null_marker: '\\N',
+        trailing_zero: '1.10',
+        json_null: true,
+        padded: 'a  ',
+        lower_bound: '[0:2]={7,8,9}',
+        nan: 'NaN',
       });
       expect(row.raw_json).toContain('"a" : 2');
     });

@@ -5,7 +5,17 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { addKnownHost, fingerprintOf, hostFieldMatches, keyTypeOf, knownHostName, knownLinesFor, linesFor, preferKnownTypes, verdictFor } from '../src-main/db/known-hosts';
+import {
+  addKnownHost,
+  fingerprintOf,
+  hostFieldMatches,
+  keyTypeOf,
+  knownHostName,
+  knownLinesFor,
+  linesFor,
+  preferKnownTypes,
+  verdictFor,
+} from '../src-main/db/known-hosts';
 import { tempDir } from './helpers/temp';
 
 const dir = tempDir('mr4-known-hosts-');
@@ -13,7 +23,13 @@ function key(name: string, type = 'ed25519'): { blob: Buffer; line: string; fing
   const file = join(dir, name);
   execFileSync('ssh-keygen', ['-q', '-t', type, '-N', '', '-f', file]);
   const [t, b64] = readFileSync(`${file}.pub`, 'utf8').trim().split(/\s+/);
-  return { blob: Buffer.from(b64, 'base64'), line: `${t} ${b64}`, fingerprint: execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${file}.pub`]).toString().split(/\s+/)[1] };
+  return {
+    blob: Buffer.from(b64, 'base64'),
+    line: `${t} ${b64}`,
+    fingerprint: execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${file}.pub`])
+      .toString()
+      .split(/\s+/)[1],
+  };
 }
 const a = key('a');
 const b = key('b');
@@ -53,7 +69,18 @@ describe('known_hosts', () => {
 
   it('says known, unknown (with the types on file), changed and revoked', async () => {
     const file = join(dir, 'verdicts');
-    writeFileSync(file, [`# comment`, `db.example.org ${a.line} comment`, `rsa.example.org ${r.line}`, `@revoked * ${b.line}`, `@cert-authority *.example.org ${b.line}`, `garbage`, ''].join('\n'));
+    writeFileSync(
+      file,
+      [
+        `# comment`,
+        `db.example.org ${a.line} comment`,
+        `rsa.example.org ${r.line}`,
+        `@revoked * ${b.line}`,
+        `@cert-authority *.example.org ${b.line}`,
+        `garbage`,
+        '',
+      ].join('\n'),
+    );
     const at = (host: string, port = 22) => knownLinesFor([join(dir, 'missing'), file], host, port);
     expect(verdictFor(await at('db.example.org'), a.blob)).toMatchObject({ status: 'known', match: { file, line: 2 } });
     expect(verdictFor(await at('new.example.org'), a.blob)).toEqual({ status: 'unknown', otherTypes: [] });
@@ -62,7 +89,13 @@ describe('known_hosts', () => {
     const changed = verdictFor(await at('db.example.org'), key('c').blob);
     expect(changed).toMatchObject({ status: 'changed', known: [{ file, line: 2, keyType: 'ssh-ed25519' }] });
     expect(verdictFor(await at('anything.example.org'), b.blob)).toMatchObject({ status: 'revoked', match: { line: 4 } });
-    expect(preferKnownTypes(['ssh-ed25519', 'ecdsa-sha2-nistp256', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'], ['ssh-rsa'])).toEqual(['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa', 'ssh-ed25519', 'ecdsa-sha2-nistp256']);
+    expect(preferKnownTypes(['ssh-ed25519', 'ecdsa-sha2-nistp256', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'], ['ssh-rsa'])).toEqual([
+      'rsa-sha2-512',
+      'rsa-sha2-256',
+      'ssh-rsa',
+      'ssh-ed25519',
+      'ecdsa-sha2-nistp256',
+    ]);
   });
 
   it('adds an accepted key on a line of its own, the file 0600', async () => {

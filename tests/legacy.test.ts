@@ -130,7 +130,9 @@ describe('an archive of the original MR4 system (format 1.0)', () => {
       const reported = problems(report, table, column);
       expect(reported.map((p) => Object.values(p.key ?? {})[0]).sort(), `${table}.${column}`).toEqual(keyed.rows.map((r) => r.k).sort());
       for (const p of reported) {
-        expect(p.reason).toMatch(new RegExp(`^${column} refers to ${parent} id \\d+, which the 1\\.0 archive does not identify.*imported with ${column} NULL$`));
+        expect(p.reason).toMatch(
+          new RegExp(`^${column} refers to ${parent} id \\d+, which the 1\\.0 archive does not identify.*imported with ${column} NULL$`),
+        );
         expect(p.row).toBeGreaterThan(0);
       }
       const left = await target.client.query(`SELECT count(*)::int AS n FROM ${table} WHERE ${column} IS NOT NULL`);
@@ -147,7 +149,9 @@ describe('an archive of the original MR4 system (format 1.0)', () => {
         key: { domaincode: 'spielraum_regensburg' },
         row: expect.any(Number),
         column: 'domain_id',
-        reason: expect.stringMatching(/^domain_id refers to domains id \d+, which the 1\.0 archive does not carry; imported with domain_id NULL$/),
+        reason: expect.stringMatching(
+          /^domain_id refers to domains id \d+, which the 1\.0 archive does not carry; imported with domain_id NULL$/,
+        ),
       },
     ]);
     expect((await target.client.query(`SELECT count(*)::int AS n FROM projects WHERE domain_id IS NOT NULL`)).rows[0].n).toBe(0);
@@ -193,7 +197,8 @@ describe('an archive of the original MR4 system (format 1.0)', () => {
     // Bug 10: numeric-looking text became numbers; zip codes lost their leading zeros.
     expect(w).toMatch(/locations\.zip is text, but the 1\.0 archive holds \d+ of its values as numbers \(e\.g\. \d{4}\).*leading zeros/);
     expect(report.warnings.filter((x) => x.startsWith('locations.zip '))).toHaveLength(1);
-    const zip = async (db: TestDb, xmlid: string) => (await db.client.query(`SELECT zip FROM locations WHERE xmlid = $1`, [xmlid])).rows[0].zip;
+    const zip = async (db: TestDb, xmlid: string) =>
+      (await db.client.query(`SELECT zip FROM locations WHERE xmlid = $1`, [xmlid])).rows[0].zip;
     expect(await zip(source, '_demo.location_kulturhaus_altmarkt')).toBe('01067');
     expect(await zip(target, '_demo.location_kulturhaus_altmarkt')).toBe('1067');
     expect(await zip(target, '_demo.location_spielhaus_donaumarkt')).toBe('93047');
@@ -213,7 +218,21 @@ describe('an archive of the original MR4 system (format 1.0)', () => {
   });
 
   test('importing the same archive again inserts and changes nothing', async () => {
-    const tables = ['users', 'projects', 'images', 'instructors', 'locations', 'participants', 'posts', 'events', 'interactions', 'pages', 'tasks', 'tags', 'project_members'];
+    const tables = [
+      'users',
+      'projects',
+      'images',
+      'instructors',
+      'locations',
+      'participants',
+      'posts',
+      'events',
+      'interactions',
+      'pages',
+      'tasks',
+      'tags',
+      'project_members',
+    ];
     const before = await rowVersions(target.client, tables);
     const again = await importInto(target, archive, 'skip');
     // The junction rows the archive cannot identify fail again, and only they.
@@ -224,7 +243,7 @@ describe('an archive of the original MR4 system (format 1.0)', () => {
   });
 });
 
-describe('a 1.0 archive with the target\'s triggers firing', () => {
+describe("a 1.0 archive with the target's triggers firing", () => {
   test('--allow-failures refuses each row a trigger rejects and imports the rest', async () => {
     const source = await crearis();
     const target = await crearis();
@@ -267,4 +286,3 @@ describe('a broken 1.0 archive', () => {
     expect(await fingerprint(target.client)).toBe(before);
   });
 });
-

@@ -32,7 +32,7 @@ function processTable(): Map<number, [number, string]> {
 function descendants(root: number): number[] {
   const table = processTable();
   const found = new Set<number>([root]);
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const [pid, [ppid]] of table) {
       if (found.has(ppid) && !found.has(pid)) {
@@ -89,39 +89,48 @@ beforeAll(() => {
 });
 
 if (!linux) console.warn(`start-script: skipped: it reads the process tree from /proc, which ${process.platform} has not`);
-describe.skipIf(!linux)(titled('npm start stops everything it started', linux ? null : `it reads the process tree from /proc, which ${process.platform} has not`), () => {
-  const cases: [string, (s: Started) => void, RegExp][] = [
-    ['SIGTERM to npm', (s) => process.kill(s.npm.pid!, 'SIGTERM'), /Asked to stop/],
-    ['SIGINT to its process group (Ctrl-C)', (s) => process.kill(-s.npm.pid!, 'SIGINT'), /Interrupted/],
-    ['SIGHUP to its process group (the terminal closed)', (s) => process.kill(-s.npm.pid!, 'SIGHUP'), /Asked to stop/],
-  ];
+describe.skipIf(!linux)(
+  titled('npm start stops everything it started', linux ? null : `it reads the process tree from /proc, which ${process.platform} has not`),
+  () => {
+    const cases: [string, (s: Started) => void, RegExp][] = [
+      ['SIGTERM to npm', (s) => process.kill(s.npm.pid!, 'SIGTERM'), /Asked to stop/],
+      ['SIGINT to its process group (Ctrl-C)', (s) => process.kill(-s.npm.pid!, 'SIGINT'), /Interrupted/],
+      ['SIGHUP to its process group (the terminal closed)', (s) => process.kill(-s.npm.pid!, 'SIGHUP'), /Asked to stop/],
+    ];
 
-  for (const [name, stop, said] of cases) {
-    test(
-      name,
-      async () => {
-        const started = await npmStart();
-        let pids: number[] = [];
-        try {
-          pids = descendants(started.npm.pid!);
-          const commands = pids.map(commandOf);
-          expect(commands.some((c) => /cli\.js serve/.test(c)), commands.join('\n')).toBe(true);
-          expect(commands.some((c) => /bin\/postgres\b/.test(c)), commands.join('\n')).toBe(true);
+    for (const [name, stop, said] of cases) {
+      test(
+        name,
+        async () => {
+          const started = await npmStart();
+          let pids: number[] = [];
+          try {
+            pids = descendants(started.npm.pid!);
+            const commands = pids.map(commandOf);
+            expect(
+              commands.some((c) => /cli\.js serve/.test(c)),
+              commands.join('\n'),
+            ).toBe(true);
+            expect(
+              commands.some((c) => /bin\/postgres\b/.test(c)),
+              commands.join('\n'),
+            ).toBe(true);
 
-          stop(started);
-          const until = Date.now() + 60_000;
-          while (pids.some(alive) && Date.now() < until) await new Promise((r) => setTimeout(r, 250));
-          const left = pids.filter(alive).map((p) => `${p} ${commandOf(p)}`);
-          expect(left, started.output()).toEqual([]);
-          // The server shut down cleanly (jobs cancelled, demo server stopped), not killed.
-          expect(started.output()).toMatch(said);
-          expect(started.output()).toContain('Stopped.');
-        } finally {
-          for (const pid of pids.filter(alive)) process.kill(pid, 'SIGKILL');
-          rmSync(started.dataDir, { recursive: true, force: true });
-        }
-      },
-      360_000,
-    );
-  }
-});
+            stop(started);
+            const until = Date.now() + 60_000;
+            while (pids.some(alive) && Date.now() < until) await new Promise((r) => setTimeout(r, 250));
+            const left = pids.filter(alive).map((p) => `${p} ${commandOf(p)}`);
+            expect(left, started.output()).toEqual([]);
+            // The server shut down cleanly (jobs cancelled, demo server stopped), not killed.
+            expect(started.output()).toMatch(said);
+            expect(started.output()).toContain('Stopped.');
+          } finally {
+            for (const pid of pids.filter(alive)) process.kill(pid, 'SIGKILL');
+            rmSync(started.dataDir, { recursive: true, force: true });
+          }
+        },
+        360_000,
+      );
+    }
+  },
+);

@@ -5,12 +5,27 @@ import { collapsePieces, compareTexts, fieldView, plainPieces } from '../src-com
 
 test('changed words are marked, short tokens by character, JSON line by line', () => {
   const w = compareTexts('The quick brown fox', 'The quick red fox')!;
-  expect(w.after).toEqual([{ op: 'same', text: 'The quick ' }, { op: 'add', text: 'red' }, { op: 'same', text: ' fox' }]);
-  expect(w.before).toEqual([{ op: 'same', text: 'The quick ' }, { op: 'del', text: 'brown' }, { op: 'same', text: ' fox' }]);
-  expect(compareTexts('2025-01-10 12:00', '2025-01-12 12:00')!.after).toEqual([{ op: 'same', text: '2025-01-1' }, { op: 'add', text: '2' }, { op: 'same', text: ' 12:00' }]);
+  expect(w.after).toEqual([
+    { op: 'same', text: 'The quick ' },
+    { op: 'add', text: 'red' },
+    { op: 'same', text: ' fox' },
+  ]);
+  expect(w.before).toEqual([
+    { op: 'same', text: 'The quick ' },
+    { op: 'del', text: 'brown' },
+    { op: 'same', text: ' fox' },
+  ]);
+  expect(compareTexts('2025-01-10 12:00', '2025-01-12 12:00')!.after).toEqual([
+    { op: 'same', text: '2025-01-1' },
+    { op: 'add', text: '2' },
+    { op: 'same', text: ' 12:00' },
+  ]);
   expect(compareTexts('same', 'same')).toBeNull();
   expect(compareTexts('abc', 'xyz')).toBeNull();
-  const j = fieldView({ base: '{"a":1,"b":"hello world"}', source: '{"a":1,"b":"hello brave world"}', target: '{"a":2,"b":"hello world"}' }, true);
+  const j = fieldView(
+    { base: '{"a":1,"b":"hello world"}', source: '{"a":1,"b":"hello brave world"}', target: '{"a":2,"b":"hello world"}' },
+    true,
+  );
   expect(j.json).toBe(true);
   expect(j.source.text).toBe('{\n  "a": 1,\n  "b": "hello brave world"\n}');
   expect(j.source.pieces?.filter((p) => p.op === 'add')).toEqual([{ op: 'add', text: 'brave ' }]);

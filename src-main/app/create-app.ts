@@ -53,7 +53,8 @@ export async function createApp(options: AppOptions): Promise<App & { readonly s
       try {
         const name = typeof method === 'string' ? method : String(method);
         const parsed = parseRequest<M>(name, body ?? {});
-        if (!parsed.ok) return { ok: false, error: { ...parsed.error, details: scrubSecrets(String(parsed.error.details ?? name)) }, status: 400 };
+        if (!parsed.ok)
+          return { ok: false, error: { ...parsed.error, details: scrubSecrets(String(parsed.error.details ?? name)) }, status: 400 };
         const handler = handlers[parsed.method] as (req: unknown) => Promise<unknown>;
         const value = await handler(parsed.request);
         return { ok: true, value: value as DispatchResult<M> extends { ok: true; value: infer V } ? V : never };

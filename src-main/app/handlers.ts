@@ -9,7 +9,11 @@ import type { AppInternals, AppOptions } from './types';
 export type Handlers = { [M in ApiMethod]: (request: z.output<(typeof apiRequests)[M]>) => Promise<ApiResponse<M>> };
 
 const NO_DIALOGS = () =>
-  badRequest('Not available in browser mode', 'File dialogs are not available in browser mode; drop or upload the archive instead.', 'Drag the .tar.gz onto the window, or use the upload button.');
+  badRequest(
+    'Not available in browser mode',
+    'File dialogs are not available in browser mode; drop or upload the archive instead.',
+    'Drag the .tar.gz onto the window, or use the upload button.',
+  );
 
 export function buildHandlers(options: AppOptions, s: AppInternals): Handlers {
   const dialogs = options.dialogs;
@@ -67,7 +71,10 @@ export function buildHandlers(options: AppOptions, s: AppInternals): Handlers {
     'bases.forArchive': ({ archiveId, targetId }) => s.jobs.agreedBase(archiveId, targetId),
     'undo.list': ({ targetId }) => s.jobs.undoList(targetId),
     'tableKeys.get': async ({ connectionId }) => (await s.connections.get(connectionId), s.tableKeys.get(connectionId)),
-    'tableKeys.set': async ({ connectionId, table, key }) => (await s.connections.get(connectionId), s.tableKeys.set(connectionId, table, key)),
+    'tableKeys.set': async ({ connectionId, table, key }) => (
+      await s.connections.get(connectionId),
+      s.tableKeys.set(connectionId, table, key)
+    ),
 
     'demo.status': async () => s.demo.status(),
     'demo.start': () => s.demo.start(),

@@ -52,7 +52,11 @@ async function givenPassphrase(opts: SecretOptions, env: NodeJS.ProcessEnv): Pro
 
 /** What opens the archives being read (an import's archive and base, a diff's): undefined when none
  *  of them is encrypted. */
-export async function secretForReading(paths: string[], opts: SecretOptions, env: NodeJS.ProcessEnv = process.env): Promise<ArchiveSecret | undefined> {
+export async function secretForReading(
+  paths: string[],
+  opts: SecretOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ArchiveSecret | undefined> {
   if (opts.keyFile) return keyFileSecret(opts.keyFile);
   const encrypted: { path: string; source: string }[] = [];
   for (const p of paths) {
@@ -65,11 +69,17 @@ export async function secretForReading(paths: string[], opts: SecretOptions, env
   const first = encrypted[0];
   if (first.source === 'key-file') throw new UsageError(`${first.path} is encrypted with a key file: give it with --key-file FILE.`);
   if (canPrompt()) return { passphrase: await askSecret(`Passphrase for ${basename(first.path)}: `) };
-  throw new UsageError(`${first.path} is encrypted: give its passphrase with --passphrase-file FILE or ${PASSPHRASE_ENV} (or run mr4 on a terminal to be asked).`);
+  throw new UsageError(
+    `${first.path} is encrypted: give its passphrase with --passphrase-file FILE or ${PASSPHRASE_ENV} (or run mr4 on a terminal to be asked).`,
+  );
 }
 
 /** What an export encrypts with (--encrypt or --key-file), or undefined. */
-export async function secretForWriting(encrypt: boolean, opts: SecretOptions, env: NodeJS.ProcessEnv = process.env): Promise<ArchiveSecret | undefined> {
+export async function secretForWriting(
+  encrypt: boolean,
+  opts: SecretOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ArchiveSecret | undefined> {
   if (opts.keyFile) return keyFileSecret(opts.keyFile);
   if (!encrypt) {
     if (opts.passphraseFile) throw new UsageError('--passphrase-file is for encrypted archives: add --encrypt to encrypt this one.');
@@ -77,13 +87,17 @@ export async function secretForWriting(encrypt: boolean, opts: SecretOptions, en
   }
   let passphrase = await givenPassphrase(opts, env);
   if (!passphrase) {
-    if (!canPrompt()) throw new UsageError(`--encrypt needs a passphrase: give it with --passphrase-file FILE or ${PASSPHRASE_ENV} (or run mr4 on a terminal to be asked), or use --key-file FILE.`);
+    if (!canPrompt())
+      throw new UsageError(
+        `--encrypt needs a passphrase: give it with --passphrase-file FILE or ${PASSPHRASE_ENV} (or run mr4 on a terminal to be asked), or use --key-file FILE.`,
+      );
     passphrase = await askSecret('Passphrase for the archive: ');
     if (passphrase.length >= MIN_PASSPHRASE && (await askSecret('The same passphrase again: ')) !== passphrase) {
       throw new UsageError('The two passphrases differ; nothing was exported.');
     }
   }
-  if (passphrase.length < MIN_PASSPHRASE) throw new UsageError(`A passphrase needs at least ${MIN_PASSPHRASE} characters (a few words are best).`);
+  if (passphrase.length < MIN_PASSPHRASE)
+    throw new UsageError(`A passphrase needs at least ${MIN_PASSPHRASE} characters (a few words are best).`);
   return { passphrase };
 }
 
@@ -96,7 +110,10 @@ export async function maskSeed(path: string | undefined, env: NodeJS.ProcessEnv 
     } catch (error) {
       throw new UsageError(`Cannot read the mask seed file ${path}: ${(error as Error).message}`);
     }
-    if (bytes.length < 16) throw new UsageError(`The mask seed file ${path} holds ${bytes.length} bytes; a seed needs at least 16 (make one with: head -c 32 /dev/urandom > mask.seed).`);
+    if (bytes.length < 16)
+      throw new UsageError(
+        `The mask seed file ${path} holds ${bytes.length} bytes; a seed needs at least 16 (make one with: head -c 32 /dev/urandom > mask.seed).`,
+      );
     return bytes;
   }
   const fromEnv = env.MR4_MASK_SEED;

@@ -20,7 +20,8 @@ interface ErrorFacts {
   rows?: RowProblem[];
 }
 
-const NAME_HINT = 'Name the database with --db postgres://user@host:5432/dbname, or set DATABASE_URL (or PGHOST, PGPORT, PGDATABASE, PGUSER).';
+const NAME_HINT =
+  'Name the database with --db postgres://user@host:5432/dbname, or set DATABASE_URL (or PGHOST, PGPORT, PGDATABASE, PGUSER).';
 const PASSWORD_HINT =
   'The server wants a password: give it in the URL (user:password before the @), in PGPASSWORD, or in ~/.pgpass (mode 0600).';
 
@@ -39,7 +40,9 @@ export function failureHints(error: unknown, context: { databaseNamed: boolean; 
       lines.push(NAME_HINT);
     }
   } else if (e.name === 'WriteError') {
-    lines.push('Nothing was written: the import was rolled back. Fix that row (in the source or in the target), or run again with --allow-failures to import the rest and report it as failed.');
+    lines.push(
+      'Nothing was written: the import was rolled back. Fix that row (in the source or in the target), or run again with --allow-failures to import the rest and report it as failed.',
+    );
   } else if (context.internal) {
     lines.push('This looks like a bug in mr4 (or a broken build: run `npm run build`). Please report it with the command you ran.');
   }
@@ -83,7 +86,10 @@ export interface JsonFailure {
   rows?: RowProblem[];
 }
 
-export function jsonFailure(error: unknown, context: { databaseNamed: boolean; internal?: boolean; exitCode: number; interrupted?: boolean }): JsonFailure {
+export function jsonFailure(
+  error: unknown,
+  context: { databaseNamed: boolean; internal?: boolean; exitCode: number; interrupted?: boolean },
+): JsonFailure {
   const e = (error ?? {}) as ErrorFacts;
   const out: JsonFailure = { message: typeof e.message === 'string' && e.message ? e.message : String(error), exitCode: context.exitCode };
   if (typeof e.code === 'string' && e.code) out.code = e.code;
@@ -103,6 +109,9 @@ export function jsonFailureFromText(stderr: string, exitCode: number): JsonFailu
   const at = lines.findIndex((l) => /^(Error|error): /.test(l));
   if (at === -1) return { message: lines.filter((l) => l.trim()).join('\n') || `mr4 ended with exit status ${exitCode}.`, exitCode };
   const message = lines[at].replace(/^(Error|error): /, '');
-  const hint = lines.slice(at + 1).filter((l) => l.trim() && l !== '(add --help for usage)').join('\n');
+  const hint = lines
+    .slice(at + 1)
+    .filter((l) => l.trim() && l !== '(add --help for usage)')
+    .join('\n');
   return { message, exitCode, ...(hint ? { hint } : {}) };
 }

@@ -3,7 +3,17 @@ import type { DiffResult } from '../services/diff-job';
 import type { DiffRow } from '../engine/diff/index';
 import { grid, num, plural } from './format';
 
-const COLUMNS = ['new', 'changed', 'kept', 'identical', 'conflict', 'deleted_in_target', 'target_only', 'deleted_in_source', 'refused'] as const;
+const COLUMNS = [
+  'new',
+  'changed',
+  'kept',
+  'identical',
+  'conflict',
+  'deleted_in_target',
+  'target_only',
+  'deleted_in_source',
+  'refused',
+] as const;
 const HEADINGS: Record<(typeof COLUMNS)[number], string> = {
   new: 'new',
   changed: 'changed',
@@ -23,10 +33,14 @@ function cell(v: string | null): string {
 }
 
 function describeRow(r: DiffRow, threeWay: boolean): string[] {
-  const out = [`  ${r.table} ${JSON.stringify(r.key)}${r.row ? ` (row ${r.row})` : ''}: ${r.kind.replace(/_/g, ' ')}${r.reason ? ` — ${r.reason}` : ''}`];
+  const out = [
+    `  ${r.table} ${JSON.stringify(r.key)}${r.row ? ` (row ${r.row})` : ''}: ${r.kind.replace(/_/g, ' ')}${r.reason ? ` — ${r.reason}` : ''}`,
+  ];
   for (const f of r.fields) {
     const base = threeWay ? `, base ${cell(f.base)}` : '';
-    out.push(`      ${f.column}: archive ${cell(f.source)}, target ${cell(f.target)}${base} → ${f.verdict === 'apply' ? 'apply' : f.verdict === 'keep' ? 'keep target' : 'CONFLICT'}`);
+    out.push(
+      `      ${f.column}: archive ${cell(f.source)}, target ${cell(f.target)}${base} → ${f.verdict === 'apply' ? 'apply' : f.verdict === 'keep' ? 'keep target' : 'CONFLICT'}`,
+    );
   }
   if (r.hint) out.push(`      hint: ${r.hint}`);
   return out;
@@ -35,7 +49,9 @@ function describeRow(r: DiffRow, threeWay: boolean): string[] {
 export function formatDiff(d: DiffResult): string {
   const s = d.summary;
   const out: string[] = [];
-  out.push(`${s.threeWay ? 'Three-way' : 'Two-way'} diff of ${s.archive.path} (database "${s.archive.database}", ${s.archive.timestamp}) against ${s.target.label}`);
+  out.push(
+    `${s.threeWay ? 'Three-way' : 'Two-way'} diff of ${s.archive.path} (database "${s.archive.database}", ${s.archive.timestamp}) against ${s.target.label}`,
+  );
   if (s.base) out.push(`Base: ${s.base.path} (database "${s.base.database}", ${s.base.timestamp})`);
   out.push('');
   const used = COLUMNS.filter((k) => s.tables.some((t) => t.counts[k] > 0));
@@ -47,14 +63,23 @@ export function formatDiff(d: DiffResult): string {
     for (const r of d.conflicts) out.push(...describeRow(r, s.threeWay));
   }
   if (d.rows.length) {
-    out.push('', `Differences (up to ${d.rowsPerKind} of each kind per table${d.rowsOut ? `; all of them in ${d.rowsOut}` : '; --rows-out FILE writes all'}):`);
+    out.push(
+      '',
+      `Differences (up to ${d.rowsPerKind} of each kind per table${d.rowsOut ? `; all of them in ${d.rowsOut}` : '; --rows-out FILE writes all'}):`,
+    );
     for (const r of d.rows) out.push(...describeRow(r, s.threeWay));
   }
   if (s.warnings.length) out.push('', 'Warnings:', ...s.warnings.map((w) => `  - ${w}`));
-  if (d.fingerprintsOut) out.push('', `Fingerprints written to ${d.fingerprintsOut}: pass it to mr4 import --expect-fingerprints to refuse a merge if the target changes meanwhile.`);
+  if (d.fingerprintsOut)
+    out.push(
+      '',
+      `Fingerprints written to ${d.fingerprintsOut}: pass it to mr4 import --expect-fingerprints to refuse a merge if the target changes meanwhile.`,
+    );
   const total = (k: (typeof COLUMNS)[number]) => s.tables.reduce((n, t) => n + t.counts[k], 0);
   const kept = s.threeWay && total('kept') ? `, keep the target's own edits in ${plural(total('kept'), 'row')}` : '';
-  const open = total('conflict') ? `, and stops on ${plural(total('conflict'), 'conflicting row')} until ${total('conflict') === 1 ? 'it is' : 'they are'} decided` : '';
+  const open = total('conflict')
+    ? `, and stops on ${plural(total('conflict'), 'conflicting row')} until ${total('conflict') === 1 ? 'it is' : 'they are'} decided`
+    : '';
   out.push('', `A merge would insert ${plural(total('new'), 'row')} and update ${plural(total('changed'), 'row')}${kept}${open}.`);
   return `${out.join('\n')}\n`;
 }

@@ -49,7 +49,10 @@ function describeSubset(t: NonNullable<PlanResult['subset']>['tables'][number]):
   if (t.byCondition !== undefined) parts.push(`${num(t.byCondition)} meet the condition`);
   if (t.asChildren) parts.push(`${num(t.asChildren)} as children of kept rows`);
   if (t.asParents) parts.push(`${num(t.asParents)} as parents kept rows need`);
-  const how = t.role === 'dependent' && !t.asChildren && !t.asParents ? ' (it points at rows the subset leaves out; --with-children brings those of kept rows)' : '';
+  const how =
+    t.role === 'dependent' && !t.asChildren && !t.asParents
+      ? ' (it points at rows the subset leaves out; --with-children brings those of kept rows)'
+      : '';
   return `${num(t.rows ?? 0)} rows${parts.length ? `: ${parts.join(', ')}` : ''}${how}`;
 }
 
@@ -78,9 +81,13 @@ export function formatPlan(result: PlanResult, ctx: PlanTextContext = {}): strin
       out.push(`      id column: ${describeId(tp)}`);
       for (const r of tp.references) out.push(`      reference: ${describeReference(r)}`);
       if (tp.insertOnly.length) out.push(`      insert-only: ${tp.insertOnly.join(', ')}`);
-      if (tp.masked?.length) out.push(`      masked on export: ${tp.masked.map((m) => `${m.column} (${m.rule === 'fixed' ? `fixed ${JSON.stringify(m.value)}` : m.rule}${m.source === 'configuration' ? '' : m.source === 'profile' ? ', profile default' : `, ${m.source}`})`).join(', ')}`);
+      if (tp.masked?.length)
+        out.push(
+          `      masked on export: ${tp.masked.map((m) => `${m.column} (${m.rule === 'fixed' ? `fixed ${JSON.stringify(m.value)}` : m.rule}${m.source === 'configuration' ? '' : m.source === 'profile' ? ', profile default' : `, ${m.source}`})`).join(', ')}`,
+        );
       const received = (result.inherited ?? []).filter((m) => m.table === tp.name && !tp.masked?.some((x) => x.column === m.column));
-      if (received.length) out.push(`      holds masked values (received masked; its exports say so): ${received.map((m) => m.column).join(', ')}`);
+      if (received.length)
+        out.push(`      holds masked values (received masked; its exports say so): ${received.map((m) => m.column).join(', ')}`);
       const kept = result.subset?.tables.find((t) => t.table === tp.name);
       if (kept && kept.role !== 'full') out.push(`      subset: ${describeSubset(kept)}`);
       for (const c of tp.excludedColumns) out.push(`      excluded column: ${c.name} (${c.reason})`);
@@ -102,14 +109,18 @@ export function formatPlan(result: PlanResult, ctx: PlanTextContext = {}): strin
   }
   if (result.subset) {
     out.push('');
-    out.push(`Subset (${result.subset.where.map((w) => `${w.table}: ${w.where}`).join('; ')}${result.subset.withChildren ? ', with the children of kept rows' : ''}):`);
+    out.push(
+      `Subset (${result.subset.where.map((w) => `${w.table}: ${w.where}`).join('; ')}${result.subset.withChildren ? ', with the children of kept rows' : ''}):`,
+    );
     for (const t of result.subset.tables) if (t.role !== 'full') out.push(`  ${t.table}: ${describeSubset(t)}`);
     const full = result.subset.tables.filter((t) => t.role === 'full').map((t) => t.table);
     if (full.length) out.push(`  in full (they point at no table of the subset): ${full.join(', ')}`);
   }
   if (result.importForeignKeys && result.importForeignKeys.path !== 'none') {
     out.push('');
-    out.push(`Foreign keys on import into this database: ${result.importForeignKeys.path === 'reloaded' ? 'reloaded' : 'checked by their triggers'} (${result.importForeignKeys.reason}).`);
+    out.push(
+      `Foreign keys on import into this database: ${result.importForeignKeys.path === 'reloaded' ? 'reloaded' : 'checked by their triggers'} (${result.importForeignKeys.reason}).`,
+    );
   }
   if (plan.warnings.length) {
     out.push('');

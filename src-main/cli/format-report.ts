@@ -22,7 +22,9 @@ export function formatExportReport(r: ExportReport, label?: string): string {
   }
   if (r.subset) {
     const cut = r.subset.tables.filter((t) => t.role !== 'full').map((t) => `${t.table} ${num(t.rows ?? 0)}`);
-    out.push(`Subset (${r.subset.where.map((w) => `${w.table}: ${w.where}`).join('; ')}${r.subset.withChildren ? ', with children' : ''}): ${cut.join(', ')} rows; other tables in full.`);
+    out.push(
+      `Subset (${r.subset.where.map((w) => `${w.table}: ${w.where}`).join('; ')}${r.subset.withChildren ? ', with children' : ''}): ${cut.join(', ')} rows; other tables in full.`,
+    );
   }
   if (r.encrypted) out.push('Encrypted (AES-256-GCM): the archive opens only with its passphrase or key file.');
   return out.join('\n') + '\n';
@@ -34,7 +36,12 @@ export function formatImportReport(r: ImportReport): string {
   if (r.dryRun) out.push(dry, '');
   out.push(`${r.dryRun ? 'Would import' : 'Imported'} ${r.archive.path} (${r.mode} mode) into ${r.target.label}`);
   out.push(`Archive: database "${r.archive.database}", exported ${r.archive.timestamp}, format ${r.archive.format}`);
-  if (r.base) out.push(r.base.kept ? `Base: what "${r.archive.database}" and "${r.target.database}" last agreed on (the target's edits since are kept)` : `Base: ${r.base.path}`);
+  if (r.base)
+    out.push(
+      r.base.kept
+        ? `Base: what "${r.archive.database}" and "${r.target.database}" last agreed on (the target's edits since are kept)`
+        : `Base: ${r.base.path}`,
+    );
   out.push('');
   const rows = [['table', 'inserted', 'updated', 'unchanged', 'skipped', 'failed']];
   const sum = { inserted: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0 };
@@ -55,11 +62,16 @@ export function formatImportReport(r: ImportReport): string {
   if (r.ignoredColumns.length) out.push('', `Columns left out (--ignore-missing-columns): ${r.ignoredColumns.join(', ')}`);
   if (r.triggersDisabled) out.push('', 'User triggers were disabled during the run and enabled again.');
   if (r.foreignKeys && r.foreignKeys.path !== 'none') {
-    const how = { reloaded: 'reloaded', triggers: 'checked by their triggers', disabled: 'triggers disabled', none: '' }[r.foreignKeys.path];
+    const how = { reloaded: 'reloaded', triggers: 'checked by their triggers', disabled: 'triggers disabled', none: '' }[
+      r.foreignKeys.path
+    ];
     out.push('', `Foreign keys: ${how} (${r.foreignKeys.reason}).`);
   }
   if (r.lineage?.recorded) out.push('', `Lineage of ids: ${plural(r.lineage.recorded, 'pair')} recorded in the target (schema _mr4).`);
-  if (r.agreement) out.push(`Kept what "${r.archive.database}" and "${r.target.database}" now agree on: the base of --base auto for the next merge between them.`);
+  if (r.agreement)
+    out.push(
+      `Kept what "${r.archive.database}" and "${r.target.database}" now agree on: the base of --base auto for the next merge between them.`,
+    );
   out.push('', `Done in ${duration(r.durationMs)}.`);
   if (r.dryRun) out.push(`${dry}. Run the same command without --dry-run to apply it.`);
   return out.join('\n') + '\n';

@@ -30,7 +30,14 @@ export function grid(rows: string[][], align: ('l' | 'r')[], indent = '  '): str
   const widths: number[] = [];
   for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
   return rows
-    .map((r) => indent + r.map((c, i) => (align[i] === 'r' ? c.padStart(widths[i]) : i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd())
+    .map(
+      (r) =>
+        indent +
+        r
+          .map((c, i) => (align[i] === 'r' ? c.padStart(widths[i]) : i === r.length - 1 ? c : c.padEnd(widths[i])))
+          .join('  ')
+          .trimEnd(),
+    )
     .join('\n');
 }
 

@@ -89,11 +89,22 @@ async function runProgram(ctx: CliContext, argv: readonly string[]): Promise<num
     if (error instanceof UsageError) {
       io.err(`Error: ${error.message}\n(add --help for usage)\n`);
       const [message, ...hint] = error.message.split('\n');
-      ctx.failure = { message, code: 'MR4_USAGE', name: 'UsageError', exitCode: EXIT.usage, ...(hint.length ? { hint: hint.join('\n') } : {}) };
+      ctx.failure = {
+        message,
+        code: 'MR4_USAGE',
+        name: 'UsageError',
+        exitCode: EXIT.usage,
+        ...(hint.length ? { hint: hint.join('\n') } : {}),
+      };
       return EXIT.usage;
     }
     io.err(`Error: ${(error as Error)?.stack ?? String(error)}\nThis is a bug in mr4; please report it with the command you ran.\n`);
-    ctx.failure = { message: (error as Error)?.message ?? String(error), code: 'MR4_INTERNAL', exitCode: EXIT.failure, hint: 'This is a bug in mr4; please report it with the command you ran.' };
+    ctx.failure = {
+      message: (error as Error)?.message ?? String(error),
+      code: 'MR4_INTERNAL',
+      exitCode: EXIT.failure,
+      hint: 'This is a bug in mr4; please report it with the command you ran.',
+    };
     return EXIT.failure;
   }
   return ctx.exitCode;

@@ -56,10 +56,12 @@ function parseSchema(value: string): string {
 /** "a,b, c" → ["a", "b", "c"]; empty names, duplicates and over-long names are refused. */
 export function parseTables(value: string): string[] {
   const names = value.split(',').map((n) => n.trim());
-  if (names.length === 1 && names[0] === '') throw new InvalidArgumentError('give a comma-separated list of table names, e.g. --tables users,projects');
+  if (names.length === 1 && names[0] === '')
+    throw new InvalidArgumentError('give a comma-separated list of table names, e.g. --tables users,projects');
   const seen = new Set<string>();
   for (const n of names) {
-    if (n === '') throw new InvalidArgumentError(`"${value}" has an empty table name; write names separated by single commas, e.g. users,projects`);
+    if (n === '')
+      throw new InvalidArgumentError(`"${value}" has an empty table name; write names separated by single commas, e.g. users,projects`);
     if (n.includes('\u0000')) throw new InvalidArgumentError('a table name cannot contain a NUL byte');
     if (Buffer.byteLength(n) > MAX_IDENTIFIER) throw new InvalidArgumentError(`table name "${n}" is longer than ${MAX_IDENTIFIER} bytes`);
     if (seen.has(n)) throw new InvalidArgumentError(`table "${n}" is named twice`);
@@ -91,7 +93,10 @@ export function parseSshAddress(value: string): SshAddress {
   if (!m) throw new InvalidArgumentError(example);
   const [, userGiven, hostGiven, portGiven] = m;
   const user = userGiven ?? (process.env.USER || userInfo().username);
-  if (!/^[A-Za-z0-9_.][A-Za-z0-9_.@-]{0,63}$/.test(user)) throw new InvalidArgumentError(`"${user.replace(/[\u0000-\u001f\u007f]/g, '?')}" is not an SSH user name (letters, digits, ., _, - and @)`);
+  if (!/^[A-Za-z0-9_.][A-Za-z0-9_.@-]{0,63}$/.test(user))
+    throw new InvalidArgumentError(
+      `"${user.replace(/[\u0000-\u001f\u007f]/g, '?')}" is not an SSH user name (letters, digits, ., _, - and @)`,
+    );
   const host = readHost(hostGiven);
   if (!host.ok) throw new InvalidArgumentError(`the SSH host is not a host name: ${host.why} ${example}`);
   const port = portGiven === undefined ? 22 : Number(portGiven);
@@ -100,7 +105,8 @@ export function parseSshAddress(value: string): SshAddress {
 }
 
 function parseFingerprint(value: string): string {
-  if (!HOST_KEY_FINGERPRINT.test(value.trim())) throw new InvalidArgumentError('give the fingerprint as ssh prints it, e.g. SHA256:OVVVwFQBy1JgJfAOU/FCQMnBqzNswtYrO8elbEoUBks');
+  if (!HOST_KEY_FINGERPRINT.test(value.trim()))
+    throw new InvalidArgumentError('give the fingerprint as ssh prints it, e.g. SHA256:OVVVwFQBy1JgJfAOU/FCQMnBqzNswtYrO8elbEoUBks');
   return value.trim();
 }
 
@@ -121,7 +127,11 @@ export function addCommonOptions(cmd: Command): Command {
     )
     .option('--ssh-key <file>', 'private key for the SSH login (its passphrase from MR4_SSH_PASSPHRASE, or asked on a terminal)')
     .option('--ssh-password', 'log in to the SSH server with a password (from MR4_SSH_PASSWORD, or asked on a terminal)')
-    .option('--ssh-accept-host-key <fingerprint>', 'accept the SSH server\'s host key on a first connection if it has this fingerprint (SHA256:…, as the refusal printed it); it is then kept in the data folder\'s known_hosts', parseFingerprint)
+    .option(
+      '--ssh-accept-host-key <fingerprint>',
+      "accept the SSH server's host key on a first connection if it has this fingerprint (SHA256:…, as the refusal printed it); it is then kept in the data folder's known_hosts",
+      parseFingerprint,
+    )
     .hook('preAction', async (_hooked, action) => {
       action.setOptionValue('sshSettings', await sshSettings(action.opts() as CommonOptions));
     });
@@ -151,7 +161,8 @@ function keyOpens(data: Buffer, passphrase?: string): 'yes' | 'needs-passphrase'
  */
 export async function sshSettings(opts: CommonOptions, env: NodeJS.ProcessEnv = process.env): Promise<SshSettings | undefined> {
   if (!opts.ssh) {
-    if (opts.sshKey || opts.sshPassword || opts.sshAcceptHostKey) throw new UsageError('--ssh-key, --ssh-password and --ssh-accept-host-key go with --ssh user@host[:port].');
+    if (opts.sshKey || opts.sshPassword || opts.sshAcceptHostKey)
+      throw new UsageError('--ssh-key, --ssh-password and --ssh-accept-host-key go with --ssh user@host[:port].');
     return undefined;
   }
   const label = sshLabel(opts.ssh);
@@ -163,7 +174,8 @@ export async function sshSettings(opts: CommonOptions, env: NodeJS.ProcessEnv = 
     try {
       data = readFileSync(keyFile);
     } catch (error) {
-      if (opts.sshKey) throw new UsageError(`--ssh-key: cannot read ${keyFile} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`);
+      if (opts.sshKey)
+        throw new UsageError(`--ssh-key: cannot read ${keyFile} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`);
     }
     if (data) {
       settings.keyFile = keyFile;
@@ -180,7 +192,9 @@ export async function sshSettings(opts: CommonOptions, env: NodeJS.ProcessEnv = 
             process.stderr.write('Wrong passphrase, try again.\n');
           }
         } else if (opts.sshKey) {
-          throw new UsageError(`The key ${keyFile} is protected by a passphrase: set MR4_SSH_PASSPHRASE, or run mr4 on a terminal to be asked for it.`);
+          throw new UsageError(
+            `The key ${keyFile} is protected by a passphrase: set MR4_SSH_PASSPHRASE, or run mr4 on a terminal to be asked for it.`,
+          );
         } else {
           // A default key we cannot open here: left to the agent, which may hold it.
           delete settings.keyFile;
@@ -194,7 +208,9 @@ export async function sshSettings(opts: CommonOptions, env: NodeJS.ProcessEnv = 
     else throw new UsageError('--ssh-password: set MR4_SSH_PASSWORD, or run mr4 on a terminal to be asked for the SSH password.');
   }
   if (!settings.agent && !settings.keyFile && !settings.password) {
-    throw new UsageError(`No way to log in to the SSH server ${label}: give --ssh-key FILE, run an SSH agent (SSH_AUTH_SOCK), or use --ssh-password (MR4_SSH_PASSWORD).`);
+    throw new UsageError(
+      `No way to log in to the SSH server ${label}: give --ssh-key FILE, run an SSH agent (SSH_AUTH_SOCK), or use --ssh-password (MR4_SSH_PASSWORD).`,
+    );
   }
   if (opts.sshAcceptHostKey) settings.acceptHostKey = opts.sshAcceptHostKey;
   return settings;

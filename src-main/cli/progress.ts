@@ -24,7 +24,12 @@ interface Writer {
   columns?: number;
 }
 
-export function createProgress(mode: ProgressMode, stream: Writer, phases: readonly string[], scrub: (t: string) => string = (t) => t): Progress {
+export function createProgress(
+  mode: ProgressMode,
+  stream: Writer,
+  phases: readonly string[],
+  scrub: (t: string) => string = (t) => t,
+): Progress {
   if (mode === 'tty') return new LiveProgress(stream, phases, scrub);
   if (mode === 'plain') return new PlainProgress(stream, phases, scrub);
   // No display (--json), but notes such as "Cancelling…" still reach stderr.
@@ -187,4 +192,3 @@ function clock(ms: number): string {
   const s = Math.floor(ms / 1000);
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }
-

@@ -52,7 +52,9 @@ export async function readDecisionsFile(path: string, archive: string, db: strin
   }
   const database = namedDatabase(db);
   if (database && database !== review.target.database) {
-    throw new ReviewMismatchError(`The review in ${path} was made for the database ${review.target.database}, not ${database}. Review the merge into ${database} instead.`);
+    throw new ReviewMismatchError(
+      `The review in ${path} was made for the database ${review.target.database}, not ${database}. Review the merge into ${database} instead.`,
+    );
   }
   const decisions: Decisions = {
     format: 'mr4-decisions',

@@ -46,7 +46,8 @@ export async function runJob<T>(io: Io, job: EngineJob, options: { json?: boolea
     progress.stop();
     io.err(`${message}\n`);
     // --json: the one object on stdout, even now (stdout to a pipe or file is written synchronously).
-    if (options.json) io.out(`${JSON.stringify({ error: { message, code: 'MR4_INTERRUPTED', exitCode: EXIT.interrupted, interrupted: true } })}\n`);
+    if (options.json)
+      io.out(`${JSON.stringify({ error: { message, code: 'MR4_INTERRUPTED', exitCode: EXIT.interrupted, interrupted: true } })}\n`);
     process.exit(EXIT.interrupted);
   };
   const onSignal = (signal: NodeJS.Signals) => {
@@ -57,7 +58,10 @@ export async function runJob<T>(io: Io, job: EngineJob, options: { json?: boolea
       running.cancel();
       grace = setTimeout(() => {
         if (running.terminate) void running.terminate();
-        else quit(`The run did not stop within ${CANCEL_GRACE_MS / 1000} s of the cancel. The server rolls back the open transaction when the connection closes.`);
+        else
+          quit(
+            `The run did not stop within ${CANCEL_GRACE_MS / 1000} s of the cancel. The server rolls back the open transaction when the connection closes.`,
+          );
       }, CANCEL_GRACE_MS);
     } else {
       quit('Stopped without waiting. The server rolls back the open transaction when the connection closes.');

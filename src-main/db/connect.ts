@@ -45,7 +45,6 @@ export interface DbTarget {
   connect(): Promise<pg.Client>;
 }
 
-
 /** A saved connection's settings, as fields (the app's door to the engine; never parsed as a URL). */
 export interface ConnectionSettings {
   host: string;
@@ -73,7 +72,8 @@ export function encodeSettings(settings: ConnectionSettings): string {
 
 /** NUL ends a string in PostgreSQL's startup message: one inside a field would start another parameter. */
 function refuseNul(what: string, value: string | undefined): void {
-  if (value !== undefined && value.includes('\u0000')) throw new ConnectionError(`The ${what} contains a NUL character, which a connection cannot carry.`);
+  if (value !== undefined && value.includes('\u0000'))
+    throw new ConnectionError(`The ${what} contains a NUL character, which a connection cannot carry.`);
 }
 
 function decodeSettings(text: string): ConnectionSettings {
@@ -85,12 +85,17 @@ function decodeSettings(text: string): ConnectionSettings {
   }
   const v = (value ?? {}) as Record<string, unknown>;
   const str = (k: string) => typeof v[k] === 'string' && (v[k] as string) !== '';
-  if (!str('host') || !str('database') || !str('user')) throw new ConnectionError('The connection settings need a host, a database and a user.');
-  if (typeof v.port !== 'number' || !Number.isInteger(v.port) || v.port < 1 || v.port > 65535) throw new ConnectionError('The connection settings need a port from 1 to 65535.');
+  if (!str('host') || !str('database') || !str('user'))
+    throw new ConnectionError('The connection settings need a host, a database and a user.');
+  if (typeof v.port !== 'number' || !Number.isInteger(v.port) || v.port < 1 || v.port > 65535)
+    throw new ConnectionError('The connection settings need a port from 1 to 65535.');
   if (!SSL_MODES.includes(v.sslMode as SslMode)) throw new ConnectionError(`sslmode must be one of ${SSL_MODES.join(', ')}.`);
-  if (v.password !== undefined && typeof v.password !== 'string') throw new ConnectionError('The connection settings hold a password that is not text.');
-  if (v.applicationName !== undefined && typeof v.applicationName !== 'string') throw new ConnectionError('The application name is not text.');
-  if (v.connectTimeout !== undefined && (typeof v.connectTimeout !== 'number' || !(v.connectTimeout > 0))) throw new ConnectionError('The connect timeout is not a positive number.');
+  if (v.password !== undefined && typeof v.password !== 'string')
+    throw new ConnectionError('The connection settings hold a password that is not text.');
+  if (v.applicationName !== undefined && typeof v.applicationName !== 'string')
+    throw new ConnectionError('The application name is not text.');
+  if (v.connectTimeout !== undefined && (typeof v.connectTimeout !== 'number' || !(v.connectTimeout > 0)))
+    throw new ConnectionError('The connect timeout is not a positive number.');
   if (v.ssh !== undefined) checkSsh(v.ssh);
   return v as unknown as ConnectionSettings;
 }
@@ -101,8 +106,10 @@ function checkSsh(value: unknown): asserts value is SshSettings {
   const str = (k: string) => typeof s[k] === 'string' && (s[k] as string) !== '' && !/[\u0000-\u001f\u007f]/.test(s[k] as string);
   if (typeof value !== 'object' || value === null) throw new ConnectionError('The SSH settings are not readable.');
   if (!str('host') || !str('user')) throw new ConnectionError('The SSH settings need a host and a user, without control characters.');
-  if (typeof s.port !== 'number' || !Number.isInteger(s.port) || s.port < 1 || s.port > 65535) throw new ConnectionError('The SSH settings need a port from 1 to 65535.');
-  if (!Array.isArray(s.knownHosts) || !s.knownHosts.every((f) => typeof f === 'string')) throw new ConnectionError('The SSH settings name no known_hosts files.');
+  if (typeof s.port !== 'number' || !Number.isInteger(s.port) || s.port < 1 || s.port > 65535)
+    throw new ConnectionError('The SSH settings need a port from 1 to 65535.');
+  if (!Array.isArray(s.knownHosts) || !s.knownHosts.every((f) => typeof f === 'string'))
+    throw new ConnectionError('The SSH settings name no known_hosts files.');
   for (const k of ['agent', 'keyFile', 'passphrase', 'password', 'knownHostsAdd', 'acceptHostKey'] as const) {
     if (s[k] !== undefined && typeof s[k] !== 'string') throw new ConnectionError(`The SSH setting ${k} is not text.`);
     refuseNul(`SSH ${k}`, s[k] as string | undefined);
@@ -129,7 +136,8 @@ function checkParams(url: string, allowFiles: boolean): void {
     if (!SAFE_PARAMS.has(key) && !FILE_PARAMS.has(key)) throw new ConnectionError(`Unknown connection parameter "${key}".`);
   }
   const mode = parsed.searchParams.get('sslmode');
-  if (mode && !SSL_MODES.includes(mode as SslMode)) throw new ConnectionError(`sslmode must be one of ${SSL_MODES.join(', ')}; got "${mode}".`);
+  if (mode && !SSL_MODES.includes(mode as SslMode))
+    throw new ConnectionError(`sslmode must be one of ${SSL_MODES.join(', ')}; got "${mode}".`);
 }
 
 interface Resolved {
@@ -152,7 +160,11 @@ function sslOption(sslMode: SslMode, host: string, files: { ca?: string; cert?: 
 
 /** A password given, else ~/.pgpass's for exactly this server (as libpq looks it up); through a tunnel
  *  only a password given. */
-function passwordOrPgpass(password: string | undefined, info: { host: string; port: number; database: string; user: string }, tunneled: boolean): pg.ClientConfig['password'] {
+function passwordOrPgpass(
+  password: string | undefined,
+  info: { host: string; port: number; database: string; user: string },
+  tunneled: boolean,
+): pg.ClientConfig['password'] {
   if (tunneled) return password ?? '';
   return password ?? (async () => (await pgpassLookup(info)) ?? '');
 }
@@ -161,7 +173,14 @@ function passwordOrPgpass(password: string | undefined, info: { host: string; po
  *  is looked up in ~/.pgpass for exactly this server, as libpq does). */
 function resolveSettings(s: ConnectionSettings, options: ConnectionOptions): Resolved {
   const host = s.host.replace(/^\[(.*)\]$/, '$1');
-  for (const [what, value] of [['host', host], ['database name', s.database], ['user name', s.user], ['password', s.password], ['application name', s.applicationName]] as const) refuseNul(what, value);
+  for (const [what, value] of [
+    ['host', host],
+    ['database name', s.database],
+    ['user name', s.user],
+    ['password', s.password],
+    ['application name', s.applicationName],
+  ] as const)
+    refuseNul(what, value);
   const { port, user, database, sslMode } = s;
   const config: pg.ClientConfig = {
     host,
@@ -205,7 +224,15 @@ export function resolveConnection(url: string | undefined, options: ConnectionOp
   const ssl = sslOption(sslMode, host, fromParse);
   const options_ = (fromUrl as { options?: string }).options ?? env.PGOPTIONS;
   const applicationName = (fromUrl as { application_name?: string }).application_name ?? env.PGAPPNAME ?? options.applicationName ?? 'mr4';
-  for (const [what, value] of [['host', host], ['database name', database], ['user name', user], ['password', password], ['options', options_], ['application name', applicationName]] as const) refuseNul(what, value);
+  for (const [what, value] of [
+    ['host', host],
+    ['database name', database],
+    ['user name', user],
+    ['password', password],
+    ['options', options_],
+    ['application name', applicationName],
+  ] as const)
+    refuseNul(what, value);
   const config: pg.ClientConfig = {
     host,
     port,
@@ -229,15 +256,25 @@ export function describeConnectError(error: unknown, label: string): ConnectionE
   if (error instanceof ConnectionError) return error;
   const e = error as NodeJS.ErrnoException & { code?: string };
   const msg = e?.message ?? String(error);
-  if (e?.code === 'ECONNREFUSED') return new ConnectionError(`Cannot reach ${label}: connection refused. Is the server running and listening there?`, error);
-  if (e?.code === 'ENOTFOUND' || e?.code === 'EAI_AGAIN') return new ConnectionError(`Cannot reach ${label}: the host name does not resolve.`, error);
-  if (e?.code === '28P01') return new ConnectionError(`The server refused the password for ${label}. Check it, or the entry in ~/.pgpass.`, error);
+  if (e?.code === 'ECONNREFUSED')
+    return new ConnectionError(`Cannot reach ${label}: connection refused. Is the server running and listening there?`, error);
+  if (e?.code === 'ENOTFOUND' || e?.code === 'EAI_AGAIN')
+    return new ConnectionError(`Cannot reach ${label}: the host name does not resolve.`, error);
+  if (e?.code === '28P01')
+    return new ConnectionError(`The server refused the password for ${label}. Check it, or the entry in ~/.pgpass.`, error);
   if (/SASL|client password must be a string|password authentication/i.test(msg)) {
-    return new ConnectionError(`The server at ${label} wants a password and none was given: put it in the URL, PGPASSWORD or ~/.pgpass.`, error);
+    return new ConnectionError(
+      `The server at ${label} wants a password and none was given: put it in the URL, PGPASSWORD or ~/.pgpass.`,
+      error,
+    );
   }
   if (e?.code === '28000') return new ConnectionError(`The server refused ${label}: ${msg}`, error);
   if (e?.code === '3D000') return new ConnectionError(`Database not found on ${label}: ${msg}`, error);
-  if (/self[- ]signed|certificate/i.test(msg)) return new ConnectionError(`SSL certificate check failed for ${label}: ${msg}. Use sslmode=require to encrypt without verifying, as psql does.`, error);
+  if (/self[- ]signed|certificate/i.test(msg))
+    return new ConnectionError(
+      `SSL certificate check failed for ${label}: ${msg}. Use sslmode=require to encrypt without verifying, as psql does.`,
+      error,
+    );
   if (/timeout/i.test(msg)) return new ConnectionError(`Timed out connecting to ${label}.`, error);
   return new ConnectionError(`Cannot connect to ${label}: ${msg}`, error);
 }
@@ -267,7 +304,8 @@ export function dbTarget(url: string | undefined, options: ConnectionOptions = {
         const msg = (error as Error)?.message ?? '';
         // libpq's prefer falls back to a plain connection, allow upgrades to SSL when plain is refused.
         if (sslMode === 'prefer' && NO_SSL.test(msg)) return attempt(false).catch((e) => Promise.reject(describeConnectError(e, label)));
-        if (sslMode === 'allow' && NEEDS_SSL.test(msg)) return attempt({ rejectUnauthorized: false }).catch((e) => Promise.reject(describeConnectError(e, label)));
+        if (sslMode === 'allow' && NEEDS_SSL.test(msg))
+          return attempt({ rejectUnauthorized: false }).catch((e) => Promise.reject(describeConnectError(e, label)));
         throw describeConnectError(error, label);
       }
     },

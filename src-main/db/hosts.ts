@@ -7,7 +7,10 @@ import { isIP } from 'node:net';
 const NOT_IN_A_HOST = /[\u0000-\u0020\u007f[\]?#@/\\'"<>`{}|^,;=&%+!$*()]/;
 
 /** The host as a driver gets it (`ok`), or why it is not one. */
-export function readHost(input: string, options: { socketFolder?: boolean } = {}): { ok: true; host: string } | { ok: false; host: string; why: string } {
+export function readHost(
+  input: string,
+  options: { socketFolder?: boolean } = {},
+): { ok: true; host: string } | { ok: false; host: string; why: string } {
   const host = input.trim();
   const refuse = (why: string) => ({ ok: false as const, host, why });
   if (host === '') return refuse('it is empty.');
@@ -19,7 +22,8 @@ export function readHost(input: string, options: { socketFolder?: boolean } = {}
   }
   const bare = /^\[(.*)\]$/.exec(host)?.[1] ?? host;
   const [address, zone, ...more] = bare.split('%');
-  if (isIP(address) === 6 && more.length === 0 && (zone === undefined || /^[A-Za-z0-9_.-]{1,64}$/.test(zone))) return { ok: true, host: bare };
+  if (isIP(address) === 6 && more.length === 0 && (zone === undefined || /^[A-Za-z0-9_.-]{1,64}$/.test(zone)))
+    return { ok: true, host: bare };
   if (bare.includes(':')) return refuse('a host name has no ":" (put the port in the Port field; an IPv6 address must be complete).');
   if (NOT_IN_A_HOST.test(bare)) return refuse('it contains characters a host name cannot have.');
   if (bare.startsWith('-')) return refuse('a host name does not start with "-".');

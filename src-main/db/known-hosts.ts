@@ -48,7 +48,13 @@ export function knownHostName(host: string, port: number): string {
 
 /** `*` and `?` wildcards, as OpenSSH's match_pattern (no other special characters). */
 function wildcard(pattern: string, name: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 's');
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    's',
+  );
   return re.test(name);
 }
 

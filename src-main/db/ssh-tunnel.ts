@@ -74,7 +74,15 @@ function droppedBySshServer(error: Error): boolean {
   return code === 'EPIPE' || code === 'ECONNRESET' || /\b(EPIPE|ECONNRESET)\b/.test(error.message);
 }
 
-const HOST_KEY_ALGORITHMS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
+const HOST_KEY_ALGORITHMS = [
+  'ssh-ed25519',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  'rsa-sha2-512',
+  'rsa-sha2-256',
+  'ssh-rsa',
+];
 
 function tilde(path: string): string {
   const home = process.env.HOME || homedir();
@@ -88,7 +96,12 @@ async function loadKey(file: string, passphrase: string | undefined): Promise<{ 
     data = await readFile(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    return { problem: code === 'ENOENT' ? `The key file ${tilde(file)} does not exist.` : `The key file ${tilde(file)} cannot be read (${code ?? (error as Error).message}).` };
+    return {
+      problem:
+        code === 'ENOENT'
+          ? `The key file ${tilde(file)} does not exist.`
+          : `The key file ${tilde(file)} cannot be read (${code ?? (error as Error).message}).`,
+    };
   }
   const parsed = ssh2.utils.parseKey(data, passphrase);
   if (parsed instanceof Error) {
@@ -174,7 +187,11 @@ async function openClient(s: SshSettings): Promise<InstanceType<typeof ssh2.Clie
     // Servers that take passwords only through PAM's prompts (keyboard-interactive): the same password.
     methods.push(() => {
       if (!offered?.includes('keyboard-interactive')) return null;
-      return { type: 'keyboard-interactive', username: s.user, prompt: (_n, _i, _l, prompts, finish) => finish(prompts.map(() => s.password!)) };
+      return {
+        type: 'keyboard-interactive',
+        username: s.user,
+        prompt: (_n, _i, _l, prompts, finish) => finish(prompts.map(() => s.password!)),
+      };
     });
   }
   let next = 0;
@@ -197,7 +214,8 @@ async function openClient(s: SshSettings): Promise<InstanceType<typeof ssh2.Clie
       if (hostKeyFailure) return fail(hostKeyFailure);
       if (error.level === 'client-authentication') {
         const keyProblem = key && 'problem' in key ? key.problem : null;
-        if (keyProblem && tried.length === 0) return fail(new SshError('ssh-auth', `${keyProblem.replace(/\.$/, '')}: it cannot log in to the SSH server ${label}.`));
+        if (keyProblem && tried.length === 0)
+          return fail(new SshError('ssh-auth', `${keyProblem.replace(/\.$/, '')}: it cannot log in to the SSH server ${label}.`));
         const what = tried.length ? tried.join(', then ') : 'nothing';
         const notes = [keyProblem, agentProblem, passwordMissing].filter(Boolean).join('; ');
         return fail(
@@ -223,13 +241,28 @@ async function openClient(s: SshSettings): Promise<InstanceType<typeof ssh2.Clie
         readyTimeout: (s.connectTimeoutSeconds ?? 20) * 1000,
         keepaliveInterval: (s.keepaliveSeconds ?? 15) * 1000,
         keepaliveCountMax: 3,
-        algorithms: { serverHostKey: preferKnownTypes(HOST_KEY_ALGORITHMS, lines.filter((l) => l.marker === '').map((l) => l.keyType)) },
+        algorithms: {
+          serverHostKey: preferKnownTypes(
+            HOST_KEY_ALGORITHMS,
+            lines.filter((l) => l.marker === '').map((l) => l.keyType),
+          ),
+        },
         hostVerifier: (blob, verify) => {
           const verdict = verdictFor(lines, blob);
           if (verdict.status === 'known') return verify(true);
-          const facts: HostKeyFacts = { host: s.host, port: s.port, keyType: keyTypeOf(blob), fingerprint: fingerprintOf(blob), status: verdict.status };
+          const facts: HostKeyFacts = {
+            host: s.host,
+            port: s.port,
+            keyType: keyTypeOf(blob),
+            fingerprint: fingerprintOf(blob),
+            status: verdict.status,
+          };
           if (verdict.status === 'changed') {
-            facts.known = verdict.known.map((k) => ({ file: k.file, line: k.line, fingerprint: fingerprintOf(Buffer.from(k.key, 'base64')) }));
+            facts.known = verdict.known.map((k) => ({
+              file: k.file,
+              line: k.line,
+              fingerprint: fingerprintOf(Buffer.from(k.key, 'base64')),
+            }));
           }
           if (verdict.status === 'unknown' && s.acceptHostKey === facts.fingerprint) {
             // Accepted after the user saw this fingerprint: remembered, as OpenSSH's "Permanently added".
@@ -237,13 +270,22 @@ async function openClient(s: SshSettings): Promise<InstanceType<typeof ssh2.Clie
             add.then(
               () => verify(true),
               (error) => {
-                hostKeyFailure = new SshError('ssh-host-key', `The accepted host key of ${label} could not be added to ${s.knownHostsAdd}: ${(error as Error).message}`, facts, error);
+                hostKeyFailure = new SshError(
+                  'ssh-host-key',
+                  `The accepted host key of ${label} could not be added to ${s.knownHostsAdd}: ${(error as Error).message}`,
+                  facts,
+                  error,
+                );
                 verify(false);
               },
             );
             return;
           }
-          hostKeyFailure = new SshError('ssh-host-key', hostKeyMessage(facts, label, verdict.status === 'unknown' ? s.acceptHostKey : undefined), facts);
+          hostKeyFailure = new SshError(
+            'ssh-host-key',
+            hostKeyMessage(facts, label, verdict.status === 'unknown' ? s.acceptHostKey : undefined),
+            facts,
+          );
           verify(false);
         },
         authHandler: (methodsLeft, _partial, callback) => {
@@ -329,7 +371,9 @@ export class SshTunnel {
             this.lostReason ??= why;
             if (this.client === opening) this.client = null;
           };
-          client.on('error', (e) => lost(e.level === 'client-timeout' ? 'no answer to keep-alives' : droppedBySshServer(e) ? SSH_SERVER_CLOSED : e.message));
+          client.on('error', (e) =>
+            lost(e.level === 'client-timeout' ? 'no answer to keep-alives' : droppedBySshServer(e) ? SSH_SERVER_CLOSED : e.message),
+          );
           client.on('close', () => lost(SSH_SERVER_CLOSED));
         },
         () => {
@@ -352,7 +396,10 @@ export class SshTunnel {
     const opening = this.client;
     this.client = null;
     this.lostReason = null;
-    opening?.then((c) => c.end(), () => undefined);
+    opening?.then(
+      (c) => c.end(),
+      () => undefined,
+    );
   }
 }
 
@@ -390,7 +437,9 @@ export class TunnelSocket extends Duplex {
           const why = this.tunnel.lost();
           // A channel that closes under a live connection: the tunnel went away (pg says the
           // connection was lost; the reason names the tunnel).
-          this.destroy(why ? Object.assign(new Error(`the SSH tunnel via ${this.tunnel.label} closed: ${why}`), { code: 'ECONNRESET' }) : undefined);
+          this.destroy(
+            why ? Object.assign(new Error(`the SSH tunnel via ${this.tunnel.label} closed: ${why}`), { code: 'ECONNRESET' }) : undefined,
+          );
         });
         channel.on('error', (error: Error) => this.destroy(error));
         this.emit('connect');

@@ -20,7 +20,13 @@ declare module 'ssh2' {
     | {
         type: 'keyboard-interactive';
         username: string;
-        prompt: (name: string, instructions: string, lang: string, prompts: { prompt: string; echo: boolean }[], finish: (answers: string[]) => void) => void;
+        prompt: (
+          name: string,
+          instructions: string,
+          lang: string,
+          prompts: { prompt: string; echo: boolean }[],
+          finish: (answers: string[]) => void,
+        ) => void;
       };
 
   export interface ConnectConfig {
@@ -46,7 +52,13 @@ declare module 'ssh2' {
     connect(config: ConnectConfig): this;
     end(): this;
     destroy(): this;
-    forwardOut(srcIP: string, srcPort: number, dstIP: string, dstPort: number, cb: (err: SshErrorLike | undefined, channel: Duplex) => void): this;
+    forwardOut(
+      srcIP: string,
+      srcPort: number,
+      dstIP: string,
+      dstPort: number,
+      cb: (err: SshErrorLike | undefined, channel: Duplex) => void,
+    ): this;
     openssh_forwardOutStreamLocal(socketPath: string, cb: (err: SshErrorLike | undefined, channel: Duplex) => void): this;
     on(event: 'ready' | 'close' | 'end', listener: () => void): this;
     on(event: 'error', listener: (err: SshErrorLike) => void): this;

@@ -33,7 +33,17 @@ const DISTRIBUTION = {
 type BulkTable = keyof typeof DISTRIBUTION;
 type Plan = Record<BulkTable, number>;
 
-const SERIAL_TABLES = ['users', 'projects', 'images', 'instructors', 'locations', 'participants', 'posts', 'events', 'interactions'] as const;
+const SERIAL_TABLES = [
+  'users',
+  'projects',
+  'images',
+  'instructors',
+  'locations',
+  'participants',
+  'posts',
+  'events',
+  'interactions',
+] as const;
 type SerialTable = (typeof SERIAL_TABLES)[number];
 type IdBases = Record<SerialTable, number>;
 
@@ -56,15 +66,115 @@ function planCounts(rows: number, tagCount: number): Plan {
 
 // ─── Value pools (passed as array parameters) ─────────────────────────────────────────────────────
 
-const FIRST_NAMES = ['Anna', 'Jörg', 'Lea', 'Mehmet', 'Zoë', 'Jiří', 'Sören', 'Ayşe', 'Lukas', 'Bärbel', 'Ünal', 'Kateřina', 'Maximilian', 'Frieda', 'Ömer', 'Hanna', 'Björn', 'Małgorzata'];
-const LAST_NAMES = ['Müller', 'Schröder', 'Weiß', 'Groß', 'Novák', 'Öztürk', 'Bäcker', 'Krämer', 'Hoffmann', 'Dvořák', 'Schäfer', 'Fuchs', 'Jäger', 'Szabó', 'Lindström', 'Kühn', 'Maier', 'Brandstätter'];
-const CITIES = ['München', 'Dresden', 'Leipzig', 'Nürnberg', 'Görlitz', 'Würzburg', 'Regensburg', 'Chemnitz', 'Plzeň', 'Erfurt', 'Zwickau', 'Passau'];
+const FIRST_NAMES = [
+  'Anna',
+  'Jörg',
+  'Lea',
+  'Mehmet',
+  'Zoë',
+  'Jiří',
+  'Sören',
+  'Ayşe',
+  'Lukas',
+  'Bärbel',
+  'Ünal',
+  'Kateřina',
+  'Maximilian',
+  'Frieda',
+  'Ömer',
+  'Hanna',
+  'Björn',
+  'Małgorzata',
+];
+const LAST_NAMES = [
+  'Müller',
+  'Schröder',
+  'Weiß',
+  'Groß',
+  'Novák',
+  'Öztürk',
+  'Bäcker',
+  'Krämer',
+  'Hoffmann',
+  'Dvořák',
+  'Schäfer',
+  'Fuchs',
+  'Jäger',
+  'Szabó',
+  'Lindström',
+  'Kühn',
+  'Maier',
+  'Brandstätter',
+];
+const CITIES = [
+  'München',
+  'Dresden',
+  'Leipzig',
+  'Nürnberg',
+  'Görlitz',
+  'Würzburg',
+  'Regensburg',
+  'Chemnitz',
+  'Plzeň',
+  'Erfurt',
+  'Zwickau',
+  'Passau',
+];
 const ZIPS = ['80331', '01067', '04109', '90402', '02826', '97070', '93047', '09111', '301 00', '99084', '08056', '94032'];
 const PHONE_PREFIXES = ['089', '0351', '0341', '0911', '03581', '0931', '0941', '0371', null, '0361', '0375', '0851'];
-const COUNTRIES = ['base.de', 'base.de', 'base.de', 'base.de', 'base.de', 'base.de', 'base.de', 'base.de', 'base.cz', 'base.de', 'base.de', 'base.de'];
-const STREETS = ['Hauptstraße', 'Schillerstraße', 'Bahnhofstraße', 'Am Größenbach', 'Kirchgasse', 'Mühlweg', 'Lindenallee', 'Brückenstraße', 'Husova', 'Gärtnerplatz'];
-const TOPICS = ['Improtheater', 'Forumtheater', 'Maskenbau', 'Tanztheater', 'Erzählcafé', 'Kindertheater', 'Jugendclub', 'Stückentwicklung', 'Clownerie', 'Figurentheater', 'Biografiearbeit', 'Sprechtraining'];
-const TITLES = ['Spiel ohne Netz', 'Über die Brücke', 'Stimmen der Straße', 'Hinter dem Vorhang', 'Größer als wir', 'Zwischen den Stühlen', 'Mut tut gut', 'Grenzenlos', 'Aus dem Stegreif', 'Häuser erzählen', 'Divadlo bez hranic'];
+const COUNTRIES = [
+  'base.de',
+  'base.de',
+  'base.de',
+  'base.de',
+  'base.de',
+  'base.de',
+  'base.de',
+  'base.de',
+  'base.cz',
+  'base.de',
+  'base.de',
+  'base.de',
+];
+const STREETS = [
+  'Hauptstraße',
+  'Schillerstraße',
+  'Bahnhofstraße',
+  'Am Größenbach',
+  'Kirchgasse',
+  'Mühlweg',
+  'Lindenallee',
+  'Brückenstraße',
+  'Husova',
+  'Gärtnerplatz',
+];
+const TOPICS = [
+  'Improtheater',
+  'Forumtheater',
+  'Maskenbau',
+  'Tanztheater',
+  'Erzählcafé',
+  'Kindertheater',
+  'Jugendclub',
+  'Stückentwicklung',
+  'Clownerie',
+  'Figurentheater',
+  'Biografiearbeit',
+  'Sprechtraining',
+];
+const TITLES = [
+  'Spiel ohne Netz',
+  'Über die Brücke',
+  'Stimmen der Straße',
+  'Hinter dem Vorhang',
+  'Größer als wir',
+  'Zwischen den Stühlen',
+  'Mut tut gut',
+  'Grenzenlos',
+  'Aus dem Stegreif',
+  'Häuser erzählen',
+  'Divadlo bez hranic',
+];
 const TEASERS = [
   'Ein Workshop für alle, die gern spielen – ohne Vorkenntnisse.',
   'Gemeinsam entwickeln wir Szenen über Alltag, Träume und Ärger im Viertel.',
@@ -117,7 +227,10 @@ const IMAGE_CACHE_COLUMNS = `COALESCE(im.img_show, FALSE), im.img_thumb, im.img_
 async function insertProjects(ctx: Context, statuses: number[]): Promise<void> {
   const { plan, bases } = ctx;
   // Every 20th project (1, 21, 41, …) is a regio; two thirds of the others belong to one of them.
-  await insert(ctx, 'projects', `
+  await insert(
+    ctx,
+    'projects',
+    `
     INSERT INTO projects (id, domaincode, name, description, status_old, owner_id, created_at, updated_at, header_type, header_size,
                           md, type, regio, heading, cimg, teaser, team_page, cta_title, cta_entity, cta_link, is_company, config,
                           member_ids, footer_sitemap, header_alert, status_id)
@@ -148,13 +261,17 @@ async function insertProjects(ctx: Context, statuses: number[]): Promise<void> {
     CROSS JOIN LATERAL (SELECT $2 + g AS id,
                                CASE WHEN g % 20 = 1 THEN 'regio' WHEN g % 20 = 7 THEN 'topic' WHEN g % 20 = 13 THEN 'location' ELSE 'project' END AS type,
                                ($1::int - 1) / 20 + 1 AS regio_count) AS v`,
-    [plan.projects, bases.projects, bases.users, TOPICS, TITLES, TEASERS, plan.users, statuses]);
+    [plan.projects, bases.projects, bases.users, TOPICS, TITLES, TEASERS, plan.users, statuses],
+  );
 }
 
 async function insertImages(ctx: Context, statuses: number[]): Promise<void> {
   const { plan, bases } = ctx;
   // ctags byte 0 values: mostly public, some private/internal, a few deprecated (64) or with issues (144).
-  await insert(ctx, 'images', `
+  await insert(
+    ctx,
+    'images',
+    `
     INSERT INTO images (id, xmlid, name, url, project_id, project_domaincode, status_id, owner_id, alt_text, title, date, geo, x, y,
                         shape_wide, shape_square, shape_vertical, shape_thumb, fileformat, license, length, about, author, publisher,
                         use_player, ctags, is_public, is_private, is_internal, is_deprecated, has_issues, rtags, created_at, updated_at,
@@ -202,13 +319,17 @@ async function insertImages(ctx: Context, statuses: number[]): Promise<void> {
                      CASE WHEN g % 25 = 0 THEN ROW('youtube', 'vid' || g, 'kanal_' || g % 13, NULL, NULL, jsonb_build_object('autoplay', false))::media_adapter END AS publisher
              ) AS s
     ) AS v`,
-    [plan.images, bases.images, bases.projects, plan.projects, bases.users, TOPICS, plan.users, statuses]);
+    [plan.images, bases.images, bases.projects, plan.projects, bases.users, TOPICS, plan.users, statuses],
+  );
 }
 
 async function insertUsers(ctx: Context, statuses: number[]): Promise<void> {
   const { plan, bases } = ctx;
   // Links to instructors, participants and images follow in linkUsers, once those rows exist.
-  await insert(ctx, 'users', `
+  await insert(
+    ctx,
+    'users',
+    `
     INSERT INTO users (id, sysmail, extmail, username, password, role, status_id, lang, created_at, updated_at)
     SELECT $2 + g, 'user' || ($2 + g) || '@bulk.crearis.demo',
            CASE WHEN g % 5 = 0 THEN 'extern' || ($2 + g) || '@mail.bulk.demo' END,
@@ -219,13 +340,15 @@ async function insertUsers(ctx: Context, statuses: number[]): Promise<void> {
            (ARRAY['de', 'de', 'de', 'en', 'cz'])[1 + g % 5],
            timestamp '2023-02-01 10:00:00' + g * interval '41 seconds', timestamp '2024-02-01 10:00:00' + g * interval '13 seconds'
     FROM generate_series(1, $1::int) AS g`,
-    [plan.users, bases.users, FIRST_NAMES, LAST_NAMES, statuses]);
+    [plan.users, bases.users, FIRST_NAMES, LAST_NAMES, statuses],
+  );
 }
 
 /** User k links instructor k when k is even and participant k when k % 3 = 1 (see insertInstructors/-Participants). */
 async function linkUsers(ctx: Context): Promise<void> {
   const { plan, bases } = ctx;
-  await ctx.client.query(`
+  await ctx.client.query(
+    `
     UPDATE users u
     SET instructor_id = v.instructor_id, participant_id = v.participant_id, img_id = v.img_id,
         img_show = COALESCE(im.img_show, FALSE), img_thumb = im.img_thumb, img_square = im.img_square,
@@ -236,13 +359,17 @@ async function linkUsers(ctx: Context): Promise<void> {
                                CASE WHEN g % 10 = 0 THEN $7 + 1 + (g / 10) % $8 END AS img_id) AS v
     LEFT JOIN images im ON im.id = v.img_id
     WHERE u.id = $2 + g AND (v.instructor_id IS NOT NULL OR v.participant_id IS NOT NULL OR v.img_id IS NOT NULL)`,
-    [plan.users, bases.users, bases.instructors, plan.instructors, bases.participants, plan.participants, bases.images, plan.images]);
+    [plan.users, bases.users, bases.instructors, plan.instructors, bases.participants, plan.participants, bases.images, plan.images],
+  );
   ctx.progress('users linked to instructors, participants and images');
 }
 
 async function insertInstructors(ctx: Context, statuses: number[]): Promise<void> {
   const { plan, bases } = ctx;
-  await insert(ctx, 'instructors', `
+  await insert(
+    ctx,
+    'instructors',
+    `
     INSERT INTO instructors (id, xmlid, name, email, phone, city, country_id, cimg, description, status_id, multiproject, header_type, md,
                              created_at, updated_at, is_user, header_size, img_id, img_show, img_thumb, img_square, img_wide, img_vert, lang)
     SELECT v.id, 'bulk.instructor_' || v.id, v.name,
@@ -266,13 +393,29 @@ async function insertInstructors(ctx: Context, statuses: number[]): Promise<void
                                ($4::text[])[1 + (g * 5) % cardinality($4::text[])] || ' ' || ($5::text[])[1 + (g / 3) % cardinality($5::text[])] AS name,
                                CASE WHEN g % 8 = 0 THEN $3 + 1 + (g / 8) % $12 END AS img_id) AS v
     LEFT JOIN images im ON im.id = v.img_id`,
-    [plan.instructors, bases.instructors, bases.images, FIRST_NAMES, LAST_NAMES, PHONE_PREFIXES, CITIES, COUNTRIES, TOPICS, statuses,
-     plan.users, plan.images]);
+    [
+      plan.instructors,
+      bases.instructors,
+      bases.images,
+      FIRST_NAMES,
+      LAST_NAMES,
+      PHONE_PREFIXES,
+      CITIES,
+      COUNTRIES,
+      TOPICS,
+      statuses,
+      plan.users,
+      plan.images,
+    ],
+  );
 }
 
 async function insertLocations(ctx: Context, statuses: number[]): Promise<void> {
   const { plan, bases } = ctx;
-  await insert(ctx, 'locations', `
+  await insert(
+    ctx,
+    'locations',
+    `
     INSERT INTO locations (id, xmlid, name, phone, email, city, zip, street, country_id, is_company, category_id, cimg, header_type, header_size,
                            md, is_location_provider, status_id, project_id, created_at, img_id, img_show, img_thumb, img_square, img_wide, img_vert, lang)
     SELECT v.id, 'bulk.location_' || v.id,
@@ -292,13 +435,29 @@ async function insertLocations(ctx: Context, statuses: number[]): Promise<void> 
     CROSS JOIN LATERAL (SELECT $2 + g AS id, 1 + g % cardinality($11::text[]) AS c, ($11::text[])[1 + g % cardinality($11::text[])] AS city,
                                CASE WHEN g % 15 = 0 THEN $3 + 1 + (g / 15) % $12 END AS img_id) AS v
     LEFT JOIN images im ON im.id = v.img_id`,
-    [plan.locations, bases.locations, bases.images, PHONE_PREFIXES, ZIPS, STREETS, COUNTRIES, statuses, bases.projects, plan.projects,
-     CITIES, plan.images]);
+    [
+      plan.locations,
+      bases.locations,
+      bases.images,
+      PHONE_PREFIXES,
+      ZIPS,
+      STREETS,
+      COUNTRIES,
+      statuses,
+      bases.projects,
+      plan.projects,
+      CITIES,
+      plan.images,
+    ],
+  );
 }
 
 async function insertParticipants(ctx: Context, statuses: number[]): Promise<void> {
   const { plan, bases } = ctx;
-  await insert(ctx, 'participants', `
+  await insert(
+    ctx,
+    'participants',
+    `
     INSERT INTO participants (id, xmlid, name, age, city, country_id, cimg, description, event_xmlid, type, status_id, created_at, is_user, lang)
     SELECT $2 + g, 'bulk.participant_' || ($2 + g),
            ($3::text[])[1 + (g * 11) % cardinality($3::text[])] || ' ' || ($4::text[])[1 + (g / 5) % cardinality($4::text[])],
@@ -313,7 +472,20 @@ async function insertParticipants(ctx: Context, statuses: number[]): Promise<voi
            g % 3 = 1 AND g <= $11,
            CASE WHEN ($6::text[])[1 + g % cardinality($6::text[])] = 'base.cz' THEN 'cz' ELSE 'de' END
     FROM generate_series(1, $1::int) AS g`,
-    [plan.participants, bases.participants, FIRST_NAMES, LAST_NAMES, CITIES, COUNTRIES, TOPICS, bases.events, plan.events, statuses, plan.users]);
+    [
+      plan.participants,
+      bases.participants,
+      FIRST_NAMES,
+      LAST_NAMES,
+      CITIES,
+      COUNTRIES,
+      TOPICS,
+      bases.events,
+      plan.events,
+      statuses,
+      plan.users,
+    ],
+  );
 }
 
 /**
@@ -340,7 +512,10 @@ const TAGS_OF = (g: string, links: string, records: string, tags: string) =>
 
 async function insertPosts(ctx: Context, statuses: number[], tagCount: number): Promise<void> {
   const { plan, bases } = ctx;
-  await insert(ctx, 'posts', `
+  await insert(
+    ctx,
+    'posts',
+    `
     WITH ${TAG_SETS_CTE.replaceAll('$TAGS', '$16::int')}
     INSERT INTO posts (id, xmlid, name, subtitle, teaser, author_id, blog_id, website_published, is_published, post_date, cover_properties,
                        event_xmlid, cimg, created_at, updated_at, status, public_user, header_type, md, status_id, lang, tags_ids, tags_display,
@@ -371,15 +546,35 @@ async function insertPosts(ctx: Context, statuses: number[], tagCount: number): 
     LEFT JOIN projects pr ON pr.id = v.project_id
     LEFT JOIN images im ON im.id = v.img_id
     LEFT JOIN tag_sets ts ON ts.r = g % GREATEST($16::int, 1) AND ts.cnt = ${TAGS_OF('g', '$15::int', '$1::int', '$16::int')} AND ts.lang = v.lang`,
-    [plan.posts, bases.posts, bases.instructors, plan.instructors, TOPICS, TITLES, TEASERS, bases.events, plan.events, statuses,
-     bases.projects, plan.projects, bases.images, plan.images, plan.posts_tags, tagCount]);
+    [
+      plan.posts,
+      bases.posts,
+      bases.instructors,
+      plan.instructors,
+      TOPICS,
+      TITLES,
+      TEASERS,
+      bases.events,
+      plan.events,
+      statuses,
+      bases.projects,
+      plan.projects,
+      bases.images,
+      plan.images,
+      plan.posts_tags,
+      tagCount,
+    ],
+  );
 }
 
 async function insertEvents(ctx: Context, statuses: number[], tagCount: number): Promise<void> {
   const { plan, bases } = ctx;
   // Instructors 2, 4, …, 2·m are linked to users (is_user), so published events pick their public_user there.
   const linkedPairs = Math.floor(Math.min(plan.instructors, plan.users) / 2);
-  await insert(ctx, 'events', `
+  await insert(
+    ctx,
+    'events',
+    `
     WITH ${TAG_SETS_CTE.replaceAll('$TAGS', '$19::int')}
     INSERT INTO events (id, xmlid, name, date_begin, date_end, address_id, user_id, seats_max, cimg, header_type, rectitle, teaser, created_at,
                         updated_at, status, public_user, location, event_type, md, status_id, lang, tags_ids, tags_display, project_id, regio_id,
@@ -417,44 +612,83 @@ async function insertEvents(ctx: Context, statuses: number[], tagCount: number):
     LEFT JOIN projects pr ON pr.id = v.project_id
     LEFT JOIN images im ON im.id = v.img_id
     LEFT JOIN tag_sets ts ON ts.r = g % GREATEST($19::int, 1) AND ts.cnt = ${TAGS_OF('g', '$18::int', '$1::int', '$19::int')} AND ts.lang = v.lang`,
-    [plan.events, bases.events, bases.instructors, plan.instructors, linkedPairs, TOPICS, TITLES, bases.users, plan.users, TEASERS, statuses,
-     bases.locations, plan.locations, bases.projects, plan.projects, bases.images, plan.images, plan.events_tags, tagCount]);
+    [
+      plan.events,
+      bases.events,
+      bases.instructors,
+      plan.instructors,
+      linkedPairs,
+      TOPICS,
+      TITLES,
+      bases.users,
+      plan.users,
+      TEASERS,
+      statuses,
+      bases.locations,
+      plan.locations,
+      bases.projects,
+      plan.projects,
+      bases.images,
+      plan.images,
+      plan.events_tags,
+      tagCount,
+    ],
+  );
 }
 
 async function insertJunctions(ctx: Context, tagCount: number): Promise<void> {
   const { plan, bases } = ctx;
-  await insert(ctx, 'events_tags', `
+  await insert(
+    ctx,
+    'events_tags',
+    `
     WITH tag_list AS (SELECT (row_number() OVER (ORDER BY id) - 1)::int AS pos, id FROM tags)
     INSERT INTO events_tags (event_id, tag_id, created_at)
     SELECT $2 + (i % $3) + 1, t.id, timestamp '2024-03-01 12:00:00' + i * interval '7 seconds'
     FROM generate_series(0, $1::int - 1) AS i
     JOIN tag_list t ON t.pos = ((i % $3) + 1 + i / $3) % $4`,
-    [plan.events_tags, bases.events, plan.events, Math.max(1, tagCount)]);
-  await insert(ctx, 'posts_tags', `
+    [plan.events_tags, bases.events, plan.events, Math.max(1, tagCount)],
+  );
+  await insert(
+    ctx,
+    'posts_tags',
+    `
     WITH tag_list AS (SELECT (row_number() OVER (ORDER BY id) - 1)::int AS pos, id FROM tags)
     INSERT INTO posts_tags (post_id, tag_id, created_at)
     SELECT $2 + (i % $3) + 1, t.id, timestamp '2024-03-02 12:00:00' + i * interval '7 seconds'
     FROM generate_series(0, $1::int - 1) AS i
     JOIN tag_list t ON t.pos = ((i % $3) + 1 + i / $3) % $4`,
-    [plan.posts_tags, bases.posts, plan.posts, Math.max(1, tagCount)]);
+    [plan.posts_tags, bases.posts, plan.posts, Math.max(1, tagCount)],
+  );
   // Pairs stay distinct: for a fixed project (event) the offset i / n runs through distinct values.
-  await insert(ctx, 'project_members', `
+  await insert(
+    ctx,
+    'project_members',
+    `
     INSERT INTO project_members (project_id, user_id, role, added_at)
     SELECT $2 + (i % $3) + 1, $4 + ((i / $3 + i % $3) % $5) + 1,
            CASE WHEN i / $3 = 0 THEN 'owner' ELSE 'member' END,
            timestamp '2024-04-01 12:00:00' + i * interval '11 seconds'
     FROM generate_series(0, $1::int - 1) AS i`,
-    [plan.project_members, bases.projects, plan.projects, bases.users, plan.users]);
-  await insert(ctx, 'event_instructors', `
+    [plan.project_members, bases.projects, plan.projects, bases.users, plan.users],
+  );
+  await insert(
+    ctx,
+    'event_instructors',
+    `
     INSERT INTO event_instructors (event_id, instructor_id, added_at)
     SELECT $2 + (i % $3) + 1, $4 + ((i / $3 + i % $3) % $5) + 1, timestamp '2024-05-01 12:00:00' + i * interval '5 seconds'
     FROM generate_series(0, $1::int - 1) AS i`,
-    [plan.event_instructors, bases.events, plan.events, bases.instructors, plan.instructors]);
+    [plan.event_instructors, bases.events, plan.events, bases.instructors, plan.instructors],
+  );
 }
 
 async function insertInteractions(ctx: Context, statuses: number[]): Promise<void> {
   const { plan, bases } = ctx;
-  await insert(ctx, 'interactions', `
+  await insert(
+    ctx,
+    'interactions',
+    `
     INSERT INTO interactions (id, user_id, name, project_id, "timestamp", status_id, actions, to_mail, from_mail, subject, md, fields)
     SELECT $2 + g,
            CASE WHEN g % 3 <> 0 THEN $3 + 1 + g % $4 END,
@@ -469,12 +703,16 @@ async function insertInteractions(ctx: Context, statuses: number[]): Promise<voi
            CASE WHEN g % 4 <> 0 THEN 'Hallo, gibt es noch **freie Plätze**? Grüße aus ' || ($8::text[])[1 + g % cardinality($8::text[])] END,
            jsonb_build_object('personen', 1 + g % 4, 'telefon', '0' || lpad(((g::bigint * 31337) % 1000000000)::text, 9, '0'))
     FROM generate_series(1, $1::int) AS g`,
-    [plan.interactions, bases.interactions, bases.users, plan.users, bases.projects, plan.projects, statuses, CITIES]);
+    [plan.interactions, bases.interactions, bases.users, plan.users, bases.projects, plan.projects, statuses, CITIES],
+  );
 }
 
 async function insertPages(ctx: Context): Promise<void> {
   const { plan, bases } = ctx;
-  await insert(ctx, 'pages', `
+  await insert(
+    ctx,
+    'pages',
+    `
     INSERT INTO pages (id, project, header_type, page_type, created_at, updated_at, page_options, header_options, aside_options, footer_options)
     SELECT md5('bulk-page:' || v.project || ':' || v.page_type)::uuid::text, v.project,
            (ARRAY['simple', 'columns', 'banner', 'cover', 'bauchbinde'])[1 + i % 5], v.page_type,
@@ -484,12 +722,16 @@ async function insertPages(ctx: Context): Promise<void> {
            '{}', CASE WHEN i % 5 = 0 THEN jsonb_build_object('gallery', 'g' || i) ELSE '{}' END
     FROM generate_series(0, $1::int - 1) AS i
     CROSS JOIN LATERAL (SELECT $2 + (i % $3) + 1 AS project, ($4::text[])[1 + (i / $3) % cardinality($4::text[])] AS page_type) AS v`,
-    [plan.pages, bases.projects, plan.projects, PAGE_TYPES]);
+    [plan.pages, bases.projects, plan.projects, PAGE_TYPES],
+  );
 }
 
 async function insertTasks(ctx: Context, statuses: number[]): Promise<void> {
   const { plan, bases, taskBase } = ctx;
-  await insert(ctx, 'tasks', `
+  await insert(
+    ctx,
+    'tasks',
+    `
     INSERT INTO tasks (id, name, description, category, priority, record_type, record_id, assigned_to, created_at, due_date, completed_at,
                        status_id, entity_name, lang)
     SELECT 'bulk_task_' || ($2 + g),
@@ -507,19 +749,23 @@ async function insertTasks(ctx: Context, statuses: number[]): Promise<void> {
            CASE WHEN g % 2 = 0 THEN 'Veranstaltung ' || ($3 + 1 + g % $4) END,
            (ARRAY['de', 'de', 'en', 'cz'])[1 + g % 4]
     FROM generate_series(1, $1::int) AS g`,
-    [plan.tasks, taskBase, bases.events, plan.events, bases.users, plan.users, statuses]);
+    [plan.tasks, taskBase, bases.events, plan.events, bases.users, plan.users, statuses],
+  );
 }
 
 /** Every 4th project shows an image; projects are loaded before images, so the link comes last. */
 async function linkProjectImages(ctx: Context): Promise<void> {
   const { plan, bases } = ctx;
-  await ctx.client.query(`
+  await ctx.client.query(
+    `
     UPDATE projects p
     SET img_id = i.id, img_show = COALESCE(i.img_show, FALSE), img_thumb = i.img_thumb, img_square = i.img_square,
         img_wide = i.img_wide, img_vert = i.img_vert
     FROM generate_series(4, $1::int, 4) AS g
     JOIN images i ON i.id = $3 + 1 + g % $4
-    WHERE p.id = $2 + g`, [plan.projects, bases.projects, bases.images, plan.images]);
+    WHERE p.id = $2 + g`,
+    [plan.projects, bases.projects, bases.images, plan.images],
+  );
 }
 
 /** Columns that AFTER triggers elsewhere would have set once the referenced rows existed. */
@@ -527,11 +773,15 @@ async function finishDerivedColumns(ctx: Context): Promise<void> {
   const { plan, bases, client } = ctx;
   const projectIds = [bases.projects + 1, bases.projects + plan.projects];
   await linkProjectImages(ctx);
-  await client.query(`
+  await client.query(
+    `
     UPDATE projects p SET is_location_provider = TRUE
     WHERE p.id BETWEEN $1 AND $2
-      AND EXISTS (SELECT 1 FROM locations l WHERE l.project_id = p.id AND l.status_id > 2)`, projectIds);
-  await client.query(`
+      AND EXISTS (SELECT 1 FROM locations l WHERE l.project_id = p.id AND l.status_id > 2)`,
+    projectIds,
+  );
+  await client.query(
+    `
     WITH regio_people AS (
         SELECT p.id AS regio, p.owner_id AS user_id FROM projects p WHERE p.is_regio AND p.owner_id IS NOT NULL
         UNION ALL
@@ -546,7 +796,9 @@ async function finishDerivedColumns(ctx: Context): Promise<void> {
     )
     UPDATE instructors i SET regio_id = f.regio
     FROM first_regio f
-    WHERE i.id = f.instructor_id AND i.is_user`, [bases.instructors + 1, bases.instructors + plan.instructors]);
+    WHERE i.id = f.instructor_id AND i.is_user`,
+    [bases.instructors + 1, bases.instructors + plan.instructors],
+  );
   for (const table of SERIAL_TABLES) {
     await client.query(`SELECT setval(pg_get_serial_sequence('${table}', 'id'), GREATEST((SELECT max(id) FROM ${table}), 1))`);
   }

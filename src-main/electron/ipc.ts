@@ -14,7 +14,12 @@ type Result = { ok: true; value: unknown } | { ok: false; error: UiError; status
 const FORBIDDEN: Result = {
   ok: false,
   status: 403,
-  error: { title: 'Not allowed', message: 'The app refused a request that did not come from its own window.', code: 'MR4_FORBIDDEN', details: '' },
+  error: {
+    title: 'Not allowed',
+    message: 'The app refused a request that did not come from its own window.',
+    code: 'MR4_FORBIDDEN',
+    details: '',
+  },
 };
 
 /** The sender is the main frame of `win`, showing a page of the app. */
@@ -33,7 +38,16 @@ export function registerIpc(app: App, window: () => BrowserWindow | null): () =>
   ipcMain.handle(CHANNELS.call, async (event, method: unknown, request: unknown): Promise<Result> => {
     if (!isTrustedSender(event, window())) return FORBIDDEN;
     if (typeof method !== 'string' || method.length > 64) {
-      return { ok: false, status: 400, error: { title: 'Unknown request', message: 'The request names no method.', code: 'MR4_BAD_REQUEST', details: String(method).slice(0, 64) } };
+      return {
+        ok: false,
+        status: 400,
+        error: {
+          title: 'Unknown request',
+          message: 'The request names no method.',
+          code: 'MR4_BAD_REQUEST',
+          details: String(method).slice(0, 64),
+        },
+      };
     }
     return app.dispatch(method, request);
   });
@@ -41,7 +55,11 @@ export function registerIpc(app: App, window: () => BrowserWindow | null): () =>
   ipcMain.handle(CHANNELS.addFile, async (event, path: unknown): Promise<Result> => {
     if (!isTrustedSender(event, window())) return FORBIDDEN;
     if (typeof path !== 'string' || path.length === 0 || path.length > 4096 || path.includes('\0')) {
-      return { ok: false, status: 400, error: { title: 'Not a file', message: 'The dropped item is not a file on this computer.', code: 'MR4_BAD_REQUEST', details: '' } };
+      return {
+        ok: false,
+        status: 400,
+        error: { title: 'Not a file', message: 'The dropped item is not a file on this computer.', code: 'MR4_BAD_REQUEST', details: '' },
+      };
     }
     try {
       return { ok: true, value: await app.files.registerPath(path, 'read') };

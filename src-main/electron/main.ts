@@ -22,7 +22,8 @@ async function confirmQuit(mr4: App, win: BrowserWindow | null): Promise<boolean
     type: 'warning',
     title: 'Quit MR4 Studio?',
     message: running === 1 ? 'A job is still running.' : `${running} jobs are still running.`,
-    detail: 'Quitting cancels them. A running import is rolled back first, so nothing half-written stays in the target database; this can take a moment.',
+    detail:
+      'Quitting cancels them. A running import is rolled back first, so nothing half-written stays in the target database; this can take a moment.',
     buttons: ['Keep running', 'Cancel jobs and quit'],
     defaultId: 0,
     cancelId: 0,
@@ -95,28 +96,31 @@ export function startDesktopApp(): void {
   });
   app.on('window-all-closed', () => void requestQuit());
 
-  void app.whenReady().then(async () => {
-    lockDownSession();
-    handleAppScheme(join(import.meta.dirname, '../renderer'));
-    mr4 = await createApp({
-      door: 'electron',
-      dataDir,
-      // The keychain first: new passwords go there; memory and ~/.pgpass when the user picks them.
-      secrets: [new SafeStorageSecretStore(dataDir), new MemorySecretStore(), new PgpassSecretStore()],
-      dialogs: nativeDialogs(() => win),
+  void app
+    .whenReady()
+    .then(async () => {
+      lockDownSession();
+      handleAppScheme(join(import.meta.dirname, '../renderer'));
+      mr4 = await createApp({
+        door: 'electron',
+        dataDir,
+        // The keychain first: new passwords go there; memory and ~/.pgpass when the user picks them.
+        secrets: [new SafeStorageSecretStore(dataDir), new MemorySecretStore(), new PgpassSecretStore()],
+        dialogs: nativeDialogs(() => win),
+      });
+      registerIpc(mr4, () => win);
+      win = createMainWindow();
+      win.on('close', (event) => {
+        if (quitState === 'done') return;
+        // Closing the window quits the app: ask first if jobs run, shut down, then close for real.
+        event.preventDefault();
+        void requestQuit();
+      });
+      win.on('closed', () => (win = null));
+    })
+    .catch((error: unknown) => {
+      dialog.showErrorBox('MR4 Studio could not start', `${(error as Error)?.message ?? String(error)}\n\nData folder: ${dataDir}`);
+      quitState = 'done';
+      app.exit(1);
     });
-    registerIpc(mr4, () => win);
-    win = createMainWindow();
-    win.on('close', (event) => {
-      if (quitState === 'done') return;
-      // Closing the window quits the app: ask first if jobs run, shut down, then close for real.
-      event.preventDefault();
-      void requestQuit();
-    });
-    win.on('closed', () => (win = null));
-  }).catch((error: unknown) => {
-    dialog.showErrorBox('MR4 Studio could not start', `${(error as Error)?.message ?? String(error)}\n\nData folder: ${dataDir}`);
-    quitState = 'done';
-    app.exit(1);
-  });
 }

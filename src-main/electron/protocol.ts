@@ -15,7 +15,18 @@ export const APP_INDEX = `${APP_ORIGIN}/index.html`;
 /** Before app ready: app:// behaves like https (standard URL parsing, secure context, fetch). */
 export function registerAppScheme(): void {
   protocol.registerSchemesAsPrivileged([
-    { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true, corsEnabled: false, allowServiceWorkers: false, bypassCSP: false } },
+    {
+      scheme: APP_SCHEME,
+      privileges: {
+        standard: true,
+        secure: true,
+        supportFetchAPI: true,
+        stream: true,
+        corsEnabled: false,
+        allowServiceWorkers: false,
+        bypassCSP: false,
+      },
+    },
   ]);
 }
 
@@ -46,7 +57,12 @@ export function handleAppScheme(rendererDir: string): void {
     if (request.method !== 'GET' && request.method !== 'HEAD') return plain(405, 'Method not allowed\n', { Allow: 'GET, HEAD' });
     const file = await findStaticFile(rendererDir, url.pathname);
     if (!file) return plain(404, 'Not found\n');
-    const headers = { ...SECURITY_HEADERS, 'Content-Type': file.contentType, 'Content-Length': String(file.size), 'Cache-Control': 'no-cache' };
+    const headers = {
+      ...SECURITY_HEADERS,
+      'Content-Type': file.contentType,
+      'Content-Length': String(file.size),
+      'Cache-Control': 'no-cache',
+    };
     if (request.method === 'HEAD') return new Response(null, { status: 200, headers });
     return new Response(Readable.toWeb(createReadStream(file.path)) as ReadableStream, { status: 200, headers });
   });

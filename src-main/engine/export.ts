@@ -22,7 +22,17 @@ import { hasLineageStore, lineageCopySql } from './staged/lineage';
 import { type Catalog, readCatalog } from './catalog';
 import type { Mr4Config } from './config';
 import type { ArchiveSecret } from './archive/crypto';
-import { DETERMINISTIC, describeRule, hmacSql, MASK_SETTINGS, type MaskedColumn, maskedValueSql, maskKey, maskPads, mayCollide } from './mask';
+import {
+  DETERMINISTIC,
+  describeRule,
+  hmacSql,
+  MASK_SETTINGS,
+  type MaskedColumn,
+  maskedValueSql,
+  maskKey,
+  maskPads,
+  mayCollide,
+} from './mask';
 import { readStoredMasks } from './mask-store';
 import { buildPlan, type MaskMode, type Plan, type TablePlan } from './plan';
 import { type ComputedSubset, computeSubset, createKeepTable, keptFilter, type SubsetOptions, type SubsetSummary } from './subset';
@@ -85,9 +95,11 @@ function referenceFilters(plan: Plan, subset: ComputedSubset | null): Map<string
     for (const child of plan.tables) {
       for (const ref of child.references) {
         if (ref.parent !== tp.name || !ref.remap || ref.self) continue;
-        if (child.role === 'reference' && !(child.key.kind === 'content' || child.key.columns.some((c) => ref.columns.includes(c)))) continue;
+        if (child.role === 'reference' && !(child.key.kind === 'content' || child.key.columns.some((c) => ref.columns.includes(c))))
+          continue;
         const kept = subset?.index.get(child.name);
-        const where = child.role === 'data' ? (kept !== undefined ? ` WHERE ${keptFilter(kept, 'c')}` : '') : ` WHERE ${build(child, depth + 1)}`;
+        const where =
+          child.role === 'data' ? (kept !== undefined ? ` WHERE ${keptFilter(kept, 'c')}` : '') : ` WHERE ${build(child, depth + 1)}`;
         parts.push(`SELECT c.${ident(ref.columns[0])} FROM ${qualified(plan.schema, child.name)} c${where}`);
       }
     }
@@ -115,7 +127,14 @@ interface TableMasks {
 
 /** The SELECT of a table's rows as the archive holds them: masked columns replaced on the server,
  *  each deterministic one hashed once per row. */
-function selectSql(plan: Plan, tp: TablePlan, columns: string[], where: string | undefined, masks: TableMasks | null, order = true): { select: string; from: string; value: (c: string) => string } {
+function selectSql(
+  plan: Plan,
+  tp: TablePlan,
+  columns: string[],
+  where: string | undefined,
+  masks: TableMasks | null,
+  order = true,
+): { select: string; from: string; value: (c: string) => string } {
   const lateral: string[] = [];
   const hashOf = new Map<string, string>();
   for (const c of columns) {
@@ -137,7 +156,13 @@ function selectSql(plan: Plan, tp: TablePlan, columns: string[], where: string |
 }
 
 /** COPY of the table's rows in text format, in a stable order (equal tables give equal files). */
-export function copyOutSql(plan: Plan, tp: TablePlan, columns: string[], where: string | undefined, masks: TableMasks | null = null): string {
+export function copyOutSql(
+  plan: Plan,
+  tp: TablePlan,
+  columns: string[],
+  where: string | undefined,
+  masks: TableMasks | null = null,
+): string {
   return `COPY (${selectSql(plan, tp, columns, where, masks).select}) TO STDOUT`;
 }
 
@@ -147,7 +172,15 @@ export class MaskError extends Error {
 
 /** Checks, before anything is copied, what masking could get wrong: a fixed value that is not of its
  *  column's type, and two rows of a unique key that would mask to one value. */
-async function checkMasks(ctx: RunContext, plan: Plan, catalog: Catalog, tp: TablePlan, columns: string[], where: string | undefined, masks: TableMasks): Promise<void> {
+async function checkMasks(
+  ctx: RunContext,
+  plan: Plan,
+  catalog: Catalog,
+  tp: TablePlan,
+  columns: string[],
+  where: string | undefined,
+  masks: TableMasks,
+): Promise<void> {
   for (const m of masks.byColumn.values()) {
     if (m.rule !== 'fixed') continue;
     const type = tp.columns.find((c) => c.name === m.column)!.type;
@@ -163,12 +196,18 @@ async function checkMasks(ctx: RunContext, plan: Plan, catalog: Catalog, tp: Tab
   }
   const table = catalog.tables.find((t) => t.name === tp.name);
   const keys = [...(table?.primaryKey ? [table.primaryKey] : []), ...(table?.uniqueKeys ?? [])].filter(
-    (k) => !k.partial && !k.expression && k.columns.every((c) => columns.includes(c)) && k.columns.some((c) => masks.byColumn.has(c) && mayCollide(masks.byColumn.get(c)!, tp.columns.find((x) => x.name === c)!.type)),
+    (k) =>
+      !k.partial &&
+      !k.expression &&
+      k.columns.every((c) => columns.includes(c)) &&
+      k.columns.some((c) => masks.byColumn.has(c) && mayCollide(masks.byColumn.get(c)!, tp.columns.find((x) => x.name === c)!.type)),
   );
   for (const k of keys) {
     const { from, value } = selectSql(plan, tp, columns, undefined, masks, false);
     const filter = [where, ...k.columns.map((c) => `t.${ident(c)} IS NOT NULL`)].filter(Boolean).join(' AND ');
-    const res = await ctx.query(`SELECT 1 FROM ${from} WHERE ${filter} GROUP BY ${k.columns.map((c) => value(c)).join(', ')} HAVING count(*) > 1 LIMIT 1`);
+    const res = await ctx.query(
+      `SELECT 1 FROM ${from} WHERE ${filter} GROUP BY ${k.columns.map((c) => value(c)).join(', ')} HAVING count(*) > 1 LIMIT 1`,
+    );
     if (res.rowCount) {
       const rules = k.columns.filter((c) => masks.byColumn.has(c)).map((c) => `${c} (${describeRule(masks.byColumn.get(c)!)})`);
       throw new MaskError(
@@ -184,7 +223,12 @@ async function checkMasks(ctx: RunContext, plan: Plan, catalog: Catalog, tp: Tab
  * connection is dropped: a server blocked sending rows nobody reads hears no cancel, and the run's
  * other statements would wait behind it forever. The export is read-only, so nothing is lost.
  */
-async function spoolCopy(ctx: RunContext, sql: string, spool: (stream: Readable) => Promise<SpooledTable>, onChunk?: (chunk: Buffer) => void): Promise<SpooledTable> {
+async function spoolCopy(
+  ctx: RunContext,
+  sql: string,
+  spool: (stream: Readable) => Promise<SpooledTable>,
+  onChunk?: (chunk: Buffer) => void,
+): Promise<SpooledTable> {
   ctx.throwIfCancelled();
   const stream = ctx.client.query(copyStreams.to(sql));
   // Errors arrive after the pipeline has let go of the stream too (the connection dropped).
@@ -223,7 +267,10 @@ interface Prepared {
 /** The mask key's two pads, as settings of the transaction. Given as parameters, never in a
  *  statement's text: what the server logs of statements (and MR4_TRACE_SQL) never holds the key. */
 async function setMaskPads(ctx: RunContext, pads: { inner: string; outer: string }): Promise<void> {
-  await ctx.query(`SELECT set_config('${MASK_SETTINGS.inner}', $1, true), set_config('${MASK_SETTINGS.outer}', $2, true)`, [pads.inner, pads.outer]);
+  await ctx.query(`SELECT set_config('${MASK_SETTINGS.inner}', $1, true), set_config('${MASK_SETTINGS.outer}', $2, true)`, [
+    pads.inner,
+    pads.outer,
+  ]);
 }
 
 /** Opens the snapshot (READ ONLY), reads the catalog, plans, sets the mask key, chooses a subset's
@@ -241,7 +288,11 @@ async function prepareExport(ctx: RunContext, options: Omit<ExportOptions, 'db' 
   for (const tp of plan.tables) {
     if (!tp.masked.length) continue;
     const table = catalog.tables.find((t) => t.name === tp.name);
-    const unique = new Set([...(table?.primaryKey ? [table.primaryKey] : []), ...(table?.uniqueKeys ?? [])].filter((k) => !k.partial && !k.expression).flatMap((k) => k.columns));
+    const unique = new Set(
+      [...(table?.primaryKey ? [table.primaryKey] : []), ...(table?.uniqueKeys ?? [])]
+        .filter((k) => !k.partial && !k.expression)
+        .flatMap((k) => k.columns),
+    );
     masks.set(tp.name, { byColumn: new Map(tp.masked.map((m) => [m.column, m])), unique });
   }
   let maskKeyId: Prepared['maskKeyId'] = null;
@@ -253,7 +304,9 @@ async function prepareExport(ctx: RunContext, options: Omit<ExportOptions, 'db' 
     setMaskKey = (reader) => setMaskPads(reader, pads);
     maskKeyId = { keyId: key.id, seeded: key.seeded };
     const n = [...masks.values()].reduce((k, m) => k + m.byColumn.size, 0);
-    ctx.log(`Masking ${n} column(s) on the server: ${plan.tables.flatMap((t) => t.masked.map((m) => `${t.name}.${m.column} (${describeRule(m)})`)).join(', ')}.`);
+    ctx.log(
+      `Masking ${n} column(s) on the server: ${plan.tables.flatMap((t) => t.masked.map((m) => `${t.name}.${m.column} (${describeRule(m)})`)).join(', ')}.`,
+    );
   }
   const inherited = await readStoredMasks(ctx, plan.schema);
   const subset = wantsSubset ? await computeSubset(ctx, plan, options.subset!, (m) => ctx.log(`Subset: ${m}.`)) : null;
@@ -272,19 +325,32 @@ function whereOf(tp: TablePlan, filters: Map<string, string>, subset: ComputedSu
 
 /** What an export with these options would do, without writing anything: the plan (masks included),
  *  the subset's rows per table, and the columns received masked. */
-export async function previewExport(options: Omit<ExportOptions, 'out'>): Promise<{ plan: Plan; catalog: Catalog; importForeignKeys: ForeignKeyPath; subset: SubsetSummary | null; inherited: { table: string; column: string; rule: string; origin: string }[] }> {
+export async function previewExport(options: Omit<ExportOptions, 'out'>): Promise<{
+  plan: Plan;
+  catalog: Catalog;
+  importForeignKeys: ForeignKeyPath;
+  subset: SubsetSummary | null;
+  inherited: { table: string; column: string; rule: string; origin: string }[];
+}> {
   const ctx = await RunContext.open(options.db, options.signal, options.onEvent);
   try {
     const p = await prepareExport(ctx, options);
     // What an import into this database would do with the foreign keys of these tables.
-    const importForeignKeys = await plannedForeignKeyPath(ctx, p.catalog.schema, p.plan.tables.filter((t) => t.role === 'data').map((t) => t.name), p.catalog.serverVersion);
+    const importForeignKeys = await plannedForeignKeyPath(
+      ctx,
+      p.catalog.schema,
+      p.plan.tables.filter((t) => t.role === 'data').map((t) => t.name),
+      p.catalog.serverVersion,
+    );
     await ctx.query('ROLLBACK');
     return {
       plan: p.plan,
       catalog: p.catalog,
       importForeignKeys,
       subset: p.subset?.summary ?? null,
-      inherited: [...p.inherited].flatMap(([table, list]) => list.filter(() => p.plan.tables.some((t) => t.name === table)).map((m) => ({ table, ...m }))),
+      inherited: [...p.inherited].flatMap(([table, list]) =>
+        list.filter(() => p.plan.tables.some((t) => t.name === table)).map((m) => ({ table, ...m })),
+      ),
     };
   } catch (error) {
     ctx.abandon();
@@ -296,9 +362,16 @@ export async function previewExport(options: Omit<ExportOptions, 'out'>): Promis
 }
 
 /** The index's masked columns of a table: this export's, and those the database received masked. */
-function maskedEntry(tp: TablePlan, columns: string[], identity: string, received: { column: string; rule: string; origin: string }[] | undefined): Pick<ArchiveTable, 'masked'> {
+function maskedEntry(
+  tp: TablePlan,
+  columns: string[],
+  identity: string,
+  received: { column: string; rule: string; origin: string }[] | undefined,
+): Pick<ArchiveTable, 'masked'> {
   const own = tp.masked.filter((m) => columns.includes(m.column)).map((m) => ({ column: m.column, rule: m.rule, origin: identity }));
-  const more = (received ?? []).filter((m) => columns.includes(m.column) && !own.some((o) => o.column === m.column)).map((m) => ({ column: m.column, rule: m.rule, origin: m.origin }));
+  const more = (received ?? [])
+    .filter((m) => columns.includes(m.column) && !own.some((o) => o.column === m.column))
+    .map((m) => ({ column: m.column, rule: m.rule, origin: m.origin }));
   const all = [...own, ...more].sort((a, b) => columns.indexOf(a.column) - columns.indexOf(b.column));
   return all.length ? { masked: all } : {};
 }
@@ -312,9 +385,15 @@ export async function exportArchive(options: ExportOptions): Promise<ExportRepor
   try {
     ctx.phase(0, EXPORT_PHASES[0]);
     const { catalog, plan, masks, inherited, maskKeyId, setMaskKey, subset } = await prepareExport(ctx, options);
-    const baseSha256 = options.baseSha256 ?? (await options.baseFor?.({ systemIdentifier: catalog.systemIdentifier, database: catalog.database }));
+    const baseSha256 =
+      options.baseSha256 ?? (await options.baseFor?.({ systemIdentifier: catalog.systemIdentifier, database: catalog.database }));
     const timestamp = new Date();
-    writer = await ArchiveWriter.create({ spoolParent: dirname(out), level: options.compressionLevel, mtime: timestamp, encrypt: options.encrypt });
+    writer = await ArchiveWriter.create({
+      spoolParent: dirname(out),
+      level: options.compressionLevel,
+      mtime: timestamp,
+      encrypt: options.encrypt,
+    });
     const files = tableFileNames(plan.tables.map((t) => t.name));
     const filters = referenceFilters(plan, subset);
     const keptRows = new Map((subset?.summary.tables ?? []).filter((t) => t.rows !== null).map((t) => [t.table, t.rows!]));
@@ -342,10 +421,24 @@ export async function exportArchive(options: ExportOptions): Promise<ExportRepor
         (stream) => w.addTable(tp.name, files.get(tp.name)!, columns, stream),
         (chunk) => {
           for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) rowsDone++;
-          reader.progress({ type: 'table', table: tp.name, phase: 1, rowsDone, rowsTotal: total !== null && rowsDone <= total ? total : null });
+          reader.progress({
+            type: 'table',
+            table: tp.name,
+            phase: 1,
+            rowsDone,
+            rowsTotal: total !== null && rowsDone <= total ? total : null,
+          });
         },
       );
-      reader.progress({ type: 'table', table: tp.name, phase: 1, rowsDone: spooled.rows, rowsTotal: spooled.rows, bytes: spooled.bytes, done: true });
+      reader.progress({
+        type: 'table',
+        table: tp.name,
+        phase: 1,
+        rowsDone: spooled.rows,
+        rowsTotal: spooled.rows,
+        bytes: spooled.bytes,
+        done: true,
+      });
       const byName = new Map(tp.columns.map((c) => [c.name, c]));
       tables.set(tp.name, {
         file: spooled.file,
@@ -362,7 +455,9 @@ export async function exportArchive(options: ExportOptions): Promise<ExportRepor
           .map((r) => ({ columns: r.columns, parent: r.parent, parentColumns: r.parentColumns, remap: r.remap })),
         excludedColumns: tp.excludedColumns,
         ...maskedEntry(tp, columns, catalog.identity, inherited.get(tp.name)),
-        ...(subset && tp.role === 'data' && subset.shape.roles.get(tp.name) !== 'full' ? { subset: subset.shape.roles.get(tp.name) as 'filtered' | 'dependent' } : {}),
+        ...(subset && tp.role === 'data' && subset.shape.roles.get(tp.name) !== 'full'
+          ? { subset: subset.shape.roles.get(tp.name) as 'filtered' | 'dependent' }
+          : {}),
       });
     });
     await closeReaders(readers);
@@ -374,7 +469,14 @@ export async function exportArchive(options: ExportOptions): Promise<ExportRepor
     let lineage: ArchiveLineage | undefined;
     if (options.lineage !== false && (await hasLineageStore(ctx))) {
       const w = writer;
-      const spooled = await spoolCopy(ctx, lineageCopySql(plan.schema, plan.tables.map((t) => t.name)), (stream) => w.addTable(LINEAGE_LABEL, LINEAGE_FILE, LINEAGE_COLUMNS, stream));
+      const spooled = await spoolCopy(
+        ctx,
+        lineageCopySql(
+          plan.schema,
+          plan.tables.map((t) => t.name),
+        ),
+        (stream) => w.addTable(LINEAGE_LABEL, LINEAGE_FILE, LINEAGE_COLUMNS, stream),
+      );
       lineage = { file: LINEAGE_FILE, rows: spooled.rows, bytes: spooled.bytes, sha256: spooled.sha256 };
     }
     await ctx.query('COMMIT');
@@ -405,7 +507,14 @@ export async function exportArchive(options: ExportOptions): Promise<ExportRepor
     };
     ctx.throwIfCancelled();
     const written = await writer.finish(index, out, options.signal);
-    const masked = plan.tables.flatMap((t) => (index.tables[t.name].masked ?? []).map((m) => ({ table: t.name, column: m.column, rule: m.rule, inherited: m.origin !== catalog.identity })));
+    const masked = plan.tables.flatMap((t) =>
+      (index.tables[t.name].masked ?? []).map((m) => ({
+        table: t.name,
+        column: m.column,
+        rule: m.rule,
+        inherited: m.origin !== catalog.identity,
+      })),
+    );
     return {
       file: written.path,
       bytes: written.bytes,
@@ -424,7 +533,10 @@ export async function exportArchive(options: ExportOptions): Promise<ExportRepor
     for (const reader of readers) reader.abandon();
     const cleaned = 'its transaction on the source is closed and its temporary files are removed';
     if (ctx.cancelled) throw new CancelledError(`The export was cancelled: ${cleaned}; no archive was written.`);
-    if (error instanceof DiskFullError) throw new DiskFullError(`${error.message}. The export stopped: ${cleaned}; no archive was written. Free some space there, or write the archive to another disk (--out).`);
+    if (error instanceof DiskFullError)
+      throw new DiskFullError(
+        `${error.message}. The export stopped: ${cleaned}; no archive was written. Free some space there, or write the archive to another disk (--out).`,
+      );
     throw connectionLost(error);
   } finally {
     await closeReaders(readers);

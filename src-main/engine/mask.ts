@@ -72,8 +72,74 @@ function maxLength(type: string): number | null {
   return m ? Number(m[1]) : null;
 }
 
-const FIRST = ['Anna', 'Ben', 'Clara', 'David', 'Elena', 'Felix', 'Greta', 'Hugo', 'Ida', 'Jonas', 'Katja', 'Leon', 'Mara', 'Nils', 'Olga', 'Paul', 'Rosa', 'Sami', 'Tara', 'Udo', 'Vera', 'Willi', 'Xenia', 'Yusuf', 'Zoe', 'Amir', 'Lina', 'Timo', 'Nora', 'Emil', 'Mia', 'Oskar'];
-const LAST = ['Keller', 'Novak', 'Berg', 'Costa', 'Dvorak', 'Engel', 'Fischer', 'Garcia', 'Hansen', 'Ivanova', 'Jensen', 'Kowalski', 'Lang', 'Meyer', 'Nowak', 'Olsen', 'Peters', 'Quast', 'Rossi', 'Schmidt', 'Torres', 'Ulrich', 'Vogel', 'Weber', 'Xu', 'Yilmaz', 'Zimmer', 'Horak', 'Silva', 'Brandt', 'Moreau', 'Sato'];
+const FIRST = [
+  'Anna',
+  'Ben',
+  'Clara',
+  'David',
+  'Elena',
+  'Felix',
+  'Greta',
+  'Hugo',
+  'Ida',
+  'Jonas',
+  'Katja',
+  'Leon',
+  'Mara',
+  'Nils',
+  'Olga',
+  'Paul',
+  'Rosa',
+  'Sami',
+  'Tara',
+  'Udo',
+  'Vera',
+  'Willi',
+  'Xenia',
+  'Yusuf',
+  'Zoe',
+  'Amir',
+  'Lina',
+  'Timo',
+  'Nora',
+  'Emil',
+  'Mia',
+  'Oskar',
+];
+const LAST = [
+  'Keller',
+  'Novak',
+  'Berg',
+  'Costa',
+  'Dvorak',
+  'Engel',
+  'Fischer',
+  'Garcia',
+  'Hansen',
+  'Ivanova',
+  'Jensen',
+  'Kowalski',
+  'Lang',
+  'Meyer',
+  'Nowak',
+  'Olsen',
+  'Peters',
+  'Quast',
+  'Rossi',
+  'Schmidt',
+  'Torres',
+  'Ulrich',
+  'Vogel',
+  'Weber',
+  'Xu',
+  'Yilmaz',
+  'Zimmer',
+  'Horak',
+  'Silva',
+  'Brandt',
+  'Moreau',
+  'Sato',
+];
 const longest = (list: string[]) => Math.max(...list.map((s) => s.length));
 const EMAIL_DOMAIN = '@example.invalid';
 
@@ -94,7 +160,8 @@ function ruleLength(rule: MaskRule['rule'], unique: boolean): number | null {
 }
 
 const HASHABLE = /^(text|character varying(\(\d+\))?|character(\(\d+\))?|citext|bytea|uuid|bigint|integer|smallint|jsonb|json)$/;
-const RANDOM_TYPES = /^(text|character varying(\(\d+\))?|character(\(\d+\))?|citext|smallint|integer|bigint|numeric(\(\d+(,\d+)?\))?|real|double precision|boolean|date|timestamp(\(\d\))? with(out)? time zone|time(\(\d\))? without time zone|interval|uuid|bytea|json|jsonb)$/;
+const RANDOM_TYPES =
+  /^(text|character varying(\(\d+\))?|character(\(\d+\))?|citext|smallint|integer|bigint|numeric(\(\d+(,\d+)?\))?|real|double precision|boolean|date|timestamp(\(\d\))? with(out)? time zone|time(\(\d\))? without time zone|interval|uuid|bytea|json|jsonb)$/;
 
 /** Why `rule` cannot mask a column of this type (null: it can). */
 export function ruleProblem(m: MaskRule, column: { type: string; notNull: boolean }, unique: boolean): string | null {
@@ -110,7 +177,9 @@ export function ruleProblem(m: MaskRule, column: { type: string; notNull: boolea
       if (!TEXT_TYPE.test(type)) return `${m.rule} writes text, and the column is ${type}; use hash, random, fixed or null`;
       const max = maxLength(type);
       const needs = ruleLength(m.rule, unique)!;
-      return max !== null && max < needs ? `${m.rule} writes up to ${needs} characters, and the column holds ${max}; use hash (it fits 16 or more) or fixed` : null;
+      return max !== null && max < needs
+        ? `${m.rule} writes up to ${needs} characters, and the column holds ${max}; use hash (it fits 16 or more) or fixed`
+        : null;
     }
     case 'hash': {
       if (!HASHABLE.test(type)) return `hash has no form for type ${type}; use random, fixed or null`;
@@ -118,7 +187,8 @@ export function ruleProblem(m: MaskRule, column: { type: string; notNull: boolea
       return max !== null && max < 16 ? `hash needs at least 16 characters, and the column holds ${max}; use fixed or random` : null;
     }
     case 'emails-inside': {
-      if (!TEXT_TYPE.test(type) && type !== 'json' && type !== 'jsonb') return `emails-inside reads text or JSON, and the column is ${type}`;
+      if (!TEXT_TYPE.test(type) && type !== 'json' && type !== 'jsonb')
+        return `emails-inside reads text or JSON, and the column is ${type}`;
       return maxLength(type) !== null ? `emails-inside can make a value longer than ${type} holds; use email, hash or fixed` : null;
     }
     case 'random':
@@ -141,8 +211,15 @@ export interface MaskKey {
 }
 
 export function maskKey(seed?: Uint8Array | string): MaskKey {
-  const key = seed === undefined || (typeof seed === 'string' ? seed.length === 0 : seed.length === 0) ? randomBytes(32) : createHmac('sha256', Buffer.from(seed)).update('mr4 mask key v1').digest();
-  return { key, seeded: seed !== undefined && seed.length > 0, id: createHmac('sha256', key).update('mr4 mask key id').digest('hex').slice(0, 16) };
+  const key =
+    seed === undefined || (typeof seed === 'string' ? seed.length === 0 : seed.length === 0)
+      ? randomBytes(32)
+      : createHmac('sha256', Buffer.from(seed)).update('mr4 mask key v1').digest();
+  return {
+    key,
+    seeded: seed !== undefined && seed.length > 0,
+    id: createHmac('sha256', key).update('mr4 mask key id').digest('hex').slice(0, 16),
+  };
 }
 
 /** The two settings' values (hex): key ⊕ ipad and key ⊕ opad, padded to SHA-256's 64-byte block. */
@@ -209,7 +286,9 @@ export function maskedValueSql(m: MaskRule, ref: string, type: string, h: string
     case 'phone':
       return whenValue(`('+999' || lpad((${bits(5, 15)} % 1000000000000)::text, 12, '0'))::${type}`);
     case 'name':
-      return whenValue(`(${pick(FIRST, `get_byte(${h}, 0)`)} || ' ' || ${pick(LAST, `get_byte(${h}, 1)`)}${unique ? ` || ' ' || substr(${hex}, 5, 8)` : ''})::${type}`);
+      return whenValue(
+        `(${pick(FIRST, `get_byte(${h}, 0)`)} || ' ' || ${pick(LAST, `get_byte(${h}, 1)`)}${unique ? ` || ' ' || substr(${hex}, 5, 8)` : ''})::${type}`,
+      );
     case 'hash': {
       if (type === 'bytea') return h;
       if (type === 'uuid') return `substr(${hex}, 1, 32)::uuid`;

@@ -154,16 +154,25 @@ function surrogateInCompositeKey(table: Table, columns: string[]): string | null
  * Tables whose single-column primary key is a reference to a parent's id: their ids are the parent's.
  * Found from the parents down, so a chain (place → restaurant → italian restaurant) composes.
  */
-function inheritedIds(tables: Table[], surrogates: Map<string, string | null>, referencesOf: (t: Table) => ForeignKey[]): Map<string, { column: string; parent: string }> {
+function inheritedIds(
+  tables: Table[],
+  surrogates: Map<string, string | null>,
+  referencesOf: (t: Table) => ForeignKey[],
+): Map<string, { column: string; parent: string }> {
   const out = new Map<string, { column: string; parent: string }>();
   const idOf = (name: string) => surrogates.get(name) ?? out.get(name)?.column ?? null;
-  for (let found = true; found; ) {
+  for (let found = true; found;) {
     found = false;
     for (const t of tables) {
       const pk = t.primaryKey?.columns;
       if (out.has(t.name) || surrogates.get(t.name) || !pk || pk.length !== 1) continue;
       const fk = referencesOf(t).find(
-        (f) => f.columns.length === 1 && f.columns[0] === pk[0] && f.refSchema === t.schema && f.refTable !== t.name && idOf(f.refTable) === f.refColumns[0],
+        (f) =>
+          f.columns.length === 1 &&
+          f.columns[0] === pk[0] &&
+          f.refSchema === t.schema &&
+          f.refTable !== t.name &&
+          idOf(f.refTable) === f.refColumns[0],
       );
       if (!fk) continue;
       out.set(t.name, { column: pk[0], parent: fk.refTable });
@@ -186,12 +195,18 @@ function chooseKey(table: Table, surrogate: string | null, usable: Set<string>, 
   if (cfg?.key === 'content') return { kind: 'content', columns: [], source: 'configuration', nullable: false };
   if (cfg?.key) {
     for (const c of cfg.key) {
-      if (!usable.has(c)) throw new PlanError(`Configuration key of table "${table.name}" names column "${c}", which is not an imported column of it.`);
+      if (!usable.has(c))
+        throw new PlanError(`Configuration key of table "${table.name}" names column "${c}", which is not an imported column of it.`);
     }
     return { kind: 'key', columns: [...cfg.key], source: 'configuration', nullable: cfg.key.some((c) => !col(c).notNull) };
   }
   const candidates: UniqueKey[] = [...(table.primaryKey && !surrogate ? [table.primaryKey] : []), ...table.uniqueKeys].filter(
-    (k) => !k.partial && !k.expression && k.columns.length > 0 && k.columns.every((c) => usable.has(c)) && !(surrogate && k.columns.includes(surrogate)),
+    (k) =>
+      !k.partial &&
+      !k.expression &&
+      k.columns.length > 0 &&
+      k.columns.every((c) => usable.has(c)) &&
+      !(surrogate && k.columns.includes(surrogate)),
   );
   const rank = (k: UniqueKey) => [
     k.columns.every((c) => col(c).notNull) ? 0 : 1,
@@ -323,8 +338,18 @@ export function buildPlan(catalog: Catalog, options: PlanOptions = {}): Plan {
   const tables = inWriteOrder(names, inPlan, edges);
   const warnings: string[] = [];
   if (masking !== 'off') planMasks(catalog, tables, config, profile, masking, warnings);
-  for (const tp of tables) warnings.push(...unexportedParents(tp, catalog.schema, inPlan), ...copiedIds(tp, catalog, drafts, input.configOf(tp.name)));
-  return { schema: catalog.schema, database: catalog.database, serverVersion: catalog.serverVersion, profile, tables, excluded, cycles, warnings };
+  for (const tp of tables)
+    warnings.push(...unexportedParents(tp, catalog.schema, inPlan), ...copiedIds(tp, catalog, drafts, input.configOf(tp.name)));
+  return {
+    schema: catalog.schema,
+    database: catalog.database,
+    serverVersion: catalog.serverVersion,
+    profile,
+    tables,
+    excluded,
+    cycles,
+    warnings,
+  };
 }
 
 /** Refuses a user's configuration that names a table or column the schema lacks. */
@@ -333,7 +358,13 @@ function checkConfigNames(catalog: Catalog, byName: Map<string, Table>, user: Mr
     const t = byName.get(name);
     if (!t) throw new PlanError(`The configuration names table "${name}", which is not in schema "${catalog.schema}".`);
     const masked = masking === 'off' ? [] : Object.keys(cfg.mask ?? {});
-    for (const c of [...(cfg.excludeColumns ?? []), ...(cfg.insertOnly ?? []), ...(cfg.notReferences ?? []), ...(cfg.key === 'content' ? [] : cfg.key ?? []), ...masked]) {
+    for (const c of [
+      ...(cfg.excludeColumns ?? []),
+      ...(cfg.insertOnly ?? []),
+      ...(cfg.notReferences ?? []),
+      ...(cfg.key === 'content' ? [] : (cfg.key ?? [])),
+      ...masked,
+    ]) {
       if (!t.columns.some((x) => x.name === c)) throw new PlanError(`The configuration names column "${name}.${c}", which does not exist.`);
     }
   }
@@ -368,7 +399,8 @@ function selectTables(input: PlanInput, wanted: string[] | undefined): { selecte
   if (!wanted) return { selected: new Set(catalog.tables.map((t) => t.name).filter((n) => !excludedNames.has(n))), excluded };
   for (const n of wanted) checkWantedTable(input, n);
   const selected = new Set(wanted);
-  for (const t of catalog.tables) if (!selected.has(t.name) && !excludedNames.has(t.name)) excluded.push({ table: t.name, reason: 'not selected' });
+  for (const t of catalog.tables)
+    if (!selected.has(t.name) && !excludedNames.has(t.name)) excluded.push({ table: t.name, reason: 'not selected' });
   return { selected, excluded };
 }
 
@@ -449,7 +481,8 @@ function plannedColumns(t: Table, cfg: TableConfig | undefined): Pick<TablePlan,
   const columns: PlannedColumn[] = [];
   for (const c of t.columns) {
     if (c.generated) excludedColumns.push({ name: c.name, reason: c.generated === 'v' ? 'generated (virtual)' : 'generated' });
-    else if (cfg?.excludeColumns?.includes(c.name)) excludedColumns.push({ name: c.name, reason: cfg.note ? `configuration: ${cfg.note}` : 'configuration' });
+    else if (cfg?.excludeColumns?.includes(c.name))
+      excludedColumns.push({ name: c.name, reason: cfg.note ? `configuration: ${cfg.note}` : 'configuration' });
     else
       columns.push({
         name: c.name,
@@ -466,7 +499,9 @@ function plannedColumns(t: Table, cfg: TableConfig | undefined): Pick<TablePlan,
 function plannedReference(t: Table, fk: ForeignKey, byName: Map<string, Table>, ids: SchemaIds): PlannedReference {
   const external = fk.refSchema !== t.schema || !byName.has(fk.refTable);
   if (fk.declared && fk.refColumns.length !== fk.columns.length) {
-    throw new PlanError(`Declared reference ${t.name}(${fk.columns.join(', ')}) → ${fk.refTable} needs refColumns: the parent has no primary key.`);
+    throw new PlanError(
+      `Declared reference ${t.name}(${fk.columns.join(', ')}) → ${fk.refTable} needs refColumns: the parent has no primary key.`,
+    );
   }
   const parentIdColumn = external ? null : idOf(ids, fk.refTable);
   return {
@@ -495,7 +530,8 @@ function tablesInPlan(selected: Set<string>, drafts: Map<string, TablePlan>): Ma
     for (const r of d.references) if (r.remap && !r.self && !r.external && identifiesBy(d, r)) addReference(r.parent);
   };
   for (const n of selected) inPlan.set(n, drafts.get(n)!);
-  for (const n of selected) for (const r of drafts.get(n)!.references) if (r.remap && !r.self && !selected.has(r.parent)) addReference(r.parent);
+  for (const n of selected)
+    for (const r of drafts.get(n)!.references) if (r.remap && !r.self && !selected.has(r.parent)) addReference(r.parent);
   return inPlan;
 }
 
@@ -545,7 +581,10 @@ function breakCycles(names: string[], edges: Edge[]): CycleBreak[] {
 
 /** The tables by level, then name, each finished for its level. */
 function inWriteOrder(names: string[], inPlan: Map<string, TablePlan>, edges: Edge[]): TablePlan[] {
-  const level = levels(names, edges.filter((e) => !e.ref.late));
+  const level = levels(
+    names,
+    edges.filter((e) => !e.ref.late),
+  );
   return names
     .map((n) => inPlan.get(n)!)
     .sort((a, b) => level.get(a.name)! - level.get(b.name)! || (a.name < b.name ? -1 : 1))
@@ -573,9 +612,12 @@ function levels(names: string[], live: Edge[]): Map<string, number> {
 function unexportedParents(tp: TablePlan, schema: string, inPlan: Map<string, TablePlan>): string[] {
   const out: string[] = [];
   for (const r of tp.references) {
-    if (r.external) out.push(`${tp.name}.${r.columns.join(', ')} references ${r.parent} outside schema "${schema}": values are copied as they are.`);
+    if (r.external)
+      out.push(`${tp.name}.${r.columns.join(', ')} references ${r.parent} outside schema "${schema}": values are copied as they are.`);
     else if (!r.self && !inPlan.has(r.parent) && !r.remap) {
-      out.push(`${tp.name}.${r.columns.join(', ')} references ${r.parent}, which is not exported: its values must already exist in the target.`);
+      out.push(
+        `${tp.name}.${r.columns.join(', ')} references ${r.parent}, which is not exported: its values must already exist in the target.`,
+      );
     }
   }
   return out;
@@ -588,22 +630,38 @@ function unexportedParents(tp: TablePlan, schema: string, inPlan: Map<string, Ta
  * reference would point at nothing). Columns holding ids (surrogates, rewritten references) are never
  * masked: rows are recognised and referenced through them.
  */
-function planMasks(catalog: Catalog, tables: TablePlan[], config: Mr4Config, profile: string | null, masking: MaskMode, warnings: string[]): void {
+function planMasks(
+  catalog: Catalog,
+  tables: TablePlan[],
+  config: Mr4Config,
+  profile: string | null,
+  masking: MaskMode,
+  warnings: string[],
+): void {
   const defaults = masking === 'all' ? profileMaskDefaults(profile) : {};
   const byName = new Map(tables.map((t) => [t.name, t]));
   const uniqueIn = (table: string, column: string) => {
     const t = catalog.tables.find((x) => x.name === table);
-    return !!t && [...(t.primaryKey ? [t.primaryKey] : []), ...t.uniqueKeys].some((k) => !k.partial && !k.expression && k.columns.includes(column));
+    return (
+      !!t &&
+      [...(t.primaryKey ? [t.primaryKey] : []), ...t.uniqueKeys].some((k) => !k.partial && !k.expression && k.columns.includes(column))
+    );
   };
   const idColumns = (tp: TablePlan) =>
-    new Set([...(tp.surrogate ? [tp.surrogate] : []), ...(tp.inheritedId ? [tp.inheritedId.column] : []), ...tp.references.filter((r) => r.remap).flatMap((r) => r.columns)]);
+    new Set([
+      ...(tp.surrogate ? [tp.surrogate] : []),
+      ...(tp.inheritedId ? [tp.inheritedId.column] : []),
+      ...tp.references.filter((r) => r.remap).flatMap((r) => r.columns),
+    ]);
   const assigned = new Map<string, MaskedColumn & { table: string }>();
   const at = (table: string, column: string) => `${table}\u0000${column}`;
   for (const tp of tables) {
     const fromProfile = defaults[tp.name] ?? {};
     const fromConfig = config.tables[tp.name]?.mask ?? {};
     const rules: [string, MaskRuleConfig, string][] = [
-      ...Object.entries(fromProfile).filter(([c]) => !(c in fromConfig)).map(([c, r]) => [c, r, 'profile'] as [string, MaskRuleConfig, string]),
+      ...Object.entries(fromProfile)
+        .filter(([c]) => !(c in fromConfig))
+        .map(([c, r]) => [c, r, 'profile'] as [string, MaskRuleConfig, string]),
       ...Object.entries(fromConfig).map(([c, r]) => [c, r, 'configuration'] as [string, MaskRuleConfig, string]),
     ];
     const ids = idColumns(tp);
@@ -614,7 +672,9 @@ function planMasks(catalog: Catalog, tables: TablePlan[], config: Mr4Config, pro
       // Left out (excluded, generated) or, for a profile default, absent in this variant of the schema.
       if (!col) continue;
       if (ids.has(column)) {
-        throw new PlanError(`Cannot mask ${tp.name}.${column}: it holds ids that rows are recognised and referenced by (mr4 rewrites them instead). Mask the columns that hold personal data.`);
+        throw new PlanError(
+          `Cannot mask ${tp.name}.${column}: it holds ids that rows are recognised and referenced by (mr4 rewrites them instead). Mask the columns that hold personal data.`,
+        );
       }
       const problem = ruleProblem(rule, col, uniqueIn(tp.name, column));
       if (problem) throw new PlanError(`Cannot mask ${tp.name}.${column} with ${describeRule(rule)}: ${problem}.`);
@@ -657,11 +717,15 @@ function planMasks(catalog: Catalog, tables: TablePlan[], config: Mr4Config, pro
     const first = masked[0];
     for (const m of masked) {
       if (m.rule !== first.rule || m.value !== first.value) {
-        throw new PlanError(`${first.table}.${first.column} (${describeRule(first)}) and ${m.table}.${m.column} (${describeRule(m)}) are joined by a foreign key, so they must be masked alike.`);
+        throw new PlanError(
+          `${first.table}.${first.column} (${describeRule(first)}) and ${m.table}.${m.column} (${describeRule(m)}) are joined by a foreign key, so they must be masked alike.`,
+        );
       }
     }
     if (!DETERMINISTIC.has(first.rule) && first.rule !== 'null' && first.rule !== 'fixed') {
-      throw new PlanError(`${first.table}.${first.column} is joined to other columns by a foreign key; ${first.rule} would leave them pointing at nothing. Use email, phone, name or hash.`);
+      throw new PlanError(
+        `${first.table}.${first.column} is joined to other columns by a foreign key; ${first.rule} would leave them pointing at nothing. Use email, phone, name or hash.`,
+      );
     }
     for (const key of group) {
       if (assigned.has(key)) continue;
@@ -669,15 +733,26 @@ function planMasks(catalog: Catalog, tables: TablePlan[], config: Mr4Config, pro
       const tp = byName.get(table)!;
       const col = tp.columns.find((c) => c.name === column)!;
       const problem = ruleProblem(first, col, uniqueIn(table, column));
-      if (problem) throw new PlanError(`${table}.${column} must be masked like ${first.table}.${first.column} (a foreign key joins them), but ${describeRule(first)} cannot mask it: ${problem}.`);
-      assigned.set(key, { rule: first.rule, ...(first.value !== undefined ? { value: first.value } : {}), column, source: `follows ${first.table}.${first.column}`, table });
+      if (problem)
+        throw new PlanError(
+          `${table}.${column} must be masked like ${first.table}.${first.column} (a foreign key joins them), but ${describeRule(first)} cannot mask it: ${problem}.`,
+        );
+      assigned.set(key, {
+        rule: first.rule,
+        ...(first.value !== undefined ? { value: first.value } : {}),
+        column,
+        source: `follows ${first.table}.${first.column}`,
+        table,
+      });
     }
   }
   for (const tp of tables) {
-    tp.masked = tp.columns.filter((c) => assigned.has(at(tp.name, c.name))).map((c) => {
-      const { table: _t, ...m } = assigned.get(at(tp.name, c.name))!;
-      return m;
-    });
+    tp.masked = tp.columns
+      .filter((c) => assigned.has(at(tp.name, c.name)))
+      .map((c) => {
+        const { table: _t, ...m } = assigned.get(at(tp.name, c.name))!;
+        return m;
+      });
     const key = tp.key.kind === 'key' ? tp.masked.filter((m) => tp.key.columns.includes(m.column)).map((m) => m.column) : [];
     if (key.length && tp.role === 'data') {
       warnings.push(
@@ -714,12 +789,16 @@ function finishTable(tp: TablePlan, level: number): TablePlan {
     warnings.push('key from configuration: a target row is matched only if exactly one row has that key');
   }
   const selfInKey = tp.references.filter((r) => r.self && r.remap && tp.key.columns.some((c) => r.columns.includes(c)));
-  if (selfInKey.length) warnings.push(`key includes the self reference ${selfInKey.map((r) => r.columns.join(',')).join('; ')}: rows are matched level by level`);
+  if (selfInKey.length)
+    warnings.push(
+      `key includes the self reference ${selfInKey.map((r) => r.columns.join(',')).join('; ')}: rows are matched level by level`,
+    );
   return { ...tp, matchColumns, level, warnings };
 }
 
 const ID_TYPE = /^(smallint|integer|bigint|uuid)$/;
-const WHAT_TO_DO = 'Declare it in the configuration ("references", for a column that always points at one table), leave it out ("excludeColumns"), or list it under "notReferences" if it holds no ids of other rows.';
+const WHAT_TO_DO =
+  'Declare it in the configuration ("references", for a column that always points at one table), leave it out ("excludeColumns"), or list it under "notReferences" if it holds no ids of other rows.';
 
 /** Lower-case words of a name: `legacyCategory_id` → legacy, category, id. */
 function words(name: string): string[] {
@@ -766,7 +845,8 @@ function copiedIds(tp: TablePlan, catalog: Catalog, drafts: Map<string, TablePla
   // Generic references: a reference to a content-type table beside a column that names the object.
   for (const r of tp.references) {
     const parent = catalog.tables.find((t) => t.name === r.parent);
-    const isContentType = /content_?type/i.test(r.parent) || (!!parent && ['app_label', 'model'].every((c) => parent.columns.some((x) => x.name === c)));
+    const isContentType =
+      /content_?type/i.test(r.parent) || (!!parent && ['app_label', 'model'].every((c) => parent.columns.some((x) => x.name === c)));
     if (!isContentType) continue;
     for (const c of tp.columns) {
       if (stated.has(c.name) || referencing.has(c.name) || !/^(object_id|object_pk|.+_object_id)$/i.test(c.name)) continue;
@@ -781,7 +861,9 @@ function copiedIds(tp: TablePlan, catalog: Catalog, drafts: Map<string, TablePla
     const m = /^(.+)_type$/.exec(c.name);
     const idCol = m && planned.has(`${m[1]}_id`) ? `${m[1]}_id` : null;
     if (!idCol || c.category !== 'S' || stated.has(idCol) || referencing.has(idCol)) continue;
-    out.push(`${tp.name}.${idCol} is a polymorphic reference (${c.name} names the table): mr4 cannot rewrite its ids, so in a target whose ids differ it points at other rows. ${WHAT_TO_DO}`);
+    out.push(
+      `${tp.name}.${idCol} is a polymorphic reference (${c.name} names the table): mr4 cannot rewrite its ids, so in a target whose ids differ it points at other rows. ${WHAT_TO_DO}`,
+    );
     stated.add(idCol);
   }
   for (const c of tp.columns) {

@@ -116,10 +116,28 @@ export interface MaskedColumnInfo {
 export interface SubsetInfo {
   where: { table: string; where: string }[];
   withChildren: boolean;
-  tables: { table: string; role: 'filtered' | 'dependent' | 'full'; rows: number | null; byCondition?: number; asChildren?: number; asParents?: number }[];
+  tables: {
+    table: string;
+    role: 'filtered' | 'dependent' | 'full';
+    rows: number | null;
+    byCondition?: number;
+    asChildren?: number;
+    asParents?: number;
+  }[];
 }
 
-export const DIFF_KINDS = ['new', 'changed', 'kept', 'identical', 'conflict', 'probable_edit', 'deleted_in_target', 'target_only', 'deleted_in_source', 'refused'] as const;
+export const DIFF_KINDS = [
+  'new',
+  'changed',
+  'kept',
+  'identical',
+  'conflict',
+  'probable_edit',
+  'deleted_in_target',
+  'target_only',
+  'deleted_in_source',
+  'refused',
+] as const;
 /** new: only in the archive · changed: fields to apply · kept: differs only where the target edited
  *  since the base · identical · conflict · probable_edit: has the id and most values of a target row
  *  that nothing else says it is (same row, edited, or a new one? the user decides) ·

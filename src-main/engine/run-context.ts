@@ -20,8 +20,23 @@ function delay(ms: number): Promise<void> {
 
 export type EmitEvent = (event: EngineEvent) => void;
 
-const LOST_CODES = new Set(['57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'EHOSTUNREACH']);
-const LOST_TEXT = /Connection terminated|Client was closed|Client has encountered a connection error|terminating connection|server closed the connection|read ECONNRESET|write EPIPE/i;
+const LOST_CODES = new Set([
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+]);
+const LOST_TEXT =
+  /Connection terminated|Client was closed|Client has encountered a connection error|terminating connection|server closed the connection|read ECONNRESET|write EPIPE/i;
 
 /** Whether an error means the connection to the server is gone (closed, reset, the backend ended). */
 export function isConnectionLost(error: unknown): boolean {

@@ -61,7 +61,11 @@ export async function openSnapshotReaders(
  * drops every other connection (a COPY nobody reads would block its server forever) and is thrown
  * once all have stopped.
  */
-export async function readOnEach<T>(contexts: RunContext[], items: readonly T[], work: (ctx: RunContext, item: T) => Promise<void>): Promise<void> {
+export async function readOnEach<T>(
+  contexts: RunContext[],
+  items: readonly T[],
+  work: (ctx: RunContext, item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   let failure: { error: unknown } | null = null;
   await Promise.all(

@@ -82,7 +82,9 @@ export function parseWhere(text: string): SubsetCondition {
  */
 export function checkCondition(table: string, where: string): void {
   const fail = (why: string) => {
-    throw new SubsetError(`The condition for ${table} is not a single SQL expression: ${why}. Write one boolean expression over ${table}'s columns, e.g. "created_at > now() - interval '90 days'".`);
+    throw new SubsetError(
+      `The condition for ${table} is not a single SQL expression: ${why}. Write one boolean expression over ${table}'s columns, e.g. "created_at > now() - interval '90 days'".`,
+    );
   };
   if (!where.trim()) fail('it is empty');
   if (where.length > MAX_CONDITION) fail(`it is longer than ${MAX_CONDITION} characters`);
@@ -168,7 +170,7 @@ export function subsetShape(plan: Plan, options: SubsetOptions): SubsetShape {
   }
   const roles = new Map<string, SubsetRole>(data.map((t) => [t.name, conditions.has(t.name) ? 'filtered' : 'full']));
   const refsOf = (t: TablePlan) => t.references.filter((r) => !r.external && !r.self && byName.has(r.parent));
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const t of data) {
       if (roles.get(t.name) !== 'full') continue;
@@ -193,12 +195,16 @@ export function subsetShape(plan: Plan, options: SubsetOptions): SubsetShape {
 /** Creates the temporary table kept rows are named in. Must run before the export's transaction. */
 export async function createKeepTable(ctx: RunContext): Promise<void> {
   try {
-    await ctx.query(`CREATE TEMP TABLE IF NOT EXISTS mr4_keep (tbl integer NOT NULL, toid oid NOT NULL, rid tid NOT NULL, gen integer NOT NULL)`);
+    await ctx.query(
+      `CREATE TEMP TABLE IF NOT EXISTS mr4_keep (tbl integer NOT NULL, toid oid NOT NULL, rid tid NOT NULL, gen integer NOT NULL)`,
+    );
     await ctx.query(`CREATE UNIQUE INDEX IF NOT EXISTS mr4_keep_row ON pg_temp.mr4_keep (tbl, toid, rid)`);
     await ctx.query(`CREATE INDEX IF NOT EXISTS mr4_keep_gen ON pg_temp.mr4_keep (tbl, gen)`);
   } catch (error) {
     if ((error as { code?: string }).code === '25006') {
-      throw new SubsetError('A subset export keeps the rows it chooses in a temporary table, which this server does not allow (a standby in recovery, or a read-only session). Export the subset from the primary server.');
+      throw new SubsetError(
+        'A subset export keeps the rows it chooses in a temporary table, which this server does not allow (a standby in recovery, or a read-only session). Export the subset from the primary server.',
+      );
     }
     throw error;
   }
@@ -221,7 +227,12 @@ export interface ComputedSubset {
  * Chooses the rows, inside the caller's READ ONLY snapshot (the keep table created before it began).
  * `onStep` hears what each step did.
  */
-export async function computeSubset(ctx: RunContext, plan: Plan, options: SubsetOptions, onStep: (message: string) => void = () => undefined): Promise<ComputedSubset> {
+export async function computeSubset(
+  ctx: RunContext,
+  plan: Plan,
+  options: SubsetOptions,
+  onStep: (message: string) => void = () => undefined,
+): Promise<ComputedSubset> {
   const shape = subsetShape(plan, options);
   const index = new Map<string, number>();
   plan.tables.forEach((t, i) => {
@@ -244,17 +255,23 @@ export async function computeSubset(ctx: RunContext, plan: Plan, options: Subset
       } catch (error) {
         if (ctx.cancelled) throw error;
         await ctx.query('ROLLBACK TO SAVEPOINT mr4_condition');
-        throw new SubsetError(`The condition for ${table} is not valid: ${(error as Error).message}. (It is a boolean SQL expression over ${table}'s columns; other tables are named as ${ident(plan.schema)}.table.)`);
+        throw new SubsetError(
+          `The condition for ${table} is not valid: ${(error as Error).message}. (It is a boolean SQL expression over ${table}'s columns; other tables are named as ${ident(plan.schema)}.table.)`,
+        );
       }
     }
     for (const [table, where] of shape.conditions) {
       const tp = plan.tables.find((t) => t.name === table)!;
       let res;
       try {
-        res = await ctx.query(`INSERT INTO ${KEEP_TABLE} SELECT ${index.get(table)}, tableoid, ctid, 0 FROM ${T(tp)} WHERE (${where}) ON CONFLICT DO NOTHING`);
+        res = await ctx.query(
+          `INSERT INTO ${KEEP_TABLE} SELECT ${index.get(table)}, tableoid, ctid, 0 FROM ${T(tp)} WHERE (${where}) ON CONFLICT DO NOTHING`,
+        );
       } catch (error) {
         if (ctx.cancelled || !(error as { code?: string }).code) throw error;
-        throw new SubsetError(`The condition for ${table} failed: ${(error as Error).message}. (Conditions run in the export's read-only snapshot: they may read, never write.)`);
+        throw new SubsetError(
+          `The condition for ${table} failed: ${(error as Error).message}. (Conditions run in the export's read-only snapshot: they may read, never write.)`,
+        );
       }
       byCondition.set(table, res.rowCount ?? 0);
       onStep(`${table}: ${res.rowCount ?? 0} row(s) meet the condition`);
@@ -309,7 +326,8 @@ export async function computeSubset(ctx: RunContext, plan: Plan, options: Subset
   for (const [t, n] of asParents) if (n) onStep(`${t}: ${n} more row(s) come along as parents of kept rows`);
 
   const counts = new Map<number, number>();
-  for (const r of (await ctx.query<{ tbl: number; n: string }>(`SELECT tbl, count(*) AS n FROM ${KEEP_TABLE} GROUP BY tbl`)).rows) counts.set(r.tbl, Number(r.n));
+  for (const r of (await ctx.query<{ tbl: number; n: string }>(`SELECT tbl, count(*) AS n FROM ${KEEP_TABLE} GROUP BY tbl`)).rows)
+    counts.set(r.tbl, Number(r.n));
   const tables: SubsetTable[] = plan.tables
     .filter((t) => t.role === 'data')
     .map((t) => {
@@ -331,4 +349,3 @@ export async function computeSubset(ctx: RunContext, plan: Plan, options: Subset
 export function describeCondition(c: SubsetCondition): string {
   return `${c.table}: ${c.where}`;
 }
-

@@ -45,10 +45,16 @@ export class UndoError extends Error {
 /** Rows the import wrote that changed since: the undo stops (nothing written), naming each. */
 export class UndoConflictError extends Error {
   override name = 'UndoConflictError';
-  constructor(readonly rows: RowProblem[], total: number) {
+  constructor(
+    readonly rows: RowProblem[],
+    total: number,
+  ) {
     super(
       `${total} row(s) changed after the import, so undoing it would overwrite those changes:\n` +
-        rows.slice(0, 50).map((r) => `  ${rowProblemText(r)}`).join('\n') +
+        rows
+          .slice(0, 50)
+          .map((r) => `  ${rowProblemText(r)}`)
+          .join('\n') +
         (total > 50 ? `\n  … and ${total - 50} more` : '') +
         `\nNothing was changed. Undo the rest and leave these rows as they are now with --keep-changed (the app: "Undo the rest"), or put them back by hand first.`,
     );
@@ -94,13 +100,20 @@ async function hasRuns(ctx: RunContext): Promise<boolean> {
 }
 
 /** The imports recorded in the target (newest first), and which one an undo would revert. */
-export async function listRuns(db: DbTarget, schema = 'public', limit = 20): Promise<{ runs: RunInfo[]; next: RunInfo | null; database: string }> {
+export async function listRuns(
+  db: DbTarget,
+  schema = 'public',
+  limit = 20,
+): Promise<{ runs: RunInfo[]; next: RunInfo | null; database: string }> {
   const ctx = await RunContext.open(db, undefined, undefined);
   try {
     await applySessionSettings(ctx.client);
     const { database } = await readIdentity(ctx.client);
     if (!(await hasRuns(ctx))) return { runs: [], next: null, database };
-    const res = await ctx.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM ${RUNS} WHERE schema_name = $1 ORDER BY at DESC, id LIMIT ${Math.max(1, limit)}`, [schema]);
+    const res = await ctx.query<RunRow>(
+      `SELECT ${RUN_COLUMNS} FROM ${RUNS} WHERE schema_name = $1 ORDER BY at DESC, id LIMIT ${Math.max(1, limit)}`,
+      [schema],
+    );
     const runs = res.rows.map(runInfo);
     const pending = runs.find((r) => !r.undoneAt) ?? null;
     return { runs, next: pending, database };
@@ -129,16 +142,26 @@ export async function undoImport(options: UndoOptions): Promise<UndoReport> {
     await ctx.query('BEGIN');
     ctx.phase(0, UNDO_PHASES[0]);
     const identity = await readIdentity(ctx.client);
-    if (!(await hasRuns(ctx))) throw new UndoError(`No import into ${identity.database} can be undone: none recorded an undo log here (schema ${UNDO_SCHEMA} has no runs table). Imports keep one from this version of mr4 on, unless run with --no-undo.`);
+    if (!(await hasRuns(ctx)))
+      throw new UndoError(
+        `No import into ${identity.database} can be undone: none recorded an undo log here (schema ${UNDO_SCHEMA} has no runs table). Imports keep one from this version of mr4 on, unless run with --no-undo.`,
+      );
     // One undo at a time, and no import meanwhile (an import locks its tables; this locks the runs).
     await ctx.query(`LOCK TABLE ${RUNS} IN SHARE ROW EXCLUSIVE MODE`);
-    const newest = (await ctx.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM ${RUNS} WHERE schema_name = $1 AND undone_at IS NULL ORDER BY at DESC, id LIMIT 1`, [schema])).rows[0];
+    const newest = (
+      await ctx.query<RunRow>(
+        `SELECT ${RUN_COLUMNS} FROM ${RUNS} WHERE schema_name = $1 AND undone_at IS NULL ORDER BY at DESC, id LIMIT 1`,
+        [schema],
+      )
+    ).rows[0];
     if (!newest) throw new UndoError(`No import into ${identity.database} (schema ${schema}) is left to undo.`);
     if (options.run && options.run !== newest.id) {
       const asked = (await ctx.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM ${RUNS} WHERE id::text = $1`, [options.run])).rows[0];
       if (!asked) throw new UndoError(`There is no import ${options.run} in ${identity.database}.`);
       if (asked.undone_at) throw new UndoError(`Import ${options.run} was already undone (${asked.undone_at}).`);
-      throw new UndoError(`Only the newest import can be undone: ${newest.archive_name ?? newest.id} (${newest.at}) came after ${asked.archive_name ?? asked.id}; undo it first.`);
+      throw new UndoError(
+        `Only the newest import can be undone: ${newest.archive_name ?? newest.id} (${newest.at}) came after ${asked.archive_name ?? asked.id}; undo it first.`,
+      );
     }
     const run = newest;
     if (!run.log) {
@@ -154,10 +177,19 @@ export async function undoImport(options: UndoOptions): Promise<UndoReport> {
     ctx.log(`Undoing the import of ${run.archive_name ?? 'an archive'} from ${run.source_database ?? 'another database'} (${run.at}).`);
     const tables = run.tables.filter((t) => t.name);
     const present = new Set(
-      (await ctx.query<{ name: string }>(`SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = ANY ($2)`, [schema, tables.map((t) => t.name)])).rows.map((r) => r.name),
+      (
+        await ctx.query<{ name: string }>(
+          `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = ANY ($2)`,
+          [schema, tables.map((t) => t.name)],
+        )
+      ).rows.map((r) => r.name),
     );
-    const logged = new Set((await ctx.query<{ t: string }>(`SELECT DISTINCT table_name AS t FROM ${log} WHERE op IN ('i', 'u')`)).rows.map((r) => r.t));
-    for (const t of tables) if (logged.has(t.name) && !present.has(t.name)) throw new UndoError(`Table ${t.name}, which the import wrote, is gone from ${identity.database}: it cannot be undone.`);
+    const logged = new Set(
+      (await ctx.query<{ t: string }>(`SELECT DISTINCT table_name AS t FROM ${log} WHERE op IN ('i', 'u')`)).rows.map((r) => r.t),
+    );
+    for (const t of tables)
+      if (logged.has(t.name) && !present.has(t.name))
+        throw new UndoError(`Table ${t.name}, which the import wrote, is gone from ${identity.database}: it cannot be undone.`);
     const written = tables.filter((t) => logged.has(t.name));
     if (written.length) {
       await ctx.query(`SELECT set_config('lock_timeout', $1, true)`, [`${options.lockTimeoutMs ?? 10_000}ms`]);
@@ -190,7 +222,11 @@ export async function undoImport(options: UndoOptions): Promise<UndoReport> {
           table: t.name,
           key: t.key ? r.key : null,
           row: null,
-          reason: r.gone ? 'deleted after the import (its old values would come back)' : r.op === 'i' ? 'inserted by the import, then changed' : 'updated by the import, then changed again',
+          reason: r.gone
+            ? 'deleted after the import (its old values would come back)'
+            : r.op === 'i'
+              ? 'inserted by the import, then changed'
+              : 'updated by the import, then changed again',
         });
       }
     }
@@ -251,7 +287,10 @@ export async function undoImport(options: UndoOptions): Promise<UndoReport> {
     ctx.phase(3, UNDO_PHASES[3]);
     const lineage = { removed: 0, restored: 0 };
     if ((await ctx.query<{ ok: boolean }>(`SELECT to_regclass(${literal(`${UNDO_SCHEMA}.lineage`)}) IS NOT NULL AS ok`)).rows[0].ok) {
-      const removed = await ctx.query(`DELETE FROM ${LINEAGE_STORE} WHERE schema_name = $1 AND table_name = ANY ($2) AND recorded_at = $3::timestamptz`, [schema, tables.map((t) => t.name), run.at]);
+      const removed = await ctx.query(
+        `DELETE FROM ${LINEAGE_STORE} WHERE schema_name = $1 AND table_name = ANY ($2) AND recorded_at = $3::timestamptz`,
+        [schema, tables.map((t) => t.name), run.at],
+      );
       lineage.removed = removed.rowCount ?? 0;
       const restored = await ctx.query(
         `INSERT INTO ${LINEAGE_STORE} (schema_name, table_name, origin, origin_key, local_key, recorded_at)
@@ -265,14 +304,20 @@ export async function undoImport(options: UndoOptions): Promise<UndoReport> {
     try {
       await ctx.query('SET CONSTRAINTS ALL IMMEDIATE');
     } catch (error) {
-      throw new UndoError(`Undoing the import would break a constraint of ${identity.database}: ${(error as Error).message}. Nothing was changed.`);
+      throw new UndoError(
+        `Undoing the import would break a constraint of ${identity.database}: ${(error as Error).message}. Nothing was changed.`,
+      );
     }
     if (options.dryRun) await ctx.query('ROLLBACK');
     else {
       await ctx.query('COMMIT');
       committed = true;
     }
-    ctx.log(options.dryRun ? 'Dry run of the undo complete; everything was rolled back.' : 'Undo committed: the target is as it was before that import.');
+    ctx.log(
+      options.dryRun
+        ? 'Dry run of the undo complete; everything was rolled back.'
+        : 'Undo committed: the target is as it was before that import.',
+    );
     return {
       dryRun: !!options.dryRun,
       run: { ...info, undoable: false, undoneAt: options.dryRun ? null : new Date().toISOString() },
@@ -286,8 +331,12 @@ export async function undoImport(options: UndoOptions): Promise<UndoReport> {
     if (!committed) await ctx.client.query('ROLLBACK').catch(() => undefined);
     if (ctx.cancelled) throw new CancelledError('The undo was cancelled and rolled back; the target is unchanged.');
     const e = error as { code?: string; message?: string };
-    if (e?.code === '55P03') throw new UndoError(`Could not lock the tables the import wrote within ${(options.lockTimeoutMs ?? 10_000) / 1000} s; another session is writing to them. Nothing was changed.`);
-    if (typeof e?.code === 'string' && /^23/.test(e.code)) throw new UndoError(`Undoing the import would break a constraint: ${e.message}. Nothing was changed.`);
+    if (e?.code === '55P03')
+      throw new UndoError(
+        `Could not lock the tables the import wrote within ${(options.lockTimeoutMs ?? 10_000) / 1000} s; another session is writing to them. Nothing was changed.`,
+      );
+    if (typeof e?.code === 'string' && /^23/.test(e.code))
+      throw new UndoError(`Undoing the import would break a constraint: ${e.message}. Nothing was changed.`);
     throw error;
   } finally {
     await ctx.close();

@@ -93,7 +93,11 @@ function uiError(title: string, message: string, hint?: string, code?: string): 
 }
 
 function formatSize(bytes: number): string {
-  const units: [number, string][] = [[1024 * MIB, 'GiB'], [MIB, 'MiB'], [1024, 'KiB']];
+  const units: [number, string][] = [
+    [1024 * MIB, 'GiB'],
+    [MIB, 'MiB'],
+    [1024, 'KiB'],
+  ];
   for (const [size, unit] of units) if (bytes >= size) return `${Math.round((bytes / size) * 10) / 10} ${unit}`;
   return `${bytes} bytes`;
 }
@@ -113,7 +117,12 @@ export function isLoopbackHost(header: string | undefined): boolean {
 }
 
 export function contentDisposition(name: string): string {
-  const base = (name.split(/[\\/]/).pop() ?? '').replace(/[\u0000-\u001f\u007f"';\\]/g, '').replace(/^\.+/, '').trim().slice(-150) || 'archive.tar.gz';
+  const base =
+    (name.split(/[\\/]/).pop() ?? '')
+      .replace(/[\u0000-\u001f\u007f"';\\]/g, '')
+      .replace(/^\.+/, '')
+      .trim()
+      .slice(-150) || 'archive.tar.gz';
   const ascii = base.replace(/[^A-Za-z0-9._ -]/g, '_');
   const encoded = encodeURIComponent(base).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
@@ -145,7 +154,14 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
 
   /** Sends a complete answer, then reads (and discards) what is left of the request body before
    *  ending, so the client is not reset while still sending and always gets the answer. */
-  function answer(req: IncomingMessage, res: ServerResponse, status: number, body: string, contentType: string, extra: Record<string, string> = {}): void {
+  function answer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    body: string,
+    contentType: string,
+    extra: Record<string, string> = {},
+  ): void {
     if (res.headersSent) {
       res.destroy();
       return;
@@ -195,14 +211,30 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
     answer(req, res, status, JSON.stringify(value), 'application/json; charset=utf-8', extra);
   }
 
-  function answerError(req: IncomingMessage, res: ServerResponse, status: number, error: UiError, extra: Record<string, string> = {}): void {
+  function answerError(
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    error: UiError,
+    extra: Record<string, string> = {},
+  ): void {
     answerJson(req, res, status, { error }, extra);
   }
 
   /** 403 without saying which check failed. */
   function forbid(req: IncomingMessage, res: ServerResponse, api: boolean): void {
     if (api) {
-      answerError(req, res, 403, uiError('Not allowed', 'The app refused this request.', 'Open MR4 Studio from the address `mr4 serve` printed (the whole address, with its #token=… part).', 'MR4_FORBIDDEN'));
+      answerError(
+        req,
+        res,
+        403,
+        uiError(
+          'Not allowed',
+          'The app refused this request.',
+          'Open MR4 Studio from the address `mr4 serve` printed (the whole address, with its #token=… part).',
+          'MR4_FORBIDDEN',
+        ),
+      );
     } else {
       answer(req, res, 403, 'Forbidden\n', 'text/plain; charset=utf-8');
     }
@@ -214,7 +246,11 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
 
   /** The JSON request body, or why not. */
   function readJson(req: IncomingMessage): Promise<{ ok: true; value: unknown } | { ok: false; status: number; error: UiError }> {
-    const tooLarge = { ok: false as const, status: 413, error: uiError('Request too large', `A request may be at most ${formatSize(maxJsonBytes)}.`, undefined, 'MR4_TOO_LARGE') };
+    const tooLarge = {
+      ok: false as const,
+      status: 413,
+      error: uiError('Request too large', `A request may be at most ${formatSize(maxJsonBytes)}.`, undefined, 'MR4_TOO_LARGE'),
+    };
     const declared = Number(req.headers['content-length'] ?? NaN);
     if (Number.isFinite(declared) && declared > maxJsonBytes) return Promise.resolve(tooLarge);
     return new Promise((resolve) => {
@@ -244,10 +280,19 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
         try {
           settle({ ok: true, value: JSON.parse(text) });
         } catch {
-          settle({ ok: false, status: 400, error: uiError('Invalid request', 'The request body is not valid JSON.', undefined, 'MR4_BAD_REQUEST') });
+          settle({
+            ok: false,
+            status: 400,
+            error: uiError('Invalid request', 'The request body is not valid JSON.', undefined, 'MR4_BAD_REQUEST'),
+          });
         }
       };
-      const onError = () => settle({ ok: false, status: 400, error: uiError('Request broken off', 'The request body did not arrive completely.', undefined, 'MR4_BAD_REQUEST') });
+      const onError = () =>
+        settle({
+          ok: false,
+          status: 400,
+          error: uiError('Request broken off', 'The request body did not arrive completely.', undefined, 'MR4_BAD_REQUEST'),
+        });
       req.on('data', onData);
       req.on('end', onEnd);
       req.on('error', onError);
@@ -257,7 +302,12 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
   async function handleCall(req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
     if (req.method !== 'POST') return wrongMethod(req, res, 'POST');
     if (mediaType(req.headers['content-type']) !== 'application/json') {
-      return answerError(req, res, 415, uiError('Unsupported content type', 'Send the request as JSON (Content-Type: application/json).', undefined, 'MR4_BAD_REQUEST'));
+      return answerError(
+        req,
+        res,
+        415,
+        uiError('Unsupported content type', 'Send the request as JSON (Content-Type: application/json).', undefined, 'MR4_BAD_REQUEST'),
+      );
     }
     const body = await readJson(req);
     if (!body.ok) return answerError(req, res, body.status, body.error);
@@ -305,11 +355,37 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
   async function handleUpload(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> {
     if (req.method !== 'POST') return wrongMethod(req, res, 'POST');
     if (mediaType(req.headers['content-type']) !== 'application/octet-stream') {
-      return answerError(req, res, 415, uiError('Unsupported content type', 'Send the archive as the raw request body (Content-Type: application/octet-stream).', undefined, 'MR4_BAD_REQUEST'));
+      return answerError(
+        req,
+        res,
+        415,
+        uiError(
+          'Unsupported content type',
+          'Send the archive as the raw request body (Content-Type: application/octet-stream).',
+          undefined,
+          'MR4_BAD_REQUEST',
+        ),
+      );
     }
     const name = query.get('name') ?? '';
-    if (!name || name.length > 255) return answerError(req, res, 400, uiError('Missing file name', 'Name the uploaded file in the address: /api/upload?name=<file name> (at most 255 characters).', undefined, 'MR4_BAD_REQUEST'));
-    const tooLarge = uiError('Archive too large', `The upload is larger than the limit of ${formatSize(maxUploadBytes)}.`, 'Open large archives in the desktop app, or export fewer tables.', 'MR4_TOO_LARGE');
+    if (!name || name.length > 255)
+      return answerError(
+        req,
+        res,
+        400,
+        uiError(
+          'Missing file name',
+          'Name the uploaded file in the address: /api/upload?name=<file name> (at most 255 characters).',
+          undefined,
+          'MR4_BAD_REQUEST',
+        ),
+      );
+    const tooLarge = uiError(
+      'Archive too large',
+      `The upload is larger than the limit of ${formatSize(maxUploadBytes)}.`,
+      'Open large archives in the desktop app, or export fewer tables.',
+      'MR4_TOO_LARGE',
+    );
     const lengthHeader = req.headers['content-length'];
     const declared = lengthHeader !== undefined && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : null;
     if (declared !== null && declared > maxUploadBytes) return answerError(req, res, 413, tooLarge);
@@ -347,7 +423,17 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
     if (req.method !== 'GET') return wrongMethod(req, res, 'GET');
     const file = await app.files.redeemDownload(ticket);
     if (!file) {
-      return answerError(req, res, 404, uiError('Download expired', 'This download link was already used or has expired.', 'Start the download again from the app.', 'MR4_NOT_FOUND'));
+      return answerError(
+        req,
+        res,
+        404,
+        uiError(
+          'Download expired',
+          'This download link was already used or has expired.',
+          'Start the download again from the app.',
+          'MR4_NOT_FOUND',
+        ),
+      );
     }
     res.writeHead(200, {
       'Content-Type': /\.(tar\.gz|tgz|gz)$/i.test(file.name) ? 'application/gzip' : 'application/octet-stream',
@@ -359,7 +445,8 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
   }
 
   async function handleStatic(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return answer(req, res, 405, 'Method not allowed\n', 'text/plain; charset=utf-8', { Allow: 'GET, HEAD' });
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return answer(req, res, 405, 'Method not allowed\n', 'text/plain; charset=utf-8', { Allow: 'GET, HEAD' });
     const file = await findStaticFile(rendererDir, path);
     if (!file) return answer(req, res, 404, 'Not found\n', 'text/plain; charset=utf-8');
     res.writeHead(200, { 'Content-Type': file.contentType, 'Content-Length': String(file.size), 'Cache-Control': 'no-cache' });

@@ -230,11 +230,18 @@ export async function buildArchiveCache(options: BuildCacheOptions): Promise<Cac
     sha.catch(() => undefined);
     const unlocker = new Unlocker(options.secret);
     const opened = await openArchive(archive, { limits, signal, unlocker });
-    const manifest = opened.kind === 'mr4-2' ? await cacheFormat2(opened, options, emit, unlocker) : await cacheLegacy(opened.rawIndex, options, emit, opened.size);
+    const manifest =
+      opened.kind === 'mr4-2'
+        ? await cacheFormat2(opened, options, emit, unlocker)
+        : await cacheLegacy(opened.rawIndex, options, emit, opened.size);
     manifest.sha256 = await sha;
     if (opened.encrypted) {
       manifest.encrypted = true;
-      emit({ type: 'log', level: 'info', message: 'The archive is encrypted: every chunk of it authenticated with its passphrase as it was read.' });
+      emit({
+        type: 'log',
+        level: 'info',
+        message: 'The archive is encrypted: every chunk of it authenticated with its passphrase as it was read.',
+      });
     }
     return manifest;
   } catch (error) {
@@ -244,7 +251,12 @@ export async function buildArchiveCache(options: BuildCacheOptions): Promise<Cac
   }
 }
 
-async function cacheFormat2(opened: Awaited<ReturnType<typeof openArchive>>, options: BuildCacheOptions, emit: (e: EngineEvent) => void, unlocker: Unlocker): Promise<CacheManifest> {
+async function cacheFormat2(
+  opened: Awaited<ReturnType<typeof openArchive>>,
+  options: BuildCacheOptions,
+  emit: (e: EngineEvent) => void,
+  unlocker: Unlocker,
+): Promise<CacheManifest> {
   const index = opened.index!;
   const { archive, dir, limits, signal } = options;
   const warnings: string[] = [];
@@ -282,7 +294,16 @@ async function cacheFormat2(opened: Awaited<ReturnType<typeof openArchive>>, opt
         return void body.resume();
       }
       seen.add(name);
-      const result = await cacheTableFile(body, entry.name, entry.t.columns.map((c) => c.name), dir, entry.n, entry.t.rows, emit, signal);
+      const result = await cacheTableFile(
+        body,
+        entry.name,
+        entry.t.columns.map((c) => c.name),
+        dir,
+        entry.n,
+        entry.t.rows,
+        emit,
+        signal,
+      );
       const table = tables[entry.n];
       table.cachedRows = result.rows;
       const problems: string[] = [...result.problems];
@@ -387,7 +408,8 @@ async function cacheTableFile(
           if (!text.endsWith('"rows":[')) throw new Error('no rows array');
           const h = JSON.parse(`${text}]}`) as { tableName?: unknown; columns?: unknown };
           if (h.tableName !== table) problems.push(`the file is for table ${JSON.stringify(h.tableName)}`);
-          else if (!Array.isArray(h.columns) || h.columns.join('\u0000') !== columns.join('\u0000')) problems.push('its columns differ from index.json');
+          else if (!Array.isArray(h.columns) || h.columns.join('\u0000') !== columns.join('\u0000'))
+            problems.push('its columns differ from index.json');
         } catch {
           problems.push('it does not start with a table header line');
         }
@@ -410,7 +432,13 @@ async function cacheTableFile(
         long = { decoder: null, sink, bytes: 0, error: null, skip: true };
         return;
       }
-      long = { decoder: new RowDecoder(columns.length, identity, sink, { allowComma: true }), sink, bytes: 0, error: null, skip: state === 'done' };
+      long = {
+        decoder: new RowDecoder(columns.length, identity, sink, { allowComma: true }),
+        sink,
+        bytes: 0,
+        error: null,
+        skip: state === 'done',
+      };
     },
     longBytes: (buf, start, end) => {
       const l = long!;
@@ -502,9 +530,19 @@ function legacyValue(v: unknown): string | null {
   return shownText(JSON.stringify(v));
 }
 
-async function cacheLegacy(rawIndex: unknown, options: BuildCacheOptions, emit: (e: EngineEvent) => void, size: number): Promise<CacheManifest> {
+async function cacheLegacy(
+  rawIndex: unknown,
+  options: BuildCacheOptions,
+  emit: (e: EngineEvent) => void,
+  size: number,
+): Promise<CacheManifest> {
   const { archive, dir, limits, signal } = options;
-  const raw = rawIndex as { metadata?: Record<string, unknown>; entities?: unknown[]; files?: Record<string, unknown>; checksums?: Record<string, unknown> };
+  const raw = rawIndex as {
+    metadata?: Record<string, unknown>;
+    entities?: unknown[];
+    files?: Record<string, unknown>;
+    checksums?: Record<string, unknown>;
+  };
   const meta = isObject(raw.metadata) ? raw.metadata : {};
   const entities = (Array.isArray(raw.entities) ? raw.entities : []).filter((e): e is string => typeof e === 'string');
   const files = new Map<string, string>();
@@ -534,8 +572,11 @@ async function cacheLegacy(rawIndex: unknown, options: BuildCacheOptions, emit: 
     docs.set(files.get(name)!, doc);
   }
   emit({ type: 'progress', done: size, total: size });
-  if (!Object.keys(checksums).length) warnings.push('this archive of the original MR4 system (format 1.0) carries no checksums; its content cannot be verified');
-  warnings.push('an archive of the original MR4 system (format 1.0): its files carry no column types; values are shown as the archive holds them');
+  if (!Object.keys(checksums).length)
+    warnings.push('this archive of the original MR4 system (format 1.0) carries no checksums; its content cannot be verified');
+  warnings.push(
+    'an archive of the original MR4 system (format 1.0): its files carry no column types; values are shown as the archive holds them',
+  );
   const tables: CachedTable[] = [];
   const addTable = async (doc: Record<string, unknown>, expected: string) => {
     const rows = Array.isArray(doc.rows) ? doc.rows.filter(isObject) : [];
@@ -558,7 +599,11 @@ async function cacheLegacy(rawIndex: unknown, options: BuildCacheOptions, emit: 
       role: 'data',
       rows: rows.length,
       bytes: 0,
-      columns: all.map((c) => ({ name: c, type: columns.includes(c) ? 'unknown' : 'unknown (field added by the original exporter)', notNull: false })),
+      columns: all.map((c) => ({
+        name: c,
+        type: columns.includes(c) ? 'unknown' : 'unknown (field added by the original exporter)',
+        notNull: false,
+      })),
       key: { kind: 'content', columns: [], source: 'not stated by format 1.0' },
       n,
       cachedRows: rows.length,
@@ -574,7 +619,8 @@ async function cacheLegacy(rawIndex: unknown, options: BuildCacheOptions, emit: 
       continue;
     }
     await addTable(doc, e);
-    if (Array.isArray(doc.detailTables)) for (const d of doc.detailTables) if (isObject(d)) await addTable(d, String(d.tableName ?? `${e} detail`));
+    if (Array.isArray(doc.detailTables))
+      for (const d of doc.detailTables) if (isObject(d)) await addTable(d, String(d.tableName ?? `${e} detail`));
   }
   for (const w of warnings) emit({ type: 'log', level: 'warn', message: w });
   const text = (v: unknown) => (typeof v === 'string' ? v : '');

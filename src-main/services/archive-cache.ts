@@ -142,14 +142,23 @@ export class ArchiveService {
         });
       }
       if (!passphrase) {
-        throw new ServiceError(400, { title: 'Encrypted archive', message: `${ref.name} is encrypted. Type its passphrase to open it.`, code: 'MR4_PASSPHRASE_REQUIRED' });
+        throw new ServiceError(400, {
+          title: 'Encrypted archive',
+          message: `${ref.name} is encrypted. Type its passphrase to open it.`,
+          code: 'MR4_PASSPHRASE_REQUIRED',
+        });
       }
       secret = { passphrase };
       try {
         await unlock(header, secret);
       } catch (error) {
         if (error instanceof WrongSecretError) {
-          throw new ServiceError(400, { title: 'Wrong passphrase', message: `That is not the passphrase ${ref.name} was encrypted with.`, hint: 'Type it again (it is case-sensitive).', code: 'MR4_WRONG_PASSPHRASE' });
+          throw new ServiceError(400, {
+            title: 'Wrong passphrase',
+            message: `That is not the passphrase ${ref.name} was encrypted with.`,
+            hint: 'Type it again (it is case-sensitive).',
+            code: 'MR4_WRONG_PASSPHRASE',
+          });
         }
         throw error;
       }
@@ -190,7 +199,15 @@ export class ArchiveService {
 
   /** Records a cache the worker finished. */
   async finish(prepared: PreparedOpen, manifest: CacheManifest): Promise<ArchiveInfo> {
-    const meta: CacheMeta = { version: 1, archiveId: prepared.archiveId, path: prepared.path, file: prepared.ref, size: prepared.size, mtimeMs: prepared.mtimeMs, manifest };
+    const meta: CacheMeta = {
+      version: 1,
+      archiveId: prepared.archiveId,
+      path: prepared.path,
+      file: prepared.ref,
+      size: prepared.size,
+      mtimeMs: prepared.mtimeMs,
+      manifest,
+    };
     await this.writeMeta(meta);
     this.metas.set(meta.archiveId, meta);
     if (prepared.secret) this.secrets.set(meta.archiveId, prepared.secret);
@@ -242,8 +259,19 @@ export class ArchiveService {
   async archivePath(archiveId: string): Promise<{ path: string; info: ArchiveInfo; secret?: ArchiveSecret }> {
     const meta = this.meta(archiveId);
     const st = await stat(meta.path).catch(() => null);
-    if (!st?.isFile()) throw new ServiceError(404, { title: 'Archive file gone', message: `${meta.file.name} no longer exists where it was opened from.`, hint: 'Open the archive again.', code: 'MR4_NOT_FOUND' });
-    if (st.size !== meta.size || st.mtimeMs !== meta.mtimeMs) throw conflict('Archive file changed', `${meta.file.name} changed since it was opened.`, 'Open the archive again, so you import what you looked at.');
+    if (!st?.isFile())
+      throw new ServiceError(404, {
+        title: 'Archive file gone',
+        message: `${meta.file.name} no longer exists where it was opened from.`,
+        hint: 'Open the archive again.',
+        code: 'MR4_NOT_FOUND',
+      });
+    if (st.size !== meta.size || st.mtimeMs !== meta.mtimeMs)
+      throw conflict(
+        'Archive file changed',
+        `${meta.file.name} changed since it was opened.`,
+        'Open the archive again, so you import what you looked at.',
+      );
     const secret = this.secrets.get(archiveId);
     return { path: meta.path, info: this.infoOf(meta), ...(secret ? { secret } : {}) };
   }
@@ -397,7 +425,11 @@ async function scanTable(dir: string, t: CachedTable, needle: string): Promise<M
       const view = chunk.subarray(0, bytesRead);
       let start = 0;
       for (let nl = view.indexOf(0x0a); nl !== -1; nl = view.indexOf(0x0a, start)) {
-        const line = oversized ? Buffer.alloc(0) : carry.length ? Buffer.concat([...carry, view.subarray(start, nl)]) : view.subarray(start, nl);
+        const line = oversized
+          ? Buffer.alloc(0)
+          : carry.length
+            ? Buffer.concat([...carry, view.subarray(start, nl)])
+            : view.subarray(start, nl);
         carry = [];
         carried = 0;
         oversized = false;

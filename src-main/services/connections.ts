@@ -15,7 +15,16 @@
 // known_hosts; a Test may accept an unknown key by its fingerprint (added to the data folder's file).
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { ConnectionDraft, ConnectionTestResult, EnvTag, PasswordStore, SavedConnection, SavedSsh, SshAuthMethod, SshDraft } from '../../src-common/contract';
+import type {
+  ConnectionDraft,
+  ConnectionTestResult,
+  EnvTag,
+  PasswordStore,
+  SavedConnection,
+  SavedSsh,
+  SshAuthMethod,
+  SshDraft,
+} from '../../src-common/contract';
 import { registerSecret } from './secret-scrubber';
 import { toUiError } from './ui-error';
 import type { SecretStore, SecretTarget } from './secrets';
@@ -101,14 +110,22 @@ export function connectionUrl(c: ConnectionFields, password?: string): string {
 export function checkHost(input: string): string {
   const read = readHost(input, { socketFolder: true });
   if (read.ok) return read.host;
-  throw badRequest('Not a host name', `"${read.host.slice(0, 80).replace(/[\u0000-\u001f\u007f]/g, '?')}" is not a host name: ${read.why}`, 'Type the server\'s name or IP address only (e.g. db.example.org or 10.0.0.5); the port, database and user have their own fields.');
+  throw badRequest(
+    'Not a host name',
+    `"${read.host.slice(0, 80).replace(/[\u0000-\u001f\u007f]/g, '?')}" is not a host name: ${read.why}`,
+    "Type the server's name or IP address only (e.g. db.example.org or 10.0.0.5); the port, database and user have their own fields.",
+  );
 }
 
 /** The SSH server's host, as checkHost (no socket folder), or a 400 saying why it is not one. */
 export function checkSshHost(input: string): string {
   const read = readHost(input);
   if (read.ok) return read.host;
-  throw badRequest('Not an SSH host name', `The SSH host "${read.host.slice(0, 80).replace(/[\u0000-\u001f\u007f]/g, '?')}" is not a host name: ${read.why}`, 'Type the SSH server\'s name or IP address only (e.g. bastion.example.org); its port and user have their own fields.');
+  throw badRequest(
+    'Not an SSH host name',
+    `The SSH host "${read.host.slice(0, 80).replace(/[\u0000-\u001f\u007f]/g, '?')}" is not a host name: ${read.why}`,
+    "Type the SSH server's name or IP address only (e.g. bastion.example.org); its port and user have their own fields.",
+  );
 }
 
 /** The same, for a Test answer (a Test reports, it does not throw). */
@@ -133,7 +150,13 @@ function viaOf(ssh: { host: string; port: number; user: string } | null | undefi
   return ssh ? `${ssh.user}@${bareHost(ssh.host)}:${ssh.port}` : undefined;
 }
 
-function targetOf(c: { host: string; port: number; database: string; user: string; ssh?: { host: string; port: number; user: string } | null }): BoundServer {
+function targetOf(c: {
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  ssh?: { host: string; port: number; user: string } | null;
+}): BoundServer {
   const via = viaOf(c.ssh);
   return { host: c.host, port: c.port, database: c.database, user: c.user, ...(via ? { via } : {}) };
 }
@@ -142,7 +165,9 @@ function targetOf(c: { host: string; port: number; database: string; user: strin
  *  hop): the only server a stored password may be sent to. */
 export function sameServer(a: BoundServer, b: BoundServer): boolean {
   const bare = (host: string) => /^\[(.*)\]$/.exec(host)?.[1] ?? host;
-  return bare(a.host) === bare(b.host) && a.port === b.port && a.database === b.database && a.user === b.user && (a.via ?? '') === (b.via ?? '');
+  return (
+    bare(a.host) === bare(b.host) && a.port === b.port && a.database === b.database && a.user === b.user && (a.via ?? '') === (b.via ?? '')
+  );
 }
 
 function sshTargetOf(s: { host: string; port: number; user: string; auth: SshAuthMethod }): SshTarget {
@@ -221,7 +246,12 @@ export class ConnectionService {
   private sshStore(preferred: PasswordStore | null | undefined): SecretStore {
     const wanted = preferred && preferred !== 'pgpass' ? this.store(preferred) : undefined;
     const store = wanted ?? this.stores.find((s) => s.kind !== 'pgpass');
-    if (!store) throw badRequest('No store for the SSH secret', 'SSH passphrases and passwords cannot be kept in ~/.pgpass, and no other store is available.', 'Keep the database password in another store.');
+    if (!store)
+      throw badRequest(
+        'No store for the SSH secret',
+        'SSH passphrases and passwords cannot be kept in ~/.pgpass, and no other store is available.',
+        'Keep the database password in another store.',
+      );
     return store;
   }
 
@@ -281,12 +311,21 @@ export class ConnectionService {
 
   /** The tunnel's settings for the engine: how to log in (the agent of the app's own process, a key file
    *  in ~/.ssh, a password), the known_hosts files, and a host key accepted by its fingerprint. */
-  sshSettings(ssh: Pick<SavedSsh, 'host' | 'port' | 'user' | 'auth' | 'keyFile'>, secret: string | undefined, acceptHostKey?: string): SshSettings {
+  sshSettings(
+    ssh: Pick<SavedSsh, 'host' | 'port' | 'user' | 'auth' | 'keyFile'>,
+    secret: string | undefined,
+    acceptHostKey?: string,
+  ): SshSettings {
     const home = process.env.HOME || homedir();
     const settings: SshSettings = { host: ssh.host, port: ssh.port, user: ssh.user, ...defaultKnownHosts(this.dataDir) };
     if (ssh.auth === 'agent') settings.agent = process.env.SSH_AUTH_SOCK ?? '';
     if (ssh.auth === 'key') {
-      if (!ssh.keyFile || !KEY_FILE.test(ssh.keyFile)) throw badRequest('No key file', 'The SSH tunnel logs in with a key, but names no key file in ~/.ssh.', 'Choose the private key (e.g. id_ed25519) in the SSH tunnel section.');
+      if (!ssh.keyFile || !KEY_FILE.test(ssh.keyFile))
+        throw badRequest(
+          'No key file',
+          'The SSH tunnel logs in with a key, but names no key file in ~/.ssh.',
+          'Choose the private key (e.g. id_ed25519) in the SSH tunnel section.',
+        );
       settings.keyFile = join(home, '.ssh', ssh.keyFile);
       if (secret) settings.passphrase = secret;
     }
@@ -308,8 +347,20 @@ export class ConnectionService {
   private sshOf(draft: ConnectionDraft): StoredSsh | null {
     const d = draft.ssh;
     if (!d) return null;
-    if (d.auth === 'key' && !d.keyFile) throw badRequest('No key file', 'The SSH tunnel logs in with a key: name the key file in ~/.ssh.', 'Choose the private key (e.g. id_ed25519), or log in with the SSH agent or a password.');
-    return { host: checkSshHost(d.host), port: d.port, user: d.user, auth: d.auth, keyFile: d.auth === 'key' ? d.keyFile! : null, secretStore: null };
+    if (d.auth === 'key' && !d.keyFile)
+      throw badRequest(
+        'No key file',
+        'The SSH tunnel logs in with a key: name the key file in ~/.ssh.',
+        'Choose the private key (e.g. id_ed25519), or log in with the SSH agent or a password.',
+      );
+    return {
+      host: checkSshHost(d.host),
+      port: d.port,
+      user: d.user,
+      auth: d.auth,
+      keyFile: d.auth === 'key' ? d.keyFile! : null,
+      secretStore: null,
+    };
   }
 
   save(draft: ConnectionDraft, extra: { demo?: boolean } = {}): Promise<SavedConnection> {
@@ -346,7 +397,11 @@ export class ConnectionService {
         registerSecret(password);
         const store = draft.passwordStore ? this.store(draft.passwordStore) : (this.store(old?.passwordStore) ?? this.defaultStore());
         if (!store) {
-          throw badRequest('Password store not available', `Passwords cannot be kept in "${draft.passwordStore}" here.`, `Choose one of: ${this.stores.map((s) => s.kind).join(', ')}.`);
+          throw badRequest(
+            'Password store not available',
+            `Passwords cannot be kept in "${draft.passwordStore}" here.`,
+            `Choose one of: ${this.stores.map((s) => s.kind).join(', ')}.`,
+          );
         }
         if (store.kind === 'pgpass' && next.ssh) throw pgpassThroughTunnel();
         await store.set(id, password, targetOf(next));
@@ -379,7 +434,12 @@ export class ConnectionService {
 
   /** The SSH passphrase or password, as the database password: kept for the same login, replaced by a
    *  new one, dropped when the SSH host, port, user or login method changes or the tunnel is removed. */
-  private async saveSshSecret(id: string, draft: ConnectionDraft, old: StoredConnection | undefined, next: StoredConnection): Promise<void> {
+  private async saveSshSecret(
+    id: string,
+    draft: ConnectionDraft,
+    old: StoredConnection | undefined,
+    next: StoredConnection,
+  ): Promise<void> {
     const oldSsh = old?.ssh ?? null;
     const ssh = next.ssh ?? null;
     const given = draft.ssh?.secret === '' ? null : draft.ssh?.secret;
@@ -434,7 +494,16 @@ export class ConnectionService {
       color: defaultColor(c.tag),
       ...(pw !== undefined ? { password: pw, passwordStore: c.passwordStore ?? undefined } : {}),
       ...(c.ssh
-        ? { ssh: { host: c.ssh.host, port: c.ssh.port, user: c.ssh.user, auth: c.ssh.auth, ...(c.ssh.keyFile ? { keyFile: c.ssh.keyFile } : {}), ...(sshSecret !== undefined ? { secret: sshSecret } : {}) } }
+        ? {
+            ssh: {
+              host: c.ssh.host,
+              port: c.ssh.port,
+              user: c.ssh.user,
+              auth: c.ssh.auth,
+              ...(c.ssh.keyFile ? { keyFile: c.ssh.keyFile } : {}),
+              ...(sshSecret !== undefined ? { secret: sshSecret } : {}),
+            },
+          }
         : {}),
     });
     return copy;
@@ -478,8 +547,8 @@ export class ConnectionService {
 function pgpassThroughTunnel() {
   return badRequest(
     'Not for ~/.pgpass',
-    'The password of a connection through an SSH tunnel cannot be kept in ~/.pgpass: its line would name the database as the SSH server sees it (often localhost), and psql would send it to this machine\'s own server.',
-    'Keep it in the app\'s own store instead.',
+    "The password of a connection through an SSH tunnel cannot be kept in ~/.pgpass: its line would name the database as the SSH server sees it (often localhost), and psql would send it to this machine's own server.",
+    "Keep it in the app's own store instead.",
   );
 }
 

@@ -67,7 +67,10 @@ const isRoot = () => typeof process.getuid === 'function' && process.getuid() ==
 
 function postgresIds(): { uid: number; gid: number } | null {
   try {
-    return { uid: Number(execFileSync('id', ['-u', 'postgres']).toString().trim()), gid: Number(execFileSync('id', ['-g', 'postgres']).toString().trim()) };
+    return {
+      uid: Number(execFileSync('id', ['-u', 'postgres']).toString().trim()),
+      gid: Number(execFileSync('id', ['-g', 'postgres']).toString().trim()),
+    };
   } catch {
     return null;
   }
@@ -122,7 +125,9 @@ function alive(pid: number): boolean {
 
 function commandOf(pid: number): string {
   try {
-    return execFileSync('ps', ['-p', String(pid), '-o', 'command='], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    return execFileSync('ps', ['-p', String(pid), '-o', 'command='], { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
   } catch {
     return '';
   }
@@ -293,7 +298,9 @@ export class DemoService {
     } else {
       this.server = make(this.password);
       await this.launch();
-      const works = await this.sql('postgres', async () => true).catch((e: { code?: string }) => (e?.code === '28P01' ? false : Promise.reject(e)));
+      const works = await this.sql('postgres', async () => true).catch((e: { code?: string }) =>
+        e?.code === '28P01' ? false : Promise.reject(e),
+      );
       if (!works) {
         // The stored password does not open it: start over.
         await this.stopServer();
@@ -302,7 +309,15 @@ export class DemoService {
         return this.startServerFresh();
       }
     }
-    const have = await this.sql('postgres', async (c) => (await c.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_database WHERE datname = ANY($1)', [Object.values(DEMO_DATABASES)])).rows[0].n);
+    const have = await this.sql(
+      'postgres',
+      async (c) =>
+        (
+          await c.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_database WHERE datname = ANY($1)', [
+            Object.values(DEMO_DATABASES),
+          ])
+        ).rows[0].n,
+    );
     if (have !== 2) await this.createDatabases(false);
     await this.saveConnections();
   }
@@ -321,7 +336,16 @@ export class DemoService {
         // Stopped behind our back (killed, crashed): say so instead of showing it running.
         if (this.server !== server) return;
         this.server = null;
-        this.set({ state: 'error', error: { title: 'The demo server stopped', message: 'The demo PostgreSQL server stopped unexpectedly.', hint: 'Start the demo again.', code: 'MR4_DEMO_STOPPED', details: this.log.slice(-30).join('') } });
+        this.set({
+          state: 'error',
+          error: {
+            title: 'The demo server stopped',
+            message: 'The demo PostgreSQL server stopped unexpectedly.',
+            hint: 'Start the demo again.',
+            code: 'MR4_DEMO_STOPPED',
+            details: this.log.slice(-30).join(''),
+          },
+        });
       });
     } catch (error) {
       throw new ServiceError(500, {
@@ -352,7 +376,14 @@ export class DemoService {
   }
 
   private async sql<T>(database: string, fn: (c: pg.Client) => Promise<T>, password = this.password): Promise<T> {
-    const client = new pg.Client({ host: '127.0.0.1', port: this.port, user: USER, password, database, application_name: 'MR4 Studio demo' });
+    const client = new pg.Client({
+      host: '127.0.0.1',
+      port: this.port,
+      user: USER,
+      password,
+      database,
+      application_name: 'MR4 Studio demo',
+    });
     client.on('error', () => undefined);
     await client.connect();
     try {
@@ -383,15 +414,38 @@ export class DemoService {
     const seedDir = join(this.deps.dataDir, 'demo');
     await mkdir(seedDir, { recursive: true, mode: 0o700 });
     const archive = join(seedDir, 'production-seed.tar.gz');
-    await startEngineJob({ kind: 'export', db: { url: this.url(DEMO_DATABASES.production), allowFileParams: false }, out: archive, description: 'Demo production, as dev was seeded from it' }).result;
-    await startEngineJob({ kind: 'import', db: { url: this.url(DEMO_DATABASES.dev), allowFileParams: false }, archive, settings: { mode: 'merge' } }).result;
+    await startEngineJob({
+      kind: 'export',
+      db: { url: this.url(DEMO_DATABASES.production), allowFileParams: false },
+      out: archive,
+      description: 'Demo production, as dev was seeded from it',
+    }).result;
+    await startEngineJob({
+      kind: 'import',
+      db: { url: this.url(DEMO_DATABASES.dev), allowFileParams: false },
+      archive,
+      settings: { mode: 'merge' },
+    }).result;
     await this.sql(DEMO_DATABASES.dev, (c) => applyDevEdits(c));
   }
 
   private async saveConnections(): Promise<void> {
     const store = this.deps.connections.defaultStore().kind;
-    const base = { host: '127.0.0.1', port: this.port, user: USER, sslMode: 'disable' as const, password: this.password, passwordStore: store };
-    await this.deps.connections.save({ ...base, id: DEMO_CONNECTIONS.production, name: 'Demo production', database: DEMO_DATABASES.production, tag: 'production' }, { demo: true });
-    await this.deps.connections.save({ ...base, id: DEMO_CONNECTIONS.dev, name: 'Demo dev', database: DEMO_DATABASES.dev, tag: 'dev' }, { demo: true });
+    const base = {
+      host: '127.0.0.1',
+      port: this.port,
+      user: USER,
+      sslMode: 'disable' as const,
+      password: this.password,
+      passwordStore: store,
+    };
+    await this.deps.connections.save(
+      { ...base, id: DEMO_CONNECTIONS.production, name: 'Demo production', database: DEMO_DATABASES.production, tag: 'production' },
+      { demo: true },
+    );
+    await this.deps.connections.save(
+      { ...base, id: DEMO_CONNECTIONS.dev, name: 'Demo dev', database: DEMO_DATABASES.dev, tag: 'dev' },
+      { demo: true },
+    );
   }
 }

@@ -40,7 +40,13 @@ export interface DiffResult {
 
 const SHOWN: DiffKind[] = DIFF_KINDS.filter((k) => k !== 'identical' && k !== 'conflict');
 
-export async function runDiff(db: DbTarget, request: DiffRequest, config: Mr4Config | undefined, signal: AbortSignal, emit: (e: EngineEvent) => void): Promise<DiffResult> {
+export async function runDiff(
+  db: DbTarget,
+  request: DiffRequest,
+  config: Mr4Config | undefined,
+  signal: AbortSignal,
+  emit: (e: EngineEvent) => void,
+): Promise<DiffResult> {
   const session = await openDiff({
     db,
     archive: request.archive,

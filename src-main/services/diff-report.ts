@@ -7,7 +7,15 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { z } from 'zod';
-import { type apiRequests, type DiffField, type DiffKind, type DiffReportFile, type DiffRow, type DiffSummary, type ImportMode } from '../../src-common/contract';
+import {
+  type apiRequests,
+  type DiffField,
+  type DiffKind,
+  type DiffReportFile,
+  type DiffRow,
+  type DiffSummary,
+  type ImportMode,
+} from '../../src-common/contract';
 import { fieldView, type Piece } from '../../src-common/text-diff';
 import { DIFF_KINDS } from '../engine/report-types';
 import { TOOL_NAME } from '../engine/version';
@@ -57,7 +65,10 @@ const KIND_WORDS: Record<DiffKind, string> = {
 function canonical(v: unknown): string {
   if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  return `{${Object.keys(v as object).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  return `{${Object.keys(v as object)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+    .join(',')}}`;
 }
 
 class Decided {
@@ -89,7 +100,10 @@ class Decided {
     return this.fields.has(this.id(row.table, row.key, field));
   }
   choice(row: DiffRow, field?: string): string | undefined {
-    return (field !== undefined ? this.choices.get(this.id(row.table, row.key, field)) : undefined) ?? this.choices.get(this.id(row.table, row.key));
+    return (
+      (field !== undefined ? this.choices.get(this.id(row.table, row.key, field)) : undefined) ??
+      this.choices.get(this.id(row.table, row.key))
+    );
   }
   conflictChoice(row: DiffRow, field?: string): 'source' | 'target' | undefined {
     const c = this.choice(row, field) ?? this.d?.onConflict;
@@ -122,7 +136,8 @@ export function rowOutcome(row: DiffRow, d: Decided): string {
       return d.mode === 'skip' ? 'Not updated (add new records only): the target’s values stay' : 'Updated as decided field by field';
     case 'probable_edit': {
       const c = d.probable(row);
-      if (c === 'same') return d.mode === 'skip' ? 'Answered: the same row (left as it is: add new records only)' : 'Answered: the same row (updated)';
+      if (c === 'same')
+        return d.mode === 'skip' ? 'Answered: the same row (left as it is: add new records only)' : 'Answered: the same row (updated)';
       return c === 'new' ? 'Answered: a new row (inserted with an id of its own)' : 'Not answered yet';
     }
     case 'kept':
@@ -250,7 +265,12 @@ interface Marking {
 function viewOf(f: DiffField, three: boolean, deleted: boolean, marking: Marking, rowNumber: number): ReturnType<typeof fieldView> {
   if (marking.spentMs > MARKING_BUDGET_MS) {
     marking.stoppedAt ??= rowNumber;
-    return { json: false, base: { text: f.base, pieces: null }, source: { text: f.source, pieces: null }, target: { text: deleted ? null : f.target, pieces: null } };
+    return {
+      json: false,
+      base: { text: f.base, pieces: null },
+      source: { text: f.source, pieces: null },
+      target: { text: deleted ? null : f.target, pieces: null },
+    };
   }
   const started = performance.now();
   const view = fieldView(f, three, deleted);
@@ -258,11 +278,20 @@ function viewOf(f: DiffField, three: boolean, deleted: boolean, marking: Marking
   return view;
 }
 
-function htmlRow(row: DiffRow, d: Decided, threeWay: boolean, labels: { source: string; target: string }, marking: Marking, rowNumber: number): string {
+function htmlRow(
+  row: DiffRow,
+  d: Decided,
+  threeWay: boolean,
+  labels: { source: string; target: string },
+  marking: Marking,
+  rowNumber: number,
+): string {
   const out = d.rowOut(row);
   const parts: string[] = [];
   parts.push(`<article class="row k-${row.kind}${out ? ' out' : ''}" data-kind="${row.kind}">`);
-  parts.push(`<h3><span class="kind">${escapeHtml(row.deletedInTarget ? 'Conflict: deleted in target' : KIND_WORDS[row.kind])}</span>${escapeHtml(keyText(row.key))}</h3>`);
+  parts.push(
+    `<h3><span class="kind">${escapeHtml(row.deletedInTarget ? 'Conflict: deleted in target' : KIND_WORDS[row.kind])}</span>${escapeHtml(keyText(row.key))}</h3>`,
+  );
   parts.push(`<p class="outcome">Decision: ${escapeHtml(rowOutcome(row, d))}</p>`);
   if (row.row !== null) parts.push(`<p class="note muted">Row ${n(row.row)} of the archive’s table file.</p>`);
   if (row.hint) parts.push(`<p class="note"><strong>Hint:</strong> ${escapeHtml(row.hint)}</p>`);
@@ -270,7 +299,9 @@ function htmlRow(row: DiffRow, d: Decided, threeWay: boolean, labels: { source: 
   const showFields = row.fields.length > 0 && !['new', 'target_only', 'refused'].includes(row.kind);
   if (showFields) {
     const three = threeWay && row.kind !== 'probable_edit';
-    parts.push(`<table class="fields"><caption>Fields that differ</caption><thead><tr><th scope="col">Field</th>${three ? '<th scope="col">Base</th>' : ''}<th scope="col">Archive (${escapeHtml(labels.source)})</th><th scope="col">Target (${escapeHtml(labels.target)})</th><th scope="col">Verdict</th><th scope="col">Decision</th></tr></thead><tbody>`);
+    parts.push(
+      `<table class="fields"><caption>Fields that differ</caption><thead><tr><th scope="col">Field</th>${three ? '<th scope="col">Base</th>' : ''}<th scope="col">Archive (${escapeHtml(labels.source)})</th><th scope="col">Target (${escapeHtml(labels.target)})</th><th scope="col">Verdict</th><th scope="col">Decision</th></tr></thead><tbody>`,
+    );
     for (const f of row.fields) {
       const view = viewOf(f, three || !!row.deletedInTarget, !!row.deletedInTarget, marking, rowNumber);
       const verdict = f.verdict === 'apply' ? 'Apply' : f.verdict === 'keep' ? 'Keep target' : 'Conflict';
@@ -285,9 +316,13 @@ function htmlRow(row: DiffRow, d: Decided, threeWay: boolean, labels: { source: 
     parts.push('</tbody></table>');
   }
   if (row.values) {
-    const where = row.kind === 'target_only' || row.kind === 'deleted_in_source' ? `Value in the target (${labels.target})` : 'Value in the archive';
-    parts.push(`<table class="values"><caption>All values</caption><thead><tr><th scope="col">Column</th><th scope="col">${escapeHtml(where)}</th></tr></thead><tbody>`);
-    for (const [col, v] of Object.entries(row.values)) parts.push(`<tr><th scope="row"><code>${escapeHtml(col)}</code></th><td>${htmlValue(v)}</td></tr>`);
+    const where =
+      row.kind === 'target_only' || row.kind === 'deleted_in_source' ? `Value in the target (${labels.target})` : 'Value in the archive';
+    parts.push(
+      `<table class="values"><caption>All values</caption><thead><tr><th scope="col">Column</th><th scope="col">${escapeHtml(where)}</th></tr></thead><tbody>`,
+    );
+    for (const [col, v] of Object.entries(row.values))
+      parts.push(`<tr><th scope="row"><code>${escapeHtml(col)}</code></th><td>${htmlValue(v)}</td></tr>`);
     parts.push('</tbody></table>');
   }
   parts.push('</article>\n');
@@ -311,14 +346,25 @@ function htmlHead(summary: DiffSummary, o: ReportOptions, d: Decided, labels: { 
   const facts: [string, string][] = [
     ['Archive', `${summary.archive.database}, exported ${summary.archive.timestamp}`],
     ['Target', `${labels.target} (database ${summary.target.database})`],
-    ['Base', summary.base ? `${summary.base.database}, ${summary.base.timestamp} (three-way)` : 'none: compared two ways (every field that differs takes the archive’s value)'],
+    [
+      'Base',
+      summary.base
+        ? `${summary.base.database}, ${summary.base.timestamp} (three-way)`
+        : 'none: compared two ways (every field that differs takes the archive’s value)',
+    ],
     ['Mode', (o.mode ?? 'merge') === 'merge' ? 'Merge changes' : 'Add new records only'],
     ['Left out', `${n(c.tables)} tables, ${n(c.rows)} rows, ${n(c.fields)} fields`],
-    ['Decisions', `${n(c.decisions)} made one by one${o.decisions?.onConflict ? `; every other conflict: ${o.decisions.onConflict === 'source' ? 'take source' : 'keep target'}` : ''}${o.decisions?.probableEdits ? `; every other probable edit: ${o.decisions.probableEdits === 'same' ? 'the same row' : 'a new row'}` : ''}`],
+    [
+      'Decisions',
+      `${n(c.decisions)} made one by one${o.decisions?.onConflict ? `; every other conflict: ${o.decisions.onConflict === 'source' ? 'take source' : 'keep target'}` : ''}${o.decisions?.probableEdits ? `; every other probable edit: ${o.decisions.probableEdits === 'same' ? 'the same row' : 'a new row'}` : ''}`,
+    ],
     ['Made', `${(o.createdAt ?? new Date()).toISOString()} by ${TOOL_NAME}`],
   ];
   const rows = summary.tables
-    .map((t) => `<tr><th scope="row"><a href="#t-${encodeURIComponent(t.table)}"><code>${escapeHtml(t.table)}</code></a></th><td>${d.tableOut(t.table) ? 'left out' : 'included'}</td>${kinds.map((k) => `<td class="num">${n(t.counts[k])}</td>`).join('')}</tr>`)
+    .map(
+      (t) =>
+        `<tr><th scope="row"><a href="#t-${encodeURIComponent(t.table)}"><code>${escapeHtml(t.table)}</code></a></th><td>${d.tableOut(t.table) ? 'left out' : 'included'}</td>${kinds.map((k) => `<td class="num">${n(t.counts[k])}</td>`).join('')}</tr>`,
+    )
     .join('\n');
   return `<!doctype html>
 <html lang="en">
@@ -416,15 +462,21 @@ export async function writeDiffReport(pager: ReportPager, options: ReportOptions
       for (const t of summary.tables) {
         const count = differing(t.counts);
         if (!count) continue;
-        await out.write(`<section class="table" id="t-${escapeHtml(encodeURIComponent(t.table))}" aria-labelledby="h-${escapeHtml(encodeURIComponent(t.table))}">\n<h2 id="h-${escapeHtml(encodeURIComponent(t.table))}"><code>${escapeHtml(t.table)}</code> — ${n(count)} ${count === 1 ? 'row differs' : 'rows differ'}${d.tableOut(t.table) ? ' (the table is left out of the merge)' : ''}</h2>\n`);
+        await out.write(
+          `<section class="table" id="t-${escapeHtml(encodeURIComponent(t.table))}" aria-labelledby="h-${escapeHtml(encodeURIComponent(t.table))}">\n<h2 id="h-${escapeHtml(encodeURIComponent(t.table))}"><code>${escapeHtml(t.table)}</code> — ${n(count)} ${count === 1 ? 'row differs' : 'rows differ'}${d.tableOut(t.table) ? ' (the table is left out of the merge)' : ''}</h2>\n`,
+        );
         for await (const row of rowsOf(pager, t.table, pageSize)) {
           rows++;
           await out.write(htmlRow(row, d, summary.threeWay, labels, marking, rows));
         }
         await out.write('</section>\n');
       }
-      const unmarked = marking.stoppedAt ? ` Changed words are marked inside the values of the first ${n(marking.stoppedAt - 1)} rows; the values after those are shown whole, unmarked (marking them would have taken too long).` : '';
-      await out.write(`</main>\n<footer><p class="muted">${n(rows)} differing ${rows === 1 ? 'row' : 'rows'} listed.${unmarked} Made by ${escapeHtml(TOOL_NAME)}.</p></footer>\n</body>\n</html>\n`);
+      const unmarked = marking.stoppedAt
+        ? ` Changed words are marked inside the values of the first ${n(marking.stoppedAt - 1)} rows; the values after those are shown whole, unmarked (marking them would have taken too long).`
+        : '';
+      await out.write(
+        `</main>\n<footer><p class="muted">${n(rows)} differing ${rows === 1 ? 'row' : 'rows'} listed.${unmarked} Made by ${escapeHtml(TOOL_NAME)}.</p></footer>\n</body>\n</html>\n`,
+      );
     } else {
       const head = {
         format: 'mr4-review-report',
@@ -443,7 +495,9 @@ export async function writeDiffReport(pager: ReportPager, options: ReportOptions
       await out.write(`${JSON.stringify(head, null, 1).replace(/\n}$/, '')},\n "tables": [`);
       let firstTable = true;
       for (const t of summary.tables) {
-        await out.write(`${firstTable ? '' : ','}\n  {"table": ${JSON.stringify(t.table)}, "leftOut": ${d.tableOut(t.table)}, "counts": ${JSON.stringify(t.counts)}, "rows": [`);
+        await out.write(
+          `${firstTable ? '' : ','}\n  {"table": ${JSON.stringify(t.table)}, "leftOut": ${d.tableOut(t.table)}, "counts": ${JSON.stringify(t.counts)}, "rows": [`,
+        );
         firstTable = false;
         let first = true;
         if (differing(t.counts)) {
@@ -470,7 +524,11 @@ const REPORT_TTL_MS = 24 * 3600_000;
 
 /** diffs.report: the review of an open diff written to the data folder's reports/ (in browser mode
  *  older reports are removed after a day), handed to the window as a file to download or show. */
-export async function writeReviewReport(s: { diffs: DiffService; files: FileService }, options: { dataDir: string; door: 'electron' | 'browser' }, request: ReportRequest): Promise<DiffReportFile> {
+export async function writeReviewReport(
+  s: { diffs: DiffService; files: FileService },
+  options: { dataDir: string; door: 'electron' | 'browser' },
+  request: ReportRequest,
+): Promise<DiffReportFile> {
   const diff = s.diffs.get(request.diffId);
   const dir = join(options.dataDir, 'reports');
   await ensurePrivateDir(dir);

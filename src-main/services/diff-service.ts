@@ -40,7 +40,14 @@ export class DiffService {
     return d;
   }
 
-  page(request: { diffId: string; table: string; kinds: DiffKind[]; offset: number; limit: number; search?: string }): Promise<{ rows: DiffRow[]; total: number }> {
+  page(request: {
+    diffId: string;
+    table: string;
+    kinds: DiffKind[];
+    offset: number;
+    limit: number;
+    search?: string;
+  }): Promise<{ rows: DiffRow[]; total: number }> {
     const { diffId, ...page } = request;
     return this.get(diffId).session.call('page', page);
   }

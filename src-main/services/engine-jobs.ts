@@ -188,7 +188,11 @@ async function configOf(job: ConfigSource): Promise<Mr4Config | undefined> {
 }
 
 function target(spec: DbSpec) {
-  return dbTarget(spec.url, { allowFileParams: spec.allowFileParams, env: spec.env ? { ...process.env, ...spec.env } : process.env, ssh: spec.ssh });
+  return dbTarget(spec.url, {
+    allowFileParams: spec.allowFileParams,
+    env: spec.env ? { ...process.env, ...spec.env } : process.env,
+    ssh: spec.ssh,
+  });
 }
 
 /** What a lost connection meant for this kind of run, said in its own terms. */
@@ -198,7 +202,9 @@ function lostConnection(job: EngineJob, error: unknown): unknown {
   const what =
     job.kind === 'import' || job.kind === 'undo'
       ? lost.duringCommit
-        ? ((job.kind === 'import' ? job.settings.dryRun : job.dryRun) ? 'A dry run never commits: the target is unchanged.' : 'Look at the target before running the import again (a second run of the same archive changes nothing that the first one committed).')
+        ? (job.kind === 'import' ? job.settings.dryRun : job.dryRun)
+          ? 'A dry run never commits: the target is unchanged.'
+          : 'Look at the target before running the import again (a second run of the same archive changes nothing that the first one committed).'
         : `The ${job.kind} was rolled back: the target is unchanged.`
       : job.kind === 'export'
         ? 'The export stopped: no archive was written, and nothing changed on the source.'
@@ -224,7 +230,16 @@ async function runJobOf(job: EngineJob, signal: AbortSignal, emit: (e: EngineEve
   const config = job.kind === 'cache-archive' || job.kind === 'undo' ? undefined : await configOf(job);
   switch (job.kind) {
     case 'plan': {
-      const preview = await previewExport({ db: target(job.db), schema: job.schema, tables: job.tables, config, mask: job.mask ?? 'config', subset: job.subset, signal, onEvent: emit });
+      const preview = await previewExport({
+        db: target(job.db),
+        schema: job.schema,
+        tables: job.tables,
+        config,
+        mask: job.mask ?? 'config',
+        subset: job.subset,
+        signal,
+        onEvent: emit,
+      });
       const { catalog } = preview;
       return {
         plan: preview.plan,
@@ -273,7 +288,16 @@ async function runJobOf(job: EngineJob, signal: AbortSignal, emit: (e: EngineEve
       });
     case 'undo':
       if (job.list) return listRuns(target(job.db), job.schema);
-      return undoImport({ db: target(job.db), schema: job.schema, run: job.run, dryRun: job.dryRun, keepChanged: job.keepChanged, lockTimeoutMs: job.lockTimeoutMs, signal, onEvent: emit });
+      return undoImport({
+        db: target(job.db),
+        schema: job.schema,
+        run: job.run,
+        dryRun: job.dryRun,
+        keepChanged: job.keepChanged,
+        lockTimeoutMs: job.lockTimeoutMs,
+        signal,
+        onEvent: emit,
+      });
     case 'cache-archive':
       return buildArchiveCache({ archive: job.archive, dir: job.dir, limits: job.limits, secret: job.secret, signal, emit });
   }

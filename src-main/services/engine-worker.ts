@@ -24,7 +24,12 @@ let session: EngineSession | null = null;
 port.on('message', (msg: ParentMessage) => {
   if (msg.type === 'cancel') controller.abort(new Error('cancelled'));
   else if (msg.type === 'call') {
-    const reply = msg.method === 'close' ? (session?.close() ?? Promise.resolve()).then(() => ({ ok: true })) : session ? session.call(msg.method, msg.args) : Promise.reject(new Error('no open session'));
+    const reply =
+      msg.method === 'close'
+        ? (session?.close() ?? Promise.resolve()).then(() => ({ ok: true }))
+        : session
+          ? session.call(msg.method, msg.args)
+          : Promise.reject(new Error('no open session'));
     reply.then(
       (value) => post({ type: 'reply', id: msg.id, ok: true, value }),
       (error) => post({ type: 'reply', id: msg.id, ok: false, error: serializeError(error) }),

@@ -59,17 +59,30 @@ export function uploadLimits(size: number): ArchiveLimits {
 /** A display name: the last path part, control and path characters removed, at most 120 characters. */
 export function cleanName(name: string, fallback = 'archive.tar.gz'): string {
   const base = name.split(/[\\/]/).pop() ?? '';
-  const cleaned = base.replace(/[\u0000-\u001f\u007f<>:"|?*]/g, '').replace(/^\.+/, '').trim().slice(-120);
+  const cleaned = base
+    .replace(/[\u0000-\u001f\u007f<>:"|?*]/g, '')
+    .replace(/^\.+/, '')
+    .trim()
+    .slice(-120);
   return cleaned || fallback;
 }
 
 /** A file-system friendly part of a name (database names in archive file names). */
 export function safeFilePart(text: string): string {
-  return text.replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/^[._-]+/, '').slice(0, 60) || 'db';
+  return (
+    text
+      .replace(/[^A-Za-z0-9_.-]+/g, '_')
+      .replace(/^[._-]+/, '')
+      .slice(0, 60) || 'db'
+  );
 }
 
 export function timestampForFile(d = new Date()): string {
-  return d.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[-:]/g, '').replace('T', '-');
+  return d
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/[-:]/g, '')
+    .replace('T', '-');
 }
 
 /** What the doors do with files: register those the user gives, receive uploads, hand out downloads. */
@@ -185,7 +198,12 @@ export class FileService implements FileAccess {
 
   private async refOf(entry: FileEntry): Promise<FileRef> {
     const st = await stat(entry.path).catch(() => null);
-    return { handle: entry.handle, name: entry.name, size: st?.isFile() ? st.size : 0, modifiedAt: (st?.mtime ?? new Date()).toISOString() };
+    return {
+      handle: entry.handle,
+      name: entry.name,
+      size: st?.isFile() ? st.size : 0,
+      modifiedAt: (st?.mtime ?? new Date()).toISOString(),
+    };
   }
 
   /** The entry behind a handle, or a 404. */
@@ -212,7 +230,11 @@ export class FileService implements FileAccess {
   /** A destination to write an export to, by handle. */
   writable(handle: string): FileEntry {
     const e = this.pathOf(handle);
-    if (e.purpose !== 'write') throw badRequest('Not a save destination', 'That file was not chosen as a place to save to. Pick a destination with the save dialog.');
+    if (e.purpose !== 'write')
+      throw badRequest(
+        'Not a save destination',
+        'That file was not chosen as a place to save to. Pick a destination with the save dialog.',
+      );
     return e;
   }
 
@@ -264,24 +286,32 @@ export class FileService implements FileAccess {
     const abs = resolve(path);
     const name = basename(abs);
     if (purpose === 'read') {
-      if (!ARCHIVE_NAME.test(name)) throw badRequest('Not an MR4 archive', `${name} is not a .tar.gz archive.`, 'Pick a file ending in .tar.gz, .tgz or (encrypted) .tar.gz.enc.');
+      if (!ARCHIVE_NAME.test(name))
+        throw badRequest(
+          'Not an MR4 archive',
+          `${name} is not a .tar.gz archive.`,
+          'Pick a file ending in .tar.gz, .tgz or (encrypted) .tar.gz.enc.',
+        );
       const st = await stat(abs).catch(() => null);
       if (!st) throw badRequest('File not found', `${name} does not exist (any more).`, 'Pick the file again.');
       if (!st.isFile()) throw badRequest('Not a file', `${name} is not a regular file.`, 'Pick an archive file.');
       const fh = await open(abs, 'r').catch(() => null);
-      if (!fh) throw badRequest('Cannot read the file', `${name} cannot be opened for reading.`, 'Check the file\'s permissions.');
+      if (!fh) throw badRequest('Cannot read the file', `${name} cannot be opened for reading.`, "Check the file's permissions.");
       try {
         const magic = Buffer.alloc(2);
         const { bytesRead } = await fh.read(magic, 0, 2, 0);
-        if (bytesRead < 2 || !archiveHead(magic)) throw badRequest('Not a gzip file', `${name} is not a gzip-compressed archive.`, 'Pick an archive exported by MR4 (.tar.gz).');
+        if (bytesRead < 2 || !archiveHead(magic))
+          throw badRequest('Not a gzip file', `${name} is not a gzip-compressed archive.`, 'Pick an archive exported by MR4 (.tar.gz).');
       } finally {
         await fh.close();
       }
     } else {
       const dir = await stat(dirname(abs)).catch(() => null);
-      if (!dir?.isDirectory()) throw badRequest('Folder not found', `The folder ${dirname(abs)} does not exist.`, 'Choose an existing folder.');
+      if (!dir?.isDirectory())
+        throw badRequest('Folder not found', `The folder ${dirname(abs)} does not exist.`, 'Choose an existing folder.');
       const existing = await stat(abs).catch(() => null);
-      if (existing && !existing.isFile()) throw badRequest('Not a file', `${name} exists and is not a regular file.`, 'Choose another name.');
+      if (existing && !existing.isFile())
+        throw badRequest('Not a file', `${name} exists and is not a regular file.`, 'Choose another name.');
     }
     let entry = [...this.entries.values()].find((e) => e.path === abs && e.purpose === purpose);
     if (!entry) {
@@ -293,7 +323,12 @@ export class FileService implements FileAccess {
 
   async receiveUpload(name: string, body: Readable, declaredSize: number | null): Promise<FileRef> {
     const max = this.uploadMaxBytes;
-    const tooBig = () => badRequest('Archive too large', `The upload is larger than the limit of ${formatBytes(max)}.`, 'Open large archives in the desktop app, or split the export by tables.');
+    const tooBig = () =>
+      badRequest(
+        'Archive too large',
+        `The upload is larger than the limit of ${formatBytes(max)}.`,
+        'Open large archives in the desktop app, or split the export by tables.',
+      );
     if (declaredSize !== null && declaredSize > max) throw tooBig();
     const cap = this.uploadTotalMaxBytes;
     const full = () =>
@@ -355,7 +390,13 @@ export class FileService implements FileAccess {
           if (head.length < 2) {
             head = Buffer.concat([head, chunk.subarray(0, 2)]).subarray(0, 2);
             if (head.length === 2 && !archiveHead(head)) {
-              return fail(badRequest('Not a gzip file', `${display} is not a gzip-compressed archive.`, 'Upload an archive exported by MR4 (.tar.gz).'));
+              return fail(
+                badRequest(
+                  'Not a gzip file',
+                  `${display} is not a gzip-compressed archive.`,
+                  'Upload an archive exported by MR4 (.tar.gz).',
+                ),
+              );
             }
           }
           if (!out.write(chunk)) {
@@ -366,7 +407,8 @@ export class FileService implements FileAccess {
         const onEnd = () => {
           if (settled) return;
           if (head.length < 2) return fail(badRequest('Not a gzip file', `${display} is empty or not a gzip-compressed archive.`));
-          if (declaredSize !== null && total !== declaredSize) return fail(badRequest('Upload incomplete', `The upload ended after ${total} of ${declaredSize} bytes.`, 'Try again.'));
+          if (declaredSize !== null && total !== declaredSize)
+            return fail(badRequest('Upload incomplete', `The upload ended after ${total} of ${declaredSize} bytes.`, 'Try again.'));
           settled = true;
           cleanup();
           out.end(() => resolvePromise(total));
@@ -404,7 +446,12 @@ export class FileService implements FileAccess {
       await rm(final, { force: true });
       release();
       const msg = (error as Error)?.message ?? String(error);
-      throw new ServiceError(400, { title: 'Not a usable archive', message: `${display} was refused: ${msg}`, hint: 'Upload an archive exported by MR4 (.tar.gz), unaltered.', code: 'ArchiveError' });
+      throw new ServiceError(400, {
+        title: 'Not a usable archive',
+        message: `${display} was refused: ${msg}`,
+        hint: 'Upload an archive exported by MR4 (.tar.gz), unaltered.',
+        code: 'ArchiveError',
+      });
     }
     const entry: FileEntry = { handle: id, path: final, purpose: 'kept', name: display };
     this.entries.set(id, entry);

@@ -9,7 +9,10 @@ export class HistoryService {
   readonly file: string;
   private readonly serial = new Serial();
 
-  constructor(dataDir: string, private readonly changed: () => void = () => undefined) {
+  constructor(
+    dataDir: string,
+    private readonly changed: () => void = () => undefined,
+  ) {
     this.file = join(dataDir, 'history.jsonl');
   }
 

@@ -43,8 +43,15 @@ export function environmentMessage(code: string, message: string): string | null
 /** An error the engine did not raise itself and that is no fault of the machine: a bug. */
 function looksInternal(error: unknown): boolean {
   const e = error as { name?: unknown; code?: unknown };
-  if (typeof e?.code === 'string' && (SYSTEM_CODE.test(e.code) || e.code === 'ERR_WORKER_OUT_OF_MEMORY' || /^[0-9A-Z]{5}$/.test(e.code))) return false;
-  return e?.name === 'TypeError' || e?.name === 'RangeError' || e?.name === 'ReferenceError' || e?.name === 'SyntaxError' || e?.name === 'AssertionError';
+  if (typeof e?.code === 'string' && (SYSTEM_CODE.test(e.code) || e.code === 'ERR_WORKER_OUT_OF_MEMORY' || /^[0-9A-Z]{5}$/.test(e.code)))
+    return false;
+  return (
+    e?.name === 'TypeError' ||
+    e?.name === 'RangeError' ||
+    e?.name === 'ReferenceError' ||
+    e?.name === 'SyntaxError' ||
+    e?.name === 'AssertionError'
+  );
 }
 
 export function serializeError(error: unknown, how: { uncaught?: boolean } = {}): SerializedError {
@@ -58,7 +65,8 @@ export function serializeError(error: unknown, how: { uncaught?: boolean } = {})
   if (Array.isArray(e?.problems)) out.problems = e.problems;
   // A three-way merge's open conflicts and a stale preview's changed rows, one line each.
   const conflicts = (error as { conflicts?: { table: string; key: unknown; field: string | null; reason: string }[] })?.conflicts;
-  if (Array.isArray(conflicts)) out.problems = conflicts.map((c) => `${c.table} ${JSON.stringify(c.key)}${c.field ? ` ${c.field}` : ''}: ${c.reason}`);
+  if (Array.isArray(conflicts))
+    out.problems = conflicts.map((c) => `${c.table} ${JSON.stringify(c.key)}${c.field ? ` ${c.field}` : ''}: ${c.reason}`);
   const changed = (error as { changed?: { table: string; key: unknown }[] })?.changed;
   if (Array.isArray(changed)) out.problems = changed.map((c) => `${c.table} ${JSON.stringify(c.key)} changed since the diff`);
   if (Array.isArray(e?.rows)) out.rows = e.rows;

@@ -130,7 +130,13 @@ export class JobService {
     if (j.info.state === 'running') {
       j.cancelRequested = true;
       j.info.state = 'cancelling';
-      this.log(j, 'info', j.info.kind === 'import' || j.info.kind === 'sync' ? 'Cancelling: stopping the running statement, then rolling back…' : 'Cancelling…');
+      this.log(
+        j,
+        'info',
+        j.info.kind === 'import' || j.info.kind === 'sync'
+          ? 'Cancelling: stopping the running statement, then rolling back…'
+          : 'Cancelling…',
+      );
       j.cancelCurrent?.();
       this.pushState(j);
     }
@@ -174,7 +180,13 @@ export class JobService {
     const { connections, files } = this.deps;
     const source = await connections.resolve(request.sourceId);
     const destination = request.destination ? files.writable(request.destination) : null;
-    const info: JobInfo = { ...fresh, kind: 'export', title: `Export ${source.connection.name}`, source: summary(source.connection), phases: [...EXPORT_PHASES] };
+    const info: JobInfo = {
+      ...fresh,
+      kind: 'export',
+      title: `Export ${source.connection.name}`,
+      source: summary(source.connection),
+      phases: [...EXPORT_PHASES],
+    };
     // Personal data is masked by default from a production-tagged connection; the Export screen
     // shows the switch.
     const mask = request.mask ?? source.connection.tag === 'production';
@@ -182,7 +194,17 @@ export class JobService {
     const encrypt = request.passphrase ? { passphrase: request.passphrase } : undefined;
     const work = async (j: JobRecord) => {
       const out = destination ? destination.path : files.newArchivePath(source.connection.database, '', !!encrypt);
-      j.info.command = this.envPrefix() + exportCommandLine({ source: source.connection, out, tables: request.tables, mask, where: request.where, withChildren: request.withChildren, encrypted: !!encrypt });
+      j.info.command =
+        this.envPrefix() +
+        exportCommandLine({
+          source: source.connection,
+          out,
+          tables: request.tables,
+          mask,
+          where: request.where,
+          withChildren: request.withChildren,
+          encrypted: !!encrypt,
+        });
       this.log(j, 'info', mask ? 'Personal data is masked (the profile’s rules, run on the server).' : 'Personal data is not masked.');
       if (encrypt) this.log(j, 'info', 'The archive is encrypted with the passphrase given (AES-256-GCM; the passphrase is kept nowhere).');
       const report = await this.engine<ExportReport>(j, {
@@ -222,7 +244,10 @@ export class JobService {
     };
     const work = async (j: JobRecord) => {
       const keys = await this.keysFor(j, request.targetId, archive.info.tables);
-      const about = { target: target.connection, archive: { name: archive.info.file.name, sha256: archive.info.sha256, database: archive.info.metadata.database } };
+      const about = {
+        target: target.connection,
+        archive: { name: archive.info.file.name, sha256: archive.info.sha256, database: archive.info.metadata.database },
+      };
       j.info.result = await this.importInto(j, target.url, archive.path, request, 0, keys, archive.secret, about);
     };
     return { info, lock, work };
@@ -231,7 +256,8 @@ export class JobService {
   /** An export of one saved connection imported into another, the archive kept between them. */
   private async startSync(request: Extract<JobRequest, { kind: 'sync' }>, fresh: FreshJob): Promise<StartedJob> {
     const { connections, files } = this.deps;
-    if (request.sourceId === request.targetId) throw badRequest('Same connection twice', 'The source and the target of a sync must be different connections.');
+    if (request.sourceId === request.targetId)
+      throw badRequest('Same connection twice', 'The source and the target of a sync must be different connections.');
     const source = await connections.resolve(request.sourceId);
     const target = await connections.resolve(request.targetId);
     this.confirm(request, target.connection);
@@ -250,11 +276,21 @@ export class JobService {
     const work = async (j: JobRecord) => {
       const out = files.newArchivePath(source.connection.database, '-sync');
       j.info.command = this.envPrefix() + exportCommandLine({ source: source.connection, out, tables: request.tables });
-      const exported = await this.engine<ExportReport>(j, { kind: 'export', db: { url: source.url, allowFileParams: false }, out, tables: request.tables, description: `Sync ${source.connection.name} → ${target.connection.name}` });
+      const exported = await this.engine<ExportReport>(j, {
+        kind: 'export',
+        db: { url: source.url, allowFileParams: false },
+        out,
+        tables: request.tables,
+        description: `Sync ${source.connection.name} → ${target.connection.name}`,
+      });
       const ref = await files.keep(out);
       j.info.files = [ref];
       this.log(j, 'info', `Intermediate archive kept: ${ref.name}.`);
-      const keys = await this.keysFor(j, request.targetId, exported.tables.map((t) => t.table));
+      const keys = await this.keysFor(
+        j,
+        request.targetId,
+        exported.tables.map((t) => t.table),
+      );
       const about = { target: target.connection, archive: { name: ref.name, sha256: exported.sha256, database: exported.database } };
       const imported = await this.importInto(j, target.url, out, request, EXPORT_PHASES.length, keys, undefined, about);
       j.info.result = { export: exported, import: imported };
@@ -322,7 +358,12 @@ export class JobService {
       phases: [...UNDO_PHASES],
     };
     const work = async (j: JobRecord) => {
-      j.info.command = undoCommandLine({ target: target.connection, run: request.run, dryRun: request.dryRun, keepChanged: request.keepChanged });
+      j.info.command = undoCommandLine({
+        target: target.connection,
+        run: request.run,
+        dryRun: request.dryRun,
+        keepChanged: request.keepChanged,
+      });
       const report = await this.engine<UndoResult>(j, {
         kind: 'undo',
         db: { url: target.url, allowFileParams: false },
@@ -333,10 +374,12 @@ export class JobService {
       });
       // What the two databases agree on goes back to what it was before that import (as mr4 undo).
       if (!report.dryRun && report.run.sourceIdentity) {
-        report.agreement = await this.deps.bases.undone(report.run.id, report.run.at, report.run.sourceIdentity, report.target.identity).catch((e) => {
-          this.log(j, 'warn', `What the two databases agree on could not be updated: ${(e as Error).message}`);
-          return 'unchanged' as const;
-        });
+        report.agreement = await this.deps.bases
+          .undone(report.run.id, report.run.at, report.run.sourceIdentity, report.target.identity)
+          .catch((e) => {
+            this.log(j, 'warn', `What the two databases agree on could not be updated: ${(e as Error).message}`);
+            return 'unchanged' as const;
+          });
       }
       j.info.result = report;
     };
@@ -347,7 +390,14 @@ export class JobService {
   private async startOpenArchive(request: Extract<JobRequest, { kind: 'open-archive' }>, fresh: FreshJob): Promise<StartedJob> {
     const { archives } = this.deps;
     const prepared = await archives.prepare(request.file, request.passphrase);
-    const info: JobInfo = { ...fresh, kind: 'open-archive', title: `Open ${prepared.ref.name}`, phases: [...OPEN_ARCHIVE_PHASES], files: [prepared.ref], progress: { done: 0, total: prepared.size } };
+    const info: JobInfo = {
+      ...fresh,
+      kind: 'open-archive',
+      title: `Open ${prepared.ref.name}`,
+      phases: [...OPEN_ARCHIVE_PHASES],
+      files: [prepared.ref],
+      progress: { done: 0, total: prepared.size },
+    };
     const work = async (j: JobRecord) => {
       const reused = await archives.reusable(prepared);
       if (reused) {
@@ -356,7 +406,13 @@ export class JobService {
         return;
       }
       try {
-        const manifest = await this.engine<CacheManifest>(j, { kind: 'cache-archive', archive: prepared.path, dir: prepared.dir, limits: prepared.limits, secret: prepared.secret });
+        const manifest = await this.engine<CacheManifest>(j, {
+          kind: 'cache-archive',
+          archive: prepared.path,
+          dir: prepared.dir,
+          limits: prepared.limits,
+          secret: prepared.secret,
+        });
         j.info.result = await archives.finish(prepared, manifest);
       } catch (error) {
         await archives.discard(prepared);
@@ -372,7 +428,12 @@ export class JobService {
     const holder = this.locks.get(lock);
     if (holder) {
       const other = this.jobs.get(holder)?.info;
-      throw conflict('A job is already running there', `"${other?.title ?? holder}" is still running against ${info.target?.name ?? 'this database'}. Only one job may run against a database at a time.`, 'Wait for it to finish, or cancel it, then start again.', 'MR4_JOB_RUNNING');
+      throw conflict(
+        'A job is already running there',
+        `"${other?.title ?? holder}" is still running against ${info.target?.name ?? 'this database'}. Only one job may run against a database at a time.`,
+        'Wait for it to finish, or cancel it, then start again.',
+        'MR4_JOB_RUNNING',
+      );
     }
     this.locks.set(lock, info.id);
   }
@@ -387,7 +448,11 @@ export class JobService {
     return clone(info);
   }
 
-  private confirm(request: { dryRun: boolean; confirmDatabase?: string }, target: SavedConnection, what: 'import' | 'undo' = 'import'): void {
+  private confirm(
+    request: { dryRun: boolean; confirmDatabase?: string },
+    target: SavedConnection,
+    what: 'import' | 'undo' = 'import',
+  ): void {
     if (request.dryRun || !isProductionLike(target.tag)) return;
     if (request.confirmDatabase === target.database) return;
     const tagged = target.tag === 'production' ? 'a production database' : 'untagged, so it counts as production';
@@ -412,7 +477,10 @@ export class JobService {
   private async agreement(archiveId: string, targetId: string): Promise<{ kept: KeptAgreement | null; reason: string }> {
     const info = await this.deps.archives.info(archiveId);
     if (!info.metadata.identity) {
-      return { kept: null, reason: `${info.file.name} was written by an older version of mr4 and does not say which database it comes from.` };
+      return {
+        kept: null,
+        reason: `${info.file.name} was written by an older version of mr4 and does not say which database it comes from.`,
+      };
     }
     const target = await this.deps.connections.resolve(targetId);
     const client = await dbTarget(target.url, { allowFileParams: false }).connect();
@@ -425,7 +493,9 @@ export class JobService {
     const kept = await this.deps.bases.find(info.metadata.identity, identity);
     return {
       kept,
-      reason: kept ? '' : `${info.metadata.database} (the archive's database) and ${target.connection.name} were never synced from this data folder, or what they agreed on was removed.`,
+      reason: kept
+        ? ''
+        : `${info.metadata.database} (the archive's database) and ${target.connection.name} were never synced from this data folder, or what they agreed on was removed.`,
     };
   }
 
@@ -514,19 +584,40 @@ export class JobService {
     j.info.command = j.info.command ? `${j.info.command} && \\\n${this.envPrefix()}${line}` : this.envPrefix() + line;
     if (diff) {
       const b = diff.summary.base;
-      j.info.review = reviewSummary(request.decisions, diff.basePath ? (b ? `${basename(diff.basePath)} (${b.database}, ${b.timestamp})` : basename(diff.basePath)) : null, request.probableEdits);
+      j.info.review = reviewSummary(
+        request.decisions,
+        diff.basePath ? (b ? `${basename(diff.basePath)} (${b.database}, ${b.timestamp})` : basename(diff.basePath)) : null,
+        request.probableEdits,
+      );
     }
   }
 
-  private async importInto(j: JobRecord, url: string, archive: string, request: ImportOptions, phaseOffset: number, keys: KeysForRun, secret?: ArchiveSecret, about?: ImportAbout): Promise<ImportReport> {
-    if (j.cancelRequested) throw new JobError({ name: 'CancelledError', message: 'The run was cancelled before the import began; the target is unchanged.' });
+  private async importInto(
+    j: JobRecord,
+    url: string,
+    archive: string,
+    request: ImportOptions,
+    phaseOffset: number,
+    keys: KeysForRun,
+    secret?: ArchiveSecret,
+    about?: ImportAbout,
+  ): Promise<ImportReport> {
+    if (j.cancelRequested)
+      throw new JobError({ name: 'CancelledError', message: 'The run was cancelled before the import began; the target is unchanged.' });
     // A reviewed diff: the merge uses its base and refuses to act on rows that changed since.
     const diff = 'diffId' in request && request.diffId ? this.deps.diffs.get(request.diffId) : null;
     if (diff && request.kind === 'import' && (diff.archiveId !== request.archiveId || diff.targetId !== request.targetId)) {
-      throw badRequest('Another diff', 'The diff given was made for another archive or target.', 'Open the diff of this archive and target, then merge from it.');
+      throw badRequest(
+        'Another diff',
+        'The diff given was made for another archive or target.',
+        'Open the diff of this archive and target, then merge from it.',
+      );
     }
     const fingerprints = diff ? await this.deps.diffs.fingerprints(diff.diffId) : undefined;
-    const answered = diff && fingerprints ? await this.reconcileProbableEdits(diff.diffId, fingerprints, archive, request, secret) : { probableEdits: request.probableEdits, decisions: request.decisions };
+    const answered =
+      diff && fingerprints
+        ? await this.reconcileProbableEdits(diff.diffId, fingerprints, archive, request, secret)
+        : { probableEdits: request.probableEdits, decisions: request.decisions };
     const decisions = answered.decisions ? { format: 'mr4-decisions' as const, version: 1 as const, ...answered.decisions } : undefined;
     if (about) await this.describeImport(j, archive, request, about, diff, answered, keys, !!secret);
     try {
@@ -549,7 +640,10 @@ export class JobService {
         phaseOffset,
       );
       // What the two databases agree on now is the base of the next three-way merge between them.
-      if (!report.dryRun) await this.deps.bases.record(report).catch((e) => this.log(j, 'warn', `What the two databases agree on could not be kept: ${(e as Error).message}`));
+      if (!report.dryRun)
+        await this.deps.bases
+          .record(report)
+          .catch((e) => this.log(j, 'warn', `What the two databases agree on could not be kept: ${(e as Error).message}`));
       return report;
     } catch (error) {
       // The engine rejects only after it issued ROLLBACK (or never began): the target is unchanged.
@@ -578,7 +672,13 @@ export class JobService {
    *   every row the merge would not update anyway (the diff's rows with a target row to update —
    *   changed, conflict, kept, probable edit answered "same" — stay checked).
    */
-  private async reconcileProbableEdits(diffId: string, fingerprints: string, archive: string, request: ImportOptions, secret?: ArchiveSecret): Promise<Pick<ImportOptions, 'probableEdits' | 'decisions'>> {
+  private async reconcileProbableEdits(
+    diffId: string,
+    fingerprints: string,
+    archive: string,
+    request: ImportOptions,
+    secret?: ArchiveSecret,
+  ): Promise<Pick<ImportOptions, 'probableEdits' | 'decisions'>> {
     const unchanged = { probableEdits: request.probableEdits, decisions: request.decisions };
     const summary = this.deps.diffs.get(diffId).summary;
     const withProbable = summary.tables.filter((t) => t.counts.probable_edit > 0);
@@ -618,7 +718,7 @@ export class JobService {
     // The tables whose rows point (directly or through others) at a table with rows answered "new".
     const index = (await openArchive(archive, { unlocker: new Unlocker(secret) })).index;
     const followers = new Set(answeredNew.map((r) => r.table));
-    for (let grew = true; grew && index; ) {
+    for (let grew = true; grew && index;) {
       grew = false;
       for (const [name, t] of Object.entries(index.tables)) {
         if (!followers.has(name) && t.references.some((ref) => followers.has(ref.parent))) {
@@ -661,7 +761,13 @@ export class JobService {
 
   /** What an export of `sourceId` with these settings would mask and take (a plan job in a worker,
    *  read-only, nothing written): the Export screen's summary before it runs. */
-  async previewExport(request: { sourceId: string; tables?: string[]; mask?: boolean; where?: { table: string; where: string }[]; withChildren?: boolean }): Promise<ExportPreview> {
+  async previewExport(request: {
+    sourceId: string;
+    tables?: string[];
+    mask?: boolean;
+    where?: { table: string; where: string }[];
+    withChildren?: boolean;
+  }): Promise<ExportPreview> {
     const source = await this.deps.connections.resolve(request.sourceId);
     const mask = request.mask ?? source.connection.tag === 'production';
     const running = this.run<PlanResult>(
@@ -677,21 +783,31 @@ export class JobService {
     const result = await running.result;
     const { plan } = result;
     const ownMasks = plan.tables.flatMap((t) => t.masked.map((m) => ({ table: t.name, column: m.column, rule: m.rule, inherited: false })));
-    const inherited = (result.inherited ?? []).filter((m) => !ownMasks.some((o) => o.table === m.table && o.column === m.column)).map((m) => ({ table: m.table, column: m.column, rule: m.rule, inherited: true }));
+    const inherited = (result.inherited ?? [])
+      .filter((m) => !ownMasks.some((o) => o.table === m.table && o.column === m.column))
+      .map((m) => ({ table: m.table, column: m.column, rule: m.rule, inherited: true }));
     const rows = new Map((result.subset?.tables ?? []).map((t) => [t.table, t.rows]));
     return {
       database: plan.database,
       profile: plan.profile,
       masked: [...ownMasks, ...inherited],
       subset: result.subset ?? null,
-      excluded: [...plan.excluded.map((e) => ({ table: e.table, reason: e.reason })), ...plan.tables.flatMap((t) => t.excludedColumns.map((c) => ({ table: t.name, column: c.name, reason: c.reason })))],
-      tables: plan.tables.map((t) => ({ table: t.name, role: t.role, rows: rows.get(t.name) ?? (t.rowEstimate >= 0 ? t.rowEstimate : null) })),
+      excluded: [
+        ...plan.excluded.map((e) => ({ table: e.table, reason: e.reason })),
+        ...plan.tables.flatMap((t) => t.excludedColumns.map((c) => ({ table: t.name, column: c.name, reason: c.reason }))),
+      ],
+      tables: plan.tables.map((t) => ({
+        table: t.name,
+        role: t.role,
+        rows: rows.get(t.name) ?? (t.rowEstimate >= 0 ? t.rowEstimate : null),
+      })),
     };
   }
 
   /** Runs one engine job for `j`, relaying its events (phase numbers shifted by `phaseOffset`). */
   private async engine<T>(j: JobRecord, job: EngineJob, phaseOffset = 0): Promise<T> {
-    if (j.cancelRequested) throw new JobError({ name: 'CancelledError', message: 'The run was cancelled before it began; nothing was changed.' });
+    if (j.cancelRequested)
+      throw new JobError({ name: 'CancelledError', message: 'The run was cancelled before it began; nothing was changed.' });
     const running = this.run<T>(job, (event) => this.onEngineEvent(j, event, phaseOffset));
     j.cancelCurrent = running.cancel;
     try {
@@ -708,7 +824,8 @@ export class JobService {
       this.log(j, 'info', 'Finished.');
     } catch (error) {
       const ui = toUiError(error);
-      const cancelled = (error as Error)?.name === 'CancelledError' || (j.cancelRequested && /cancel/i.test((error as Error)?.message ?? ''));
+      const cancelled =
+        (error as Error)?.name === 'CancelledError' || (j.cancelRequested && /cancel/i.test((error as Error)?.message ?? ''));
       j.info.state = cancelled ? 'cancelled' : 'failed';
       j.info.error = ui;
       this.log(j, cancelled ? 'info' : 'error', cancelled ? ui.message : `${ui.title}: ${ui.message}`);
@@ -716,7 +833,8 @@ export class JobService {
       j.info.endedAt = new Date().toISOString();
       if (j.lock && this.locks.get(j.lock) === j.info.id) this.locks.delete(j.lock);
       // The history line is written before windows hear the job ended, so a list read then has it.
-      if (j.info.kind !== 'open-archive' && j.info.kind !== 'diff') await this.deps.history.append(historyEntry(j.info)).catch(() => undefined);
+      if (j.info.kind !== 'open-archive' && j.info.kind !== 'diff')
+        await this.deps.history.append(historyEntry(j.info)).catch(() => undefined);
       this.prune();
       this.pushState(j);
     }
@@ -759,7 +877,12 @@ interface ImportAbout {
 function rowKeyId(table: string, key: unknown): string {
   const canonical = (v: unknown): unknown => {
     if (v === null || v === undefined) return null;
-    if (typeof v === 'object' && !Array.isArray(v)) return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]));
+    if (typeof v === 'object' && !Array.isArray(v))
+      return Object.fromEntries(
+        Object.keys(v)
+          .sort()
+          .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+      );
     return String(v);
   };
   return `${table}\u0000${JSON.stringify(canonical(key))}`;
@@ -779,7 +902,14 @@ function historyEntry(info: JobInfo): HistoryEntry {
     undoRun = result.undo?.run;
   } else if (result && 'changed' in result && 'lineage' in result) {
     const sum = (k: 'deleted' | 'restored' | 'kept') => result.tables.reduce((n, t) => n + t[k], 0);
-    undo = { run: result.run.id, archive: result.run.archive.name, sourceDatabase: result.run.sourceDatabase, deleted: sum('deleted'), restored: sum('restored'), kept: sum('kept') };
+    undo = {
+      run: result.run.id,
+      archive: result.run.archive.name,
+      sourceDatabase: result.run.sourceDatabase,
+      deleted: sum('deleted'),
+      restored: sum('restored'),
+      kept: sum('kept'),
+    };
   } else if (result && 'sha256' in result) {
     rows = result.tables.filter((t) => t.role === 'data').reduce((n, t) => n + t.rows, 0);
   }

@@ -74,7 +74,8 @@ function startWorker<T>(job: EngineJob | DiffSessionJob, onEvent: (event: Engine
     });
     worker.on('exit', (code) => {
       ended = true;
-      if (!settled) reject(new JobError({ name: 'Error', message: `The engine worker stopped unexpectedly (exit code ${code}).`, internal: true }));
+      if (!settled)
+        reject(new JobError({ name: 'Error', message: `The engine worker stopped unexpectedly (exit code ${code}).`, internal: true }));
       for (const p of pending.values()) p.reject(new Error('The diff was closed.'));
       pending.clear();
     });
@@ -92,7 +93,13 @@ function startWorker<T>(job: EngineJob | DiffSessionJob, onEvent: (event: Engine
     result,
     cancel: () => send({ type: 'cancel' }),
     async terminate() {
-      rejectResult(new JobError({ name: 'CancelledError', message: 'The run was stopped without waiting for it to finish. The server rolls back the open transaction when the connection closes.' }));
+      rejectResult(
+        new JobError({
+          name: 'CancelledError',
+          message:
+            'The run was stopped without waiting for it to finish. The server rolls back the open transaction when the connection closes.',
+        }),
+      );
       await worker.terminate();
     },
     call,
@@ -110,6 +117,9 @@ export function startEngineJob<T = unknown>(job: EngineJob, onEvent: (event: Eng
 }
 
 /** Starts a job whose worker stays alive after its result, answering calls until closed. */
-export function startSessionJob<T = unknown>(job: DiffSessionJob, onEvent: (event: EngineEvent) => void = () => undefined): RunningSession<T> {
+export function startSessionJob<T = unknown>(
+  job: DiffSessionJob,
+  onEvent: (event: EngineEvent) => void = () => undefined,
+): RunningSession<T> {
   return startWorker<T>(job, onEvent, true);
 }

@@ -72,7 +72,14 @@ export function pgpassProblem(fields: readonly string[]): string | null {
     if (value === '') return `The ${name} is empty.`;
     const control = /[\u0000-\u001f\u007f]/.exec(value);
     if (control) {
-      const what = control[0] === '\n' ? 'a newline' : control[0] === '\r' ? 'a carriage return' : control[0] === '\u0000' ? 'a NUL character' : 'a control character';
+      const what =
+        control[0] === '\n'
+          ? 'a newline'
+          : control[0] === '\r'
+            ? 'a carriage return'
+            : control[0] === '\u0000'
+              ? 'a NUL character'
+              : 'a control character';
       return `The ${name} contains ${what}, which a ~/.pgpass line cannot hold.`;
     }
     if (i < 4 && value === '*') return `The ${name} is "*", which ~/.pgpass reads as "any ${name}".`;
@@ -84,7 +91,12 @@ export function pgpassProblem(fields: readonly string[]): string | null {
 /** A whole ~/.pgpass line for these fields, escaped; throws (saying why) for values it cannot hold. */
 export function pgpassLine(fields: readonly string[]): string {
   const problem = pgpassProblem(fields);
-  if (problem) throw badRequest('Cannot be written to ~/.pgpass', `${problem} Nothing was written to ~/.pgpass.`, 'Correct the connection, or keep its password in memory instead.');
+  if (problem)
+    throw badRequest(
+      'Cannot be written to ~/.pgpass',
+      `${problem} Nothing was written to ~/.pgpass.`,
+      'Correct the connection, or keep its password in memory instead.',
+    );
   return fields.map(escapePgpass).join(':');
 }
 
@@ -117,7 +129,8 @@ const MARKER = '# mr4-studio connection ';
  */
 export class PgpassSecretStore implements SecretStore {
   readonly kind = 'pgpass' as const;
-  readonly warning = 'Passwords are kept in clear text in your ~/.pgpass file (readable only by you, mode 0600), where psql finds them too.';
+  readonly warning =
+    'Passwords are kept in clear text in your ~/.pgpass file (readable only by you, mode 0600), where psql finds them too.';
   private readonly serial = new Serial();
 
   constructor(private readonly path: string = defaultPgpassPath()) {}
@@ -171,7 +184,7 @@ export class PgpassSecretStore implements SecretStore {
 
   set(connectionId: string, password: string, target?: SecretTarget): Promise<void> {
     return this.serial.run(async () => {
-      if (!target) throw new Error('The ~/.pgpass store needs the connection\'s host, port, database and user.');
+      if (!target) throw new Error("The ~/.pgpass store needs the connection's host, port, database and user.");
       // Checked before the file is read: nothing is written for a value that cannot be written safely.
       const entry = pgpassLine([target.host, String(target.port), target.database, target.user, password]);
       const { lines } = await this.lines();

@@ -17,6 +17,11 @@ export class ServiceError extends Error {
 export const badRequest = (title: string, message: string, hint?: string) =>
   new ServiceError(400, { title, message, code: 'MR4_BAD_REQUEST', ...(hint ? { hint } : {}) });
 export const notFound = (what: string, id: string) =>
-  new ServiceError(404, { title: `Unknown ${what}`, message: `There is no ${what} "${id}". It may have been deleted or closed meanwhile.`, hint: 'Reload the list and pick it again.', code: 'MR4_NOT_FOUND' });
+  new ServiceError(404, {
+    title: `Unknown ${what}`,
+    message: `There is no ${what} "${id}". It may have been deleted or closed meanwhile.`,
+    hint: 'Reload the list and pick it again.',
+    code: 'MR4_NOT_FOUND',
+  });
 export const conflict = (title: string, message: string, hint?: string, code = 'MR4_CONFLICT') =>
   new ServiceError(409, { title, message, code, ...(hint ? { hint } : {}) });

@@ -31,7 +31,10 @@ export class TableKeyService {
   readonly file: string;
   private readonly serial = new Serial();
 
-  constructor(dataDir: string, private readonly changed: () => void = () => undefined) {
+  constructor(
+    dataDir: string,
+    private readonly changed: () => void = () => undefined,
+  ) {
     this.file = join(dataDir, 'table-keys.json');
   }
 
@@ -96,12 +99,18 @@ export class TableKeyService {
       if (typeof info !== 'string' && key !== 'content') {
         const missing = key.filter((c) => !info.columns.some((x) => x.name === c));
         if (missing.length) {
-          notes.push({ level: 'warn', message: `The comparison key chosen for ${table} (${key.join(', ')}) is not used: the archive has no column ${missing.join(', ')}.` });
+          notes.push({
+            level: 'warn',
+            message: `The comparison key chosen for ${table} (${key.join(', ')}) is not used: the archive has no column ${missing.join(', ')}.`,
+          });
           continue;
         }
       }
       chosen[table] = { key };
-      notes.push({ level: 'info', message: `Rows of ${table} are compared by ${describeKey(key)} (the comparison key chosen in the app).` });
+      notes.push({
+        level: 'info',
+        message: `Rows of ${table} are compared by ${describeKey(key)} (the comparison key chosen in the app).`,
+      });
     }
     return { config: Object.keys(chosen).length ? { tables: chosen } : undefined, notes };
   }

@@ -30,7 +30,13 @@ function unwrap<T>(answer: unknown): T {
     if (a.ok === true && 'value' in a) return a.value as T;
     if (a.ok === false && isUiError(a.error)) throw new ApiError({ ...a.error, details: a.error.details ?? '' }, a.status);
   }
-  throw new ApiError({ title: 'Unexpected answer', message: 'The app answered in a form this window does not understand.', hint: 'Reload the window; if it persists, report it with the details.', code: 'MR4_BAD_ANSWER', details: JSON.stringify(answer)?.slice(0, 2000) ?? String(answer) });
+  throw new ApiError({
+    title: 'Unexpected answer',
+    message: 'The app answered in a form this window does not understand.',
+    hint: 'Reload the window; if it persists, report it with the details.',
+    code: 'MR4_BAD_ANSWER',
+    details: JSON.stringify(answer)?.slice(0, 2000) ?? String(answer),
+  });
 }
 
 export function createElectronBridge(api: PreloadApi): RendererBridge {
@@ -39,7 +45,12 @@ export function createElectronBridge(api: PreloadApi): RendererBridge {
     async call<M extends ApiMethod>(method: M, request: ApiRequest<M>): Promise<ApiResponse<M>> {
       const fn = methodOf(api, method);
       if (!fn) {
-        throw new ApiError({ title: 'Unknown request', message: `This version of the app has no "${method}".`, code: 'MR4_BAD_REQUEST', details: method });
+        throw new ApiError({
+          title: 'Unknown request',
+          message: `This version of the app has no "${method}".`,
+          code: 'MR4_BAD_REQUEST',
+          details: method,
+        });
       }
       try {
         return unwrap<ApiResponse<M>>(await fn(request ?? {}));

@@ -40,7 +40,10 @@ export interface RunSettings {
 
 /** The request fields of the row-identity settings (nothing for the defaults). */
 export function identityOptions(s: RunSettings): { sameIds?: true; probableEdits?: 'same' | 'new' } {
-  return { ...(s.sameIds ? { sameIds: true as const } : {}), ...(!s.sameIds && s.probableEdits && s.probableEdits !== 'ask' ? { probableEdits: s.probableEdits } : {}) };
+  return {
+    ...(s.sameIds ? { sameIds: true as const } : {}),
+    ...(!s.sameIds && s.probableEdits && s.probableEdits !== 'ask' ? { probableEdits: s.probableEdits } : {}),
+  };
 }
 
 type ImportLike = Extract<ApiRequest<'jobs.start'>, { kind: 'import' | 'sync' }>;
@@ -82,7 +85,9 @@ export function useGuardedRun(options: {
   /** The dry run matches what the form says now. */
   const dryFresh = computed(() => !!dryReport.value && dryKey.value === key.value);
   const guarded = computed(() => !!options.target.value && isProductionLike(options.target.value.tag));
-  const busy = computed(() => starting.value || (!!dryJob.value && !isTerminal(dryJob.value)) || (!!realJob.value && !isTerminal(realJob.value)));
+  const busy = computed(
+    () => starting.value || (!!dryJob.value && !isTerminal(dryJob.value)) || (!!realJob.value && !isTerminal(realJob.value)),
+  );
 
   const step = computed<StepId>(() => {
     if (realJob.value) return 'run';
@@ -149,7 +154,9 @@ export function useGuardedRun(options: {
       header: `${merge ? 'Merge' : 'Import'} into ${target.name}?`,
       message:
         `${options.sourceWords.value} will be ${merge ? 'merged' : 'imported'} into ${target.database} on ${target.host} (${target.tag}). ` +
-        (merge ? `Existing rows that differ are overwritten${updated !== undefined ? ` (${plural(updated, 'row')} in the dry run)` : ''}; ` : 'Existing rows are left alone; ') +
+        (merge
+          ? `Existing rows that differ are overwritten${updated !== undefined ? ` (${plural(updated, 'row')} in the dry run)` : ''}; `
+          : 'Existing rows are left alone; ') +
         'rows only in the target are never deleted.' +
         (options.confirmNote?.value ? ` ${options.confirmNote.value}` : ''),
       icon: 'pi pi-exclamation-triangle',

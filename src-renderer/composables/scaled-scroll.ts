@@ -28,7 +28,12 @@ export function useScaledScroll(options: ScaledScrollOptions) {
   let expectedTop: number | null = null;
   let wheelRest = 0;
 
-  const geometry = computed<ScrollGeometry>(() => ({ total: total.value, rowHeight: options.rowHeight, headerHeight: options.headerHeight, viewportHeight: viewportH.value }));
+  const geometry = computed<ScrollGeometry>(() => ({
+    total: total.value,
+    rowHeight: options.rowHeight,
+    headerHeight: options.headerHeight,
+    viewportHeight: viewportH.value,
+  }));
   const visibleCount = computed(() => visibleRows(geometry.value));
   const maxFirst = computed(() => maxFirstRow(geometry.value));
   const canvasH = computed(() => canvasHeight(geometry.value));
@@ -85,13 +90,26 @@ export function useScaledScroll(options: ScaledScrollOptions) {
   function moveByKey(key: string): boolean {
     const page = Math.max(1, visibleCount.value - 1);
     switch (key) {
-      case 'ArrowDown': setActive(active.value + 1); return true;
-      case 'ArrowUp': setActive(active.value - 1); return true;
-      case 'PageDown': setActive(active.value + page); return true;
-      case 'PageUp': setActive(active.value - page); return true;
-      case 'Home': setActive(0); return true;
-      case 'End': setActive(total.value - 1); return true;
-      default: return false;
+      case 'ArrowDown':
+        setActive(active.value + 1);
+        return true;
+      case 'ArrowUp':
+        setActive(active.value - 1);
+        return true;
+      case 'PageDown':
+        setActive(active.value + page);
+        return true;
+      case 'PageUp':
+        setActive(active.value - page);
+        return true;
+      case 'Home':
+        setActive(0);
+        return true;
+      case 'End':
+        setActive(total.value - 1);
+        return true;
+      default:
+        return false;
     }
   }
 

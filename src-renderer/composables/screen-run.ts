@@ -55,10 +55,18 @@ export function useScreenRun<F>(options: {
   let restoring = !!options.saved && !options.restored();
   if (restoring) setTimeout(() => (restoring = false), 8000);
 
-  const dryJob = computed<JobInfo | undefined>(() => run.dryJob.value ?? (restoredDryId.value ? jobs.jobs[restoredDryId.value] : undefined));
-  const realJob = computed<JobInfo | undefined>(() => run.realJob.value ?? (restoredRealId.value ? jobs.jobs[restoredRealId.value] : undefined));
-  const dryReport = computed<ImportReport | undefined>(() => run.dryReport.value ?? (dryJob.value?.state === 'succeeded' ? importReportOf(dryJob.value) : undefined));
-  const busy = computed(() => run.busy.value || (!!dryJob.value && !isTerminal(dryJob.value)) || (!!realJob.value && !isTerminal(realJob.value)));
+  const dryJob = computed<JobInfo | undefined>(
+    () => run.dryJob.value ?? (restoredDryId.value ? jobs.jobs[restoredDryId.value] : undefined),
+  );
+  const realJob = computed<JobInfo | undefined>(
+    () => run.realJob.value ?? (restoredRealId.value ? jobs.jobs[restoredRealId.value] : undefined),
+  );
+  const dryReport = computed<ImportReport | undefined>(
+    () => run.dryReport.value ?? (dryJob.value?.state === 'succeeded' ? importReportOf(dryJob.value) : undefined),
+  );
+  const busy = computed(
+    () => run.busy.value || (!!dryJob.value && !isTerminal(dryJob.value)) || (!!realJob.value && !isTerminal(realJob.value)),
+  );
   const step = computed<StepId>(() => (realJob.value ? 'run' : run.step.value === 'choose' && dryJob.value ? 'dry-run' : run.step.value));
   /** Set when the run button found, in a fresh dry run, nothing to write. */
   const nothingToWrite = ref(false);
@@ -106,8 +114,14 @@ export function useScreenRun<F>(options: {
       if (!active || active === document.body || active.id === 'main' || !!view?.contains(active) || !active.isConnected) el.focus();
     });
   }
-  watch(() => (dryJob.value && isTerminal(dryJob.value) ? dryJob.value.id : null), (id, old) => id && id !== old && !restoredDryId.value && focusResult());
-  watch(() => (realJob.value && isTerminal(realJob.value) ? realJob.value.id : null), (id, old) => id && id !== old && !restoredRealId.value && focusResult());
+  watch(
+    () => (dryJob.value && isTerminal(dryJob.value) ? dryJob.value.id : null),
+    (id, old) => id && id !== old && !restoredDryId.value && focusResult(),
+  );
+  watch(
+    () => (realJob.value && isTerminal(realJob.value) ? realJob.value.id : null),
+    (id, old) => id && id !== old && !restoredRealId.value && focusResult(),
+  );
 
   /** The run button: as guarded-run's, except that a run the dry run says writes nothing is not confirmed
    *  (a production target would otherwise ask to type its name to "import 0 rows"). */

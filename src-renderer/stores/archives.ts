@@ -45,7 +45,8 @@ export const useArchivesStore = defineStore('archives', () => {
   function add(info: ArchiveInfo): void {
     // The same archive opened again replaces the earlier copy (one entry per file content).
     for (const other of Object.values(open.value)) {
-      if (other.archiveId !== info.archiveId && other.sha256 === info.sha256 && other.file.name === info.file.name) void close(other.archiveId);
+      if (other.archiveId !== info.archiveId && other.sha256 === info.sha256 && other.file.name === info.file.name)
+        void close(other.archiveId);
     }
     open.value[info.archiveId] = info;
     currentId.value = info.archiveId;
@@ -103,10 +104,12 @@ export const useArchivesStore = defineStore('archives', () => {
       opening.value.jobId = job.id;
       const done = await jobs.waitFor(job.id);
       if (done.state === 'succeeded' && done.result) add(done.result as ArchiveInfo);
-      else if (done.state === 'failed') error.value = done.error ?? { title: 'The archive could not be read', message: 'Reading the archive failed.', details: done.id };
+      else if (done.state === 'failed')
+        error.value = done.error ?? { title: 'The archive could not be read', message: 'Reading the archive failed.', details: done.id };
     } catch (e) {
       const ui = toUiError(e, 'The archive could not be opened');
-      if (ui.code === 'MR4_PASSPHRASE_REQUIRED' || ui.code === 'MR4_WRONG_PASSPHRASE') locked.value = { ref, wrong: ui.code === 'MR4_WRONG_PASSPHRASE' };
+      if (ui.code === 'MR4_PASSPHRASE_REQUIRED' || ui.code === 'MR4_WRONG_PASSPHRASE')
+        locked.value = { ref, wrong: ui.code === 'MR4_WRONG_PASSPHRASE' };
       else error.value = ui;
     } finally {
       opening.value = null;
@@ -180,5 +183,30 @@ export const useArchivesStore = defineStore('archives', () => {
     if (event.type === 'files.changed') void loadKept();
   });
 
-  return { open, list, current, currentId, selectedTable, opening, openingJob, openingDone, error, locked, kept, openFile, pickWithDialog, openRef, unlock, cancelOpening, rows, close, closeAll, restore, select, selectTable, add, loadKept };
+  return {
+    open,
+    list,
+    current,
+    currentId,
+    selectedTable,
+    opening,
+    openingJob,
+    openingDone,
+    error,
+    locked,
+    kept,
+    openFile,
+    pickWithDialog,
+    openRef,
+    unlock,
+    cancelOpening,
+    rows,
+    close,
+    closeAll,
+    restore,
+    select,
+    selectTable,
+    add,
+    loadKept,
+  };
 });

@@ -20,9 +20,7 @@ export const useConnectionsStore = defineStore('connections', () => {
   const error = ref<UiError | null>(null);
   const tests = ref<Record<string, TestState>>({});
 
-  const sorted = computed(() =>
-    [...list.value].sort((a, b) => a.name.localeCompare(b.name, undefined, { sensitivity: 'base' })),
-  );
+  const sorted = computed(() => [...list.value].sort((a, b) => a.name.localeCompare(b.name, undefined, { sensitivity: 'base' })));
 
   function byId(id: string | null | undefined): SavedConnection | undefined {
     return id ? list.value.find((c) => c.id === id) : undefined;

@@ -22,7 +22,10 @@ export const useDemoStore = defineStore('demo', () => {
   async function run(method: 'demo.start' | 'demo.reset'): Promise<void> {
     busy.value = true;
     error.value = null;
-    state.value = { state: 'starting', message: method === 'demo.start' ? 'Starting the demo databases…' : 'Resetting the demo databases…' };
+    state.value = {
+      state: 'starting',
+      message: method === 'demo.start' ? 'Starting the demo databases…' : 'Resetting the demo databases…',
+    };
     try {
       state.value = await api(method, {});
       if (state.value.state === 'error') error.value = state.value.error;

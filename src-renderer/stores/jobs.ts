@@ -175,7 +175,11 @@ export const useJobsStore = defineStore('jobs', () => {
     let done = 0;
     for (const i of rowPhases) {
       if (i < job.phase) done += rows;
-      else if (i === job.phase) done += Math.min(rows, job.tables.filter((t) => t.phase === i).reduce((n, t) => n + (t.done ? (t.rowsTotal ?? t.rowsDone) : t.rowsDone), 0));
+      else if (i === job.phase)
+        done += Math.min(
+          rows,
+          job.tables.filter((t) => t.phase === i).reduce((n, t) => n + (t.done ? (t.rowsTotal ?? t.rowsDone) : t.rowsDone), 0),
+        );
     }
     const fraction = done / (rows * rowPhases.length);
     if (fraction <= 0 || fraction >= 1) return fraction >= 1 ? 0 : null;
@@ -204,5 +208,23 @@ export const useJobsStore = defineStore('jobs', () => {
     for (const id of waiters.keys()) void refresh(id);
   });
 
-  return { jobs, ordered, running, current, currentId, loadError, startError, now, load, refresh, start, cancel, waitFor, throughput, runEstimate, elapsedMs, show };
+  return {
+    jobs,
+    ordered,
+    running,
+    current,
+    currentId,
+    loadError,
+    startError,
+    now,
+    load,
+    refresh,
+    start,
+    cancel,
+    waitFor,
+    throughput,
+    runEstimate,
+    elapsedMs,
+    show,
+  };
 });

@@ -7,7 +7,21 @@
 // from exactly that (see views/PreviewView.vue).
 import { defineStore } from 'pinia';
 import { computed, reactive, ref, watch } from 'vue';
-import { type ArchiveInfo, type BaseInfo, type DiffKind, type DiffOpened, type DiffRow, type FileRef, type ImportMode, type JobInfo, type ReviewDocument, reviewDocumentSchema, type TableKey, type TableKeys, type UiError } from '../../src-common/contract';
+import {
+  type ArchiveInfo,
+  type BaseInfo,
+  type DiffKind,
+  type DiffOpened,
+  type DiffRow,
+  type FileRef,
+  type ImportMode,
+  type JobInfo,
+  type ReviewDocument,
+  reviewDocumentSchema,
+  type TableKey,
+  type TableKeys,
+  type UiError,
+} from '../../src-common/contract';
 import { api } from '../api';
 import { toUiError } from '../bridge';
 import {
@@ -146,7 +160,9 @@ export const usePreviewStore = defineStore('preview', () => {
   const conflictState = computed(() => openConflicts(conflicts.value ?? [], selection));
   const probableState = computed(() => openProbableEdits(opened.value?.summary, selection));
   /** A table left out that holds probable edits: they are sent as "same" (matched, left alone). */
-  const leftOutProbable = computed(() => !!opened.value?.summary.tables.some((t) => t.counts.probable_edit > 0 && selection.excludedTables[t.table]));
+  const leftOutProbable = computed(
+    () => !!opened.value?.summary.tables.some((t) => t.counts.probable_edit > 0 && selection.excludedTables[t.table]),
+  );
   const decisions = computed(() => toDecisions(selection, leftOutProbable.value));
 
   function resetSelection(): void {
@@ -207,11 +223,13 @@ export const usePreviewStore = defineStore('preview', () => {
       const exp = await jobs.start({ kind: 'export', sourceId: next.sourceId, description: 'Sync preview' }, { show: false });
       prep.exportJobId = exp.id;
       const exported = await jobs.waitFor(exp.id);
-      if (exported.state !== 'succeeded' || !exported.files?.[0]) throw exported.error ?? { title: 'The export did not finish', message: `It ended ${exported.state}.`, details: exported.id };
+      if (exported.state !== 'succeeded' || !exported.files?.[0])
+        throw exported.error ?? { title: 'The export did not finish', message: `It ended ${exported.state}.`, details: exported.id };
       const opening = await jobs.start({ kind: 'open-archive', file: exported.files[0].handle }, { show: false });
       prep.openJobId = opening.id;
       const done = await jobs.waitFor(opening.id);
-      if (done.state !== 'succeeded' || !done.result) throw done.error ?? { title: 'The archive could not be read', message: `It ended ${done.state}.`, details: done.id };
+      if (done.state !== 'succeeded' || !done.result)
+        throw done.error ?? { title: 'The archive could not be read', message: `It ended ${done.state}.`, details: done.id };
       const info = done.result as ArchiveInfo;
       archives.open[info.archiveId] = info;
       ownArchiveId.value = info.archiveId;
@@ -298,14 +316,21 @@ export const usePreviewStore = defineStore('preview', () => {
     await closeDiff();
     try {
       const job = await jobs.start(
-        { kind: 'diff', archiveId: o.archiveId, targetId: o.targetId, ...(base.base ? { base: base.base } : {}), ...(o.sameIds ? { sameIds: true } : {}) },
+        {
+          kind: 'diff',
+          archiveId: o.archiveId,
+          targetId: o.targetId,
+          ...(base.base ? { base: base.base } : {}),
+          ...(o.sameIds ? { sameIds: true } : {}),
+        },
         { show: false },
       );
       diffJobId.value = job.id;
       const done = await jobs.waitFor(job.id);
       if (done.id !== diffJobId.value) return; // a newer compare replaced this one
       if (done.state !== 'succeeded' || !done.result) {
-        if (done.state === 'failed') error.value = done.error ?? { title: 'The diff failed', message: 'The diff could not be made.', details: done.id };
+        if (done.state === 'failed')
+          error.value = done.error ?? { title: 'The diff failed', message: 'The diff could not be made.', details: done.id };
         return;
       }
       opened.value = done.result as DiffOpened;
@@ -367,7 +392,9 @@ export const usePreviewStore = defineStore('preview', () => {
     if (!origin.value || error.value) return stop(errorText() ?? 'The export did not finish.', 'failed');
     if (!baseInfo.value?.file) {
       baseChoice.value = { kind: 'none' };
-      return stop(`${baseInfo.value?.reason ?? 'What the two databases last agreed on is not kept here.'} Choose a base (or compare two ways, in which every field that differs takes production’s value), then review before merging.`);
+      return stop(
+        `${baseInfo.value?.reason ?? 'What the two databases last agreed on is not kept here.'} Choose a base (or compare two ways, in which every field that differs takes production’s value), then review before merging.`,
+      );
     }
     r.state = 'comparing';
     await compare();
@@ -377,13 +404,27 @@ export const usePreviewStore = defineStore('preview', () => {
     const conflictsN = count('conflict');
     const probableN = count('probable_edit');
     if (conflictsN || probableN) {
-      const parts = [conflictsN ? `${conflictsN} ${conflictsN === 1 ? 'conflict' : 'conflicts'} to decide` : '', probableN ? `${probableN} ${probableN === 1 ? 'probable edit' : 'probable edits'} to answer` : ''].filter(Boolean);
+      const parts = [
+        conflictsN ? `${conflictsN} ${conflictsN === 1 ? 'conflict' : 'conflicts'} to decide` : '',
+        probableN ? `${probableN} ${probableN === 1 ? 'probable edit' : 'probable edits'} to answer` : '',
+      ].filter(Boolean);
       return stop(`Stopped for you: ${parts.join(' and ')}. Decide them below, then merge.`);
     }
     r.state = 'merging';
     try {
       const o = origin.value!;
-      const job = await jobs.start({ kind: 'import', archiveId: o.archiveId, targetId: o.targetId, mode: 'merge', dryRun: false, diffId: d.diffId, decisions: decisions.value }, { show: false });
+      const job = await jobs.start(
+        {
+          kind: 'import',
+          archiveId: o.archiveId,
+          targetId: o.targetId,
+          mode: 'merge',
+          dryRun: false,
+          diffId: d.diffId,
+          decisions: decisions.value,
+        },
+        { show: false },
+      );
       r.jobId = job.id;
       const done = await jobs.waitFor(job.id);
       if (done.state === 'succeeded') stop('', 'done');
@@ -480,7 +521,14 @@ export const usePreviewStore = defineStore('preview', () => {
         sessionStorage.removeItem(SAVED_KEY);
         return;
       }
-      const saved: SavedPreview = { origin: origin.value, ownArchiveId: ownArchiveId.value, baseChoice: baseChoice.value, pickedFile: pickedFile.value, selection, reviewing: !!opened.value };
+      const saved: SavedPreview = {
+        origin: origin.value,
+        ownArchiveId: ownArchiveId.value,
+        baseChoice: baseChoice.value,
+        pickedFile: pickedFile.value,
+        selection,
+        reviewing: !!opened.value,
+      };
       sessionStorage.setItem(SAVED_KEY, JSON.stringify(saved));
     },
     { deep: true },
@@ -512,7 +560,8 @@ export const usePreviewStore = defineStore('preview', () => {
   // ── the review as a document: saved to a file, reopened ──
   function baseOfReview(): ReviewDocument['base'] {
     const c = baseChoice.value;
-    if (c.kind === 'remembered') return { kind: 'remembered', name: usedBase.value?.name ?? (baseInfo.value ? rememberedBaseLabel(baseInfo.value) : null) };
+    if (c.kind === 'remembered')
+      return { kind: 'remembered', name: usedBase.value?.name ?? (baseInfo.value ? rememberedBaseLabel(baseInfo.value) : null) };
     if (c.kind === 'archive') {
       const a = archives.open[c.archiveId];
       return { kind: 'archive', name: a?.file.name ?? null, sha256: a?.sha256 ?? null };
@@ -550,7 +599,10 @@ export const usePreviewStore = defineStore('preview', () => {
    * A diff made with another base is made again.
    */
   async function openReview(text: string, fileName: string): Promise<{ ok: true; note: string } | { ok: false; error: UiError }> {
-    const fail = (title: string, message: string, hint?: string) => ({ ok: false as const, error: { title, message, ...(hint ? { hint } : {}), details: `${fileName}: ${message}` } });
+    const fail = (title: string, message: string, hint?: string) => ({
+      ok: false as const,
+      error: { title, message, ...(hint ? { hint } : {}), details: `${fileName}: ${message}` },
+    });
     const o = origin.value;
     const a = archive.value;
     const t = connections.byId(o?.targetId);
@@ -559,12 +611,20 @@ export const usePreviewStore = defineStore('preview', () => {
     try {
       json = JSON.parse(text);
     } catch (e) {
-      return fail('Not a review', `${fileName} is not JSON (${(e as Error).message}).`, 'Choose a review saved from the preview (a .json file).');
+      return fail(
+        'Not a review',
+        `${fileName} is not JSON (${(e as Error).message}).`,
+        'Choose a review saved from the preview (a .json file).',
+      );
     }
     const parsed = reviewDocumentSchema.safeParse(json);
     if (!parsed.success) {
       const problems = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`);
-      return fail('Not a review', `${fileName} is not a review saved by MR4 Studio (${problems.join('; ')}).`, 'Choose a review saved from the preview (format mr4-review).');
+      return fail(
+        'Not a review',
+        `${fileName} is not a review saved by MR4 Studio (${problems.join('; ')}).`,
+        'Choose a review saved from the preview (format mr4-review).',
+      );
     }
     const doc = parsed.data;
     if (doc.archive.sha256 !== a.sha256) {
@@ -574,9 +634,18 @@ export const usePreviewStore = defineStore('preview', () => {
         'Open that archive and preview it, or review this one anew.',
       );
     }
-    if (doc.target.database !== t.database || (doc.target.host !== undefined && doc.target.host !== t.host) || (doc.target.port !== undefined && doc.target.port !== t.port)) {
-      const where = (x: { database: string; host?: string; port?: number }) => `${x.database}${x.host ? ` on ${x.host}${x.port ? `:${x.port}` : ''}` : ''}`;
-      return fail('A review of another target', `${fileName} was made for a merge into ${where(doc.target)}, not ${where(t)}. Nothing was changed.`, 'Preview the merge into that database, or review this one anew.');
+    if (
+      doc.target.database !== t.database ||
+      (doc.target.host !== undefined && doc.target.host !== t.host) ||
+      (doc.target.port !== undefined && doc.target.port !== t.port)
+    ) {
+      const where = (x: { database: string; host?: string; port?: number }) =>
+        `${x.database}${x.host ? ` on ${x.host}${x.port ? `:${x.port}` : ''}` : ''}`;
+      return fail(
+        'A review of another target',
+        `${fileName} was made for a merge into ${where(doc.target)}, not ${where(t)}. Nothing was changed.`,
+        'Preview the merge into that database, or review this one anew.',
+      );
     }
     Object.assign(selection, emptySelection(), selectionOf(doc));
     const notes: string[] = [];
@@ -588,7 +657,10 @@ export const usePreviewStore = defineStore('preview', () => {
     } else {
       const open = doc.base.sha256 ? Object.values(archives.open).find((x) => x.sha256 === doc.base.sha256) : undefined;
       if (open) base = { kind: 'archive', archiveId: open.archiveId };
-      else notes.push(`It was compared with the base ${doc.base.name ?? 'archive'}: open it, or choose it as the base file, then compare again.`);
+      else
+        notes.push(
+          `It was compared with the base ${doc.base.name ?? 'archive'}: open it, or choose it as the base file, then compare again.`,
+        );
     }
     const changedBase = !!base && JSON.stringify(base) !== JSON.stringify(baseChoice.value);
     if (base) baseChoice.value = base;
@@ -597,14 +669,64 @@ export const usePreviewStore = defineStore('preview', () => {
       void compare();
     }
     const n = doc.exclude.length + doc.decisions.length;
-    return { ok: true, note: `${n === 1 ? '1 exclusion or decision' : `${n} exclusions and decisions`} of ${fileName} applied.${notes.length ? ` ${notes.join(' ')}` : ''}` };
+    return {
+      ok: true,
+      note: `${n === 1 ? '1 exclusion or decision' : `${n} exclusions and decisions`} of ${fileName} applied.${notes.length ? ` ${notes.join(' ')}` : ''}`,
+    };
   }
 
   return {
-    restoring, forgetRestore, reviewDocument, openReview, refresh, refreshJob, refreshDev,
-    origin, preparing, exportJob, openJob, baseInfo, baseLoading, baseChoice, pickedFile, diffJobId, diffJob, opened, usedBase, error, selection,
-    conflicts, conflictsError, generation, archive, stage, threeWay, conflictState, probableState, decisions, stillOpen, tableKeys, keysError,
-    begin, beginSync, loadBase, loadKeys, setTableKey, compare, cancelCompare, loadConflicts, remake, end, closeDiff,
-    setTableIncluded, setRowIncluded, setFieldIncluded, decide, decideAll, answerProbable, answerAllProbable, excludedRowCount,
+    restoring,
+    forgetRestore,
+    reviewDocument,
+    openReview,
+    refresh,
+    refreshJob,
+    refreshDev,
+    origin,
+    preparing,
+    exportJob,
+    openJob,
+    baseInfo,
+    baseLoading,
+    baseChoice,
+    pickedFile,
+    diffJobId,
+    diffJob,
+    opened,
+    usedBase,
+    error,
+    selection,
+    conflicts,
+    conflictsError,
+    generation,
+    archive,
+    stage,
+    threeWay,
+    conflictState,
+    probableState,
+    decisions,
+    stillOpen,
+    tableKeys,
+    keysError,
+    begin,
+    beginSync,
+    loadBase,
+    loadKeys,
+    setTableKey,
+    compare,
+    cancelCompare,
+    loadConflicts,
+    remake,
+    end,
+    closeDiff,
+    setTableIncluded,
+    setRowIncluded,
+    setFieldIncluded,
+    decide,
+    decideAll,
+    answerProbable,
+    answerAllProbable,
+    excludedRowCount,
   };
 });

@@ -21,20 +21,56 @@ export interface KindLook {
 
 export const KIND_LOOK: Record<DiffKind, KindLook> = {
   new: { label: 'New', one: 'new', icon: 'pi pi-plus-circle', sentence: 'Only in the archive: the merge inserts it.' },
-  changed: { label: 'Changed', one: 'changed', icon: 'pi pi-pencil', sentence: 'The archive changed fields the target did not: the merge updates them.' },
-  kept: { label: 'Kept', one: 'kept', icon: 'pi pi-lock', sentence: 'Differs only where the target edited it since the base: the target’s values stay.' },
+  changed: {
+    label: 'Changed',
+    one: 'changed',
+    icon: 'pi pi-pencil',
+    sentence: 'The archive changed fields the target did not: the merge updates them.',
+  },
+  kept: {
+    label: 'Kept',
+    one: 'kept',
+    icon: 'pi pi-lock',
+    sentence: 'Differs only where the target edited it since the base: the target’s values stay.',
+  },
   identical: { label: 'Identical', one: 'identical', icon: 'pi pi-equals', sentence: 'The same on both sides: nothing to do.' },
-  conflict: { label: 'Conflicts', one: 'conflict', icon: 'pi pi-exclamation-triangle', sentence: 'Both sides changed it since the base: decide which side wins.' },
+  conflict: {
+    label: 'Conflicts',
+    one: 'conflict',
+    icon: 'pi pi-exclamation-triangle',
+    sentence: 'Both sides changed it since the base: decide which side wins.',
+  },
   probable_edit: {
     label: 'Probable edits',
     one: 'probable edit',
     icon: 'pi pi-question-circle',
-    sentence: 'Has the id and most of the values of a target row, but neither a lineage of ids nor a natural key says it is that row: decide whether it is the same row (update it) or a new one (insert it).',
+    sentence:
+      'Has the id and most of the values of a target row, but neither a lineage of ids nor a natural key says it is that row: decide whether it is the same row (update it) or a new one (insert it).',
   },
-  deleted_in_target: { label: 'Gone in target', one: 'gone in target', icon: 'pi pi-trash', sentence: 'Deleted in the target since the base and not edited in the archive: it stays deleted.' },
-  target_only: { label: 'Only in target', one: 'only in target', icon: 'pi pi-shield', sentence: 'Only in the target: it is never deleted.' },
-  deleted_in_source: { label: 'Gone in source', one: 'gone in source', icon: 'pi pi-minus-circle', sentence: 'Gone from the archive since the base: it stays in the target, never deleted.' },
-  refused: { label: 'Refused', one: 'refused', icon: 'pi pi-ban', sentence: 'The archive’s row cannot be resolved in the target (a parent is missing): it is not written.' },
+  deleted_in_target: {
+    label: 'Gone in target',
+    one: 'gone in target',
+    icon: 'pi pi-trash',
+    sentence: 'Deleted in the target since the base and not edited in the archive: it stays deleted.',
+  },
+  target_only: {
+    label: 'Only in target',
+    one: 'only in target',
+    icon: 'pi pi-shield',
+    sentence: 'Only in the target: it is never deleted.',
+  },
+  deleted_in_source: {
+    label: 'Gone in source',
+    one: 'gone in source',
+    icon: 'pi pi-minus-circle',
+    sentence: 'Gone from the archive since the base: it stays in the target, never deleted.',
+  },
+  refused: {
+    label: 'Refused',
+    one: 'refused',
+    icon: 'pi pi-ban',
+    sentence: 'The archive’s row cannot be resolved in the target (a parent is missing): it is not written.',
+  },
 };
 
 /** The order of the summary's columns; probable edits (after conflicts) and the rare kinds only when
@@ -43,18 +79,34 @@ export const SUMMARY_KINDS: DiffKind[] = ['new', 'changed', 'kept', 'conflict', 
 export const OPTIONAL_KINDS: DiffKind[] = ['probable_edit'];
 export const RARE_KINDS: DiffKind[] = ['deleted_in_target', 'deleted_in_source', 'refused'];
 /** Kinds the row list shows under "All differences". */
-export const DIFFERENT_KINDS: DiffKind[] = ['new', 'changed', 'conflict', 'probable_edit', 'kept', 'deleted_in_target', 'target_only', 'deleted_in_source', 'refused'];
+export const DIFFERENT_KINDS: DiffKind[] = [
+  'new',
+  'changed',
+  'conflict',
+  'probable_edit',
+  'kept',
+  'deleted_in_target',
+  'target_only',
+  'deleted_in_source',
+  'refused',
+];
 /** Kinds a merge may write: only they have an include checkbox. */
 export const WRITABLE_KINDS: DiffKind[] = ['new', 'changed', 'conflict', 'probable_edit'];
 
 /** The two answers to a probable edit, as buttons say them. */
 export const SAME_OR_NEW_LOOK: Record<SameOrNew, { label: string; short: string; icon: string; sentence: string }> = {
-  same: { label: 'Same row (update it)', short: 'same row', icon: 'pi pi-pencil', sentence: 'It is the target’s row with this id, edited: the merge updates that row.' },
+  same: {
+    label: 'Same row (update it)',
+    short: 'same row',
+    icon: 'pi pi-pencil',
+    sentence: 'It is the target’s row with this id, edited: the merge updates that row.',
+  },
   new: {
     label: 'New row (insert it)',
     short: 'new row',
     icon: 'pi pi-plus-circle',
-    sentence: 'It is another row that only looks alike: the merge inserts it with an id of its own and leaves the target’s row alone. Rows of the archive that point at it follow it (the dry run counts them).',
+    sentence:
+      'It is another row that only looks alike: the merge inserts it with an id of its own and leaves the target’s row alone. Rows of the archive that point at it follow it (the dry run counts them).',
   },
 };
 
@@ -91,7 +143,9 @@ export function keyText(key: DiffKey): string {
  *  with the column names too ("id = 3"), since a bare number says nothing. */
 export function rowKeyText(row: Pick<DiffRow, 'kind' | 'key'>): string {
   if (row.kind !== 'probable_edit' || !row.key) return keyText(row.key);
-  return Object.entries(row.key).map(([k, v]) => `${k} = ${v !== null && typeof v === 'object' ? keyText(v as Record<string, unknown>) : keyValue(v)}`).join(', ');
+  return Object.entries(row.key)
+    .map(([k, v]) => `${k} = ${v !== null && typeof v === 'object' ? keyText(v as Record<string, unknown>) : keyValue(v)}`)
+    .join(', ');
 }
 
 /** A row deleted in the target since the base but edited in the source: decided for the whole row. */
@@ -206,7 +260,8 @@ export function toDecisions(s: Selection, leftOutProbable = false): Decisions {
   for (const table of Object.keys(s.excludedTables).sort()) exclude.push({ table });
   for (const r of Object.values(s.excludedRows)) if (!s.excludedTables[r.table]) exclude.push({ table: r.table, key: r.key ?? {} });
   for (const f of Object.values(s.excludedFields)) {
-    if (!s.excludedTables[f.table] && !s.excludedRows[rowId(f.table, f.key)]) exclude.push({ table: f.table, key: f.key ?? {}, field: f.field });
+    if (!s.excludedTables[f.table] && !s.excludedRows[rowId(f.table, f.key)])
+      exclude.push({ table: f.table, key: f.key ?? {}, field: f.field });
   }
   const decisions: Decisions['decisions'] = [];
   for (const d of Object.values(s.decisions)) {
@@ -214,7 +269,8 @@ export function toDecisions(s: Selection, leftOutProbable = false): Decisions {
     decisions.push({ table: d.table, key: d.key ?? {}, ...(d.field !== undefined ? { field: d.field } : {}), choice: d.choice });
   }
   // A probable edit left out is matched to the target's row and left alone, whatever it was answered.
-  for (const p of Object.values(s.probable)) decisions.push({ table: p.table, key: p.key ?? {}, choice: isRowIncluded(s, p.table, p.key) ? p.choice : 'same' });
+  for (const p of Object.values(s.probable))
+    decisions.push({ table: p.table, key: p.key ?? {}, choice: isRowIncluded(s, p.table, p.key) ? p.choice : 'same' });
   for (const [id, r] of Object.entries(s.excludedRows)) {
     if (r.kind === 'probable_edit' && !s.probable[id]) decisions.push({ table: r.table, key: r.key ?? {}, choice: 'same' });
   }
@@ -231,7 +287,8 @@ export function valueText(v: string | null | undefined): string {
 
 /** The kept agreement as people know it: which two databases agreed, and when they last synced. */
 export function rememberedBaseLabel(info: BaseInfo): string {
-  if (info.between) return `What ${info.between.archive} and ${info.between.target} agreed on when they last synced, ${formatDateTime(info.between.at)}`;
+  if (info.between)
+    return `What ${info.between.archive} and ${info.between.target} agreed on when they last synced, ${formatDateTime(info.between.at)}`;
   return info.file ? `What the two databases last agreed on (${baseFileLabel(info.file.name)})` : '';
 }
 

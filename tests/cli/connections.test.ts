@@ -81,7 +81,10 @@ describe('connections', () => {
   test('hiding a password leaves a database or user name that contains its text as it is', async () => {
     const secret = 'mydb';
     const url = `postgres://postgres:${secret}@127.0.0.1:${port()}/mydb_missing`;
-    for (const args of [['plan', '--db', url], ['plan', '--db', url, '--json']]) {
+    for (const args of [
+      ['plan', '--db', url],
+      ['plan', '--db', url, '--json'],
+    ]) {
       const r = await runCli(args);
       expect(r.code, r.stderr).toBe(1);
       expect(r.stderr).toMatch(/Database not found on postgres@127\.0\.0\.1:\d+\/mydb_missing/);
@@ -103,7 +106,14 @@ describe('connections', () => {
 
     beforeAll(async () => {
       server = await startThrowawayServer({ password, ssl: true, sslOnly: true });
-      const c = new pg.Client({ host: '127.0.0.1', port: server.port, user: 'postgres', password, database: 'postgres', ssl: { rejectUnauthorized: false } });
+      const c = new pg.Client({
+        host: '127.0.0.1',
+        port: server.port,
+        user: 'postgres',
+        password,
+        database: 'postgres',
+        ssl: { rejectUnauthorized: false },
+      });
       await c.connect();
       try {
         await c.query('CREATE TABLE things (id serial PRIMARY KEY, code text NOT NULL UNIQUE)');

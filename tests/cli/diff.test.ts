@@ -26,18 +26,28 @@ beforeAll(async () => {
 test('--json gives the summary and every conflict in full; --fingerprints and --rows-out write files', async () => {
   const prints = join(dir, 'prints.jsonl');
   const rowsOut = join(dir, 'rows.jsonl');
-  const r = await runCli(['diff', archive, '--db', prod.url, '--base', base, '--json', '--rows', '0', '--fingerprints', prints, '--rows-out', rowsOut], { env });
+  const r = await runCli(
+    ['diff', archive, '--db', prod.url, '--base', base, '--json', '--rows', '0', '--fingerprints', prints, '--rows-out', rowsOut],
+    { env },
+  );
   expect(r.code, r.stderr).toBe(0);
   const out = JSON.parse(r.stdout);
   expect(out.summary.threeWay).toBe(true);
   // 'a': dev's name is applied, prod's price kept (a change); 'b': both changed the price (a conflict).
   expect(out.summary.tables[0].counts).toMatchObject({ new: 1, changed: 1, kept: 0, conflict: 1, identical: 1 });
   expect(out.conflicts).toEqual([
-    expect.objectContaining({ table: 'item', key: { code: 'b' }, fields: [{ column: 'price', source: '20', target: '21', base: '2', verdict: 'conflict' }] }),
+    expect.objectContaining({
+      table: 'item',
+      key: { code: 'b' },
+      fields: [{ column: 'price', source: '20', target: '21', base: '2', verdict: 'conflict' }],
+    }),
   ]);
   expect(out.rows).toEqual([]);
   expect(readFileSync(prints, 'utf8').trim().split('\n').length).toBe(1 + 4);
-  const lines = readFileSync(rowsOut, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const lines = readFileSync(rowsOut, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   expect(lines.map((l) => `${l.kind}:${l.key.code}`).sort()).toEqual(['changed:a', 'conflict:b', 'new:d']);
 });
 
@@ -58,8 +68,18 @@ test('the merge stops on the conflict (exit 1, nothing written), then honours a 
   expect(stopped.stderr).toMatch(/1 row\(s\) with conflicts .* item \{"code":"b"\} price/s);
   expect(await fingerprint(prod.client)).toBe(before);
   const decisions = join(dir, 'decisions.json');
-  writeFileSync(decisions, JSON.stringify({ format: 'mr4-decisions', version: 1, decisions: [{ table: 'item', key: { code: 'b' }, field: 'price', choice: 'source' }] }));
-  const merged = await runCli(['import', archive, '--db', prod.url, '--mode', 'merge', '--base', base, '--decisions', decisions, '--json'], { env });
+  writeFileSync(
+    decisions,
+    JSON.stringify({
+      format: 'mr4-decisions',
+      version: 1,
+      decisions: [{ table: 'item', key: { code: 'b' }, field: 'price', choice: 'source' }],
+    }),
+  );
+  const merged = await runCli(
+    ['import', archive, '--db', prod.url, '--mode', 'merge', '--base', base, '--decisions', decisions, '--json'],
+    { env },
+  );
   expect(merged.code, merged.stderr).toBe(0);
   expect(JSON.parse(merged.stdout).tables[0]).toMatchObject({ inserted: 1, updated: 2 });
   const rows = (await prod.client.query(`SELECT code, name, price::text FROM item ORDER BY code`)).rows;
@@ -73,7 +93,10 @@ test('the merge stops on the conflict (exit 1, nothing written), then honours a 
 
 test('a malformed decisions file is refused before connecting, with the problems listed', async () => {
   const bad = join(dir, 'bad-decisions.json');
-  writeFileSync(bad, JSON.stringify({ format: 'mr4-decisions', version: 1, decisions: [{ table: 'item', key: { code: 'b' }, choice: 'maybe' }] }));
+  writeFileSync(
+    bad,
+    JSON.stringify({ format: 'mr4-decisions', version: 1, decisions: [{ table: 'item', key: { code: 'b' }, choice: 'maybe' }] }),
+  );
   const r = await runCli(['import', archive, '--db', prod.url, '--mode', 'merge', '--base', base, '--decisions', bad], { env });
   expect(r.code).toBe(1);
   expect(r.stderr).toMatch(/decisions.*not valid[\s\S]*decisions\.0\.choice/);

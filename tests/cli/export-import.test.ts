@@ -9,7 +9,23 @@ import { cliWorkFolder, count, counts, exportOf, fillSource, fillTarget, LIBRARY
 
 const work = cliWorkFolder();
 
-const REPORT_KEYS = ['mode', 'dryRun', 'tables', 'durationMs', 'archive', 'target', 'failures', 'warnings', 'ignoredColumns', 'triggersDisabled', 'foreignKeys', 'lineage', 'agreement', 'base', 'undo'];
+const REPORT_KEYS = [
+  'mode',
+  'dryRun',
+  'tables',
+  'durationMs',
+  'archive',
+  'target',
+  'failures',
+  'warnings',
+  'ignoredColumns',
+  'triggersDisabled',
+  'foreignKeys',
+  'lineage',
+  'agreement',
+  'base',
+  'undo',
+];
 const COUNT_KEYS = ['table', 'inserted', 'updated', 'unchanged', 'skipped', 'failed'];
 
 describe('export and import', () => {
@@ -59,7 +75,10 @@ describe('export and import', () => {
 
       const merge = await runCli(['import', archive, '--mode', 'merge', '--db', tgt.url, '--json']);
       expect(merge.code, merge.stderr).toBe(0);
-      const again = parseOneJson(merge.stdout) as { mode: string; tables: { table: string; inserted: number; updated: number; unchanged: number; skipped: number; failed: number }[] };
+      const again = parseOneJson(merge.stdout) as {
+        mode: string;
+        tables: { table: string; inserted: number; updated: number; unchanged: number; skipped: number; failed: number }[];
+      };
       expect(again.mode).toBe('merge');
       for (const t of again.tables) {
         expect(t.inserted, t.table).toBe(0);
@@ -104,7 +123,9 @@ describe('export and import', () => {
       const dryReport = parseOneJson(dry.stdout) as { dryRun: boolean; tables: unknown[] };
       expect(dryReport.dryRun).toBe(true);
       expect(await counts(tgt, LIBRARY_TABLES)).toEqual(before);
-      expect(await tgt.client.query(`SELECT name FROM authors WHERE email = 'cid@example.org'`).then((r) => r.rows[0].name)).toBe('Cid (old)');
+      expect(await tgt.client.query(`SELECT name FROM authors WHERE email = 'cid@example.org'`).then((r) => r.rows[0].name)).toBe(
+        'Cid (old)',
+      );
 
       const real = await runCli(['import', archive, '--mode', 'merge', '--db', tgt.url, '--json']);
       expect(real.code, real.stderr).toBe(0);
@@ -154,7 +175,9 @@ describe('export and import', () => {
   test('refused rows are listed by natural key, at most 50, and nothing is written', async () => {
     const people = 'CREATE TABLE people (id serial PRIMARY KEY, email text NOT NULL UNIQUE, name text NOT NULL);';
     const src = await createTestDb(people);
-    const tgt = await createTestDb(`CREATE TABLE people (id serial PRIMARY KEY, email text NOT NULL UNIQUE, name text NOT NULL CHECK (name <> 'bad'));`);
+    const tgt = await createTestDb(
+      `CREATE TABLE people (id serial PRIMARY KEY, email text NOT NULL UNIQUE, name text NOT NULL CHECK (name <> 'bad'));`,
+    );
     try {
       await src.client.query(`INSERT INTO people (email, name) SELECT 'p' || g || '@example.org', 'bad' FROM generate_series(1, 60) g`);
       await src.client.query(`INSERT INTO people (email, name) VALUES ('ok@example.org', 'fine')`);
@@ -163,7 +186,9 @@ describe('export and import', () => {
       const r = await runCli(['import', archive, '--mode', 'skip', '--db', tgt.url]);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain("60 row(s) would break the target's constraints");
-      const listed = r.stderr.split('\n').filter((l) => /^ {2}people \{"email":"p\d+@example\.org"\} \(row \d+\): violates check constraint people_name_check$/.test(l));
+      const listed = r.stderr
+        .split('\n')
+        .filter((l) => /^ {2}people \{"email":"p\d+@example\.org"\} \(row \d+\): violates check constraint people_name_check$/.test(l));
       expect(listed).toHaveLength(50);
       expect(r.stderr).toMatch(/… and 10 more \(/);
       expect(r.stderr).toContain('--allow-failures');
@@ -191,7 +216,9 @@ describe('export and import', () => {
          CREATE TRIGGER no_mallory BEFORE INSERT ON people FOR EACH ROW EXECUTE FUNCTION no_mallory();`,
     );
     try {
-      await src.client.query(`INSERT INTO people (email, name) VALUES ('a@example.org', 'Ann'), ('m@example.org', 'Mallory'), ('z@example.org', 'Zoe')`);
+      await src.client.query(
+        `INSERT INTO people (email, name) VALUES ('a@example.org', 'Ann'), ('m@example.org', 'Mallory'), ('z@example.org', 'Zoe')`,
+      );
       const archive = await exportOf(work, src, 'people-trigger');
 
       const r = await runCli(['import', archive, '--mode', 'skip', '--db', tgt.url]);

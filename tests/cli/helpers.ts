@@ -82,7 +82,11 @@ export interface ThreeWayItems {
 
 /** prod with items a, b, c; dev merged from prod's export (base.tar.gz in `dir`); then each edited by its
  *  own SQL, and dev exported (dev.tar.gz). The databases come from `newDb` (dropped by its owner). */
-export async function threeWayItems(newDb: (sql: string) => Promise<TestDb>, dir: string, edits: { dev: string; prod: string }): Promise<ThreeWayItems> {
+export async function threeWayItems(
+  newDb: (sql: string) => Promise<TestDb>,
+  dir: string,
+  edits: { dev: string; prod: string },
+): Promise<ThreeWayItems> {
   const prod = await newDb(ITEM_SCHEMA + `INSERT INTO item (code, name, price) VALUES ('a', 'A', 1), ('b', 'B', 2), ('c', 'C', 3);`);
   const dev = await newDb(ITEM_SCHEMA);
   const base = join(dir, 'base.tar.gz');

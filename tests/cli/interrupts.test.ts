@@ -16,7 +16,11 @@ const work = cliWorkFolder();
 async function otherSessions(db: TestDb): Promise<number> {
   let n = 0;
   for (let i = 0; i < 20; i++) {
-    n = (await db.client.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`)).rows[0].n;
+    n = (
+      await db.client.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+      )
+    ).rows[0].n;
     if (n === 0) break;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -71,7 +75,11 @@ describe('interrupts and the terminal', () => {
         const run = spawnCli(['import', archive, '--mode', 'skip', '--db', tgt.url, '--json']);
         // No progress display with --json: wait until the import locks the table it writes (phase 3).
         for (let i = 0; i < 1200; i++) {
-          const n = (await tgt.client.query(`SELECT count(*)::int AS n FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'big' AND l.pid <> pg_backend_pid()`)).rows[0].n;
+          const n = (
+            await tgt.client.query(
+              `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'big' AND l.pid <> pg_backend_pid()`,
+            )
+          ).rows[0].n;
           if (n > 0) break;
           await new Promise((r) => setTimeout(r, 25));
         }
@@ -117,27 +125,38 @@ describe('interrupts and the terminal', () => {
   });
 
   const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
-  if (!hasScript) console.warn('cli: the terminal progress test is skipped: script(1) (Debian bsdutils) is not installed, so no terminal can be made for mr4');
+  if (!hasScript)
+    console.warn(
+      'cli: the terminal progress test is skipped: script(1) (Debian bsdutils) is not installed, so no terminal can be made for mr4',
+    );
 
-  test.skipIf(!hasScript)(titled('on a terminal, progress is one line redrawn in place and cleared before the report', hasScript ? null : 'script(1), from Debian bsdutils, is not installed: no terminal can be made for mr4'), async () => {
-    const src = await createTestDb(LIBRARY);
-    const tgt = await createTestDb(LIBRARY);
-    try {
-      await fillSource(src);
-      const archive = await exportOf(work, src, 'tty');
-      const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-      const command = [process.execPath, join(ROOT, 'bin', 'mr4.js'), 'import', archive, '--mode', 'skip', '--db', tgt.url].map(quote).join(' ');
-      // `script` runs the command on a pseudo-terminal, so stderr is a TTY as in an interactive shell.
-      const r = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', env: cleanEnv(), cwd: ROOT });
-      expect(r.status, r.stdout).toBe(0);
-      expect(r.stdout).toContain('\r\x1b[2KPhase 1/5: Check archive');
-      // The last redraw is cleared right before the report starts.
-      expect(r.stdout).toMatch(/\r\x1b\[2KImported /);
-      expect(r.stdout).not.toMatch(/\n {2}authors: \d+ rows \(/);
-      expect(await count(tgt, 'authors')).toBe(3);
-    } finally {
-      await src.drop();
-      await tgt.drop();
-    }
-  });
+  test.skipIf(!hasScript)(
+    titled(
+      'on a terminal, progress is one line redrawn in place and cleared before the report',
+      hasScript ? null : 'script(1), from Debian bsdutils, is not installed: no terminal can be made for mr4',
+    ),
+    async () => {
+      const src = await createTestDb(LIBRARY);
+      const tgt = await createTestDb(LIBRARY);
+      try {
+        await fillSource(src);
+        const archive = await exportOf(work, src, 'tty');
+        const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+        const command = [process.execPath, join(ROOT, 'bin', 'mr4.js'), 'import', archive, '--mode', 'skip', '--db', tgt.url]
+          .map(quote)
+          .join(' ');
+        // `script` runs the command on a pseudo-terminal, so stderr is a TTY as in an interactive shell.
+        const r = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', env: cleanEnv(), cwd: ROOT });
+        expect(r.status, r.stdout).toBe(0);
+        expect(r.stdout).toContain('\r\x1b[2KPhase 1/5: Check archive');
+        // The last redraw is cleared right before the report starts.
+        expect(r.stdout).toMatch(/\r\x1b\[2KImported /);
+        expect(r.stdout).not.toMatch(/\n {2}authors: \d+ rows \(/);
+        expect(await count(tgt, 'authors')).toBe(3);
+      } finally {
+        await src.drop();
+        await tgt.drop();
+      }
+    },
+  );
 });

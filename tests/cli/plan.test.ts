@@ -24,7 +24,10 @@ describe('plan', () => {
 
       const json = await runCli(['plan', '--db', db.url, '--json']);
       expect(json.code, json.stderr).toBe(0);
-      const result = parseOneJson(json.stdout) as { plan: { tables: { name: string; level: number }[]; cycles: { lateColumns: string[] }[] }; server: { database: string } };
+      const result = parseOneJson(json.stdout) as {
+        plan: { tables: { name: string; level: number }[]; cycles: { lateColumns: string[] }[] };
+        server: { database: string };
+      };
       expect(result.plan.tables.map((t) => t.name)).toEqual(['authors', 'books', 'notes']);
       expect(result.plan.cycles[0].lateColumns).toEqual(['authors.favourite_book_id']);
       expect(result.server.database).toBe(db.name);

@@ -49,7 +49,10 @@ async function review(over: Partial<ReviewDocument> = {}): Promise<string> {
   return file;
 }
 
-const rows = async () => (await prod.client.query<{ code: string; name: string; price: string | null }>('SELECT code, name, price FROM item ORDER BY code')).rows.map((r) => `${r.code}:${r.name}:${r.price}`);
+const rows = async () =>
+  (
+    await prod.client.query<{ code: string; name: string; price: string | null }>('SELECT code, name, price FROM item ORDER BY code')
+  ).rows.map((r) => `${r.code}:${r.name}:${r.price}`);
 
 test('a review of another archive, or of another database, is refused before anything is written', async () => {
   const before = await rows();
@@ -72,13 +75,28 @@ test('a review of another archive, or of another database, is refused before any
 test('the command line the app shows for a reviewed merge runs as it is and does what the review decided', async () => {
   const u = new URL(prod.url);
   const target: SavedConnection = {
-    id: 'x', name: 'Prod', host: u.hostname, port: Number(u.port), database: prod.name, user: decodeURIComponent(u.username), sslMode: 'disable', tag: 'production', color: '#000000',
-    hasPassword: true, passwordStore: 'memory', ssh: null, demo: false, createdAt: '', updatedAt: '',
+    id: 'x',
+    name: 'Prod',
+    host: u.hostname,
+    port: Number(u.port),
+    database: prod.name,
+    user: decodeURIComponent(u.username),
+    sslMode: 'disable',
+    tag: 'production',
+    color: '#000000',
+    hasPassword: true,
+    passwordStore: 'memory',
+    ssh: null,
+    demo: false,
+    createdAt: '',
+    updatedAt: '',
   };
   const file = await review();
   const dry = importCommandLine({ archive, target, mode: 'merge', dryRun: true, base, decisionsFile: file });
   const real = importCommandLine({ archive, target, mode: 'merge', dryRun: false, base, decisionsFile: file });
-  expect(dry).toBe(`mr4 import ${archive} --db 'postgres://${target.user}@${target.host}:${target.port}/${prod.name}?sslmode=disable' --mode merge --base ${base} --decisions ${file} --dry-run`);
+  expect(dry).toBe(
+    `mr4 import ${archive} --db 'postgres://${target.user}@${target.host}:${target.port}/${prod.name}?sslmode=disable' --mode merge --base ${base} --decisions ${file} --dry-run`,
+  );
   expect(real).not.toContain('--dry-run');
   // `mr4` on the PATH as a user has it; the password is never in the line (trust auth here).
   const shim = join(dir, 'mr4');

@@ -32,7 +32,19 @@ describe('usage', () => {
     for (const c of ['plan', 'export', 'import']) expect(help.stdout).toMatch(new RegExp(`^\\s+${c}\\b`, 'm'));
     const importHelp = await runCli(['import', '--help']);
     expect(importHelp.code).toBe(0);
-    for (const o of ['--mode', '--dry-run', '--allow-failures', '--ignore-missing-columns', '--disable-triggers', '--lock-timeout', '--tables', '--db', '--schema', '--config', '--json']) {
+    for (const o of [
+      '--mode',
+      '--dry-run',
+      '--allow-failures',
+      '--ignore-missing-columns',
+      '--disable-triggers',
+      '--lock-timeout',
+      '--tables',
+      '--db',
+      '--schema',
+      '--config',
+      '--json',
+    ]) {
       expect(importHelp.stdout).toContain(o);
     }
     const version = await runCli(['--version']);
@@ -87,7 +99,11 @@ describe('usage', () => {
         [['diff', archive, '--db', `${wire.url}?colour=red`], cleanEnv(), /Unknown connection parameter/],
         [['plan'], cleanEnv({ DATABASE_URL: `${wire.url}?sslmode=bogus` }), /DATABASE_URL: sslmode must be one of/],
         [['plan', '--db', wire.url], cleanEnv({ PGSSLMODE: 'sometimes' }), /PGSSLMODE must be one of/],
-        [['plan', '--db', `mr4-settings:{"host":"127.0.0.1","port":1,"database":"d","user":"u","sslMode":"disable"}`], cleanEnv(), /not a postgres:\/\/ URL/],
+        [
+          ['plan', '--db', `mr4-settings:{"host":"127.0.0.1","port":1,"database":"d","user":"u","sslMode":"disable"}`],
+          cleanEnv(),
+          /not a postgres:\/\/ URL/,
+        ],
       ];
       for (const [args, env, message] of cases) {
         const r = await runCli(args, { env });
@@ -112,12 +128,20 @@ describe('usage', () => {
     const notGzip = join(work, 'json-not-gzip.tar.gz');
     writeFileSync(notGzip, 'this is not an archive');
     const cases: [string[], number, Record<string, unknown>][] = [
-      [['import', archive, '--db', PORT_URL(closed)], 2, { code: 'MR4_USAGE', name: 'UsageError', message: "required option '--mode <mode>' not specified" }],
+      [
+        ['import', archive, '--db', PORT_URL(closed)],
+        2,
+        { code: 'MR4_USAGE', name: 'UsageError', message: "required option '--mode <mode>' not specified" },
+      ],
       [['import', archive, '--mode', 'bogus', '--db', PORT_URL(closed)], 2, { code: 'MR4_USAGE' }],
       [['plan', '--frobnicate', '--db', PORT_URL(closed)], 2, { code: 'MR4_USAGE', message: "unknown option '--frobnicate'" }],
       [['plan', '--db', 'notaurl'], 2, { code: 'MR4_USAGE' }],
       [['import', archive, '--mode', 'skip', '--db', PORT_URL(closed)], 1, { message: expect.stringContaining('cannot open archive') }],
-      [['plan', '--db', PORT_URL(closed)], 1, { code: 'ECONNREFUSED', name: 'ConnectionError', message: expect.stringMatching(/connection refused/) }],
+      [
+        ['plan', '--db', PORT_URL(closed)],
+        1,
+        { code: 'ECONNREFUSED', name: 'ConnectionError', message: expect.stringMatching(/connection refused/) },
+      ],
       [['plan', '--db', PORT_URL(Number(new URL(adminUrl()).port), 'no_such_database')], 1, { code: '3D000', name: 'ConnectionError' }],
       [['import', notGzip, '--mode', 'skip', '--db', PORT_URL(closed)], 1, { message: expect.any(String) }],
     ];

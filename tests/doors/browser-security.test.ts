@@ -45,7 +45,13 @@ describe('token', () => {
       await raw(port, 'POST', '/api/call/app.info', { ...json, Authorization: `Bearer ${wrong}` }, '{}'),
       await raw(port, 'POST', '/api/call/app.info', { ...json, Authorization: `Bearer ${token}x` }, '{}'),
       await raw(port, 'POST', '/api/call/app.info', { ...json, Authorization: token }, '{}'),
-      await raw(port, 'POST', '/api/call/app.info', { ...json, Authorization: `Basic ${Buffer.from(`u:${token}`).toString('base64')}` }, '{}'),
+      await raw(
+        port,
+        'POST',
+        '/api/call/app.info',
+        { ...json, Authorization: `Basic ${Buffer.from(`u:${token}`).toString('base64')}` },
+        '{}',
+      ),
       await raw(port, 'POST', `/api/call/app.info?token=${token}`, json, '{}'),
       await raw(port, 'POST', `/api/call/app.info#token=${token}`, json, '{}'),
       await raw(port, 'GET', '/api/events', {}),
@@ -64,17 +70,35 @@ describe('token', () => {
 describe('cross-site requests and DNS rebinding', () => {
   const withToken = () => ({ ...json, Authorization: `Bearer ${door.server.token}` });
 
-  test('a foreign Origin is refused, the page\'s own is accepted', async () => {
+  test("a foreign Origin is refused, the page's own is accepted", async () => {
     const port = door.server.port;
-    for (const origin of ['http://evil.example', `http://evil.example:${port}`, `http://127.0.0.1:${port + 1}`, 'null', `https://127.0.0.1:${port}`]) {
+    for (const origin of [
+      'http://evil.example',
+      `http://evil.example:${port}`,
+      `http://127.0.0.1:${port + 1}`,
+      'null',
+      `https://127.0.0.1:${port}`,
+    ]) {
       expect(track(await raw(port, 'POST', '/api/call/app.info', { ...withToken(), Origin: origin }, '{}')).status, origin).toBe(403);
     }
-    expect(track(await raw(port, 'POST', '/api/call/app.info', { ...withToken(), Origin: `http://127.0.0.1:${port}` }, '{}')).status).toBe(200);
+    expect(track(await raw(port, 'POST', '/api/call/app.info', { ...withToken(), Origin: `http://127.0.0.1:${port}` }, '{}')).status).toBe(
+      200,
+    );
     expect(
-      track(await raw(port, 'POST', '/api/call/app.info', { ...withToken(), Origin: `http://localhost:${port}`, Host: `localhost:${port}` }, '{}')).status,
+      track(
+        await raw(
+          port,
+          'POST',
+          '/api/call/app.info',
+          { ...withToken(), Origin: `http://localhost:${port}`, Host: `localhost:${port}` },
+          '{}',
+        ),
+      ).status,
     ).toBe(200);
     // Origin must match the Host the page was loaded from.
-    expect(track(await raw(port, 'POST', '/api/call/app.info', { ...withToken(), Origin: `http://localhost:${port}` }, '{}')).status).toBe(403);
+    expect(track(await raw(port, 'POST', '/api/call/app.info', { ...withToken(), Origin: `http://localhost:${port}` }, '{}')).status).toBe(
+      403,
+    );
   });
 
   test('Sec-Fetch-Site cross-site or same-site is refused, same-origin accepted', async () => {
@@ -82,7 +106,9 @@ describe('cross-site requests and DNS rebinding', () => {
     expect(track(await raw(port, 'POST', '/api/call/app.info', { ...withToken(), 'Sec-Fetch-Site': 'cross-site' }, '{}')).status).toBe(403);
     expect(track(await raw(port, 'POST', '/api/call/app.info', { ...withToken(), 'Sec-Fetch-Site': 'same-site' }, '{}')).status).toBe(403);
     expect(track(await raw(port, 'POST', '/api/call/app.info', { ...withToken(), 'Sec-Fetch-Site': 'none' }, '{}')).status).toBe(403);
-    expect(track(await raw(port, 'POST', '/api/call/app.info', { ...withToken(), 'Sec-Fetch-Site': 'same-origin' }, '{}')).status).toBe(200);
+    expect(track(await raw(port, 'POST', '/api/call/app.info', { ...withToken(), 'Sec-Fetch-Site': 'same-origin' }, '{}')).status).toBe(
+      200,
+    );
     expect(track(await raw(port, 'GET', '/', { 'Sec-Fetch-Site': 'cross-site' })).status).toBe(403);
     expect(track(await raw(port, 'GET', '/', { 'Sec-Fetch-Site': 'none' })).status).toBe(200);
   });
@@ -115,16 +141,44 @@ describe('cross-site requests and DNS rebinding', () => {
 
   test('a loopback Host on any port is accepted (an SSH forward, ssh -L 9000:127.0.0.1:PORT), with its own Origin only', async () => {
     const port = door.server.port;
-    for (const host of [`127.0.0.1:${port}`, '127.0.0.1:9000', `127.0.0.1:${port + 1}`, '127.0.0.1', 'localhost:9000', 'LOCALHOST:9000', 'localhost', '[::1]:9000', `[::1]:${port}`, '[::1]', '127.0.0.1:65535', '127.0.0.1:1']) {
+    for (const host of [
+      `127.0.0.1:${port}`,
+      '127.0.0.1:9000',
+      `127.0.0.1:${port + 1}`,
+      '127.0.0.1',
+      'localhost:9000',
+      'LOCALHOST:9000',
+      'localhost',
+      '[::1]:9000',
+      `[::1]:${port}`,
+      '[::1]',
+      '127.0.0.1:65535',
+      '127.0.0.1:1',
+    ]) {
       expect(track(await raw(port, 'GET', '/', { Host: host })).status, host).toBe(200);
       expect(track(await raw(port, 'POST', '/api/call/app.info', { ...withToken(), Host: host }, '{}')).status, host).toBe(200);
       // The page loaded through the forward sends its own origin: accepted.
       const own = `http://${host.toLowerCase()}`;
-      expect(track(await raw(port, 'POST', '/api/call/app.info', { ...withToken(), Host: host, Origin: own, 'Sec-Fetch-Site': 'same-origin' }, '{}')).status, own).toBe(200);
+      expect(
+        track(
+          await raw(port, 'POST', '/api/call/app.info', { ...withToken(), Host: host, Origin: own, 'Sec-Fetch-Site': 'same-origin' }, '{}'),
+        ).status,
+        own,
+      ).toBe(200);
       // Any other origin, loopback ones on another port included, is still refused.
-      for (const origin of [`http://127.0.0.1:${port}`, 'http://127.0.0.1:9001', 'http://localhost:3000', 'http://evil.example:9000', `https://${host.toLowerCase()}`, 'null']) {
+      for (const origin of [
+        `http://127.0.0.1:${port}`,
+        'http://127.0.0.1:9001',
+        'http://localhost:3000',
+        'http://evil.example:9000',
+        `https://${host.toLowerCase()}`,
+        'null',
+      ]) {
         if (origin === own) continue;
-        expect(track(await raw(port, 'POST', '/api/call/app.info', { ...withToken(), Host: host, Origin: origin }, '{}')).status, `${host} ${origin}`).toBe(403);
+        expect(
+          track(await raw(port, 'POST', '/api/call/app.info', { ...withToken(), Host: host, Origin: origin }, '{}')).status,
+          `${host} ${origin}`,
+        ).toBe(403);
       }
       // Without the token it stays closed.
       expect(track(await raw(port, 'POST', '/api/call/app.info', { ...json, Host: host }, '{}')).status, host).toBe(403);
@@ -143,10 +197,21 @@ describe('cross-site requests and DNS rebinding', () => {
     try {
       // raw() sends Host 127.0.0.1:<the port it connects to>, as a browser pointed at the forward does.
       expect(track(await raw(via, 'GET', '/', { 'Sec-Fetch-Site': 'none' })).status).toBe(200);
-      const res = track(await raw(via, 'POST', '/api/call/app.info', { ...withToken(), Origin: `http://127.0.0.1:${via}`, 'Sec-Fetch-Site': 'same-origin' }, '{}'));
+      const res = track(
+        await raw(
+          via,
+          'POST',
+          '/api/call/app.info',
+          { ...withToken(), Origin: `http://127.0.0.1:${via}`, 'Sec-Fetch-Site': 'same-origin' },
+          '{}',
+        ),
+      );
       expect(res.status).toBe(200);
       expect(res.json<AppInfo>().door).toBe('browser');
-      expect(track(await raw(via, 'POST', '/api/call/app.info', { ...withToken(), Origin: `http://127.0.0.1:${door.server.port}` }, '{}')).status).toBe(403);
+      expect(
+        track(await raw(via, 'POST', '/api/call/app.info', { ...withToken(), Origin: `http://127.0.0.1:${door.server.port}` }, '{}'))
+          .status,
+      ).toBe(403);
     } finally {
       await new Promise<void>((resolve) => forward.close(() => resolve()));
     }
@@ -159,7 +224,13 @@ describe('methods, content types and sizes', () => {
   test('GET (or PUT, DELETE, OPTIONS) on /api/call is refused with 405', async () => {
     const port = door.server.port;
     for (const method of ['GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']) {
-      const res = track(await raw(port, method, '/api/call/connections.list', { ...auth(), 'Access-Control-Request-Method': 'POST', Origin: `http://127.0.0.1:${port}` }));
+      const res = track(
+        await raw(port, method, '/api/call/connections.list', {
+          ...auth(),
+          'Access-Control-Request-Method': 'POST',
+          Origin: `http://127.0.0.1:${port}`,
+        }),
+      );
       expect(res.status, method).toBe(405);
       expect(res.headers.allow).toBe('POST');
     }
@@ -174,7 +245,9 @@ describe('methods, content types and sizes', () => {
     const bad = track(await raw(port, 'POST', '/api/call/app.info', { ...auth(), 'Content-Type': 'application/json' }, '{"oops"'));
     expect(bad.status).toBe(400);
     expect(bad.json<{ error: { title: string } }>().error.title).toMatch(/invalid/i);
-    expect(track(await raw(port, 'POST', '/api/call/app.info', { ...auth(), 'Content-Type': 'application/json; charset=utf-8' }, '{}')).status).toBe(200);
+    expect(
+      track(await raw(port, 'POST', '/api/call/app.info', { ...auth(), 'Content-Type': 'application/json; charset=utf-8' }, '{}')).status,
+    ).toBe(200);
   });
 
   test('a request the contract refuses answers 400 with a UiError; an unknown method too', async () => {
@@ -193,10 +266,20 @@ describe('methods, content types and sizes', () => {
     expect(declared.status).toBe(413);
     expect(declared.json<{ error: { title: string } }>().error.title).toMatch(/too large/i);
     const chunked = await new Promise<number>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/api/call/connections.save', headers: { ...auth(), ...json, 'Transfer-Encoding': 'chunked' }, agent: false }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      });
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: '/api/call/connections.save',
+          headers: { ...auth(), ...json, 'Transfer-Encoding': 'chunked' },
+          agent: false,
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
       req.on('error', reject);
       for (let i = 0; i < 20; i++) req.write('x'.repeat(100_000));
       req.end();
@@ -296,7 +379,14 @@ describe('event stream', () => {
     const received: PushEvent[] = [];
     let buffer = '';
     let sawHeartbeat = false;
-    const req = request({ host: '127.0.0.1', port, method: 'GET', path: '/api/events', headers: { Authorization: `Bearer ${door.server.token}`, Accept: 'text/event-stream' }, agent: false });
+    const req = request({
+      host: '127.0.0.1',
+      port,
+      method: 'GET',
+      path: '/api/events',
+      headers: { Authorization: `Bearer ${door.server.token}`, Accept: 'text/event-stream' },
+      agent: false,
+    });
     const ready = new Promise<{ status: number; type: string | undefined; cors: string[] }>((resolve, reject) => {
       req.on('response', (res) => {
         res.setEncoding('utf8');
@@ -306,7 +396,12 @@ describe('event stream', () => {
           while ((end = buffer.indexOf('\n\n')) >= 0) {
             const block = buffer.slice(0, end);
             buffer = buffer.slice(end + 2);
-            if (block === ': ready') resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'], cors: Object.keys(res.headers).filter((h) => h.startsWith('access-control-')) });
+            if (block === ': ready')
+              resolve({
+                status: res.statusCode ?? 0,
+                type: res.headers['content-type'],
+                cors: Object.keys(res.headers).filter((h) => h.startsWith('access-control-')),
+              });
             if (block === ': heartbeat') sawHeartbeat = true;
             if (block.startsWith('data: ')) received.push(JSON.parse(block.slice(6)) as PushEvent);
           }
@@ -320,7 +415,15 @@ describe('event stream', () => {
     expect(head.type).toBe('text/event-stream; charset=utf-8');
     expect(head.cors).toEqual([]);
 
-    const saved = await call(door, 'connections.save', { name: 'Events test', host: '127.0.0.1', port: 5432, database: 'x', user: 'u', sslMode: 'disable', tag: 'dev' });
+    const saved = await call(door, 'connections.save', {
+      name: 'Events test',
+      host: '127.0.0.1',
+      port: 5432,
+      database: 'x',
+      user: 'u',
+      sslMode: 'disable',
+      tag: 'dev',
+    });
     expect(saved.status).toBe(200);
     const deadline = Date.now() + 5000;
     while (!received.some((e) => e.type === 'connections.changed') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -355,7 +458,9 @@ describe('listening', () => {
   });
 
   test('any other host to listen on is refused before anything is bound', async () => {
-    await expect(startBrowserServer({ app: door.app, rendererDir: door.rendererDir, host: '0.0.0.0' as '127.0.0.1' })).rejects.toThrow(/127\.0\.0\.1 only/);
+    await expect(startBrowserServer({ app: door.app, rendererDir: door.rendererDir, host: '0.0.0.0' as '127.0.0.1' })).rejects.toThrow(
+      /127\.0\.0\.1 only/,
+    );
   });
 
   test('each server has its own token', async () => {

@@ -28,7 +28,13 @@ afterAll(async () => {
 });
 
 function upload(body: Buffer, name = 'archive.tar.gz', headers: Record<string, string> = {}): Promise<RawResponse> {
-  return raw(door.server.port, 'POST', `/api/upload?name=${encodeURIComponent(name)}`, { Authorization: `Bearer ${door.server.token}`, 'Content-Type': 'application/octet-stream', ...headers }, body);
+  return raw(
+    door.server.port,
+    'POST',
+    `/api/upload?name=${encodeURIComponent(name)}`,
+    { Authorization: `Bearer ${door.server.token}`, 'Content-Type': 'application/octet-stream', ...headers },
+    body,
+  );
 }
 
 /** The same upload without a Content-Length (chunked), in pieces. */
@@ -40,7 +46,11 @@ function uploadChunked(body: Buffer, piece = 16 * 1024): Promise<{ status: numbe
         port: door.server.port,
         method: 'POST',
         path: '/api/upload?name=chunked.tar.gz',
-        headers: { Authorization: `Bearer ${door.server.token}`, 'Content-Type': 'application/octet-stream', 'Transfer-Encoding': 'chunked' },
+        headers: {
+          Authorization: `Bearer ${door.server.token}`,
+          'Content-Type': 'application/octet-stream',
+          'Transfer-Encoding': 'chunked',
+        },
         agent: false,
       },
       (res) => {
@@ -106,14 +116,24 @@ describe('refused uploads', () => {
   });
 
   test('a symlink inside: refused, nothing kept', async () => {
-    const res = await upload(crafted('link.tar.gz', [{ path: 'index.json', body: '{}' }, { path: 'passwd', type: 'SymbolicLink', linkpath: '/etc/passwd' }]));
+    const res = await upload(
+      crafted('link.tar.gz', [
+        { path: 'index.json', body: '{}' },
+        { path: 'passwd', type: 'SymbolicLink', linkpath: '/etc/passwd' },
+      ]),
+    );
     expect(res.status).toBe(400);
     expect(errorOf(res).message).toMatch(/no links/);
     expect(uploadsLeft()).toEqual([]);
   });
 
   test('a hard link inside: refused, nothing kept', async () => {
-    const res = await upload(crafted('hardlink.tar.gz', [{ path: 'index.json', body: '{}' }, { path: 'x', type: 'Link', linkpath: 'index.json' }]));
+    const res = await upload(
+      crafted('hardlink.tar.gz', [
+        { path: 'index.json', body: '{}' },
+        { path: 'x', type: 'Link', linkpath: 'index.json' },
+      ]),
+    );
     expect(res.status).toBe(400);
     expect(errorOf(res).message).toMatch(/no links/);
     expect(uploadsLeft()).toEqual([]);
@@ -143,7 +163,11 @@ describe('refused uploads', () => {
         port: door.server.port,
         method: 'POST',
         path: '/api/upload?name=broken.tar.gz',
-        headers: { Authorization: `Bearer ${door.server.token}`, 'Content-Type': 'application/octet-stream', 'Content-Length': String(CAP - 1) },
+        headers: {
+          Authorization: `Bearer ${door.server.token}`,
+          'Content-Type': 'application/octet-stream',
+          'Content-Length': String(CAP - 1),
+        },
         agent: false,
       });
       req.on('error', () => resolve());
@@ -158,7 +182,13 @@ describe('refused uploads', () => {
 
   test('no file name, or the wrong content type: refused', async () => {
     const gz = gzipSync(Buffer.alloc(10));
-    const noName = await raw(door.server.port, 'POST', '/api/upload', { Authorization: `Bearer ${door.server.token}`, 'Content-Type': 'application/octet-stream' }, gz);
+    const noName = await raw(
+      door.server.port,
+      'POST',
+      '/api/upload',
+      { Authorization: `Bearer ${door.server.token}`, 'Content-Type': 'application/octet-stream' },
+      gz,
+    );
     expect(noName.status).toBe(400);
     const form = await upload(gz, 'a.tar.gz', { 'Content-Type': 'multipart/form-data; boundary=x' });
     expect(form.status).toBe(415);
@@ -187,7 +217,13 @@ describe('a real archive', () => {
   test('uploads under a name and id the server chooses; open-archive works on its handle', async () => {
     const big = await startDoor({ maxUploadBytes: 64 * 1024 * 1024 });
     try {
-      const res = await raw(big.server.port, 'POST', `/api/upload?name=${encodeURIComponent('../../shop export.tar.gz')}`, { Authorization: `Bearer ${big.server.token}`, 'Content-Type': 'application/octet-stream' }, archive);
+      const res = await raw(
+        big.server.port,
+        'POST',
+        `/api/upload?name=${encodeURIComponent('../../shop export.tar.gz')}`,
+        { Authorization: `Bearer ${big.server.token}`, 'Content-Type': 'application/octet-stream' },
+        archive,
+      );
       expect(res.status, res.text).toBe(200);
       ref = res.json<FileRef>();
       expect(ref.size).toBe(archive.length);
@@ -241,7 +277,9 @@ describe('download names', () => {
     expect(contentDisposition('a"b.tar.gz')).toBe(`attachment; filename="ab.tar.gz"; filename*=UTF-8''ab.tar.gz`);
     expect(contentDisposition('../../etc/passwd')).toBe(`attachment; filename="passwd"; filename*=UTF-8''passwd`);
     expect(contentDisposition('x\r\nSet-Cookie: a=b.tar.gz')).not.toMatch(/[\r\n]/);
-    expect(contentDisposition('Müller – prod.tar.gz')).toBe(`attachment; filename="M_ller _ prod.tar.gz"; filename*=UTF-8''M%C3%BCller%20%E2%80%93%20prod.tar.gz`);
+    expect(contentDisposition('Müller – prod.tar.gz')).toBe(
+      `attachment; filename="M_ller _ prod.tar.gz"; filename*=UTF-8''M%C3%BCller%20%E2%80%93%20prod.tar.gz`,
+    );
     expect(contentDisposition('...')).toContain('archive.tar.gz');
   });
 });

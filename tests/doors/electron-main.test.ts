@@ -186,7 +186,9 @@ describe('the app:// protocol', () => {
   });
 
   test('is registered as a standard, secure scheme', () => {
-    expect(fake.privileged).toEqual([expect.objectContaining({ scheme: 'app', privileges: expect.objectContaining({ standard: true, secure: true }) })]);
+    expect(fake.privileged).toEqual([
+      expect.objectContaining({ scheme: 'app', privileges: expect.objectContaining({ standard: true, secure: true }) }),
+    ]);
     expect(isAppUrl('app://mr4/index.html')).toBe(true);
     expect(isAppUrl('app://evil/index.html')).toBe(false);
     expect(isAppUrl('https://mr4/')).toBe(false);
@@ -205,7 +207,15 @@ describe('the app:// protocol', () => {
   });
 
   test('no traversal, other hosts or missing files', async () => {
-    for (const url of ['app://mr4/../secret.txt', 'app://mr4/%2e%2e/secret.txt', 'app://mr4/assets/..%2f..%2fsecret.txt', 'app://mr4/..%5csecret.txt', 'app://mr4/assets/', 'app://mr4/nope.js', 'app://other/index.html']) {
+    for (const url of [
+      'app://mr4/../secret.txt',
+      'app://mr4/%2e%2e/secret.txt',
+      'app://mr4/assets/..%2f..%2fsecret.txt',
+      'app://mr4/..%5csecret.txt',
+      'app://mr4/assets/',
+      'app://mr4/nope.js',
+      'app://other/index.html',
+    ]) {
       const res = await fake.protocolHandler!(new Request(url));
       expect(res.status, url).toBe(404);
       expect(await res.text(), url).not.toContain('SECRET');
@@ -265,7 +275,15 @@ describe('the safeStorage secret store', () => {
 describe('external links and file names', () => {
   test('only allow-listed https documentation opens outside', () => {
     expect(isAllowedExternal('https://www.postgresql.org/docs/current/errcodes-appendix.html')).toBe(true);
-    for (const url of ['http://www.postgresql.org/docs/', 'https://www.postgresql.org.evil.example/docs/', 'https://evil.example/?https://www.postgresql.org/docs/', 'file:///etc/passwd', 'javascript:alert(1)', 'https://user:pw@www.postgresql.org/docs/', 'smb://host/share']) {
+    for (const url of [
+      'http://www.postgresql.org/docs/',
+      'https://www.postgresql.org.evil.example/docs/',
+      'https://evil.example/?https://www.postgresql.org/docs/',
+      'file:///etc/passwd',
+      'javascript:alert(1)',
+      'https://user:pw@www.postgresql.org/docs/',
+      'smb://host/share',
+    ]) {
       expect(isAllowedExternal(url), url).toBe(false);
     }
   });
@@ -281,7 +299,7 @@ describe('external links and file names', () => {
 // ── the preload ───────────────────────────────────────────────────────────────────────────────────
 
 describe('the preload', () => {
-  test('exposes exactly the contract\'s methods', () => {
+  test("exposes exactly the contract's methods", () => {
     expect([...API_METHODS].sort()).toEqual(Object.keys(apiRequests).sort());
   });
 

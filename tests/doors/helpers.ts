@@ -27,7 +27,10 @@ export const SECRET_OUTSIDE = 'THIS-FILE-IS-OUTSIDE-THE-RENDERER';
 function makeRenderer(work: string): string {
   const root = join(work, 'renderer');
   mkdirSync(join(root, 'assets'), { recursive: true });
-  writeFileSync(join(root, 'index.html'), '<!doctype html><html><head><title>MR4 Studio</title><script type="module" src="./assets/app.js"></script></head><body><div id="app"></div></body></html>\n');
+  writeFileSync(
+    join(root, 'index.html'),
+    '<!doctype html><html><head><title>MR4 Studio</title><script type="module" src="./assets/app.js"></script></head><body><div id="app"></div></body></html>\n',
+  );
   writeFileSync(join(root, 'assets', 'app.js'), 'console.log("mr4");\n');
   writeFileSync(join(root, 'assets', 'style.css'), 'body { margin: 0 }\n');
   writeFileSync(join(root, 'assets', '.hidden'), 'hidden\n');
@@ -70,17 +73,32 @@ export interface RawResponse {
 }
 
 /** One HTTP request to 127.0.0.1:port, exactly as given. */
-export function raw(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: Buffer | string): Promise<RawResponse> {
+export function raw(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: Buffer | string,
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, headers: { Host: `127.0.0.1:${port}`, Connection: 'close', ...headers }, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const buf = Buffer.concat(chunks);
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: buf, text: buf.toString('utf8'), json: <T>() => JSON.parse(buf.toString('utf8')) as T });
-      });
-      res.on('error', reject);
-    });
+    const req = request(
+      { host: '127.0.0.1', port, method, path, headers: { Host: `127.0.0.1:${port}`, Connection: 'close', ...headers }, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const buf = Buffer.concat(chunks);
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: buf,
+            text: buf.toString('utf8'),
+            json: <T>() => JSON.parse(buf.toString('utf8')) as T,
+          });
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     if (body !== undefined) req.end(body);
     else req.end();
@@ -89,7 +107,13 @@ export function raw(port: number, method: string, path: string, headers: Record<
 
 /** POST /api/call/<method> with the token and a JSON body. */
 export function call(door: TestDoor, method: string, body: unknown = {}, headers: Record<string, string> = {}): Promise<RawResponse> {
-  return raw(door.server.port, 'POST', `/api/call/${method}`, { Authorization: `Bearer ${door.server.token}`, 'Content-Type': 'application/json', ...headers }, JSON.stringify(body));
+  return raw(
+    door.server.port,
+    'POST',
+    `/api/call/${method}`,
+    { Authorization: `Bearer ${door.server.token}`, 'Content-Type': 'application/json', ...headers },
+    JSON.stringify(body),
+  );
 }
 
 export function accessControlHeaders(res: RawResponse): string[] {

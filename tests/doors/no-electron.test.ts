@@ -53,7 +53,10 @@ afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-function run(args: string[], env: NodeJS.ProcessEnv): { done: Promise<{ code: number | null; stdout: string; stderr: string }>; stdout: () => string; kill: (s: NodeJS.Signals) => void } {
+function run(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): { done: Promise<{ code: number | null; stdout: string; stderr: string }>; stdout: () => string; kill: (s: NodeJS.Signals) => void } {
   const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -84,10 +87,14 @@ describe('the loader hook', () => {
 describe('mr4 serve (built) never loads electron', () => {
   test('serves, answers API calls and stops on SIGTERM without one attempt to load electron', async () => {
     const dataDir = join(work, 'data');
-    const serve = run(['--import', hook, join(OUT_MAIN, 'cli.js'), 'serve', '--no-demo', '--data-dir', dataDir], cleanEnv({ MR4_ELECTRON_MARKER: marker }));
+    const serve = run(
+      ['--import', hook, join(OUT_MAIN, 'cli.js'), 'serve', '--no-demo', '--data-dir', dataDir],
+      cleanEnv({ MR4_ELECTRON_MARKER: marker }),
+    );
     const deadline = Date.now() + 30_000;
     let url: RegExpMatchArray | null = null;
-    while (!(url = serve.stdout().match(/http:\/\/127\.0\.0\.1:(\d+)\/#token=([A-Za-z0-9_-]{43})/)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (!(url = serve.stdout().match(/http:\/\/127\.0\.0\.1:(\d+)\/#token=([A-Za-z0-9_-]{43})/)) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     if (!url) {
       serve.kill('SIGKILL');
       const r = await serve.done;
@@ -95,11 +102,13 @@ describe('mr4 serve (built) never loads electron', () => {
     }
     const [, port, token] = url;
     const headers = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' };
-    const post = (method: string, body: unknown = {}) => fetch(`http://127.0.0.1:${port}/api/call/${method}`, { method: 'POST', headers, body: JSON.stringify(body) });
+    const post = (method: string, body: unknown = {}) =>
+      fetch(`http://127.0.0.1:${port}/api/call/${method}`, { method: 'POST', headers, body: JSON.stringify(body) });
     const info = await post('app.info');
     expect(info.status).toBe(200);
     expect(((await info.json()) as AppInfo).door).toBe('browser');
-    for (const method of ['connections.list', 'files.list', 'jobs.list', 'history.list', 'demo.status']) expect((await post(method)).status, method).toBe(200);
+    for (const method of ['connections.list', 'files.list', 'jobs.list', 'history.list', 'demo.status'])
+      expect((await post(method)).status, method).toBe(200);
     const page = await fetch(`http://127.0.0.1:${port}/`);
     expect(page.status).toBe(200);
 
@@ -123,7 +132,10 @@ function importsOf(source: string): { bare: string[]; relative: string[] } {
   ];
   for (const p of patterns) for (const m of source.matchAll(p)) specifiers.add(m[1]);
   const all = [...specifiers];
-  return { bare: all.filter((s) => !s.startsWith('.') && !s.startsWith('/')), relative: all.filter((s) => s.startsWith('./') || s.startsWith('../')) };
+  return {
+    bare: all.filter((s) => !s.startsWith('.') && !s.startsWith('/')),
+    relative: all.filter((s) => s.startsWith('./') || s.startsWith('../')),
+  };
 }
 
 /** Every built file reachable from `entry`, with the bare names each imports. */

@@ -60,14 +60,26 @@ describe('mr4 serve', () => {
   test('with a saved connection it starts no demo, serves the API, and stops cleanly on a double Ctrl-C', async () => {
     const dataDir = join(work, 'saved');
     const app = await createApp({ door: 'browser', dataDir, secrets: [new MemorySecretStore()] });
-    const saved = await app.dispatch('connections.save', { name: 'Mine', host: '127.0.0.1', port: 5432, database: 'app', user: 'me', sslMode: 'disable', tag: 'dev' });
+    const saved = await app.dispatch('connections.save', {
+      name: 'Mine',
+      host: '127.0.0.1',
+      port: 5432,
+      database: 'app',
+      user: 'me',
+      sslMode: 'disable',
+      tag: 'dev',
+    });
     expect(saved.ok).toBe(true);
     await app.shutdown();
 
     const serve = spawnCli(['serve', '--data-dir', dataDir]);
     const { origin, token } = await addressOf(serve);
     expect(serve.stdout()).toContain(`data folder: ${dataDir}`);
-    const res = await fetch(`${origin}/api/call/connections.list`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: '{}' });
+    const res = await fetch(`${origin}/api/call/connections.list`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: '{}',
+    });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { name: string }[]).map((c) => c.name)).toEqual(['Mine']);
     // The page itself is served (the built renderer).

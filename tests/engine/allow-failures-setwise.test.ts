@@ -23,7 +23,11 @@ test('10,000 rows a trigger refuses, among 50,000: the other 40,000 are written,
   const report = await importInto(dst, archive, 'merge', { allowFailures: true });
   expect(report.tables).toEqual([{ table: 'reading', inserted: 40000, updated: 0, unchanged: 0, skipped: 0, failed: 10000 }]);
   expect(report.failures).toHaveLength(10000);
-  expect(report.failures[0]).toMatchObject({ table: 'reading', key: { sensor: 's5', n: '5' }, reason: 'multiples of five are refused (5)' });
+  expect(report.failures[0]).toMatchObject({
+    table: 'reading',
+    key: { sensor: 's5', n: '5' },
+    reason: 'multiples of five are refused (5)',
+  });
   const kept = await dst.client.query(`SELECT count(*)::int AS n, count(*) FILTER (WHERE n % 5 = 0)::int AS fives FROM reading`);
   expect(kept.rows[0]).toEqual({ n: 40000, fives: 0 });
 });

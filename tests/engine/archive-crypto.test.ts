@@ -40,7 +40,7 @@ function* pieces(buf: Buffer): Generator<Buffer> {
   let at = 0;
   let n = 1;
   while (at < buf.length) {
-    const size = Math.min(buf.length - at, (n * 7919) % 100_000 + 1);
+    const size = Math.min(buf.length - at, ((n * 7919) % 100_000) + 1);
     yield buf.subarray(at, at + size);
     at += size;
     n++;
@@ -112,7 +112,18 @@ describe('refused', () => {
   test('one bit flipped anywhere', async () => {
     await ready;
     const record = 65536 + 16;
-    for (const at of [0, 9, 20, 60, HEADER_SIZE, HEADER_SIZE + 5, HEADER_SIZE + record - 1, HEADER_SIZE + 2 * record + 100, file.length - 17, file.length - 1]) {
+    for (const at of [
+      0,
+      9,
+      20,
+      60,
+      HEADER_SIZE,
+      HEADER_SIZE + 5,
+      HEADER_SIZE + record - 1,
+      HEADER_SIZE + 2 * record + 100,
+      file.length - 17,
+      file.length - 1,
+    ]) {
       const bad = Buffer.from(file);
       bad[at] ^= 0x04;
       const attempt = decrypt(bad);

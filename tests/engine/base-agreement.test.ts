@@ -28,7 +28,12 @@ const DATA = `
 
 let n = 0;
 /** One sync from `from` into `to`, as the CLI and the app run it: the pair's agreement kept. */
-async function sync(from: TestDb, to: TestDb, mode: 'skip' | 'merge', options: Parameters<typeof importInto>[3] = {}): Promise<ImportReport> {
+async function sync(
+  from: TestDb,
+  to: TestDb,
+  mode: 'skip' | 'merge',
+  options: Parameters<typeof importInto>[3] = {},
+): Promise<ImportReport> {
   const archive = join(dir, `sync-${++n}.tar.gz`);
   await exportDb(from, archive);
   const report = await importInto(to, archive, mode, { agreement: agreementStore(dataDir), ...options });
@@ -39,7 +44,8 @@ async function sync(from: TestDb, to: TestDb, mode: 'skip' | 'merge', options: P
 async function rows(d: TestDb) {
   return {
     team: (await d.client.query(`SELECT code, name FROM team ORDER BY code`)).rows,
-    note: (await d.client.query(`SELECT t.code AS team, n.body, n.pinned FROM note n JOIN team t ON t.id = n.team_id ORDER BY n.body`)).rows,
+    note: (await d.client.query(`SELECT t.code AS team, n.body, n.pinned FROM note n JOIN team t ON t.id = n.team_id ORDER BY n.body`))
+      .rows,
   };
 }
 
@@ -61,7 +67,9 @@ describe('a base is what both sides last agreed on', () => {
     expect((await rows(dev)).team.find((t) => t.code === 'a')).toEqual({ code: 'a', name: 'Alpha' });
 
     // Production edits another row; a merge pull leaves that row out, takes the rest.
-    await prod.client.query(`UPDATE team SET name = 'Gamma (prod)' WHERE code = 'c'; UPDATE team SET name = 'Delta (prod)' WHERE code = 'd';`);
+    await prod.client.query(
+      `UPDATE team SET name = 'Gamma (prod)' WHERE code = 'c'; UPDATE team SET name = 'Delta (prod)' WHERE code = 'd';`,
+    );
     const merged = await sync(prod, dev, 'merge', {
       base: 'auto',
       decisions: { format: 'mr4-decisions', version: 1, decisions: [], exclude: [{ table: 'team', key: { code: 'c' } }] },

@@ -16,7 +16,9 @@ const schema = `
 
 describe('a table of 100,000 rows', () => {
   test('is written in ranges with live progress; merge inserts, updates and leaves the rest untouched', async () => {
-    const src = await db(schema + `INSERT INTO item (code, body, qty) SELECT 'c' || g, 'body ' || g, g FROM generate_series(1, ${ROWS}) g;`);
+    const src = await db(
+      schema + `INSERT INTO item (code, body, qty) SELECT 'c' || g, 'body ' || g, g FROM generate_series(1, ${ROWS}) g;`,
+    );
     // The target holds other rows at the source's ids, a tenth of the rows (changed every other one),
     // and a row of its own.
     const dst = await db(
@@ -47,7 +49,9 @@ describe('a table of 100,000 rows', () => {
   });
 
   test('a row a trigger refuses in a late range is named, and with allowFailures only it is left out', async () => {
-    const src = await db(schema + `INSERT INTO item (code, body, qty) SELECT 'c' || g, 'body ' || g, g FROM generate_series(1, ${ROWS}) g;`);
+    const src = await db(
+      schema + `INSERT INTO item (code, body, qty) SELECT 'c' || g, 'body ' || g, g FROM generate_series(1, ${ROWS}) g;`,
+    );
     const guarded =
       schema +
       `CREATE FUNCTION refuse_bad() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -39,14 +39,16 @@ async function writtenFile(columns: string[]): Promise<string> {
   return Buffer.concat(parts).toString('utf8');
 }
 
-test('every row equals the server\'s array_to_json of its values, whatever bytes they hold', async () => {
+test("every row equals the server's array_to_json of its values, whatever bytes they hold", async () => {
   const columns = ['n', 'a', 'b', 'c', 'd', 'e', 'f', 'g'];
   const file = await writtenFile(columns);
   // The server's own rendering of the same values through each type's output function.
   // (format's %s prints a value through its type's output function, as COPY does; ::text may not:
   // true::text is 'true', a char(n) loses its padding.)
   const out = (c: string) => `CASE WHEN ${c} IS NOT NULL THEN format('%s', ${c}) END`;
-  const expected = await db.client.query<{ j: string }>(`SELECT array_to_json(ARRAY[${columns.map(out).join(', ')}])::text AS j FROM v ORDER BY n`);
+  const expected = await db.client.query<{ j: string }>(
+    `SELECT array_to_json(ARRAY[${columns.map(out).join(', ')}])::text AS j FROM v ORDER BY n`,
+  );
   const lines = file.split('\n');
   expect(lines[0]).toBe('{"tableName":"v","columns":["n","a","b","c","d","e","f","g"],"rows":[');
   const rows = lines.slice(1, -2).map((l) => l.replace(/,$/, ''));
@@ -56,7 +58,16 @@ test('every row equals the server\'s array_to_json of its values, whatever bytes
   // And it is JSON whose values are the texts PostgreSQL prints.
   const parsed = JSON.parse(file) as { rows: (string | null)[][] };
   const byN = new Map(parsed.rows.map((r) => [r[0], r]));
-  expect(byN.get('200')).toEqual(['200', '\\N', 'N', '\\x00ff5c', 't', 'ab  ', '{"a\\"b",NULL,"c\\\\d"}', '{"k": "tab\\tand \\"quote\\""}']);
+  expect(byN.get('200')).toEqual([
+    '200',
+    '\\N',
+    'N',
+    '\\x00ff5c',
+    't',
+    'ab  ',
+    '{"a\\"b",NULL,"c\\\\d"}',
+    '{"k": "tab\\tand \\"quote\\""}',
+  ]);
   expect(byN.get('201')).toEqual(['201', '', null, '\\x', 'f', null, '{}', 'null']);
   expect(byN.get('202')?.slice(1, 3)).toEqual(['line\nbreak\r\n\ttab\\back', '\b\f\v\x01\x1f']);
   expect(byN.get('203')?.[1]).toBe('Grüße, 東京, 🎭');

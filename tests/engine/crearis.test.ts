@@ -35,7 +35,9 @@ describe('scenario 1: dev → empty production', () => {
     expect(report.tables.find((t) => t.table === 'events')).toMatchObject({ inserted: 21, skipped: 0 });
     expect(report.tables.find((t) => t.table === 'event_instructors')).toMatchObject({ inserted: 33 });
     // Rows compared with ids replaced by what they point at; system users keep production's hash.
-    const all = (await dev.client.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`)).rows.map((r) => r.tablename as string);
+    const all = (await dev.client.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`)).rows.map(
+      (r) => r.tablename as string,
+    );
     const unseeded = all.filter((t) => !SEEDED.includes(t));
     expect(await compareDatabases(dev.client, prod.client, { tables: unseeded })).toEqual([]);
     expect(await compareDatabases(dev.client, prod.client, { tables: SEEDED, ignore: [...SYSTEM_PASSWORDS, ...SEED_TIMES] })).toEqual([]);
@@ -85,8 +87,12 @@ describe('scenario 2: production → fresh dev → changes → merge back', () =
     }
     expect((await prod.client.query('SELECT 1 FROM images WHERE xmlid = $1', [s.dev.addedImage])).rowCount).toBe(1);
     // Dev's edit of a project reached production.
-    const devProject = await dev.client.query('SELECT teaser, description FROM projects WHERE domaincode = $1', [s.dev.editedProject.domaincode]);
-    const prodProject = await prod.client.query('SELECT teaser, description FROM projects WHERE domaincode = $1', [s.dev.editedProject.domaincode]);
+    const devProject = await dev.client.query('SELECT teaser, description FROM projects WHERE domaincode = $1', [
+      s.dev.editedProject.domaincode,
+    ]);
+    const prodProject = await prod.client.query('SELECT teaser, description FROM projects WHERE domaincode = $1', [
+      s.dev.editedProject.domaincode,
+    ]);
     expect(prodProject.rows[0]).toEqual(devProject.rows[0]);
     // Production's own new user is still there; nothing was deleted.
     expect((await prod.client.query('SELECT 1 FROM users WHERE sysmail = $1', [s.production.addedUser])).rowCount).toBe(1);
@@ -94,13 +100,30 @@ describe('scenario 2: production → fresh dev → changes → merge back', () =
     // Every dev row is now in production (production may hold more).
     expect(await compareDatabases(dev.client, prod.client, { ignore: SYSTEM_PASSWORDS, targetMayHaveMore: true })).toEqual([]);
     // A merge never overwrites an insert-only column: production keeps its system users' hashes.
-    const hashes = async (db: TestDb) => (await db.client.query(`SELECT password FROM users WHERE sysmail = 'admin@theaterpedia.org'`)).rows[0].password;
+    const hashes = async (db: TestDb) =>
+      (await db.client.query(`SELECT password FROM users WHERE sysmail = 'admin@theaterpedia.org'`)).rows[0].password;
     expect(await hashes(prod)).not.toBe(await hashes(dev));
   });
 
   test('merging the same archive again rewrites no row at all', async () => {
     const archive = join(dir, 'dev-after-work.tar.gz');
-    const tables = ['users', 'projects', 'images', 'instructors', 'locations', 'participants', 'posts', 'events', 'pages', 'tasks', 'events_tags', 'project_members', 'event_instructors', 'status', 'tags'];
+    const tables = [
+      'users',
+      'projects',
+      'images',
+      'instructors',
+      'locations',
+      'participants',
+      'posts',
+      'events',
+      'pages',
+      'tasks',
+      'events_tags',
+      'project_members',
+      'event_instructors',
+      'status',
+      'tags',
+    ];
     const before = await rowVersions(prod.client, tables);
     const report = await importInto(prod, archive, 'merge');
     expect(totals(report)).toMatchObject({ inserted: 0, updated: 0, failed: 0 });

@@ -46,7 +46,9 @@ async function rowsOf(s: DiffSession, table: string, kind: DiffKind) {
   return (await s.page({ table, kinds: [kind], offset: 0, limit: 100 })).rows;
 }
 const slugs = (rows: { key: Record<string, unknown> | null }[]) => rows.map((r) => r.key?.slug).sort();
-const post = async (d: TestDb, slug: string) => (await d.client.query(`SELECT p.*, a.email AS author FROM post p LEFT JOIN author a ON a.id = p.author_id WHERE slug = $1`, [slug])).rows[0];
+const post = async (d: TestDb, slug: string) =>
+  (await d.client.query(`SELECT p.*, a.email AS author FROM post p LEFT JOIN author a ON a.id = p.author_id WHERE slug = $1`, [slug]))
+    .rows[0];
 
 describe('three-way: production (target) and dev (source) both edited since dev was seeded (base)', () => {
   let prod: TestDb;
@@ -88,27 +90,51 @@ describe('three-way: production (target) and dev (source) both edited since dev 
     const s = await diff(prod, devArchive, base);
     expect(s.summary.threeWay).toBe(true);
     // identical: p3 (changed on both sides to the same value) and p10 (added on both sides alike).
-    expect(kinds(s, 'post')).toEqual({ changed: 4, kept: 1, identical: 2, conflict: 3, deleted_in_target: 1, new: 1, deleted_in_source: 1, target_only: 1 });
+    expect(kinds(s, 'post')).toEqual({
+      changed: 4,
+      kept: 1,
+      identical: 2,
+      conflict: 3,
+      deleted_in_target: 1,
+      new: 1,
+      deleted_in_source: 1,
+      target_only: 1,
+    });
     expect(slugs(await rowsOf(s, 'post', 'identical'))).toEqual(['p10', 'p3']);
     expect(slugs(await rowsOf(s, 'post', 'changed'))).toEqual(['p1', 'p12', 'p13-renamed', 'p14']);
     const changed = await rowsOf(s, 'post', 'changed');
-    expect(changed.find((r) => r.key?.slug === 'p1')!.fields).toEqual([{ column: 'title', source: 'Dev title 1', target: 'Title 1', base: 'Title 1', verdict: 'apply' }]);
+    expect(changed.find((r) => r.key?.slug === 'p1')!.fields).toEqual([
+      { column: 'title', source: 'Dev title 1', target: 'Title 1', base: 'Title 1', verdict: 'apply' },
+    ]);
     // A moved foreign key is shown by what it points at; jsonb is compared as a whole value.
-    expect(changed.find((r) => r.key?.slug === 'p12')!.fields).toEqual([{ column: 'author_id', source: '{"email": "a2@x"}', target: '{"email": "a1@x"}', base: '{"email": "a1@x"}', verdict: 'apply' }]);
-    expect(changed.find((r) => r.key?.slug === 'p14')!.fields).toEqual([{ column: 'tags', source: '[1, 2, 3]', target: '[1, 2]', base: '[1, 2]', verdict: 'apply' }]);
+    expect(changed.find((r) => r.key?.slug === 'p12')!.fields).toEqual([
+      { column: 'author_id', source: '{"email": "a2@x"}', target: '{"email": "a1@x"}', base: '{"email": "a1@x"}', verdict: 'apply' },
+    ]);
+    expect(changed.find((r) => r.key?.slug === 'p14')!.fields).toEqual([
+      { column: 'tags', source: '[1, 2, 3]', target: '[1, 2]', base: '[1, 2]', verdict: 'apply' },
+    ]);
     // Edited only in the target since the base: kept, not a conflict.
-    expect((await rowsOf(s, 'post', 'kept'))[0]).toMatchObject({ key: { slug: 'p2' }, fields: [{ column: 'body', verdict: 'keep', target: 'Prod body 2' }] });
+    expect((await rowsOf(s, 'post', 'kept'))[0]).toMatchObject({
+      key: { slug: 'p2' },
+      fields: [{ column: 'body', verdict: 'keep', target: 'Prod body 2' }],
+    });
     // Changed on both sides to different values; added on both sides with different values;
     // deleted in the target but edited in the source: conflicts, never silent.
     const conflicts = await rowsOf(s, 'post', 'conflict');
     expect(slugs(conflicts)).toEqual(['p11', 'p4', 'p5']);
-    expect(conflicts.find((r) => r.key?.slug === 'p4')!.fields).toEqual([{ column: 'title', source: 'Dev title 4', target: 'Prod title 4', base: 'Title 4', verdict: 'conflict' }]);
-    expect(conflicts.find((r) => r.key?.slug === 'p5')!.fields).toEqual([{ column: 'body', source: 'Dev edit of 5', target: null, base: 'Body 5', verdict: 'conflict' }]);
+    expect(conflicts.find((r) => r.key?.slug === 'p4')!.fields).toEqual([
+      { column: 'title', source: 'Dev title 4', target: 'Prod title 4', base: 'Title 4', verdict: 'conflict' },
+    ]);
+    expect(conflicts.find((r) => r.key?.slug === 'p5')!.fields).toEqual([
+      { column: 'body', source: 'Dev edit of 5', target: null, base: 'Body 5', verdict: 'conflict' },
+    ]);
     expect(conflicts.filter((r) => r.deletedInTarget).map((r) => r.key?.slug)).toEqual(['p5']);
     expect(slugs(await rowsOf(s, 'post', 'deleted_in_target'))).toEqual(['p6']);
     // A renamed key: dev's row came from production's (the lineage its seed recorded), so it is that
     // row with a new slug, applied like any other field.
-    expect(changed.find((r) => r.key?.slug === 'p13-renamed')!.fields).toEqual([{ column: 'slug', source: 'p13-renamed', target: 'p13', base: 'p13', verdict: 'apply' }]);
+    expect(changed.find((r) => r.key?.slug === 'p13-renamed')!.fields).toEqual([
+      { column: 'slug', source: 'p13-renamed', target: 'p13', base: 'p13', verdict: 'apply' },
+    ]);
     expect(slugs(await rowsOf(s, 'post', 'new'))).toEqual(['p8']);
     expect(slugs(await rowsOf(s, 'post', 'deleted_in_source'))).toEqual(['p7']);
     expect(slugs(await rowsOf(s, 'post', 'target_only'))).toEqual(['p9']);
@@ -132,17 +158,26 @@ describe('three-way: production (target) and dev (source) both edited since dev 
     const before = await fingerprint(prod.client);
     const error = await importInto(prod, devArchive, 'merge', { base }).catch((e) => e);
     expect(error.name).toBe('ConflictsError');
-    expect(error.conflicts.map((c: { key: { slug: string }; field: string | null }) => `${c.key.slug}:${c.field}`).sort()).toEqual(['p11:title', 'p4:title', 'p5:null']);
+    expect(error.conflicts.map((c: { key: { slug: string }; field: string | null }) => `${c.key.slug}:${c.field}`).sort()).toEqual([
+      'p11:title',
+      'p4:title',
+      'p5:null',
+    ]);
     expect(await fingerprint(prod.client)).toBe(before);
   });
 
-  test('diff, dry run and merge agree; only the source\'s own changes are applied, the target\'s edits are kept', async () => {
+  test("diff, dry run and merge agree; only the source's own changes are applied, the target's edits are kept", async () => {
     const s = await diff(prod, devArchive, base);
     const d = s.summary.tables.find((t) => t.table === 'post')!.counts;
     const dry = await importInto(prod, devArchive, 'merge', { base, onConflict: 'target', dryRun: true });
     const real = await importInto(prod, devArchive, 'merge', { base, onConflict: 'target' });
     expect(real.tables).toEqual(dry.tables);
-    expect(counts(real).post).toMatchObject({ inserted: d.new, updated: d.changed, unchanged: d.identical + d.kept + d.conflict - 1, skipped: d.deleted_in_target + 1 });
+    expect(counts(real).post).toMatchObject({
+      inserted: d.new,
+      updated: d.changed,
+      unchanged: d.identical + d.kept + d.conflict - 1,
+      skipped: d.deleted_in_target + 1,
+    });
     expect((await post(prod, 'p1')).title).toBe('Dev title 1');
     expect((await post(prod, 'p2')).body).toBe('Prod body 2');
     expect((await post(prod, 'p4')).title).toBe('Prod title 4');
@@ -196,7 +231,13 @@ describe('decisions, selection and stale previews', () => {
   test('excluded tables, rows and fields stay out; leaving out a parent an included row needs is refused', async () => {
     const { prod, base, archive } = await scenario();
     const before = await fingerprint(prod.client);
-    const refuse: Decisions = { format: 'mr4-decisions', version: 1, onConflict: 'target', decisions: [], exclude: [{ table: 'author', key: { email: 'a3@x' } }] };
+    const refuse: Decisions = {
+      format: 'mr4-decisions',
+      version: 1,
+      onConflict: 'target',
+      decisions: [],
+      exclude: [{ table: 'author', key: { email: 'a3@x' } }],
+    };
     const error = await importInto(prod, archive, 'merge', { base, decisions: refuse }).catch((e) => e);
     expect(error.name).toBe('SelectionError');
     expect(error.message).toMatch(/post \{"slug": "p20"\} needs author \{"email": "a3@x"\} \(through author_id\), which is left out/);
@@ -237,7 +278,9 @@ describe('two-way diff on another schema', () => {
     await seedShop(a.client, { variant: 'a' });
     await seedShop(b.client, { variant: 'b' });
     const productsBefore = (await a.client.query(`SELECT sku FROM products ORDER BY sku LIMIT 1`)).rows[0].sku as string;
-    await a.client.query(`UPDATE products SET price = price + 1, attributes = '{"big": 123456789012345678901234567890}' WHERE sku = $1`, [productsBefore]);
+    await a.client.query(`UPDATE products SET price = price + 1, attributes = '{"big": 123456789012345678901234567890}' WHERE sku = $1`, [
+      productsBefore,
+    ]);
     const archive = join(dir, 'shop-a-diff.tar.gz');
     await exportDb(a, archive);
     const s = await diff(b, archive);
@@ -281,16 +324,23 @@ describe('the Crearis day-2 workflow, three ways', () => {
     const teaser = async (xmlid: string) => (await prod.client.query(`SELECT teaser FROM events WHERE xmlid = $1`, [xmlid])).rows[0].teaser;
     const prodConflictValue = await teaser(sc.conflict.xmlid);
     const prodOwnEdit = await teaser(sc.production.editedEvents[0].xmlid);
-    const phone = async () => (await prod.client.query(`SELECT phone FROM locations WHERE xmlid = $1`, [sc.production.editedLocation.xmlid])).rows[0].phone;
+    const phone = async () =>
+      (await prod.client.query(`SELECT phone FROM locations WHERE xmlid = $1`, [sc.production.editedLocation.xmlid])).rows[0].phone;
     const prodPhone = await phone();
     const report = await importInto(prod, archive, 'merge', { base, onConflict: 'target' });
     expect(report.failures).toEqual([]);
     expect(await teaser(sc.conflict.xmlid)).toBe(prodConflictValue);
     expect(await teaser(sc.production.editedEvents[0].xmlid)).toBe(prodOwnEdit);
     expect(await phone()).toBe(prodPhone);
-    const devProject = (await dev.client.query(`SELECT teaser, description FROM projects WHERE domaincode = $1`, [sc.dev.editedProject.domaincode])).rows[0];
-    expect((await prod.client.query(`SELECT teaser, description FROM projects WHERE domaincode = $1`, [sc.dev.editedProject.domaincode])).rows[0]).toEqual(devProject);
-    for (const xmlid of sc.dev.addedEvents) expect((await prod.client.query('SELECT 1 FROM events WHERE xmlid = $1', [xmlid])).rowCount).toBe(1);
+    const devProject = (
+      await dev.client.query(`SELECT teaser, description FROM projects WHERE domaincode = $1`, [sc.dev.editedProject.domaincode])
+    ).rows[0];
+    expect(
+      (await prod.client.query(`SELECT teaser, description FROM projects WHERE domaincode = $1`, [sc.dev.editedProject.domaincode]))
+        .rows[0],
+    ).toEqual(devProject);
+    for (const xmlid of sc.dev.addedEvents)
+      expect((await prod.client.query('SELECT 1 FROM events WHERE xmlid = $1', [xmlid])).rowCount).toBe(1);
     expect((await prod.client.query('SELECT 1 FROM users WHERE sysmail = $1', [sc.production.addedUser])).rowCount).toBe(1);
     // Once merged, the same merge has nothing left to do.
     expect(totals(await importInto(prod, archive, 'merge', { base, onConflict: 'target' }))).toMatchObject({ inserted: 0, updated: 0 });

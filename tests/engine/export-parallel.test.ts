@@ -39,12 +39,17 @@ test('every connection reads the snapshot of the export’s own transaction, not
   let readers: RunContext[] = [];
   try {
     await ctx.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const before = (await ctx.query(`SELECT (SELECT count(*) FROM public.person)::int AS people, (SELECT count(*) FROM public.tag)::int AS tags`)).rows[0];
+    const before = (
+      await ctx.query(`SELECT (SELECT count(*) FROM public.person)::int AS people, (SELECT count(*) FROM public.tag)::int AS tags`)
+    ).rows[0];
     await source.client.query(`INSERT INTO person (email) VALUES ('late@example.org'); INSERT INTO tag (label) VALUES ('late')`);
     readers = await openSnapshotReaders(ctx, target, 3, async () => undefined, undefined, undefined);
     expect(readers).toHaveLength(3);
     for (const reader of readers) {
-      expect((await reader.query(`SELECT (SELECT count(*) FROM public.person)::int AS people, (SELECT count(*) FROM public.tag)::int AS tags`)).rows[0]).toEqual(before);
+      expect(
+        (await reader.query(`SELECT (SELECT count(*) FROM public.person)::int AS people, (SELECT count(*) FROM public.tag)::int AS tags`))
+          .rows[0],
+      ).toEqual(before);
     }
     expect((await source.client.query(`SELECT count(*)::int AS n FROM person`)).rows[0].n).toBe(before.people + 1);
   } finally {
@@ -58,7 +63,12 @@ test('an archive read over four connections holds the same table files as one re
   const seed = 'the same seed, sixteen bytes+';
   const one = await exportDb(source, join(dir, 'one.tar.gz'), { jobs: 1, config: RULES as never, maskSeed: seed });
   const events: EngineEvent[] = [];
-  const four = await exportDb(source, join(dir, 'four.tar.gz'), { jobs: 4, config: RULES as never, maskSeed: seed, onEvent: (e) => events.push(e) });
+  const four = await exportDb(source, join(dir, 'four.tar.gz'), {
+    jobs: 4,
+    config: RULES as never,
+    maskSeed: seed,
+    onEvent: (e) => events.push(e),
+  });
   const a = (await openArchive(one.file)).index!;
   const b = (await openArchive(four.file)).index!;
   expect(b.entities).toEqual(a.entities);
@@ -83,7 +93,10 @@ test('an archive read over four connections holds the same table files as one re
 });
 
 test('a cancel while several connections read drops them all and leaves no file', async () => {
-  const source = await db(SCHEMA + `INSERT INTO post (person_id, title, body) SELECT 1, 'Big ' || g, repeat('x', 2000) FROM generate_series(1, 60000) g; ANALYZE post;`);
+  const source = await db(
+    SCHEMA +
+      `INSERT INTO post (person_id, title, body) SELECT 1, 'Big ' || g, repeat('x', 2000) FROM generate_series(1, 60000) g; ANALYZE post;`,
+  );
   const out = join(dir, 'cancelled.tar.gz');
   const abort = new AbortController();
   const run = exportDb(source, out, {
@@ -107,9 +120,15 @@ test('a server that refuses more connections gets an export over fewer, said in 
     url.username = role;
     url.password = '';
     const logs: string[] = [];
-    const report = await exportDb(source, join(dir, 'limited.tar.gz'), { db: dbTarget(url.toString()), jobs: 4, onEvent: (e) => void (e.type === 'log' && logs.push(e.message)) });
+    const report = await exportDb(source, join(dir, 'limited.tar.gz'), {
+      db: dbTarget(url.toString()),
+      jobs: 4,
+      onEvent: (e) => void (e.type === 'log' && logs.push(e.message)),
+    });
     expect(Object.fromEntries(report.tables.map((t) => [t.table, t.rows]))).toEqual({ person: 3000, post: 20000, note: 8000, tag: 50 });
-    expect(logs.find((m) => m.startsWith('Reading over'))).toMatch(/^Reading over \d connection\(s\) instead of 4: the server refused more \(.*too many connections/);
+    expect(logs.find((m) => m.startsWith('Reading over'))).toMatch(
+      /^Reading over \d connection\(s\) instead of 4: the server refused more \(.*too many connections/,
+    );
   } finally {
     await otherSessions(source);
     const admin = new pg.Client({ connectionString: source.url });

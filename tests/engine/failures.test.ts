@@ -101,7 +101,12 @@ describe('malformed archives are refused before anything is written', () => {
     const t = await target();
     const before = await fingerprint(t.client);
     await expect(
-      importArchive({ db: dbTarget(t.url), archive, mode: 'merge', limits: { maxEntries: 100, maxEntryBytes: 1 << 30, maxTotalBytes: 2000, maxIndexBytes: 1 << 20 } }),
+      importArchive({
+        db: dbTarget(t.url),
+        archive,
+        mode: 'merge',
+        limits: { maxEntries: 100, maxEntryBytes: 1 << 30, maxTotalBytes: 2000, maxIndexBytes: 1 << 20 },
+      }),
     ).rejects.toThrow(/more than 2000 bytes/);
     expect(await fingerprint(t.client)).toBe(before);
   });
@@ -138,9 +143,21 @@ describe('rows that would break constraints are found before writing', () => {
     expect(error.name).toBe('RefusedRowsError');
     expect(error.rows).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ table: 'authors', key: { email: 'bo@x.org' }, reason: expect.stringMatching(/already has this nickname/) }),
-        expect.objectContaining({ table: 'books', key: { isbn: '222' }, reason: expect.stringMatching(/author_id refers to a authors row that is not imported/) }),
-        expect.objectContaining({ table: 'reviews', key: { book_id: { isbn: '222' }, reviewer: 'r1' }, reason: expect.stringMatching(/book_id refers to a books row/) }),
+        expect.objectContaining({
+          table: 'authors',
+          key: { email: 'bo@x.org' },
+          reason: expect.stringMatching(/already has this nickname/),
+        }),
+        expect.objectContaining({
+          table: 'books',
+          key: { isbn: '222' },
+          reason: expect.stringMatching(/author_id refers to a authors row that is not imported/),
+        }),
+        expect.objectContaining({
+          table: 'reviews',
+          key: { book_id: { isbn: '222' }, reviewer: 'r1' },
+          reason: expect.stringMatching(/book_id refers to a books row/),
+        }),
       ]),
     );
     expect(await fingerprint(t.client)).toBe(before);
@@ -153,7 +170,10 @@ describe('rows that would break constraints are found before writing', () => {
   });
 
   test('a value that does not fit the target type is named with its column', async () => {
-    const t = await db(SCHEMA.replace('nickname text UNIQUE', "nickname text UNIQUE CHECK (nickname <> 'x')").replace('pages int', 'pages smallint') + `ALTER TABLE books ALTER COLUMN pages TYPE int;`);
+    const t = await db(
+      SCHEMA.replace('nickname text UNIQUE', "nickname text UNIQUE CHECK (nickname <> 'x')").replace('pages int', 'pages smallint') +
+        `ALTER TABLE books ALTER COLUMN pages TYPE int;`,
+    );
     const bad = join(dir, 'bigpages.tar.gz');
     alterTableFile(archive, bad, 'books.json', (s) => s.replace('"300"', '"3000000000000"'), true);
     const error = await importInto(t, bad, 'merge').catch((e) => e);
@@ -161,7 +181,11 @@ describe('rows that would break constraints are found before writing', () => {
     expect(error.rows).toEqual([
       expect.objectContaining({ table: 'books', row: 3, column: 'pages', reason: expect.stringMatching(/out of range/) }),
       // The review of that book cannot be written either, and says why.
-      expect.objectContaining({ table: 'reviews', key: { book_id: '3', reviewer: 'r2' }, reason: expect.stringMatching(/books row that is not imported/) }),
+      expect.objectContaining({
+        table: 'reviews',
+        key: { book_id: '3', reviewer: 'r2' },
+        reason: expect.stringMatching(/books row that is not imported/),
+      }),
     ]);
     expect((await t.client.query('SELECT count(*)::int AS n FROM books')).rows[0].n).toBe(0);
   });
@@ -171,11 +195,14 @@ describe('rows that would break constraints are found before writing', () => {
       CREATE TABLE dept (id serial PRIMARY KEY, code text NOT NULL UNIQUE, head_id int);
       CREATE TABLE emp (id serial PRIMARY KEY, email text NOT NULL UNIQUE, age int, dept_id int NOT NULL REFERENCES dept(id));
       ALTER TABLE dept ADD FOREIGN KEY (head_id) REFERENCES emp(id) ON DELETE SET NULL;`;
-    const src = await db(cycle + `
+    const src = await db(
+      cycle +
+        `
       INSERT INTO dept (code) VALUES ('ops'), ('dev');
       INSERT INTO emp (email, age, dept_id) VALUES ('ann@x.org', 40, 1), ('ben@x.org', 17, 2);
       UPDATE dept SET head_id = 1 WHERE code = 'ops';
-      UPDATE dept SET head_id = 2 WHERE code = 'dev';`);
+      UPDATE dept SET head_id = 2 WHERE code = 'dev';`,
+    );
     const file = join(dir, 'cycle.tar.gz');
     await exportDb(src, file);
     // The target refuses minors: ben cannot be written, so dev's head cannot be resolved.
@@ -187,8 +214,16 @@ describe('rows that would break constraints are found before writing', () => {
 
     const report = await importInto(t, file, 'skip', { allowFailures: true });
     expect(report.failures).toEqual([
-      expect.objectContaining({ table: 'emp', key: { email: 'ben@x.org' }, reason: expect.stringMatching(/violates check constraint adult/) }),
-      expect.objectContaining({ table: 'dept', column: 'head_id', reason: 'head_id refers to a emp row that was not imported; left unchanged' }),
+      expect.objectContaining({
+        table: 'emp',
+        key: { email: 'ben@x.org' },
+        reason: expect.stringMatching(/violates check constraint adult/),
+      }),
+      expect.objectContaining({
+        table: 'dept',
+        column: 'head_id',
+        reason: 'head_id refers to a emp row that was not imported; left unchanged',
+      }),
     ]);
     const rows = await t.client.query(`SELECT d.code, e.email AS head FROM dept d LEFT JOIN emp e ON e.id = d.head_id ORDER BY d.code`);
     expect(rows.rows).toEqual([
@@ -220,10 +255,20 @@ describe('rows that would break constraints are found before writing', () => {
       CREATE TRIGGER was_off BEFORE INSERT ON books FOR EACH ROW EXECUTE FUNCTION noop();
       ALTER TABLE books DISABLE TRIGGER was_off;`);
     const states = async () =>
-      (await t.client.query(`SELECT tgrelid::regclass::text AS rel, tgname, tgenabled FROM pg_trigger WHERE tgrelid IN ('books'::regclass, 'reviews'::regclass) ORDER BY 1, 2`)).rows;
+      (
+        await t.client.query(
+          `SELECT tgrelid::regclass::text AS rel, tgname, tgenabled FROM pg_trigger WHERE tgrelid IN ('books'::regclass, 'reviews'::regclass) ORDER BY 1, 2`,
+        )
+      ).rows;
     const before = await states();
     const logs: string[] = [];
-    const report = await importArchive({ db: dbTarget(t.url), archive, mode: 'merge', disableTriggers: true, onEvent: (e) => e.type === 'log' && logs.push(e.message) });
+    const report = await importArchive({
+      db: dbTarget(t.url),
+      archive,
+      mode: 'merge',
+      disableTriggers: true,
+      onEvent: (e) => e.type === 'log' && logs.push(e.message),
+    });
     expect(totals(report).inserted).toBe(9);
     expect(logs.join('\n')).toMatch(/foreign-key checks included/);
     expect(await states()).toEqual(before);
@@ -251,7 +296,9 @@ describe('dry run, cancel and locks', () => {
       INSERT INTO items (code, body) SELECT 'c' || g, repeat('x', 200) FROM generate_series(1, 200000) g;`);
     const file = join(dir, 'items.tar.gz');
     await exportDb(big, file);
-    const t = await db(`CREATE TABLE items (id serial PRIMARY KEY, code text NOT NULL UNIQUE, body text); INSERT INTO items (code) VALUES ('mine');`);
+    const t = await db(
+      `CREATE TABLE items (id serial PRIMARY KEY, code text NOT NULL UNIQUE, body text); INSERT INTO items (code) VALUES ('mine');`,
+    );
     const before = await fingerprint(t.client);
     const controller = new AbortController();
     const phases: number[] = [];
@@ -279,7 +326,9 @@ describe('dry run, cancel and locks', () => {
       await other.query(`INSERT INTO authors (email) VALUES ('pending@x.org')`);
       const error = await importInto(t, archive, 'merge', { lockTimeoutMs: 300 }).catch((e) => e);
       expect(error.name).toBe('LockTimeoutError');
-      expect(error.message).toMatch(/pid \d+ \(postgres, busy-writer.*idle in transaction.*\) holds RowExclusiveLock on (public\.)?authors/);
+      expect(error.message).toMatch(
+        /pid \d+ \(postgres, busy-writer.*idle in transaction.*\) holds RowExclusiveLock on (public\.)?authors/,
+      );
       await other.query('ROLLBACK');
       expect((await t.client.query('SELECT count(*)::int AS n FROM books')).rows[0].n).toBe(0);
     } finally {
@@ -296,7 +345,9 @@ describe('dry run, cancel and locks', () => {
     await writer.connect();
     try {
       for (let i = 0; i < 100; i++) {
-        const held = await writer.query(`SELECT 1 FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'mr4' AND l.mode = 'ShareRowExclusiveLock' AND l.granted`);
+        const held = await writer.query(
+          `SELECT 1 FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'mr4' AND l.mode = 'ShareRowExclusiveLock' AND l.granted`,
+        );
         if (held.rowCount) break;
         await new Promise((r) => setTimeout(r, 20));
       }

@@ -89,7 +89,7 @@ function logs(into: string[]): (e: EngineEvent) => void {
 }
 
 describe('reloading foreign keys as the tables owner', () => {
-  test('every constraint comes back exactly as it was, the rows are the source\'s, and the report says which were reloaded', async () => {
+  test("every constraint comes back exactly as it was, the rows are the source's, and the report says which were reloaded", async () => {
     const source = await db(SCHEMA + DATA);
     const target = await db(SCHEMA);
     const before = await constraints(target.client);
@@ -122,7 +122,7 @@ describe('reloading foreign keys as the tables owner', () => {
     await expect(target.client.query(`INSERT INTO visit VALUES (999, '2023-03-01', 999999)`)).rejects.toThrow(/visit_a_person/);
   });
 
-  test('the Pagila-like sample (payment\'s keys declared on its partitions, the store ↔ staff cycle) is an exact copy with its constraints as they were', async () => {
+  test("the Pagila-like sample (payment's keys declared on its partitions, the store ↔ staff cycle) is an exact copy with its constraints as they were", async () => {
     const source = await db(fixtureSql('pagila-like'));
     const target = await db(fixtureSchema('pagila-like'));
     const before = await constraints(target.client);
@@ -148,7 +148,7 @@ describe('reloading foreign keys as the tables owner', () => {
     expect(await compareDatabases(source.client, target.client)).toEqual([]);
   });
 
-  test('a merge that may change a referenced column keeps that key\'s triggers', async () => {
+  test("a merge that may change a referenced column keeps that key's triggers", async () => {
     const source = await db(SCHEMA + DATA);
     const target = await db(SCHEMA);
     const file = join(dir, 'merge.tar.gz');
@@ -190,7 +190,9 @@ describe('a run that fails or is cancelled after the drop', () => {
     const file = join(dir, 'missing.tar.gz');
     await exportDb(source, file);
     const messages: string[] = [];
-    const error = await rejection(importInto(target, file, 'merge', { tables: ['child'], foreignKeyReload: 'always', onEvent: logs(messages) }));
+    const error = await rejection(
+      importInto(target, file, 'merge', { tables: ['child'], foreignKeyReload: 'always', onEvent: logs(messages) }),
+    );
     expect(error.name).toBe('RefusedRowsError');
     // The drop happened (child's twenty good rows were written provisionally) before the run stopped.
     expect(messages.some((m) => /^Foreign keys of child dropped/.test(m))).toBe(true);
@@ -200,7 +202,10 @@ describe('a run that fails or is cancelled after the drop', () => {
       expect(r.reason).toBe('parent_code refers to a parent row that does not exist in the target');
     }
     expect(error.rows!.map((r) => (r.key as { code: string }).code).sort()).toEqual(
-      Array.from({ length: 30 }, (_, i) => i + 1).filter((g) => g % 3 === 2).map((g) => `k${g}`).sort(),
+      Array.from({ length: 30 }, (_, i) => i + 1)
+        .filter((g) => g % 3 === 2)
+        .map((g) => `k${g}`)
+        .sort(),
     );
     expect(await rowCounts(target.client, ['parent', 'child', 'note'])).toEqual({ parent: 2, child: 0, note: 0 });
     expect(await constraints(target.client)).toEqual(before);
@@ -240,7 +245,15 @@ describe('a run that fails or is cancelled after the drop', () => {
     const onEvent = (e: EngineEvent) => {
       logs(messages)(e);
       // After child's first range is written (its keys dropped before it): who holds what on child, then cancel.
-      if (e.type === 'table' && e.table === 'child' && e.phase === 2 && !e.done && e.rowsDone > 0 && e.rowsDone < (e.rowsTotal ?? 0) && !locks) {
+      if (
+        e.type === 'table' &&
+        e.table === 'child' &&
+        e.phase === 2 &&
+        !e.done &&
+        e.rowsDone > 0 &&
+        e.rowsDone < (e.rowsTotal ?? 0) &&
+        !locks
+      ) {
         locks = target.client
           .query<{ mode: string }>(`SELECT mode FROM pg_locks WHERE relation = 'child'::regclass AND pid <> pg_backend_pid() AND granted`)
           .then((r) => r.rows.map((x) => x.mode))
@@ -273,7 +286,9 @@ describe('keys mr4 does not check itself keep their triggers', () => {
     await exportDb(source, file);
     const error = await rejection(importInto(target, file, 'skip', { foreignKeyReload: 'always', ignoreMissingColumns: true }));
     // The trigger of item_kind refused the first row, found by halving the statement's rows.
-    expect(error.message).toMatch(/^Inserting into item failed at row 1 \{"code":"i1"\}: insert or update on table "item" violates foreign key constraint "item_kind"/);
+    expect(error.message).toMatch(
+      /^Inserting into item failed at row 1 \{"code":"i1"\}: insert or update on table "item" violates foreign key constraint "item_kind"/,
+    );
     expect(await rowCounts(target.client, ['kind', 'item'])).toEqual({ kind: 0, item: 0 });
     expect(await constraints(target.client)).toEqual(before);
     // With the parent there, the same import reloads item_parent and keeps item_kind on its trigger, and says why.
@@ -303,7 +318,9 @@ describe('a drop PostgreSQL refuses', () => {
     expect(report.failures).toEqual([]);
     // parent's own key is MATCH FULL (kept); child's drop needs parent, whose deferred checks are pending.
     expect(report.foreignKeys?.reloaded).toEqual([]);
-    expect(report.foreignKeys?.reason).toMatch(/child: its foreign keys could not be dropped \(cannot ALTER TABLE "parent" because it has pending trigger events\)/);
+    expect(report.foreignKeys?.reason).toMatch(
+      /child: its foreign keys could not be dropped \(cannot ALTER TABLE "parent" because it has pending trigger events\)/,
+    );
     expect(await constraints(target.client)).toEqual(before);
     expect(await compareDatabases(source.client, target.client)).toEqual([]);
   });
@@ -345,7 +362,9 @@ describe('who may reload', () => {
       const writerBefore = await constraints(writerDb.client);
       const asWriter = await importInto(await asRole(writerDb, writer), file, 'skip', { foreignKeyReload: 'always' });
       expect(asWriter.foreignKeys?.path).toBe('triggers');
-      expect(asWriter.foreignKeys!.reason).toMatch(new RegExp(`child_parent_id_fkey: you do not own public\\.child \\(its owner is postgres\\)`));
+      expect(asWriter.foreignKeys!.reason).toMatch(
+        new RegExp(`child_parent_id_fkey: you do not own public\\.child \\(its owner is postgres\\)`),
+      );
       expect(await constraints(writerDb.client)).toEqual(writerBefore);
       expect(await compareDatabases(source.client, writerDb.client)).toEqual([]);
 

@@ -12,7 +12,19 @@ import { seedShop, shopCounts } from '../fixtures/schemas/shop-data';
 const dir = scratchDir();
 const db = databasesForFile();
 
-const SHOP_TABLES = ['customers', 'categories', 'products', 'product_categories', 'orders', 'order_lines', 'departments', 'employees', 'audit_log', 'settings', 'shipments'];
+const SHOP_TABLES = [
+  'customers',
+  'categories',
+  'products',
+  'product_categories',
+  'orders',
+  'order_lines',
+  'departments',
+  'employees',
+  'audit_log',
+  'settings',
+  'shipments',
+];
 
 describe('shop: a target whose ids are all taken by other rows', () => {
   test('skip then merge: every source row arrives with its references, the target keeps its own rows', async () => {
@@ -52,7 +64,11 @@ describe('shop: a target whose ids are all taken by other rows', () => {
     for (const [table, n] of Object.entries(shopCounts.a)) expect(report.tables.find((t) => t.table === table)?.inserted).toBe(n);
     expect(await compareDatabases(a.client, empty.client)).toEqual([]);
     await exportDb(empty, second);
-    const files = execFileSync('tar', ['tzf', first]).toString().trim().split('\n').filter((f) => f !== 'index.json');
+    const files = execFileSync('tar', ['tzf', first])
+      .toString()
+      .trim()
+      .split('\n')
+      .filter((f) => f !== 'index.json');
     expect(files.length).toBe(SHOP_TABLES.length);
     for (const f of files) {
       expect(execFileSync('tar', ['xzOf', second, f]).toString(), f).toBe(execFileSync('tar', ['xzOf', first, f]).toString());
@@ -69,14 +85,19 @@ describe('shop: a target whose ids are all taken by other rows', () => {
     // Both sides insert rows after the sync; their sequences hand out the same ids.
     await a.client.query(`INSERT INTO customers (email, name) VALUES ('new.on.a@example.org', 'A side')`);
     await b.client.query(`INSERT INTO customers (email, name) VALUES ('new.on.b@example.org', 'B side')`);
-    await a.client.query(`INSERT INTO categories (slug, name, parent_id) VALUES ('a-new', 'A new', (SELECT id FROM categories WHERE parent_id IS NULL ORDER BY id LIMIT 1))`);
+    await a.client.query(
+      `INSERT INTO categories (slug, name, parent_id) VALUES ('a-new', 'A new', (SELECT id FROM categories WHERE parent_id IS NULL ORDER BY id LIMIT 1))`,
+    );
     await b.client.query(`INSERT INTO categories (slug, name) VALUES ('b-new', 'B new')`);
     const archive = join(dir, 'shop-a-later.tar.gz');
     await exportDb(a, archive);
     const report = await importInto(b, archive, 'merge');
     expect(report.tables.find((t) => t.table === 'customers')).toMatchObject({ inserted: 1, updated: 0 });
     expect(report.tables.find((t) => t.table === 'categories')).toMatchObject({ inserted: 1 });
-    expect((await b.client.query(`SELECT count(*)::int AS n FROM customers WHERE email IN ('new.on.a@example.org', 'new.on.b@example.org')`)).rows[0].n).toBe(2);
+    expect(
+      (await b.client.query(`SELECT count(*)::int AS n FROM customers WHERE email IN ('new.on.a@example.org', 'new.on.b@example.org')`))
+        .rows[0].n,
+    ).toBe(2);
     expect(await compareDatabases(a.client, b.client, { targetMayHaveMore: true })).toEqual([]);
     // The target's identity and sequences were moved past every id, so its next inserts work.
     await b.client.query(`INSERT INTO customers (email) VALUES ('after@example.org')`);
@@ -96,9 +117,12 @@ describe('values round-trip exactly', () => {
     const rows = (await src.client.query('SELECT count(*)::int AS n FROM value_zoo')).rows[0].n;
     expect(report.tables[0].inserted).toBe(rows);
     await exportDb(dst, second);
-    expect(execFileSync('tar', ['xzOf', second, 'value_zoo.json']).toString()).toBe(execFileSync('tar', ['xzOf', first, 'value_zoo.json']).toString());
+    expect(execFileSync('tar', ['xzOf', second, 'value_zoo.json']).toString()).toBe(
+      execFileSync('tar', ['xzOf', first, 'value_zoo.json']).toString(),
+    );
     // Compared in the database itself, value by value, as text.
-    const text = async (d: TestDb) => (await d.client.query(`SELECT md5(string_agg(z::text, '|' ORDER BY id)) AS h FROM value_zoo z`)).rows[0].h;
+    const text = async (d: TestDb) =>
+      (await d.client.query(`SELECT md5(string_agg(z::text, '|' ORDER BY id)) AS h FROM value_zoo z`)).rows[0].h;
     expect(await text(dst)).toBe(await text(src));
     // A second merge finds every row identical.
     expect(totals(await importInto(dst, first, 'merge'))).toMatchObject({ inserted: 0, updated: 0, unchanged: rows });

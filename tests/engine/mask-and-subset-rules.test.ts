@@ -45,7 +45,17 @@ const PEOPLE = `
 const RULES = {
   tables: {
     person: {
-      mask: { email: 'email', phone: 'phone', name: 'name', secret: 'hash', pin: 'hash', avatar: 'hash', born: 'random', notes: 'emails-inside', nickname: { fixed: 'nick' } },
+      mask: {
+        email: 'email',
+        phone: 'phone',
+        name: 'name',
+        secret: 'hash',
+        pin: 'hash',
+        avatar: 'hash',
+        born: 'random',
+        notes: 'emails-inside',
+        nickname: { fixed: 'nick' },
+      },
     },
     message: { mask: { sender: 'email', body: 'emails-inside' } },
   },
@@ -62,7 +72,12 @@ describe('masking rules', () => {
     const archive = join(dir, 'people.tar.gz');
     const report = await exportDb(db, archive, { config: RULES as never, maskSeed: seed });
     // contact.email points at person.email: it is masked alike without being named.
-    expect(report.masked!.find((m) => m.table === 'contact')).toEqual({ table: 'contact', column: 'email', rule: 'email', inherited: false });
+    expect(report.masked!.find((m) => m.table === 'contact')).toEqual({
+      table: 'contact',
+      column: 'email',
+      rule: 'email',
+      inherited: false,
+    });
     const rows = await archiveRows(archive);
     const [anna, ben] = rows.person;
     const k = maskKey(seed);
@@ -72,7 +87,11 @@ describe('masking rules', () => {
     expect(anna[2]).toBe(`+999${String(BigInt(`0x${hmacHex(k, '+49 170 1234567').slice(4, 19)}`) % 1000000000000n).padStart(12, '0')}`);
     expect(ben[2]).toBeNull();
     expect(anna[3]).toMatch(/^[A-Z][a-z]+ [A-Z][a-z]+$/);
-    expect(anna[4]).toBe(hmacHex(k, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11').slice(0, 32).replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5'));
+    expect(anna[4]).toBe(
+      hmacHex(k, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11')
+        .slice(0, 32)
+        .replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5'),
+    );
     expect(anna[5]).toBe(String(parseInt(hmacHex(k, '1234').slice(0, 8), 16) & 0x7fffffff));
     expect(anna[6]).toBe(`\\x${readHmacBytes(k, '\\x0102')}`);
     expect(anna[7]).toMatch(/^\d{4}-\d{2}-\d{2}$/);
@@ -97,8 +116,12 @@ describe('masking rules', () => {
   });
 
   test('the same seed masks alike in two archives; without one, every export masks differently', async () => {
-    const a = await archiveRows((await exportDb(db, join(dir, 'a.tar.gz'), { config: RULES as never, maskSeed: 'one seed, sixteen+' })).file);
-    const b = await archiveRows((await exportDb(db, join(dir, 'b.tar.gz'), { config: RULES as never, maskSeed: 'one seed, sixteen+' })).file);
+    const a = await archiveRows(
+      (await exportDb(db, join(dir, 'a.tar.gz'), { config: RULES as never, maskSeed: 'one seed, sixteen+' })).file,
+    );
+    const b = await archiveRows(
+      (await exportDb(db, join(dir, 'b.tar.gz'), { config: RULES as never, maskSeed: 'one seed, sixteen+' })).file,
+    );
     const c = await archiveRows((await exportDb(db, join(dir, 'c.tar.gz'), { config: RULES as never })).file);
     expect(a.person[0][1]).toBe(b.person[0][1]);
     expect(c.person[0][1]).not.toBe(a.person[0][1]);
@@ -111,15 +134,20 @@ describe('masking rules', () => {
 
   test('refused before anything is copied: ids, NULL into NOT NULL, a rule with no form for the type, too long for the column, a unique column that would collide', async () => {
     const out = join(dir, 'refused.tar.gz');
-    const tryRules = (mask: Record<string, unknown>, table = 'person') => exportDb(db, out, { config: { tables: { [table]: { mask } } } as never });
+    const tryRules = (mask: Record<string, unknown>, table = 'person') =>
+      exportDb(db, out, { config: { tables: { [table]: { mask } } } as never });
     await expect(tryRules({ id: 'hash' })).rejects.toThrow(/Cannot mask person\.id: it holds ids/);
     await expect(tryRules({ person_id: 'hash' }, 'message')).rejects.toThrow(/Cannot mask message\.person_id: it holds ids/);
     await expect(tryRules({ email: 'null' })).rejects.toThrow(/Cannot mask person\.email with null: it is NOT NULL/);
     await expect(tryRules({ pin: 'phone' })).rejects.toThrow(/phone writes text, and the column is integer/);
     await expect(tryRules({ phone: 'email' })).rejects.toThrow(/email writes up to \d+ characters, and the column holds 20/);
     await expect(tryRules({ pin: { fixed: 'not a number' } })).rejects.toThrow(/The fixed value for person\.pin is not a integer/);
-    await expect(tryRules({ email: { fixed: 'same@example.invalid' } })).rejects.toThrow(/Masking would give two rows of person the same email, which must stay unique/);
-    await expect(tryRules({ email: 'random' })).rejects.toThrow(/joined to other columns by a foreign key; random would leave them pointing at nothing/);
+    await expect(tryRules({ email: { fixed: 'same@example.invalid' } })).rejects.toThrow(
+      /Masking would give two rows of person the same email, which must stay unique/,
+    );
+    await expect(tryRules({ email: 'random' })).rejects.toThrow(
+      /joined to other columns by a foreign key; random would leave them pointing at nothing/,
+    );
     await expect(tryRules({ nosuch: 'null' })).rejects.toThrow(/names column "person\.nosuch", which does not exist/);
     expect(() => parseWhere('nocolon')).toThrow(/not TABLE:CONDITION/);
   });
@@ -168,8 +196,12 @@ describe('subsets', () => {
 
     const withChildren = await previewExport({ db: dbTarget(db.url), subset: { where, withChildren: true } });
     const c = (name: string) => withChildren.subset!.tables.find((t) => t.table === name)!;
-    expect(c('order_line').rows).toBe(await count(db, `SELECT count(*) AS n FROM order_line l JOIN orders o ON o.id = l.order_id WHERE o.placed >= DATE '2025-07-01'`));
-    expect(c('note').rows).toBe(await count(db, `SELECT count(*) AS n FROM note n JOIN orders o ON o.id = n.order_id WHERE o.placed >= DATE '2025-07-01'`));
+    expect(c('order_line').rows).toBe(
+      await count(db, `SELECT count(*) AS n FROM order_line l JOIN orders o ON o.id = l.order_id WHERE o.placed >= DATE '2025-07-01'`),
+    );
+    expect(c('note').rows).toBe(
+      await count(db, `SELECT count(*) AS n FROM note n JOIN orders o ON o.id = n.order_id WHERE o.placed >= DATE '2025-07-01'`),
+    );
   });
 
   test('a filtered table keeps the parents a kept row needs, along self references too', async () => {
@@ -198,12 +230,20 @@ describe('subsets', () => {
     const full = join(dir, 'full.tar.gz');
     await exportDb(db, full);
     await new BaseRegistry(dataDir).record(await importInto(copy, full, 'merge', { agreement: agreementStore(dataDir) }));
-    const diff = await runDiff(dbTarget(copy.url), { archive, base: 'auto', dataDir, rowsPerKind: 5 }, undefined, new AbortController().signal, () => undefined);
+    const diff = await runDiff(
+      dbTarget(copy.url),
+      { archive, base: 'auto', dataDir, rowsPerKind: 5 },
+      undefined,
+      new AbortController().signal,
+      () => undefined,
+    );
     expect(diff.summary.threeWay).toBe(true);
     const orders = diff.summary.tables.find((t) => t.table === 'orders')!.counts;
     expect(orders.deleted_in_source).toBe(0);
     expect(orders.target_only).toBe(200 - report.subset!.tables.find((t) => t.table === 'orders')!.rows!);
-    expect(diff.rows.find((r) => r.table === 'orders' && r.kind === 'target_only')!.hint).toMatch(/not exported: the archive holds a subset/);
+    expect(diff.rows.find((r) => r.table === 'orders' && r.kind === 'target_only')!.hint).toMatch(
+      /not exported: the archive holds a subset/,
+    );
     expect(diff.summary.warnings.some((w) => /the archive is a subset \(orders: placed >= DATE '2025-07-01'\)/.test(w))).toBe(true);
     // A merge of it deletes nothing and changes nothing.
     const merged = await importInto(copy, archive, 'merge', { base: 'auto', agreement: agreementStore(dataDir) });
@@ -229,6 +269,8 @@ describe('subsets', () => {
     // Other tables are named through the schema; the table's own columns bare.
     const ok = await preview(`customer_id IN (SELECT id FROM customer WHERE region_id = 1)`);
     expect(ok.subset!.tables.find((t) => t.table === 'orders')!.rows).toBeGreaterThan(0);
-    await expect(previewExport({ db: dbTarget(db.url), subset: { where: [{ table: 'nosuch', where: 'true' }] } })).rejects.toThrow(/--where names table "nosuch", which is not in schema/);
+    await expect(previewExport({ db: dbTarget(db.url), subset: { where: [{ table: 'nosuch', where: 'true' }] } })).rejects.toThrow(
+      /--where names table "nosuch", which is not in schema/,
+    );
   });
 });

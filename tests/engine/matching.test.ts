@@ -20,8 +20,13 @@ async function roundTrip(src: TestDb, dst: TestDb, name: string, mode: 'skip' | 
 describe('rows whose key is NULL', () => {
   const schema = `CREATE TABLE img (id serial PRIMARY KEY, xmlid text UNIQUE, name text NOT NULL, url text);`;
   test('are matched by content: identical ones are found, changed ones come in as new', async () => {
-    const src = await db(schema + `INSERT INTO img (xmlid, name, url) VALUES ('a', 'A', 'u1'), (NULL, 'loose', 'u2'), (NULL, 'loose', 'u2'), (NULL, 'other', 'u3');`);
-    const dst = await db(schema + `INSERT INTO img (xmlid, name, url) VALUES (NULL, 'x', 'x'), (NULL, 'loose', 'u2'), ('a', 'A old', 'u1');`);
+    const src = await db(
+      schema +
+        `INSERT INTO img (xmlid, name, url) VALUES ('a', 'A', 'u1'), (NULL, 'loose', 'u2'), (NULL, 'loose', 'u2'), (NULL, 'other', 'u3');`,
+    );
+    const dst = await db(
+      schema + `INSERT INTO img (xmlid, name, url) VALUES (NULL, 'x', 'x'), (NULL, 'loose', 'u2'), ('a', 'A old', 'u1');`,
+    );
     const { report, file } = await roundTrip(src, dst, 'nullkey');
     // 'a' is updated by key; one 'loose' exists already, the second copy and 'other' are new.
     expect(report.tables[0]).toMatchObject({ inserted: 2, updated: 1, unchanged: 1 });
@@ -35,17 +40,27 @@ describe('a key that names a parent in the same table', () => {
                                              UNIQUE (parent_id, name));`;
   test('is matched level by level through the parents already matched', async () => {
     // "docs/a" exists in both trees at different ids; the source's tree is deeper.
-    const src = await db(legacySchema + `
+    const src = await db(
+      legacySchema +
+        `
       INSERT INTO folder (id, parent_id, name) VALUES (1, NULL, 'root'), (2, 1, 'docs'), (3, 2, 'a'), (4, 3, 'deep'), (5, 1, 'src');
-      UPDATE folder SET note = 'changed' WHERE id = 3;`);
-    const dst = await db(legacySchema + `
+      UPDATE folder SET note = 'changed' WHERE id = 3;`,
+    );
+    const dst = await db(
+      legacySchema +
+        `
       INSERT INTO folder (id, parent_id, name) VALUES (7, NULL, 'root'), (8, 7, 'src'), (9, 7, 'docs'), (10, 9, 'a'), (11, 7, 'mine');
-      SELECT setval('folder_id_seq', 11);`);
+      SELECT setval('folder_id_seq', 11);`,
+    );
     const { report, file } = await roundTrip(src, dst, 'tree');
     expect(report.failures).toEqual([]);
     // root matches by content (its key is NULL); docs, a and src by key through their parents.
     expect(report.tables[0]).toMatchObject({ inserted: 1, updated: 1, unchanged: 3 });
-    const path = (await dst.client.query(`SELECT f3.name || '/' || f2.name || '/' || f1.name AS p FROM folder f1 JOIN folder f2 ON f2.id = f1.parent_id JOIN folder f3 ON f3.id = f2.parent_id WHERE f1.name = 'deep'`)).rows;
+    const path = (
+      await dst.client.query(
+        `SELECT f3.name || '/' || f2.name || '/' || f1.name AS p FROM folder f1 JOIN folder f2 ON f2.id = f1.parent_id JOIN folder f3 ON f3.id = f2.parent_id WHERE f1.name = 'deep'`,
+      )
+    ).rows;
     expect(path).toEqual([{ p: 'docs/a/deep' }]);
     expect(await compareDatabases(src.client, dst.client, { targetMayHaveMore: true })).toEqual([]);
     const before = await rowVersions(dst.client, ['folder']);
@@ -57,8 +72,13 @@ describe('a key that names a parent in the same table', () => {
 describe('tables without any key', () => {
   const schema = `CREATE TABLE log (id serial PRIMARY KEY, actor text, action text, at timestamptz);`;
   test('are multisets: n equal archived rows match at most n equal target rows, never updated', async () => {
-    const src = await db(schema + `INSERT INTO log (actor, action, at) VALUES ('a', 'x', '2020-01-01'), ('a', 'x', '2020-01-01'), ('a', 'x', '2020-01-01'), ('b', 'y', NULL);`);
-    const dst = await db(schema + `INSERT INTO log (actor, action, at) VALUES ('a', 'x', '2020-01-01'), ('b', 'y', NULL), ('c', 'z', NULL);`);
+    const src = await db(
+      schema +
+        `INSERT INTO log (actor, action, at) VALUES ('a', 'x', '2020-01-01'), ('a', 'x', '2020-01-01'), ('a', 'x', '2020-01-01'), ('b', 'y', NULL);`,
+    );
+    const dst = await db(
+      schema + `INSERT INTO log (actor, action, at) VALUES ('a', 'x', '2020-01-01'), ('b', 'y', NULL), ('c', 'z', NULL);`,
+    );
     const { report, file } = await roundTrip(src, dst, 'log');
     expect(report.tables[0]).toMatchObject({ inserted: 2, updated: 0, unchanged: 2 });
     expect((await dst.client.query(`SELECT count(*)::int AS n FROM log WHERE actor = 'a'`)).rows[0].n).toBe(3);
@@ -73,13 +93,19 @@ describe('partial exports', () => {
     CREATE TABLE event (id serial PRIMARY KEY, xmlid text NOT NULL UNIQUE, project_id int NOT NULL REFERENCES project(id),
                         owner_id int REFERENCES person(id), title text);`;
   test('carry the natural keys of every parent their rows point at, and import into a target that has those parents', async () => {
-    const src = await db(schema + `
+    const src = await db(
+      schema +
+        `
       INSERT INTO project (code, title) VALUES ('p1', 'One'), ('p2', 'Two'), ('p3', 'Unused');
       INSERT INTO person (email, secret) VALUES ('a@x', 'hash-a'), ('b@x', 'hash-b');
-      INSERT INTO event (xmlid, project_id, owner_id, title) VALUES ('e1', 1, 2, 'E1'), ('e2', 2, NULL, 'E2');`);
-    const dst = await db(schema + `
+      INSERT INTO event (xmlid, project_id, owner_id, title) VALUES ('e1', 1, 2, 'E1'), ('e2', 2, NULL, 'E2');`,
+    );
+    const dst = await db(
+      schema +
+        `
       INSERT INTO person (email) VALUES ('z@x'), ('b@x'), ('a@x');
-      INSERT INTO project (code) VALUES ('p9'), ('p2'), ('p1');`);
+      INSERT INTO project (code) VALUES ('p9'), ('p2'), ('p1');`,
+    );
     const file = join(dir, 'partial.tar.gz');
     const exported = await exportDb(src, file, { tables: ['event'] });
     expect(exported.tables.map((t) => [t.table, t.role, t.rows])).toEqual(
@@ -92,7 +118,11 @@ describe('partial exports', () => {
     const report = await importInto(dst, file, 'merge');
     expect(report.tables.map((t) => t.table)).toEqual(['event']);
     expect(report.tables[0]).toMatchObject({ inserted: 2 });
-    const rows = (await dst.client.query(`SELECT e.xmlid, p.code, o.email FROM event e JOIN project p ON p.id = e.project_id LEFT JOIN person o ON o.id = e.owner_id ORDER BY 1`)).rows;
+    const rows = (
+      await dst.client.query(
+        `SELECT e.xmlid, p.code, o.email FROM event e JOIN project p ON p.id = e.project_id LEFT JOIN person o ON o.id = e.owner_id ORDER BY 1`,
+      )
+    ).rows;
     expect(rows).toEqual([
       { xmlid: 'e1', code: 'p1', email: 'b@x' },
       { xmlid: 'e2', code: 'p2', email: null },
@@ -107,7 +137,13 @@ describe('partial exports', () => {
     const file = join(dir, 'partial-missing.tar.gz');
     await exportDb(src, file, { tables: ['event'] });
     const error = await importInto(dst, file, 'merge').catch((e) => e);
-    expect(error.rows).toEqual([expect.objectContaining({ table: 'event', key: { xmlid: 'e1' }, reason: expect.stringMatching(/project row that does not exist in the target/) })]);
+    expect(error.rows).toEqual([
+      expect.objectContaining({
+        table: 'event',
+        key: { xmlid: 'e1' },
+        reason: expect.stringMatching(/project row that does not exist in the target/),
+      }),
+    ]);
     expect((await dst.client.query('SELECT count(*)::int AS n FROM event')).rows[0].n).toBe(0);
   });
 });
@@ -119,8 +155,12 @@ describe('partitioned tables', () => {
     CREATE TABLE reading_2024 PARTITION OF reading FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
     CREATE TABLE reading_2025 PARTITION OF reading FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');`;
   test('import through the parent, merge again without rewrites, and diff rows of different partitions apart', async () => {
-    const src = await db(schema + `INSERT INTO reading (code, day, value) SELECT 'r' || g, DATE '2024-06-01' + g * 2, g FROM generate_series(1, 200) g;`);
-    const dst = await db(schema + `INSERT INTO reading (code, day, value) VALUES ('only-2024', '2024-02-02', 1), ('only-2025', '2025-02-02', 2);`);
+    const src = await db(
+      schema + `INSERT INTO reading (code, day, value) SELECT 'r' || g, DATE '2024-06-01' + g * 2, g FROM generate_series(1, 200) g;`,
+    );
+    const dst = await db(
+      schema + `INSERT INTO reading (code, day, value) VALUES ('only-2024', '2024-02-02', 1), ('only-2025', '2025-02-02', 2);`,
+    );
     const { report, file } = await roundTrip(src, dst, 'partitioned');
     expect(report.tables).toEqual([expect.objectContaining({ table: 'reading', inserted: 200 })]);
     const before = await rowVersions(dst.client, ['reading']);

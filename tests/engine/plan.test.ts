@@ -52,7 +52,7 @@ describe('natural keys', () => {
     expect(table(plan, 't').warnings.join()).toMatch(/NULL are recognised by their content/);
   });
 
-  test('ids inside arrays or JSON are named in the plan\'s warnings, with what to do', async () => {
+  test("ids inside arrays or JSON are named in the plan's warnings, with what to do", async () => {
     const plan = await planFor(`CREATE TABLE t (id serial PRIMARY KEY, code text UNIQUE NOT NULL, tag_ids int[], member_ids jsonb);`);
     expect(plan.warnings.join('\n')).toMatch(/t\.tag_ids \(integer\[\]\) may hold ids[\s\S]*t\.member_ids \(jsonb\) may hold ids/);
     expect(plan.warnings.every((w) => /configuration/.test(w))).toBe(true);
@@ -139,8 +139,12 @@ describe('the Crearis profile and configuration', () => {
   });
 
   test('configuration naming unknown tables or columns is refused', async () => {
-    await expect(planFor(`CREATE TABLE t (id int PRIMARY KEY)`, { tables: { nope: { exclude: true } } })).rejects.toThrow(/names table "nope"/);
-    await expect(planFor(`CREATE TABLE t (id int PRIMARY KEY)`, { tables: { t: { insertOnly: ['nope'] } } })).rejects.toThrow(/column "t.nope"/);
+    await expect(planFor(`CREATE TABLE t (id int PRIMARY KEY)`, { tables: { nope: { exclude: true } } })).rejects.toThrow(
+      /names table "nope"/,
+    );
+    await expect(planFor(`CREATE TABLE t (id int PRIMARY KEY)`, { tables: { t: { insertOnly: ['nope'] } } })).rejects.toThrow(
+      /column "t.nope"/,
+    );
   });
 
   test('selected tables pull in the parents whose ids they carry, as reference tables', async () => {

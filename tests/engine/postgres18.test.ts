@@ -66,7 +66,9 @@ test('values round-trip exactly on PostgreSQL 18', async () => {
   await exportArchive({ db: dbTarget(src.url), out: first });
   await importArchive({ db: dbTarget(dst.url), archive: first, mode: 'skip' });
   await exportArchive({ db: dbTarget(dst.url), out: second });
-  expect(execFileSync('tar', ['xzOf', second, 'value_zoo.json']).toString()).toBe(execFileSync('tar', ['xzOf', first, 'value_zoo.json']).toString());
+  expect(execFileSync('tar', ['xzOf', second, 'value_zoo.json']).toString()).toBe(
+    execFileSync('tar', ['xzOf', first, 'value_zoo.json']).toString(),
+  );
 });
 
 test('the Crearis workflow on PostgreSQL 18: pull, edit, merge back, merge again without rewrites', async () => {

@@ -45,20 +45,42 @@ describe('a masked, encrypted subset of production, pulled into dev and merged b
     dev = await newDb(crearisSchemaSql);
     await seedCrearisDemo(prod.client);
     // A person whose address also appears, unmasked by any default, nowhere else.
-    await prod.client.query(`INSERT INTO users (sysmail, extmail, username, password, role) VALUES ('maria.muster@real-person.example', 'maria@private.example', 'maria', '$2b$10$realhashrealhashrealhashrealhashrealhashrealhashreal', 'user')`);
+    await prod.client.query(
+      `INSERT INTO users (sysmail, extmail, username, password, role) VALUES ('maria.muster@real-person.example', 'maria@private.example', 'maria', '$2b$10$realhashrealhashrealhashrealhashrealhashrealhashreal', 'user')`,
+    );
     values = await originals(prod);
   });
 
   test('the export masks users’ e-mail and password hashes on the server, keeps a subset and encrypts', async () => {
     const logs: string[] = [];
-    const report = await exportDb(prod, archive, { mask: 'all', subset: SUBSET, encrypt: { passphrase: PASSPHRASE }, onEvent: (e) => void (e.type === 'log' && logs.push(e.message)) });
+    const report = await exportDb(prod, archive, {
+      mask: 'all',
+      subset: SUBSET,
+      encrypt: { passphrase: PASSPHRASE },
+      onEvent: (e) => void (e.type === 'log' && logs.push(e.message)),
+    });
     expect(report.encrypted).toBe(true);
     expect(report.masked!.filter((m) => m.table === 'users')).toEqual([
       { table: 'users', column: 'sysmail', rule: 'email', inherited: false },
       { table: 'users', column: 'extmail', rule: 'email', inherited: false },
       { table: 'users', column: 'password', rule: 'hash', inherited: false },
     ]);
-    expect(report.masked!.filter((m) => m.table !== 'users').map((m) => `${m.table}.${m.column}`).sort()).toEqual(['instructors.email', 'instructors.phone', 'interactions.actions', 'interactions.fields', 'interactions.from_mail', 'interactions.to_mail', 'locations.email', 'locations.phone', 'tasks.assigned_to']);
+    expect(
+      report
+        .masked!.filter((m) => m.table !== 'users')
+        .map((m) => `${m.table}.${m.column}`)
+        .sort(),
+    ).toEqual([
+      'instructors.email',
+      'instructors.phone',
+      'interactions.actions',
+      'interactions.fields',
+      'interactions.from_mail',
+      'interactions.to_mail',
+      'locations.email',
+      'locations.phone',
+      'tasks.assigned_to',
+    ]);
     const events = report.subset!.tables.find((t) => t.table === 'events')!;
     const total = Number((await prod.client.query(`SELECT count(*) AS n FROM events`)).rows[0].n);
     expect(events.rows).toBeLessThan(total);
@@ -75,7 +97,11 @@ describe('a masked, encrypted subset of production, pulled into dev and merged b
     expect(tar.includes(Buffer.from('"tableName":"users"'))).toBe(true);
     expect(values.length).toBeGreaterThan(20);
     for (const v of [...values, PASSPHRASE]) {
-      for (const [what, bytes] of [['raw', raw], ['decrypted', gzip], ['decompressed', tar]] as const) {
+      for (const [what, bytes] of [
+        ['raw', raw],
+        ['decrypted', gzip],
+        ['decompressed', tar],
+      ] as const) {
         expect(bytes.includes(Buffer.from(v)), `${what} bytes hold ${v}`).toBe(false);
       }
     }
@@ -98,17 +124,23 @@ describe('a masked, encrypted subset of production, pulled into dev and merged b
     await new BaseRegistry(dataDir).record(report);
     const inDev = await originals(dev);
     // Dev's own seeded system users are its own; production's arrived masked.
-    const seeded = (await dev.client.query(`SELECT sysmail FROM users WHERE sysmail NOT LIKE '%@example.invalid'`)).rows.map((r) => r.sysmail);
+    const seeded = (await dev.client.query(`SELECT sysmail FROM users WHERE sysmail NOT LIKE '%@example.invalid'`)).rows.map(
+      (r) => r.sysmail,
+    );
     expect(seeded).not.toContain('maria.muster@real-person.example');
     expect(inDev).not.toContain('maria@private.example');
-    const stored = await dev.client.query(`SELECT table_name, column_name, rule FROM _mr4.masked WHERE table_name = 'users' ORDER BY column_name`);
+    const stored = await dev.client.query(
+      `SELECT table_name, column_name, rule FROM _mr4.masked WHERE table_name = 'users' ORDER BY column_name`,
+    );
     expect(stored.rows).toEqual([
       { table_name: 'users', column_name: 'extmail', rule: 'email' },
       { table_name: 'users', column_name: 'password', rule: 'hash' },
       { table_name: 'users', column_name: 'sysmail', rule: 'email' },
     ]);
     // The tasks' assignees were masked alike: each still names its (masked) user.
-    const orphans = await dev.client.query(`SELECT t.assigned_to FROM tasks t WHERE t.assigned_to IS NOT NULL AND NOT EXISTS (SELECT 1 FROM users u WHERE u.sysmail = t.assigned_to)`);
+    const orphans = await dev.client.query(
+      `SELECT t.assigned_to FROM tasks t WHERE t.assigned_to IS NOT NULL AND NOT EXISTS (SELECT 1 FROM users u WHERE u.sysmail = t.assigned_to)`,
+    );
     expect(orphans.rows).toEqual([]);
     const events = Number((await dev.client.query(`SELECT count(*) AS n FROM events`)).rows[0].n);
     expect(events).toBe(Number((await prod.client.query(RECENT)).rows[0].n));
@@ -118,7 +150,9 @@ describe('a masked, encrypted subset of production, pulled into dev and merged b
     const before = (await prod.client.query(`SELECT id, sysmail, extmail, password, username FROM users ORDER BY id`)).rows;
     // Dev edits a masked column, a plain column, and adds a user of its own.
     await dev.client.query(`UPDATE users SET sysmail = 'edited-' || sysmail, username = 'Maria (dev)' WHERE username = 'maria'`);
-    await dev.client.query(`INSERT INTO users (sysmail, username, password, role) VALUES ('new.dev.user@team.example', 'newcomer', 'devhash', 'user')`);
+    await dev.client.query(
+      `INSERT INTO users (sysmail, username, password, role) VALUES ('new.dev.user@team.example', 'newcomer', 'devhash', 'user')`,
+    );
     const devArchive = join(dir, 'dev.tar.gz');
     const exported = await exportDb(dev, devArchive);
     // Dev's own archive says which columns travelled masked, and from where.
@@ -129,17 +163,34 @@ describe('a masked, encrypted subset of production, pulled into dev and merged b
     ]);
 
     // The diff says so, and shows no masked field as a difference.
-    const diff = await runDiff(dbTarget(prod.url), { archive: devArchive, rowsPerKind: 1000 }, undefined, new AbortController().signal, () => undefined);
-    expect(diff.summary.warnings.some((w) => /users\.sysmail, users\.extmail, users\.password hold masked values \(masked before they reached/.test(w))).toBe(true);
+    const diff = await runDiff(
+      dbTarget(prod.url),
+      { archive: devArchive, rowsPerKind: 1000 },
+      undefined,
+      new AbortController().signal,
+      () => undefined,
+    );
+    expect(
+      diff.summary.warnings.some((w) =>
+        /users\.sysmail, users\.extmail, users\.password hold masked values \(masked before they reached/.test(w),
+      ),
+    ).toBe(true);
     const changedUsers = diff.rows.filter((r) => r.table === 'users' && r.kind === 'changed');
     expect(changedUsers.flatMap((r) => r.fields.map((f) => f.column))).toEqual(['username']);
 
     // Dev's own seeded system users (the migrations seed them in every Crearis database) carry real
     // keys that production's rows have too, and production's masked copies of those rows came beside
     // them: merging back, they are refused by name (production has them), and left out here.
-    const devSeeded = (await dev.client.query(`SELECT sysmail FROM users WHERE sysmail LIKE '%@theaterpedia.org' ORDER BY id`)).rows.map((r) => r.sysmail);
+    const devSeeded = (await dev.client.query(`SELECT sysmail FROM users WHERE sysmail LIKE '%@theaterpedia.org' ORDER BY id`)).rows.map(
+      (r) => r.sysmail,
+    );
     for (const base of [undefined, 'auto'] as const) {
-      const report = await importInto(prod, devArchive, 'merge', { base, dryRun: base === undefined, allowFailures: true, agreement: agreementStore(dataDir) });
+      const report = await importInto(prod, devArchive, 'merge', {
+        base,
+        dryRun: base === undefined,
+        allowFailures: true,
+        agreement: agreementStore(dataDir),
+      });
       expect(report.failures.filter((f) => f.table === 'users').map((f) => f.key?.sysmail)).toEqual(devSeeded);
       expect(report.failures.every((f) => f.table === 'users' || f.table === 'project_members')).toBe(true);
       expect(report.tables.find((t) => t.table === 'users')).toMatchObject({ inserted: 1, updated: 1 });
@@ -159,7 +210,9 @@ describe('a masked, encrypted subset of production, pulled into dev and merged b
     await exportDb(dev, devArchive, { lineage: false });
     const count = async () => Number((await prod.client.query(`SELECT count(*) AS n FROM users`)).rows[0].n);
     const n = await count();
-    await expect(importInto(prod, devArchive, 'merge', { lineage: false })).rejects.toThrow(/users's natural key \(sysmail\) holds values this database's own export masked/);
+    await expect(importInto(prod, devArchive, 'merge', { lineage: false })).rejects.toThrow(
+      /users's natural key \(sysmail\) holds values this database's own export masked/,
+    );
     expect(await count()).toBe(n);
   });
 });
@@ -174,12 +227,15 @@ describe('encrypted archives refused before anything is written', () => {
     await seedCrearisDemo(prod.client);
     await exportDb(prod, archive, { encrypt: { passphrase: PASSPHRASE } });
   });
-  const rows = async () => Number((await target.client.query(`SELECT (SELECT count(*) FROM users) + (SELECT count(*) FROM events) AS n`)).rows[0].n);
+  const rows = async () =>
+    Number((await target.client.query(`SELECT (SELECT count(*) FROM users) + (SELECT count(*) FROM events) AS n`)).rows[0].n);
 
   test('no passphrase, a wrong one', async () => {
     const n = await rows();
     await expect(importInto(target, archive, 'merge')).rejects.toMatchObject({ code: 'MR4_PASSPHRASE_REQUIRED' });
-    await expect(importInto(target, archive, 'merge', { secret: { passphrase: 'wrong' } })).rejects.toMatchObject({ code: 'MR4_WRONG_PASSPHRASE' });
+    await expect(importInto(target, archive, 'merge', { secret: { passphrase: 'wrong' } })).rejects.toMatchObject({
+      code: 'MR4_WRONG_PASSPHRASE',
+    });
     expect(await rows()).toBe(n);
   });
 
@@ -203,7 +259,9 @@ describe('encrypted archives refused before anything is written', () => {
     const bytes = readFileSync(archive);
     writeFileSync(cut, bytes.subarray(0, bytes.length - 7));
     // Cut inside the last chunk: that chunk cannot authenticate (cut or altered, mr4 cannot tell).
-    await expect(importInto(target, cut, 'merge', { secret: { passphrase: PASSPHRASE } })).rejects.toThrow(/fails its authentication check \(or the archive was cut short there\)/);
+    await expect(importInto(target, cut, 'merge', { secret: { passphrase: PASSPHRASE } })).rejects.toThrow(
+      /fails its authentication check \(or the archive was cut short there\)/,
+    );
   });
 
   test('a correct passphrase imports it', async () => {

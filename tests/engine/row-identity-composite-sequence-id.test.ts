@@ -35,7 +35,9 @@ async function clash() {
   const theirs = await paymentsAt(source, at);
   const mine = await paymentsAt(target, at);
   expect(theirs).toHaveLength(1);
-  expect(mine).toEqual([{ payment_id: 42, amount: '99.99', email: 'other.customer1@elsewhere.example', rental_date: '2022-01-01 05:33:33', username: 'other1' }]);
+  expect(mine).toEqual([
+    { payment_id: 42, amount: '99.99', email: 'other.customer1@elsewhere.example', rental_date: '2022-01-01 05:33:33', username: 'other1' },
+  ]);
   return { source, target, at, theirs: theirs[0], mine: mine[0] };
 }
 
@@ -98,6 +100,8 @@ describe('a sequence-drawn id inside a composite primary key (payment_date, paym
     expect(counts(report).payment).toMatchObject({ inserted: 350, skipped: 0 });
     const now = await paymentsAt(target, at);
     expect(now.find((p) => p.payment_id === 42)).toEqual(mine);
-    expect(now.filter((p) => p.payment_id !== 42).map((p) => ({ ...p, payment_id: undefined }))).toEqual([{ ...theirs, payment_id: undefined }]);
+    expect(now.filter((p) => p.payment_id !== 42).map((p) => ({ ...p, payment_id: undefined }))).toEqual([
+      { ...theirs, payment_id: undefined },
+    ]);
   });
 });

@@ -14,17 +14,53 @@ const db = databasesForFile();
 
 const EXPECTED: Record<Fixture, Record<string, number>> = {
   'pagila-like': {
-    actor: 50, address: 110, category: 16, city: 60, country: 20, customer: 100, film: 100, film_actor: 300, film_category: 100,
-    inventory: 200, language: 6, payment: 350, rental: 300, staff: 4, store: 2,
+    actor: 50,
+    address: 110,
+    category: 16,
+    city: 60,
+    country: 20,
+    customer: 100,
+    film: 100,
+    film_actor: 300,
+    film_category: 100,
+    inventory: 200,
+    language: 6,
+    payment: 350,
+    rental: 300,
+    staff: 4,
+    store: 2,
   },
   'django-like': {
-    auth_group: 3, auth_permission: 60, auth_user: 20, auth_user_groups: 23, django_admin_log: 40, django_content_type: 15,
-    django_migrations: 26, django_session: 5, main_category: 8, main_comment: 150, main_italianrestaurant: 4, main_place: 12,
-    main_post: 60, main_profile: 20, main_restaurant: 8, taggit_tag: 10, taggit_taggeditem: 132,
+    auth_group: 3,
+    auth_permission: 60,
+    auth_user: 20,
+    auth_user_groups: 23,
+    django_admin_log: 40,
+    django_content_type: 15,
+    django_migrations: 26,
+    django_session: 5,
+    main_category: 8,
+    main_comment: 150,
+    main_italianrestaurant: 4,
+    main_place: 12,
+    main_post: 60,
+    main_profile: 20,
+    main_restaurant: 8,
+    taggit_tag: 10,
+    taggit_taggeditem: 132,
   },
   'chinook-like': {
-    album: 40, artist: 25, customer: 60, employee: 8, genre: 10, invoice: 200, invoice_line: 500, media_type: 5, playlist: 10,
-    playlist_track: 240, track: 300,
+    album: 40,
+    artist: 25,
+    customer: 60,
+    employee: 8,
+    genre: 10,
+    invoice: 200,
+    invoice_line: 500,
+    media_type: 5,
+    playlist: 10,
+    playlist_track: 240,
+    track: 300,
   },
 };
 
@@ -56,7 +92,9 @@ test('pagila-like: what the scenarios rely on', async () => {
   const d = await db(fixtureSql('pagila-like'));
   const q = async (sql: string) => (await d.client.query(sql)).rows;
   // payment's foreign keys exist only on its partitions, none on the partitioned table itself.
-  expect(await q(`SELECT count(*)::int AS n FROM pg_constraint WHERE conrelid = 'payment'::regclass AND contype = 'f'`)).toEqual([{ n: 0 }]);
+  expect(await q(`SELECT count(*)::int AS n FROM pg_constraint WHERE conrelid = 'payment'::regclass AND contype = 'f'`)).toEqual([
+    { n: 0 },
+  ]);
   expect(
     await q(`SELECT c.relname AS partition, count(*)::int AS fks FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
              WHERE k.contype = 'f' AND c.relispartition GROUP BY 1 ORDER BY 1`),
@@ -67,7 +105,9 @@ test('pagila-like: what the scenarios rely on', async () => {
   );
   expect(await q(`SELECT DISTINCT last_update::text AS t FROM actor UNION SELECT DISTINCT last_update::text FROM rental`)).toHaveLength(1);
   // Two actors identical but for their ids; customers told apart by e-mail, rentals by rental_date.
-  expect(await q(`SELECT first_name, last_name, count(*)::int AS n FROM actor GROUP BY 1, 2 HAVING count(*) > 1`)).toEqual([{ first_name: 'SUSAN', last_name: 'DAVIS', n: 2 }]);
+  expect(await q(`SELECT first_name, last_name, count(*)::int AS n FROM actor GROUP BY 1, 2 HAVING count(*) > 1`)).toEqual([
+    { first_name: 'SUSAN', last_name: 'DAVIS', n: 2 },
+  ]);
   expect(await q(`SELECT count(DISTINCT email)::int AS n FROM customer`)).toEqual([{ n: 100 }]);
   expect(await q(`SELECT count(DISTINCT rental_date)::int AS n FROM rental`)).toEqual([{ n: 300 }]);
   // The store <-> staff cycle is closed.

@@ -50,7 +50,9 @@ async function mergeAgainRewritesNothing(to: TestDb, file: string): Promise<void
 /** Per table: what a merge of the target's export back into the source must do — insert exactly the
  *  target's own rows (never a copy of a source row) and update exactly the one edited row. */
 function expectedBack(own: Record<string, number>, edited: string) {
-  return Object.fromEntries(Object.entries(own).map(([t, n]) => [t, expect.objectContaining({ inserted: n, updated: t === edited ? 1 : 0, failed: 0 })]));
+  return Object.fromEntries(
+    Object.entries(own).map(([t, n]) => [t, expect.objectContaining({ inserted: n, updated: t === edited ? 1 : 0, failed: 0 })]),
+  );
 }
 
 describe('keyless rows edited after an mr4 seed (chinook-like)', () => {
@@ -71,7 +73,9 @@ describe('keyless rows edited after an mr4 seed (chinook-like)', () => {
     expect(report.failures).toEqual([]);
     expect(totals(report)).toMatchObject({ inserted: 0, updated: 1, failed: 0 });
     expect(counts(report).employee).toMatchObject({ inserted: 0, updated: 1 });
-    expect((await target.client.query(`SELECT title FROM employee WHERE employee_id = ${jane}`)).rows).toEqual([{ title: 'Senior Sales Support Agent' }]);
+    expect((await target.client.query(`SELECT title FROM employee WHERE employee_id = ${jane}`)).rows).toEqual([
+      { title: 'Senior Sales Support Agent' },
+    ]);
     expect({ customers: await janesCustomers(), reports: await janesReports() }).toEqual(before);
     expect(await rowCounts(target.client, tables)).toEqual(Object.fromEntries(tables.map((t) => [t, own[t] + sourceCounts[t]])));
     expect(await compareDatabases(source.client, target.client, { targetMayHaveMore: true })).toEqual([]);
@@ -129,7 +133,10 @@ describe('keyless rows edited after an mr4 seed (pagila-like)', () => {
       });
     };
     return {
-      tables: await compareDatabases(from.client, to.client, { targetMayHaveMore: true, tables: tables.filter((t) => t !== 'rental' && t !== 'payment') }),
+      tables: await compareDatabases(from.client, to.client, {
+        targetMayHaveMore: true,
+        tables: tables.filter((t) => t !== 'rental' && t !== 'payment'),
+      }),
       rental: await missingRows(rentalsByMeaning),
       payment: await missingRows(paymentsByMeaning),
     };
@@ -143,7 +150,8 @@ describe('keyless rows edited after an mr4 seed (pagila-like)', () => {
     // Edit in the source: customer 3 (another customer holds id 3 in the target).
     const linda = await idOf(target, `SELECT customer_id AS id FROM customer WHERE email = 'LINDA.SMITH@sakilacustomer.org'`);
     const lindasRentals = () => ids(target, `SELECT rental_id AS id FROM rental WHERE customer_id = ${linda} ORDER BY 1`);
-    const lindasPayments = () => ids(target, `SELECT payment_date::text || '#' || payment_id AS id FROM payment WHERE customer_id = ${linda} ORDER BY 1`);
+    const lindasPayments = () =>
+      ids(target, `SELECT payment_date::text || '#' || payment_id AS id FROM payment WHERE customer_id = ${linda} ORDER BY 1`);
     const before = { rentals: await lindasRentals(), payments: await lindasPayments() };
     expect(before.rentals.length).toBeGreaterThan(0);
     expect(before.payments.length).toBeGreaterThan(0);
@@ -154,7 +162,9 @@ describe('keyless rows edited after an mr4 seed (pagila-like)', () => {
     expect(report.failures).toEqual([]);
     expect(totals(report)).toMatchObject({ inserted: 0, updated: 1, failed: 0 });
     expect(counts(report).customer).toMatchObject({ inserted: 0, updated: 1 });
-    expect((await target.client.query(`SELECT email FROM customer WHERE customer_id = ${linda}`)).rows).toEqual([{ email: 'linda.smith@example.net' }]);
+    expect((await target.client.query(`SELECT email FROM customer WHERE customer_id = ${linda}`)).rows).toEqual([
+      { email: 'linda.smith@example.net' },
+    ]);
     expect({ rentals: await lindasRentals(), payments: await lindasPayments() }).toEqual(before);
     expect(await rowCounts(target.client, tables)).toEqual(Object.fromEntries(tables.map((t) => [t, own[t] + sourceCounts[t]])));
     expect(await missing(source, target, tables)).toEqual(nothingMissing);
@@ -169,7 +179,9 @@ describe('keyless rows edited after an mr4 seed (pagila-like)', () => {
     const reportBack = await importInto(source, back, 'merge');
     expect(reportBack.failures).toEqual([]);
     expect(counts(reportBack)).toEqual(expectedBack(own, 'customer'));
-    expect((await source.client.query(`SELECT email FROM customer WHERE customer_id = 4`)).rows).toEqual([{ email: 'barbara.smith@example.net' }]);
+    expect((await source.client.query(`SELECT email FROM customer WHERE customer_id = 4`)).rows).toEqual([
+      { email: 'barbara.smith@example.net' },
+    ]);
     expect(await barbarasRentals()).toEqual(hers);
     expect(await missing(target, source, tables)).toEqual(nothingMissing);
     await mergeAgainRewritesNothing(source, back);

@@ -26,7 +26,9 @@ describe('--tables payment on a schema without natural keys', () => {
     const source = await db(fixtureSql('pagila-like'));
     const plan = buildPlan(await readCatalog(source.client), { tables: ['payment'] });
     expect(plan.tables.filter((t) => t.role === 'data').map((t) => t.name)).toEqual(['payment']);
-    expect(plan.tables.filter((t) => t.role === 'reference').map((t) => t.name)).toEqual(expect.arrayContaining(['customer', 'rental', 'staff', 'store']));
+    expect(plan.tables.filter((t) => t.role === 'reference').map((t) => t.name)).toEqual(
+      expect.arrayContaining(['customer', 'rental', 'staff', 'store']),
+    );
   });
 
   test('new payments of a seeded target attach to the customers, rentals and staff the seed brought', async () => {

@@ -32,7 +32,9 @@ describe('foreign keys declared only on the partitions of payment', () => {
     const plan = await planOf(source.client);
     const payment = plan.tables.find((t) => t.name === 'payment');
     expect(payment).toBeDefined();
-    const refs = [...new Set(payment!.references.map((r) => `${r.columns.join(',')} -> ${r.parent}(${r.parentColumns.join(',')}) remap=${r.remap}`))].sort();
+    const refs = [
+      ...new Set(payment!.references.map((r) => `${r.columns.join(',')} -> ${r.parent}(${r.parentColumns.join(',')}) remap=${r.remap}`)),
+    ].sort();
     expect(refs).toEqual([
       'customer_id -> customer(customer_id) remap=true',
       'rental_id -> rental(rental_id) remap=true',
@@ -67,7 +69,9 @@ describe('foreign keys declared only on the partitions of payment', () => {
     const report = await importInto(target, file, 'merge');
     expect(report.failures).toEqual([]);
     // Rows that merely share an id with a target row are new rows, and the run says so per table.
-    expect(report.warnings.find((w) => w.startsWith('customer: '))).toMatch(/^customer: 5 row\(s\) have the ids of target rows that nothing says they are .*taken for new rows.*--same-ids/);
+    expect(report.warnings.find((w) => w.startsWith('customer: '))).toMatch(
+      /^customer: 5 row\(s\) have the ids of target rows that nothing says they are .*taken for new rows.*--same-ids/,
+    );
     // The target holds exactly its own five payments and the source's 350, each pointing at the
     // customer (by e-mail), rental (by date) and staff (by username) it pointed at in the source.
     expect(await paymentsByMeaning(target)).toEqual([...own, ...(await paymentsByMeaning(source))].sort());

@@ -35,7 +35,9 @@ async function commentsByMeaning(d: TestDb): Promise<string[]> {
 
 /** Profiles as (username, bio): the profile of each user is the one written for that user. */
 async function profilesByMeaning(d: TestDb): Promise<string[]> {
-  const res = await d.client.query<{ r: string }>(`SELECT u.username || ' | ' || pr.bio AS r FROM main_profile pr JOIN auth_user u ON u.id = pr.user_id`);
+  const res = await d.client.query<{ r: string }>(
+    `SELECT u.username || ' | ' || pr.bio AS r FROM main_profile pr JOIN auth_user u ON u.id = pr.user_id`,
+  );
   return res.rows.map((x) => x.r).sort();
 }
 
@@ -134,7 +136,11 @@ describe('multi-table inheritance (place → restaurant → Italian restaurant)'
     expect(await placesByMeaning(target)).toEqual([...own, ...(await placesByMeaning(source))].sort());
     const count = async (t: string) => Number((await target.client.query(`SELECT count(*) AS n FROM ${t}`)).rows[0].n);
     // 5 + 1 places of the target's own and the source's 13; 3 + 1 restaurants and 9; 2 Italian and 5.
-    expect({ places: await count('main_place'), restaurants: await count('main_restaurant'), italian: await count('main_italianrestaurant') }).toEqual({
+    expect({
+      places: await count('main_place'),
+      restaurants: await count('main_restaurant'),
+      italian: await count('main_italianrestaurant'),
+    }).toEqual({
       places: 19,
       restaurants: 13,
       italian: 7,

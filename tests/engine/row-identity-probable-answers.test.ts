@@ -18,14 +18,20 @@ async function editedPair(): Promise<{ target: TestDb; file: string }> {
   return { target, file };
 }
 
-const employees = async (d: TestDb) => (await d.client.query(`SELECT count(*)::int AS n, count(*) FILTER (WHERE title LIKE 'Lead %')::int AS lead FROM employee`)).rows[0];
+const employees = async (d: TestDb) =>
+  (await d.client.query(`SELECT count(*)::int AS n, count(*) FILTER (WHERE title LIKE 'Lead %')::int AS lead FROM employee`)).rows[0];
 
 test('"same" for one row with "new" for the rest: that one is updated, the other inserted', async () => {
   const { target, file } = await editedPair();
   const before = await employees(target);
   const report = await importInto(target, file, 'merge', {
     probableEdits: 'new',
-    decisions: { format: 'mr4-decisions', version: 1, decisions: [{ table: 'employee', key: { employee_id: '3' }, choice: 'same' }], exclude: [] },
+    decisions: {
+      format: 'mr4-decisions',
+      version: 1,
+      decisions: [{ table: 'employee', key: { employee_id: '3' }, choice: 'same' }],
+      exclude: [],
+    },
   });
   expect(report.tables.find((t) => t.table === 'employee')).toMatchObject({ inserted: 1, updated: 1 });
   expect(await employees(target)).toEqual({ n: before.n + 1, lead: 2 });

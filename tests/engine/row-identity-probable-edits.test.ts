@@ -29,7 +29,8 @@ async function neverSynced() {
 const JANE = 3; // Sales Support Agent, support rep of 20 customers
 const ROBERT = 7; // IT Staff: no customers, nobody reports to him
 
-const title = async (d: TestDb, id: number) => (await d.client.query(`SELECT title FROM employee WHERE employee_id = ${id}`)).rows[0]?.title as string;
+const title = async (d: TestDb, id: number) =>
+  (await d.client.query(`SELECT title FROM employee WHERE employee_id = ${id}`)).rows[0]?.title as string;
 
 /** Expects a ProbableEditsError listing exactly one row: the employee with target id `id`. */
 async function expectProbableEdit(promise: Promise<unknown>, id: number): Promise<void> {
@@ -112,6 +113,8 @@ describe('probable edits between databases never synced by mr4 (chinook-like)', 
     await source.client.query(`UPDATE employee SET phone = '+1 (403) 262-0000' WHERE employee_id = ${JANE}`);
     const withLineage = await importInto(target, await exported(source), 'merge');
     expect(totals(withLineage)).toMatchObject({ inserted: 0, updated: 1, failed: 0 });
-    expect((await target.client.query(`SELECT phone FROM employee WHERE employee_id = ${JANE}`)).rows).toEqual([{ phone: '+1 (403) 262-0000' }]);
+    expect((await target.client.query(`SELECT phone FROM employee WHERE employee_id = ${JANE}`)).rows).toEqual([
+      { phone: '+1 (403) 262-0000' },
+    ]);
   });
 });

@@ -27,10 +27,17 @@ describe('columns that hold ids of other rows without a foreign key', () => {
     for (const [table, column] of SUSPECTED) {
       const about = warningsAbout(plan, table, column);
       expect(about, `a warning about ${table}.${column}`).not.toEqual([]);
-      expect(about.filter((w) => /configuration/i.test(w)), `a warning about ${table}.${column} that says what to configure`).not.toEqual([]);
+      expect(
+        about.filter((w) => /configuration/i.test(w)),
+        `a warning about ${table}.${column} that says what to configure`,
+      ).not.toEqual([]);
     }
     // Columns with a foreign key are no suspects.
-    for (const [table, column] of [['main_comment', 'post_id'], ['auth_user_groups', 'user_id'], ['main_profile', 'user_id']]) {
+    for (const [table, column] of [
+      ['main_comment', 'post_id'],
+      ['auth_user_groups', 'user_id'],
+      ['main_profile', 'user_id'],
+    ]) {
       expect(warningsAbout(plan, table, column), `no warning about ${table}.${column}`).toEqual([]);
     }
 
@@ -41,11 +48,15 @@ describe('columns that hold ids of other rows without a foreign key', () => {
   });
 
   test('declared as a reference, legacy_category_id is rewritten: every post keeps its category in a target with other categories at the same ids', async () => {
-    const config: RowIdentityConfig = { tables: { main_post: { references: [{ columns: ['legacy_category_id'], table: 'main_category' }] } } };
+    const config: RowIdentityConfig = {
+      tables: { main_post: { references: [{ columns: ['legacy_category_id'], table: 'main_category' }] } },
+    };
     const source = await db(fixtureSql('django-like'));
     const target = await db(targetSql('django-like'));
     const plan = await planWith(source.client, { config });
-    expect(plan.tables.find((t) => t.name === 'main_post')?.references.find((r) => r.columns.join() === 'legacy_category_id')).toMatchObject({
+    expect(
+      plan.tables.find((t) => t.name === 'main_post')?.references.find((r) => r.columns.join() === 'legacy_category_id'),
+    ).toMatchObject({
       parent: 'main_category',
       remap: true,
       declared: true,

@@ -17,7 +17,12 @@ const dir = scratchDir();
 const db = databasesForFile();
 
 let n = 0;
-async function sync(from: TestDb, to: TestDb, dataDir: string, options: Parameters<typeof importInto>[3] = {}): Promise<{ report: ImportReport; file: string }> {
+async function sync(
+  from: TestDb,
+  to: TestDb,
+  dataDir: string,
+  options: Parameters<typeof importInto>[3] = {},
+): Promise<{ report: ImportReport; file: string }> {
   const file = join(dir, `wf-${++n}.tar.gz`);
   await exportDb(from, file);
   const report = await importInto(to, file, 'merge', { agreement: agreementStore(dataDir), ...options });
@@ -60,7 +65,9 @@ describe('seed, edit and add on both sides, merge back (django-like)', () => {
             q AS (INSERT INTO main_post (author_id, title, body, created) SELECT user_id, 'dev post', 'body', now() FROM p RETURNING id, author_id)
        INSERT INTO main_comment (post_id, author_id, text, created) SELECT id, author_id, 'dev comment', now() FROM q`,
     );
-    await dev.client.query(`UPDATE main_profile SET bio = 'edited in dev' WHERE user_id = (SELECT id FROM auth_user WHERE username = $1)`, [user.username]);
+    await dev.client.query(`UPDATE main_profile SET bio = 'edited in dev' WHERE user_id = (SELECT id FROM auth_user WHERE username = $1)`, [
+      user.username,
+    ]);
 
     const { report: back, file } = await sync(dev, prod, dataDir, { base: 'auto' });
     expect(back.failures).toEqual([]);
@@ -69,19 +76,27 @@ describe('seed, edit and add on both sides, merge back (django-like)', () => {
     expect(added).toMatchObject({ auth_user: 1, main_profile: 1, main_post: 1, main_comment: 2 });
     for (const t of tables) if (!['auth_user', 'main_profile', 'main_post', 'main_comment'].includes(t)) expect(added[t], t).toBe(0);
     // The dev post and comment belong to the new user; production's edit and comment stand.
-    expect(await one(prod, `SELECT u.username, p.title FROM main_post p JOIN auth_user u ON u.id = p.author_id WHERE p.title = 'dev post'`)).toEqual([
-      { username: 'newdev', title: 'dev post' },
-    ]);
-    expect(await one(prod, `SELECT u.username FROM main_comment c JOIN auth_user u ON u.id = c.author_id JOIN main_post p ON p.id = c.post_id WHERE c.text = 'dev comment' AND p.title = 'dev post'`)).toEqual([
-      { username: 'newdev' },
-    ]);
+    expect(
+      await one(prod, `SELECT u.username, p.title FROM main_post p JOIN auth_user u ON u.id = p.author_id WHERE p.title = 'dev post'`),
+    ).toEqual([{ username: 'newdev', title: 'dev post' }]);
+    expect(
+      await one(
+        prod,
+        `SELECT u.username FROM main_comment c JOIN auth_user u ON u.id = c.author_id JOIN main_post p ON p.id = c.post_id WHERE c.text = 'dev comment' AND p.title = 'dev post'`,
+      ),
+    ).toEqual([{ username: 'newdev' }]);
     expect(await one(prod, `SELECT count(*)::int AS n FROM main_post WHERE title = $1`, [`${post.title} (prod)`])).toEqual([{ n: 1 }]);
-    expect(await one(prod, `SELECT bio FROM main_profile WHERE user_id = (SELECT id FROM auth_user WHERE username = $1)`, [user.username])).toEqual([{ bio: 'edited in dev' }]);
+    expect(
+      await one(prod, `SELECT bio FROM main_profile WHERE user_id = (SELECT id FROM auth_user WHERE username = $1)`, [user.username]),
+    ).toEqual([{ bio: 'edited in dev' }]);
 
     // A second merge of the same archive rewrites nothing; pulling production makes dev equal to it.
     const physical = await physicalTables(prod.client);
     const versions = await rowVersions(prod.client, physical);
-    expect(totals(await importInto(prod, file, 'merge', { base: 'auto', agreement: agreementStore(dataDir) }))).toMatchObject({ inserted: 0, updated: 0 });
+    expect(totals(await importInto(prod, file, 'merge', { base: 'auto', agreement: agreementStore(dataDir) }))).toMatchObject({
+      inserted: 0,
+      updated: 0,
+    });
     expect(await rowVersions(prod.client, physical)).toEqual(versions);
     await sync(prod, dev, dataDir, { base: 'auto' });
     expect(await compareDatabases(prod.client, dev.client)).toEqual([]);
@@ -122,18 +137,28 @@ describe('seed, edit and add on both sides, merge back (pagila-like)', () => {
     for (const t of tables) expect(after[t] - before[t], t).toBe(t === 'rental' ? 1 : t === 'payment' ? 2 : 0);
     // Production's edit stands and dev's are applied, each on the one row it was made on.
     expect(await one(prod, `SELECT last_name FROM customer WHERE email = $1`, [customers[0].email])).toEqual([{ last_name: 'PRODSIDE' }]);
-    expect(await one(prod, `SELECT count(*)::int AS n FROM customer WHERE email IN ($1, 'moved@example.org')`, [customers[1].email])).toEqual([{ n: 1 }]);
+    expect(
+      await one(prod, `SELECT count(*)::int AS n FROM customer WHERE email IN ($1, 'moved@example.org')`, [customers[1].email]),
+    ).toEqual([{ n: 1 }]);
     expect(await one(prod, `SELECT email FROM customer WHERE email = 'moved@example.org'`)).toHaveLength(1);
     expect(await one(prod, `SELECT amount::text FROM payment WHERE amount = 99.99`)).toEqual([{ amount: '99.99' }]);
     // Both new payments hang on the right customers: production's on the (moved) second customer,
     // dev's on the first through dev's new rental.
-    expect(await one(prod, `SELECT c.email, p.amount::text AS amount FROM payment p JOIN customer c ON c.customer_id = p.customer_id WHERE p.amount IN (11.11, 22.22) ORDER BY p.amount`)).toEqual([
+    expect(
+      await one(
+        prod,
+        `SELECT c.email, p.amount::text AS amount FROM payment p JOIN customer c ON c.customer_id = p.customer_id WHERE p.amount IN (11.11, 22.22) ORDER BY p.amount`,
+      ),
+    ).toEqual([
       { email: 'moved@example.org', amount: '11.11' },
       { email: customers[0].email, amount: '22.22' },
     ]);
-    expect(await one(prod, `SELECT c.email FROM payment p JOIN rental r ON r.rental_id = p.rental_id JOIN customer c ON c.customer_id = r.customer_id WHERE p.amount = 22.22`)).toEqual([
-      { email: customers[0].email },
-    ]);
+    expect(
+      await one(
+        prod,
+        `SELECT c.email FROM payment p JOIN rental r ON r.rental_id = p.rental_id JOIN customer c ON c.customer_id = r.customer_id WHERE p.amount = 22.22`,
+      ),
+    ).toEqual([{ email: customers[0].email }]);
 
     // Pulling production back into dev: the two are then equal, row by row.
     await sync(prod, dev, dataDir, { base: 'auto' });

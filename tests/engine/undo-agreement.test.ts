@@ -32,12 +32,23 @@ test('mr4 undo puts dev back, and the pair’s kept agreement with it', async ()
   };
   const first = await pull('first.tar.gz');
   const afterFirst = await snapshot(dev.client);
-  const registry = () => JSON.parse(readFileSync(join(dataDir, 'bases.json'), 'utf8')).agreements as { sha256: string; run?: string; previous?: { sha256: string } }[];
+  const registry = () =>
+    JSON.parse(readFileSync(join(dataDir, 'bases.json'), 'utf8')).agreements as {
+      sha256: string;
+      run?: string;
+      previous?: { sha256: string };
+    }[];
   expect(registry()).toEqual([expect.objectContaining({ sha256: first.agreement.sha256, run: first.undo.run })]);
 
   await prod.client.query(`UPDATE item SET name = 'A2' WHERE code = 'a'; INSERT INTO item (code, name) VALUES ('c', 'C')`);
   const second = await pull('second.tar.gz');
-  expect(registry()).toEqual([expect.objectContaining({ sha256: second.agreement.sha256, run: second.undo.run, previous: expect.objectContaining({ sha256: first.agreement.sha256 }) })]);
+  expect(registry()).toEqual([
+    expect.objectContaining({
+      sha256: second.agreement.sha256,
+      run: second.undo.run,
+      previous: expect.objectContaining({ sha256: first.agreement.sha256 }),
+    }),
+  ]);
 
   const list = await runCli(['undo', '--db', dev.url, '--list'], { env });
   expect(list.code, list.stderr).toBe(0);

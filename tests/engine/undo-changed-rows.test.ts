@@ -13,7 +13,9 @@ const db = databasesForFile();
 const SCHEMA = `CREATE TABLE item (id serial PRIMARY KEY, code text NOT NULL UNIQUE, name text, price int);`;
 
 test('changed rows are named and stop the undo; keepChanged undoes the rest around them', async () => {
-  const source = await db(`${SCHEMA} INSERT INTO item (code, name, price) VALUES ('a', 'A2', 1), ('b', 'B2', 2), ('c', 'C', 3), ('d', 'D', 4), ('e', 'E', 5);`);
+  const source = await db(
+    `${SCHEMA} INSERT INTO item (code, name, price) VALUES ('a', 'A2', 1), ('b', 'B2', 2), ('c', 'C', 3), ('d', 'D', 4), ('e', 'E', 5);`,
+  );
   const target = await db(`${SCHEMA} INSERT INTO item (code, name, price) VALUES ('a', 'A', 1), ('b', 'B', 2);`);
   const file = join(dir, 'items.tar.gz');
   await exportDb(source, file);

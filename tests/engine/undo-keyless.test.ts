@@ -13,7 +13,9 @@ const db = databasesForFile();
 const SCHEMA = `CREATE TABLE reading (sensor text, value numeric, at date);`;
 
 test('rows of a keyless table: the inserted copies go, the target’s own stay', async () => {
-  const source = await db(`${SCHEMA} INSERT INTO reading VALUES ('s1', 1.5, '2024-01-01'), ('s1', 1.5, '2024-01-01'), ('s1', 1.5, '2024-01-01'), ('s2', 2, '2024-01-02');`);
+  const source = await db(
+    `${SCHEMA} INSERT INTO reading VALUES ('s1', 1.5, '2024-01-01'), ('s1', 1.5, '2024-01-01'), ('s1', 1.5, '2024-01-01'), ('s2', 2, '2024-01-02');`,
+  );
   const target = await db(`${SCHEMA} INSERT INTO reading VALUES ('s1', 1.5, '2024-01-01'), ('s3', 3, NULL);`);
   const before = await snapshot(target.client);
   const file = join(dir, 'readings.tar.gz');

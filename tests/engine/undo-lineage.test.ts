@@ -22,7 +22,8 @@ test('undo removes the pairs an import added and puts back those it replaced', a
   await target.client.query(`DELETE FROM item WHERE code = 'b'; INSERT INTO item (code, name) VALUES ('b', 'B again')`);
   await source.client.query(`INSERT INTO item (code, name) VALUES ('c', 'C')`);
   const before = await snapshot(target.client);
-  const lineageBefore = (await target.client.query(`SELECT origin_key, local_key, recorded_at::text FROM _mr4.lineage ORDER BY origin_key`)).rows;
+  const lineageBefore = (await target.client.query(`SELECT origin_key, local_key, recorded_at::text FROM _mr4.lineage ORDER BY origin_key`))
+    .rows;
 
   const second = join(dir, 'second.tar.gz');
   await exportDb(source, second);
@@ -34,5 +35,7 @@ test('undo removes the pairs an import added and puts back those it replaced', a
   const undone = await undoImport({ db: dbTarget(target.url) });
   expect(undone.lineage).toEqual({ removed: 2, restored: 1 });
   expect(await snapshot(target.client)).toEqual(before);
-  expect((await target.client.query(`SELECT origin_key, local_key, recorded_at::text FROM _mr4.lineage ORDER BY origin_key`)).rows).toEqual(lineageBefore);
+  expect((await target.client.query(`SELECT origin_key, local_key, recorded_at::text FROM _mr4.lineage ORDER BY origin_key`)).rows).toEqual(
+    lineageBefore,
+  );
 });

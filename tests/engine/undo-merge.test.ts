@@ -53,6 +53,8 @@ test('a merge undone: every row and the lineage back as before, the run marked u
   const later = await listRuns(dbTarget(target.url));
   expect(later.runs[0]).toMatchObject({ id: report.undo!.run, undoable: false, undoneAt: expect.any(String) });
   expect(later.next).toBeNull();
-  expect((await target.client.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = '_mr4' AND tablename LIKE 'undo_%'`)).rows[0].n).toBe(0);
+  expect(
+    (await target.client.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = '_mr4' AND tablename LIKE 'undo_%'`)).rows[0].n,
+  ).toBe(0);
   await expect(undoImport({ db: dbTarget(target.url) })).rejects.toThrow(/is left to undo/);
 });

@@ -22,6 +22,8 @@ test('an imported row that got children since: the undo stops on the foreign key
   await importInto(target, file, 'merge');
   await target.client.query(`INSERT INTO note (team_id, body) SELECT id, 'added after the import' FROM team WHERE code = 'new'`);
   const now = await snapshot(target.client);
-  await expect(undoImport({ db: dbTarget(target.url) })).rejects.toThrow(/would break a constraint: .*note_team_id_fkey[\s\S]*Nothing was changed/);
+  await expect(undoImport({ db: dbTarget(target.url) })).rejects.toThrow(
+    /would break a constraint: .*note_team_id_fkey[\s\S]*Nothing was changed/,
+  );
   expect(await snapshot(target.client)).toEqual(now);
 });

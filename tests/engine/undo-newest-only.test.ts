@@ -51,7 +51,8 @@ test('undo goes back one import at a time; never past one without a log; old log
     await exportDb(source, file);
     await importInto(target, file, 'merge');
   }
-  const logs = (await target.client.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = '_mr4' AND tablename LIKE 'undo_%'`)).rows[0].n;
+  const logs = (await target.client.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = '_mr4' AND tablename LIKE 'undo_%'`))
+    .rows[0].n;
   expect(logs).toBe(KEEP_LOGS);
   expect((await listRuns(dbTarget(target.url), 'public', 50)).runs.filter((r) => r.undoable)).toHaveLength(KEEP_LOGS);
 });

@@ -25,7 +25,9 @@ test('a merge of another shop (late columns, cycles, keyless duplicates) undone 
   await a.client.query(
     `INSERT INTO employees (email, name, department_id) SELECT 'boss@new.example', 'Boss', d.id FROM departments d WHERE d.code = 'new-dept'`,
   );
-  await a.client.query(`UPDATE departments SET manager_id = (SELECT id FROM employees WHERE email = 'boss@new.example') WHERE code = 'new-dept'`);
+  await a.client.query(
+    `UPDATE departments SET manager_id = (SELECT id FROM employees WHERE email = 'boss@new.example') WHERE code = 'new-dept'`,
+  );
   await a.client.query(`INSERT INTO audit_log (actor, action, at, payload) SELECT actor, action, at, payload FROM audit_log LIMIT 3`);
   const before = await snapshot(b.client);
   const file = join(dir, 'shop-a.tar.gz');

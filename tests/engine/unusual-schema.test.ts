@@ -103,7 +103,9 @@ describe('an unusual schema, into a target whose ids are taken by other rows', (
     expect(b1.rows).toEqual([{ weight: '9.999', region_code: 'e', heavy: false }]);
     // The keyless boxes (barcode NULL) are matched by content: two equal rows stay two.
     expect((await b.client.query(`SELECT count(*)::int AS n FROM box WHERE barcode IS NULL`)).rows[0].n).toBe(2);
-    const tree = await b.client.query(`SELECT f.name, p.name AS parent FROM folder f LEFT JOIN folder p ON p.id = f.parent_id ORDER BY f.name`);
+    const tree = await b.client.query(
+      `SELECT f.name, p.name AS parent FROM folder f LEFT JOIN folder p ON p.id = f.parent_id ORDER BY f.name`,
+    );
     expect(tree.rows).toEqual([
       { name: 'b-child', parent: 'b-root' },
       { name: 'b-root', parent: null },
@@ -114,7 +116,9 @@ describe('an unusual schema, into a target whose ids are taken by other rows', (
     ]);
     // A partitioned table's (id, taken) primary key numbers rows per database: its rows are matched by
     // (box_id, taken), and b's own reading at a's (id, taken) is left alone.
-    const readings = await b.client.query(`SELECT r.taken::text, x.barcode, r.value::text FROM reading r JOIN box x ON x.id = r.box_id ORDER BY 1, 2`);
+    const readings = await b.client.query(
+      `SELECT r.taken::text, x.barcode, r.value::text FROM reading r JOIN box x ON x.id = r.box_id ORDER BY 1, 2`,
+    );
     expect(readings.rows).toEqual([
       { taken: '2024-05-01', barcode: 'B-1', value: '1.75' },
       { taken: '2024-05-01', barcode: 'B-9', value: '99' },

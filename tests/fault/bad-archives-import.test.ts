@@ -47,14 +47,21 @@ test('each is refused by an import, saying what is wrong, before anything is wri
     );
     const took = Date.now() - started;
     const message = error instanceof Error ? error.message : 'accepted';
-    if (!(error instanceof ArchiveError) || !b.expect.test(message) || !/Nothing was written to the target/.test(message) || took > 15_000) {
+    if (
+      !(error instanceof ArchiveError) ||
+      !b.expect.test(message) ||
+      !/Nothing was written to the target/.test(message) ||
+      took > 15_000
+    ) {
       seen.push(`${b.name}: ${(error as Error)?.name} ${message.split('\n')[0]} (${took} ms)`);
     }
   }
   expect(seen).toEqual([]);
   expect(await fingerprint(target.client)).toBe(before);
   // No session of the runs is left behind.
-  const open = await target.client.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`);
+  const open = await target.client.query(
+    `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+  );
   expect(open.rows[0].n).toBe(0);
 }, 300_000);
 
@@ -65,7 +72,8 @@ test('each is refused by a diff too', async () => {
       () => null,
       (e: unknown) => e,
     );
-    if (!(error instanceof ArchiveError) || !b.expect.test(error.message)) seen.push(`${b.name}: ${(error as Error)?.message?.split('\n')[0] ?? 'accepted'}`);
+    if (!(error instanceof ArchiveError) || !b.expect.test(error.message))
+      seen.push(`${b.name}: ${(error as Error)?.message?.split('\n')[0] ?? 'accepted'}`);
   }
   expect(seen).toEqual([]);
 }, 300_000);

@@ -35,7 +35,9 @@ test.each([[[]], [['--allow-failures']]])('import %j: stopped and rolled back, n
   const before = await fingerprint(target.client);
   const r = await runCli(['import', archive, '--db', target.url, '--mode', 'merge', '--no-remember', ...(extra as string[])]);
   expect(r.code, r.stderr).toBe(1);
-  expect(r.stderr).toMatch(/A deferred constraint \(no_bad on item\) failed when it was checked, after every row was written: item b is bad \(Key \(code\)=\(b\) is refused\.\)/);
+  expect(r.stderr).toMatch(
+    /A deferred constraint \(no_bad on item\) failed when it was checked, after every row was written: item b is bad \(Key \(code\)=\(b\) is refused\.\)/,
+  );
   expect(r.stderr).toMatch(/--allow-failures cannot leave a row out here/);
   expect(r.stderr).not.toMatch(/bug in mr4/);
   expect(await fingerprint(target.client)).toBe(before);

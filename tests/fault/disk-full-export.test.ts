@@ -32,7 +32,9 @@ function mountTmpfs(name: string, size: string): string | null {
 }
 
 const probe = mountTmpfs('probe', '1m');
-const skipReason = probe ? '' : `a small tmpfs cannot be mounted here to fill up (${spawnSync('id', ['-u'], { encoding: 'utf8' }).stdout.trim() === '0' ? `mount refused: ${mountError}` : 'not root'})`;
+const skipReason = probe
+  ? ''
+  : `a small tmpfs cannot be mounted here to fill up (${spawnSync('id', ['-u'], { encoding: 'utf8' }).stdout.trim() === '0' ? `mount refused: ${mountError}` : 'not root'})`;
 if (!probe) console.warn(`disk-full-export: skipped: ${skipReason}`);
 
 let source: TestDb;
@@ -56,7 +58,11 @@ test.skipIf(!probe).each([
   const r = await spawnCli(['export', '--db', source.url, '--out', out]).done;
   expect(r.code, r.stderr).toBe(1);
   expect(Date.now() - started).toBeLessThan(30_000);
-  expect(r.stderr).toMatch(new RegExp(`No space left on device: ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(the tmpfs file system mounted at ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  expect(r.stderr).toMatch(
+    new RegExp(
+      `No space left on device: ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(the tmpfs file system mounted at ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`,
+    ),
+  );
   expect(r.stderr).toMatch(/its transaction on the source is closed and its temporary files are removed; no archive was written/);
   expect(r.stderr).not.toMatch(/bug in mr4/);
   expect(existsSync(out)).toBe(false);

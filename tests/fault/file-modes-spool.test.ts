@@ -20,10 +20,33 @@ test('the spool folder is 0700, its files 0600, the archive 0600 (umask 022)', a
     expect(readdirSync(dir).every((n) => n.startsWith('.mr4-spool-'))).toBe(true);
     const out = join(dir, 'a.tar.gz');
     const index = {
-      format: 'mr4-archive', formatVersion: '2.1',
-      metadata: { timestamp: '2024-01-01T00:00:00Z', database: 'd', schema: 'public', server: { version: '15', systemIdentifier: null }, tool: 'mr4', profile: null },
-      entities: ['t'], files: { t: 't.json' },
-      tables: { t: { file: 't.json', role: 'data', rows: 2, bytes: spooled.bytes, sha256: spooled.sha256, columns: [{ name: 'a', type: 'text', notNull: false }], primaryKey: [], surrogate: null, key: { kind: 'content', columns: ['a'], source: 'content' }, references: [], excludedColumns: [] } },
+      format: 'mr4-archive',
+      formatVersion: '2.1',
+      metadata: {
+        timestamp: '2024-01-01T00:00:00Z',
+        database: 'd',
+        schema: 'public',
+        server: { version: '15', systemIdentifier: null },
+        tool: 'mr4',
+        profile: null,
+      },
+      entities: ['t'],
+      files: { t: 't.json' },
+      tables: {
+        t: {
+          file: 't.json',
+          role: 'data',
+          rows: 2,
+          bytes: spooled.bytes,
+          sha256: spooled.sha256,
+          columns: [{ name: 'a', type: 'text', notNull: false }],
+          primaryKey: [],
+          surrogate: null,
+          key: { kind: 'content', columns: ['a'], source: 'content' },
+          references: [],
+          excludedColumns: [],
+        },
+      },
       excluded: [],
     } as const;
     await writer.finish(index as never, out);

@@ -41,7 +41,10 @@ function streamed(line: Buffer, cuts: number[], columns: number): Outcome {
 /** One value as PostgreSQL's COPY TO writes it. */
 function copyValue(v: string | null): string {
   if (v === null) return '\\N';
-  return v.replace(/[\\\b\f\n\r\t\v]/g, (c) => ({ '\\': '\\\\', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v' })[c]!);
+  return v.replace(
+    /[\\\b\f\n\r\t\v]/g,
+    (c) => ({ '\\': '\\\\', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v' })[c]!,
+  );
 }
 
 const value = fc.oneof(
@@ -55,9 +58,17 @@ describe('the COPY text encoder', () => {
     const alphabet = fc.constantFrom('\\', 'N', '\t', 'a', '"', '\u0001', 'b', 'f', 'n', 'r', 't', 'v', 'x', 'é', '\\N', '\\\\');
     const junk = fc.array(alphabet, { maxLength: 24 }).map((p) => Buffer.from(p.join('')));
     fc.assert(
-      fc.property(fc.oneof(junk, fc.uint8Array({ maxLength: 30 }).map((a) => Buffer.from(a.filter((b) => b !== 0x0a)))), fc.integer({ min: 0, max: 4 }), fc.array(fc.nat(), { maxLength: 6 }), (line, columns, cuts) => {
-        expect(streamed(line, cuts, columns)).toEqual(whole(line, columns));
-      }),
+      fc.property(
+        fc.oneof(
+          junk,
+          fc.uint8Array({ maxLength: 30 }).map((a) => Buffer.from(a.filter((b) => b !== 0x0a))),
+        ),
+        fc.integer({ min: 0, max: 4 }),
+        fc.array(fc.nat(), { maxLength: 6 }),
+        (line, columns, cuts) => {
+          expect(streamed(line, cuts, columns)).toEqual(whole(line, columns));
+        },
+      ),
       { numRuns: 5000 },
     );
   });
@@ -75,7 +86,9 @@ describe('the COPY text encoder', () => {
         // Back to COPY text, as an import stages it: the server would read the same values.
         const back = new ByteSink(16);
         rowToCopy(json, values.length, Int32Array.from(values.keys()), null, back, new RowScratch(values.length));
-        const expected = values.map((v) => (v === null ? '\\N' : v.replace(/[\\\n\r\t]/g, (c) => ({ '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' })[c]!))).join('\t');
+        const expected = values
+          .map((v) => (v === null ? '\\N' : v.replace(/[\\\n\r\t]/g, (c) => ({ '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' })[c]!)))
+          .join('\t');
         expect(back.buf.subarray(0, back.length).toString('utf8')).toBe(`${expected}\n`);
       }),
       { numRuns: 3000 },

@@ -55,7 +55,11 @@ const spaces = fc.constantFrom('', ' ', '  ', '\t', '\r', ' \t ');
 
 /** A JSON row written in a random legal way: random whitespace, escapes chosen at random. */
 const row = fc
-  .tuple(fc.array(value, { minLength: 0, maxLength: 6 }), fc.array(spaces, { minLength: 16, maxLength: 16 }), fc.array(fc.boolean(), { minLength: 64, maxLength: 64 }))
+  .tuple(
+    fc.array(value, { minLength: 0, maxLength: 6 }),
+    fc.array(spaces, { minLength: 16, maxLength: 16 }),
+    fc.array(fc.boolean(), { minLength: 64, maxLength: 64 }),
+  )
   .map(([values, ws, escapeIt]) => {
     let k = 0;
     const encode = (s: string) =>
@@ -82,37 +86,59 @@ const row = fc
 describe('the row decoder', () => {
   test('a valid row means what JSON.parse says, on both paths, however it is cut', () => {
     fc.assert(
-      fc.property(row, fc.array(fc.nat(), { maxLength: 8 }), fc.option(fc.nat({ max: 1e6 }), { nil: null }), ({ values, line }, cuts, rowNumber) => {
-        const expected = copyOf(values, rowNumber);
-        // JSON.parse is the reference (whitespace it allows: space, tab, CR).
-        expect(JSON.parse(line.toString('utf8'))).toEqual(values);
-        const a = fast(line, values.length, identity(values.length), values.length, rowNumber);
-        const b = streamed(line, cuts, values.length, identity(values.length), values.length, rowNumber);
-        expect(a).toEqual({ ok: true, out: expected });
-        expect(b).toEqual({ ok: true, out: expected });
-      }),
+      fc.property(
+        row,
+        fc.array(fc.nat(), { maxLength: 8 }),
+        fc.option(fc.nat({ max: 1e6 }), { nil: null }),
+        ({ values, line }, cuts, rowNumber) => {
+          const expected = copyOf(values, rowNumber);
+          // JSON.parse is the reference (whitespace it allows: space, tab, CR).
+          expect(JSON.parse(line.toString('utf8'))).toEqual(values);
+          const a = fast(line, values.length, identity(values.length), values.length, rowNumber);
+          const b = streamed(line, cuts, values.length, identity(values.length), values.length, rowNumber);
+          expect(a).toEqual({ ok: true, out: expected });
+          expect(b).toEqual({ ok: true, out: expected });
+        },
+      ),
       { numRuns: 2000 },
     );
   });
 
   test('a subset of the columns is passed on in order, dropped values are still checked', () => {
     fc.assert(
-      fc.property(row, fc.array(fc.boolean(), { minLength: 6, maxLength: 6 }), fc.array(fc.nat(), { maxLength: 4 }), ({ values, line }, keep, cuts) => {
-        const wanted = new Int32Array(values.length).fill(-1);
-        let n = 0;
-        values.forEach((_, i) => {
-          if (keep[i]) wanted[i] = n++;
-        });
-        const expected = copyOf(values.filter((_, i) => keep[i]), 7);
-        expect(fast(line, values.length, wanted, n, 7)).toEqual({ ok: true, out: expected });
-        expect(streamed(line, cuts, values.length, wanted, n, 7)).toEqual({ ok: true, out: expected });
-      }),
+      fc.property(
+        row,
+        fc.array(fc.boolean(), { minLength: 6, maxLength: 6 }),
+        fc.array(fc.nat(), { maxLength: 4 }),
+        ({ values, line }, keep, cuts) => {
+          const wanted = new Int32Array(values.length).fill(-1);
+          let n = 0;
+          values.forEach((_, i) => {
+            if (keep[i]) wanted[i] = n++;
+          });
+          const expected = copyOf(
+            values.filter((_, i) => keep[i]),
+            7,
+          );
+          expect(fast(line, values.length, wanted, n, 7)).toEqual({ ok: true, out: expected });
+          expect(streamed(line, cuts, values.length, wanted, n, 7)).toEqual({ ok: true, out: expected });
+        },
+      ),
       { numRuns: 500 },
     );
   });
 
   test('any bytes at all: both paths agree, refuse with RowSyntaxError only, and never pass a NUL or a raw newline on', () => {
-    const alphabet = fc.constantFrom(...'[]",\\ nul\tx\r\n\u0000{}0tuU5dD8'.split(''), 'null', '"\\u0000"', '"\\ud800"', '"\\udc00"', '"\\ud83c\\udfad"', '"é"', '\\u00e9');
+    const alphabet = fc.constantFrom(
+      ...'[]",\\ nul\tx\r\n\u0000{}0tuU5dD8'.split(''),
+      'null',
+      '"\\u0000"',
+      '"\\ud800"',
+      '"\\udc00"',
+      '"\\ud83c\\udfad"',
+      '"é"',
+      '\\u00e9',
+    );
     const junk = fc.array(alphabet, { maxLength: 30 }).map((parts) => Buffer.from(parts.join(''), 'utf8'));
     const bytes = fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a));
     fc.assert(
@@ -133,7 +159,8 @@ describe('the row decoder', () => {
           } catch {
             parsed = undefined;
           }
-          if (parsed !== undefined && Buffer.from(line.toString('utf8')).equals(line)) expect(a.out).toBe(copyOf(parsed as (string | null)[], 1));
+          if (parsed !== undefined && Buffer.from(line.toString('utf8')).equals(line))
+            expect(a.out).toBe(copyOf(parsed as (string | null)[], 1));
         }
       }),
       { numRuns: 5000 },
@@ -141,7 +168,15 @@ describe('the row decoder', () => {
   });
 
   test('NUL is refused however it is written, and a lone surrogate too', () => {
-    for (const line of ['["a\\u0000b"]', '["\\u0000"]', '["a\u0000"]', '[null\u0000]', '["\\ud800"]', '["\\udc00x"]', '["\\ud800\\u0041"]']) {
+    for (const line of [
+      '["a\\u0000b"]',
+      '["\\u0000"]',
+      '["a\u0000"]',
+      '[null\u0000]',
+      '["\\ud800"]',
+      '["\\udc00x"]',
+      '["\\ud800\\u0041"]',
+    ]) {
       expect(fast(Buffer.from(line), 1, identity(1), 1, null), line).toEqual({ ok: false });
       expect(streamed(Buffer.from(line), [3], 1, identity(1), 1, null), line).toEqual({ ok: false });
     }

@@ -34,7 +34,10 @@ function chunks(buf: Buffer, cuts: number[]): Buffer[] {
   return out;
 }
 
-async function read(parts: Buffer[], maxRowBytes?: number): Promise<{ ok: true; out: string; rows: number } | { ok: false; error: unknown }> {
+async function read(
+  parts: Buffer[],
+  maxRowBytes?: number,
+): Promise<{ ok: true; out: string; rows: number } | { ok: false; error: unknown }> {
   const reader = new TableFileReader({ table: 't', columns: ['a', 'b'], rowNumbers: true, maxRowBytes });
   const got: Buffer[] = [];
   try {
@@ -45,7 +48,11 @@ async function read(parts: Buffer[], maxRowBytes?: number): Promise<{ ok: true; 
   }
 }
 
-const value = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 8 }).map((s) => s.replace(/\u0000/g, '')), fc.constant(null), fc.constantFrom('"\\\n\t', '🎭é'));
+const value = fc.oneof(
+  fc.string({ unit: 'grapheme', maxLength: 8 }).map((s) => s.replace(/\u0000/g, '')),
+  fc.constant(null),
+  fc.constantFrom('"\\\n\t', '🎭é'),
+);
 const rows = fc.array(fc.tuple(value, value), { maxLength: 8 });
 
 describe('table files', () => {
@@ -71,7 +78,11 @@ describe('table files', () => {
       fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
       fc.record({ kind: fc.constant('cut' as const), at: fc.nat() }),
       fc.record({ kind: fc.constant('drop' as const), at: fc.nat() }),
-      fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), text: fc.constantFrom('\n', ',', '"', '\\', '\u0000', ']', '[', 'null', '\t', '\xff') }),
+      fc.record({
+        kind: fc.constant('insert' as const),
+        at: fc.nat(),
+        text: fc.constantFrom('\n', ',', '"', '\\', '\u0000', ']', '[', 'null', '\t', '\xff'),
+      }),
     );
     await fc.assert(
       fc.asyncProperty(rows, damage, fc.array(fc.nat(), { maxLength: 5 }), async (rs, d, cuts) => {
@@ -89,7 +100,12 @@ describe('table files', () => {
         }
         // Accepted: then it is a well-formed table file whose rows mean something (a changed letter);
         // the row count and checksum in index.json are what catch the rest.
-        expect(r.out.split('\n').filter(Boolean).every((l) => /^\d+\t/.test(l))).toBe(true);
+        expect(
+          r.out
+            .split('\n')
+            .filter(Boolean)
+            .every((l) => /^\d+\t/.test(l)),
+        ).toBe(true);
         expect(r.out.includes('\u0000')).toBe(false);
       }),
       { numRuns: 1500 },
@@ -105,26 +121,31 @@ describe('table files', () => {
 
   test('the line splitter hands on the same lines however the bytes are cut', () => {
     fc.assert(
-      fc.property(fc.array(fc.string({ maxLength: 12 }), { maxLength: 10 }), fc.array(fc.nat(), { maxLength: 8 }), fc.integer({ min: 1, max: 8 }), (lines, cuts, threshold) => {
-        const text = Buffer.from(lines.join('\n'));
-        const seen: string[] = [];
-        let long: Buffer[] | null = null;
-        const splitter = new LineSplitter(threshold, {
-          line: (l) => seen.push(l.toString()),
-          longStart: () => (long = []),
-          longBytes: (b, s, e) => long!.push(Buffer.from(b.subarray(s, e))),
-          longEnd: () => {
-            seen.push(Buffer.concat(long!).toString());
-            long = null;
-          },
-        });
-        for (const c of chunks(text, cuts)) splitter.feed(c);
-        splitter.finish();
-        const expected = text.length ? text.toString().split('\n') : [];
-        // A last empty line (the text ends with a newline) is not a line.
-        if (expected.length && expected[expected.length - 1] === '') expected.pop();
-        expect(seen).toEqual(expected);
-      }),
+      fc.property(
+        fc.array(fc.string({ maxLength: 12 }), { maxLength: 10 }),
+        fc.array(fc.nat(), { maxLength: 8 }),
+        fc.integer({ min: 1, max: 8 }),
+        (lines, cuts, threshold) => {
+          const text = Buffer.from(lines.join('\n'));
+          const seen: string[] = [];
+          let long: Buffer[] | null = null;
+          const splitter = new LineSplitter(threshold, {
+            line: (l) => seen.push(l.toString()),
+            longStart: () => (long = []),
+            longBytes: (b, s, e) => long!.push(Buffer.from(b.subarray(s, e))),
+            longEnd: () => {
+              seen.push(Buffer.concat(long!).toString());
+              long = null;
+            },
+          });
+          for (const c of chunks(text, cuts)) splitter.feed(c);
+          splitter.finish();
+          const expected = text.length ? text.toString().split('\n') : [];
+          // A last empty line (the text ends with a newline) is not a line.
+          if (expected.length && expected[expected.length - 1] === '') expected.pop();
+          expect(seen).toEqual(expected);
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -132,12 +153,18 @@ describe('table files', () => {
 
 describe('the archive reader', () => {
   const index = Buffer.from(JSON.stringify({ hello: 'index' }));
-  const body = tableFile([['1', 'a'], ['2', null], ['3', 'x'.repeat(3000)]]);
-  const good = gzipSync(tarBytes([
-    { path: 'index.json', body: index },
-    { path: 't.json', body },
-    { path: 'u.json', body },
-  ]));
+  const body = tableFile([
+    ['1', 'a'],
+    ['2', null],
+    ['3', 'x'.repeat(3000)],
+  ]);
+  const good = gzipSync(
+    tarBytes([
+      { path: 'index.json', body: index },
+      { path: 't.json', body },
+      { path: 'u.json', body },
+    ]),
+  );
 
   test('an archive damaged anywhere ends with an ArchiveError (or reads), never hangs, never another error', async () => {
     const damage = fc.oneof(
@@ -165,7 +192,13 @@ describe('the archive reader', () => {
           await pipeline(entry, reader, new Writable({ write: (_c, _e, cb) => cb() }));
         });
         const timeout = new Promise<'hang'>((resolve) => setTimeout(() => resolve('hang'), 5000).unref());
-        const outcome = await Promise.race([walk.then(() => 'ok' as const, (e: unknown) => e), timeout]);
+        const outcome = await Promise.race([
+          walk.then(
+            () => 'ok' as const,
+            (e: unknown) => e,
+          ),
+          timeout,
+        ]);
         expect(outcome).not.toBe('hang');
         if (outcome !== 'ok') expect(outcome, String(outcome)).toBeInstanceOf(ArchiveError);
         rmSync(path, { force: true });

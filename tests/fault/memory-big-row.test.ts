@@ -39,7 +39,9 @@ test('mr4 import refuses the row at bounded memory, within seconds, and writes n
   const r = await spawnMeasured(['import', archive, '--db', target.url, '--mode', 'skip', '--no-remember'], rss).done;
   const took = Date.now() - started;
   expect(r.code, r.stderr).toBe(1);
-  expect(r.stderr).toMatch(/big: the row is larger than 1 GiB, the largest row mr4 accepts .*\(row 1\)\nNothing was written to the target/s);
+  expect(r.stderr).toMatch(
+    /big: the row is larger than 1 GiB, the largest row mr4 accepts .*\(row 1\)\nNothing was written to the target/s,
+  );
   expect(peakRssMb(rss), 'peak RSS of mr4 import (MiB)').toBeLessThan(300);
   expect(took).toBeLessThan(45_000);
   console.log(`one 1 GiB row, mr4 import: refused after ${took} ms, peak RSS ${peakRssMb(rss)} MiB`);

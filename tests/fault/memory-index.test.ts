@@ -25,7 +25,16 @@ test.each([
   ['a million values', 'entities', 1_000_000, /more than 500000 JSON values/],
 ])('%s: refused under 300 MB', async (_name, key, n, message) => {
   const archive = join(dir, `${key}-${n}.tar.gz`);
-  craftStreamedArchive(archive, [{ path: 'index.json', pieces: [`{"format":"mr4-archive","formatVersion":"2.1","metadata":{},"${key}":[`, { repeat: '{},', times: n as number }, '{}],"files":{},"tables":{},"excluded":[]}'] }]);
+  craftStreamedArchive(archive, [
+    {
+      path: 'index.json',
+      pieces: [
+        `{"format":"mr4-archive","formatVersion":"2.1","metadata":{},"${key}":[`,
+        { repeat: '{},', times: n as number },
+        '{}],"files":{},"tables":{},"excluded":[]}',
+      ],
+    },
+  ]);
   const rss = join(dir, `${key}.rss`);
   const r = await spawnMeasured(['import', archive, '--db', target.url, '--mode', 'skip', '--no-remember'], rss).done;
   expect(r.code).toBe(1);

@@ -18,8 +18,18 @@ let target: TestDb;
 
 /** A 1.0 archive whose tags.json holds `rows` copies of `row` (a JSON object text). */
 function legacy(out: string, row: string, rows: number): void {
-  const index = JSON.stringify({ metadata: { version: '1.0', timestamp: '2024-01-01T00:00:00Z', database: 'crearis' }, entities: ['tags'], files: { tags: 'tags.json' } });
-  craftStreamedArchive(out, [{ path: 'index.json', pieces: [index] }, { path: 'tags.json', pieces: ['{"tableName":"tags","columns":["name","description"],"rows":[', { repeat: `${row},`, times: rows }, '{}]}'] }]);
+  const index = JSON.stringify({
+    metadata: { version: '1.0', timestamp: '2024-01-01T00:00:00Z', database: 'crearis' },
+    entities: ['tags'],
+    files: { tags: 'tags.json' },
+  });
+  craftStreamedArchive(out, [
+    { path: 'index.json', pieces: [index] },
+    {
+      path: 'tags.json',
+      pieces: ['{"tableName":"tags","columns":["name","description"],"rows":[', { repeat: `${row},`, times: rows }, '{}]}'],
+    },
+  ]);
 }
 
 beforeAll(async () => {
@@ -35,7 +45,10 @@ test.each([
   const archive = join(dir, `${name.replace(/\W+/g, '-')}.tar.gz`);
   legacy(archive, row, rows as number);
   const rss = join(dir, 'legacy.rss');
-  const r = await spawnMeasured(['import', archive, '--db', target.url, '--mode', 'skip', '--dry-run', '--no-remember', '--allow-failures'], rss).done;
+  const r = await spawnMeasured(
+    ['import', archive, '--db', target.url, '--mode', 'skip', '--dry-run', '--no-remember', '--allow-failures'],
+    rss,
+  ).done;
   expect(r.stderr).not.toMatch(/JSON values|refused/);
   const m = await measureCache(archive);
   console.log(`1.0 archive of ${rows} ${name}: mr4 import peak RSS ${peakRssMb(rss)} MiB, archive browser ${m.maxRssMb} MiB`);
@@ -55,7 +68,9 @@ test('beyond the limits it is refused before it is parsed', async () => {
     const rss = join(dir, 'over.rss');
     const r = await spawnMeasured(['import', archive, '--db', target.url, '--mode', 'skip', '--dry-run', '--no-remember'], rss).done;
     expect(r.code, name).toBe(1);
-    expect(r.stderr, name).toMatch(/format 1\.0\) holds more than .* A 1\.0 archive is read whole, so mr4 reads at most 16 MiB and 500,000 JSON values/);
+    expect(r.stderr, name).toMatch(
+      /format 1\.0\) holds more than .* A 1\.0 archive is read whole, so mr4 reads at most 16 MiB and 500,000 JSON values/,
+    );
     expect(peakRssMb(rss), name).toBeLessThan(300);
     const m = await measureCache(archive);
     expect(m.ok, name).toBe(false);

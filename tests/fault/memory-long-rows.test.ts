@@ -20,13 +20,20 @@ function craft(out: string, rows: number, mib: number): void {
   const pieces: Piece[] = [`${header}\n`];
   for (let i = 1; i <= rows; i++) {
     // Each value starts with its own number, holds escapes, and is `mib` MiB of text.
-    pieces.push(`["${i}","row ${i} \\"quoted\\" \\\\ \\n`, { repeat: 'abcdefgh'.repeat(128), times: mib * 1024 }, i < rows ? '"],\n' : '"]\n');
+    pieces.push(
+      `["${i}","row ${i} \\"quoted\\" \\\\ \\n`,
+      { repeat: 'abcdefgh'.repeat(128), times: mib * 1024 },
+      i < rows ? '"],\n' : '"]\n',
+    );
   }
   pieces.push(']}\n');
   const digest = piecesDigest(pieces);
   const json = JSON.parse(JSON.stringify(index));
   Object.assign(json.tables.big, { rows, bytes: digest.bytes, sha256: digest.sha256 });
-  craftStreamedArchive(out, [{ path: 'index.json', pieces: [JSON.stringify(json)] }, { path: 'big.json', pieces }]);
+  craftStreamedArchive(out, [
+    { path: 'index.json', pieces: [JSON.stringify(json)] },
+    { path: 'big.json', pieces },
+  ]);
 }
 
 beforeAll(async () => {

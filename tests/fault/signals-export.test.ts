@@ -40,7 +40,9 @@ test.each(PHASES)('while %s, one %s cancels, cleans up and says so', async (name
     expect(existsSync(out), what).toBe(true);
   } else {
     expect(r.code, what).toBe(130);
-    expect(r.stderr, what).toMatch(/export was cancelled: its transaction on the source is closed and its temporary files are removed; no archive was written/);
+    expect(r.stderr, what).toMatch(
+      /export was cancelled: its transaction on the source is closed and its temporary files are removed; no archive was written/,
+    );
     expect(existsSync(out), what).toBe(false);
   }
   expect(spoolLeftovers(dir), what).toEqual([]);

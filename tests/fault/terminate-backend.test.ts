@@ -26,7 +26,9 @@ beforeAll(async () => {
 }, 120_000);
 
 async function terminateOthers(d: TestDb): Promise<number> {
-  const r = await d.client.query(`SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`);
+  const r = await d.client.query(
+    `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+  );
   return r.rows[0].n;
 }
 

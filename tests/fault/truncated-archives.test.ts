@@ -27,21 +27,24 @@ beforeAll(async () => {
 
 const points = [0.1, 0.5, 0.9, 0.99, Math.random()];
 
-test.each(points.map((p) => [`${(p * 100).toFixed(1)}%`, p]))('cut at %s: import and diff end at once, saying it is truncated', async (label, p) => {
-  const cut = join(dir, `cut-${label}.tar.gz`);
-  writeFileSync(cut, archive.subarray(0, Math.max(2, Math.floor(archive.length * (p as number)))));
-  const before = await fingerprint(target.client);
-  for (const args of [
-    ['import', cut, '--db', target.url, '--mode', 'merge', '--no-remember'],
-    ['diff', cut, '--db', target.url, '--base', 'none'],
-  ]) {
-    const started = Date.now();
-    const r = await spawnCli(args).done;
-    expect(r.code, `${args[0]} ${label}: ${r.stderr}`).toBe(1);
-    expect(r.stderr).toMatch(/the archive is truncated/);
-    expect(Date.now() - started, args[0]).toBeLessThan(15_000);
-  }
-  expect(await otherSessions(target)).toBe(0);
-  expect(await fingerprint(target.client)).toBe(before);
-  expect(await stagingLeftovers(target)).toEqual([]);
-});
+test.each(points.map((p) => [`${(p * 100).toFixed(1)}%`, p]))(
+  'cut at %s: import and diff end at once, saying it is truncated',
+  async (label, p) => {
+    const cut = join(dir, `cut-${label}.tar.gz`);
+    writeFileSync(cut, archive.subarray(0, Math.max(2, Math.floor(archive.length * (p as number)))));
+    const before = await fingerprint(target.client);
+    for (const args of [
+      ['import', cut, '--db', target.url, '--mode', 'merge', '--no-remember'],
+      ['diff', cut, '--db', target.url, '--base', 'none'],
+    ]) {
+      const started = Date.now();
+      const r = await spawnCli(args).done;
+      expect(r.code, `${args[0]} ${label}: ${r.stderr}`).toBe(1);
+      expect(r.stderr).toMatch(/the archive is truncated/);
+      expect(Date.now() - started, args[0]).toBeLessThan(15_000);
+    }
+    expect(await otherSessions(target)).toBe(0);
+    expect(await fingerprint(target.client)).toBe(before);
+    expect(await stagingLeftovers(target)).toEqual([]);
+  },
+);

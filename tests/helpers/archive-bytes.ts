@@ -19,7 +19,9 @@ export async function decryptedBytes(path: string, passphrase: string): Promise<
     gunzip.on('error', reject);
     dec.on('error', reject);
   });
-  Readable.from([file.subarray(HEADER_SIZE)]).pipe(dec).pipe(gunzip);
+  Readable.from([file.subarray(HEADER_SIZE)])
+    .pipe(dec)
+    .pipe(gunzip);
   await done;
   return { gzip: Buffer.concat(gzipParts), tar: Buffer.concat(tarParts) };
 }

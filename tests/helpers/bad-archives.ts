@@ -32,7 +32,13 @@ export function buildBadArchives(good: string, dir: string, table: string): BadA
   /** The archive with the table file's text changed (and index.json made to match it). */
   const alter = (name: string, expect: RegExp, change: (text: string) => string, fixIndex = true) => {
     const text = Buffer.from(change(file.body.toString('latin1')), 'latin1');
-    const list = entries.map((e) => (e.path === table ? { ...e, body: text } : e.path === 'index.json' && fixIndex ? { ...e, body: fixIndexFor(index.body, table, text) } : e));
+    const list = entries.map((e) =>
+      e.path === table
+        ? { ...e, body: text }
+        : e.path === 'index.json' && fixIndex
+          ? { ...e, body: fixIndexFor(index.body, table, text) }
+          : e,
+    );
     add(name, expect, list);
   };
   const firstRow = (text: string) => text.indexOf('\n[') + 1;
@@ -72,17 +78,45 @@ export function buildBadArchives(good: string, dir: string, table: string): BadA
   add('entry-fifo', /only plain files/, [...entries, { path: 'fifo.json', type: 'FIFO' }]);
   add('entry-twice', /twice/, [...entries, file]);
   add('entry-unlisted', /does not list/, [...entries, { path: 'extra.json', body: '{}' }]);
-  add('entry-missing', /lacks/, entries.filter((e) => e.path !== table));
+  add(
+    'entry-missing',
+    /lacks/,
+    entries.filter((e) => e.path !== table),
+  );
   add('entry-declares-2TiB', /declares/, [...entries, { path: 'huge.json', body: '', size: 2 * 1024 ** 4 }]);
   // Entries of the folder itself ("./") are counted but not read: only the count can refuse these.
-  add('entries-10001', /more than 10000 entries/, [index, ...Array.from({ length: 10_001 }, () => ({ path: './', type: 'Directory' as const })), ...entries.slice(1)]);
+  add('entries-10001', /more than 10000 entries/, [
+    index,
+    ...Array.from({ length: 10_001 }, () => ({ path: './', type: 'Directory' as const })),
+    ...entries.slice(1),
+  ]);
   // ── index.json ──
-  add('index-missing', /no index\.json/, entries.filter((e) => e.path !== 'index.json'));
+  add(
+    'index-missing',
+    /no index\.json/,
+    entries.filter((e) => e.path !== 'index.json'),
+  );
   add('index-not-first', /must be the first/, [...entries.filter((e) => e.path !== 'index.json'), index]);
-  add('index-not-json', /not valid JSON/, entries.map((e) => (e === index ? { ...e, body: '{"format": ' } : e)));
-  add('index-wrong-format', /not a valid MR4 archive index/, entries.map((e) => (e === index ? { ...e, body: '{"format":"zip"}' } : e)));
-  add('index-value-bomb', /more than 500000 JSON values/, entries.map((e) => (e === index ? { ...e, body: `{"x":[${'{},'.repeat(2_000_000)}{}]}` } : e)));
-  add('index-over-16MiB', /at most 16777216/, entries.map((e) => (e === index ? { ...e, body: `{"x":"${'a'.repeat(17 * 1024 * 1024)}"}` } : e)));
+  add(
+    'index-not-json',
+    /not valid JSON/,
+    entries.map((e) => (e === index ? { ...e, body: '{"format": ' } : e)),
+  );
+  add(
+    'index-wrong-format',
+    /not a valid MR4 archive index/,
+    entries.map((e) => (e === index ? { ...e, body: '{"format":"zip"}' } : e)),
+  );
+  add(
+    'index-value-bomb',
+    /more than 500000 JSON values/,
+    entries.map((e) => (e === index ? { ...e, body: `{"x":[${'{},'.repeat(2_000_000)}{}]}` } : e)),
+  );
+  add(
+    'index-over-16MiB',
+    /at most 16777216/,
+    entries.map((e) => (e === index ? { ...e, body: `{"x":"${'a'.repeat(17 * 1024 * 1024)}"}` } : e)),
+  );
   // ── A table file that does not hold what index.json says ──
   alter('checksum-mismatch', /does not match its checksum/, (t) => t.slice(0, firstRow(t) + 2) + 'X' + t.slice(firstRow(t) + 3), false);
   alter('row-count-wrong', /holds \d+ rows, index\.json says/, (t) => t, true);

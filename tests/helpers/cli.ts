@@ -26,7 +26,11 @@ export function ensureBuilt(): void {
   } catch {
     built = 0;
   }
-  const sources = Math.max(newestMtime(join(ROOT, 'src-main')), newestMtime(join(ROOT, 'src-common')), statSync(join(ROOT, 'electron.vite.config.ts')).mtimeMs);
+  const sources = Math.max(
+    newestMtime(join(ROOT, 'src-main')),
+    newestMtime(join(ROOT, 'src-common')),
+    statSync(join(ROOT, 'electron.vite.config.ts')).mtimeMs,
+  );
   if (built > sources) return;
   execFileSync('npx', ['electron-vite', 'build'], { cwd: ROOT, stdio: 'pipe' });
 }
@@ -65,7 +69,11 @@ export interface RunningCli {
 }
 
 export function spawnCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): RunningCli {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? ROOT, env: options.env ?? cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: options.cwd ?? ROOT,
+    env: options.env ?? cleanEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   const waiters: { pattern: RegExp; resolve: () => void }[] = [];

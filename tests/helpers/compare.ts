@@ -29,7 +29,9 @@ function value(plan: Plan, tp: TablePlan, alias: string, column: string, path: s
   const identityColumns = parent.key.kind === 'key' ? parent.key.columns : parent.matchColumns;
   const recurses = parent.references.some((r) => r.remap && r.columns.some((c) => identityColumns.includes(c)));
   if (path.includes(parent.name) && recurses) {
-    const own = parent.columns.map((c) => c.name).filter((c) => c !== idColumn(parent) && !parent.references.some((r) => r.columns.includes(c)));
+    const own = parent.columns
+      .map((c) => c.name)
+      .filter((c) => c !== idColumn(parent) && !parent.references.some((r) => r.columns.includes(c)));
     return `(SELECT json_build_array(${own.map((c) => `${p}.${ident(c)}::text`).join(', ') || "'row'"}) ${where})`;
   }
   return `(SELECT ${identity(plan, parent, p, [...path, parent.name])} ${where})`;
@@ -102,7 +104,9 @@ export async function fingerprint(client: pg.ClientBase, schema = 'public'): Pro
   );
   const parts: string[] = [];
   for (const { t } of tables.rows) {
-    const rows = await client.query<{ r: string }>(`SELECT md5(string_agg(x::text, '|' ORDER BY x::text)) AS r FROM ${qualified(schema, t)} x`);
+    const rows = await client.query<{ r: string }>(
+      `SELECT md5(string_agg(x::text, '|' ORDER BY x::text)) AS r FROM ${qualified(schema, t)} x`,
+    );
     parts.push(`${t}:${rows.rows[0].r}`);
   }
   return parts.join('\n');

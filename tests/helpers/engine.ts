@@ -42,7 +42,12 @@ export async function exportDb(db: TestDb, out: string, options: Partial<ExportO
   return exportArchive({ db: dbTarget(db.url), out, ...options });
 }
 
-export async function importInto(db: TestDb, archive: string, mode: 'skip' | 'merge', options: Partial<ImportOptions> = {}): Promise<ImportReport> {
+export async function importInto(
+  db: TestDb,
+  archive: string,
+  mode: 'skip' | 'merge',
+  options: Partial<ImportOptions> = {},
+): Promise<ImportReport> {
   return importArchive({ db: dbTarget(db.url), archive, mode, ...options });
 }
 

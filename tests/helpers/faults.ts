@@ -39,7 +39,9 @@ export async function atRandomPointOf(run: RunningCli, phase: RegExp, withinMs: 
 export async function otherSessions(db: TestDb, timeoutMs = 10_000): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const r = await db.client.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`);
+    const r = await db.client.query(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+    );
     if (r.rows[0].n === 0 || Date.now() > deadline) return r.rows[0].n;
     await sleep(100);
   }

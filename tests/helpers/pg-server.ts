@@ -40,7 +40,9 @@ export function findPostgresBinDir(): string {
   }
   const root = '/usr/lib/postgresql';
   const versions = existsSync(root)
-    ? readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a))
+    ? readdirSync(root)
+        .filter((v) => existsSync(join(root, v, 'bin', 'initdb')))
+        .sort((a, b) => Number(b) - Number(a))
     : [];
   if (versions.length === 0) {
     throw new Error(
@@ -67,7 +69,10 @@ export async function freePort(): Promise<number> {
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
 function ownerIds(): { uid: number; gid: number } {
-  return { uid: Number(execFileSync('id', ['-u', 'postgres']).toString().trim()), gid: Number(execFileSync('id', ['-g', 'postgres']).toString().trim()) };
+  return {
+    uid: Number(execFileSync('id', ['-u', 'postgres']).toString().trim()),
+    gid: Number(execFileSync('id', ['-g', 'postgres']).toString().trim()),
+  };
 }
 
 /** A self-signed certificate and key in `dir`, readable by the server (key 0600, owned by the server's user). */
@@ -132,7 +137,9 @@ export async function startThrowawayServer(options: ThrowawayServerOptions = {})
     ...(sslFiles ? { ssl: 'on', ssl_cert_file: sslFiles.cert, ssl_key_file: sslFiles.key } : {}),
     ...options.settings,
   };
-  const opts = Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`).join(' ');
+  const opts = Object.entries(settings)
+    .map(([k, v]) => `-c ${k}=${v}`)
+    .join(' ');
   runAsOwner(join(binDir, 'pg_ctl'), ['-D', dataDir, '-o', opts, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
   const version = Number(execFileSync(join(binDir, 'postgres'), ['--version']).toString().match(/(\d+)/)?.[1] ?? 0);
   let stopped = false;

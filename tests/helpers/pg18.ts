@@ -13,7 +13,15 @@ export async function startPostgres18(): Promise<{ url: string; stop(): Promise<
     chownSync(dir, Number(execFileSync('id', ['-u', 'postgres']).toString()), Number(execFileSync('id', ['-g', 'postgres']).toString()));
   }
   const port = await freePort();
-  const server = new EmbeddedPostgres({ databaseDir: join(dir, 'data'), user: 'postgres', password: 'pg18-test', port, persistent: false, createPostgresUser: true, onLog: () => undefined });
+  const server = new EmbeddedPostgres({
+    databaseDir: join(dir, 'data'),
+    user: 'postgres',
+    password: 'pg18-test',
+    port,
+    persistent: false,
+    createPostgresUser: true,
+    onLog: () => undefined,
+  });
   await server.initialise();
   await server.start();
   return {

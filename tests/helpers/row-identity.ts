@@ -233,7 +233,9 @@ export async function lineageCount(client: pg.ClientBase): Promise<number | null
 }
 
 /** What an import threw (or fails the test if it did not throw). */
-export async function rejection(promise: Promise<unknown>): Promise<Error & { rows?: { table: string; key: unknown; row: unknown; reason: string }[] }> {
+export async function rejection(
+  promise: Promise<unknown>,
+): Promise<Error & { rows?: { table: string; key: unknown; row: unknown; reason: string }[] }> {
   try {
     await promise;
   } catch (error) {

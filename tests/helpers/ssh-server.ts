@@ -98,7 +98,11 @@ function removeStaleUsers(): void {
 function createUser(): { user: string; password: string } | { reason: string } {
   removeStaleUsers();
   const user = USER_PREFIX + randomBytes(3).toString('hex');
-  const add = spawnSync('useradd', ['--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', '--comment', `${USER_COMMENT}${process.pid}`, user], { encoding: 'utf8' });
+  const add = spawnSync(
+    'useradd',
+    ['--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', '--comment', `${USER_COMMENT}${process.pid}`, user],
+    { encoding: 'utf8' },
+  );
   if (add.status !== 0) return { reason: `cannot create a test user (useradd: ${(add.stderr || add.error?.message || '').trim()})` };
   const password = randomBytes(18).toString('base64url');
   const set = spawnSync('chpasswd', [], { input: `${user}:${password}\n`, encoding: 'utf8' });
@@ -110,8 +114,9 @@ function createUser(): { user: string; password: string } | { reason: string } {
 }
 
 export async function startSshServer(): Promise<SshServerResult> {
-  if (process.platform !== 'linux') return { ok: false, reason: 'the SSH tests start Debian\'s sshd, on Linux only' };
-  if (!existsSync(SSHD)) return { ok: false, reason: `${SSHD} is missing: install openssh-server (scripts/ensure-system-deps.sh does, as npm test runs it)` };
+  if (process.platform !== 'linux') return { ok: false, reason: "the SSH tests start Debian's sshd, on Linux only" };
+  if (!existsSync(SSHD))
+    return { ok: false, reason: `${SSHD} is missing: install openssh-server (scripts/ensure-system-deps.sh does, as npm test runs it)` };
   if (isRoot && !existsSync('/run/sshd')) {
     try {
       mkdirSync('/run/sshd', { mode: 0o755 });
@@ -257,7 +262,8 @@ export async function startSshServer(): Promise<SshServerResult> {
 export async function waitNoSessions(server: TestSshServer, timeoutMs = 10_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (server.sessions() > 0) {
-    if (Date.now() > until) throw new Error(`the SSH server still has ${server.sessions()} session(s) open after ${timeoutMs} ms:\n${server.log().slice(-1500)}`);
+    if (Date.now() > until)
+      throw new Error(`the SSH server still has ${server.sessions()} session(s) open after ${timeoutMs} ms:\n${server.log().slice(-1500)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -16,7 +16,9 @@ export async function snapshot(client: pg.ClientBase, schema = 'public'): Promis
   }
   const lineage = await client.query<{ ok: boolean }>(`SELECT to_regclass('_mr4.lineage') IS NOT NULL AS ok`);
   if (lineage.rows[0].ok) {
-    const rows = await client.query<{ r: string }>(`SELECT jsonb_build_array(schema_name, table_name, origin, origin_key, local_key)::text AS r FROM _mr4.lineage`);
+    const rows = await client.query<{ r: string }>(
+      `SELECT jsonb_build_array(schema_name, table_name, origin, origin_key, local_key)::text AS r FROM _mr4.lineage`,
+    );
     out['_mr4.lineage'] = rows.rows.map((r) => r.r).sort();
   }
   return out;

@@ -102,7 +102,13 @@ describe('archive cache', () => {
       expect(common.total).toBe(10_000);
       expect(common.rows[0].values[0]).toBe('50');
       const t1 = performance.now();
-      const lastMatches = await app.call('archives.rows', { archiveId: id, table: 'big', offset: 9_995, limit: 10, filter: 'Common Needle' });
+      const lastMatches = await app.call('archives.rows', {
+        archiveId: id,
+        table: 'big',
+        offset: 9_995,
+        limit: 10,
+        filter: 'Common Needle',
+      });
       expect(performance.now() - t1).toBeLessThan(200);
       // Every 50th row matches, except row 500000, which holds the rare token instead.
       expect(lastMatches.rows.map((r) => r.values[0])).toEqual(['499800', '499850', '499900', '499950', '500050']);
@@ -115,7 +121,7 @@ describe('archive cache', () => {
     expect(peak / 1024 / 1024).toBeLessThan(300);
   }, 300_000);
 
-  it('reuses an unchanged file\'s cache, closes it, and drops caches unused for 7 days at start', async () => {
+  it("reuses an unchanged file's cache, closes it, and drops caches unused for 7 days at start", async () => {
     const a = await open(exportHandle);
     const b = await open(exportHandle);
     expect(b.info.archiveId).toBe(a.info.archiveId);
@@ -142,7 +148,11 @@ describe('archive cache', () => {
     for (const f of readdirSync(join(dataDir, 'cache'))) await app.dispatch('archives.close', { archiveId: f });
     const before = readdirSync(join(dataDir, 'cache'));
     const job = await app.call('jobs.start', { kind: 'open-archive', file: ref.handle });
-    await waitFor(async () => (await app.call('jobs.get', { jobId: job.id })).tables.some((t) => t.rowsDone > 0), 60_000, 'caching progress');
+    await waitFor(
+      async () => (await app.call('jobs.get', { jobId: job.id })).tables.some((t) => t.rowsDone > 0),
+      60_000,
+      'caching progress',
+    );
     await app.call('jobs.cancel', { jobId: job.id });
     const done = await waitJob(app, job.id);
     expect(done.state).toBe('cancelled');
@@ -158,8 +168,18 @@ describe('archive cache', () => {
       const before = await fingerprint(target.client);
       const conn = await app.call('connections.save', draftFor(target.url, 'Big target', 'staging'));
       const { info } = await open(exportHandle);
-      const job = await app.call('jobs.start', { kind: 'import', archiveId: info.archiveId, targetId: conn.id, mode: 'merge', dryRun: false });
-      await waitFor(async () => (await app.call('jobs.get', { jobId: job.id })).tables.some((t) => t.phase === 1 && t.rowsDone > 0), 60_000, 'staging progress');
+      const job = await app.call('jobs.start', {
+        kind: 'import',
+        archiveId: info.archiveId,
+        targetId: conn.id,
+        mode: 'merge',
+        dryRun: false,
+      });
+      await waitFor(
+        async () => (await app.call('jobs.get', { jobId: job.id })).tables.some((t) => t.phase === 1 && t.rowsDone > 0),
+        60_000,
+        'staging progress',
+      );
       await app.call('jobs.cancel', { jobId: job.id });
       const done = await waitJob(app, job.id);
       expect(done.state).toBe('cancelled');
@@ -173,7 +193,7 @@ describe('archive cache', () => {
 
   it('flags a table whose content does not match index.json', async () => {
     const dir = scratchDir();
-    const small = await freshDb('CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, \'a\'), (2, \'b\');');
+    const small = await freshDb("CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'a'), (2, 'b');");
     try {
       const conn = await app.call('connections.save', draftFor(small.url, 'Small', 'dev'));
       const exported = await waitJob(app, (await app.call('jobs.start', { kind: 'export', sourceId: conn.id })).id);
@@ -186,7 +206,10 @@ describe('archive cache', () => {
       expect(info.checksums).toBe('failed');
       expect(job.log.some((l) => l.level === 'warn' && /does not match index.json/.test(l.message))).toBe(true);
       const rows = await app.call('archives.rows', { archiveId: info.archiveId, table: 't', offset: 0, limit: 10 });
-      expect(rows.rows.map((r) => r.values)).toEqual([['1', 'a'], ['2', 'B']]);
+      expect(rows.rows.map((r) => r.values)).toEqual([
+        ['1', 'a'],
+        ['2', 'B'],
+      ]);
     } finally {
       await small.drop();
     }
@@ -212,7 +235,13 @@ describe('archive cache', () => {
       expect(page.total).toBe(users.rows);
       const sysmail = page.columns.indexOf('sysmail');
       expect(page.rows[0].values[sysmail]).toMatch(/@/);
-      const found = await app.call('archives.rows', { archiveId: info.archiveId, table: 'users', offset: 0, limit: 5, filter: page.rows[0].values[sysmail]!.toUpperCase() });
+      const found = await app.call('archives.rows', {
+        archiveId: info.archiveId,
+        table: 'users',
+        offset: 0,
+        limit: 5,
+        filter: page.rows[0].values[sysmail]!.toUpperCase(),
+      });
       expect(found.total).toBeGreaterThanOrEqual(1);
     } finally {
       await crearis.drop();

@@ -86,7 +86,10 @@ describe('a saved password is bound to its host, port, database and user', () =>
           const arrived = fake.startups.slice(before);
           if (draft.host === 'localhost' && arrived.length === 0) continue; // localhost resolved to ::1 only
           expect(arrived.length, JSON.stringify(draft)).toBeGreaterThan(0);
-          expect(arrived.flatMap((s) => s.passwords).filter((p) => p !== ''), JSON.stringify(draft)).toEqual([]);
+          expect(
+            arrived.flatMap((s) => s.passwords).filter((p) => p !== ''),
+            JSON.stringify(draft),
+          ).toEqual([]);
         }
         expect(first.passwords().concat(second.passwords())).not.toContain(SECRET);
       } finally {
@@ -98,7 +101,12 @@ describe('a saved password is bound to its host, port, database and user', () =>
       const home = freshHome();
       const app = await appWith(store);
       try {
-        const changes: Partial<ConnectionDraft>[] = [{ port: second.port }, { database: 'other' }, { user: 'mallory' }, { host: 'localhost' }];
+        const changes: Partial<ConnectionDraft>[] = [
+          { port: second.port },
+          { database: 'other' },
+          { user: 'mallory' },
+          { host: 'localhost' },
+        ];
         for (const change of changes) {
           const saved = await app.call('connections.save', { ...draftAt(first.port, { password: SECRET }), passwordStore: store });
           expect(saved.hasPassword).toBe(true);
@@ -219,7 +227,15 @@ describe('connection settings reach the server as fields', () => {
       expect(first.startups).toEqual([]);
       expect(await app.call('connections.list', {})).toEqual([]);
       // Real hosts still pass: names, IPv4, IPv6 with or without brackets, a socket folder.
-      for (const [host, kept] of [['db.example.org', 'db.example.org'], ['my_db-1', 'my_db-1'], ['10.0.0.5', '10.0.0.5'], ['::1', '::1'], ['[::1]', '::1'], ['fe80::1%eth0', 'fe80::1%eth0'], ['/var/run/postgresql', '/var/run/postgresql']]) {
+      for (const [host, kept] of [
+        ['db.example.org', 'db.example.org'],
+        ['my_db-1', 'my_db-1'],
+        ['10.0.0.5', '10.0.0.5'],
+        ['::1', '::1'],
+        ['[::1]', '::1'],
+        ['fe80::1%eth0', 'fe80::1%eth0'],
+        ['/var/run/postgresql', '/var/run/postgresql'],
+      ]) {
         expect(checkHost(host)).toBe(kept);
       }
       // A connection saved with a bracketed IPv6 host names the same server once saved without brackets.
@@ -235,7 +251,9 @@ describe('connection settings reach the server as fields', () => {
     freshHome();
     const app = await appWith('memory');
     try {
-      const encodedHost = encodeURIComponent(`127.0.0.1]:${first.port}/postgres?sslmode=disable&options=-c session_replication_role=replica#`);
+      const encodedHost = encodeURIComponent(
+        `127.0.0.1]:${first.port}/postgres?sslmode=disable&options=-c session_replication_role=replica#`,
+      );
       const parsed = parseConnectionUrl(`postgres://alice:${encodeURIComponent(SECRET)}@${encodedHost}:5432/app?sslmode=require`);
       expect(parsed.ok).toBe(true);
       if (!parsed.ok) return;
@@ -251,7 +269,9 @@ describe('connection settings reach the server as fields', () => {
 
   it('even a host that slipped past the check reaches node-postgres as a host, and nothing else', () => {
     for (const host of HOSTILE_HOSTS.filter((h) => !h.includes('\u0000'))) {
-      const r = resolveConnection(connectionUrl({ host, port: 5432, database: 'app', user: 'alice', sslMode: 'verify-full' }, SECRET), { env: {} });
+      const r = resolveConnection(connectionUrl({ host, port: 5432, database: 'app', user: 'alice', sslMode: 'verify-full' }, SECRET), {
+        env: {},
+      });
       expect(r.config.host).toBe(host);
       expect(r.config.port).toBe(5432);
       expect(r.config.database).toBe('app');
@@ -263,13 +283,20 @@ describe('connection settings reach the server as fields', () => {
     }
     // A NUL would end the field in the startup message and begin another parameter: refused.
     for (const field of ['host', 'database', 'user', 'password'] as const) {
-      const settings = { host: 'h', port: 5432, database: 'd', user: 'u', sslMode: 'disable' as const, [field]: 'x\u0000options\u0000-c x' };
+      const settings = {
+        host: 'h',
+        port: 5432,
+        database: 'd',
+        user: 'u',
+        sslMode: 'disable' as const,
+        [field]: 'x\u0000options\u0000-c x',
+      };
       expect(() => resolveConnection(encodeSettings(settings)), field).toThrow(/NUL/);
     }
   });
 });
 
-describe('~/.pgpass is written by libpq\'s rules', () => {
+describe("~/.pgpass is written by libpq's rules", () => {
   it('refuses newline, carriage return, NUL, other control characters, "*" fields and a leading #', async () => {
     const home = freshHome();
     const pgpass = join(home, '.pgpass');
@@ -300,11 +327,17 @@ describe('~/.pgpass is written by libpq\'s rules', () => {
     const home = freshHome();
     const app = await appWith('pgpass');
     try {
-      const r = await app.fail('connections.save', { ...draftAt(5432, { host: '10.9.9.9\n*', password: SECRET }), passwordStore: 'pgpass' });
+      const r = await app.fail('connections.save', {
+        ...draftAt(5432, { host: '10.9.9.9\n*', password: SECRET }),
+        passwordStore: 'pgpass',
+      });
       expect(r.status).toBe(400);
       expect(readFileSync(join(home, '.pgpass'), 'utf8')).toBe('');
       // A database name with a newline passes the app (PostgreSQL allows it) but not ~/.pgpass.
-      const db = await app.fail('connections.save', { ...draftAt(5432, { database: 'app\n*:*:*:*', password: SECRET }), passwordStore: 'pgpass' });
+      const db = await app.fail('connections.save', {
+        ...draftAt(5432, { database: 'app\n*:*:*:*', password: SECRET }),
+        passwordStore: 'pgpass',
+      });
       expect(db.status).toBe(400);
       expect(db.error.message).toMatch(/newline/);
       expect(readFileSync(join(home, '.pgpass'), 'utf8')).toBe('');

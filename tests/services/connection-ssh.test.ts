@@ -32,7 +32,10 @@ let db: TestDb;
 
 beforeAll(async () => {
   if (sshd) db = await createTestDb();
-  if (sshd) await db.client.query(`CREATE TABLE item (id serial PRIMARY KEY, code text NOT NULL UNIQUE); INSERT INTO item (code) SELECT 'c' || g FROM generate_series(1, 50) g;`);
+  if (sshd)
+    await db.client.query(
+      `CREATE TABLE item (id serial PRIMARY KEY, code text NOT NULL UNIQUE); INSERT INTO item (code) SELECT 'c' || g FROM generate_series(1, 50) g;`,
+    );
 });
 afterAll(async () => {
   await db?.drop();
@@ -72,10 +75,22 @@ function trust(): void {
 describe.skipIf(!sshd)(titled('connections through an SSH tunnel', skipReason), () => {
   it('a first Test shows the host key fingerprint; only exactly that fingerprint accepts it, and then it connects through the tunnel', async () => {
     const saved = await app.call('connections.save', draft('Through SSH', tunnel()));
-    expect(saved.ssh).toEqual({ host: '127.0.0.1', port: sshd!.port, user: sshd!.user, auth: 'key', keyFile: 'id_test', hasSecret: false, secretStore: null });
+    expect(saved.ssh).toEqual({
+      host: '127.0.0.1',
+      port: sshd!.port,
+      user: sshd!.user,
+      auth: 'key',
+      keyFile: 'id_test',
+      hasSecret: false,
+      secretStore: null,
+    });
 
     const first = await app.call('connections.test', { id: saved.id });
-    expect(first).toMatchObject({ ok: false, step: 'ssh-host-key', hostKey: { host: '127.0.0.1', port: sshd!.port, keyType: sshd!.hostKeyType, fingerprint: sshd!.fingerprint, status: 'unknown' } });
+    expect(first).toMatchObject({
+      ok: false,
+      step: 'ssh-host-key',
+      hostKey: { host: '127.0.0.1', port: sshd!.port, keyType: sshd!.hostKeyType, fingerprint: sshd!.fingerprint, status: 'unknown' },
+    });
     expect(first.error).toMatchObject({ title: 'Unknown SSH host key', code: 'MR4_SSH_HOST_KEY_UNKNOWN' });
     expect(first.error!.message).toContain(sshd!.fingerprint);
 
@@ -101,7 +116,11 @@ describe.skipIf(!sshd)(titled('connections through an SSH tunnel', skipReason), 
   it('says which step failed: SSH connect, host key (changed: refused even when accepted), login, database', async () => {
     // SSH connect: nothing listens on that port.
     const closed = await app.call('connections.test', { draft: draft('x', tunnel({ port: 1 })) });
-    expect(closed).toMatchObject({ ok: false, step: 'ssh-connect', error: { title: 'Cannot reach the SSH server', code: 'MR4_SSH_CONNECT' } });
+    expect(closed).toMatchObject({
+      ok: false,
+      step: 'ssh-connect',
+      error: { title: 'Cannot reach the SSH server', code: 'MR4_SSH_CONNECT' },
+    });
     expect(closed.error!.message).toMatch(/connection refused/);
     // A host that is no host name never leaves the app: refused by the request's schema, or by the check.
     expect((await app.fail('connections.test', { draft: draft('x', tunnel({ host: 'bastion;rm' })) })).status).toBe(400);
@@ -112,7 +131,12 @@ describe.skipIf(!sshd)(titled('connections through an SSH tunnel', skipReason), 
     writeFileSync(join(home, '.ssh', 'known_hosts'), `${sshd!.otherKeyLine()}\n`);
     for (const acceptHostKey of [undefined, sshd!.fingerprint]) {
       const changed = await app.call('connections.test', { draft: draft('x', tunnel()), ...(acceptHostKey ? { acceptHostKey } : {}) });
-      expect(changed).toMatchObject({ ok: false, step: 'ssh-host-key', hostKey: { status: 'changed', fingerprint: sshd!.fingerprint }, error: { code: 'MR4_SSH_HOST_KEY_CHANGED', title: 'SSH host key CHANGED: refused' } });
+      expect(changed).toMatchObject({
+        ok: false,
+        step: 'ssh-host-key',
+        hostKey: { status: 'changed', fingerprint: sshd!.fingerprint },
+        error: { code: 'MR4_SSH_HOST_KEY_CHANGED', title: 'SSH host key CHANGED: refused' },
+      });
       expect(changed.error!.message).toMatch(/HAS CHANGED.*man-in-the-middle/);
     }
     expect(readFileSync(join(home, '.ssh', 'known_hosts'), 'utf8')).toBe(`${sshd!.otherKeyLine()}\n`);
@@ -131,7 +155,9 @@ describe.skipIf(!sshd)(titled('connections through an SSH tunnel', skipReason), 
     const noAgent = await app.call('connections.test', { draft: draft('x', tunnel({ auth: 'agent', keyFile: undefined })) });
     expect(noAgent).toMatchObject({ ok: false, step: 'ssh-auth' });
     expect(noAgent.error!.message).toContain('SSH_AUTH_SOCK is not set');
-    const right = await app.call('connections.test', { draft: draft('x', tunnel({ keyFile: 'id_test_encrypted', secret: sshd!.passphrase })) });
+    const right = await app.call('connections.test', {
+      draft: draft('x', tunnel({ keyFile: 'id_test_encrypted', secret: sshd!.passphrase })),
+    });
     expect(right.ok, JSON.stringify(right.error)).toBe(true);
 
     // Database: the tunnel is up, the database is not there (as the SSH server sees it).
@@ -145,29 +171,48 @@ describe.skipIf(!sshd)(titled('connections through an SSH tunnel', skipReason), 
 
   it('keeps the passphrase in the secret store, bound to the SSH host, port, user and method; never in a file; never ~/.pgpass', async () => {
     trust();
-    const saved = await app.call('connections.save', draft('Encrypted key', tunnel({ keyFile: 'id_test_encrypted', secret: sshd!.passphrase })));
+    const saved = await app.call(
+      'connections.save',
+      draft('Encrypted key', tunnel({ keyFile: 'id_test_encrypted', secret: sshd!.passphrase })),
+    );
     expect(saved.ssh).toMatchObject({ hasSecret: true, secretStore: 'memory' });
     expect(JSON.stringify(await app.call('connections.list', {}))).not.toContain(sshd!.passphrase);
     expect(filesContaining(data, sshd!.passphrase)).toEqual([]);
     expect((await app.call('connections.test', { id: saved.id })).ok).toBe(true);
     // The saved passphrase serves a draft of the same login (the form leaves the field empty).
-    expect((await app.call('connections.test', { draft: { ...draft('x', tunnel({ keyFile: 'id_test_encrypted' })), id: saved.id } })).ok).toBe(true);
+    expect(
+      (await app.call('connections.test', { draft: { ...draft('x', tunnel({ keyFile: 'id_test_encrypted' })), id: saved.id } })).ok,
+    ).toBe(true);
 
     // Another SSH port (or user, host, method) gets nothing, and saving it drops the passphrase.
-    const elsewhere = await app.call('connections.test', { draft: { ...draft('x', tunnel({ keyFile: 'id_test_encrypted', port: 1 })), id: saved.id } });
+    const elsewhere = await app.call('connections.test', {
+      draft: { ...draft('x', tunnel({ keyFile: 'id_test_encrypted', port: 1 })), id: saved.id },
+    });
     expect(elsewhere.step).toBe('ssh-connect');
-    const moved = await app.call('connections.save', { ...draft('Encrypted key', tunnel({ keyFile: 'id_test_encrypted', user: 'someone-else' })), id: saved.id });
+    const moved = await app.call('connections.save', {
+      ...draft('Encrypted key', tunnel({ keyFile: 'id_test_encrypted', user: 'someone-else' })),
+      id: saved.id,
+    });
     expect(moved.ssh).toMatchObject({ hasSecret: false, secretStore: null });
     // Saved again for the login, then forgotten with null; removing the tunnel drops it too.
-    const again = await app.call('connections.save', { ...draft('Encrypted key', tunnel({ keyFile: 'id_test_encrypted', secret: sshd!.passphrase })), id: saved.id });
+    const again = await app.call('connections.save', {
+      ...draft('Encrypted key', tunnel({ keyFile: 'id_test_encrypted', secret: sshd!.passphrase })),
+      id: saved.id,
+    });
     expect(again.ssh!.hasSecret).toBe(true);
-    const forgot = await app.call('connections.save', { ...draft('Encrypted key', tunnel({ keyFile: 'id_test_encrypted', secret: null })), id: saved.id });
+    const forgot = await app.call('connections.save', {
+      ...draft('Encrypted key', tunnel({ keyFile: 'id_test_encrypted', secret: null })),
+      id: saved.id,
+    });
     expect(forgot.ssh!.hasSecret).toBe(false);
     const direct = await app.call('connections.save', { ...draft('Encrypted key', null), id: saved.id });
     expect(direct.ssh).toBeNull();
 
     // ~/.pgpass is for database passwords: an SSH secret never goes there, nor a tunneled connection's password.
-    const viaPgpass = await app.call('connections.save', draft('pgpass', tunnel({ keyFile: 'id_test_encrypted', secret: sshd!.passphrase }), { passwordStore: 'memory' }));
+    const viaPgpass = await app.call(
+      'connections.save',
+      draft('pgpass', tunnel({ keyFile: 'id_test_encrypted', secret: sshd!.passphrase }), { passwordStore: 'memory' }),
+    );
     expect(viaPgpass.ssh!.secretStore).toBe('memory');
     const refused = await app.fail('connections.save', draft('pgpass', tunnel(), { password: 'db-secret', passwordStore: 'pgpass' }));
     expect(refused.status).toBe(400);
@@ -178,7 +223,12 @@ describe.skipIf(!sshd)(titled('connections through an SSH tunnel', skipReason), 
     for (const keyFile of ['../id_test', '/etc/passwd', '.hidden', 'a/b']) {
       expect((await app.fail('connections.save', draft('x', tunnel({ keyFile })))).status, keyFile).toBe(400);
     }
-    for (const bad of [{ host: 'host\nname' }, { user: 'me\u0000' }, { host: 'a b' }, { user: '-oProxyCommand=x' }] as Partial<SshDraft>[]) {
+    for (const bad of [
+      { host: 'host\nname' },
+      { user: 'me\u0000' },
+      { host: 'a b' },
+      { user: '-oProxyCommand=x' },
+    ] as Partial<SshDraft>[]) {
       expect((await app.fail('connections.save', draft('x', tunnel(bad)))).status, JSON.stringify(bad)).toBe(400);
     }
   });
@@ -198,10 +248,15 @@ describe.skipIf(!sshd)(titled('connections through an SSH tunnel', skipReason), 
 
   it.skipIf(!sshd?.password)(titled('logs in with a saved SSH password', sshd?.password ? null : sshd?.passwordSkip), async () => {
     trust();
-    const wrong = await app.call('connections.test', { draft: draft('x', tunnel({ auth: 'password', keyFile: undefined, secret: 'wrong-password' })) });
+    const wrong = await app.call('connections.test', {
+      draft: draft('x', tunnel({ auth: 'password', keyFile: undefined, secret: 'wrong-password' })),
+    });
     expect(wrong).toMatchObject({ ok: false, step: 'ssh-auth' });
     expect(wrong.error!.message).toContain('tried the password');
-    const saved = await app.call('connections.save', draft('Password', tunnel({ auth: 'password', keyFile: undefined, secret: sshd!.password! })));
+    const saved = await app.call(
+      'connections.save',
+      draft('Password', tunnel({ auth: 'password', keyFile: undefined, secret: sshd!.password! })),
+    );
     expect(saved.ssh).toMatchObject({ auth: 'password', keyFile: null, hasSecret: true });
     expect((await app.call('connections.test', { id: saved.id })).ok).toBe(true);
     expect(filesContaining(data, sshd!.password!)).toEqual([]);

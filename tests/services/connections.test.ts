@@ -90,7 +90,11 @@ describe('connections', () => {
       expect(after.split('\n').filter((l) => l.includes(escaped))).toHaveLength(1);
 
       // Another port without a password: the line written for the old server is removed, not moved.
-      const moved = await app.call('connections.save', { ...draftFor(server.url, 'Via pgpass', 'dev'), id: saved.id, port: server.port + 1 });
+      const moved = await app.call('connections.save', {
+        ...draftFor(server.url, 'Via pgpass', 'dev'),
+        id: saved.id,
+        port: server.port + 1,
+      });
       expect(moved).toMatchObject({ hasPassword: false, passwordStore: null });
       expect(readFileSync(pgpass, 'utf8')).toBe(others);
 

@@ -49,13 +49,22 @@ describe('demo databases', () => {
     expect(await app.call('demo.status', {})).toEqual({ state: 'stopped' });
     const state = await app.call('demo.start', {});
     expect(state, JSON.stringify(state)).toEqual({ state: 'running', production: 'demo-production', dev: 'demo-dev' });
-    expect(app.events.filter((e) => e.type === 'demo.state').map((e) => (e as { demo: { state: string } }).demo.state)).toContain('starting');
+    expect(app.events.filter((e) => e.type === 'demo.state').map((e) => (e as { demo: { state: string } }).demo.state)).toContain(
+      'starting',
+    );
     expect(await app.call('demo.start', {})).toEqual(state);
 
     const list = await app.call('connections.list', {});
     const prod = list.find((c) => c.id === 'demo-production')!;
     const dev = list.find((c) => c.id === 'demo-dev')!;
-    expect(prod).toMatchObject({ name: 'Demo production', tag: 'production', demo: true, hasPassword: true, host: '127.0.0.1', database: DEMO_DATABASES.production });
+    expect(prod).toMatchObject({
+      name: 'Demo production',
+      tag: 'production',
+      demo: true,
+      hasPassword: true,
+      host: '127.0.0.1',
+      database: DEMO_DATABASES.production,
+    });
     expect(dev).toMatchObject({ name: 'Demo dev', tag: 'dev', demo: true, hasPassword: true, database: DEMO_DATABASES.dev });
     for (const c of [prod, dev]) {
       const t = await app.call('connections.test', { id: c.id });
@@ -73,8 +82,10 @@ describe('demo databases', () => {
     const prodEvents = await query<{ n: number }>(app, prod.id, 'SELECT count(*)::int AS n FROM events');
     expect(devEvents[0].n).toBe(prodEvents[0].n + 3);
     // Production's users arrived in dev through the merge (by natural key), not by copying ids.
-    const users = await query<{ s: string }>(app, prod.id, 'SELECT string_agg(sysmail, \',\' ORDER BY sysmail) AS s FROM users');
-    expect((await query<{ s: string }>(app, dev.id, 'SELECT string_agg(sysmail, \',\' ORDER BY sysmail) AS s FROM users'))[0].s).toBe(users[0].s);
+    const users = await query<{ s: string }>(app, prod.id, "SELECT string_agg(sysmail, ',' ORDER BY sysmail) AS s FROM users");
+    expect((await query<{ s: string }>(app, dev.id, "SELECT string_agg(sysmail, ',' ORDER BY sysmail) AS s FROM users"))[0].s).toBe(
+      users[0].s,
+    );
 
     // The password is nowhere in the data folder.
     const pw = await app.services.connections.password(prod);

@@ -30,9 +30,14 @@ beforeAll(async () => {
   dev = await app.call('connections.save', draftFor(devDb.url, 'Dev', 'dev'));
   // Pull production into dev (a merge): what the two agree on afterwards is kept for the pair.
   const pulled = await exportFrom(prod);
-  const seeded = await waitJob(app, (await app.call('jobs.start', { kind: 'import', archiveId: pulled, targetId: dev.id, mode: 'merge', dryRun: false })).id);
+  const seeded = await waitJob(
+    app,
+    (await app.call('jobs.start', { kind: 'import', archiveId: pulled, targetId: dev.id, mode: 'merge', dryRun: false })).id,
+  );
   expect(seeded.state).toBe('succeeded');
-  await devDb.client.query(`UPDATE item SET name = 'A dev' WHERE code = 'a'; UPDATE item SET price = 20 WHERE code = 'b'; INSERT INTO item (code, name) VALUES ('d', 'D');`);
+  await devDb.client.query(
+    `UPDATE item SET name = 'A dev' WHERE code = 'a'; UPDATE item SET price = 20 WHERE code = 'b'; INSERT INTO item (code, name) VALUES ('d', 'D');`,
+  );
   await prodDb.client.query(`UPDATE item SET price = 10 WHERE code = 'a'; UPDATE item SET price = 21 WHERE code = 'b';`);
 }, 120_000);
 afterAll(async () => {
@@ -66,23 +71,61 @@ test('a three-way diff pages by kind, lists every conflict, and the merge applie
   expect(summary.tables[0].counts).toMatchObject({ new: 1, changed: 1, conflict: 1, identical: 1 });
   const changed = await app.call('diffs.page', { diffId, table: 'item', kinds: ['changed'], offset: 0, limit: 50 });
   expect(changed.total).toBe(1);
-  expect(changed.rows[0]).toMatchObject({ key: { code: 'a' }, fields: expect.arrayContaining([expect.objectContaining({ column: 'name', verdict: 'apply' }), expect.objectContaining({ column: 'price', verdict: 'keep' })]) });
-  const found = await app.call('diffs.page', { diffId, table: 'item', kinds: ['new', 'changed', 'conflict'], offset: 0, limit: 50, search: '"d"' });
+  expect(changed.rows[0]).toMatchObject({
+    key: { code: 'a' },
+    fields: expect.arrayContaining([
+      expect.objectContaining({ column: 'name', verdict: 'apply' }),
+      expect.objectContaining({ column: 'price', verdict: 'keep' }),
+    ]),
+  });
+  const found = await app.call('diffs.page', {
+    diffId,
+    table: 'item',
+    kinds: ['new', 'changed', 'conflict'],
+    offset: 0,
+    limit: 50,
+    search: '"d"',
+  });
   expect(found.rows.map((r) => r.key)).toEqual([{ code: 'd' }]);
   const conflicts = await app.call('diffs.conflicts', { diffId });
-  expect(conflicts).toEqual([expect.objectContaining({ key: { code: 'b' }, fields: [{ column: 'price', source: '20', target: '21', base: '2', verdict: 'conflict' }] })]);
+  expect(conflicts).toEqual([
+    expect.objectContaining({
+      key: { code: 'b' },
+      fields: [{ column: 'price', source: '20', target: '21', base: '2', verdict: 'conflict' }],
+    }),
+  ]);
 
   // Without a decision the merge stops; with one it writes exactly what was decided.
-  const open = await waitJob(app, (await app.call('jobs.start', { kind: 'import', archiveId, targetId: prod.id, mode: 'merge', dryRun: true, diffId })).id);
+  const open = await waitJob(
+    app,
+    (await app.call('jobs.start', { kind: 'import', archiveId, targetId: prod.id, mode: 'merge', dryRun: true, diffId })).id,
+  );
   expect(open.state).toBe('failed');
   expect(open.error?.title).toMatch(/conflict/i);
-  const decisions = { decisions: [{ table: 'item', key: { code: 'b' }, field: 'price', choice: 'target' as const }], exclude: [{ table: 'item', key: { code: 'd' } }] };
-  const dry = await waitJob(app, (await app.call('jobs.start', { kind: 'import', archiveId, targetId: prod.id, mode: 'merge', dryRun: true, diffId, decisions })).id);
+  const decisions = {
+    decisions: [{ table: 'item', key: { code: 'b' }, field: 'price', choice: 'target' as const }],
+    exclude: [{ table: 'item', key: { code: 'd' } }],
+  };
+  const dry = await waitJob(
+    app,
+    (await app.call('jobs.start', { kind: 'import', archiveId, targetId: prod.id, mode: 'merge', dryRun: true, diffId, decisions })).id,
+  );
   expect(dry.state, JSON.stringify(dry.error)).toBe('succeeded');
   expect((dry.result as ImportReport).tables[0]).toMatchObject({ inserted: 0, updated: 1, skipped: 1 });
   const real = await waitJob(
     app,
-    (await app.call('jobs.start', { kind: 'import', archiveId, targetId: prod.id, mode: 'merge', dryRun: false, diffId, decisions, confirmDatabase: prod.database })).id,
+    (
+      await app.call('jobs.start', {
+        kind: 'import',
+        archiveId,
+        targetId: prod.id,
+        mode: 'merge',
+        dryRun: false,
+        diffId,
+        decisions,
+        confirmDatabase: prod.database,
+      })
+    ).id,
   );
   expect(real.state, JSON.stringify(real.error)).toBe('succeeded');
   expect((real.result as ImportReport).tables).toEqual((dry.result as ImportReport).tables);
@@ -104,7 +147,18 @@ test('a merge from a diff whose target rows changed since is refused, naming the
   const before = await fingerprint(prodDb.client);
   const stale = await waitJob(
     app,
-    (await app.call('jobs.start', { kind: 'import', archiveId, targetId: prod.id, mode: 'merge', dryRun: false, diffId, decisions: { onConflict: 'target', decisions: [], exclude: [] }, confirmDatabase: prod.database })).id,
+    (
+      await app.call('jobs.start', {
+        kind: 'import',
+        archiveId,
+        targetId: prod.id,
+        mode: 'merge',
+        dryRun: false,
+        diffId,
+        decisions: { onConflict: 'target', decisions: [], exclude: [] },
+        confirmDatabase: prod.database,
+      })
+    ).id,
   );
   expect(stale.state).toBe('failed');
   expect(stale.error?.message).toMatch(/changed since the diff/);

@@ -14,7 +14,15 @@ describe('dispatch', () => {
     expect(extra.status).toBe(400);
     expect(extra.error.problems?.join('\n')).toMatch(/sneaky/);
 
-    const types = await app.fail('connections.save', { name: 'x', host: 'h', port: 'five', database: 'd', user: 'u', sslMode: 'sometimes', tag: 'prod' });
+    const types = await app.fail('connections.save', {
+      name: 'x',
+      host: 'h',
+      port: 'five',
+      database: 'd',
+      user: 'u',
+      sslMode: 'sometimes',
+      tag: 'prod',
+    });
     expect(types.status).toBe(400);
     const problems = types.error.problems!.join('\n');
     expect(problems).toMatch(/port/);

@@ -23,12 +23,21 @@ const row = { table: 'events', key: { xmlid: 'e1' }, row: 3, column: 'name', rea
 describe('toUiError', () => {
   it('maps every engine error class, also after crossing the worker boundary', () => {
     const cases: [Error, Partial<ReturnType<typeof toUiError>>][] = [
-      [new ImportCheckError(['table x is missing in the target', 'column y.z differs']), { code: 'ImportCheckError', problems: ['table x is missing in the target', 'column y.z differs'] }],
+      [
+        new ImportCheckError(['table x is missing in the target', 'column y.z differs']),
+        { code: 'ImportCheckError', problems: ['table x is missing in the target', 'column y.z differs'] },
+      ],
       [new RefusedRowsError([row]), { code: 'RefusedRowsError', rows: [row] }],
       [new WriteError('insert into events failed', row, '23502'), { code: '23502', title: 'Missing required value', rows: [row] }],
-      [new LockTimeoutError('Could not lock the target tables within 10 s\n  pid 42 (bob) holds RowExclusiveLock on events'), { code: '55P03', title: 'The target tables are locked' }],
+      [
+        new LockTimeoutError('Could not lock the target tables within 10 s\n  pid 42 (bob) holds RowExclusiveLock on events'),
+        { code: '55P03', title: 'The target tables are locked' },
+      ],
       [new ArchiveError('the archive is truncated'), { code: 'ArchiveError', title: 'The archive cannot be used' }],
-      [new ConnectionError('The server refused the password for bob@db:5432/app. Check it, or the entry in ~/.pgpass.'), { code: '28P01', title: 'Wrong password' }],
+      [
+        new ConnectionError('The server refused the password for bob@db:5432/app. Check it, or the entry in ~/.pgpass.'),
+        { code: '28P01', title: 'Wrong password' },
+      ],
       [new PlanError('cannot order tables'), { code: 'PlanError' }],
       [new CancelledError(), { code: 'CancelledError', title: 'Cancelled' }],
     ];
@@ -44,7 +53,25 @@ describe('toUiError', () => {
   });
 
   it('explains SQLSTATEs in plain words with what to do next', () => {
-    const codes = ['28P01', '28000', '3D000', '42P01', '42501', '23505', '23503', '23502', '23514', '55P03', '57014', '53300', '08001', '08006', '25P02', '40001', '40P01'];
+    const codes = [
+      '28P01',
+      '28000',
+      '3D000',
+      '42P01',
+      '42501',
+      '23505',
+      '23503',
+      '23502',
+      '23514',
+      '55P03',
+      '57014',
+      '53300',
+      '08001',
+      '08006',
+      '25P02',
+      '40001',
+      '40P01',
+    ];
     const titles = new Set<string>();
     for (const code of codes) {
       const e = Object.assign(new Error(`server says ${code}`), { code, severity: 'ERROR', detail: 'Key (id)=(1) already exists.' });
@@ -65,7 +92,10 @@ describe('toUiError', () => {
 
   it('removes passwords from messages and details', () => {
     registerSecret('Sup3r-Secret!');
-    const e = Object.assign(new Error('cannot connect to postgres://alice:hunter2@db:5432/app (password=Sup3r-Secret!) PGPASSWORD=abc'), { code: '08001', detail: 'tried Sup3r-Secret! and Sup3r-Secret%21' });
+    const e = Object.assign(new Error('cannot connect to postgres://alice:hunter2@db:5432/app (password=Sup3r-Secret!) PGPASSWORD=abc'), {
+      code: '08001',
+      detail: 'tried Sup3r-Secret! and Sup3r-Secret%21',
+    });
     const ui = toUiError(e);
     for (const text of [ui.message, ui.details]) {
       expect(text).not.toContain('hunter2');
@@ -76,7 +106,7 @@ describe('toUiError', () => {
     expect(scrubSecrets('postgresql://u:p%40ss@h/d')).toBe('postgresql://u:***@h/d');
   });
 
-  it('gives services\' statuses and 500 for the rest', () => {
+  it("gives services' statuses and 500 for the rest", () => {
     expect(statusOf(notFound('job', 'x'))).toBe(404);
     expect(statusOf(conflict('t', 'm'))).toBe(409);
     expect(statusOf(new Error('x'))).toBe(500);
@@ -90,7 +120,9 @@ describe('defaultDataDir', () => {
     expect(defaultDataDir({ HOME: '/home/a' }, 'linux')).toBe('/home/a/.config/mr4-studio');
     expect(defaultDataDir({ HOME: '/home/a', XDG_CONFIG_HOME: '/cfg' }, 'linux')).toBe('/cfg/mr4-studio');
     expect(defaultDataDir({ HOME: '/Users/a' }, 'darwin')).toBe('/Users/a/Library/Application Support/MR4 Studio');
-    expect(defaultDataDir({ HOME: 'C:\\Users\\a', APPDATA: 'C:\\Users\\a\\AppData\\Roaming' }, 'win32')).toMatch(/AppData.Roaming.MR4 Studio$/);
+    expect(defaultDataDir({ HOME: 'C:\\Users\\a', APPDATA: 'C:\\Users\\a\\AppData\\Roaming' }, 'win32')).toMatch(
+      /AppData.Roaming.MR4 Studio$/,
+    );
   });
 });
 

@@ -26,7 +26,13 @@ beforeAll(async () => {
   app = await makeApp({ uploadMaxBytes: 4 * 1024 * 1024 });
   const c = await app.call('connections.save', draftFor(db.url, 'Small', 'dev'));
   const job = await waitJob(app, (await app.call('jobs.start', { kind: 'export', sourceId: c.id })).id);
-  good = readFileSync(join(dataDir, 'archives', readdirSync(join(dataDir, 'archives')).find((f) => f.endsWith('.tar.gz'))!));
+  good = readFileSync(
+    join(
+      dataDir,
+      'archives',
+      readdirSync(join(dataDir, 'archives')).find((f) => f.endsWith('.tar.gz'))!,
+    ),
+  );
   expect(job.state).toBe('succeeded');
 });
 afterAll(async () => {
@@ -98,7 +104,10 @@ describe('files', () => {
     // Index first, then the bad entry: the whole archive is checked, not just its start.
     const indexJson = readEntries(index(good))[0];
     expect(indexJson?.path).toBe('index.json');
-    const link = await refused('link.tar.gz', crafted('link.tar.gz', [indexJson!, { path: 't.json', type: 'SymbolicLink', linkpath: '/etc/passwd' }]));
+    const link = await refused(
+      'link.tar.gz',
+      crafted('link.tar.gz', [indexJson!, { path: 't.json', type: 'SymbolicLink', linkpath: '/etc/passwd' }]),
+    );
     expect(link.message).toMatch(/SymbolicLink|link/i);
     const dots = await refused('dots.tar.gz', crafted('dots.tar.gz', [indexJson!, { path: '../../evil.json', body: '{}' }]));
     expect(dots.message).toMatch(/unsafe name/);
@@ -169,7 +178,10 @@ describe('files', () => {
       expect(kept()).toHaveLength(2);
       // Declared: refused before a byte is read; undeclared: refused while it streams.
       for (const declared of [good.length, null]) {
-        const error = await files.receiveUpload('c.tar.gz', chunks(good), declared).then(() => null, (e: unknown) => e as Error & { status?: number; ui?: { title: string; code: string; hint: string } });
+        const error = await files.receiveUpload('c.tar.gz', chunks(good), declared).then(
+          () => null,
+          (e: unknown) => e as Error & { status?: number; ui?: { title: string; code: string; hint: string } },
+        );
         expect(error, `declared ${declared}`).not.toBeNull();
         expect(error!.status).toBe(400);
         expect(error!.ui).toMatchObject({ title: 'No room for more uploads', code: 'MR4_UPLOADS_FULL' });
@@ -199,7 +211,8 @@ describe('files', () => {
     try {
       const results = await Promise.allSettled([1, 2, 3].map((i) => files.receiveUpload(`${i}.tar.gz`, chunks(good, 512), null)));
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-      for (const r of results.filter((r) => r.status === 'rejected')) expect(((r as PromiseRejectedResult).reason as Error).message).toMatch(/allowed in all/);
+      for (const r of results.filter((r) => r.status === 'rejected'))
+        expect(((r as PromiseRejectedResult).reason as Error).message).toMatch(/allowed in all/);
       expect(readdirSync(join(home, 'uploads'))).toHaveLength(1);
     } finally {
       files.close();

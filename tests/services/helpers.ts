@@ -73,7 +73,11 @@ export function filesContaining(dir: string, needle: string): string[] {
   return allFiles(dir).filter((f) => statSync(f).size < 512 * 1024 * 1024 && readFileSync(f).includes(bytes));
 }
 
-export async function waitFor<T>(fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000, what = 'condition'): Promise<T> {
+export async function waitFor<T>(
+  fn: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 30_000,
+  what = 'condition',
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();

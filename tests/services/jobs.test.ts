@@ -66,7 +66,10 @@ describe('jobs', () => {
     expect(app.events.some((e) => e.type === 'job.state' && e.job.id === job.id && e.job.state === 'succeeded')).toBe(true);
 
     const before = await fingerprint(target.client);
-    const dry = await waitJob(app, (await app.call('jobs.start', { kind: 'import', archiveId, targetId: prod.id, mode: 'merge', dryRun: true })).id);
+    const dry = await waitJob(
+      app,
+      (await app.call('jobs.start', { kind: 'import', archiveId, targetId: prod.id, mode: 'merge', dryRun: true })).id,
+    );
     expect(dry.state, JSON.stringify(dry.error)).toBe('succeeded');
     const dryReport = dry.result as ImportReport;
     expect(dryReport.dryRun).toBe(true);
@@ -80,10 +83,29 @@ describe('jobs', () => {
     expect(refused.status).toBe(409);
     expect(refused.error.code).toBe('MR4_CONFIRMATION_REQUIRED');
     expect(refused.error.message).toContain(target.name);
-    const wrong = await app.fail('jobs.start', { kind: 'import', archiveId, targetId: prod.id, mode: 'merge', dryRun: false, confirmDatabase: 'production' });
+    const wrong = await app.fail('jobs.start', {
+      kind: 'import',
+      archiveId,
+      targetId: prod.id,
+      mode: 'merge',
+      dryRun: false,
+      confirmDatabase: 'production',
+    });
     expect(wrong.status).toBe(409);
 
-    const real = await waitJob(app, (await app.call('jobs.start', { kind: 'import', archiveId, targetId: prod.id, mode: 'merge', dryRun: false, confirmDatabase: target.name })).id);
+    const real = await waitJob(
+      app,
+      (
+        await app.call('jobs.start', {
+          kind: 'import',
+          archiveId,
+          targetId: prod.id,
+          mode: 'merge',
+          dryRun: false,
+          confirmDatabase: target.name,
+        })
+      ).id,
+    );
     expect(real.state, JSON.stringify(real.error)).toBe('succeeded');
     const counts = (real.result as ImportReport).tables;
     expect(counts).toEqual(dryReport.tables);
@@ -103,7 +125,7 @@ describe('jobs', () => {
     const holder = new pg.Client({ connectionString: target2.url, application_name: 'the-blocker' });
     await holder.connect();
     await holder.query('BEGIN');
-    await holder.query("UPDATE events SET name = name WHERE false");
+    await holder.query('UPDATE events SET name = name WHERE false');
     try {
       const first = await app.call('jobs.start', { kind: 'import', archiveId, targetId: dev.id, mode: 'skip', dryRun: false });
       const second = await app.fail('jobs.start', { kind: 'import', archiveId, targetId: dev.id, mode: 'skip', dryRun: true });
@@ -126,7 +148,10 @@ describe('jobs', () => {
       expect(app.runningJobs()).toBe(0);
 
       // Without a cancel, the lock timeout (10 s) ends the run and names who holds the lock.
-      const locked = await waitJob(app, (await app.call('jobs.start', { kind: 'import', archiveId, targetId: dev.id, mode: 'skip', dryRun: false })).id);
+      const locked = await waitJob(
+        app,
+        (await app.call('jobs.start', { kind: 'import', archiveId, targetId: dev.id, mode: 'skip', dryRun: false })).id,
+      );
       expect(locked.state).toBe('failed');
       expect(locked.rolledBack).toBe(true);
       expect(locked.error).toMatchObject({ title: 'The target tables are locked', code: '55P03' });
@@ -141,7 +166,10 @@ describe('jobs', () => {
   it('syncs, keeping the intermediate archive (listed, and in the history)', async () => {
     const target3 = await crearis(false);
     const dev = await app.call('connections.save', draftFor(target3.url, 'Sync target', 'dev'));
-    const sync = await waitJob(app, (await app.call('jobs.start', { kind: 'sync', sourceId: src.id, targetId: dev.id, mode: 'skip', dryRun: false })).id);
+    const sync = await waitJob(
+      app,
+      (await app.call('jobs.start', { kind: 'sync', sourceId: src.id, targetId: dev.id, mode: 'skip', dryRun: false })).id,
+    );
     expect(sync.state, JSON.stringify(sync.error)).toBe('succeeded');
     expect(sync.phases).toHaveLength(8);
     expect(sync.tables.some((t) => t.phase >= 3)).toBe(true);
@@ -150,7 +178,14 @@ describe('jobs', () => {
     const kept = sync.files![0];
     expect((await app.call('files.list', {})).map((f) => f.handle)).toContain(kept.handle);
     const history = await app.call('history.list', {});
-    expect(history[0]).toMatchObject({ id: sync.id, kind: 'sync', outcome: 'succeeded', files: [kept], target: { id: dev.id }, mode: 'skip' });
+    expect(history[0]).toMatchObject({
+      id: sync.id,
+      kind: 'sync',
+      outcome: 'succeeded',
+      files: [kept],
+      target: { id: dev.id },
+      mode: 'skip',
+    });
   });
 
   it('keeps the history across a new app on the same data folder, newest first', async () => {
@@ -167,7 +202,9 @@ describe('jobs', () => {
       const times = second.map((h) => h.startedAt);
       expect([...times].sort().reverse()).toEqual(times);
       // Kept archives keep their handles too.
-      expect((await again.call('files.list', {})).map((f) => f.handle).sort()).toEqual((await app.call('files.list', {})).map((f) => f.handle).sort());
+      expect((await again.call('files.list', {})).map((f) => f.handle).sort()).toEqual(
+        (await app.call('files.list', {})).map((f) => f.handle).sort(),
+      );
     } finally {
       await again.shutdown();
     }

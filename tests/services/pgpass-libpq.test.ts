@@ -45,10 +45,27 @@ describe('libpq reads the escaped line back', () => {
     await store.set('c1', password, { host: '127.0.0.1', port: server.port, database: 'da:ta\\base', user });
     const line = readFileSync(join(home, '.pgpass'), 'utf8').split('\n')[1];
     expect(line).toBe(`127.0.0.1:${server.port}:da\\:ta\\\\base:we\\:ird\\\\user:p\\:w\\\\x\\:`);
-    const r = spawnSync(psql, ['-X', '-w', '-h', '127.0.0.1', '-p', String(server.port), '-U', user, '-d', 'da:ta\\base', '-Atc', 'SELECT current_user || \'|\' || current_database()'], {
-      encoding: 'utf8',
-      env: { PATH: process.env.PATH, HOME: home, PGPASSFILE: join(home, '.pgpass') },
-    });
+    const r = spawnSync(
+      psql,
+      [
+        '-X',
+        '-w',
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(server.port),
+        '-U',
+        user,
+        '-d',
+        'da:ta\\base',
+        '-Atc',
+        "SELECT current_user || '|' || current_database()",
+      ],
+      {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, HOME: home, PGPASSFILE: join(home, '.pgpass') },
+      },
+    );
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe(`${user}|da:ta\\base`);
     expect(await store.get('c1')).toBe(password);

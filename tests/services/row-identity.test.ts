@@ -47,7 +47,9 @@ beforeAll(async () => {
   app = await makeApp();
   sourceDb = await freshDb(EMPLOYEES);
   targetDb = await freshDb(EMPLOYEES);
-  await sourceDb.client.query(`UPDATE employee SET title = 'Senior Sales Support Agent' WHERE id = 3; UPDATE employee SET title = 'Senior IT Staff' WHERE id = 7`);
+  await sourceDb.client.query(
+    `UPDATE employee SET title = 'Senior Sales Support Agent' WHERE id = 3; UPDATE employee SET title = 'Senior IT Staff' WHERE id = 7`,
+  );
   source = await app.call('connections.save', draftFor(sourceDb.url, 'Copy A', 'dev'));
   target = await app.call('connections.save', draftFor(targetDb.url, 'Copy B', 'dev'));
   const exported = await run({ kind: 'export', sourceId: source.id });
@@ -62,7 +64,14 @@ afterAll(async () => {
 });
 
 test('ProbableEditsError becomes a UiError with a clear title, what to do, and its rows (also after crossing the worker)', () => {
-  const rows = [{ table: 'employee', key: { id: '3' }, row: 3, reason: "has the id of the target's row id = 3 and most of its values; differs in title" }];
+  const rows = [
+    {
+      table: 'employee',
+      key: { id: '3' },
+      row: 3,
+      reason: "has the id of the target's row id = 3 and most of its values; differs in title",
+    },
+  ];
   for (const error of [new ProbableEditsError(rows), new JobError(serializeError(new ProbableEditsError(rows)))]) {
     const ui = toUiError(error);
     expect(ui).toMatchObject({ code: 'ProbableEditsError', title: 'Rows that only look like edits', rows });
@@ -77,7 +86,10 @@ test('an import that meets a probable edit stops, listing it, and writes nothing
   const stopped = await run({ kind: 'import', archiveId, targetId: target.id, mode: 'merge', dryRun: false });
   expect(stopped.state).toBe('failed');
   expect(stopped.error).toMatchObject({ code: 'ProbableEditsError', title: 'Rows that only look like edits' });
-  expect(stopped.error!.rows).toEqual([expect.objectContaining({ table: 'employee', key: { id: '3' } }), expect.objectContaining({ table: 'employee', key: { id: '7' } })]);
+  expect(stopped.error!.rows).toEqual([
+    expect.objectContaining({ table: 'employee', key: { id: '3' } }),
+    expect.objectContaining({ table: 'employee', key: { id: '7' } }),
+  ]);
   expect(await fingerprint(targetDb.client)).toBe(before);
 
   const same = await run({ kind: 'import', archiveId, targetId: target.id, mode: 'merge', dryRun: true, probableEdits: 'same' });
@@ -99,46 +111,119 @@ test('the diff shows the probable edit with its differing field; the merge of th
   expect(summary.tables.find((t) => t.table === 'customer')!.counts).toMatchObject({ identical: 3 });
   const page = await app.call('diffs.page', { diffId, table: 'employee', kinds: ['probable_edit'], offset: 0, limit: 10 });
   expect(page.rows).toEqual([
-    expect.objectContaining({ kind: 'probable_edit', key: { id: '3' }, fields: [expect.objectContaining({ column: 'title', source: 'Senior Sales Support Agent', target: 'Sales Support Agent', verdict: 'apply' })] }),
+    expect.objectContaining({
+      kind: 'probable_edit',
+      key: { id: '3' },
+      fields: [
+        expect.objectContaining({ column: 'title', source: 'Senior Sales Support Agent', target: 'Sales Support Agent', verdict: 'apply' }),
+      ],
+    }),
     expect.objectContaining({ kind: 'probable_edit', key: { id: '7' } }),
   ]);
   // Undecided, the merge stops; decided per row, it does what was decided.
-  const open = await run({ kind: 'import', archiveId, targetId: target.id, mode: 'merge', dryRun: true, diffId, decisions: { decisions: [], exclude: [] } });
+  const open = await run({
+    kind: 'import',
+    archiveId,
+    targetId: target.id,
+    mode: 'merge',
+    dryRun: true,
+    diffId,
+    decisions: { decisions: [], exclude: [] },
+  });
   expect(open.error?.code).toBe('ProbableEditsError');
   // Jane is a new employee (her customers follow her: new rows too), Robert the target's Robert.
   const janeNew = [{ table: 'employee', key: { id: '3' }, choice: 'new' as const }];
   const robertSame = [{ table: 'employee', key: { id: '7' }, choice: 'same' as const }];
-  const mixed = await run({ kind: 'import', archiveId, targetId: target.id, mode: 'merge', dryRun: true, diffId, decisions: { decisions: [...janeNew, ...robertSame], exclude: [] } });
+  const mixed = await run({
+    kind: 'import',
+    archiveId,
+    targetId: target.id,
+    mode: 'merge',
+    dryRun: true,
+    diffId,
+    decisions: { decisions: [...janeNew, ...robertSame], exclude: [] },
+  });
   expect(mixed.state, JSON.stringify(mixed.error)).toBe('succeeded');
   expect(counts(mixed.result as ImportReport, 'employee')).toMatchObject({ inserted: 1, updated: 1 });
   expect(counts(mixed.result as ImportReport, 'customer')).toMatchObject({ inserted: 2 });
   // The same with "new" as the answer for all: Robert's own "same" still counts.
-  const newForAll = await run({ kind: 'import', archiveId, targetId: target.id, mode: 'merge', dryRun: true, diffId, decisions: { probableEdits: 'new', decisions: robertSame, exclude: [] } });
+  const newForAll = await run({
+    kind: 'import',
+    archiveId,
+    targetId: target.id,
+    mode: 'merge',
+    dryRun: true,
+    diffId,
+    decisions: { probableEdits: 'new', decisions: robertSame, exclude: [] },
+  });
   expect(newForAll.state, JSON.stringify(newForAll.error)).toBe('succeeded');
   expect(counts(newForAll.result as ImportReport, 'employee')).toMatchObject({ inserted: 1, updated: 1 });
-  const asSame = await run({ kind: 'import', archiveId, targetId: target.id, mode: 'merge', dryRun: true, diffId, decisions: { probableEdits: 'same', decisions: [], exclude: [] } });
+  const asSame = await run({
+    kind: 'import',
+    archiveId,
+    targetId: target.id,
+    mode: 'merge',
+    dryRun: true,
+    diffId,
+    decisions: { probableEdits: 'same', decisions: [], exclude: [] },
+  });
   expect(asSame.state, JSON.stringify(asSame.error)).toBe('succeeded');
   expect(counts(asSame.result as ImportReport, 'employee')).toMatchObject({ inserted: 0, updated: 2 });
   expect(counts(asSame.result as ImportReport, 'customer')).toMatchObject({ inserted: 0 });
   // A target row the merge updates still may not have changed since the preview.
   await targetDb.client.query(`UPDATE employee SET phone = '+1 403 456 0000' WHERE id = 7`);
-  const stale = await run({ kind: 'import', archiveId, targetId: target.id, mode: 'merge', dryRun: true, diffId, decisions: { probableEdits: 'new', decisions: robertSame, exclude: [] } });
+  const stale = await run({
+    kind: 'import',
+    archiveId,
+    targetId: target.id,
+    mode: 'merge',
+    dryRun: true,
+    diffId,
+    decisions: { probableEdits: 'new', decisions: robertSame, exclude: [] },
+  });
   expect(stale.error?.code).toBe('StalePreviewError');
   expect(stale.error?.problems).toEqual(['employee {"id":"7"} changed since the diff']);
   await targetDb.client.query(`UPDATE employee SET phone = '+1 403 456 9986' WHERE id = 7`);
   // Left out after an answer: nothing is written for it, either way.
   // Left out, whatever the answer: matched and left alone (answered "new", it would be a new row its
   // customers need, and leaving it out would be refused).
-  const exclude = [{ table: 'employee', key: { id: '3' } }, { table: 'employee', key: { id: '7' } }];
-  const outSame = await run({ kind: 'import', archiveId, targetId: target.id, mode: 'merge', dryRun: true, diffId, decisions: { decisions: [{ table: 'employee', key: { id: '3' }, choice: 'same' }, ...robertSame], exclude } });
+  const exclude = [
+    { table: 'employee', key: { id: '3' } },
+    { table: 'employee', key: { id: '7' } },
+  ];
+  const outSame = await run({
+    kind: 'import',
+    archiveId,
+    targetId: target.id,
+    mode: 'merge',
+    dryRun: true,
+    diffId,
+    decisions: { decisions: [{ table: 'employee', key: { id: '3' }, choice: 'same' }, ...robertSame], exclude },
+  });
   expect(outSame.state, JSON.stringify(outSame.error)).toBe('succeeded');
   expect(counts(outSame.result as ImportReport, 'employee')).toMatchObject({ inserted: 0, updated: 0 });
   // The whole table left out, nothing answered (even "new" for all): its probable edits are left alone.
-  const tableOut = await run({ kind: 'import', archiveId, targetId: target.id, mode: 'merge', dryRun: true, diffId, decisions: { probableEdits: 'new', decisions: [], exclude: [{ table: 'employee' }] } });
+  const tableOut = await run({
+    kind: 'import',
+    archiveId,
+    targetId: target.id,
+    mode: 'merge',
+    dryRun: true,
+    diffId,
+    decisions: { probableEdits: 'new', decisions: [], exclude: [{ table: 'employee' }] },
+  });
   expect(tableOut.state, JSON.stringify(tableOut.error)).toBe('succeeded');
   expect(counts(tableOut.result as ImportReport, 'employee')).toMatchObject({ inserted: 0, updated: 0 });
   expect(counts(tableOut.result as ImportReport, 'customer')).toMatchObject({ inserted: 0 });
-  const outNew = await run({ kind: 'import', archiveId, targetId: target.id, mode: 'merge', dryRun: true, diffId, decisions: { decisions: [...janeNew, ...robertSame], exclude } });
+  const outNew = await run({
+    kind: 'import',
+    archiveId,
+    targetId: target.id,
+    mode: 'merge',
+    dryRun: true,
+    diffId,
+    decisions: { decisions: [...janeNew, ...robertSame], exclude },
+  });
   expect(outNew.state, JSON.stringify(outNew.error)).toBe('succeeded');
   expect(counts(outNew.result as ImportReport, 'employee')).toMatchObject({ inserted: 0, updated: 0 });
   expect(counts(outNew.result as ImportReport, 'customer')).toMatchObject({ inserted: 0 });
@@ -159,7 +244,9 @@ test('a comparison key chosen in the app reaches the engine for diffs and import
   expect(diff.state, JSON.stringify(diff.error)).toBe('succeeded');
   const { diffId, summary } = diff.result as DiffOpened;
   expect(summary.tables.find((t) => t.table === 'employee')!.counts).toMatchObject({ changed: 2, probable_edit: 0, identical: 6 });
-  expect((await app.call('diffs.page', { diffId, table: 'employee', kinds: ['changed'], offset: 0, limit: 10 })).rows[0]!.key).toEqual({ email: 'jane@example.com' });
+  expect((await app.call('diffs.page', { diffId, table: 'employee', kinds: ['changed'], offset: 0, limit: 10 })).rows[0]!.key).toEqual({
+    email: 'jane@example.com',
+  });
   expect(diff.log.map((l) => l.message)).toContain('Rows of employee are compared by email (the comparison key chosen in the app).');
   await app.call('diffs.close', { diffId });
   const merged = await run({ kind: 'import', archiveId, targetId: target.id, mode: 'merge', dryRun: true });
@@ -170,7 +257,9 @@ test('a comparison key chosen in the app reaches the engine for diffs and import
   await app.call('tableKeys.set', { connectionId: target.id, table: 'employee', key: ['badge_no'] });
   const without = await run({ kind: 'import', archiveId, targetId: target.id, mode: 'merge', dryRun: true });
   expect(without.error?.code).toBe('ProbableEditsError');
-  expect(without.log.map((l) => l.message).join('\n')).toMatch(/comparison key chosen for employee \(badge_no\) is not used: the archive has no column badge_no/);
+  expect(without.log.map((l) => l.message).join('\n')).toMatch(
+    /comparison key chosen for employee \(badge_no\) is not used: the archive has no column badge_no/,
+  );
 
   // "content": the edited row is new by content (the plan's own default for a keyless table, but said).
   await app.call('tableKeys.set', { connectionId: target.id, table: 'employee', key: 'content' });

@@ -30,7 +30,10 @@ afterAll(async () => {
   await target?.drop();
 });
 
-const body = async () => (await target.client.query<{ code: string; body: string }>('SELECT code, body FROM notes ORDER BY code')).rows.map((r) => `${r.code}=${r.body}`);
+const body = async () =>
+  (await target.client.query<{ code: string; body: string }>('SELECT code, body FROM notes ORDER BY code')).rows.map(
+    (r) => `${r.code}=${r.body}`,
+  );
 
 it('lists, dry-runs, refuses changed rows, needs the typed name, undoes, and records it all in the history', async () => {
   const exported = await waitJob(app, (await app.call('jobs.start', { kind: 'export', sourceId: src.id })).id);
@@ -38,7 +41,19 @@ it('lists, dry-runs, refuses changed rows, needs the typed name, undoes, and rec
   expect(exported.command).toMatch(/^(MR4_DATA_DIR=\S+ )?mr4 export --db 'postgres:\/\/postgres@[^' ]+' --out \S+\.tar\.gz --no-mask$/);
   const opened = await waitJob(app, (await app.call('jobs.start', { kind: 'open-archive', file: exported.files![0]!.handle })).id);
   const archiveId = (opened.result as { archiveId: string }).archiveId;
-  const imported = await waitJob(app, (await app.call('jobs.start', { kind: 'import', archiveId, targetId: prod.id, mode: 'merge', dryRun: false, confirmDatabase: target.name })).id);
+  const imported = await waitJob(
+    app,
+    (
+      await app.call('jobs.start', {
+        kind: 'import',
+        archiveId,
+        targetId: prod.id,
+        mode: 'merge',
+        dryRun: false,
+        confirmDatabase: target.name,
+      })
+    ).id,
+  );
   expect(imported.state, JSON.stringify(imported.error)).toBe('succeeded');
   const run = (imported.result as ImportReport).undo!.run;
   expect(await body()).toEqual(['a=new a', 'b=b', 'c=c']);
@@ -54,7 +69,10 @@ it('lists, dry-runs, refuses changed rows, needs the typed name, undoes, and rec
   expect(refused.error?.title).toBe('Rows changed after the import');
   expect(refused.error?.rows?.map((r) => `${r.table} ${JSON.stringify(r.key)}`)).toEqual(['notes {"id":3}']);
 
-  const dry = await waitJob(app, (await app.call('jobs.start', { kind: 'undo', targetId: prod.id, run, dryRun: true, keepChanged: true })).id);
+  const dry = await waitJob(
+    app,
+    (await app.call('jobs.start', { kind: 'undo', targetId: prod.id, run, dryRun: true, keepChanged: true })).id,
+  );
   expect(dry.state, JSON.stringify(dry.error)).toBe('succeeded');
   expect(dry.phases).toEqual(['Find the import', 'Check rows', 'Undo', 'Finish']);
   expect((dry.result as UndoResult).tables).toEqual([{ table: 'notes', deleted: 1, restored: 1, kept: 1 }]);
@@ -66,18 +84,32 @@ it('lists, dry-runs, refuses changed rows, needs the typed name, undoes, and rec
   const bad = await app.fail('jobs.start', { kind: 'undo', targetId: prod.id, run: 'not a run id', dryRun: true });
   expect(bad.error.code).toBe('MR4_BAD_REQUEST');
 
-  const real = await waitJob(app, (await app.call('jobs.start', { kind: 'undo', targetId: prod.id, run, dryRun: false, keepChanged: true, confirmDatabase: target.name })).id);
+  const real = await waitJob(
+    app,
+    (await app.call('jobs.start', { kind: 'undo', targetId: prod.id, run, dryRun: false, keepChanged: true, confirmDatabase: target.name }))
+      .id,
+  );
   expect(real.state, JSON.stringify(real.error)).toBe('succeeded');
   expect(await body()).toEqual(['a=old a', 'c=edited']);
   expect((real.result as UndoResult).agreement).toBe('forgotten');
-  expect(real.command).toBe(`mr4 undo --db postgres://postgres@${new URL(target.url).hostname}:${new URL(target.url).port}/${target.name}?sslmode=disable --run ${run} --keep-changed`.replace(/--db (\S+)/, "--db '$1'"));
+  expect(real.command).toBe(
+    `mr4 undo --db postgres://postgres@${new URL(target.url).hostname}:${new URL(target.url).port}/${target.name}?sslmode=disable --run ${run} --keep-changed`.replace(
+      /--db (\S+)/,
+      "--db '$1'",
+    ),
+  );
 
   const history = await app.call('history.list', {});
   const importEntry = history.find((h) => h.id === imported.id)!;
   expect(importEntry.undoRun).toBe(run);
   expect(importEntry.command).toMatch(/mr4 import \S+ --db '\S+' --mode merge$/);
   const undoEntry = history.find((h) => h.id === real.id)!;
-  expect(undoEntry).toMatchObject({ kind: 'undo', outcome: 'succeeded', dryRun: false, undo: { run, deleted: 1, restored: 1, kept: 1, sourceDatabase: source.name } });
+  expect(undoEntry).toMatchObject({
+    kind: 'undo',
+    outcome: 'succeeded',
+    dryRun: false,
+    undo: { run, deleted: 1, restored: 1, kept: 1, sourceDatabase: source.name },
+  });
   const refusedEntry = history.find((h) => h.id === refused.id)!;
   expect(refusedEntry.outcome).toBe('failed');
   // No password in any command line or history line.

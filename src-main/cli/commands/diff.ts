@@ -42,15 +42,26 @@ export const diffCommand: CommandModule = (program, ctx) => {
       )
       .argument('<file>', 'the archive (.tar.gz) written by mr4 export'),
   )
-    .option('--base <file>', 'what the source and the target last agreed on (an archive). Default: what this data folder kept of their last sync, if anything ("auto": require it; "none": compare two ways)')
+    .option(
+      '--base <file>',
+      'what the source and the target last agreed on (an archive). Default: what this data folder kept of their last sync, if anything ("auto": require it; "none": compare two ways)',
+    )
     .option('--same-ids', 'the two databases are copies of each other: rows no lineage or natural key identifies are paired by their ids')
-    .addOption(new Option('--probable-edits <answer>', 'rows that only look like edits of target rows: show them as the same rows or as new ones (unset: listed as probable edits)').choices(['same', 'new']))
+    .addOption(
+      new Option(
+        '--probable-edits <answer>',
+        'rows that only look like edits of target rows: show them as the same rows or as new ones (unset: listed as probable edits)',
+      ).choices(['same', 'new']),
+    )
     .option('--no-lineage', 'do not pair rows by the lineage of ids')
     .option('--tables <list>', 'compare only these tables of the archive', parseTables)
     .option('--rows <n>', 'rows of each kind per table to show (conflicts are always all shown)', parseCount, 20)
     .option('--rows-out <file>', 'write every differing row to this file, one JSON object per line')
     .option('--fingerprints <file>', 'write what the compared target rows looked like, for mr4 import --expect-fingerprints')
-    .option('--passphrase-file <file>', `an encrypted archive's passphrase (the file's first line; or ${PASSPHRASE_ENV}; asked on a terminal otherwise)`)
+    .option(
+      '--passphrase-file <file>',
+      `an encrypted archive's passphrase (the file's first line; or ${PASSPHRASE_ENV}; asked on a terminal otherwise)`,
+    )
     .option('--key-file <file>', 'the key file an archive was encrypted with')
     .addHelpText(
       'after',

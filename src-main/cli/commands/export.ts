@@ -8,7 +8,16 @@ import { addCommonOptions, type CommonOptions, configPath, dbSpec, parseNonEmpty
 import { runJob } from '../run-job';
 import { DEFAULT_EXPORT_JOBS, MAX_EXPORT_JOBS } from '../../engine/snapshot-readers';
 import { maskSeed, PASSPHRASE_ENV, secretForWriting, type SecretOptions } from '../archive-secret';
-import { CHILDREN_HELP, collectWhere, MASK_HELP, type MaskAndSubsetOptions, maskMode, NO_MASK_HELP, subsetOf, WHERE_HELP } from '../export-options';
+import {
+  CHILDREN_HELP,
+  collectWhere,
+  MASK_HELP,
+  type MaskAndSubsetOptions,
+  maskMode,
+  NO_MASK_HELP,
+  subsetOf,
+  WHERE_HELP,
+} from '../export-options';
 
 interface ExportOptions extends CommonOptions, MaskAndSubsetOptions, SecretOptions {
   out: string;
@@ -29,25 +38,43 @@ export const exportCommand: CommandModule = (program, ctx) => {
       .description('Export the schema’s data, as one consistent snapshot, to an archive that `mr4 import` reads.'),
   )
     .requiredOption('--out <file>', 'archive to write, e.g. backup.tar.gz', parseNonEmpty('a file name, e.g. --out backup.tar.gz'))
-    .option('--tables <list>', 'export only these tables (comma-separated); parents they point at are added as reference tables', parseTables)
+    .option(
+      '--tables <list>',
+      'export only these tables (comma-separated); parents they point at are added as reference tables',
+      parseTables,
+    )
     .option('--description <text>', 'a note stored in the archive')
     .option('--compression <level>', 'gzip level 0 (none) to 9 (smallest, slowest); default 3', (v: string) => {
       if (!/^[0-9]$/.test(v)) throw new InvalidArgumentError('give a level from 0 to 9');
       return Number(v);
     })
-    .option('-j, --jobs <n>', `connections reading tables at once, all on one snapshot (as pg_dump -j); 1 to ${MAX_EXPORT_JOBS}, default ${DEFAULT_EXPORT_JOBS}; a subset (--where) reads over one`, (v: string) => {
-      if (!/^[0-9]+$/.test(v) || Number(v) < 1 || Number(v) > MAX_EXPORT_JOBS) throw new InvalidArgumentError(`give a number from 1 to ${MAX_EXPORT_JOBS}`);
-      return Number(v);
-    })
+    .option(
+      '-j, --jobs <n>',
+      `connections reading tables at once, all on one snapshot (as pg_dump -j); 1 to ${MAX_EXPORT_JOBS}, default ${DEFAULT_EXPORT_JOBS}; a subset (--where) reads over one`,
+      (v: string) => {
+        if (!/^[0-9]+$/.test(v) || Number(v) < 1 || Number(v) > MAX_EXPORT_JOBS)
+          throw new InvalidArgumentError(`give a number from 1 to ${MAX_EXPORT_JOBS}`);
+        return Number(v);
+      },
+    )
     .option('--no-lineage', 'leave out the database’s lineage of ids (which rows came from which database)')
     .option('--mask', MASK_HELP)
     .option('--no-mask', NO_MASK_HELP)
-    .option('--mask-seed-file <file>', 'mask with a key derived from this seed (at least 16 bytes; or MR4_MASK_SEED), so archives masked with one seed agree; without it every export masks with a random key. Whoever has the seed can test guesses of masked values: keep it as secret as the data')
+    .option(
+      '--mask-seed-file <file>',
+      'mask with a key derived from this seed (at least 16 bytes; or MR4_MASK_SEED), so archives masked with one seed agree; without it every export masks with a random key. Whoever has the seed can test guesses of masked values: keep it as secret as the data',
+    )
     .option('--where <table:condition>', WHERE_HELP, collectWhere)
     .option('--with-children', CHILDREN_HELP)
-    .option('--encrypt', `encrypt the archive (AES-256-GCM, key from the passphrase by scrypt): the passphrase is asked on a terminal, or read from --passphrase-file FILE or ${PASSPHRASE_ENV}`)
+    .option(
+      '--encrypt',
+      `encrypt the archive (AES-256-GCM, key from the passphrase by scrypt): the passphrase is asked on a terminal, or read from --passphrase-file FILE or ${PASSPHRASE_ENV}`,
+    )
     .option('--passphrase-file <file>', 'with --encrypt: the passphrase (the file’s first line)')
-    .option('--key-file <file>', 'encrypt with a key file (32 or more random bytes, e.g. head -c 32 /dev/urandom > archive.key) instead of a passphrase')
+    .option(
+      '--key-file <file>',
+      'encrypt with a key file (32 or more random bytes, e.g. head -c 32 /dev/urandom > archive.key) instead of a passphrase',
+    )
     .addHelpText(
       'after',
       '\nExamples:\n  mr4 export --db postgres://me@localhost:5432/app --out app.tar.gz\n  DATABASE_URL=postgres://me@db/app mr4 export --out app.tar.gz --json\n' +

@@ -38,7 +38,11 @@ export const importCommand: CommandModule = (program, ctx) => {
       )
       .argument('<file>', 'the archive (.tar.gz) written by mr4 export'),
   )
-    .addOption(new Option('--mode <mode>', 'skip: only insert new rows; merge: insert new rows and update changed ones').choices(['skip', 'merge']).makeOptionMandatory())
+    .addOption(
+      new Option('--mode <mode>', 'skip: only insert new rows; merge: insert new rows and update changed ones')
+        .choices(['skip', 'merge'])
+        .makeOptionMandatory(),
+    )
     .option('--dry-run', 'do everything, report it, then roll back: nothing is written')
     .option('--allow-failures', 'import every row that fits and report the others as failed, instead of stopping')
     .option('--ignore-missing-columns', 'leave out columns present on only one side (reported) instead of stopping')
@@ -51,16 +55,38 @@ export const importCommand: CommandModule = (program, ctx) => {
     )
     .option('--lock-timeout <seconds>', 'how long to wait for other writers to release the tables (default 10)', parseSecondsToMs)
     .option('--tables <list>', 'import only these tables of the archive (comma-separated)', parseTables)
-    .option('--base <file>', 'what the source and the target last agreed on (an archive): apply only the source’s own changes since, keep the target’s, stop on conflicts. Default: what this data folder kept of their last sync, if anything ("auto": require it; "none": compare two ways)')
-    .option('--no-remember', 'do not keep what the two databases agree on after this run (the base "auto" of the next three-way merge between them)')
-    .option('--same-ids', 'the two databases are copies of each other: rows no lineage or natural key identifies are paired by their ids (rows added on both sides at one id are taken for one row)')
-    .addOption(new Option('--probable-edits <answer>', 'rows that only look like edits of target rows with their ids: the same rows (update them) or new ones (insert them); unset, the import stops and lists them').choices(['same', 'new']))
+    .option(
+      '--base <file>',
+      'what the source and the target last agreed on (an archive): apply only the source’s own changes since, keep the target’s, stop on conflicts. Default: what this data folder kept of their last sync, if anything ("auto": require it; "none": compare two ways)',
+    )
+    .option(
+      '--no-remember',
+      'do not keep what the two databases agree on after this run (the base "auto" of the next three-way merge between them)',
+    )
+    .option(
+      '--same-ids',
+      'the two databases are copies of each other: rows no lineage or natural key identifies are paired by their ids (rows added on both sides at one id are taken for one row)',
+    )
+    .addOption(
+      new Option(
+        '--probable-edits <answer>',
+        'rows that only look like edits of target rows with their ids: the same rows (update them) or new ones (insert them); unset, the import stops and lists them',
+      ).choices(['same', 'new']),
+    )
     .option('--no-lineage', 'neither use nor record the lineage of ids (the _mr4 schema in the target)')
     .option('--no-undo', 'keep no undo log in the target (mr4 undo cannot revert this run; a little faster)')
-    .addOption(new Option('--on-conflict <side>', 'decide every conflict no decision covers: source or target').choices(['source', 'target']))
-    .option('--decisions <file>', 'a decisions file: per row or field, which side wins; tables, rows or fields to leave out. Or a review the app saved (checked: it must be of this archive and this database)')
+    .addOption(
+      new Option('--on-conflict <side>', 'decide every conflict no decision covers: source or target').choices(['source', 'target']),
+    )
+    .option(
+      '--decisions <file>',
+      'a decisions file: per row or field, which side wins; tables, rows or fields to leave out. Or a review the app saved (checked: it must be of this archive and this database)',
+    )
     .option('--expect-fingerprints <file>', 'refuse to merge if target rows changed since mr4 diff --fingerprints wrote this file')
-    .option('--passphrase-file <file>', `an encrypted archive's passphrase (the file's first line; or ${PASSPHRASE_ENV}; asked on a terminal otherwise)`)
+    .option(
+      '--passphrase-file <file>',
+      `an encrypted archive's passphrase (the file's first line; or ${PASSPHRASE_ENV}; asked on a terminal otherwise)`,
+    )
     .option('--key-file <file>', 'the key file an archive was encrypted with')
     .addHelpText(
       'after',
@@ -111,11 +137,15 @@ export const importCommand: CommandModule = (program, ctx) => {
         const imported = new Set(outcome.result.tables.map((t) => t.table));
         const missing = opts.tables.filter((t) => !imported.has(t));
         if (missing.length) {
-          ctx.io.err(`Warning: --tables named ${missing.map((t) => `"${t}"`).join(', ')}, which the archive does not carry as data (or the configuration excludes); nothing was imported for ${missing.length === 1 ? 'it' : 'them'}.\n`);
+          ctx.io.err(
+            `Warning: --tables named ${missing.map((t) => `"${t}"`).join(', ')}, which the archive does not carry as data (or the configuration excludes); nothing was imported for ${missing.length === 1 ? 'it' : 'them'}.\n`,
+          );
         }
       }
       if (outcome.ok && !outcome.result.dryRun && opts.remember) {
-        await new BaseRegistry(defaultDataDir()).record(outcome.result).catch((e) => ctx.io.err(`Warning: what the two databases agree on could not be kept: ${(e as Error).message}\n`));
+        await new BaseRegistry(defaultDataDir())
+          .record(outcome.result)
+          .catch((e) => ctx.io.err(`Warning: what the two databases agree on could not be kept: ${(e as Error).message}\n`));
       }
       finish(ctx, opts, outcome, formatImportReport);
     });

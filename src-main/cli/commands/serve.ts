@@ -79,11 +79,14 @@ async function startDemoIfEmpty(ctx: CliContext, app: App): Promise<void> {
   ctx.io.err('No saved connection yet: starting the demo databases (a local PostgreSQL in the data folder; --no-demo skips this)…\n');
   const result = await app.dispatch<'demo.start'>('demo.start', {});
   if (!result.ok) {
-    ctx.io.err(`The demo databases could not be started: ${result.error.message}${result.error.hint ? `\n${result.error.hint}` : ''}\nThe app works without them: add a connection to your own database.\n`);
+    ctx.io.err(
+      `The demo databases could not be started: ${result.error.message}${result.error.hint ? `\n${result.error.hint}` : ''}\nThe app works without them: add a connection to your own database.\n`,
+    );
     return;
   }
   const demo = result.value;
-  if (demo.state === 'running') ctx.io.err(`Demo databases ready: "${demo.production}" (production) and "${demo.dev}" (dev) are saved as connections.\n`);
+  if (demo.state === 'running')
+    ctx.io.err(`Demo databases ready: "${demo.production}" (production) and "${demo.dev}" (dev) are saved as connections.\n`);
   else if (demo.state === 'starting') ctx.io.err(`The demo databases are starting (${demo.message}); the app shows when they are ready.\n`);
   else if (demo.state === 'error') ctx.io.err(`The demo databases could not be started: ${demo.error.message}\n`);
 }
@@ -150,15 +153,21 @@ export const serveCommand: CommandModule = (program, ctx) => {
       const stopped = untilStopped(ctx);
       io.out(
         `MR4 Studio is running in browser mode (data folder: ${dataDir}).\n` +
-          'Open this address in a browser on this machine (it holds this run\'s access token: do not share it):\n\n' +
+          "Open this address in a browser on this machine (it holds this run's access token: do not share it):\n\n" +
           `  ${server.url}\n\n` +
           'Press Ctrl-C to stop.\n',
       );
       if (opts.open) openBrowser(ctx, server.url);
-      const demo = opts.demo ? startDemoIfEmpty(ctx, app).catch((error: unknown) => io.err(`The demo databases could not be started: ${(error as Error).message}\n`)) : Promise.resolve();
+      const demo = opts.demo
+        ? startDemoIfEmpty(ctx, app).catch((error: unknown) =>
+            io.err(`The demo databases could not be started: ${(error as Error).message}\n`),
+          )
+        : Promise.resolve();
 
       const signal = await stopped;
-      io.err(`\n${signal === 'SIGINT' ? 'Interrupted' : 'Asked to stop'}: closing the server${app.runningJobs() ? ` and cancelling ${app.runningJobs()} running job(s)` : ''}…\n`);
+      io.err(
+        `\n${signal === 'SIGINT' ? 'Interrupted' : 'Asked to stop'}: closing the server${app.runningJobs() ? ` and cancelling ${app.runningJobs()} running job(s)` : ''}…\n`,
+      );
       await server.close();
       await app.shutdown();
       await Promise.race([demo, new Promise((r) => setTimeout(r, 1000).unref())]);

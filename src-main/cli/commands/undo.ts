@@ -35,7 +35,8 @@ export function formatUndoReport(r: UndoReport & { agreement?: string }): string
   for (const t of r.tables) rows.push([t.table, num(t.deleted), num(t.restored), num(t.kept)]);
   out.push(r.tables.length ? grid(rows, ['l', 'r', 'r', 'r']) : '  The import wrote no rows.');
   out.push('', `Lineage of ids: ${plural(r.lineage.removed, 'pair')} removed, ${plural(r.lineage.restored, 'pair')} put back.`);
-  if (r.changed.length) out.push('', `Rows changed after the import, left as they are now (${num(r.changed.length)}):`, ...formatRowProblems(r.changed, '  '));
+  if (r.changed.length)
+    out.push('', `Rows changed after the import, left as they are now (${num(r.changed.length)}):`, ...formatRowProblems(r.changed, '  '));
   if (r.agreement) out.push('', r.agreement);
   out.push('', `Sequences are not moved back: ids the import drew stay used. ${duration(r.durationMs)}.`);
   return out.join('\n') + '\n';
@@ -45,14 +46,30 @@ function formatListing(l: Listing): string {
   if (!l.runs.length) return `No import into ${l.database} recorded an undo log.\n`;
   const rows = [['import', 'at', 'from', 'archive', 'mode', 'undo']];
   for (const r of l.runs) {
-    rows.push([r.id, r.at, r.sourceDatabase ?? '?', r.archive.name ?? '?', r.mode ?? '?', r.undoneAt ? `undone ${r.undoneAt}` : r === l.next ? (r.undoable ? 'next: mr4 undo' : 'no log') : r.undoable ? 'after the newer ones' : 'no log']);
+    rows.push([
+      r.id,
+      r.at,
+      r.sourceDatabase ?? '?',
+      r.archive.name ?? '?',
+      r.mode ?? '?',
+      r.undoneAt
+        ? `undone ${r.undoneAt}`
+        : r === l.next
+          ? r.undoable
+            ? 'next: mr4 undo'
+            : 'no log'
+          : r.undoable
+            ? 'after the newer ones'
+            : 'no log',
+    ]);
   }
   return `Imports into ${l.database}, newest first:\n${grid(rows, ['l', 'l', 'l', 'l', 'l', 'l'])}\n`;
 }
 
 const AGREEMENT_WORDS = {
   restored: 'What the two databases agree on (kept in the data folder) is back to what it was before that import.',
-  forgotten: 'What the two databases agreed on is forgotten (it counted rows the undo changed): the next three-way merge between them asks for a base.',
+  forgotten:
+    'What the two databases agreed on is forgotten (it counted rows the undo changed): the next three-way merge between them asks for a base.',
   unchanged: '',
 } as const;
 
@@ -73,24 +90,41 @@ export const undoCommand: CommandModule = (program, ctx) => {
     .option('--keep-changed', 'leave rows changed after the import as they are now, and undo the rest')
     .option('--lock-timeout <seconds>', 'how long to wait for other writers (default 10)', parseSecondsToMs)
     .option('--no-remember', 'leave what the data folder keeps of the two databases’ agreement as it is')
-    .addHelpText('after', '\nExamples:\n  mr4 undo --db postgres://me@localhost/app_dev --list\n  mr4 undo --db postgres://me@localhost/app_dev --dry-run\n  mr4 undo --db postgres://me@localhost/app_dev')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  mr4 undo --db postgres://me@localhost/app_dev --list\n  mr4 undo --db postgres://me@localhost/app_dev --dry-run\n  mr4 undo --db postgres://me@localhost/app_dev',
+    )
     .action(async (opts: UndoOptions) => {
       if (opts.list) {
-        const listed = await runJob<Listing>(ctx.io, { kind: 'undo', db: dbSpec(opts), schema: opts.schema, list: true }, { json: opts.json, phases: UNDO_PHASES });
+        const listed = await runJob<Listing>(
+          ctx.io,
+          { kind: 'undo', db: dbSpec(opts), schema: opts.schema, list: true },
+          { json: opts.json, phases: UNDO_PHASES },
+        );
         finish(ctx, opts, listed, formatListing);
         return;
       }
       const outcome = await runJob<UndoReport & { agreement?: string }>(
         ctx.io,
-        { kind: 'undo', db: dbSpec(opts), schema: opts.schema, run: opts.run, dryRun: !!opts.dryRun, keepChanged: !!opts.keepChanged, lockTimeoutMs: opts.lockTimeout },
+        {
+          kind: 'undo',
+          db: dbSpec(opts),
+          schema: opts.schema,
+          run: opts.run,
+          dryRun: !!opts.dryRun,
+          keepChanged: !!opts.keepChanged,
+          lockTimeoutMs: opts.lockTimeout,
+        },
         { json: opts.json, phases: UNDO_PHASES },
       );
       if (outcome.ok && !outcome.result.dryRun && opts.remember && outcome.result.run.sourceIdentity) {
         const r = outcome.result;
-        const done = await new BaseRegistry(defaultDataDir()).undone(r.run.id, r.run.at, r.run.sourceIdentity!, r.target.identity).catch((e) => {
-          ctx.io.err(`Warning: what the two databases agree on could not be updated: ${(e as Error).message}\n`);
-          return 'unchanged' as const;
-        });
+        const done = await new BaseRegistry(defaultDataDir())
+          .undone(r.run.id, r.run.at, r.run.sourceIdentity!, r.target.identity)
+          .catch((e) => {
+            ctx.io.err(`Warning: what the two databases agree on could not be updated: ${(e as Error).message}\n`);
+            return 'unchanged' as const;
+          });
         r.agreement = AGREEMENT_WORDS[done];
       }
       finish(ctx, opts, outcome, formatUndoReport);

@@ -104,7 +104,9 @@ export class TamperedArchiveError extends ArchiveError {
 function scrypt(passphrase: Buffer, salt: Buffer, log2N: number, r: number, p: number): Promise<Buffer> {
   const N = 2 ** log2N;
   return new Promise((resolve, reject) =>
-    scryptCb(passphrase, salt, 32, { N, r, p, maxmem: 128 * N * r * p + 32 * 1024 * 1024 }, (error, key) => (error ? reject(error) : resolve(key))),
+    scryptCb(passphrase, salt, 32, { N, r, p, maxmem: 128 * N * r * p + 32 * 1024 * 1024 }, (error, key) =>
+      error ? reject(error) : resolve(key),
+    ),
   );
 }
 
@@ -117,14 +119,19 @@ function subkeys(master: Buffer, salt: Buffer): EnvelopeKeys {
 }
 
 function secretBytes(secret: ArchiveSecret, source: KeySource): Buffer | null {
-  if (source === 'passphrase') return typeof secret.passphrase === 'string' && secret.passphrase.length ? Buffer.from(secret.passphrase.normalize('NFC'), 'utf8') : null;
+  if (source === 'passphrase')
+    return typeof secret.passphrase === 'string' && secret.passphrase.length
+      ? Buffer.from(secret.passphrase.normalize('NFC'), 'utf8')
+      : null;
   return secret.keyFile && secret.keyFile.length ? Buffer.from(secret.keyFile) : null;
 }
 
 /** A key file's bytes, checked (the app and the CLI read the file; the engine gets bytes). */
 export function checkKeyFile(bytes: Uint8Array, name = 'the key file'): Uint8Array {
   if (bytes.length < MIN_KEY_FILE_BYTES) {
-    throw new Error(`${name} holds ${bytes.length} bytes; a key file needs at least ${MIN_KEY_FILE_BYTES} (make one with: head -c 32 /dev/urandom > archive.key)`);
+    throw new Error(
+      `${name} holds ${bytes.length} bytes; a key file needs at least ${MIN_KEY_FILE_BYTES} (make one with: head -c 32 /dev/urandom > archive.key)`,
+    );
   }
   return bytes;
 }
@@ -145,7 +152,10 @@ function headerMac(key: Buffer, head: Buffer): Buffer {
  * (scrypt) or a key file's bytes; a raw 32-byte key given as a key file serves the spool's own
  * encryption too.
  */
-export async function newEnvelope(secret: ArchiveSecret, params: { log2N: number; r: number; p: number } = SCRYPT): Promise<{ header: EnvelopeHeader; keys: EnvelopeKeys }> {
+export async function newEnvelope(
+  secret: ArchiveSecret,
+  params: { log2N: number; r: number; p: number } = SCRYPT,
+): Promise<{ header: EnvelopeHeader; keys: EnvelopeKeys }> {
   const source: KeySource = secret.passphrase !== undefined ? 'passphrase' : 'key-file';
   const salt = randomBytes(32);
   const noncePrefix = randomBytes(7);
@@ -175,14 +185,26 @@ export function parseHeader(bytes: Buffer): EnvelopeHeader {
   if (bytes.length < HEADER_SIZE) throw new TamperedArchiveError('the encrypted archive is truncated: it ends inside its header');
   if (!isEncryptedHead(bytes)) throw new ArchiveError('not an encrypted MR4 archive');
   const version = bytes[8];
-  if (version !== VERSION) throw Object.assign(new ArchiveError(`the archive is encrypted with envelope version ${version}, which this version of mr4 does not read (it reads version ${VERSION})`), { damage: false });
+  if (version !== VERSION)
+    throw Object.assign(
+      new ArchiveError(
+        `the archive is encrypted with envelope version ${version}, which this version of mr4 does not read (it reads version ${VERSION})`,
+      ),
+      { damage: false },
+    );
   const kind = bytes[9];
-  if (kind !== 1 && kind !== 2) throw new TamperedArchiveError(`the encrypted archive's header names an unknown key source (${kind}): it is damaged or was altered`);
+  if (kind !== 1 && kind !== 2)
+    throw new TamperedArchiveError(`the encrypted archive's header names an unknown key source (${kind}): it is damaged or was altered`);
   const [log2N, r, p, chunkShift] = [bytes[10], bytes[11], bytes[12], bytes[13]];
   if (kind === 1 && (log2N < 10 || log2N > SCRYPT_MAX.log2N || r < 1 || r > SCRYPT_MAX.r || p < 1 || p > SCRYPT_MAX.p)) {
-    throw new TamperedArchiveError(`the encrypted archive asks for scrypt parameters beyond what mr4 accepts (log2 N ${log2N}, r ${r}, p ${p}): it is damaged or was altered`);
+    throw new TamperedArchiveError(
+      `the encrypted archive asks for scrypt parameters beyond what mr4 accepts (log2 N ${log2N}, r ${r}, p ${p}): it is damaged or was altered`,
+    );
   }
-  if (chunkShift < 10 || chunkShift > 24) throw new TamperedArchiveError(`the encrypted archive's header names a chunk size of 2^${chunkShift} bytes: it is damaged or was altered`);
+  if (chunkShift < 10 || chunkShift > 24)
+    throw new TamperedArchiveError(
+      `the encrypted archive's header names a chunk size of 2^${chunkShift} bytes: it is damaged or was altered`,
+    );
   return {
     source: kind === 1 ? 'passphrase' : 'key-file',
     log2N,
@@ -337,7 +359,10 @@ export class DecryptStream extends Transform {
   }
 
   private open(sealed: Buffer, final: boolean): Buffer {
-    if (this.ended) throw new TamperedArchiveError(`the encrypted archive goes on after its last chunk (at byte ${this.at}): bytes were appended or the archive was altered`);
+    if (this.ended)
+      throw new TamperedArchiveError(
+        `the encrypted archive goes on after its last chunk (at byte ${this.at}): bytes were appended or the archive was altered`,
+      );
     const d = createDecipheriv('aes-256-gcm', this.keys.aes, nonce(this.header.noncePrefix, this.index, final));
     d.setAAD(this.header.bytes);
     d.setAuthTag(sealed.subarray(sealed.length - TAG));
@@ -357,7 +382,10 @@ export class DecryptStream extends Transform {
 
   override _transform(chunk: Buffer, _e: BufferEncoding, done: TransformCallback): void {
     try {
-      if (this.ended) throw new TamperedArchiveError(`the encrypted archive goes on after its last chunk (at byte ${this.at}): bytes were appended or the archive was altered`);
+      if (this.ended)
+        throw new TamperedArchiveError(
+          `the encrypted archive goes on after its last chunk (at byte ${this.at}): bytes were appended or the archive was altered`,
+        );
       this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
       // A full-size record followed by more bytes is never the last one (the last is always shorter).
       let offset = 0;
@@ -376,16 +404,22 @@ export class DecryptStream extends Transform {
     try {
       if (!this.ended) {
         if (this.buf.length < TAG) {
-          throw new TamperedArchiveError('the encrypted archive is truncated: its last chunk is missing (was the file cut short while it was copied or downloaded?)');
+          throw new TamperedArchiveError(
+            'the encrypted archive is truncated: its last chunk is missing (was the file cut short while it was copied or downloaded?)',
+          );
         }
         if (this.buf.length === this.record) {
           // A full record at the end: the writer always closes with a shorter one, so it was cut here.
           this.open(this.buf, false);
-          throw new TamperedArchiveError('the encrypted archive is truncated: it ends after a whole chunk, before its last one (was the file cut short?)');
+          throw new TamperedArchiveError(
+            'the encrypted archive is truncated: it ends after a whole chunk, before its last one (was the file cut short?)',
+          );
         }
         this.push(this.open(this.buf, true));
       } else if (this.buf.length) {
-        throw new TamperedArchiveError(`the encrypted archive goes on after its last chunk (at byte ${this.at}): bytes were appended or the archive was altered`);
+        throw new TamperedArchiveError(
+          `the encrypted archive goes on after its last chunk (at byte ${this.at}): bytes were appended or the archive was altered`,
+        );
       }
       this.buf = Buffer.alloc(0);
       done();

@@ -35,9 +35,7 @@ const tableSchema = z.object({
   primaryKey: z.array(name),
   surrogate: name.nullable(),
   key: z.object({ kind: z.enum(['key', 'content']), columns: z.array(name), source: z.string() }),
-  references: z.array(
-    z.object({ columns: z.array(name).min(1), parent: name, parentColumns: z.array(name), remap: z.boolean() }),
-  ),
+  references: z.array(z.object({ columns: z.array(name).min(1), parent: name, parentColumns: z.array(name), remap: z.boolean() })),
   excludedColumns: z.array(z.object({ name, reason: z.string() })),
   /** (2.2) Columns whose values are masked (see mask.ts): never compared, never written over a
    *  target's value. `origin` is the database that masked them (an export of masked data it received
@@ -60,7 +58,10 @@ export const indexSchema = z.object({
     profile: z.string().nullable(),
     description: z.string().optional(),
     /** sha256 of the archive the exported database was seeded from (three-way merges). */
-    baseSha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+    baseSha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .optional(),
     tables: z.array(name).optional(),
     /** The exporting database's identity (see catalog.ts): what the lineage names it by. */
     identity: uuid.optional(),
@@ -68,14 +69,21 @@ export const indexSchema = z.object({
      *  seed (archives masked with one seed mask alike). */
     masking: z.object({ keyId: z.string().regex(/^[0-9a-f]{16}$/), seeded: z.boolean() }).optional(),
     /** (2.2) The export is a subset: the conditions, as given, and whether children came along. */
-    subset: z.object({ where: z.array(z.object({ table: name, where: z.string().max(10_000) })).max(1000), withChildren: z.boolean() }).optional(),
+    subset: z
+      .object({ where: z.array(z.object({ table: name, where: z.string().max(10_000) })).max(1000), withChildren: z.boolean() })
+      .optional(),
   }),
   entities: z.array(name),
   files: z.record(name, fileName),
   tables: z.record(name, tableSchema),
   excluded: z.array(z.object({ table: name, reason: z.string() })),
   lineage: z
-    .object({ file: z.literal(LINEAGE_FILE), rows: z.number().int().nonnegative(), bytes: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) })
+    .object({
+      file: z.literal(LINEAGE_FILE),
+      rows: z.number().int().nonnegative(),
+      bytes: z.number().int().nonnegative(),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    })
     .optional(),
 });
 
@@ -120,10 +128,12 @@ function precheckIndex(json: unknown): void {
   if (isObj(j.tables)) {
     for (const [name, t] of Object.entries(j.tables)) {
       if (!isObj(t)) continue;
-      for (const key of ['columns', 'primaryKey', 'references', 'excludedColumns', 'masked']) list(t[key], MAX_COLUMNS, `tables.${name}.${key}`);
+      for (const key of ['columns', 'primaryKey', 'references', 'excludedColumns', 'masked'])
+        list(t[key], MAX_COLUMNS, `tables.${name}.${key}`);
       if (isObj(t.key)) list(t.key.columns, MAX_COLUMNS, `tables.${name}.key.columns`);
       if (Array.isArray(t.references)) {
-        for (const r of t.references) if (isObj(r)) for (const key of ['columns', 'parentColumns']) list(r[key], MAX_COLUMNS, `tables.${name}.references`);
+        for (const r of t.references)
+          if (isObj(r)) for (const key of ['columns', 'parentColumns']) list(r[key], MAX_COLUMNS, `tables.${name}.references`);
       }
     }
   }
@@ -148,7 +158,8 @@ export function parseIndex(json: unknown): ArchiveIndex {
     if (table.file === LINEAGE_FILE) throw new ArchiveError(`index.json gives table "${entity}" the lineage's file name`);
     files.add(table.file);
   }
-  for (const t of Object.keys(index.tables)) if (!entities.has(t)) throw new ArchiveError(`index.json describes table "${t}" but does not list it`);
+  for (const t of Object.keys(index.tables))
+    if (!entities.has(t)) throw new ArchiveError(`index.json describes table "${t}" but does not list it`);
   return index;
 }
 
@@ -162,7 +173,11 @@ export function tableFileNames(tables: readonly string[]): Map<string, string> {
   const used = new Set<string>([INDEX_FILE, LINEAGE_FILE]);
   const out = new Map<string, string>();
   for (const t of tables) {
-    const base = t.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^[.-]/, '_').slice(0, 90) || 'table';
+    const base =
+      t
+        .replace(/[^A-Za-z0-9_.-]/g, '_')
+        .replace(/^[.-]/, '_')
+        .slice(0, 90) || 'table';
     let candidate = `${base}.json`;
     for (let n = 2; used.has(candidate); n++) candidate = `${base}-${n}.json`;
     used.add(candidate);

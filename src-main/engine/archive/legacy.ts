@@ -22,7 +22,15 @@ import type { RowProblem } from '../report-types';
 import { type Catalog, type Column, findTable, type Table } from '../catalog';
 import type { TableSource } from './source';
 import { buildPlan, type Plan, type PlannedReference, type TablePlan } from '../plan';
-import { ARCHIVE_FORMAT, ARCHIVE_FORMAT_VERSION, ArchiveError, type ArchiveIndex, type ArchiveTable, INDEX_FILE, tableFileNames } from './format';
+import {
+  ARCHIVE_FORMAT,
+  ARCHIVE_FORMAT_VERSION,
+  ArchiveError,
+  type ArchiveIndex,
+  type ArchiveTable,
+  INDEX_FILE,
+  tableFileNames,
+} from './format';
 import { type ArchiveLimits, countJsonValues, DEFAULT_LIMITS, type OpenedArchive, walkArchive } from './reader';
 import { sizeText } from './lines';
 import { tableFileHeader } from './table-file';
@@ -46,9 +54,26 @@ export interface LegacyArchive {
 export const FORMAT_1_0 = {
   version: '1.0',
   /** EXPORT_ENTITIES: one file per table, in this order. */
-  entities: ['tags', 'status', 'users', 'projects', 'images', 'instructors', 'locations', 'participants', 'posts', 'events', 'interactions', 'pages', 'tasks'],
+  entities: [
+    'tags',
+    'status',
+    'users',
+    'projects',
+    'images',
+    'instructors',
+    'locations',
+    'participants',
+    'posts',
+    'events',
+    'interactions',
+    'pages',
+    'tasks',
+  ],
   /** Tables written inside their parent's file under "detailTables", whole (parentKey is only a label). */
-  detailTables: { projects: ['project_members'], tags: ['events_tags', 'posts_tags'], events: ['event_instructors'] } as Record<string, string[]>,
+  detailTables: { projects: ['project_members'], tags: ['events_tags', 'posts_tags'], events: ['event_instructors'] } as Record<
+    string,
+    string[]
+  >,
   /** Tables whose id late-seed-config left out: no reference to their rows can be resolved. (The
    *  adapter decides by each file's "columns", so an archive that does carry an id is used fully.) */
   withoutIds: ['tags', 'instructors', 'locations', 'participants', 'posts', 'events', 'interactions', 'pages'],
@@ -94,7 +119,8 @@ function readLegacyIndex(raw: unknown): LegacyIndex {
   const bad = (why: string) => new ArchiveError(`index.json is not a valid index of an original MR4 (1.0) archive: ${why}`);
   if (!isObject(raw) || !isObject(raw.metadata)) throw bad('it has no "metadata" object');
   const meta = raw.metadata;
-  if (!Array.isArray(raw.entities) || raw.entities.some((e) => typeof e !== 'string' || !PLAIN_NAME.test(e))) throw bad('"entities" must list plain table names');
+  if (!Array.isArray(raw.entities) || raw.entities.some((e) => typeof e !== 'string' || !PLAIN_NAME.test(e)))
+    throw bad('"entities" must list plain table names');
   if (!isObject(raw.files)) throw bad('"files" must map table names to file names');
   const entities = raw.entities as string[];
   if (new Set(entities).size !== entities.length) throw bad('"entities" lists a table twice');
@@ -107,7 +133,8 @@ function readLegacyIndex(raw: unknown): LegacyIndex {
   }
   const checksums = new Map<string, string>();
   if (isObject(raw.checksums)) {
-    for (const [f, h] of Object.entries(raw.checksums)) if (typeof h === 'string' && /^[0-9a-f]{64}$/i.test(h)) checksums.set(f, h.toLowerCase());
+    for (const [f, h] of Object.entries(raw.checksums))
+      if (typeof h === 'string' && /^[0-9a-f]{64}$/i.test(h)) checksums.set(f, h.toLowerCase());
   }
   const text = (v: unknown) => (typeof v === 'string' ? v : '');
   return {
@@ -127,11 +154,13 @@ function readTableFile(json: unknown, file: string, expected: string, parent: st
   const name = json.tableName;
   if (name !== expected) throw bad(`it holds table ${JSON.stringify(name)}, not ${expected}`);
   const columns = json.columns;
-  if (!Array.isArray(columns) || columns.some((c) => typeof c !== 'string' || !PLAIN_NAME.test(c))) throw bad(`"columns" of ${expected} must list plain column names`);
+  if (!Array.isArray(columns) || columns.some((c) => typeof c !== 'string' || !PLAIN_NAME.test(c)))
+    throw bad(`"columns" of ${expected} must list plain column names`);
   if (new Set(columns).size !== columns.length) throw bad(`"columns" of ${expected} lists a column twice`);
   const rows = json.rows;
   if (!Array.isArray(rows) || rows.some((r) => !isObject(r))) throw bad(`"rows" of ${expected} must be an array of objects`);
-  if (json.rowCount !== undefined && json.rowCount !== rows.length) throw bad(`${expected} says it holds ${String(json.rowCount)} rows but holds ${rows.length}`);
+  if (json.rowCount !== undefined && json.rowCount !== rows.length)
+    throw bad(`${expected} says it holds ${String(json.rowCount)} rows but holds ${rows.length}`);
   return { name: expected, file, parent, columns: columns as string[], rows: rows as Record<string, unknown>[] };
 }
 
@@ -205,11 +234,17 @@ export async function readLegacyFiles(
 }
 
 /** Reads every table file the index lists (each whole: they are plain JSON documents). */
-async function readLegacyTables(opened: OpenedArchive, index: LegacyIndex, limits: ArchiveLimits, warnings: string[]): Promise<LegacyTable[]> {
+async function readLegacyTables(
+  opened: OpenedArchive,
+  index: LegacyIndex,
+  limits: ArchiveLimits,
+  warnings: string[],
+): Promise<LegacyTable[]> {
   const read = await readLegacyFiles(opened.path, new Set(index.files.values()), { limits });
   for (const [name, sum] of index.checksums) {
     const actual = read.sha256.get(name);
-    if (actual !== undefined && actual !== sum) throw new ArchiveError(`${name} does not match its checksum in index.json; the archive is corrupt or was altered`);
+    if (actual !== undefined && actual !== sum)
+      throw new ArchiveError(`${name} does not match its checksum in index.json; the archive is corrupt or was altered`);
   }
   const contents = read.docs;
   const stray = read.stray;
@@ -228,7 +263,8 @@ async function readLegacyTables(opened: OpenedArchive, index: LegacyIndex, limit
     if (!Array.isArray(details)) throw new ArchiveError(`${file} in the 1.0 archive is malformed: "detailTables" must be an array`);
     for (const d of details) {
       const name = isObject(d) ? d.tableName : undefined;
-      if (typeof name !== 'string' || !PLAIN_NAME.test(name)) throw new ArchiveError(`${file} in the 1.0 archive is malformed: a detail table has no plain "tableName"`);
+      if (typeof name !== 'string' || !PLAIN_NAME.test(name))
+        throw new ArchiveError(`${file} in the 1.0 archive is malformed: a detail table has no plain "tableName"`);
       if (seen.has(name)) throw new ArchiveError(`the 1.0 archive holds table ${name} twice`);
       seen.add(name);
       out.push(readTableFile(d, file, name, entity));
@@ -373,11 +409,19 @@ function tableWarnings(built: Built, notes: Notes, warnings: string[]): void {
         "being read in its server's time zone; they are imported as written, so they are off by that server's UTC offset",
     );
   }
-  for (const c of notes.imprecise) warnings.push(`${t}.${c}: the 1.0 archive holds integers beyond 2^53 as JSON numbers; they may have lost precision`);
-  for (const c of notes.odd) warnings.push(`${t}.${c}: the 1.0 archive holds JSON objects or arrays for this ${built.columns.find((x) => x.name === c)?.type} column; imported as their JSON text`);
+  for (const c of notes.imprecise)
+    warnings.push(`${t}.${c}: the 1.0 archive holds integers beyond 2^53 as JSON numbers; they may have lost precision`);
+  for (const c of notes.odd)
+    warnings.push(
+      `${t}.${c}: the 1.0 archive holds JSON objects or arrays for this ${built.columns.find((x) => x.name === c)?.type} column; imported as their JSON text`,
+    );
 }
 
-export async function loadLegacyArchive(opened: OpenedArchive, catalog: Catalog, limits: ArchiveLimits = DEFAULT_LIMITS): Promise<LegacyArchive> {
+export async function loadLegacyArchive(
+  opened: OpenedArchive,
+  catalog: Catalog,
+  limits: ArchiveLimits = DEFAULT_LIMITS,
+): Promise<LegacyArchive> {
   const warnings: string[] = [];
   const legacyIndex = readLegacyIndex(opened.rawIndex);
   warnUnknownVersion(legacyIndex, warnings);
@@ -408,11 +452,16 @@ function warnAbsentTables(all: LegacyTable[], catalog: Catalog, warnings: string
   const archived = new Set(all.map((t) => t.name));
   const expected = FORMAT_1_0.entities.flatMap((e) => [e, ...(FORMAT_1_0.detailTables[e] ?? [])]);
   const absent = expected.filter((e) => !archived.has(e) && findTable(catalog, e));
-  if (absent.length) warnings.push(`the original MR4 export always wrote ${absent.join(', ')}, but this archive lacks them; nothing is imported into them`);
+  if (absent.length)
+    warnings.push(`the original MR4 export always wrote ${absent.join(', ')}, but this archive lacks them; nothing is imported into them`);
 }
 
 /** The archived tables the target has; the others are excluded, each with a warning. */
-function tablesInTarget(all: LegacyTable[], catalog: Catalog, warnings: string[]): { legacy: LegacyTable[]; excluded: ArchiveIndex['excluded'] } {
+function tablesInTarget(
+  all: LegacyTable[],
+  catalog: Catalog,
+  warnings: string[],
+): { legacy: LegacyTable[]; excluded: ArchiveIndex['excluded'] } {
   const legacy: LegacyTable[] = [];
   const excluded: ArchiveIndex['excluded'] = [];
   for (const t of all) {
@@ -437,7 +486,9 @@ function parentsNotCarried(catalog: Catalog, legacyNames: Set<string>, warnings:
     for (const r of tp.references) {
       if (!r.remap || r.external || r.self || legacyNames.has(r.parent) || missing.includes(r.parent)) continue;
       missing.push(r.parent);
-      warnings.push(`${tp.name}.${r.columns.join(', ')} refers to ${r.parent}, which a 1.0 archive does not carry: ${r.parent} is listed with no rows, and every such reference is reported`);
+      warnings.push(
+        `${tp.name}.${r.columns.join(', ')} refers to ${r.parent}, which a 1.0 archive does not carry: ${r.parent} is listed with no rows, and every such reference is reported`,
+      );
     }
   }
   return missing;
@@ -451,7 +502,11 @@ function buildTables(legacy: LegacyTable[], catalog: Catalog, plan: Plan, warnin
     const tp = plan.tables.find((x) => x.name === t.name)!;
     const sur = tp.surrogate;
     const idsExported = !!sur && t.columns.includes(sur);
-    const sourceIds = idsExported ? exportedIds(t, sur) : sur && referencedInPlan(plan, t.name) ? syntheticIds(t, target, sur) : t.rows.map(() => null);
+    const sourceIds = idsExported
+      ? exportedIds(t, sur)
+      : sur && referencedInPlan(plan, t.name)
+        ? syntheticIds(t, target, sur)
+        : t.rows.map(() => null);
     // The import locates rows by their surrogate: without ids it is NULL (new rows draw new ids), or
     // the synthetic id where rows of other tables must be able to point at the row.
     const surrogateColumn = sur && !idsExported ? target.columns.find((c) => c.name === sur)! : null;
@@ -494,7 +549,10 @@ function canonicalColumns(t: LegacyTable, target: Table, surrogateColumn: Column
 
 function warnMissingIds(built: Map<string, Built>, warnings: string[]): void {
   for (const n of FORMAT_1_0.withoutIds) {
-    if (built.get(n)?.idsExported) warnings.push(`this archive carries ${n} ids although the original MR4 export left them out; references to ${n} rows are resolved through them`);
+    if (built.get(n)?.idsExported)
+      warnings.push(
+        `this archive carries ${n} ids although the original MR4 export left them out; references to ${n} rows are resolved through them`,
+      );
   }
   const without = [...built.values()].filter((b) => b.plan.surrogate && !b.idsExported).map((b) => b.table.name);
   if (without.length) {
@@ -512,7 +570,9 @@ function referenceResolutions(b: Built, built: Map<string, Built>): Map<string, 
     if (!r.remap || r.external || r.columns.length !== 1) continue;
     const c = r.columns[0];
     if (!b.columns.some((x) => x.name === c) || c === b.plan.surrogate) continue;
-    const extra = FORMAT_1_0.extraFields.find((e) => e.table === b.table.name && e.column === c && b.table.rows.some((row) => e.field in row));
+    const extra = FORMAT_1_0.extraFields.find(
+      (e) => e.table === b.table.name && e.column === c && b.table.rows.some((row) => e.field in row),
+    );
     const parent = built.get(r.parent);
     if (extra && extra.parent === r.parent && parent) {
       res.set(c, { kind: 'derived', extra, lookup: sourceIdsByKey(parent, extra.parentKey) });
@@ -555,10 +615,25 @@ function convertRows(b: Built, warnings: string[]): PendingProblem[] {
     const fatal = misses.filter((m) => m.column.notNull || keyCols.has(m.column.name));
     if (fatal.length) {
       // The row cannot exist without these values (or would be another row): it is not imported.
-      pending.push({ table: name, position, values: converted, column: fatal[0].column.name, reason: `${misses.map((m) => m.text).join('; ')}; the row was not imported`, dropped: true });
+      pending.push({
+        table: name,
+        position,
+        values: converted,
+        column: fatal[0].column.name,
+        reason: `${misses.map((m) => m.text).join('; ')}; the row was not imported`,
+        dropped: true,
+      });
       return;
     }
-    for (const m of misses) pending.push({ table: name, position, values, column: m.column.name, reason: `${m.text}; imported with ${m.column.name} NULL`, dropped: false });
+    for (const m of misses)
+      pending.push({
+        table: name,
+        position,
+        values,
+        column: m.column.name,
+        reason: `${m.text}; imported with ${m.column.name} NULL`,
+        dropped: false,
+      });
     b.rows.push({ position, values });
   });
   tableWarnings(b, notes, warnings);
@@ -572,7 +647,11 @@ interface Miss {
 }
 
 /** A row's values with its references resolved, and the ones that could not be. */
-function resolveReferences(b: Built, row: Record<string, unknown>, converted: (string | null)[]): { values: (string | null)[]; misses: Miss[] } {
+function resolveReferences(
+  b: Built,
+  row: Record<string, unknown>,
+  converted: (string | null)[],
+): { values: (string | null)[]; misses: Miss[] } {
   const misses: Miss[] = [];
   const values = converted.map((value, k) => {
     const column = b.columns[k];
@@ -587,7 +666,12 @@ function resolveReferences(b: Built, row: Record<string, unknown>, converted: (s
 
 /** One reference value resolved (through an extra field, or not at all), with why it is NULL where it
  *  was not. */
-function resolvedValue(how: Exclude<Resolution, { kind: 'pass' }>, column: Column, value: string | null, row: Record<string, unknown>): { resolved: string | null; miss?: string } {
+function resolvedValue(
+  how: Exclude<Resolution, { kind: 'pass' }>,
+  column: Column,
+  value: string | null,
+  row: Record<string, unknown>,
+): { resolved: string | null; miss?: string } {
   if (how.kind === 'unresolvable') {
     return value === null ? { resolved: null } : { resolved: null, miss: `${column.name} refers to ${how.parent} id ${value}, ${how.why}` };
   }
@@ -595,7 +679,10 @@ function resolvedValue(how: Exclude<Resolution, { kind: 'pass' }>, column: Colum
   if (field === null || field === undefined) return { resolved: null };
   const id = how.lookup.get(String(field));
   if (id !== undefined) return { resolved: id };
-  return { resolved: null, miss: `${how.extra.field} ${JSON.stringify(String(field))} names no ${how.extra.parent} row of the 1.0 archive (by ${how.extra.parentKey})` };
+  return {
+    resolved: null,
+    miss: `${how.extra.field} ${JSON.stringify(String(field))} names no ${how.extra.parent} row of the 1.0 archive (by ${how.extra.parentKey})`,
+  };
 }
 
 /** Each problem names its row by the row's natural key and by its position in the rows of the 1.0
@@ -617,7 +704,7 @@ function rowKey(b: Built, values: (string | null)[], built: Map<string, Built>, 
     if (v !== null && how && how.kind !== 'unresolvable' && parent && depth < 4) {
       const at = parent.sourceIds.indexOf(v);
       const prow = at === -1 ? undefined : parent.rows.find((r) => r.position === at + 1);
-      out[c] = prow ? rowKey(parent, prow.values, built, depth + 1) ?? v : v;
+      out[c] = prow ? (rowKey(parent, prow.values, built, depth + 1) ?? v) : v;
     } else {
       out[c] = v;
     }
@@ -652,18 +739,29 @@ function canonicalFiles(catalog: Catalog, plan: Plan, built: Map<string, Built>,
     files.bodies.set(file, body);
     files.tables[tp.name] = table;
   };
-  for (const b of built.values()) add(b.plan, { role: 'data', columns: b.columns, rows: b.rows.map((r) => r.values), excludedColumns: columnsNotArchived(b) });
+  for (const b of built.values())
+    add(b.plan, { role: 'data', columns: b.columns, rows: b.rows.map((r) => r.values), excludedColumns: columnsNotArchived(b) });
   for (const name of missing) {
     const tp = plan.tables.find((x) => x.name === name)!;
     const target = findTable(catalog, name)!;
-    add(tp, { role: 'data', columns: target.columns.filter((c) => tp.columns.some((x) => x.name === c.name)), rows: [], excludedColumns: [] });
+    add(tp, {
+      role: 'data',
+      columns: target.columns.filter((c) => tp.columns.some((x) => x.name === c.name)),
+      rows: [],
+      excludedColumns: [],
+    });
   }
   for (const tp of referenceOnly) {
     // A parent the 1.0 format never carries: references to it were set to NULL above; the import
     // still expects the table to be described.
     const target = findTable(catalog, tp.name)!;
     const wanted = new Set([...tp.primaryKey, ...tp.matchColumns]);
-    add(tp, { role: 'reference', columns: target.columns.filter((c) => wanted.has(c.name) && !c.generated), rows: [], excludedColumns: [] });
+    add(tp, {
+      role: 'reference',
+      columns: target.columns.filter((c) => wanted.has(c.name) && !c.generated),
+      rows: [],
+      excludedColumns: [],
+    });
   }
   return files;
 }
@@ -678,9 +776,15 @@ function columnsNotArchived(b: Built): ArchiveTable['excludedColumns'] {
     }));
 }
 
-function canonicalFile(tp: TablePlan, file: string, { role, columns, rows, excludedColumns }: TableContent): { body: Buffer; table: ArchiveTable } {
+function canonicalFile(
+  tp: TablePlan,
+  file: string,
+  { role, columns, rows, excludedColumns }: TableContent,
+): { body: Buffer; table: ArchiveTable } {
   const names = columns.map((c) => c.name);
-  const body = Buffer.from(tableFileHeader(tp.name, names) + rows.map((r) => JSON.stringify(r)).join(',\n') + (rows.length ? '\n]}\n' : ']}\n'));
+  const body = Buffer.from(
+    tableFileHeader(tp.name, names) + rows.map((r) => JSON.stringify(r)).join(',\n') + (rows.length ? '\n]}\n' : ']}\n'),
+  );
   const table: ArchiveTable = {
     file,
     role,
@@ -699,7 +803,13 @@ function canonicalFile(tp: TablePlan, file: string, { role, columns, rows, exclu
   return { body, table };
 }
 
-function synthesisedIndex(legacyIndex: LegacyIndex, catalog: Catalog, plan: Plan, files: CanonicalFiles, excluded: ArchiveIndex['excluded']): ArchiveIndex {
+function synthesisedIndex(
+  legacyIndex: LegacyIndex,
+  catalog: Catalog,
+  plan: Plan,
+  files: CanonicalFiles,
+  excluded: ArchiveIndex['excluded'],
+): ArchiveIndex {
   return {
     format: ARCHIVE_FORMAT,
     formatVersion: ARCHIVE_FORMAT_VERSION,

@@ -6,7 +6,16 @@ import { open, stat } from 'node:fs/promises';
 import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
-import { DecryptStream, type EnvelopeHeader, HEADER_SIZE, isEncryptedHead, type KeySource, parseHeader, unlock, type Unlocker } from './crypto';
+import {
+  DecryptStream,
+  type EnvelopeHeader,
+  HEADER_SIZE,
+  isEncryptedHead,
+  type KeySource,
+  parseHeader,
+  unlock,
+  type Unlocker,
+} from './crypto';
 import { ArchiveError, type ArchiveIndex, INDEX_FILE, parseIndex } from './format';
 
 export interface ArchiveLimits {
@@ -57,7 +66,13 @@ function entryName(entry: ReadEntry): string | null {
     throw new ArchiveError(`the archive contains ${raw} of type ${type}; only plain files are allowed (no links, directories or devices)`);
   }
   const name = raw.startsWith('./') ? raw.slice(2) : raw;
-  if (name === '' || name.startsWith('/') || /^[A-Za-z]:/.test(name) || name.includes('\\') || name.split('/').some((p) => p === '..' || p === '.')) {
+  if (
+    name === '' ||
+    name.startsWith('/') ||
+    /^[A-Za-z]:/.test(name) ||
+    name.includes('\\') ||
+    name.split('/').some((p) => p === '..' || p === '.')
+  ) {
     throw new ArchiveError(`the archive contains an entry with an unsafe name: ${JSON.stringify(raw)}`);
   }
   if (name.includes('/')) throw new ArchiveError(`the archive contains ${JSON.stringify(raw)} in a folder; archive files are flat`);
@@ -91,7 +106,8 @@ async function checkArchiveFile(path: string): Promise<{ size: number; header: E
     const head = Buffer.alloc(HEADER_SIZE);
     const { bytesRead } = await fh.read(head, 0, HEADER_SIZE, 0);
     if (isEncryptedHead(head.subarray(0, bytesRead))) return { size: st.size, header: parseHeader(head.subarray(0, bytesRead)) };
-    if (head[0] !== 0x1f || head[1] !== 0x8b || bytesRead < 2) throw new ArchiveError(`${path} is not a gzip file; expected a .tar.gz archive`);
+    if (head[0] !== 0x1f || head[1] !== 0x8b || bytesRead < 2)
+      throw new ArchiveError(`${path} is not a gzip file; expected a .tar.gz archive`);
   } finally {
     await fh.close();
   }
@@ -109,7 +125,9 @@ function describeStreamError(error: unknown, at: number): Error {
   const e = error as NodeJS.ErrnoException;
   const message = e?.message ?? String(error);
   if (e?.code === 'Z_BUF_ERROR' || /unexpected end of file/i.test(message)) {
-    return new ArchiveError('the archive is truncated: its gzip stream ends early (was the file cut short while it was copied or downloaded?)');
+    return new ArchiveError(
+      'the archive is truncated: its gzip stream ends early (was the file cut short while it was copied or downloaded?)',
+    );
   }
   if (typeof e?.code === 'string' && e.code.startsWith('Z_')) {
     return new ArchiveError(`the archive's gzip data is corrupt near byte ${at} of the file (zlib: ${message})`);
@@ -232,7 +250,8 @@ export async function walkArchive(
         if (name !== null) {
           if (seen.has(name)) throw new ArchiveError(`the archive contains ${name} twice`);
           seen.add(name);
-          if (entry.size > limits.maxEntryBytes) throw new ArchiveError(`${name} declares ${entry.size} bytes, more than the limit of ${limits.maxEntryBytes}`);
+          if (entry.size > limits.maxEntryBytes)
+            throw new ArchiveError(`${name} declares ${entry.size} bytes, more than the limit of ${limits.maxEntryBytes}`);
         }
       } catch (error) {
         entry.resume();
@@ -275,10 +294,13 @@ export async function walkArchive(
     });
     parser.on('error', (e) => fail(e));
     parser.on('end', () => {
-      chain.then(() => {
-        if (failure || stopped) return;
-        resolve();
-      }, (e) => fail(e, true));
+      chain.then(
+        () => {
+          if (failure || stopped) return;
+          resolve();
+        },
+        (e) => fail(e, true),
+      );
     });
     file.on('error', (e) => fail(e));
     decrypt?.on('error', (e) => fail(e));
@@ -320,7 +342,12 @@ async function readWhole(entry: Readable, size: number, max: number, name: strin
  * on its bytes before it is parsed: a few megabytes of "{}," would otherwise become millions of
  * objects and gigabytes of memory.
  */
-export function countJsonValues(buf: Buffer, start = 0, end = buf.length, state = { inString: false, escaped: false, count: 0 }): typeof state {
+export function countJsonValues(
+  buf: Buffer,
+  start = 0,
+  end = buf.length,
+  state = { inString: false, escaped: false, count: 0 },
+): typeof state {
   let { inString, escaped, count } = state;
   for (let i = start; i < end; i++) {
     const c = buf[i];
@@ -340,7 +367,8 @@ export function countJsonValues(buf: Buffer, start = 0, end = buf.length, state 
 
 function parseJson(buf: Buffer, name: string, maxValues = MAX_JSON_VALUES): unknown {
   const values = countJsonValues(buf).count;
-  if (values > maxValues) throw new ArchiveError(`${name} in the archive holds more than ${maxValues} JSON values; at most ${maxValues} are read into memory`);
+  if (values > maxValues)
+    throw new ArchiveError(`${name} in the archive holds more than ${maxValues} JSON values; at most ${maxValues} are read into memory`);
   try {
     return JSON.parse(buf.toString('utf8'));
   } catch (error) {
@@ -350,7 +378,15 @@ function parseJson(buf: Buffer, name: string, maxValues = MAX_JSON_VALUES): unkn
 
 export function looksLikeLegacyIndex(json: unknown): boolean {
   const j = json as { metadata?: { version?: unknown }; entities?: unknown; files?: unknown };
-  return !!j && typeof j === 'object' && !!j.metadata && Array.isArray(j.entities) && !!j.files && typeof j.files === 'object' && !('format' in (j as object));
+  return (
+    !!j &&
+    typeof j === 'object' &&
+    !!j.metadata &&
+    Array.isArray(j.entities) &&
+    !!j.files &&
+    typeof j.files === 'object' &&
+    !('format' in (j as object))
+  );
 }
 
 async function keysOf(header: EnvelopeHeader, unlocker: Unlocker | undefined) {
@@ -358,7 +394,10 @@ async function keysOf(header: EnvelopeHeader, unlocker: Unlocker | undefined) {
 }
 
 /** Reads index.json (first in format 2; anywhere in a legacy archive) and validates it. */
-export async function openArchive(path: string, options: { limits?: ArchiveLimits; signal?: AbortSignal; unlocker?: Unlocker } = {}): Promise<OpenedArchive> {
+export async function openArchive(
+  path: string,
+  options: { limits?: ArchiveLimits; signal?: AbortSignal; unlocker?: Unlocker } = {},
+): Promise<OpenedArchive> {
   const limits = options.limits ?? DEFAULT_LIMITS;
   const { size, header } = await checkArchiveFile(path);
   const encrypted = header?.source ?? null;

@@ -170,7 +170,8 @@ function decodeEscapedString(line: Buffer, start: number, end: number, out: Byte
     i += 6;
     if (cp >= 0xdc00 && cp <= 0xdfff) throw new RowSyntaxError('a string value holds half of a UTF-16 surrogate pair');
     if (cp >= 0xd800 && cp <= 0xdbff) {
-      if (i + 6 > end || line[i] !== BACKSLASH || line[i + 1] !== U) throw new RowSyntaxError('a string value holds half of a UTF-16 surrogate pair');
+      if (i + 6 > end || line[i] !== BACKSLASH || line[i + 1] !== U)
+        throw new RowSyntaxError('a string value holds half of a UTF-16 surrogate pair');
       const low = readHex4(line, i + 2, end);
       if (low < 0xdc00 || low > 0xdfff) throw new RowSyntaxError('a string value holds half of a UTF-16 surrogate pair');
       cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
@@ -239,10 +240,18 @@ export function keepsOrder(wanted: Int32Array): boolean {
  * Appends the COPY line for `line` (without its newline and without a trailing comma) to `out`.
  * `wanted[i]` is the output position of field i, or -1 to drop it; `scratch.count` fields are output.
  */
-export function rowToCopy(line: Buffer, fields: number, wanted: Int32Array, rowNumber: number | null, out: ByteSink, scratch: RowScratch): void {
+export function rowToCopy(
+  line: Buffer,
+  fields: number,
+  wanted: Int32Array,
+  rowNumber: number | null,
+  out: ByteSink,
+  scratch: RowScratch,
+): void {
   const count = scratch.count;
   if (line.indexOf(0) !== -1) throw new RowSyntaxError(NUL_MESSAGE);
-  if (line.indexOf(TAB) !== -1 || line.indexOf(CR) !== -1 || line.indexOf(LF) !== -1) return slowRow(line, fields, wanted, count, rowNumber, out);
+  if (line.indexOf(TAB) !== -1 || line.indexOf(CR) !== -1 || line.indexOf(LF) !== -1)
+    return slowRow(line, fields, wanted, count, rowNumber, out);
   let i = skipSpace(line, 0);
   if (line[i] !== OPEN) throw new RowSyntaxError('a row must be a JSON array');
   i = skipSpace(line, i + 1);
@@ -595,7 +604,8 @@ export class RowDecoder {
   finish(): boolean {
     if (this.state === S.Closed) return false;
     if (this.state === S.Comma) return true;
-    if (this.state === S.Str || this.state === S.Esc || this.state === S.Hex || this.state === S.LowSlash || this.state === S.LowU) this.fail('an unterminated string');
+    if (this.state === S.Str || this.state === S.Esc || this.state === S.Hex || this.state === S.LowSlash || this.state === S.LowU)
+      this.fail('an unterminated string');
     if (this.state === S.Open) this.fail('a row must be a JSON array');
     if (this.state === S.Null) this.fail('values must be strings or null');
     return this.fail(`a row must be an array of ${this.fields} values`);

@@ -24,8 +24,7 @@ export interface StreamStats {
 }
 
 export function tableFileHeader(table: string, columns: readonly string[]): string {
-  return `${JSON.stringify({ tableName: table, columns })
-    .slice(0, -1)},"rows":[\n`;
+  return `${JSON.stringify({ tableName: table, columns }).slice(0, -1)},"rows":[\n`;
 }
 
 /** Turns COPY output (text format) into a table file, counting and hashing as it goes. A row longer
@@ -61,7 +60,9 @@ export class TableFileWriter extends Transform {
         this.long!.feed(src, start, end);
         if (this.sink.length >= CHUNK) this.pushOut();
         if (this.bytes + this.sink.length - this.longFrom > this.maxRowBytes) {
-          throw new ArchiveError(`table ${this.table}: row ${this.rows + 1} is larger than ${sizeText(this.maxRowBytes)} as JSON, the largest row an archive may hold`);
+          throw new ArchiveError(
+            `table ${this.table}: row ${this.rows + 1} is larger than ${sizeText(this.maxRowBytes)} as JSON, the largest row an archive may hold`,
+          );
         }
       },
       longEnd: () => {
@@ -146,7 +147,7 @@ export class TableFileReader extends Transform {
     this.wanted = new Int32Array(n).fill(-1);
     const pick = options.pick ?? options.columns.map((_, i) => i);
     pick.forEach((field, position) => (this.wanted[field] = position));
-    if (!keepsOrder(this.wanted)) throw new Error('internal: a table file reader passes columns on in the file\'s order');
+    if (!keepsOrder(this.wanted)) throw new Error("internal: a table file reader passes columns on in the file's order");
     this.scratch = new RowScratch(pick.length);
     this.maxRowBytes = options.maxRowBytes ?? MAX_ROW_BYTES;
     this.lines = new LineSplitter(LONG_LINE, {
@@ -171,7 +172,8 @@ export class TableFileReader extends Transform {
       throw new ArchiveError(`${this.options.table}: the file does not start with a table header line`);
     }
     const cols = header.columns;
-    if (header.tableName !== this.options.table) throw new ArchiveError(`${this.options.table}: the file is for table ${JSON.stringify(header.tableName)}`);
+    if (header.tableName !== this.options.table)
+      throw new ArchiveError(`${this.options.table}: the file is for table ${JSON.stringify(header.tableName)}`);
     if (!Array.isArray(cols) || cols.length !== this.options.columns.length || cols.some((c, i) => c !== this.options.columns[i])) {
       throw new ArchiveError(`${this.options.table}: the file's columns differ from index.json`);
     }
@@ -198,7 +200,14 @@ export class TableFileReader extends Transform {
     this.rowStart();
     this.lastHadComma = line.length > 0 && line[line.length - 1] === 0x2c;
     try {
-      rowToCopy(this.lastHadComma ? line.subarray(0, line.length - 1) : line, this.options.columns.length, this.wanted, this.options.rowNumbers ? this.rows + 1 : null, this.sink, this.scratch);
+      rowToCopy(
+        this.lastHadComma ? line.subarray(0, line.length - 1) : line,
+        this.options.columns.length,
+        this.wanted,
+        this.options.rowNumbers ? this.rows + 1 : null,
+        this.sink,
+        this.scratch,
+      );
     } catch (error) {
       if (error instanceof RowSyntaxError) throw this.fail(error.message);
       throw error;
@@ -207,7 +216,10 @@ export class TableFileReader extends Transform {
   }
 
   private longStart(): void {
-    if (this.state === 'header') throw new ArchiveError(`${this.options.table}: the file's header line is longer than ${sizeText(MAX_HEADER_BYTES)}; it is not a table file`);
+    if (this.state === 'header')
+      throw new ArchiveError(
+        `${this.options.table}: the file's header line is longer than ${sizeText(MAX_HEADER_BYTES)}; it is not a table file`,
+      );
     this.rowStart();
     const sink = new CopyFieldSink(this.sink);
     sink.begin(this.options.rowNumbers ? this.rows + 1 : null, this.scratch.count);
@@ -218,7 +230,9 @@ export class TableFileReader extends Transform {
     const long = this.long!;
     long.bytes += end - start;
     if (long.bytes > this.maxRowBytes) {
-      const error = this.fail(`the row is larger than ${sizeText(this.maxRowBytes)}, the largest row mr4 accepts (PostgreSQL's own limit for one value and one line of COPY is 1 GiB)`);
+      const error = this.fail(
+        `the row is larger than ${sizeText(this.maxRowBytes)}, the largest row mr4 accepts (PostgreSQL's own limit for one value and one line of COPY is 1 GiB)`,
+      );
       error.damage = false;
       throw error;
     }

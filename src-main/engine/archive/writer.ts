@@ -16,7 +16,16 @@ import { Readable, Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants as zc, createGzip, gzipSync } from 'node:zlib';
 import { Header } from 'tar';
-import { type ArchiveSecret, DecryptStream, EncryptStream, type EnvelopeHeader, type EnvelopeKeys, ephemeralEnvelope, HEADER_SIZE, newEnvelope } from './crypto';
+import {
+  type ArchiveSecret,
+  DecryptStream,
+  EncryptStream,
+  type EnvelopeHeader,
+  type EnvelopeKeys,
+  ephemeralEnvelope,
+  HEADER_SIZE,
+  newEnvelope,
+} from './crypto';
 import { type ArchiveIndex, INDEX_FILE } from './format';
 import { type StreamStats, TableFileWriter } from './table-file';
 
@@ -105,7 +114,8 @@ export async function describeDiskFull(dir: string): Promise<string> {
     .then((s) => s.bavail * s.bsize)
     .catch(() => null);
   const where = mount ? `the ${mount.type} file system mounted at ${mount.mountPoint}` : 'its file system';
-  const left = free === null ? '' : `; ${free < 1024 * 1024 ? `${Math.round(free / 1024)} KiB` : `${(free / 1024 / 1024).toFixed(1)} MiB`} were left`;
+  const left =
+    free === null ? '' : `; ${free < 1024 * 1024 ? `${Math.round(free / 1024)} KiB` : `${(free / 1024 / 1024).toFixed(1)} MiB`} were left`;
   return `No space left on device: ${real} (${where}${left}) is full`;
 }
 
@@ -130,7 +140,9 @@ export class ArchiveWriter {
     private readonly spoolEnvelope: Envelope | null,
   ) {}
 
-  static async create(options: { spoolParent?: string; level?: number; mtime?: Date; encrypt?: ArchiveSecret } = {}): Promise<ArchiveWriter> {
+  static async create(
+    options: { spoolParent?: string; level?: number; mtime?: Date; encrypt?: ArchiveSecret } = {},
+  ): Promise<ArchiveWriter> {
     const parent = options.spoolParent ?? tmpdir();
     await removeStaleSpools(parent);
     let dir: string;
@@ -184,7 +196,12 @@ export class ArchiveWriter {
     const spool = this.spoolFile();
     const framer = new TableFileWriter(table, columns);
     try {
-      await pipeline([copyOut, framer, createGzip({ level: this.level, memLevel: 9, strategy: zc.Z_DEFAULT_STRATEGY, chunkSize: 128 * 1024 }), ...this.spoolSink(spool.stream)]);
+      await pipeline([
+        copyOut,
+        framer,
+        createGzip({ level: this.level, memLevel: 9, strategy: zc.Z_DEFAULT_STRATEGY, chunkSize: 128 * 1024 }),
+        ...this.spoolSink(spool.stream),
+      ]);
     } catch (error) {
       await this.diskFull(error);
     }
@@ -247,7 +264,10 @@ export class ArchiveWriter {
   /** Assembles the archive at `outPath` (written beside it first, then renamed into place). */
   async finish(index: ArchiveIndex, outPath: string, signal?: AbortSignal): Promise<WrittenArchive> {
     const dir = dirname(outPath);
-    const partial = join(dir, `${PARTIAL_PREFIX}${HOST}-${process.pid}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`);
+    const partial = join(
+      dir,
+      `${PARTIAL_PREFIX}${HOST}-${process.pid}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`,
+    );
     const hash = createHash('sha256');
     let bytes = 0;
     const parts = async function* (this: ArchiveWriter): AsyncGenerator<Buffer> {
@@ -266,7 +286,11 @@ export class ArchiveWriter {
     });
     const stages: NodeJS.ReadWriteStream[] = this.envelope ? [new EncryptStream(this.envelope.header, this.envelope.keys), count] : [count];
     try {
-      await pipeline([Readable.from(parts(), { objectMode: false }), ...stages, createWriteStream(partial, { flags: 'wx', mode: FILE_MODE })]);
+      await pipeline([
+        Readable.from(parts(), { objectMode: false }),
+        ...stages,
+        createWriteStream(partial, { flags: 'wx', mode: FILE_MODE }),
+      ]);
       await rename(partial, outPath);
     } catch (error) {
       await rm(partial, { force: true }).catch(() => undefined);

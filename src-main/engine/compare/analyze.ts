@@ -45,7 +45,9 @@ async function matchBase(mb: MatchContext, m: MatchContext, tb: StagedTable, ts:
   // Base rows are found among the source's rows first, then among the target's rows.
   await matchRows(mb, tb, direct, temp(tb, 'baseInSource'), againstSource(ts, m.identity.source), mb.identity.source);
   const rest: StagedTable = { ...tb, tag: `${tb.tag}t` };
-  await mb.ctx.query(`CREATE TEMP VIEW ${temp(rest, 'resolved')} AS SELECT r.* FROM ${temp(tb, 'resolved')} r WHERE NOT EXISTS (SELECT 1 FROM ${temp(tb, 'baseInSource')} k WHERE k._row = r._row)`);
+  await mb.ctx.query(
+    `CREATE TEMP VIEW ${temp(rest, 'resolved')} AS SELECT r.* FROM ${temp(tb, 'resolved')} r WHERE NOT EXISTS (SELECT 1 FROM ${temp(tb, 'baseInSource')} k WHERE k._row = r._row)`,
+  );
   await matchRows(mb, rest, direct, temp(tb, 'baseInTarget'), againstTarget(m, ts), mb.identity.source);
   const sur = ts.plan.surrogate;
   const inherited = ts.plan.inheritedId?.column;
@@ -95,7 +97,13 @@ export async function analyze(
   };
   // Base rows are never asked about: one the source or the target does not identify is left unmatched.
   const mb: MatchContext | null = base
-    ? { ...m, maps: new Map(), tables: new Map(base.tables), identity: { ...identity, source: base.side, sameIds: false, probable: 'new', decisions: null }, warnings: undefined }
+    ? {
+        ...m,
+        maps: new Map(),
+        tables: new Map(base.tables),
+        identity: { ...identity, source: base.side, sameIds: false, probable: 'new', decisions: null },
+        warnings: undefined,
+      }
     : null;
   for (const t of tables) {
     onTable(t, false);

@@ -10,12 +10,23 @@
 // and per row: added on both sides and different → conflict; in base and source but not in the
 // target → deleted there: a conflict if the source edited it since (never a silent resurrection),
 // else nothing; in base and target but not in the source → reported as deleted in the source.
-import { columnType, distinct, lateColumns, type MatchContext, remapRefs, rowId, selfRefs, target, targetSpaceValue, updatableColumns, via } from '../staged/match';
+import {
+  columnType,
+  distinct,
+  lateColumns,
+  type MatchContext,
+  remapRefs,
+  rowId,
+  selfRefs,
+  target,
+  targetSpaceValue,
+  updatableColumns,
+  via,
+} from '../staged/match';
 import { type StagedTable, temp } from '../staged/types';
 import { ident, literal } from '../sql';
 import type { Analysis } from './analyze';
 import { indexKeyLookups, referenceLabel, stagedKeyJson, targetKeyJson } from '../staged/keys';
-
 
 /** Columns a merge compares (and may write) for this table: what an update writes, plus late ones. */
 export function comparedColumns(m: MatchContext, t: StagedTable): string[] {
@@ -71,7 +82,9 @@ export async function classifyTable(a: Analysis, t: StagedTable): Promise<void> 
       `CASE WHEN ${sd} THEN jsonb_build_object('column', ${literal(c)}, 'source', ${show(s)}, 'target', ${show(g)}, 'base', ${show(b)}, 'verdict', ${verdict}) END`,
     );
     if (b !== null) {
-      editedSinceBase.push(`CASE WHEN ${distinct(t, c, s, b)} THEN jsonb_build_object('column', ${literal(c)}, 'source', ${show(s)}, 'target', NULL, 'base', ${show(b)}, 'verdict', 'conflict') END`);
+      editedSinceBase.push(
+        `CASE WHEN ${distinct(t, c, s, b)} THEN jsonb_build_object('column', ${literal(c)}, 'source', ${show(s)}, 'target', NULL, 'base', ${show(b)}, 'verdict', 'conflict') END`,
+      );
     }
   }
   const baseJoin = tb

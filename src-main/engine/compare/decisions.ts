@@ -90,7 +90,9 @@ export class ConflictsError extends Error {
 export class SelectionError extends Error {
   override name = 'SelectionError';
   constructor(readonly problems: string[]) {
-    super(`The selection leaves out rows that included rows need:\n${problems.map((p) => `  - ${p}`).join('\n')}\nInclude the parent, or exclude the child too.`);
+    super(
+      `The selection leaves out rows that included rows need:\n${problems.map((p) => `  - ${p}`).join('\n')}\nInclude the parent, or exclude the child too.`,
+    );
   }
 }
 
@@ -111,9 +113,16 @@ export async function loadRowAnswers(ctx: RunContext, decisions: Decisions | und
 async function loadIntoSession(m: MatchContext, decisions: Decisions): Promise<void> {
   await m.ctx.query(`CREATE TEMP TABLE pg_temp.mr4_dec (tbl text, key jsonb, field text, choice text) ON COMMIT DROP`);
   await m.ctx.query(`CREATE TEMP TABLE pg_temp.mr4_exc (tbl text, key jsonb, field text) ON COMMIT DROP`);
-  await m.ctx.query(`INSERT INTO pg_temp.mr4_dec SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(tbl text, key jsonb, field text, choice text)`, [
-    JSON.stringify(decisions.decisions.filter((d) => d.choice === 'source' || d.choice === 'target').map((d) => ({ tbl: d.table, key: canonicalKey(d.key), field: d.field ?? null, choice: d.choice }))),
-  ]);
+  await m.ctx.query(
+    `INSERT INTO pg_temp.mr4_dec SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(tbl text, key jsonb, field text, choice text)`,
+    [
+      JSON.stringify(
+        decisions.decisions
+          .filter((d) => d.choice === 'source' || d.choice === 'target')
+          .map((d) => ({ tbl: d.table, key: canonicalKey(d.key), field: d.field ?? null, choice: d.choice })),
+      ),
+    ],
+  );
   await m.ctx.query(`INSERT INTO pg_temp.mr4_exc SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(tbl text, key jsonb, field text)`, [
     JSON.stringify(decisions.exclude.map((e) => ({ tbl: e.table, key: e.key ? canonicalKey(e.key) : null, field: e.field ?? null }))),
   ]);
@@ -124,7 +133,11 @@ async function loadIntoSession(m: MatchContext, decisions: Decisions): Promise<v
  * nothing included needs something excluded. Returns the conflicts no decision resolves and the
  * decisions that matched no row.
  */
-export async function applyDecisions(a: Analysis, decisions: Decisions, onConflict: 'source' | 'target' | undefined): Promise<{ open: OpenConflict[]; unmatched: string[] }> {
+export async function applyDecisions(
+  a: Analysis,
+  decisions: Decisions,
+  onConflict: 'source' | 'target' | undefined,
+): Promise<{ open: OpenConflict[]; unmatched: string[] }> {
   const m = a.m;
   await loadIntoSession(m, decisions);
   const fallback = onConflict ?? decisions.onConflict ?? null;
@@ -137,9 +150,14 @@ export async function applyDecisions(a: Analysis, decisions: Decisions, onConfli
   for (const t of data) {
     const D = temp(t, 'classified');
     const tbl = literal(t.plan.name);
-    await m.ctx.query(`UPDATE ${D} SET excluded = true WHERE EXISTS (SELECT 1 FROM pg_temp.mr4_exc x WHERE x.tbl = ${tbl} AND x.key IS NULL AND x.field IS NULL)`);
-    await m.ctx.query(`UPDATE ${D} d SET excluded = true FROM pg_temp.mr4_exc x WHERE x.tbl = ${tbl} AND x.key = d.key AND x.field IS NULL`);
-    const fieldExcluded = (col: string) => `EXISTS (SELECT 1 FROM pg_temp.mr4_exc x WHERE x.tbl = ${tbl} AND x.key = d.key AND x.field = ${col})`;
+    await m.ctx.query(
+      `UPDATE ${D} SET excluded = true WHERE EXISTS (SELECT 1 FROM pg_temp.mr4_exc x WHERE x.tbl = ${tbl} AND x.key IS NULL AND x.field IS NULL)`,
+    );
+    await m.ctx.query(
+      `UPDATE ${D} d SET excluded = true FROM pg_temp.mr4_exc x WHERE x.tbl = ${tbl} AND x.key = d.key AND x.field IS NULL`,
+    );
+    const fieldExcluded = (col: string) =>
+      `EXISTS (SELECT 1 FROM pg_temp.mr4_exc x WHERE x.tbl = ${tbl} AND x.key = d.key AND x.field = ${col})`;
     const decided = (col: string) =>
       `COALESCE((SELECT x.choice FROM pg_temp.mr4_dec x WHERE x.tbl = ${tbl} AND x.key = d.key AND x.field = ${col} LIMIT 1),
                 (SELECT x.choice FROM pg_temp.mr4_dec x WHERE x.tbl = ${tbl} AND x.key = d.key AND x.field IS NULL LIMIT 1),
@@ -159,7 +177,14 @@ export async function applyDecisions(a: Analysis, decisions: Decisions, onConfli
     await m.ctx.query(
       `UPDATE ${D} d SET apply = ARRAY(SELECT c FROM unnest(d.apply) c WHERE NOT ${fieldExcluded('c')}) WHERE cardinality(d.apply) > 0`,
     );
-    const rows = await m.ctx.query<{ key: Record<string, unknown> | null; field: string | null; source: string | null; target: string | null; base: string | null; gone: boolean }>(
+    const rows = await m.ctx.query<{
+      key: Record<string, unknown> | null;
+      field: string | null;
+      source: string | null;
+      target: string | null;
+      base: string | null;
+      gone: boolean;
+    }>(
       `SELECT d.key, CASE WHEN d.gone_from_target THEN NULL ELSE e->>'column' END AS field, e->>'source' AS source, e->>'target' AS target,
               e->>'base' AS base, d.gone_from_target AS gone
        FROM ${D} d CROSS JOIN LATERAL jsonb_array_elements(d.fields) e
@@ -181,7 +206,9 @@ export async function applyDecisions(a: Analysis, decisions: Decisions, onConfli
         source: r.source,
         target: r.target,
         base: r.base,
-        reason: r.gone ? 'deleted in the target since the base, but edited in the source' : 'changed on both sides since the base, to different values',
+        reason: r.gone
+          ? 'deleted in the target since the base, but edited in the source'
+          : 'changed on both sides since the base, to different values',
       });
     }
     const stray = await m.ctx.query<{ what: string }>(
@@ -217,7 +244,8 @@ async function checkSelection(m: MatchContext, data: StagedTable[]): Promise<voi
            AND dp.excluded AND dp.kind IN ('new', 'resurrect')
          LIMIT 100`,
       );
-      for (const r of res.rows) problems.push(`${child.plan.name} ${r.child} needs ${parent.plan.name} ${r.parent} (through ${col}), which is left out`);
+      for (const r of res.rows)
+        problems.push(`${child.plan.name} ${r.child} needs ${parent.plan.name} ${r.parent} (through ${col}), which is left out`);
     }
   }
   if (problems.length) throw new SelectionError(problems);

@@ -30,7 +30,9 @@ export async function checkFingerprints(a: Analysis, path: string, archive: { da
   let batch: unknown[] = [];
   const flush = async () => {
     if (!batch.length) return;
-    await m.ctx.query(`INSERT INTO pg_temp.mr4_fp SELECT t, k, f FROM jsonb_to_recordset($1::jsonb) AS r(t text, k jsonb, f text)`, [JSON.stringify(batch)]);
+    await m.ctx.query(`INSERT INTO pg_temp.mr4_fp SELECT t, k, f FROM jsonb_to_recordset($1::jsonb) AS r(t text, k jsonb, f text)`, [
+      JSON.stringify(batch),
+    ]);
     batch = [];
   };
   for await (const line of lines) {

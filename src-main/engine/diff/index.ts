@@ -22,7 +22,6 @@ import { classifyTable } from '../compare/classify';
 
 export type { DiffRow, DiffSummary };
 
-
 /** As for an import: copies of each other, answers to probable edits, lineage. */
 export interface DiffOptions extends Pick<ImportSettings, 'sameIds' | 'probableEdits' | 'lineage'> {
   db: DbTarget;
@@ -111,14 +110,17 @@ export class DiffSession {
    *  target does not have), so a merge can refuse to act on a preview that went stale. */
   async writeFingerprints(path: string): Promise<void> {
     const out = createWriteStream(path, { mode: 0o600 });
-    out.write(`${JSON.stringify({ format: 'mr4-fingerprints', version: 1, archive: this.summary.archive, target: this.summary.target })}\n`);
+    out.write(
+      `${JSON.stringify({ format: 'mr4-fingerprints', version: 1, archive: this.summary.archive, target: this.summary.target })}\n`,
+    );
     for (const t of this.analysis.tables) {
       if (t.plan.role !== 'data') continue;
       for (let offset = 0; ; offset += 10_000) {
         const res = await this.ctx.query<{ key: unknown; fingerprint: string | null }>(
           `SELECT key, fingerprint FROM ${temp(t, 'classified')} WHERE srow IS NOT NULL ORDER BY srow LIMIT 10000 OFFSET ${offset}`,
         );
-        for (const r of res.rows) if (!out.write(`${JSON.stringify({ t: t.plan.name, k: r.key, f: r.fingerprint })}\n`)) await once(out, 'drain');
+        for (const r of res.rows)
+          if (!out.write(`${JSON.stringify({ t: t.plan.name, k: r.key, f: r.fingerprint })}\n`)) await once(out, 'drain');
         if (res.rows.length < 10_000) break;
       }
     }
@@ -153,11 +155,20 @@ export async function openDiff(options: DiffOptions): Promise<DiffSession> {
     await ctx.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
     const unlocker = new Unlocker(options.secret);
     const run = await prepareRun(ctx, { ...options, unlocker }, (i) => ctx.phase(i, DIFF_PHASES[i]));
-    const agreed = (options.base === 'auto' || options.base === 'kept') && options.agreement && run.source.identity ? await options.agreement.find(run.source.identity, run.catalog.identity) : null;
+    const agreed =
+      (options.base === 'auto' || options.base === 'kept') && options.agreement && run.source.identity
+        ? await options.agreement.find(run.source.identity, run.catalog.identity)
+        : null;
     const basePath = resolveBase(options.base, agreed, run);
     const base = basePath ? await stageBase(ctx, run, basePath, options.limits, 'b', unlocker) : null;
     ctx.phase(2, DIFF_PHASES[2]);
-    const identity = { source: run.source, target: run.target, sameIds: !!options.sameIds, probable: options.probableEdits ?? 'ask', decisions: null } as const;
+    const identity = {
+      source: run.source,
+      target: run.target,
+      sameIds: !!options.sameIds,
+      probable: options.probableEdits ?? 'ask',
+      decisions: null,
+    } as const;
     const analysis = await analyze(ctx, run, base, identity, (t, done) =>
       ctx.progress({ type: 'table', table: t.plan.name, phase: 2, rowsDone: done ? t.rows : 0, rowsTotal: t.rows, done }),
     );

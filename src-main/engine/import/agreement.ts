@@ -34,7 +34,9 @@ async function agreedRows(m: MatchContext, t: StagedTable): Promise<string> {
   const name = `pg_temp."mr4_${t.tag}_agreed"`;
   const T = target(m, t);
   const D = m.verdicts?.get(t.plan.name);
-  const insertedOnly = D ? ` AND EXISTS (SELECT 1 FROM ${D} d WHERE d.srow = f._row AND d.kind IN ('new', 'resurrect') AND NOT d.excluded)` : '';
+  const insertedOnly = D
+    ? ` AND EXISTS (SELECT 1 FROM ${D} d WHERE d.srow = f._row AND d.kind IN ('new', 'resurrect') AND NOT d.excluded)`
+    : '';
   const inserted = `SELECT f._row, f._loc AS _tgt FROM ${temp(t, 'final')} f WHERE NOT f._hit${insertedOnly}`;
   const notRefused = `NOT EXISTS (SELECT 1 FROM ${temp(t, 'refused')} x WHERE x._row = w._row)`;
   const sur = t.plan.surrogate;
@@ -69,13 +71,23 @@ async function agreedRows(m: MatchContext, t: StagedTable): Promise<string> {
 }
 
 /** One table's rows of the new agreed state, as a SELECT of `columns`. */
-function agreedStateSql(m: MatchContext, t: StagedTable, agreed: string, columns: string[], inTargetIds: boolean, previous: StagedTable | undefined): string {
+function agreedStateSql(
+  m: MatchContext,
+  t: StagedTable,
+  agreed: string,
+  columns: string[],
+  inTargetIds: boolean,
+  previous: StagedTable | undefined,
+): string {
   const sur = t.plan.surrogate;
   const T = target(m, t);
   // Masked columns are never agreed on (one side holds masked values): kept empty, so an agreement
   // never holds the real values of a column that travelled masked.
   const masked = new Set(t.masked);
-  const list = (alias: string) => columns.map((c) => (masked.has(c) ? `NULL::${t.plan.columns.find((x) => x.name === c)!.type} AS ${ident(c)}` : `${alias}.${ident(c)}`)).join(', ');
+  const list = (alias: string) =>
+    columns
+      .map((c) => (masked.has(c) ? `NULL::${t.plan.columns.find((x) => x.name === c)!.type} AS ${ident(c)}` : `${alias}.${ident(c)}`))
+      .join(', ');
   const now = inTargetIds
     ? sur
       ? `SELECT ${list('g')} FROM ${T} g WHERE g.${ident(sur)} IN (SELECT _tgt FROM ${agreed})`
@@ -83,7 +95,11 @@ function agreedStateSql(m: MatchContext, t: StagedTable, agreed: string, columns
     : `SELECT ${list('s')} FROM ${temp(t, 'staged')} s WHERE s._row IN (SELECT _row FROM ${agreed})`;
   if (!previous) return now;
   // Every row of the previous agreement that no row agreed on now stands for stays as it was.
-  const prev = columns.map((c) => (previous.staged.includes(c) && !masked.has(c) ? `p.${ident(c)}` : `NULL::${t.plan.columns.find((x) => x.name === c)!.type}`)).join(', ');
+  const prev = columns
+    .map((c) =>
+      previous.staged.includes(c) && !masked.has(c) ? `p.${ident(c)}` : `NULL::${t.plan.columns.find((x) => x.name === c)!.type}`,
+    )
+    .join(', ');
   const key = t.plan.key.kind === 'key' ? t.plan.key.columns : [];
   let covered: string;
   if (sur && previous.staged.includes(sur)) {
@@ -137,7 +153,9 @@ export async function writeAgreement(
         bytes: spooled.bytes,
         sha256: spooled.sha256,
         columns: columns.map((c) => ({ name: c, type: byName.get(c)!.type, notNull: byName.get(c)!.notNull })),
-        ...(t.masked.length ? { masked: t.masked.map((c) => t.archive.masked?.find((x) => x.column === c) ?? { column: c, rule: 'masked' }) } : { masked: undefined }),
+        ...(t.masked.length
+          ? { masked: t.masked.map((c) => t.archive.masked?.find((x) => x.column === c) ?? { column: c, rule: 'masked' }) }
+          : { masked: undefined }),
         subset: undefined,
       };
     }
@@ -146,13 +164,17 @@ export async function writeAgreement(
     if (previous && untouched.length) {
       const wanted = new Map(untouched.map((e) => [previous.index.tables[e].file, e]));
       const names = tableFileNames([...data.map((t) => t.plan.name), ...untouched]);
-      await walkArchive(previous.path, async (file, body) => {
-        const table = wanted.get(file);
-        if (!table) return void body.resume();
-        const copied = await writer.addFile(names.get(table)!, body);
-        index[table] = { ...previous.index.tables[table], file: copied.file };
-        files.set(table, copied.file);
-      }, { signal: m.ctx.signal });
+      await walkArchive(
+        previous.path,
+        async (file, body) => {
+          const table = wanted.get(file);
+          if (!table) return void body.resume();
+          const copied = await writer.addFile(names.get(table)!, body);
+          index[table] = { ...previous.index.tables[table], file: copied.file };
+          files.set(table, copied.file);
+        },
+        { signal: m.ctx.signal },
+      );
     }
     const entities = [...data.map((t) => t.plan.name), ...untouched.filter((e) => index[e])];
     const archive: ArchiveIndex = {

@@ -5,7 +5,17 @@
 import type { RowProblem } from '../report-types';
 import { ident, literal, qualified } from '../sql';
 import { describeRefused } from './constraints';
-import { columnType, differs, lateColumns, type MatchContext, remapRefs, selfRefs, target, updatableColumns, writtenColumns } from '../staged/match';
+import {
+  columnType,
+  differs,
+  lateColumns,
+  type MatchContext,
+  remapRefs,
+  selfRefs,
+  target,
+  updatableColumns,
+  writtenColumns,
+} from '../staged/match';
 import { type StagedTable, temp } from '../staged/types';
 import { WriteError } from './errors';
 import { undoLogOf } from './undo-log';
@@ -15,8 +25,15 @@ function locator(t: StagedTable, g: string, f: string): string {
   return t.plan.key.columns.map((c) => `${g}.${ident(c)} = ${f}.${ident(c)}`).join(' AND ');
 }
 
-async function firstFailingRow(m: MatchContext, t: StagedTable, chunk: string, statement: (range: string) => string): Promise<number | null> {
-  const bounds = await m.ctx.query<{ lo: string | null; hi: string | null }>(`SELECT min(_row) AS lo, max(_row) AS hi FROM ${temp(t, 'final')} f WHERE ${chunk}`);
+async function firstFailingRow(
+  m: MatchContext,
+  t: StagedTable,
+  chunk: string,
+  statement: (range: string) => string,
+): Promise<number | null> {
+  const bounds = await m.ctx.query<{ lo: string | null; hi: string | null }>(
+    `SELECT min(_row) AS lo, max(_row) AS hi FROM ${temp(t, 'final')} f WHERE ${chunk}`,
+  );
   let lo = Number(bounds.rows[0].lo);
   let hi = Number(bounds.rows[0].hi);
   if (!bounds.rows[0].lo) return null;
@@ -93,12 +110,20 @@ const SETTINGS_RANGE = `f._row BETWEEN current_setting('mr4.lo')::bigint AND cur
  * with its error, and the rest written; otherwise the first failing row is found by bisection and the
  * run stops naming it.
  */
-async function runAttributed(m: MatchContext, t: StagedTable, what: string, range: [number, number], statement: (range: string) => string): Promise<number> {
+async function runAttributed(
+  m: MatchContext,
+  t: StagedTable,
+  what: string,
+  range: [number, number],
+  statement: (range: string) => string,
+): Promise<number> {
   const chunk = `f._row BETWEEN ${range[0]} AND ${range[1]}`;
   try {
     // The savepoint, the statement and its release in one round trip (no parameters: a simple query
     // of three statements, inside the run's transaction; on an error the ones after it do not run).
-    const res = (await m.ctx.query(`SAVEPOINT mr4_write; ${statement(chunk)}; RELEASE SAVEPOINT mr4_write`)) as unknown as { rowCount: number | null }[];
+    const res = (await m.ctx.query(`SAVEPOINT mr4_write; ${statement(chunk)}; RELEASE SAVEPOINT mr4_write`)) as unknown as {
+      rowCount: number | null;
+    }[];
     return res[1].rowCount ?? 0;
   } catch (error) {
     if (m.ctx.cancelled) throw error;
@@ -145,7 +170,9 @@ async function writeEach(m: MatchContext, t: StagedTable, range: [number, number
 async function writeChunks(m: MatchContext, t: StagedTable): Promise<{ chunks: [number, number][]; rows: number; inserts: number }> {
   const F = temp(t, 'final');
   const { n, ins, lo, hi } = (
-    await m.ctx.query<{ n: string; ins: string; lo: string | null; hi: string | null }>(`SELECT count(*) AS n, count(*) FILTER (WHERE NOT _hit) AS ins, min(_row) AS lo, max(_row) AS hi FROM ${F}`)
+    await m.ctx.query<{ n: string; ins: string; lo: string | null; hi: string | null }>(
+      `SELECT count(*) AS n, count(*) FILTER (WHERE NOT _hit) AS ins, min(_row) AS lo, max(_row) AS hi FROM ${F}`,
+    )
   ).rows[0];
   const [first, last] = [Number(lo ?? 0), Number(hi ?? 0)];
   const rows = Number(n);
@@ -173,13 +200,16 @@ export async function writeTable(m: MatchContext, t: StagedTable, beforeWrite?: 
   const overriding = t.catalog.columns.some((c) => c.identity === 'a' && written.includes(c.name)) ? ' OVERRIDING SYSTEM VALUE' : '';
   // With a classification, only rows it calls new (or brought back by a decision) are inserted: a
   // row deleted in the target since the base stays deleted, an excluded row stays out.
-  const insertable = D ? ` AND EXISTS (SELECT 1 FROM ${D} d WHERE d.srow = f._row AND d.kind IN ('new', 'resurrect') AND NOT d.excluded)` : '';
+  const insertable = D
+    ? ` AND EXISTS (SELECT 1 FROM ${D} d WHERE d.srow = f._row AND d.kind IN ('new', 'resurrect') AND NOT d.excluded)`
+    : '';
   // A real run keeps an undo log: each statement also records the keys of the rows it wrote (and an
   // update their old values), in the same statement.
   // Its final rows counted first: a table with nothing to write runs no write statement and keeps no log.
   const { chunks, rows, inserts } = await writeChunks(m, t);
   const undo = rows ? await undoLogOf(m)?.forTable(t) : undefined;
-  const plainInsert = (range: string) => `INSERT INTO ${T} (${cols})${overriding} SELECT ${cols} FROM ${F} f WHERE NOT f._hit${insertable} AND ${range}`;
+  const plainInsert = (range: string) =>
+    `INSERT INTO ${T} (${cols})${overriding} SELECT ${cols} FROM ${F} f WHERE NOT f._hit${insertable} AND ${range}`;
   const insert = (range: string) => (undo ? undo.insert(plainInsert(range)) : plainInsert(range));
 
   // Rows recognised by content are identical by definition; rows of a keyless table paired by their
@@ -192,10 +222,13 @@ export async function writeTable(m: MatchContext, t: StagedTable, beforeWrite?: 
     // With a classification, a field is written only where it says "apply" (or a decision chose the
     // source); every other field keeps the target's value.
     const allowed = (c: string) => (D ? `${literal(c)} = ANY (d.apply)` : 'true');
-    const set = update.map((c) => (D ? `${ident(c)} = CASE WHEN ${allowed(c)} THEN f.${ident(c)} ELSE g.${ident(c)} END` : `${ident(c)} = f.${ident(c)}`)).join(', ');
+    const set = update
+      .map((c) => (D ? `${ident(c)} = CASE WHEN ${allowed(c)} THEN f.${ident(c)} ELSE g.${ident(c)} END` : `${ident(c)} = f.${ident(c)}`))
+      .join(', ');
     const changed = update.map((c) => (D ? `(${allowed(c)} AND ${differs(t, c, 'g', 'f')})` : differs(t, c, 'g', 'f'))).join(' OR ');
     const from = D ? `${F} f JOIN ${D} d ON d.srow = f._row AND NOT d.excluded` : `${F} f`;
-    const base = (range: string) => `UPDATE ${T} AS g SET ${set} FROM ${from} WHERE f._hit AND ${locator(t, 'g', 'f')} AND (${changed}) AND ${range}`;
+    const base = (range: string) =>
+      `UPDATE ${T} AS g SET ${set} FROM ${from} WHERE f._hit AND ${locator(t, 'g', 'f')} AND (${changed}) AND ${range}`;
     updateStatement = (range) => {
       if (undo) {
         const late = trackLate ? `, l AS (INSERT INTO ${temp(t, 'updated')} SELECT _row FROM u)` : '';
@@ -210,7 +243,8 @@ export async function writeTable(m: MatchContext, t: StagedTable, beforeWrite?: 
     m.ctx.throwIfCancelled();
     t.counts.inserted += await runAttributed(m, t, 'Inserting into', [lo, hi], insert);
     if (updateStatement) t.counts.updated += await runAttributed(m, t, 'Updating', [lo, hi], updateStatement);
-    if (chunks.length > 1) m.ctx.progress({ type: 'table', table: t.plan.name, phase: 2, rowsDone: Math.min(hi, t.rows), rowsTotal: t.rows });
+    if (chunks.length > 1)
+      m.ctx.progress({ type: 'table', table: t.plan.name, phase: 2, rowsDone: Math.min(hi, t.rows), rowsTotal: t.rows });
   }
 
   const counts = await m.ctx.query<{ hits: string; misses: string }>(
@@ -239,14 +273,19 @@ export async function lateSeed(m: MatchContext, t: StagedTable): Promise<RowProb
   // With a classification: only rows that were written, and on existing rows only fields it applies.
   const allowed = (c: string) => (D ? `(NOT w._hit OR ${literal(c)} = ANY (d.apply))` : 'true');
   const values = late
-    .map((r, i) => `p${i}.tgt::${columnType(t, r.columns[0])} AS v${i}, (w.${ident(r.columns[0])} IS NOT NULL AND p${i}.tgt IS NULL) AS miss${i}, ${allowed(r.columns[0])} AS ok${i}`)
+    .map(
+      (r, i) =>
+        `p${i}.tgt::${columnType(t, r.columns[0])} AS v${i}, (w.${ident(r.columns[0])} IS NOT NULL AND p${i}.tgt IS NULL) AS miss${i}, ${allowed(r.columns[0])} AS ok${i}`,
+    )
     .join(', ');
   const scope = m.mode === 'merge' ? 'true' : 'NOT w._hit';
   const written = D ? `AND NOT COALESCE(d.excluded, false) AND (w._hit OR d.kind IN ('new', 'resurrect'))` : '';
   const v = `SELECT w._row, w._hit, a._tgt AS loc, ${values} FROM ${temp(t, 'work')} w JOIN ${temp(t, 'ids')} a ON a._row = w._row ${joins}
              ${D ? `LEFT JOIN ${D} d ON d.srow = w._row` : ''}
              WHERE ${scope} ${written} AND NOT EXISTS (SELECT 1 FROM ${temp(t, 'refused')} x WHERE x._row = w._row)`;
-  const set = late.map((r, i) => `${ident(r.columns[0])} = CASE WHEN v.miss${i} OR NOT v.ok${i} THEN g.${ident(r.columns[0])} ELSE v.v${i} END`).join(', ');
+  const set = late
+    .map((r, i) => `${ident(r.columns[0])} = CASE WHEN v.miss${i} OR NOT v.ok${i} THEN g.${ident(r.columns[0])} ELSE v.v${i} END`)
+    .join(', ');
   const changed = late.map((r, i) => `(NOT v.miss${i} AND v.ok${i} AND g.${ident(r.columns[0])} IS DISTINCT FROM v.v${i})`).join(' OR ');
   const alreadyUpdated = m.mode === 'merge' ? `NOT EXISTS (SELECT 1 FROM ${temp(t, 'updated')} u WHERE u._row = upd._row)` : 'false';
   const anyMiss = late.map((_, i) => `miss${i}`).join(' OR ');
@@ -256,8 +295,12 @@ export async function lateSeed(m: MatchContext, t: StagedTable): Promise<RowProb
   // v is read twice (the update, the unresolved rows), so it is computed once.
   const res = await m.ctx.query<{ late_only: string; missing: { row: number; miss: boolean[] }[] }>(
     `WITH v AS MATERIALIZED (${v}),
-          upd AS (UPDATE ${T} AS g SET ${set} FROM v WHERE g.${ident(t.plan.surrogate)} = v.loc AND (${changed}) RETURNING v._row, v._hit${undo ? `, ${undo.returning('g')}` : ''})${undo ? `,
-          ul AS (${undo.recordUpdated('upd', 'upd._hit')})` : ''}
+          upd AS (UPDATE ${T} AS g SET ${set} FROM v WHERE g.${ident(t.plan.surrogate)} = v.loc AND (${changed}) RETURNING v._row, v._hit${undo ? `, ${undo.returning('g')}` : ''})${
+            undo
+              ? `,
+          ul AS (${undo.recordUpdated('upd', 'upd._hit')})`
+              : ''
+          }
      SELECT (SELECT count(*) FILTER (WHERE _hit AND ${alreadyUpdated}) FROM upd) AS late_only,
             (SELECT COALESCE(json_agg(json_build_object('row', _row, 'miss', ARRAY[${anyMiss.replace(/ OR /g, ', ')}]) ORDER BY _row), '[]')
                FROM (SELECT * FROM v WHERE ${anyMiss} ORDER BY _row LIMIT 10000) q) AS missing`,
@@ -269,7 +312,13 @@ export async function lateSeed(m: MatchContext, t: StagedTable): Promise<RowProb
   for (const [i, r] of late.entries()) {
     for (const row of res.rows[0].missing) {
       if (!row.miss[i]) continue;
-      unresolved.push({ table: t.plan.name, key: null, row: Number(row.row), column: r.columns[0], reason: `${r.columns[0]} refers to a ${r.parent} row that was not imported; left unchanged` });
+      unresolved.push({
+        table: t.plan.name,
+        key: null,
+        row: Number(row.row),
+        column: r.columns[0],
+        reason: `${r.columns[0]} refers to a ${r.parent} row that was not imported; left unchanged`,
+      });
     }
   }
   return unresolved;
@@ -298,7 +347,8 @@ export async function advanceSequences(m: MatchContext, tables: StagedTable[]): 
  * writing. Returns what it disabled.
  */
 export async function disableTriggers(m: MatchContext, tables: StagedTable[]): Promise<{ table: string; trigger: string }[]> {
-  const superuser = (await m.ctx.query<{ s: boolean }>(`SELECT rolsuper AS s FROM pg_roles WHERE rolname = current_user`)).rows[0]?.s ?? false;
+  const superuser =
+    (await m.ctx.query<{ s: boolean }>(`SELECT rolsuper AS s FROM pg_roles WHERE rolname = current_user`)).rows[0]?.s ?? false;
   const disabled: { table: string; trigger: string }[] = [];
   for (const t of tables) {
     if (t.plan.role !== 'data') continue;

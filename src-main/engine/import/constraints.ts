@@ -3,7 +3,18 @@
 // bad row is named with its reason instead of failing the whole statement.
 import type { RowProblem } from '../report-types';
 import { ident, literal, qualified } from '../sql';
-import { analyzeTemp, columnType, insertRefusals, lateColumns, type MatchContext, type RefusalCheck, remapRefs, selfRefs, target, writtenColumns } from '../staged/match';
+import {
+  analyzeTemp,
+  columnType,
+  insertRefusals,
+  lateColumns,
+  type MatchContext,
+  type RefusalCheck,
+  remapRefs,
+  selfRefs,
+  target,
+  writtenColumns,
+} from '../staged/match';
 import { type StagedTable, temp } from '../staged/types';
 
 /** The rows to write, with final values: target ids, self references resolved, late columns NULL. */
@@ -33,11 +44,20 @@ export async function buildFinal(m: MatchContext, t: StagedTable): Promise<void>
   // Statistics only for what f is joined or filtered on: sampling every wide column of a big table
   // costs more than the plans gain from it.
   const joined = new Set(['_row', '_loc', '_hit']);
-  for (const k of [...(t.catalog.primaryKey ? [t.catalog.primaryKey] : []), ...t.catalog.uniqueKeys]) k.columns.forEach((c) => joined.add(c));
+  for (const k of [...(t.catalog.primaryKey ? [t.catalog.primaryKey] : []), ...t.catalog.uniqueKeys])
+    k.columns.forEach((c) => joined.add(c));
   for (const r of t.plan.references) r.columns.forEach((c) => joined.add(c));
   if (t.plan.key.kind === 'key') t.plan.key.columns.forEach((c) => joined.add(c));
   const present = new Set(['_row', '_loc', '_hit', ...writtenColumns(t)]);
-  await analyzeTemp(m, t, temp(t, 'final'), [...joined].filter((c) => present.has(c)).map((c) => ident(c)).join(', '));
+  await analyzeTemp(
+    m,
+    t,
+    temp(t, 'final'),
+    [...joined]
+      .filter((c) => present.has(c))
+      .map((c) => ident(c))
+      .join(', '),
+  );
 }
 
 async function refuse(m: MatchContext, t: StagedTable, selectRows: string, reason: string, column: string | null): Promise<number> {
@@ -68,7 +88,11 @@ export async function checkConstraints(m: MatchContext, t: StagedTable): Promise
   }));
   for (const c of t.plan.columns) {
     if (!c.notNull || !staged.has(c.name) || c.name === t.plan.surrogate) continue;
-    rowChecks.push({ bad: `q.${ident(c.name)} IS NULL`, reason: literal(`${c.name} is NULL, but the target requires a value`), col: literal(c.name) });
+    rowChecks.push({
+      bad: `q.${ident(c.name)} IS NULL`,
+      reason: literal(`${c.name} is NULL, but the target requires a value`),
+      col: literal(c.name),
+    });
   }
   for (const check of t.catalog.checks) {
     if (!check.columns.every((c) => staged.has(c) && !late.has(c))) continue;
@@ -77,18 +101,25 @@ export async function checkConstraints(m: MatchContext, t: StagedTable): Promise
   }
   if (rowChecks.length) await m.ctx.query(insertRefusals(temp(t, 'refused'), F, rowChecks));
   const keys = [...(t.catalog.primaryKey ? [t.catalog.primaryKey] : []), ...t.catalog.uniqueKeys].filter(
-    (k) => !k.partial && !k.expression && k.columns.every((c) => staged.has(c) && !late.has(c)) && !(k.columns.length === 1 && k.columns[0] === t.plan.surrogate),
+    (k) =>
+      !k.partial &&
+      !k.expression &&
+      k.columns.every((c) => staged.has(c) && !late.has(c)) &&
+      !(k.columns.length === 1 && k.columns[0] === t.plan.surrogate),
   );
   const matchKey = t.plan.key.kind === 'key' ? t.plan.key.columns.join('\u0000') : null;
   const selfRow = t.plan.surrogate
     ? (g: string) => `${g}.${ident(t.plan.surrogate!)} IS DISTINCT FROM f._loc`
     : t.plan.key.kind === 'key'
-      ? (g: string) => `NOT (f._hit AND ${t.plan.key.columns.map((c) => `${g}.${ident(c)} IS NOT DISTINCT FROM f.${ident(c)}`).join(' AND ')})`
+      ? (g: string) =>
+          `NOT (f._hit AND ${t.plan.key.columns.map((c) => `${g}.${ident(c)} IS NOT DISTINCT FROM f.${ident(c)}`).join(' AND ')})`
       : () => 'true';
   for (const k of keys) {
     const cols = k.columns.map((c) => ident(c));
     const notNull = k.nullsNotDistinct ? 'true' : cols.map((c) => `${c} IS NOT NULL`).join(' AND ');
-    const eq = k.columns.map((c) => (k.nullsNotDistinct ? `g.${ident(c)} IS NOT DISTINCT FROM f.${ident(c)}` : `g.${ident(c)} = f.${ident(c)}`)).join(' AND ');
+    const eq = k.columns
+      .map((c) => (k.nullsNotDistinct ? `g.${ident(c)} IS NOT DISTINCT FROM f.${ident(c)}` : `g.${ident(c)} = f.${ident(c)}`))
+      .join(' AND ');
     // Duplicates among the archived rows are rare: probe cheaply before naming them.
     const dup = await m.ctx.query(`SELECT 1 FROM ${F} WHERE ${notNull} GROUP BY ${cols.join(', ')} HAVING count(*) > 1 LIMIT 1`);
     if (dup.rowCount) {
@@ -168,5 +199,11 @@ export async function describeRefused(m: MatchContext, t: StagedTable, limit = 1
   const res = await m.ctx.query<{ row: string; reason: string; col: string | null; key: Record<string, unknown> | null }>(
     `SELECT x._row AS row, x.reason, x.col, ${key} AS key FROM ${temp(t, 'refused')} x JOIN ${temp(t, 'staged')} s ON s._row = x._row ORDER BY x._row LIMIT ${limit}`,
   );
-  return res.rows.map((r) => ({ table: t.plan.name, key: r.key, row: Number(r.row), ...(r.col ? { column: r.col } : {}), reason: r.reason }));
+  return res.rows.map((r) => ({
+    table: t.plan.name,
+    key: r.key,
+    row: Number(r.row),
+    ...(r.col ? { column: r.col } : {}),
+    reason: r.reason,
+  }));
 }

@@ -31,7 +31,10 @@ export class WriteError extends Error {
 export class DeferredConstraintError extends Error {
   override name = 'DeferredConstraintError';
   readonly problem: RowProblem | null;
-  constructor(readonly sqlstate: string, pg: { message?: string; detail?: string; table?: string; constraint?: string }) {
+  constructor(
+    readonly sqlstate: string,
+    pg: { message?: string; detail?: string; table?: string; constraint?: string },
+  ) {
     const what = `${pg.message ?? 'a constraint failed'}${pg.detail ? ` (${pg.detail})` : ''}`;
     super(
       `A deferred constraint${pg.constraint ? ` (${pg.constraint}${pg.table ? ` on ${pg.table}` : ''})` : ''} failed when it was checked, after every row was written: ${what}. ` +

@@ -103,8 +103,19 @@ export async function foreignKeyEligibility(q: Queryable, schema: string, tables
     superuser: boolean | null;
     events: string[];
     constraints: {
-      table: string; rel: string; name: string; definition: string; comment: string | null; on_partition: boolean; owner: boolean; owner_name: string;
-      may_reference: boolean; parent_schema: string; parent: string; parent_columns: string[]; columns: string[];
+      table: string;
+      rel: string;
+      name: string;
+      definition: string;
+      comment: string | null;
+      on_partition: boolean;
+      owner: boolean;
+      owner_name: string;
+      may_reference: boolean;
+      parent_schema: string;
+      parent: string;
+      parent_columns: string[];
+      columns: string[];
     }[];
   }>(ELIGIBILITY_SQL(serverVersion >= 180000), [tables.map((t) => qualified(schema, t)), tables]);
   const { events, superuser } = res.rows[0];
@@ -133,14 +144,20 @@ export async function foreignKeyEligibility(q: Queryable, schema: string, tables
   for (const c of constraints) {
     // MATCH FULL refuses a key with some columns NULL; mr4's checks name rows with a missing parent only.
     if (!c.blocker && /\bMATCH FULL\b/.test(c.definition)) c.blocker = `${c.name} is MATCH FULL`;
-    if (!c.blocker && onRoot.has(shape(c)) && onParts.has(shape(c))) c.blocker = `${c.table} and one of its partitions declare the same key (${c.columns.join(', ')})`;
+    if (!c.blocker && onRoot.has(shape(c)) && onParts.has(shape(c)))
+      c.blocker = `${c.table} and one of its partitions declare the same key (${c.columns.join(', ')})`;
   }
   const runBlocker = events.length ? `event triggers fire on DDL in this database (${events.join(', ')})` : null;
   return { constraints, runBlocker, superuser: !!superuser };
 }
 
 /** What an import into this database would do with the foreign keys of these tables (mr4 plan). */
-export async function plannedForeignKeyPath(q: Queryable, schema: string, tables: string[], serverVersion: number): Promise<ForeignKeyPath> {
+export async function plannedForeignKeyPath(
+  q: Queryable,
+  schema: string,
+  tables: string[],
+  serverVersion: number,
+): Promise<ForeignKeyPath> {
   const e = await foreignKeyEligibility(q, schema, tables, serverVersion);
   const keys = e.constraints.length;
   if (keys === 0) return { path: 'none', reason: 'the tables an import writes have no foreign keys', reloaded: [] };
@@ -165,7 +182,11 @@ function summarise(blocked: HeldForeignKey[]): string {
 
 export class ForeignKeyReloadError extends Error {
   override name = 'ForeignKeyReloadError';
-  constructor(readonly constraint: string, readonly table: string, pg: { message?: string; detail?: string; code?: string }) {
+  constructor(
+    readonly constraint: string,
+    readonly table: string,
+    pg: { message?: string; detail?: string; code?: string },
+  ) {
     super(
       `Adding the foreign key ${constraint} of ${table} again found a row it does not allow: ${pg.message ?? 'error'}${pg.detail ? ` (${pg.detail})` : ''}. ` +
         "mr4's own checks did not see it (please report this). The import was rolled back; nothing was written, and the constraint is as it was.",
@@ -197,12 +218,22 @@ export class ForeignKeyReload {
     options: { dryRun: boolean; disableTriggers: boolean; mode: ForeignKeyReloadMode; serverVersion: number },
   ): Promise<ForeignKeyReload> {
     const written = tables.filter((t) => t.plan.role === 'data');
-    const e = await foreignKeyEligibility(m.ctx, m.schema, written.map((t) => t.plan.name), options.serverVersion);
-    const fixed = (path: ForeignKeyPath['path'], reason: string) => new ForeignKeyReload(m, new Map(), options.mode, { path, reason, reloaded: [] });
+    const e = await foreignKeyEligibility(
+      m.ctx,
+      m.schema,
+      written.map((t) => t.plan.name),
+      options.serverVersion,
+    );
+    const fixed = (path: ForeignKeyPath['path'], reason: string) =>
+      new ForeignKeyReload(m, new Map(), options.mode, { path, reason, reloaded: [] });
     if (e.constraints.length === 0) return fixed('none', 'the tables it writes have no foreign keys');
-    if (options.disableTriggers && e.superuser) return fixed('disabled', 'the foreign-key triggers were disabled (--disable-triggers as a superuser); every reference was checked before writing');
+    if (options.disableTriggers && e.superuser)
+      return fixed(
+        'disabled',
+        'the foreign-key triggers were disabled (--disable-triggers as a superuser); every reference was checked before writing',
+      );
     if (options.mode === 'never') return fixed('triggers', 'checked row by row by their triggers (reloading foreign keys was turned off)');
-    if (options.dryRun) return fixed('triggers', 'checked row by row by their triggers: a dry run never blocks the target\'s readers');
+    if (options.dryRun) return fixed('triggers', "checked row by row by their triggers: a dry run never blocks the target's readers");
     if (e.runBlocker) return fixed('triggers', `checked row by row by their triggers: ${e.runBlocker}`);
     // mr4 checks a reference before writing where the archive holds its columns and they are written
     // with the row (not filled late); a key over other columns (a default fills them) keeps its triggers.
@@ -210,10 +241,12 @@ export class ForeignKeyReload {
       const t = m.tables.get(c.table);
       if (c.blocker || !t) continue;
       const missing = c.columns.filter((col) => !t.staged.includes(col));
-      if (missing.length) c.blocker = `${t.plan.name}.${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not in the archive (mr4 does not check what a default fills in)`;
+      if (missing.length)
+        c.blocker = `${t.plan.name}.${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not in the archive (mr4 does not check what a default fills in)`;
       // A rewritten reference whose parent is not part of the run is not checked by mr4 (constraints.ts).
       const ref = t.plan.references.find((r) => r.columns.join('\u0000') === c.columns.join('\u0000') && r.parent === c.parent);
-      if (!c.blocker && ref && ref.remap && !ref.external && !ref.self && !m.tables.has(ref.parent)) c.blocker = `${c.parent} is not part of this import`;
+      if (!c.blocker && ref && ref.remap && !ref.external && !ref.self && !m.tables.has(ref.parent))
+        c.blocker = `${c.parent} is not part of this import`;
     }
     // A merge may update columns a key references: the key's ON UPDATE action (or its check) must
     // see that change as it happens.
@@ -271,7 +304,9 @@ export class ForeignKeyReload {
       return;
     }
     this.dropped.push(...list);
-    ctx.log(`Foreign keys of ${t.plan.name} dropped for its ${rows} rows (${list.map((c) => c.name).join(', ')}); they are added again with validation before the run ends.`);
+    ctx.log(
+      `Foreign keys of ${t.plan.name} dropped for its ${rows} rows (${list.map((c) => c.name).join(', ')}); they are added again with validation before the run ends.`,
+    );
   }
 
   /** Adds every dropped constraint again, with validation, as it was: parents' before partitions'. */
@@ -297,7 +332,9 @@ export class ForeignKeyReload {
       }
     }
     ctx.log(`Foreign keys added again and validated: ${order.length}.`);
-    const comments = order.filter((c) => c.comment !== null).map((c) => `COMMENT ON CONSTRAINT ${ident(c.name)} ON ${c.rel} IS ${literal(c.comment!)}`);
+    const comments = order
+      .filter((c) => c.comment !== null)
+      .map((c) => `COMMENT ON CONSTRAINT ${ident(c.name)} ON ${c.rel} IS ${literal(c.comment!)}`);
     if (comments.length) await ctx.query(comments.join('; '));
   }
 

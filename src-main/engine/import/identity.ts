@@ -65,10 +65,15 @@ export async function openProbableEdits(m: MatchContext, t: StagedTable): Promis
  * rows matched (also where skip mode left them as they were) and rows inserted; never refused rows or
  * rows a merge left out. Returns what was written, or a warning where the store cannot be created.
  */
-export async function recordLineage(m: MatchContext, tables: StagedTable[], warnings: string[]): Promise<{ recorded: number; stored: boolean }> {
+export async function recordLineage(
+  m: MatchContext,
+  tables: StagedTable[],
+  warnings: string[],
+): Promise<{ recorded: number; stored: boolean }> {
   const source = m.identity.source;
   const withIds = tables.filter((t) => t.plan.surrogate && t.staged.includes(t.plan.surrogate));
-  if (!source.identity || source.identity === m.identity.target.identity || withIds.length === 0) return { recorded: 0, stored: !!m.identity.target.lineage };
+  if (!source.identity || source.identity === m.identity.target.identity || withIds.length === 0)
+    return { recorded: 0, stored: !!m.identity.target.lineage };
   const store = await openLineageStore(m.ctx);
   if (store === 'denied') {
     const warning = `the lineage of ids was not recorded: the user may not create schema _mr4 in this database (grant CREATE on the database, or import with --no-lineage); later imports from this source match rows without a natural key by content only`;

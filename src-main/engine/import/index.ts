@@ -83,7 +83,17 @@ async function lockTables(ctx: RunContext, schema: string, tables: StagedTable[]
   } catch (error) {
     if ((error as { code?: string }).code !== '55P03') throw error;
     await ctx.query('ROLLBACK TO SAVEPOINT mr4_lock');
-    const holders = await ctx.query<{ pid: number; usename: string; app: string; addr: string | null; state: string; rel: string; mode: string; since: string | null; query: string }>(
+    const holders = await ctx.query<{
+      pid: number;
+      usename: string;
+      app: string;
+      addr: string | null;
+      state: string;
+      rel: string;
+      mode: string;
+      since: string | null;
+      query: string;
+    }>(
       `SELECT DISTINCT a.pid, a.usename, a.application_name AS app, a.client_addr::text AS addr, a.state, l.relation::regclass::text AS rel,
               l.mode, (now() - a.xact_start)::text AS since, left(a.query, 120) AS query
        FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
@@ -93,7 +103,8 @@ async function lockTables(ctx: RunContext, schema: string, tables: StagedTable[]
       [[...written, ...read]],
     );
     const who = holders.rows.map(
-      (h) => `pid ${h.pid} (${h.usename}${h.app ? `, ${h.app}` : ''}${h.addr ? ` from ${h.addr}` : ''}, ${h.state}${h.since ? ` for ${h.since}` : ''}) holds ${h.mode} on ${h.rel}: ${h.query}`,
+      (h) =>
+        `pid ${h.pid} (${h.usename}${h.app ? `, ${h.app}` : ''}${h.addr ? ` from ${h.addr}` : ''}, ${h.state}${h.since ? ` for ${h.since}` : ''}) holds ${h.mode} on ${h.rel}: ${h.query}`,
     );
     throw new LockTimeoutError(
       `Could not lock the target tables within ${timeoutMs / 1000} s; another session is writing to them.\n` +
@@ -120,7 +131,11 @@ async function decideFirst(
   const analysis = await analyze(ctx, run, base, identity, () => undefined);
   for (const t of analysis.tables) if (t.plan.role === 'data') await classifyTable(analysis, t);
   if (options.expectFingerprints) await checkFingerprints(analysis, options.expectFingerprints, run.index.metadata);
-  const { open, unmatched } = await applyDecisions(analysis, options.decisions ?? { format: 'mr4-decisions', version: 1, decisions: [], exclude: [] }, options.onConflict);
+  const { open, unmatched } = await applyDecisions(
+    analysis,
+    options.decisions ?? { format: 'mr4-decisions', version: 1, decisions: [], exclude: [] },
+    options.onConflict,
+  );
   warnings.push(...unmatched);
   for (const u of unmatched) ctx.log(u, 'warn');
   // Skip mode never updates a row both sides have, so only a row to bring back is a question there.
@@ -234,7 +249,10 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
     if (failures.length && !options.allowFailures) throw new RefusedRowsError(failures);
     if (options.nothingToWrite) {
       const writes = tables.reduce((n, t) => n + (t.plan.role === 'data' ? t.counts.inserted + t.counts.updated : 0), 0);
-      if (writes) throw new NothingToWriteError(`The run was confirmed as one that writes nothing, but it would write ${writes} row(s) (the target changed since its dry run). Nothing was written: run the dry run again and confirm what it finds.`);
+      if (writes)
+        throw new NothingToWriteError(
+          `The run was confirmed as one that writes nothing, but it would write ${writes} row(s) (the target changed since its dry run). Nothing was written: run the dry run again and confirm what it finds.`,
+        );
     }
     if (!dryRun) await advanceSequences(m, tables);
     await enableTriggers(m, disabled);
@@ -301,7 +319,12 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
         ...(index.metadata.baseSha256 ? { baseSha256: index.metadata.baseSha256 } : {}),
         ...(index.metadata.identity ? { identity: index.metadata.identity } : {}),
       },
-      target: { database: catalog.database, label: options.db.label, systemIdentifier: catalog.systemIdentifier, identity: catalog.identity },
+      target: {
+        database: catalog.database,
+        label: options.db.label,
+        systemIdentifier: catalog.systemIdentifier,
+        identity: catalog.identity,
+      },
       failures: [...failures, ...unresolved],
       warnings,
       ignoredColumns,

@@ -140,7 +140,14 @@ export class UndoLog {
     const keyNames = cols ? cols.map((_, i) => `_uk${i}`).join(', ') : 'content';
     const returning = (alias: string) => (cols ? cols.map((c, i) => `${alias}.${ident(c)} AS _uk${i}`).join(', ') : `${alias}.*`);
     const picked = (alias: string) => (cols ? cols.map((_, i) => `${alias}._uk${i}`).join(', ') : `to_jsonb(${alias})`);
-    const join = (row: string, u: string) => (cols ? sameKey(cols.map((c) => `${row}.${ident(c)}`), cols.map((_, i) => `${u}._uk${i}`), key.nullable) : `to_jsonb(${row}) = to_jsonb(${u})`);
+    const join = (row: string, u: string) =>
+      cols
+        ? sameKey(
+            cols.map((c) => `${row}.${ident(c)}`),
+            cols.map((_, i) => `${u}._uk${i}`),
+            key.nullable,
+          )
+        : `to_jsonb(${row}) = to_jsonb(${u})`;
     return {
       returning,
       insert: (statement) => {
@@ -158,7 +165,14 @@ export class UndoLog {
    * each row as the import leaves it), records the run in _mr4.runs and drops the logs of older runs
    * beyond KEEP_LOGS. Returns the number of rows logged.
    */
-  async finish(meta: { schema: string; source: { identity: string | null; database: string }; archive: { sha256: string; name: string }; mode: string; tables: StagedTable[]; counts: unknown }): Promise<number> {
+  async finish(meta: {
+    schema: string;
+    source: { identity: string | null; database: string };
+    archive: { sha256: string; name: string };
+    mode: string;
+    tables: StagedTable[];
+    counts: unknown;
+  }): Promise<number> {
     const ctx = this.m.ctx;
     let recorded = 0;
     for (const { t, key, temp } of this.logged.values()) {
@@ -167,7 +181,11 @@ export class UndoLog {
       if (key.columns) {
         const cols = key.columns;
         const json = `jsonb_build_object(${cols.map((c, i) => `${literal(c)}, u._uk${i}`).join(', ')})`;
-        const join = sameKey(cols.map((c) => `g.${ident(c)}`), cols.map((_, i) => `u._uk${i}`), key.nullable);
+        const join = sameKey(
+          cols.map((c) => `g.${ident(c)}`),
+          cols.map((_, i) => `u._uk${i}`),
+          key.nullable,
+        );
         // Inserted rows: each once. Updated rows: the oldest value recorded (a row updated and then
         // given a late column keeps its value from before the run), and not rows this run inserted.
         const ins = await ctx.query(
@@ -179,17 +197,25 @@ export class UndoLog {
            SELECT ${name}, 'u', ${json}, u.before, md5(to_jsonb(g)::text)
            FROM (SELECT DISTINCT ON (${cols.map((_, i) => `_uk${i}`).join(', ')}) * FROM ${temp} WHERE op = 'u' ORDER BY ${cols.map((_, i) => `_uk${i}`).join(', ')}, seq) u
            LEFT JOIN ${T} g ON ${join}
-           WHERE NOT EXISTS (SELECT 1 FROM ${temp} x WHERE x.op = 'i' AND ${sameKey(cols.map((_, i) => `x._uk${i}`), cols.map((_, i) => `u._uk${i}`), key.nullable)})`,
+           WHERE NOT EXISTS (SELECT 1 FROM ${temp} x WHERE x.op = 'i' AND ${sameKey(
+             cols.map((_, i) => `x._uk${i}`),
+             cols.map((_, i) => `u._uk${i}`),
+             key.nullable,
+           )})`,
         );
         recorded += (ins.rowCount ?? 0) + (upd.rowCount ?? 0);
       } else {
         // A table without any key: its rows are their content (inserted only: such rows are never updated).
-        const ins = await ctx.query(`INSERT INTO ${this.table} (table_name, op, key, after_md5) SELECT ${name}, 'i', u.content, md5(u.content::text) FROM ${temp} u WHERE u.op = 'i'`);
+        const ins = await ctx.query(
+          `INSERT INTO ${this.table} (table_name, op, key, after_md5) SELECT ${name}, 'i', u.content, md5(u.content::text) FROM ${temp} u WHERE u.op = 'i'`,
+        );
         recorded += ins.rowCount ?? 0;
       }
     }
     const lineage = Number((await ctx.query<{ n: string }>(`SELECT count(*) AS n FROM ${this.table} WHERE op = 'L'`)).rows[0].n);
-    const runTables: RunTable[] = meta.tables.filter((t) => t.plan.role === 'data').map((t) => ({ name: t.plan.name, key: undoKeyOf(t).columns, nullable: undoKeyOf(t).nullable }));
+    const runTables: RunTable[] = meta.tables
+      .filter((t) => t.plan.role === 'data')
+      .map((t) => ({ name: t.plan.name, key: undoKeyOf(t).columns, nullable: undoKeyOf(t).nullable }));
     await recordRun(ctx, {
       id: this.id,
       schema: meta.schema,
@@ -254,7 +280,20 @@ export async function recordRun(ctx: RunContext, r: RunRecord): Promise<void> {
   await ctx.query(
     `INSERT INTO ${RUNS} (id, schema_name, source_identity, source_database, archive_sha256, archive_name, mode, tool, tables, counts, log, log_rows)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-    [r.id, r.schema, r.source.identity, r.source.database, r.archive.sha256, r.archive.name, r.mode, TOOL_NAME, JSON.stringify(r.tables), JSON.stringify(r.counts), r.log, r.rows],
+    [
+      r.id,
+      r.schema,
+      r.source.identity,
+      r.source.database,
+      r.archive.sha256,
+      r.archive.name,
+      r.mode,
+      TOOL_NAME,
+      JSON.stringify(r.tables),
+      JSON.stringify(r.counts),
+      r.log,
+      r.rows,
+    ],
   );
 }
 

@@ -44,4 +44,3 @@ export class BaseNotFoundError extends Error {
     super(`${reason} Give the base archive yourself (--base FILE), or merge two ways (without --base).`);
   }
 }
-

@@ -20,7 +20,9 @@ export function archiveDataTables(index: ArchiveIndex, excluded: Set<string>, on
   const data = index.entities.filter((e) => index.tables[e].role === 'data');
   const unknown = (only ?? []).filter((t) => !data.includes(t));
   if (unknown.length) {
-    throw new ImportCheckError(unknown.map((t) => `table "${t}" was asked for but the archive does not carry its rows (it has: ${data.join(', ')})`));
+    throw new ImportCheckError(
+      unknown.map((t) => `table "${t}" was asked for but the archive does not carry its rows (it has: ${data.join(', ')})`),
+    );
   }
   const wanted = only ? data.filter((t) => only.includes(t)) : data;
   return { tables: wanted.filter((t) => !excluded.has(t)), skipped: wanted.filter((t) => excluded.has(t)) };
@@ -43,7 +45,9 @@ export function reconcile(index: ArchiveIndex, catalog: Catalog, plan: Plan, opt
     const at = index.tables[tp.name];
     if (!at) {
       const needers = plan.tables.filter((c) => c.references.some((r) => r.parent === tp.name && r.remap)).map((c) => c.name);
-      problems.push(`the archive does not carry table "${tp.name}", which ${needers.join(', ')} point(s) at; export those tables together or in full`);
+      problems.push(
+        `the archive does not carry table "${tp.name}", which ${needers.join(', ')} point(s) at; export those tables together or in full`,
+      );
       return;
     }
     const targetTable = catalog.tables.find((t) => t.name === tp.name)!;
@@ -54,7 +58,11 @@ export function reconcile(index: ArchiveIndex, catalog: Catalog, plan: Plan, opt
       const tc = planned.get(ac.name);
       if (!tc) {
         const exists = targetTable.columns.find((c) => c.name === ac.name);
-        const what = exists ? (exists.generated ? 'is generated in the target' : 'is excluded by the configuration') : 'does not exist in the target';
+        const what = exists
+          ? exists.generated
+            ? 'is generated in the target'
+            : 'is excluded by the configuration'
+          : 'does not exist in the target';
         if (exists || options.ignoreMissingColumns) {
           ignoredColumns.push(`${tp.name}.${ac.name}`);
           if (exists) warnings.push(`${tp.name}.${ac.name} ${what}; its archived values are not imported`);

@@ -15,7 +15,10 @@ export function stagedKeyJson(m: MatchContext, t: StagedTable, alias: string): s
     const ref = remapRefs(m, t).find((r) => r.columns[0] === c && !r.self);
     const parent = ref ? m.tables.get(ref.parent) : undefined;
     if (parent?.plan.surrogate && parent.plan.key.kind === 'key') {
-      const obj = parent.plan.key.columns.filter((pc) => parent.staged.includes(pc)).map((pc) => `${literal(pc)}, p.${ident(pc)}::text`).join(', ');
+      const obj = parent.plan.key.columns
+        .filter((pc) => parent.staged.includes(pc))
+        .map((pc) => `${literal(pc)}, p.${ident(pc)}::text`)
+        .join(', ');
       const found = `(SELECT jsonb_build_object(${obj}) FROM ${temp(parent, 'staged')} p WHERE p.${ident(parent.plan.surrogate)} = ${alias}.${ident(c)} LIMIT 1)`;
       return `${literal(c)}, COALESCE(${found}, to_jsonb(${alias}.${ident(c)}::text))`;
     }

@@ -46,7 +46,9 @@ export async function createLineageStaging(ctx: RunContext, name: string): Promi
 /** After its file was copied in: rows whose origin is not a uuid are dropped (an archive is untrusted
  *  input), and the rest indexed for both ways they are joined. */
 export async function finishLineageStaging(ctx: RunContext, name: string): Promise<void> {
-  await ctx.query(`DELETE FROM ${name} WHERE origin IS NULL OR origin !~ ${UUID} OR local_key IS NULL OR origin_key IS NULL OR table_name IS NULL`);
+  await ctx.query(
+    `DELETE FROM ${name} WHERE origin IS NULL OR origin !~ ${UUID} OR local_key IS NULL OR origin_key IS NULL OR table_name IS NULL`,
+  );
   // As uuid, like the store's: joins between the two then use the store's key.
   await ctx.query(`ALTER TABLE ${name} ALTER COLUMN origin TYPE uuid USING origin::uuid`);
   await ctx.query(`CREATE INDEX ON ${name} (table_name, local_key)`);
@@ -74,9 +76,7 @@ export function archiveSide(identity: string | undefined, lineage: ArchiveLineag
 export function targetSide(identity: string, store: boolean, schema: string): LineageSide {
   return {
     identity,
-    lineage: store
-      ? `(SELECT table_name, local_key, origin, origin_key FROM ${STORE} WHERE schema_name = ${literal(schema)})`
-      : null,
+    lineage: store ? `(SELECT table_name, local_key, origin, origin_key FROM ${STORE} WHERE schema_name = ${literal(schema)})` : null,
   };
 }
 
@@ -88,8 +88,14 @@ export function targetSide(identity: string, store: boolean, schema: string): Li
 export function lineagePairsSql(x: LineageSide, y: LineageSide, table: string): string | null {
   const t = literal(table);
   const parts: string[] = [];
-  if (y.lineage && x.identity) parts.push(`SELECT origin_key AS xk, local_key AS yk, 1 AS rank FROM ${y.lineage} l WHERE l.table_name = ${t} AND l.origin = ${literal(x.identity)}::uuid`);
-  if (x.lineage && y.identity) parts.push(`SELECT local_key AS xk, origin_key AS yk, 1 AS rank FROM ${x.lineage} l WHERE l.table_name = ${t} AND l.origin = ${literal(y.identity)}::uuid`);
+  if (y.lineage && x.identity)
+    parts.push(
+      `SELECT origin_key AS xk, local_key AS yk, 1 AS rank FROM ${y.lineage} l WHERE l.table_name = ${t} AND l.origin = ${literal(x.identity)}::uuid`,
+    );
+  if (x.lineage && y.identity)
+    parts.push(
+      `SELECT local_key AS xk, origin_key AS yk, 1 AS rank FROM ${x.lineage} l WHERE l.table_name = ${t} AND l.origin = ${literal(y.identity)}::uuid`,
+    );
   if (x.lineage && y.lineage) {
     parts.push(
       `SELECT a.local_key AS xk, b.local_key AS yk, 2 AS rank FROM ${x.lineage} a JOIN ${y.lineage} b ON b.table_name = ${t} AND b.origin = a.origin AND b.origin_key = a.origin_key
@@ -112,7 +118,14 @@ export function castableKey(expr: string, type: string): string {
  * if they all name one y key, and each y key taken by one x key only. Returns the temp table's name
  * (xk, yk typed as the id column), or null if there is nothing to pair by.
  */
-export async function buildPairs(ctx: RunContext, x: LineageSide, y: LineageSide, t: StagedTable, type: string, name: string): Promise<string | null> {
+export async function buildPairs(
+  ctx: RunContext,
+  x: LineageSide,
+  y: LineageSide,
+  t: StagedTable,
+  type: string,
+  name: string,
+): Promise<string | null> {
   const sql = lineagePairsSql(x, y, t.plan.name);
   if (!sql) return null;
   // Per x key its best-ranked candidates (a direct pair, else one through a common ancestor), kept if
@@ -215,8 +228,12 @@ export async function recordPairs(
          AND k.origin = ${literal(source.identity)}::uuid AND k.origin_key = p.src::text COLLATE "C" AND k.local_key = p.tgt::text COLLATE "C")`;
   const own = await ctx.query(
     `${head} SELECT ${literal(schema)}, ${literal(t.plan.name)}, ${literal(source.identity)}::uuid, src, min(tgt) FROM ${pairs} p ${known} GROUP BY src
-     ${fresh ? '' : `ON CONFLICT (schema_name, table_name, origin, origin_key) DO UPDATE SET local_key = EXCLUDED.local_key, recorded_at = now()
-     WHERE l.local_key IS DISTINCT FROM EXCLUDED.local_key`}`,
+     ${
+       fresh
+         ? ''
+         : `ON CONFLICT (schema_name, table_name, origin, origin_key) DO UPDATE SET local_key = EXCLUDED.local_key, recorded_at = now()
+     WHERE l.local_key IS DISTINCT FROM EXCLUDED.local_key`
+     }`,
   );
   let n = own.rowCount ?? 0;
   if (source.lineage) {

@@ -56,13 +56,13 @@ export function columnType(t: StagedTable, column: string): string {
 
 /** Remapped references of this table whose parent is matched in this run. */
 export function remapRefs(m: MatchContext, t: StagedTable): PlannedReference[] {
-  return t.plan.references.filter(
-    (r) => r.remap && !r.external && t.staged.includes(r.columns[0]) && (r.self || m.tables.has(r.parent)),
-  );
+  return t.plan.references.filter((r) => r.remap && !r.external && t.staged.includes(r.columns[0]) && (r.self || m.tables.has(r.parent)));
 }
 
 export function lateColumns(m: MatchContext, t: StagedTable): string[] {
-  return remapRefs(m, t).filter((r) => r.late && !r.self).map((r) => r.columns[0]);
+  return remapRefs(m, t)
+    .filter((r) => r.late && !r.self)
+    .map((r) => r.columns[0]);
 }
 
 export function selfRefs(m: MatchContext, t: StagedTable): PlannedReference[] {
@@ -147,7 +147,9 @@ export async function buildResolved(m: MatchContext, t: StagedTable): Promise<Pl
     joins.push(`LEFT JOIN ${m.maps.get(r.parent)} p${i} ON p${i}.src = s.${ident(r.columns[0])}`);
     select.push(`(s.${ident(r.columns[0])} IS NOT NULL AND p${i}.tgt IS NULL) AS _miss${i}`);
   });
-  await m.ctx.query(`CREATE TEMP VIEW ${temp(t, 'resolved')} AS SELECT ${select.join(', ')} FROM ${temp(t, 'staged')} s ${joins.join(' ')}`);
+  await m.ctx.query(
+    `CREATE TEMP VIEW ${temp(t, 'resolved')} AS SELECT ${select.join(', ')} FROM ${temp(t, 'staged')} s ${joins.join(' ')}`,
+  );
   return direct;
 }
 
@@ -237,8 +239,10 @@ export async function matchRows(
   const self = selfRefs(m, t);
   const selfInKey = self.filter((r) => key.includes(r.columns[0]));
   const byContentOnly = selfInKey.length > 0 && !against.followsSelfKeys;
-  const nullKey = (alias: string) => (key.length && !byContentOnly ? `(${key.map((c) => `${alias}.${ident(c)} IS NULL`).join(' OR ')})` : 'true');
-  const ids = sur && t.staged.includes(sur) && against.id ? { mine: `r.${ident(sur)}`, theirs: against.id('t'), type: columnType(t, sur) } : null;
+  const nullKey = (alias: string) =>
+    key.length && !byContentOnly ? `(${key.map((c) => `${alias}.${ident(c)} IS NULL`).join(' OR ')})` : 'true';
+  const ids =
+    sur && t.staged.includes(sur) && against.id ? { mine: `r.${ident(sur)}`, theirs: against.id('t'), type: columnType(t, sur) } : null;
   let claimed = false;
 
   // The lineage of ids first: a row one side got from the other (or both from a third) is that row,
@@ -253,7 +257,9 @@ export async function matchRows(
         ? `JOIN ${pairs} p ON p.xk = ${ids.mine} JOIN ${against.rel} ON ${ids.theirs} = p.yk`
         : null;
     if (join) {
-      const res = await m.ctx.query(`INSERT INTO ${into} SELECT r._row, ${loc('t')}, 1${ctid('t')}, ${via('lineage')} FROM ${temp(t, 'resolved')} r ${join} WHERE ${usable}`);
+      const res = await m.ctx.query(
+        `INSERT INTO ${into} SELECT r._row, ${loc('t')}, 1${ctid('t')}, ${via('lineage')} FROM ${temp(t, 'resolved')} r ${join} WHERE ${usable}`,
+      );
       paired = sameDatabase || !!(await m.ctx.query(`SELECT 1 FROM ${pairs} LIMIT 1`)).rowCount;
       claimed = (res.rowCount ?? 0) > 0;
       if (claimed) await analyzeTemp(m, t, into);
@@ -306,11 +312,16 @@ export async function matchRows(
     const plainKey = key.filter((c) => !selfInKey.some((r) => r.columns[0] === c));
     const eq = plainKey.map((c) => `t.${ident(c)} = r.${ident(c)}`);
     if (selfInKey.length === 0) {
-      await m.ctx.query(`INSERT INTO ${into} ${found(`${temp(t, 'resolved')} r JOIN ${against.rel} ON ${eq.join(' AND ')}`, `${nonNull} AND ${usable}${free}`)}`);
+      await m.ctx.query(
+        `INSERT INTO ${into} ${found(`${temp(t, 'resolved')} r JOIN ${against.rel} ON ${eq.join(' AND ')}`, `${nonNull} AND ${usable}${free}`)}`,
+      );
     } else {
       // The key names the row's parent in the same table: match parents first, then their children.
       const parentJoins = selfInKey
-        .map((r, i) => `JOIN ${temp(t, 'resolved')} pr${i} ON pr${i}.${ident(sur!)} = r.${ident(r.columns[0])} JOIN ${into} pk${i} ON pk${i}._row = pr${i}._row`)
+        .map(
+          (r, i) =>
+            `JOIN ${temp(t, 'resolved')} pr${i} ON pr${i}.${ident(sur!)} = r.${ident(r.columns[0])} JOIN ${into} pk${i} ON pk${i}._row = pr${i}._row`,
+        )
         .join(' ');
       const parentEq = selfInKey.map((r, i) => `t.${ident(r.columns[0])} = pk${i}._tgt`);
       for (;;) {
@@ -371,7 +382,10 @@ async function findProbableEdits(
   const rare = Math.max(1, Math.floor(rows / 100));
   // How many target rows hold each value a candidate shares with its target row.
   const freq = cols
-    .map((x) => `${x.f} AS (SELECT g.${ident(x.c)}::text AS v, count(*) AS n FROM ${T} g WHERE g.${ident(x.c)}::text IN (SELECT ${x.t} FROM ${candidates} WHERE ${x.s} = ${x.t}) GROUP BY 1)`)
+    .map(
+      (x) =>
+        `${x.f} AS (SELECT g.${ident(x.c)}::text AS v, count(*) AS n FROM ${T} g WHERE g.${ident(x.c)}::text IN (SELECT ${x.t} FROM ${candidates} WHERE ${x.s} = ${x.t}) GROUP BY 1)`,
+    )
     .join(', ');
   const joins = cols.map((x) => `LEFT JOIN ${x.f} ON ${x.f}.v = c.${x.t} AND c.${x.s} = c.${x.t}`).join(' ');
   const differing = cols.map((x) => `(CASE WHEN c.${x.s} IS DISTINCT FROM c.${x.t} THEN 1 ELSE 0 END)`).join(' + ');
@@ -439,7 +453,11 @@ async function refuseUnmatchable(m: MatchContext, t: StagedTable, direct: Planne
   // Only a key from the configuration can match several target rows (see matchRows).
   const configuredKey = t.plan.key.kind === 'key' && t.plan.key.source === 'configuration';
   if (configuredKey) {
-    checks.push({ bad: 'q._n > 1', reason: `'matches ' || q._n || ' rows of the target by its key (${t.plan.key.columns.join(', ').replace(/'/g, "''")})'`, col: 'NULL' });
+    checks.push({
+      bad: 'q._n > 1',
+      reason: `'matches ' || q._n || ' rows of the target by its key (${t.plan.key.columns.join(', ').replace(/'/g, "''")})'`,
+      col: 'NULL',
+    });
   }
   if (checks.length) await m.ctx.query(insertRefusals(temp(t, 'refused'), temp(t, configuredKey ? 'work' : 'resolved'), checks));
   if (configuredKey) {

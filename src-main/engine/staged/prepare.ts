@@ -60,10 +60,17 @@ export async function prepareRun(ctx: RunContext, options: PrepareOptions, onPha
   const legacy = opened.kind === 'mr4-1-legacy' ? await loadLegacyArchive(opened, catalog, options.limits) : null;
   const index = legacy ? legacy.index : opened.index!;
   const { config } = resolveConfig(catalog, options.config);
-  const excluded = new Set(Object.entries(config.tables).filter(([, c]) => c.exclude).map(([n]) => n));
+  const excluded = new Set(
+    Object.entries(config.tables)
+      .filter(([, c]) => c.exclude)
+      .map(([n]) => n),
+  );
   const chosen = archiveDataTables(index, excluded, options.tables);
   // Tables the target lacks are reported by reconcile(), with every other problem.
-  const plan = buildPlan(catalog, { config: options.config, tables: chosen.tables.filter((n) => catalog.tables.some((t) => t.name === n)) });
+  const plan = buildPlan(catalog, {
+    config: options.config,
+    tables: chosen.tables.filter((n) => catalog.tables.some((t) => t.name === n)),
+  });
   const { tables, warnings, ignoredColumns } = reconcile(index, catalog, plan, { ignoreMissingColumns: options.ignoreMissingColumns });
   for (const s of chosen.skipped) warnings.push(`table ${s} is in the archive but excluded by the target's configuration; not imported`);
   // What the plan says is copied as it is (ids it cannot rewrite) is said before anything is written.
@@ -72,7 +79,10 @@ export async function prepareRun(ctx: RunContext, options: PrepareOptions, onPha
   warnings.push(...maskedWarnings(index, tables));
   if (index.metadata.subset) {
     warnings.push(
-      `the archive is a subset (${index.metadata.subset.where.map((w) => `${w.table}: ${w.where}`).join('; ')}): rows of ${tables.filter((t) => t.archive.subset).map((t) => t.plan.name).join(', ')} that it lacks were not exported, and are never taken for deleted`,
+      `the archive is a subset (${index.metadata.subset.where.map((w) => `${w.table}: ${w.where}`).join('; ')}): rows of ${tables
+        .filter((t) => t.archive.subset)
+        .map((t) => t.plan.name)
+        .join(', ')} that it lacks were not exported, and are never taken for deleted`,
     );
   }
   for (const w of warnings) ctx.log(w, 'warn');
@@ -121,7 +131,14 @@ export interface StagedBase {
   side: LineageSide;
 }
 
-export async function stageBase(ctx: RunContext, run: PreparedRun, basePath: string, limits?: ArchiveLimits, prefix = 'b', unlocker?: Unlocker): Promise<StagedBase> {
+export async function stageBase(
+  ctx: RunContext,
+  run: PreparedRun,
+  basePath: string,
+  limits?: ArchiveLimits,
+  prefix = 'b',
+  unlocker?: Unlocker,
+): Promise<StagedBase> {
   const opened = await openArchive(basePath, { limits, signal: ctx.signal, unlocker });
   if (opened.kind !== 'mr4-2') throw new ArchiveError('A base archive must be a format 2 archive written by mr4 export.');
   const base = opened.index!;
@@ -143,9 +160,17 @@ export async function stageBase(ctx: RunContext, run: PreparedRun, basePath: str
   });
   const list = [...tables.values()];
   const lineageTable = stagedLineage(prefix);
-  const misfits = await stageTables(ctx, fileSource(basePath, limits, undefined, unlocker), list, listedFiles(base), base.lineage ? { meta: base.lineage, into: lineageTable } : undefined);
+  const misfits = await stageTables(
+    ctx,
+    fileSource(basePath, limits, undefined, unlocker),
+    list,
+    listedFiles(base),
+    base.lineage ? { meta: base.lineage, into: lineageTable } : undefined,
+  );
   if (misfits.length) {
-    throw new ArchiveError(`The base archive holds values that no longer fit the target's types (tables ${misfits.map((t) => t.plan.name).join(', ')}).`);
+    throw new ArchiveError(
+      `The base archive holds values that no longer fit the target's types (tables ${misfits.map((t) => t.plan.name).join(', ')}).`,
+    );
   }
   return { path: basePath, index: base, tables, side: archiveSide(base.metadata.identity, base.lineage, lineageTable) };
 }
@@ -156,7 +181,9 @@ function maskedWarnings(index: ArchiveIndex, tables: StagedTable[]): string[] {
   for (const t of tables) {
     if (!t.masked.length) continue;
     const origins = new Set((t.archive.masked ?? []).map((m) => m.origin).filter((o) => o && o !== index.metadata.identity));
-    const by = origins.size ? `masked before they reached ${index.metadata.database}` : `masked by the export of ${index.metadata.database}`;
+    const by = origins.size
+      ? `masked before they reached ${index.metadata.database}`
+      : `masked by the export of ${index.metadata.database}`;
     out.push(
       `${t.plan.name}.${t.masked.join(`, ${t.plan.name}.`)} ${t.masked.length > 1 ? 'hold' : 'holds'} masked values (${by}): never compared, and never written over the target's values; only new rows get them`,
     );

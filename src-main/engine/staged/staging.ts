@@ -38,7 +38,8 @@ function verify(t: StagedTable, reader: TableFileReader): void {
   if (stats.sha256 !== t.archive.sha256 || stats.bytes !== t.archive.bytes) {
     throw new ArchiveError(`${t.archive.file} does not match its checksum in index.json; the archive is corrupt or was altered`);
   }
-  if (stats.rows !== t.archive.rows) throw new ArchiveError(`${t.archive.file} holds ${stats.rows} rows, index.json says ${t.archive.rows}`);
+  if (stats.rows !== t.archive.rows)
+    throw new ArchiveError(`${t.archive.file} holds ${stats.rows} rows, index.json says ${t.archive.rows}`);
 }
 
 const DATA_ERROR = /^(22|23|42804|42P18)/;
@@ -49,7 +50,12 @@ function copyFailure(t: StagedTable, error: unknown): unknown {
   const e = error as { code?: string; message?: string; where?: string };
   if (e?.code !== '22P05' && e?.code !== '22021' && e?.code !== '54000') return error;
   const line = /line (\d+)/.exec(e.where ?? '')?.[1];
-  const why = e.code === '22P05' ? ": the target database's encoding cannot hold a character of this row" : e.code === '54000' ? ': the row is too large for the server' : '';
+  const why =
+    e.code === '22P05'
+      ? ": the target database's encoding cannot hold a character of this row"
+      : e.code === '54000'
+        ? ': the row is too large for the server'
+        : '';
   return new ArchiveError(`${t.archive.file} (table ${t.plan.name})${line ? `, row ${line}` : ''}: ${e.message}${why}`);
 }
 
@@ -71,7 +77,13 @@ async function stageLineage(ctx: RunContext, lineage: LineageToStage, body: Read
 
 /** Stages every table (and the lineage, if given); returns the tables whose values did not all fit
  *  their target types. `listed` are all files index.json names; any other file makes the archive invalid. */
-export async function stageTables(ctx: RunContext, source: TableSource, tables: StagedTable[], listed: Set<string>, lineage?: LineageToStage): Promise<StagedTable[]> {
+export async function stageTables(
+  ctx: RunContext,
+  source: TableSource,
+  tables: StagedTable[],
+  listed: Set<string>,
+  lineage?: LineageToStage,
+): Promise<StagedTable[]> {
   const byFile = new Map(tables.map((t) => [t.archive.file, t]));
   const seen = new Set<string>();
   const misfits: StagedTable[] = [];
@@ -107,10 +119,12 @@ export async function stageTables(ctx: RunContext, source: TableSource, tables: 
     ctx.progress({ type: 'table', table: t.plan.name, phase: 1, rowsDone: t.rows, rowsTotal: t.archive.rows, done: true });
   }, ctx.signal);
   for (const t of tables) {
-    if (!seen.has(t.archive.file)) throw new ArchiveError(`the archive lacks ${t.archive.file}, which index.json lists for table ${t.plan.name}`);
+    if (!seen.has(t.archive.file))
+      throw new ArchiveError(`the archive lacks ${t.archive.file}, which index.json lists for table ${t.plan.name}`);
   }
   if (lineage) {
-    if (!seen.has(lineage.meta.file)) throw new ArchiveError(`the archive lacks ${lineage.meta.file}, which index.json lists as its lineage`);
+    if (!seen.has(lineage.meta.file))
+      throw new ArchiveError(`the archive lacks ${lineage.meta.file}, which index.json lists as its lineage`);
     await finishLineageStaging(ctx, lineage.into);
   }
   return misfits;
