@@ -52,6 +52,7 @@ declare module 'ssh2' {
     connect(config: ConnectConfig): this;
     end(): this;
     destroy(): this;
+    setNoDelay(noDelay: boolean): this;
     forwardOut(
       srcIP: string,
       srcPort: number,
