@@ -22,9 +22,12 @@ const unitTests = [
 
 export default defineConfig({
   test: {
-    testTimeout: 60_000,
+    testTimeout: 180_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Most of a test's time is spent waiting on PostgreSQL or on a child process (the CLI, sshd), so
+    // four files at a time keep two cores busy; vitest's default is one fewer than the cores.
+    maxWorkers: Number(process.env.MR4_TEST_WORKERS) || 4,
     projects: [
       { extends: true, test: { name: 'unit', include: unitTests } },
       {
