@@ -1,13 +1,14 @@
 // UI tests: the real renderer in browser mode (mr4 serve), driven in Debian's Chromium (never a
-// downloaded browser), against a real PostgreSQL the global setup starts. One worker: the tests share
-// one app server and data folder, each with its own databases.
+// downloaded browser), against a real PostgreSQL the global setup starts. Each worker runs its own app
+// server and data folder (fixtures.ts); every test has databases of its own. Two workers by default:
+// a test spends much of its time waiting on the app, the server and the browser.
 import { defineConfig } from '@playwright/test';
 
 export default defineConfig({
   testDir: 'e2e',
   globalSetup: './e2e/global-setup.ts',
   outputDir: 'test-results/playwright',
-  workers: 1,
+  workers: Number(process.env.MR4_E2E_WORKERS) || 2,
   timeout: 120_000,
   expect: { timeout: 15_000 },
   reporter: [['list']],
@@ -25,7 +26,10 @@ export default defineConfig({
         '--disable-dev-shm-usage',
       ],
     },
-    trace: 'retain-on-failure',
+    // A trace records every DOM change of every test (about a third of the browser's work): asked for
+    // with MR4_E2E_TRACE=1 when a failure needs one; a failure always keeps its screenshot.
+    trace: process.env.MR4_E2E_TRACE ? 'retain-on-failure' : 'off',
+    reducedMotion: 'reduce',
     screenshot: 'only-on-failure',
   },
 });

@@ -1,7 +1,9 @@
-// What a UI test gets: the app's address (with its token), real databases of its own on the test
+// What a UI test gets: the app's address (with its token: an app server per worker), real databases of its own on the test
 // server, the app's API for setting up state quickly, screenshots saved as artifacts, and an axe-core
 // accessibility check.
-import { mkdirSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import { test as base, expect, type Page } from '@playwright/test';
@@ -20,6 +22,8 @@ export interface E2EApp {
   /** The app's address, token included (open it with page.goto). */
   url: string;
   token: string;
+  /** The app's data folder (connections, known_hosts, kept archives): one per Playwright worker. */
+  dataDir: string;
   /** A new database on the test server, with `sql` run in it. Dropped after the test. */
   database(sql?: string): Promise<TestDatabase>;
   /** Calls the app's API as the page does (for setting up state, not for what a test checks). */
@@ -36,9 +40,48 @@ function withDatabase(url: string, name: string): string {
   return u.toString();
 }
 
-export const test = base.extend<{ app: E2EApp }>({
-  app: async ({}, use, testInfo) => {
-    const url = process.env.MR4_E2E_APP_URL!;
+/** One `mr4 serve` per Playwright worker, over a data folder of its own (the tests of a worker share it). */
+interface AppServer {
+  url: string;
+  dataDir: string;
+}
+
+function waitForUrl(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`mr4 serve printed no address in 60 s:\n${out}`)), 60_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = out.match(/http:\/\/127\.0\.0\.1:\d+\/#token=[A-Za-z0-9_-]+/);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[0]);
+      }
+    });
+    child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.on('exit', (code) => reject(new Error(`mr4 serve exited (${code}):\n${out}`)));
+  });
+}
+
+export const test = base.extend<{ app: E2EApp }, { appServer: AppServer }>({
+  appServer: [
+    async ({}, use) => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'mr4-e2e-data-'));
+      const serve = spawn(process.execPath, ['bin/mr4.js', 'serve', '--port', '0', '--no-demo', '--data-dir', dataDir], {
+        env: { ...process.env, MR4_DATA_DIR: dataDir },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const url = await waitForUrl(serve);
+      await use({ url, dataDir });
+      const exited = new Promise((r) => serve.once('exit', r));
+      serve.kill('SIGTERM');
+      await exited;
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+    { scope: 'worker', timeout: 90_000 },
+  ],
+  app: async ({ appServer }, use, testInfo) => {
+    const { url, dataDir } = appServer;
     const pgUrl = process.env.MR4_E2E_PG_URL!;
     const token = new URL(url).hash.replace('#token=', '');
     const origin = new URL(url).origin;
@@ -47,6 +90,7 @@ export const test = base.extend<{ app: E2EApp }>({
     await use({
       url,
       token,
+      dataDir,
       async database(sql) {
         const name = `e2e_${testInfo.testId.replace(/\W/g, '').slice(0, 20)}_${created.length}_${Date.now() % 100000}`.toLowerCase();
         const admin = new pg.Client({ connectionString: pgUrl });

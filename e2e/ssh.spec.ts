@@ -9,6 +9,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSshServer, type TestSshServer } from '../tests/helpers/ssh-server';
+import type { E2EApp } from './fixtures';
 import { capture, docShot, expect, openApp, serverParts, test, uniq } from './support';
 
 let sshd: TestSshServer | null = null;
@@ -25,7 +26,7 @@ test.beforeAll(async () => {
 });
 test.afterAll(() => sshd?.stop());
 
-const knownHosts = () => join(process.env.MR4_E2E_DATA_DIR!, 'known_hosts');
+const knownHosts = (app: E2EApp) => join(app.dataDir, 'known_hosts');
 
 test('the SSH tunnel section: a first connection shows the host key fingerprint and asks; trusted, the test passes every step', async ({
   page,
@@ -33,7 +34,7 @@ test('the SSH tunnel section: a first connection shows the host key fingerprint 
   studio,
 }) => {
   test.skip(!sshd, skipReason);
-  rmSync(knownHosts(), { force: true });
+  rmSync(knownHosts(app), { force: true });
   const db = await app.database(
     `CREATE TABLE notes (id serial PRIMARY KEY, slug text NOT NULL UNIQUE, body text); INSERT INTO notes (slug) SELECT 'n' || g FROM generate_series(1, 5) g;`,
   );
@@ -84,7 +85,7 @@ test('the SSH tunnel section: a first connection shows the host key fingerprint 
   await capture(page, app, 'connections-ssh-host-key-axe', 'the host key dialog');
   await ask.getByRole('button', { name: 'Cancel' }).click();
   await expect(ask).toBeHidden();
-  expect(existsSync(knownHosts())).toBe(false);
+  expect(existsSync(knownHosts(app))).toBe(false);
   await expect(form.getByRole('list', { name: 'Connection steps' })).toBeVisible();
   await expect(form.getByLabel('SSH connect: passed')).toBeVisible();
   await expect(form.getByLabel('Host key: failed')).toBeVisible();
@@ -98,7 +99,7 @@ test('the SSH tunnel section: a first connection shows the host key fingerprint 
   await expect(form.getByText('Connected.')).toBeVisible({ timeout: 30_000 });
   for (const step of ['SSH connect', 'Host key', 'SSH login', 'Database']) await expect(form.getByLabel(`${step}: passed`)).toBeVisible();
   await expect(form.locator('dt', { hasText: /^Tables$/ }).locator('xpath=following-sibling::dd[1]')).toHaveText('1');
-  expect(readFileSync(knownHosts(), 'utf8')).toBe(`${sshd!.knownHostsLine}\n`);
+  expect(readFileSync(knownHosts(app), 'utf8')).toBe(`${sshd!.knownHostsLine}\n`);
   expect(sshd!.log()).toContain(`target 127.0.0.1 port ${port}`);
   await docShot(page, app, 'connections-ssh-tested', 'connection-ssh-tested');
 
@@ -115,7 +116,7 @@ test('the SSH tunnel section: a first connection shows the host key fingerprint 
   expect(JSON.stringify(await app.api('connections.list', {}))).not.toContain(sshd!.password!);
 
   // The server's key changes (or someone is in between): refused at the host key step, no dialog.
-  writeFileSync(knownHosts(), `${sshd!.otherKeyLine()}\n`);
+  writeFileSync(knownHosts(app), `${sshd!.otherKeyLine()}\n`);
   const list = page.getByRole('main').getByLabel('Saved connections');
   const row = list.getByRole('row').filter({ hasText: name });
   await row.getByRole('button', { name: `Edit ${name}` }).click();
@@ -129,5 +130,5 @@ test('the SSH tunnel section: a first connection shows the host key fingerprint 
   await expect(edit.getByLabel('Host key: failed')).toBeVisible();
   await expect(page.getByRole('dialog', { name: 'Unknown SSH host key' })).toHaveCount(0);
   await edit.getByRole('button', { name: 'Cancel' }).click();
-  rmSync(knownHosts(), { force: true });
+  rmSync(knownHosts(app), { force: true });
 });

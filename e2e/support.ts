@@ -1,6 +1,6 @@
 // Shared helpers for the UI specs: real databases (Crearis copies made from a template database, and small
 // generic schemas), connections and archives set up through the app's API (and removed again after each
-// test, since all tests share one app and data folder), waiting for jobs, holding a job at a known point
+// test, since the tests of a Playwright worker share one app and data folder), waiting for jobs, holding a job at a known point
 // with a table lock, dropping files on the window, recording texts that may only be on screen for a
 // moment, and screenshots plus axe checks of a settled screen.
 import { copyFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
