@@ -1,10 +1,10 @@
-// Runs one engine job in its worker thread with the progress display, and turns Ctrl-C (SIGINT),
+// Runs one engine job (on this thread: the process is the job's) with the progress display, and turns Ctrl-C (SIGINT),
 // SIGTERM and SIGHUP into a cancel: the first one asks the job to stop, roll back and clean up, and
 // waits for it to say so; a second one exits at once (the server then rolls back when the connection
 // drops). A job that has not ended CANCEL_GRACE_MS after the cancel is stopped the same way.
 import { ConnectionError, resolveConnection, SETTINGS_PREFIX } from '../db/connect';
 import type { DbSpec, EngineJob } from '../services/engine-jobs';
-import { startEngineJob } from '../services/jobs';
+import { runEngineJobHere } from '../services/jobs';
 import type { Io } from './io';
 import { EXIT, UsageError } from './options';
 import { createProgress, progressMode } from './progress';
@@ -39,7 +39,7 @@ export function checkConnectionSpec(db: DbSpec | undefined): void {
 export async function runJob<T>(io: Io, job: EngineJob, options: { json?: boolean; phases: readonly string[] }): Promise<JobOutcome<T>> {
   if ('db' in job) checkConnectionSpec(job.db);
   const progress = createProgress(progressMode(io.stderr, options.json), io.stderr, options.phases, io.scrub);
-  const running = startEngineJob<T>(job, (event) => progress.event(event));
+  const running = runEngineJobHere<T>(job, (event) => progress.event(event));
   let interrupts = 0;
   let grace: NodeJS.Timeout | null = null;
   const quit = (message: string) => {

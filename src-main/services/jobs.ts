@@ -116,6 +116,39 @@ export function startEngineJob<T = unknown>(job: EngineJob, onEvent: (event: Eng
   return { result, cancel, terminate };
 }
 
+/**
+ * Runs a job on this thread, for the command line: its process is the job's alone, and a worker would
+ * load the engine a second time (half of a small import's start-up). Errors, caught or not, come out as
+ * a worker's do; without a worker there is nothing to terminate, so a run that ignores its cancel is
+ * ended with the process.
+ */
+export function runEngineJobHere<T = unknown>(job: EngineJob, onEvent: (event: EngineEvent) => void = () => undefined): RunningJob<T> {
+  const controller = new AbortController();
+  let failUncaught: (error: unknown) => void = () => undefined;
+  const uncaught = new Promise<never>((_, reject) => {
+    failUncaught = (error) => {
+      controller.abort(new Error('the engine failed'));
+      reject(new JobError(serializeError(error, { uncaught: true })));
+    };
+  });
+  process.on('uncaughtException', failUncaught);
+  process.on('unhandledRejection', failUncaught);
+  const ran = import('./engine-jobs')
+    .then(({ runEngineJob }) => runEngineJob(job, controller.signal, onEvent))
+    .then(
+      (value) => value as T,
+      (error: unknown) => {
+        throw new JobError(serializeError(error));
+      },
+    );
+  const result = Promise.race([ran, uncaught]).finally(() => {
+    process.off('uncaughtException', failUncaught);
+    process.off('unhandledRejection', failUncaught);
+  });
+  void result.catch(() => undefined);
+  return { result, cancel: () => controller.abort(new Error('cancelled')) };
+}
+
 /** Starts a job whose worker stays alive after its result, answering calls until closed. */
 export function startSessionJob<T = unknown>(
   job: DiffSessionJob,
