@@ -90,7 +90,7 @@ describe('mr4 serve', () => {
     serve.child.kill('SIGINT');
     serve.child.kill('SIGINT');
     const result = await serve.done;
-    expect(result.code).toBe(0);
+    expect({ code: result.code, signal: result.signal }, result.stderr).toEqual({ code: 0, signal: null });
     expect(result.stderr).toContain('Stopped.');
     expect(result.stderr).not.toMatch(/demo databases/i);
     expect(result.stderr).not.toContain('Stopping at once');

@@ -172,6 +172,8 @@ export const serveCommand: CommandModule = (program, ctx) => {
       await app.shutdown();
       await Promise.race([demo, new Promise((r) => setTimeout(r, 1000).unref())]);
       io.err('Stopped.\n');
-      ctx.exitCode = EXIT.ok;
+      // Exit now rather than when the loop drains: closing the last signal handle restores the default
+      // action, and a second Ctrl-C landing in that moment killed the process after a clean stop.
+      process.exit(EXIT.ok);
     });
 };
