@@ -344,13 +344,16 @@ describe('dry run, cancel and locks', () => {
     const writer = new pg.Client({ connectionString: t.url });
     await writer.connect();
     try {
-      for (let i = 0; i < 100; i++) {
-        const held = await writer.query(
+      // Until the import holds its lock (later on a busy machine), at most 60 s.
+      let held = false;
+      for (const until = Date.now() + 60_000; !held && Date.now() < until;) {
+        const locks = await writer.query(
           `SELECT 1 FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'mr4' AND l.mode = 'ShareRowExclusiveLock' AND l.granted`,
         );
-        if (held.rowCount) break;
-        await new Promise((r) => setTimeout(r, 20));
+        held = (locks.rowCount ?? 0) > 0;
+        if (!held) await new Promise((r) => setTimeout(r, 20));
       }
+      expect(held, 'the import took its lock on the written tables').toBe(true);
       await writer.query(`SET lock_timeout = '200ms'`);
       await expect(writer.query(`INSERT INTO authors (email) VALUES ('during@x.org')`)).rejects.toThrow(/lock timeout/);
       expect(totals(await running).inserted).toBe(9);
