@@ -2,7 +2,7 @@
 // saves (format mr4-review) — its decisions settle the conflicts, its exclusions leave rows out — and
 // refuses, plainly and before writing, a review of another archive or another database. And the command
 // line the app shows for a run (services/command-line.ts) runs as it is, in a shell, without a password
-// (how each command line is written: tests/services/command-line.test.ts).
+// (how each command line is written: tests/services/command-line.unit.test.ts).
 import { execFileSync } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
