@@ -53,3 +53,15 @@ export function importSettingsOf(fields: object): ImportSettings {
   const set = importSettingsSchema.keyof().options.filter((k) => given[k] !== undefined);
   return importSettingsSchema.parse(Object.fromEntries(set.map((k) => [k, given[k]])));
 }
+
+/** The settings that say how rows are paired: what a diff takes of an import's settings. */
+export const pairingSettingsSchema = importSettingsSchema.pick({ sameIds: true, probableEdits: true, lineage: true });
+
+export type PairingSettings = z.infer<typeof pairingSettingsSchema>;
+
+/** The pairing settings among other fields (a door's options, a job): those that are set, checked. */
+export function pairingSettingsOf(fields: object): PairingSettings {
+  const given = fields as Record<string, unknown>;
+  const set = pairingSettingsSchema.keyof().options.filter((k) => given[k] !== undefined);
+  return pairingSettingsSchema.parse(Object.fromEntries(set.map((k) => [k, given[k]])));
+}

@@ -1,7 +1,7 @@
 // The engine work a front door can ask for, as plain data that crosses into a worker thread, and the
 // one function that carries it out.
 import type { EngineEvent, ForeignKeyPath } from '../../src-common/contract';
-import type { ImportSettings } from '../../src-common/import-settings';
+import { type ImportSettings, pairingSettingsOf } from '../../src-common/import-settings';
 import { dbTarget } from '../db/connect';
 import type { SshSettings } from '../db/ssh-tunnel';
 import type { ArchiveLimits } from '../engine/archive/reader';
@@ -119,8 +119,7 @@ export async function openEngineSession(job: DiffSessionJob, signal: AbortSignal
     db: target(job.db),
     archive: job.archive,
     base: job.base,
-    sameIds: job.sameIds,
-    probableEdits: job.probableEdits,
+    ...pairingSettingsOf(job),
     schema: job.schema,
     tables: job.tables,
     secret: job.secret,

@@ -11,6 +11,7 @@ import { InvalidArgumentError, Option } from 'commander';
 import { defaultDataDir } from '../../services/data-dir';
 import { baseFile, chosenBase } from '../../services/bases';
 import { PASSPHRASE_ENV, secretForReading, type SecretOptions } from '../archive-secret';
+import { pairingSettingsOf } from '../../../src-common/import-settings';
 
 interface DiffOptions extends CommonOptions, SecretOptions {
   base?: string;
@@ -85,9 +86,7 @@ export const diffCommand: CommandModule = (program, ctx) => {
           archive: resolve(file),
           base: chosenBase(opts.base, 'kept', (file) => resolve(file)),
           dataDir: defaultDataDir(),
-          sameIds: !!opts.sameIds,
-          probableEdits: opts.probableEdits,
-          lineage: opts.lineage,
+          ...pairingSettingsOf(opts),
           schema: opts.schema,
           tables: opts.tables,
           rowsPerKind: opts.rows,
