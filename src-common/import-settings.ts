@@ -49,9 +49,14 @@ export type ImportSettings = z.infer<typeof importSettingsSchema>;
 
 /** The import settings among other fields (a door's options): the schema's fields that are set, checked. */
 export function importSettingsOf(fields: object): ImportSettings {
+  return setFieldsOf(importSettingsSchema, fields);
+}
+
+/** The fields of `schema` that are set among `fields`, checked by it. */
+function setFieldsOf<S extends z.ZodObject>(schema: S, fields: object): z.infer<S> {
   const given = fields as Record<string, unknown>;
-  const set = importSettingsSchema.keyof().options.filter((k) => given[k] !== undefined);
-  return importSettingsSchema.parse(Object.fromEntries(set.map((k) => [k, given[k]])));
+  const set = schema.keyof().options.filter((k) => given[k as string] !== undefined);
+  return schema.parse(Object.fromEntries(set.map((k) => [k, given[k as string]])));
 }
 
 /** The settings that say how rows are paired: what a diff takes of an import's settings. */
@@ -61,7 +66,5 @@ export type PairingSettings = z.infer<typeof pairingSettingsSchema>;
 
 /** The pairing settings among other fields (a door's options, a job): those that are set, checked. */
 export function pairingSettingsOf(fields: object): PairingSettings {
-  const given = fields as Record<string, unknown>;
-  const set = pairingSettingsSchema.keyof().options.filter((k) => given[k] !== undefined);
-  return pairingSettingsSchema.parse(Object.fromEntries(set.map((k) => [k, given[k]])));
+  return setFieldsOf(pairingSettingsSchema, fields);
 }
