@@ -18,7 +18,8 @@ if (run('npx', ['electron-vite', 'build', '--logLevel', 'warn']) !== 0) {
 
 let passed = 0;
 let failed = 0;
-let skipped = 0;
+/** Every skipped test, with why (vitest's carry it in their titles, Playwright's in a skip annotation). */
+const skips = [];
 
 // Lint (the one-way layers and a few correctness rules, eslint.config.js) and the formatter
 // (Prettier, .prettierrc.json) count as one suite each; their findings are printed as they are found.
@@ -36,7 +37,9 @@ if (existsSync(`${results}/vitest.json`)) {
   const v = JSON.parse(readFileSync(`${results}/vitest.json`, 'utf8'));
   passed += v.numPassedTests;
   failed += v.numFailedTests + (v.numFailedTestSuites > 0 && v.numFailedTests === 0 ? v.numFailedTestSuites : 0);
-  skipped += v.numPendingTests + v.numTodoTests;
+  for (const file of v.testResults)
+    for (const t of file.assertionResults)
+      if (t.status !== 'passed' && t.status !== 'failed') skips.push(`vitest ${file.name.replace(`${process.cwd()}/`, '')}: ${t.fullName}`);
 } else {
   failed += 1;
 }
@@ -47,13 +50,22 @@ if (existsSync('playwright.config.ts')) {
     const p = JSON.parse(readFileSync(`${results}/playwright.json`, 'utf8'));
     passed += p.stats.expected + p.stats.flaky;
     failed += p.stats.unexpected;
-    skipped += p.stats.skipped;
+    const walk = (suite, path) => {
+      for (const spec of suite.specs ?? [])
+        for (const t of spec.tests)
+          if (t.status === 'skipped') {
+            const why = t.annotations.filter((a) => a.type === 'skip').map((a) => a.description);
+            skips.push(`Playwright ${[...path, spec.title].join(' › ')} (skipped: ${why.join('; ') || 'no reason given'})`);
+          }
+      for (const child of suite.suites ?? []) walk(child, [...path, child.title]);
+    };
+    for (const suite of p.suites) walk(suite, [suite.title]);
     if (p.errors?.length && p.stats.unexpected === 0) failed += p.errors.length;
   } else {
     failed += 1;
   }
 }
 
-if (skipped) console.log(`(${skipped} skipped: see the reasons above)`);
+if (skips.length) console.log(`${skips.length} skipped, each for the reason it gives:\n${skips.map((t) => `  - ${t}`).join('\n')}`);
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed > 0 ? 1 : 0);
