@@ -1,6 +1,6 @@
-// What a UI test gets: the app's address (with its token: an app server per worker), real databases of its own on the test
-// server, the app's API for setting up state quickly, screenshots saved as artifacts, and an axe-core
-// accessibility check.
+// What a UI test gets: the app's address (with its token; one app server per worker), real databases
+// of its own on the test server, the app's API for setting up state quickly, screenshots saved as
+// artifacts, and an axe-core accessibility check.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

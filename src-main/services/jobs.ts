@@ -1,5 +1,5 @@
-// Runs engine jobs in worker threads, so neither a window nor the CLI's progress display waits on the
-// database. One worker per job; cancelling asks the worker, which cancels the running statement.
+// Runs engine jobs: the app's in worker threads, so its window never waits on the database (one worker
+// per job; cancelling asks the worker, which cancels the running statement); the CLI's on its own thread.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
