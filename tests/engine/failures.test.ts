@@ -344,11 +344,12 @@ describe('dry run, cancel and locks', () => {
     const writer = new pg.Client({ connectionString: t.url });
     await writer.connect();
     try {
-      // Until the import holds its lock (later on a busy machine), at most 60 s.
+      // Until the import holds its lock on authors (later on a busy machine; its undo log's table is
+      // locked the same way before the written tables are), at most 60 s.
       let held = false;
       for (const until = Date.now() + 60_000; !held && Date.now() < until;) {
         const locks = await writer.query(
-          `SELECT 1 FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'mr4' AND l.mode = 'ShareRowExclusiveLock' AND l.granted`,
+          `SELECT 1 FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'mr4' AND l.mode = 'ShareRowExclusiveLock' AND l.granted AND l.relation = 'authors'::regclass`,
         );
         held = (locks.rowCount ?? 0) > 0;
         if (!held) await new Promise((r) => setTimeout(r, 20));
