@@ -101,7 +101,9 @@ export interface DiffSessionJob extends ConfigSource, Pick<ImportSettings, 'same
   kind: 'diff-session';
   db: DbSpec;
   archive: string;
+  /** A base archive, or "auto": what the two databases last agreed on, kept in `dataDir`. */
   base?: string;
+  dataDir?: string;
   schema?: string;
   tables?: string[];
   secret?: ArchiveSecret;
@@ -119,6 +121,7 @@ export async function openEngineSession(job: DiffSessionJob, signal: AbortSignal
     db: target(job.db),
     archive: job.archive,
     base: job.base,
+    agreement: job.dataDir ? agreementStore(job.dataDir, false) : undefined,
     ...pairingSettingsOf(job),
     schema: job.schema,
     tables: job.tables,

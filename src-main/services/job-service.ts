@@ -303,11 +303,13 @@ export class JobService {
     const { connections, archives } = this.deps;
     const target = await connections.resolve(request.targetId);
     const archive = await archives.archivePath(request.archiveId);
-    const basePath = await this.basePath(request.base, request.archiveId, request.targetId);
+    // "auto" is found by the engine, as for the CLI (engine/staged/agreed.ts); a handle names a file.
+    const chosen = chosenBase(request.base, undefined, (handle) => handle);
+    const base = chosen === 'auto' || chosen === undefined ? chosen : (await this.deps.files.readable(chosen)).path;
     const info: JobInfo = {
       ...fresh,
       kind: 'diff',
-      title: `${basePath ? 'Three-way diff' : 'Diff'} of ${archive.info.file.name} with ${target.connection.name}`,
+      title: `${base ? 'Three-way diff' : 'Diff'} of ${archive.info.file.name} with ${target.connection.name}`,
       target: summary(target.connection),
       phases: [...DIFF_PHASES],
       files: [archive.info.file],
@@ -319,7 +321,8 @@ export class JobService {
           kind: 'diff-session',
           db: { url: target.url, allowFileParams: false },
           archive: archive.path,
-          base: basePath,
+          base,
+          dataDir: this.deps.dataDir,
           sameIds: request.sameIds,
           probableEdits: request.probableEdits,
           config: keys.config,
@@ -331,6 +334,7 @@ export class JobService {
       try {
         const summary = await running.result;
         const diffId = randomId();
+        const basePath = summary.base?.path;
         this.deps.diffs.register({ diffId, session: running, archiveId: request.archiveId, targetId: request.targetId, basePath, summary });
         j.info.result = { diffId, summary } satisfies DiffOpened;
       } catch (error) {
@@ -462,16 +466,6 @@ export class JobService {
       `Run a dry run first, then type the database name to confirm the ${what}.`,
       'MR4_CONFIRMATION_REQUIRED',
     );
-  }
-
-  /** A base archive given by handle, or "auto": what the archive's database and the target last
-   *  agreed on, kept here. */
-  private async basePath(base: string | undefined, archiveId: string, targetId: string): Promise<string | undefined> {
-    const chosen = chosenBase(base, undefined, (handle) => handle);
-    if (chosen !== 'auto') return chosen && (await this.deps.files.readable(chosen)).path;
-    const found = await this.agreement(archiveId, targetId);
-    if (!found.kept) throw badRequest('No base kept', found.reason, 'Choose the base archive yourself, or compare two ways.');
-    return found.kept.path;
   }
 
   private async agreement(archiveId: string, targetId: string): Promise<{ kept: KeptAgreement | null; reason: string }> {

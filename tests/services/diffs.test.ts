@@ -62,6 +62,15 @@ test('what two synced databases agree on is offered as the base for either direc
   expect(none.reason).toMatch(/never synced/);
 });
 
+test('a diff against the kept base of a pair that never synced fails with what to do, as the CLI says it', async () => {
+  const archiveId = await exportFrom(dev);
+  const job = await waitJob(app, (await app.call('jobs.start', { kind: 'diff', archiveId, targetId: dev.id, base: 'auto' })).id);
+  expect(job.state).toBe('failed');
+  expect(job.title).toMatch(/^Three-way diff of /);
+  expect(job.error?.message).toMatch(/No agreed state of .* is kept here/);
+  expect(job.error?.message).toMatch(/Choose the base archive yourself .* or compare two ways/);
+});
+
 test('a three-way diff pages by kind, lists every conflict, and the merge applies exactly the decisions', async () => {
   const archiveId = await exportFrom(dev);
   const job = await waitJob(app, (await app.call('jobs.start', { kind: 'diff', archiveId, targetId: prod.id, base: 'auto' })).id);

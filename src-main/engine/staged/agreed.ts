@@ -41,6 +41,6 @@ function autoBase(agreed: AgreedState | null, run: PreparedRun): string {
 export class BaseNotFoundError extends Error {
   override name = 'BaseNotFoundError';
   constructor(reason: string) {
-    super(`${reason} Give the base archive yourself (--base FILE), or merge two ways (without --base).`);
+    super(`${reason} Choose the base archive yourself (mr4: --base FILE), or compare two ways (mr4: without --base).`);
   }
 }
