@@ -5,27 +5,12 @@
 // kind. A measurement, not a test.
 //
 //   tsx scripts/bench-small.ts [--runs N] [--disable-triggers] [--mode skip|merge] [--top N]
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import pg from 'pg';
 import { startThrowawayServer } from '../tests/helpers/pg-server';
-
-const ROOT = resolve(import.meta.dirname, '..');
-const FIXTURE = readFileSync(join(ROOT, 'tests', 'fixtures', 'schemas', 'pagila-like.sql'), 'utf8');
-const SCHEMA = FIXTURE.slice(0, FIXTURE.search(/^-- @@ data @@$/m));
-
-/** 4,000 more rentals, 45 minutes apart between the fixture's (Jan–May 2022, payment's partitions), each with its payment. */
-const MORE_ROWS = `
-INSERT INTO rental (rental_id, rental_date, inventory_id, customer_id, return_date, staff_id, last_update)
-SELECT g, TIMESTAMPTZ '2022-01-01 00:07:00+00' + (g - 300) * INTERVAL '45 minutes', 1 + (g * 11) % 200, 1 + (g * 17) % 100,
-       TIMESTAMPTZ '2022-01-02 00:07:00+00' + (g - 300) * INTERVAL '45 minutes', 1 + g % 4, '2022-02-15 09:57:20+00'
-FROM generate_series(301, 4300) g;
-INSERT INTO payment (payment_id, customer_id, staff_id, rental_id, amount, payment_date)
-SELECT 400 + r.rental_id, r.customer_id, r.staff_id, r.rental_id, 2.99, r.rental_date + INTERVAL '3 hours' FROM rental r WHERE r.rental_id > 300;
-SELECT setval('rental_rental_id_seq', 4300);
-SELECT setval('payment_payment_id_seq', 4700);
-`;
+import { PAGILA_SCHEMA, PAGILA_SIZED_SQL } from './pagila-sized';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(name);
@@ -57,10 +42,10 @@ async function main(): Promise<void> {
   const url = (db: string) => server.url.replace(/\/postgres$/, `/${db}`);
   try {
     await sql(server.url, 'CREATE DATABASE small_src');
-    await sql(url('small_src'), FIXTURE + MORE_ROWS);
+    await sql(url('small_src'), PAGILA_SIZED_SQL);
     await sql(url('small_src'), 'VACUUM ANALYZE');
     await sql(server.url, 'CREATE DATABASE small_empty');
-    await sql(url('small_empty'), SCHEMA);
+    await sql(url('small_empty'), PAGILA_SCHEMA);
     const rows = await (async () => {
       const c = new pg.Client({ connectionString: url('small_src') });
       await c.connect();

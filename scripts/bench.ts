@@ -7,23 +7,36 @@
 //                tables, triggers firing)                    vs the same pg_restore
 //   merge import mr4 import --mode merge --base none --disable-triggers  (10 % of the target's rows changed,
 //                the archive makes them as they were: a two-way merge) vs the same pg_restore
-// Every command runs
-// as its own process under /usr/bin/time (elapsed seconds, peak RSS); each figure is the median over
-// the rounds. It is a measurement, not a test: it exits 0 when a target is missed and says MISSED.
+// and the same export and skip imports of a small database (Pagila-sized, scripts/bench-pagila.ts),
+// with `mr4 --version` for node's start. Every command runs as its own process under /usr/bin/time
+// (elapsed seconds, peak RSS); each figure is the median over the rounds. It is a measurement, not a test: it exits 0 when a target is missed and says MISSED.
 //
 //   tsx scripts/bench.ts [--rows N] [--runs N] [--keep] [--json FILE] [--trace]
 //   (or BENCH_ROWS, BENCH_RUNS, BENCH_KEEP=1, BENCH_JSON, BENCH_TRACE=1)
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import pg from 'pg';
 import { seedCrearisBulk } from '../src-main/demo/crearis-bulk';
 import type { TableCounts } from '../src-main/engine/report-types';
 import { startThrowawayServer, type ThrowawayServer } from '../tests/helpers/pg-server';
+import { benchSmallDatabase, type SmallDatabaseResult } from './bench-pagila';
+import {
+  childEnv,
+  dbUrl,
+  fmt,
+  loads,
+  log,
+  mb,
+  median,
+  mr4,
+  ROOT,
+  tableCounts,
+  type Timed,
+  timed,
+  useDataDir,
+  withClient,
+} from './bench-lib';
 
-const ROOT = resolve(import.meta.dirname, '..');
-const MR4 = join(ROOT, 'bin', 'mr4.js');
 const SCHEMA_SQL = join(ROOT, 'src-main', 'demo', 'crearis-schema.sql');
 const TIME = '/usr/bin/time';
 
@@ -98,102 +111,6 @@ function usage(problem?: string): never {
   }
   process.stdout.write(text);
   process.exit(0);
-}
-
-// ─── Small helpers ────────────────────────────────────────────────────────────────────────────────
-
-const started = Date.now();
-function log(msg: string): void {
-  const s = ((Date.now() - started) / 1000).toFixed(1).padStart(7);
-  process.stdout.write(`[${s} s] ${msg}\n`);
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-const mb = (bytes: number) => bytes / 1024 / 1024;
-const fmt = (n: number, digits = 2) => n.toFixed(digits);
-
-function dbUrl(serverUrl: string, database: string): string {
-  const u = new URL(serverUrl);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
-
-/** The data folder mr4 keeps agreements in during the run (never the user's own). */
-let benchDataDir = '';
-
-/** The environment of a child: no connection settings of the machine running the benchmark, and a
- *  data folder of the benchmark's own. */
-function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = benchDataDir ? { MR4_DATA_DIR: benchDataDir } : {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (k === 'DATABASE_URL' || k.startsWith('PG') || k === 'NODE_OPTIONS' || k === 'MR4_TRACE_SQL' || k === 'MR4_DATA_DIR') continue;
-    env[k] = v;
-  }
-  return { ...env, ...extra };
-}
-
-interface Timed {
-  seconds: number;
-  rssMb: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command under /usr/bin/time -f '%e %M': elapsed seconds and peak RSS (KB) on stderr's last line. */
-/** The 1-minute load average when each timed command started: other work on the machine skews the figures. */
-const loads: number[] = [];
-
-function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = childEnv()): Promise<Timed> {
-  loads.push(loadavg()[0]);
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(TIME, ['-f', '%e %M', cmd, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const lines = stderr.trimEnd().split('\n');
-      const last = lines.pop() ?? '';
-      const rest = lines.filter((l) => !/^Command exited with non-zero status/.test(l)).join('\n');
-      const m = /^(\d+(?:\.\d+)?) (\d+)$/.exec(last.trim());
-      const shown = [cmd === process.execPath ? 'mr4' : cmd.split('/').pop(), ...args.slice(cmd === process.execPath ? 1 : 0)].join(' ');
-      if (code !== 0 || !m) {
-        reject(new Error(`${shown} failed (exit ${code}):\n${rest.slice(-4000)}\n${stdout.slice(-2000)}`));
-        return;
-      }
-      resolvePromise({ seconds: Number(m[1]), rssMb: Number(m[2]) / 1024, stdout, stderr: rest });
-    });
-  });
-}
-
-const mr4 = (args: string[], env?: NodeJS.ProcessEnv) => timed(process.execPath, [MR4, ...args], env);
-
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
-async function tableCounts(url: string): Promise<Record<string, number>> {
-  return withClient(url, async (c) => {
-    const tables = await c.query<{ t: string }>(
-      `SELECT c.relname AS t FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-       WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') ORDER BY 1`,
-    );
-    const counts: Record<string, number> = {};
-    for (const { t } of tables.rows) counts[t] = Number((await c.query<{ n: string }>(`SELECT count(*) AS n FROM "${t}"`)).rows[0].n);
-    return counts;
-  });
 }
 
 // ─── The merge target's changes ───────────────────────────────────────────────────────────────────
@@ -292,7 +209,7 @@ async function main(): Promise<void> {
   // Every database is VACUUM ANALYZEd explicitly where a real one would have been.
   const server: ThrowawayServer = await startThrowawayServer({ settings: { autovacuum: 'off' } });
   const work = mkdtempSync(join(tmpdir(), 'mr4-bench-'));
-  benchDataDir = join(work, 'data');
+  useDataDir(join(work, 'data'));
   let stopServer = !opts.keep;
   const cleanup = () => {
     if (stopServer) {
@@ -493,6 +410,11 @@ async function main(): Promise<void> {
       }
     }
 
+    // ── The small database: where the fixed cost and node's start weigh most ──
+    log(`small database, ${opts.runs} round${opts.runs > 1 ? 's' : ''}`);
+    const small: SmallDatabaseResult = await benchSmallDatabase(admin, bin, work, opts.runs);
+    countProblems.push(...small.countProblems.map((p) => `small database: ${p}`));
+
     // ── Optional: one traced run of each mr4 step ──
     const traces: Record<string, string[]> = {};
     if (opts.trace) {
@@ -538,7 +460,7 @@ async function main(): Promise<void> {
     }
 
     // ── Report ──
-    const RSS_LIMIT = 300;
+    const RSS_LIMIT = 200;
     const rows: { step: string; mr4: number; pg: number | null; target: number | null; mr4Rss: number; pgRss: number | null }[] = [
       {
         step: 'export (vs pg_dump -Fc)',
@@ -572,6 +494,8 @@ async function main(): Promise<void> {
         mr4Rss: Math.max(...samples.merge.mr4Rss),
         pgRss: Math.max(...samples.merge.pgRss),
       },
+      // The targets are the big database's; the small one's is that node's start dominates (below).
+      ...small.steps.map((r) => ({ ...r, target: null })),
     ];
     const peakRss = Math.max(...rows.map((r) => r.mr4Rss));
     const missed: string[] = [];
@@ -621,6 +545,13 @@ async function main(): Promise<void> {
     out.push(
       `load average (1 min) at the start of the timed commands: ${fmt(Math.min(...loads))} to ${fmt(Math.max(...loads))} on ${cpus().length} CPUs` +
         (busy ? ' — the machine was busy with other work: figures are noisy' : ''),
+    );
+    const smallDefault = small.steps[2].mr4;
+    out.push(
+      `small database (Pagila-sized, ${small.rows.toLocaleString('en')} rows in ${small.tables} tables): node's start and loading mr4 ` +
+        `(mr4 --version) ${fmt(small.nodeStart)} s; the default-path import ${fmt(smallDefault)} s, ${fmt(smallDefault - small.nodeStart)} s ` +
+        `beyond node's start, which is ${fmt((100 * small.nodeStart) / smallDefault, 0)} % of it` +
+        (small.nodeStart >= smallDefault / 2 ? " (dominated by node's start)" : " (NOT dominated by node's start)"),
     );
     out.push(
       `sizes: source database ${fmt(mb(srcBytes), 0)} MB; mr4 archive ${fmt(mb(archiveBytes), 1)} MB vs pg_dump -Fc ${fmt(mb(dumpBytes), 1)} MB (${fmt(archiveBytes / dumpBytes)}×)`,
@@ -689,6 +620,7 @@ async function main(): Promise<void> {
         loadAverage: { min: Math.min(...loads), max: Math.max(...loads) },
         sizes: { sourceDatabaseBytes: srcBytes, archiveBytes, dumpBytes },
         counts: srcCounts,
+        small,
         seeded,
         merge: mergeCheck,
         countProblems,
