@@ -4,11 +4,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
-import ssh2 from 'ssh2';
 import { HOST_KEY_FINGERPRINT } from '../../src-common/contract';
 import { defaultDataDir } from '../services/data-dir';
 import { readHost } from '../db/hosts';
-import { defaultKnownHosts, sshLabel, type SshSettings } from '../db/ssh-tunnel';
+import { defaultKnownHosts, loadSsh2, sshLabel, type SshSettings } from '../db/ssh-tunnel';
 import type { DbSpec } from '../services/engine-jobs';
 import { askSecret, canPrompt } from './prompt';
 
@@ -144,8 +143,8 @@ function defaultIdentity(): string | undefined {
 }
 
 /** Whether the key at `file` opens with `passphrase` (undefined: whether it needs none). */
-function keyOpens(data: Buffer, passphrase?: string): 'yes' | 'needs-passphrase' | 'wrong-passphrase' | 'not-a-key' {
-  const parsed = ssh2.utils.parseKey(data, passphrase);
+async function keyOpens(data: Buffer, passphrase?: string): Promise<'yes' | 'needs-passphrase' | 'wrong-passphrase' | 'not-a-key'> {
+  const parsed = (await loadSsh2()).utils.parseKey(data, passphrase);
   if (!(parsed instanceof Error)) return 'yes';
   if (/no passphrase given/i.test(parsed.message)) return 'needs-passphrase';
   if (/bad passphrase|integrity check failed/i.test(parsed.message)) return 'wrong-passphrase';
@@ -180,11 +179,11 @@ export async function sshSettings(opts: CommonOptions, env: NodeJS.ProcessEnv = 
     if (data) {
       settings.keyFile = keyFile;
       if (env.MR4_SSH_PASSPHRASE !== undefined) settings.passphrase = env.MR4_SSH_PASSPHRASE;
-      else if (keyOpens(data) === 'needs-passphrase') {
+      else if ((await keyOpens(data)) === 'needs-passphrase') {
         if (canPrompt()) {
           for (let attempt = 1; ; attempt++) {
             const passphrase = await askSecret(`Enter passphrase for key '${keyFile}': `);
-            if (keyOpens(data, passphrase) === 'yes') {
+            if ((await keyOpens(data, passphrase)) === 'yes') {
               settings.passphrase = passphrase;
               break;
             }

@@ -22,9 +22,14 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { Duplex } from 'node:stream';
-import ssh2, { type AuthMethod } from 'ssh2';
+import type { AuthMethod, Client } from 'ssh2';
 import { ConnectionError, type HostKeyFacts, SshError } from './errors';
 import { addKnownHost, fingerprintOf, keyTypeOf, knownHostName, knownLinesFor, preferKnownTypes, verdictFor } from './known-hosts';
+
+/** ssh2, loaded on first use: a command that opens no tunnel does not pay for loading it. */
+export async function loadSsh2(): Promise<(typeof import('ssh2'))['default']> {
+  return (await import('ssh2')).default;
+}
 
 /** How to reach and log in to the SSH server. Holds secrets (passphrase, password): never log it. */
 export interface SshSettings {
@@ -103,7 +108,7 @@ async function loadKey(file: string, passphrase: string | undefined): Promise<{ 
           : `The key file ${tilde(file)} cannot be read (${code ?? (error as Error).message}).`,
     };
   }
-  const parsed = ssh2.utils.parseKey(data, passphrase);
+  const parsed = (await loadSsh2()).utils.parseKey(data, passphrase);
   if (parsed instanceof Error) {
     const m = parsed.message;
     if (/no passphrase given/i.test(m)) return { problem: `The key ${tilde(file)} is protected by a passphrase, and none was given.` };
@@ -154,11 +159,11 @@ function connectProblem(error: { message: string; code?: string | number; level?
 }
 
 /** Opens and authenticates one SSH connection. */
-async function openClient(s: SshSettings): Promise<InstanceType<typeof ssh2.Client>> {
+async function openClient(s: SshSettings): Promise<Client> {
   const label = sshLabel(s);
   const lines = await knownLinesFor(s.knownHosts, s.host, s.port);
   const key = s.keyFile ? await loadKey(s.keyFile, s.passphrase) : null;
-  const client = new ssh2.Client();
+  const client = new (await loadSsh2()).Client();
   let hostKeyFailure: SshError | null = null;
   let agentProblem: string | null = s.agent === '' ? 'there is no SSH agent to ask: SSH_AUTH_SOCK is not set where mr4 runs' : null;
   const passwordMissing = s.password === '' ? 'no SSH password was given' : null;
@@ -311,7 +316,7 @@ async function openClient(s: SshSettings): Promise<InstanceType<typeof ssh2.Clie
  * `socket()` gives node-postgres a socket-like stream that opens its channel when pg connects it.
  */
 export class SshTunnel {
-  private client: Promise<InstanceType<typeof ssh2.Client>> | null = null;
+  private client: Promise<Client> | null = null;
   private users = 0;
   private closing: NodeJS.Timeout | null = null;
   /** Why the SSH connection ended under open sockets (keep-alive timeout, the server went away). */
@@ -364,7 +369,7 @@ export class SshTunnel {
     }
   }
 
-  private connection(): Promise<InstanceType<typeof ssh2.Client>> {
+  private connection(): Promise<Client> {
     if (!this.client) {
       const opening = openClient(this.settings);
       this.client = opening;

@@ -8,10 +8,9 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
-import { createApp, defaultDataDir } from '../../app/create-app';
+import { defaultDataDir } from '../../services/data-dir';
 import type { App } from '../../app/types';
-import { startBrowserServer, type BrowserServer } from '../../server/browser-server';
-import { MemorySecretStore, PgpassSecretStore } from '../../services/secrets';
+import type { BrowserServer } from '../../server/browser-server';
 import type { CliContext, CommandModule } from '../context';
 import { EXIT } from '../options';
 
@@ -135,6 +134,12 @@ export const serveCommand: CommandModule = (program, ctx) => {
         return;
       }
       const dataDir = resolve(opts.dataDir ?? defaultDataDir());
+      // The app and its server load only here: the other commands never need them.
+      const [{ createApp }, { startBrowserServer }, { MemorySecretStore, PgpassSecretStore }] = await Promise.all([
+        import('../../app/create-app'),
+        import('../../server/browser-server'),
+        import('../../services/secrets'),
+      ]);
       const app = await createApp({ door: 'browser', dataDir, secrets: [new MemorySecretStore(), new PgpassSecretStore()] });
       let server: BrowserServer;
       try {
