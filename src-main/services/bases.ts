@@ -23,6 +23,8 @@ interface Agreement {
   /** Names to show: identity → database name. */
   databases: Record<string, string>;
   at: string;
+  /** Per database, the time of its state the agreement holds (see engine/staged/agreed.ts). */
+  asOf?: Record<string, string>;
   /** The import that wrote it (its undo log's id in the target), if it kept one. */
   run?: string;
   /** The agreement it replaced, kept (file and all) so that undoing that import can put it back. */
@@ -40,6 +42,7 @@ export interface KeptAgreement {
   sha256: string;
   databases: Record<string, string>;
   at: string;
+  asOf?: Record<string, string>;
 }
 
 const pair = (a: string, b: string): [string, string] => (a < b ? [a, b] : [b, a]);
@@ -72,7 +75,7 @@ export class BaseRegistry {
     if (!entry) return null;
     const path = join(this.dir, entry.file);
     if (!existsSync(path) || (await archiveSha256(path)) !== entry.sha256) return null;
-    return { path, identity: entry.identity, sha256: entry.sha256, databases: entry.databases, at: entry.at };
+    return { path, identity: entry.identity, sha256: entry.sha256, databases: entry.databases, at: entry.at, asOf: entry.asOf };
   }
 
   async newPath(): Promise<string> {
@@ -90,13 +93,17 @@ export class BaseRegistry {
     const replaced = registry.agreements.find((x) => same(x.between, between));
     registry.agreements = registry.agreements.filter((x) => !same(x.between, between));
     const { previous: _older, ...before } = replaced ?? ({} as Partial<Agreement>);
+    const at = new Date().toISOString();
+    // The source's rows as exported, the target's as the import left them.
+    const asOf = report.archive.identity ? { [report.archive.identity]: report.archive.timestamp, [report.target.identity]: at } : undefined;
     registry.agreements.push({
       between,
       identity: written.identity,
       file: written.path.slice(this.dir.length + 1),
       sha256: written.sha256,
       databases: { [written.between[0]]: report.archive.database, [written.between[1]]: report.target.database },
-      at: new Date().toISOString(),
+      at,
+      ...(asOf ? { asOf } : {}),
       ...(report.undo?.run ? { run: report.undo.run } : {}),
       // Only an import that can be undone needs the agreement before it.
       ...(report.undo?.run && replaced ? { previous: before as Omit<Agreement, 'previous'> } : {}),

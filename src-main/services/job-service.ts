@@ -42,6 +42,7 @@ import type { HistoryService } from './history';
 import { JobError } from './job-errors';
 import { startEngineJob } from './jobs';
 import { badRequest, conflict, notFound } from './service-error';
+import { staleArchiveReason } from '../engine/staged/agreed';
 import { type BaseRegistry, chosenBase, type KeptAgreement } from './bases';
 import { dbTarget } from '../db/connect';
 import { readIdentity } from '../engine/catalog';
@@ -485,6 +486,8 @@ export class JobService {
       await client.end().catch(() => undefined);
     }
     const kept = await this.deps.bases.find(info.metadata.identity, identity);
+    const stale = kept && staleArchiveReason(kept, info.metadata, target.connection.database);
+    if (stale) return { kept: null, reason: stale };
     return {
       kept,
       reason: kept

@@ -230,9 +230,12 @@ describe('subsets', () => {
     const full = join(dir, 'full.tar.gz');
     await exportDb(db, full);
     await new BaseRegistry(dataDir).record(await importInto(copy, full, 'merge', { agreement: agreementStore(dataDir) }));
+    // Exported after that agreement (an archive older than it is refused as its counterpart).
+    const later = join(dir, 'subset-later.tar.gz');
+    await exportDb(db, later, { subset: { where, withChildren: true } });
     const diff = await runDiff(
       dbTarget(copy.url),
-      { archive, base: 'auto', dataDir, rowsPerKind: 5 },
+      { archive: later, base: 'auto', dataDir, rowsPerKind: 5 },
       undefined,
       new AbortController().signal,
       () => undefined,
@@ -246,7 +249,7 @@ describe('subsets', () => {
     );
     expect(diff.summary.warnings.some((w) => /the archive is a subset \(orders: placed >= DATE '2025-07-01'\)/.test(w))).toBe(true);
     // A merge of it deletes nothing and changes nothing.
-    const merged = await importInto(copy, archive, 'merge', { base: 'auto', agreement: agreementStore(dataDir) });
+    const merged = await importInto(copy, later, 'merge', { base: 'auto', agreement: agreementStore(dataDir) });
     expect(merged.tables.every((t) => t.inserted === 0 && t.updated === 0)).toBe(true);
     expect(await count(copy, `SELECT count(*) AS n FROM orders`)).toBe(200);
   });

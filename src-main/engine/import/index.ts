@@ -24,7 +24,7 @@ import { type StagedTable, temp } from '../staged/types';
 import { loadRowAnswers } from '../compare/decisions';
 import { DeferredConstraintError, ProbableEditsError, RefusedRowsError } from './errors';
 import { type AgreementWritten, writeAgreement } from './agreement';
-import { type AgreementStore, resolveBase } from '../staged/agreed';
+import { type AgreementStore, NoAgreementKeptError, resolveBase, syncedBefore } from '../staged/agreed';
 import { checkMaskedKeys, openProbableEdits, recordLineage } from './identity';
 import { recordMasks } from '../mask-store';
 import { analyze } from '../compare/analyze';
@@ -162,6 +162,8 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
     const failures: RowProblem[] = [...run.castProblems];
     const agreed = options.agreement && run.source.identity ? await options.agreement.find(run.source.identity, catalog.identity) : null;
     const basePath = resolveBase(options.base, agreed, run);
+    // Only a merge overwrites; a skip import writes nothing the target holds, with or without a base.
+    if (options.base === 'kept' && !basePath && mode === 'merge' && (await syncedBefore(ctx, run))) throw new NoAgreementKeptError(run);
     const base = basePath ? await stageBase(ctx, run, basePath, options.limits, 'b', unlocker) : null;
     if (base) {
       ctx.log(

@@ -1,12 +1,17 @@
 // Where a run finds what two databases last agreed on (the base of a three-way merge between them):
 // kept by the caller (services/bases.ts keeps them in the data folder), found by the two databases'
 // identities.
+import type { RunContext } from '../run-context';
+import { literal } from '../sql';
 import type { PreparedRun } from './prepare';
 
 /** A kept agreed state: an archive, and the database whose ids its rows hold. */
 export interface AgreedState {
   path: string;
   identity: string;
+  /** Per database (identity), the time of the state of it the agreement holds: the source's export
+   *  time, the target's import time. Absent in agreements kept before it was recorded. */
+  asOf?: Record<string, string>;
 }
 
 /** Where agreed states are kept (the data folder, see services/bases.ts). */
@@ -23,9 +28,65 @@ export interface AgreementStore {
  * there is none); "kept", that agreement if there is one (a two-way run otherwise); or none.
  */
 export function resolveBase(base: string | undefined, agreed: AgreedState | null, run: PreparedRun): string | undefined {
+  if ((base === 'auto' || base === 'kept') && agreed) {
+    const stale = staleArchiveReason(agreed, run.index.metadata, run.catalog.database);
+    if (stale) throw new StaleArchiveError(stale);
+  }
   if (base === 'auto') return autoBase(agreed, run);
   if (base === 'kept') return agreed?.path;
   return base;
+}
+
+/**
+ * Why the agreement cannot be the base of this archive, if it cannot: an archive exported before its
+ * database's state in the agreement (a sync since, either way) holds values older than the
+ * agreement's; compared with it, every change made meanwhile would look undone by the source, and a
+ * merge would undo it.
+ */
+export function staleArchiveReason(
+  agreed: AgreedState,
+  archive: { identity?: string; timestamp: string; database: string },
+  targetDatabase: string,
+): string | null {
+  const since = archive.identity ? agreed.asOf?.[archive.identity] : undefined;
+  if (!since || !(Date.parse(archive.timestamp) < Date.parse(since))) return null;
+  return (
+    `The archive of ${archive.database} was exported at ${archive.timestamp}, before ${archive.database} and ${targetDatabase} last ` +
+    `agreed on what ${archive.database} held at ${since}: compared with that agreement, its older values would undo every change ` +
+    `made since. Export ${archive.database} again and use the new archive, or choose the base archive yourself (mr4: --base FILE).`
+  );
+}
+
+export class StaleArchiveError extends Error {
+  override name = 'StaleArchiveError';
+}
+
+/** Whether the archive's database and the target have synced before: the target's lineage names the
+ *  archive's database as an origin, or the archive's lineage names the target. */
+export async function syncedBefore(ctx: RunContext, run: PreparedRun): Promise<boolean> {
+  const [source, target] = [run.source, run.target];
+  const checks: string[] = [];
+  if (source.identity && target.lineage)
+    checks.push(`EXISTS (SELECT 1 FROM ${target.lineage} l WHERE l.origin = ${literal(source.identity)}::uuid)`);
+  if (target.identity && source.lineage)
+    checks.push(`EXISTS (SELECT 1 FROM ${source.lineage} l WHERE l.origin = ${literal(target.identity)}::uuid)`);
+  if (!checks.length) return false;
+  return (await ctx.query<{ synced: boolean }>(`SELECT ${checks.join(' OR ')} AS synced`)).rows[0].synced;
+}
+
+/** A merge that would silently compare two ways between databases that synced before: the archive's
+ *  values would overwrite every edit the target made since they last agreed. */
+export class NoAgreementKeptError extends Error {
+  override name = 'NoAgreementKeptError';
+  constructor(run: PreparedRun) {
+    const source = run.index.metadata.database;
+    super(
+      `${source} and ${run.catalog.database} have synced before (the lineage of ids pairs their rows), but what they last agreed on ` +
+        `is not kept in this data folder (another machine, a data folder removed, or --no-remember): merged two ways, the archive's ` +
+        `values would overwrite every edit ${run.catalog.database} made since. Choose the base archive yourself (mr4: --base FILE, ` +
+        `the last archive the two agreed on), or merge two ways on purpose (mr4: --base none).`,
+    );
+  }
 }
 
 function autoBase(agreed: AgreedState | null, run: PreparedRun): string {
