@@ -38,9 +38,28 @@ export interface RunSettings {
   probableEdits?: ProbableEditsSetting;
 }
 
-/** The request fields of the row-identity settings (nothing for the defaults). */
-export function identityOptions(s: RunSettings): { sameIds?: true; probableEdits?: 'same' | 'new' } {
+/** A new form's settings: add new records only, a row that cannot be written stops the run, triggers
+ *  fire, and rows that only look like edits are listed for the user to decide. */
+export const DEFAULT_SETTINGS: Required<RunSettings> = {
+  mode: 'skip',
+  allowFailures: false,
+  disableTriggers: false,
+  sameIds: false,
+  probableEdits: 'ask',
+};
+
+/** The request fields of the settings (only the mode for the defaults). */
+export function writeOptions(s: RunSettings): {
+  mode: ImportMode;
+  allowFailures?: true;
+  disableTriggers?: true;
+  sameIds?: true;
+  probableEdits?: 'same' | 'new';
+} {
   return {
+    mode: s.mode,
+    ...(s.allowFailures ? { allowFailures: true as const } : {}),
+    ...(s.disableTriggers ? { disableTriggers: true as const } : {}),
     ...(s.sameIds ? { sameIds: true as const } : {}),
     ...(!s.sameIds && s.probableEdits && s.probableEdits !== 'ask' ? { probableEdits: s.probableEdits } : {}),
   };

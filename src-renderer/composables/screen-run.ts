@@ -71,6 +71,10 @@ export function useScreenRun<F>(options: {
   /** Set when the run button found, in a fresh dry run, nothing to write. */
   const nothingToWrite = ref(false);
 
+  function dismissError(): void {
+    run.error.value = null;
+  }
+
   function reset(): void {
     run.reset();
     restoredDryId.value = null;
@@ -140,5 +144,7 @@ export function useScreenRun<F>(options: {
     await run.run();
   }
 
-  return { dryJob, realJob, dryReport, busy, step, nothingToWrite, reset, go };
+  return { dryJob, realJob, dryReport, dryFresh: run.dryFresh, error: run.error, dismissError, busy, step, nothingToWrite, reset, go };
 }
+
+export type ScreenRun = ReturnType<typeof useScreenRun>;
