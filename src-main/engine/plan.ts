@@ -885,12 +885,18 @@ function copiedIds(tp: TablePlan, catalog: Catalog, drafts: Map<string, TablePla
   }
   for (const r of tp.references) {
     const parent = drafts.get(r.parent);
-    const pid = parent ? idColumn(parent) : null;
-    if (r.columns.length > 1 && pid && r.parentColumns.includes(pid)) {
-      out.push(
-        `${tp.name}(${r.columns.join(', ')}) references ${r.parent}(${r.parentColumns.join(', ')}), which includes its id column ${pid}: mr4 rewrites single-column references only, so these values are copied as they are. Reference the id alone, or exclude the table.`,
-      );
-    }
+    if (r.columns.length < 2 || !parent || r.external) continue;
+    // The parent's columns that hold ids mr4 renumbers: its own id, or a reference it rewrites.
+    const pid = idColumn(parent);
+    const rewritten = new Map(
+      parent.references.filter((p) => p.remap && !p.external && p.columns.length === 1).map((p) => [p.columns[0], p.parent]),
+    );
+    const renumbered = r.parentColumns.filter((c) => c === pid || rewritten.has(c));
+    if (!renumbered.length) continue;
+    const what = renumbered.map((c) => (c === pid ? `its id column ${c}` : `${c} (an id of ${rewritten.get(c)})`)).join(' and ');
+    out.push(
+      `${tp.name}(${r.columns.join(', ')}) references ${r.parent}(${r.parentColumns.join(', ')}), which includes ${what}: mr4 rewrites single-column references only, so these values are copied as they are, and in a target whose ids differ they point at other rows. Reference the id alone, or exclude the table.`,
+    );
   }
   return out;
 }
