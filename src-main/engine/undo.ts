@@ -5,7 +5,8 @@
 // deleted since is named, and the undo stops, unless told to leave those rows as they are now and undo
 // the rest (keepChanged). Then, set-based (one statement per table and kind):
 //   1. the old values of the rows the import updated are written back (parents first);
-//   2. the rows it inserted are deleted (children first);
+//   2. the rows it inserted are deleted (children first; the tables of a cycle of foreign keys, which
+//      the import wrote by late seeding, in one statement, so the keys are checked once all are gone);
 //   3. the lineage of ids it recorded is removed, and the pairs it replaced are put back;
 //   4. the run is marked undone and its log dropped.
 // Sequences are not moved back (PostgreSQL never does that either): ids the import drew stay used.
@@ -127,6 +128,111 @@ export async function listRuns(
 function keyJoin(t: RunTable, g: string, k: string): string {
   if (!t.key) return `to_jsonb(${g}) = u.key`;
   return t.key.map((c) => `${g}.${ident(c)} ${t.nullable ? 'IS NOT DISTINCT FROM' : '='} ${k}.${ident(c)}`).join(' AND ');
+}
+
+/** The DELETE (without RETURNING) of the rows the import inserted into `t`, but those kept (`keep`). */
+function deleteInserted(schema: string, t: RunTable, log: string, keep: string): string {
+  const T = qualified(schema, t.name);
+  if (t.key)
+    return `DELETE FROM ${T} AS g USING ${log} u CROSS JOIN LATERAL jsonb_populate_record(NULL::${T}, u.key) k
+      WHERE u.table_name = ${literal(t.name)} AND u.op = 'i' AND ${keyJoin(t, 'g', 'k')} AND NOT EXISTS (SELECT 1 FROM ${keep} x WHERE x.n = u.n)`;
+  // Rows without any key are their content: as many rows of each content as the import inserted.
+  return `WITH e AS (SELECT key, row_number() OVER (PARTITION BY key ORDER BY n) AS rn FROM ${log} WHERE table_name = ${literal(t.name)} AND op = 'i'),
+         c AS (SELECT g.ctid AS id, to_jsonb(g) AS j, row_number() OVER (PARTITION BY to_jsonb(g)) AS rn FROM ${T} g WHERE to_jsonb(g) IN (SELECT key FROM e))
+    DELETE FROM ${T} WHERE ctid IN (SELECT c.id FROM e JOIN c ON c.j = e.key AND c.rn = e.rn)`;
+}
+
+/**
+ * The order the inserted rows are deleted in: groups of tables, children before their parents, by the
+ * foreign keys the target has now. Tables in a cycle of foreign keys form one group (deleted in one
+ * statement); every other table is a group of its own, in the reverse of the order the import wrote
+ * them where the keys leave a choice.
+ */
+export async function deletionOrder(ctx: RunContext, schema: string, written: RunTable[]): Promise<RunTable[][]> {
+  const names = written.map((t) => t.name);
+  const edges = (
+    await ctx.query<{ child: string; parent: string }>(
+      `SELECT DISTINCT ch.relname AS child, pa.relname AS parent
+       FROM pg_constraint c JOIN pg_class ch ON ch.oid = c.conrelid JOIN pg_class pa ON pa.oid = c.confrelid
+       JOIN pg_namespace n ON n.oid = ch.relnamespace JOIN pg_namespace pn ON pn.oid = pa.relnamespace
+       WHERE c.contype = 'f' AND n.nspname = $1 AND pn.nspname = $1 AND ch.relname = ANY ($2) AND pa.relname = ANY ($2) AND ch.oid <> pa.oid`,
+      [schema, names],
+    )
+  ).rows;
+  return orderGroups(written, edges);
+}
+
+/** Strongly connected components of the child → parent graph, children first (pure; see deletionOrder). */
+export function orderGroups<T extends { name: string }>(tables: T[], edges: { child: string; parent: string }[]): T[][] {
+  const index = new Map(tables.map((t, i) => [t.name, i]));
+  const out = tables.map(() => [] as number[]);
+  for (const e of edges) {
+    const a = index.get(e.child);
+    const b = index.get(e.parent);
+    if (a !== undefined && b !== undefined && a !== b) out[a].push(b);
+  }
+  // Tarjan's algorithm (iterative): comp[i] is the component of table i.
+  const comp = tables.map(() => -1);
+  const low = tables.map(() => 0);
+  const num = tables.map(() => -1);
+  const stack: number[] = [];
+  const onStack = tables.map(() => false);
+  let counter = 0;
+  let comps = 0;
+  for (let root = 0; root < tables.length; root++) {
+    if (num[root] >= 0) continue;
+    const work: [number, number][] = [[root, 0]];
+    while (work.length) {
+      const frame = work[work.length - 1];
+      const [v, i] = frame;
+      if (i === 0 && num[v] < 0) {
+        num[v] = low[v] = counter++;
+        stack.push(v);
+        onStack[v] = true;
+      }
+      if (i < out[v].length) {
+        frame[1]++;
+        const w = out[v][i];
+        if (num[w] < 0) work.push([w, 0]);
+        else if (onStack[w]) low[v] = Math.min(low[v], num[w]);
+        continue;
+      }
+      work.pop();
+      if (work.length) {
+        const u = work[work.length - 1][0];
+        low[u] = Math.min(low[u], low[v]);
+      }
+      if (low[v] === num[v]) {
+        let w: number;
+        do {
+          w = stack.pop()!;
+          onStack[w] = false;
+          comp[w] = comps;
+        } while (w !== v);
+        comps++;
+      }
+    }
+  }
+  // Kahn's algorithm over the components: a component goes once no component still to go refers to it;
+  // among those ready, the one holding the table the import wrote last.
+  const members = Array.from({ length: comps }, () => [] as number[]);
+  tables.forEach((_, i) => members[comp[i]].push(i));
+  const referrers = members.map(() => new Set<number>());
+  for (let a = 0; a < tables.length; a++) for (const b of out[a]) if (comp[a] !== comp[b]) referrers[comp[b]].add(comp[a]);
+  const pending = referrers.map((s) => s.size);
+  const parentsOf = members.map(() => new Set<number>());
+  referrers.forEach((s, c) => s.forEach((r) => parentsOf[r].add(c)));
+  const done = members.map(() => false);
+  const order: T[][] = [];
+  for (let k = 0; k < comps; k++) {
+    let pick = -1;
+    for (let c = 0; c < comps; c++)
+      if (!done[c] && pending[c] === 0 && (pick < 0 || Math.max(...members[c]) > Math.max(...members[pick]))) pick = c;
+    done[pick] = true;
+    order.push(members[pick].map((i) => tables[i]));
+    for (const p of parentsOf[pick]) pending[p]--;
+  }
+  return order;
 }
 
 export async function undoImport(options: UndoOptions): Promise<UndoReport> {
@@ -260,27 +366,21 @@ export async function undoImport(options: UndoOptions): Promise<UndoReport> {
       counts.get(t.name)!.restored += res.rowCount ?? 0;
       ctx.progress({ type: 'table', table: t.name, phase: 2, rowsDone: res.rowCount ?? 0, rowsTotal: null });
     }
-    for (const t of [...written].reverse()) {
+    // Children first. Tables that refer to each other in a cycle (what the import broke by late seeding)
+    // lose their rows in one statement, a DELETE per table in one WITH: foreign keys are checked at its
+    // end, once every row of the cycle is gone, so neither NULLs written first nor deferrable constraints
+    // are needed, and a NOT NULL cycle comes apart as well.
+    for (const group of await deletionOrder(ctx, schema, written)) {
       ctx.throwIfCancelled();
-      const T = qualified(schema, t.name);
-      let res;
-      if (t.key) {
-        res = await ctx.query(
-          `DELETE FROM ${T} AS g USING ${log} u CROSS JOIN LATERAL jsonb_populate_record(NULL::${T}, u.key) k
-           WHERE u.table_name = $1 AND u.op = 'i' AND ${keyJoin(t, 'g', 'k')} AND NOT EXISTS (SELECT 1 FROM ${KEEP} x WHERE x.n = u.n)`,
-          [t.name],
-        );
-      } else {
-        // Rows without any key are their content: as many rows of each content as the import inserted.
-        res = await ctx.query(
-          `WITH e AS (SELECT key, row_number() OVER (PARTITION BY key ORDER BY n) AS rn FROM ${log} WHERE table_name = $1 AND op = 'i'),
-                c AS (SELECT g.ctid AS id, to_jsonb(g) AS j, row_number() OVER (PARTITION BY to_jsonb(g)) AS rn FROM ${T} g WHERE to_jsonb(g) IN (SELECT key FROM e))
-           DELETE FROM ${T} WHERE ctid IN (SELECT c.id FROM e JOIN c ON c.j = e.key AND c.rn = e.rn)`,
-          [t.name],
-        );
-      }
-      counts.get(t.name)!.deleted += res.rowCount ?? 0;
-      ctx.progress({ type: 'table', table: t.name, phase: 2, rowsDone: res.rowCount ?? 0, rowsTotal: null, done: true });
+      const parts = group.map((t, i) => `d${i} AS (${deleteInserted(schema, t, log, KEEP)} RETURNING 1)`);
+      const res = await ctx.query<Record<string, string>>(
+        `WITH ${parts.join(', ')} SELECT ${group.map((_, i) => `(SELECT count(*) FROM d${i}) AS n${i}`).join(', ')}`,
+      );
+      group.forEach((t, i) => {
+        const n = Number(res.rows[0][`n${i}`]);
+        counts.get(t.name)!.deleted += n;
+        ctx.progress({ type: 'table', table: t.name, phase: 2, rowsDone: n, rowsTotal: null, done: true });
+      });
     }
 
     // ── the lineage of ids: what the import added goes, what it replaced comes back ──
