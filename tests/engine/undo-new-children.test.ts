@@ -1,6 +1,6 @@
 // A row the import inserted that the target has since given children (a note added to an imported
-// team): deleting it would break their foreign key, so the undo stops, says which constraint, and
-// changes nothing.
+// team): deleting it would break their foreign key, so the undo stops, says which constraint and which
+// rows, and changes nothing.
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { dbTarget } from '../../src-main/db/connect';
@@ -22,8 +22,9 @@ test('an imported row that got children since: the undo stops on the foreign key
   await importInto(target, file, 'merge');
   await target.client.query(`INSERT INTO note (team_id, body) SELECT id, 'added after the import' FROM team WHERE code = 'new'`);
   const now = await snapshot(target.client);
+  const note = (await target.client.query(`SELECT id FROM note`)).rows[0].id;
   await expect(undoImport({ db: dbTarget(target.url) })).rejects.toThrow(
-    /would break a constraint: .*note_team_id_fkey[\s\S]*Nothing was changed/,
+    new RegExp(`would break a constraint: .*note_team_id_fkey[\\s\\S]*\n  note \\{"id":${note}\\}\n[\\s\\S]*Nothing was changed`),
   );
   expect(await snapshot(target.client)).toEqual(now);
 });
