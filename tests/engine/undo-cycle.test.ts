@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { beforeAll, expect, test } from 'vitest';
 import { dbTarget } from '../../src-main/db/connect';
-import { undoImport } from '../../src-main/engine/undo';
+import { UndoConflictError, undoImport } from '../../src-main/engine/undo';
 import { cleanEnv, ensureBuilt, runCli } from '../helpers/cli';
 import { counts, databasesForFile, exportDb, importInto, scratchDir } from '../helpers/engine';
 import { snapshot } from '../helpers/undo';
@@ -120,6 +120,38 @@ test('a row added since that refers to a row of the cycle the import inserted: t
   expect(await state(prod)).toEqual(now);
   const dry = (await undoImport({ db: dbTarget(prod.url), dryRun: true }).catch((e) => e)) as Error;
   expect(dry.message).toBe(refused.message);
+});
+
+test('a row of the cycle changed since: named, nothing written; kept, it still refers to a row the undo deletes: named too', async () => {
+  const { prod, dev } = await prodAndDev();
+  await dev.client.query(`
+    INSERT INTO users (login) VALUES ('dave');
+    INSERT INTO projects (name, owner_id) VALUES ('P3-dev', 1);`);
+  const file = join(dir, 'dev-changed.tar.gz');
+  await exportDb(dev, file);
+  const before = await state(prod);
+  await importInto(prod, file, 'merge');
+  // dave (inserted without a default project) now points at P3-dev (inserted, his own project).
+  await prod.client.query(`UPDATE users SET default_project_id = 3 WHERE login = 'dave'`);
+  const now = await state(prod);
+  const refused = (await undoImport({ db: dbTarget(prod.url) }).catch((e) => e)) as Error;
+  expect(refused).toBeInstanceOf(UndoConflictError);
+  expect((refused as UndoConflictError).rows).toEqual([
+    { table: 'users', key: { id: 3 }, row: null, reason: 'inserted by the import, then changed' },
+  ]);
+  expect(await state(prod)).toEqual(now);
+  // Kept, dave stays with the project he points at (not the import's to take away): the undo names him.
+  const kept = (await undoImport({ db: dbTarget(prod.url), keepChanged: true }).catch((e) => e)) as Error;
+  expect(kept.message).toContain(
+    `refer through users_default_project_id_fkey to rows of projects the import inserted:\n  users {"id":3}\n`,
+  );
+  expect(await state(prod)).toEqual(now);
+  // Put back as the import left it, the whole import is undone.
+  await prod.client.query(`UPDATE users SET default_project_id = NULL WHERE login = 'dave'`);
+  await undoImport({ db: dbTarget(prod.url) });
+  const after = await state(prod);
+  delete after.rows['_mr4.lineage'];
+  expect(after.rows).toEqual(before.rows);
 });
 
 test('a self-referencing table: inserted parents and children, an existing row re-pointed at a new one', async () => {
