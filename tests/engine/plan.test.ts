@@ -52,6 +52,27 @@ describe('natural keys', () => {
     expect(table(plan, 't').warnings.join()).toMatch(/NULL are recognised by their content/);
   });
 
+  test("a multi-column reference holding an id mr4 renumbers is named, whether the parent's own id or one it rewrites", async () => {
+    const plan = await planFor(`
+      CREATE TABLE flights (flight_id serial PRIMARY KEY, flight_no text NOT NULL UNIQUE);
+      CREATE TABLE tickets (ticket_no text PRIMARY KEY, passenger text NOT NULL);
+      CREATE TABLE ticket_flights (ticket_no text REFERENCES tickets, flight_id int REFERENCES flights, PRIMARY KEY (ticket_no, flight_id));
+      CREATE TABLE boarding_passes (ticket_no text, flight_id int, seat text NOT NULL, PRIMARY KEY (ticket_no, flight_id),
+        FOREIGN KEY (ticket_no, flight_id) REFERENCES ticket_flights);
+      CREATE TABLE docs (tenant int NOT NULL, id serial PRIMARY KEY, title text NOT NULL, UNIQUE (tenant, id));
+      CREATE TABLE notes (id serial PRIMARY KEY, tenant int NOT NULL, doc_id int NOT NULL, body text, FOREIGN KEY (tenant, doc_id) REFERENCES docs (tenant, id));`);
+    expect(plan.warnings).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^boarding_passes\(ticket_no, flight_id\) references ticket_flights\(ticket_no, flight_id\), which includes flight_id \(an id of flights\): mr4 rewrites single-column references only/,
+        ),
+        expect.stringMatching(/^notes\(tenant, doc_id\) references docs\(tenant, id\), which includes its id column id: /),
+      ]),
+    );
+    // ticket_flights' own references are single-column and rewritten: nothing to say of them.
+    expect(plan.warnings.filter((w) => w.startsWith('ticket_flights('))).toEqual([]);
+  });
+
   test("ids inside arrays or JSON are named in the plan's warnings, with what to do", async () => {
     const plan = await planFor(`CREATE TABLE t (id serial PRIMARY KEY, code text UNIQUE NOT NULL, tag_ids int[], member_ids jsonb);`);
     expect(plan.warnings.join('\n')).toMatch(/t\.tag_ids \(integer\[\]\) may hold ids[\s\S]*t\.member_ids \(jsonb\) may hold ids/);
