@@ -1,6 +1,6 @@
 // Options every command shares, and the parsers that turn option text into job fields. Anything wrong
 // here is a usage error (exit 2), found before any database is touched.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
@@ -226,4 +226,12 @@ export function configPath(opts: CommonOptions): string | undefined {
 /** Whether the user named a database at all (else libpq's defaults are tried). */
 export function databaseNamed(opts: CommonOptions, env: NodeJS.ProcessEnv = process.env): boolean {
   return !!(opts.db || env.DATABASE_URL || env.PGHOST || env.PGDATABASE);
+}
+
+/** Why an archive named on the command line cannot be opened, if it cannot (nothing is read). */
+export function archiveFileProblem(path: string): string | null {
+  const found = existsSync(path) ? statSync(path) : null;
+  if (found?.isFile()) return null;
+  const why = found?.isDirectory() ? 'that is a folder' : 'no such file';
+  return `cannot open archive ${path}: ${why}.\nGive the path of a .tar.gz written by mr4 export.`;
 }

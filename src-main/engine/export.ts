@@ -1,7 +1,8 @@
 // Export: one consistent snapshot of a schema into an archive. Each table leaves the server through
 // COPY, becomes one JSON array of text values per row (archive/copy-text.ts), is framed, compressed
 // and spooled as it streams, and the archive is assembled with index.json first.
-import { dirname, resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import copyStreams from 'pg-copy-streams';
 import { EXPORT_PHASES, type ExportReport, type ForeignKeyPath } from './report-types';
@@ -376,9 +377,27 @@ function maskedEntry(
   return all.length ? { masked: all } : {};
 }
 
+/** Before anything is read: the archive's folder must exist, and its name must not be a folder's. */
+async function checkDestination(out: string): Promise<void> {
+  const folder = await stat(dirname(out)).catch(() => null);
+  if (!folder?.isDirectory()) {
+    throw new ExportDestinationError(
+      `Cannot write the archive ${out}: the folder ${dirname(out)} does not exist. Create it, or name a file in an existing folder.`,
+    );
+  }
+  if ((await stat(out).catch(() => null))?.isDirectory()) {
+    throw new ExportDestinationError(`Cannot write the archive ${out}: that is a folder. Name a file, e.g. ${join(out, 'export.tar.gz')}.`);
+  }
+}
+
+export class ExportDestinationError extends Error {
+  override name = 'ExportDestinationError';
+}
+
 export async function exportArchive(options: ExportOptions): Promise<ExportReport> {
   const started = Date.now();
   const out = resolve(options.out);
+  await checkDestination(out);
   const ctx = await RunContext.open(options.db, options.signal, options.onEvent);
   let writer: ArchiveWriter | null = null;
   let readers: RunContext[] = [];

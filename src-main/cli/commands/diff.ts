@@ -1,11 +1,10 @@
 // mr4 diff: what an import of the archive would change in the database, without writing anything.
-import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { DiffResult } from '../../services/diff-job';
 import { DIFF_PHASES } from '../../engine/diff/index';
 import { type CommandModule, finish } from '../context';
 import { formatDiff } from '../format-diff';
-import { addCommonOptions, type CommonOptions, configPath, dbSpec, EXIT, parseTables } from '../options';
+import { addCommonOptions, archiveFileProblem, type CommonOptions, configPath, dbSpec, EXIT, parseTables } from '../options';
 import { runJob } from '../run-job';
 import { InvalidArgumentError, Option } from 'commander';
 import { defaultDataDir } from '../../services/data-dir';
@@ -71,8 +70,9 @@ export const diffCommand: CommandModule = (program, ctx) => {
     .action(async (file: string, opts: DiffOptions) => {
       const named = baseFile(opts.base);
       for (const path of [file, named].filter((p): p is string => !!p)) {
-        if (!existsSync(resolve(path)) || !statSync(resolve(path)).isFile()) {
-          ctx.io.err(`Error: cannot open archive ${resolve(path)}: no such file.\nGive the path of a .tar.gz written by mr4 export.\n`);
+        const problem = archiveFileProblem(resolve(path));
+        if (problem) {
+          ctx.io.err(`Error: ${problem}\n`);
           ctx.exitCode = EXIT.failure;
           return;
         }

@@ -1,12 +1,20 @@
 // mr4 import: an archive into the target, matching rows by natural key, in one transaction.
-import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Option } from 'commander';
 import { IMPORT_PHASES, type ImportReport } from '../../engine/report-types';
 import { type ImportSettings, importSettingsOf } from '../../../src-common/import-settings';
 import { type CommandModule, finish } from '../context';
 import { formatImportReport } from '../format-report';
-import { addCommonOptions, type CommonOptions, configPath, dbSpec, EXIT, parseSecondsToMs, parseTables } from '../options';
+import {
+  addCommonOptions,
+  archiveFileProblem,
+  type CommonOptions,
+  configPath,
+  dbSpec,
+  EXIT,
+  parseSecondsToMs,
+  parseTables,
+} from '../options';
 import { runJob } from '../run-job';
 import { defaultDataDir } from '../../services/data-dir';
 import { BaseRegistry, baseFile, chosenBase } from '../../services/bases';
@@ -94,8 +102,9 @@ export const importCommand: CommandModule = (program, ctx) => {
     )
     .action(async (file: string, opts: ImportFlags) => {
       const archive = resolve(file);
-      if (!existsSync(archive) || !statSync(archive).isFile()) {
-        ctx.io.err(`Error: cannot open archive ${archive}: no such file.\nGive the path of a .tar.gz written by mr4 export.\n`);
+      const problem = archiveFileProblem(archive);
+      if (problem) {
+        ctx.io.err(`Error: ${problem}\n`);
         ctx.exitCode = EXIT.failure;
         return;
       }

@@ -7,6 +7,8 @@ import { ImportCheckError, type StagedTable } from './types';
 
 export interface ReconcileOptions {
   ignoreMissingColumns?: boolean;
+  /** The archive's tables the run imports (archiveDataTables); a table left out cannot be missing. */
+  tables?: string[];
 }
 
 export interface Reconciled {
@@ -35,7 +37,7 @@ export function reconcile(index: ArchiveIndex, catalog: Catalog, plan: Plan, opt
   const tables: StagedTable[] = [];
   const where = `database "${catalog.database}" (schema "${catalog.schema}")`;
 
-  for (const entity of index.entities) {
+  for (const entity of options.tables ?? index.entities) {
     if (index.tables[entity].role === 'data' && !catalog.tables.some((t) => t.name === entity)) {
       problems.push(`table "${entity}" is in the archive but not in ${where}`);
     }

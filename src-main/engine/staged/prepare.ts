@@ -71,7 +71,10 @@ export async function prepareRun(ctx: RunContext, options: PrepareOptions, onPha
     config: options.config,
     tables: chosen.tables.filter((n) => catalog.tables.some((t) => t.name === n)),
   });
-  const { tables, warnings, ignoredColumns } = reconcile(index, catalog, plan, { ignoreMissingColumns: options.ignoreMissingColumns });
+  const { tables, warnings, ignoredColumns } = reconcile(index, catalog, plan, {
+    ignoreMissingColumns: options.ignoreMissingColumns,
+    tables: chosen.tables,
+  });
   for (const s of chosen.skipped) warnings.push(`table ${s} is in the archive but excluded by the target's configuration; not imported`);
   // What the plan says is copied as it is (ids it cannot rewrite) is said before anything is written.
   warnings.push(...plan.warnings);
