@@ -12,7 +12,10 @@ export interface PlanTextContext {
 
 export function describeKey(tp: TablePlan): string {
   if (tp.key.kind === 'content') {
-    const how = 'content: matched by whole content, never updated';
+    const how =
+      tp.surrogate || tp.inheritedId
+        ? 'content: a row the lineage of ids pairs is updated, others are matched by whole content'
+        : 'content: matched by whole content, never updated';
     return tp.key.source === 'configuration' ? `${how} (configuration)` : how;
   }
   const source = tp.key.source === 'primary key' || tp.key.source === 'configuration' ? tp.key.source : `constraint ${tp.key.source}`;

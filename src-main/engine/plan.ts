@@ -780,7 +780,11 @@ function finishTable(tp: TablePlan, level: number): TablePlan {
       : tp.columns.map((c) => c.name).filter((c) => c !== tp.surrogate && !late.has(c) && !self.has(c));
   const warnings: string[] = [];
   if (tp.key.kind === 'content') {
-    warnings.push('no natural key: rows are recognised by their whole content, so they are only ever new or identical, never updated');
+    warnings.push(
+      tp.surrogate || tp.inheritedId
+        ? 'no natural key: a row the lineage of ids (or --same-ids) pairs with a target row is updated; others are recognised by their whole content, so they are only ever new or identical'
+        : 'no natural key: rows are recognised by their whole content, so they are only ever new or identical, never updated',
+    );
     if (late.size || self.size) warnings.push(`content matching leaves out ${[...late, ...self].join(', ')} (filled from references)`);
   } else if (tp.key.nullable) {
     warnings.push(`rows whose key (${tp.key.columns.join(', ')}) is NULL are recognised by their content`);

@@ -95,7 +95,9 @@ export class BaseRegistry {
     const { previous: _older, ...before } = replaced ?? ({} as Partial<Agreement>);
     const at = new Date().toISOString();
     // The source's rows as exported, the target's as the import left them.
-    const asOf = report.archive.identity ? { [report.archive.identity]: report.archive.timestamp, [report.target.identity]: at } : undefined;
+    const asOf = report.archive.identity
+      ? { [report.archive.identity]: report.archive.timestamp, [report.target.identity]: at }
+      : undefined;
     registry.agreements.push({
       between,
       identity: written.identity,
