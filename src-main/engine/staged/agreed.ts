@@ -83,8 +83,9 @@ export class NoAgreementKeptError extends Error {
     super(
       `${source} and ${run.catalog.database} have synced before (the lineage of ids pairs their rows), but what they last agreed on ` +
         `is not kept in this data folder (another machine, a data folder removed, or --no-remember): merged two ways, the archive's ` +
-        `values would overwrite every edit ${run.catalog.database} made since. Choose the base archive yourself (mr4: --base FILE, ` +
-        `the last archive the two agreed on), or merge two ways on purpose (mr4: --base none).`,
+        `values would overwrite every edit ${run.catalog.database} made since. Preview the merge and choose its base there (the ` +
+        `last archive the two agreed on; mr4: --base FILE), or merge two ways on purpose ("Compare two ways" in the preview; ` +
+        `mr4: --base none).`,
     );
   }
 }
