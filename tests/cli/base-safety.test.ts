@@ -86,3 +86,19 @@ test('without the kept agreement (another data folder), a merge between database
   expect(twoWays.code, twoWays.stderr).toBe(0);
   expect((await items(prod)).map((r) => r.name)).toEqual(['A', 'B dev']);
 });
+
+test('a base archive that shares no table with the run is refused as not what the two agreed on', async () => {
+  const other = await newDb(
+    `CREATE TABLE flight (id serial PRIMARY KEY, flight_no text NOT NULL UNIQUE); INSERT INTO flight (flight_no) VALUES ('PG1');`,
+  );
+  const unrelated = await exportTo(other, 'unrelated.tar.gz');
+  const back = await exportTo(dev, 'dev-unrelated-base.tar.gz');
+  const before = await items(prod);
+  for (const command of ['import', 'diff']) {
+    const args = [command, back, '--db', prod.url, ...(command === 'import' ? ['--mode', 'merge'] : []), '--base', unrelated];
+    const r = await cli(args);
+    expect(r.code, `${args.join(' ')}\n${r.stderr}`).toBe(1);
+    expect(r.stderr).toMatch(/holds none of the tables this run compares \(item\): it is not what these two databases agreed on/);
+  }
+  expect(await items(prod)).toEqual(before);
+});

@@ -161,6 +161,13 @@ export async function stageBase(
     for (const m of at.masked ?? []) if (t.staged.includes(m.column) && !t.masked.includes(m.column)) t.masked.push(m.column);
     tables.set(t.plan.name, { ...t, archive: at, staged, pick, stage: `${prefix}${position}`, tag: `${prefix}${position}`, rows: 0 });
   });
+  // A base that shares no table with the run is not a base of these databases (a wrong file): every
+  // row would compare as added on both sides.
+  if (tables.size === 0 && run.tables.length > 0) {
+    throw new ArchiveError(
+      `The base archive ${basePath} (of ${base.metadata.database}) holds none of the tables this run compares (${run.tables.map((t) => t.plan.name).join(', ')}): it is not what these two databases agreed on. Choose the archive the two last agreed on, or compare two ways.`,
+    );
+  }
   const list = [...tables.values()];
   const lineageTable = stagedLineage(prefix);
   const misfits = await stageTables(
