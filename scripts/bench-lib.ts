@@ -106,3 +106,7 @@ export async function tableCounts(url: string): Promise<Record<string, number>> 
     return counts;
   });
 }
+
+/** pg_restore's fastest legitimate data-only load, which mr4's imports are measured against (a plain
+ *  data-only restore fails on foreign-key cycles). */
+export const PG_RESTORE_DATA = ['--data-only', '--disable-triggers', '--single-transaction', '--exit-on-error'];

@@ -4,7 +4,7 @@
 // the rounds, against pg_dump / pg_restore on the same server; plus `mr4 --version`, node's start and
 // the bundle's loading, which every mr4 command pays before it does anything.
 import { join } from 'node:path';
-import { dbUrl, fmt, log, median, mr4, tableCounts, timed, withClient } from './bench-lib';
+import { dbUrl, fmt, log, median, mr4, PG_RESTORE_DATA, tableCounts, timed, withClient } from './bench-lib';
 import { PAGILA_SIZED_SQL } from './pagila-sized';
 
 export interface SmallStep {
@@ -80,15 +80,7 @@ export async function benchSmallDatabase(
     const exp = await mr4(['export', '--db', srcUrl, '--out', archive, '--json']);
     const names = [`small_pg_${round}`, `small_mr4_${round}`, `small_mr4_default_${round}`];
     const [pgUrl, skipUrl, defUrl] = [await fresh(names[0]), await fresh(names[1]), await fresh(names[2])];
-    const restore = await timed(bin('pg_restore'), [
-      '--data-only',
-      '--disable-triggers',
-      '--single-transaction',
-      '--exit-on-error',
-      '-d',
-      pgUrl,
-      dump,
-    ]);
+    const restore = await timed(bin('pg_restore'), [...PG_RESTORE_DATA, '-d', pgUrl, dump]);
     const skip = await mr4(['import', archive, '--db', skipUrl, '--mode', 'skip', '--disable-triggers', '--json']);
     const def = await mr4(['import', archive, '--db', defUrl, '--mode', 'skip', '--json']);
     const version = await mr4(['--version']);

@@ -29,6 +29,7 @@ import {
   mb,
   median,
   mr4,
+  PG_RESTORE_DATA,
   ROOT,
   tableCounts,
   type Timed,
@@ -321,15 +322,7 @@ async function main(): Promise<void> {
 
       const pgName = `bench_pg_${round}`;
       const pgUrl = await freshDb(pgName);
-      const restore = await timed(bin('pg_restore'), [
-        '--data-only',
-        '--disable-triggers',
-        '--single-transaction',
-        '--exit-on-error',
-        '-d',
-        pgUrl,
-        dump,
-      ]);
+      const restore = await timed(bin('pg_restore'), [...PG_RESTORE_DATA, '-d', pgUrl, dump]);
       log(`  pg_restore --data-only --disable-triggers --single-transaction ${fmt(restore.seconds)} s  ${fmt(restore.rssMb, 0)} MB RSS`);
       samples.skip.pg.push(restore.seconds);
       samples.skip.pgRss.push(restore.rssMb);
