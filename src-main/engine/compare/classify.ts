@@ -161,3 +161,43 @@ async function hintRenamedKeys(m: MatchContext, t: StagedTable): Promise<void> {
      FROM pairs p WHERE d.srow IS NULL AND d.tctid = p.tctid`,
   );
 }
+
+/**
+ * A row the merge would write (new, brought back, or an existing row given a reference) whose
+ * reference names a parent row that will not be there: deleted in the target since the base (and not
+ * brought back), refused, or left out. It is refused, with the parent named, as the import then
+ * refuses it — never written to point at nothing. Parents are classified first (the plan's order), so
+ * a refused row's children are refused in turn; a reference to the same table is followed until no
+ * more rows are refused. Late references (cycles) are left to the late pass, which leaves them NULL.
+ */
+export async function refuseGoneParents(a: Analysis, t: StagedTable): Promise<void> {
+  const m = a.m;
+  const D = temp(t, 'classified');
+  for (const ref of remapRefs(m, t)) {
+    if (ref.late && !ref.self) continue;
+    const parent = ref.self ? t : m.tables.get(ref.parent);
+    const id = parent?.plan.surrogate ?? parent?.plan.inheritedId?.column;
+    if (!parent || parent.plan.role !== 'data' || !id || !parent.staged.includes(id)) continue;
+    const col = ref.columns[0];
+    const P = temp(parent, 'classified');
+    const reason =
+      `${literal(`${col} refers to ${parent.plan.name} `)} || COALESCE(dp.key::text, '(row ' || dp.srow || ')') || ` +
+      `CASE WHEN dp.kind = 'refused' THEN ', which is refused' WHEN dp.excluded THEN ', which is left out' ` +
+      `ELSE ${literal(', which was deleted in the target since the base (a decision "source" for it brings it back)')} END`;
+    const statement = `
+      UPDATE ${D} d SET kind = 'refused', reason = q.reason FROM (
+        SELECT DISTINCT ON (dc.srow) dc.srow, ${reason} AS reason
+        FROM ${D} dc
+        JOIN ${temp(t, 'staged')} s ON s._row = dc.srow
+        JOIN ${temp(parent, 'staged')} ps ON ps.${ident(id)} = s.${ident(col)}
+        JOIN ${P} dp ON dp.srow = ps._row
+        WHERE NOT dc.excluded AND (dc.kind IN ('new', 'resurrect') OR (dc.tctid IS NOT NULL AND ${literal(col)} = ANY (dc.apply)))
+          AND dp.tctid IS NULL AND (dp.kind IN ('deleted_in_target', 'refused') OR dp.excluded)
+        ORDER BY dc.srow) q
+      WHERE d.srow = q.srow`;
+    for (;;) {
+      const res = await m.ctx.query(statement);
+      if (!ref.self || !res.rowCount) break;
+    }
+  }
+}

@@ -174,6 +174,13 @@ export async function applyDecisions(
       `UPDATE ${D} d SET kind = CASE ${decided('NULL')} WHEN 'source' THEN 'resurrect' ELSE 'deleted_in_target' END
        WHERE d.kind = 'conflict' AND d.gone_from_target AND NOT d.excluded AND ${decided('NULL')} IS NOT NULL`,
     );
+    // A row deleted in the target that the source did not edit stays deleted, unless a decision for
+    // that very row (not the run's fallback) chooses the source: then it comes back too.
+    await m.ctx.query(
+      `UPDATE ${D} d SET kind = 'resurrect'
+       WHERE d.kind = 'deleted_in_target' AND NOT d.excluded
+         AND (SELECT x.choice FROM pg_temp.mr4_dec x WHERE x.tbl = ${tbl} AND x.key = d.key AND x.field IS NULL LIMIT 1) = 'source'`,
+    );
     await m.ctx.query(
       `UPDATE ${D} d SET apply = ARRAY(SELECT c FROM unnest(d.apply) c WHERE NOT ${fieldExcluded('c')}) WHERE cardinality(d.apply) > 0`,
     );

@@ -28,7 +28,7 @@ import { type AgreementStore, NoAgreementKeptError, resolveBase, syncedBefore } 
 import { checkMaskedKeys, openProbableEdits, recordLineage } from './identity';
 import { recordMasks } from '../mask-store';
 import { analyze } from '../compare/analyze';
-import { classifyTable } from '../compare/classify';
+import { classifyTable, refuseGoneParents } from '../compare/classify';
 import { applyDecisions, ConflictsError, type Decisions } from '../compare/decisions';
 import { checkFingerprints } from '../compare/fingerprints';
 import { recordRunWithoutLog, UndoLog } from './undo-log';
@@ -136,6 +136,8 @@ async function decideFirst(
     options.decisions ?? { format: 'mr4-decisions', version: 1, decisions: [], exclude: [] },
     options.onConflict,
   );
+  // After the decisions: a parent they bring back is there for its children.
+  for (const t of analysis.tables) if (t.plan.role === 'data') await refuseGoneParents(analysis, t);
   warnings.push(...unmatched);
   for (const u of unmatched) ctx.log(u, 'warn');
   // Skip mode never updates a row both sides have, so only a row to bring back is a question there.

@@ -470,6 +470,18 @@ async function refuseUnmatchable(m: MatchContext, t: StagedTable, direct: Planne
   }
 }
 
+/** Rows the classification refused (compare/classify.ts: one whose parent will not be there) are
+ *  refused here too, with its reason, before ids are drawn and anything is written. */
+async function refuseAsClassified(m: MatchContext, t: StagedTable): Promise<void> {
+  const D = m.verdicts?.get(t.plan.name);
+  if (!D) return;
+  await m.ctx.query(
+    `INSERT INTO ${temp(t, 'refused')} SELECT d.srow, d.reason, NULL FROM ${D} d
+     WHERE d.kind = 'refused' AND d.srow IS NOT NULL AND NOT d.excluded
+       AND NOT EXISTS (SELECT 1 FROM ${temp(t, 'refused')} x WHERE x._row = d.srow)`,
+  );
+}
+
 const INTEGER = /^(smallint|integer|bigint)$/;
 
 /** Target ids for every usable row: the matched row's, the source id where the target has none, else
@@ -527,6 +539,7 @@ export async function matchTable(m: MatchContext, t: StagedTable): Promise<void>
   await matchRows(m, t, direct);
   await buildWork(m, t);
   await refuseUnmatchable(m, t, direct);
+  await refuseAsClassified(m, t);
   if (t.plan.surrogate) await assignIds(m, t);
 }
 
