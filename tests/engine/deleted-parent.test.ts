@@ -137,3 +137,122 @@ describe('a child added in the source to a parent deleted in the target', () => 
     ]);
   });
 });
+
+// The same through a reference to the same table, a composite natural key, a grandchild (its parent
+// refused in turn) and a late reference that closes a cycle (left unresolved, never pointed at nothing).
+const SCHEMA2 = `
+  CREATE TABLE org (org text, code text, name text NOT NULL, PRIMARY KEY (org, code));
+  CREATE TABLE proj (id serial PRIMARY KEY, name text NOT NULL, lead_task_id int);
+  CREATE TABLE task (id serial PRIMARY KEY, proj_id int NOT NULL REFERENCES proj ON DELETE CASCADE,
+                     parent_id int REFERENCES task ON DELETE CASCADE, title text NOT NULL);
+  ALTER TABLE proj ADD FOREIGN KEY (lead_task_id) REFERENCES task ON DELETE SET NULL;
+  CREATE TABLE note (id serial PRIMARY KEY, task_id int NOT NULL REFERENCES task ON DELETE CASCADE, body text NOT NULL);
+  CREATE TABLE member (id serial PRIMARY KEY, org text NOT NULL, code text NOT NULL, who text NOT NULL,
+                       FOREIGN KEY (org, code) REFERENCES org ON DELETE CASCADE);`;
+const DATA2 = `
+  INSERT INTO org VALUES ('x', '1', 'X1'), ('x', '2', 'X2');
+  INSERT INTO proj (name) VALUES ('A'), ('B');
+  INSERT INTO task (proj_id, parent_id, title) VALUES (1, NULL, 't1'), (2, NULL, 't2'), (2, 2, 't3');
+  INSERT INTO note (task_id, body) VALUES (2, 'on t2');
+  INSERT INTO member (org, code, who) VALUES ('x', '2', 'm2');`;
+
+async function scenario2(): Promise<{ prod: TestDb; archive: string }> {
+  const prod = await db(SCHEMA2 + DATA2);
+  const dev = await db(SCHEMA2);
+  await sync(prod, dev);
+  await prod.client.query(`DELETE FROM proj WHERE name = 'A'; DELETE FROM task WHERE title = 't3'; DELETE FROM org WHERE code = '1';`);
+  await dev.client.query(`
+    INSERT INTO task (proj_id, parent_id, title) VALUES (2, 3, 't4 under t3');
+    INSERT INTO task (proj_id, title) VALUES (1, 't5 in A');
+    INSERT INTO note (task_id, body) VALUES ((SELECT id FROM task WHERE title = 't5 in A'), 'on t5');
+    INSERT INTO member (org, code, who) VALUES ('x', '1', 'm1'), ('x', '2', 'm2 again');
+    UPDATE proj SET lead_task_id = 1 WHERE name = 'B';`);
+  const archive = join(dir, `dev-${++n}.tar.gz`);
+  await exportDb(dev, archive);
+  return { prod, archive };
+}
+
+async function rows2(d: TestDb) {
+  const q = async (sql: string) => (await d.client.query(sql)).rows;
+  return {
+    org: await q(`SELECT org, code FROM org ORDER BY 1, 2`),
+    proj: await q(`SELECT id, name, lead_task_id FROM proj ORDER BY id`),
+    task: await q(`SELECT id, proj_id, parent_id, title FROM task ORDER BY id`),
+    note: await q(`SELECT task_id, body FROM note ORDER BY id`),
+    member: await q(`SELECT org, code, who FROM member ORDER BY id`),
+  };
+}
+
+async function orphans(d: TestDb): Promise<number> {
+  const res = await d.client.query(`SELECT
+    (SELECT count(*) FROM task c WHERE NOT EXISTS (SELECT 1 FROM proj p WHERE p.id = c.proj_id))
+  + (SELECT count(*) FROM task c WHERE c.parent_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM task p WHERE p.id = c.parent_id))
+  + (SELECT count(*) FROM note c WHERE NOT EXISTS (SELECT 1 FROM task p WHERE p.id = c.task_id))
+  + (SELECT count(*) FROM member c WHERE NOT EXISTS (SELECT 1 FROM org p WHERE (p.org, p.code) = (c.org, c.code)))
+  + (SELECT count(*) FROM proj c WHERE c.lead_task_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM task p WHERE p.id = c.lead_task_id)) AS n`);
+  return Number(res.rows[0].n);
+}
+
+describe('parents deleted in the target, through any kind of reference', () => {
+  test('the diff refuses every row that would point at nothing', async () => {
+    const { prod, archive } = await scenario2();
+    const diff = await openDiff({ db: dbTarget(prod.url), archive, base: 'auto', agreement: agreementStore(dataDir) });
+    try {
+      const reasons = async (table: string) =>
+        (await diff.page({ table, kinds: ['refused'], offset: 0, limit: 10 })).rows.map((r) => r.reason).sort();
+      expect(await reasons('task')).toEqual([
+        expect.stringMatching(/^parent_id refers to task \{"id": "3"\}, which was deleted in the target since the base/),
+        expect.stringMatching(/^proj_id refers to proj \{"id": "1"\}, which was deleted in the target since the base/),
+      ]);
+      expect(await reasons('note')).toEqual([expect.stringMatching(/^task_id refers to task \{"id": "5"\}, which is refused/)]);
+      expect(await reasons('member')).toEqual([
+        expect.stringMatching(/^org, code refers to org \{"org": "x", "code": "1"\}, which was deleted in the target since the base/),
+      ]);
+      const counts = (table: string) => diff.summary.tables.find((t) => t.table === table)!.counts;
+      expect(counts('member').new).toBe(1);
+    } finally {
+      await diff.close();
+    }
+  });
+
+  for (const options of [{}, { disableTriggers: true }, { foreignKeyReload: 'always' as const }]) {
+    test(`the merge refuses them all before writing (${JSON.stringify(options)})`, async () => {
+      const { prod, archive } = await scenario2();
+      const before = await rows2(prod);
+      const error = await importInto(prod, archive, 'merge', {
+        agreement: agreementStore(dataDir),
+        base: 'auto',
+        onConflict: 'target',
+        ...options,
+      }).catch((e: Error) => e);
+      expect((error as Error).name).toBe('RefusedRowsError');
+      expect((error as Error).message).toContain('4 row(s)');
+      expect(await rows2(prod)).toEqual(before);
+    });
+  }
+
+  test('with --allow-failures and triggers disabled the rest goes in, and nothing points at nothing', async () => {
+    const { prod, archive } = await scenario2();
+    const report = await importInto(prod, archive, 'merge', {
+      agreement: agreementStore(dataDir),
+      base: 'auto',
+      onConflict: 'target',
+      allowFailures: true,
+      disableTriggers: true,
+    });
+    expect(report.failures.map((f) => `${f.table} ${f.column ?? ''} ${f.reason}`).sort()).toEqual([
+      expect.stringMatching(/^member {2}org, code refers to org \{"org": "x", "code": "1"\}, which was deleted/),
+      expect.stringMatching(/^note task_id task_id refers to task \{"id": "5"\}, which is refused/),
+      expect.stringMatching(
+        /^proj lead_task_id lead_task_id refers to a task row that was deleted in the target since the base; left unchanged/,
+      ),
+      expect.stringMatching(/^task {2}parent_id refers to task \{"id": "3"\}, which was deleted/),
+      expect.stringMatching(/^task {2}proj_id refers to proj \{"id": "1"\}, which was deleted/),
+    ]);
+    expect(await orphans(prod)).toBe(0);
+    const after = await rows2(prod);
+    expect(after.proj).toEqual([{ id: 2, name: 'B', lead_task_id: null }]);
+    expect(after.task.map((t) => t.title)).toEqual(['t2']);
+    expect(after.member.map((m) => m.who)).toEqual(['m2', 'm2 again']);
+  });
+});

@@ -173,15 +173,21 @@ async function hintRenamedKeys(m: MatchContext, t: StagedTable): Promise<void> {
 export async function refuseGoneParents(a: Analysis, t: StagedTable): Promise<void> {
   const m = a.m;
   const D = temp(t, 'classified');
-  for (const ref of remapRefs(m, t)) {
-    if (ref.late && !ref.self) continue;
+  const staged = new Set(t.staged);
+  for (const ref of t.plan.references) {
+    if (ref.external || (ref.late && !ref.self) || !ref.columns.every((c) => staged.has(c))) continue;
     const parent = ref.self ? t : m.tables.get(ref.parent);
-    const id = parent?.plan.surrogate ?? parent?.plan.inheritedId?.column;
-    if (!parent || parent.plan.role !== 'data' || !id || !parent.staged.includes(id)) continue;
-    const col = ref.columns[0];
-    const P = temp(parent, 'classified');
+    if (!parent || parent.plan.role !== 'data' || !ref.parentColumns.every((c) => parent.staged.includes(c))) continue;
+    // Source values against the parent's source values: the archived parent row it names.
+    const eq = ref.columns.map((c, i) => `ps.${ident(ref.parentColumns[i])} = s.${ident(c)}`).join(' AND ');
+    // A reference copied as it is (not an id rewritten through the parent's map) also finds any
+    // target row holding those values.
+    const elsewhere = ref.remap
+      ? ''
+      : `AND NOT EXISTS (SELECT 1 FROM ${target(m, parent)} g WHERE ${ref.columns.map((c, i) => `g.${ident(ref.parentColumns[i])} = s.${ident(c)}`).join(' AND ')})`;
+    const cols = `ARRAY[${ref.columns.map((c) => literal(c)).join(', ')}]`;
     const reason =
-      `${literal(`${col} refers to ${parent.plan.name} `)} || COALESCE(dp.key::text, '(row ' || dp.srow || ')') || ` +
+      `${literal(`${ref.columns.join(', ')} refers to ${parent.plan.name} `)} || COALESCE(dp.key::text, '(row ' || dp.srow || ')') || ` +
       `CASE WHEN dp.kind = 'refused' THEN ', which is refused' WHEN dp.excluded THEN ', which is left out' ` +
       `ELSE ${literal(', which was deleted in the target since the base (a decision "source" for it brings it back)')} END`;
     const statement = `
@@ -189,10 +195,10 @@ export async function refuseGoneParents(a: Analysis, t: StagedTable): Promise<vo
         SELECT DISTINCT ON (dc.srow) dc.srow, ${reason} AS reason
         FROM ${D} dc
         JOIN ${temp(t, 'staged')} s ON s._row = dc.srow
-        JOIN ${temp(parent, 'staged')} ps ON ps.${ident(id)} = s.${ident(col)}
-        JOIN ${P} dp ON dp.srow = ps._row
-        WHERE NOT dc.excluded AND (dc.kind IN ('new', 'resurrect') OR (dc.tctid IS NOT NULL AND ${literal(col)} = ANY (dc.apply)))
-          AND dp.tctid IS NULL AND (dp.kind IN ('deleted_in_target', 'refused') OR dp.excluded)
+        JOIN ${temp(parent, 'staged')} ps ON ${eq}
+        JOIN ${temp(parent, 'classified')} dp ON dp.srow = ps._row
+        WHERE NOT dc.excluded AND (dc.kind IN ('new', 'resurrect') OR (dc.tctid IS NOT NULL AND dc.apply && ${cols}))
+          AND dp.tctid IS NULL AND (dp.kind IN ('deleted_in_target', 'refused') OR dp.excluded) ${elsewhere}
         ORDER BY dc.srow) q
       WHERE d.srow = q.srow`;
     for (;;) {

@@ -275,7 +275,8 @@ export async function lateSeed(m: MatchContext, t: StagedTable): Promise<RowProb
   const values = late
     .map(
       (r, i) =>
-        `p${i}.tgt::${columnType(t, r.columns[0])} AS v${i}, (w.${ident(r.columns[0])} IS NOT NULL AND p${i}.tgt IS NULL) AS miss${i}, ${allowed(r.columns[0])} AS ok${i}`,
+        `p${i}.tgt::${columnType(t, r.columns[0])} AS v${i}, (p${i}.tgt IS NOT NULL AND NOT p${i}.live AND ${allowed(r.columns[0])}) AS gone${i},
+         (w.${ident(r.columns[0])} IS NOT NULL AND (p${i}.tgt IS NULL OR (NOT p${i}.live AND ${allowed(r.columns[0])}))) AS miss${i}, ${allowed(r.columns[0])} AS ok${i}`,
     )
     .join(', ');
   const scope = m.mode === 'merge' ? 'true' : 'NOT w._hit';
@@ -293,7 +294,7 @@ export async function lateSeed(m: MatchContext, t: StagedTable): Promise<RowProb
   // needs none: the undo deletes it).
   const undo = await undoLogOf(m)?.forTable(t);
   // v is read twice (the update, the unresolved rows), so it is computed once.
-  const res = await m.ctx.query<{ late_only: string; missing: { row: number; miss: boolean[] }[] }>(
+  const res = await m.ctx.query<{ late_only: string; missing: { row: number; miss: boolean[]; gone: boolean[] }[] }>(
     `WITH v AS MATERIALIZED (${v}),
           upd AS (UPDATE ${T} AS g SET ${set} FROM v WHERE g.${ident(t.plan.surrogate)} = v.loc AND (${changed}) RETURNING v._row, v._hit${undo ? `, ${undo.returning('g')}` : ''})${
             undo
@@ -302,7 +303,7 @@ export async function lateSeed(m: MatchContext, t: StagedTable): Promise<RowProb
               : ''
           }
      SELECT (SELECT count(*) FILTER (WHERE _hit AND ${alreadyUpdated}) FROM upd) AS late_only,
-            (SELECT COALESCE(json_agg(json_build_object('row', _row, 'miss', ARRAY[${anyMiss.replace(/ OR /g, ', ')}]) ORDER BY _row), '[]')
+            (SELECT COALESCE(json_agg(json_build_object('row', _row, 'miss', ARRAY[${anyMiss.replace(/ OR /g, ', ')}], 'gone', ARRAY[${late.map((_, i) => `gone${i}`).join(', ')}]) ORDER BY _row), '[]')
                FROM (SELECT * FROM v WHERE ${anyMiss} ORDER BY _row LIMIT 10000) q) AS missing`,
   );
   const lateOnly = Number(res.rows[0].late_only);
@@ -317,7 +318,9 @@ export async function lateSeed(m: MatchContext, t: StagedTable): Promise<RowProb
         key: null,
         row: Number(row.row),
         column: r.columns[0],
-        reason: `${r.columns[0]} refers to a ${r.parent} row that was not imported; left unchanged`,
+        reason: row.gone[i]
+          ? `${r.columns[0]} refers to a ${r.parent} row that was deleted in the target since the base; left unchanged`
+          : `${r.columns[0]} refers to a ${r.parent} row that was not imported; left unchanged`,
       });
     }
   }

@@ -475,6 +475,11 @@ async function refuseUnmatchable(m: MatchContext, t: StagedTable, direct: Planne
 async function refuseAsClassified(m: MatchContext, t: StagedTable): Promise<void> {
   const D = m.verdicts?.get(t.plan.name);
   if (!D) return;
+  // A row refused here already says it as the diff does (its parent named, and why).
+  await m.ctx.query(
+    `UPDATE ${temp(t, 'refused')} x SET reason = d.reason FROM ${D} d
+     WHERE d.srow = x._row AND d.kind = 'refused' AND d.reason IS NOT NULL AND d.reason IS DISTINCT FROM x.reason`,
+  );
   await m.ctx.query(
     `INSERT INTO ${temp(t, 'refused')} SELECT d.srow, d.reason, NULL FROM ${D} d
      WHERE d.kind = 'refused' AND d.srow IS NOT NULL AND NOT d.excluded
@@ -551,16 +556,24 @@ export async function publishMap(m: MatchContext, t: StagedTable): Promise<void>
   if (!sur && !inherited) return;
   const name = temp(t, 'idMap');
   const notRefused = (alias: string) => `NOT EXISTS (SELECT 1 FROM ${temp(t, 'refused')} x WHERE x._row = ${alias}._row)`;
+  // Whether the row is in the target after this table's write: matched, or inserted. With a
+  // classification a row it does not call new (deleted in the target since the base, left out) is
+  // neither: its children are refused before (classify.ts), a late reference to it is left unresolved.
+  const D = m.verdicts?.get(t.plan.name);
+  const live = (alias: string) =>
+    D
+      ? `(${alias}._hit OR EXISTS (SELECT 1 FROM ${D} d WHERE d.srow = ${alias}._row AND d.kind IN ('new', 'resurrect') AND NOT d.excluded)) AS live`
+      : 'true AS live';
   if (sur) {
     const onlyMatched = t.plan.role === 'reference' ? ' AND a._hit' : '';
     await m.ctx.query(
-      `CREATE TEMP TABLE ${name} ON COMMIT DROP AS SELECT a._src AS src, a._tgt AS tgt FROM ${temp(t, 'ids')} a
+      `CREATE TEMP TABLE ${name} ON COMMIT DROP AS SELECT a._src AS src, a._tgt AS tgt, ${live('a')} FROM ${temp(t, 'ids')} a
        WHERE a._src IS NOT NULL${onlyMatched} AND ${notRefused('a')}`,
     );
   } else {
     const onlyMatched = t.plan.role === 'reference' ? ' AND w._hit' : '';
     await m.ctx.query(
-      `CREATE TEMP TABLE ${name} ON COMMIT DROP AS SELECT DISTINCT ON (s.${inherited}) s.${inherited} AS src, w.${inherited} AS tgt
+      `CREATE TEMP TABLE ${name} ON COMMIT DROP AS SELECT DISTINCT ON (s.${inherited}) s.${inherited} AS src, w.${inherited} AS tgt, ${live('w')}
        FROM ${temp(t, 'work')} w JOIN ${temp(t, 'staged')} s ON s._row = w._row
        WHERE s.${inherited} IS NOT NULL AND w.${inherited} IS NOT NULL${onlyMatched} AND ${notRefused('w')} ORDER BY s.${inherited}, w._row`,
     );
