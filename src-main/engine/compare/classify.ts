@@ -9,7 +9,9 @@
 //   all three differ                     conflict
 // and per row: added on both sides and different → conflict; in base and source but not in the
 // target → deleted there: a conflict if the source edited it since (never a silent resurrection),
-// else nothing; in base and target but not in the source → reported as deleted in the source.
+// else nothing; in base and target but not in the source → reported as deleted in the source. A row
+// to write whose parent will not be there (deleted in the target, refused, left out) is refused
+// (refuseGoneParents).
 import {
   columnType,
   distinct,

@@ -19,7 +19,8 @@
 //
 // A row is named by its natural key as a JSON object: column → value as text (null for NULL); a key
 // column that is a foreign key is written as the parent's natural key object. `mr4 diff --json` prints
-// every row's key in exactly this form. "source"/"target" settle conflicts; "same"/"new" answer a
+// every row's key in exactly this form. "source"/"target" settle conflicts ("source" for a row deleted
+// in the target brings it back, edited in the source or not); "same"/"new" answer a
 // probable edit (a row that only looks like an edit of the target's row with its id): it is that row,
 // or another one.
 import { readFile } from 'node:fs/promises';
