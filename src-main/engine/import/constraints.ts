@@ -157,6 +157,32 @@ export async function checkConstraints(m: MatchContext, t: StagedTable): Promise
       r.columns.join(', '),
     );
   }
+  // With a classification, a parent row this run matched may not be written (deleted in the target
+  // since the base, left out): classify.ts refuses its children already. A last check all the same,
+  // since it decides what a run with triggers disabled commits: every rewritten reference a row is
+  // written with names a row the target now has (its parent table was written before this one).
+  const D = m.verdicts?.get(t.plan.name);
+  if (D) {
+    const inserted = (alias: string, d: string) => `NOT ${alias}._hit AND ${d}.kind IN ('new', 'resurrect')`;
+    for (const r of remapRefs(m, t)) {
+      if (r.late || (!r.self && !m.tables.get(r.parent))) continue;
+      const c = r.columns[0];
+      const P = r.self ? T : target(m, m.tables.get(r.parent)!);
+      // A reference to the same table may also name a row inserted by the same statement.
+      const alongside = r.self
+        ? `AND NOT EXISTS (SELECT 1 FROM ${F} p JOIN ${D} dp ON dp.srow = p._row AND NOT dp.excluded WHERE p._loc = f.${ident(c)} AND ${inserted('p', 'dp')})`
+        : '';
+      await refuse(
+        m,
+        t,
+        `SELECT f._row FROM ${F} f JOIN ${D} d ON d.srow = f._row AND NOT d.excluded
+         WHERE f.${ident(c)} IS NOT NULL AND (CASE WHEN f._hit THEN ${literal(c)} = ANY (d.apply) ELSE d.kind IN ('new', 'resurrect') END)
+           AND NOT EXISTS (SELECT 1 FROM ${P} p WHERE p.${ident(r.parentColumns[0])} = f.${ident(c)}) ${alongside}`,
+        `${c} refers to a ${r.self ? t.plan.name : r.parent} row that does not exist in the target`,
+        c,
+      );
+    }
+  }
   await dropRefused(m, t);
   // Rows whose parent in the same table was just refused cannot be written either.
   if (self.length) {
