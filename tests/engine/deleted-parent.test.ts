@@ -116,6 +116,25 @@ describe('a child added in the source to a parent deleted in the target', () => 
     expect(after.task).toEqual([{ id: 3, proj_id: 2, title: 'b1' }]);
   });
 
+  test('an existing row moved in the source to the deleted parent: refused by a merge, left alone by a skip', async () => {
+    const prod = await db(SCHEMA + DATA);
+    const dev = await db(SCHEMA);
+    await sync(prod, dev);
+    await prod.client.query(`DELETE FROM proj WHERE name = 'A'`);
+    await dev.client.query(`UPDATE task SET proj_id = 1 WHERE title = 'b1'`);
+    const archive = join(dir, `dev-${++n}.tar.gz`);
+    await exportDb(dev, archive);
+    const before = await rows(prod);
+    const options = { agreement: agreementStore(dataDir), base: 'auto', disableTriggers: true } as const;
+    const error = await importInto(prod, archive, 'merge', options).catch((e: Error) => e);
+    expect((error as Error).name).toBe('RefusedRowsError');
+    expect((error as Error).message).toMatch(/task \{"id":"3"\} \(row \d+\): proj_id refers to proj \{"id": "1"\}, which was deleted/);
+    expect(await rows(prod)).toEqual(before);
+    const skipped = await importInto(prod, archive, 'skip', options);
+    expect(skipped.failures).toEqual([]);
+    expect(await rows(prod)).toEqual(before);
+  });
+
   test('a decision "source" for the deleted parent brings it back, and the child attaches to it', async () => {
     const { prod, archive } = await scenario();
     const report = await importInto(prod, archive, 'merge', {

@@ -171,8 +171,9 @@ async function hintRenamedKeys(m: MatchContext, t: StagedTable): Promise<void> {
  * refuses it — never written to point at nothing. Parents are classified first (the plan's order), so
  * a refused row's children are refused in turn; a reference to the same table is followed until no
  * more rows are refused. Late references (cycles) are left to the late pass, which leaves them NULL.
+ * Skip mode never updates a row the target has, so only rows it inserts are refused there.
  */
-export async function refuseGoneParents(a: Analysis, t: StagedTable): Promise<void> {
+export async function refuseGoneParents(a: Analysis, t: StagedTable, mode: 'skip' | 'merge' = 'merge'): Promise<void> {
   const m = a.m;
   const D = temp(t, 'classified');
   const staged = new Set(t.staged);
@@ -199,7 +200,7 @@ export async function refuseGoneParents(a: Analysis, t: StagedTable): Promise<vo
         JOIN ${temp(t, 'staged')} s ON s._row = dc.srow
         JOIN ${temp(parent, 'staged')} ps ON ${eq}
         JOIN ${temp(parent, 'classified')} dp ON dp.srow = ps._row
-        WHERE NOT dc.excluded AND (dc.kind IN ('new', 'resurrect') OR (dc.tctid IS NOT NULL AND dc.apply && ${cols}))
+        WHERE NOT dc.excluded AND (dc.kind IN ('new', 'resurrect')${mode === 'merge' ? ` OR (dc.tctid IS NOT NULL AND dc.apply && ${cols})` : ''})
           AND dp.tctid IS NULL AND (dp.kind IN ('deleted_in_target', 'refused') OR dp.excluded) ${elsewhere}
         ORDER BY dc.srow) q
       WHERE d.srow = q.srow`;

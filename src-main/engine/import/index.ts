@@ -137,7 +137,7 @@ async function decideFirst(
     options.onConflict,
   );
   // After the decisions: a parent they bring back is there for its children.
-  for (const t of analysis.tables) if (t.plan.role === 'data') await refuseGoneParents(analysis, t);
+  for (const t of analysis.tables) if (t.plan.role === 'data') await refuseGoneParents(analysis, t, options.mode);
   warnings.push(...unmatched);
   for (const u of unmatched) ctx.log(u, 'warn');
   // Skip mode never updates a row both sides have, so only a row to bring back is a question there.
