@@ -36,7 +36,8 @@ async function sql(url: string, text: string): Promise<void> {
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 
 async function main(): Promise<void> {
-  process.env.MR4_DATA_DIR = mkdtempSync(join(tmpdir(), 'mr4-small-data-'));
+  const dataDir = mkdtempSync(join(tmpdir(), 'mr4-small-data-'));
+  process.env.MR4_DATA_DIR = dataDir;
   const server = await startThrowawayServer({ settings: { autovacuum: 'off' } });
   const work = mkdtempSync(join(tmpdir(), 'mr4-small-'));
   const url = (db: string) => server.url.replace(/\/postgres$/, `/${db}`);
@@ -138,6 +139,7 @@ async function main(): Promise<void> {
   } finally {
     server.stop();
     rmSync(work, { recursive: true, force: true });
+    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
