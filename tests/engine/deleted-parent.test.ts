@@ -19,6 +19,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const db = databasesForFile();
 const registry = new BaseRegistry(dataDir);
 
+/** A three-way merge against what the two last agreed on, conflicts left to the target. */
+const againstKeptBase = () => ({ agreement: agreementStore(dataDir), base: 'auto', onConflict: 'target' }) as const;
+
 const SCHEMA = `
   CREATE TABLE proj (id serial PRIMARY KEY, name text NOT NULL);
   CREATE TABLE task (id serial PRIMARY KEY, proj_id int NOT NULL REFERENCES proj ON DELETE CASCADE, title text NOT NULL);`;
@@ -84,9 +87,7 @@ describe('a child added in the source to a parent deleted in the target', () => 
       const { prod, archive } = await scenario();
       const before = await rows(prod);
       const error = await importInto(prod, archive, 'merge', {
-        agreement: agreementStore(dataDir),
-        base: 'auto',
-        onConflict: 'target',
+        ...againstKeptBase(),
         ...variant.options,
       }).catch((e: Error) => e);
       expect(error).toBeInstanceOf(Error);
@@ -102,9 +103,7 @@ describe('a child added in the source to a parent deleted in the target', () => 
     const { prod, archive } = await scenario();
     await prod.client.query(`UPDATE proj SET name = 'B (prod)' WHERE name = 'B'`);
     const report = await importInto(prod, archive, 'merge', {
-      agreement: agreementStore(dataDir),
-      base: 'auto',
-      onConflict: 'target',
+      ...againstKeptBase(),
       allowFailures: true,
       disableTriggers: true,
     });
@@ -138,9 +137,7 @@ describe('a child added in the source to a parent deleted in the target', () => 
   test('a decision "source" for the deleted parent brings it back, and the child attaches to it', async () => {
     const { prod, archive } = await scenario();
     const report = await importInto(prod, archive, 'merge', {
-      agreement: agreementStore(dataDir),
-      base: 'auto',
-      onConflict: 'target',
+      ...againstKeptBase(),
       decisions: { format: 'mr4-decisions', version: 1, decisions: [{ table: 'proj', key: { id: '1' }, choice: 'source' }], exclude: [] },
     });
     expect(report.failures).toEqual([]);
@@ -239,9 +236,7 @@ describe('parents deleted in the target, through any kind of reference', () => {
       const { prod, archive } = await scenario2();
       const before = await rows2(prod);
       const error = await importInto(prod, archive, 'merge', {
-        agreement: agreementStore(dataDir),
-        base: 'auto',
-        onConflict: 'target',
+        ...againstKeptBase(),
         ...options,
       }).catch((e: Error) => e);
       expect((error as Error).name).toBe('RefusedRowsError');
@@ -253,9 +248,7 @@ describe('parents deleted in the target, through any kind of reference', () => {
   test('with --allow-failures and triggers disabled the rest goes in, and nothing points at nothing', async () => {
     const { prod, archive } = await scenario2();
     const report = await importInto(prod, archive, 'merge', {
-      agreement: agreementStore(dataDir),
-      base: 'auto',
-      onConflict: 'target',
+      ...againstKeptBase(),
       allowFailures: true,
       disableTriggers: true,
     });
