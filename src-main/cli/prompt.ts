@@ -10,8 +10,9 @@ export function canPrompt(): boolean {
 export function askSecret(prompt: string): Promise<string> {
   return new Promise((resolve) => {
     const stdin = process.stdin;
-    process.stderr.write(prompt);
+    // Echo goes off before the prompt shows, so nothing typed in answer to it is ever echoed.
     stdin.setRawMode(true);
+    process.stderr.write(prompt);
     stdin.setEncoding('utf8');
     let value = '';
     const finish = () => {
