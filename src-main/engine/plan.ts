@@ -785,7 +785,10 @@ function finishTable(tp: TablePlan, level: number): TablePlan {
         ? 'no natural key: a row the lineage of ids (or --same-ids) pairs with a target row is updated; others are recognised by their whole content, so they are only ever new or identical'
         : 'no natural key: rows are recognised by their whole content, so they are only ever new or identical, never updated',
     );
-    if (late.size || self.size) warnings.push(`content matching leaves out ${[...late, ...self].join(', ')} (filled from references)`);
+    if (late.size) warnings.push(`content matching leaves out ${[...late].join(', ')} (filled from references)`);
+    if (self.size) {
+      warnings.push(`content matching follows ${[...self].join(', ')}: a row matches only under the match of its parent, parents first`);
+    }
   } else if (tp.key.nullable) {
     warnings.push(`rows whose key (${tp.key.columns.join(', ')}) is NULL are recognised by their content`);
   }

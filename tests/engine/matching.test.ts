@@ -69,6 +69,81 @@ describe('a key that names a parent in the same table', () => {
   });
 });
 
+describe('a parent in the same table, outside any key', () => {
+  const schema = `CREATE TABLE issues (id serial PRIMARY KEY, subject text NOT NULL, parent_id int REFERENCES issues);`;
+  const tree = async (t: TestDb) =>
+    (
+      await t.client.query(
+        `SELECT c.subject, p.subject AS parent, count(*)::int AS n FROM issues c LEFT JOIN issues p ON p.id = c.parent_id
+         GROUP BY 1, 2 ORDER BY 1, 2 NULLS FIRST`,
+      )
+    ).rows;
+  const prod = `INSERT INTO issues VALUES (1, 'Epic A', NULL), (2, 'Epic B', NULL), (3, 'Write tests', 1), (4, 'Write tests', 2),
+                  (5, 'Unit', 3), (6, 'Self', 6); SELECT setval('issues_id_seq', 6);`;
+  const dev = `INSERT INTO issues VALUES (101, 'Dev epic', NULL), (102, 'Write tests', 101), (103, 'Epic A', NULL), (104, 'Unit', 102);
+               SELECT setval('issues_id_seq', 1000);`;
+  const expected = [
+    { subject: 'Dev epic', parent: null, n: 1 },
+    { subject: 'Epic A', parent: null, n: 1 },
+    { subject: 'Epic B', parent: null, n: 1 },
+    { subject: 'Self', parent: 'Self', n: 1 },
+    { subject: 'Unit', parent: 'Write tests', n: 2 },
+    { subject: 'Write tests', parent: 'Dev epic', n: 1 },
+    { subject: 'Write tests', parent: 'Epic A', n: 1 },
+    { subject: 'Write tests', parent: 'Epic B', n: 1 },
+  ];
+
+  test.each(['skip', 'merge'] as const)(
+    'is part of what a row is: equal content under another parent is another row (%s)',
+    async (mode) => {
+      const src = await db(schema + prod);
+      const dst = await db(schema + dev);
+      const { report, file } = await roundTrip(src, dst, `self-${mode}`, mode);
+      // Epic A is dev's own root; every "Write tests" and "Unit" sits under a different parent than dev's.
+      expect(report.tables[0]).toMatchObject(
+        mode === 'skip' ? { inserted: 5, updated: 0, skipped: 1 } : { inserted: 5, updated: 0, unchanged: 1 },
+      );
+      expect(await tree(dst)).toEqual(expected);
+      const devRows = await dst.client.query(
+        `SELECT c.id, p.id AS parent FROM issues c LEFT JOIN issues p ON p.id = c.parent_id WHERE c.id > 100 ORDER BY 1`,
+      );
+      expect(devRows.rows).toEqual([
+        { id: 101, parent: null },
+        { id: 102, parent: 101 },
+        { id: 103, parent: null },
+        { id: 104, parent: 102 },
+      ]);
+      const unit = await dst.client.query(
+        `SELECT p.subject FROM issues c JOIN issues p ON p.id = c.parent_id WHERE c.subject = 'Unit' AND c.id < 1000 AND c.id > 100`,
+      );
+      expect(unit.rows).toEqual([{ subject: 'Write tests' }]);
+      const before = await rowVersions(dst.client, ['issues']);
+      expect(totals(await importInto(dst, file, mode))).toMatchObject({ inserted: 0, updated: 0 });
+      expect(await rowVersions(dst.client, ['issues'])).toEqual(before);
+    },
+  );
+});
+
+describe('a parent in the same table whose rows have a nullable key', () => {
+  const schema = `CREATE TABLE cat (id serial PRIMARY KEY, code text UNIQUE, name text NOT NULL, parent_id int REFERENCES cat);`;
+  test('a keyless child is matched by content once its parent is matched by key', async () => {
+    const src = await db(schema + `INSERT INTO cat VALUES (1, 'root', 'Root', NULL), (2, NULL, 'leaf', 1), (3, NULL, 'leaf', NULL);`);
+    const dst = await db(
+      schema +
+        `INSERT INTO cat VALUES (50, 'root', 'Root', NULL), (51, NULL, 'leaf', 50), (52, NULL, 'leaf', 51); SELECT setval('cat_id_seq', 52);`,
+    );
+    const { report } = await roundTrip(src, dst, 'nullable-key-tree');
+    // leaf under root is 51; the root-level leaf is new (52 is a leaf under a leaf), at its own free id.
+    expect(report.tables[0]).toMatchObject({ inserted: 1, updated: 0, unchanged: 2 });
+    const rows = await dst.client.query(`SELECT id, parent_id FROM cat WHERE name = 'leaf' ORDER BY id`);
+    expect(rows.rows).toEqual([
+      { id: 3, parent_id: null },
+      { id: 51, parent_id: 50 },
+      { id: 52, parent_id: 51 },
+    ]);
+  });
+});
+
 describe('tables without any key', () => {
   const schema = `CREATE TABLE log (id serial PRIMARY KEY, actor text, action text, at timestamptz);`;
   test('are multisets: n equal archived rows match at most n equal target rows, never updated', async () => {

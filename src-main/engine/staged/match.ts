@@ -285,21 +285,44 @@ export async function matchRows(
   // rows match at most n equal target rows. Before keys, so that a key naming a parent in the same
   // table finds the roots of its tree already matched.
   const content = contentColumns(m, t);
-  if (content.length && (key.length === 0 || t.plan.key.nullable || byContentOnly)) {
-    const row = (alias: string) => `md5(ROW(${content.map((c) => `${alias}.${ident(c)}`).join(', ')})::text)`;
-    await m.ctx.query(
+  const byContent = content.length > 0 && (key.length === 0 || t.plan.key.nullable || byContentOnly);
+  // A row's parent in the same table is part of what it is: rows are matched level by level, a row
+  // only once its parent is (a child of a new parent is new), and equal only under the same parent.
+  const parents = sur && t.staged.includes(sur) && against.followsSelfKeys ? self.map((r) => r.columns[0]) : [];
+  const contentPass = async (): Promise<number> => {
+    if (!byContent) return 0;
+    const joins = parents
+      .map(
+        (c, i) =>
+          `LEFT JOIN ${temp(t, 'resolved')} cp${i} ON cp${i}.${ident(sur!)} = r.${ident(c)} AND r.${ident(c)} IS DISTINCT FROM r.${ident(sur!)}
+           LEFT JOIN ${into} ck${i} ON ck${i}._row = cp${i}._row`,
+      )
+      .join(' ');
+    const parentOf = (alias: string, c: string, matched: string) =>
+      `CASE WHEN ${alias}.${ident(c)} IS NULL THEN NULL WHEN ${alias}.${ident(c)} = ${alias}.${ident(sur!)} THEN 'itself' ELSE ${matched}::text END`;
+    const row = (alias: string, extra: string[]) =>
+      `md5(ROW(${[...content.map((c) => `${alias}.${ident(c)}`), ...extra].join(', ')})::text)`;
+    const sourceParents = parents.map((c, i) => parentOf('r', c, `ck${i}._tgt`));
+    const targetParents = parents.map((c) => parentOf('t', c, `t.${ident(c)}`));
+    const parentKnown = parents.map((c, i) => `(r.${ident(c)} IS NULL OR r.${ident(c)} = r.${ident(sur!)} OR ck${i}._tgt IS NOT NULL)`);
+    const res = await m.ctx.query(
       `INSERT INTO ${into}
        SELECT s._row, g.loc, 1${against.ctid ? ', g.tid' : ''}, ${via('content')} FROM
          (SELECT _row, h, row_number() OVER (PARTITION BY h ORDER BY _row) AS rn
-            FROM (SELECT r._row, ${row('r')} AS h FROM ${temp(t, 'resolved')} r WHERE ${nullKey('r')} AND ${usable}${claimed ? ` AND ${unmatched}` : ''}) s0) s
+            FROM (SELECT r._row, ${row('r', sourceParents)} AS h FROM ${temp(t, 'resolved')} r ${joins}
+                  WHERE ${[nullKey('r'), usable, ...(claimed ? [unmatched] : []), ...parentKnown].join(' AND ')}) s0) s
        JOIN
          (SELECT loc, h, row_number() OVER (PARTITION BY h ORDER BY loc) AS rn${against.ctid ? ', tid' : ''}
-            FROM (SELECT ${loc('t')} AS loc, ${row('t')} AS h${against.ctid ? `, ${rowId('t')} AS tid` : ''} FROM ${against.rel}
+            FROM (SELECT ${loc('t')} AS loc, ${row('t', targetParents)} AS h${against.ctid ? `, ${rowId('t')} AS tid` : ''} FROM ${against.rel}
                   WHERE ${nullKey('t')}${claimed ? ` AND ${unclaimed('t')}` : ''}) g0) g
        USING (h, rn)`,
     );
-  }
-  if (!byContentOnly && key.length) {
+    const added = res.rowCount ?? 0;
+    if (added) claimed = true;
+    return added;
+  };
+  const keyPass = async (): Promise<number> => {
+    if (byContentOnly || key.length === 0) return 0;
     // A key from a unique constraint matches at most one target row; a key from the configuration may
     // match several, which the row is then refused for.
     const unique = t.plan.key.source !== 'configuration';
@@ -311,10 +334,12 @@ export async function matchRows(
     const free = claimed ? ` AND ${unmatched} AND ${unclaimed('t')}` : '';
     const plainKey = key.filter((c) => !selfInKey.some((r) => r.columns[0] === c));
     const eq = plainKey.map((c) => `t.${ident(c)} = r.${ident(c)}`);
+    let added = 0;
     if (selfInKey.length === 0) {
-      await m.ctx.query(
+      const res = await m.ctx.query(
         `INSERT INTO ${into} ${found(`${temp(t, 'resolved')} r JOIN ${against.rel} ON ${eq.join(' AND ')}`, `${nonNull} AND ${usable}${free}`)}`,
       );
+      added = res.rowCount ?? 0;
     } else {
       // The key names the row's parent in the same table: match parents first, then their children.
       const parentJoins = selfInKey
@@ -325,17 +350,31 @@ export async function matchRows(
         .join(' ');
       const parentEq = selfInKey.map((r, i) => `t.${ident(r.columns[0])} = pk${i}._tgt`);
       for (;;) {
-        const added = await m.ctx.query(
+        const res = await m.ctx.query(
           `INSERT INTO ${into} ${found(
             `${temp(t, 'resolved')} r ${parentJoins} JOIN ${against.rel} ON ${[...eq, ...parentEq].join(' AND ')}`,
             `${nonNull} AND ${usable} AND NOT EXISTS (SELECT 1 FROM ${into} d WHERE d._row = r._row)${claimed ? ` AND ${unclaimed('t')}` : ''}`,
           )}`,
         );
-        if (!added.rowCount) break;
+        if (!res.rowCount) break;
+        added += res.rowCount;
       }
     }
-    if (key.length) await sameIdPass();
+    if (added) claimed = true;
+    return added;
+  };
+  // With a parent in the same table either pass may match parents the other's rows wait for: they take
+  // turns until neither finds another row.
+  const contentRounds = async () => {
+    let added = 0;
+    for (let n = await contentPass(); n > 0; n = parents.length ? await contentPass() : 0) added += n;
+    return added;
+  };
+  for (let round = 0; ; round++) {
+    if ((await contentRounds()) === 0 && round > 0) break;
+    if ((await keyPass()) === 0 || parents.length === 0) break;
   }
+  if (key.length && !byContentOnly) await sameIdPass();
   // Where neither a lineage nor a key nor the whole content identifies a row, a row with the target
   // row's id and most of its values is probably that row, edited; or a new row that happens to look
   // alike. Only asked where the two databases have no lineage for this table: once they do, a row
