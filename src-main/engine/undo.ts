@@ -413,8 +413,8 @@ export async function undoImport(options: UndoOptions): Promise<UndoReport> {
           [T],
         )
       ).rows.map((r) => r.name);
-      const keys = new Set(t.key);
-      const set = cols.filter((c) => !keys.has(c)).map((c) => `${ident(c)} = b.${ident(c)}`);
+      // Key columns too: the import may have changed them (the row is logged under its new key).
+      const set = cols.map((c) => `${ident(c)} = b.${ident(c)}`);
       if (!set.length) continue;
       const res = await ctx.query(
         `UPDATE ${T} AS g SET ${set.join(', ')}

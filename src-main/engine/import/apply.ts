@@ -9,6 +9,7 @@ import {
   columnType,
   differs,
   lateColumns,
+  locatorColumns,
   type MatchContext,
   remapRefs,
   selfRefs,
@@ -20,9 +21,11 @@ import { type StagedTable, temp } from '../staged/types';
 import { WriteError } from './errors';
 import { undoLogOf } from './undo-log';
 
+/** A target row `g` is the final row `f` pairs it with: by the id the run assigned (f._loc), or the key. */
 function locator(t: StagedTable, g: string, f: string): string {
-  if (t.plan.surrogate) return `${g}.${ident(t.plan.surrogate)} = ${f}._loc`;
-  return t.plan.key.columns.map((c) => `${g}.${ident(c)} = ${f}.${ident(c)}`).join(' AND ');
+  return locatorColumns(t)
+    .map((c) => `${g}.${ident(c)} = ${f}.${c === t.plan.surrogate ? '_loc' : ident(c)}`)
+    .join(' AND ');
 }
 
 async function firstFailingRow(

@@ -20,7 +20,7 @@ import { randomUUID } from 'node:crypto';
 import type { RunContext } from '../run-context';
 import { ident, literal, qualified } from '../sql';
 import { LINEAGE_SCHEMA, lineageUndo } from '../staged/lineage';
-import { type MatchContext, target } from '../staged/match';
+import { locatorColumns, type MatchContext, target } from '../staged/match';
 import { type StagedTable } from '../staged/types';
 import { TOOL_NAME } from '../version';
 
@@ -56,7 +56,8 @@ export interface RunTable {
 
 /** The SQL pieces a write statement of one table needs to record what it did. */
 export interface TableUndo {
-  /** RETURNING list (of the written row, as `alias`) naming the key as _uk0… (or the whole row). */
+  /** RETURNING list of an UPDATE (of the written row, as `alias`): its key as _uk0…, and the columns
+   *  the update found it by (locatorColumns) as _lk0…. */
   returning(alias: string): string;
   /** Wraps an INSERT (without RETURNING): the inserted rows' keys go to the log. */
   insert(statement: string): string;
@@ -138,25 +139,23 @@ export class UndoLog {
     const T = target(this.m, t);
     const cols = key.columns;
     const keyNames = cols ? cols.map((_, i) => `_uk${i}`).join(', ') : 'content';
-    const returning = (alias: string) => (cols ? cols.map((c, i) => `${alias}.${ident(c)} AS _uk${i}`).join(', ') : `${alias}.*`);
     const picked = (alias: string) => (cols ? cols.map((_, i) => `${alias}._uk${i}`).join(', ') : `to_jsonb(${alias})`);
-    const join = (row: string, u: string) =>
-      cols
-        ? sameKey(
-            cols.map((c) => `${row}.${ident(c)}`),
-            cols.map((_, i) => `${u}._uk${i}`),
-            key.nullable,
-          )
-        : `to_jsonb(${row}) = to_jsonb(${u})`;
+    // The old row is found by what the update found it by, not by its key: an update may change key
+    // columns (a composite key's date, a partition key), and the row is logged under its new key.
+    const found = locatorColumns(t);
+    const keyAs = (alias: string) => (cols ?? []).map((c, i) => `${alias}.${ident(c)} AS _uk${i}`);
+    const foundByAs = (alias: string) => found.map((c, i) => `${alias}.${ident(c)} AS _lk${i}`);
     return {
-      returning,
+      returning: (alias) => [...keyAs(alias), ...foundByAs(alias)].join(', '),
       insert: (statement) => {
         // INSERT … RETURNING names the written row by its table's name.
         const ret = cols ? cols.map((c, i) => `${ident(c)} AS _uk${i}`).join(', ') : '*';
         return `WITH i AS (${statement} RETURNING ${ret}) INSERT INTO ${temp} (op, ${keyNames}) SELECT 'i', ${picked('i')} FROM i`;
       },
-      recordUpdated: (cte, where) =>
-        `INSERT INTO ${temp} (op, before, ${keyNames}) SELECT 'u', to_jsonb(o), ${picked(cte)} FROM ${cte} JOIN ${T} o ON ${join('o', cte)}${where ? ` WHERE ${where}` : ''}`,
+      recordUpdated: (cte, where) => {
+        const old = found.map((c, i) => `o.${ident(c)} = ${cte}._lk${i}`).join(' AND ');
+        return `INSERT INTO ${temp} (op, before, ${keyNames}) SELECT 'u', to_jsonb(o), ${picked(cte)} FROM ${cte} JOIN ${T} o ON ${old}${where ? ` WHERE ${where}` : ''}`;
+      },
     };
   }
 

@@ -84,6 +84,13 @@ export function contentColumns(m: MatchContext, t: StagedTable): string[] {
   return t.staged.filter((c) => c !== t.plan.surrogate && !late.has(c) && !self.has(c) && !masked.has(c));
 }
 
+/** The columns an update finds a target row by: its id, or its natural key where it has no id. An
+ *  update never writes them (see updatableColumns), so they name the row before and after it. */
+export function locatorColumns(t: StagedTable): string[] {
+  if (t.plan.surrogate) return [t.plan.surrogate];
+  return t.plan.key.kind === 'key' ? t.plan.key.columns : [];
+}
+
 /** Columns an update compares and writes: everything but ids, late and insert-only columns, and keys
  *  where the key is what finds the row. */
 export function updatableColumns(m: MatchContext, t: StagedTable): string[] {
