@@ -35,6 +35,11 @@ export interface PlannedReference {
   partitions?: string[];
 }
 
+export interface PolymorphicReference {
+  column: string;
+  typeColumn: string;
+}
+
 export interface NaturalKey {
   kind: 'key' | 'content';
   columns: string[];
@@ -65,6 +70,9 @@ export interface TablePlan {
    *  surrogate id, late-filled and self-referencing ones. */
   matchColumns: string[];
   references: PlannedReference[];
+  /** Rails-style polymorphic references: an id column beside a column naming the table it points into
+   *  by class (`journalized_type` = 'Issue' → issues). Rewritten per row through the named table's ids. */
+  polymorphic: PolymorphicReference[];
   insertOnly: string[];
   /** Columns an export masks, and how (empty unless the plan was made with masking). */
   masked: MaskedColumn[];
@@ -465,6 +473,7 @@ function draftTable(t: Table, input: PlanInput, ids: SchemaIds, fks: ForeignKey[
     key: chooseKey(t, surrogate, usable, cfg),
     matchColumns: [],
     references,
+    polymorphic: polymorphicReferences(columns, references, cfg),
     insertOnly: (cfg?.insertOnly ?? []).filter((c) => usable.has(c)),
     masked: [],
     triggers: t.triggers.filter((tr) => tr.enabled).map((tr) => tr.name),
@@ -581,14 +590,32 @@ function breakCycles(names: string[], edges: Edge[]): CycleBreak[] {
 
 /** The tables by level, then name, each finished for its level. */
 function inWriteOrder(names: string[], inPlan: Map<string, TablePlan>, edges: Edge[]): TablePlan[] {
-  const level = levels(
-    names,
-    edges.filter((e) => !e.ref.late),
-  );
+  const live = edges.filter((e) => !e.ref.late);
+  const level = levels(names, [...live, ...polymorphicOrder(names, inPlan, live)]);
   return names
     .map((n) => inPlan.get(n)!)
     .sort((a, b) => level.get(a.name)! - level.get(b.name)! || (a.name < b.name ? -1 : 1))
     .map((tp) => finishTable(tp, level.get(tp.name)!));
+}
+
+/** A table with a polymorphic reference is written after every table with ids it may name (its type
+ *  values are data, unknown to the plan), so that their ids are known when its rows are rewritten;
+ *  except where that would close a cycle, whose tables then keep their order. */
+function polymorphicOrder(names: string[], inPlan: Map<string, TablePlan>, live: Edge[]): Edge[] {
+  const added: Edge[] = [];
+  for (const child of names.filter((n) => inPlan.get(n)!.polymorphic.length)) {
+    for (const parent of names) {
+      const tp = inPlan.get(parent)!;
+      if (parent === child || (!tp.surrogate && !tp.inheritedId)) continue;
+      const ref: PlannedReference = {
+        ...{ name: 'polymorphic', columns: [], parentSchema: '', parentColumns: [], remap: false, late: false },
+        ...{ parent, self: false, external: false, declared: false, onDelete: '' },
+      };
+      const edge: Edge = { child, ref, eligible: false, cost: 0 };
+      if (acyclic(names, [...live, ...added, edge])) added.push(edge);
+    }
+  }
+  return added;
 }
 
 /** Each table's longest path from tables that depend on nothing. */
@@ -823,6 +850,31 @@ function singular(word: string): string {
   return word.replace(/s$/, '');
 }
 
+/** Rails-style polymorphic references: <name>_type (text) beside <name>_id, neither a declared
+ *  reference nor stated to hold no ids. */
+function polymorphicReferences(
+  columns: PlannedColumn[],
+  references: PlannedReference[],
+  cfg: TableConfig | undefined,
+): PolymorphicReference[] {
+  const taken = new Set([...references.flatMap((r) => r.columns), ...(cfg?.notReferences ?? [])]);
+  const usable = new Set(columns.map((c) => c.name));
+  return columns.flatMap((c) => {
+    const stem = /^(.+)_type$/.exec(c.name)?.[1];
+    const column = `${stem}_id`;
+    const fits = stem && c.category === 'S' && usable.has(column) && !taken.has(column);
+    return fits ? [{ column, typeColumn: c.name }] : [];
+  });
+}
+
+/** The table a polymorphic type value names: Rails stores the class (`WikiPage`, `Admin::User`) of a
+ *  table (wiki_pages, admin_users); some applications store the table's own name. */
+export function tableNamedByClass(value: string, tables: Iterable<string>): string | null {
+  const wanted = words(value).map(singular).join('_');
+  const names = [...tables];
+  return names.find((n) => n === value) ?? names.find((n) => words(n).map(singular).join('_') === wanted) ?? null;
+}
+
 /** The tables an id column's name points at: `customer_id` → customer(s); `legacy_category_id` → a
  *  table whose name ends in category (main_category). */
 function tablesNamedBy(column: string, own: string, catalog: Catalog): Table[] {
@@ -847,7 +899,6 @@ function copiedIds(tp: TablePlan, catalog: Catalog, drafts: Map<string, TablePla
   const out: string[] = [];
   const stated = new Set(cfg?.notReferences ?? []);
   const referencing = new Set(tp.references.flatMap((r) => r.columns));
-  const planned = new Map(tp.columns.map((c) => [c.name, c]));
   const ownKey = tp.primaryKey.length === 1 ? tp.primaryKey[0] : null;
   // Generic references: a reference to a content-type table beside a column that names the object.
   for (const r of tp.references) {
@@ -863,15 +914,11 @@ function copiedIds(tp: TablePlan, catalog: Catalog, drafts: Map<string, TablePla
       stated.add(c.name);
     }
   }
-  // Rails-style polymorphic references: <name>_type beside <name>_id.
-  for (const c of tp.columns) {
-    const m = /^(.+)_type$/.exec(c.name);
-    const idCol = m && planned.has(`${m[1]}_id`) ? `${m[1]}_id` : null;
-    if (!idCol || c.category !== 'S' || stated.has(idCol) || referencing.has(idCol)) continue;
+  for (const p of tp.polymorphic) {
     out.push(
-      `${tp.name}.${idCol} is a polymorphic reference (${c.name} names the table): mr4 cannot rewrite its ids, so in a target whose ids differ it points at other rows. ${WHAT_TO_DO}`,
+      `${tp.name}.${p.column} is a polymorphic reference (${p.typeColumn} names the table by class, 'Issue' → issues): rewritten through the named table's ids where that table is in the run and written before ${tp.name}; any other value is copied as it is and named in the run's warnings. ${WHAT_TO_DO}`,
     );
-    stated.add(idCol);
+    stated.add(p.column);
   }
   for (const c of tp.columns) {
     if (stated.has(c.name) || referencing.has(c.name) || c.name === ownKey || c.name === tp.surrogate) continue;

@@ -9,7 +9,7 @@
 //   x  refused rows and why
 //   a  target id per row (matched, kept, or drawn) for tables with a surrogate key
 // Only the staged rows (s) and the rows to write (f, see constraints.ts) are materialised in full.
-import type { PlannedReference } from '../plan';
+import { type PlannedReference, tableNamedByClass } from '../plan';
 import { buildPairs, type LineageSide } from './lineage';
 import { stagedKeyJson } from './keys';
 import type { RunContext } from '../run-context';
@@ -144,20 +144,112 @@ export function distinct(t: StagedTable, column: string, a: string, b: string): 
 
 export async function buildResolved(m: MatchContext, t: StagedTable): Promise<PlannedReference[]> {
   const direct = remapRefs(m, t).filter((r) => !r.late && !r.self);
+  const named = await polymorphicParents(m, t);
   const joins: string[] = [];
   const select = ['s._row'];
   for (const c of t.staged) {
     const i = direct.findIndex((r) => r.columns[0] === c);
-    select.push(i === -1 ? `s.${ident(c)}` : `p${i}.tgt::${columnType(t, c)} AS ${ident(c)}`);
+    const poly = named.filter((n) => n.ref.columns[0] === c);
+    if (i !== -1) select.push(`p${i}.tgt::${columnType(t, c)} AS ${ident(c)}`);
+    else if (poly.length) {
+      // A value whose named row is not in the archive is copied as it is (and said, polymorphicParents).
+      const cases = poly.map((n) => `WHEN ${n.when('s')} THEN COALESCE(${n.asColumn(`${n.alias}.tgt`)}, s.${ident(c)})`);
+      select.push(`CASE ${cases.join(' ')} ELSE s.${ident(c)} END AS ${ident(c)}`);
+    } else select.push(`s.${ident(c)}`);
   }
   direct.forEach((r, i) => {
     joins.push(`LEFT JOIN ${m.maps.get(r.parent)} p${i} ON p${i}.src = s.${ident(r.columns[0])}`);
     select.push(`(s.${ident(r.columns[0])} IS NOT NULL AND p${i}.tgt IS NULL) AS _miss${i}`);
   });
+  named.forEach((n, j) => {
+    const i = direct.length + j;
+    const c = `s.${ident(n.ref.columns[0])}`;
+    joins.push(`LEFT JOIN ${m.maps.get(n.ref.parent)} ${n.alias} ON ${n.when('s')} AND ${n.equal(`${n.alias}.src`, c)}`);
+    // A named row the archive has but the run does not write (refused, left out): the row is refused too.
+    select.push(
+      `(${n.when('s')} AND ${n.alias}.tgt IS NULL AND EXISTS (SELECT 1 FROM ${temp(m.tables.get(n.ref.parent)!, 'staged')} ps WHERE ${n.equal(`ps.${ident(n.parentId)}`, c)})) AS _miss${i}`,
+    );
+  });
   await m.ctx.query(
     `CREATE TEMP VIEW ${temp(t, 'resolved')} AS SELECT ${select.join(', ')} FROM ${temp(t, 'staged')} s ${joins.join(' ')}`,
   );
-  return direct;
+  return [...direct, ...named.map((n) => n.ref)];
+}
+
+interface PolymorphicParent {
+  /** The reference as a plain one to the named table, for the refusals that name it. */
+  ref: PlannedReference;
+  parentId: string;
+  alias: string;
+  /** The row names this table: its type column holds this value and its id column a value. */
+  when: (alias: string) => string;
+  /** An id of the named table equal to the id column's value, and one as the id column's type (a
+   *  text column may hold integer ids: compared as text). */
+  equal: (parentId: string, value: string) => string;
+  asColumn: (parentId: string) => string;
+}
+
+/**
+ * The tables the type values of a table's polymorphic references name, each rewritable through its id
+ * map where it was matched before this table. Values naming a table outside the run, one written after
+ * this table, or a row the archive does not have are copied as they are, and said with their count.
+ */
+async function polymorphicParents(m: MatchContext, t: StagedTable): Promise<PolymorphicParent[]> {
+  const out: PolymorphicParent[] = [];
+  for (const p of t.plan.polymorphic) {
+    if (!t.staged.includes(p.column) || !t.staged.includes(p.typeColumn)) continue;
+    const [id, type] = [ident(p.column), ident(p.typeColumn)];
+    const { rows } = await m.ctx.query<{ v: string; n: string }>(
+      `SELECT ${type} AS v, count(*) AS n FROM ${temp(t, 'staged')} WHERE ${type} IS NOT NULL AND ${id} IS NOT NULL GROUP BY 1 ORDER BY 1`,
+    );
+    const copied: string[] = [];
+    for (const { v, n } of rows) {
+      const parent = tableNamedByClass(v, m.tables.keys());
+      const pt = parent ? m.tables.get(parent)! : null;
+      const parentId = pt?.plan.surrogate ?? pt?.plan.inheritedId?.column ?? null;
+      if (!parent || !parentId || !pt!.staged.includes(parentId) || !m.maps.has(parent)) {
+        const why = !parent
+          ? 'no table of the run'
+          : parent === t.plan.name
+            ? 'its own table, whose ids are drawn as it is written'
+            : !parentId || !pt!.staged.includes(parentId)
+              ? `${parent}, which has no id column in the archive`
+              : `${parent}, which is written after ${t.plan.name}`;
+        copied.push(`${n} with ${p.typeColumn} = '${v}' (names ${why})`);
+        continue;
+      }
+      const when = (alias: string) => `${alias}.${type} = ${literal(v)} AND ${alias}.${id} IS NOT NULL`;
+      const ref: PlannedReference = {
+        name: `${p.typeColumn} = '${v}'`,
+        columns: [p.column],
+        parentSchema: m.schema,
+        parent,
+        parentColumns: [parentId],
+        remap: true,
+        late: false,
+        self: false,
+        external: false,
+        declared: false,
+        onDelete: 'NO ACTION',
+      };
+      const [own, theirs] = [columnType(t, p.column), columnType(pt!, parentId)];
+      const equal = (a: string, b: string) => (own === theirs ? `${a} = ${b}` : `${a}::text = ${b}::text`);
+      const asColumn = (a: string) => (own === theirs ? a : `${a}::text::${own}`);
+      out.push({ ref, parentId, alias: `pm${out.length}`, when, equal, asColumn });
+      const orphans = await m.ctx.query<{ n: string }>(
+        `SELECT count(*) AS n FROM ${temp(t, 'staged')} s WHERE ${when('s')}
+           AND NOT EXISTS (SELECT 1 FROM ${temp(pt!, 'staged')} ps WHERE ${equal(`ps.${ident(parentId)}`, `s.${id}`)})`,
+      );
+      if (Number(orphans.rows[0].n))
+        copied.push(`${orphans.rows[0].n} with ${p.typeColumn} = '${v}' (name ${parent} rows the archive does not have)`);
+    }
+    if (copied.length) {
+      m.warnings?.push(
+        `${t.plan.name}.${p.column} is copied as it is in rows that name no row mr4 can follow, so in a target whose ids differ they point at other rows: ${copied.join('; ')}.`,
+      );
+    }
+  }
+  return out;
 }
 
 const missAny = (direct: PlannedReference[], alias: string) =>
