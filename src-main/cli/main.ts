@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { TOOL_VERSION } from '../engine/version';
 import { diffCommand } from './commands/diff';
 import { exportCommand } from './commands/export';
+import { forgetLineageCommand } from './commands/forget-lineage';
 import { importCommand } from './commands/import';
 import { planCommand } from './commands/plan';
 import { serveCommand } from './commands/serve';
@@ -16,7 +17,7 @@ import { type JsonFailure, jsonFailureFromText } from './errors';
 import { type Io, processIo } from './io';
 import { EXIT, UsageError } from './options';
 
-const COMMANDS: CommandModule[] = [planCommand, exportCommand, importCommand, diffCommand, undoCommand, serveCommand];
+const COMMANDS: CommandModule[] = [planCommand, exportCommand, importCommand, diffCommand, undoCommand, forgetLineageCommand, serveCommand];
 
 const FOOTER = `
 Connections:

@@ -20,6 +20,7 @@ import {
   tableFileNames,
 } from './archive/format';
 import { hasLineageStore, lineageCopySql } from './staged/lineage';
+import { idsIssued } from './staged/reused-ids';
 import { type Catalog, readCatalog } from './catalog';
 import type { Mr4Config } from './config';
 import type { ArchiveSecret } from './archive/crypto';
@@ -498,6 +499,7 @@ export async function exportArchive(options: ExportOptions): Promise<ExportRepor
       );
       lineage = { file: LINEAGE_FILE, rows: spooled.rows, bytes: spooled.bytes, sha256: spooled.sha256 };
     }
+    for (const [table, issued] of await idsIssued(ctx, plan.schema, plan.tables)) tables.get(table)!.idsIssued = issued;
     await ctx.query('COMMIT');
 
     ctx.phase(2, EXPORT_PHASES[2]);

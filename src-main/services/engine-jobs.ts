@@ -17,6 +17,7 @@ import { agreementStore } from './bases';
 import type { MaskMode, Plan } from '../engine/plan';
 import { buildArchiveCache } from './archive-cache-builder';
 import { listRuns, undoImport } from '../engine/undo';
+import { forgetLineage } from '../engine/forget-lineage';
 import { connectionLost, ConnectionLostError } from '../engine/run-context';
 
 /** Where to connect: a URL (with the password inside, if any) and whether it may name files. */
@@ -171,7 +172,16 @@ export interface UndoJob {
   list?: boolean;
 }
 
-export type EngineJob = PlanJob | ExportJob | ImportJob | CacheArchiveJob | DiffJob | UndoJob;
+/** Forgets the lineage of ids of some tables of a database (engine/forget-lineage.ts): the way out
+ *  where their ids were reused. */
+export interface ForgetLineageJob {
+  kind: 'forget-lineage';
+  db: DbSpec;
+  schema?: string;
+  tables: string[];
+}
+
+export type EngineJob = PlanJob | ExportJob | ImportJob | CacheArchiveJob | DiffJob | UndoJob | ForgetLineageJob;
 
 export interface PlanResult {
   plan: Plan;
@@ -229,7 +239,7 @@ export async function runEngineJob(job: EngineJob, signal: AbortSignal, emit: (e
 }
 
 async function runJobOf(job: EngineJob, signal: AbortSignal, emit: (e: EngineEvent) => void): Promise<unknown> {
-  const config = job.kind === 'cache-archive' || job.kind === 'undo' ? undefined : await configOf(job);
+  const config = job.kind === 'cache-archive' || job.kind === 'undo' || job.kind === 'forget-lineage' ? undefined : await configOf(job);
   switch (job.kind) {
     case 'plan': {
       const preview = await previewExport({
@@ -300,6 +310,8 @@ async function runJobOf(job: EngineJob, signal: AbortSignal, emit: (e: EngineEve
         signal,
         onEvent: emit,
       });
+    case 'forget-lineage':
+      return forgetLineage({ db: target(job.db), schema: job.schema, tables: job.tables, signal, onEvent: emit });
     case 'cache-archive':
       return buildArchiveCache({ archive: job.archive, dir: job.dir, limits: job.limits, secret: job.secret, signal, emit });
   }

@@ -44,6 +44,12 @@ const tableSchema = z.object({
   /** (2.2) The table's rows are a subset: "filtered" by a condition, or "dependent" on filtered
    *  tables (with the parents kept rows need). Rows absent from the archive were not exported. */
   subset: z.enum(['filtered', 'dependent']).optional(),
+  /** (2.2) The highest id the table's sequence had handed out or its rows held at export (integer
+   *  ids drawn from a sequence): a lineage naming a higher id of this database names a reused id. */
+  idsIssued: z
+    .string()
+    .regex(/^-?[0-9]{1,19}$/)
+    .optional(),
 });
 
 export const indexSchema = z.object({

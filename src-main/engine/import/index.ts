@@ -26,6 +26,7 @@ import { DeferredConstraintError, ProbableEditsError, RefusedRowsError } from '.
 import { type AgreementWritten, writeAgreement } from './agreement';
 import { type AgreementStore, NoAgreementKeptError, resolveBase, syncedBefore } from '../staged/agreed';
 import { checkMaskedKeys, openProbableEdits, recordLineage } from './identity';
+import { refuseReusedIds } from '../staged/reused-ids';
 import { recordMasks } from '../mask-store';
 import { analyze } from '../compare/analyze';
 import { classifyTable, refuseGoneParents } from '../compare/classify';
@@ -159,6 +160,7 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
     const unlocker = new Unlocker(options.secret);
     const run = await prepareRun(ctx, { ...options, unlocker }, (i) => ctx.phase(i, IMPORT_PHASES[i]));
     const { catalog, tables, warnings, ignoredColumns, index } = run;
+    await refuseReusedIds(ctx, run);
     // Rows refused here or while writing stop the run unless allowFailures; rows a 1.0 archive
     // cannot express are reported and counted as failed, and never stop it.
     const failures: RowProblem[] = [...run.castProblems];

@@ -1,0 +1,180 @@
+// Reused ids: a lineage pair names a row by its id, and must not outlive that row. An import moves a
+// table's sequence past every id it records, so in a database whose ids only ever go forward no id the
+// lineage names lies above what the table's sequence handed out or its rows hold. Above it means the
+// ids went back since (TRUNCATE … RESTART IDENTITY, setval, fixtures reloaded, a seed run again): the
+// ids the lineage names may now be other rows, and pairing by them would overwrite unrelated rows or
+// hide new ones. A run then stops before writing anything, naming the tables and the way out (forget
+// that table's lineage: rows are then matched by natural key and content, and new rows arrive as new).
+//
+// Only integer ids drawn from an ascending sequence can be checked this way; uuids are never reused.
+import type { RunContext } from '../run-context';
+import type { TablePlan } from '../plan';
+import { ident, literal, qualified } from '../sql';
+import { castableKey, LINEAGE_STORE } from './lineage';
+import type { PreparedRun } from './prepare';
+
+const INTEGER = /^(smallint|integer|bigint)$/;
+
+/** The tables whose ids can be checked: an integer surrogate drawn from a sequence. */
+function sequenced(tables: TablePlan[]): (TablePlan & { surrogate: string; surrogateSequence: string })[] {
+  return tables.filter(
+    (t): t is TablePlan & { surrogate: string; surrogateSequence: string } =>
+      !!t.surrogate && !!t.surrogateSequence && INTEGER.test(t.columns.find((c) => c.name === t.surrogate)?.type ?? ''),
+  );
+}
+
+/**
+ * Per table, the highest id its sequence handed out or its rows hold now (as text). A table whose
+ * sequence descends, or may not be read by this user, is left out: nothing can be said of it.
+ */
+export async function idsIssued(ctx: RunContext, schema: string, tables: TablePlan[]): Promise<Map<string, string>> {
+  const checked = sequenced(tables);
+  if (!checked.length) return new Map();
+  // Like pg_sequences.last_value, but a sequence never drawn from counts as one step before its start.
+  const parts = checked.map(
+    (t) =>
+      `SELECT ${literal(t.name)} AS table_name, GREATEST(
+         (SELECT COALESCE(pg_sequence_last_value(q.seqrelid), q.seqstart - q.seqincrement) FROM pg_sequence q WHERE q.seqrelid = r.seq),
+         (SELECT max(${ident(t.surrogate)}) FROM ${qualified(schema, t.name)}))::text AS issued
+       FROM (SELECT ${literal(t.surrogateSequence)}::regclass AS seq) r
+       WHERE has_sequence_privilege(r.seq, 'SELECT,USAGE') AND (SELECT seqincrement > 0 FROM pg_sequence WHERE seqrelid = r.seq)`,
+  );
+  const res = await ctx.query<{ table_name: string; issued: string | null }>(parts.join(' UNION ALL '));
+  return new Map(res.rows.filter((r) => r.issued !== null).map((r) => [r.table_name, r.issued!]));
+}
+
+/** One table whose ids went back in one database since a lineage named them. */
+export interface ReusedIds {
+  table: string;
+  /** The database whose ids went back. */
+  database: string;
+  /** The highest of its ids the lineage names, and the highest its sequence or rows reach now. */
+  named: string;
+  issued: string;
+  /** The databases whose lineage names those ids (its own, the other's, or both). */
+  namedBy: string[];
+  /** When the target's lineage last recorded one of them (null where only an archive names them). */
+  recordedAt: string | null;
+  /** Whether that database is the archive's (forgetting there means exporting it again). */
+  isArchive: boolean;
+}
+
+type Side = 'source' | 'target';
+
+interface NamedRow {
+  side: Side;
+  by: Side;
+  table_name: string;
+  named: string;
+  recorded_at: Date | null;
+}
+
+/**
+ * The tables of the run whose ids went back, in the target or in the archive's database, since a
+ * lineage either side holds named them: the side's own lineage (its local ids), and the other side's
+ * lineage of rows that came from it (its ids as origin keys). One statement over both lineages.
+ */
+async function findReusedIds(ctx: RunContext, run: PreparedRun): Promise<ReusedIds[]> {
+  const { source, target } = run;
+  if (!source.lineage && !target.lineage) return [];
+  if (source.identity && source.identity === target.identity) return [];
+  const plans = run.tables.map((t) => t.plan);
+  const targetIssued = await idsIssued(ctx, run.catalog.schema, plans);
+  const sourceIssued = new Map(
+    sequenced(plans).flatMap((t) => {
+      const issued = run.index.tables[t.name]?.idsIssued;
+      return issued ? [[t.name, issued] as const] : [];
+    }),
+  );
+  const issued = [
+    ...[...targetIssued].map(([table, n]) => `('target', ${literal(table)}, ${literal(n)}::numeric)`),
+    ...[...sourceIssued].map(([table, n]) => `('source', ${literal(table)}, ${literal(n)}::numeric)`),
+  ];
+  if (!issued.length) return [];
+  const store = `(SELECT table_name, local_key, origin, origin_key, recorded_at FROM ${LINEAGE_STORE} WHERE schema_name = ${literal(run.catalog.schema)})`;
+  const named: string[] = [];
+  const from = (side: Side, by: Side, key: string, rel: string, where: string, at: string) =>
+    // Byte-wise in every branch: the store's columns are, an archive's staged lineage is not.
+    named.push(
+      `SELECT '${side}' AS side, '${by}' AS by, table_name COLLATE "C" AS table_name, ${key} COLLATE "C" AS k, ${at} AS recorded_at FROM ${rel} l${where}`,
+    );
+  if (target.lineage) {
+    from('target', 'target', 'local_key', store, '', 'recorded_at');
+    if (source.identity) from('source', 'target', 'origin_key', store, ` WHERE origin = ${literal(source.identity)}::uuid`, 'recorded_at');
+  }
+  if (source.lineage) {
+    from('source', 'source', 'local_key', source.lineage, '', 'NULL::timestamptz');
+    if (target.identity)
+      from('target', 'source', 'origin_key', source.lineage, ` WHERE origin = ${literal(target.identity)}::uuid`, 'NULL::timestamptz');
+  }
+  const res = await ctx.query<NamedRow>(
+    `WITH issued (side, table_name, issued) AS (VALUES ${issued.join(', ')}),
+          named AS (${named.join(' UNION ALL ')})
+     SELECT n.side, n.by, n.table_name, max(CASE WHEN ${castableKey('n.k', 'bigint')} THEN n.k::numeric END)::text AS named,
+            max(n.recorded_at) AS recorded_at
+     FROM named n JOIN issued i ON i.side = n.side AND i.table_name = n.table_name
+     WHERE (CASE WHEN ${castableKey('n.k', 'bigint')} THEN n.k::numeric END) > i.issued
+     GROUP BY 1, 2, 3 ORDER BY 3, 1, 2`,
+  );
+  return foldBySide(run, res.rows, { source: sourceIssued, target: targetIssued });
+}
+
+/** One finding per table and database, whoever's lineage names its ids. */
+function foldBySide(run: PreparedRun, rows: NamedRow[], issued: Record<Side, Map<string, string>>): ReusedIds[] {
+  const names: Record<Side, string> = { source: run.index.metadata.database, target: run.catalog.database };
+  const found = new Map<string, ReusedIds>();
+  for (const r of rows) {
+    const id = `${r.side}:${r.table_name}`;
+    const f = found.get(id) ?? {
+      table: r.table_name,
+      database: names[r.side],
+      named: r.named,
+      issued: issued[r.side].get(r.table_name)!,
+      namedBy: [],
+      recordedAt: null,
+      isArchive: r.side === 'source',
+    };
+    if (BigInt(r.named) > BigInt(f.named)) f.named = r.named;
+    if (r.recorded_at && (!f.recordedAt || r.recorded_at.toISOString() > f.recordedAt)) f.recordedAt = r.recorded_at.toISOString();
+    f.namedBy.push(names[r.by]);
+    found.set(id, f);
+  }
+  return [...found.values()];
+}
+
+/** A run refused because a lineage names ids that went back since: pairing by them is not safe. */
+export class ReusedIdsError extends Error {
+  override name = 'ReusedIdsError';
+  constructor(
+    readonly tables: ReusedIds[],
+    archiveDatabase: string,
+  ) {
+    const lines = tables.map(
+      (f) =>
+        `  - ${f.table} in ${f.database}: its ids went back from ${f.named} to ${f.issued}` +
+        `${f.recordedAt ? ` since the import of ${f.recordedAt}` : ''} (the lineage of ${f.namedBy.join(' and ')} names ids up to ` +
+        `${f.named}; its sequence and its rows now reach ${f.issued})`,
+    );
+    const forget = [...new Set(tables.flatMap((f) => f.namedBy.map((db) => `mr4 forget-lineage --db <${db}> ${tableArgs(tables, db)}`)))];
+    const reexport = tables.some((f) => f.namedBy.includes(archiveDatabase))
+      ? ` Then export ${archiveDatabase} again and run this with the new archive.`
+      : ' Then run this again.';
+    super(
+      `The ids of ${tables.length === 1 ? 'a table' : `${tables.length} tables`} went back since the lineage of ids recorded them ` +
+        `(TRUNCATE … RESTART IDENTITY, setval, fixtures reloaded or a seed run again): those ids may now be other rows, and pairing by them ` +
+        `would overwrite unrelated rows or hide new ones. Nothing was written.\n${lines.join('\n')}\n` +
+        `Forget that lineage, so these tables' rows are matched by natural key and content and rows nothing identifies arrive as new rows:\n` +
+        `${forget.map((c) => `  ${c}`).join('\n')}\n${reexport.trim()}`,
+    );
+  }
+}
+
+function tableArgs(tables: ReusedIds[], db: string): string {
+  return `--tables ${[...new Set(tables.filter((f) => f.namedBy.includes(db)).map((f) => f.table))].join(',')}`;
+}
+
+/** Stops the run, before anything is written, where a lineage names ids that went back since. */
+export async function refuseReusedIds(ctx: RunContext, run: PreparedRun): Promise<void> {
+  const reused = await findReusedIds(ctx, run);
+  if (reused.length) throw new ReusedIdsError(reused, run.index.metadata.database);
+}
