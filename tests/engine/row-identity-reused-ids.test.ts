@@ -215,3 +215,19 @@ describe('normal work is never refused', () => {
     expect(devTitles).toEqual(['DEV new', 'Prod invoice 2', 'Prod invoice 3 (dev)', 'Prod invoice 4']);
   });
 });
+
+describe('a dev table emptied and pulled again', () => {
+  test('is not refused: no row a stale pair could overwrite or hide, and dev equals production again', async () => {
+    const prod = await db(SCHEMA + INVOICES);
+    const dev = await db(SCHEMA);
+    const dataDir = join(dir, 'data-emptied');
+    await importKept(dev, await exported(prod), dataDir);
+    await dev.client.query(`TRUNCATE items RESTART IDENTITY`);
+    const file = await exported(prod);
+    const skip = await importInto(dev, file, 'skip');
+    expect(counts(skip).items).toMatchObject({ inserted: 3, failed: 0 });
+    expect(await allRows(dev)).toEqual(PROD_ROWS);
+    const again = await importKept(dev, file, dataDir);
+    expect(counts(again).items).toMatchObject({ inserted: 0, updated: 0 });
+  });
+});

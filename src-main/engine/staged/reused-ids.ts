@@ -12,6 +12,7 @@ import type { TablePlan } from '../plan';
 import { ident, literal, qualified } from '../sql';
 import { castableKey, LINEAGE_STORE } from './lineage';
 import type { PreparedRun } from './prepare';
+import { temp } from './types';
 
 const INTEGER = /^(smallint|integer|bigint)$/;
 
@@ -116,7 +117,38 @@ async function findReusedIds(ctx: RunContext, run: PreparedRun): Promise<ReusedI
      WHERE (CASE WHEN ${castableKey('n.k', 'bigint')} THEN n.k::numeric END) > i.issued
      GROUP BY 1, 2, 3 ORDER BY 3, 1, 2`,
   );
-  return foldBySide(run, res.rows, { source: sourceIssued, target: targetIssued });
+  const live = await namingRowsNow(ctx, run, named, res.rows);
+  return foldBySide(
+    run,
+    res.rows.filter((r) => live.has(`${r.side}:${r.table_name}`)),
+    { source: sourceIssued, target: targetIssued },
+  );
+}
+
+/**
+ * Of the tables whose ids went back, those where a lineage names a row that exists now: a table
+ * emptied and not refilled (dev reset, then pulled again) holds no row a stale pair could overwrite
+ * or hide, and its pull must not be refused. Only for the tables found, so one statement each.
+ */
+async function namingRowsNow(ctx: RunContext, run: PreparedRun, named: string[], found: NamedRow[]): Promise<Set<string>> {
+  const live = new Set<string>();
+  for (const id of new Set(found.map((r) => `${r.side}:${r.table_name}`))) {
+    const [side, table] = [id.slice(0, id.indexOf(':')) as Side, id.slice(id.indexOf(':') + 1)];
+    const t = run.tables.find((x) => x.plan.name === table)!;
+    if (side === 'source' && !t.staged.includes(t.plan.surrogate!)) {
+      live.add(id);
+      continue;
+    }
+    const sur = ident(t.plan.surrogate!);
+    const rows = side === 'target' ? qualified(run.catalog.schema, table) : temp(t, 'staged');
+    const res = await ctx.query<{ present: boolean }>(
+      `WITH named AS (${named.join(' UNION ALL ')})
+       SELECT EXISTS (SELECT 1 FROM named n JOIN ${rows} x ON x.${sur}::text = n.k
+                      WHERE n.side = ${literal(side)} AND n.table_name = ${literal(table)}) AS present`,
+    );
+    if (res.rows[0].present) live.add(id);
+  }
+  return live;
 }
 
 /** One finding per table and database, whoever's lineage names its ids. */
