@@ -54,6 +54,23 @@ describe('probable edits between databases never synced by mr4 (chinook-like)', 
     expect(await lineageCount(target.client)).toBeNull();
   });
 
+  test('a heavily edited row whose names stay is asked about too, never inserted as a second person', async () => {
+    const { source, target } = await neverSynced();
+    await source.client.query(
+      `UPDATE employee SET title = 'Sales Lead', email = 'new3@example.com', phone = '+1 999', fax = '+1 998', city = 'Edmonton',
+              address = '1 New Street', postal_code = 'T5J 0N3' WHERE employee_id = ${JANE}`,
+    );
+    const file = await exported(source);
+    const before = await fingerprint(target.client);
+    await expectProbableEdit(importInto(target, file, 'merge'), JANE);
+    expect(await fingerprint(target.client)).toBe(before);
+    const report = await importWith(target, file, 'merge', { probableEdits: 'same' });
+    expect(counts(report).employee).toMatchObject({ inserted: 0, updated: 1 });
+    const jane = await target.client.query(`SELECT count(*)::int AS n FROM employee WHERE last_name = 'Peacock'`);
+    expect(jane.rows[0].n).toBe(1);
+    expect(await title(target, JANE)).toBe('Sales Lead');
+  });
+
   test("probableEdits 'same': the employee is updated in place, nothing inserted", async () => {
     const { source, target } = await neverSynced();
     await source.client.query(`UPDATE employee SET title = 'Senior Sales Support Agent' WHERE employee_id = ${JANE}`);

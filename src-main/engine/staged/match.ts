@@ -488,8 +488,9 @@ export async function matchRows(
  * Source rows that share their id with an unclaimed target row, and agree with it on telling values
  * while differing in at least one: a value is telling where few target rows hold it (at most 1 %, so a
  * constant last_update, a flag or a store number never counts). A row is a probable edit where at
- * least two of its values tell and no more values differ than tell; anything less is a row that
- * only shares an id (new, as far as anyone can know, and said in the run's warnings). Per-row answers
+ * least two of its values tell, however many others changed (a person whose names stay and whose
+ * title, mail and phone changed is asked about, never inserted as a second person); anything less is
+ * a row that only shares an id (new, as far as anyone can know, and said in the run's warnings). Per-row answers
  * (same / new) decide; the rest follow the run's setting: matched, or matched provisionally
  * ('probable') for the user to decide.
  */
@@ -526,7 +527,6 @@ async function findProbableEdits(
     )
     .join(', ');
   const joins = cols.map((x) => `LEFT JOIN ${x.f} ON ${x.f}.v = c.${x.t} AND c.${x.s} = c.${x.t}`).join(' ');
-  const differing = cols.map((x) => `(CASE WHEN c.${x.s} IS DISTINCT FROM c.${x.t} THEN 1 ELSE 0 END)`).join(' + ');
   const telling = cols.map((x) => `(CASE WHEN ${x.f}.n <= ${rare} THEN 1 ELSE 0 END)`).join(' + ');
   const decided = m.identity.decisions
     ? `(SELECT x.choice FROM ${m.identity.decisions} x WHERE x.tbl = ${literal(t.plan.name)} AND x.key = ${stagedKeyJson(m, t, 's')} LIMIT 1)`
@@ -535,11 +535,11 @@ async function findProbableEdits(
   const fallback = m.identity.probable === 'new' ? 'NULL' : via(m.identity.probable === 'same' ? 'confirmed' : 'probable');
   const asked = await m.ctx.query(
     `WITH ${freq},
-     scored AS (SELECT c._row, c.loc, c.tid, ${differing} AS differing, ${telling} AS telling FROM ${candidates} c ${joins})
+     scored AS (SELECT c._row, c.loc, c.tid, ${telling} AS telling FROM ${candidates} c ${joins})
      INSERT INTO ${into}
      SELECT _row, loc, 1, tid, CASE choice WHEN 'same' THEN ${via('confirmed')} ELSE ${fallback} END FROM (
        SELECT sc._row, sc.loc, sc.tid, ${decided} AS choice FROM scored sc JOIN ${temp(t, 'staged')} s ON s._row = sc._row
-       WHERE sc.telling >= 2 AND sc.differing <= sc.telling) p
+       WHERE sc.telling >= 2) p
      WHERE choice IS DISTINCT FROM 'new'${m.identity.probable === 'new' ? ` AND choice = 'same'` : ''}`,
   );
   const alike = (found.rowCount ?? 0) - (asked.rowCount ?? 0);
