@@ -163,6 +163,12 @@ describe('three-way: production (target) and dev (source) both edited since dev 
       'p4:title',
       'p5:null',
     ]);
+    const reasons = Object.fromEntries(error.conflicts.map((c: { key: { slug: string }; reason: string }) => [c.key.slug, c.reason]));
+    expect(reasons).toEqual({
+      p11: 'added on both sides since the base, with different values',
+      p4: 'changed on both sides since the base, to different values',
+      p5: 'deleted in the target since the base, but edited in the source',
+    });
     expect(await fingerprint(prod.client)).toBe(before);
   });
 

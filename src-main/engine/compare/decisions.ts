@@ -192,9 +192,10 @@ export async function applyDecisions(
       target: string | null;
       base: string | null;
       gone: boolean;
+      added: boolean;
     }>(
       `SELECT d.key, CASE WHEN d.gone_from_target THEN NULL ELSE e->>'column' END AS field, e->>'source' AS source, e->>'target' AS target,
-              e->>'base' AS base, d.gone_from_target AS gone
+              e->>'base' AS base, d.gone_from_target AS gone, d.brow IS NULL AS added
        FROM ${D} d CROSS JOIN LATERAL jsonb_array_elements(d.fields) e
        WHERE d.kind = 'conflict' AND NOT d.excluded AND e->>'verdict' = 'conflict'
          AND (d.gone_from_target OR (${decided(`e->>'column'`)} IS NULL AND NOT ${fieldExcluded(`e->>'column'`)}))
@@ -216,7 +217,9 @@ export async function applyDecisions(
         base: r.base,
         reason: r.gone
           ? 'deleted in the target since the base, but edited in the source'
-          : 'changed on both sides since the base, to different values',
+          : r.added
+            ? 'added on both sides since the base, with different values'
+            : 'changed on both sides since the base, to different values',
       });
     }
     const stray = await m.ctx.query<{ what: string }>(
