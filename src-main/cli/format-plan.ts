@@ -28,17 +28,29 @@ function describeId(tp: TablePlan): string {
   return 'none';
 }
 
-function describeReference(r: PlannedReference): string {
+function describeReference(r: PlannedReference, tp: TablePlan): string {
   const notes: string[] = [];
   if (r.self) notes.push('self');
+  const inside = r.columns.length > 1 ? tp.references.filter((d) => d.via && r.columns.includes(d.columns[0])) : [];
   if (r.external) notes.push(`outside the schema (${r.parentSchema}), copied as is`);
   else if (r.remap) notes.push('rewritten');
+  else if (inside.length) notes.push(...inside.map(describeColumnRewritten), ...copiedAsIs(r, inside));
   else notes.push('copied as is');
   if (r.late) notes.push('filled late');
   if (r.declared) notes.push('declared in configuration');
   if (r.partitions) notes.push(`declared on partition${r.partitions.length > 1 ? 's' : ''} ${r.partitions.join(', ')}`);
   const parent = r.external ? `${r.parentSchema}.${r.parent}` : r.parent;
   return `${r.columns.join(', ')} → ${parent}(${r.parentColumns.join(', ')}) (${notes.join(', ')})`;
+}
+
+/** A column of a multi-column reference rewritten on its own, through the table whose ids it holds. */
+function describeColumnRewritten(d: PlannedReference): string {
+  return `${d.columns[0]} rewritten through ${d.parent}${d.self ? ' (its own rows)' : ''}${d.late ? ' filled late' : ''}`;
+}
+
+function copiedAsIs(r: PlannedReference, rewritten: PlannedReference[]): string[] {
+  const rest = r.columns.filter((c) => !rewritten.some((d) => d.columns[0] === c));
+  return rest.length ? [`${rest.join(', ')} copied as is`] : [];
 }
 
 function profileLine(result: PlanResult, ctx: PlanTextContext): string {
@@ -82,7 +94,7 @@ export function formatPlan(result: PlanResult, ctx: PlanTextContext = {}): strin
       out.push(`    ${tp.name}${estimate}${role}`);
       out.push(`      key: ${describeKey(tp)}`);
       out.push(`      id column: ${describeId(tp)}`);
-      for (const r of tp.references) out.push(`      reference: ${describeReference(r)}`);
+      for (const r of tp.references.filter((x) => !x.via)) out.push(`      reference: ${describeReference(r, tp)}`);
       if (tp.insertOnly.length) out.push(`      insert-only: ${tp.insertOnly.join(', ')}`);
       if (tp.masked?.length)
         out.push(

@@ -471,7 +471,7 @@ export async function exportArchive(options: ExportOptions): Promise<ExportRepor
         surrogate: tp.surrogate,
         key: { kind: tp.key.kind, columns: tp.key.kind === 'key' ? tp.key.columns : tp.matchColumns, source: tp.key.source },
         references: tp.references
-          .filter((r) => !r.external && columns.includes(r.columns[0]))
+          .filter((r) => !r.external && !r.via && columns.includes(r.columns[0]))
           .map((r) => ({ columns: r.columns, parent: r.parent, parentColumns: r.parentColumns, remap: r.remap })),
         excludedColumns: tp.excludedColumns,
         ...maskedEntry(tp, columns, catalog.identity, inherited.get(tp.name)),

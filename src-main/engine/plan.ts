@@ -16,7 +16,8 @@ export interface PlannedColumn {
 }
 
 export interface PlannedReference {
-  /** Constraint name, or "declared" for references from the configuration. */
+  /** Constraint name, or "declared" for references from the configuration (for one read off a
+   *  multi-column reference, see `via`, that reference's). */
   name: string;
   columns: string[];
   parentSchema: string;
@@ -33,6 +34,10 @@ export interface PlannedReference {
   onDelete: string;
   /** Declared on these partitions of the table rather than on the table itself. */
   partitions?: string[];
+  /** Not a constraint of its own: a column of the multi-column reference `columns` → `parent`, whose
+   *  column `parentColumn` there holds ids mr4 renumbers (that table's own id, or a reference it
+   *  rewrites), so this column holds the same ids and is rewritten through them. */
+  via?: { columns: string[]; parent: string; parentColumn: string };
 }
 
 export interface PolymorphicReference {
@@ -429,7 +434,48 @@ function draftTables(input: PlanInput): Map<string, TablePlan> {
   const referencesOf = (t: Table): ForeignKey[] => [...t.foreignKeys, ...declaredReferences(t, input)];
   const surrogates = new Map(catalog.tables.map((t) => [t.name, isSurrogate(t)]));
   const ids: SchemaIds = { surrogates, inherited: inheritedIds(catalog.tables, surrogates, referencesOf) };
-  return new Map(catalog.tables.map((t) => [t.name, draftTable(t, input, ids, referencesOf(t))]));
+  const drafts = new Map(catalog.tables.map((t) => [t.name, draftTable(t, input, ids, referencesOf(t))]));
+  addReferencesInComposites(drafts);
+  return drafts;
+}
+
+/** The table whose ids a column of `tp` holds where mr4 renumbers them: its own id, or the parent of a
+ *  single-column reference it rewrites. */
+function idsHeldBy(tp: TablePlan, column: string): string | null {
+  if (column === idColumn(tp)) return tp.name;
+  return tp.references.find((r) => r.remap && !r.external && r.columns.length === 1 && r.columns[0] === column)?.parent ?? null;
+}
+
+/**
+ * A multi-column reference whose parent column holds renumbered ids (boarding_passes (ticket_no,
+ * flight_id) → ticket_flights, whose flight_id is rewritten through flights; notes (tenant, doc_id) →
+ * docs (tenant, id)) holds the same ids in the child's column at that position: each such column gets
+ * a single-column reference of its own to the table those ids are of, rewritten like any other. Both
+ * sides of the multi-column reference are then rewritten alike, so it still holds in the target.
+ * Repeated until none is added, so a chain of such references composes.
+ */
+function addReferencesInComposites(drafts: Map<string, TablePlan>): void {
+  for (let added = true; added;) {
+    added = false;
+    for (const tp of drafts.values()) {
+      for (const r of tp.references.filter((x) => x.columns.length > 1 && !x.external)) {
+        const parent = drafts.get(r.parent);
+        if (!parent) continue;
+        r.parentColumns.forEach((parentColumn, i) => {
+          const ids = idsHeldBy(parent, parentColumn);
+          const column = r.columns[i];
+          if (!ids || column === idColumn(tp) || tp.references.some((x) => x.remap && x.columns.length === 1 && x.columns[0] === column))
+            return;
+          tp.references.push({
+            ...{ name: r.name, columns: [column], parentSchema: r.parentSchema, parent: ids, parentColumns: [idColumn(drafts.get(ids)!)!] },
+            ...{ remap: true, late: false, self: ids === tp.name, external: false, declared: r.declared, onDelete: r.onDelete },
+            via: { columns: r.columns, parent: r.parent, parentColumn },
+          });
+          added = true;
+        });
+      }
+    }
+  }
 }
 
 /** The configuration's references of a table, as foreign keys. */
@@ -892,8 +938,8 @@ function tablesNamedBy(column: string, own: string, catalog: Catalog): Table[] {
 /**
  * Columns that may hold another row's id but that the import cannot rewrite, each with what to do: an
  * id-like column without a reference whose name points at a table, a generic reference (Django's
- * content_type + object_id, Rails' *_type + *_id), ids inside arrays or JSON, a multi-column reference
- * that includes a parent's id.
+ * content_type + object_id, Rails' *_type + *_id), ids inside arrays or JSON, a column of a
+ * multi-column reference that holds a parent's renumbered id but cannot be rewritten through it.
  */
 function copiedIds(tp: TablePlan, catalog: Catalog, drafts: Map<string, TablePlan>, cfg: TableConfig | undefined): string[] {
   const out: string[] = [];
@@ -940,16 +986,25 @@ function copiedIds(tp: TablePlan, catalog: Catalog, drafts: Map<string, TablePla
   for (const r of tp.references) {
     const parent = drafts.get(r.parent);
     if (r.columns.length < 2 || !parent || r.external) continue;
-    // The parent's columns that hold ids mr4 renumbers: its own id, or a reference it rewrites.
-    const pid = idColumn(parent);
-    const rewritten = new Map(
-      parent.references.filter((p) => p.remap && !p.external && p.columns.length === 1).map((p) => [p.columns[0], p.parent]),
-    );
-    const renumbered = r.parentColumns.filter((c) => c === pid || rewritten.has(c));
-    if (!renumbered.length) continue;
-    const what = renumbered.map((c) => (c === pid ? `its id column ${c}` : `${c} (an id of ${rewritten.get(c)})`)).join(' and ');
+    // Columns holding ids mr4 renumbers that the child cannot rewrite through a reference of its own
+    // (addReferencesInComposites): its own id, or a column rewritten through another table already.
+    const copied = r.parentColumns.flatMap((pc, i) => {
+      const ids = idsHeldBy(parent, pc);
+      return ids && idsHeldBy(tp, r.columns[i]) !== ids ? [{ column: r.columns[i], parentColumn: pc, ids }] : [];
+    });
+    if (!copied.length) continue;
+    const what = copied
+      .map((c) => (c.parentColumn === idColumn(parent) ? `its id column ${c.parentColumn}` : `${c.parentColumn} (an id of ${c.ids})`))
+      .join(' and ');
+    const why = copied
+      .map((c) =>
+        c.column === idColumn(tp)
+          ? `${c.column} is ${tp.name}'s own id`
+          : `${c.column} is rewritten through ${idsHeldBy(tp, c.column)} already`,
+      )
+      .join('; ');
     out.push(
-      `${tp.name}(${r.columns.join(', ')}) references ${r.parent}(${r.parentColumns.join(', ')}), which includes ${what}: mr4 rewrites single-column references only, so these values are copied as they are, and in a target whose ids differ they point at other rows. Reference the id alone, or exclude the table.`,
+      `${tp.name}(${r.columns.join(', ')}) references ${r.parent}(${r.parentColumns.join(', ')}), which includes ${what}: mr4 cannot rewrite ${copied.map((c) => c.column).join(', ')} through those ids (${why}), so its values are copied as they are, and in a target whose ids differ they point at other rows. Reference the id alone, or exclude the table.`,
     );
   }
   return out;

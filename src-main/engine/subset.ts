@@ -169,7 +169,8 @@ export function subsetShape(plan: Plan, options: SubsetOptions): SubsetShape {
     conditions.set(c.table, c.where);
   }
   const roles = new Map<string, SubsetRole>(data.map((t) => [t.name, conditions.has(t.name) ? 'filtered' : 'full']));
-  const refsOf = (t: TablePlan) => t.references.filter((r) => !r.external && !r.self && byName.has(r.parent));
+  // A column rewritten as part of a multi-column reference (r.via) relates no rows that reference does not.
+  const refsOf = (t: TablePlan) => t.references.filter((r) => !r.external && !r.self && !r.via && byName.has(r.parent));
   for (let grew = true; grew;) {
     grew = false;
     for (const t of data) {
@@ -185,7 +186,7 @@ export function subsetShape(plan: Plan, options: SubsetOptions): SubsetShape {
   for (const t of data) {
     if (!restricted(t.name)) continue;
     for (const ref of t.references) {
-      if (ref.external || !restricted(ref.parent) || ref.columns.length !== ref.parentColumns.length) continue;
+      if (ref.external || ref.via || !restricted(ref.parent) || ref.columns.length !== ref.parentColumns.length) continue;
       edges.push({ child: t, parent: byName.get(ref.parent)!, ref });
     }
   }

@@ -796,7 +796,7 @@ function canonicalFile(
     surrogate: tp.surrogate,
     key: { kind: tp.key.kind, columns: tp.key.kind === 'key' ? tp.key.columns : tp.matchColumns, source: tp.key.source },
     references: tp.references
-      .filter((r: PlannedReference) => !r.external && names.includes(r.columns[0]))
+      .filter((r: PlannedReference) => !r.external && !r.via && names.includes(r.columns[0]))
       .map((r) => ({ columns: r.columns, parent: r.parent, parentColumns: r.parentColumns, remap: r.remap })),
     excludedColumns,
   };

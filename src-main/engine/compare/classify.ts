@@ -184,10 +184,12 @@ export async function refuseGoneParents(a: Analysis, t: StagedTable, mode: 'skip
     // Source values against the parent's source values: the archived parent row it names.
     const eq = ref.columns.map((c, i) => `ps.${ident(ref.parentColumns[i])} = s.${ident(c)}`).join(' AND ');
     // A reference copied as it is (not an id rewritten through the parent's map) also finds any
-    // target row holding those values.
+    // target row holding those values: the row's values as the target would hold them (a column of a
+    // multi-column reference may hold ids rewritten on their own).
+    const joins: string[] = [];
     const elsewhere = ref.remap
       ? ''
-      : `AND NOT EXISTS (SELECT 1 FROM ${target(m, parent)} g WHERE ${ref.columns.map((c, i) => `g.${ident(ref.parentColumns[i])} = s.${ident(c)}`).join(' AND ')})`;
+      : `AND NOT EXISTS (SELECT 1 FROM ${target(m, parent)} g WHERE ${ref.columns.map((c, i) => `g.${ident(ref.parentColumns[i])} = ${targetSpaceValue(m, t, c, 'w', joins)}`).join(' AND ')})`;
     const cols = `ARRAY[${ref.columns.map((c) => literal(c)).join(', ')}]`;
     const reason =
       `${literal(`${ref.columns.join(', ')} refers to ${parent.plan.name} `)} || COALESCE(dp.key::text, '(row ' || dp.srow || ')') || ` +
@@ -198,6 +200,7 @@ export async function refuseGoneParents(a: Analysis, t: StagedTable, mode: 'skip
         SELECT DISTINCT ON (dc.srow) dc.srow, ${reason} AS reason
         FROM ${D} dc
         JOIN ${temp(t, 'staged')} s ON s._row = dc.srow
+        ${ref.remap ? '' : `JOIN ${temp(t, 'work')} w ON w._row = dc.srow ${joins.join(' ')}`}
         JOIN ${temp(parent, 'staged')} ps ON ${eq}
         JOIN ${temp(parent, 'classified')} dp ON dp.srow = ps._row
         WHERE NOT dc.excluded AND (dc.kind IN ('new', 'resurrect')${mode === 'merge' ? ` OR (dc.tctid IS NOT NULL AND dc.apply && ${cols})` : ''})

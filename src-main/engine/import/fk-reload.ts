@@ -244,7 +244,8 @@ export class ForeignKeyReload {
       if (missing.length)
         c.blocker = `${t.plan.name}.${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not in the archive (mr4 does not check what a default fills in)`;
       // A rewritten reference whose parent is not part of the run is not checked by mr4 (constraints.ts).
-      const ref = t.plan.references.find((r) => r.columns.join('\u0000') === c.columns.join('\u0000') && r.parent === c.parent);
+      // A column rewritten as part of a multi-column key (r.via) is no constraint of its own.
+      const ref = t.plan.references.find((r) => !r.via && r.columns.join('\u0000') === c.columns.join('\u0000') && r.parent === c.parent);
       if (!c.blocker && ref && ref.remap && !ref.external && !ref.self && !m.tables.has(ref.parent))
         c.blocker = `${c.parent} is not part of this import`;
     }
