@@ -17,6 +17,8 @@ import {
   type TableCounts,
   type UndoReport,
   type UndoRunInfo,
+  type ReusedIds,
+  type ForgetLineageReport,
 } from '../src-main/engine/report-types';
 import { type Decisions, decisionsSchema } from './decisions';
 import { importSettingsSchema, tableName } from './import-settings';
@@ -41,6 +43,8 @@ export type {
   DiffSummary,
   UndoRunInfo,
   UndoReport,
+  ReusedIds,
+  ForgetLineageReport,
 } from '../src-main/engine/report-types';
 
 /** Opening an archive in the app: its index, then every table streamed once into the local cache. */
@@ -182,6 +186,9 @@ export interface UiError {
   details: string;
   problems?: string[];
   rows?: RowProblem[];
+  /** A run refused because ids were reused (code ReusedIdsError): per table, which database's ids
+   *  went back and whose lineage names them — where the window offers to forget that lineage. */
+  reusedIds?: ReusedIds[];
 }
 
 /** Where a connection test failed: reaching the SSH server, its host key, logging in to it, or the
@@ -269,7 +276,7 @@ export interface RowsPage {
   capped: boolean;
 }
 
-export const JOB_KINDS = ['export', 'import', 'sync', 'open-archive', 'diff', 'undo'] as const;
+export const JOB_KINDS = ['export', 'import', 'sync', 'open-archive', 'diff', 'undo', 'forget-lineage'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 /** The import settings the app offers (the CLI has them all); a dry run or not is always said. */
@@ -398,6 +405,21 @@ export const jobRequestSchema = z.discriminatedUnion('kind', [
       confirmDatabase: text(63).optional(),
     })
     .strict(),
+  /** Forget the lineage of ids of some tables in a saved connection's database (the way out of a run
+   *  refused because their ids were reused). It cannot be undone. */
+  z
+    .object({
+      kind: z.literal('forget-lineage'),
+      connectionId: id,
+      tables: z
+        .array(tableName)
+        .min(1, 'at least one table')
+        .max(1000)
+        .refine((tables) => new Set(tables).size === tables.length, 'each table once'),
+      /** Required for a production (or untagged) connection: its database name, typed. */
+      confirmDatabase: text(63).optional(),
+    })
+    .strict(),
 ]);
 export type JobRequest = z.infer<typeof jobRequestSchema>;
 
@@ -460,6 +482,8 @@ export interface HistoryEntry {
   undoRun?: string;
   /** An undo: which import it reverted and what it did. */
   undo?: UndoSummary;
+  /** A forget-lineage: per table, the pairs of its lineage of ids forgotten. */
+  lineageForgotten?: ForgetLineageReport['tables'];
   /** A merge of a reviewed preview: the base it used and what the review decided. */
   review?: ReviewSummary;
   /** The same run as an mr4 command line (never a password). */
@@ -763,4 +787,24 @@ export function parseConnectionUrl(
 /** A connection counts as production unless it is tagged otherwise. */
 export function isProductionLike(tag: EnvTag | null): boolean {
   return tag === null || tag === 'production';
+}
+
+/** Where a refusal for reused ids says to forget the lineage of ids: in the archive's database or the
+ *  target, those tables. */
+export interface LineageToForget {
+  database: string;
+  side: 'archive' | 'target';
+  tables: string[];
+}
+
+/** Where a refusal for reused ids says to forget the lineage: per side of the run, its tables. */
+export function lineageToForget(reused: ReusedIds[]): LineageToForget[] {
+  const out = new Map<string, LineageToForget>();
+  for (const r of reused)
+    r.namedBySides.forEach((side, i) => {
+      const where = out.get(side) ?? { database: r.namedBy[i]!, side, tables: [] };
+      if (!where.tables.includes(r.table)) where.tables.push(r.table);
+      out.set(side, where);
+    });
+  return [...out.values()];
 }

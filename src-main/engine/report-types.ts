@@ -210,3 +210,30 @@ export interface UndoReport {
   lineage: { removed: number; restored: number };
   durationMs: number;
 }
+
+/** One table whose ids went back in one database since a lineage of ids named them (a run refused). */
+export interface ReusedIds {
+  table: string;
+  /** The database whose ids went back. */
+  database: string;
+  /** The highest of its ids the lineage names, and the highest its sequence or rows reach now. */
+  named: string;
+  issued: string;
+  /** The databases whose lineage names those ids (its own, the other's, or both)… */
+  namedBy: string[];
+  /** …and which side of the run each is (the archive's database or the target), in the same order:
+   *  where the lineage is to be forgotten. */
+  namedBySides: ('archive' | 'target')[];
+  /** When the target's lineage last recorded one of them (null where only an archive names them). */
+  recordedAt: string | null;
+  /** Whether that database is the archive's (forgetting there means exporting it again). */
+  isArchive: boolean;
+}
+
+/** What forgetting some tables' lineage of ids did. */
+export interface ForgetLineageReport {
+  database: string;
+  schema: string;
+  /** Per table asked for, the pairs forgotten (0 where the lineage held none). */
+  tables: { table: string; pairs: number }[];
+}

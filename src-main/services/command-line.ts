@@ -88,6 +88,10 @@ export function undoCommandLine(o: { target: SavedConnection; run?: string; dryR
   return line(words);
 }
 
+export function forgetLineageCommandLine(o: { target: SavedConnection; tables: string[] }): string {
+  return line(['mr4', 'forget-lineage', ...connectionArgs(o.target), '--tables', o.tables.join(',')]);
+}
+
 type DecisionsIn = Pick<ReviewDocument, 'onConflict' | 'probableEdits' | 'decisions' | 'exclude'>;
 
 /** What a review decided, in totals (the history's record of a reviewed merge). */

@@ -1,5 +1,5 @@
 // Errors cross the worker boundary as plain data and come back as JobError with the same facts.
-import type { RowProblem } from '../../src-common/contract';
+import type { ReusedIds, RowProblem } from '../../src-common/contract';
 
 export interface SerializedError {
   name: string;
@@ -11,6 +11,8 @@ export interface SerializedError {
   problems?: string[];
   /** Every refused row, named by its natural key. */
   rows?: RowProblem[];
+  /** A run refused because ids were reused: per table, whose lineage names them (the app's way out). */
+  reusedIds?: ReusedIds[];
 }
 
 /** A system error code: the machine's state (a full disk, a missing permission), not a bug. */
@@ -71,6 +73,8 @@ export function serializeError(error: unknown, how: { uncaught?: boolean } = {})
   if (Array.isArray(changed)) out.problems = changed.map((c) => `${c.table} ${JSON.stringify(c.key)} changed since the diff`);
   if (Array.isArray(e?.rows)) out.rows = e.rows;
   if (e?.problem) out.rows = [e.problem];
+  const reused = (error as { tables?: ReusedIds[] })?.tables;
+  if (e?.name === 'ReusedIdsError' && Array.isArray(reused)) out.reusedIds = reused;
   return out;
 }
 
@@ -79,6 +83,7 @@ export class JobError extends Error {
   readonly internal?: boolean;
   readonly problems?: string[];
   readonly rows?: RowProblem[];
+  readonly reusedIds?: ReusedIds[];
   constructor(serialized: SerializedError) {
     super(serialized.message);
     this.name = serialized.name;
@@ -86,5 +91,6 @@ export class JobError extends Error {
     if (serialized.internal) this.internal = true;
     this.problems = serialized.problems;
     this.rows = serialized.rows;
+    if (serialized.reusedIds) this.reusedIds = serialized.reusedIds;
   }
 }

@@ -11,6 +11,7 @@ import {
   type ExportPreview,
   type ExportReport,
   type BaseInfo,
+  type ForgetLineageReport,
   type FileRef,
   type HistoryEntry,
   type ImportReport,
@@ -27,7 +28,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { DIFF_PHASES, EXPORT_PHASES, IMPORT_PHASES, UNDO_PHASES } from '../engine/report-types';
 import { defaultDataDir } from './data-dir';
-import { exportCommandLine, importCommandLine, reviewSummary, shellQuote, undoCommandLine } from './command-line';
+import { exportCommandLine, forgetLineageCommandLine, importCommandLine, reviewSummary, shellQuote, undoCommandLine } from './command-line';
 import { importSettingsOf } from '../../src-common/import-settings';
 import { reduceJobEvent, withLogLine } from '../../src-common/job-events';
 import { toUiError } from './ui-error';
@@ -102,6 +103,16 @@ function lockKey(c: SavedConnection): string {
 
 const clone = <T>(v: T): T => structuredClone(v);
 
+/** What a production-like connection's typed name confirms, in words. */
+const CONFIRMED_ACTIONS = {
+  import: { needs: 'A real import into it', hint: 'Run a dry run first, then type the database name to confirm the import.' },
+  undo: { needs: 'A real undo in it', hint: 'Run a dry run first, then type the database name to confirm the undo.' },
+  'forget-lineage': {
+    needs: 'Forgetting its lineage of ids (it cannot be undone)',
+    hint: 'Type the database name to confirm forgetting the lineage.',
+  },
+} as const;
+
 export class JobService {
   private readonly jobs = new Map<string, JobRecord>();
   private readonly locks = new Map<string, string>();
@@ -171,6 +182,8 @@ export class JobService {
         return this.startDiff(request, fresh);
       case 'undo':
         return this.startUndo(request, fresh);
+      case 'forget-lineage':
+        return this.startForgetLineage(request, fresh);
       case 'open-archive':
         return this.startOpenArchive(request, fresh);
     }
@@ -391,6 +404,31 @@ export class JobService {
     return { info, lock, work };
   }
 
+  /** Forgetting the lineage of ids of some tables in a saved connection (the way out of reused ids). */
+  private async startForgetLineage(request: Extract<JobRequest, { kind: 'forget-lineage' }>, fresh: FreshJob): Promise<StartedJob> {
+    const target = await this.deps.connections.resolve(request.connectionId);
+    this.confirm({ dryRun: false, confirmDatabase: request.confirmDatabase }, target.connection, 'forget-lineage');
+    const info: JobInfo = {
+      ...fresh,
+      kind: 'forget-lineage',
+      title: `Forget the lineage of ${request.tables.join(', ')} in ${target.connection.name}`,
+      target: summary(target.connection),
+      phases: ['Forget the lineage of ids'],
+    };
+    const work = async (j: JobRecord) => {
+      j.info.command = forgetLineageCommandLine({ target: target.connection, tables: request.tables });
+      const report = await this.engine<ForgetLineageReport>(j, {
+        kind: 'forget-lineage',
+        db: { url: target.url, allowFileParams: false },
+        tables: request.tables,
+      });
+      const pairs = report.tables.map((t) => `${t.table}: ${t.pairs} ${t.pairs === 1 ? 'pair' : 'pairs'}`).join(', ');
+      this.log(j, 'info', `Forgot the lineage of ids in ${report.database} (${pairs}).`);
+      j.info.result = report;
+    };
+    return { info, lock: lockKey(target.connection), work };
+  }
+
   /** An archive file read once into the archive browser's cache. */
   private async startOpenArchive(request: Extract<JobRequest, { kind: 'open-archive' }>, fresh: FreshJob): Promise<StartedJob> {
     const { archives } = this.deps;
@@ -456,15 +494,16 @@ export class JobService {
   private confirm(
     request: { dryRun: boolean; confirmDatabase?: string },
     target: SavedConnection,
-    what: 'import' | 'undo' = 'import',
+    what: 'import' | 'undo' | 'forget-lineage' = 'import',
   ): void {
     if (request.dryRun || !isProductionLike(target.tag)) return;
     if (request.confirmDatabase === target.database) return;
     const tagged = target.tag === 'production' ? 'a production database' : 'untagged, so it counts as production';
+    const action = CONFIRMED_ACTIONS[what];
     throw conflict(
       'Confirmation needed',
-      `"${target.name}" is ${tagged}. A real ${what} ${what === 'undo' ? 'in' : 'into'} it needs its database name "${target.database}" typed to confirm${request.confirmDatabase !== undefined ? ` ("${request.confirmDatabase}" does not match)` : ''}.`,
-      `Run a dry run first, then type the database name to confirm the ${what}.`,
+      `"${target.name}" is ${tagged}. ${action.needs} needs its database name "${target.database}" typed to confirm${request.confirmDatabase !== undefined ? ` ("${request.confirmDatabase}" does not match)` : ''}.`,
+      action.hint,
       'MR4_CONFIRMATION_REQUIRED',
     );
   }
@@ -886,11 +925,13 @@ function rowKeyId(table: string, key: unknown): string {
 }
 
 function historyEntry(info: JobInfo): HistoryEntry {
-  const result = info.result as ExportReport | ImportReport | { export: ExportReport; import: ImportReport } | UndoResult | undefined;
+  const result = info.result as
+    ExportReport | ImportReport | { export: ExportReport; import: ImportReport } | UndoResult | ForgetLineageReport | undefined;
   let counts: HistoryEntry['counts'];
   let rows: number | undefined;
   let undoRun: string | undefined;
   let undo: HistoryEntry['undo'];
+  let lineageForgotten: HistoryEntry['lineageForgotten'];
   if (result && 'import' in result) {
     counts = result.import.tables;
     undoRun = result.import.undo?.run;
@@ -907,6 +948,8 @@ function historyEntry(info: JobInfo): HistoryEntry {
       restored: sum('restored'),
       kept: sum('kept'),
     };
+  } else if (info.kind === 'forget-lineage' && result) {
+    lineageForgotten = (result as ForgetLineageReport).tables;
   } else if (result && 'sha256' in result) {
     rows = result.tables.filter((t) => t.role === 'data').reduce((n, t) => n + t.rows, 0);
   }
@@ -929,6 +972,7 @@ function historyEntry(info: JobInfo): HistoryEntry {
     ...(info.error ? { error: `${info.error.title}: ${info.error.message}` } : {}),
     ...(undoRun ? { undoRun } : {}),
     ...(undo ? { undo } : {}),
+    ...(lineageForgotten ? { lineageForgotten } : {}),
     ...(info.command ? { command: info.command } : {}),
     ...(info.review ? { review: info.review } : {}),
   };

@@ -1,7 +1,7 @@
 // Every failure as a window shows it: a title and message in plain words, what to do next, and details
 // for "copy details" with every password removed. Engine errors keep their facts (problems, refused
 // rows); PostgreSQL errors are explained by their SQLSTATE.
-import type { RowProblem, UiError } from '../../src-common/contract';
+import { lineageToForget, type ReusedIds, type RowProblem, type UiError } from '../../src-common/contract';
 import { rowProblemText } from '../../src-common/row-problem';
 import { scrubSecrets } from './secret-scrubber';
 import { ServiceError } from './service-error';
@@ -164,6 +164,7 @@ interface ErrorFacts {
   rows?: RowProblem[];
   problem?: RowProblem | null;
   status?: number;
+  reusedIds?: ReusedIds[];
 }
 
 function detailsOf(e: ErrorFacts, fallback: unknown): string {
@@ -267,6 +268,28 @@ const SSH_ERRORS: Record<string, { title: string; hint: string }> = {
     hint: 'Check the SSH user and the key, its passphrase, the agent or the password in the SSH tunnel section.',
   },
 };
+
+function reusedIdsError(base: Pick<UiError, 'details' | 'rows'>, message: string, reused: ReusedIds[]): UiError {
+  const where = lineageToForget(reused);
+  const named = reused.length === 1 ? `${reused[0]!.table} in ${reused[0]!.database}` : `${reused.length} tables`;
+  const forget = where.map((w) => `of ${w.tables.join(', ')} in ${w.database}`).join(' and ');
+  const archive = where.find((w) => w.side === 'archive');
+  return {
+    ...base,
+    title: `The ids of ${named} were reused`,
+    message: firstLine(message),
+    hint:
+      `Forget the lineage ${forget}: those rows are then matched by natural key and content, and rows nothing identifies arrive as new rows (nothing else is lost). ` +
+      (archive ? `Then export ${archive.database} again and compare again.` : 'Then compare again.'),
+    code: 'ReusedIdsError',
+    problems: reused.map(
+      (r) =>
+        `${r.table} in ${r.database}: its ids went back from ${r.named} to ${r.issued}${r.recordedAt ? ` since the import of ${r.recordedAt}` : ''} ` +
+        `(the lineage of ${r.namedBy.join(' and ')} names ids up to ${r.named})`,
+    ),
+    reusedIds: reused,
+  };
+}
 
 /** Maps any failure to what a window shows. */
 export function toUiError(error: unknown): UiError {
@@ -399,6 +422,12 @@ export function toUiError(error: unknown): UiError {
       };
     case 'UndoError':
       return { ...base, title: 'The import cannot be undone', message, hint: 'Nothing was changed.', code: name };
+    case 'ReusedIdsError':
+      return e.reusedIds?.length
+        ? reusedIdsError(base, message, e.reusedIds)
+        : { ...base, title: 'Ids were reused', message, hint: 'Forget the lineage named, then run again.', code: name };
+    case 'ForgetLineageError':
+      return { ...base, title: 'Unknown tables', message, hint: 'Check the table names, then forget the lineage again.', code: name };
     case 'CancelledError':
       return { ...base, title: 'Cancelled', message, hint: 'Nothing was changed. Start it again when you are ready.', code: name };
   }

@@ -8,4 +8,5 @@ export const JOB_KIND_LABEL: Record<JobKind, string> = {
   'open-archive': 'Open archive',
   diff: 'Preview changes',
   undo: 'Undo',
+  'forget-lineage': 'Forget lineage',
 };

@@ -1,6 +1,7 @@
 // The reused-ids repro through the command line: production seeds dev, dev's table is reset and gets
 // rows of its own at production's ids; merging dev back is refused (exit 1, production unchanged)
-// until `mr4 forget-lineage` forgets dev's lineage of the table; then dev's rows arrive as new rows.
+// until `mr4 forget-lineage` forgets dev's lineage of the table (a misspelt table refused, nothing
+// forgotten); then dev's rows arrive as new rows.
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import type { TestDb } from '../helpers/db';
@@ -39,6 +40,10 @@ test('a merge over reused ids is refused until the lineage is forgotten; then de
   expect(refused.stderr).toContain(`mr4 forget-lineage --db <${dev.name}> --tables items`);
   expect(await rows(prod)).toEqual(before);
 
+  // A table name that is neither a table nor in the lineage is refused; nothing is forgotten.
+  const typo = await cli(['forget-lineage', '--db', dev.url, '--tables', 'items,itemz']);
+  expect(typo.code).toBe(1);
+  expect(typo.stderr).toContain(`${dev.name} has no table itemz in schema public, and its lineage of ids names no such table.`);
   const forgot = await cli(['forget-lineage', '--db', dev.url, '--tables', 'items']);
   expect(forgot.code, forgot.stderr).toBe(0);
   expect(forgot.stdout).toContain(`Forgot the lineage of ids of items in ${dev.name}`);

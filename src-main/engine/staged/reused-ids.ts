@@ -13,6 +13,9 @@ import { ident, literal, qualified } from '../sql';
 import { castableKey, LINEAGE_STORE } from './lineage';
 import type { PreparedRun } from './prepare';
 import { temp } from './types';
+import type { ReusedIds } from '../report-types';
+
+export type { ReusedIds } from '../report-types';
 
 const INTEGER = /^(smallint|integer|bigint)$/;
 
@@ -42,22 +45,6 @@ export async function idsIssued(ctx: RunContext, schema: string, tables: TablePl
   );
   const res = await ctx.query<{ table_name: string; issued: string | null }>(parts.join(' UNION ALL '));
   return new Map(res.rows.filter((r) => r.issued !== null).map((r) => [r.table_name, r.issued!]));
-}
-
-/** One table whose ids went back in one database since a lineage named them. */
-export interface ReusedIds {
-  table: string;
-  /** The database whose ids went back. */
-  database: string;
-  /** The highest of its ids the lineage names, and the highest its sequence or rows reach now. */
-  named: string;
-  issued: string;
-  /** The databases whose lineage names those ids (its own, the other's, or both). */
-  namedBy: string[];
-  /** When the target's lineage last recorded one of them (null where only an archive names them). */
-  recordedAt: string | null;
-  /** Whether that database is the archive's (forgetting there means exporting it again). */
-  isArchive: boolean;
 }
 
 type Side = 'source' | 'target';
@@ -163,12 +150,14 @@ function foldBySide(run: PreparedRun, rows: NamedRow[], issued: Record<Side, Map
       named: r.named,
       issued: issued[r.side].get(r.table_name)!,
       namedBy: [],
+      namedBySides: [],
       recordedAt: null,
       isArchive: r.side === 'source',
     };
     if (BigInt(r.named) > BigInt(f.named)) f.named = r.named;
     if (r.recorded_at && (!f.recordedAt || r.recorded_at.toISOString() > f.recordedAt)) f.recordedAt = r.recorded_at.toISOString();
     f.namedBy.push(names[r.by]);
+    f.namedBySides.push(r.by === 'source' ? 'archive' : 'target');
     found.set(id, f);
   }
   return [...found.values()];
