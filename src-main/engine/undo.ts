@@ -20,6 +20,8 @@ import { applySessionSettings } from './session';
 import { ident, literal, qualified } from './sql';
 import { LINEAGE_STORE } from './staged/lineage';
 import { RUNS, type RunTable, UNDO_SCHEMA } from './import/undo-log';
+import { moveUniqueValuesAside } from './import/unique-moves';
+import { rowId } from './staged/match';
 
 export { UNDO_PHASES, type UndoReport };
 
@@ -128,6 +130,16 @@ export async function listRuns(
 function keyJoin(t: RunTable, g: string, k: string): string {
   if (!t.key) return `to_jsonb(${g}) = u.key`;
   return t.key.map((c) => `${g}.${ident(c)} ${t.nullable ? 'IS NOT DISTINCT FROM' : '='} ${k}.${ident(c)}`).join(' AND ');
+}
+
+/** What the undo writes into `t`'s rows (unique-moves.ts): old values back, inserted rows deleted. */
+function restoredAndDeleted(T: string, t: RunTable, cols: string[], log: string, keep: string): string {
+  const rows = (op: string, values: string) =>
+    `SELECT u.n AS _id, ${rowId('g')} AS _rid, ${op === 'i'} AS _gone, ${cols.map((c) => `${values}.${ident(c)}`).join(', ')}
+     FROM ${log} u CROSS JOIN LATERAL jsonb_populate_record(NULL::${T}, u.key) k CROSS JOIN LATERAL jsonb_populate_record(NULL::${T}, u.before) b
+     JOIN ${T} g ON ${keyJoin(t, 'g', 'k')}
+     WHERE u.table_name = ${literal(t.name)} AND u.op = ${literal(op)} AND NOT EXISTS (SELECT 1 FROM ${keep} x WHERE x.n = u.n)`;
+  return `${rows('u', 'b')} UNION ALL ${rows('i', 'g')}`;
 }
 
 /** The DELETE (without RETURNING) of the rows the import inserted into `t`, but those kept (`keep`). */
@@ -416,6 +428,14 @@ export async function undoImport(options: UndoOptions): Promise<UndoReport> {
       // Key columns too: the import may have changed them (the row is logged under its new key).
       const set = cols.map((c) => `${ident(c)} = b.${ident(c)}`);
       if (!set.length) continue;
+      await moveUniqueValuesAside(ctx, {
+        table: T,
+        tag: `undo_${t.name.replace(/\W/g, '_')}`,
+        moves: { sql: restoredAndDeleted(T, t, cols, log, KEEP), columns: cols },
+        fixed: t.key,
+        name: (g) =>
+          `${literal(`${t.name} `)} || jsonb_build_object(${t.key!.map((c) => `${literal(c)}, ${g}.${ident(c)}`).join(', ')})::text`,
+      });
       const res = await ctx.query(
         `UPDATE ${T} AS g SET ${set.join(', ')}
          FROM ${log} u CROSS JOIN LATERAL jsonb_populate_record(NULL::${T}, u.key) k CROSS JOIN LATERAL jsonb_populate_record(NULL::${T}, u.before) b

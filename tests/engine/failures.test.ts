@@ -151,7 +151,7 @@ describe('rows that would break constraints are found before writing', () => {
         expect.objectContaining({
           table: 'books',
           key: { isbn: '222' },
-          reason: expect.stringMatching(/author_id refers to a authors row that is not imported/),
+          reason: expect.stringMatching(/author_id refers to a authors row that is refused/),
         }),
         expect.objectContaining({
           table: 'reviews',

@@ -9,9 +9,11 @@ import {
   columnType,
   differs,
   lateColumns,
+  locates,
   locatorColumns,
   type MatchContext,
   remapRefs,
+  rowId,
   selfRefs,
   target,
   updatableColumns,
@@ -19,14 +21,9 @@ import {
 } from '../staged/match';
 import { type StagedTable, temp } from '../staged/types';
 import { WriteError } from './errors';
-import { undoLogOf } from './undo-log';
-
-/** A target row `g` is the final row `f` pairs it with: by the id the run assigned (f._loc), or the key. */
-function locator(t: StagedTable, g: string, f: string): string {
-  return locatorColumns(t)
-    .map((c) => `${g}.${ident(c)} = ${f}.${c === t.plan.surrogate ? '_loc' : ident(c)}`)
-    .join(' AND ');
-}
+import { type TableUndo, undoKeyOf, undoLogOf } from './undo-log';
+import { assertMovedRowsWritten, type MovedRows, moveUniqueValuesAside } from './unique-moves';
+import { targetKeyJson } from '../staged/keys';
 
 async function firstFailingRow(
   m: MatchContext,
@@ -192,6 +189,25 @@ async function writeChunks(m: MatchContext, t: StagedTable): Promise<{ chunks: [
 const MIN_CHUNK_ROWS = 20_000;
 const PROGRESS_STEPS = 50;
 
+/** Rows the update gives another row's unique value (a swap) get out of its way first (unique-moves.ts). */
+async function moveTakenValuesAside(m: MatchContext, t: StagedTable, undo: TableUndo | undefined): Promise<MovedRows[]> {
+  const T = target(m, t);
+  const F = temp(t, 'final');
+  const columns = writtenColumns(t);
+  return moveUniqueValuesAside(m.ctx, {
+    table: T,
+    tag: t.tag,
+    moves: {
+      sql: `SELECT f._row AS _id, CASE WHEN f._hit THEN ${rowId('g')} END AS _rid, false AS _gone, ${columns.map((c) => `f.${ident(c)}`).join(', ')}
+            FROM ${F} f LEFT JOIN ${T} g ON f._hit AND ${locates(t, 'g', 'f')}`,
+      columns,
+    },
+    fixed: [...locatorColumns(t), ...(undoKeyOf(t).columns ?? [])],
+    name: (g) => `${literal(`${t.plan.name} `)} || ${targetKeyJson(m, t, g)}::text`,
+    wrap: undo ? (update) => `WITH u AS (${update} RETURNING ${undo.returning('g')}) ${undo.recordUpdated('u')}` : undefined,
+  });
+}
+
 /** Writes one table's final rows; `beforeWrite` hears how many it may insert before the first is
  *  written (an update fires a foreign key's check only where it changes the key's columns). */
 export async function writeTable(m: MatchContext, t: StagedTable, beforeWrite?: (rows: number) => Promise<void>): Promise<void> {
@@ -231,7 +247,7 @@ export async function writeTable(m: MatchContext, t: StagedTable, beforeWrite?: 
     const changed = update.map((c) => (D ? `(${allowed(c)} AND ${differs(t, c, 'g', 'f')})` : differs(t, c, 'g', 'f'))).join(' OR ');
     const from = D ? `${F} f JOIN ${D} d ON d.srow = f._row AND NOT d.excluded` : `${F} f`;
     const base = (range: string) =>
-      `UPDATE ${T} AS g SET ${set} FROM ${from} WHERE f._hit AND ${locator(t, 'g', 'f')} AND (${changed}) AND ${range}`;
+      `UPDATE ${T} AS g SET ${set} FROM ${from} WHERE f._hit AND ${locates(t, 'g', 'f')} AND (${changed}) AND ${range}`;
     updateStatement = (range) => {
       if (undo) {
         const late = trackLate ? `, l AS (INSERT INTO ${temp(t, 'updated')} SELECT _row FROM u)` : '';
@@ -242,6 +258,7 @@ export async function writeTable(m: MatchContext, t: StagedTable, beforeWrite?: 
   }
 
   if (rows && beforeWrite) await beforeWrite(inserts);
+  const moved = updateStatement ? await moveTakenValuesAside(m, t, undo) : [];
   for (const [lo, hi] of chunks) {
     m.ctx.throwIfCancelled();
     t.counts.inserted += await runAttributed(m, t, 'Inserting into', [lo, hi], insert);
@@ -249,6 +266,13 @@ export async function writeTable(m: MatchContext, t: StagedTable, beforeWrite?: 
     if (chunks.length > 1)
       m.ctx.progress({ type: 'table', table: t.plan.name, phase: 2, rowsDone: Math.min(hi, t.rows), rowsTotal: t.rows });
   }
+  await assertMovedRowsWritten(
+    m.ctx,
+    moved,
+    (mv) =>
+      `SELECT h._name::text AS name FROM ${mv.holders} h LEFT JOIN ${F} f ON f._row = h._id LEFT JOIN ${T} g ON ${locates(t, 'g', 'f')}
+       WHERE f._row IS NULL OR NOT (${mv.columns.map((c) => `g.${ident(c)} IS NOT DISTINCT FROM f.${ident(c)}`).join(' AND ')}) ORDER BY h.n LIMIT 20`,
+  );
 
   const counts = await m.ctx.query<{ hits: string; misses: string }>(
     `SELECT count(*) FILTER (WHERE w._hit) AS hits, count(*) FILTER (WHERE NOT w._hit) AS misses

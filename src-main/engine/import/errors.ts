@@ -10,7 +10,7 @@ export class RefusedRowsError extends Error {
     const more = problems.length > 50 ? `\n  … and ${problems.length - 50} more (use --json for all)` : '';
     super(
       `${problems.length} row(s) would break the target's constraints; nothing was written:\n${shown.join('\n')}${more}\n` +
-        'Fix them in the source, or import everything else with --allow-failures (they are then reported as failed).',
+        'Fix them in the source or the target, leave them out of the merge (exclude in a decisions file), or import everything else with --allow-failures (they are then reported as failed).',
     );
   }
 }

@@ -91,6 +91,14 @@ export function locatorColumns(t: StagedTable): string[] {
   return t.plan.key.kind === 'key' ? t.plan.key.columns : [];
 }
 
+/** A target row `g` is the final row `f` pairs it with (see import/constraints.ts): by the id the
+ *  run assigned (f._loc), or the key. */
+export function locates(t: StagedTable, g: string, f: string): string {
+  return locatorColumns(t)
+    .map((c) => `${g}.${ident(c)} = ${f}.${c === t.plan.surrogate ? '_loc' : ident(c)}`)
+    .join(' AND ');
+}
+
 /** Columns an update compares and writes: everything but ids, late and insert-only columns, and keys
  *  where the key is what finds the row. */
 export function updatableColumns(m: MatchContext, t: StagedTable): string[] {
@@ -582,11 +590,16 @@ export function insertRefusals(x: string, from: string, checks: RefusalCheck[]):
 async function refuseUnmatchable(m: MatchContext, t: StagedTable, direct: PlannedReference[]): Promise<void> {
   await m.ctx.query(`CREATE TEMP TABLE ${temp(t, 'refused')} (_row bigint, reason text, col text) ON COMMIT DROP`);
   const checks: RefusalCheck[] = direct.map((r, i) => {
-    const why =
-      m.tables.get(r.parent)!.plan.role === 'reference'
-        ? `refers to a ${r.parent} row that does not exist in the target`
-        : `refers to a ${r.parent} row that is not imported`;
-    return { bad: `q._miss${i}`, reason: literal(`${r.columns[0]} ${why}`), col: literal(r.columns[0]) };
+    const parent = m.tables.get(r.parent)!;
+    const c = r.columns[0];
+    if (parent.plan.role === 'reference')
+      return { bad: `q._miss${i}`, reason: literal(`${c} refers to a ${r.parent} row that does not exist in the target`), col: literal(c) };
+    // The archive may hold the parent row, refused by this run (its reason is given with it); the
+    // staged columns may be typed apart (a column the target types otherwise), so compared as text.
+    const refused = `EXISTS (SELECT 1 FROM ${temp(t, 'staged')} s JOIN ${temp(parent, 'staged')} ps ON ps.${ident(r.parentColumns[0])}::text = s.${ident(c)}::text
+                       JOIN ${temp(parent, 'refused')} px ON px._row = ps._row WHERE s._row = q._row)`;
+    const reason = `CASE WHEN ${refused} THEN ${literal(`${c} refers to a ${r.parent} row that is refused`)} ELSE ${literal(`${c} refers to a ${r.parent} row that is not imported`)} END`;
+    return { bad: `q._miss${i}`, reason, col: literal(c) };
   });
   // Only a key from the configuration can match several target rows (see matchRows).
   const configuredKey = t.plan.key.kind === 'key' && t.plan.key.source === 'configuration';

@@ -1,0 +1,168 @@
+// Rows that trade unique values (two seats swapped, three rotated, a value given up by one row and
+// taken by another) cannot be written by one UPDATE under a unique constraint that is not deferrable:
+// PostgreSQL checks those row by row, so the first row to take a value finds it still held. Before
+// such a write, the rows that give up a value another row takes are moved out of the way: under a
+// DEFERRABLE constraint by deferring it to the end of the transaction, otherwise by giving each a
+// temporary value in one statement (the write that follows gives every one of them its final value).
+// Rows keep their ids and keys, so references, the undo log and the lineage of ids stay as they are.
+import type { RunContext } from '../run-context';
+import { ident } from '../sql';
+import { rowId } from '../staged/match';
+
+/** What the write changes: one row per written row, as `_id` (the caller's), `_rid` (rowId of the
+ *  target row it changes, NULL for a row it inserts), `_gone` (the row is deleted) and the new value
+ *  of every column it writes. */
+export interface ValueMoves {
+  sql: string;
+  columns: string[];
+}
+
+export interface MovedRows {
+  /** Temp table of the rows given a temporary value (_id, by the caller's id). */
+  holders: string;
+  /** The columns of the unique key they were moved out of the way for. */
+  columns: string[];
+}
+
+interface UniqueIndex {
+  name: string;
+  constraint: string | null;
+  deferrable: boolean;
+  nullsNotDistinct: boolean;
+  columns: { name: string; nullable: boolean; type: string }[];
+}
+
+export class UniqueSwapError extends Error {
+  override name = 'UniqueSwapError';
+}
+
+async function uniqueIndexes(ctx: RunContext, table: string): Promise<UniqueIndex[]> {
+  const res = await ctx.query<UniqueIndex>(
+    `SELECT ix.indexrelid::regclass::text AS name, c.conname AS constraint, COALESCE(c.condeferrable, false) AS deferrable,
+            COALESCE((to_jsonb(ix) ->> 'indnullsnotdistinct')::boolean, false) AS "nullsNotDistinct",
+            json_agg(json_build_object('name', a.attname, 'nullable', NOT a.attnotnull, 'type', format_type(a.atttypid, NULL)) ORDER BY k.ord) AS columns
+     FROM pg_index ix
+     LEFT JOIN pg_constraint c ON c.conindid = ix.indexrelid AND c.conrelid = ix.indrelid AND c.contype IN ('p', 'u')
+     CROSS JOIN LATERAL unnest(ix.indkey) WITH ORDINALITY k(attnum, ord)
+     JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.attnum
+     WHERE ix.indrelid = $1::regclass AND ix.indisunique AND ix.indpred IS NULL AND ix.indexprs IS NULL
+     GROUP BY ix.indexrelid, c.conname, c.condeferrable, to_jsonb(ix) ->> 'indnullsnotdistinct'`,
+    [table],
+  );
+  return res.rows;
+}
+
+/** A value no row holds and no other temporary value repeats (n numbers the rows), or null where the
+ *  type has none mr4 can make. */
+function temporaryValue(table: string, column: { name: string; nullable: boolean; type: string }, nullsDistinct: boolean): string | null {
+  const c = ident(column.name);
+  if (column.nullable && nullsDistinct) return 'NULL';
+  if (/^(smallint|integer|bigint|numeric|real|double precision|date)$/.test(column.type)) return `(SELECT min(${c}) FROM ${table}) - h.n`;
+  if (/^timestamp/.test(column.type)) return `(SELECT min(${c}) FROM ${table}) - h.n * interval '1 microsecond'`;
+  if (/^(text|character varying|character|citext)$/.test(column.type)) return `'mr4 moving ' || h.n`;
+  if (column.type === 'uuid') return `md5('mr4 moving ' || h.n)::uuid`;
+  return null;
+}
+
+/**
+ * Moves the rows that give up a unique value another written row takes out of the way (see above).
+ * `fixed`: columns never given a temporary value (what the row is found again by). `name`: the SQL
+ * naming a target row `g` in an error. `wrap`: turns the temporary UPDATE … RETURNING into the
+ * statement to run (an undo log records the old values). Returns the rows given temporary values;
+ * every one of them must be written with its final value afterwards.
+ */
+export async function moveUniqueValuesAside(
+  ctx: RunContext,
+  opts: {
+    table: string;
+    tag: string;
+    moves: ValueMoves;
+    fixed: string[];
+    name: (g: string) => string;
+    wrap?: (update: string) => string;
+  },
+): Promise<MovedRows[]> {
+  const { table, moves } = opts;
+  const written = new Set(moves.columns);
+  const fixed = new Set(opts.fixed);
+  const indexes = (await uniqueIndexes(ctx, table)).filter(
+    (ix) => ix.columns.every((c) => written.has(c.name)) && !ix.columns.some((c) => fixed.has(c.name)),
+  );
+  if (!indexes.length) return [];
+  const M = `pg_temp.${ident(`mr4_${opts.tag}_moves`)}`;
+  await ctx.query(`DROP TABLE IF EXISTS ${M}`);
+  await ctx.query(`CREATE TEMP TABLE ${M} ON COMMIT DROP AS ${moves.sql}`);
+  const moved: MovedRows[] = [];
+  for (const [i, ix] of indexes.entries()) {
+    const cols = ix.columns.map((c) => c.name);
+    const same = (a: string, b: string) =>
+      cols
+        .map((c) =>
+          ix.nullsNotDistinct ? `${a}.${ident(c)} IS NOT DISTINCT FROM ${b}.${ident(c)}` : `${a}.${ident(c)} = ${b}.${ident(c)}`,
+        )
+        .join(' AND ');
+    const H = `pg_temp.${ident(`mr4_${opts.tag}_holders${i}`)}`;
+    // A row gives up its value where it is deleted or written with another; a holder is one whose
+    // value another written row takes.
+    const found = await ctx.query(
+      `CREATE TEMP TABLE ${H} ON COMMIT DROP AS
+       SELECT mv._id, mv._rid, row_number() OVER (ORDER BY mv._id) AS n,
+              ${ix.columns.map((c, k) => `(mv._gone OR mv.${ident(c.name)} IS DISTINCT FROM g.${ident(c.name)}) AS _moves${k}`).join(', ')},
+              ${opts.name('g')} AS _name
+       FROM ${M} mv JOIN ${table} g ON ${rowId('g')} = mv._rid
+       WHERE (mv._gone OR NOT (${same('mv', 'g')}))
+         AND EXISTS (SELECT 1 FROM ${M} m2 WHERE NOT m2._gone AND m2._rid IS DISTINCT FROM mv._rid AND ${same('m2', 'g')})`,
+    );
+    if (!found.rowCount) continue;
+    if (ix.deferrable) {
+      // Checked once the transaction has written every row (the import sets all constraints immediate before it commits).
+      await ctx.query(`SET CONSTRAINTS ${ident(ix.constraint!)} DEFERRED`);
+      continue;
+    }
+    const nullsDistinct = !ix.nullsNotDistinct;
+    // Each row's temporary value goes into the first column it is written with another value in:
+    // the write that follows rewrites that column.
+    const usable = ix.columns
+      .map((c, k) => ({ c, flag: `h._moves${k}`, tmp: temporaryValue(table, c, nullsDistinct) }))
+      .filter((u): u is { c: UniqueIndex['columns'][number]; flag: string; tmp: string } => u.tmp !== null);
+    const pick = (k: number) => [usable[k].flag, ...usable.slice(0, k).map((u) => `NOT ${u.flag}`)].join(' AND ');
+    const stuck = await ctx.query(`SELECT 1 FROM ${H} h WHERE NOT (${usable.map((u) => u.flag).join(' OR ') || 'false'}) LIMIT 1`);
+    const what = `${cols.join(', ')} (unique ${ix.constraint ?? ix.name}, not deferrable)`;
+    if (stuck.rowCount) throw await swapError(ctx, H, what, `mr4 has no temporary value for ${cols.join(', ')} of these rows`);
+    const set = usable.map((u, k) => `${ident(u.c.name)} = CASE WHEN ${pick(k)} THEN ${u.tmp} ELSE g.${ident(u.c.name)} END`).join(', ');
+    const update = `UPDATE ${table} AS g SET ${set} FROM ${H} h WHERE ${rowId('g')} = h._rid`;
+    await ctx.query('SAVEPOINT mr4_move_aside');
+    try {
+      await ctx.query(opts.wrap ? opts.wrap(update) : update);
+      await ctx.query('RELEASE SAVEPOINT mr4_move_aside');
+    } catch (error) {
+      const e = error as { code?: string; message?: string };
+      if (!/^(22|23|P0|27|44)/.test(e.code ?? '')) throw error;
+      await ctx.query('ROLLBACK TO SAVEPOINT mr4_move_aside');
+      throw await swapError(ctx, H, what, `a temporary value for them was refused: ${e.message}`);
+    }
+    moved.push({ holders: H, columns: cols });
+  }
+  return moved;
+}
+
+async function swapError(ctx: RunContext, holders: string, what: string, why: string): Promise<UniqueSwapError> {
+  const rows = await ctx.query<{ name: string }>(`SELECT _name::text AS name FROM ${holders} ORDER BY n LIMIT 20`);
+  return new UniqueSwapError(
+    `${rows.rows.map((r) => r.name).join(', ')} give up their ${what} to other rows of the same write (a swap or a rotation of values), ` +
+      `which mr4 cannot apply here: ${why}. Nothing was written. Declare the constraint DEFERRABLE (it is then checked once every row is written), ` +
+      `or apply this exchange of values by hand and run again.`,
+  );
+}
+
+/** Throws if a row given a temporary value was not written with its final value (a row the write
+ *  left out). `check` names the SQL that finds such rows of one MovedRows. */
+export async function assertMovedRowsWritten(ctx: RunContext, moved: MovedRows[], check: (m: MovedRows) => string): Promise<void> {
+  for (const m of moved) {
+    const left = await ctx.query<{ name: string }>(check(m));
+    if (left.rowCount)
+      throw new UniqueSwapError(
+        `${left.rows.map((r) => r.name).join(', ')} gave up their ${m.columns.join(', ')} to other rows, but were not written with their own new values (they were refused while writing); nothing was written. Leave them out together with the rows that take their values, or fix the rows that were refused.`,
+      );
+  }
+}

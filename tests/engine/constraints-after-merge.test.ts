@@ -1,0 +1,240 @@
+// The pre-write constraint check looks at the target as the merge leaves it: only rows that are
+// written, with the values they are written with (rows left out, kept as the target has them or
+// staying deleted are not checked), and unique values that rows trade among themselves (a swap, a
+// rotation) are applied — with a repeated merge writing nothing and undo putting the values back.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import type { ImportReport } from '../../src-common/contract';
+import { dbTarget } from '../../src-main/db/connect';
+import { undoImport } from '../../src-main/engine/undo';
+import type { Decisions } from '../../src-main/engine/compare/decisions';
+import { agreementStore, BaseRegistry } from '../../src-main/services/bases';
+import type { TestDb } from '../helpers/db';
+import { counts, databasesForFile, exportDb, importInto, scratchDir } from '../helpers/engine';
+
+const dir = scratchDir();
+const dataDir = join(dir, 'data');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const db = databasesForFile();
+const registry = new BaseRegistry(dataDir);
+
+let n = 0;
+async function archiveOf(from: TestDb): Promise<string> {
+  const archive = join(dir, `a-${++n}.tar.gz`);
+  await exportDb(from, archive);
+  return archive;
+}
+
+/** Seeds `to` from `from` (a merge that keeps what the two agree on). */
+async function seed(from: TestDb, to: TestDb): Promise<void> {
+  const report = await importInto(to, await archiveOf(from), 'merge', { agreement: agreementStore(dataDir) });
+  await registry.record(report);
+}
+
+/** A three-way merge of `archive` into `to` against what the two last agreed on. */
+function merge(to: TestDb, archive: string, options: Parameters<typeof importInto>[3] = {}): Promise<ImportReport> {
+  return importInto(to, archive, 'merge', { agreement: agreementStore(dataDir), base: 'auto', ...options });
+}
+
+const decisions = (d: Partial<Decisions>): Decisions => ({ format: 'mr4-decisions', version: 1, decisions: [], exclude: [], ...d });
+
+async function rows(d: TestDb, sql: string): Promise<Record<string, unknown>[]> {
+  return (await d.client.query(sql)).rows;
+}
+
+describe('rows the merge does not write are not checked', () => {
+  const SCHEMA = `
+    CREATE TABLE tags (id serial PRIMARY KEY, name text NOT NULL UNIQUE, color text);
+    CREATE TABLE notes (id serial PRIMARY KEY, body text NOT NULL);`;
+  const TAGS = `SELECT id, name, color FROM tags ORDER BY id`;
+  const NOTES = `SELECT id, body FROM notes ORDER BY id`;
+
+  /** Dev renames blue to red while production adds a red of its own; dev also edits the note. */
+  async function bothMadeRed(prodEdit = ''): Promise<{ prod: TestDb; archive: string }> {
+    const prod = await db(
+      `${SCHEMA} INSERT INTO tags (name, color) VALUES ('blue', '#00f'), ('green', '#0f0'); INSERT INTO notes (body) VALUES ('n1');`,
+    );
+    const dev = await db(SCHEMA);
+    await seed(prod, dev);
+    await prod.client.query(`INSERT INTO tags (name, color) VALUES ('red', '#f00'); ${prodEdit}`);
+    await dev.client.query(`UPDATE tags SET name = 'red' WHERE name = 'blue'; UPDATE notes SET body = 'n1 edited by dev'`);
+    return { prod, archive: await archiveOf(dev) };
+  }
+
+  test('the rename onto a name the target has is refused, naming the target row', async () => {
+    const { prod, archive } = await bothMadeRed();
+    await expect(merge(prod, archive)).rejects.toThrow(
+      'tags {"name":"red"} (row 1): a different target row already has this name (unique tags_name_key): {"name": "red"}, which this merge does not change',
+    );
+  });
+
+  test('a whole table left out: the rest is merged, the table untouched', async () => {
+    const { prod, archive } = await bothMadeRed();
+    const report = await merge(prod, archive, { decisions: decisions({ exclude: [{ table: 'tags' }] }) });
+    expect(counts(report)).toEqual({
+      tags: { inserted: 0, updated: 0, unchanged: 2, skipped: 0, failed: 0 },
+      notes: { inserted: 0, updated: 1, unchanged: 0, skipped: 0, failed: 0 },
+    });
+    expect(report.failures).toEqual([]);
+    expect(await rows(prod, TAGS)).toEqual([
+      { id: 1, name: 'blue', color: '#00f' },
+      { id: 2, name: 'green', color: '#0f0' },
+      { id: 3, name: 'red', color: '#f00' },
+    ]);
+    expect(await rows(prod, NOTES)).toEqual([{ id: 1, body: 'n1 edited by dev' }]);
+  });
+
+  test('one row left out: the same', async () => {
+    const { prod, archive } = await bothMadeRed();
+    const report = await merge(prod, archive, { decisions: decisions({ exclude: [{ table: 'tags', key: { name: 'red' } }] }) });
+    expect(report.failures).toEqual([]);
+    expect(await rows(prod, TAGS)).toEqual([
+      { id: 1, name: 'blue', color: '#00f' },
+      { id: 2, name: 'green', color: '#0f0' },
+      { id: 3, name: 'red', color: '#f00' },
+    ]);
+    expect(await rows(prod, NOTES)).toEqual([{ id: 1, body: 'n1 edited by dev' }]);
+  });
+
+  test('--on-conflict target: the row kept as the target has it is not checked with the source name', async () => {
+    // Production renamed blue too (to navy): a conflict, decided for the target.
+    const { prod, archive } = await bothMadeRed(`UPDATE tags SET name = 'navy' WHERE name = 'blue';`);
+    const report = await merge(prod, archive, { onConflict: 'target' });
+    expect(report.failures).toEqual([]);
+    expect(await rows(prod, TAGS)).toEqual([
+      { id: 1, name: 'navy', color: '#00f' },
+      { id: 2, name: 'green', color: '#0f0' },
+      { id: 3, name: 'red', color: '#f00' },
+    ]);
+    expect(await rows(prod, NOTES)).toEqual([{ id: 1, body: 'n1 edited by dev' }]);
+  });
+
+  test('a row that stays deleted is not refused for its deleted parent; the new child of that parent is', async () => {
+    const S = `
+      CREATE TABLE bookings (book_ref text PRIMARY KEY, total int NOT NULL);
+      CREATE TABLE tickets (ticket_no text PRIMARY KEY, book_ref text NOT NULL REFERENCES bookings, passenger text NOT NULL);`;
+    const prod = await db(`${S} INSERT INTO bookings VALUES ('AAA001', 10), ('AAA002', 20);
+      INSERT INTO tickets VALUES ('T1', 'AAA001', 'Ann'), ('T2', 'AAA002', 'Bob');`);
+    const dev = await db(S);
+    await seed(prod, dev);
+    await prod.client.query(`DELETE FROM tickets WHERE ticket_no = 'T2'; DELETE FROM bookings WHERE book_ref = 'AAA002'`);
+    await dev.client.query(`INSERT INTO tickets VALUES ('T3', 'AAA002', 'Cy')`);
+    const archive = await archiveOf(dev);
+    const report = await merge(prod, archive, { allowFailures: true });
+    expect(report.failures.map((f) => [f.table, f.key, f.reason])).toEqual([
+      [
+        'tickets',
+        { ticket_no: 'T3' },
+        'book_ref refers to bookings {"book_ref": "AAA002"}, which was deleted in the target since the base (a decision "source" for it brings it back)',
+      ],
+    ]);
+    expect(await rows(prod, `SELECT * FROM tickets ORDER BY ticket_no`)).toEqual([
+      { ticket_no: 'T1', book_ref: 'AAA001', passenger: 'Ann' },
+    ]);
+  });
+});
+
+describe('unique values traded between rows', () => {
+  const SCHEMA = (deferrable = '') => `
+    CREATE TABLE passes (ticket_no text PRIMARY KEY, flight int NOT NULL, seat_no text NOT NULL, UNIQUE (flight, seat_no) ${deferrable});`;
+  const PASSES = `SELECT ticket_no, flight, seat_no FROM passes ORDER BY ticket_no`;
+  const XMIN = `SELECT ticket_no, xmin::text AS xmin FROM passes ORDER BY ticket_no`;
+
+  async function seeded(rowsSql: string, deferrable = ''): Promise<{ prod: TestDb; dev: TestDb }> {
+    const prod = await db(`${SCHEMA(deferrable)} INSERT INTO passes VALUES ${rowsSql};`);
+    const dev = await db(SCHEMA(deferrable));
+    await seed(prod, dev);
+    return { prod, dev };
+  }
+
+  /** Merges, checks the result, merges again (nothing rewritten), undoes both: the rows as before. */
+  async function appliesAndUndoes(prod: TestDb, archive: string, expected: Record<string, unknown>[], updated: number): Promise<void> {
+    const before = await rows(prod, PASSES);
+    const report = await merge(prod, archive);
+    expect(counts(report).passes).toEqual({ inserted: 0, updated, unchanged: before.length - updated, skipped: 0, failed: 0 });
+    await registry.record(report);
+    expect(await rows(prod, PASSES)).toEqual(expected);
+    const xmin = await rows(prod, XMIN);
+    const again = await merge(prod, archive);
+    expect(counts(again).passes).toEqual({ inserted: 0, updated: 0, unchanged: before.length, skipped: 0, failed: 0 });
+    expect(await rows(prod, XMIN)).toEqual(xmin);
+    await undoImport({ db: dbTarget(prod.url) }); // the repeated merge (it wrote nothing)
+    const undone = await undoImport({ db: dbTarget(prod.url) });
+    expect(undone.changed).toEqual([]);
+    expect(undone.tables).toEqual([{ table: 'passes', deleted: 0, restored: updated, kept: 0 }]);
+    expect(await rows(prod, PASSES)).toEqual(before);
+  }
+
+  test('two rows swap their seats: applied, not rewritten again, undone', async () => {
+    const { prod, dev } = await seeded(`('T1', 1, '1A'), ('T2', 1, '1B'), ('T9', 2, '1A')`);
+    await dev.client
+      .query(`BEGIN; UPDATE passes SET seat_no = 'X' WHERE ticket_no = 'T1'; UPDATE passes SET seat_no = '1A' WHERE ticket_no = 'T2';
+      UPDATE passes SET seat_no = '1B' WHERE ticket_no = 'T1'; COMMIT`);
+    await appliesAndUndoes(
+      prod,
+      await archiveOf(dev),
+      [
+        { ticket_no: 'T1', flight: 1, seat_no: '1B' },
+        { ticket_no: 'T2', flight: 1, seat_no: '1A' },
+        { ticket_no: 'T9', flight: 2, seat_no: '1A' },
+      ],
+      2,
+    );
+  });
+
+  test('three rows rotate their seats', async () => {
+    const { prod, dev } = await seeded(`('T1', 1, '1A'), ('T2', 1, '1B'), ('T3', 1, '1C')`);
+    await dev.client
+      .query(`BEGIN; UPDATE passes SET seat_no = 'X' WHERE ticket_no = 'T1'; UPDATE passes SET seat_no = '1A' WHERE ticket_no = 'T2';
+      UPDATE passes SET seat_no = '1B' WHERE ticket_no = 'T3'; UPDATE passes SET seat_no = '1C' WHERE ticket_no = 'T1'; COMMIT`);
+    await appliesAndUndoes(
+      prod,
+      await archiveOf(dev),
+      [
+        { ticket_no: 'T1', flight: 1, seat_no: '1C' },
+        { ticket_no: 'T2', flight: 1, seat_no: '1A' },
+        { ticket_no: 'T3', flight: 1, seat_no: '1B' },
+      ],
+      3,
+    );
+  });
+
+  test('a swap under a DEFERRABLE constraint', async () => {
+    const { prod, dev } = await seeded(`('T1', 1, '1A'), ('T2', 1, '1B')`, 'DEFERRABLE INITIALLY IMMEDIATE');
+    await dev.client.query(`UPDATE passes SET seat_no = CASE ticket_no WHEN 'T1' THEN '1B' ELSE '1A' END`);
+    await appliesAndUndoes(
+      prod,
+      await archiveOf(dev),
+      [
+        { ticket_no: 'T1', flight: 1, seat_no: '1B' },
+        { ticket_no: 'T2', flight: 1, seat_no: '1A' },
+      ],
+      2,
+    );
+  });
+
+  test('a move onto a seat a third row holds is still refused, and so is the row that needed the freed seat', async () => {
+    const { prod, dev } = await seeded(`('T1', 1, '1A'), ('T2', 1, '1B')`);
+    // Dev moves T2 to 1C and T1 into 1B; production meanwhile seated a new passenger in 1C.
+    await dev.client.query(
+      `BEGIN; UPDATE passes SET seat_no = '1C' WHERE ticket_no = 'T2'; UPDATE passes SET seat_no = '1B' WHERE ticket_no = 'T1'; COMMIT`,
+    );
+    await prod.client.query(`INSERT INTO passes VALUES ('T3', 1, '1C')`);
+    const archive = await archiveOf(dev);
+    const error = await merge(prod, archive).catch((e: Error) => e);
+    expect((error as Error).message).toContain(
+      'passes {"ticket_no":"T2"} (row 2): a different target row already has this flight, seat_no (unique passes_flight_seat_no_key): {"ticket_no": "T3"}, which this merge does not change',
+    );
+    expect((error as Error).message).toContain(
+      'passes {"ticket_no":"T1"} (row 1): a different target row already has this flight, seat_no (unique passes_flight_seat_no_key): {"ticket_no": "T2"}, which is refused and keeps it',
+    );
+    const report = await merge(prod, archive, { allowFailures: true });
+    expect(counts(report).passes).toEqual({ inserted: 0, updated: 0, unchanged: 0, skipped: 0, failed: 2 });
+    expect(await rows(prod, PASSES)).toEqual([
+      { ticket_no: 'T1', flight: 1, seat_no: '1A' },
+      { ticket_no: 'T2', flight: 1, seat_no: '1B' },
+      { ticket_no: 'T3', flight: 1, seat_no: '1C' },
+    ]);
+  });
+});
