@@ -43,6 +43,9 @@ export interface PlannedReference {
 export interface PolymorphicReference {
   column: string;
   typeColumn: string;
+  /** Django's generic relations: the type column references a content-type table whose app_label
+   *  and model name the table (`auth` + `user` → auth_user). Absent: the type holds a class name. */
+  contentTypes?: { table: string; id: string };
 }
 
 export interface NaturalKey {
@@ -75,8 +78,9 @@ export interface TablePlan {
    *  surrogate id, late-filled and self-referencing ones. */
   matchColumns: string[];
   references: PlannedReference[];
-  /** Rails-style polymorphic references: an id column beside a column naming the table it points into
-   *  by class (`journalized_type` = 'Issue' → issues). Rewritten per row through the named table's ids. */
+  /** Polymorphic references: an id column beside a column naming the table it points into, by class
+   *  (Rails: `journalized_type` = 'Issue' → issues) or by content type (Django's generic relations).
+   *  Rewritten per row through the named table's ids. */
   polymorphic: PolymorphicReference[];
   insertOnly: string[];
   /** Columns an export masks, and how (empty unless the plan was made with masking). */
@@ -519,7 +523,7 @@ function draftTable(t: Table, input: PlanInput, ids: SchemaIds, fks: ForeignKey[
     key: chooseKey(t, surrogate, usable, cfg),
     matchColumns: [],
     references,
-    polymorphic: polymorphicReferences(columns, references, cfg),
+    polymorphic: polymorphicReferences(columns, references, cfg, input.byName),
     insertOnly: (cfg?.insertOnly ?? []).filter((c) => usable.has(c)),
     masked: [],
     triggers: t.triggers.filter((tr) => tr.enabled).map((tr) => tr.name),
@@ -896,21 +900,31 @@ function singular(word: string): string {
   return word.replace(/s$/, '');
 }
 
-/** Rails-style polymorphic references: <name>_type (text) beside <name>_id, neither a declared
- *  reference nor stated to hold no ids. */
+/** Polymorphic references, neither a declared reference nor stated to hold no ids: Rails'
+ *  <name>_type (text) beside <name>_id, and Django's generic relations (a reference to a content-type
+ *  table with app_label and model beside object_id). */
 function polymorphicReferences(
   columns: PlannedColumn[],
   references: PlannedReference[],
   cfg: TableConfig | undefined,
+  byName: Map<string, Table>,
 ): PolymorphicReference[] {
   const taken = new Set([...references.flatMap((r) => r.columns), ...(cfg?.notReferences ?? [])]);
   const usable = new Set(columns.map((c) => c.name));
-  return columns.flatMap((c) => {
+  const byClass = columns.flatMap((c) => {
     const stem = /^(.+)_type$/.exec(c.name)?.[1];
     const column = `${stem}_id`;
     const fits = stem && c.category === 'S' && usable.has(column) && !taken.has(column);
     return fits ? [{ column, typeColumn: c.name }] : [];
   });
+  const byContentType = references.flatMap((r) => {
+    const parent = byName.get(r.parent);
+    const named = !!parent && ['app_label', 'model'].every((c) => parent.columns.some((x) => x.name === c));
+    if (!named || r.columns.length !== 1 || r.parentColumns.length !== 1) return [];
+    const object = columns.find((c) => /^(object_id|object_pk|.+_object_id)$/i.test(c.name) && !taken.has(c.name));
+    return object ? [{ column: object.name, typeColumn: r.columns[0], contentTypes: { table: r.parent, id: r.parentColumns[0] } }] : [];
+  });
+  return [...byClass, ...byContentType];
 }
 
 /** The table a polymorphic type value names: Rails stores the class (`WikiPage`, `Admin::User`) of a
@@ -954,6 +968,7 @@ function copiedIds(tp: TablePlan, catalog: Catalog, drafts: Map<string, TablePla
     if (!isContentType) continue;
     for (const c of tp.columns) {
       if (stated.has(c.name) || referencing.has(c.name) || !/^(object_id|object_pk|.+_object_id)$/i.test(c.name)) continue;
+      if (tp.polymorphic.some((p) => p.column === c.name)) continue;
       out.push(
         `${tp.name}.${c.name} is a generic reference (with ${r.columns.join(', ')} naming the table): it holds ids of rows in whichever table the content type names, which mr4 cannot rewrite, so in a target whose ids differ it points at other rows. ${WHAT_TO_DO}`,
       );
@@ -961,8 +976,11 @@ function copiedIds(tp: TablePlan, catalog: Catalog, drafts: Map<string, TablePla
     }
   }
   for (const p of tp.polymorphic) {
+    const names = p.contentTypes
+      ? `${p.typeColumn} names the table through ${p.contentTypes.table}'s app_label and model, auth + user → auth_user`
+      : `${p.typeColumn} names the table by class, 'Issue' → issues`;
     out.push(
-      `${tp.name}.${p.column} is a polymorphic reference (${p.typeColumn} names the table by class, 'Issue' → issues): rewritten through the named table's ids where that table is in the run and written before ${tp.name}; any other value is copied as it is and named in the run's warnings. ${WHAT_TO_DO}`,
+      `${tp.name}.${p.column} is a ${p.contentTypes ? 'generic' : 'polymorphic'} reference (${names}): rewritten through the named table's ids where that table is in the run and written before ${tp.name}; any other value is copied as it is and named in the run's warnings. ${WHAT_TO_DO}`,
     );
     stated.add(p.column);
   }

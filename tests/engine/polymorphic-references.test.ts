@@ -128,4 +128,47 @@ describe('a polymorphic reference', () => {
     const plain = await planWith(src.client, { config: { tables: { journals: { notReferences: ['journalized_id'] } } } });
     expect(plain.tables.find((t) => t.name === 'journals')!.polymorphic).toEqual([]);
   });
+
+  test("Django's generic relations: object_id rewritten through the table its content type names", async () => {
+    const django = `
+      CREATE TABLE django_content_type (id serial PRIMARY KEY, app_label text NOT NULL, model text NOT NULL, UNIQUE (app_label, model));
+      CREATE TABLE main_post (id serial PRIMARY KEY, title text NOT NULL);
+      CREATE TABLE main_topic (id serial PRIMARY KEY, name text NOT NULL);
+      CREATE TABLE django_admin_log (id serial PRIMARY KEY, content_type_id int REFERENCES django_content_type,
+                                     object_id text, object_repr text NOT NULL);`;
+    const src = await db(
+      django +
+        `INSERT INTO django_content_type (app_label, model) VALUES ('main', 'post'), ('main', 'topic'), ('main', 'gone');
+         INSERT INTO main_post VALUES (1, 'Hello'); INSERT INTO main_topic VALUES (1, 'News');
+         INSERT INTO django_admin_log (content_type_id, object_id, object_repr) VALUES
+           (1, '1', 'post Hello'), (2, '1', 'topic News'), (3, '9', 'a model since deleted'), (NULL, NULL, 'no object');`,
+    );
+    // The target numbered its content types the other way round, and holds its own rows at id 1.
+    const dst = await db(
+      django +
+        `INSERT INTO django_content_type (app_label, model) VALUES ('main', 'topic'), ('main', 'post');
+         INSERT INTO main_post VALUES (1, 'Dev post'); INSERT INTO main_topic VALUES (1, 'Dev topic');
+         SELECT setval('main_post_id_seq', 300), setval('main_topic_id_seq', 300);`,
+    );
+    const file = join(dir, 'generic.tar.gz');
+    await exportDb(src, file);
+    const report = await importInto(dst, file, 'skip');
+    const said = report.warnings.filter((w) => w.startsWith('django_admin_log.object_id is copied as it is'));
+    expect(said).toEqual([
+      `django_admin_log.object_id is copied as it is in rows that name no row mr4 can follow, so in a target whose ids differ they point at other rows: 1 with content_type_id = 3 (main_gone) (names no table of the run).`,
+    ]);
+    const { rows } = await dst.client.query(
+      `SELECT l.object_repr, ct.app_label || '.' || ct.model AS type, COALESCE(p.title, t.name, l.object_id) AS object
+         FROM django_admin_log l LEFT JOIN django_content_type ct ON ct.id = l.content_type_id
+         LEFT JOIN main_post p ON ct.model = 'post' AND p.id::text = l.object_id
+         LEFT JOIN main_topic t ON ct.model = 'topic' AND t.id::text = l.object_id
+        ORDER BY 1`,
+    );
+    expect(rows).toEqual([
+      { object_repr: 'a model since deleted', type: 'main.gone', object: '9' },
+      { object_repr: 'no object', type: null, object: null },
+      { object_repr: 'post Hello', type: 'main.post', object: 'Hello' },
+      { object_repr: 'topic News', type: 'main.topic', object: 'News' },
+    ]);
+  });
 });

@@ -9,7 +9,7 @@
 //   x  refused rows and why
 //   a  target id per row (matched, kept, or drawn) for tables with a surrogate key
 // Only the staged rows (s) and the rows to write (f, see constraints.ts) are materialised in full.
-import { type PlannedReference, tableNamedByClass } from '../plan';
+import { type PlannedReference, type PolymorphicReference, tableNamedByClass } from '../plan';
 import { buildPairs, type LineageSide } from './lineage';
 import { stagedKeyJson } from './keys';
 import type { RunContext } from '../run-context';
@@ -207,12 +207,14 @@ async function polymorphicParents(m: MatchContext, t: StagedTable): Promise<Poly
   for (const p of t.plan.polymorphic) {
     if (!t.staged.includes(p.column) || !t.staged.includes(p.typeColumn)) continue;
     const [id, type] = [ident(p.column), ident(p.typeColumn)];
-    const { rows } = await m.ctx.query<{ v: string; n: string }>(
-      `SELECT ${type} AS v, count(*) AS n FROM ${temp(t, 'staged')} WHERE ${type} IS NOT NULL AND ${id} IS NOT NULL GROUP BY 1 ORDER BY 1`,
-    );
     const copied: string[] = [];
-    for (const { v, n } of rows) {
-      const parent = tableNamedByClass(v, m.tables.keys());
+    let values = await typeValues(m, t, p);
+    if (!values) {
+      copied.push(`every row (its content types, ${p.contentTypes!.table}, are not in the archive)`);
+      values = [];
+    }
+    for (const { v, name, n } of values) {
+      const parent = p.contentTypes ? (m.tables.has(name) ? name : null) : tableNamedByClass(v, m.tables.keys());
       const pt = parent ? m.tables.get(parent)! : null;
       const parentId = pt?.plan.surrogate ?? pt?.plan.inheritedId?.column ?? null;
       if (!parent || !parentId || !pt!.staged.includes(parentId) || !m.maps.has(parent)) {
@@ -223,12 +225,12 @@ async function polymorphicParents(m: MatchContext, t: StagedTable): Promise<Poly
             : !parentId || !pt!.staged.includes(parentId)
               ? `${parent}, which has no id column in the archive`
               : `${parent}, which is written after ${t.plan.name}`;
-        copied.push(`${n} with ${p.typeColumn} = '${v}' (names ${why})`);
+        copied.push(`${n} with ${p.typeColumn} = ${label(v, name)} (names ${why})`);
         continue;
       }
-      const when = (alias: string) => `${alias}.${type} = ${literal(v)} AND ${alias}.${id} IS NOT NULL`;
+      const when = (alias: string) => `${alias}.${type}::text = ${literal(v)} AND ${alias}.${id} IS NOT NULL`;
       const ref: PlannedReference = {
-        name: `${p.typeColumn} = '${v}'`,
+        name: `${p.typeColumn} = ${label(v, name)}`,
         columns: [p.column],
         parentSchema: m.schema,
         parent,
@@ -249,7 +251,7 @@ async function polymorphicParents(m: MatchContext, t: StagedTable): Promise<Poly
            AND NOT EXISTS (SELECT 1 FROM ${temp(pt!, 'staged')} ps WHERE ${equal(`ps.${ident(parentId)}`, `s.${id}`)})`,
       );
       if (Number(orphans.rows[0].n))
-        copied.push(`${orphans.rows[0].n} with ${p.typeColumn} = '${v}' (name ${parent} rows the archive does not have)`);
+        copied.push(`${orphans.rows[0].n} with ${p.typeColumn} = ${label(v, name)} (name ${parent} rows the archive does not have)`);
     }
     if (copied.length) {
       m.warnings?.push(
@@ -259,6 +261,37 @@ async function polymorphicParents(m: MatchContext, t: StagedTable): Promise<Poly
   }
   return out;
 }
+
+interface TypeValue {
+  /** The type column's value as text, what the table is named by, and how many rows hold it. */
+  v: string;
+  name: string;
+  n: string;
+}
+
+/** The values a polymorphic reference's type column holds, with the name each gives its table: the
+ *  class itself, or a content type's app_label_model; null where the content types are not staged. */
+async function typeValues(m: MatchContext, t: StagedTable, p: PolymorphicReference): Promise<TypeValue[] | null> {
+  const [id, type] = [ident(p.column), ident(p.typeColumn)];
+  const rows = temp(t, 'staged');
+  if (!p.contentTypes) {
+    const res = await m.ctx.query<TypeValue>(
+      `SELECT ${type}::text AS v, ${type}::text AS name, count(*) AS n FROM ${rows} WHERE ${type} IS NOT NULL AND ${id} IS NOT NULL GROUP BY 1 ORDER BY 1`,
+    );
+    return res.rows;
+  }
+  const ct = m.tables.get(p.contentTypes.table);
+  if (!ct || !['app_label', 'model', p.contentTypes.id].every((c) => ct.staged.includes(c))) return null;
+  const res = await m.ctx.query<TypeValue>(
+    `SELECT s.${type}::text AS v, COALESCE(ct.app_label || '_' || ct.model, '') AS name, count(*) AS n
+     FROM ${rows} s LEFT JOIN ${temp(ct, 'staged')} ct ON ct.${ident(p.contentTypes.id)} = s.${type}
+     WHERE s.${type} IS NOT NULL AND s.${id} IS NOT NULL GROUP BY 1, 2 ORDER BY 1`,
+  );
+  return res.rows;
+}
+
+/** A type value as the run's warnings name it: a class in quotes, a content type with its name. */
+const label = (v: string, name: string) => (v === name ? `'${v}'` : `${v} (${name || 'no such content type'})`);
 
 const missAny = (direct: PlannedReference[], alias: string) =>
   direct.length ? direct.map((_, i) => `${alias}._miss${i}`).join(' OR ') : 'false';
