@@ -1,4 +1,5 @@
-// `mr4 plan` names every column whose ids mr4 cannot rewrite, in text and in --json, with what to do.
+// `mr4 plan` names every column whose ids mr4 cannot rewrite, or rewrites only where it can follow
+// them (generic references), in text and in --json, with what to do.
 import { expect, test } from 'vitest';
 import { runCli } from './helpers/cli';
 import { databasesForFile } from './helpers/engine';
@@ -11,7 +12,7 @@ test('mr4 plan on a Django-shaped schema warns of its generic references and of 
   const text = await runCli(['plan', '--db', d.url]);
   expect(text.code, text.stderr).toBe(0);
   expect(text.stdout).toMatch(
-    /django_admin_log\.object_id is a generic reference \(with content_type_id naming the table\).*Declare it in the configuration/,
+    /django_admin_log\.object_id is a generic reference \(content_type_id names the table through django_content_type's app_label and model, auth \+ user → auth_user\): rewritten through the named table's ids.*Declare it in the configuration/,
   );
   expect(text.stdout).toMatch(/main_post\.legacy_category_id \(integer\) looks like an id of main_category but has no foreign key/);
   expect(text.stdout).toMatch(/main_profile\s+.*\n(.*\n)*?\s+id column: user_id \(the id of its auth_user row, rewritten with it\)/);
