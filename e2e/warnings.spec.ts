@@ -1,5 +1,6 @@
 // A run's warnings are readable before anything is written, at the top of what the screen shows: a
-// schema with a generic reference (content type + object id as text) and an id column without a
+// schema with a generic reference mr4 cannot follow (its content types have no app_label and model,
+// so nothing names their tables; object id as text) and an id column without a
 // foreign key, plus many tables, so the counts are long. At 1024×700 the dry run lists the columns
 // whose ids are copied as they are above its counts, in view without scrolling; the preview's summary
 // lists them above its tabs and folds them to one line while a table's rows are shown. Light and dark.
@@ -8,14 +9,14 @@ import { chooseArchive, chooseConnection, docShot, expect, main, openApp, test }
 
 const TABLES = Array.from({ length: 14 }, (_, i) => `shelf_${String(i + 1).padStart(2, '0')}`);
 const SCHEMA = `
-CREATE TABLE content_type (id serial PRIMARY KEY, app_label text NOT NULL, model text NOT NULL, UNIQUE (app_label, model));
+CREATE TABLE content_type (id serial PRIMARY KEY, app text NOT NULL, kind text NOT NULL, UNIQUE (app, kind));
 CREATE TABLE customer (id serial PRIMARY KEY, email text NOT NULL UNIQUE, name text);
 CREATE TABLE admin_log (id serial PRIMARY KEY, content_type_id integer REFERENCES content_type (id), object_id text, action text NOT NULL, logged_at timestamptz NOT NULL DEFAULT now());
 CREATE TABLE note (id serial PRIMARY KEY, customer_id integer, body text NOT NULL UNIQUE);
 ${TABLES.map((t) => `CREATE TABLE ${t} (id serial PRIMARY KEY, code text NOT NULL UNIQUE);`).join('\n')}
 `;
 const DATA = `
-INSERT INTO content_type (app_label, model) VALUES ('shop', 'customer'), ('shop', 'note');
+INSERT INTO content_type (app, kind) VALUES ('shop', 'customer'), ('shop', 'note');
 INSERT INTO customer (email, name) VALUES ('ada@example.com', 'Ada'), ('bo@example.com', 'Bo');
 INSERT INTO admin_log (content_type_id, object_id, action) VALUES (1, '2', 'changed'), (2, '1', 'added');
 INSERT INTO note (customer_id, body) VALUES (2, 'Calls back on Mondays');

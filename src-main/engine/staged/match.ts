@@ -213,8 +213,9 @@ async function polymorphicParents(m: MatchContext, t: StagedTable): Promise<Poly
       copied.push(`every row (its content types, ${p.contentTypes!.table}, are not in the archive)`);
       values = [];
     }
-    for (const { v, name, n } of values) {
-      const parent = p.contentTypes ? (m.tables.has(name) ? name : null) : tableNamedByClass(v, m.tables.keys());
+    for (const { v, name, model, n } of values) {
+      // A Django model's table is app_label_model unless its Meta.db_table names another: then the model's.
+      const parent = m.tables.has(name) ? name : tableNamedByClass(model ?? v, m.tables.keys());
       const pt = parent ? m.tables.get(parent)! : null;
       const parentId = pt?.plan.surrogate ?? pt?.plan.inheritedId?.column ?? null;
       if (!parent || !parentId || !pt!.staged.includes(parentId) || !m.maps.has(parent)) {
@@ -266,6 +267,8 @@ interface TypeValue {
   /** The type column's value as text, what the table is named by, and how many rows hold it. */
   v: string;
   name: string;
+  /** A content type's model, the table's other name. */
+  model?: string;
   n: string;
 }
 
@@ -283,9 +286,9 @@ async function typeValues(m: MatchContext, t: StagedTable, p: PolymorphicReferen
   const ct = m.tables.get(p.contentTypes.table);
   if (!ct || !['app_label', 'model', p.contentTypes.id].every((c) => ct.staged.includes(c))) return null;
   const res = await m.ctx.query<TypeValue>(
-    `SELECT s.${type}::text AS v, COALESCE(ct.app_label || '_' || ct.model, '') AS name, count(*) AS n
+    `SELECT s.${type}::text AS v, COALESCE(ct.app_label || '_' || ct.model, '') AS name, COALESCE(ct.model, '') AS model, count(*) AS n
      FROM ${rows} s LEFT JOIN ${temp(ct, 'staged')} ct ON ct.${ident(p.contentTypes.id)} = s.${type}
-     WHERE s.${type} IS NOT NULL AND s.${id} IS NOT NULL GROUP BY 1, 2 ORDER BY 1`,
+     WHERE s.${type} IS NOT NULL AND s.${id} IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1`,
   );
   return res.rows;
 }
