@@ -80,6 +80,10 @@ export function formatDiff(d: DiffResult): string {
   const open = total('conflict')
     ? `, and stops on ${plural(total('conflict'), 'conflicting row')} until ${total('conflict') === 1 ? 'it is' : 'they are'} decided`
     : '';
-  out.push('', `A merge would insert ${plural(total('new'), 'row')} and update ${plural(total('changed'), 'row')}${kept}${open}.`);
+  const refused = total('refused');
+  const stops = refused
+    ? ` It refuses ${plural(refused, 'row')}, each with its reason: the merge writes nothing while ${refused === 1 ? 'it is' : 'they are'} refused (--allow-failures writes the rest).`
+    : '';
+  out.push('', `A merge would insert ${plural(total('new'), 'row')} and update ${plural(total('changed'), 'row')}${kept}${open}.${stops}`);
   return `${out.join('\n')}\n`;
 }

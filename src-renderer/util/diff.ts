@@ -69,7 +69,7 @@ export const KIND_LOOK: Record<DiffKind, KindLook> = {
     label: 'Refused',
     one: 'refused',
     icon: 'pi pi-ban',
-    sentence: 'The archive’s row cannot be resolved in the target (a parent is missing): it is not written.',
+    sentence: 'The merge cannot write the archive’s row (the reason says why, and what to do): it is not written.',
   },
 };
 

@@ -133,3 +133,35 @@ test('a pull through mr4 import keeps what both databases agree on; --base auto 
     await d.drop();
   }
 });
+
+test('a rename onto a unique value the target added meanwhile: the diff shows it refused, and the merge refuses it alike', async () => {
+  const TAGS = `CREATE TABLE tags (id serial PRIMARY KEY, name text UNIQUE, color text);`;
+  const p = await freshDb(TAGS + `INSERT INTO tags (name, color) VALUES ('blue', '#00f'), ('green', '#0f0');`);
+  const d = await freshDb(TAGS);
+  try {
+    const pulled = join(dir, 'tags-pulled.tar.gz');
+    expect((await runCli(['export', '--db', p.url, '--out', pulled], { env })).code).toBe(0);
+    expect((await runCli(['import', pulled, '--db', d.url, '--mode', 'merge'], { env })).code).toBe(0);
+    await p.client.query(`INSERT INTO tags (name, color) VALUES ('red', '#f00')`);
+    await d.client.query(`UPDATE tags SET name = 'red' WHERE name = 'blue'`);
+    const back = join(dir, 'tags-back.tar.gz');
+    expect((await runCli(['export', '--db', d.url, '--out', back], { env })).code).toBe(0);
+    const reason =
+      'a different target row already has this name (unique tags_name_key): {"name": "red"}, which this merge does not change. ' +
+      `Leave this row out, decide its name "target" to keep the target's value, or change one of the two rows`;
+    const diffed = await runCli(['diff', back, '--db', p.url, '--base', 'auto'], { env });
+    expect(diffed.code, diffed.stderr).toBe(0);
+    expect(diffed.stdout).toContain(`  tags {"name":"red"} (row 1): refused — ${reason}\n`);
+    expect(diffed.stdout).toContain(
+      'A merge would insert 0 rows and update 0 rows. It refuses 1 row, each with its reason: the merge writes nothing while it is refused (--allow-failures writes the rest).',
+    );
+    const before = await fingerprint(p.client);
+    const merged = await runCli(['import', back, '--db', p.url, '--mode', 'merge', '--base', 'auto'], { env });
+    expect(merged.code).toBe(1);
+    expect(merged.stderr).toContain(`tags {"name":"red"} (row 1): ${reason}`);
+    expect(await fingerprint(p.client)).toBe(before);
+  } finally {
+    await p.drop();
+    await d.drop();
+  }
+});

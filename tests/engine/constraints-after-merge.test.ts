@@ -1,12 +1,16 @@
 // The pre-write constraint check looks at the target as the merge leaves it: only rows that are
 // written, with the values they are written with (rows left out, kept as the target has them or
 // staying deleted are not checked), and unique values that rows trade among themselves (a swap, a
-// rotation) are applied — with a repeated merge writing nothing and undo putting the values back.
+// rotation) are applied — with a repeated merge writing nothing and undo putting the values back. The
+// diff shows a row refused for a taken unique value as the merge refuses it, in the same words, and
+// leaving the row out or deciding it "target" lets the rest go in.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import type { ImportReport } from '../../src-common/contract';
+import type { DiffField, ImportReport } from '../../src-common/contract';
 import { dbTarget } from '../../src-main/db/connect';
+import { emptyCounts, openDiff } from '../../src-main/engine/diff/index';
+import { RefusedRowsError } from '../../src-main/engine/import/errors';
 import { undoImport } from '../../src-main/engine/undo';
 import type { Decisions } from '../../src-main/engine/compare/decisions';
 import { agreementStore, BaseRegistry } from '../../src-main/services/bases';
@@ -43,30 +47,52 @@ async function rows(d: TestDb, sql: string): Promise<Record<string, unknown>[]> 
   return (await d.client.query(sql)).rows;
 }
 
-describe('rows the merge does not write are not checked', () => {
-  const SCHEMA = `
-    CREATE TABLE tags (id serial PRIMARY KEY, name text NOT NULL UNIQUE, color text);
-    CREATE TABLE notes (id serial PRIMARY KEY, body text NOT NULL);`;
-  const TAGS = `SELECT id, name, color FROM tags ORDER BY id`;
-  const NOTES = `SELECT id, body FROM notes ORDER BY id`;
+const SCHEMA = `
+  CREATE TABLE tags (id serial PRIMARY KEY, name text NOT NULL UNIQUE, color text);
+  CREATE TABLE notes (id serial PRIMARY KEY, body text NOT NULL);`;
+const TAGS = `SELECT id, name, color FROM tags ORDER BY id`;
+const NOTES = `SELECT id, body FROM notes ORDER BY id`;
 
-  /** Dev renames blue to red while production adds a red of its own; dev also edits the note. */
-  async function bothMadeRed(prodEdit = ''): Promise<{ prod: TestDb; archive: string }> {
-    const prod = await db(
-      `${SCHEMA} INSERT INTO tags (name, color) VALUES ('blue', '#00f'), ('green', '#0f0'); INSERT INTO notes (body) VALUES ('n1');`,
-    );
-    const dev = await db(SCHEMA);
-    await seed(prod, dev);
-    await prod.client.query(`INSERT INTO tags (name, color) VALUES ('red', '#f00'); ${prodEdit}`);
-    await dev.client.query(`UPDATE tags SET name = 'red' WHERE name = 'blue'; UPDATE notes SET body = 'n1 edited by dev'`);
-    return { prod, archive: await archiveOf(dev) };
+/** Dev renames blue to red while production adds a red of its own; dev also edits the note. */
+async function bothMadeRed(prodEdit = ''): Promise<{ prod: TestDb; archive: string }> {
+  const prod = await db(
+    `${SCHEMA} INSERT INTO tags (name, color) VALUES ('blue', '#00f'), ('green', '#0f0'); INSERT INTO notes (body) VALUES ('n1');`,
+  );
+  const dev = await db(SCHEMA);
+  await seed(prod, dev);
+  await prod.client.query(`INSERT INTO tags (name, color) VALUES ('red', '#f00'); ${prodEdit}`);
+  await dev.client.query(`UPDATE tags SET name = 'red' WHERE name = 'blue'; UPDATE notes SET body = 'n1 edited by dev'`);
+  return { prod, archive: await archiveOf(dev) };
+}
+
+/** A diff of `archive` against `to` (against what the two last agreed on, or two ways): its counts per
+ *  table and the refused rows of `table` (without their fingerprints). */
+async function diffOf(to: TestDb, archive: string, threeWay: boolean, table: string) {
+  const diff = await openDiff({
+    db: dbTarget(to.url),
+    archive,
+    ...(threeWay ? { base: 'auto', agreement: agreementStore(dataDir) } : {}),
+  });
+  try {
+    const refused = (await diff.page({ table, kinds: ['refused'], offset: 0, limit: 10 })).rows;
+    return {
+      counts: Object.fromEntries(diff.summary.tables.map((t) => [t.table, t.counts])),
+      refused: refused.map(({ kind, key, row, fields, reason }) => ({ kind, key, row, fields, reason })),
+    };
+  } finally {
+    await diff.close();
   }
+}
 
+/** Why dev's rename of blue to red is refused where production added a red of its own. */
+const RED_IS_TAKEN =
+  'a different target row already has this name (unique tags_name_key): {"name": "red"}, which this merge does not change. ' +
+  `Leave this row out, decide its name "target" to keep the target's value, or change one of the two rows`;
+
+describe('rows the merge does not write are not checked', () => {
   test('the rename onto a name the target has is refused, naming the target row', async () => {
     const { prod, archive } = await bothMadeRed();
-    await expect(merge(prod, archive)).rejects.toThrow(
-      'tags {"name":"red"} (row 1): a different target row already has this name (unique tags_name_key): {"name": "red"}, which this merge does not change',
-    );
+    await expect(merge(prod, archive)).rejects.toThrow(`tags {"name":"red"} (row 1): ${RED_IS_TAKEN}`);
   });
 
   test('a whole table left out: the rest is merged, the table untouched', async () => {
@@ -135,6 +161,75 @@ describe('rows the merge does not write are not checked', () => {
   });
 });
 
+describe('the diff shows a taken unique value refused, as the merge refuses it', () => {
+  const TAGS_BEFORE = [
+    { id: 1, name: 'blue', color: '#00f' },
+    { id: 2, name: 'green', color: '#0f0' },
+    { id: 3, name: 'red', color: '#f00' },
+  ];
+  const renamed = (base: string | null): DiffField => ({ column: 'name', source: 'red', target: 'blue', base, verdict: 'apply' });
+
+  /** The merge refuses the row with the diff's reason, and writes nothing. */
+  async function refusesAsTheDiffSays(prod: TestDb, run: () => Promise<ImportReport>): Promise<void> {
+    const notesBefore = await rows(prod, NOTES);
+    const error = await run().catch((e: Error) => e);
+    expect(error).toBeInstanceOf(RefusedRowsError);
+    expect((error as RefusedRowsError).rows).toEqual([{ table: 'tags', key: { name: 'red' }, row: 1, reason: RED_IS_TAKEN }]);
+    expect(await rows(prod, TAGS)).toEqual(TAGS_BEFORE);
+    expect(await rows(prod, NOTES)).toEqual(notesBefore);
+  }
+
+  /** The merge writes the note and nothing else. */
+  async function writesOnlyTheNote(prod: TestDb, report: ImportReport): Promise<void> {
+    expect(counts(report)).toEqual({
+      tags: { inserted: 0, updated: 0, unchanged: 2, skipped: 0, failed: 0 },
+      notes: { inserted: 0, updated: 1, unchanged: 0, skipped: 0, failed: 0 },
+    });
+    expect(report.failures).toEqual([]);
+    expect(await rows(prod, TAGS)).toEqual(TAGS_BEFORE);
+    expect(await rows(prod, NOTES)).toEqual([{ id: 1, body: 'n1 edited by dev' }]);
+  }
+
+  test('three ways: the diff refuses the rename with the reason the merge gives, and the merge writes nothing', async () => {
+    const { prod, archive } = await bothMadeRed();
+    expect(await diffOf(prod, archive, true, 'tags')).toEqual({
+      counts: {
+        tags: { ...emptyCounts(), identical: 1, target_only: 1, refused: 1 },
+        notes: { ...emptyCounts(), changed: 1 },
+      },
+      refused: [{ kind: 'refused', key: { name: 'red' }, row: 1, fields: [renamed('blue')], reason: RED_IS_TAKEN }],
+    });
+    await refusesAsTheDiffSays(prod, () => merge(prod, archive));
+    // Deciding the other conflicts does not decide this row: it is no conflict.
+    await refusesAsTheDiffSays(prod, () => merge(prod, archive, { onConflict: 'target' }));
+  });
+
+  for (const [way, chosen] of [
+    ['the row left out', decisions({ exclude: [{ table: 'tags', key: { name: 'red' } }] })],
+    ['its name decided "target"', decisions({ decisions: [{ table: 'tags', key: { name: 'red' }, field: 'name', choice: 'target' }] })],
+    ['the row decided "target"', decisions({ decisions: [{ table: 'tags', key: { name: 'red' }, choice: 'target' }] })],
+  ] as const) {
+    test(`three ways, ${way}: the merge goes through and writes exactly the rest`, async () => {
+      const { prod, archive } = await bothMadeRed();
+      await writesOnlyTheNote(prod, await merge(prod, archive, { decisions: chosen }));
+    });
+  }
+
+  test('two ways: the diff refuses the rename as the two-way merge does; its name decided "target", the rest is merged', async () => {
+    const { prod, archive } = await bothMadeRed();
+    expect(await diffOf(prod, archive, false, 'tags')).toEqual({
+      counts: {
+        tags: { ...emptyCounts(), identical: 1, target_only: 1, refused: 1 },
+        notes: { ...emptyCounts(), changed: 1 },
+      },
+      refused: [{ kind: 'refused', key: { name: 'red' }, row: 1, fields: [renamed(null)], reason: RED_IS_TAKEN }],
+    });
+    await refusesAsTheDiffSays(prod, () => importInto(prod, archive, 'merge'));
+    const keepName = decisions({ decisions: [{ table: 'tags', key: { name: 'red' }, field: 'name', choice: 'target' }] });
+    await writesOnlyTheNote(prod, await importInto(prod, archive, 'merge', { decisions: keepName }));
+  });
+});
+
 describe('unique values traded between rows', () => {
   const SCHEMA = (deferrable = '') => `
     CREATE TABLE passes (ticket_no text PRIMARY KEY, flight int NOT NULL, seat_no text NOT NULL, UNIQUE (flight, seat_no) ${deferrable});`;
@@ -171,9 +266,14 @@ describe('unique values traded between rows', () => {
     await dev.client
       .query(`BEGIN; UPDATE passes SET seat_no = 'X' WHERE ticket_no = 'T1'; UPDATE passes SET seat_no = '1A' WHERE ticket_no = 'T2';
       UPDATE passes SET seat_no = '1B' WHERE ticket_no = 'T1'; COMMIT`);
+    const archive = await archiveOf(dev);
+    expect(await diffOf(prod, archive, true, 'passes')).toEqual({
+      counts: { passes: { ...emptyCounts(), changed: 2, identical: 1 } },
+      refused: [],
+    });
     await appliesAndUndoes(
       prod,
-      await archiveOf(dev),
+      archive,
       [
         { ticket_no: 'T1', flight: 1, seat_no: '1B' },
         { ticket_no: 'T2', flight: 1, seat_no: '1A' },
@@ -222,13 +322,22 @@ describe('unique values traded between rows', () => {
     );
     await prod.client.query(`INSERT INTO passes VALUES ('T3', 1, '1C')`);
     const archive = await archiveOf(dev);
+    const taken = (by: string) =>
+      `a different target row already has this flight, seat_no (unique passes_flight_seat_no_key): {"ticket_no": "${by}"}, ${by === 'T3' ? 'which this merge does not change' : 'which is refused and keeps it'}. ` +
+      `Leave this row out, decide its flight, seat_no "target" to keep the target's value, or change one of the two rows`;
+    const seat = (from: string, to: string): DiffField => ({ column: 'seat_no', source: to, target: from, base: from, verdict: 'apply' });
+    expect(await diffOf(prod, archive, true, 'passes')).toEqual({
+      counts: { passes: { ...emptyCounts(), refused: 2, target_only: 1 } },
+      refused: [
+        { kind: 'refused', key: { ticket_no: 'T1' }, row: 1, fields: [seat('1A', '1B')], reason: taken('T2') },
+        { kind: 'refused', key: { ticket_no: 'T2' }, row: 2, fields: [seat('1B', '1C')], reason: taken('T3') },
+      ],
+    });
     const error = await merge(prod, archive).catch((e: Error) => e);
-    expect((error as Error).message).toContain(
-      'passes {"ticket_no":"T2"} (row 2): a different target row already has this flight, seat_no (unique passes_flight_seat_no_key): {"ticket_no": "T3"}, which this merge does not change',
-    );
-    expect((error as Error).message).toContain(
-      'passes {"ticket_no":"T1"} (row 1): a different target row already has this flight, seat_no (unique passes_flight_seat_no_key): {"ticket_no": "T2"}, which is refused and keeps it',
-    );
+    expect((error as RefusedRowsError).rows).toEqual([
+      { table: 'passes', key: { ticket_no: 'T1' }, row: 1, reason: taken('T2') },
+      { table: 'passes', key: { ticket_no: 'T2' }, row: 2, reason: taken('T3') },
+    ]);
     const report = await merge(prod, archive, { allowFailures: true });
     expect(counts(report).passes).toEqual({ inserted: 0, updated: 0, unchanged: 0, skipped: 0, failed: 2 });
     expect(await rows(prod, PASSES)).toEqual([

@@ -10,13 +10,14 @@
 // and per row: added on both sides and different → conflict; in base and source but not in the
 // target → deleted there: a conflict if the source edited it since (never a silent resurrection),
 // else nothing; in base and target but not in the source → reported as deleted in the source. A row
-// to write whose parent will not be there (deleted in the target, refused, left out) is refused
-// (refuseGoneParents).
+// to write whose parent will not be there (deleted in the target, refused, left out), or whose unique
+// value will be taken, is refused (refuseUnwritable), as the import refuses it.
 import {
   columnType,
   distinct,
   lateColumns,
   type MatchContext,
+  refuseAsClassified,
   remapRefs,
   rowId,
   selfRefs,
@@ -29,6 +30,7 @@ import { type StagedTable, temp } from '../staged/types';
 import { ident, literal } from '../sql';
 import type { Analysis } from './analyze';
 import { indexKeyLookups, referenceLabel, stagedKeyJson, targetKeyJson } from '../staged/keys';
+import { buildFinal, refuseTakenUniqueValues, uniqueCheckColumns } from '../staged/final';
 
 /** Columns a merge compares (and may write) for this table: what an update writes, plus late ones. */
 export function comparedColumns(m: MatchContext, t: StagedTable): string[] {
@@ -165,16 +167,55 @@ async function hintRenamedKeys(m: MatchContext, t: StagedTable): Promise<void> {
 }
 
 /**
+ * Refuses every row the merge could not write, with the reason the import gives: a row whose parent
+ * will not be there (refuseGoneParents), or whose unique value will be taken (refuseTakenUniques).
+ * Run after the decisions, which may leave a row out or keep the target's value. A new row refused
+ * for its unique value takes its children in the same table with it, which may free a value in turn.
+ */
+export async function refuseUnwritable(a: Analysis, t: StagedTable, mode: 'skip' | 'merge' = 'merge'): Promise<void> {
+  await refuseGoneParents(a, t, mode);
+  while ((await refuseTakenUniques(a, t, mode)) > 0) {
+    if (!selfRefs(a.m, t).length || (await refuseGoneParents(a, t, mode)) === 0) return;
+  }
+}
+
+/**
+ * A row the merge would write whose new unique value a target row it leaves alone holds, or another
+ * row it writes takes too: refused, naming that row, by the import's own check
+ * (staged/final.ts refuseTakenUniqueValues) over the rows this classification writes, built as
+ * the import builds them (buildFinal), so a swap of values between rows is no refusal here either.
+ */
+async function refuseTakenUniques(a: Analysis, t: StagedTable, mode: 'skip' | 'merge'): Promise<number> {
+  const D = temp(t, 'classified');
+  const m: MatchContext = { ...a.m, mode, verdicts: new Map([[t.plan.name, D]]) };
+  const columns = uniqueCheckColumns(m, t);
+  if (!columns.length) return 0;
+  // The check reads the refused rows of this pass: those the classification refused are among them.
+  await refuseAsClassified(m, t);
+  await buildFinal(m, t, columns);
+  const refused = await refuseTakenUniqueValues(m, t);
+  await m.ctx.query(`DROP TABLE ${temp(t, 'final')}`);
+  if (refused) {
+    await m.ctx.query(
+      `UPDATE ${D} d SET kind = 'refused', reason = x.reason FROM ${temp(t, 'refused')} x WHERE x._row = d.srow AND d.kind <> 'refused'`,
+    );
+  }
+  return refused;
+}
+
+/**
  * A row the merge would write (new, brought back, or an existing row given a reference) whose
  * reference names a parent row that will not be there: deleted in the target since the base (and not
  * brought back), refused, or left out. It is refused, with the parent named, as the import then
  * refuses it — never written to point at nothing. Parents are classified first (the plan's order), so
  * a refused row's children are refused in turn; a reference to the same table is followed until no
  * more rows are refused. Late references (cycles) are left to the late pass, which leaves them NULL.
- * Skip mode never updates a row the target has, so only rows it inserts are refused there.
+ * Skip mode never updates a row the target has, so only rows it inserts are refused there. Returns
+ * how many rows it refused.
  */
-export async function refuseGoneParents(a: Analysis, t: StagedTable, mode: 'skip' | 'merge' = 'merge'): Promise<void> {
+async function refuseGoneParents(a: Analysis, t: StagedTable, mode: 'skip' | 'merge'): Promise<number> {
   const m = a.m;
+  let refused = 0;
   const D = temp(t, 'classified');
   const staged = new Set(t.staged);
   for (const ref of t.plan.references) {
@@ -209,7 +250,9 @@ export async function refuseGoneParents(a: Analysis, t: StagedTable, mode: 'skip
       WHERE d.srow = q.srow`;
     for (;;) {
       const res = await m.ctx.query(statement);
+      refused += res.rowCount ?? 0;
       if (!ref.self || !res.rowCount) break;
     }
   }
+  return refused;
 }

@@ -182,8 +182,14 @@ export async function applyDecisions(
        WHERE d.kind = 'deleted_in_target' AND NOT d.excluded
          AND (SELECT x.choice FROM pg_temp.mr4_dec x WHERE x.tbl = ${tbl} AND x.key = d.key AND x.field IS NULL LIMIT 1) = 'source'`,
     );
+    // A field left out, or decided "target" for that field or row (not by the fallback, which settles
+    // conflicts only), keeps the target's value though the source's would apply.
+    const keptByDecision = (col: string) =>
+      `COALESCE((SELECT x.choice FROM pg_temp.mr4_dec x WHERE x.tbl = ${tbl} AND x.key = d.key AND x.field = ${col} LIMIT 1),
+                (SELECT x.choice FROM pg_temp.mr4_dec x WHERE x.tbl = ${tbl} AND x.key = d.key AND x.field IS NULL LIMIT 1)) = 'target'`;
     await m.ctx.query(
-      `UPDATE ${D} d SET apply = ARRAY(SELECT c FROM unnest(d.apply) c WHERE NOT ${fieldExcluded('c')}) WHERE cardinality(d.apply) > 0`,
+      `UPDATE ${D} d SET apply = ARRAY(SELECT c FROM unnest(d.apply) c WHERE NOT ${fieldExcluded('c')} AND NOT COALESCE(${keptByDecision('c')}, false))
+       WHERE cardinality(d.apply) > 0`,
     );
     const rows = await m.ctx.query<{
       key: Record<string, unknown> | null;

@@ -19,7 +19,7 @@ import { analyze, type Analysis } from '../compare/analyze';
 import { DIFF_KINDS, DIFF_PHASES, type DiffKind, type DiffRow, type DiffSummary } from '../report-types';
 
 export { DIFF_PHASES };
-import { classifyTable, refuseGoneParents } from '../compare/classify';
+import { classifyTable, refuseUnwritable } from '../compare/classify';
 
 export type { DiffRow, DiffSummary };
 
@@ -180,7 +180,7 @@ export async function openDiff(options: DiffOptions): Promise<DiffSession> {
       if (t.plan.role !== 'data') continue;
       ctx.progress({ type: 'table', table: t.plan.name, phase: 3, rowsDone: 0, rowsTotal: t.rows });
       await classifyTable(analysis, t);
-      await refuseGoneParents(analysis, t);
+      await refuseUnwritable(analysis, t);
       tables.push({ table: t.plan.name, counts: await tableCounts(ctx, t) });
       ctx.progress({ type: 'table', table: t.plan.name, phase: 3, rowsDone: t.rows, rowsTotal: t.rows, done: true });
     }

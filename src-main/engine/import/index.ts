@@ -17,7 +17,8 @@ import { CancelledError, type EmitEvent, RunContext } from '../run-context';
 import { applySessionSettings, IMPORT_SETTINGS } from '../session';
 import { qualified } from '../sql';
 import { advanceSequences, disableTriggers, enableTriggers, lateSeed, writeTable } from './apply';
-import { buildFinal, checkConstraints, describeRefused } from './constraints';
+import { checkConstraints, describeRefused } from './constraints';
+import { buildFinal } from '../staged/final';
 import { type MatchContext, matchTable, publishMap, type RowIdentity } from '../staged/match';
 import { type PreparedRun, prepareRun, type StagedBase, stageBase } from '../staged/prepare';
 import { type StagedTable, temp } from '../staged/types';
@@ -29,7 +30,7 @@ import { checkMaskedKeys, openProbableEdits, recordLineage } from './identity';
 import { refuseReusedIds } from '../staged/reused-ids';
 import { recordMasks } from '../mask-store';
 import { analyze } from '../compare/analyze';
-import { classifyTable, refuseGoneParents } from '../compare/classify';
+import { classifyTable, refuseUnwritable } from '../compare/classify';
 import { applyDecisions, ConflictsError, type Decisions } from '../compare/decisions';
 import { checkFingerprints } from '../compare/fingerprints';
 import { recordRunWithoutLog, UndoLog } from './undo-log';
@@ -137,8 +138,9 @@ async function decideFirst(
     options.decisions ?? { format: 'mr4-decisions', version: 1, decisions: [], exclude: [] },
     options.onConflict,
   );
-  // After the decisions: a parent they bring back is there for its children.
-  for (const t of analysis.tables) if (t.plan.role === 'data') await refuseGoneParents(analysis, t, options.mode);
+  // After the decisions: a parent they bring back is there for its children, a row they leave out or
+  // keep as the target has it keeps its unique values.
+  for (const t of analysis.tables) if (t.plan.role === 'data') await refuseUnwritable(analysis, t, options.mode);
   warnings.push(...unmatched);
   for (const u of unmatched) ctx.log(u, 'warn');
   // Skip mode never updates a row both sides have, so only a row to bring back is a question there.

@@ -8,7 +8,7 @@
 //   w  (view) r joined with k
 //   x  refused rows and why
 //   a  target id per row (matched, kept, or drawn) for tables with a surrogate key
-// Only the staged rows (s) and the rows to write (f, see constraints.ts) are materialised in full.
+// Only the staged rows (s) and the rows to write (f, see final.ts) are materialised in full.
 import { type PlannedReference, type PolymorphicReference, tableNamedByClass } from '../plan';
 import { buildPairs, type LineageSide } from './lineage';
 import { stagedKeyJson } from './keys';
@@ -91,7 +91,7 @@ export function locatorColumns(t: StagedTable): string[] {
   return t.plan.key.kind === 'key' ? t.plan.key.columns : [];
 }
 
-/** A target row `g` is the final row `f` pairs it with (see import/constraints.ts): by the id the
+/** A target row `g` is the final row `f` pairs it with (see final.ts): by the id the
  *  run assigned (f._loc), or the key. */
 export function locates(t: StagedTable, g: string, f: string): string {
   return locatorColumns(t)
@@ -657,9 +657,10 @@ async function refuseUnmatchable(m: MatchContext, t: StagedTable, direct: Planne
   }
 }
 
-/** Rows the classification refused (compare/classify.ts: one whose parent will not be there) are
- *  refused here too, with its reason, before ids are drawn and anything is written. */
-async function refuseAsClassified(m: MatchContext, t: StagedTable): Promise<void> {
+/** Rows the classification refused (compare/classify.ts: one whose parent will not be there, or
+ *  whose unique value will be taken) are refused here too, with its reason, before ids are drawn and
+ *  anything is written. */
+export async function refuseAsClassified(m: MatchContext, t: StagedTable): Promise<void> {
   const D = m.verdicts?.get(t.plan.name);
   if (!D) return;
   // A row refused here already says it as the diff does (its parent named, and why).
