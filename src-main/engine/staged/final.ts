@@ -141,7 +141,8 @@ export async function refuseTakenUniqueValues(m: MatchContext, t: StagedTable): 
             k.nullsNotDistinct ? `${a}.${ident(c)} IS NOT DISTINCT FROM ${b}.${ident(c)}` : `${a}.${ident(c)} = ${b}.${ident(c)}`,
           )
           .join(' AND ');
-      const present = k.nullsNotDistinct ? 'true' : k.columns.map((c) => `f.${ident(c)} IS NOT NULL`).join(' AND ');
+      const presentIn = (a: string) => (k.nullsNotDistinct ? 'true' : k.columns.map((c) => `${a}.${ident(c)} IS NOT NULL`).join(' AND '));
+      const present = presentIn('f');
       const what = `${k.columns.join(', ')} (unique ${k.name})`;
       // The ways out: a row the target has can also keep the target's value (its update gives up the new one).
       const wayOut = `CASE WHEN f._hit THEN ${literal(`. Leave this row out, decide its ${k.columns.join(', ')} "target" to keep the target's value, or change one of the two rows`)}
@@ -154,13 +155,18 @@ export async function refuseTakenUniqueValues(m: MatchContext, t: StagedTable): 
                    THEN ', which is refused and keeps it' ELSE ', which this merge does not change' END || ${wayOut} AS reason
          FROM ${F} f JOIN ${T} g ON ${on('g', 'f')}
          WHERE ${present} AND NOT EXISTS (SELECT 1 FROM ${F} f2 WHERE f2._hit AND ${locates(t, 'g', 'f2')})`;
+      // Rows sharing a value are grouped by a window, not paired by a join: n archived rows with one
+      // value (a legacy archive's repeated name) would make n² pairs. Each names one other of its group.
+      const cols = k.columns.map((c) => `f0.${ident(c)}`).join(', ');
       const sharer = `SELECT f._row, CASE WHEN ${moves('f2', 'g2')}
              THEN ${literal(`another archived row would get the same ${what}: `)} || ${stagedKeyJson(m, t, 's2')}::text
              ELSE ${literal(`a different target row already has this ${what}: `)} || ${stagedKeyJson(m, t, 's2')}::text || ', which keeps it' END
            || ${wayOut} AS reason
-         FROM ${F} f JOIN ${F} f2 ON ${on('f2', 'f')} AND f2._row <> f._row
+         FROM (SELECT f0.*, count(*) OVER w AS _sharing, min(f0._row) OVER w AS _first, max(f0._row) OVER w AS _last
+               FROM ${F} f0 WHERE ${presentIn('f0')} WINDOW w AS (PARTITION BY ${cols})) f
+         JOIN ${F} f2 ON f2._row = CASE WHEN f._row = f._first THEN f._last ELSE f._first END
          JOIN ${temp(t, 'staged')} s2 ON s2._row = f2._row ${own('f', 'g')} ${own('f2', 'g2')}
-         WHERE ${present} AND ${moves('f', 'g')}`;
+         WHERE f._sharing > 1 AND ${moves('f', 'g')}`;
       // A row without an id that was matched by this key has it already; an inserted one has no match.
       const parts = k.columns.join('\u0000') === matchKey ? [sharer] : [keeper, sharer];
       added += await refuseWith(m, t, parts.join(' UNION ALL '));
