@@ -921,7 +921,10 @@ function polymorphicReferences(
     const parent = byName.get(r.parent);
     const named = !!parent && ['app_label', 'model'].every((c) => parent.columns.some((x) => x.name === c));
     if (!named || r.columns.length !== 1 || r.parentColumns.length !== 1) return [];
-    const object = columns.find((c) => /^(object_id|object_pk|.+_object_id)$/i.test(c.name) && !taken.has(c.name));
+    // Each content type beside its own object: actor_content_type_id with actor_object_id, a lone
+    // content_type_id with object_id (django-activity-stream has three such pairs in one table).
+    const prefix = r.columns[0].toLowerCase().replace(/content_?type(_id)?$/, '');
+    const object = columns.find((c) => [`${prefix}object_id`, `${prefix}object_pk`].includes(c.name.toLowerCase()) && !taken.has(c.name));
     return object ? [{ column: object.name, typeColumn: r.columns[0], contentTypes: { table: r.parent, id: r.parentColumns[0] } }] : [];
   });
   return [...byClass, ...byContentType];

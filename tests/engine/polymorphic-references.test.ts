@@ -171,4 +171,50 @@ describe('a polymorphic reference', () => {
       { object_repr: 'topic News', type: 'main.topic', object: 'News' },
     ]);
   });
+
+  test('several generic relations in one table: each object id beside its own content type (django-activity-stream)', async () => {
+    const schema = `
+      CREATE TABLE django_content_type (id serial PRIMARY KEY, app_label text NOT NULL, model text NOT NULL, UNIQUE (app_label, model));
+      CREATE TABLE auth_user (id serial PRIMARY KEY, username text NOT NULL);
+      CREATE TABLE taggit_tag (id serial PRIMARY KEY, name text NOT NULL);
+      CREATE TABLE actstream_action (id serial PRIMARY KEY, verb text NOT NULL,
+        actor_content_type_id int NOT NULL REFERENCES django_content_type, actor_object_id text NOT NULL,
+        target_content_type_id int REFERENCES django_content_type, target_object_id text);`;
+    const src = await db(
+      schema +
+        `INSERT INTO django_content_type (app_label, model) VALUES ('auth', 'user'), ('taggit', 'tag');
+         INSERT INTO auth_user VALUES (1, 'ed'); INSERT INTO taggit_tag VALUES (1, 'tech'), (2, 'news');
+         INSERT INTO actstream_action (verb, actor_content_type_id, actor_object_id, target_content_type_id, target_object_id) VALUES
+           ('tagged', 1, '1', 2, '1'), ('created', 2, '2', NULL, NULL);`,
+    );
+    const dst = await db(
+      schema +
+        `INSERT INTO django_content_type (app_label, model) VALUES ('taggit', 'tag'), ('auth', 'user');
+         INSERT INTO auth_user VALUES (1, 'admin'); INSERT INTO taggit_tag VALUES (1, 'dev tag'), (2, 'other');
+         SELECT setval('auth_user_id_seq', 100), setval('taggit_tag_id_seq', 100);`,
+    );
+    const plan = await planWith(src.client);
+    expect(plan.tables.find((t) => t.name === 'actstream_action')!.polymorphic.map((p) => `${p.typeColumn} ${p.column}`)).toEqual([
+      'actor_content_type_id actor_object_id',
+      'target_content_type_id target_object_id',
+    ]);
+    const file = join(dir, 'actstream.tar.gz');
+    await exportDb(src, file);
+    const named = async () =>
+      (
+        await dst.client.query(
+          `SELECT a.verb, COALESCE(u.username, t.name) AS actor, tt.name AS target FROM actstream_action a
+             JOIN django_content_type ca ON ca.id = a.actor_content_type_id
+             LEFT JOIN auth_user u ON ca.model = 'user' AND u.id::text = a.actor_object_id
+             LEFT JOIN taggit_tag t ON ca.model = 'tag' AND t.id::text = a.actor_object_id
+             LEFT JOIN taggit_tag tt ON tt.id::text = a.target_object_id ORDER BY 1`,
+        )
+      ).rows;
+    expect(counts(await importInto(dst, file, 'skip')).actstream_action).toMatchObject({ inserted: 2 });
+    expect(await named()).toEqual([
+      { verb: 'created', actor: 'news', target: null },
+      { verb: 'tagged', actor: 'ed', target: 'tech' },
+    ]);
+    expect(totals(await importInto(dst, file, 'merge'))).toMatchObject({ inserted: 0, updated: 0 });
+  });
 });
