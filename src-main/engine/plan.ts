@@ -930,12 +930,42 @@ function polymorphicReferences(
   return [...byClass, ...byContentType];
 }
 
-/** The table a polymorphic type value names: Rails stores the class (`WikiPage`, `Admin::User`) of a
- *  table (wiki_pages, admin_users); some applications store the table's own name. */
+/** The table a polymorphic type value names: Rails stores the class (`WikiPage`, `Admin::User`,
+ *  `Person`) of a table named by its plural (wiki_pages, admin_users, people); some applications
+ *  store the table's own name, or a singular one. */
 export function tableNamedByClass(value: string, tables: Iterable<string>): string | null {
-  const wanted = words(value).map(singular).join('_');
+  const w = words(value);
   const names = [...tables];
-  return names.find((n) => n === value) ?? names.find((n) => words(n).map(singular).join('_') === wanted) ?? null;
+  const plural = [...w.slice(0, -1), pluralOf(w[w.length - 1] ?? '')].join('_');
+  const wanted = w.map(singular).join('_');
+  return (
+    names.find((n) => n === value) ??
+    names.find((n) => n === plural) ??
+    names.find((n) => n === w.join('_')) ??
+    names.find((n) => words(n).map(singular).join('_') === wanted) ??
+    null
+  );
+}
+
+const IRREGULAR_PLURALS: Record<string, string> = {
+  person: 'people',
+  man: 'men',
+  woman: 'women',
+  child: 'children',
+  mouse: 'mice',
+  goose: 'geese',
+  tooth: 'teeth',
+  foot: 'feet',
+  ox: 'oxen',
+};
+
+/** English plurals as Rails' inflector makes them for table names (the common rules). */
+function pluralOf(word: string): string {
+  if (IRREGULAR_PLURALS[word]) return IRREGULAR_PLURALS[word];
+  if (/(s|x|z|ch|sh)$/.test(word)) return `${word}es`;
+  if (/[^aeiou]y$/.test(word)) return word.replace(/y$/, 'ies');
+  if (/([^f]fe|[lr]f)$/.test(word)) return word.replace(/fe?$/, 'ves');
+  return `${word}s`;
 }
 
 /** The tables an id column's name points at: `customer_id` → customer(s); `legacy_category_id` → a

@@ -217,4 +217,25 @@ describe('a polymorphic reference', () => {
     ]);
     expect(totals(await importInto(dst, file, 'merge'))).toMatchObject({ inserted: 0, updated: 0 });
   });
+
+  test('a row naming a parent the merge does not write is refused, as a child through a foreign key is', async () => {
+    const seed = `INSERT INTO issues (subject) VALUES ('kept'), ('deleted in production');`;
+    const prod = await db(schema + seed);
+    const dev = await db(schema);
+    const seedFile = join(dir, 'poly-gone-seed.tar.gz');
+    await exportDb(prod, seedFile);
+    await importInto(dev, seedFile, 'merge');
+    await prod.client.query(`DELETE FROM issues WHERE id = 2`);
+    await dev.client.query(
+      `INSERT INTO journals (journalized_type, journalized_id, notes) VALUES ('Issue', 2, 'on the deleted issue'), ('Issue', 1, 'on kept')`,
+    );
+    const devFile = join(dir, 'poly-gone-dev.tar.gz');
+    await exportDb(dev, devFile);
+    const report = await importInto(prod, devFile, 'merge', { base: seedFile, allowFailures: true });
+    expect(counts(report).journals).toMatchObject({ inserted: 1, failed: 1 });
+    expect(report.failures.map((f) => `${f.table}: ${f.reason}`)).toEqual([
+      'journals: journalized_id refers to a issues row that is not imported',
+    ]);
+    expect(await journals(prod)).toEqual([{ notes: 'on kept', type: 'Issue', on: 'kept' }]);
+  });
 });

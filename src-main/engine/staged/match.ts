@@ -173,9 +173,12 @@ export async function buildResolved(m: MatchContext, t: StagedTable): Promise<Pl
     const i = direct.length + j;
     const c = `s.${ident(n.ref.columns[0])}`;
     joins.push(`LEFT JOIN ${m.maps.get(n.ref.parent)} ${n.alias} ON ${n.when('s')} AND ${n.equal(`${n.alias}.src`, c)}`);
-    // A named row the archive has but the run does not write (refused, left out): the row is refused too.
+    // A named row the archive has but the run does not write (refused, left out, deleted in the target
+    // since the base: with a classification the map says whether it is there after the write): the
+    // row is refused too, as a child through a foreign key is.
+    const gone = m.verdicts?.has(n.ref.parent) ? ` OR ${n.alias}.live IS FALSE` : '';
     select.push(
-      `(${n.when('s')} AND ${n.alias}.tgt IS NULL AND EXISTS (SELECT 1 FROM ${temp(m.tables.get(n.ref.parent)!, 'staged')} ps WHERE ${n.equal(`ps.${ident(n.parentId)}`, c)})) AS _miss${i}`,
+      `(${n.when('s')} AND (${n.alias}.tgt IS NULL AND EXISTS (SELECT 1 FROM ${temp(m.tables.get(n.ref.parent)!, 'staged')} ps WHERE ${n.equal(`ps.${ident(n.parentId)}`, c)})${gone})) AS _miss${i}`,
     );
   });
   await m.ctx.query(
@@ -254,11 +257,11 @@ async function polymorphicParents(m: MatchContext, t: StagedTable): Promise<Poly
       if (Number(orphans.rows[0].n))
         copied.push(`${orphans.rows[0].n} with ${p.typeColumn} = ${label(v, name)} (name ${parent} rows the archive does not have)`);
     }
-    if (copied.length) {
-      m.warnings?.push(
-        `${t.plan.name}.${p.column} is copied as it is in rows that name no row mr4 can follow, so in a target whose ids differ they point at other rows: ${copied.join('; ')}.`,
-      );
-    }
+    const warning = copied.length
+      ? `${t.plan.name}.${p.column} is copied as it is in rows that name no row mr4 can follow, so in a target whose ids differ they point at other rows: ${copied.join('; ')}.`
+      : null;
+    // Said once, though the analysis and the write each resolve the table.
+    if (warning && !m.warnings?.includes(warning)) m.warnings?.push(warning);
   }
   return out;
 }

@@ -1,0 +1,22 @@
+// The table a polymorphic type value names (Rails' class names, pluralised as its inflector does).
+import { expect, test } from 'vitest';
+import { tableNamedByClass } from '../../src-main/engine/plan';
+
+const TABLES = ['issues', 'wiki_pages', 'admin_users', 'people', 'statuses', 'movies', 'categories', 'boxes', 'shelves', 'news', 'journal'];
+
+test.each([
+  ['Issue', 'issues'],
+  ['WikiPage', 'wiki_pages'],
+  ['Admin::User', 'admin_users'],
+  ['Person', 'people'],
+  ['Status', 'statuses'],
+  ['Movie', 'movies'],
+  ['Category', 'categories'],
+  ['Box', 'boxes'],
+  ['Shelf', 'shelves'],
+  ['news', 'news'],
+  ['Journal', 'journal'],
+  ['Board', null],
+])('%s names %s', (value, table) => {
+  expect(tableNamedByClass(value, TABLES)).toBe(table);
+});
