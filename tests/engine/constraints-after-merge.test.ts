@@ -283,6 +283,30 @@ describe('unique values traded between rows', () => {
     );
   });
 
+  test('a swap under a unique key that holds a column the rows are found by, in a varchar(4) seat', async () => {
+    // The airlines demo: a boarding pass is found by its natural key (flight_id, boarding_no); its seat
+    // is unique per flight too.
+    const bp = `CREATE TABLE bp (ticket_no text, flight_id int, boarding_no int NOT NULL, seat_no varchar(4) NOT NULL,
+                  PRIMARY KEY (ticket_no, flight_id), UNIQUE (flight_id, boarding_no), UNIQUE (flight_id, seat_no));`;
+    const BP = `SELECT ticket_no, flight_id, boarding_no, seat_no FROM bp ORDER BY 1`;
+    const prod = await db(`${bp} INSERT INTO bp VALUES ('T1', 1, 1, '1A'), ('T2', 1, 2, '1B'), ('T3', 2, 1, '1A');`);
+    const dev = await db(bp);
+    await seed(prod, dev);
+    const before = await rows(prod, BP);
+    await dev.client.query(`UPDATE bp SET seat_no = 'X' WHERE ticket_no = 'T1';
+      UPDATE bp SET seat_no = '1A' WHERE ticket_no = 'T2'; UPDATE bp SET seat_no = '1B' WHERE ticket_no = 'T1';`);
+    const report = await merge(prod, await archiveOf(dev));
+    expect(counts(report).bp).toMatchObject({ updated: 2, unchanged: 1, failed: 0 });
+    expect(await rows(prod, BP)).toEqual([
+      { ticket_no: 'T1', flight_id: 1, boarding_no: 1, seat_no: '1B' },
+      { ticket_no: 'T2', flight_id: 1, boarding_no: 2, seat_no: '1A' },
+      { ticket_no: 'T3', flight_id: 2, boarding_no: 1, seat_no: '1A' },
+    ]);
+    await registry.record(report);
+    await undoImport({ db: dbTarget(prod.url) });
+    expect(await rows(prod, BP)).toEqual(before);
+  });
+
   test('three rows rotate their seats', async () => {
     const { prod, dev } = await seeded(`('T1', 1, '1A'), ('T2', 1, '1B'), ('T3', 1, '1C')`);
     await dev.client

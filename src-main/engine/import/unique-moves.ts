@@ -59,7 +59,8 @@ function temporaryValue(table: string, column: { name: string; nullable: boolean
   if (column.nullable && nullsDistinct) return 'NULL';
   if (/^(smallint|integer|bigint|numeric|real|double precision|date)$/.test(column.type)) return `(SELECT min(${c}) FROM ${table}) - h.n`;
   if (/^timestamp/.test(column.type)) return `(SELECT min(${c}) FROM ${table}) - h.n * interval '1 microsecond'`;
-  if (/^(text|character varying|character|citext)$/.test(column.type)) return `'mr4 moving ' || h.n`;
+  // Short, so that it fits a seat's varchar(4) or a code's char(3).
+  if (/^(text|character varying|character|citext)$/.test(column.type)) return `'~' || h.n`;
   if (column.type === 'uuid') return `md5('mr4 moving ' || h.n)::uuid`;
   return null;
 }
@@ -85,9 +86,10 @@ export async function moveUniqueValuesAside(
   const { table, moves } = opts;
   const written = new Set(moves.columns);
   const fixed = new Set(opts.fixed);
-  const indexes = (await uniqueIndexes(ctx, table)).filter(
-    (ix) => ix.columns.every((c) => written.has(c.name)) && !ix.columns.some((c) => fixed.has(c.name)),
-  );
+  // An index holding a column the row is found by (a seat's flight, in its natural key) takes a
+  // temporary value in its other columns: the found-by ones never change. Where it has no other, rows
+  // trading its values are refused, named, before anything is written.
+  const indexes = (await uniqueIndexes(ctx, table)).filter((ix) => ix.columns.every((c) => written.has(c.name)));
   if (!indexes.length) return [];
   const M = `pg_temp.${ident(`mr4_${opts.tag}_moves`)}`;
   await ctx.query(`DROP TABLE IF EXISTS ${M}`);
@@ -123,7 +125,7 @@ export async function moveUniqueValuesAside(
     // Each row's temporary value goes into the first column it is written with another value in:
     // the write that follows rewrites that column.
     const usable = ix.columns
-      .map((c, k) => ({ c, flag: `h._moves${k}`, tmp: temporaryValue(table, c, nullsDistinct) }))
+      .map((c, k) => ({ c, flag: `h._moves${k}`, tmp: fixed.has(c.name) ? null : temporaryValue(table, c, nullsDistinct) }))
       .filter((u): u is { c: UniqueIndex['columns'][number]; flag: string; tmp: string } => u.tmp !== null);
     const pick = (k: number) => [usable[k].flag, ...usable.slice(0, k).map((u) => `NOT ${u.flag}`)].join(' AND ');
     const stuck = await ctx.query(`SELECT 1 FROM ${H} h WHERE NOT (${usable.map((u) => u.flag).join(' OR ') || 'false'}) LIMIT 1`);
