@@ -39,7 +39,7 @@ test('a probable edit stops the import, is listed with what to pick, and is answ
   await main(page).getByRole('button', { name: 'Dry run', exact: true }).click();
   const error = main(page).getByRole('alert').filter({ hasText: 'Rows that only look like edits' });
   await expect(error).toBeVisible({ timeout: 60_000 });
-  await expect(error).toContainText('1 row of the archive has the id of a target row and most of its values');
+  await expect(error).toContainText('1 row of the archive has the id of a target row and some of its telling values');
   await expect(error).toContainText('Nothing was written.');
   await expect(error.getByRole('listitem').filter({ hasText: 'employee id = 3' })).toContainText('differs in title');
   await expect(error).toContainText('“They are the same rows: update them” or “They are new rows: insert them” — or open Preview changes');

@@ -377,7 +377,7 @@ export function toUiError(error: unknown): UiError {
       return {
         ...base,
         title: 'Rows that only look like edits',
-        message: `${n === 1 ? '1 row of the archive has' : `${n} rows of the archive have`} the id of a target row and most of its values, but neither a lineage of ids nor a natural key says ${n === 1 ? 'it is that row' : 'they are those rows'}. Nothing was written.`,
+        message: `${n === 1 ? '1 row of the archive has' : `${n} rows of the archive have`} the id of a target row and some of its telling values, but neither a lineage of ids nor a natural key says ${n === 1 ? 'it is that row' : 'they are those rows'}. Nothing was written.`,
         hint:
           'Decide what they are under “Rows that only look like edits”: “They are the same rows: update them” or “They are new rows: insert them” — or open Preview changes to decide row by row. ' +
           'If the two databases are copies of each other, tick “These databases are copies of each other”; a comparison key for the table (in the preview) decides it for good.',

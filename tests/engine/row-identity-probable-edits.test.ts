@@ -71,6 +71,26 @@ describe('probable edits between databases never synced by mr4 (chinook-like)', 
     expect(await title(target, JANE)).toBe('Sales Lead');
   });
 
+  test('says how many values agree; a yes/no value held by one row tells nothing', async () => {
+    const tasks = `CREATE TABLE task (id serial PRIMARY KEY, project text NOT NULL, title text NOT NULL, priority int NOT NULL, done boolean NOT NULL);`;
+    const prod = Array.from({ length: 8 }, (_, i) => `('p${i + 1}', 'prod task ${i + 1}', ${i + 1}, ${i === 6})`).join(', ');
+    // Dev's scratch task 7 shares only its project (held by one row) and done = true (held by one row too).
+    const scratch = Array.from(
+      { length: 8 },
+      (_, i) => `('${i === 6 ? 'p7' : `q${i + 1}`}', 'scratch ${i + 1}', ${i + 11}, ${i === 6})`,
+    ).join(', ');
+    const target = await db(`${tasks} INSERT INTO task (project, title, priority, done) VALUES ${prod};`);
+    const source = await db(`${tasks} INSERT INTO task (project, title, priority, done) VALUES ${scratch};`);
+    const report = await importInto(target, await exported(source), 'merge');
+    expect(counts(report).task).toMatchObject({ inserted: 8, updated: 0 });
+    // A copy of production whose task 3 was retitled: project and priority tell, done does not count.
+    const copy = await db(
+      `${tasks} INSERT INTO task (project, title, priority, done) VALUES ${prod}; UPDATE task SET title = 'renamed' WHERE id = 3;`,
+    );
+    const error = await rejection(importInto(target, await exported(copy), 'merge'));
+    expect(error.rows?.map((r) => r.reason)).toEqual(["has the id of the target's row id = 3 and 3 of its 4 values; differs in title"]);
+  });
+
   test("probableEdits 'same': the employee is updated in place, nothing inserted", async () => {
     const { source, target } = await neverSynced();
     await source.client.query(`UPDATE employee SET title = 'Senior Sales Support Agent' WHERE employee_id = ${JANE}`);

@@ -69,7 +69,7 @@ test('ProbableEditsError becomes a UiError with a clear title, what to do, and i
       table: 'employee',
       key: { id: '3' },
       row: 3,
-      reason: "has the id of the target's row id = 3 and most of its values; differs in title",
+      reason: "has the id of the target's row id = 3 and 12 of its 13 values; differs in title",
     },
   ];
   for (const error of [new ProbableEditsError(rows), new JobError(serializeError(new ProbableEditsError(rows)))]) {

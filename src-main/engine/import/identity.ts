@@ -56,7 +56,7 @@ export async function openProbableEdits(m: MatchContext, t: StagedTable): Promis
     table: t.plan.name,
     key: r.key,
     row: Number(r.row),
-    reason: `has the id of the target's row ${sur} = ${r.tgt} and most of its values; differs in ${r.cols.join(', ')}`,
+    reason: `has the id of the target's row ${sur} = ${r.tgt} and ${cols.length - r.cols.length} of its ${cols.length} values; differs in ${r.cols.join(', ')}`,
   }));
 }
 

@@ -574,7 +574,12 @@ async function findProbableEdits(
     )
     .join(', ');
   const joins = cols.map((x) => `LEFT JOIN ${x.f} ON ${x.f}.v = c.${x.t} AND c.${x.s} = c.${x.t}`).join(' ');
-  const telling = cols.map((x) => `(CASE WHEN ${x.f}.n <= ${rare} THEN 1 ELSE 0 END)`).join(' + ');
+  // A yes/no value tells nothing, however few rows hold it (the one task marked done).
+  const telling =
+    cols
+      .filter((x) => columnType(t, x.c) !== 'boolean')
+      .map((x) => `(CASE WHEN ${x.f}.n <= ${rare} THEN 1 ELSE 0 END)`)
+      .join(' + ') || '0';
   const decided = m.identity.decisions
     ? `(SELECT x.choice FROM ${m.identity.decisions} x WHERE x.tbl = ${literal(t.plan.name)} AND x.key = ${stagedKeyJson(m, t, 's')} LIMIT 1)`
     : 'NULL::text';
