@@ -21,6 +21,7 @@ import {
 } from './archive/format';
 import { hasLineageStore, lineageCopySql } from './staged/lineage';
 import { idsIssued } from './staged/reused-ids';
+import { restartedSince } from './staged/sequence-marks';
 import { type Catalog, readCatalog } from './catalog';
 import type { Mr4Config } from './config';
 import type { ArchiveSecret } from './archive/crypto';
@@ -500,6 +501,7 @@ export async function exportArchive(options: ExportOptions): Promise<ExportRepor
       lineage = { file: LINEAGE_FILE, rows: spooled.rows, bytes: spooled.bytes, sha256: spooled.sha256 };
     }
     for (const [table, issued] of await idsIssued(ctx, plan.schema, plan.tables)) tables.get(table)!.idsIssued = issued;
+    for (const [table, since] of await restartedSince(ctx, plan.schema, plan.tables)) tables.get(table)!.idsRestartedSince = since;
     await ctx.query('COMMIT');
 
     ctx.phase(2, EXPORT_PHASES[2]);

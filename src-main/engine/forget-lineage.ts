@@ -1,13 +1,15 @@
 // Forgetting a table's lineage of ids: the way out where its ids were reused (staged/reused-ids.ts).
 // Its rows are then matched as a database never synced would match them — by natural key and content,
 // probable edits asked about — and rows nothing identifies are new rows; the next import records the
-// lineage afresh. Nothing but the pairing is lost.
+// lineage afresh (and marks the table's id sequence afresh: its restart is then no longer news). Nothing
+// but the pairing is lost.
 import type { DbTarget } from '../db/connect';
 import type { ForgetLineageReport } from './report-types';
 import { readIdentity } from './catalog';
 import { type EmitEvent, RunContext } from './run-context';
 import { applySessionSettings } from './session';
 import { hasLineageStore, LINEAGE_STORE } from './staged/lineage';
+import { forgetSequenceMarks } from './staged/sequence-marks';
 
 export type { ForgetLineageReport } from './report-types';
 
@@ -64,6 +66,8 @@ export async function forgetLineage(options: ForgetLineageOptions): Promise<Forg
     const stored = await hasLineageStore(ctx);
     await refuseUnknownTables(ctx, { database, schema, tables: options.tables, stored });
     const forgotten = new Map<string, number>();
+    await ctx.query('BEGIN');
+    await forgetSequenceMarks(ctx, schema, options.tables);
     if (stored) {
       const res = await ctx.query<{ table_name: string; n: string }>(
         `WITH gone AS (DELETE FROM ${LINEAGE_STORE} WHERE schema_name = $1 AND table_name = ANY ($2::text[]) RETURNING table_name)
@@ -72,6 +76,7 @@ export async function forgetLineage(options: ForgetLineageOptions): Promise<Forg
       );
       for (const r of res.rows) forgotten.set(r.table_name, Number(r.n));
     }
+    await ctx.query('COMMIT');
     return { database, schema, tables: options.tables.map((table) => ({ table, pairs: forgotten.get(table) ?? 0 })) };
   } finally {
     await ctx.close();

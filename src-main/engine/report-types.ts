@@ -214,11 +214,15 @@ export interface UndoReport {
 /** One table whose ids went back in one database since a lineage of ids named them (a run refused). */
 export interface ReusedIds {
   table: string;
-  /** The database whose ids went back. */
+  /** The database whose ids went back or whose id sequence was restarted. */
   database: string;
-  /** The highest of its ids the lineage names, and the highest its sequence or rows reach now. */
+  /** The highest of its ids the lineage names, and the highest its sequence or rows reach now (null
+   *  where that could not be read); the ids went back where `named` is the higher. */
   named: string;
-  issued: string;
+  issued: string | null;
+  /** Where its id sequence was restarted since the lineage of ids was recorded: the time of the
+   *  import that recorded it (ISO); else null. */
+  restartedSince: string | null;
   /** The databases whose lineage names those ids (its own, the other's, or both)… */
   namedBy: string[];
   /** …and which side of the run each is (the archive's database or the target), in the same order:

@@ -2,6 +2,7 @@
 // for "copy details" with every password removed. Engine errors keep their facts (problems, refused
 // rows); PostgreSQL errors are explained by their SQLSTATE.
 import { lineageToForget, type ReusedIds, type RowProblem, type UiError } from '../../src-common/contract';
+import { reusedIdsSeen } from '../engine/staged/reused-ids';
 import { rowProblemText } from '../../src-common/row-problem';
 import { scrubSecrets } from './secret-scrubber';
 import { ServiceError } from './service-error';
@@ -282,11 +283,7 @@ function reusedIdsError(base: Pick<UiError, 'details' | 'rows'>, message: string
       `Forget the lineage ${forget}: those rows are then matched by natural key and content, and rows nothing identifies arrive as new rows (nothing else is lost). ` +
       (archive ? `Then export ${archive.database} again and compare again.` : 'Then compare again.'),
     code: 'ReusedIdsError',
-    problems: reused.map(
-      (r) =>
-        `${r.table} in ${r.database}: its ids went back from ${r.named} to ${r.issued}${r.recordedAt ? ` since the import of ${r.recordedAt}` : ''} ` +
-        `(the lineage of ${r.namedBy.join(' and ')} names ids up to ${r.named})`,
-    ),
+    problems: reused.map(reusedIdsSeen),
     reusedIds: reused,
   };
 }

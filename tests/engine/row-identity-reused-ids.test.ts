@@ -231,3 +231,128 @@ describe('a dev table emptied and pulled again', () => {
     expect(counts(again).items).toMatchObject({ inserted: 0, updated: 0 });
   });
 });
+
+// The reseed: dev reset and a seed script inserting as many rows as production's or more. The ids
+// never go back below what the lineage names (4 ≥ 3); the restart of dev's sequence is what is seen.
+const RESEED_DEV = `TRUNCATE items RESTART IDENTITY; INSERT INTO items (title, note) VALUES
+  ('Seed 1', 's'), ('Seed 2', 's'), ('Seed 3', 's'), ('Seed 4', 's');`;
+const SEED_ROWS = [1, 2, 3, 4].map((id) => ({ id, title: `Seed ${id}`, note: 's' }));
+// Merged as new rows into production: Seed 4 keeps its id (free there), the others get new ones.
+const PROD_WITH_SEEDS = [
+  ...PROD_ROWS,
+  { id: 4, title: 'Seed 4', note: 's' },
+  { id: 5, title: 'Seed 1', note: 's' },
+  { id: 6, title: 'Seed 2', note: 's' },
+  { id: 7, title: 'Seed 3', note: 's' },
+];
+
+async function seededThenReseeded(): Promise<Pair & { prodArchive: string }> {
+  const prod = await db(SCHEMA + INVOICES);
+  const dev = await db(SCHEMA);
+  const dataDir = join(dir, `data-reseed-${archives}`);
+  const prodArchive = await exported(prod);
+  await importKept(dev, prodArchive, dataDir);
+  await dev.client.query(RESEED_DEV);
+  return { prod, dev, dataDir, prodArchive };
+}
+
+async function expectRestarted(run: Promise<unknown>, dev: TestDb, archiveIsDev: boolean): Promise<void> {
+  const error = await rejection(run);
+  expect(error.name).toBe('ReusedIdsError');
+  expect(error.message).toMatch(
+    new RegExp(
+      `items in ${dev.name}: its id sequence was restarted since the import of \\d{4}-\\d\\d-\\d\\dT[0-9:.]+Z \\(the lineage of ${dev.name} names ids up to 3;`,
+    ),
+  );
+  expect(error.message).toContain('Nothing was written.');
+  expect(error.message).toContain(`mr4 forget-lineage --db <${dev.name}> --tables items`);
+  if (archiveIsDev) expect(error.message).toContain(`export ${dev.name} again`);
+}
+
+describe('dev reset and reseeded with as many rows or more (its ids never went back below the lineage)', () => {
+  test('merging dev back is refused, with the base and without; production is unchanged', async () => {
+    const { prod, dev, dataDir } = await seededThenReseeded();
+    const devArchive = await exported(dev);
+    await expectRestarted(diffOf(prod, devArchive, dataDir, 'auto'), dev, true);
+    await expectRestarted(importKept(prod, devArchive, dataDir, { base: 'auto' }), dev, true);
+    await expectRestarted(importInto(prod, devArchive, 'merge'), dev, true);
+    await expectRestarted(importInto(prod, devArchive, 'skip'), dev, true);
+    expect(await allRows(prod)).toEqual(PROD_ROWS);
+  });
+
+  test('pulling production into dev is refused; dev is unchanged', async () => {
+    const { dev, dataDir, prodArchive } = await seededThenReseeded();
+    await expectRestarted(diffOf(dev, prodArchive, dataDir, 'auto'), dev, false);
+    await expectRestarted(importKept(dev, prodArchive, dataDir, { base: 'auto' }), dev, false);
+    await expectRestarted(importInto(dev, prodArchive, 'merge'), dev, false);
+    expect(await allRows(dev)).toEqual(SEED_ROWS);
+  });
+
+  test("after forget-lineage, dev's seed rows arrive as new rows and production's invoices stand; dev is marked afresh", async () => {
+    const { prod, dev, dataDir } = await seededThenReseeded();
+    const forgotten = await forgetLineage({ db: dbTarget(dev.url), tables: ['items'] });
+    expect(forgotten).toEqual({ database: dev.name, schema: 'public', tables: [{ table: 'items', pairs: 3 }] });
+    expect((await dev.client.query(`SELECT count(*)::int AS n FROM _mr4.sequence_marks WHERE table_name = 'items'`)).rows).toEqual([
+      { n: 0 },
+    ]);
+    const devArchive = await exported(dev);
+    const report = await importKept(prod, devArchive, dataDir, { base: 'auto' });
+    expect(counts(report).items).toMatchObject({ inserted: 4, updated: 0, failed: 0 });
+    expect(await allRows(prod)).toEqual(PROD_WITH_SEEDS);
+    // Pulled back, production's rows and dev's are paired anew, and nothing is refused.
+    const pulled = await importKept(dev, await exported(prod), dataDir, { base: 'auto' });
+    expect(counts(pulled).items).toMatchObject({ updated: 0, failed: 0 });
+    expect((await dev.client.query(`SELECT count(*)::int AS n FROM _mr4.sequence_marks WHERE table_name = 'items'`)).rows).toEqual([
+      { n: 1 },
+    ]);
+    const again = await importKept(prod, await exported(dev), dataDir, { base: 'auto' });
+    expect(counts(again).items).toMatchObject({ inserted: 0, updated: 0, failed: 0 });
+  });
+
+  test('--no-lineage runs are unaffected: nothing refused, nothing paired, nothing marked', async () => {
+    const { prod, dev } = await seededThenReseeded();
+    const report = await importInto(prod, await exported(dev), 'merge', { lineage: false });
+    expect(counts(report).items).toMatchObject({ inserted: 4, updated: 0, failed: 0 });
+    expect(await allRows(prod)).toEqual(PROD_WITH_SEEDS);
+
+    const fresh = await db(SCHEMA);
+    await importInto(fresh, await exported(prod), 'merge', { lineage: false });
+    expect((await fresh.client.query(`SELECT to_regclass('_mr4.sequence_marks') AS marks`)).rows).toEqual([{ marks: null }]);
+  });
+});
+
+describe('a table rewritten or emptied without a restart of its ids', () => {
+  test('VACUUM FULL (a new relfilenode for the table, not its sequence) is not refused', async () => {
+    const prod = await db(SCHEMA + INVOICES);
+    const dev = await db(SCHEMA);
+    const dataDir = join(dir, 'data-vacuum');
+    await importKept(dev, await exported(prod), dataDir);
+    await dev.client.query(`VACUUM FULL items`);
+    await dev.client.query(`UPDATE items SET note = 'paid' WHERE id = 3; INSERT INTO items (title, note) VALUES ('DEV new', 'n');`);
+    await prod.client.query(`VACUUM FULL items`);
+    const back = await importKept(prod, await exported(dev), dataDir, { base: 'auto' });
+    expect(counts(back).items).toMatchObject({ inserted: 1, updated: 1, failed: 0 });
+    expect(await allRows(prod)).toEqual([
+      ...PROD_ROWS.slice(0, 2),
+      { id: 3, title: 'Prod invoice 3', note: 'paid' },
+      { id: 4, title: 'DEV new', note: 'n' },
+    ]);
+    const pulled = await importKept(dev, await exported(prod), dataDir, { base: 'auto' });
+    expect(counts(pulled).items).toMatchObject({ inserted: 0, updated: 0, failed: 0 });
+  });
+
+  test('TRUNCATE without RESTART IDENTITY, then new rows (ids continue) is not refused', async () => {
+    const prod = await db(SCHEMA + INVOICES);
+    const dev = await db(SCHEMA);
+    const dataDir = join(dir, 'data-truncate');
+    await importKept(dev, await exported(prod), dataDir);
+    await dev.client.query(`TRUNCATE items; INSERT INTO items (title, note) VALUES ('DEV after truncate', 't');`);
+    expect(await allRows(dev)).toEqual([{ id: 4, title: 'DEV after truncate', note: 't' }]);
+    const back = await importKept(prod, await exported(dev), dataDir, { base: 'auto' });
+    expect(counts(back).items).toMatchObject({ inserted: 1, updated: 0, failed: 0 });
+    expect(await allRows(prod)).toEqual([...PROD_ROWS, { id: 4, title: 'DEV after truncate', note: 't' }]);
+    const pulled = await importInto(dev, await exported(prod), 'merge');
+    expect(counts(pulled).items).toMatchObject({ inserted: 3, updated: 0, failed: 0 });
+    expect(await allRows(dev)).toEqual([...PROD_ROWS, { id: 4, title: 'DEV after truncate', note: 't' }]);
+  });
+});

@@ -60,7 +60,8 @@ test('the refusal names the table, the database and where to forget; the forget 
   expect(error.code).toBe('ReusedIdsError');
   expect(error.title).toBe(`The ids of items in ${devDb.name} were reused`);
   expect(error.message).toBe(
-    'The ids of a table went back since the lineage of ids recorded them (TRUNCATE … RESTART IDENTITY, setval, fixtures reloaded or a seed run again): ' +
+    'The ids of a table went back or were restarted since the lineage of ids recorded them ' +
+      '(TRUNCATE … RESTART IDENTITY, ALTER SEQUENCE … RESTART, setval, fixtures reloaded or a seed run again): ' +
       'those ids may now be other rows, and pairing by them would overwrite unrelated rows or hide new ones. Nothing was written.',
   );
   expect(error.hint).toBe(
@@ -72,6 +73,8 @@ test('the refusal names the table, the database and where to forget; the forget 
       database: devDb.name,
       named: '3',
       issued: '2',
+      // TRUNCATE … RESTART IDENTITY: the sequence was restarted too; the ids that went back are what the refusal says.
+      restartedSince: expect.stringMatching(/^\d{4}-\d\d-\d\dT[\d:.]+Z$/),
       namedBy: [devDb.name],
       namedBySides: ['target'],
       recordedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT[\d:.]+Z$/),

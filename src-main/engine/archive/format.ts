@@ -50,6 +50,9 @@ const tableSchema = z.object({
     .string()
     .regex(/^-?[0-9]{1,19}$/)
     .optional(),
+  /** (2.2) The table's id sequence was restarted since the import of this time (ISO), the last one
+   *  that recorded its lineage in this database: the ids its lineage names may be other rows now. */
+  idsRestartedSince: z.iso.datetime().optional(),
 });
 
 export const indexSchema = z.object({

@@ -4,6 +4,7 @@ import type { RowProblem } from '../report-types';
 import { ident, literal } from '../sql';
 import { stagedKeyJson } from '../staged/keys';
 import { indexLineageStore, openLineageStore, recordPairs } from '../staged/lineage';
+import { recordSequenceMarks } from '../staged/sequence-marks';
 import { contentColumns, distinct, type MatchContext, target, via } from '../staged/match';
 import { type StagedTable, temp } from '../staged/types';
 
@@ -63,7 +64,8 @@ export async function openProbableEdits(m: MatchContext, t: StagedTable): Promis
 /**
  * Records in the target which archived row became which target row, for every table with an id:
  * rows matched (also where skip mode left them as they were) and rows inserted; never refused rows or
- * rows a merge left out. Returns what was written, or a warning where the store cannot be created.
+ * rows a merge left out; and marks their sequences as they stand after it (staged/sequence-marks.ts).
+ * Returns what was written, or a warning where the store cannot be created.
  */
 export async function recordLineage(
   m: MatchContext,
@@ -90,5 +92,14 @@ export async function recordLineage(
     recorded += await recordPairs(m.ctx, store, m.schema, t, pairs, source, m.identity.target.identity!);
   }
   if (store === 'new') await indexLineageStore(m.ctx);
+  const unmarked = await recordSequenceMarks(
+    m.ctx,
+    m.schema,
+    withIds.map((t) => t.plan),
+  );
+  if (unmarked) {
+    warnings.push(unmarked);
+    m.ctx.log(unmarked, 'warn');
+  }
   return { recorded, stored: true };
 }

@@ -3,8 +3,10 @@
 // lineage names lies above what the table's sequence handed out or its rows hold. Above it means the
 // ids went back since (TRUNCATE … RESTART IDENTITY, setval, fixtures reloaded, a seed run again): the
 // ids the lineage names may now be other rows, and pairing by them would overwrite unrelated rows or
-// hide new ones. A run then stops before writing anything, naming the tables and the way out (forget
-// that table's lineage: rows are then matched by natural key and content, and new rows arrive as new).
+// hide new ones. A sequence restarted and then drawn from as far as before (a seed script inserting as
+// many rows) reaches that ceiling again; the restart itself is seen instead (staged/sequence-marks.ts).
+// A run then stops before writing anything, naming the tables and the way out (forget that table's
+// lineage: rows are then matched by natural key and content, and new rows arrive as new).
 //
 // Only integer ids drawn from an ascending sequence can be checked this way; uuids are never reused.
 import type { RunContext } from '../run-context';
@@ -12,20 +14,11 @@ import type { TablePlan } from '../plan';
 import { ident, literal, qualified } from '../sql';
 import { castableKey, LINEAGE_STORE } from './lineage';
 import type { PreparedRun } from './prepare';
+import { restartedSince, type SequencedTable, sequenced } from './sequence-marks';
 import { temp } from './types';
 import type { ReusedIds } from '../report-types';
 
 export type { ReusedIds } from '../report-types';
-
-const INTEGER = /^(smallint|integer|bigint)$/;
-
-/** The tables whose ids can be checked: an integer surrogate drawn from a sequence. */
-function sequenced(tables: TablePlan[]): (TablePlan & { surrogate: string; surrogateSequence: string })[] {
-  return tables.filter(
-    (t): t is TablePlan & { surrogate: string; surrogateSequence: string } =>
-      !!t.surrogate && !!t.surrogateSequence && INTEGER.test(t.columns.find((c) => c.name === t.surrogate)?.type ?? ''),
-  );
-}
 
 /**
  * Per table, the highest id its sequence handed out or its rows hold now (as text). A table whose
@@ -57,28 +50,57 @@ interface NamedRow {
   recorded_at: Date | null;
 }
 
+/** What is known of one side's ids now: per table, how far they reach, and since which import its
+ *  sequence was restarted (where it was). */
+interface SeenIds {
+  issued: Map<string, string>;
+  restarted: Map<string, string>;
+}
+
+/** The archive's database's, as its export recorded them in index.json. */
+function seenInArchive(run: PreparedRun, tables: SequencedTable[]): SeenIds {
+  const seen: SeenIds = { issued: new Map(), restarted: new Map() };
+  for (const t of tables) {
+    const entry = run.index.tables[t.name];
+    if (entry?.idsIssued) seen.issued.set(t.name, entry.idsIssued);
+    if (entry?.idsRestartedSince) seen.restarted.set(t.name, entry.idsRestartedSince);
+  }
+  return seen;
+}
+
+function seenValues(side: Side, tables: SequencedTable[], seen: SeenIds): string[] {
+  return tables
+    .filter((t) => seen.issued.has(t.name) || seen.restarted.has(t.name))
+    .map((t) => {
+      const issued = seen.issued.get(t.name);
+      const since = seen.restarted.get(t.name);
+      return `('${side}', ${literal(t.name)}, ${issued ? literal(issued) : 'NULL'}::numeric, ${since ? literal(since) : 'NULL'}::timestamptz)`;
+    });
+}
+
 /**
  * The tables of the run whose ids went back, in the target or in the archive's database, since a
  * lineage either side holds named them: the side's own lineage (its local ids), and the other side's
- * lineage of rows that came from it (its ids as origin keys). One statement over both lineages.
+ * lineage of rows that came from it (its ids as origin keys). And the tables whose sequence was
+ * restarted since the side's own lineage was recorded: the other side's lineage may have named its
+ * ids after the restart (nothing says when it happened), so only the ceiling speaks for that one.
+ * One statement over both lineages.
  */
 async function findReusedIds(ctx: RunContext, run: PreparedRun): Promise<ReusedIds[]> {
   const { source, target } = run;
   if (!source.lineage && !target.lineage) return [];
   if (source.identity && source.identity === target.identity) return [];
   const plans = run.tables.map((t) => t.plan);
-  const targetIssued = await idsIssued(ctx, run.catalog.schema, plans);
-  const sourceIssued = new Map(
-    sequenced(plans).flatMap((t) => {
-      const issued = run.index.tables[t.name]?.idsIssued;
-      return issued ? [[t.name, issued] as const] : [];
-    }),
-  );
-  const issued = [
-    ...[...targetIssued].map(([table, n]) => `('target', ${literal(table)}, ${literal(n)}::numeric)`),
-    ...[...sourceIssued].map(([table, n]) => `('source', ${literal(table)}, ${literal(n)}::numeric)`),
-  ];
-  if (!issued.length) return [];
+  const checked = sequenced(plans);
+  const seen: Record<Side, SeenIds> = {
+    target: {
+      issued: await idsIssued(ctx, run.catalog.schema, plans),
+      restarted: await restartedSince(ctx, run.catalog.schema, plans),
+    },
+    source: seenInArchive(run, checked),
+  };
+  const values = [...seenValues('target', checked, seen.target), ...seenValues('source', checked, seen.source)];
+  if (!values.length) return [];
   const store = `(SELECT table_name, local_key, origin, origin_key, recorded_at FROM ${LINEAGE_STORE} WHERE schema_name = ${literal(run.catalog.schema)})`;
   const named: string[] = [];
   const from = (side: Side, by: Side, key: string, rel: string, where: string, at: string) =>
@@ -95,31 +117,34 @@ async function findReusedIds(ctx: RunContext, run: PreparedRun): Promise<ReusedI
     if (target.identity)
       from('target', 'source', 'origin_key', source.lineage, ` WHERE origin = ${literal(target.identity)}::uuid`, 'NULL::timestamptz');
   }
+  const id = `(CASE WHEN ${castableKey('n.k', 'bigint')} THEN n.k::numeric END)`;
   const res = await ctx.query<NamedRow>(
-    `WITH issued (side, table_name, issued) AS (VALUES ${issued.join(', ')}),
+    `WITH seen (side, table_name, issued, restarted_since) AS (VALUES ${values.join(', ')}),
           named AS (${named.join(' UNION ALL ')})
-     SELECT n.side, n.by, n.table_name, max(CASE WHEN ${castableKey('n.k', 'bigint')} THEN n.k::numeric END)::text AS named,
-            max(n.recorded_at) AS recorded_at
-     FROM named n JOIN issued i ON i.side = n.side AND i.table_name = n.table_name
-     WHERE (CASE WHEN ${castableKey('n.k', 'bigint')} THEN n.k::numeric END) > i.issued
+     SELECT n.side, n.by, n.table_name, max(${id})::text AS named, max(n.recorded_at) AS recorded_at
+     FROM named n JOIN seen i ON i.side = n.side AND i.table_name = n.table_name
+     WHERE ${id} > i.issued OR (${id} IS NOT NULL AND i.restarted_since IS NOT NULL AND n.by = n.side)
      GROUP BY 1, 2, 3 ORDER BY 3, 1, 2`,
   );
   const live = await namingRowsNow(ctx, run, named, res.rows);
   return foldBySide(
     run,
     res.rows.filter((r) => live.has(`${r.side}:${r.table_name}`)),
-    { source: sourceIssued, target: targetIssued },
+    seen,
   );
 }
 
 /**
- * Of the tables whose ids went back, those where a lineage names a row that exists now: a table
- * emptied and not refilled (dev reset, then pulled again) holds no row a stale pair could overwrite
- * or hide, and its pull must not be refused. Only for the tables found, so one statement each.
+ * Of the tables whose ids went back or were restarted, those where a lineage found naming them names
+ * a row that exists now: a table emptied and not refilled (dev reset, then pulled again) holds no row
+ * a stale pair could overwrite or hide, and its pull must not be refused. Only for the tables found,
+ * so one statement each.
  */
 async function namingRowsNow(ctx: RunContext, run: PreparedRun, named: string[], found: NamedRow[]): Promise<Set<string>> {
   const live = new Set<string>();
-  for (const id of new Set(found.map((r) => `${r.side}:${r.table_name}`))) {
+  const namedBy = new Map<string, Side[]>();
+  for (const r of found) namedBy.set(`${r.side}:${r.table_name}`, [...(namedBy.get(`${r.side}:${r.table_name}`) ?? []), r.by]);
+  for (const [id, by] of namedBy) {
     const [side, table] = [id.slice(0, id.indexOf(':')) as Side, id.slice(id.indexOf(':') + 1)];
     const t = run.tables.find((x) => x.plan.name === table)!;
     if (side === 'source' && !t.staged.includes(t.plan.surrogate!)) {
@@ -131,7 +156,8 @@ async function namingRowsNow(ctx: RunContext, run: PreparedRun, named: string[],
     const res = await ctx.query<{ present: boolean }>(
       `WITH named AS (${named.join(' UNION ALL ')})
        SELECT EXISTS (SELECT 1 FROM named n JOIN ${rows} x ON x.${sur}::text = n.k
-                      WHERE n.side = ${literal(side)} AND n.table_name = ${literal(table)}) AS present`,
+                      WHERE n.side = ${literal(side)} AND n.table_name = ${literal(table)}
+                        AND n.by IN (${by.map((b) => literal(b)).join(', ')})) AS present`,
     );
     if (res.rows[0].present) live.add(id);
   }
@@ -139,7 +165,7 @@ async function namingRowsNow(ctx: RunContext, run: PreparedRun, named: string[],
 }
 
 /** One finding per table and database, whoever's lineage names its ids. */
-function foldBySide(run: PreparedRun, rows: NamedRow[], issued: Record<Side, Map<string, string>>): ReusedIds[] {
+function foldBySide(run: PreparedRun, rows: NamedRow[], seen: Record<Side, SeenIds>): ReusedIds[] {
   const names: Record<Side, string> = { source: run.index.metadata.database, target: run.catalog.database };
   const found = new Map<string, ReusedIds>();
   for (const r of rows) {
@@ -148,7 +174,8 @@ function foldBySide(run: PreparedRun, rows: NamedRow[], issued: Record<Side, Map
       table: r.table_name,
       database: names[r.side],
       named: r.named,
-      issued: issued[r.side].get(r.table_name)!,
+      issued: seen[r.side].issued.get(r.table_name) ?? null,
+      restartedSince: seen[r.side].restarted.get(r.table_name) ?? null,
       namedBy: [],
       namedBySides: [],
       recordedAt: null,
@@ -163,27 +190,29 @@ function foldBySide(run: PreparedRun, rows: NamedRow[], issued: Record<Side, Map
   return [...found.values()];
 }
 
-/** A run refused because a lineage names ids that went back since: pairing by them is not safe. */
+/** What a refusal for reused ids saw of one table: its ids went back, or its sequence was restarted. */
+export function reusedIdsSeen(r: ReusedIds): string {
+  const by = `the lineage of ${r.namedBy.join(' and ')} names ids up to ${r.named}`;
+  if (r.issued !== null && BigInt(r.named) > BigInt(r.issued))
+    return `${r.table} in ${r.database}: its ids went back from ${r.named} to ${r.issued}${r.recordedAt ? ` since the import of ${r.recordedAt}` : ''} (${by})`;
+  return `${r.table} in ${r.database}: its id sequence was restarted since the import of ${r.restartedSince} (${by}; its ids from the start may now be other rows)`;
+}
+
+/** A run refused because a lineage names ids that went back or were restarted since: pairing by them is not safe. */
 export class ReusedIdsError extends Error {
   override name = 'ReusedIdsError';
   constructor(
     readonly tables: ReusedIds[],
     archiveDatabase: string,
   ) {
-    const lines = tables.map(
-      (f) =>
-        `  - ${f.table} in ${f.database}: its ids went back from ${f.named} to ${f.issued}` +
-        `${f.recordedAt ? ` since the import of ${f.recordedAt}` : ''} (the lineage of ${f.namedBy.join(' and ')} names ids up to ` +
-        `${f.named}; its sequence and its rows now reach ${f.issued})`,
-    );
     const forget = [...new Set(tables.flatMap((f) => f.namedBy.map((db) => `mr4 forget-lineage --db <${db}> ${tableArgs(tables, db)}`)))];
     const reexport = tables.some((f) => f.namedBy.includes(archiveDatabase))
       ? ` Then export ${archiveDatabase} again and run this with the new archive.`
       : ' Then run this again.';
     super(
-      `The ids of ${tables.length === 1 ? 'a table' : `${tables.length} tables`} went back since the lineage of ids recorded them ` +
-        `(TRUNCATE … RESTART IDENTITY, setval, fixtures reloaded or a seed run again): those ids may now be other rows, and pairing by them ` +
-        `would overwrite unrelated rows or hide new ones. Nothing was written.\n${lines.join('\n')}\n` +
+      `The ids of ${tables.length === 1 ? 'a table' : `${tables.length} tables`} went back or were restarted since the lineage of ids recorded them ` +
+        `(TRUNCATE … RESTART IDENTITY, ALTER SEQUENCE … RESTART, setval, fixtures reloaded or a seed run again): those ids may now be other rows, and pairing by them ` +
+        `would overwrite unrelated rows or hide new ones. Nothing was written.\n${tables.map((f) => `  - ${reusedIdsSeen(f)}`).join('\n')}\n` +
         `Forget that lineage, so these tables' rows are matched by natural key and content and rows nothing identifies arrive as new rows:\n` +
         `${forget.map((c) => `  ${c}`).join('\n')}\n${reexport.trim()}`,
     );
@@ -194,7 +223,7 @@ function tableArgs(tables: ReusedIds[], db: string): string {
   return `--tables ${[...new Set(tables.filter((f) => f.namedBy.includes(db)).map((f) => f.table))].join(',')}`;
 }
 
-/** Stops the run, before anything is written, where a lineage names ids that went back since. */
+/** Stops the run, before anything is written, where a lineage names ids that went back or were restarted since. */
 export async function refuseReusedIds(ctx: RunContext, run: PreparedRun): Promise<void> {
   const reused = await findReusedIds(ctx, run);
   if (reused.length) throw new ReusedIdsError(reused, run.index.metadata.database);
