@@ -10,7 +10,7 @@ import { dbTarget } from '../../src-main/db/connect';
 import { openDiff } from '../../src-main/engine/diff/index';
 import { agreementStore, BaseRegistry } from '../../src-main/services/bases';
 import type { TestDb } from '../helpers/db';
-import { databasesForFile, exportDb, importInto, scratchDir } from '../helpers/engine';
+import { counts, databasesForFile, exportDb, importInto, scratchDir } from '../helpers/engine';
 
 const dir = scratchDir();
 const dataDir = join(dir, 'data');
@@ -140,5 +140,23 @@ describe('a base is what both sides last agreed on', () => {
     const third = await sync(a, c, 'merge');
     expect((await registry.find(x, third.agreement!.between[1]))?.path).toBe(third.agreement!.path);
     expect(await registry.find(y, third.agreement!.between[1])).toBeNull();
+  });
+});
+
+describe('a column type changed on both sides since the agreement (a routine migration)', () => {
+  test("the base is read in the new type: each side's edit is its own, no conflict, a key column still matches", async () => {
+    const schema = `CREATE TABLE item (id serial PRIMARY KEY, code varchar(10) NOT NULL UNIQUE, body varchar(10), qty integer);`;
+    const prod = await db(`${schema} INSERT INTO item (code, body, qty) VALUES ('a', 'one', 1), ('b', 'two', 2);`);
+    const dev = await db(schema);
+    await sync(prod, dev, 'merge');
+    const migrate = `ALTER TABLE item ALTER code TYPE varchar(20), ALTER body TYPE varchar(20), ALTER qty TYPE bigint;`;
+    await prod.client.query(`${migrate} UPDATE item SET body = 'one (prod)' WHERE code = 'a';`);
+    await dev.client.query(`${migrate} UPDATE item SET body = 'two (dev)', qty = 20 WHERE code = 'b';`);
+    const report = await sync(dev, prod, 'merge', { base: 'auto' });
+    expect(counts(report).item).toMatchObject({ inserted: 0, updated: 1, failed: 0 });
+    expect((await prod.client.query(`SELECT code, body, qty::int FROM item ORDER BY code`)).rows).toEqual([
+      { code: 'a', body: 'one (prod)', qty: 1 },
+      { code: 'b', body: 'two (dev)', qty: 20 },
+    ]);
   });
 });

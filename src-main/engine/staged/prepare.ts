@@ -151,8 +151,12 @@ export async function stageBase(
     if (!at) return;
     const staged: string[] = [];
     const pick: number[] = [];
+    // A column whose type changed since (varchar(10) → varchar(20), integer → bigint: a routine
+    // migration) is read as the target's type now, like the archive's own; a value that no longer
+    // fits refuses the base below, rather than leaving the column without a base (every difference a
+    // conflict, and a key column missing).
     at.columns.forEach((c, i) => {
-      if (t.staged.includes(c.name) && t.plan.columns.find((p) => p.name === c.name)?.type === c.type) {
+      if (t.staged.includes(c.name)) {
         staged.push(c.name);
         pick.push(i);
       }
