@@ -48,6 +48,18 @@ export interface PolymorphicReference {
   contentTypes?: { table: string; id: string };
 }
 
+/** A reference mr4 derives itself rather than reads from a constraint: rewritten, not late, by name
+ *  none of the schema's constraints (fk-reload never takes it for one). */
+export function derivedReference(
+  parent: string,
+  columns: string[],
+  parentColumns: string[],
+  fields: Partial<PlannedReference> = {},
+): PlannedReference {
+  const defaults = { name: 'derived', parentSchema: '', remap: true, late: false, self: false, external: false, declared: false };
+  return { ...defaults, onDelete: 'NO ACTION', columns, parent, parentColumns, ...fields };
+}
+
 export interface NaturalKey {
   kind: 'key' | 'content';
   columns: string[];
@@ -470,11 +482,16 @@ function addReferencesInComposites(drafts: Map<string, TablePlan>): void {
           const column = r.columns[i];
           if (!ids || column === idColumn(tp) || tp.references.some((x) => x.remap && x.columns.length === 1 && x.columns[0] === column))
             return;
-          tp.references.push({
-            ...{ name: r.name, columns: [column], parentSchema: r.parentSchema, parent: ids, parentColumns: [idColumn(drafts.get(ids)!)!] },
-            ...{ remap: true, late: false, self: ids === tp.name, external: false, declared: r.declared, onDelete: r.onDelete },
-            via: { columns: r.columns, parent: r.parent, parentColumn },
-          });
+          tp.references.push(
+            derivedReference(ids, [column], [idColumn(drafts.get(ids)!)!], {
+              name: r.name,
+              parentSchema: r.parentSchema,
+              self: ids === tp.name,
+              declared: r.declared,
+              onDelete: r.onDelete,
+              via: { columns: r.columns, parent: r.parent, parentColumn },
+            }),
+          );
           added = true;
         });
       }
@@ -657,10 +674,7 @@ function polymorphicOrder(names: string[], inPlan: Map<string, TablePlan>, live:
     for (const parent of names) {
       const tp = inPlan.get(parent)!;
       if (parent === child || (!tp.surrogate && !tp.inheritedId)) continue;
-      const ref: PlannedReference = {
-        ...{ name: 'polymorphic', columns: [], parentSchema: '', parentColumns: [], remap: false, late: false },
-        ...{ parent, self: false, external: false, declared: false, onDelete: '' },
-      };
+      const ref = derivedReference(parent, [], [], { name: 'polymorphic', remap: false });
       const edge: Edge = { child, ref, eligible: false, cost: 0 };
       if (acyclic(names, [...live, ...added, edge])) added.push(edge);
     }

@@ -9,7 +9,7 @@
 //   x  refused rows and why
 //   a  target id per row (matched, kept, or drawn) for tables with a surrogate key
 // Only the staged rows (s) and the rows to write (f, see final.ts) are materialised in full.
-import { type PlannedReference, type PolymorphicReference, tableNamedByClass } from '../plan';
+import { derivedReference, type PlannedReference, type PolymorphicReference, tableNamedByClass } from '../plan';
 import { buildPairs, type LineageSide } from './lineage';
 import { stagedKeyJson } from './keys';
 import type { RunContext } from '../run-context';
@@ -233,19 +233,7 @@ async function polymorphicParents(m: MatchContext, t: StagedTable): Promise<Poly
         continue;
       }
       const when = (alias: string) => `${alias}.${type}::text = ${literal(v)} AND ${alias}.${id} IS NOT NULL`;
-      const ref: PlannedReference = {
-        name: `${p.typeColumn} = ${label(v, name)}`,
-        columns: [p.column],
-        parentSchema: m.schema,
-        parent,
-        parentColumns: [parentId],
-        remap: true,
-        late: false,
-        self: false,
-        external: false,
-        declared: false,
-        onDelete: 'NO ACTION',
-      };
+      const ref = derivedReference(parent, [p.column], [parentId], { name: `${p.typeColumn} = ${label(v, name)}`, parentSchema: m.schema });
       const [own, theirs] = [columnType(t, p.column), columnType(pt!, parentId)];
       const equal = (a: string, b: string) => (own === theirs ? `${a} = ${b}` : `${a}::text = ${b}::text`);
       const asColumn = (a: string) => (own === theirs ? a : `${a}::text::${own}`);
