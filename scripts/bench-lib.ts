@@ -110,3 +110,44 @@ export async function tableCounts(url: string): Promise<Record<string, number>> 
 /** pg_restore's fastest legitimate data-only load, which mr4's imports are measured against (a plain
  *  data-only restore fails on foreign-key cycles). */
 export const PG_RESTORE_DATA = ['--data-only', '--disable-triggers', '--single-transaction', '--exit-on-error'];
+
+/** One statement of an MR4_TRACE_SQL run: its line and its duration. */
+export interface TracedStatement {
+  line: string;
+  ms: number;
+}
+
+/** The statements MR4_TRACE_SQL printed (COPY streams are not among them). */
+export function tracedStatements(stderr: string): TracedStatement[] {
+  return stderr
+    .split('\n')
+    .map((line) => ({ line, ms: Number(/^\[sql (\d+) ms\]/.exec(line)?.[1] ?? -1) }))
+    .filter((x) => x.ms >= 0);
+}
+
+/** A statement's kind: its first words, with names and numbers left out, so one kind spans tables. */
+export function statementKind(line: string): string {
+  return line
+    .replace(/^\[sql \d+ ms\] /, '')
+    .replace(/"[^"]*"(\."[^"]*")?/g, '…')
+    .replace(/pg_temp\.…/g, 'temp')
+    .replace(/'[^']*'/g, "'…'")
+    .replace(/\b\d+\b/g, 'N')
+    .split(/\s+/)
+    .slice(0, 5)
+    .join(' ');
+}
+
+/** Where a traced run's time went: per kind of statement, how many and how long, longest first. */
+export function timeByKind(statements: TracedStatement[], top = 12): string[] {
+  const kinds = new Map<string, { n: number; ms: number }>();
+  for (const s of statements) {
+    const k = statementKind(s.line);
+    const v = kinds.get(k) ?? { n: 0, ms: 0 };
+    kinds.set(k, { n: v.n + 1, ms: v.ms + s.ms });
+  }
+  return [...kinds]
+    .sort((a, b) => b[1].ms - a[1].ms)
+    .slice(0, top)
+    .map(([k, v]) => `${String(v.ms).padStart(6)} ms  ${String(v.n).padStart(4)} ×  ${k}`);
+}

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { startThrowawayServer } from '../tests/helpers/pg-server';
+import { timeByKind, tracedStatements } from './bench-lib';
 import { PAGILA_SCHEMA, PAGILA_SIZED_SQL } from './pagila-sized';
 
 function arg(name: string, fallback: string): string {
@@ -103,21 +104,10 @@ async function main(): Promise<void> {
       if (traced) {
         const stmts = lines.filter((l) => l.startsWith('[sql '));
         const total = stmts.reduce((a, l) => a + Number(/^\[sql (\d+) ms\]/.exec(l)![1]), 0);
-        const kinds = new Map<string, number>();
-        for (const l of stmts) {
-          const k = l
-            .replace(/^\[sql \d+ ms\] /, '')
-            .replace(/"[^"]*"/g, '"…"')
-            .split(' ')
-            .slice(0, 3)
-            .join(' ');
-          kinds.set(k, (kinds.get(k) ?? 0) + 1);
-        }
         process.stdout.write(
           `traced run: ${stmts.length} statements, ${total} ms in them (MR4_TRACE_SQL only sees statements, not COPY streams)\n`,
         );
-        for (const [k, n] of [...kinds].sort((a, b) => b[1] - a[1]).slice(0, 25))
-          process.stdout.write(`  ${String(n).padStart(4)}  ${k}\n`);
+        for (const l of timeByKind(tracedStatements(stmts.join('\n')), 25)) process.stdout.write(`  ${l}\n`);
         if (process.env.BENCH_SMALL_DUMP) writeFileSync(process.env.BENCH_SMALL_DUMP, stmts.join(''));
         if (top) {
           const slow = [...stmts].sort((a, b) => Number(/(\d+) ms/.exec(b)![1]) - Number(/(\d+) ms/.exec(a)![1])).slice(0, top);

@@ -34,6 +34,8 @@ import {
   tableCounts,
   type Timed,
   timed,
+  timeByKind,
+  tracedStatements,
   useDataDir,
   withClient,
 } from './bench-lib';
@@ -414,18 +416,22 @@ async function main(): Promise<void> {
       log('trace round (MR4_TRACE_SQL=1; not part of the figures)');
       const traceEnv = childEnv({ MR4_TRACE_SQL: '1' });
       const archive = join(work, 'archive_trace.tar.gz');
-      // The statements mr4 sends through its run context (COPY streams are not among them).
+      // The statements mr4 sends through its run context (COPY streams are not among them): by kind,
+      // then the slowest ones.
       const slowest = (t: Timed) => {
-        const statements = t.stderr
-          .split('\n')
-          .map((l) => ({ l, ms: Number(/^\[sql (\d+) ms\]/.exec(l)?.[1] ?? -1) }))
-          .filter((x) => x.ms >= 0);
+        const statements = tracedStatements(t.stderr);
         const total = statements.reduce((a, x) => a + x.ms, 0);
         const top = [...statements]
           .sort((a, b) => b.ms - a.ms)
           .slice(0, 12)
-          .map((x) => x.l);
-        return [`${statements.length} traced statements, ${fmt(total / 1000)} s of ${fmt(t.seconds)} s wall`, ...top];
+          .map((x) => x.line);
+        return [
+          `${statements.length} traced statements, ${fmt(total / 1000)} s of ${fmt(t.seconds)} s wall; the rest is node's start, COPY streams and the client's own work`,
+          'by kind:',
+          ...timeByKind(statements).map((l) => `  ${l}`),
+          'slowest:',
+          ...top.map((l) => `  ${l}`),
+        ];
       };
       const e = await mr4(['export', '--db', srcUrl, '--out', archive, '--json'], traceEnv);
       traces.export = slowest(e);
@@ -446,7 +452,7 @@ async function main(): Promise<void> {
         ['merge', m],
       ] as const) {
         process.stdout.write(
-          `\nSlowest statements of mr4 ${step} (traced run ${fmt(t.seconds)} s):\n${traces[step].map((l) => `  ${l}`).join('\n')}\n`,
+          `\nWhere the time of mr4 ${step} went (traced run ${fmt(t.seconds)} s):\n${traces[step].map((l) => `  ${l}`).join('\n')}\n`,
         );
       }
       await dropDb('bench_mr4_trace');

@@ -151,7 +151,7 @@ export async function refuseTakenUniqueValues(m: MatchContext, t: StagedTable): 
       const moves = (f: string, g: string) => `(NOT ${f}._hit OR NOT (${on(g, f)}))`;
       const own = (f: string, g: string) => `LEFT JOIN ${T} ${g} ON ${f}._hit AND ${locates(t, g, f)}`;
       const keeper = `SELECT f._row, ${literal(`a different target row already has this ${what}: `)} || ${targetKeyJson(m, t, 'g')}::text
-           || CASE WHEN EXISTS (SELECT 1 FROM ${temp(t, 'matched')} km JOIN ${temp(t, 'refused')} x ON x._row = km._row WHERE km._ctid = ${rowId('g')})
+           || CASE WHEN ${rowId('g')} IN (SELECT km._ctid FROM ${temp(t, 'matched')} km JOIN ${temp(t, 'refused')} x ON x._row = km._row)
                    THEN ', which is refused and keeps it' ELSE ', which this merge does not change' END || ${wayOut} AS reason
          FROM ${F} f JOIN ${T} g ON ${on('g', 'f')}
          WHERE ${present} AND NOT EXISTS (SELECT 1 FROM ${F} f2 WHERE f2._hit AND ${locates(t, 'g', 'f2')})`;
