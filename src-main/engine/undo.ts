@@ -19,7 +19,7 @@ import { CancelledError, type EmitEvent, RunContext } from './run-context';
 import { applySessionSettings } from './session';
 import { ident, literal, qualified } from './sql';
 import { LINEAGE_STORE } from './staged/lineage';
-import { RUNS, type RunTable, UNDO_SCHEMA } from './import/undo-log';
+import { RUNS, rowHashLike, type RunTable, UNDO_SCHEMA } from './import/undo-log';
 import { moveUniqueValuesAside } from './import/unique-moves';
 import { rowId } from './staged/match';
 
@@ -385,7 +385,7 @@ export async function undoImport(options: UndoOptions): Promise<UndoReport> {
       const k = t.key ? `CROSS JOIN LATERAL jsonb_populate_record(NULL::${T}, u.key) k` : '';
       await ctx.query(
         `INSERT INTO ${KEEP} SELECT u.n, u.op, u.key, g.row IS NULL, u.table_name
-         FROM ${log} u ${k} LEFT JOIN LATERAL (SELECT md5(to_jsonb(g)::text) AS md5, true AS row FROM ${T} g WHERE ${keyJoin(t, 'g', 'k')} LIMIT 1) g ON true
+         FROM ${log} u ${k} LEFT JOIN LATERAL (SELECT ${rowHashLike('g', 'u.after_md5')} AS md5, true AS row FROM ${T} g WHERE ${keyJoin(t, 'g', 'k')} LIMIT 1) g ON true
          WHERE u.table_name = $1 AND u.op IN ('i', 'u') AND (g.row IS NULL OR g.md5 IS DISTINCT FROM u.after_md5)${t.key ? '' : ' AND false'}`,
         [t.name],
       );

@@ -47,3 +47,32 @@ test('changed rows are named and stop the undo; keepChanged undoes the rest arou
     { code: 'c', name: 'C edited', price: 3 },
   ]);
 });
+
+test('a log written before rows were hashed by their text (the md5 of their JSON) is still read: unchanged rows undone, a changed one named', async () => {
+  const source = await db(`${SCHEMA} INSERT INTO item (code, name, price) VALUES ('a', 'A2', 1), ('c', 'C', 3), ('e', 'E', 5);`);
+  const target = await db(`${SCHEMA} INSERT INTO item (code, name, price) VALUES ('a', 'A', 1);`);
+  const file = join(dir, 'old-log.tar.gz');
+  await exportDb(source, file);
+  await importInto(target, file, 'merge');
+  // The log as the earlier version wrote it: the md5 of each row's JSON, no 'r:' mark.
+  const run = (await target.client.query(`SELECT id FROM _mr4.runs ORDER BY at DESC LIMIT 1`)).rows[0].id as string;
+  const log = `_mr4."undo_${run.replace(/-/g, '')}"`;
+  const rewritten = await target.client.query(
+    `UPDATE ${log} u SET after_md5 = md5(to_jsonb(g)::text) FROM item g WHERE u.op IN ('i', 'u') AND g.id = (u.key->>'id')::int AND u.after_md5 LIKE 'r:%'`,
+  );
+  expect(rewritten.rowCount).toBe(3);
+  await target.client.query(`UPDATE item SET name = 'E edited' WHERE code = 'e'`);
+
+  const refused = await undoImport({ db: dbTarget(target.url) }).catch((e) => e);
+  expect(refused).toBeInstanceOf(UndoConflictError);
+  const e = (await target.client.query(`SELECT id FROM item WHERE code = 'e'`)).rows[0].id as number;
+  expect((refused as UndoConflictError).rows).toEqual([
+    { table: 'item', key: { id: e }, row: null, reason: 'inserted by the import, then changed' },
+  ]);
+
+  await undoImport({ db: dbTarget(target.url), keepChanged: true });
+  expect((await target.client.query(`SELECT code, name, price FROM item ORDER BY code`)).rows).toEqual([
+    { code: 'a', name: 'A', price: 1 },
+    { code: 'e', name: 'E edited', price: 5 },
+  ]);
+});
