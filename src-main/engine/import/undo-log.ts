@@ -165,7 +165,10 @@ export class UndoLog {
       },
       recordUpdated: (cte, where) => {
         const old = found.map((c, i) => `o.${ident(c)} = ${cte}._lk${i}`).join(' AND ');
-        return `INSERT INTO ${temp} (op, before, ${keyNames}) SELECT 'u', to_jsonb(o), ${picked(cte)} FROM ${cte} JOIN ${T} o ON ${old}${where ? ` WHERE ${where}` : ''}`;
+        // Looked up row by row through the target's index (LATERAL … LIMIT 1 is never flattened): the
+        // planner, blind to how many rows the update returns, hashed the whole table for every chunk.
+        return `INSERT INTO ${temp} (op, before, ${keyNames}) SELECT 'u', o.j, ${picked(cte)}
+                FROM ${cte} CROSS JOIN LATERAL (SELECT to_jsonb(o) AS j FROM ${T} o WHERE ${old} LIMIT 1) o${where ? ` WHERE ${where}` : ''}`;
       },
     };
   }
