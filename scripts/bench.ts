@@ -540,10 +540,14 @@ async function main(): Promise<void> {
         `skip mr4 [${samples.skip.mr4.map((x) => fmt(x)).join(', ')}] pg_restore [${samples.skip.pg.map((x) => fmt(x)).join(', ')}]; ` +
         `default path mr4 [${samples.skipDefault.mr4.map((x) => fmt(x)).join(', ')}]; merge mr4 [${samples.merge.mr4.map((x) => fmt(x)).join(', ')}]`,
     );
-    const busy = Math.max(...loads) > cpus().length * 0.75;
+    // The benchmark itself keeps up to two processes busy (the command and its server): only load
+    // beyond that is other work.
+    const busy = Math.max(...loads) > 2.5;
     out.push(
       `load average (1 min) at the start of the timed commands: ${fmt(Math.min(...loads))} to ${fmt(Math.max(...loads))} on ${cpus().length} CPUs` +
-        (busy ? ' — the machine was busy with other work: figures are noisy' : ''),
+        (busy
+          ? ' — the machine was busy with other work: figures are noisy'
+          : ' (up to 2 is the benchmark itself: the command and its server)'),
     );
     const smallDefault = small.steps[2].mr4;
     out.push(
