@@ -4,8 +4,10 @@ import type pg from 'pg';
 import type { EngineEvent } from './report-types';
 import type { DbTarget } from '../db/connect';
 
-/** MR4_TRACE_SQL=1 prints every statement of a run with its duration to stderr. */
+/** MR4_TRACE_SQL=1 prints every statement of a run with its duration to stderr: its first 160
+ *  characters, or all of it with MR4_TRACE_SQL=full. */
 const TRACE = !!process.env.MR4_TRACE_SQL;
+const TRACE_LENGTH = process.env.MR4_TRACE_SQL === 'full' ? Infinity : 160;
 
 export class CancelledError extends Error {
   override name = 'CancelledError';
@@ -143,7 +145,8 @@ export class RunContext {
       if (this.cancelled) throw new CancelledError();
       throw connectionLost(error, /^\s*COMMIT\s*$/i.test(sql));
     } finally {
-      if (TRACE) process.stderr.write(`[sql ${(performance.now() - started).toFixed(0)} ms] ${sql.replace(/\s+/g, ' ').slice(0, 160)}\n`);
+      if (TRACE)
+        process.stderr.write(`[sql ${(performance.now() - started).toFixed(0)} ms] ${sql.replace(/\s+/g, ' ').slice(0, TRACE_LENGTH)}\n`);
     }
   }
 

@@ -427,7 +427,52 @@ export async function matchRows(
   // A row's parent in the same table is part of what it is: rows are matched level by level, a row
   // only once its parent is (a child of a new parent is new), and equal only under the same parent.
   const parents = sur && t.staged.includes(sur) && against.followsSelfKeys ? self.map((r) => r.columns[0]) : [];
-  const contentPass = async (): Promise<number> => {
+  const row = (alias: string, extra: string[]) => `md5(ROW(${[...content.map((c) => `${alias}.${ident(c)}`), ...extra].join(', ')})::text)`;
+  const parentOf = (alias: string, c: string, matched: string) =>
+    `CASE WHEN ${alias}.${ident(c)} IS NULL THEN NULL WHEN ${alias}.${ident(c)} = ${alias}.${ident(sur!)} THEN 'itself' ELSE ${matched}::text END`;
+  // What a row's children in the same table look like (their content, sorted), per parent column:
+  // equal siblings under one parent (two "New folder") are paired with the one holding the same
+  // children first. Made once per side, on first use: it does not change while rows are matched.
+  let sigs: { source: string; target: string } | null = null;
+  const childSignatures = async () => {
+    if (sigs) return sigs;
+    const made = { source: into.replace(/"$/, '_sig_s"'), target: into.replace(/"$/, '_sig_t"') };
+    const of = (rel: string, alias: string) =>
+      parents
+        .map(
+          (c, i) =>
+            `SELECT ${i} AS i, ${alias}.${ident(c)} AS pid, string_agg(${row(alias, [])}, ',' ORDER BY ${row(alias, [])}) AS sig
+             FROM ${rel} WHERE ${alias}.${ident(c)} IS DISTINCT FROM ${alias}.${ident(sur!)} GROUP BY 2`,
+        )
+        .join(' UNION ALL ');
+    for (const [name, sql] of [
+      [made.source, of(`${temp(t, 'resolved')} r`, 'r')],
+      [made.target, of(against.rel, 't')],
+    ]) {
+      await m.ctx.query(`DROP TABLE IF EXISTS ${name}`);
+      await m.ctx.query(`CREATE TEMP TABLE ${name} ON COMMIT DROP AS ${sql}`);
+      await m.ctx.query(`ANALYZE ${name}`);
+    }
+    sigs = made;
+    return made;
+  };
+  const childrenOf = (table: string, id: string) =>
+    parents.map((_, i) => `LEFT JOIN ${table} ch${i} ON ch${i}.i = ${i} AND ch${i}.pid = ${id}`).join(' ');
+  const children = parents.length ? `concat_ws('|', ${parents.map((_, i) => `ch${i}.sig`).join(', ')})` : `''`;
+  /** Pairs equal rows: by their hash h, or by h and the children's sig (siblings holding the same
+   *  children paired first). `source` and `target` select _row / loc (and tid), h and sig. */
+  const pairEqual = async (into: string, by: 'h' | 'h, sig', source: string, target: string): Promise<number> => {
+    const res = await m.ctx.query(
+      `INSERT INTO ${into}
+       SELECT s._row, g.loc, 1${against.ctid ? ', g.tid' : ''}, ${via('content')} FROM
+         (SELECT _row, ${by}, row_number() OVER (PARTITION BY ${by} ORDER BY _row) AS rn FROM (${source}) s0) s
+       JOIN
+         (SELECT loc, ${by}, row_number() OVER (PARTITION BY ${by} ORDER BY loc) AS rn${against.ctid ? ', tid' : ''} FROM (${target}) g0) g
+       USING (${by}, rn)`,
+    );
+    return res.rowCount ?? 0;
+  };
+  const contentPass = async (by: 'h' | 'h, sig'): Promise<number> => {
     if (!byContent) return 0;
     const joins = parents
       .map(
@@ -436,28 +481,88 @@ export async function matchRows(
            LEFT JOIN ${into} ck${i} ON ck${i}._row = cp${i}._row`,
       )
       .join(' ');
-    const parentOf = (alias: string, c: string, matched: string) =>
-      `CASE WHEN ${alias}.${ident(c)} IS NULL THEN NULL WHEN ${alias}.${ident(c)} = ${alias}.${ident(sur!)} THEN 'itself' ELSE ${matched}::text END`;
-    const row = (alias: string, extra: string[]) =>
-      `md5(ROW(${[...content.map((c) => `${alias}.${ident(c)}`), ...extra].join(', ')})::text)`;
     const sourceParents = parents.map((c, i) => parentOf('r', c, `ck${i}._tgt`));
     const targetParents = parents.map((c) => parentOf('t', c, `t.${ident(c)}`));
     const parentKnown = parents.map((c, i) => `(r.${ident(c)} IS NULL OR r.${ident(c)} = r.${ident(sur!)} OR ck${i}._tgt IS NOT NULL)`);
-    const res = await m.ctx.query(
-      `INSERT INTO ${into}
-       SELECT s._row, g.loc, 1${against.ctid ? ', g.tid' : ''}, ${via('content')} FROM
-         (SELECT _row, h, row_number() OVER (PARTITION BY h ORDER BY _row) AS rn
-            FROM (SELECT r._row, ${row('r', sourceParents)} AS h FROM ${temp(t, 'resolved')} r ${joins}
-                  WHERE ${[nullKey('r'), usable, ...(claimed ? [unmatched] : []), ...parentKnown].join(' AND ')}) s0) s
-       JOIN
-         (SELECT loc, h, row_number() OVER (PARTITION BY h ORDER BY loc) AS rn${against.ctid ? ', tid' : ''}
-            FROM (SELECT ${loc('t')} AS loc, ${row('t', targetParents)} AS h${against.ctid ? `, ${rowId('t')} AS tid` : ''} FROM ${against.rel}
-                  WHERE ${nullKey('t')}${claimed ? ` AND ${unclaimed('t')}` : ''}) g0) g
-       USING (h, rn)`,
+    const sig = parents.length && by === 'h, sig' ? await childSignatures() : null;
+    const added = await pairEqual(
+      into,
+      by,
+      `SELECT r._row, ${row('r', sourceParents)} AS h, ${sig ? children : `''`} AS sig FROM ${temp(t, 'resolved')} r ${joins}
+       ${sig ? childrenOf(sig.source, `r.${ident(sur!)}`) : ''}
+       WHERE ${[nullKey('r'), usable, ...(claimed ? [unmatched] : []), ...parentKnown].join(' AND ')}`,
+      `SELECT ${loc('t')} AS loc, ${row('t', targetParents)} AS h, ${sig ? children : `''`} AS sig${against.ctid ? `, ${rowId('t')} AS tid` : ''}
+       FROM ${against.rel} ${sig ? childrenOf(sig.target, loc('t')) : ''}
+       WHERE ${nullKey('t')}${claimed ? ` AND ${unclaimed('t')}` : ''}`,
     );
-    const added = res.rowCount ?? 0;
     if (added) claimed = true;
     return added;
+  };
+  /**
+   * Rows that wait for each other through their parents in the same table (a doubly linked list's
+   * prev and next, replaces/replaced_by) are never matched level by level. Paired instead where their
+   * content is equal and so is each unmatched parent's, then kept only where every parent agrees with
+   * the pairs: a pair whose source parent is paired with another target row than the target row's
+   * parent is dropped, until none is.
+   */
+  const cyclePass = async (): Promise<number> => {
+    if (!byContent || !parents.length) return 0;
+    const id = ident(sur!);
+    const pending = temp(t, 'matched').replace(/"$/, '_cyc"');
+    await m.ctx.query(`DROP TABLE IF EXISTS ${pending}`);
+    await m.ctx.query(`CREATE TEMP TABLE ${pending} ON COMMIT DROP AS SELECT * FROM ${into} WITH NO DATA`);
+    const sourceJoins = parents
+      .map(
+        (c, i) =>
+          `LEFT JOIN ${temp(t, 'resolved')} cp${i} ON cp${i}.${id} = r.${ident(c)} AND r.${ident(c)} IS DISTINCT FROM r.${id}
+           LEFT JOIN ${into} ck${i} ON ck${i}._row = cp${i}._row`,
+      )
+      .join(' ');
+    const claimedTargets = `(SELECT DISTINCT _tgt FROM ${into})`;
+    const targetJoins = parents
+      .map(
+        (c, i) =>
+          `LEFT JOIN (SELECT ${loc('t')} AS pid, ${row('t', [])} AS ph FROM ${against.rel}) tp${i} ON tp${i}.pid = t.${ident(c)}
+           LEFT JOIN ${claimedTargets} tk${i} ON tk${i}._tgt = t.${ident(c)}`,
+      )
+      .join(' ');
+    const sourceParents = parents.map((c, i) => parentOf('r', c, `COALESCE(ck${i}._tgt::text, 'like ' || ${row(`cp${i}`, [])})`));
+    const targetParents = parents.map((c, i) =>
+      parentOf('t', c, `CASE WHEN tk${i}._tgt IS NULL THEN 'like ' || tp${i}.ph ELSE t.${ident(c)}::text END`),
+    );
+    const found = await pairEqual(
+      pending,
+      'h',
+      `SELECT r._row, ${row('r', sourceParents)} AS h, '' AS sig FROM ${temp(t, 'resolved')} r ${sourceJoins}
+       WHERE ${[nullKey('r'), usable, unmatched].join(' AND ')}`,
+      `SELECT ${loc('t')} AS loc, ${row('t', targetParents)} AS h, '' AS sig${against.ctid ? `, ${rowId('t')} AS tid` : ''}
+       FROM ${against.rel} ${targetJoins} WHERE ${nullKey('t')} AND ${unclaimed('t')}`,
+    );
+    if (!found) return 0;
+    const pairsNow = `(SELECT _row, _tgt FROM ${into} UNION ALL SELECT _row, _tgt FROM ${pending})`;
+    const parentPairs = parents
+      .map(
+        (c, i) =>
+          `LEFT JOIN ${temp(t, 'resolved')} rp${i} ON rp${i}.${id} = r.${ident(c)} AND r.${ident(c)} IS DISTINCT FROM r.${id}
+           LEFT JOIN ${pairsNow} mp${i} ON mp${i}._row = rp${i}._row`,
+      )
+      .join(' ');
+    const agrees = parents.map(
+      (c, i) =>
+        `COALESCE((r.${ident(c)} IS NULL AND g.${ident(c)} IS NULL) OR (r.${ident(c)} = r.${id} AND g.${ident(c)} = g.${id})
+                  OR (r.${ident(c)} <> r.${id} AND g.${ident(c)} <> g.${id} AND mp${i}._tgt = g.${ident(c)}), false)`,
+    );
+    for (;;) {
+      const dropped = await m.ctx.query(
+        `DELETE FROM ${pending} WHERE _row IN (
+           SELECT p._row FROM ${pending} p JOIN ${temp(t, 'resolved')} r ON r._row = p._row JOIN ${target(m, t)} g ON g.${id} = p._tgt ${parentPairs}
+           WHERE NOT (${agrees.join(' AND ')}))`,
+      );
+      if (!dropped.rowCount) break;
+    }
+    const kept = await m.ctx.query(`INSERT INTO ${into} SELECT * FROM ${pending}`);
+    if (kept.rowCount) claimed = true;
+    return kept.rowCount ?? 0;
   };
   const keyPass = async (): Promise<number> => {
     if (byContentOnly || key.length === 0) return 0;
@@ -503,15 +608,25 @@ export async function matchRows(
   };
   // With a parent in the same table either pass may match parents the other's rows wait for: they take
   // turns until neither finds another row.
+  // Siblings with the same children are paired first, level by level; equal rows left at a level are
+  // paired in their order only once no sibling pairs so.
   const contentRounds = async () => {
     let added = 0;
-    for (let n = await contentPass(); n > 0; n = parents.length ? await contentPass() : 0) added += n;
-    return added;
+    for (;;) {
+      let n = await contentPass('h, sig');
+      if (!n && parents.length) n = await contentPass('h');
+      added += n;
+      if (!n || !parents.length) return added;
+    }
   };
-  for (let round = 0; ; round++) {
-    if ((await contentRounds()) === 0 && round > 0) break;
-    if ((await keyPass()) === 0 || parents.length === 0) break;
-  }
+  const settle = async () => {
+    for (let round = 0; ; round++) {
+      if ((await contentRounds()) === 0 && round > 0) break;
+      if ((await keyPass()) === 0 || parents.length === 0) break;
+    }
+  };
+  await settle();
+  while ((await cyclePass()) > 0) await settle();
   if (key.length && !byContentOnly) await sameIdPass();
   // Where neither a lineage nor a key nor the whole content identifies a row, a row with the target
   // row's id and most of its values is probably that row, edited; or a new row that happens to look
