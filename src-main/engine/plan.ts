@@ -667,7 +667,8 @@ function inWriteOrder(names: string[], inPlan: Map<string, TablePlan>, edges: Ed
 
 /** A table with a polymorphic reference is written after every table with ids it may name (its type
  *  values are data, unknown to the plan), so that their ids are known when its rows are rewritten;
- *  except where that would close a cycle, whose tables then keep their order. */
+ *  except where that would close a cycle, whose tables then keep their order (the values naming a
+ *  table written after it are filled once every table is written). */
 function polymorphicOrder(names: string[], inPlan: Map<string, TablePlan>, live: Edge[]): Edge[] {
   const added: Edge[] = [];
   for (const child of names.filter((n) => inPlan.get(n)!.polymorphic.length)) {
@@ -1027,7 +1028,7 @@ function copiedIds(tp: TablePlan, catalog: Catalog, drafts: Map<string, TablePla
       ? `${p.typeColumn} names the table through ${p.contentTypes.table}'s app_label and model, auth + user → auth_user`
       : `${p.typeColumn} names the table by class, 'Issue' → issues`;
     out.push(
-      `${tp.name}.${p.column} is a ${p.contentTypes ? 'generic' : 'polymorphic'} reference (${names}): rewritten through the named table's ids where that table is in the run and written before ${tp.name}; any other value is copied as it is and named in the run's warnings. ${WHAT_TO_DO}`,
+      `${tp.name}.${p.column} is a ${p.contentTypes ? 'generic' : 'polymorphic'} reference (${names}): rewritten through the named table's ids where that table is in the run (its own rows through the ids they are given, a table written after it once that is written); any other value is copied as it is and named in the run's warnings. ${WHAT_TO_DO}`,
     );
     stated.add(p.column);
   }

@@ -3,7 +3,10 @@
 // run that gives those rows other ids in the target rewrites the id column through the named table's
 // ids, row by row; values it cannot follow are copied and named in the run's warnings, never silently.
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
+import type { DiffKind } from '../../src-common/contract';
+import { dbTarget } from '../../src-main/db/connect';
+import { type DiffSession, openDiff } from '../../src-main/engine/diff/index';
 import type { TestDb } from '../helpers/db';
 import { rowVersions } from '../helpers/compare';
 import { counts, databasesForFile, exportDb, importInto, scratchDir, totals } from '../helpers/engine';
@@ -11,6 +14,18 @@ import { planWith } from '../helpers/row-identity';
 
 const dir = scratchDir();
 const db = databasesForFile();
+const sessions: DiffSession[] = [];
+// Hooks run last-registered first: the sessions close before the databases are dropped.
+afterAll(async () => {
+  for (const s of sessions) await s.close();
+});
+
+/** The diff's kinds of rows per table (only those it has), as a merge of `archive` into `d` would see them. */
+async function diffKinds(d: TestDb, archive: string, base?: string): Promise<Record<string, Partial<Record<DiffKind, number>>>> {
+  const s = await openDiff({ db: dbTarget(d.url), archive, base });
+  sessions.push(s);
+  return Object.fromEntries(s.summary.tables.map((t) => [t.table, Object.fromEntries(Object.entries(t.counts).filter(([, n]) => n > 0))]));
+}
 
 const schema = `
   CREATE TABLE projects (id serial PRIMARY KEY, name text NOT NULL);
@@ -237,5 +252,185 @@ describe('a polymorphic reference', () => {
       'journals: journalized_id refers to a issues row that is not imported',
     ]);
     expect(await journals(prod)).toEqual([{ notes: 'on kept', type: 'Issue', on: 'kept' }]);
+  });
+
+  test('a reply to a comment (its type names its own table) is rewritten through the ids its table is given', async () => {
+    const schema = `
+      CREATE TABLE posts (id serial PRIMARY KEY, title text NOT NULL);
+      CREATE TABLE comments (id serial PRIMARY KEY, commentable_type varchar(30) NOT NULL, commentable_id int NOT NULL, body text NOT NULL);`;
+    // Replies to replies, a reply written before the comment it answers, and one to a comment the
+    // archive does not have.
+    const src = await db(
+      schema +
+        `INSERT INTO posts VALUES (1, 'Hello'), (2, 'News');
+         INSERT INTO comments VALUES (1, 'Post', 1, 'first!'), (2, 'Comment', 1, 'reply to first!'), (3, 'Comment', 2, 'reply to the reply'),
+           (4, 'Comment', 5, 'reply to a later comment'), (5, 'Post', 2, 'on news'), (6, 'Comment', 99, 'reply to a deleted comment');`,
+    );
+    // The target holds its own rows at the source's ids, its sequences far ahead, and the first
+    // thread already, under other ids (nothing pairs them but their content and their parents).
+    const dst = await db(
+      schema +
+        `INSERT INTO posts VALUES (1, 'Dev post'), (2, 'Dev post 2'), (7, 'Hello');
+         INSERT INTO comments VALUES (1, 'Post', 1, 'dev comment'), (2, 'Post', 2, 'dev comment 2'), (3, 'Comment', 1, 'dev reply'),
+           (4, 'Comment', 3, 'dev reply 2'), (5, 'Post', 1, 'dev comment 5'), (6, 'Comment', 5, 'dev reply 3'),
+           (20, 'Post', 7, 'first!'), (21, 'Comment', 20, 'reply to first!');
+         SELECT setval('posts_id_seq', 500), setval('comments_id_seq', 700);`,
+    );
+    const file = join(dir, 'self-poly.tar.gz');
+    await exportDb(src, file);
+    expect(await diffKinds(dst, file)).toEqual({
+      posts: { new: 1, identical: 1, target_only: 2 },
+      comments: { new: 4, identical: 2, target_only: 6 },
+    });
+    const report = await importInto(dst, file, 'merge');
+    expect(counts(report)).toMatchObject({ posts: { inserted: 1, unchanged: 1 }, comments: { inserted: 4, unchanged: 2 } });
+    expect(report.warnings.filter((w) => w.startsWith('comments.commentable_id is copied as it is'))).toEqual([
+      `comments.commentable_id is copied as it is in rows that name no row mr4 can follow, so in a target whose ids differ they point at other rows: 1 with commentable_type = 'Comment' (name comments rows the archive does not have).`,
+    ]);
+    const { rows } = await dst.client.query(
+      `SELECT c.body, c.commentable_type AS type, COALESCE(p.title, pc.body, '(nothing: ' || c.commentable_id || ')') AS "on"
+         FROM comments c
+         LEFT JOIN posts p ON c.commentable_type = 'Post' AND p.id = c.commentable_id
+         LEFT JOIN comments pc ON c.commentable_type = 'Comment' AND pc.id = c.commentable_id
+        ORDER BY 1`,
+    );
+    expect(rows).toEqual([
+      { body: 'dev comment', type: 'Post', on: 'Dev post' },
+      { body: 'dev comment 2', type: 'Post', on: 'Dev post 2' },
+      { body: 'dev comment 5', type: 'Post', on: 'Dev post' },
+      { body: 'dev reply', type: 'Comment', on: 'dev comment' },
+      { body: 'dev reply 2', type: 'Comment', on: 'dev reply' },
+      { body: 'dev reply 3', type: 'Comment', on: 'dev comment 5' },
+      { body: 'first!', type: 'Post', on: 'Hello' },
+      { body: 'on news', type: 'Post', on: 'News' },
+      { body: 'reply to a deleted comment', type: 'Comment', on: '(nothing: 99)' },
+      { body: 'reply to a later comment', type: 'Comment', on: 'on news' },
+      { body: 'reply to first!', type: 'Comment', on: 'first!' },
+      { body: 'reply to the reply', type: 'Comment', on: 'reply to first!' },
+    ]);
+    const before = await rowVersions(dst.client, ['posts', 'comments']);
+    expect(totals(await importInto(dst, file, 'merge'))).toMatchObject({ inserted: 0, updated: 0 });
+    expect(await rowVersions(dst.client, ['posts', 'comments'])).toEqual(before);
+  });
+
+  test('a table written before the table its type names (a foreign key back closes a cycle): its ids are filled once that table is written', async () => {
+    // Redmine-like: issues.last_journal_id → journals, so journals is written first.
+    const schema = `
+      CREATE TABLE journals (id serial PRIMARY KEY, journalized_type varchar(30) NOT NULL, journalized_id int NOT NULL, notes text NOT NULL);
+      CREATE TABLE issues (id serial PRIMARY KEY, subject text NOT NULL, last_journal_id int REFERENCES journals);`;
+    const src = await db(
+      schema +
+        `INSERT INTO journals VALUES (1, 'Issue', 2, 'note on b'), (2, 'Issue', 1, 'note on a'), (3, 'Issue', 77, 'on a deleted issue');
+         INSERT INTO issues VALUES (1, 'a', 2), (2, 'b', 1);`,
+    );
+    const dst = await db(
+      schema +
+        `INSERT INTO journals VALUES (1, 'Issue', 1, 'dev note'), (2, 'Issue', 2, 'dev note 2'), (3, 'Issue', 1, 'dev note 3');
+         INSERT INTO issues VALUES (1, 'dev issue 1', 1), (2, 'dev issue 2', NULL), (3, 'dev issue 3', NULL);
+         SELECT setval('journals_id_seq', 600), setval('issues_id_seq', 500);`,
+    );
+    const plan = await planWith(src.client);
+    expect(plan.tables.map((t) => t.name)).toEqual(['journals', 'issues']);
+    const onIssues = async () =>
+      (
+        await dst.client.query(
+          `SELECT j.notes, COALESCE(i.subject, '(nothing: ' || j.journalized_id || ')') AS "on", li.subject AS last_of
+             FROM journals j LEFT JOIN issues i ON i.id = j.journalized_id LEFT JOIN issues li ON li.last_journal_id = j.id ORDER BY 1`,
+        )
+      ).rows;
+    const file = join(dir, 'late-poly.tar.gz');
+    await exportDb(src, file);
+    expect(await diffKinds(dst, file)).toEqual({ journals: { new: 3, target_only: 3 }, issues: { new: 2, target_only: 3 } });
+    const report = await importInto(dst, file, 'merge');
+    expect(counts(report)).toMatchObject({ journals: { inserted: 3, updated: 0 }, issues: { inserted: 2 } });
+    expect(report.failures).toEqual([]);
+    expect(report.warnings.filter((w) => w.startsWith('journals.journalized_id is copied as it is'))).toEqual([
+      `journals.journalized_id is copied as it is in rows that name no row mr4 can follow, so in a target whose ids differ they point at other rows: 1 with journalized_type = 'Issue' (name issues rows the archive does not have).`,
+    ]);
+    const devRows = [
+      { notes: 'dev note', on: 'dev issue 1', last_of: 'dev issue 1' },
+      { notes: 'dev note 2', on: 'dev issue 2', last_of: null },
+      { notes: 'dev note 3', on: 'dev issue 1', last_of: null },
+    ];
+    expect(await onIssues()).toEqual([
+      ...devRows,
+      { notes: 'note on a', on: 'a', last_of: 'a' },
+      { notes: 'note on b', on: 'b', last_of: 'b' },
+      { notes: 'on a deleted issue', on: '(nothing: 77)', last_of: null },
+    ]);
+    let before = await rowVersions(dst.client, ['journals', 'issues']);
+    expect(totals(await importInto(dst, file, 'merge'))).toMatchObject({ inserted: 0, updated: 0 });
+    expect(await rowVersions(dst.client, ['journals', 'issues'])).toEqual(before);
+
+    // The source moves a note to another issue and notes a new issue: the merge updates the one, inserts the others.
+    await src.client.query(
+      `UPDATE journals SET journalized_id = 1 WHERE id = 1;
+       INSERT INTO issues VALUES (3, 'c', NULL); INSERT INTO journals VALUES (4, 'Issue', 3, 'note on c');`,
+    );
+    const again = join(dir, 'late-poly-2.tar.gz');
+    await exportDb(src, again);
+    expect(await diffKinds(dst, again)).toEqual({
+      journals: { new: 1, changed: 1, identical: 2, target_only: 3 },
+      issues: { new: 1, identical: 2, target_only: 3 },
+    });
+    expect(counts(await importInto(dst, again, 'merge'))).toMatchObject({
+      journals: { inserted: 1, updated: 1, unchanged: 2 },
+      issues: { inserted: 1, updated: 0, unchanged: 2 },
+    });
+    expect(await onIssues()).toEqual([
+      ...devRows,
+      { notes: 'note on a', on: 'a', last_of: 'a' },
+      { notes: 'note on b', on: 'a', last_of: 'b' },
+      { notes: 'note on c', on: 'c', last_of: null },
+      { notes: 'on a deleted issue', on: '(nothing: 77)', last_of: null },
+    ]);
+    before = await rowVersions(dst.client, ['journals', 'issues']);
+    expect(totals(await importInto(dst, again, 'merge'))).toMatchObject({ inserted: 0, updated: 0 });
+    expect(await rowVersions(dst.client, ['journals', 'issues'])).toEqual(before);
+  });
+
+  test('a reply, or a note on a later table, naming a row the merge does not write is refused, in the diff and the merge', async () => {
+    const schema = `
+      CREATE TABLE journals (id serial PRIMARY KEY, journalized_type varchar(30) NOT NULL, journalized_id int NOT NULL, notes text NOT NULL);
+      CREATE TABLE issues (id serial PRIMARY KEY, subject text NOT NULL, last_journal_id int REFERENCES journals);
+      CREATE TABLE comments (id serial PRIMARY KEY, commentable_type varchar(30) NOT NULL, commentable_id int NOT NULL, body text NOT NULL);`;
+    const prod = await db(
+      schema +
+        `INSERT INTO issues (subject) VALUES ('kept'), ('deleted in production');
+         INSERT INTO comments (commentable_type, commentable_id, body) VALUES ('Issue', 1, 'kept comment'), ('Issue', 1, 'deleted comment');`,
+    );
+    const dev = await db(schema);
+    const seedFile = join(dir, 'poly-gone-seed-2.tar.gz');
+    await exportDb(prod, seedFile);
+    await importInto(dev, seedFile, 'merge');
+    await prod.client.query(`DELETE FROM issues WHERE id = 2; DELETE FROM comments WHERE id = 2;`);
+    await dev.client.query(
+      `INSERT INTO journals (journalized_type, journalized_id, notes) VALUES ('Issue', 2, 'on the deleted issue'), ('Issue', 1, 'on kept');
+       INSERT INTO comments (commentable_type, commentable_id, body) VALUES ('Comment', 2, 'reply to the deleted comment'), ('Comment', 1, 'reply to kept');`,
+    );
+    const devFile = join(dir, 'poly-gone-dev-2.tar.gz');
+    await exportDb(dev, devFile);
+    expect(await diffKinds(prod, devFile, seedFile)).toEqual({
+      journals: { new: 1, refused: 1 },
+      issues: { identical: 1, deleted_in_target: 1 },
+      comments: { new: 1, refused: 1, identical: 1, deleted_in_target: 1 },
+    });
+    const report = await importInto(prod, devFile, 'merge', { base: seedFile, allowFailures: true });
+    expect(counts(report)).toMatchObject({ journals: { inserted: 1, failed: 1 }, comments: { inserted: 1, failed: 1 } });
+    expect(report.failures.map((f) => `${f.table}: ${f.reason}`).sort()).toEqual([
+      `comments: commentable_id refers to comments {"id": "2"}, which was deleted in the target since the base (a decision "source" for it brings it back)`,
+      `journals: journalized_id refers to issues {"id": "2"}, which was deleted in the target since the base (a decision "source" for it brings it back)`,
+    ]);
+    const { rows } = await prod.client.query(
+      `SELECT x.text, COALESCE(i.subject, c.body) AS "on" FROM (
+         SELECT notes AS text, journalized_type AS type, journalized_id AS id FROM journals
+         UNION ALL SELECT body, commentable_type, commentable_id FROM comments) x
+       LEFT JOIN issues i ON x.type = 'Issue' AND i.id = x.id LEFT JOIN comments c ON x.type = 'Comment' AND c.id = x.id ORDER BY 1`,
+    );
+    expect(rows).toEqual([
+      { text: 'kept comment', on: 'kept' },
+      { text: 'on kept', on: 'kept' },
+      { text: 'reply to kept', on: 'kept comment' },
+    ]);
   });
 });

@@ -94,12 +94,14 @@ export async function analyze(
     tables: new Map(tables.map((t) => [t.plan.name, t])),
     identity,
     warnings: run.warnings,
+    polymorphic: new Map(),
   };
   // Base rows are never asked about: one the source or the target does not identify is left unmatched.
   const mb: MatchContext | null = base
     ? {
         ...m,
         maps: new Map(),
+        polymorphic: new Map(),
         tables: new Map(base.tables),
         identity: { ...identity, source: base.side, sameIds: false, probable: 'new', decisions: null },
         warnings: undefined,

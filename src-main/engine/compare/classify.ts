@@ -14,9 +14,11 @@
 // value will be taken, is refused (refuseUnwritable), as the import refuses it.
 import {
   columnType,
+  deferredPolymorphic,
   distinct,
   lateColumns,
   type MatchContext,
+  polymorphicTargetValue,
   refuseAsClassified,
   remapRefs,
   rowId,
@@ -62,7 +64,7 @@ export async function classifyTable(a: Analysis, t: StagedTable): Promise<void> 
       joins.push(`LEFT JOIN ${map} ${bm} ON ${bm}.src = rb.${ident(c)}`);
       return `${bm}.tgt::${type}`;
     }
-    return `rb.${ident(c)}`;
+    return ref ? `rb.${ident(c)}` : polymorphicTargetValue(mb, tb, c, 'rb', joins);
   };
   const label = (c: string, expr: string) => {
     const ref = refOf(c);
@@ -219,6 +221,32 @@ async function refuseGoneParents(a: Analysis, t: StagedTable, mode: 'skip' | 'me
   let refused = 0;
   const D = temp(t, 'classified');
   const staged = new Set(t.staged);
+  /** Refuses the rows whose `columns` name, by `on` (over the staged row s and the parent's ps), a
+   *  parent row that will not be there; `work` joins what `elsewhere` reads. */
+  const refuseNaming = async (parent: StagedTable, columns: string[], on: string, work = '', elsewhere = '') => {
+    const cols = `ARRAY[${columns.map((c) => literal(c)).join(', ')}]`;
+    const reason =
+      `${literal(`${columns.join(', ')} refers to ${parent.plan.name} `)} || COALESCE(dp.key::text, '(row ' || dp.srow || ')') || ` +
+      `CASE WHEN dp.kind = 'refused' THEN ', which is refused' WHEN dp.excluded THEN ', which is left out' ` +
+      `ELSE ${literal(', which was deleted in the target since the base (a decision "source" for it brings it back)')} END`;
+    const statement = `
+      UPDATE ${D} d SET kind = 'refused', reason = q.reason FROM (
+        SELECT DISTINCT ON (dc.srow) dc.srow, ${reason} AS reason
+        FROM ${D} dc
+        JOIN ${temp(t, 'staged')} s ON s._row = dc.srow
+        ${work}
+        JOIN ${temp(parent, 'staged')} ps ON ${on}
+        JOIN ${temp(parent, 'classified')} dp ON dp.srow = ps._row
+        WHERE NOT dc.excluded AND (dc.kind IN ('new', 'resurrect')${mode === 'merge' ? ` OR (dc.tctid IS NOT NULL AND dc.apply && ${cols})` : ''})
+          AND dp.tctid IS NULL AND (dp.kind IN ('deleted_in_target', 'refused') OR dp.excluded) ${elsewhere}
+        ORDER BY dc.srow) q
+      WHERE d.srow = q.srow`;
+    for (;;) {
+      const res = await m.ctx.query(statement);
+      refused += res.rowCount ?? 0;
+      if (parent !== t || !res.rowCount) break;
+    }
+  };
   for (const ref of t.plan.references) {
     if (ref.external || (ref.late && !ref.self) || !ref.columns.every((c) => staged.has(c))) continue;
     const parent = ref.self ? t : m.tables.get(ref.parent);
@@ -232,28 +260,15 @@ async function refuseGoneParents(a: Analysis, t: StagedTable, mode: 'skip' | 'me
     const elsewhere = ref.remap
       ? ''
       : `AND NOT EXISTS (SELECT 1 FROM ${target(m, parent)} g WHERE ${ref.columns.map((c, i) => `g.${ident(ref.parentColumns[i])} = ${targetSpaceValue(m, t, c, 'w', joins)}`).join(' AND ')})`;
-    const cols = `ARRAY[${ref.columns.map((c) => literal(c)).join(', ')}]`;
-    const reason =
-      `${literal(`${ref.columns.join(', ')} refers to ${parent.plan.name} `)} || COALESCE(dp.key::text, '(row ' || dp.srow || ')') || ` +
-      `CASE WHEN dp.kind = 'refused' THEN ', which is refused' WHEN dp.excluded THEN ', which is left out' ` +
-      `ELSE ${literal(', which was deleted in the target since the base (a decision "source" for it brings it back)')} END`;
-    const statement = `
-      UPDATE ${D} d SET kind = 'refused', reason = q.reason FROM (
-        SELECT DISTINCT ON (dc.srow) dc.srow, ${reason} AS reason
-        FROM ${D} dc
-        JOIN ${temp(t, 'staged')} s ON s._row = dc.srow
-        ${ref.remap ? '' : `JOIN ${temp(t, 'work')} w ON w._row = dc.srow ${joins.join(' ')}`}
-        JOIN ${temp(parent, 'staged')} ps ON ${eq}
-        JOIN ${temp(parent, 'classified')} dp ON dp.srow = ps._row
-        WHERE NOT dc.excluded AND (dc.kind IN ('new', 'resurrect')${mode === 'merge' ? ` OR (dc.tctid IS NOT NULL AND dc.apply && ${cols})` : ''})
-          AND dp.tctid IS NULL AND (dp.kind IN ('deleted_in_target', 'refused') OR dp.excluded) ${elsewhere}
-        ORDER BY dc.srow) q
-      WHERE d.srow = q.srow`;
-    for (;;) {
-      const res = await m.ctx.query(statement);
-      refused += res.rowCount ?? 0;
-      if (!ref.self || !res.rowCount) break;
-    }
+    const work = ref.remap ? '' : `JOIN ${temp(t, 'work')} w ON w._row = dc.srow ${joins.join(' ')}`;
+    await refuseNaming(parent, ref.columns, eq, work, elsewhere);
+  }
+  // Polymorphic values naming a row of this table, or of a table written after it (filled late, but
+  // never left pointing at another row): the named row is the archive's row with that id.
+  for (const n of deferredPolymorphic(m, t)) {
+    const parent = m.tables.get(n.ref.parent);
+    if (!parent || parent.plan.role !== 'data') continue;
+    await refuseNaming(parent, n.ref.columns, `${n.when('s')} AND ${n.equal(`ps.${ident(n.parentId)}`, `s.${ident(n.ref.columns[0])}`)}`);
   }
   return refused;
 }

@@ -176,10 +176,14 @@ export async function openDiff(options: DiffOptions): Promise<DiffSession> {
     );
     ctx.phase(3, DIFF_PHASES[3]);
     const tables: DiffSummary['tables'] = [];
-    for (const t of analysis.tables) {
-      if (t.plan.role !== 'data') continue;
+    const data = analysis.tables.filter((t) => t.plan.role === 'data');
+    for (const t of data) {
       ctx.progress({ type: 'table', table: t.plan.name, phase: 3, rowsDone: 0, rowsTotal: t.rows });
       await classifyTable(analysis, t);
+    }
+    // Every table classified first, as the merge does: a row naming a row of a table written after
+    // its own (filled late) is refused where that row will not be there.
+    for (const t of data) {
       await refuseUnwritable(analysis, t);
       tables.push({ table: t.plan.name, counts: await tableCounts(ctx, t) });
       ctx.progress({ type: 'table', table: t.plan.name, phase: 3, rowsDone: t.rows, rowsTotal: t.rows, done: true });

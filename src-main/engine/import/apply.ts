@@ -7,6 +7,7 @@ import { ident, literal, qualified } from '../sql';
 import { describeRefused } from './constraints';
 import {
   columnType,
+  deferredPolymorphic,
   differs,
   lateColumns,
   locates,
@@ -234,7 +235,7 @@ export async function writeTable(m: MatchContext, t: StagedTable, beforeWrite?: 
   // Rows recognised by content are identical by definition; rows of a keyless table paired by their
   // lineage (or ids) are updated in place like any other, found again by their id.
   const update = m.mode === 'merge' && (t.plan.key.kind === 'key' || t.plan.surrogate) ? updatableColumns(m, t) : [];
-  const trackLate = m.mode === 'merge' && lateColumns(m, t).length > 0;
+  const trackLate = m.mode === 'merge' && (lateColumns(m, t).length > 0 || deferredPolymorphic(m, t, 'late').length > 0);
   if (trackLate) await m.ctx.query(`CREATE TEMP TABLE ${temp(t, 'updated')} (_row bigint) ON COMMIT DROP`);
   let updateStatement: ((range: string) => string) | null = null;
   if (update.length) {
@@ -289,9 +290,14 @@ export async function writeTable(m: MatchContext, t: StagedTable, beforeWrite?: 
   t.counts.unchanged = hits - t.counts.updated;
 }
 
-/** Fills late columns (references that close a cycle) now that every table's rows exist. Returns the
- *  references that could not be resolved; those are left as they were (NULL for new rows). */
+/** Fills late columns (references that close a cycle, polymorphic values naming a table written
+ *  after this one) now that every table's rows exist. Returns the references that could not be
+ *  resolved; those are left as they were (NULL for new rows, or the archive's polymorphic id). */
 export async function lateSeed(m: MatchContext, t: StagedTable): Promise<RowProblem[]> {
+  return [...(await seedLateReferences(m, t)), ...(await seedLatePolymorphic(m, t))];
+}
+
+async function seedLateReferences(m: MatchContext, t: StagedTable): Promise<RowProblem[]> {
   const late = remapRefs(m, t).filter((r) => r.late && !r.self);
   if (late.length === 0 || !t.plan.surrogate) return [];
   const T = target(m, t);
@@ -316,6 +322,9 @@ export async function lateSeed(m: MatchContext, t: StagedTable): Promise<RowProb
     .join(', ');
   const changed = late.map((r, i) => `(NOT v.miss${i} AND v.ok${i} AND g.${ident(r.columns[0])} IS DISTINCT FROM v.v${i})`).join(' OR ');
   const alreadyUpdated = m.mode === 'merge' ? `NOT EXISTS (SELECT 1 FROM ${temp(t, 'updated')} u WHERE u._row = upd._row)` : 'false';
+  // Counted once: a row this fills is not counted again by the polymorphic values' pass.
+  const counted =
+    m.mode === 'merge' ? `, counted AS (INSERT INTO ${temp(t, 'updated')} SELECT _row FROM upd WHERE _hit AND ${alreadyUpdated})` : '';
   const anyMiss = late.map((_, i) => `miss${i}`).join(' OR ');
   // An existing row given a late column keeps its old value in the undo log (a row this run inserted
   // needs none: the undo deletes it).
@@ -328,7 +337,7 @@ export async function lateSeed(m: MatchContext, t: StagedTable): Promise<RowProb
               ? `,
           ul AS (${undo.recordUpdated('upd', 'upd._hit')})`
               : ''
-          }
+          }${counted}
      SELECT (SELECT count(*) FILTER (WHERE _hit AND ${alreadyUpdated}) FROM upd) AS late_only,
             (SELECT COALESCE(json_agg(json_build_object('row', _row, 'miss', ARRAY[${anyMiss.replace(/ OR /g, ', ')}], 'gone', ARRAY[${late.map((_, i) => `gone${i}`).join(', ')}]) ORDER BY _row), '[]')
                FROM (SELECT * FROM v WHERE ${anyMiss} ORDER BY _row LIMIT 10000) q) AS missing`,
@@ -352,6 +361,69 @@ export async function lateSeed(m: MatchContext, t: StagedTable): Promise<RowProb
     }
   }
   return unresolved;
+}
+
+/**
+ * Polymorphic values naming a table written after this one (a cycle through a declared foreign key),
+ * through that table's ids now that it is written: in the rows this run inserted (written with the
+ * archive's id until now), and in a merge the rows it updates. A value naming a row the run did not
+ * write is left as it is and returned; with a classification such rows were refused before writing.
+ */
+async function seedLatePolymorphic(m: MatchContext, t: StagedTable): Promise<RowProblem[]> {
+  const links = deferredPolymorphic(m, t, 'late');
+  const sur = t.plan.surrogate;
+  if (!links.length || !sur) return [];
+  const D = m.verdicts?.get(t.plan.name);
+  const undo = await undoLogOf(m)?.forTable(t);
+  const problems: RowProblem[] = [];
+  for (const c of [...new Set(links.map((n) => n.ref.columns[0]))]) {
+    const named = links.filter((n) => n.ref.columns[0] === c);
+    const col = `w.${ident(c)}`;
+    const joins = named.map(
+      (n, i) =>
+        `LEFT JOIN ${m.maps.get(n.ref.parent)} p${i} ON ${n.whenTarget('w')} AND ${n.equal(`p${i}.src`, col)}
+         LEFT JOIN (SELECT DISTINCT ${ident(n.parentId)} AS id FROM ${temp(m.tables.get(n.ref.parent)!, 'staged')}) h${i}
+           ON ${n.whenTarget('w')} AND ${n.equal(`h${i}.id`, col)}`,
+    );
+    const value = named.map((n, i) => `WHEN p${i}.tgt IS NOT NULL AND p${i}.live THEN ${n.asColumn(`p${i}.tgt`)}`).join(' ');
+    // The archive has the named row, but the run did not write it (refused, left out, deleted in the target since the base).
+    const missing = named
+      .map(
+        (n, i) =>
+          `WHEN h${i}.id IS NOT NULL AND (p${i}.tgt IS NULL OR NOT p${i}.live) THEN ${literal(`${c} refers to a ${n.ref.parent} row that `)}
+             || CASE WHEN p${i}.tgt IS NULL THEN 'was not imported' ELSE 'was deleted in the target since the base' END`,
+      )
+      .join(' ');
+    // With a classification: only rows that were written, and on existing rows only if it applies the field.
+    const applies = D ? `(NOT w._hit OR ${literal(c)} = ANY (d.apply))` : 'true';
+    const written = D ? `AND NOT COALESCE(d.excluded, false) AND (w._hit OR d.kind IN ('new', 'resurrect'))` : '';
+    const v = `SELECT w._row, w._hit, a._tgt AS loc, CASE ${value} END AS v,
+                 CASE ${missing} END || CASE WHEN w._hit THEN '; left unchanged' ELSE '; left as the archive has it' END AS missing
+               FROM ${temp(t, 'work')} w JOIN ${temp(t, 'ids')} a ON a._row = w._row ${joins.join(' ')}
+               ${D ? `LEFT JOIN ${D} d ON d.srow = w._row` : ''}
+               WHERE ${m.mode === 'merge' ? 'true' : 'NOT w._hit'} ${written} AND ${applies}
+                 AND (${named.map((n) => n.whenTarget('w')).join(' OR ')})
+                 AND NOT EXISTS (SELECT 1 FROM ${temp(t, 'refused')} x WHERE x._row = w._row)`;
+    const fresh = m.mode === 'merge' ? `NOT EXISTS (SELECT 1 FROM ${temp(t, 'updated')} u WHERE u._row = upd._row)` : 'false';
+    const res = await m.ctx.query<{ late_only: string; missing: { row: number; reason: string }[] }>(
+      `WITH v AS MATERIALIZED (${v}),
+            upd AS (UPDATE ${target(m, t)} AS g SET ${ident(c)} = v.v FROM v
+                    WHERE g.${ident(sur)} = v.loc AND v.v IS NOT NULL AND g.${ident(c)} IS DISTINCT FROM v.v
+                    RETURNING v._row, v._hit${undo ? `, ${undo.returning('g')}` : ''})${undo ? `, ul AS (${undo.recordUpdated('upd', 'upd._hit')})` : ''}${
+                      m.mode === 'merge'
+                        ? `, counted AS (INSERT INTO ${temp(t, 'updated')} SELECT _row FROM upd WHERE _hit AND ${fresh})`
+                        : ''
+                    }
+       SELECT (SELECT count(*) FILTER (WHERE _hit AND ${fresh}) FROM upd) AS late_only,
+              (SELECT COALESCE(json_agg(json_build_object('row', _row, 'reason', missing) ORDER BY _row), '[]')
+                 FROM (SELECT _row, missing FROM v WHERE missing IS NOT NULL ORDER BY _row LIMIT 10000) q) AS missing`,
+    );
+    const lateOnly = Number(res.rows[0].late_only);
+    t.counts.updated += lateOnly;
+    t.counts.unchanged -= lateOnly;
+    for (const r of res.rows[0].missing) problems.push({ table: t.plan.name, key: null, row: Number(r.row), column: c, reason: r.reason });
+  }
+  return problems;
 }
 
 /** Moves every sequence of the written tables past the largest value now in its column. */

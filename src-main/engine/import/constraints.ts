@@ -4,7 +4,16 @@
 import type { RowProblem } from '../report-types';
 import { ident, literal, qualified } from '../sql';
 import { dropRefused, refuseTakenUniqueValues } from '../staged/final';
-import { insertRefusals, lateColumns, type MatchContext, type RefusalCheck, remapRefs, selfRefs, target } from '../staged/match';
+import {
+  deferredPolymorphic,
+  insertRefusals,
+  lateColumns,
+  type MatchContext,
+  type RefusalCheck,
+  remapRefs,
+  selfRefs,
+  target,
+} from '../staged/match';
 import { type StagedTable, temp } from '../staged/types';
 
 async function refuse(m: MatchContext, t: StagedTable, selectRows: string, reason: string, column: string | null): Promise<number> {
@@ -19,14 +28,19 @@ export async function checkConstraints(m: MatchContext, t: StagedTable): Promise
   const F = temp(t, 'final');
   const T = target(m, t);
   const staged = new Set(t.staged);
-  const late = new Set(lateColumns(m, t));
+  // A late polymorphic value is written as the archive has it until every table is: not checked.
+  const late = new Set([...lateColumns(m, t), ...deferredPolymorphic(m, t, 'late').map((n) => n.ref.columns[0])]);
   const self = selfRefs(m, t);
+  const polySelf = deferredPolymorphic(m, t, 'self');
 
   // Per-row checks in one pass: self references that cannot resolve, NOT NULL, CHECK constraints.
-  const rowChecks: RefusalCheck[] = self.map((r, i) => ({
-    bad: `q._selfmiss${i}`,
-    reason: literal(`${r.columns[0]} refers to a ${t.plan.name} row that is not imported`),
-    col: literal(r.columns[0]),
+  const rowChecks: RefusalCheck[] = [
+    ...self.map((r, i) => ({ bad: `q._selfmiss${i}`, column: r.columns[0] })),
+    ...polySelf.map((n, i) => ({ bad: `q._polymiss${i}`, column: n.ref.columns[0] })),
+  ].map(({ bad, column }) => ({
+    bad,
+    reason: literal(`${column} refers to a ${t.plan.name} row that is not imported`),
+    col: literal(column),
   }));
   for (const c of t.plan.columns) {
     if (!c.notNull || !staged.has(c.name) || c.name === t.plan.surrogate) continue;
@@ -87,18 +101,28 @@ export async function checkConstraints(m: MatchContext, t: StagedTable): Promise
   await dropRefused(m, t);
   await refuseTakenUniqueValues(m, t);
   // Rows whose parent in the same table was just refused cannot be written either.
-  if (self.length) {
+  if (self.length || polySelf.length) {
+    const sur = ident(t.plan.surrogate!);
+    const orphans = [
+      ...self.map((r) => ({
+        column: r.columns[0],
+        named: `f.${ident(r.columns[0])} IS NOT NULL`,
+        equal: (a: string, b: string) => `${a} = ${b}`,
+      })),
+      ...polySelf.map((n, i) => ({ column: n.ref.columns[0], named: `f._polyself${i}`, equal: n.equal })),
+    ];
     for (;;) {
       let added = 0;
-      for (const r of self) {
+      for (const o of orphans) {
+        const value = `f.${ident(o.column)}`;
         added += await refuse(
           m,
           t,
-          `SELECT f._row FROM ${F} f WHERE f.${ident(r.columns[0])} IS NOT NULL
-             AND NOT EXISTS (SELECT 1 FROM ${F} p WHERE p._loc = f.${ident(r.columns[0])})
-             AND NOT EXISTS (SELECT 1 FROM ${T} p WHERE p.${ident(t.plan.surrogate!)} = f.${ident(r.columns[0])})`,
-          `${r.columns[0]} refers to a ${t.plan.name} row that was refused`,
-          r.columns[0],
+          `SELECT f._row FROM ${F} f WHERE ${o.named}
+             AND NOT EXISTS (SELECT 1 FROM ${F} p WHERE ${o.equal('p._loc', value)})
+             AND NOT EXISTS (SELECT 1 FROM ${T} p WHERE ${o.equal(`p.${sur}`, value)})`,
+          `${o.column} refers to a ${t.plan.name} row that was refused`,
+          o.column,
         );
       }
       if (added === 0) break;

@@ -210,6 +210,7 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
       tables: new Map(tables.map((t) => [t.plan.name, t])),
       identity,
       warnings,
+      polymorphic: new Map(),
     };
     const undo = !dryRun && options.undo !== false ? await UndoLog.open(m, warnings) : null;
     const disabled = options.disableTriggers ? await disableTriggers(m, tables) : [];

@@ -8,6 +8,7 @@ import { stagedKeyJson, targetKeyJson } from './keys';
 import {
   analyzeTemp,
   columnType,
+  deferredPolymorphic,
   lateColumns,
   locates,
   locatorColumns,
@@ -32,6 +33,8 @@ export async function buildFinal(m: MatchContext, t: StagedTable, columns: strin
   const D = m.verdicts?.get(t.plan.name);
   const late = new Set(lateColumns(m, t));
   const self = selfRefs(m, t);
+  const polySelf = deferredPolymorphic(m, t, 'self');
+  const polyLate = deferredPolymorphic(m, t, 'late');
   const updates = m.mode === 'merge' && (t.plan.key.kind === 'key' || !!sur);
   const updatable = new Set(updates ? updatableColumns(m, t) : []);
   const select = ['w._row', 'w._hit', sur ? 'a._tgt AS _loc' : 'NULL::int AS _loc'];
@@ -41,8 +44,9 @@ export async function buildFinal(m: MatchContext, t: StagedTable, columns: strin
   const matchedBy = new Set(t.plan.key.kind === 'key' && !sur ? t.plan.key.columns : []);
   const fromSource = (c: string) => (updatable.has(c) ? (D ? `(NOT w._hit OR ${literal(c)} = ANY (d.apply))` : 'true') : 'NOT w._hit');
   const keepsOwn = (c: string) => updates && c !== sur && !late.has(c) && !matchedBy.has(c) && fromSource(c) !== 'true';
-  // A row the target has is found again where matching found it.
-  if (columns.some(keepsOwn)) {
+  // A row the target has is found again where matching found it (and keeps a late polymorphic value
+  // until it is filled).
+  if (columns.some(keepsOwn) || (updates && polyLate.length)) {
     joins.push(`LEFT JOIN ${temp(t, 'matched')} k ON w._hit AND k._row = w._row LEFT JOIN ${target(m, t)} g ON ${rowId('g')} = k._ctid`);
   }
   const written = (c: string, value: string) => (keepsOwn(c) ? `CASE WHEN ${fromSource(c)} THEN ${value} ELSE g.${ident(c)} END` : value);
@@ -51,12 +55,24 @@ export async function buildFinal(m: MatchContext, t: StagedTable, columns: strin
     if (c === sur) select.push(`a._tgt AS ${ident(c)}`);
     else if (si !== -1) select.push(`${written(c, `o${si}._tgt::${columnType(t, c)}`)} AS ${ident(c)}`);
     else if (late.has(c)) select.push(`NULL::${columnType(t, c)} AS ${ident(c)}`);
-    else select.push(`${written(c, `w.${ident(c)}`)} AS ${ident(c)}`);
+    else select.push(`${written(c, polymorphicValue(m, t, c, updates))} AS ${ident(c)}`);
   }
   self.forEach((r, i) => {
     const c = r.columns[0];
     joins.push(`LEFT JOIN ${temp(t, 'ids')} o${i} ON o${i}._src = w.${ident(c)}`);
     select.push(`(${fromSource(c)} AND w.${ident(c)} IS NOT NULL AND o${i}._tgt IS NULL) AS _selfmiss${i}`);
+  });
+  polySelf.forEach((n, i) => {
+    const c = `w.${ident(n.ref.columns[0])}`;
+    joins.push(`LEFT JOIN ${temp(t, 'ids')} q${i} ON ${n.whenTarget('w')} AND ${n.equal(`q${i}._src`, c)}`);
+    joins.push(
+      `LEFT JOIN (SELECT DISTINCT ${ident(n.parentId)} AS id FROM ${temp(t, 'staged')}) qh${i} ON ${n.whenTarget('w')} AND ${n.equal(`qh${i}.id`, c)}`,
+    );
+    const fromArchive = fromSource(n.ref.columns[0]);
+    // The archive has the named row but it gets no id (refused): the row is refused too. Where the
+    // archive lacks it, the value is copied as it is (said in the run's warnings).
+    select.push(`(${fromArchive} AND q${i}._tgt IS NULL AND qh${i}.id IS NOT NULL) AS _polymiss${i}`);
+    select.push(`(${fromArchive} AND q${i}._tgt IS NOT NULL) AS _polyself${i}`);
   });
   const inserted = D ? `(NOT w._hit AND d.kind IN ('new', 'resurrect') AND NOT d.excluded)` : 'NOT w._hit';
   const updated = !updates ? 'false' : D ? `(w._hit AND NOT d.excluded AND cardinality(d.apply) > 0)` : 'w._hit';
@@ -84,6 +100,23 @@ export async function buildFinal(m: MatchContext, t: StagedTable, columns: strin
   );
 }
 
+/** A polymorphic reference's value as written: one naming a row of the table through the ids its rows
+ *  are given (buildFinal's joins q<i>); one naming a row of a table written later as the target row g
+ *  has it, or in a new row as the archive has it, until every table is written (lateSeed). */
+function polymorphicValue(m: MatchContext, t: StagedTable, c: string, updates: boolean): string {
+  const col = `w.${ident(c)}`;
+  const cases = [
+    ...deferredPolymorphic(m, t, 'self')
+      .map((n, i) => ({ n, i }))
+      .filter(({ n }) => n.ref.columns[0] === c)
+      .map(({ n, i }) => `WHEN ${n.whenTarget('w')} AND q${i}._tgt IS NOT NULL THEN ${n.asColumn(`q${i}._tgt`)}`),
+    ...deferredPolymorphic(m, t, 'late')
+      .filter((n) => updates && n.ref.columns[0] === c)
+      .map((n) => `WHEN ${n.whenTarget('w')} AND w._hit THEN g.${ident(c)}`),
+  ];
+  return cases.length ? `CASE ${cases.join(' ')} ELSE ${col} END` : col;
+}
+
 /** Refuses the rows `selectRows` names (_row, reason), each with its first reason. */
 async function refuseWith(m: MatchContext, t: StagedTable, selectRows: string): Promise<number> {
   const res = await m.ctx.query(
@@ -101,7 +134,8 @@ export async function dropRefused(m: MatchContext, t: StagedTable): Promise<void
 /** Unique keys mr4 checks before writing: whole columns, all written with their final values. */
 function checkedKeys(m: MatchContext, t: StagedTable): UniqueKey[] {
   const staged = new Set(t.staged);
-  const late = new Set(lateColumns(m, t));
+  // A late polymorphic value is written only once every table is: not checked, as a late reference is not.
+  const late = new Set([...lateColumns(m, t), ...deferredPolymorphic(m, t, 'late').map((n) => n.ref.columns[0])]);
   return [...(t.catalog.primaryKey ? [t.catalog.primaryKey] : []), ...t.catalog.uniqueKeys].filter(
     (k) =>
       !k.partial &&

@@ -34,6 +34,8 @@ export interface MatchContext {
   /** Where matching says what the user should know (the run's warnings). */
   warnings?: string[];
   tables: Map<string, StagedTable>;
+  /** Per table, the tables its polymorphic references name (polymorphicParents), once resolved. */
+  polymorphic: Map<string, PolymorphicParent[]>;
 }
 
 /** Temporary tables of a table with fewer staged rows than this are not analysed: sampling them costs
@@ -130,7 +132,30 @@ export function targetSpaceValue(m: MatchContext, t: StagedTable, c: string, ali
     joins.push(`LEFT JOIN ${map} ${a} ON ${a}.src = ${alias}.${ident(c)}`);
     return `${a}.tgt::${type}`;
   }
-  return `${alias}.${ident(c)}`;
+  return polymorphicTargetValue(m, t, c, alias, joins);
+}
+
+/** A polymorphic reference's value (alias: a row of the resolved or work view) as the target would
+ *  hold it: where it names its own table or one written after it, through that table's map (once
+ *  published: after the table is matched). */
+export function polymorphicTargetValue(m: MatchContext, t: StagedTable, c: string, alias: string, joins: string[]): string {
+  const links = deferredPolymorphic(m, t).filter((n) => n.ref.columns[0] === c);
+  if (!links.length) return `${alias}.${ident(c)}`;
+  const cases = links.map((n) => {
+    const a = `sp${joins.length}`;
+    const map = m.maps.get(n.ref.parent);
+    if (!map) return `WHEN ${n.whenTarget(alias)} THEN ${alias}.${ident(c)}`;
+    joins.push(`LEFT JOIN ${map} ${a} ON ${n.whenTarget(alias)} AND ${n.equal(`${a}.src`, `${alias}.${ident(c)}`)}`);
+    return `WHEN ${n.whenTarget(alias)} THEN COALESCE(${n.asColumn(`${a}.tgt`)}, ${alias}.${ident(c)})`;
+  });
+  return `CASE ${cases.join(' ')} ELSE ${alias}.${ident(c)} END`;
+}
+
+/** The values of a table's polymorphic references that name rows whose target ids are not known when
+ *  its rows are resolved: its own table's (drawn as it is written, as a self reference's are), or a
+ *  table written after it (filled once every table is written, as a late foreign key is). */
+export function deferredPolymorphic(m: MatchContext, t: StagedTable, kind?: 'self' | 'late'): PolymorphicParent[] {
+  return (m.polymorphic.get(t.plan.name) ?? []).filter((n) => (kind ? n.kind === kind : n.kind !== 'now'));
 }
 
 /** Text comparison is exact for every type; plain equality is used only where it means the same. */
@@ -152,7 +177,11 @@ export function distinct(t: StagedTable, column: string, a: string, b: string): 
 
 export async function buildResolved(m: MatchContext, t: StagedTable): Promise<PlannedReference[]> {
   const direct = remapRefs(m, t).filter((r) => !r.late && !r.self);
-  const named = await polymorphicParents(m, t);
+  const parents = await polymorphicParents(m, t);
+  m.polymorphic.set(t.plan.name, parents);
+  // Values naming the table itself or one written after it keep the archive's id here, as a self or
+  // late reference does; they are rewritten when those ids are known.
+  const named = parents.filter((n) => n.kind === 'now');
   const joins: string[] = [];
   const select = ['s._row'];
   for (const c of t.staged) {
@@ -161,6 +190,7 @@ export async function buildResolved(m: MatchContext, t: StagedTable): Promise<Pl
     if (i !== -1) select.push(`p${i}.tgt::${columnType(t, c)} AS ${ident(c)}`);
     else if (poly.length) {
       // A value whose named row is not in the archive is copied as it is (and said, polymorphicParents).
+      // A value naming a table resolved later keeps the archive's id for now.
       const cases = poly.map((n) => `WHEN ${n.when('s')} THEN COALESCE(${n.asColumn(`${n.alias}.tgt`)}, s.${ident(c)})`);
       select.push(`CASE ${cases.join(' ')} ELSE s.${ident(c)} END AS ${ident(c)}`);
     } else select.push(`s.${ident(c)}`);
@@ -191,13 +221,19 @@ export async function buildResolved(m: MatchContext, t: StagedTable): Promise<Pl
   return [...direct, ...named.map((n) => n.ref)];
 }
 
-interface PolymorphicParent {
+export interface PolymorphicParent {
   /** The reference as a plain one to the named table, for the refusals that name it. */
   ref: PlannedReference;
   parentId: string;
   alias: string;
+  /** When the named table's ids are known: before this table is matched ('now'), as its own rows
+   *  get theirs ('self'), or once every table is written ('late'). */
+  kind: 'now' | 'self' | 'late';
   /** The row names this table: its type column holds this value and its id column a value. */
   when: (alias: string) => string;
+  /** The same of a row whose type column holds the target's value (resolved, work, final or target
+   *  rows: a content type is rewritten through the content types' ids). */
+  whenTarget: (alias: string) => string;
   /** An id of the named table equal to the id column's value, and one as the id column's type (a
    *  text column may hold integer ids: compared as text). */
   equal: (parentId: string, value: string) => string;
@@ -205,9 +241,10 @@ interface PolymorphicParent {
 }
 
 /**
- * The tables the type values of a table's polymorphic references name, each rewritable through its id
- * map where it was matched before this table. Values naming a table outside the run, one written after
- * this table, or a row the archive does not have are copied as they are, and said with their count.
+ * The tables the type values of a table's polymorphic references name, each rewritten through its ids:
+ * its map where it was matched before this table, the table's own ids as they are drawn, or a later
+ * table's map once every table is written. Values naming a table outside the run or a row the archive
+ * does not have are copied as they are, and said with their count.
  */
 async function polymorphicParents(m: MatchContext, t: StagedTable): Promise<PolymorphicParent[]> {
   const out: PolymorphicParent[] = [];
@@ -225,23 +262,34 @@ async function polymorphicParents(m: MatchContext, t: StagedTable): Promise<Poly
       const parent = m.tables.has(name) ? name : tableNamedByClass(model ?? v, m.tables.keys());
       const pt = parent ? m.tables.get(parent)! : null;
       const parentId = pt?.plan.surrogate ?? pt?.plan.inheritedId?.column ?? null;
-      if (!parent || !parentId || !pt!.staged.includes(parentId) || !m.maps.has(parent)) {
+      const kind = parent === t.plan.name ? 'self' : parent && m.maps.has(parent) ? 'now' : 'late';
+      // Ids drawn as the table is written are a surrogate's; a late value finds its row again by it.
+      const followable = kind === 'now' || (!!t.plan.surrogate && (kind === 'late' || parentId === t.plan.surrogate));
+      if (!parent || !parentId || !pt!.staged.includes(parentId) || !followable) {
         const why = !parent
           ? 'no table of the run'
-          : parent === t.plan.name
-            ? 'its own table, whose ids are drawn as it is written'
-            : !parentId || !pt!.staged.includes(parentId)
-              ? `${parent}, which has no id column in the archive`
-              : `${parent}, which is written after ${t.plan.name}`;
+          : !parentId || !pt!.staged.includes(parentId)
+            ? `${parent}, which has no id column in the archive`
+            : parent === t.plan.name
+              ? 'its own table, which has no id drawn as it is written'
+              : `${parent}, which is written after ${t.plan.name}, whose rows have no id to find them again by`;
         copied.push(`${n} with ${p.typeColumn} = ${label(v, name)} (names ${why})`);
         continue;
       }
       const when = (alias: string) => `${alias}.${type}::text = ${literal(v)} AND ${alias}.${id} IS NOT NULL`;
-      const ref = derivedReference(parent, [p.column], [parentId], { name: `${p.typeColumn} = ${label(v, name)}`, parentSchema: m.schema });
+      const targetType = p.contentTypes ? await targetContentType(m, p, v) : v;
+      const whenTarget = (alias: string) =>
+        targetType === null ? 'false' : `${alias}.${type}::text = ${literal(targetType)} AND ${alias}.${id} IS NOT NULL`;
+      const ref = derivedReference(parent, [p.column], [parentId], {
+        name: `${p.typeColumn} = ${label(v, name)}`,
+        parentSchema: m.schema,
+        self: kind === 'self',
+        late: kind === 'late',
+      });
       const [own, theirs] = [columnType(t, p.column), columnType(pt!, parentId)];
       const equal = (a: string, b: string) => (own === theirs ? `${a} = ${b}` : `${a}::text = ${b}::text`);
       const asColumn = (a: string) => (own === theirs ? a : `${a}::text::${own}`);
-      out.push({ ref, parentId, alias: `pm${out.length}`, when, equal, asColumn });
+      out.push({ ref, parentId, alias: `pm${out.length}`, kind, when, whenTarget, equal, asColumn });
       const orphans = await m.ctx.query<{ n: string }>(
         `SELECT count(*) AS n FROM ${temp(t, 'staged')} s WHERE ${when('s')}
            AND NOT EXISTS (SELECT 1 FROM ${temp(pt!, 'staged')} ps WHERE ${equal(`ps.${ident(parentId)}`, `s.${id}`)})`,
@@ -249,11 +297,14 @@ async function polymorphicParents(m: MatchContext, t: StagedTable): Promise<Poly
       if (Number(orphans.rows[0].n))
         copied.push(`${orphans.rows[0].n} with ${p.typeColumn} = ${label(v, name)} (name ${parent} rows the archive does not have)`);
     }
-    const warning = copied.length
-      ? `${t.plan.name}.${p.column} is copied as it is in rows that name no row mr4 can follow, so in a target whose ids differ they point at other rows: ${copied.join('; ')}.`
-      : null;
-    // Said once, though the analysis and the write each resolve the table.
-    if (warning && !m.warnings?.includes(warning)) m.warnings?.push(warning);
+    const said = `${t.plan.name}.${p.column} is copied as it is in rows`;
+    // Said once per column, though the analysis and the write each resolve the table: the later says it.
+    const earlier = m.warnings?.findIndex((w) => w.startsWith(said)) ?? -1;
+    if (earlier !== -1) m.warnings!.splice(earlier, 1);
+    if (copied.length)
+      m.warnings?.push(
+        `${said} that name no row mr4 can follow, so in a target whose ids differ they point at other rows: ${copied.join('; ')}.`,
+      );
   }
   return out;
 }
@@ -286,6 +337,15 @@ async function typeValues(m: MatchContext, t: StagedTable, p: PolymorphicReferen
      WHERE s.${type} IS NOT NULL AND s.${id} IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1`,
   );
   return res.rows;
+}
+
+/** The target's id of the content type the archive's value `v` is (its content types were matched
+ *  before this table, which references them); null where the target has none. */
+async function targetContentType(m: MatchContext, p: PolymorphicReference, v: string): Promise<string | null> {
+  const map = m.maps.get(p.contentTypes!.table);
+  if (!map) return v;
+  const res = await m.ctx.query<{ tgt: string }>(`SELECT tgt::text AS tgt FROM ${map} WHERE src::text = $1`, [v]);
+  return res.rows[0]?.tgt ?? null;
 }
 
 /** A type value as the run's warnings name it: a class in quotes, a content type with its name. */
@@ -426,10 +486,31 @@ export async function matchRows(
   const byContent = content.length > 0 && (key.length === 0 || t.plan.key.nullable || byContentOnly);
   // A row's parent in the same table is part of what it is: rows are matched level by level, a row
   // only once its parent is (a child of a new parent is new), and equal only under the same parent.
-  const parents = sur && t.staged.includes(sur) && against.followsSelfKeys ? self.map((r) => r.columns[0]) : [];
-  const row = (alias: string, extra: string[]) => `md5(ROW(${[...content.map((c) => `${alias}.${ident(c)}`), ...extra].join(', ')})::text)`;
+  const followsOwnRows = !!sur && t.staged.includes(sur) && against.followsSelfKeys;
+  const parents = followsOwnRows ? self.map((r) => r.columns[0]) : [];
+  // So are the rows a polymorphic reference names in the same table; one naming a table written
+  // later is compared without it, as a late reference is.
+  const polySelf = followsOwnRows ? deferredPolymorphic(m, t, 'self') : [];
+  const polyLate = deferredPolymorphic(m, t, 'late');
   const parentOf = (alias: string, c: string, matched: string) =>
     `CASE WHEN ${alias}.${ident(c)} IS NULL THEN NULL WHEN ${alias}.${ident(c)} = ${alias}.${ident(sur!)} THEN 'itself' ELSE ${matched}::text END`;
+  // A polymorphic value as compared: a row of the same table as the target row its parent matched, a
+  // row of a later table not at all; the source side when `matched` gives the parents' matches (the
+  // content pass's joins cq/cl).
+  const polymorphicValue = (alias: string, c: string, matched?: (i: number) => string) => {
+    const late = polyLate.filter((n) => n.ref.columns[0] === c);
+    const own = polySelf.map((n, i) => ({ n, i })).filter(({ n }) => n.ref.columns[0] === c);
+    if (!late.length && !own.length) return `${alias}.${ident(c)}`;
+    const itself = (n: PolymorphicParent) => `${n.whenTarget(alias)} AND ${n.equal(`${alias}.${ident(sur!)}`, `${alias}.${ident(c)}`)}`;
+    const cases = [
+      ...late.map((n) => `WHEN ${n.whenTarget(alias)} THEN NULL`),
+      ...own.map(({ n }) => `WHEN ${itself(n)} THEN 'itself'`),
+      ...(matched ? own.map(({ n, i }) => `WHEN ${n.whenTarget(alias)} AND cq${i}._row IS NOT NULL THEN ${matched(i)}::text`) : []),
+    ];
+    return `CASE ${cases.join(' ')} ELSE ${alias}.${ident(c)}::text END`;
+  };
+  const row = (alias: string, extra: string[], matched?: (i: number) => string) =>
+    `md5(ROW(${[...content.map((c) => polymorphicValue(alias, c, matched)), ...extra].join(', ')})::text)`;
   // What a row's children in the same table look like (their content, sorted), per parent column:
   // equal siblings under one parent (two "New folder") are paired with the one holding the same
   // children first. Made once per side, on first use: it does not change while rows are matched.
@@ -474,21 +555,30 @@ export async function matchRows(
   };
   const contentPass = async (by: 'h' | 'h, sig'): Promise<number> => {
     if (!byContent) return 0;
-    const joins = parents
-      .map(
+    const joins = [
+      ...parents.map(
         (c, i) =>
           `LEFT JOIN ${temp(t, 'resolved')} cp${i} ON cp${i}.${ident(sur!)} = r.${ident(c)} AND r.${ident(c)} IS DISTINCT FROM r.${ident(sur!)}
            LEFT JOIN ${into} ck${i} ON ck${i}._row = cp${i}._row`,
-      )
-      .join(' ');
+      ),
+      ...polySelf.map((n, i) => {
+        const c = `r.${ident(n.ref.columns[0])}`;
+        return `LEFT JOIN ${temp(t, 'resolved')} cq${i} ON ${n.whenTarget('r')} AND ${n.equal(`cq${i}.${ident(sur!)}`, c)} AND NOT (${n.equal(`r.${ident(sur!)}`, c)})
+           LEFT JOIN ${into} cl${i} ON cl${i}._row = cq${i}._row`;
+      }),
+    ].join(' ');
     const sourceParents = parents.map((c, i) => parentOf('r', c, `ck${i}._tgt`));
     const targetParents = parents.map((c) => parentOf('t', c, `t.${ident(c)}`));
-    const parentKnown = parents.map((c, i) => `(r.${ident(c)} IS NULL OR r.${ident(c)} = r.${ident(sur!)} OR ck${i}._tgt IS NOT NULL)`);
+    const parentKnown = [
+      ...parents.map((c, i) => `(r.${ident(c)} IS NULL OR r.${ident(c)} = r.${ident(sur!)} OR ck${i}._tgt IS NOT NULL)`),
+      // A row naming a row of its table the archive does not have is compared by the value it copies.
+      ...polySelf.map((_, i) => `(cq${i}._row IS NULL OR cl${i}._tgt IS NOT NULL)`),
+    ];
     const sig = parents.length && by === 'h, sig' ? await childSignatures() : null;
     const added = await pairEqual(
       into,
       by,
-      `SELECT r._row, ${row('r', sourceParents)} AS h, ${sig ? children : `''`} AS sig FROM ${temp(t, 'resolved')} r ${joins}
+      `SELECT r._row, ${row('r', sourceParents, (i) => `cl${i}._tgt`)} AS h, ${sig ? children : `''`} AS sig FROM ${temp(t, 'resolved')} r ${joins}
        ${sig ? childrenOf(sig.source, `r.${ident(sur!)}`) : ''}
        WHERE ${[nullKey('r'), usable, ...(claimed ? [unmatched] : []), ...parentKnown].join(' AND ')}`,
       `SELECT ${loc('t')} AS loc, ${row('t', targetParents)} AS h, ${sig ? children : `''`} AS sig${against.ctid ? `, ${rowId('t')} AS tid` : ''}
@@ -616,7 +706,7 @@ export async function matchRows(
       let n = await contentPass('h, sig');
       if (!n && parents.length) n = await contentPass('h');
       added += n;
-      if (!n || !parents.length) return added;
+      if (!n || !(parents.length || polySelf.length)) return added;
     }
   };
   const settle = async () => {
