@@ -598,6 +598,16 @@ export async function matchRows(
   const cyclePass = async (): Promise<number> => {
     if (!byContent || !parents.length) return 0;
     const id = ident(sur!);
+    // Only rows still waiting for a parent of their table that is itself unmatched can be such rows.
+    const waiting = parents
+      .map(
+        (
+          c,
+        ) => `EXISTS (SELECT 1 FROM ${temp(t, 'resolved')} r JOIN ${temp(t, 'resolved')} p ON p.${id} = r.${ident(c)} AND r.${ident(c)} <> r.${id}
+                        WHERE ${unmatched} AND NOT EXISTS (SELECT 1 FROM ${into} d WHERE d._row = p._row))`,
+      )
+      .join(' OR ');
+    if (!(await m.ctx.query<{ any: boolean }>(`SELECT ${waiting} AS any`)).rows[0].any) return 0;
     const pending = temp(t, 'matched').replace(/"$/, '_cyc"');
     await m.ctx.query(`DROP TABLE IF EXISTS ${pending}`);
     await m.ctx.query(`CREATE TEMP TABLE ${pending} ON COMMIT DROP AS SELECT * FROM ${into} WITH NO DATA`);
