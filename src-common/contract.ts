@@ -21,9 +21,11 @@ import {
   type ForgetLineageReport,
 } from '../src-main/engine/report-types';
 import { type Decisions, decisionsSchema } from './decisions';
+import { databaseIdentity, forgetLineageScopeShapeProblems, idCeiling, idsWentBackTo } from './forget-lineage';
 import { importSettingsSchema, tableName } from './import-settings';
 
 export { type Decisions, decisionsSchema } from './decisions';
+export { databaseIdentity, type ForgetLineageScope, forgetLineageScopeProblems, idCeiling, idsWentBackTo } from './forget-lineage';
 export { FOREIGN_KEY_RELOAD_MODES, type ImportSettings, importSettingsSchema } from './import-settings';
 
 // The engine's events and reports, as the doors and the window receive them.
@@ -416,10 +418,17 @@ export const jobRequestSchema = z.discriminatedUnion('kind', [
         .min(1, 'at least one table')
         .max(1000)
         .refine((tables) => new Set(tables).size === tables.length, 'each table once'),
+      /** Only the pairs naming ids above these (one per table): the ids went back without a restart. */
+      idsAbove: z.record(tableName, idCeiling).optional(),
+      /** Whose ids those are: another database's identity; left out, this database's own. */
+      of: databaseIdentity.optional(),
       /** Required for a production (or untagged) connection: its database name, typed. */
       confirmDatabase: text(63).optional(),
     })
-    .strict(),
+    .strict()
+    .superRefine((request, ctx) => {
+      for (const p of forgetLineageScopeShapeProblems(request)) ctx.addIssue({ code: 'custom', message: p.message, path: [p.field] });
+    }),
 ]);
 export type JobRequest = z.infer<typeof jobRequestSchema>;
 
@@ -790,21 +799,38 @@ export function isProductionLike(tag: EnvTag | null): boolean {
 }
 
 /** Where a refusal for reused ids says to forget the lineage of ids: in the archive's database or the
- *  target, those tables. */
+ *  target, those tables. `idsAbove` where every one of them only went back, in one database (`of`:
+ *  its identity where it is not this one): the pairs naming its ids above these may be forgotten alone. */
 export interface LineageToForget {
   database: string;
   side: 'archive' | 'target';
   tables: string[];
+  idsAbove?: Record<string, string>;
+  of?: { database: string; identity: string | null; own: boolean };
 }
 
 /** Where a refusal for reused ids says to forget the lineage: per side of the run, its tables. */
 export function lineageToForget(reused: ReusedIds[]): LineageToForget[] {
-  const out = new Map<string, LineageToForget>();
+  const out = new Map<string, LineageToForget & { reused: ReusedIds[] }>();
   for (const r of reused)
     r.namedBySides.forEach((side, i) => {
-      const where = out.get(side) ?? { database: r.namedBy[i]!, side, tables: [] };
+      const where = out.get(side) ?? { database: r.namedBy[i]!, side, tables: [], reused: [] };
       if (!where.tables.includes(r.table)) where.tables.push(r.table);
+      where.reused.push(r);
       out.set(side, where);
     });
-  return [...out.values()];
+  return [...out.values()].map(({ reused: named, ...where }) => ({ ...where, ...narrowerWay(where, named) }));
+}
+
+function narrowerWay(where: LineageToForget, named: ReusedIds[]): Pick<LineageToForget, 'idsAbove' | 'of'> {
+  const ceilings = named.map((r) => [r.table, idsWentBackTo(r)] as const);
+  const owners = new Set(named.map((r) => `${r.isArchive}`));
+  if (ceilings.some(([, c]) => c === null) || owners.size !== 1 || named.length !== where.tables.length) return {};
+  const went = named[0]!;
+  const own = went.isArchive === (where.side === 'archive');
+  if (!own && !went.identity) return {};
+  return {
+    idsAbove: Object.fromEntries(ceilings) as Record<string, string>,
+    of: { database: went.database, identity: own ? null : went.identity, own },
+  };
 }

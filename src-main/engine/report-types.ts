@@ -214,8 +214,10 @@ export interface UndoReport {
 /** One table whose ids went back in one database since a lineage of ids named them (a run refused). */
 export interface ReusedIds {
   table: string;
-  /** The database whose ids went back or whose id sequence was restarted. */
+  /** The database whose ids went back or whose id sequence was restarted… */
   database: string;
+  /** …and its identity (the origin other databases' lineage names it by), where known. */
+  identity: string | null;
   /** The highest of its ids the lineage names, and the highest its sequence or rows reach now (null
    *  where that could not be read); the ids went back where `named` is the higher. */
   named: string;
@@ -238,6 +240,10 @@ export interface ReusedIds {
 export interface ForgetLineageReport {
   database: string;
   schema: string;
-  /** Per table asked for, the pairs forgotten (0 where the lineage held none). */
-  tables: { table: string; pairs: number }[];
+  /** Per table asked for, the pairs forgotten (0 where the lineage held none); `idsAbove` where only
+   *  the pairs naming its ids above that one were forgotten. */
+  tables: { table: string; pairs: number; idsAbove?: string }[];
+  /** Where only pairs above a ceiling were forgotten: whose ids they name — this database's own, or
+   *  another's (its identity, as its lineage names it). */
+  idsOf?: { identity: string; own: boolean };
 }

@@ -3,6 +3,7 @@
 // password: the connection is its URL without one (mr4 reads PGPASSWORD or ~/.pgpass), an SSH tunnel
 // its --ssh user@host:port; an encrypted archive's passphrase is a --passphrase-file placeholder.
 import type { ReviewDocument, ReviewSummary, SavedConnection } from '../../src-common/contract';
+import type { ForgetLineageScope } from '../../src-common/forget-lineage';
 import type { ImportSettings } from '../../src-common/import-settings';
 
 /** Quotes a word for a POSIX shell when it needs it. */
@@ -88,8 +89,15 @@ export function undoCommandLine(o: { target: SavedConnection; run?: string; dryR
   return line(words);
 }
 
-export function forgetLineageCommandLine(o: { target: SavedConnection; tables: string[] }): string {
-  return line(['mr4', 'forget-lineage', ...connectionArgs(o.target), '--tables', o.tables.join(',')]);
+/** One line per ceiling where only the pairs above one were forgotten (--ids-above applies to every table given). */
+export function forgetLineageCommandLine(o: { target: SavedConnection } & ForgetLineageScope): string {
+  const base = ['mr4', 'forget-lineage', ...connectionArgs(o.target)];
+  if (!o.idsAbove) return line([...base, '--tables', o.tables.join(',')]);
+  const byCeiling = new Map<string, string[]>();
+  for (const t of o.tables) byCeiling.set(o.idsAbove[t]!, [...(byCeiling.get(o.idsAbove[t]!) ?? []), t]);
+  return [...byCeiling]
+    .map(([above, tables]) => line([...base, '--tables', tables.join(','), '--ids-above', above, ...(o.of ? ['--of', o.of] : [])]))
+    .join('\n');
 }
 
 type DecisionsIn = Pick<ReviewDocument, 'onConflict' | 'probableEdits' | 'decisions' | 'exclude'>;

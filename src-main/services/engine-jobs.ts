@@ -1,6 +1,7 @@
 // The engine work a front door can ask for, as plain data that crosses into a worker thread, and the
 // one function that carries it out.
 import type { EngineEvent, ForeignKeyPath } from '../../src-common/contract';
+import type { ForgetLineageScope } from '../../src-common/forget-lineage';
 import { type ImportSettings, pairingSettingsOf } from '../../src-common/import-settings';
 import { dbTarget } from '../db/connect';
 import type { SshSettings } from '../db/ssh-tunnel';
@@ -174,11 +175,10 @@ export interface UndoJob {
 
 /** Forgets the lineage of ids of some tables of a database (engine/forget-lineage.ts): the way out
  *  where their ids were reused. */
-export interface ForgetLineageJob {
+export interface ForgetLineageJob extends ForgetLineageScope {
   kind: 'forget-lineage';
   db: DbSpec;
   schema?: string;
-  tables: string[];
 }
 
 export type EngineJob = PlanJob | ExportJob | ImportJob | CacheArchiveJob | DiffJob | UndoJob | ForgetLineageJob;
@@ -311,7 +311,15 @@ async function runJobOf(job: EngineJob, signal: AbortSignal, emit: (e: EngineEve
         onEvent: emit,
       });
     case 'forget-lineage':
-      return forgetLineage({ db: target(job.db), schema: job.schema, tables: job.tables, signal, onEvent: emit });
+      return forgetLineage({
+        db: target(job.db),
+        schema: job.schema,
+        tables: job.tables,
+        idsAbove: job.idsAbove,
+        of: job.of,
+        signal,
+        onEvent: emit,
+      });
     case 'cache-archive':
       return buildArchiveCache({ archive: job.archive, dir: job.dir, limits: job.limits, secret: job.secret, signal, emit });
   }

@@ -411,19 +411,30 @@ export class JobService {
     const info: JobInfo = {
       ...fresh,
       kind: 'forget-lineage',
-      title: `Forget the lineage of ${request.tables.join(', ')} in ${target.connection.name}`,
+      title: request.idsAbove
+        ? `Forget the pairs above the ceiling of ${request.tables.join(', ')} in ${target.connection.name}`
+        : `Forget the lineage of ${request.tables.join(', ')} in ${target.connection.name}`,
       target: summary(target.connection),
       phases: ['Forget the lineage of ids'],
     };
     const work = async (j: JobRecord) => {
-      j.info.command = forgetLineageCommandLine({ target: target.connection, tables: request.tables });
+      const scope = {
+        tables: request.tables,
+        ...(request.idsAbove ? { idsAbove: request.idsAbove } : {}),
+        ...(request.of ? { of: request.of } : {}),
+      };
+      j.info.command = forgetLineageCommandLine({ target: target.connection, ...scope });
       const report = await this.engine<ForgetLineageReport>(j, {
         kind: 'forget-lineage',
         db: { url: target.url, allowFileParams: false },
-        tables: request.tables,
+        ...scope,
       });
-      const pairs = report.tables.map((t) => `${t.table}: ${t.pairs} ${t.pairs === 1 ? 'pair' : 'pairs'}`).join(', ');
-      this.log(j, 'info', `Forgot the lineage of ids in ${report.database} (${pairs}).`);
+      const pairs = report.tables
+        .map(
+          (t) => `${t.table}: ${t.pairs} ${t.pairs === 1 ? 'pair' : 'pairs'}${t.idsAbove === undefined ? '' : ` above id ${t.idsAbove}`}`,
+        )
+        .join(', ');
+      this.log(j, 'info', `Forgot ${report.idsOf ? 'pairs of the' : 'the'} lineage of ids in ${report.database} (${pairs}).`);
       j.info.result = report;
     };
     return { info, lock: lockKey(target.connection), work };

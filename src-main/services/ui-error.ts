@@ -1,7 +1,7 @@
 // Every failure as a window shows it: a title and message in plain words, what to do next, and details
 // for "copy details" with every password removed. Engine errors keep their facts (problems, refused
 // rows); PostgreSQL errors are explained by their SQLSTATE.
-import { lineageToForget, type ReusedIds, type RowProblem, type UiError } from '../../src-common/contract';
+import { lineageToForget, type LineageToForget, type ReusedIds, type RowProblem, type UiError } from '../../src-common/contract';
 import { reusedIdsSeen } from '../engine/staged/reused-ids';
 import { rowProblemText } from '../../src-common/row-problem';
 import { scrubSecrets } from './secret-scrubber';
@@ -275,17 +275,29 @@ function reusedIdsError(base: Pick<UiError, 'details' | 'rows'>, message: string
   const named = reused.length === 1 ? `${reused[0]!.table} in ${reused[0]!.database}` : `${reused.length} tables`;
   const forget = where.map((w) => `of ${w.tables.join(', ')} in ${w.database}`).join(' and ');
   const archive = where.find((w) => w.side === 'archive');
+  const then = archive ? `Then export ${archive.database} again and compare again.` : 'Then compare again.';
+  const wentBack = where.filter((w) => w.idsAbove);
+  const hint = wentBack.length
+    ? `Forget the lineage ${forget}, one of two ways; only you know which is right. ` +
+      `If the rows up to ${ceilingsText(wentBack)} are still the rows they were (only the newest were deleted), forget only the pairs naming ids above it: those rows stay paired. ` +
+      `If the table was emptied and refilled, forget its whole lineage: its rows are then matched by natural key and content, and rows nothing identifies arrive as new rows. ${then}`
+    : `Forget the lineage ${forget}: those rows are then matched by natural key and content, and rows nothing identifies arrive as new rows (nothing else is lost). ${then}`;
   return {
     ...base,
     title: `The ids of ${named} were reused`,
     message: firstLine(message),
-    hint:
-      `Forget the lineage ${forget}: those rows are then matched by natural key and content, and rows nothing identifies arrive as new rows (nothing else is lost). ` +
-      (archive ? `Then export ${archive.database} again and compare again.` : 'Then compare again.'),
+    hint,
     code: 'ReusedIdsError',
     problems: reused.map(reusedIdsSeen),
     reusedIds: reused,
   };
+}
+
+/** "id 2 of notes in app_dev", per table whose ids only went back. */
+function ceilingsText(where: LineageToForget[]): string {
+  const seen = new Set<string>();
+  for (const w of where) for (const [table, above] of Object.entries(w.idsAbove!)) seen.add(`id ${above} of ${table} in ${w.of!.database}`);
+  return [...seen].join(', ');
 }
 
 /** Maps any failure to what a window shows. */
@@ -425,6 +437,14 @@ export function toUiError(error: unknown): UiError {
         : { ...base, title: 'Ids were reused', message, hint: 'Forget the lineage named, then run again.', code: name };
     case 'ForgetLineageError':
       return { ...base, title: 'Unknown tables', message, hint: 'Check the table names, then forget the lineage again.', code: name };
+    case 'ForgetLineageScopeError':
+      return {
+        ...base,
+        title: 'Not a ceiling of ids',
+        message,
+        hint: 'Give the ceiling the refusal named, then forget again.',
+        code: name,
+      };
     case 'CancelledError':
       return { ...base, title: 'Cancelled', message, hint: 'Nothing was changed. Start it again when you are ready.', code: name };
   }

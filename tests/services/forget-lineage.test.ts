@@ -71,6 +71,7 @@ test('the refusal names the table, the database and where to forget; the forget 
     {
       table: 'items',
       database: devDb.name,
+      identity: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
       named: '3',
       issued: '2',
       // TRUNCATE … RESTART IDENTITY: the sequence was restarted too; the ids that went back are what the refusal says.

@@ -17,6 +17,7 @@ import type { PreparedRun } from './prepare';
 import { restartedSince, type SequencedTable, sequenced } from './sequence-marks';
 import { temp } from './types';
 import type { ReusedIds } from '../report-types';
+import { idsWentBackTo } from '../../../src-common/forget-lineage';
 
 export type { ReusedIds } from '../report-types';
 
@@ -167,12 +168,14 @@ async function namingRowsNow(ctx: RunContext, run: PreparedRun, named: string[],
 /** One finding per table and database, whoever's lineage names its ids. */
 function foldBySide(run: PreparedRun, rows: NamedRow[], seen: Record<Side, SeenIds>): ReusedIds[] {
   const names: Record<Side, string> = { source: run.index.metadata.database, target: run.catalog.database };
+  const identities: Record<Side, string | null> = { source: run.source.identity, target: run.target.identity };
   const found = new Map<string, ReusedIds>();
   for (const r of rows) {
     const id = `${r.side}:${r.table_name}`;
     const f = found.get(id) ?? {
       table: r.table_name,
       database: names[r.side],
+      identity: identities[r.side],
       named: r.named,
       issued: seen[r.side].issued.get(r.table_name) ?? null,
       restartedSince: seen[r.side].restarted.get(r.table_name) ?? null,
@@ -193,6 +196,12 @@ function foldBySide(run: PreparedRun, rows: NamedRow[], seen: Record<Side, SeenI
 /** What a refusal for reused ids saw of one table: its ids went back, or its sequence was restarted. */
 export function reusedIdsSeen(r: ReusedIds): string {
   const by = `the lineage of ${r.namedBy.join(' and ')} names ids up to ${r.named}`;
+  const wentBackTo = idsWentBackTo(r);
+  if (wentBackTo !== null)
+    return (
+      `${r.table} in ${r.database}: its ids went back from ${r.named} to ${wentBackTo}${r.recordedAt ? ` since the import of ${r.recordedAt}` : ''} ` +
+      `(${by}; the rows it names above ${wentBackTo} are gone, and the next rows inserted would take their ids)`
+    );
   if (r.issued !== null && BigInt(r.named) > BigInt(r.issued))
     return `${r.table} in ${r.database}: its ids went back from ${r.named} to ${r.issued}${r.recordedAt ? ` since the import of ${r.recordedAt}` : ''} (${by})`;
   return `${r.table} in ${r.database}: its id sequence was restarted since the import of ${r.restartedSince} (${by}; its ids from the start may now be other rows)`;
@@ -213,12 +222,35 @@ export class ReusedIdsError extends Error {
       `The ids of ${tables.length === 1 ? 'a table' : `${tables.length} tables`} went back or were restarted since the lineage of ids recorded them ` +
         `(TRUNCATE … RESTART IDENTITY, ALTER SEQUENCE … RESTART, setval, fixtures reloaded or a seed run again): those ids may now be other rows, and pairing by them ` +
         `would overwrite unrelated rows or hide new ones. Nothing was written.\n${tables.map((f) => `  - ${reusedIdsSeen(f)}`).join('\n')}\n` +
+        onlyAboveWay(tables) +
         `Forget that lineage, so these tables' rows are matched by natural key and content and rows nothing identifies arrive as new rows:\n` +
         `${forget.map((c) => `  ${c}`).join('\n')}\n${reexport.trim()}`,
     );
   }
 }
 
+/**
+ * The narrower way, where some tables' ids only went back (their sequence was not restarted): only
+ * the user knows whether the rows up to the ceiling are still the rows the lineage names, so both ways
+ * are offered, each with the condition under which it is right. Empty where every table was restarted.
+ */
+function onlyAboveWay(tables: ReusedIds[]): string {
+  const wentBack = tables.filter((f) => idsWentBackTo(f) !== null);
+  if (!wentBack.length) return '';
+  const commands = wentBack.flatMap((f) =>
+    f.namedBy.map((db, i) => {
+      const own = (f.namedBySides[i] === 'archive') === f.isArchive;
+      return `  mr4 forget-lineage --db <${db}> --tables ${f.table} --ids-above ${idsWentBackTo(f)}${own ? '' : ` --of ${f.identity}  # ${f.database}'s identity`}`;
+    }),
+  );
+  const which = wentBack.map((f) => `${f.table} in ${f.database}`).join(', ');
+  return (
+    `Where the ids only went back and the sequence was not restarted (${which}), there are two ways; only you know which is right.\n` +
+    `(1) If the rows up to that id are still the rows they were (only the newest were deleted), forget only the pairs naming ids above it; the rows up to it stay paired:\n` +
+    `${[...new Set(commands)].join('\n')}\n` +
+    `(2) If the table was emptied and refilled, forget its whole lineage, as below.\n`
+  );
+}
 function tableArgs(tables: ReusedIds[], db: string): string {
   return `--tables ${[...new Set(tables.filter((f) => f.namedBy.includes(db)).map((f) => f.table))].join(',')}`;
 }
