@@ -15,6 +15,7 @@ import { readIdentity } from '../../src-main/engine/catalog';
 import { forgetLineage } from '../../src-main/engine/forget-lineage';
 import type { ReusedIdsError } from '../../src-main/engine/staged/reused-ids';
 import { agreementStore, BaseRegistry } from '../../src-main/services/bases';
+import { rowVersions } from '../helpers/compare';
 import type { TestDb } from '../helpers/db';
 import { counts, databasesForFile, exportDb, importInto, scratchDir } from '../helpers/engine';
 import { rejection } from '../helpers/row-identity';
@@ -56,6 +57,19 @@ const pairs = async (d: TestDb) =>
   ).rows;
 const identity = async (d: TestDb) => (await readIdentity(d.client)).identity;
 
+/** Dev merged back into production: dev's edit of row 1 updates production's row 1, nothing is
+ *  inserted, and the same merge again changes nothing (no row rewritten). */
+async function mergeBackEditsRowOne(prod: TestDb, dev: TestDb, dataDir: string, expected: { id: number; body: string }[]): Promise<void> {
+  const devArchive = await exported(dev);
+  const merged = await importKept(prod, devArchive, dataDir);
+  expect(counts(merged).notes).toMatchObject({ inserted: 0, updated: 1, failed: 0 });
+  expect(await rows(prod)).toEqual(expected);
+  const before = await rowVersions(prod.client, ['notes']);
+  const again = await importKept(prod, devArchive, dataDir);
+  expect(counts(again).notes).toMatchObject({ inserted: 0, updated: 0, failed: 0 });
+  expect(await rowVersions(prod.client, ['notes'])).toEqual(before);
+}
+
 describe('the F11 workflow: production seeds dev, dev deletes rows 3–4, sets its sequence back and edits row 1', () => {
   test('refused; only the pairs above 2 forgotten in dev; dev’s edit updates production’s row 1; merged again, nothing is rewritten', async () => {
     const prod = await db(SCHEMA + `INSERT INTO notes (body) VALUES ('n1'), ('n2'), ('n3'), ('n4');`);
@@ -91,10 +105,7 @@ describe('the F11 workflow: production seeds dev, dev deletes rows 3–4, sets i
       { n: 1 },
     ]);
 
-    const devArchive = await exported(dev);
-    const merged = await importKept(prod, devArchive, dataDir);
-    expect(counts(merged).notes).toMatchObject({ inserted: 0, updated: 1, failed: 0 });
-    expect(await rows(prod)).toEqual([
+    await mergeBackEditsRowOne(prod, dev, dataDir, [
       { id: 1, body: 'n1 edited in dev' },
       { id: 2, body: 'n2' },
       { id: 3, body: 'n3' },
@@ -103,14 +114,6 @@ describe('the F11 workflow: production seeds dev, dev deletes rows 3–4, sets i
     expect(await rows(dev)).toEqual([
       { id: 1, body: 'n1 edited in dev' },
       { id: 2, body: 'n2' },
-    ]);
-    const again = await importKept(prod, devArchive, dataDir);
-    expect(counts(again).notes).toMatchObject({ inserted: 0, updated: 0, failed: 0 });
-    expect(await rows(prod)).toEqual([
-      { id: 1, body: 'n1 edited in dev' },
-      { id: 2, body: 'n2' },
-      { id: 3, body: 'n3' },
-      { id: 4, body: 'n4' },
     ]);
   });
 });
@@ -156,18 +159,7 @@ describe('both lineages name the ids that went back', () => {
       { local_key: '2', origin: prodId, origin_key: '2' },
     ]);
 
-    const devArchive = await exported(dev);
-    const merged = await importKept(prod, devArchive, dataDir);
-    expect(counts(merged).notes).toMatchObject({ inserted: 0, updated: 1, failed: 0 });
-    expect(await rows(prod)).toEqual([
-      { id: 1, body: 'n1 edited in dev' },
-      { id: 2, body: 'n2' },
-      { id: 3, body: 'n3 from dev' },
-      { id: 4, body: 'n4 from dev' },
-    ]);
-    const again = await importKept(prod, devArchive, dataDir);
-    expect(counts(again).notes).toMatchObject({ inserted: 0, updated: 0, failed: 0 });
-    expect(await rows(prod)).toEqual([
+    await mergeBackEditsRowOne(prod, dev, dataDir, [
       { id: 1, body: 'n1 edited in dev' },
       { id: 2, body: 'n2' },
       { id: 3, body: 'n3 from dev' },
