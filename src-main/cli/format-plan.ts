@@ -1,6 +1,6 @@
 // `mr4 plan` for people: the profile, then the tables in write order by level with their natural key,
 // id column, references and exclusions, then cycles, excluded tables and warnings.
-import type { PlannedReference, TablePlan } from '../engine/plan';
+import { lateFilledColumns, type PlannedReference, type TablePlan } from '../engine/plan';
 import type { PlanResult } from '../services/engine-jobs';
 import { num } from './format';
 
@@ -34,18 +34,25 @@ function describeReference(r: PlannedReference, tp: TablePlan): string {
   const inside = r.columns.length > 1 ? tp.references.filter((d) => d.via && r.columns.includes(d.columns[0])) : [];
   if (r.external) notes.push(`outside the schema (${r.parentSchema}), copied as is`);
   else if (r.remap) notes.push('rewritten');
-  else if (inside.length) notes.push(...inside.map(describeColumnRewritten), ...copiedAsIs(r, inside));
+  else if (inside.length) notes.push(...inside.map((d) => describeColumnRewritten(d, r)), ...copiedAsIs(r, inside));
   else notes.push('copied as is');
-  if (r.late) notes.push('filled late');
+  if (r.late) notes.push(describeLate(r, tp));
   if (r.declared) notes.push('declared in configuration');
   if (r.partitions) notes.push(`declared on partition${r.partitions.length > 1 ? 's' : ''} ${r.partitions.join(', ')}`);
   const parent = r.external ? `${r.parentSchema}.${r.parent}` : r.parent;
   return `${r.columns.join(', ')} → ${parent}(${r.parentColumns.join(', ')}) (${notes.join(', ')})`;
 }
 
-/** A column of a multi-column reference rewritten on its own, through the table whose ids it holds. */
-function describeColumnRewritten(d: PlannedReference): string {
-  return `${d.columns[0]} rewritten through ${d.parent}${d.self ? ' (its own rows)' : ''}${d.late ? ' filled late' : ''}`;
+/** A column of a multi-column reference rewritten on its own, through the table whose ids it holds
+ *  (filled late with the reference, or on its own). */
+function describeColumnRewritten(d: PlannedReference, r: PlannedReference): string {
+  return `${d.columns[0]} rewritten through ${d.parent}${d.self ? ' (its own rows)' : ''}${d.late && !r.late ? ' filled late' : ''}`;
+}
+
+/** A multi-column reference under MATCH SIMPLE breaks a cycle with only its nullable columns NULL first. */
+function describeLate(r: PlannedReference, tp: TablePlan): string {
+  const late = lateFilledColumns(tp, r);
+  return late.length === r.columns.length ? 'filled late' : `filled late: ${late.join(', ')} (NULL until then)`;
 }
 
 function copiedAsIs(r: PlannedReference, rewritten: PlannedReference[]): string[] {

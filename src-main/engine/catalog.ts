@@ -41,6 +41,9 @@ export interface ForeignKey {
   /** pg_constraint.confdeltype: a no action, r restrict, c cascade, n set null, d set default. */
   onDelete: string;
   deferrable: boolean;
+  /** MATCH FULL (pg_constraint.confmatchtype 'f'): a row with some of the columns NULL and others not
+   *  is refused, where MATCH SIMPLE checks no row with a NULL in it. */
+  matchFull?: boolean;
   /** Declared in configuration rather than by a constraint. */
   declared?: boolean;
   /** Declared on the table's partitions rather than on the table itself (Pagila's payment): the
@@ -172,7 +175,7 @@ const ROOT = (rel: string) => `(CASE WHEN ${rel}.relispartition THEN pg_partitio
 // is cloned to every partition with conparentid set; one declared on a partition alone is not).
 const FOREIGN_KEYS_SQL = `
 SELECT ${ROOT('c')}::int AS rel, con.conname AS name, rn.nspname AS ref_schema, rr.relname AS ref_table,
-       con.confdeltype AS on_delete, con.condeferrable AS deferrable,
+       con.confdeltype AS on_delete, con.condeferrable AS deferrable, con.confmatchtype = 'f' AS match_full,
        CASE WHEN c.relispartition THEN c.relname END AS partition,
        ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(attnum, ord)
              JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum ORDER BY k.ord) AS columns,
@@ -254,6 +257,7 @@ function foreignKeysOf(rows: Row[]): ForeignKey[] {
       refColumns: names(r.ref_columns),
       onDelete: r.on_delete as string,
       deferrable: r.deferrable as boolean,
+      ...(r.match_full ? { matchFull: true } : {}),
     };
     const key = JSON.stringify([fk.columns, fk.refSchema, fk.refTable, fk.refColumns]);
     const known = out.get(key);

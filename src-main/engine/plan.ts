@@ -32,6 +32,8 @@ export interface PlannedReference {
   external: boolean;
   declared: boolean;
   onDelete: string;
+  /** MATCH FULL: its columns are all NULL or none is (see lateFilledColumns). */
+  matchFull?: boolean;
   /** Declared on these partitions of the table rather than on the table itself. */
   partitions?: string[];
   /** Not a constraint of its own: a column of the multi-column reference `columns` → `parent`, whose
@@ -263,6 +265,25 @@ interface Edge {
   ref: PlannedReference;
   eligible: boolean;
   cost: number;
+  /** The columns written NULL first if this edge breaks a cycle (lateFilledColumns). */
+  late: string[];
+  /** The child's single-column references over those columns: NULL until filled too, so they are
+   *  filled late with it and their edges go with it. */
+  riders: PlannedReference[];
+}
+
+/**
+ * The columns a reference filled late writes NULL first and fills once every table is written: a
+ * single column; of a multi-column reference under MATCH SIMPLE its nullable columns (a NULL in any
+ * column and the key is not checked, so a tenant_id NOT NULL beside a nullable cover_doc_id is
+ * written with the row); under MATCH FULL all of them or none. A reference table is never written:
+ * every column is left out of its matching.
+ */
+export function lateFilledColumns(tp: Pick<TablePlan, 'columns' | 'role'>, ref: PlannedReference): string[] {
+  if (tp.role === 'reference') return ref.columns;
+  const nullable = ref.columns.filter((c) => !tp.columns.find((x) => x.name === c)?.notNull);
+  const allOrNone = ref.columns.length === 1 || ref.matchFull;
+  return allOrNone && nullable.length < ref.columns.length ? [] : nullable;
 }
 
 /** Strongly connected components (Tarjan), each as a list of table names. */
@@ -310,7 +331,12 @@ function acyclic(nodes: string[], edges: Edge[]): boolean {
 function breakCycle(nodes: string[], edges: Edge[]): Edge[] | null {
   const eligible = edges.filter((e) => e.eligible).sort((a, b) => a.cost - b.cost || key(a).localeCompare(key(b)));
   const fixed = edges.filter((e) => !e.eligible);
-  if (!acyclic(nodes, fixed)) return null;
+  // An edge broken takes its riders' edges with it.
+  const without = (kept: Edge[], removed: Edge[]) => {
+    const gone = new Set(removed.flatMap((e) => [e.ref, ...e.riders]));
+    return kept.filter((e) => !gone.has(e.ref));
+  };
+  if (!acyclic(nodes, without(fixed, eligible))) return null;
   if (eligible.length <= 16) {
     let best: Edge[] | null = null;
     let bestCost = Infinity;
@@ -320,7 +346,7 @@ function breakCycle(nodes: string[], edges: Edge[]): Edge[] | null {
       const kept: Edge[] = [...fixed];
       eligible.forEach((e, i) => (mask & (1 << i) ? (removed.push(e), (cost += e.cost)) : kept.push(e)));
       if (cost >= bestCost) continue;
-      if (acyclic(nodes, kept)) {
+      if (acyclic(nodes, without(kept, removed))) {
         best = removed;
         bestCost = cost;
       }
@@ -328,13 +354,11 @@ function breakCycle(nodes: string[], edges: Edge[]): Edge[] | null {
     return best;
   }
   const removed: Edge[] = [];
-  let kept = [...edges];
   for (const e of eligible) {
-    if (acyclic(nodes, kept)) break;
-    kept = kept.filter((k) => k !== e);
+    if (acyclic(nodes, without(edges, removed))) break;
     removed.push(e);
   }
-  return acyclic(nodes, kept) ? removed : null;
+  return acyclic(nodes, without(edges, removed)) ? removed : null;
 }
 
 const key = (e: Edge) => `${e.child}.${e.ref.columns.join(',')}`;
@@ -592,6 +616,7 @@ function plannedReference(t: Table, fk: ForeignKey, byName: Map<string, Table>, 
     external,
     declared: !!fk.declared,
     onDelete: fk.onDelete,
+    ...(fk.matchFull ? { matchFull: true } : {}),
     ...(fk.partitions ? { partitions: fk.partitions } : {}),
   };
 }
@@ -618,21 +643,29 @@ function dependencies(inPlan: Map<string, TablePlan>): Edge[] {
   for (const tp of inPlan.values()) {
     for (const ref of tp.references) {
       if (ref.external || ref.self || !inPlan.has(ref.parent)) continue;
-      const inKey = keyColumnsOf(tp).some((c) => ref.columns.includes(c));
       if (tp.role === 'reference' && !identifiesBy(tp, ref)) continue;
-      const colsNullable = ref.columns.every((c) => !tp.columns.find((x) => x.name === c)!.notNull);
+      const late = lateFilledColumns(tp, ref);
+      const inKey = keyColumnsOf(tp).some((c) => late.includes(c));
       edges.push({
         child: tp.name,
         ref,
         // A reference-only parent's map is as complete at the end as a data parent's. Filling a
         // column late needs the row's surrogate id to find it again. A reference table is never
         // written: a column left out of its matching breaks a cycle there just as well.
-        eligible: tp.role === 'data' ? colsNullable && !inKey && tp.surrogate !== null : !inKey,
-        cost: ref.columns.length * 2 - (ref.onDelete === 'n' ? 1 : 0),
+        eligible: tp.role === 'data' ? late.length > 0 && !inKey && tp.surrogate !== null && !breaksMatchFull(tp, late) : !inKey,
+        cost: late.length * 2 - (ref.onDelete === 'n' ? 1 : 0),
+        late,
+        riders: tp.references.filter((r) => r !== ref && !r.external && r.columns.length === 1 && late.includes(r.columns[0])),
       });
     }
   }
   return edges;
+}
+
+/** Whether NULLing `late` leaves a MATCH FULL reference of the table with some columns NULL and
+ *  others not, which that reference refuses. */
+function breaksMatchFull(tp: TablePlan, late: string[]): boolean {
+  return tp.references.some((r) => r.matchFull && r.columns.some((c) => late.includes(c)) && !r.columns.every((c) => late.includes(c)));
 }
 
 /** Marks the references filled late so that no tables depend on each other in a cycle. */
@@ -646,11 +679,11 @@ function breakCycles(names: string[], edges: Edge[]): CycleBreak[] {
     if (!broken) {
       throw new PlanError(
         `Tables ${comp.join(', ')} reference each other in a cycle that no nullable foreign-key column can break ` +
-          `(every candidate is NOT NULL or part of a natural key). Make one of those columns nullable, or exclude a table.`,
+          `(every candidate is NOT NULL, part of a natural key, or in a MATCH FULL key with NOT NULL columns). Make one of those columns nullable, or exclude a table.`,
       );
     }
-    for (const e of broken) e.ref.late = true;
-    cycles.push({ tables: comp, lateColumns: broken.map((e) => `${e.child}.${e.ref.columns.join(', ')}`).sort() });
+    for (const e of broken) for (const r of [e.ref, ...e.riders]) r.late = true;
+    cycles.push({ tables: comp, lateColumns: broken.map((e) => `${e.child}.${e.late.join(', ')}`).sort() });
   }
   return cycles;
 }
@@ -676,7 +709,7 @@ function polymorphicOrder(names: string[], inPlan: Map<string, TablePlan>, live:
       const tp = inPlan.get(parent)!;
       if (parent === child || (!tp.surrogate && !tp.inheritedId)) continue;
       const ref = derivedReference(parent, [], [], { name: 'polymorphic', remap: false });
-      const edge: Edge = { child, ref, eligible: false, cost: 0 };
+      const edge: Edge = { child, ref, eligible: false, cost: 0, late: [], riders: [] };
       if (acyclic(names, [...live, ...added, edge])) added.push(edge);
     }
   }
@@ -864,8 +897,8 @@ function keyColumnsOf(tp: TablePlan): string[] {
 }
 
 function finishTable(tp: TablePlan, level: number): TablePlan {
-  const late = new Set(tp.references.filter((r) => r.late).flatMap((r) => r.columns));
-  const self = new Set(tp.references.filter((r) => r.self && r.remap).flatMap((r) => r.columns));
+  const late = new Set(tp.references.filter((r) => r.late).flatMap((r) => lateFilledColumns(tp, r)));
+  const self = new Set(tp.references.filter((r) => r.self && r.remap && !r.late).flatMap((r) => r.columns));
   const matchColumns =
     tp.key.kind === 'key'
       ? tp.key.columns

@@ -212,7 +212,8 @@ async function refuseTakenUniques(a: Analysis, t: StagedTable, mode: 'skip' | 'm
  * brought back), refused, or left out. It is refused, with the parent named, as the import then
  * refuses it — never written to point at nothing. Parents are classified first (the plan's order), so
  * a refused row's children are refused in turn; a reference to the same table is followed until no
- * more rows are refused. Late references (cycles) are left to the late pass, which leaves them NULL.
+ * more rows are refused. Late references (cycles), and references with a column filled late, are left
+ * to the late pass, which leaves them as they are.
  * Skip mode never updates a row the target has, so only rows it inserts are refused there. Returns
  * how many rows it refused.
  */
@@ -247,8 +248,9 @@ async function refuseGoneParents(a: Analysis, t: StagedTable, mode: 'skip' | 'me
       if (parent !== t || !res.rowCount) break;
     }
   };
+  const late = new Set(lateColumns(m, t));
   for (const ref of t.plan.references) {
-    if (ref.external || (ref.late && !ref.self) || !ref.columns.every((c) => staged.has(c))) continue;
+    if (ref.external || ref.late || ref.columns.some((c) => late.has(c)) || !ref.columns.every((c) => staged.has(c))) continue;
     const parent = ref.self ? t : m.tables.get(ref.parent);
     if (!parent || parent.plan.role !== 'data' || !ref.parentColumns.every((c) => parent.staged.includes(c))) continue;
     // Source values against the parent's source values: the archived parent row it names.

@@ -9,7 +9,7 @@
 //   x  refused rows and why
 //   a  target id per row (matched, kept, or drawn) for tables with a surrogate key
 // Only the staged rows (s) and the rows to write (f, see final.ts) are materialised in full.
-import { derivedReference, type PlannedReference, type PolymorphicReference, tableNamedByClass } from '../plan';
+import { derivedReference, lateFilledColumns, type PlannedReference, type PolymorphicReference, tableNamedByClass } from '../plan';
 import { buildPairs, type LineageSide } from './lineage';
 import { stagedKeyJson } from './keys';
 import type { RunContext } from '../run-context';
@@ -61,14 +61,34 @@ export function remapRefs(m: MatchContext, t: StagedTable): PlannedReference[] {
   return t.plan.references.filter((r) => r.remap && !r.external && t.staged.includes(r.columns[0]) && (r.self || m.tables.has(r.parent)));
 }
 
-export function lateColumns(m: MatchContext, t: StagedTable): string[] {
-  return remapRefs(m, t)
-    .filter((r) => r.late && !r.self)
-    .map((r) => r.columns[0]);
+/** Rewritten references filled once every table is written, through the parent's map: a reference
+ *  closing a cycle, or a column of a multi-column one that does (its own table's ids among them). */
+export function lateRefs(m: MatchContext, t: StagedTable): PlannedReference[] {
+  return remapRefs(m, t).filter((r) => r.late);
 }
 
+/** Columns written NULL first and filled once every table is written: those of rewritten late
+ *  references, and of a late reference whose values are copied (a multi-column one under MATCH
+ *  SIMPLE: only its nullable columns). */
+export function lateColumns(m: MatchContext, t: StagedTable): string[] {
+  const copied = t.plan.references.filter((r) => r.late && !r.remap && !r.external && r.columns.every((c) => t.staged.includes(c)));
+  return [...new Set([...lateRefs(m, t).map((r) => r.columns[0]), ...copied.flatMap((r) => lateFilledColumns(t.plan, r))])];
+}
+
+/** References whose values are copied (not rewritten through one parent's map: multi-column ones
+ *  among them) and hold a late column: no constraint checks them before the fill, so the fill does,
+ *  against the target's rows once every table is written. */
+export function checkedAfterFill(m: MatchContext, t: StagedTable): PlannedReference[] {
+  const late = new Set(lateColumns(m, t));
+  return t.plan.references.filter(
+    (r) => !r.remap && !r.external && r.columns.every((c) => t.staged.includes(c)) && r.columns.some((c) => late.has(c)),
+  );
+}
+
+/** References to the table's own rows, rewritten through the ids its rows are given as they are
+ *  written; one filled late (a column of a multi-column reference that closes a cycle) is not. */
 export function selfRefs(m: MatchContext, t: StagedTable): PlannedReference[] {
-  return remapRefs(m, t).filter((r) => r.self);
+  return remapRefs(m, t).filter((r) => r.self && !r.late);
 }
 
 /** Columns an INSERT writes: the staged ones, plus the surrogate id the run assigned. */
