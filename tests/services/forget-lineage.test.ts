@@ -9,7 +9,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { DiffOpened, ForgetLineageReport, JobInfo, JobRequest, SavedConnection } from '../../src-common/contract';
 import type { TestDb } from '../helpers/db';
 import { freshDb } from '../helpers/engine';
-import { draftFor, makeApp, type TestApp, waitJob } from './helpers';
+import { draftFor, makeApp, seedThroughApp, type TestApp, waitJob } from './helpers';
 
 const SCHEMA = `CREATE TABLE items (id serial PRIMARY KEY, title text NOT NULL, note text);`;
 const DEV_ROWS = [
@@ -37,12 +37,7 @@ beforeAll(async () => {
   devDb = await freshDb(SCHEMA);
   prod = await app.call('connections.save', draftFor(prodDb.url, 'Reused prod', 'production'));
   dev = await app.call('connections.save', draftFor(devDb.url, 'Reused dev', 'dev'));
-  const exported = await run({ kind: 'export', sourceId: prod.id });
-  expect(exported.state, JSON.stringify(exported.error)).toBe('succeeded');
-  const opened = await run({ kind: 'open-archive', file: exported.files![0]!.handle });
-  prodArchiveId = (opened.result as { archiveId: string }).archiveId;
-  const seeded = await run({ kind: 'import', archiveId: prodArchiveId, targetId: dev.id, mode: 'merge', dryRun: false });
-  expect(seeded.state, JSON.stringify(seeded.error)).toBe('succeeded');
+  prodArchiveId = await seedThroughApp(app, prod.id, dev.id);
   await devDb.client.query(
     `TRUNCATE items RESTART IDENTITY; INSERT INTO items (title, note) VALUES ('DEV test A', 'x'), ('DEV test B', 'y');`,
   );

@@ -2,7 +2,16 @@
 // test on an error answer, events collected, and connection drafts for test databases.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ApiMethod, ApiRequest, ApiResponse, ConnectionDraft, EnvTag, PushEvent, UiError } from '../../src-common/contract';
+import type {
+  ApiMethod,
+  ApiRequest,
+  ApiResponse,
+  ConnectionDraft,
+  EnvTag,
+  JobRequest,
+  PushEvent,
+  UiError,
+} from '../../src-common/contract';
 import { createApp, defaultDataDir } from '../../src-main/app/create-app';
 import type { AppOptions } from '../../src-main/app/types';
 import type { SecretStore } from '../../src-main/services/secrets';
@@ -97,4 +106,17 @@ export async function waitJob(app: TestApp, jobId: string, timeoutMs = 120_000) 
     timeoutMs,
     `job ${jobId}`,
   );
+}
+
+/** Exports `sourceId` through the app, opens the archive and merges it into `targetId` (a dev seeded
+ *  from production); returns the opened archive's id. Each job is expected to succeed. */
+export async function seedThroughApp(app: TestApp, sourceId: string, targetId: string): Promise<string> {
+  const run = async (request: JobRequest) => waitJob(app, (await app.call('jobs.start', request)).id);
+  const exported = await run({ kind: 'export', sourceId });
+  if (exported.state !== 'succeeded') throw new Error(`export failed: ${JSON.stringify(exported.error)}`);
+  const opened = await run({ kind: 'open-archive', file: exported.files![0]!.handle });
+  const archiveId = (opened.result as { archiveId: string }).archiveId;
+  const seeded = await run({ kind: 'import', archiveId, targetId, mode: 'merge', dryRun: false });
+  if (seeded.state !== 'succeeded') throw new Error(`seeding failed: ${JSON.stringify(seeded.error)}`);
+  return archiveId;
 }
