@@ -25,7 +25,7 @@ import {
 import { type StagedTable, temp } from '../staged/types';
 import { WriteError } from './errors';
 import { type TableUndo, undoKeyOf, undoLogOf } from './undo-log';
-import { assertMovedRowsWritten, type MovedRows, moveUniqueValuesAside } from './unique-moves';
+import { assertMovedRowsWritten, moveUniqueValuesAside, type ValuesMovedAside } from './unique-moves';
 import { stagedKeyJson, targetKeyJson } from '../staged/keys';
 
 async function firstFailingRow(
@@ -193,7 +193,7 @@ const MIN_CHUNK_ROWS = 20_000;
 const PROGRESS_STEPS = 50;
 
 /** Rows the update gives another row's unique value (a swap) get out of its way first (unique-moves.ts). */
-async function moveTakenValuesAside(m: MatchContext, t: StagedTable, undo: TableUndo | undefined): Promise<MovedRows[]> {
+async function moveTakenValuesAside(m: MatchContext, t: StagedTable, undo: TableUndo | undefined): Promise<ValuesMovedAside> {
   const T = target(m, t);
   const F = temp(t, 'final');
   const columns = writtenColumns(t);
@@ -208,6 +208,7 @@ async function moveTakenValuesAside(m: MatchContext, t: StagedTable, undo: Table
     fixed: [...locatorColumns(t), ...(undoKeyOf(t).columns ?? [])],
     name: (g) => `${literal(`${t.plan.name} `)} || ${targetKeyJson(m, t, g)}::text`,
     wrap: undo ? (update) => `WITH u AS (${update} RETURNING ${undo.returning('g')}) ${undo.recordUpdated('u')}` : undefined,
+    leaversFirst: true,
   });
 }
 
@@ -261,7 +262,12 @@ export async function writeTable(m: MatchContext, t: StagedTable, beforeWrite?: 
   }
 
   if (rows && beforeWrite) await beforeWrite(inserts);
-  const moved = updateStatement ? await moveTakenValuesAside(m, t, undo) : [];
+  const { moved, writeFirst } = updateStatement ? await moveTakenValuesAside(m, t, undo) : { moved: [], writeFirst: null };
+  if (updateStatement && writeFirst && chunks.length) {
+    const update = updateStatement;
+    const range: [number, number] = [chunks[0][0], chunks[chunks.length - 1][1]];
+    t.counts.updated += await runAttributed(m, t, 'Updating', range, (r) => update(`${r} AND f._row IN (SELECT _id FROM ${writeFirst})`));
+  }
   for (const [lo, hi] of chunks) {
     m.ctx.throwIfCancelled();
     t.counts.inserted += await runAttributed(m, t, 'Inserting into', [lo, hi], insert);

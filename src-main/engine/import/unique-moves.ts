@@ -17,6 +17,13 @@ export interface ValueMoves {
   columns: string[];
 }
 
+export interface ValuesMovedAside {
+  moved: MovedRows[];
+  /** Temp table of the rows (_id, by the caller's id) to write before any other: each leaves a
+   *  partial unique index with its value, which another written row takes. Null where none can. */
+  writeFirst: string | null;
+}
+
 export interface MovedRows {
   /** Temp table of the rows given a temporary value (_id, by the caller's id). */
   holders: string;
@@ -30,6 +37,10 @@ interface UniqueIndex {
   deferrable: boolean;
   nullsNotDistinct: boolean;
   columns: { name: string; nullable: boolean; type: string }[];
+  /** A partial index's WHERE (over the table's columns, unqualified), or null. */
+  predicate: string | null;
+  /** Every column the index reads, its predicate's among them. */
+  reads: string[];
 }
 
 export class UniqueSwapError extends Error {
@@ -40,13 +51,16 @@ async function uniqueIndexes(ctx: RunContext, table: string): Promise<UniqueInde
   const res = await ctx.query<UniqueIndex>(
     `SELECT ix.indexrelid::regclass::text AS name, c.conname AS constraint, COALESCE(c.condeferrable, false) AS deferrable,
             COALESCE((to_jsonb(ix) ->> 'indnullsnotdistinct')::boolean, false) AS "nullsNotDistinct",
-            json_agg(json_build_object('name', a.attname, 'nullable', NOT a.attnotnull, 'type', format_type(a.atttypid, NULL)) ORDER BY k.ord) AS columns
+            json_agg(json_build_object('name', a.attname, 'nullable', NOT a.attnotnull, 'type', format_type(a.atttypid, NULL)) ORDER BY k.ord) AS columns,
+            pg_get_expr(ix.indpred, ix.indrelid) AS predicate,
+            ARRAY(SELECT p.attname::text FROM pg_depend d JOIN pg_attribute p ON p.attrelid = d.refobjid AND p.attnum = d.refobjsubid
+                  WHERE d.classid = 'pg_class'::regclass AND d.objid = ix.indexrelid AND d.refobjid = ix.indrelid AND d.refobjsubid > 0) AS reads
      FROM pg_index ix
      LEFT JOIN pg_constraint c ON c.conindid = ix.indexrelid AND c.conrelid = ix.indrelid AND c.contype IN ('p', 'u')
      CROSS JOIN LATERAL unnest(ix.indkey) WITH ORDINALITY k(attnum, ord)
      JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.attnum
-     WHERE ix.indrelid = $1::regclass AND ix.indisunique AND ix.indpred IS NULL AND ix.indexprs IS NULL
-     GROUP BY ix.indexrelid, c.conname, c.condeferrable, to_jsonb(ix) ->> 'indnullsnotdistinct'`,
+     WHERE ix.indrelid = $1::regclass AND ix.indisunique AND ix.indexprs IS NULL
+     GROUP BY ix.indexrelid, ix.indrelid, ix.indpred, c.conname, c.condeferrable, to_jsonb(ix) ->> 'indnullsnotdistinct'`,
     [table],
   );
   return res.rows;
@@ -81,19 +95,29 @@ export async function moveUniqueValuesAside(
     fixed: string[];
     name: (g: string) => string;
     wrap?: (update: string) => string;
+    /** Whether the caller writes the rows that only leave a partial index before the others (see
+     *  ValuesMovedAside.writeFirst); otherwise they are given a temporary value, which a write
+     *  rewriting every column of theirs replaces. */
+    leaversFirst?: boolean;
   },
-): Promise<MovedRows[]> {
+): Promise<ValuesMovedAside> {
   const { table, moves } = opts;
   const written = new Set(moves.columns);
   const fixed = new Set(opts.fixed);
   // An index holding a column the row is found by (a seat's flight, in its natural key) takes a
   // temporary value in its other columns: the found-by ones never change. Where it has no other, rows
   // trading its values are refused, named, before anything is written.
-  const indexes = (await uniqueIndexes(ctx, table)).filter((ix) => ix.columns.every((c) => written.has(c.name)));
-  if (!indexes.length) return [];
+  // A partial index (UNIQUE (email) WHERE deleted_at IS NULL) counts where the write holds every
+  // column its WHERE reads, so that the rows inside it before and after are both known.
+  const indexes = (await uniqueIndexes(ctx, table)).filter(
+    (ix) => ix.columns.every((c) => written.has(c.name)) && ix.reads.every((c) => written.has(c)),
+  );
+  if (!indexes.length) return { moved: [], writeFirst: null };
   const M = `pg_temp.${ident(`mr4_${opts.tag}_moves`)}`;
   await ctx.query(`DROP TABLE IF EXISTS ${M}`);
   await ctx.query(`CREATE TEMP TABLE ${M} ON COMMIT DROP AS ${moves.sql}`);
+  const first = opts.leaversFirst && indexes.some((ix) => ix.predicate) ? `pg_temp.${ident(`mr4_${opts.tag}_first`)}` : null;
+  if (first) await ctx.query(`CREATE TEMP TABLE ${first} (_id bigint) ON COMMIT DROP`);
   const moved: MovedRows[] = [];
   for (const [i, ix] of indexes.entries()) {
     const cols = ix.columns.map((c) => c.name);
@@ -103,19 +127,29 @@ export async function moveUniqueValuesAside(
           ix.nullsNotDistinct ? `${a}.${ident(c)} IS NOT DISTINCT FROM ${b}.${ident(c)}` : `${a}.${ident(c)} = ${b}.${ident(c)}`,
         )
         .join(' AND ');
+    // Whether row `a` (the target's, or as the write leaves it) is in the index: a partial index
+    // holds only the rows its WHERE admits, read here over the row's own columns.
+    const inIndex = (a: string) => (ix.predicate ? `EXISTS (SELECT FROM (SELECT ${a}.*) AS x WHERE ${ix.predicate})` : 'true');
+    // Rows that keep their values but are written out of a partial index (deleted_at set).
+    const leaves = ix.predicate ? `(NOT mv._gone AND ${same('mv', 'g')} AND NOT ${inIndex('mv')})` : 'false';
     const H = `pg_temp.${ident(`mr4_${opts.tag}_holders${i}`)}`;
-    // A row gives up its value where it is deleted or written with another; a holder is one whose
-    // value another written row takes.
+    // A row gives up its value where it is deleted, written with another, or written out of a
+    // partial index; a holder is one whose value another written row takes.
     const found = await ctx.query(
       `CREATE TEMP TABLE ${H} ON COMMIT DROP AS
-       SELECT mv._id, mv._rid, row_number() OVER (ORDER BY mv._id) AS n,
-              ${ix.columns.map((c, k) => `(mv._gone OR mv.${ident(c.name)} IS DISTINCT FROM g.${ident(c.name)}) AS _moves${k}`).join(', ')},
+       SELECT mv._id, mv._rid, row_number() OVER (ORDER BY mv._id) AS n, ${leaves} AS _leaves,
+              ${ix.columns.map((c, k) => `(mv._gone OR mv.${ident(c.name)} IS DISTINCT FROM g.${ident(c.name)} OR ${leaves}) AS _moves${k}`).join(', ')},
               ${opts.name('g')} AS _name
        FROM ${M} mv JOIN ${table} g ON ${rowId('g')} = mv._rid
-       WHERE (mv._gone OR NOT (${same('mv', 'g')}))
-         AND EXISTS (SELECT 1 FROM ${M} m2 WHERE NOT m2._gone AND m2._rid IS DISTINCT FROM mv._rid AND ${same('m2', 'g')})`,
+       WHERE (mv._gone OR NOT (${same('mv', 'g')}) OR ${leaves}) AND ${inIndex('g')}
+         AND EXISTS (SELECT 1 FROM ${M} m2 WHERE NOT m2._gone AND m2._rid IS DISTINCT FROM mv._rid AND ${same('m2', 'g')} AND ${inIndex('m2')})`,
     );
     if (!found.rowCount) continue;
+    if (first) {
+      // Written before every other row instead: their write frees the value, and needs no temporary one.
+      const left = await ctx.query(`WITH l AS (DELETE FROM ${H} WHERE _leaves RETURNING _id) INSERT INTO ${first} SELECT _id FROM l`);
+      if (left.rowCount === found.rowCount) continue;
+    }
     if (ix.deferrable) {
       // Checked once the transaction has written every row (the import sets all constraints immediate before it commits).
       await ctx.query(`SET CONSTRAINTS ${ident(ix.constraint!)} DEFERRED`);
@@ -145,7 +179,7 @@ export async function moveUniqueValuesAside(
     }
     moved.push({ holders: H, columns: cols });
   }
-  return moved;
+  return { moved, writeFirst: first };
 }
 
 async function swapError(ctx: RunContext, holders: string, what: string, why: string): Promise<UniqueSwapError> {
