@@ -1,18 +1,14 @@
 // Apply: write one table's final rows (INSERT the new, UPDATE the changed in merge mode; identical rows
-// are never touched), fill late columns once every table is written, move sequences past new ids.
+// are never touched; late columns are filled by late-fill.ts), move sequences past new ids.
 // A statement that fails on a row (a trigger, a deferred check) is retried on halves of its rows
 // inside savepoints, to name the row that causes it or, with allowFailures, to leave out every such row.
 import type { RowProblem } from '../report-types';
 import { ident, literal, qualified } from '../sql';
 import { describeRefused } from './constraints';
-import type { PlannedReference } from '../plan';
 import {
-  checkedAfterFill,
-  columnType,
   deferredPolymorphic,
   differs,
   lateColumns,
-  lateRefs,
   locates,
   locatorColumns,
   type MatchContext,
@@ -26,7 +22,7 @@ import { type StagedTable, temp } from '../staged/types';
 import { WriteError } from './errors';
 import { type TableUndo, undoKeyOf, undoLogOf } from './undo-log';
 import { assertMovedRowsWritten, moveUniqueValuesAside, type ValuesMovedAside } from './unique-moves';
-import { stagedKeyJson, targetKeyJson } from '../staged/keys';
+import { targetKeyJson } from '../staged/keys';
 
 async function firstFailingRow(
   m: MatchContext,
@@ -296,193 +292,6 @@ export async function writeTable(m: MatchContext, t: StagedTable, beforeWrite?: 
   }
   t.counts.skipped = notWritten;
   t.counts.unchanged = hits - t.counts.updated;
-}
-
-/** Fills late columns (references that close a cycle, polymorphic values naming a table written
- *  after this one) now that every table's rows exist. Returns the references that could not be
- *  resolved; those are left as they were (NULL for new rows, or the archive's polymorphic id). */
-export async function lateSeed(m: MatchContext, t: StagedTable): Promise<RowProblem[]> {
-  return [...(await seedLateReferences(m, t)), ...(await seedLatePolymorphic(m, t))];
-}
-
-/**
- * Late columns, now that every table is written: a rewritten reference through its parent's map, a
- * copied one as the archive has it. A reference whose values are copied (a multi-column one among
- * them) is checked against the target's rows as the fill leaves them: where it names no row, its
- * late columns are left as they are and the row named, as where a parent was not imported.
- */
-async function seedLateReferences(m: MatchContext, t: StagedTable): Promise<RowProblem[]> {
-  const sur = t.plan.surrogate;
-  const columns = lateColumns(m, t);
-  if (columns.length === 0 || !sur) return [];
-  const rewritten = lateRefs(m, t);
-  const checked = checkedAfterFill(m, t);
-  const T = target(m, t);
-  const D = m.verdicts?.get(t.plan.name);
-  // With a classification: only rows that were written, and on existing rows only fields it applies.
-  const allowed = (c: string) => (D ? `(NOT w._hit OR ${literal(c)} = ANY (d.apply))` : 'true');
-  const joins: string[] = [];
-  const values = columns.map((c, i) => {
-    const r = rewritten.find((x) => x.columns[0] === c);
-    const col = `w.${ident(c)}`;
-    if (!r) return `${col} AS v${i}, false AS gone${i}, false AS miss${i}, ${allowed(c)} AS ok${i}`;
-    joins.push(`LEFT JOIN ${m.maps.get(r.parent)} p${i} ON p${i}.src = ${col}`);
-    return `p${i}.tgt::${columnType(t, c)} AS v${i}, (p${i}.tgt IS NOT NULL AND NOT p${i}.live AND ${allowed(c)}) AS gone${i},
-         (${col} IS NOT NULL AND (p${i}.tgt IS NULL OR (NOT p${i}.live AND ${allowed(c)}))) AS miss${i}, ${allowed(c)} AS ok${i}`;
-  });
-  // The target row as it is, for the columns of checked references.
-  const now = (c: string) => ident(`g:${c}`);
-  const held = [...new Set(checked.flatMap((r) => r.columns))];
-  if (checked.length) joins.push(`LEFT JOIN ${T} g ON g.${ident(sur)} = a._tgt`);
-  const scope = m.mode === 'merge' ? 'true' : 'NOT w._hit';
-  const written = D ? `AND NOT COALESCE(d.excluded, false) AND (w._hit OR d.kind IN ('new', 'resurrect'))` : '';
-  const v0 = `SELECT w._row, w._hit, a._tgt AS loc, ${[...values, ...held.map((c) => `g.${ident(c)} AS ${now(c)}`)].join(', ')}
-             FROM ${temp(t, 'work')} w JOIN ${temp(t, 'ids')} a ON a._row = w._row ${joins.join(' ')}
-             ${D ? `LEFT JOIN ${D} d ON d.srow = w._row` : ''}
-             WHERE ${scope} ${written} AND NOT EXISTS (SELECT 1 FROM ${temp(t, 'refused')} x WHERE x._row = w._row)`;
-  const after = (c: string) => {
-    const i = columns.indexOf(c);
-    return i === -1 ? `v0.${now(c)}` : `CASE WHEN v0.miss${i} OR NOT v0.ok${i} THEN v0.${now(c)} ELSE v0.v${i} END`;
-  };
-  const bad = checked.map((r, j) => `${namesNoRow(r, r.columns.map(after))} AS bad${j}`);
-  const hold = (c: string, i: number) =>
-    [`v.miss${i}`, `NOT v.ok${i}`, ...checked.flatMap((r, j) => (r.columns.includes(c) ? [`v.bad${j}`] : []))].join(' OR ');
-  const set = columns.map((c, i) => `${ident(c)} = CASE WHEN ${hold(c, i)} THEN g.${ident(c)} ELSE v.v${i} END`).join(', ');
-  const changed = columns.map((c, i) => `(NOT (${hold(c, i)}) AND g.${ident(c)} IS DISTINCT FROM v.v${i})`).join(' OR ');
-  const alreadyUpdated = m.mode === 'merge' ? `NOT EXISTS (SELECT 1 FROM ${temp(t, 'updated')} u WHERE u._row = upd._row)` : 'false';
-  // Counted once: a row this fills is not counted again by the polymorphic values' pass.
-  const counted =
-    m.mode === 'merge' ? `, counted AS (INSERT INTO ${temp(t, 'updated')} SELECT _row FROM upd WHERE _hit AND ${alreadyUpdated})` : '';
-  const flags = (name: string, n: number) => `ARRAY[${Array.from({ length: n }, (_, i) => `${name}${i}`).join(', ') || 'NULL::boolean'}]`;
-  const anyProblem = [...columns.map((_, i) => `miss${i}`), ...checked.map((_, j) => `bad${j}`)].join(' OR ');
-  // An existing row given a late column keeps its old value in the undo log (a row this run inserted
-  // needs none: the undo deletes it).
-  const undo = await undoLogOf(m)?.forTable(t);
-  // v is read twice (the update, the unresolved rows), so it is computed once.
-  const res = await m.ctx.query<{ late_only: string; missing: LateProblemRow[] }>(
-    `WITH v0 AS MATERIALIZED (${v0}),
-          v AS MATERIALIZED (SELECT v0.*${bad.map((b) => `, ${b}`).join('')} FROM v0),
-          upd AS (UPDATE ${T} AS g SET ${set} FROM v WHERE g.${ident(sur)} = v.loc AND (${changed}) RETURNING v._row, v._hit${undo ? `, ${undo.returning('g')}` : ''})${
-            undo
-              ? `,
-          ul AS (${undo.recordUpdated('upd', 'upd._hit')})`
-              : ''
-          }${counted}
-     SELECT (SELECT count(*) FILTER (WHERE _hit AND ${alreadyUpdated}) FROM upd) AS late_only,
-            (SELECT COALESCE(json_agg(json_build_object('row', q._row, 'key', ${stagedKeyJson(m, t, 's')},
-                      'miss', ${flags('q.miss', columns.length)}, 'gone', ${flags('q.gone', columns.length)}, 'bad', ${flags('q.bad', checked.length)}) ORDER BY q._row), '[]')
-               FROM (SELECT * FROM v WHERE ${anyProblem} ORDER BY _row LIMIT 10000) q JOIN ${temp(t, 'staged')} s ON s._row = q._row) AS missing`,
-  );
-  const lateOnly = Number(res.rows[0].late_only);
-  t.counts.updated += lateOnly;
-  t.counts.unchanged -= lateOnly;
-  return res.rows[0].missing.flatMap((row) => lateProblems(t, row, columns, rewritten, checked));
-}
-
-/** A row whose late values name no row, as the fill reports it: per late column whether its parent
- *  is missing or deleted in the target since the base, per checked reference whether it names no row. */
-interface LateProblemRow {
-  row: number;
-  key: Record<string, unknown> | null;
-  miss: boolean[];
-  gone: boolean[];
-  bad: (boolean | null)[];
-}
-
-function lateProblems(
-  t: StagedTable,
-  row: LateProblemRow,
-  columns: string[],
-  rewritten: PlannedReference[],
-  checked: PlannedReference[],
-): RowProblem[] {
-  const at = { table: t.plan.name, key: row.key, row: Number(row.row) };
-  const missing = columns.flatMap((c, i) => {
-    const parent = rewritten.find((r) => r.columns[0] === c)?.parent;
-    if (!row.miss[i] || !parent) return [];
-    const what = row.gone[i] ? 'was deleted in the target since the base' : 'was not imported';
-    return [{ ...at, column: c, reason: `${c} refers to a ${parent} row that ${what}; left unchanged` }];
-  });
-  const named = checked.flatMap((r, j) => {
-    if (!row.bad[j]) return [];
-    const cols = r.columns.join(', ');
-    return [{ ...at, column: cols, reason: `${cols} refers to a ${r.parent} row that does not exist in the target; left unchanged` }];
-  });
-  return [...missing, ...named];
-}
-
-/** Whether `values` (the columns of copied reference r, as the fill leaves them) name no row of its
- *  parent: under MATCH SIMPLE a NULL among them names none and is no error, under MATCH FULL only
- *  all of them NULL is. */
-function namesNoRow(r: PlannedReference, values: string[]): string {
-  const all = values.map((v) => `${v} IS NOT NULL`).join(' AND ');
-  const none = values.map((v) => `${v} IS NULL`).join(' AND ');
-  const eq = values.map((v, i) => `p.${ident(r.parentColumns[i])} = ${v}`).join(' AND ');
-  const absent = `(${all} AND NOT EXISTS (SELECT 1 FROM ${qualified(r.parentSchema, r.parent)} p WHERE ${eq}))`;
-  return r.matchFull ? `(${absent} OR NOT (${all} OR ${none}))` : absent;
-}
-
-/**
- * Polymorphic values naming a table written after this one (a cycle through a declared foreign key),
- * through that table's ids now that it is written: in the rows this run inserted (written with the
- * archive's id until now), and in a merge the rows it updates. A value naming a row the run did not
- * write is left as it is and returned; with a classification such rows were refused before writing.
- */
-async function seedLatePolymorphic(m: MatchContext, t: StagedTable): Promise<RowProblem[]> {
-  const links = deferredPolymorphic(m, t, 'late');
-  const sur = t.plan.surrogate;
-  if (!links.length || !sur) return [];
-  const D = m.verdicts?.get(t.plan.name);
-  const undo = await undoLogOf(m)?.forTable(t);
-  const problems: RowProblem[] = [];
-  for (const c of [...new Set(links.map((n) => n.ref.columns[0]))]) {
-    const named = links.filter((n) => n.ref.columns[0] === c);
-    const col = `w.${ident(c)}`;
-    const joins = named.map(
-      (n, i) =>
-        `LEFT JOIN ${m.maps.get(n.ref.parent)} p${i} ON ${n.whenTarget('w')} AND ${n.equal(`p${i}.src`, col)}
-         LEFT JOIN (SELECT DISTINCT ${ident(n.parentId)} AS id FROM ${temp(m.tables.get(n.ref.parent)!, 'staged')}) h${i}
-           ON ${n.whenTarget('w')} AND ${n.equal(`h${i}.id`, col)}`,
-    );
-    const value = named.map((n, i) => `WHEN p${i}.tgt IS NOT NULL AND p${i}.live THEN ${n.asColumn(`p${i}.tgt`)}`).join(' ');
-    // The archive has the named row, but the run did not write it (refused, left out, deleted in the target since the base).
-    const missing = named
-      .map(
-        (n, i) =>
-          `WHEN h${i}.id IS NOT NULL AND (p${i}.tgt IS NULL OR NOT p${i}.live) THEN ${literal(`${c} refers to a ${n.ref.parent} row that `)}
-             || CASE WHEN p${i}.tgt IS NULL THEN 'was not imported' ELSE 'was deleted in the target since the base' END`,
-      )
-      .join(' ');
-    // With a classification: only rows that were written, and on existing rows only if it applies the field.
-    const applies = D ? `(NOT w._hit OR ${literal(c)} = ANY (d.apply))` : 'true';
-    const written = D ? `AND NOT COALESCE(d.excluded, false) AND (w._hit OR d.kind IN ('new', 'resurrect'))` : '';
-    const v = `SELECT w._row, w._hit, a._tgt AS loc, CASE ${value} END AS v,
-                 CASE ${missing} END || CASE WHEN w._hit THEN '; left unchanged' ELSE '; left as the archive has it' END AS missing
-               FROM ${temp(t, 'work')} w JOIN ${temp(t, 'ids')} a ON a._row = w._row ${joins.join(' ')}
-               ${D ? `LEFT JOIN ${D} d ON d.srow = w._row` : ''}
-               WHERE ${m.mode === 'merge' ? 'true' : 'NOT w._hit'} ${written} AND ${applies}
-                 AND (${named.map((n) => n.whenTarget('w')).join(' OR ')})
-                 AND NOT EXISTS (SELECT 1 FROM ${temp(t, 'refused')} x WHERE x._row = w._row)`;
-    const fresh = m.mode === 'merge' ? `NOT EXISTS (SELECT 1 FROM ${temp(t, 'updated')} u WHERE u._row = upd._row)` : 'false';
-    const res = await m.ctx.query<{ late_only: string; missing: { row: number; reason: string }[] }>(
-      `WITH v AS MATERIALIZED (${v}),
-            upd AS (UPDATE ${target(m, t)} AS g SET ${ident(c)} = v.v FROM v
-                    WHERE g.${ident(sur)} = v.loc AND v.v IS NOT NULL AND g.${ident(c)} IS DISTINCT FROM v.v
-                    RETURNING v._row, v._hit${undo ? `, ${undo.returning('g')}` : ''})${undo ? `, ul AS (${undo.recordUpdated('upd', 'upd._hit')})` : ''}${
-                      m.mode === 'merge'
-                        ? `, counted AS (INSERT INTO ${temp(t, 'updated')} SELECT _row FROM upd WHERE _hit AND ${fresh})`
-                        : ''
-                    }
-       SELECT (SELECT count(*) FILTER (WHERE _hit AND ${fresh}) FROM upd) AS late_only,
-              (SELECT COALESCE(json_agg(json_build_object('row', _row, 'reason', missing) ORDER BY _row), '[]')
-                 FROM (SELECT _row, missing FROM v WHERE missing IS NOT NULL ORDER BY _row LIMIT 10000) q) AS missing`,
-    );
-    const lateOnly = Number(res.rows[0].late_only);
-    t.counts.updated += lateOnly;
-    t.counts.unchanged -= lateOnly;
-    for (const r of res.rows[0].missing) problems.push({ table: t.plan.name, key: null, row: Number(r.row), column: c, reason: r.reason });
-  }
-  return problems;
 }
 
 /** Moves every sequence of the written tables past the largest value now in its column. */
