@@ -561,26 +561,33 @@ export async function matchRows(
     parents.map((_, i) => `LEFT JOIN ${table} ch${i} ON ch${i}.i = ${i} AND ch${i}.pid = ${id}`).join(' ');
   const children = parents.length ? `concat_ws('|', ${parents.map((_, i) => `ch${i}.sig`).join(', ')})` : `''`;
   /** Pairs equal rows: by their hash h, or by h and the children's sig (siblings holding the same
-   *  children paired first). `source` and `target` select _row / loc (and tid), h and sig. */
-  const pairEqual = async (into: string, by: 'h' | 'h, sig', source: string, target: string): Promise<number> => {
+   *  children paired first). Each side: the source's rows r, the target's t, with joins and a filter. */
+  type Side = { h: string; sig?: string; joins: string; where: string };
+  const pairEqual = async (into: string, by: 'h' | 'h, sig', source: Side, target: Side): Promise<number> => {
+    const s0 = `SELECT r._row, ${source.h} AS h, ${source.sig ?? `''`} AS sig FROM ${temp(t, 'resolved')} r ${source.joins} WHERE ${source.where}`;
+    const g0 = `SELECT ${loc('t')} AS loc, ${target.h} AS h, ${target.sig ?? `''`} AS sig${against.ctid ? `, ${rowId('t')} AS tid` : ''}
+                FROM ${against.rel} ${target.joins} WHERE ${target.where}`;
     const res = await m.ctx.query(
       `INSERT INTO ${into}
        SELECT s._row, g.loc, 1${against.ctid ? ', g.tid' : ''}, ${via('content')} FROM
-         (SELECT _row, ${by}, row_number() OVER (PARTITION BY ${by} ORDER BY _row) AS rn FROM (${source}) s0) s
+         (SELECT _row, ${by}, row_number() OVER (PARTITION BY ${by} ORDER BY _row) AS rn FROM (${s0}) s0) s
        JOIN
-         (SELECT loc, ${by}, row_number() OVER (PARTITION BY ${by} ORDER BY loc) AS rn${against.ctid ? ', tid' : ''} FROM (${target}) g0) g
+         (SELECT loc, ${by}, row_number() OVER (PARTITION BY ${by} ORDER BY loc) AS rn${against.ctid ? ', tid' : ''} FROM (${g0}) g0) g
        USING (${by}, rn)`,
     );
     return res.rowCount ?? 0;
   };
+  /** Each source row's parents in its own table (cp<i>) and the target rows they are paired with (ck<i>). */
+  const pairedParents = () =>
+    parents.map(
+      (c, i) =>
+        `LEFT JOIN ${temp(t, 'resolved')} cp${i} ON cp${i}.${ident(sur!)} = r.${ident(c)} AND r.${ident(c)} IS DISTINCT FROM r.${ident(sur!)}
+         LEFT JOIN ${into} ck${i} ON ck${i}._row = cp${i}._row`,
+    );
   const contentPass = async (by: 'h' | 'h, sig'): Promise<number> => {
     if (!byContent) return 0;
     const joins = [
-      ...parents.map(
-        (c, i) =>
-          `LEFT JOIN ${temp(t, 'resolved')} cp${i} ON cp${i}.${ident(sur!)} = r.${ident(c)} AND r.${ident(c)} IS DISTINCT FROM r.${ident(sur!)}
-           LEFT JOIN ${into} ck${i} ON ck${i}._row = cp${i}._row`,
-      ),
+      ...pairedParents(),
       ...polySelf.map((n, i) => {
         const c = `r.${ident(n.ref.columns[0])}`;
         return `LEFT JOIN ${temp(t, 'resolved')} cq${i} ON ${n.whenTarget('r')} AND ${n.equal(`cq${i}.${ident(sur!)}`, c)} AND NOT (${n.equal(`r.${ident(sur!)}`, c)})
@@ -598,12 +605,18 @@ export async function matchRows(
     const added = await pairEqual(
       into,
       by,
-      `SELECT r._row, ${row('r', sourceParents, (i) => `cl${i}._tgt`)} AS h, ${sig ? children : `''`} AS sig FROM ${temp(t, 'resolved')} r ${joins}
-       ${sig ? childrenOf(sig.source, `r.${ident(sur!)}`) : ''}
-       WHERE ${[nullKey('r'), usable, ...(claimed ? [unmatched] : []), ...parentKnown].join(' AND ')}`,
-      `SELECT ${loc('t')} AS loc, ${row('t', targetParents)} AS h, ${sig ? children : `''`} AS sig${against.ctid ? `, ${rowId('t')} AS tid` : ''}
-       FROM ${against.rel} ${sig ? childrenOf(sig.target, loc('t')) : ''}
-       WHERE ${nullKey('t')}${claimed ? ` AND ${unclaimed('t')}` : ''}`,
+      {
+        h: row('r', sourceParents, (i) => `cl${i}._tgt`),
+        sig: sig ? children : undefined,
+        joins: `${joins} ${sig ? childrenOf(sig.source, `r.${ident(sur!)}`) : ''}`,
+        where: [nullKey('r'), usable, ...(claimed ? [unmatched] : []), ...parentKnown].join(' AND '),
+      },
+      {
+        h: row('t', targetParents),
+        sig: sig ? children : undefined,
+        joins: sig ? childrenOf(sig.target, loc('t')) : '',
+        where: `${nullKey('t')}${claimed ? ` AND ${unclaimed('t')}` : ''}`,
+      },
     );
     if (added) claimed = true;
     return added;
@@ -631,13 +644,6 @@ export async function matchRows(
     const pending = temp(t, 'matched').replace(/"$/, '_cyc"');
     await m.ctx.query(`DROP TABLE IF EXISTS ${pending}`);
     await m.ctx.query(`CREATE TEMP TABLE ${pending} ON COMMIT DROP AS SELECT * FROM ${into} WITH NO DATA`);
-    const sourceJoins = parents
-      .map(
-        (c, i) =>
-          `LEFT JOIN ${temp(t, 'resolved')} cp${i} ON cp${i}.${id} = r.${ident(c)} AND r.${ident(c)} IS DISTINCT FROM r.${id}
-           LEFT JOIN ${into} ck${i} ON ck${i}._row = cp${i}._row`,
-      )
-      .join(' ');
     const claimedTargets = `(SELECT DISTINCT _tgt FROM ${into})`;
     const targetJoins = parents
       .map(
@@ -653,10 +659,8 @@ export async function matchRows(
     const found = await pairEqual(
       pending,
       'h',
-      `SELECT r._row, ${row('r', sourceParents)} AS h, '' AS sig FROM ${temp(t, 'resolved')} r ${sourceJoins}
-       WHERE ${[nullKey('r'), usable, unmatched].join(' AND ')}`,
-      `SELECT ${loc('t')} AS loc, ${row('t', targetParents)} AS h, '' AS sig${against.ctid ? `, ${rowId('t')} AS tid` : ''}
-       FROM ${against.rel} ${targetJoins} WHERE ${nullKey('t')} AND ${unclaimed('t')}`,
+      { h: row('r', sourceParents), joins: pairedParents().join(' '), where: [nullKey('r'), usable, unmatched].join(' AND ') },
+      { h: row('t', targetParents), joins: targetJoins, where: `${nullKey('t')} AND ${unclaimed('t')}` },
     );
     if (!found) return 0;
     const pairsNow = `(SELECT _row, _tgt FROM ${into} UNION ALL SELECT _row, _tgt FROM ${pending})`;
