@@ -11,6 +11,9 @@ const referenceSchema = z.object({
   refColumns: z.array(identifier).min(1).optional(),
 });
 
+/** A polymorphic reference: the id column holds ids of the table the type column names by class. */
+const polymorphicSchema = z.object({ column: identifier, typeColumn: identifier }).strict();
+
 /** A masking rule for one column (see mask.ts): a rule's name, or {"fixed": "value"}. */
 const maskRuleSchema = z.union([
   z.enum(['keep', 'null', 'email', 'phone', 'name', 'hash', 'emails-inside', 'random']),
@@ -26,6 +29,8 @@ const tableConfigSchema = z
     /** Columns that look like ids of other rows but are not (silences the plan's warning). */
     notReferences: z.array(identifier).optional(),
     references: z.array(referenceSchema).optional(),
+    /** Polymorphic references stated to be ones: rewritten whatever the rows say (see polymorphicParents). */
+    polymorphic: z.array(polymorphicSchema).optional(),
     /** Masking on export: column → rule (applied unless masking is turned off). */
     mask: z.record(identifier, maskRuleSchema).optional(),
     note: z.string().optional(),

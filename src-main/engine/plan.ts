@@ -48,6 +48,9 @@ export interface PolymorphicReference {
   /** Django's generic relations: the type column references a content-type table whose app_label
    *  and model name the table (`auth` + `user` → auth_user). Absent: the type holds a class name. */
   contentTypes?: { table: string; id: string };
+  /** Stated in the configuration ("polymorphic"): rewritten whatever the rows say. A pair found by
+   *  its names alone is rewritten only where its rows show it is a reference (polymorphicParents). */
+  declared?: true;
 }
 
 /** A reference mr4 derives itself rather than reads from a constraint: rewritten, not late, by name
@@ -415,6 +418,7 @@ function checkConfigNames(catalog: Catalog, byName: Map<string, Table>, user: Mr
       ...(cfg.excludeColumns ?? []),
       ...(cfg.insertOnly ?? []),
       ...(cfg.notReferences ?? []),
+      ...(cfg.polymorphic ?? []).flatMap((p) => [p.column, p.typeColumn]),
       ...(cfg.key === 'content' ? [] : (cfg.key ?? [])),
       ...masked,
     ]) {
@@ -932,6 +936,12 @@ const ID_TYPE = /^(smallint|integer|bigint|uuid)$/;
 const WHAT_TO_DO =
   'Declare it in the configuration ("references", for a column that always points at one table), leave it out ("excludeColumns"), or list it under "notReferences" if it holds no ids of other rows.';
 
+/** What a user writes to state whether a pair found by its names is a polymorphic reference. */
+export function declarePolymorphic(table: string, p: PolymorphicReference): string {
+  const pair = `{"column": "${p.column}", "typeColumn": "${p.typeColumn}"}`;
+  return `If it is one, state it in the configuration: "tables": {"${table}": {"polymorphic": [${pair}]}}; if it is not, list "${p.column}" under "notReferences".`;
+}
+
 /** Lower-case words of a name: `legacyCategory_id` → legacy, category, id. */
 function words(name: string): string[] {
   return name
@@ -948,9 +958,9 @@ function singular(word: string): string {
   return word.replace(/s$/, '');
 }
 
-/** Polymorphic references, neither a declared reference nor stated to hold no ids: Rails'
- *  <name>_type (text) beside <name>_id, and Django's generic relations (a reference to a content-type
- *  table with app_label and model beside object_id). */
+/** Polymorphic references, neither a declared reference nor stated to hold no ids: those the
+ *  configuration states, Rails' <name>_type (text) beside <name>_id, and Django's generic relations (a
+ *  reference to a content-type table with app_label and model beside object_id). */
 function polymorphicReferences(
   columns: PlannedColumn[],
   references: PlannedReference[],
@@ -959,6 +969,10 @@ function polymorphicReferences(
 ): PolymorphicReference[] {
   const taken = new Set([...references.flatMap((r) => r.columns), ...(cfg?.notReferences ?? [])]);
   const usable = new Set(columns.map((c) => c.name));
+  const declared = (cfg?.polymorphic ?? [])
+    .filter((p) => usable.has(p.column) && usable.has(p.typeColumn) && !taken.has(p.column))
+    .map((p) => ({ column: p.column, typeColumn: p.typeColumn, declared: true as const }));
+  for (const p of declared) taken.add(p.column);
   const byClass = columns.flatMap((c) => {
     const stem = /^(.+)_type$/.exec(c.name)?.[1];
     const column = `${stem}_id`;
@@ -975,7 +989,7 @@ function polymorphicReferences(
     const object = columns.find((c) => [`${prefix}object_id`, `${prefix}object_pk`].includes(c.name.toLowerCase()) && !taken.has(c.name));
     return object ? [{ column: object.name, typeColumn: r.columns[0], contentTypes: { table: r.parent, id: r.parentColumns[0] } }] : [];
   });
-  return [...byClass, ...byContentType];
+  return [...declared, ...byClass, ...byContentType];
 }
 
 /** The table a polymorphic type value names: Rails stores the class (`WikiPage`, `Admin::User`,
@@ -1060,8 +1074,11 @@ function copiedIds(tp: TablePlan, catalog: Catalog, drafts: Map<string, TablePla
     const names = p.contentTypes
       ? `${p.typeColumn} names the table through ${p.contentTypes.table}'s app_label and model, auth + user → auth_user`
       : `${p.typeColumn} names the table by class, 'Issue' → issues`;
+    const rewritten = `rewritten through the named table's ids where that table is in the run (its own rows through the ids they are given, a table written after it once that is written); any other value is copied as it is and named in the run's warnings.`;
     out.push(
-      `${tp.name}.${p.column} is a ${p.contentTypes ? 'generic' : 'polymorphic'} reference (${names}): rewritten through the named table's ids where that table is in the run (its own rows through the ids they are given, a table written after it once that is written); any other value is copied as it is and named in the run's warnings. ${WHAT_TO_DO}`,
+      p.contentTypes || p.declared
+        ? `${tp.name}.${p.column} is a ${p.contentTypes ? 'generic' : 'polymorphic'} reference (${names}): ${rewritten} ${WHAT_TO_DO}`
+        : `${tp.name}.${p.column} looks like a polymorphic reference (${names}), by its columns' names alone: ${rewritten} Only if the archive's rows show it is one: where the ids beside a type name no rows of its table it is copied as it is, and where some do and some do not the run stops. ${declarePolymorphic(tp.name, p)}`,
     );
     stated.add(p.column);
   }

@@ -2,9 +2,12 @@
 // attachments and watchers): the id column names a row of whichever table the type names by class. A
 // run that gives those rows other ids in the target rewrites the id column through the named table's
 // ids, row by row; values it cannot follow are copied and named in the run's warnings, never silently.
+// A pair found by its names alone whose ids partly name no row is refused (polymorphic-evidence.test.ts):
+// the tests whose rows name rows the archive lacks state the pair in the configuration.
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import type { DiffKind } from '../../src-common/contract';
+import type { Mr4Config } from '../../src-main/engine/config';
 import { dbTarget } from '../../src-main/db/connect';
 import { type DiffSession, openDiff } from '../../src-main/engine/diff/index';
 import type { TestDb } from '../helpers/db';
@@ -20,9 +23,20 @@ afterAll(async () => {
   for (const s of sessions) await s.close();
 });
 
+/** The configuration stating that table's `<x>_type` + `<x>_id` pair is a polymorphic reference. */
+function stated(table: 'journals' | 'comments'): Mr4Config {
+  const stem = table === 'journals' ? 'journalized' : 'commentable';
+  return { tables: { [table]: { polymorphic: [{ column: `${stem}_id`, typeColumn: `${stem}_type` }] } } };
+}
+
 /** The diff's kinds of rows per table (only those it has), as a merge of `archive` into `d` would see them. */
-async function diffKinds(d: TestDb, archive: string, base?: string): Promise<Record<string, Partial<Record<DiffKind, number>>>> {
-  const s = await openDiff({ db: dbTarget(d.url), archive, base });
+async function diffKinds(
+  d: TestDb,
+  archive: string,
+  base?: string,
+  config?: Mr4Config,
+): Promise<Record<string, Partial<Record<DiffKind, number>>>> {
+  const s = await openDiff({ db: dbTarget(d.url), archive, base, config });
   sessions.push(s);
   return Object.fromEntries(s.summary.tables.map((t) => [t.table, Object.fromEntries(Object.entries(t.counts).filter(([, n]) => n > 0))]));
 }
@@ -108,7 +122,7 @@ describe('a polymorphic reference', () => {
     ]);
   });
 
-  test('values it cannot follow are copied and named with their count: an unknown type, a row the archive lacks', async () => {
+  test('stated, values it cannot follow are copied and named with their count: an unknown type, a row the archive lacks', async () => {
     const src = await db(
       schema +
         `INSERT INTO issues VALUES (1, 'Outage');
@@ -118,7 +132,7 @@ describe('a polymorphic reference', () => {
     const dst = await db(schema + `INSERT INTO issues VALUES (1, 'Dev task'); SELECT setval('issues_id_seq', 500);`);
     const file = join(dir, 'poly-unknown.tar.gz');
     await exportDb(src, file);
-    const report = await importInto(dst, file, 'skip');
+    const report = await importInto(dst, file, 'skip', { config: stated('journals') });
     const said = report.warnings.filter((w) => w.startsWith('journals.journalized_id is copied as it is'));
     expect(said).toHaveLength(1);
     expect(said[0]).toContain(`2 with journalized_type = 'Board' (names no table of the run)`);
@@ -139,7 +153,9 @@ describe('a polymorphic reference', () => {
     expect(journalsPlan.polymorphic).toEqual([{ column: 'journalized_id', typeColumn: 'journalized_type' }]);
     // Written after every table with ids it may name.
     expect(plan.tables.map((t) => t.name).indexOf('journals')).toBe(3);
-    expect(plan.warnings.join('\n')).toContain('journals.journalized_id is a polymorphic reference (journalized_type names the table');
+    expect(plan.warnings.join('\n')).toContain(
+      'journals.journalized_id looks like a polymorphic reference (journalized_type names the table',
+    );
     const plain = await planWith(src.client, { config: { tables: { journals: { notReferences: ['journalized_id'] } } } });
     expect(plain.tables.find((t) => t.name === 'journals')!.polymorphic).toEqual([]);
   });
@@ -278,11 +294,11 @@ describe('a polymorphic reference', () => {
     );
     const file = join(dir, 'self-poly.tar.gz');
     await exportDb(src, file);
-    expect(await diffKinds(dst, file)).toEqual({
+    expect(await diffKinds(dst, file, undefined, stated('comments'))).toEqual({
       posts: { new: 1, identical: 1, target_only: 2 },
       comments: { new: 4, identical: 2, target_only: 6 },
     });
-    const report = await importInto(dst, file, 'merge');
+    const report = await importInto(dst, file, 'merge', { config: stated('comments') });
     expect(counts(report)).toMatchObject({ posts: { inserted: 1, unchanged: 1 }, comments: { inserted: 4, unchanged: 2 } });
     expect(report.warnings.filter((w) => w.startsWith('comments.commentable_id is copied as it is'))).toEqual([
       `comments.commentable_id is copied as it is in rows that name no row mr4 can follow, so in a target whose ids differ they point at other rows: 1 with commentable_type = 'Comment' (name comments rows the archive does not have).`,
@@ -309,7 +325,7 @@ describe('a polymorphic reference', () => {
       { body: 'reply to the reply', type: 'Comment', on: 'reply to first!' },
     ]);
     const before = await rowVersions(dst.client, ['posts', 'comments']);
-    expect(totals(await importInto(dst, file, 'merge'))).toMatchObject({ inserted: 0, updated: 0 });
+    expect(totals(await importInto(dst, file, 'merge', { config: stated('comments') }))).toMatchObject({ inserted: 0, updated: 0 });
     expect(await rowVersions(dst.client, ['posts', 'comments'])).toEqual(before);
   });
 
@@ -340,8 +356,11 @@ describe('a polymorphic reference', () => {
       ).rows;
     const file = join(dir, 'late-poly.tar.gz');
     await exportDb(src, file);
-    expect(await diffKinds(dst, file)).toEqual({ journals: { new: 3, target_only: 3 }, issues: { new: 2, target_only: 3 } });
-    const report = await importInto(dst, file, 'merge');
+    expect(await diffKinds(dst, file, undefined, stated('journals'))).toEqual({
+      journals: { new: 3, target_only: 3 },
+      issues: { new: 2, target_only: 3 },
+    });
+    const report = await importInto(dst, file, 'merge', { config: stated('journals') });
     expect(counts(report)).toMatchObject({ journals: { inserted: 3, updated: 0 }, issues: { inserted: 2 } });
     expect(report.failures).toEqual([]);
     expect(report.warnings.filter((w) => w.startsWith('journals.journalized_id is copied as it is'))).toEqual([
@@ -359,7 +378,7 @@ describe('a polymorphic reference', () => {
       { notes: 'on a deleted issue', on: '(nothing: 77)', last_of: null },
     ]);
     let before = await rowVersions(dst.client, ['journals', 'issues']);
-    expect(totals(await importInto(dst, file, 'merge'))).toMatchObject({ inserted: 0, updated: 0 });
+    expect(totals(await importInto(dst, file, 'merge', { config: stated('journals') }))).toMatchObject({ inserted: 0, updated: 0 });
     expect(await rowVersions(dst.client, ['journals', 'issues'])).toEqual(before);
 
     // The source moves a note to another issue and notes a new issue: the merge updates the one, inserts the others.
@@ -369,11 +388,11 @@ describe('a polymorphic reference', () => {
     );
     const again = join(dir, 'late-poly-2.tar.gz');
     await exportDb(src, again);
-    expect(await diffKinds(dst, again)).toEqual({
+    expect(await diffKinds(dst, again, undefined, stated('journals'))).toEqual({
       journals: { new: 1, changed: 1, identical: 2, target_only: 3 },
       issues: { new: 1, identical: 2, target_only: 3 },
     });
-    expect(counts(await importInto(dst, again, 'merge'))).toMatchObject({
+    expect(counts(await importInto(dst, again, 'merge', { config: stated('journals') }))).toMatchObject({
       journals: { inserted: 1, updated: 1, unchanged: 2 },
       issues: { inserted: 1, updated: 0, unchanged: 2 },
     });
@@ -385,7 +404,7 @@ describe('a polymorphic reference', () => {
       { notes: 'on a deleted issue', on: '(nothing: 77)', last_of: null },
     ]);
     before = await rowVersions(dst.client, ['journals', 'issues']);
-    expect(totals(await importInto(dst, again, 'merge'))).toMatchObject({ inserted: 0, updated: 0 });
+    expect(totals(await importInto(dst, again, 'merge', { config: stated('journals') }))).toMatchObject({ inserted: 0, updated: 0 });
     expect(await rowVersions(dst.client, ['journals', 'issues'])).toEqual(before);
   });
 

@@ -95,6 +95,7 @@ export async function analyze(
     identity,
     warnings: run.warnings,
     polymorphic: new Map(),
+    judgedPairs: new Map(),
   };
   // Base rows are never asked about: one the source or the target does not identify is left unmatched.
   const mb: MatchContext | null = base

@@ -212,6 +212,7 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
       identity,
       warnings,
       polymorphic: new Map(),
+      judgedPairs: new Map(),
     };
     const undo = !dryRun && options.undo !== false ? await UndoLog.open(m, warnings) : null;
     const disabled = options.disableTriggers ? await disableTriggers(m, tables) : [];

@@ -9,7 +9,14 @@
 //   x  refused rows and why
 //   a  target id per row (matched, kept, or drawn) for tables with a surrogate key
 // Only the staged rows (s) and the rows to write (f, see final.ts) are materialised in full.
-import { derivedReference, lateFilledColumns, type PlannedReference, type PolymorphicReference, tableNamedByClass } from '../plan';
+import {
+  declarePolymorphic,
+  derivedReference,
+  lateFilledColumns,
+  type PlannedReference,
+  type PolymorphicReference,
+  tableNamedByClass,
+} from '../plan';
 import { buildPairs, type LineageSide } from './lineage';
 import { stagedKeyJson } from './keys';
 import type { RunContext } from '../run-context';
@@ -36,6 +43,9 @@ export interface MatchContext {
   tables: Map<string, StagedTable>;
   /** Per table, the tables its polymorphic references name (polymorphicParents), once resolved. */
   polymorphic: Map<string, PolymorphicParent[]>;
+  /** Per pair found by its names (table.column), whether the source's rows show it is a reference
+   *  (judgePair); shared with a base archive's pass, which follows the source. */
+  judgedPairs: Map<string, boolean>;
 }
 
 /** Temporary tables of a table with fewer staged rows than this are not analysed: sampling them costs
@@ -264,69 +274,167 @@ export interface PolymorphicParent {
  * The tables the type values of a table's polymorphic references name, each rewritten through its ids:
  * its map where it was matched before this table, the table's own ids as they are drawn, or a later
  * table's map once every table is written. Values naming a table outside the run or a row the archive
- * does not have are copied as they are, and said with their count.
+ * does not have are copied as they are, and said with their count. A pair found by its columns' names
+ * alone is followed only where its rows show it is a reference (judgePair).
  */
 async function polymorphicParents(m: MatchContext, t: StagedTable): Promise<PolymorphicParent[]> {
   const out: PolymorphicParent[] = [];
   for (const p of t.plan.polymorphic) {
     if (!t.staged.includes(p.column) || !t.staged.includes(p.typeColumn)) continue;
-    const [id, type] = [ident(p.column), ident(p.typeColumn)];
     const copied: string[] = [];
     let values = await typeValues(m, t, p);
     if (!values) {
       copied.push(`every row (its content types, ${p.contentTypes!.table}, are not in the archive)`);
       values = [];
     }
-    for (const { v, name, model, n } of values) {
-      // A Django model's table is app_label_model unless its Meta.db_table names another: then the model's.
-      const parent = m.tables.has(name) ? name : tableNamedByClass(model ?? v, m.tables.keys());
-      const pt = parent ? m.tables.get(parent)! : null;
-      const parentId = pt?.plan.surrogate ?? pt?.plan.inheritedId?.column ?? null;
-      const kind = parent === t.plan.name ? 'self' : parent && m.maps.has(parent) ? 'now' : 'late';
-      // Ids drawn as the table is written are a surrogate's; a late value finds its row again by it.
-      const followable = kind === 'now' || (!!t.plan.surrogate && (kind === 'late' || parentId === t.plan.surrogate));
-      if (!parent || !parentId || !pt!.staged.includes(parentId) || !followable) {
-        const why = !parent
-          ? 'no table of the run'
-          : !parentId || !pt!.staged.includes(parentId)
-            ? `${parent}, which has no id column in the archive`
-            : parent === t.plan.name
-              ? 'its own table, which has no id drawn as it is written'
-              : `${parent}, which is written after ${t.plan.name}, whose rows have no id to find them again by`;
-        copied.push(`${n} with ${p.typeColumn} = ${label(v, name)} (names ${why})`);
-        continue;
-      }
-      const when = (alias: string) => `${alias}.${type}::text = ${literal(v)} AND ${alias}.${id} IS NOT NULL`;
-      const targetType = p.contentTypes ? await targetContentType(m, p, v) : v;
-      const whenTarget = (alias: string) =>
-        targetType === null ? 'false' : `${alias}.${type}::text = ${literal(targetType)} AND ${alias}.${id} IS NOT NULL`;
-      const ref = derivedReference(parent, [p.column], [parentId], {
-        name: `${p.typeColumn} = ${label(v, name)}`,
-        parentSchema: m.schema,
-        self: kind === 'self',
-        late: kind === 'late',
-      });
-      const [own, theirs] = [columnType(t, p.column), columnType(pt!, parentId)];
-      const equal = (a: string, b: string) => (own === theirs ? `${a} = ${b}` : `${a}::text = ${b}::text`);
-      const asColumn = (a: string) => (own === theirs ? a : `${a}::text::${own}`);
-      out.push({ ref, parentId, alias: `pm${out.length}`, kind, when, whenTarget, equal, asColumn });
-      const orphans = await m.ctx.query<{ n: string }>(
-        `SELECT count(*) AS n FROM ${temp(t, 'staged')} s WHERE ${when('s')}
-           AND NOT EXISTS (SELECT 1 FROM ${temp(pt!, 'staged')} ps WHERE ${equal(`ps.${ident(parentId)}`, `s.${id}`)})`,
-      );
-      if (Number(orphans.rows[0].n))
-        copied.push(`${orphans.rows[0].n} with ${p.typeColumn} = ${label(v, name)} (name ${parent} rows the archive does not have)`);
+    const followed: NamedTable[] = [];
+    for (const value of values) {
+      const named = namedTable(m, t, value);
+      if (typeof named === 'string') copied.push(`${value.n} with ${p.typeColumn} = ${label(value.v, value.name)} (names ${named})`);
+      else followed.push(named);
     }
-    const said = `${t.plan.name}.${p.column} is copied as it is in rows`;
-    // Said once per column, though the analysis and the write each resolve the table: the later says it.
-    const earlier = m.warnings?.findIndex((w) => w.startsWith(said)) ?? -1;
-    if (earlier !== -1) m.warnings!.splice(earlier, 1);
+    const found = await idsFound(m, t, p, followed);
+    if (!judgePair(m, t, p, followed, found)) continue;
+    for (const named of followed) {
+      out.push(await followedParent(m, t, p, named, `pm${out.length}`));
+      const orphans = Number(named.value.n) - (found.get(named.value.v) ?? 0);
+      if (orphans)
+        copied.push(
+          `${orphans} with ${p.typeColumn} = ${label(named.value.v, named.value.name)} (name ${named.parent} rows the archive does not have)`,
+        );
+    }
     if (copied.length)
-      m.warnings?.push(
-        `${said} that name no row mr4 can follow, so in a target whose ids differ they point at other rows: ${copied.join('; ')}.`,
+      sayOnce(
+        m,
+        `${t.plan.name}.${p.column} is copied as it is in rows`,
+        ` that name no row mr4 can follow, so in a target whose ids differ they point at other rows: ${copied.join('; ')}.`,
       );
   }
   return out;
+}
+
+/** A type value with the table of the run it names, whose ids the value's rows are rewritten through. */
+interface NamedTable {
+  value: TypeValue;
+  parent: string;
+  pt: StagedTable;
+  parentId: string;
+  kind: PolymorphicParent['kind'];
+}
+
+/** The table a type value names and can be followed into, or why it cannot be. */
+function namedTable(m: MatchContext, t: StagedTable, value: TypeValue): NamedTable | string {
+  // A Django model's table is app_label_model unless its Meta.db_table names another: then the model's.
+  const parent = m.tables.has(value.name) ? value.name : tableNamedByClass(value.model ?? value.v, m.tables.keys());
+  if (!parent) return 'no table of the run';
+  const pt = m.tables.get(parent)!;
+  const parentId = pt.plan.surrogate ?? pt.plan.inheritedId?.column ?? null;
+  if (!parentId || !pt.staged.includes(parentId)) return `${parent}, which has no id column in the archive`;
+  const kind = parent === t.plan.name ? 'self' : m.maps.has(parent) ? 'now' : 'late';
+  // Ids drawn as the table is written are a surrogate's; a late value finds its row again by it.
+  if (kind === 'self' && parentId !== t.plan.surrogate) return 'its own table, which has no id drawn as it is written';
+  if (kind === 'late' && !t.plan.surrogate)
+    return `${parent}, which is written after ${t.plan.name}, whose rows have no id to find them again by`;
+  return { value, parent, pt, parentId, kind };
+}
+
+/** Per type value followed, how many of its rows' ids name a row of its table the archive has: one
+ *  statement for the pair, its rows joined to the ids of every table its type values name. */
+async function idsFound(m: MatchContext, t: StagedTable, p: PolymorphicReference, followed: NamedTable[]): Promise<Map<string, number>> {
+  if (!followed.length) return new Map();
+  const [id, type] = [ident(p.column), ident(p.typeColumn)];
+  // Compared as text: the id column may hold another type than the named table's ids (Django's object_id).
+  const ids = followed
+    .map((f) => `SELECT ${literal(f.value.v)} AS v, ${ident(f.parentId)}::text AS id FROM ${temp(f.pt, 'staged')}`)
+    .join(' UNION ');
+  const res = await m.ctx.query<{ v: string; found: string }>(
+    `SELECT s.${type}::text AS v, count(*) AS found FROM ${temp(t, 'staged')} s JOIN (${ids}) p ON p.v = s.${type}::text AND p.id = s.${id}::text
+     GROUP BY 1`,
+  );
+  return new Map(res.rows.map((r) => [r.v, Number(r.found)]));
+}
+
+/** Rows whose parent was deleted are a real reference's usual residue (Rails cascades nothing unless
+ *  told to): up to 1 in 100 of a type value's rows may name no row and the pair is still taken for a
+ *  reference (those rows copied and named). Below 100 rows, none may. */
+const ORPHANS_TOLERATED = 0.01;
+
+/**
+ * Whether a pair's ids are rewritten. Declared ones (the configuration, or a foreign key to Django's
+ * content types) are. One found by its names alone is where the ids beside each type value name rows
+ * of the table it names (all, or all but ORPHANS_TOLERATED); where none do it is copied as it is and
+ * said once; anything between (some resolve, some do not) is refused, as either answer could
+ * overwrite production's rows with wrong values. The source's rows decide: a base archive follows.
+ */
+function judgePair(m: MatchContext, t: StagedTable, p: PolymorphicReference, followed: NamedTable[], found: Map<string, number>): boolean {
+  if (p.contentTypes || p.declared) return true;
+  const key = `${t.plan.name}.${p.column}`;
+  const judged = m.judgedPairs.get(key);
+  if (judged !== undefined) return judged;
+  if (!followed.length) {
+    m.judgedPairs.set(key, true);
+    return true;
+  }
+  const counts = followed.map((f) => ({ f, n: Number(f.value.n), found: found.get(f.value.v) ?? 0 }));
+  const held = (c: (typeof counts)[number]) => c.n - c.found <= Math.floor(c.n * ORPHANS_TOLERATED);
+  const [rows, named] = [counts.reduce((a, c) => a + c.n, 0), counts.reduce((a, c) => a + c.found, 0)];
+  const tables = [...new Set(followed.map((f) => f.parent))].join('/');
+  const pair = `${t.plan.name}.${p.typeColumn}/${p.column}`;
+  if (counts.every(held)) {
+    m.judgedPairs.set(key, true);
+    return true;
+  }
+  if (named === 0) {
+    m.judgedPairs.set(key, false);
+    sayOnce(
+      m,
+      `${pair} looks like a polymorphic reference`,
+      ` but ${rows} of ${rows} ids name no row of ${tables} in the archive: copied as they are. ${declarePolymorphic(t.plan.name, p)}`,
+    );
+    return false;
+  }
+  const each = counts.map((c) => `${label(c.f.value.v, c.f.value.name)}: ${c.found} of ${c.n} name a ${c.f.parent} row`).join('; ');
+  throw new UnclearPolymorphicError(
+    `${pair} looks like a polymorphic reference, but only ${named} of its ${rows} ids name a row of the table their ${p.typeColumn} names (${each}): mr4 cannot tell a reference whose parents were deleted from other numbers that happen to match some ids, and either guess could write wrong values, so nothing was written. ${declarePolymorphic(t.plan.name, p)} Declared, the ids that name a row are rewritten and the others copied and named; under "notReferences" every id is copied as it is.`,
+  );
+}
+
+/** A pair found by its names whose rows neither show that it is a reference nor that it is not. */
+class UnclearPolymorphicError extends Error {
+  override name = 'UnclearPolymorphicError';
+}
+
+/** A type value's rows, rewritten through the ids of the table it names. */
+async function followedParent(
+  m: MatchContext,
+  t: StagedTable,
+  p: PolymorphicReference,
+  { value, parent, pt, parentId, kind }: NamedTable,
+  alias: string,
+): Promise<PolymorphicParent> {
+  const [id, type] = [ident(p.column), ident(p.typeColumn)];
+  const when = (a: string) => `${a}.${type}::text = ${literal(value.v)} AND ${a}.${id} IS NOT NULL`;
+  const targetType = p.contentTypes ? await targetContentType(m, p, value.v) : value.v;
+  const whenTarget = (a: string) =>
+    targetType === null ? 'false' : `${a}.${type}::text = ${literal(targetType)} AND ${a}.${id} IS NOT NULL`;
+  const ref = derivedReference(parent, [p.column], [parentId], {
+    name: `${p.typeColumn} = ${label(value.v, value.name)}`,
+    parentSchema: m.schema,
+    self: kind === 'self',
+    late: kind === 'late',
+  });
+  const [own, theirs] = [columnType(t, p.column), columnType(pt, parentId)];
+  const equal = (a: string, b: string) => (own === theirs ? `${a} = ${b}` : `${a}::text = ${b}::text`);
+  const asColumn = (a: string) => (own === theirs ? a : `${a}::text::${own}`);
+  return { ref, parentId, alias, kind, when, whenTarget, equal, asColumn };
+}
+
+/** Says a warning once per run, though the analysis and the write each resolve the table: the later
+ *  one says it (a base archive's pass says nothing). */
+function sayOnce(m: MatchContext, start: string, rest: string): void {
+  const earlier = m.warnings?.findIndex((w) => w.startsWith(start)) ?? -1;
+  if (earlier !== -1) m.warnings!.splice(earlier, 1);
+  m.warnings?.push(start + rest);
 }
 
 interface TypeValue {
