@@ -258,7 +258,9 @@ export async function writeTable(m: MatchContext, t: StagedTable, beforeWrite?: 
   }
 
   if (rows && beforeWrite) await beforeWrite(inserts);
-  const { moved, writeFirst } = updateStatement ? await moveTakenValuesAside(m, t, undo) : { moved: [], writeFirst: null };
+  // Only rows the target has are updated, and only an update can take a value another row gives up.
+  const { moved, writeFirst } =
+    updateStatement && rows > inserts ? await moveTakenValuesAside(m, t, undo) : { moved: [], writeFirst: null };
   if (updateStatement && writeFirst && chunks.length) {
     const update = updateStatement;
     const range: [number, number] = [chunks[0][0], chunks[chunks.length - 1][1]];
@@ -266,8 +268,8 @@ export async function writeTable(m: MatchContext, t: StagedTable, beforeWrite?: 
   }
   for (const [lo, hi] of chunks) {
     m.ctx.throwIfCancelled();
-    t.counts.inserted += await runAttributed(m, t, 'Inserting into', [lo, hi], insert);
-    if (updateStatement) t.counts.updated += await runAttributed(m, t, 'Updating', [lo, hi], updateStatement);
+    if (inserts) t.counts.inserted += await runAttributed(m, t, 'Inserting into', [lo, hi], insert);
+    if (updateStatement && rows > inserts) t.counts.updated += await runAttributed(m, t, 'Updating', [lo, hi], updateStatement);
     if (chunks.length > 1)
       m.ctx.progress({ type: 'table', table: t.plan.name, phase: 2, rowsDone: Math.min(hi, t.rows), rowsTotal: t.rows });
   }

@@ -25,6 +25,7 @@ async function refuse(m: MatchContext, t: StagedTable, selectRows: string, reaso
 }
 
 export async function checkConstraints(m: MatchContext, t: StagedTable): Promise<void> {
+  if (t.rows === 0) return;
   const F = temp(t, 'final');
   const T = target(m, t);
   const staged = new Set(t.staged);
@@ -134,6 +135,7 @@ export async function checkConstraints(m: MatchContext, t: StagedTable): Promise
 /** Refused rows of a table, each named by its natural key (source values; a foreign key in the key
  *  is shown as the parent's key). */
 export async function describeRefused(m: MatchContext, t: StagedTable, limit = 10_000): Promise<RowProblem[]> {
+  if (t.rows === 0) return [];
   const keyCols = (t.plan.key.kind === 'key' ? t.plan.key.columns : t.plan.primaryKey).filter((c) => t.staged.includes(c));
   const parts = keyCols.map((c) => {
     const ref = remapRefs(m, t).find((r) => r.columns[0] === c && !r.self);

@@ -13,7 +13,7 @@ import { undoLogOf } from './undo-log';
 /** Fills late columns now that every table's rows exist. Returns the references that could not be
  *  resolved; those are left as they were (NULL for new rows, or the archive's polymorphic id). */
 export async function lateSeed(m: MatchContext, t: StagedTable): Promise<RowProblem[]> {
-  if (!t.plan.surrogate) return [];
+  if (!t.plan.surrogate || t.rows === 0) return [];
   return [...(await seedLateReferences(m, t)), ...(await seedLatePolymorphic(m, t))];
 }
 

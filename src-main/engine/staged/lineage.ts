@@ -207,7 +207,7 @@ export async function recordPairs(
   source: LineageSide,
   targetIdentity: string,
 ): Promise<number> {
-  if (!source.identity || source.identity === targetIdentity) return 0;
+  if (!source.identity || source.identity === targetIdentity || t.rows === 0) return 0;
   const fresh = store === 'new';
   const head = `INSERT INTO ${STORE} AS l (schema_name, table_name, origin, origin_key, local_key)`;
   // An undo of this run puts back the pairs it replaces (the pairs it adds carry its time, now()).

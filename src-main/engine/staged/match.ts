@@ -972,6 +972,7 @@ export function insertRefusals(x: string, from: string, checks: RefusalCheck[]):
 /** Refusals known from matching alone: unresolved parents, ambiguous or duplicate keys. */
 async function refuseUnmatchable(m: MatchContext, t: StagedTable, direct: PlannedReference[]): Promise<void> {
   await m.ctx.query(`CREATE TEMP TABLE ${temp(t, 'refused')} (_row bigint, reason text, col text) ON COMMIT DROP`);
+  if (t.rows === 0) return;
   const checks: RefusalCheck[] = direct.map((r, i) => {
     const parent = m.tables.get(r.parent)!;
     const c = r.columns[0];
