@@ -21,7 +21,7 @@ import {
 } from './archive/format';
 import { hasLineageStore, lineageCopySql } from './staged/lineage';
 import { idsIssued } from './staged/reused-ids';
-import { restartedSince } from './staged/sequence-marks';
+import { idsGenerations, originMarks, restartedSince } from './staged/sequence-marks';
 import { type Catalog, readCatalog } from './catalog';
 import type { Mr4Config } from './config';
 import type { ArchiveSecret } from './archive/crypto';
@@ -502,6 +502,15 @@ export async function exportArchive(options: ExportOptions): Promise<ExportRepor
     }
     for (const [table, issued] of await idsIssued(ctx, plan.schema, plan.tables)) tables.get(table)!.idsIssued = issued;
     for (const [table, since] of await restartedSince(ctx, plan.schema, plan.tables)) tables.get(table)!.idsRestartedSince = since;
+    for (const [table, generation] of await idsGenerations(ctx, plan.tables)) tables.get(table)!.idsGeneration = generation;
+    if (options.lineage !== false) {
+      const marks = await originMarks(
+        ctx,
+        plan.schema,
+        plan.tables.map((t) => t.name),
+      );
+      for (const [table, byOrigin] of marks) tables.get(table)!.originIdsGenerations = Object.fromEntries(byOrigin);
+    }
     await ctx.query('COMMIT');
 
     ctx.phase(2, EXPORT_PHASES[2]);

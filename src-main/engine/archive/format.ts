@@ -53,6 +53,18 @@ const tableSchema = z.object({
   /** (2.2) The table's id sequence was restarted since the import of this time (ISO), the last one
    *  that recorded its lineage in this database: the ids its lineage names may be other rows now. */
   idsRestartedSince: z.iso.datetime().optional(),
+  /** (2.2) The generation of the table's ids: its id sequence's relfilenode, which a restart changes.
+   *  A database whose lineage names this database's ids recorded against another one names ids that
+   *  may be other rows now. */
+  idsGeneration: z
+    .string()
+    .regex(/^[0-9]{1,10}$/)
+    .optional(),
+  /** (2.2) Per origin database (identity), the generation of its ids this database's lineage of the
+   *  table was recorded against (the origin's idsGeneration then), and when. */
+  originIdsGenerations: z
+    .record(uuid, z.object({ generation: z.string().regex(/^[0-9]{1,10}$/), recordedAt: z.iso.datetime() }))
+    .optional(),
 });
 
 export const indexSchema = z.object({

@@ -4,7 +4,7 @@ import type { RowProblem } from '../report-types';
 import { ident, literal } from '../sql';
 import { stagedKeyJson } from '../staged/keys';
 import { indexLineageStore, openLineageStore, recordPairs } from '../staged/lineage';
-import { recordSequenceMarks } from '../staged/sequence-marks';
+import { recordOriginMarks, recordSequenceMarks } from '../staged/sequence-marks';
 import { contentColumns, distinct, type MatchContext, target, via } from '../staged/match';
 import { type StagedTable, temp } from '../staged/types';
 
@@ -97,9 +97,12 @@ export async function recordLineage(
     m.schema,
     withIds.map((t) => t.plan),
   );
-  if (unmarked) {
-    warnings.push(unmarked);
-    m.ctx.log(unmarked, 'warn');
+  const generations = new Map(withIds.flatMap((t) => (t.archive.idsGeneration ? [[t.plan.name, t.archive.idsGeneration] as const] : [])));
+  const unmarkedOrigin = await recordOriginMarks(m.ctx, m.schema, source.identity, generations);
+  for (const warning of new Set([unmarked, unmarkedOrigin])) {
+    if (!warning) continue;
+    warnings.push(warning);
+    m.ctx.log(warning, 'warn');
   }
   return { recorded, stored: true };
 }

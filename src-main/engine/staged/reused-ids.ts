@@ -4,7 +4,9 @@
 // ids went back since (TRUNCATE … RESTART IDENTITY, setval, fixtures reloaded, a seed run again): the
 // ids the lineage names may now be other rows, and pairing by them would overwrite unrelated rows or
 // hide new ones. A sequence restarted and then drawn from as far as before (a seed script inserting as
-// many rows) reaches that ceiling again; the restart itself is seen instead (staged/sequence-marks.ts).
+// many rows) reaches that ceiling again; the restart itself is seen instead (staged/sequence-marks.ts),
+// by the database's own marks, and by the other side's marks of the generation of its ids that the other
+// side's lineage named (production's pairs naming dev's ids, dev reset and refilled since).
 // A run then stops before writing anything, naming the tables and the way out (forget that table's
 // lineage: rows are then matched by natural key and content, and new rows arrive as new).
 //
@@ -14,7 +16,7 @@ import type { TablePlan } from '../plan';
 import { ident, literal, qualified } from '../sql';
 import { castableKey, LINEAGE_STORE } from './lineage';
 import type { PreparedRun } from './prepare';
-import { restartedSince, type SequencedTable, sequenced } from './sequence-marks';
+import { idsGenerations, originMarks, restartedSince, type SequencedTable, sequenced } from './sequence-marks';
 import { temp } from './types';
 import type { ReusedIds } from '../report-types';
 import { idsWentBackTo } from '../../../src-common/forget-lineage';
@@ -51,16 +53,18 @@ interface NamedRow {
   recorded_at: Date | null;
 }
 
-/** What is known of one side's ids now: per table, how far they reach, and since which import its
- *  sequence was restarted (where it was). */
+/** What is known of one side's ids now: per table, how far they reach, since which import its
+ *  sequence was restarted (where its own marks say so), and since which import of the other side's
+ *  lineage of its ids (where the other side's marks name another generation of them). */
 interface SeenIds {
   issued: Map<string, string>;
   restarted: Map<string, string>;
+  restartedForOther: Map<string, string>;
 }
 
 /** The archive's database's, as its export recorded them in index.json. */
 function seenInArchive(run: PreparedRun, tables: SequencedTable[]): SeenIds {
-  const seen: SeenIds = { issued: new Map(), restarted: new Map() };
+  const seen: SeenIds = { issued: new Map(), restarted: new Map(), restartedForOther: new Map() };
   for (const t of tables) {
     const entry = run.index.tables[t.name];
     if (entry?.idsIssued) seen.issued.set(t.name, entry.idsIssued);
@@ -69,13 +73,48 @@ function seenInArchive(run: PreparedRun, tables: SequencedTable[]): SeenIds {
   return seen;
 }
 
+/**
+ * Per table, when the other side's lineage recorded pairs naming the archive's ids against a generation
+ * of them (its sequence's relfilenode) other than the one the archive states now: the target's marks
+ * against the archive's idsGeneration, and the archive's originIdsGenerations against the target's
+ * sequences. Tables either side states nothing of (older archives, never marked) are left out.
+ */
+async function restartsSeenByOther(
+  ctx: RunContext,
+  run: PreparedRun,
+  tables: SequencedTable[],
+): Promise<Record<Side, Map<string, string>>> {
+  const found: Record<Side, Map<string, string>> = { source: new Map(), target: new Map() };
+  const { source, target } = run;
+  if (target.lineage && source.identity) {
+    const marks = await originMarks(
+      ctx,
+      run.catalog.schema,
+      tables.map((t) => t.name),
+    );
+    for (const t of tables) {
+      const mark = marks.get(t.name)?.get(source.identity);
+      const now = run.index.tables[t.name]?.idsGeneration;
+      if (mark && now && mark.generation !== now) found.source.set(t.name, mark.recordedAt);
+    }
+  }
+  if (source.lineage && target.identity) {
+    const now = await idsGenerations(ctx, tables);
+    for (const t of tables) {
+      const mark = run.index.tables[t.name]?.originIdsGenerations?.[target.identity];
+      if (mark && now.has(t.name) && mark.generation !== now.get(t.name)) found.target.set(t.name, mark.recordedAt);
+    }
+  }
+  return found;
+}
+
 function seenValues(side: Side, tables: SequencedTable[], seen: SeenIds): string[] {
   return tables
-    .filter((t) => seen.issued.has(t.name) || seen.restarted.has(t.name))
+    .filter((t) => seen.issued.has(t.name) || seen.restarted.has(t.name) || seen.restartedForOther.has(t.name))
     .map((t) => {
       const issued = seen.issued.get(t.name);
       const since = seen.restarted.get(t.name);
-      return `('${side}', ${literal(t.name)}, ${issued ? literal(issued) : 'NULL'}::numeric, ${since ? literal(since) : 'NULL'}::timestamptz)`;
+      return `('${side}', ${literal(t.name)}, ${issued ? literal(issued) : 'NULL'}::numeric, ${since ? literal(since) : 'NULL'}::timestamptz, ${seen.restartedForOther.has(t.name)})`;
     });
 }
 
@@ -83,8 +122,8 @@ function seenValues(side: Side, tables: SequencedTable[], seen: SeenIds): string
  * The tables of the run whose ids went back, in the target or in the archive's database, since a
  * lineage either side holds named them: the side's own lineage (its local ids), and the other side's
  * lineage of rows that came from it (its ids as origin keys). And the tables whose sequence was
- * restarted since the side's own lineage was recorded: the other side's lineage may have named its
- * ids after the restart (nothing says when it happened), so only the ceiling speaks for that one.
+ * restarted since the side's own lineage was recorded, and those whose sequence the other side's
+ * lineage recorded at another generation than the one it has now (restartsSeenByOther).
  * One statement over both lineages.
  */
 async function findReusedIds(ctx: RunContext, run: PreparedRun): Promise<ReusedIds[]> {
@@ -93,12 +132,14 @@ async function findReusedIds(ctx: RunContext, run: PreparedRun): Promise<ReusedI
   if (source.identity && source.identity === target.identity) return [];
   const plans = run.tables.map((t) => t.plan);
   const checked = sequenced(plans);
+  const restartedForOther = await restartsSeenByOther(ctx, run, checked);
   const seen: Record<Side, SeenIds> = {
     target: {
       issued: await idsIssued(ctx, run.catalog.schema, plans),
       restarted: await restartedSince(ctx, run.catalog.schema, plans),
+      restartedForOther: restartedForOther.target,
     },
-    source: seenInArchive(run, checked),
+    source: { ...seenInArchive(run, checked), restartedForOther: restartedForOther.source },
   };
   const values = [...seenValues('target', checked, seen.target), ...seenValues('source', checked, seen.source)];
   if (!values.length) return [];
@@ -120,11 +161,11 @@ async function findReusedIds(ctx: RunContext, run: PreparedRun): Promise<ReusedI
   }
   const id = `(CASE WHEN ${castableKey('n.k', 'bigint')} THEN n.k::numeric END)`;
   const res = await ctx.query<NamedRow>(
-    `WITH seen (side, table_name, issued, restarted_since) AS (VALUES ${values.join(', ')}),
+    `WITH seen (side, table_name, issued, restarted_since, restarted_for_other) AS (VALUES ${values.join(', ')}),
           named AS (${named.join(' UNION ALL ')})
      SELECT n.side, n.by, n.table_name, max(${id})::text AS named, max(n.recorded_at) AS recorded_at
      FROM named n JOIN seen i ON i.side = n.side AND i.table_name = n.table_name
-     WHERE ${id} > i.issued OR (${id} IS NOT NULL AND i.restarted_since IS NOT NULL AND n.by = n.side)
+     WHERE ${id} > i.issued OR (${id} IS NOT NULL AND ((i.restarted_since IS NOT NULL AND n.by = n.side) OR (i.restarted_for_other AND n.by <> n.side)))
      GROUP BY 1, 2, 3 ORDER BY 3, 1, 2`,
   );
   const live = await namingRowsNow(ctx, run, named, res.rows);
@@ -178,7 +219,7 @@ function foldBySide(run: PreparedRun, rows: NamedRow[], seen: Record<Side, SeenI
       identity: identities[r.side],
       named: r.named,
       issued: seen[r.side].issued.get(r.table_name) ?? null,
-      restartedSince: seen[r.side].restarted.get(r.table_name) ?? null,
+      restartedSince: seen[r.side].restarted.get(r.table_name) ?? seen[r.side].restartedForOther.get(r.table_name) ?? null,
       namedBy: [],
       namedBySides: [],
       recordedAt: null,
