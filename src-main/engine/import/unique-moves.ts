@@ -31,12 +31,20 @@ export interface MovedRows {
   columns: string[];
 }
 
+interface IndexColumn {
+  name: string;
+  nullable: boolean;
+  type: string;
+  /** confupdtype of each foreign key referencing the column: 'c' cascade, 'n' set null, 'd' set default, 'a'/'r' none. */
+  onUpdate: string[];
+}
+
 interface UniqueIndex {
   name: string;
   constraint: string | null;
   deferrable: boolean;
   nullsNotDistinct: boolean;
-  columns: { name: string; nullable: boolean; type: string }[];
+  columns: IndexColumn[];
   /** A partial index's WHERE (over the table's columns, unqualified), or null. */
   predicate: string | null;
   /** Every column the index reads, its predicate's among them. */
@@ -51,7 +59,9 @@ async function uniqueIndexes(ctx: RunContext, table: string): Promise<UniqueInde
   const res = await ctx.query<UniqueIndex>(
     `SELECT ix.indexrelid::regclass::text AS name, c.conname AS constraint, COALESCE(c.condeferrable, false) AS deferrable,
             COALESCE((to_jsonb(ix) ->> 'indnullsnotdistinct')::boolean, false) AS "nullsNotDistinct",
-            json_agg(json_build_object('name', a.attname, 'nullable', NOT a.attnotnull, 'type', format_type(a.atttypid, NULL)) ORDER BY k.ord) AS columns,
+            json_agg(json_build_object('name', a.attname, 'nullable', NOT a.attnotnull, 'type', format_type(a.atttypid, NULL),
+              'onUpdate', ARRAY(SELECT DISTINCT r.confupdtype::text FROM pg_constraint r WHERE r.contype = 'f' AND r.confrelid = ix.indrelid AND a.attnum = ANY (r.confkey)))
+              ORDER BY k.ord) AS columns,
             pg_get_expr(ix.indpred, ix.indrelid) AS predicate,
             ARRAY(SELECT p.attname::text FROM pg_depend d JOIN pg_attribute p ON p.attrelid = d.refobjid AND p.attnum = d.refobjsubid
                   WHERE d.classid = 'pg_class'::regclass AND d.objid = ix.indexrelid AND d.refobjid = ix.indrelid AND d.refobjsubid > 0) AS reads
@@ -66,11 +76,18 @@ async function uniqueIndexes(ctx: RunContext, table: string): Promise<UniqueInde
   return res.rows;
 }
 
+/** Foreign keys that would carry a temporary value into other rows for good: ON UPDATE SET NULL or
+ *  SET DEFAULT unlink the referencing rows, which the final value then cannot find again. */
+const unlinksReferences = (column: IndexColumn) => column.onUpdate.some((a) => a === 'n' || a === 'd');
+
 /** A value no row holds and no other temporary value repeats (n numbers the rows), or null where the
- *  type has none mr4 can make. */
-function temporaryValue(table: string, column: { name: string; nullable: boolean; type: string }, nullsDistinct: boolean): string | null {
+ *  type has none mr4 can make. NULL only where no foreign key references the column: under ON UPDATE
+ *  CASCADE the referencing rows follow the temporary value and then the final one, but a NULL cascades
+ *  into them and the final value no longer reaches them. */
+function temporaryValue(table: string, column: IndexColumn, nullsDistinct: boolean): string | null {
   const c = ident(column.name);
-  if (column.nullable && nullsDistinct) return 'NULL';
+  if (unlinksReferences(column)) return null;
+  if (column.nullable && nullsDistinct && column.onUpdate.length === 0) return 'NULL';
   if (/^(smallint|integer|bigint|numeric|real|double precision|date)$/.test(column.type)) return `(SELECT min(${c}) FROM ${table}) - h.n`;
   if (/^timestamp/.test(column.type)) return `(SELECT min(${c}) FROM ${table}) - h.n * interval '1 microsecond'`;
   // Short, so that it fits a seat's varchar(4) or a code's char(3).
@@ -160,11 +177,14 @@ export async function moveUniqueValuesAside(
     // the write that follows rewrites that column.
     const usable = ix.columns
       .map((c, k) => ({ c, flag: `h._moves${k}`, tmp: fixed.has(c.name) ? null : temporaryValue(table, c, nullsDistinct) }))
-      .filter((u): u is { c: UniqueIndex['columns'][number]; flag: string; tmp: string } => u.tmp !== null);
+      .filter((u): u is { c: IndexColumn; flag: string; tmp: string } => u.tmp !== null);
     const pick = (k: number) => [usable[k].flag, ...usable.slice(0, k).map((u) => `NOT ${u.flag}`)].join(' AND ');
     const stuck = await ctx.query(`SELECT 1 FROM ${H} h WHERE NOT (${usable.map((u) => u.flag).join(' OR ') || 'false'}) LIMIT 1`);
-    const what = `${cols.join(', ')} (unique ${ix.constraint ?? ix.name}, not deferrable)`;
-    if (stuck.rowCount) throw await swapError(ctx, H, what, `mr4 has no temporary value for ${cols.join(', ')} of these rows`);
+    const unlinking = ix.columns.filter(unlinksReferences).map((c) => c.name);
+    const none = unlinking.length
+      ? `a temporary value in ${unlinking.join(', ')} would unlink the rows that reference it (a foreign key ON UPDATE SET NULL or SET DEFAULT)`
+      : `mr4 has no temporary value for ${cols.join(', ')} of these rows`;
+    if (stuck.rowCount) throw await swapError(ctx, H, ix, none);
     const set = usable.map((u, k) => `${ident(u.c.name)} = CASE WHEN ${pick(k)} THEN ${u.tmp} ELSE g.${ident(u.c.name)} END`).join(', ');
     const update = `UPDATE ${table} AS g SET ${set} FROM ${H} h WHERE ${rowId('g')} = h._rid`;
     await ctx.query('SAVEPOINT mr4_move_aside');
@@ -175,19 +195,24 @@ export async function moveUniqueValuesAside(
       const e = error as { code?: string; message?: string };
       if (!/^(22|23|P0|27|44)/.test(e.code ?? '')) throw error;
       await ctx.query('ROLLBACK TO SAVEPOINT mr4_move_aside');
-      throw await swapError(ctx, H, what, `a temporary value for them was refused: ${e.message}`);
+      throw await swapError(ctx, H, ix, `a temporary value for them was refused: ${e.message}`);
     }
     moved.push({ holders: H, columns: cols });
   }
   return { moved, writeFirst: first };
 }
 
-async function swapError(ctx: RunContext, holders: string, what: string, why: string): Promise<UniqueSwapError> {
+async function swapError(ctx: RunContext, holders: string, ix: UniqueIndex, why: string): Promise<UniqueSwapError> {
   const rows = await ctx.query<{ name: string }>(`SELECT _name::text AS name FROM ${holders} ORDER BY n LIMIT 20`);
+  const what = `${ix.columns.map((c) => c.name).join(', ')} (unique ${ix.constraint ?? ix.name}, not deferrable)`;
+  // PostgreSQL refuses a foreign key onto a deferrable constraint: only the exchange by hand is left.
+  const referenced = ix.columns.some((c) => c.onUpdate.length > 0);
   return new UniqueSwapError(
     `${rows.rows.map((r) => r.name).join(', ')} give up their ${what} to other rows of the same write (a swap or a rotation of values), ` +
-      `which mr4 cannot apply here: ${why}. Nothing was written. Declare the constraint DEFERRABLE (it is then checked once every row is written), ` +
-      `or apply this exchange of values by hand and run again.`,
+      `which mr4 cannot apply here: ${why}. Nothing was written. ` +
+      (referenced
+        ? 'Apply this exchange of values by hand (foreign keys reference these columns, so the constraint cannot be made DEFERRABLE) and run again.'
+        : 'Declare the constraint DEFERRABLE (it is then checked once every row is written), or apply this exchange of values by hand and run again.'),
   );
 }
 
