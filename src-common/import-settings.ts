@@ -59,12 +59,18 @@ function setFieldsOf<S extends z.ZodObject>(schema: S, fields: object): z.infer<
   return schema.parse(Object.fromEntries(set.map((k) => [k, given[k as string]])));
 }
 
-/** The settings that say how rows are paired: what a diff takes of an import's settings. */
-export const pairingSettingsSchema = importSettingsSchema.pick({ sameIds: true, probableEdits: true, lineage: true });
+/** What a diff takes of an import's settings: how rows are paired, and whether columns present on
+ *  one side only are left out of the comparison. */
+export const comparisonSettingsSchema = importSettingsSchema.pick({
+  sameIds: true,
+  probableEdits: true,
+  lineage: true,
+  ignoreMissingColumns: true,
+});
 
-export type PairingSettings = z.infer<typeof pairingSettingsSchema>;
+export type ComparisonSettings = z.infer<typeof comparisonSettingsSchema>;
 
-/** The pairing settings among other fields (a door's options, a job): those that are set, checked. */
-export function pairingSettingsOf(fields: object): PairingSettings {
-  return setFieldsOf(pairingSettingsSchema, fields);
+/** The comparison settings among other fields (a door's options, a job): those that are set, checked. */
+export function comparisonSettingsOf(fields: object): ComparisonSettings {
+  return setFieldsOf(comparisonSettingsSchema, fields);
 }

@@ -6,13 +6,13 @@ import { once } from 'node:events';
 import type { EngineEvent } from '../../src-common/contract';
 import type { DbTarget } from '../db/connect';
 import type { Mr4Config } from '../engine/config';
-import { type PairingSettings, pairingSettingsOf } from '../../src-common/import-settings';
+import { type ComparisonSettings, comparisonSettingsOf } from '../../src-common/import-settings';
 import type { ArchiveSecret } from '../engine/archive/crypto';
 import { DIFF_KINDS, type DiffKind } from '../engine/report-types';
 import { type DiffRow, type DiffSummary, openDiff } from '../engine/diff/index';
 import { agreementStore } from './bases';
 
-export interface DiffRequest extends PairingSettings {
+export interface DiffRequest extends ComparisonSettings {
   archive: string;
   /** A base archive, or "auto": what the two databases last agreed on, kept in `dataDir`. */
   base?: string;
@@ -52,7 +52,7 @@ export async function runDiff(
     archive: request.archive,
     base: request.base,
     agreement: request.dataDir ? agreementStore(request.dataDir, false) : undefined,
-    ...pairingSettingsOf(request),
+    ...comparisonSettingsOf(request),
     schema: request.schema,
     tables: request.tables,
     secret: request.secret,

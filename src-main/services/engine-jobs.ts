@@ -2,7 +2,7 @@
 // one function that carries it out.
 import type { EngineEvent, ForeignKeyPath } from '../../src-common/contract';
 import type { ForgetLineageScope } from '../../src-common/forget-lineage';
-import { type ImportSettings, pairingSettingsOf } from '../../src-common/import-settings';
+import { type ImportSettings, comparisonSettingsOf } from '../../src-common/import-settings';
 import { dbTarget } from '../db/connect';
 import type { SshSettings } from '../db/ssh-tunnel';
 import type { ArchiveLimits } from '../engine/archive/reader';
@@ -124,7 +124,7 @@ export async function openEngineSession(job: DiffSessionJob, signal: AbortSignal
     archive: job.archive,
     base: job.base,
     agreement: job.dataDir ? agreementStore(job.dataDir, false) : undefined,
-    ...pairingSettingsOf(job),
+    ...comparisonSettingsOf(job),
     schema: job.schema,
     tables: job.tables,
     secret: job.secret,

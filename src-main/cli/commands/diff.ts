@@ -10,13 +10,14 @@ import { InvalidArgumentError, Option } from 'commander';
 import { defaultDataDir } from '../../services/data-dir';
 import { baseFile, chosenBase } from '../../services/bases';
 import { PASSPHRASE_ENV, secretForReading, type SecretOptions } from '../archive-secret';
-import { pairingSettingsOf } from '../../../src-common/import-settings';
+import { comparisonSettingsOf } from '../../../src-common/import-settings';
 
 interface DiffOptions extends CommonOptions, SecretOptions {
   base?: string;
   sameIds?: boolean;
   probableEdits?: 'same' | 'new';
   lineage: boolean;
+  ignoreMissingColumns?: boolean;
   tables?: string[];
   rows: number;
   rowsOut?: string;
@@ -54,6 +55,10 @@ export const diffCommand: CommandModule = (program, ctx) => {
       ).choices(['same', 'new']),
     )
     .option('--no-lineage', 'do not pair rows by the lineage of ids')
+    .option(
+      '--ignore-missing-columns',
+      'leave out of the comparison columns present on only one side (as mr4 import --ignore-missing-columns does)',
+    )
     .option('--tables <list>', 'compare only these tables of the archive', parseTables)
     .option('--rows <n>', 'rows of each kind per table to show (conflicts are always all shown)', parseCount, 20)
     .option('--rows-out <file>', 'write every differing row to this file, one JSON object per line')
@@ -86,7 +91,7 @@ export const diffCommand: CommandModule = (program, ctx) => {
           archive: resolve(file),
           base: chosenBase(opts.base, 'kept', (file) => resolve(file)),
           dataDir: defaultDataDir(),
-          ...pairingSettingsOf(opts),
+          ...comparisonSettingsOf(opts),
           schema: opts.schema,
           tables: opts.tables,
           rowsPerKind: opts.rows,

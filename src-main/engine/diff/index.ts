@@ -24,7 +24,7 @@ import { classifyTable, refuseUnwritable } from '../compare/classify';
 export type { DiffRow, DiffSummary };
 
 /** As for an import: copies of each other, answers to probable edits, lineage. */
-export interface DiffOptions extends Pick<ImportSettings, 'sameIds' | 'probableEdits' | 'lineage'> {
+export interface DiffOptions extends Pick<ImportSettings, 'sameIds' | 'probableEdits' | 'lineage' | 'ignoreMissingColumns'> {
   db: DbTarget;
   archive: string;
   /** What the source and the target last agreed on: turns on three-way classification. "auto": the
@@ -194,7 +194,12 @@ export async function openDiff(options: DiffOptions): Promise<DiffSession> {
       base: base && basePath ? { path: basePath, database: base.index.metadata.database, timestamp: base.index.metadata.timestamp } : null,
       target: { database: run.catalog.database, label: options.db.label },
       tables,
-      warnings: run.warnings,
+      warnings: run.ignoredColumns.length
+        ? [
+            ...run.warnings,
+            `Columns on one side only, left out of the comparison (--ignore-missing-columns): ${run.ignoredColumns.join(', ')}`,
+          ]
+        : run.warnings,
       durationMs: Date.now() - started,
     });
   } catch (error) {
