@@ -4,7 +4,7 @@
 import { expect, test } from 'vitest';
 import type { JobInfo } from '../src-common/contract';
 import { decisionsFileSchema } from '../src-common/decisions';
-import { importSettingsOf, pairingSettingsOf } from '../src-common/import-settings';
+import { importSettingsOf, comparisonSettingsOf } from '../src-common/import-settings';
 import { reduceJobEvent, withLogLine } from '../src-common/job-events';
 import { rowProblemText } from '../src-common/row-problem';
 import { baseFile, chosenBase } from '../src-main/services/bases';
@@ -67,12 +67,21 @@ test("the import settings are read from a door's options by their names, and che
   expect(() => importSettingsOf({ mode: 'replace' })).toThrow();
 });
 
-test("a diff's pairing settings are the import settings' own, read the same way", () => {
+test("a diff's comparison settings are the import settings' own, read the same way", () => {
   expect(
-    pairingSettingsOf({ mode: 'merge', sameIds: true, probableEdits: 'new', lineage: false, rows: 20, dryRun: true, base: 'kept' }),
-  ).toEqual({ sameIds: true, probableEdits: 'new', lineage: false });
-  expect(pairingSettingsOf({ lineage: true, sameIds: undefined })).toEqual({ lineage: true });
-  expect(() => pairingSettingsOf({ probableEdits: 'maybe' })).toThrow();
+    comparisonSettingsOf({
+      mode: 'merge',
+      sameIds: true,
+      probableEdits: 'new',
+      lineage: false,
+      ignoreMissingColumns: true,
+      rows: 20,
+      dryRun: true,
+      base: 'kept',
+    }),
+  ).toEqual({ sameIds: true, probableEdits: 'new', lineage: false, ignoreMissingColumns: true });
+  expect(comparisonSettingsOf({ lineage: true, sameIds: undefined })).toEqual({ lineage: true });
+  expect(() => comparisonSettingsOf({ probableEdits: 'maybe' })).toThrow();
 });
 
 test('a decisions file takes its lists as optional', () => {
