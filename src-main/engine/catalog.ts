@@ -78,6 +78,9 @@ export interface Table {
   rowEstimate: number;
   /** A partitioned table's partitions, at every level. */
   partitions: string[];
+  /** Every table of the table-inheritance hierarchy (`INHERITS`, not partitioning) the table is part
+   *  of, itself included, sorted; empty outside one. Tables of other schemas are schema-qualified. */
+  inheritance: string[];
 }
 
 export interface Catalog {
@@ -214,6 +217,24 @@ JOIN pg_namespace n ON n.oid = root.relnamespace
 WHERE n.nspname = $1 AND NOT t.tgisinternal AND t.tgparentid = 0 AND c.relkind IN ('r', 'p')
 ORDER BY 1, 2`;
 
+// Classic inheritance only: a partitioned table's parent has relkind 'p'. Parents and children are
+// followed both ways, so a table is given its whole hierarchy (several parents included).
+const INHERITANCE_SQL = `
+WITH RECURSIVE link(a, b) AS (
+  SELECT i.inhrelid, i.inhparent FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent WHERE p.relkind = 'r'
+  UNION
+  SELECT i.inhparent, i.inhrelid FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent WHERE p.relkind = 'r'),
+reach(start, rel) AS (
+  SELECT l.a, l.a FROM link l JOIN pg_class c ON c.oid = l.a JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE n.nspname = $1
+  UNION
+  SELECT r.start, l.b FROM reach r JOIN link l ON l.a = r.rel)
+SELECT r.start::int AS rel,
+       ARRAY(SELECT DISTINCT CASE WHEN n.nspname = $1 THEN c.relname ELSE n.nspname || '.' || c.relname END
+             FROM reach x JOIN pg_class c ON c.oid = x.rel JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE x.start = r.start ORDER BY 1) AS tables
+FROM reach r GROUP BY r.start`;
+
 interface Row {
   [key: string]: unknown;
 }
@@ -303,6 +324,7 @@ export async function readCatalog(client: pg.ClientBase, schema = 'public'): Pro
   const fks = await client.query(FOREIGN_KEYS_SQL, [schema]);
   const checks = await client.query(CHECKS_SQL, [schema]);
   const triggers = await client.query(TRIGGERS_SQL, [schema]);
+  const inheritance = await client.query(INHERITANCE_SQL, [schema]);
   const columnsByRel = byRel<Column>(columns.rows, (r) => ({
     name: r.name as string,
     type: r.type as string,
@@ -336,6 +358,7 @@ export async function readCatalog(client: pg.ClientBase, schema = 'public'): Pro
     definition: r.definition as string,
     enabled: r.enabled as boolean,
   }));
+  const inheritanceByRel = new Map(inheritance.rows.map((r) => [r.rel as number, names(r.tables)]));
   return {
     database: db,
     schema,
@@ -359,6 +382,7 @@ export async function readCatalog(client: pg.ClientBase, schema = 'public'): Pro
         triggers: triggersByRel.get(rel) ?? [],
         rowEstimate: Math.round(t.estimate as number),
         partitions: names(t.partitions),
+        inheritance: inheritanceByRel.get(rel) ?? [],
       };
     }),
   };

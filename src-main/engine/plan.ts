@@ -388,6 +388,7 @@ export function buildPlan(catalog: Catalog, options: PlanOptions = {}): Plan {
   const { selected, excluded } = selectTables(input, options.tables);
   const drafts = draftTables(input);
   const inPlan = tablesInPlan(selected, drafts);
+  refuseInheritance(byName, selected, inPlan, drafts);
   const edges = dependencies(inPlan);
   const names = [...inPlan.keys()].sort();
   const cycles = breakCycles(names, edges);
@@ -638,6 +639,36 @@ function tablesInPlan(selected: Set<string>, drafts: Map<string, TablePlan>): Ma
   for (const n of selected)
     for (const r of drafts.get(n)!.references) if (r.remap && !r.self && !selected.has(r.parent)) addReference(r.parent);
   return inPlan;
+}
+
+/**
+ * Refuses a plan that reads or writes a table of a table-inheritance hierarchy, whatever rows it
+ * holds: PostgreSQL reads a parent with its children's rows and numbers the whole hierarchy from one
+ * sequence, so a parent's rows would be matched and written as the children's and ids duplicated.
+ * The way out names the selected tables that move without touching one.
+ */
+function refuseInheritance(
+  byName: Map<string, Table>,
+  selected: Set<string>,
+  inPlan: Map<string, TablePlan>,
+  drafts: Map<string, TablePlan>,
+): void {
+  const inHierarchy = (name: string) => (byName.get(name)?.inheritance.length ?? 0) > 0;
+  const touched = [...inPlan.keys()].filter(inHierarchy);
+  if (!touched.length) return;
+  const hierarchy = [...new Set(touched.flatMap((n) => byName.get(n)!.inheritance))].sort();
+  const movable = [...selected].filter((n) => ![...tablesInPlan(new Set([n]), drafts).keys()].some(inHierarchy)).sort();
+  const leftOut = [...selected].filter((n) => !movable.includes(n)).sort();
+  const pointing = leftOut.filter((n) => !inHierarchy(n));
+  const why = pointing.length ? ` (${pointing.join(', ')} ${pointing.length === 1 ? 'points' : 'point'} at them)` : '';
+  const wayOut = movable.length
+    ? `Leave them out: --tables ${movable.join(',')}, or "exclude": true for ${leftOut.join(', ')}${why} in the --config file's "tables".`
+    : `Every table asked for is one of them or points at one${why}: there is nothing mr4 can move here.`;
+  throw new PlanError(
+    `Tables ${hierarchy.join(', ')} form a table-inheritance hierarchy (INHERITS): PostgreSQL reads a parent with its children's rows ` +
+      `and numbers them all from one sequence, which mr4 does not handle: it would overwrite rows and duplicate ids. ` +
+      `It reads and writes none of them, even empty. ${wayOut}`,
+  );
 }
 
 /** A data table's rows need their parents written first; a reference table needs the parents its key

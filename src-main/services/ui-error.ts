@@ -369,7 +369,7 @@ export function toUiError(error: unknown): UiError {
         ...base,
         title: 'The schema cannot be planned',
         message,
-        hint: 'The tables cannot be ordered or recognised as they are; see the message, and add natural keys or a configuration.',
+        hint: 'The tables cannot be planned as they are; the message says what to add (natural keys, a configuration) or leave out.',
         code: name,
       };
     case 'ConflictsError':

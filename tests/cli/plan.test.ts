@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { runCli } from '../helpers/cli';
 import { createTestDb } from '../helpers/db';
-import { cliWorkFolder, LIBRARY, parseOneJson } from './helpers';
+import { cliWorkFolder, exportOf, fillSource, LIBRARY, parseOneJson } from './helpers';
 
 const work = cliWorkFolder();
 
@@ -64,6 +64,45 @@ describe('plan', () => {
       expect(bad.stderr).toMatch(/Configuration .*bad\.json is not valid/);
     } finally {
       await db.drop();
+    }
+  });
+
+  test('a table-inheritance hierarchy: plan and import exit 1 naming it and the --tables that leave it out', async () => {
+    const hierarchy = `CREATE TABLE vehicle (id serial PRIMARY KEY, name text NOT NULL);
+      CREATE TABLE car (doors int) INHERITS (vehicle); ALTER TABLE car ADD PRIMARY KEY (id);`;
+    // The archive's vehicle and car are plain tables; the target's are a hierarchy.
+    const source = await createTestDb(`${LIBRARY} CREATE TABLE vehicle (id serial PRIMARY KEY, name text NOT NULL);
+      CREATE TABLE car (id serial PRIMARY KEY, name text NOT NULL, doors int);`);
+    const target = await createTestDb(LIBRARY + hierarchy);
+    try {
+      await fillSource(source);
+      await source.client.query(`INSERT INTO vehicle (name) VALUES ('bike'); INSERT INTO car (name, doors) VALUES ('golf', 5);`);
+      const wayOut = 'Leave them out: --tables authors,books,notes, or "exclude": true for car, vehicle in the --config file\'s "tables".';
+      const plan = await runCli(['plan', '--db', target.url]);
+      expect(plan.code).toBe(1);
+      expect(plan.stderr).toContain('Tables car, vehicle form a table-inheritance hierarchy (INHERITS)');
+      expect(plan.stderr).toContain(wayOut);
+
+      const archive = await exportOf(work, source, 'library-for-inheritance');
+      const refused = await runCli(['import', archive, '--db', target.url, '--mode', 'merge']);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('Tables car, vehicle form a table-inheritance hierarchy (INHERITS)');
+      expect(refused.stderr).toContain(wayOut);
+      expect((await target.client.query('SELECT count(*)::int AS n FROM authors')).rows[0].n).toBe(0);
+      expect((await target.client.query('SELECT count(*)::int AS n FROM vehicle')).rows[0].n).toBe(0);
+
+      const planned = await runCli(['plan', '--db', target.url, '--tables', 'authors,books,notes']);
+      expect(planned.code, planned.stderr).toBe(0);
+      const imported = await runCli(['import', archive, '--db', target.url, '--mode', 'merge', '--tables', 'authors,books,notes']);
+      expect(imported.code, imported.stderr).toBe(0);
+      expect((await target.client.query('SELECT email FROM authors ORDER BY id')).rows.map((r) => r.email)).toEqual([
+        'ann@example.org',
+        'bob@example.org',
+        'cid@example.org',
+      ]);
+    } finally {
+      await source.drop();
+      await target.drop();
     }
   });
 });

@@ -481,7 +481,7 @@ function tablesInTarget(
  */
 function parentsNotCarried(catalog: Catalog, legacyNames: Set<string>, warnings: string[]): string[] {
   const missing: string[] = [];
-  for (const tp of buildPlan(catalog).tables) {
+  for (const tp of buildPlan(catalog, { tables: [...legacyNames] }).tables) {
     if (!legacyNames.has(tp.name)) continue;
     for (const r of tp.references) {
       if (!r.remap || r.external || r.self || legacyNames.has(r.parent) || missing.includes(r.parent)) continue;
