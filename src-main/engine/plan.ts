@@ -34,6 +34,8 @@ export interface PlannedReference {
   onDelete: string;
   /** MATCH FULL: its columns are all NULL or none is (see lateFilledColumns). */
   matchFull?: boolean;
+  /** DEFERRABLE: checked at commit where deferred (mr4 does not rely on it to break a cycle). */
+  deferrable?: boolean;
   /** Declared on these partitions of the table rather than on the table itself. */
   partitions?: string[];
   /** Not a constraint of its own: a column of the multi-column reference `columns` → `parent`, whose
@@ -622,6 +624,7 @@ function plannedReference(t: Table, fk: ForeignKey, byName: Map<string, Table>, 
     declared: !!fk.declared,
     onDelete: fk.onDelete,
     ...(fk.matchFull ? { matchFull: true } : {}),
+    ...(fk.deferrable ? { deferrable: true } : {}),
     ...(fk.partitions ? { partitions: fk.partitions } : {}),
   };
 }
@@ -712,9 +715,13 @@ function breakCycles(names: string[], edges: Edge[]): CycleBreak[] {
     const inner = edges.filter((e) => set.has(e.child) && set.has(e.ref.parent));
     const broken = breakCycle(comp, inner);
     if (!broken) {
+      const deferred = inner.filter((e) => e.ref.deferrable).map((e) => `${e.child}.${e.ref.columns.join(', ')}`);
       throw new PlanError(
         `Tables ${comp.join(', ')} reference each other in a cycle that no nullable foreign-key column can break ` +
-          `(every candidate is NOT NULL, part of a natural key, or in a MATCH FULL key with NOT NULL columns). Make one of those columns nullable, or exclude a table.`,
+          `(every candidate is NOT NULL, part of a natural key, or in a MATCH FULL key with NOT NULL columns). Make one of those columns nullable, or exclude a table.` +
+          (deferred.length
+            ? ` Their keys on ${deferred.join('; ')} are DEFERRABLE, but mr4 does not break a cycle by deferring a check: it writes one table before the other and fills a nullable column late.`
+            : ''),
       );
     }
     for (const e of broken) for (const r of [e.ref, ...e.riders]) r.late = true;

@@ -125,6 +125,18 @@ describe('cycles', () => {
     ).rejects.toThrow(/Tables p, q reference each other in a cycle that no nullable foreign-key column can break/);
   });
 
+  test('a cycle of NOT NULL DEFERRABLE keys is refused too, and the refusal says deferring is not how mr4 breaks one', async () => {
+    await expect(
+      planFor(`
+        CREATE TABLE person (id serial PRIMARY KEY, name text NOT NULL UNIQUE, addr_id int NOT NULL);
+        CREATE TABLE address (id serial PRIMARY KEY, line text NOT NULL UNIQUE,
+          person_id int NOT NULL REFERENCES person(id) DEFERRABLE INITIALLY DEFERRED);
+        ALTER TABLE person ADD FOREIGN KEY (addr_id) REFERENCES address(id) DEFERRABLE INITIALLY DEFERRED;`),
+    ).rejects.toThrow(
+      /Make one of those columns nullable, or exclude a table\. Their keys on address\.person_id; person\.addr_id are DEFERRABLE, but mr4 does not break a cycle by deferring a check: it writes one table before the other and fills a nullable column late\.$/,
+    );
+  });
+
   test('the Crearis cycles break at the fewest columns', async () => {
     const plan = await planFor(crearisSchemaSql);
     const late = plan.cycles.flatMap((c) => c.lateColumns);
