@@ -7,6 +7,8 @@
 //   1. the old values of the rows the import updated are written back (parents first);
 //   2. the rows it inserted are deleted (children first; the tables of a cycle of foreign keys, which
 //      the import wrote by late seeding, in one statement, so the keys are checked once all are gone);
+//   before 1 and before 2, rows the import did not write that a foreign key's action would reach
+//   (undo-referrers.ts: deleted by CASCADE, unlinked by SET NULL, failed on by NO ACTION) stop the undo;
 //   3. the lineage of ids it recorded is removed, and the pairs it replaced are put back;
 //   4. the run is marked undone and its log dropped.
 // Sequences are not moved back (PostgreSQL never does that either): ids the import drew stay used.
@@ -22,6 +24,7 @@ import { LINEAGE_STORE } from './staged/lineage';
 import { RUNS, rowHashLike, type RunTable, UNDO_SCHEMA } from './import/undo-log';
 import { moveUniqueValuesAside } from './import/unique-moves';
 import { rowId } from './staged/match';
+import { keyJoin, referrersMessage, referrersOfDeleted, referrersOfRestored, type UndoLogTables } from './undo-referrers';
 
 export { UNDO_PHASES, type UndoReport };
 
@@ -123,13 +126,6 @@ export async function listRuns(
   } finally {
     await ctx.close();
   }
-}
-
-/** Key columns of a run's table, as a join between a target row `g` and the log's key `k` (a record of
- *  the table's type made from the key's JSON). */
-function keyJoin(t: RunTable, g: string, k: string): string {
-  if (!t.key) return `to_jsonb(${g}) = u.key`;
-  return t.key.map((c) => `${g}.${ident(c)} ${t.nullable ? 'IS NOT DISTINCT FROM' : '='} ${k}.${ident(c)}`).join(' AND ');
 }
 
 /** What the undo writes into `t`'s rows (unique-moves.ts): old values back, inserted rows deleted. */
@@ -247,65 +243,6 @@ export function orderGroups<T extends { name: string }>(tables: T[], edges: { ch
   return order;
 }
 
-type PgError = { message: string; detail?: string; constraint: string; table: string };
-
-/**
- * A foreign key stopped the deletion of a group: the rows that refer (through that key) to rows the
- * undo deletes and are not deleted themselves (added or re-pointed after the import), named by their
- * primary key (or their values), with the cycle the group is and what to do.
- */
-async function referrersError(
-  ctx: RunContext,
-  a: { schema: string; written: RunTable[]; group: RunTable[]; log: string; keep: string; error: PgError },
-): Promise<UndoError> {
-  const fk = (
-    await ctx.query<{ child: string; parent: string; cols: string[]; pcols: string[]; pk: string[] | null }>(
-      `SELECT ch.relname AS child, pa.relname AS parent,
-              array(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY x(n, o) JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = x.n ORDER BY x.o) AS cols,
-              array(SELECT a.attname::text FROM unnest(c.confkey) WITH ORDINALITY x(n, o) JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = x.n ORDER BY x.o) AS pcols,
-              (SELECT array(SELECT a.attname::text FROM unnest(i.indkey) x(n) JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = x.n)
-                 FROM pg_index i WHERE i.indrelid = c.conrelid AND i.indisprimary) AS pk
-       FROM pg_constraint c JOIN pg_class ch ON ch.oid = c.conrelid JOIN pg_class pa ON pa.oid = c.confrelid JOIN pg_namespace n ON n.oid = ch.relnamespace
-       WHERE c.contype = 'f' AND c.conname = $1 AND n.nspname = $2 AND ch.relname = $3`,
-      [a.error.constraint, a.schema, a.error.table],
-    )
-  ).rows[0];
-  const cycle =
-    a.group.length > 1
-      ? ` ${a.group.map((t) => t.name).join(', ')} refer to each other in a cycle; the undo deletes the rows the import inserted into them together.`
-      : '';
-  const head = `Undoing the import would break a constraint: ${a.error.message}${a.error.detail ? ` (${a.error.detail.replace(/\.$/, '')})` : ''}.${cycle}`;
-  const advice = `Nothing was changed. Point those rows elsewhere or delete them (they were added or changed after the import), then undo again.`;
-  const parent = a.written.find((t) => t.name === fk?.parent);
-  if (!fk || !parent?.key) return new UndoError(`${head}\n${advice}`);
-  const P = qualified(a.schema, fk.parent);
-  const C = qualified(a.schema, fk.child);
-  const child = a.written.find((t) => t.name === fk.child);
-  // Rows of the child the undo deletes too do not stand in the way.
-  const deletedToo = child?.key
-    ? `AND NOT EXISTS (SELECT 1 FROM ${a.log} u2 CROSS JOIN LATERAL jsonb_populate_record(NULL::${C}, u2.key) k2
-         WHERE u2.table_name = ${literal(fk.child)} AND u2.op = 'i' AND ${keyJoin(child, 'r', 'k2')} AND NOT EXISTS (SELECT 1 FROM ${a.keep} x WHERE x.n = u2.n))`
-    : '';
-  const name = fk.pk?.length ? `jsonb_build_object(${fk.pk.map((c) => `${literal(c)}, r.${ident(c)}`).join(', ')})` : 'to_jsonb(r)';
-  const rows = await ctx.query<{ row: Record<string, unknown>; total: string }>(
-    `SELECT ${name} AS row, count(*) OVER () AS total FROM ${C} r
-     WHERE EXISTS (SELECT 1 FROM ${P} p JOIN ${a.log} u ON u.table_name = ${literal(fk.parent)} AND u.op = 'i'
-                   CROSS JOIN LATERAL jsonb_populate_record(NULL::${P}, u.key) k
-                   WHERE ${keyJoin(parent, 'p', 'k')} AND NOT EXISTS (SELECT 1 FROM ${a.keep} x WHERE x.n = u.n)
-                     AND ${fk.cols.map((c, i) => `r.${ident(c)} = p.${ident(fk.pcols[i])}`).join(' AND ')})
-       ${deletedToo}
-     LIMIT 20`,
-  );
-  if (!rows.rows.length) return new UndoError(`${head}\n${advice}`);
-  const total = Number(rows.rows[0].total);
-  return new UndoError(
-    `${head}\n${total} row(s) of ${fk.child} refer through ${a.error.constraint} to rows of ${fk.parent} the import inserted:\n` +
-      rows.rows.map((r) => `  ${fk.child} ${JSON.stringify(r.row)}`).join('\n') +
-      (total > rows.rows.length ? `\n  … and ${total - rows.rows.length} more` : '') +
-      `\n${advice}`,
-  );
-}
-
 export async function undoImport(options: UndoOptions): Promise<UndoReport> {
   const started = Date.now();
   const schema = options.schema ?? 'public';
@@ -415,6 +352,12 @@ export async function undoImport(options: UndoOptions): Promise<UndoReport> {
     const counts = new Map(tables.map((t) => [t.name, { table: t.name, deleted: 0, restored: 0, kept: 0 }]));
     for (const p of changed) counts.get(p.table)!.kept++;
     if (changedTotal > changed.length) ctx.log(`(only the first ${changed.length} changed rows are counted per table)`);
+    // Rows the import did not write stop the undo before a foreign key's action reaches them.
+    const logTables: UndoLogTables = { schema, written, log, keep: KEEP };
+    const groups = await deletionOrder(ctx, schema, written);
+    const cycleOf = (table: string) => groups.find((g) => g.some((t) => t.name === table))?.map((t) => t.name) ?? [];
+    const reachedByRestore = await referrersOfRestored(ctx, logTables);
+    if (reachedByRestore.length) throw new UndoError(referrersMessage(reachedByRestore, cycleOf));
     for (const t of written) {
       ctx.throwIfCancelled();
       if (!t.key) continue; // rows without any key are never updated
@@ -445,26 +388,18 @@ export async function undoImport(options: UndoOptions): Promise<UndoReport> {
       counts.get(t.name)!.restored += res.rowCount ?? 0;
       ctx.progress({ type: 'table', table: t.name, phase: 2, rowsDone: res.rowCount ?? 0, rowsTotal: null });
     }
+    const reachedByDelete = await referrersOfDeleted(ctx, logTables);
+    if (reachedByDelete.length) throw new UndoError(referrersMessage(reachedByDelete, cycleOf));
     // Children first. Tables that refer to each other in a cycle (what the import broke by late seeding)
     // lose their rows in one statement, a DELETE per table in one WITH: foreign keys are checked at its
     // end, once every row of the cycle is gone, so neither NULLs written first nor deferrable constraints
     // are needed, and a NOT NULL cycle comes apart as well.
-    for (const group of await deletionOrder(ctx, schema, written)) {
+    for (const group of groups) {
       ctx.throwIfCancelled();
       const parts = group.map((t, i) => `d${i} AS (${deleteInserted(schema, t, log, KEEP)} RETURNING 1)`);
-      await ctx.query('SAVEPOINT mr4_undo_delete');
-      let res;
-      try {
-        res = await ctx.query<Record<string, string>>(
-          `WITH ${parts.join(', ')} SELECT ${group.map((_, i) => `(SELECT count(*) FROM d${i}) AS n${i}`).join(', ')}`,
-        );
-      } catch (error) {
-        const e = error as { code?: string; message?: string; detail?: string; constraint?: string; table?: string };
-        if (e?.code !== '23503' || !e.constraint || !e.table) throw error;
-        await ctx.query('ROLLBACK TO SAVEPOINT mr4_undo_delete');
-        throw await referrersError(ctx, { schema, written, group, log, keep: KEEP, error: e as PgError });
-      }
-      await ctx.query('RELEASE SAVEPOINT mr4_undo_delete');
+      const res = await ctx.query<Record<string, string>>(
+        `WITH ${parts.join(', ')} SELECT ${group.map((_, i) => `(SELECT count(*) FROM d${i}) AS n${i}`).join(', ')}`,
+      );
       group.forEach((t, i) => {
         const n = Number(res.rows[0][`n${i}`]);
         counts.get(t.name)!.deleted += n;
