@@ -2,21 +2,17 @@
 // leaves production's edits out) and again with a merge that leaves one row out, dev edits, and dev is
 // merged back with the remembered base. What each side remembers after an import is what the two
 // databases then hold alike: production's edits stand, dev's are applied, nothing is asked.
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { ImportReport } from '../../src-common/contract';
 import { dbTarget } from '../../src-main/db/connect';
 import { openDiff } from '../../src-main/engine/diff/index';
-import { agreementStore, BaseRegistry } from '../../src-main/services/bases';
+import { agreementStore } from '../../src-main/services/bases';
 import type { TestDb } from '../helpers/db';
-import { counts, databasesForFile, exportDb, importInto, scratchDir } from '../helpers/engine';
+import { counts, exportDb, importInto } from '../helpers/engine';
+import { mergeWorkspace } from '../helpers/merge-workspace';
 
-const dir = scratchDir();
-const dataDir = join(dir, 'data');
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const db = databasesForFile();
-const registry = new BaseRegistry(dataDir);
+const { dir, dataDir, db, registry } = mergeWorkspace();
 
 const SCHEMA = `
   CREATE TABLE team (id serial PRIMARY KEY, code text NOT NULL UNIQUE, name text);

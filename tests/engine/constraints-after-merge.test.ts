@@ -4,31 +4,19 @@
 // rotation) are applied — with a repeated merge writing nothing and undo putting the values back. The
 // diff shows a row refused for a taken unique value as the merge refuses it, in the same words, and
 // leaving the row out or deciding it "target" lets the rest go in.
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { DiffField, ImportReport } from '../../src-common/contract';
 import { dbTarget } from '../../src-main/db/connect';
 import { emptyCounts, openDiff } from '../../src-main/engine/diff/index';
 import { RefusedRowsError } from '../../src-main/engine/import/errors';
 import { undoImport } from '../../src-main/engine/undo';
 import type { Decisions } from '../../src-main/engine/compare/decisions';
-import { agreementStore, BaseRegistry } from '../../src-main/services/bases';
+import { agreementStore } from '../../src-main/services/bases';
 import type { TestDb } from '../helpers/db';
-import { counts, databasesForFile, exportDb, importInto, scratchDir } from '../helpers/engine';
+import { counts, importInto } from '../helpers/engine';
+import { mergeWorkspace } from '../helpers/merge-workspace';
 
-const dir = scratchDir();
-const dataDir = join(dir, 'data');
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const db = databasesForFile();
-const registry = new BaseRegistry(dataDir);
-
-let n = 0;
-async function archiveOf(from: TestDb): Promise<string> {
-  const archive = join(dir, `a-${++n}.tar.gz`);
-  await exportDb(from, archive);
-  return archive;
-}
+const { dataDir, db, registry, archiveOf } = mergeWorkspace();
 
 /** Seeds `to` from `from` (a merge that keeps what the two agree on). */
 async function seed(from: TestDb, to: TestDb): Promise<void> {

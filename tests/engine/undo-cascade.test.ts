@@ -3,21 +3,17 @@
 // ACTION fail on them. The refusal names them and the way out, the dry run alike, nothing is changed.
 // Rows the import inserted itself go with their parent; the old key values the undo puts back stop it
 // the same way where ON UPDATE SET NULL would unlink rows added since.
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { dbTarget } from '../../src-main/db/connect';
 import { undoImport } from '../../src-main/engine/undo';
-import { agreementStore, BaseRegistry } from '../../src-main/services/bases';
+import { agreementStore } from '../../src-main/services/bases';
 import type { TestDb } from '../helpers/db';
-import { databasesForFile, exportDb, importInto, scratchDir } from '../helpers/engine';
+import { exportDb, importInto } from '../helpers/engine';
 import { snapshot } from '../helpers/undo';
+import { mergeWorkspace } from '../helpers/merge-workspace';
 
-const dir = scratchDir();
-const dataDir = join(dir, 'data');
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const db = databasesForFile();
-const registry = new BaseRegistry(dataDir);
+const { dir, dataDir, db, registry } = mergeWorkspace();
 
 const PROJECTS = `
   CREATE TABLE project (id serial PRIMARY KEY, name text NOT NULL UNIQUE);

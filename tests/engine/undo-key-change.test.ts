@@ -2,24 +2,20 @@
 // date is edited, and the same table partitioned by that date, where the edited row moves partition.
 // The row found by its id is written, counted updated as the diff said, logged with its old values,
 // and the undo finds it by its new key and puts back the old one; a repeated merge rewrites nothing.
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { ImportReport } from '../../src-common/contract';
 import { dbTarget } from '../../src-main/db/connect';
 import { openDiff } from '../../src-main/engine/diff/index';
 import { undoImport } from '../../src-main/engine/undo';
-import { agreementStore, BaseRegistry } from '../../src-main/services/bases';
+import { agreementStore } from '../../src-main/services/bases';
 import { rowVersions } from '../helpers/compare';
 import type { TestDb } from '../helpers/db';
-import { counts, databasesForFile, exportDb, importInto, scratchDir } from '../helpers/engine';
+import { counts, exportDb, importInto } from '../helpers/engine';
 import { snapshot } from '../helpers/undo';
+import { mergeWorkspace } from '../helpers/merge-workspace';
 
-const dir = scratchDir();
-const dataDir = join(dir, 'data');
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const db = databasesForFile();
-const registry = new BaseRegistry(dataDir);
+const { dir, dataDir, db, registry } = mergeWorkspace();
 
 const PLAIN = `CREATE TABLE te (id serial, spent_on date NOT NULL, hours numeric NOT NULL, PRIMARY KEY (id, spent_on));`;
 const PARTITIONED = `

@@ -2,28 +2,16 @@
 // (email) WHERE deleted_at IS NULL): the rows inside the index before and after the write are the ones
 // its WHERE admits, so a swap of emails, and an email given up by a row that leaves the index to a row
 // that enters it, are applied — a repeated merge writes nothing and undo puts every row back.
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import type { ImportReport } from '../../src-common/contract';
 import { dbTarget } from '../../src-main/db/connect';
 import { undoImport } from '../../src-main/engine/undo';
-import { agreementStore, BaseRegistry } from '../../src-main/services/bases';
+import { agreementStore } from '../../src-main/services/bases';
 import type { TestDb } from '../helpers/db';
-import { counts, databasesForFile, exportDb, importInto, scratchDir } from '../helpers/engine';
+import { counts, importInto } from '../helpers/engine';
+import { mergeWorkspace } from '../helpers/merge-workspace';
 
-const dir = scratchDir();
-const dataDir = join(dir, 'data');
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const db = databasesForFile();
-const registry = new BaseRegistry(dataDir);
-
-let n = 0;
-async function archiveOf(from: TestDb): Promise<string> {
-  const archive = join(dir, `a-${++n}.tar.gz`);
-  await exportDb(from, archive);
-  return archive;
-}
+const { dataDir, db, registry, archiveOf } = mergeWorkspace();
 
 // Serial ids and no natural key: rows are found again by the lineage of ids the seed recorded.
 const SCHEMA = `CREATE TABLE accounts (id serial PRIMARY KEY, email varchar(12) NOT NULL, handle text NOT NULL, deleted_at date);

@@ -2,27 +2,15 @@
 // referencing rows follow the temporary value and then the final one, so the temporary value is
 // never NULL there (a NULL would cascade into them and the final value would no longer reach them);
 // under ON UPDATE SET NULL any temporary value unlinks them, so such an exchange is refused.
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { dbTarget } from '../../src-main/db/connect';
 import { undoImport } from '../../src-main/engine/undo';
-import { agreementStore, BaseRegistry } from '../../src-main/services/bases';
+import { agreementStore } from '../../src-main/services/bases';
 import type { TestDb } from '../helpers/db';
-import { counts, databasesForFile, exportDb, importInto, scratchDir } from '../helpers/engine';
+import { counts, importInto } from '../helpers/engine';
+import { mergeWorkspace } from '../helpers/merge-workspace';
 
-const dir = scratchDir();
-const dataDir = join(dir, 'data');
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const db = databasesForFile();
-const registry = new BaseRegistry(dataDir);
-
-let n = 0;
-async function archiveOf(from: TestDb): Promise<string> {
-  const archive = join(dir, `a-${++n}.tar.gz`);
-  await exportDb(from, archive);
-  return archive;
-}
+const { dataDir, db, registry, archiveOf } = mergeWorkspace();
 
 const SCHEMA = (onUpdate: string) => `CREATE TABLE seat (id serial PRIMARY KEY, code text UNIQUE, note text);
   CREATE TABLE ticket (id serial PRIMARY KEY, holder text NOT NULL UNIQUE, seat_code text REFERENCES seat (code) ON UPDATE ${onUpdate});`;

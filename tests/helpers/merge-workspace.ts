@@ -1,0 +1,33 @@
+// What a file of sync tests shares: a scratch folder (removed after the file) holding the data folder
+// where agreements are kept, the file's databases, and archives exported into it one after another.
+import { join } from 'node:path';
+import { BaseRegistry } from '../../src-main/services/bases';
+import type { TestDb } from './db';
+import { databasesForFile, exportDb, scratchDir } from './engine';
+
+export interface MergeWorkspace {
+  dir: string;
+  dataDir: string;
+  /** A database with `sql` run in it, dropped after the file. */
+  db: (sql: string) => Promise<TestDb>;
+  registry: BaseRegistry;
+  /** Exports `from` to a new archive in the folder. */
+  archiveOf: (from: TestDb) => Promise<string>;
+}
+
+export function mergeWorkspace(): MergeWorkspace {
+  const dir = scratchDir();
+  const dataDir = join(dir, 'data');
+  let n = 0;
+  return {
+    dir,
+    dataDir,
+    db: databasesForFile(),
+    registry: new BaseRegistry(dataDir),
+    archiveOf: async (from) => {
+      const archive = join(dir, `a-${++n}.tar.gz`);
+      await exportDb(from, archive);
+      return archive;
+    },
+  };
+}
