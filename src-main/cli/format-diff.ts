@@ -39,7 +39,7 @@ function describeRow(r: DiffRow, threeWay: boolean): string[] {
   for (const f of r.fields) {
     const base = threeWay ? `, base ${cell(f.base)}` : '';
     out.push(
-      `      ${f.column}: archive ${cell(f.source)}, target ${cell(f.target)}${base} → ${f.verdict === 'apply' ? 'apply' : f.verdict === 'keep' ? 'keep target' : 'CONFLICT'}`,
+      `      ${f.column}: archive ${cell(f.source)}, target ${cell(f.target)}${base} → ${f.verdict === 'apply' ? 'apply' : f.verdict === 'keep' ? 'keep target' : 'CONFLICT'}${f.reason ? ` (${f.reason})` : ''}`,
     );
   }
   if (r.hint) out.push(`      hint: ${r.hint}`);

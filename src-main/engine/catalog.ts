@@ -40,6 +40,9 @@ export interface ForeignKey {
   refColumns: string[];
   /** pg_constraint.confdeltype: a no action, r restrict, c cascade, n set null, d set default. */
   onDelete: string;
+  /** ON DELETE SET NULL (a, b) / SET DEFAULT (a, b) (PostgreSQL 15+): the only columns the parent's
+   *  deletion sets; absent when it sets them all. */
+  onDeleteSetColumns?: string[];
   deferrable: boolean;
   /** MATCH FULL (pg_constraint.confmatchtype 'f'): a row with some of the columns NULL and others not
    *  is refused, where MATCH SIMPLE checks no row with a NULL in it. */
@@ -178,7 +181,7 @@ const ROOT = (rel: string) => `(CASE WHEN ${rel}.relispartition THEN pg_partitio
 // is cloned to every partition with conparentid set; one declared on a partition alone is not).
 const FOREIGN_KEYS_SQL = `
 SELECT ${ROOT('c')}::int AS rel, con.conname AS name, rn.nspname AS ref_schema, rr.relname AS ref_table,
-       con.confdeltype AS on_delete, con.condeferrable AS deferrable, con.confmatchtype = 'f' AS match_full,
+       con.confdeltype AS on_delete, %DELETE_SET_COLUMNS% AS delete_set_columns, con.condeferrable AS deferrable, con.confmatchtype = 'f' AS match_full,
        CASE WHEN c.relispartition THEN c.relname END AS partition,
        ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(attnum, ord)
              JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum ORDER BY k.ord) AS columns,
@@ -193,6 +196,10 @@ JOIN pg_class rr ON rr.oid = ${ROOT('rc')}
 JOIN pg_namespace rn ON rn.oid = rr.relnamespace
 WHERE n.nspname = $1 AND con.contype = 'f' AND c.relkind IN ('r', 'p') AND con.conparentid = 0
 ORDER BY 1, c.relispartition, con.conname`;
+
+/** The columns of ON DELETE SET NULL (a, b) (PostgreSQL 15+: pg_constraint.confdelsetcols). */
+const DELETE_SET_COLUMNS = `ARRAY(SELECT a.attname FROM unnest(con.confdelsetcols) WITH ORDINALITY k(attnum, ord)
+             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum ORDER BY k.ord)`;
 
 const CHECKS_SQL = `
 SELECT con.conrelid::int AS rel, con.conname AS name, pg_get_expr(con.conbin, con.conrelid) AS expression,
@@ -277,6 +284,7 @@ function foreignKeysOf(rows: Row[]): ForeignKey[] {
       refTable: r.ref_table as string,
       refColumns: names(r.ref_columns),
       onDelete: r.on_delete as string,
+      ...(names(r.delete_set_columns).length ? { onDeleteSetColumns: names(r.delete_set_columns) } : {}),
       deferrable: r.deferrable as boolean,
       ...(r.match_full ? { matchFull: true } : {}),
     };
@@ -321,7 +329,9 @@ export async function readCatalog(client: pg.ClientBase, schema = 'public'): Pro
   const tables = await client.query(TABLES_SQL, [schema]);
   const columns = await client.query(COLUMNS_SQL, [schema]);
   const keys = await client.query(keysSql, [schema]);
-  const fks = await client.query(FOREIGN_KEYS_SQL, [schema]);
+  const fks = await client.query(FOREIGN_KEYS_SQL.replace('%DELETE_SET_COLUMNS%', num >= 150000 ? DELETE_SET_COLUMNS : `'{}'::name[]`), [
+    schema,
+  ]);
   const checks = await client.query(CHECKS_SQL, [schema]);
   const triggers = await client.query(TRIGGERS_SQL, [schema]);
   const inheritance = await client.query(INHERITANCE_SQL, [schema]);

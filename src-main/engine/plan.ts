@@ -32,6 +32,10 @@ export interface PlannedReference {
   external: boolean;
   declared: boolean;
   onDelete: string;
+  /** ON DELETE SET NULL / SET DEFAULT: what the parent's deletion writes into this row, each column it
+   *  sets with the SQL of its new value (NULL, or the column's default). Absent for other actions, and
+   *  for a default drawn from a sequence (what it set cannot be known). */
+  deletionSets?: { column: string; value: string }[];
   /** MATCH FULL: its columns are all NULL or none is (see lateFilledColumns). */
   matchFull?: boolean;
   /** DEFERRABLE: checked at commit where deferred (mr4 does not rely on it to break a cycle). */
@@ -623,10 +627,25 @@ function plannedReference(t: Table, fk: ForeignKey, byName: Map<string, Table>, 
     external,
     declared: !!fk.declared,
     onDelete: fk.onDelete,
+    ...deletionSetsOf(t, fk),
     ...(fk.matchFull ? { matchFull: true } : {}),
     ...(fk.deferrable ? { deferrable: true } : {}),
     ...(fk.partitions ? { partitions: fk.partitions } : {}),
   };
+}
+
+/** What deleting the parent writes into the child row, for ON DELETE SET NULL ('n') and SET DEFAULT ('d'). */
+function deletionSetsOf(t: Table, fk: ForeignKey): Pick<PlannedReference, 'deletionSets'> {
+  if (fk.onDelete !== 'n' && fk.onDelete !== 'd') return {};
+  const sets: { column: string; value: string }[] = [];
+  for (const name of fk.onDeleteSetColumns ?? fk.columns) {
+    const column = t.columns.find((c) => c.name === name);
+    if (!column) return {};
+    if (fk.onDelete === 'n' || column.default === null) sets.push({ column: name, value: 'NULL' });
+    else if (column.sequences.length || column.identity) return {};
+    else sets.push({ column: name, value: `(${column.default})` });
+  }
+  return { deletionSets: sets };
 }
 
 /** The selected tables, plus parents whose ids their rows carry (as reference tables). */

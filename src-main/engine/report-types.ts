@@ -152,6 +152,9 @@ export interface DiffField {
   target: string | null;
   base: string | null;
   verdict: 'apply' | 'keep' | 'conflict';
+  /** Why, where the values alone do not say it: a reference kept because its parent's deletion in the
+   *  source set it (ON DELETE SET NULL / SET DEFAULT), not an edit. */
+  reason?: string;
 }
 
 export interface DiffRow {

@@ -310,7 +310,7 @@ function htmlRow(
           (three ? `<td>${htmlValue(view.base.text, view.base.pieces)}</td>` : '') +
           `<td>${htmlValue(view.source.text, view.source.pieces)}</td>` +
           `<td>${row.deletedInTarget ? '<em>deleted in target</em>' : htmlValue(view.target.text, view.target.pieces)}</td>` +
-          `<td>${escapeHtml(row.kind === 'probable_edit' ? 'Probable edit' : verdict)}</td><td>${escapeHtml(fieldOutcome(row, f, d))}</td></tr>`,
+          `<td>${escapeHtml(row.kind === 'probable_edit' ? 'Probable edit' : verdict)}${f.reason ? `<br><span class="note">${escapeHtml(f.reason)}</span>` : ''}</td><td>${escapeHtml(fieldOutcome(row, f, d))}</td></tr>`,
       );
     }
     parts.push('</tbody></table>');

@@ -71,6 +71,7 @@ export async function classifyTable(a: Analysis, t: StagedTable): Promise<void> 
     return ref ? referenceLabel(m, ref.parent, expr) : `${expr}::text`;
   };
 
+  const detached = tb && mb ? detachedByDeletion(a, t, baseValue, label) : new Map<string, Detachment>();
   const fields: string[] = [];
   const editedSinceBase: string[] = [];
   for (const c of comparedColumns(m, t)) {
@@ -78,18 +79,20 @@ export async function classifyTable(a: Analysis, t: StagedTable): Promise<void> 
     const g = `g.${ident(c)}`;
     const b = baseValue(c);
     const sd = distinct(t, c, s, g);
+    const d = detached.get(c);
     const verdict = !threeWay
       ? `'apply'`
       : b === null
         ? `'conflict'`
-        : `CASE WHEN kb.brow IS NULL THEN 'conflict' WHEN NOT (${distinct(t, c, s, b)}) THEN 'keep' WHEN NOT (${distinct(t, c, g, b)}) THEN 'apply' ELSE 'conflict' END`;
+        : `CASE WHEN kb.brow IS NULL THEN 'conflict' ${d ? `WHEN ${d.when} THEN 'keep'` : ''} WHEN NOT (${distinct(t, c, s, b)}) THEN 'keep' WHEN NOT (${distinct(t, c, g, b)}) THEN 'apply' ELSE 'conflict' END`;
     const show = (expr: string | null) => (expr === null ? 'NULL::text' : label(c, expr));
+    const reason = d ? ` || CASE WHEN ${d.when} THEN jsonb_build_object('reason', ${d.reason}) ELSE '{}'::jsonb END` : '';
     fields.push(
-      `CASE WHEN ${sd} THEN jsonb_build_object('column', ${literal(c)}, 'source', ${show(s)}, 'target', ${show(g)}, 'base', ${show(b)}, 'verdict', ${verdict}) END`,
+      `CASE WHEN ${sd} THEN jsonb_build_object('column', ${literal(c)}, 'source', ${show(s)}, 'target', ${show(g)}, 'base', ${show(b)}, 'verdict', ${verdict})${reason} END`,
     );
     if (b !== null) {
       editedSinceBase.push(
-        `CASE WHEN ${distinct(t, c, s, b)} THEN jsonb_build_object('column', ${literal(c)}, 'source', ${show(s)}, 'target', NULL, 'base', ${show(b)}, 'verdict', 'conflict') END`,
+        `CASE WHEN ${distinct(t, c, s, b)}${d ? ` AND NOT ${d.when}` : ''} THEN jsonb_build_object('column', ${literal(c)}, 'source', ${show(s)}, 'target', NULL, 'base', ${show(b)}, 'verdict', 'conflict') END`,
       );
     }
   }
@@ -147,6 +150,56 @@ export async function classifyTable(a: Analysis, t: StagedTable): Promise<void> 
   await m.ctx.query(`CREATE INDEX ON ${D} (kind, srow)`);
   await m.ctx.query(`ANALYZE ${D}`);
   await hintRenamedKeys(m, t);
+}
+
+/** A field the source did not edit: its parent's deletion there set it (ON DELETE SET NULL / SET
+ *  DEFAULT). `when` holds for such a row, `reason` says so. */
+interface Detachment {
+  when: string;
+  reason: string;
+}
+
+/**
+ * The columns a parent's deletion in the source may have set, per column: the row's reference is
+ * what its ON DELETE SET NULL / SET DEFAULT writes in the source, its base named a parent, and that
+ * parent is deleted in the source while the target still has it (as the classification of the
+ * parent's table finds a row "deleted in source"). A merge never deletes that parent, so the
+ * deletion's effect on its children is no edit either: the target's value is kept. Where the target
+ * deleted the parent too, the reference is classified as any other.
+ */
+function detachedByDeletion(
+  a: Analysis,
+  t: StagedTable,
+  baseValue: (c: string) => string | null,
+  label: (c: string, expr: string) => string,
+): Map<string, Detachment> {
+  const m = a.m;
+  const out = new Map<string, Detachment>();
+  for (const ref of t.plan.references) {
+    const parent = ref.self ? t : m.tables.get(ref.parent);
+    const parentBase = a.base?.tables.get(ref.parent);
+    if (!ref.deletionSets || ref.external || ref.via || parent?.plan.role !== 'data' || !parentBase || parent.archive.subset) continue;
+    const base = ref.columns.map((c) => baseValue(c));
+    if (base.some((b) => b === null)) continue;
+    // The archive's own value (the source's ids): what the source's key wrote there.
+    const set = ref.deletionSets.map(({ column, value }) => `s.${ident(column)} IS NOT DISTINCT FROM ${value}::${columnType(t, column)}`);
+    const parentRow = ref.parentColumns.map((pc, i) => `gp.${ident(pc)} = ${base[i]}`).join(' AND ');
+    const deletedInSource =
+      `EXISTS (SELECT 1 FROM ${target(m, parent)} gp WHERE ${parentRow}` +
+      ` AND ${rowId('gp')} IN (SELECT kt._ctid FROM ${temp(parentBase, 'baseInTarget')} kt)` +
+      ` AND NOT EXISTS (SELECT 1 FROM ${temp(parent, 'matched')} k WHERE k._ctid = ${rowId('gp')}))`;
+    const when = `(${[...set, ...base.map((b) => `${b} IS NOT NULL`), deletedInSource].join(' AND ')})`;
+    const named =
+      ref.columns.length === 1
+        ? label(ref.columns[0], base[0]!)
+        : `'(' || concat_ws(', ', ${base.map((b) => `${b}::text`).join(', ')}) || ')'`;
+    const action = ref.onDelete === 'n' ? 'ON DELETE SET NULL' : 'ON DELETE SET DEFAULT';
+    const reason = `${literal(`detached in the source by ${action} (${ref.name}) when ${ref.parent} `)} || ${named} || ${literal(
+      ` was deleted there; kept as the target has it, as the merge keeps ${ref.parent}`,
+    )}`;
+    for (const { column } of ref.deletionSets) if (!out.has(column)) out.set(column, { when, reason });
+  }
+  return out;
 }
 
 /** A changed natural key makes a row look new: pair a new row with a row gone from the archive whose
