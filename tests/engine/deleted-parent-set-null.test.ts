@@ -6,6 +6,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import type { DiffKind, ImportReport } from '../../src-common/contract';
+import { formatDiff } from '../../src-main/cli/format-diff';
 import { dbTarget } from '../../src-main/db/connect';
 import { openDiff } from '../../src-main/engine/diff/index';
 import { agreementStore, BaseRegistry } from '../../src-main/services/bases';
@@ -96,6 +97,11 @@ describe('a parent deleted in the source, its children detached there by ON DELE
             { column: 'team_id', source: null, target: '{"name": "reds"}', base: '{"name": "reds"}', verdict: 'keep', reason: DETACHED },
           ],
         },
+      ]);
+      const kept = await diff.page({ table: 'player', kinds: ['kept'], offset: 0, limit: 10 });
+      const text = formatDiff({ summary: diff.summary, conflicts: [], rows: kept.rows, rowsPerKind: 10 }).split('\n');
+      expect(text.filter((line) => line.includes('team_id'))).toEqual([
+        `      team_id: archive NULL, target "{\\"name\\": \\"reds\\"}", base "{\\"name\\": \\"reds\\"}" → keep target (${DETACHED})`,
       ]);
       expect(await page('changed')).toEqual([
         {
