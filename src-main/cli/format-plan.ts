@@ -23,6 +23,8 @@ export function describeKey(tp: TablePlan): string {
 }
 
 function describeId(tp: TablePlan): string {
+  if (tp.surrogate && tp.surrogateSequence && !tp.columns.find((c) => c.name === tp.surrogate)?.hasDefault)
+    return `${tp.surrogate} (drawn by the application from ${tp.surrogateSequence}, as configured; new ids in the target where the source's are taken)`;
   if (tp.surrogate) return `${tp.surrogate} (new ids in the target where the source's are taken)`;
   if (tp.inheritedId) return `${tp.inheritedId.column} (the id of its ${tp.inheritedId.parent} row, rewritten with it)`;
   return 'none';
@@ -103,6 +105,8 @@ export function formatPlan(result: PlanResult, ctx: PlanTextContext = {}): strin
       out.push(`      id column: ${describeId(tp)}`);
       for (const r of tp.references.filter((x) => !x.via)) out.push(`      reference: ${describeReference(r, tp)}`);
       if (tp.insertOnly.length) out.push(`      insert-only: ${tp.insertOnly.join(', ')}`);
+      for (const n of tp.numbered)
+        out.push(`      numbered: ${n.column} (from ${n.sequence}; drawn afresh in the target where the source's is taken)`);
       if (tp.masked?.length)
         out.push(
           `      masked on export: ${tp.masked.map((m) => `${m.column} (${m.rule === 'fixed' ? `fixed ${JSON.stringify(m.value)}` : m.rule}${m.source === 'configuration' ? '' : m.source === 'profile' ? ', profile default' : `, ${m.source}`})`).join(', ')}`,

@@ -103,6 +103,9 @@ export interface Catalog {
    */
   identity: string;
   tables: Table[];
+  /** Sequences of the schema no column owns or draws from by default (Hibernate's
+   *  hibernate_sequence): ids an application draws itself. Schema-qualified and quoted. */
+  freeSequences: string[];
 }
 
 export function findTable(catalog: Catalog, name: string): Table | undefined {
@@ -297,6 +300,16 @@ function foreignKeysOf(rows: Row[]): ForeignKey[] {
   return [...out.values()];
 }
 
+// A sequence a column owns (serial, identity) or draws from in its default depends on that column or
+// on the default: one with neither is drawn from by the application.
+const FREE_SEQUENCES_SQL = `
+SELECT format('%I.%I', n.nspname, s.relname) AS name
+FROM pg_class s JOIN pg_namespace n ON n.oid = s.relnamespace
+WHERE n.nspname = $1 AND s.relkind = 'S'
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = s.oid AND d.deptype IN ('a', 'i'))
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_attrdef'::regclass AND d.refobjid = s.oid)
+ORDER BY 1`;
+
 // The server's system identifier needs rights some hosts do not grant; asked only where granted, so
 // that no failed statement aborts the caller's transaction.
 const DATABASE_SQL = `
@@ -335,6 +348,7 @@ export async function readCatalog(client: pg.ClientBase, schema = 'public'): Pro
   const checks = await client.query(CHECKS_SQL, [schema]);
   const triggers = await client.query(TRIGGERS_SQL, [schema]);
   const inheritance = await client.query(INHERITANCE_SQL, [schema]);
+  const freeSequences = await client.query(FREE_SEQUENCES_SQL, [schema]);
   const columnsByRel = byRel<Column>(columns.rows, (r) => ({
     name: r.name as string,
     type: r.type as string,
@@ -395,5 +409,6 @@ export async function readCatalog(client: pg.ClientBase, schema = 'public'): Pro
         inheritance: inheritanceByRel.get(rel) ?? [],
       };
     }),
+    freeSequences: freeSequences.rows.map((r) => r.name as string),
   };
 }

@@ -20,9 +20,15 @@ const maskRuleSchema = z.union([
   z.object({ fixed: z.string().max(10_000) }).strict(),
 ]);
 
+/** A table's id drawn by the application (Hibernate's hibernate_sequence), stated to be a surrogate. */
+const surrogateSchema = z.object({ column: identifier, sequence: z.string().min(1).max(200) }).strict();
+
 const tableConfigSchema = z
   .object({
     key: z.union([z.array(identifier).min(1), z.literal('content')]).optional(),
+    /** The id column is a surrogate whose values the application draws from this sequence: matched by
+     *  the lineage of ids, renumbered from the sequence where the source's id is taken. */
+    surrogate: surrogateSchema.optional(),
     exclude: z.boolean().optional(),
     excludeColumns: z.array(identifier).optional(),
     insertOnly: z.array(identifier).optional(),

@@ -71,6 +71,14 @@ export function derivedReference(
   return { ...defaults, onDelete: 'NO ACTION', columns, parent, parentColumns, ...fields };
 }
 
+export interface NumberedColumn {
+  column: string;
+  /** The sequence it draws from, schema-qualified. */
+  sequence: string;
+  /** The unique constraint or index it is in. */
+  unique: string;
+}
+
 export interface NaturalKey {
   kind: 'key' | 'content';
   columns: string[];
@@ -96,6 +104,9 @@ export interface TablePlan {
   surrogateSequence: string | null;
   /** The surrogate column's default expression (new ids where there is no sequence). */
   surrogateDefault: string | null;
+  /** Unique columns other than the id whose values a sequence draws (an invoice number): ids too,
+   *  never a natural key, never overwritten; a new row draws a fresh value where its own is taken. */
+  numbered: NumberedColumn[];
   key: NaturalKey;
   /** Columns compared to recognise a row: the key's, or for content matching every column but the
    *  surrogate id, late-filled and self-referencing ones. */
@@ -164,6 +175,11 @@ export function resolveConfig(catalog: Catalog, user?: Mr4Config): { config: Mr4
   return { config: user ? mergeConfigs(base, { ...user, profile: profile ?? undefined }) : base, profile };
 }
 
+/** The table's surrogate id: one the database draws, or one the configuration states the application draws. */
+function surrogateOf(table: Table, cfg: TableConfig | undefined): string | null {
+  return cfg?.surrogate?.column ?? isSurrogate(table);
+}
+
 function isSurrogate(table: Table): string | null {
   const pk = table.primaryKey;
   if (!pk) return null;
@@ -230,6 +246,34 @@ export function idColumn(tp: Pick<TablePlan, 'surrogate' | 'inheritedId'>): stri
 
 const TEXT_CATEGORY = 'S';
 
+/** The sequence the configuration says a table's ids are drawn from, as the catalog names it. */
+function statedSequence(catalog: Catalog, table: string, sequence: string): string {
+  const unquoted = (name: string) => name.replace(/"/g, '');
+  const found = catalog.freeSequences.find((q) => unquoted(q) === sequence || unquoted(q).split('.').pop() === sequence);
+  if (found) return found;
+  const known = catalog.freeSequences.length ? catalog.freeSequences.join(', ') : 'none';
+  throw new PlanError(
+    `The configuration says table "${table}" draws its ids from sequence "${sequence}", which is not a sequence of schema "${catalog.schema}" that no column owns (those are: ${known}). Name one of them.`,
+  );
+}
+
+/** Columns drawn from a sequence (a nextval default, an identity) in a unique key, other than the id. */
+function numberedColumns(table: Table, surrogate: string | null, usable: Set<string>): NumberedColumn[] {
+  const out: NumberedColumn[] = [];
+  for (const c of table.columns) {
+    if (c.name === surrogate || !usable.has(c.name) || !c.sequences.length) continue;
+    const unique = [...(table.primaryKey ? [table.primaryKey] : []), ...table.uniqueKeys].find((k) => k.columns.includes(c.name));
+    if (unique) out.push({ column: c.name, sequence: c.sequences[0], unique: unique.kind === 'primary' ? 'primary key' : unique.name });
+  }
+  return out;
+}
+
+/** Whether a column's values are drawn from a sequence (and so are ids, not what a row is). */
+function drawnFromSequence(table: Table, column: string): boolean {
+  const c = table.columns.find((x) => x.name === column);
+  return !!c && (c.identity !== '' || c.sequences.length > 0);
+}
+
 function chooseKey(table: Table, surrogate: string | null, usable: Set<string>, cfg: TableConfig | undefined): NaturalKey {
   const col = (n: string) => table.columns.find((c) => c.name === n) as Column;
   if (cfg?.key === 'content') return { kind: 'content', columns: [], source: 'configuration', nullable: false };
@@ -246,7 +290,9 @@ function chooseKey(table: Table, surrogate: string | null, usable: Set<string>, 
       !k.expression &&
       k.columns.length > 0 &&
       k.columns.every((c) => usable.has(c)) &&
-      !(surrogate && k.columns.includes(surrogate)),
+      !(surrogate && k.columns.includes(surrogate)) &&
+      // Each side draws its own next number: equal numbers added on both sides are different rows.
+      !k.columns.some((c) => drawnFromSequence(table, c)),
   );
   const rank = (k: UniqueKey) => [
     k.columns.every((c) => col(c).notNull) ? 0 : 1,
@@ -402,7 +448,12 @@ export function buildPlan(catalog: Catalog, options: PlanOptions = {}): Plan {
   const warnings: string[] = [];
   if (masking !== 'off') planMasks(catalog, tables, config, profile, masking, warnings);
   for (const tp of tables)
-    warnings.push(...unexportedParents(tp, catalog.schema, inPlan), ...copiedIds(tp, catalog, drafts, input.configOf(tp.name)));
+    warnings.push(
+      ...unexportedParents(tp, catalog.schema, inPlan),
+      ...copiedIds(tp, catalog, drafts, input.configOf(tp.name)),
+      ...numberedColumnWarnings(tp),
+      ...applicationIdWarnings(tp, catalog, drafts),
+    );
   return {
     schema: catalog.schema,
     database: catalog.database,
@@ -413,6 +464,40 @@ export function buildPlan(catalog: Catalog, options: PlanOptions = {}): Plan {
     cycles,
     warnings,
   };
+}
+
+/** Unique columns drawn from a sequence: said once, with what an import does with them. */
+function numberedColumnWarnings(tp: TablePlan): string[] {
+  return tp.numbered.map(
+    (n) =>
+      `${tp.name}.${n.column} is unique (${n.unique}) but drawn from sequence ${n.sequence}: an id each database numbers itself, not a natural key, so rows added on both sides with the same ${n.column} are different rows. Rows are matched without it (the lineage of ids, then ${tp.key.kind === 'key' ? 'the natural key' : 'their content'}); a new row keeps its ${n.column} where the target has no row with it, else draws the next one from the target's sequence; a merge never overwrites it.`,
+  );
+}
+
+const INTEGER_TYPE = /^(smallint|integer|bigint)$/;
+
+/**
+ * An integer single-column primary key without a default, matched as a natural key, where the
+ * database has sequences no column draws from or other tables point at the table: probably ids the
+ * application draws (Hibernate's hibernate_sequence). Matching them by value takes rows added on both
+ * sides at the same id for one row, so the plan asks.
+ */
+function applicationIdWarnings(tp: TablePlan, catalog: Catalog, drafts: Map<string, TablePlan>): string[] {
+  const [id] = tp.primaryKey;
+  const column = tp.columns.find((c) => c.name === id);
+  if (tp.primaryKey.length !== 1 || tp.key.source !== 'primary key' || !column || column.hasDefault || !INTEGER_TYPE.test(column.type))
+    return [];
+  const referenced = [...drafts.values()].some(
+    (d) => d.name !== tp.name && d.references.some((r) => r.parent === tp.name && r.parentColumns.includes(id)),
+  );
+  if (!catalog.freeSequences.length && !referenced) return [];
+  const why = catalog.freeSequences.length
+    ? `the database has sequences no column draws from (${catalog.freeSequences.join(', ')})`
+    : 'other tables point at it';
+  const sequence = catalog.freeSequences[0]?.split('.').pop()?.replace(/"/g, '') ?? '<sequence>';
+  return [
+    `${tp.name}.${id} is an integer primary key without a default and ${why}: are ${tp.name}'s ids drawn by the application? Then rows added on both sides since the databases met may share an id while being different rows, and matching by id would take them for one. State it in the configuration, "${tp.name}": {"surrogate": {"column": "${id}", "sequence": "${sequence}"}}: rows are then matched by the lineage of ids and a new row whose id is taken gets the next one from that sequence. If the ids mean the same row in every database, state "key": ["${id}"] instead.`,
+  ];
 }
 
 /** Refuses a user's configuration that names a table or column the schema lacks. */
@@ -427,9 +512,15 @@ function checkConfigNames(catalog: Catalog, byName: Map<string, Table>, user: Mr
       ...(cfg.notReferences ?? []),
       ...(cfg.polymorphic ?? []).flatMap((p) => [p.column, p.typeColumn]),
       ...(cfg.key === 'content' ? [] : (cfg.key ?? [])),
+      ...(cfg.surrogate ? [cfg.surrogate.column] : []),
       ...masked,
     ]) {
       if (!t.columns.some((x) => x.name === c)) throw new PlanError(`The configuration names column "${name}.${c}", which does not exist.`);
+    }
+    if (cfg.surrogate && (t.primaryKey?.columns.length !== 1 || t.primaryKey.columns[0] !== cfg.surrogate.column)) {
+      throw new PlanError(
+        `The configuration states "${name}.${cfg.surrogate.column}" a surrogate id, but it is not ${name}'s primary key on its own. Name the single column of its primary key.`,
+      );
     }
   }
 }
@@ -483,7 +574,7 @@ function checkWantedTable({ catalog, byName }: PlanInput, name: string): void {
 function draftTables(input: PlanInput): Map<string, TablePlan> {
   const { catalog } = input;
   const referencesOf = (t: Table): ForeignKey[] => [...t.foreignKeys, ...declaredReferences(t, input)];
-  const surrogates = new Map(catalog.tables.map((t) => [t.name, isSurrogate(t)]));
+  const surrogates = new Map(catalog.tables.map((t) => [t.name, surrogateOf(t, input.configOf(t.name))]));
   const ids: SchemaIds = { surrogates, inherited: inheritedIds(catalog.tables, surrogates, referencesOf) };
   const drafts = new Map(catalog.tables.map((t) => [t.name, draftTable(t, input, ids, referencesOf(t))]));
   addReferencesInComposites(drafts);
@@ -570,8 +661,11 @@ function draftTable(t: Table, input: PlanInput, ids: SchemaIds, fks: ForeignKey[
     primaryKey: t.primaryKey?.columns ?? [],
     surrogate,
     inheritedId: ids.inherited.get(t.name) ?? null,
-    surrogateSequence: surrogateColumn ? (surrogateColumn.sequences[0] ?? null) : null,
+    surrogateSequence: cfg?.surrogate
+      ? statedSequence(input.catalog, t.name, cfg.surrogate.sequence)
+      : (surrogateColumn?.sequences[0] ?? null),
     surrogateDefault: surrogateColumn ? (surrogateColumn.default ?? null) : null,
+    numbered: numberedColumns(t, surrogate, usable),
     key: chooseKey(t, surrogate, usable, cfg),
     matchColumns: [],
     references,
@@ -960,10 +1054,11 @@ function keyColumnsOf(tp: TablePlan): string[] {
 function finishTable(tp: TablePlan, level: number): TablePlan {
   const late = new Set(tp.references.filter((r) => r.late).flatMap((r) => lateFilledColumns(tp, r)));
   const self = new Set(tp.references.filter((r) => r.self && r.remap && !r.late).flatMap((r) => r.columns));
+  const numbered = new Set(tp.numbered.map((n) => n.column));
   const matchColumns =
     tp.key.kind === 'key'
       ? tp.key.columns
-      : tp.columns.map((c) => c.name).filter((c) => c !== tp.surrogate && !late.has(c) && !self.has(c));
+      : tp.columns.map((c) => c.name).filter((c) => c !== tp.surrogate && !late.has(c) && !self.has(c) && !numbered.has(c));
   const warnings: string[] = [];
   if (tp.key.kind === 'content') {
     warnings.push(

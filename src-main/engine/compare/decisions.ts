@@ -224,7 +224,7 @@ export async function applyDecisions(
         reason: r.gone
           ? 'deleted in the target since the base, but edited in the source'
           : r.added
-            ? 'added on both sides since the base, with different values'
+            ? addedOnBothSides(t)
             : 'changed on both sides since the base, to different values',
       });
     }
@@ -237,6 +237,16 @@ export async function applyDecisions(
   }
   await checkSelection(m, data);
   return { open, unmatched };
+}
+
+/** Why a row added on both sides is a conflict; where its key is an integer id, that the two may be
+ *  different rows each side numbered alike. */
+function addedOnBothSides(t: StagedTable): string {
+  const reason = 'added on both sides since the base, with different values';
+  const [id] = t.plan.key.columns;
+  const type = t.plan.columns.find((c) => c.name === id)?.type ?? '';
+  if (t.plan.key.kind !== 'key' || t.plan.key.columns.length !== 1 || !/^(smallint|integer|bigint)$/.test(type)) return reason;
+  return `${reason}; ${id} is an integer id, so these may be different rows that each side gave the same id (are ${t.plan.name}'s ids drawn by the application? then state "${t.plan.name}": {"surrogate": {"column": "${id}", "sequence": "…"}} in the configuration, and they are matched by the lineage of ids instead)`;
 }
 
 /** Refuses a selection that includes a row whose reference points at a new row that is left out. */

@@ -15,6 +15,7 @@ import {
   type MatchContext,
   rowId,
   selfRefs,
+  stagedNumbered,
   target,
   updatableColumns,
   writtenColumns,
@@ -50,9 +51,13 @@ export async function buildFinal(m: MatchContext, t: StagedTable, columns: strin
     joins.push(`LEFT JOIN ${temp(t, 'matched')} k ON w._hit AND k._row = w._row LEFT JOIN ${target(m, t)} g ON ${rowId('g')} = k._ctid`);
   }
   const written = (c: string, value: string) => (keepsOwn(c) ? `CASE WHEN ${fromSource(c)} THEN ${value} ELSE g.${ident(c)} END` : value);
+  const numbered = stagedNumbered(t).map((n) => n.column);
+  if (numbered.some((c) => columns.includes(c))) joins.push(`LEFT JOIN ${temp(t, 'numbers')} nb ON nb._row = w._row`);
   for (const c of writtenColumns(t).filter((w) => columns.includes(w))) {
     const si = self.findIndex((r) => r.columns[0] === c);
+    const ni = numbered.indexOf(c);
     if (c === sur) select.push(`a._tgt AS ${ident(c)}`);
+    else if (ni !== -1) select.push(`${written(c, `nb.n${ni}`)} AS ${ident(c)}`);
     else if (si !== -1) select.push(`${written(c, `o${si}._tgt::${columnType(t, c)}`)} AS ${ident(c)}`);
     else if (late.has(c)) select.push(`NULL::${columnType(t, c)} AS ${ident(c)}`);
     else select.push(`${written(c, polymorphicValue(m, t, c, updates))} AS ${ident(c)}`);

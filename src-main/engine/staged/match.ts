@@ -8,11 +8,13 @@
 //   w  (view) r joined with k
 //   x  refused rows and why
 //   a  target id per row (matched, kept, or drawn) for tables with a surrogate key
+//   n  a new row's numbered columns (kept, or drawn) for tables with any
 // Only the staged rows (s) and the rows to write (f, see final.ts) are materialised in full.
 import {
   declarePolymorphic,
   derivedReference,
   lateFilledColumns,
+  type NumberedColumn,
   type PlannedReference,
   type PolymorphicReference,
   tableNamedByClass,
@@ -113,7 +115,9 @@ export function contentColumns(m: MatchContext, t: StagedTable): string[] {
   const late = new Set(lateColumns(m, t));
   const self = new Set(selfRefs(m, t).map((r) => r.columns[0]));
   const masked = new Set(t.masked);
-  return t.staged.filter((c) => c !== t.plan.surrogate && !late.has(c) && !self.has(c) && !masked.has(c));
+  // A numbered column (an invoice number) is an id each database draws: it says nothing about the row.
+  const numbered = new Set(t.plan.numbered.map((n) => n.column));
+  return t.staged.filter((c) => c !== t.plan.surrogate && !late.has(c) && !self.has(c) && !masked.has(c) && !numbered.has(c));
 }
 
 /** The columns an update finds a target row by: its id, or its natural key where it has no id. An
@@ -1046,35 +1050,92 @@ async function assignIds(m: MatchContext, t: StagedTable): Promise<void> {
      FROM ${temp(t, 'work')} w WHERE NOT EXISTS (SELECT 1 FROM ${temp(t, 'refused')} x WHERE x._row = w._row)`,
   );
   // Rows of a reference table only identify parents; they are never written, so never get ids.
-  const needs = t.plan.role === 'data' ? await m.ctx.query(`SELECT count(*)::bigint AS n FROM ${temp(t, 'ids')} WHERE _tgt IS NULL`) : null;
-  if (needs && Number(needs.rows[0].n) > 0) {
-    const seq = t.plan.surrogateSequence;
-    let draw: string;
-    if (seq && INTEGER.test(type)) {
-      const highest = `GREATEST((SELECT max(${ident(sur)}) FROM ${T}), (SELECT max(_tgt) FROM ${temp(t, 'ids')}))`;
-      if (m.ids === 'real') {
-        await m.ctx.query(
-          `SELECT setval(${literal(seq)}, ${highest}) FROM ${seq} s
-           WHERE ${highest} IS NOT NULL AND ${highest} > (CASE WHEN s.is_called THEN s.last_value ELSE s.last_value - 1 END)`,
-        );
-        draw = `nextval(${literal(seq)})`;
-      } else {
-        const start = (await m.ctx.query(`SELECT GREATEST(COALESCE(${highest}, 0), (SELECT last_value FROM ${seq})) + 1 AS s`)).rows[0].s;
-        await m.ctx.query(`CREATE TEMP SEQUENCE "mr4_${t.tag}_seq" START WITH ${Number(start)}`);
-        draw = `nextval('pg_temp."mr4_${t.tag}_seq"')`;
-      }
-    } else {
-      const expr = t.plan.surrogateDefault;
-      if (!expr) throw new Error(`Table ${t.plan.name} has no default to draw new ids for ${sur} from.`);
-      draw = `(${expr})`;
-    }
-    await m.ctx.query(
-      `UPDATE ${temp(t, 'ids')} a SET _tgt = d.id FROM
-         (SELECT _row, ${draw}::${type} AS id FROM (SELECT _row FROM ${temp(t, 'ids')} WHERE _tgt IS NULL ORDER BY _row) o) d
-       WHERE a._row = d._row`,
-    );
+  if (t.plan.role === 'data') {
+    const source = { sequence: t.plan.surrogateSequence, default: t.plan.surrogateDefault };
+    await drawNew(m, t, { column: sur, into: temp(t, 'ids'), slot: '_tgt', pending: '_tgt IS NULL', ...source, tag: 'seq' });
   }
   await analyzeTemp(m, t, temp(t, 'ids'));
+}
+
+/** Where new values of `column` go (`slot` of the rows of `into` that `pending` names), and what they
+ *  are drawn from. */
+interface NewValues {
+  column: string;
+  into: string;
+  slot: string;
+  pending: string;
+  sequence: string | null;
+  default: string | null;
+  /** Names the temporary sequence a run that writes nothing draws from. */
+  tag: string;
+}
+
+/** Draws a new value for every pending row: from the sequence once it was moved past every value the
+ *  target and the rows already hold (a run that writes nothing draws from a copy), else the default. */
+async function drawNew(m: MatchContext, t: StagedTable, v: NewValues): Promise<void> {
+  const needs = await m.ctx.query(`SELECT count(*)::bigint AS n FROM ${v.into} WHERE ${v.pending}`);
+  if (Number(needs.rows[0].n) === 0) return;
+  const type = columnType(t, v.column);
+  const seq = v.sequence;
+  let draw: string;
+  if (seq && INTEGER.test(type)) {
+    const highest = `GREATEST((SELECT max(${ident(v.column)}) FROM ${target(m, t)}), (SELECT max(${v.slot}) FROM ${v.into}))`;
+    if (m.ids === 'real') {
+      await m.ctx.query(
+        `SELECT setval(${literal(seq)}, ${highest}) FROM ${seq} s
+         WHERE ${highest} IS NOT NULL AND ${highest} > (CASE WHEN s.is_called THEN s.last_value ELSE s.last_value - 1 END)`,
+      );
+      draw = `nextval(${literal(seq)})`;
+    } else {
+      const start = (await m.ctx.query(`SELECT GREATEST(COALESCE(${highest}, 0), (SELECT last_value FROM ${seq})) + 1 AS s`)).rows[0].s;
+      await m.ctx.query(`CREATE TEMP SEQUENCE "mr4_${t.tag}_${v.tag}" START WITH ${Number(start)}`);
+      draw = `nextval('pg_temp."mr4_${t.tag}_${v.tag}"')`;
+    }
+  } else {
+    if (!v.default) throw new Error(`Table ${t.plan.name} has no default to draw new values for ${v.column} from.`);
+    draw = `(${v.default})`;
+  }
+  await m.ctx.query(
+    `UPDATE ${v.into} a SET ${v.slot} = d.v FROM
+       (SELECT _row, ${draw}::${type} AS v FROM (SELECT _row FROM ${v.into} WHERE ${v.pending} ORDER BY _row) o) d
+     WHERE a._row = d._row`,
+  );
+}
+
+/**
+ * The values a new row is written with in the table's numbered columns (an invoice number): its own
+ * where no target row holds it, else the next one from the target's sequence, as a new id. Rows the
+ * target has keep theirs (final.ts), so these are only for new rows: column n<i> per numbered column.
+ */
+async function assignNumbers(m: MatchContext, t: StagedTable): Promise<void> {
+  const numbered = stagedNumbered(t);
+  if (!numbered.length || t.plan.role !== 'data') return;
+  const T = target(m, t);
+  const kept = numbered.map(({ column }, i) => {
+    const c = ident(column);
+    return `CASE WHEN w.${c} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${T} x WHERE x.${c} = w.${c}) THEN w.${c} END AS n${i}, w.${c} IS NOT NULL AS has${i}`;
+  });
+  await m.ctx.query(
+    `CREATE TEMP TABLE ${temp(t, 'numbers')} ON COMMIT DROP AS SELECT w._row, ${kept.join(', ')}
+     FROM ${temp(t, 'work')} w WHERE NOT w._hit AND NOT EXISTS (SELECT 1 FROM ${temp(t, 'refused')} x WHERE x._row = w._row)`,
+  );
+  for (const [i, n] of numbered.entries()) {
+    const pending = `n${i} IS NULL AND has${i}`;
+    await drawNew(m, t, {
+      column: n.column,
+      into: temp(t, 'numbers'),
+      slot: `n${i}`,
+      pending,
+      sequence: n.sequence,
+      default: null,
+      tag: `n${i}`,
+    });
+  }
+}
+
+/** The table's numbered columns the archive holds. */
+export function stagedNumbered(t: StagedTable): NumberedColumn[] {
+  return t.plan.numbered.filter((n) => t.staged.includes(n.column));
 }
 
 export async function matchTable(m: MatchContext, t: StagedTable): Promise<void> {
@@ -1084,6 +1145,7 @@ export async function matchTable(m: MatchContext, t: StagedTable): Promise<void>
   await refuseUnmatchable(m, t, direct);
   await refuseAsClassified(m, t);
   if (t.plan.surrogate) await assignIds(m, t);
+  await assignNumbers(m, t);
 }
 
 /** The table's id map for its children: every row that is matched or written, never refused ones. A

@@ -48,6 +48,8 @@ const TEMP_TABLES = {
   refused: 'x',
   /** The target id of every usable row: matched, kept or drawn. */
   ids: 'a',
+  /** A new row's values of the numbered columns (drawn afresh where the target holds its own). */
+  numbers: 'n',
   /** Source id → target id, for the table's children. */
   idMap: 'm',
   /** The rows exactly as they will be written. */

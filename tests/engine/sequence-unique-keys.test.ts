@@ -1,0 +1,115 @@
+// Review finding R3: invoice (id serial PRIMARY KEY, number serial NOT NULL UNIQUE). Each database
+// draws its own invoice numbers, so an invoice added in production and one added in dev since they met
+// both get number 2: two different invoices. Taking UNIQUE (number) for the natural key made them one
+// row — a pull left production's invoice out of dev without a word, a merge offered to overwrite it.
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import type { ImportReport } from '../../src-common/contract';
+import { readCatalog } from '../../src-main/engine/catalog';
+import { buildPlan } from '../../src-main/engine/plan';
+import { agreementStore, BaseRegistry } from '../../src-main/services/bases';
+import type { TestDb } from '../helpers/db';
+import { rowVersions } from '../helpers/compare';
+import { counts, databasesForFile, exportDb, importInto, scratchDir } from '../helpers/engine';
+
+const dir = scratchDir();
+const db = databasesForFile();
+
+const SCHEMA = `
+CREATE TABLE invoice (id serial PRIMARY KEY, number serial NOT NULL UNIQUE, customer text NOT NULL, total int);
+CREATE TABLE line (id serial PRIMARY KEY, invoice_id int NOT NULL REFERENCES invoice, line_no int NOT NULL, item text,
+                   UNIQUE (invoice_id, line_no));`;
+
+let n = 0;
+async function sync(
+  from: TestDb,
+  to: TestDb,
+  dataDir: string,
+  mode: 'skip' | 'merge',
+  base?: string,
+): Promise<{ report: ImportReport; file: string }> {
+  const file = join(dir, `inv-${++n}.tar.gz`);
+  await exportDb(from, file);
+  const report = await importInto(to, file, mode, { agreement: agreementStore(dataDir), ...(base ? { base } : {}) });
+  await new BaseRegistry(dataDir).record(report);
+  return { report, file };
+}
+
+/** Every invoice with its lines, by number then line. */
+async function invoices(d: TestDb) {
+  const res = await d.client.query(
+    `SELECT i.id, i.number, i.customer, i.total, l.line_no, l.item
+     FROM invoice i LEFT JOIN line l ON l.invoice_id = i.id ORDER BY i.number, l.line_no`,
+  );
+  return res.rows;
+}
+
+describe('a unique column drawn from a sequence (an invoice number) is an id, not a natural key', () => {
+  test('the plan never matches by it, and says so', async () => {
+    const prod = await db(SCHEMA);
+    const plan = buildPlan(await readCatalog(prod.client));
+    const invoice = plan.tables.find((t) => t.name === 'invoice')!;
+    expect(invoice.key).toEqual({ kind: 'content', columns: [], source: 'content', nullable: false });
+    expect(invoice.matchColumns).toEqual(['customer', 'total']);
+    expect(invoice.numbered).toEqual([{ column: 'number', sequence: 'public.invoice_number_seq', unique: 'invoice_number_key' }]);
+    expect(plan.warnings).toEqual([
+      "invoice.number is unique (invoice_number_key) but drawn from sequence public.invoice_number_seq: an id each database numbers itself, not a natural key, so rows added on both sides with the same number are different rows. Rows are matched without it (the lineage of ids, then their content); a new row keeps its number where the target has no row with it, else draws the next one from the target's sequence; a merge never overwrites it.",
+    ]);
+  });
+
+  test('seed, both add invoice 2 with lines, pull, merge back: both invoices in both databases, each with its own lines', async () => {
+    const prod = await db(SCHEMA);
+    const dev = await db(SCHEMA);
+    const dataDir = join(dir, 'data');
+    await prod.client.query(
+      `INSERT INTO invoice (customer, total) VALUES ('acme', 10); INSERT INTO line (invoice_id, line_no, item) VALUES (1, 1, 'bolt')`,
+    );
+    expect((await sync(prod, dev, dataDir, 'merge')).report.failures).toEqual([]);
+
+    await prod.client.query(
+      `INSERT INTO invoice (customer, total) VALUES ('PROD-CUSTOMER', 999); INSERT INTO line (invoice_id, line_no, item) VALUES (2, 1, 'PROD-ITEM')`,
+    );
+    await dev.client.query(
+      `INSERT INTO invoice (customer, total) VALUES ('dev-test', 1); INSERT INTO line (invoice_id, line_no, item) VALUES (2, 1, 'dev-item'), (2, 2, 'dev-item2')`,
+    );
+
+    // Pull: production's invoice 2 comes into dev beside dev's, at the next id and number dev draws.
+    const { report: pull } = await sync(prod, dev, dataDir, 'skip');
+    expect(pull.failures).toEqual([]);
+    expect(counts(pull)).toEqual({
+      invoice: { inserted: 1, updated: 0, unchanged: 0, skipped: 1, failed: 0 },
+      line: { inserted: 1, updated: 0, unchanged: 0, skipped: 1, failed: 0 },
+    });
+    expect(await invoices(dev)).toEqual([
+      { id: 1, number: 1, customer: 'acme', total: 10, line_no: 1, item: 'bolt' },
+      { id: 2, number: 2, customer: 'dev-test', total: 1, line_no: 1, item: 'dev-item' },
+      { id: 2, number: 2, customer: 'dev-test', total: 1, line_no: 2, item: 'dev-item2' },
+      { id: 3, number: 3, customer: 'PROD-CUSTOMER', total: 999, line_no: 1, item: 'PROD-ITEM' },
+    ]);
+
+    // Merge back: dev's invoice comes in as production's number 3; production's stays number 2.
+    const { report: back, file } = await sync(dev, prod, dataDir, 'merge', 'auto');
+    expect(back.failures).toEqual([]);
+    expect(counts(back)).toEqual({
+      invoice: { inserted: 1, updated: 0, unchanged: 2, skipped: 0, failed: 0 },
+      line: { inserted: 2, updated: 0, unchanged: 2, skipped: 0, failed: 0 },
+    });
+    expect(await invoices(prod)).toEqual([
+      { id: 1, number: 1, customer: 'acme', total: 10, line_no: 1, item: 'bolt' },
+      { id: 2, number: 2, customer: 'PROD-CUSTOMER', total: 999, line_no: 1, item: 'PROD-ITEM' },
+      { id: 3, number: 3, customer: 'dev-test', total: 1, line_no: 1, item: 'dev-item' },
+      { id: 3, number: 3, customer: 'dev-test', total: 1, line_no: 2, item: 'dev-item2' },
+    ]);
+    // Production's next invoice draws past the numbers the merge took.
+    expect((await prod.client.query(`SELECT nextval('invoice_number_seq')::int AS n`)).rows).toEqual([{ n: 4 }]);
+
+    // The same merge again rewrites nothing.
+    const versions = await rowVersions(prod.client, ['invoice', 'line']);
+    const again = await importInto(prod, file, 'merge', { base: 'auto', agreement: agreementStore(dataDir) });
+    expect(counts(again)).toEqual({
+      invoice: { inserted: 0, updated: 0, unchanged: 3, skipped: 0, failed: 0 },
+      line: { inserted: 0, updated: 0, unchanged: 4, skipped: 0, failed: 0 },
+    });
+    expect(await rowVersions(prod.client, ['invoice', 'line'])).toEqual(versions);
+  });
+});
