@@ -487,6 +487,8 @@ function applicationIdWarnings(tp: TablePlan, catalog: Catalog, drafts: Map<stri
   const column = tp.columns.find((c) => c.name === id);
   if (tp.primaryKey.length !== 1 || tp.key.source !== 'primary key' || !column || column.hasDefault || !INTEGER_TYPE.test(column.type))
     return [];
+  // A primary key that points at a parent holds the parent's ids (a one-to-one extension): not drawn here.
+  if (tp.references.some((r) => r.columns.includes(id))) return [];
   const referenced = [...drafts.values()].some(
     (d) => d.name !== tp.name && d.references.some((r) => r.parent === tp.name && r.parentColumns.includes(id)),
   );

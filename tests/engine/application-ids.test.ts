@@ -95,6 +95,15 @@ describe('integer primary keys without a default: ids the application draws', ()
     );
   });
 
+  test("a primary key that points at the parent's (a one-to-one extension) holds the parent's ids: not asked about", async () => {
+    const d = await db(`${SCHEMA} CREATE TABLE customer_profile (customer_id bigint PRIMARY KEY REFERENCES customer, bio text);`);
+    const catalog = await readCatalog(d.client);
+    expect(buildPlan(catalog).warnings).toEqual([warningFor('customer'), warningFor('orders')]);
+    const stated = buildPlan(catalog, { config: APPLICATION_IDS });
+    expect(stated.warnings).toEqual([]);
+    expect(stated.tables.find((t) => t.name === 'customer_profile')?.inheritedId).toEqual({ column: 'customer_id', parent: 'customer' });
+  });
+
   test('without the configuration, the merge back refuses and says the two rows may be different rows with the same id', async () => {
     const { prod, dev, dataDir } = await bothAdded('unstated');
     await sync(prod, dev, dataDir, 'skip');
