@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { ImportReport } from '../../src-common/contract';
+import { formatPlan } from '../../src-main/cli/format-plan';
 import { readCatalog } from '../../src-main/engine/catalog';
 import type { Mr4Config } from '../../src-main/engine/config';
 import { buildPlan } from '../../src-main/engine/plan';

@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { ImportReport } from '../../src-common/contract';
+import { formatPlan } from '../../src-main/cli/format-plan';
 import { readCatalog } from '../../src-main/engine/catalog';
 import { buildPlan } from '../../src-main/engine/plan';
 import { agreementStore, BaseRegistry } from '../../src-main/services/bases';
@@ -52,6 +53,14 @@ describe('a unique column drawn from a sequence (an invoice number) is an id, no
     expect(invoice.key).toEqual({ kind: 'content', columns: [], source: 'content', nullable: false });
     expect(invoice.matchColumns).toEqual(['customer', 'total']);
     expect(invoice.numbered).toEqual([{ column: 'number', sequence: 'public.invoice_number_seq', unique: 'invoice_number_key' }]);
+    const text = formatPlan({ plan, server: { version: '16', database: 'x', systemIdentifier: null } });
+    expect(text.split('\n').filter((l) => /^ {6}(key|id column|numbered):/.test(l))).toEqual([
+      '      key: content: a row the lineage of ids pairs is updated, others are matched by whole content',
+      "      id column: id (new ids in the target where the source's are taken)",
+      "      numbered: number (from public.invoice_number_seq; drawn afresh in the target where the source's is taken)",
+      '      key: (invoice_id, line_no) from constraint line_invoice_id_line_no_key',
+      "      id column: id (new ids in the target where the source's are taken)",
+    ]);
     expect(plan.warnings).toEqual([
       "invoice.number is unique (invoice_number_key) but drawn from sequence public.invoice_number_seq: an id each database numbers itself, not a natural key, so rows added on both sides with the same number are different rows. Rows are matched without it (the lineage of ids, then their content); a new row keeps its number where the target has no row with it, else draws the next one from the target's sequence; a merge never overwrites it.",
     ]);
