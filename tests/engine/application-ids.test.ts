@@ -89,6 +89,11 @@ describe('integer primary keys without a default: ids the application draws', ()
       ['customer', 'id', 'public.hibernate_sequence', 'content'],
       ['orders', 'id', 'public.hibernate_sequence', 'content'],
     ]);
+    const text = formatPlan({ plan: stated, server: { version: '16', database: 'x', systemIdentifier: null } });
+    expect(text.split('\n').filter((l) => /^ {6}id column:/.test(l))).toEqual([
+      "      id column: id (drawn by the application from public.hibernate_sequence, as configured; new ids in the target where the source's are taken)",
+      "      id column: id (drawn by the application from public.hibernate_sequence, as configured; new ids in the target where the source's are taken)",
+    ]);
     expect(() =>
       buildPlan(catalog, { config: { tables: { customer: { surrogate: { column: 'id', sequence: 'customer_seq' } } } } }),
     ).toThrow(
