@@ -2,7 +2,7 @@
 // server named by TEST_DATABASE_URL). Schemas that many tests need are built once into a template.
 import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { afterAll, inject } from 'vitest';
 
 export interface TestDb {
   url: string;
@@ -32,15 +32,49 @@ async function withAdmin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
+let shared: Promise<pg.Client> | undefined;
+
+/** One connection to the server per test file for creating and dropping its databases: opening one
+ *  costs about as much as the CREATE DATABASE itself. Reopened if the server ended it. */
+function sharedAdmin(): Promise<pg.Client> {
+  shared ??= connectShared();
+  return shared;
+}
+
+async function connectShared(): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: adminUrl() });
+  const reopenNextTime = () => void (shared = undefined);
+  client.on('error', reopenNextTime);
+  client.on('end', reopenNextTime);
+  await client.connect();
+  return client;
+}
+
+// Registered when the file first imports this module, so it runs after the file's own drops.
+afterAll(async () => {
+  const open = shared;
+  shared = undefined;
+  await (await open)?.end();
+});
+
+/** A template with rows is copied file by file: for 200,000 rows 0.25 s, where the WAL-logged copy
+ *  PostgreSQL 15 and later make by default takes 0.4 to 1.3 s. Older servers only copy files. */
+async function copyStrategy(admin: pg.Client, template: string): Promise<string> {
+  if (template === 'template0') return '';
+  const version = await admin.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`);
+  return Number(version.rows[0].v) >= 150000 ? ' STRATEGY FILE_COPY' : '';
+}
+
 const templates = new Map<string, Promise<string>>();
 
-/** A template database holding `sql`, created at most once per server (across test workers). */
+/** A template database holding `sql`, created at most once per server (across test workers; each
+ *  template under a lock of its own, so a big one being built holds up no other). */
 async function templateFor(sql: string): Promise<string> {
   const name = `mr4tpl_${createHash('sha256').update(sql).digest('hex').slice(0, 16)}`;
   let pending = templates.get(name);
   if (!pending) {
     pending = withAdmin(async (admin) => {
-      await admin.query('SELECT pg_advisory_lock(4242)');
+      await admin.query('SELECT pg_advisory_lock(4242, hashtext($1))', [name]);
       try {
         const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
         if (exists.rowCount === 0) {
@@ -56,7 +90,7 @@ async function templateFor(sql: string): Promise<string> {
           await admin.query(`ALTER DATABASE "${building}" RENAME TO "${name}"`);
         }
       } finally {
-        await admin.query('SELECT pg_advisory_unlock(4242)');
+        await admin.query('SELECT pg_advisory_unlock(4242, hashtext($1))', [name]);
       }
       return name;
     });
@@ -69,15 +103,14 @@ async function templateFor(sql: string): Promise<string> {
 export async function createTestDb(schemaSql?: string): Promise<TestDb> {
   const name = `mr4t_${randomBytes(6).toString('hex')}`;
   const template = schemaSql === undefined ? 'template0' : await templateFor(schemaSql);
-  await withAdmin(async (admin) => {
-    // CREATE DATABASE … TEMPLATE needs the template free of sessions; concurrent copies serialise here.
-    await admin.query('SELECT pg_advisory_lock(4243)');
-    try {
-      await admin.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`);
-    } finally {
-      await admin.query('SELECT pg_advisory_unlock(4243)');
-    }
-  });
+  const admin = await sharedAdmin();
+  // CREATE DATABASE … TEMPLATE needs the template free of sessions; concurrent copies serialise here.
+  await admin.query('SELECT pg_advisory_lock(4243)');
+  try {
+    await admin.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"${await copyStrategy(admin, template)}`);
+  } finally {
+    await admin.query('SELECT pg_advisory_unlock(4243)');
+  }
   const url = withDatabase(adminUrl(), name);
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -87,7 +120,7 @@ export async function createTestDb(schemaSql?: string): Promise<TestDb> {
     client,
     async drop() {
       await client.end().catch(() => undefined);
-      await withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+      await (await sharedAdmin()).query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
     },
   };
 }
