@@ -41,7 +41,7 @@ let source: TestDb;
 beforeAll(async () => {
   if (!probe) return;
   ensureBuilt();
-  source = await db(SCHEMA + sourceData(300_000));
+  source = await db(SCHEMA + sourceData(300_000), { fromTemplate: true });
 }, 120_000);
 
 afterAll(() => {

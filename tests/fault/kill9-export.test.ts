@@ -18,7 +18,7 @@ const out = join(dir, 'export.tar.gz');
 
 beforeAll(async () => {
   ensureBuilt();
-  source = await db(SCHEMA + sourceData(300_000));
+  source = await db(SCHEMA + sourceData(300_000), { fromTemplate: true });
 }, 120_000);
 
 const PHASES: [string, RegExp, number][] = [

@@ -16,7 +16,7 @@ let archive: string;
 
 beforeAll(async () => {
   ensureBuilt();
-  source = await db(SCHEMA + sourceData());
+  source = await db(SCHEMA + sourceData(), { fromTemplate: true });
   archive = join(scratchDir(), 'src.tar.gz');
   await exportDb(source, archive);
   target = await db(SCHEMA + TARGET_DATA);

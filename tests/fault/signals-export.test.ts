@@ -15,7 +15,7 @@ const dir = mkdtempSync(join(scratchDir(), 'out-'));
 
 beforeAll(async () => {
   ensureBuilt();
-  source = await db(SCHEMA + sourceData(300_000));
+  source = await db(SCHEMA + sourceData(300_000), { fromTemplate: true });
 }, 120_000);
 
 const signals = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).slice().sort(() => Math.random() - 0.5);

@@ -18,7 +18,7 @@ let archive: Buffer;
 
 beforeAll(async () => {
   ensureBuilt();
-  const source = await db(SCHEMA + sourceData(100_000));
+  const source = await db(SCHEMA + sourceData(100_000), { fromTemplate: true });
   const path = join(dir, 'src.tar.gz');
   await exportDb(source, path);
   archive = readFileSync(path);

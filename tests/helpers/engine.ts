@@ -18,14 +18,16 @@ export function scratchDir(): string {
   return tempDir('mr4-test-');
 }
 
-/** Databases for one test file, each with `sql` run in it, all dropped after the file. */
-export function databasesForFile(): (sql: string) => Promise<TestDb> {
+/** Databases for one test file, each with `sql` run in it, all dropped after the file. With
+ *  `fromTemplate`, a copy of a template built once per server from `sql`: for big content that is the
+ *  same every time (a random value in it would be the same in every copy). */
+export function databasesForFile(): (sql: string, options?: { fromTemplate?: boolean }) => Promise<TestDb> {
   const made: TestDb[] = [];
   afterAll(async () => {
     for (const d of made) await d.drop();
   });
-  return async (sql) => {
-    const d = await freshDb(sql);
+  return async (sql, options = {}) => {
+    const d = options.fromTemplate ? await createTestDb(sql) : await freshDb(sql);
     made.push(d);
     return d;
   };
