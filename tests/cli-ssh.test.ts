@@ -68,7 +68,7 @@ beforeAll(async () => {
   small = await db(
     `${SCHEMA} INSERT INTO item (code, body) SELECT 'c' || g, 'b' || g FROM generate_series(1, 500) g; INSERT INTO tag (item_id, label) SELECT id, 'l' FROM item;`,
   );
-  big = await db(SCHEMA + sourceData(150_000));
+  big = await db(SCHEMA + sourceData(), { fromTemplate: true });
   archive = join(scratch, 'big.tar.gz');
   const r = await runCli(['export', '--db', big.url, '--out', archive, '--no-lineage']);
   expect(r.code, r.stderr).toBe(0);
