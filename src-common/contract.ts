@@ -391,6 +391,8 @@ export const jobRequestSchema = z.discriminatedUnion('kind', [
       sameIds: z.boolean().optional(),
       /** As for an import; unset, rows that only look like edits are shown as 'probable_edit'. */
       probableEdits: z.enum(['same', 'new']).optional(),
+      /** As for an import: columns present on one side only are left out (listed among the warnings). */
+      ignoreMissingColumns: importSettingsSchema.shape.ignoreMissingColumns,
     })
     .strict(),
   /** Put the target back as it was before its newest import (from the undo log that import kept in the

@@ -2,7 +2,7 @@
 // one function that carries it out.
 import type { EngineEvent, ForeignKeyPath } from '../../src-common/contract';
 import type { ForgetLineageScope } from '../../src-common/forget-lineage';
-import { type ImportSettings, comparisonSettingsOf } from '../../src-common/import-settings';
+import { type ComparisonSettings, type ImportSettings, comparisonSettingsOf } from '../../src-common/import-settings';
 import { dbTarget } from '../db/connect';
 import type { SshSettings } from '../db/ssh-tunnel';
 import type { ArchiveLimits } from '../engine/archive/reader';
@@ -99,7 +99,7 @@ export interface DiffJob extends ConfigSource, DiffRequest {
 }
 
 /** A diff that stays open in its worker for paging until closed (the app's diff view). */
-export interface DiffSessionJob extends ConfigSource, Pick<ImportSettings, 'sameIds' | 'probableEdits'> {
+export interface DiffSessionJob extends ConfigSource, ComparisonSettings {
   kind: 'diff-session';
   db: DbSpec;
   archive: string;

@@ -339,6 +339,7 @@ export class JobService {
           dataDir: this.deps.dataDir,
           sameIds: request.sameIds,
           probableEdits: request.probableEdits,
+          ignoreMissingColumns: request.ignoreMissingColumns,
           config: keys.config,
           secret: archive.secret,
         },
