@@ -300,6 +300,15 @@ function ceilingsText(where: LineageToForget[]): string {
   return [...seen].join(', ');
 }
 
+/** A column one side has and the other lacks is what "Leave out columns only one side has" is for. */
+const ONE_SIDED_COLUMN = /^column \S+ (of the target is not in the archive|is in the archive but does not exist in the target)$/;
+
+function importCheckHint(problems: readonly string[]): string {
+  if (problems.some((p) => ONE_SIDED_COLUMN.test(p)))
+    return 'A column exists on one side only. Tick “Leave out columns only one side has” in the options of the Import or Sync screen to leave it out (the target keeps its values of it), or bring the schemas in line. Nothing was written.';
+  return 'Fix each problem listed (bring the schemas in line, or choose fewer tables, or allow missing columns to be ignored), then run again. Nothing was written.';
+}
+
 /** Maps any failure to what a window shows. */
 export function toUiError(error: unknown): UiError {
   if (error instanceof ServiceError) {
@@ -325,7 +334,7 @@ export function toUiError(error: unknown): UiError {
         ...base,
         title: 'The archive does not fit the target',
         message: firstLine(message),
-        hint: 'Fix each problem listed (bring the schemas in line, or choose fewer tables, or allow missing columns to be ignored), then run again. Nothing was written.',
+        hint: importCheckHint(e.problems ?? []),
         code: name,
         problems: e.problems ?? [],
       };

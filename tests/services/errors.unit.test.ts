@@ -52,6 +52,20 @@ describe('toUiError', () => {
     expect(toUiError(new LockTimeoutError('x\n  pid 42 (bob) holds RowExclusiveLock')).message).toContain('pid 42 (bob)');
   });
 
+  it('points an archive that lacks or adds a column at the option that leaves such columns out', () => {
+    const leaveOut =
+      'A column exists on one side only. Tick “Leave out columns only one side has” in the options of the Import or Sync screen to leave it out (the target keeps its values of it), or bring the schemas in line. Nothing was written.';
+    for (const problem of [
+      'column item.priority of the target is not in the archive',
+      'column item.note is in the archive but does not exist in the target',
+    ]) {
+      expect(toUiError(new JobError(serializeError(new ImportCheckError([problem])))).hint).toBe(leaveOut);
+    }
+    expect(toUiError(new ImportCheckError(['column item.price is numeric in the archive but text in the target'])).hint).toBe(
+      'Fix each problem listed (bring the schemas in line, or choose fewer tables, or allow missing columns to be ignored), then run again. Nothing was written.',
+    );
+  });
+
   it('explains SQLSTATEs in plain words with what to do next', () => {
     const codes = [
       '28P01',
