@@ -32,6 +32,8 @@ export interface RunSettings {
   mode: ImportMode;
   allowFailures: boolean;
   disableTriggers: boolean;
+  /** Columns present on one side only are left out instead of stopping the run (or the preview). */
+  ignoreMissingColumns?: boolean;
   /** The two databases are copies of each other (same id = same row). */
   sameIds?: boolean;
   /** Rows that only look like edits: stop and list them ('ask'), or the answer for all. */
@@ -39,11 +41,13 @@ export interface RunSettings {
 }
 
 /** A new form's settings: add new records only, a row that cannot be written stops the run, triggers
- *  fire, and rows that only look like edits are listed for the user to decide. */
+ *  fire, a column on one side only stops it too, and rows that only look like edits are listed for the
+ *  user to decide. */
 export const DEFAULT_SETTINGS: Required<RunSettings> = {
   mode: 'skip',
   allowFailures: false,
   disableTriggers: false,
+  ignoreMissingColumns: false,
   sameIds: false,
   probableEdits: 'ask',
 };
@@ -53,6 +57,7 @@ export function writeOptions(s: RunSettings): {
   mode: ImportMode;
   allowFailures?: true;
   disableTriggers?: true;
+  ignoreMissingColumns?: true;
   sameIds?: true;
   probableEdits?: 'same' | 'new';
 } {
@@ -60,6 +65,7 @@ export function writeOptions(s: RunSettings): {
     mode: s.mode,
     ...(s.allowFailures ? { allowFailures: true as const } : {}),
     ...(s.disableTriggers ? { disableTriggers: true as const } : {}),
+    ...(s.ignoreMissingColumns ? { ignoreMissingColumns: true as const } : {}),
     ...(s.sameIds ? { sameIds: true as const } : {}),
     ...(!s.sameIds && s.probableEdits && s.probableEdits !== 'ask' ? { probableEdits: s.probableEdits } : {}),
   };

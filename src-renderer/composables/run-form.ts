@@ -16,11 +16,12 @@ export function connectionEnd(c: SavedConnection) {
 /** The settings as a preview started from the form takes them. */
 export function previewSettings(
   s: RunSettings,
-): Pick<PreviewOrigin, 'mode' | 'allowFailures' | 'disableTriggers' | 'sameIds' | 'probableEdits'> {
+): Pick<PreviewOrigin, 'mode' | 'allowFailures' | 'disableTriggers' | 'ignoreMissingColumns' | 'sameIds' | 'probableEdits'> {
   return {
     mode: s.mode,
     allowFailures: s.allowFailures,
     disableTriggers: s.disableTriggers,
+    ignoreMissingColumns: !!s.ignoreMissingColumns,
     sameIds: !!s.sameIds,
     probableEdits: s.probableEdits ?? 'ask',
   };

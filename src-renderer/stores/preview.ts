@@ -51,6 +51,9 @@ export interface PreviewOrigin {
   mode: ImportMode;
   allowFailures: boolean;
   disableTriggers: boolean;
+  /** Columns present on one side only are left out of the diff and the merge (the diff lists them
+   *  among its warnings). */
+  ignoreMissingColumns?: boolean;
   /** The user states the two databases are copies of each other (same id = same row). */
   sameIds?: boolean;
   /** What the Import or Sync screen said about rows that only look like edits: preselected in the
@@ -322,6 +325,7 @@ export const usePreviewStore = defineStore('preview', () => {
           targetId: o.targetId,
           ...(base.base ? { base: base.base } : {}),
           ...(o.sameIds ? { sameIds: true } : {}),
+          ...(o.ignoreMissingColumns ? { ignoreMissingColumns: true } : {}),
         },
         { show: false },
       );
