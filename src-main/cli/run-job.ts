@@ -13,6 +13,14 @@ import { createProgress, progressMode } from './progress';
 export const CANCEL_GRACE_MS = 15_000;
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
+/** A signal after a job ended, while its result is printed: nothing is left to cancel, so the result
+ *  is printed and the process ends as it would (a default handler would kill it half-way); a job the
+ *  command would start next does not run. */
+let signalledAfterJob = false;
+const afterJob = () => {
+  signalledAfterJob = true;
+};
+
 export type JobOutcome<T> = { ok: true; result: T; interrupted: boolean } | { ok: false; error: unknown; interrupted: boolean };
 
 const URL_HINT = 'Give the database as --db postgres://user@host:5432/dbname (or DATABASE_URL, or the PG* variables).';
@@ -38,6 +46,10 @@ export function checkConnectionSpec(db: DbSpec | undefined): void {
 /** Runs the job; a connection that cannot be read throws UsageError first (exit 2, nothing touched). */
 export async function runJob<T>(io: Io, job: EngineJob, options: { json?: boolean; phases: readonly string[] }): Promise<JobOutcome<T>> {
   if ('db' in job) checkConnectionSpec(job.db);
+  if (signalledAfterJob) {
+    io.err('Interrupted: the next step was not started.\n');
+    process.exit(EXIT.interrupted);
+  }
   const progress = createProgress(progressMode(io.stderr, options.json), io.stderr, options.phases, io.scrub);
   const running = runEngineJobHere<T>(job, (event) => progress.event(event));
   let interrupts = 0;
@@ -75,7 +87,10 @@ export async function runJob<T>(io: Io, job: EngineJob, options: { json?: boolea
     return { ok: false, error, interrupted: interrupts > 0 };
   } finally {
     if (grace) clearTimeout(grace);
-    for (const s of SIGNALS) process.off(s, onSignal);
+    for (const s of SIGNALS) {
+      process.off(s, onSignal);
+      if (!process.listeners(s).includes(afterJob)) process.on(s, afterJob);
+    }
     progress.stop();
   }
 }
