@@ -257,15 +257,52 @@ function statedSequence(catalog: Catalog, table: string, sequence: string): stri
   );
 }
 
-/** Columns drawn from a sequence (a nextval default, an identity) in a unique key, other than the id. */
-function numberedColumns(table: Table, surrogate: string | null, usable: Set<string>): NumberedColumn[] {
+/** Columns drawn from a sequence (a nextval default, an identity) in a unique key, other than the id.
+ *  One that other rows reference is not among them: renumbered, it would leave those references
+ *  naming other rows (they are copied as they are; see referencedNumberWarnings). */
+function numberedColumns(table: Table, surrogate: string | null, usable: Set<string>, referenced: Set<string>): NumberedColumn[] {
   const out: NumberedColumn[] = [];
   for (const c of table.columns) {
-    if (c.name === surrogate || !usable.has(c.name) || !c.sequences.length) continue;
-    const unique = [...(table.primaryKey ? [table.primaryKey] : []), ...table.uniqueKeys].find((k) => k.columns.includes(c.name));
+    if (c.name === surrogate || !usable.has(c.name) || !c.sequences.length || referenced.has(c.name)) continue;
+    const unique = uniqueKeyHolding(table, c.name);
     if (unique) out.push({ column: c.name, sequence: c.sequences[0], unique: unique.kind === 'primary' ? 'primary key' : unique.name });
   }
   return out;
+}
+
+function uniqueKeyHolding(table: Table, column: string): UniqueKey | undefined {
+  return [...(table.primaryKey ? [table.primaryKey] : []), ...table.uniqueKeys].find((k) => k.columns.includes(column));
+}
+
+/** The columns of each table that a foreign key (declared or stated) of the schema points at. */
+function referencedColumns(tables: Table[], referencesOf: (t: Table) => ForeignKey[], schema: string): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const t of tables)
+    for (const fk of referencesOf(t)) {
+      if (fk.refSchema !== schema) continue;
+      const set = out.get(fk.refTable) ?? new Set<string>();
+      for (const c of fk.refColumns) set.add(c);
+      out.set(fk.refTable, set);
+    }
+  return out;
+}
+
+/** Unique sequence-drawn columns other rows reference (a country's serial id beside its code key):
+ *  copied as they are, with the references to them, and said so. */
+function referencedNumberWarnings(tp: TablePlan, table: Table, drafts: Map<string, TablePlan>): string[] {
+  const numbered = new Set(tp.numbered.map((n) => n.column));
+  return table.columns.flatMap((c) => {
+    if (c.name === tp.surrogate || numbered.has(c.name) || !c.sequences.length || !uniqueKeyHolding(table, c.name)) return [];
+    const children = [...drafts.values()].flatMap((d) =>
+      d.references
+        .filter((r) => !r.external && r.parent === tp.name && r.parentColumns.includes(c.name))
+        .map((r) => `${d.name}.${r.columns.join(', ')}`),
+    );
+    if (!children.length) return [];
+    return [
+      `${tp.name}.${c.name} is unique and drawn from sequence ${c.sequences[0]}, and ${children.join(', ')} refer${children.length === 1 ? 's' : ''} to it: mr4 does not renumber it, so its values are copied as they are, and so are the references to it. Where the two databases numbered the same ${tp.name} rows differently, a merge that would change those numbers is refused if rows refer to them (where none does yet, they take the source's numbers). To have the references followed, point them at the primary key${tp.key.kind === 'key' ? ` (${tp.key.columns.join(', ')})` : ''}.`,
+    ];
+  });
 }
 
 /** Whether a column's values are drawn from a sequence (and so are ids, not what a row is). */
@@ -452,6 +489,7 @@ export function buildPlan(catalog: Catalog, options: PlanOptions = {}): Plan {
       ...unexportedParents(tp, catalog.schema, inPlan),
       ...copiedIds(tp, catalog, drafts, input.configOf(tp.name)),
       ...numberedColumnWarnings(tp),
+      ...referencedNumberWarnings(tp, byName.get(tp.name)!, drafts),
       ...applicationIdWarnings(tp, catalog, drafts),
     );
   return {
@@ -578,7 +616,10 @@ function draftTables(input: PlanInput): Map<string, TablePlan> {
   const referencesOf = (t: Table): ForeignKey[] => [...t.foreignKeys, ...declaredReferences(t, input)];
   const surrogates = new Map(catalog.tables.map((t) => [t.name, surrogateOf(t, input.configOf(t.name))]));
   const ids: SchemaIds = { surrogates, inherited: inheritedIds(catalog.tables, surrogates, referencesOf) };
-  const drafts = new Map(catalog.tables.map((t) => [t.name, draftTable(t, input, ids, referencesOf(t))]));
+  const referenced = referencedColumns(catalog.tables, referencesOf, catalog.schema);
+  const drafts = new Map(
+    catalog.tables.map((t) => [t.name, draftTable(t, input, ids, referencesOf(t), referenced.get(t.name) ?? new Set())]),
+  );
   addReferencesInComposites(drafts);
   return drafts;
 }
@@ -648,7 +689,7 @@ function idOf(ids: SchemaIds, table: string): string | null {
   return ids.surrogates.get(table) ?? ids.inherited.get(table)?.column ?? null;
 }
 
-function draftTable(t: Table, input: PlanInput, ids: SchemaIds, fks: ForeignKey[]): TablePlan {
+function draftTable(t: Table, input: PlanInput, ids: SchemaIds, fks: ForeignKey[], referenced: Set<string>): TablePlan {
   const cfg = input.configOf(t.name);
   const surrogate = ids.surrogates.get(t.name) ?? null;
   const surrogateColumn = surrogate ? t.columns.find((c) => c.name === surrogate)! : null;
@@ -667,7 +708,7 @@ function draftTable(t: Table, input: PlanInput, ids: SchemaIds, fks: ForeignKey[
       ? statedSequence(input.catalog, t.name, cfg.surrogate.sequence)
       : (surrogateColumn?.sequences[0] ?? null),
     surrogateDefault: surrogateColumn ? (surrogateColumn.default ?? null) : null,
-    numbered: numberedColumns(t, surrogate, usable),
+    numbered: numberedColumns(t, surrogate, usable, referenced),
     key: chooseKey(t, surrogate, usable, cfg),
     matchColumns: [],
     references,

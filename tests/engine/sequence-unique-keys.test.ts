@@ -122,3 +122,32 @@ describe('a unique column drawn from a sequence (an invoice number) is an id, no
     expect(await rowVersions(prod.client, ['invoice', 'line'])).toEqual(versions);
   });
 });
+
+describe('a unique column drawn from a sequence that other rows reference (review M3: a country’s serial id beside its code)', () => {
+  const COUNTRIES = `
+    CREATE TABLE country (code text PRIMARY KEY, id serial NOT NULL UNIQUE, name text);
+    CREATE TABLE city (id serial PRIMARY KEY, name text NOT NULL UNIQUE, country_id int REFERENCES country (id));`;
+  const CITIES = `SELECT ci.name, co.code FROM city ci LEFT JOIN country co ON co.id = ci.country_id ORDER BY ci.name`;
+
+  test('is not renumbered: the plan says its values and the references to it are copied as they are', async () => {
+    const d = await db(COUNTRIES);
+    const plan = buildPlan(await readCatalog(d.client));
+    expect(plan.tables.find((t) => t.name === 'country')!.numbered).toEqual([]);
+    expect(plan.warnings.filter((w) => w.startsWith('country.id'))).toEqual([
+      "country.id is unique and drawn from sequence public.country_id_seq, and city.country_id refers to it: mr4 does not renumber it, so its values are copied as they are, and so are the references to it. Where the two databases numbered the same country rows differently, a merge that would change those numbers is refused if rows refer to them (where none does yet, they take the source's numbers). To have the references followed, point them at the primary key (code).",
+    ]);
+  });
+
+  test('two databases that numbered their countries differently: the merge is refused, production unchanged; no city lands in another country', async () => {
+    const prod = await db(`${COUNTRIES} INSERT INTO country (code, name) VALUES ('DE', 'Germany'), ('FR', 'France');
+      INSERT INTO city (name, country_id) VALUES ('Munich', 1);`);
+    const dev = await db(`${COUNTRIES} INSERT INTO country (code, name) VALUES ('FR', 'France'), ('DE', 'Germany');
+      INSERT INTO city (name, country_id) VALUES ('Lyon', 1);`);
+    const before = await rowVersions(prod.client, ['country', 'city']);
+    const file = join(dir, 'countries.tar.gz');
+    await exportDb(dev, file);
+    await expect(importInto(prod, file, 'merge')).rejects.toThrow(/give up their id \(unique country_id_key, not deferrable\)/);
+    expect(await rowVersions(prod.client, ['country', 'city'])).toEqual(before);
+    expect((await prod.client.query(CITIES)).rows).toEqual([{ name: 'Munich', code: 'DE' }]);
+  });
+});
