@@ -149,7 +149,7 @@ export async function classifyTable(a: Analysis, t: StagedTable): Promise<void> 
   );
   await m.ctx.query(`CREATE INDEX ON ${D} (kind, srow)`);
   await m.ctx.query(`ANALYZE ${D}`);
-  await hintRenamedKeys(m, t);
+  await hintRenamedKeys(m, t, tb);
 }
 
 /** A field the source did not edit: its parent's deletion there set it (ON DELETE SET NULL / SET
@@ -203,17 +203,24 @@ function detachedByDeletion(
 }
 
 /** A changed natural key makes a row look new: pair a new row with a row gone from the archive whose
- *  every other value is equal, and say so on both. */
-async function hintRenamedKeys(m: MatchContext, t: StagedTable): Promise<void> {
+ *  every other value is equal — as the target has it, or as the base had it where the target edited it
+ *  since — and say so on both. */
+async function hintRenamedKeys(m: MatchContext, t: StagedTable, tb: StagedTable | undefined): Promise<void> {
   if (t.plan.key.kind !== 'key') return;
   const key = new Set(t.plan.key.columns);
   const cols = updatableColumns(m, t).filter((c) => !key.has(c) && !selfRefs(m, t).some((r) => r.columns[0] === c));
   if (!cols.length) return;
   const D = temp(t, 'classified');
   const row = (alias: string) => `md5(ROW(${cols.map((c) => `${alias}.${ident(c)}`).join(', ')})::text)`;
+  // The base's rows are resolved into the target's ids like the archive's (base rows the target holds: kt).
+  const asBaseHad =
+    tb && cols.every((c) => tb.staged.includes(c))
+      ? ` UNION ALL SELECT d.tctid, d.key, ${row('rb')} FROM ${D} d JOIN ${temp(tb, 'baseInTarget')} kt ON kt._ctid = d.tctid
+          JOIN ${temp(tb, 'resolved')} rb ON rb._row = kt._row WHERE d.kind = 'deleted_in_source'`
+      : '';
   await m.ctx.query(
     `WITH n AS (SELECT d.srow, d.key, ${row('w')} AS h FROM ${D} d JOIN ${temp(t, 'work')} w ON w._row = d.srow WHERE d.kind = 'new'),
-          o AS (SELECT d.tctid, d.key, ${row('g')} AS h FROM ${D} d JOIN ${target(m, t)} g ON ${rowId('g')} = d.tctid WHERE d.kind IN ('deleted_in_source', 'target_only')),
+          o AS (SELECT d.tctid, d.key, ${row('g')} AS h FROM ${D} d JOIN ${target(m, t)} g ON ${rowId('g')} = d.tctid WHERE d.kind IN ('deleted_in_source', 'target_only')${asBaseHad}),
           pairs AS (SELECT DISTINCT ON (n.srow) n.srow, n.key AS new_key, o.tctid, o.key AS old_key FROM n JOIN o USING (h) ORDER BY n.srow),
           hn AS (UPDATE ${D} d SET hint = 'same values as ' || p.old_key::text || ', which the archive no longer has: was its key renamed?'
                  FROM pairs p WHERE d.srow = p.srow RETURNING 1)
