@@ -32,10 +32,18 @@ function cell(v: string | null): string {
   return oneLine.length > 60 ? `${JSON.stringify(oneLine.slice(0, 57))}…` : JSON.stringify(oneLine);
 }
 
+/** A row without a key, told apart by its values (the first few columns). */
+function rowValues(values: Record<string, string | null>): string {
+  const all = Object.entries(values);
+  const shown = all.slice(0, 8).map(([c, v]) => `${c} ${cell(v)}`);
+  return all.length > shown.length ? `${shown.join(', ')}, … (${all.length - shown.length} more)` : shown.join(', ');
+}
+
 function describeRow(r: DiffRow, threeWay: boolean): string[] {
   const out = [
-    `  ${r.table} ${JSON.stringify(r.key)}${r.row ? ` (row ${r.row})` : ''}: ${r.kind.replace(/_/g, ' ')}${r.reason ? ` — ${r.reason}` : ''}`,
+    `  ${r.table} ${r.key ? JSON.stringify(r.key) : '(no key)'}${r.row ? ` (row ${r.row})` : ''}: ${r.kind.replace(/_/g, ' ')}${r.reason ? ` — ${r.reason}` : ''}`,
   ];
+  if (!r.key && r.values) out.push(`      ${rowValues(r.values)}`);
   for (const f of r.fields) {
     const base = threeWay ? `, base ${cell(f.base)}` : '';
     out.push(
