@@ -9,16 +9,15 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import type { ImportReport } from '../../src-common/contract';
 import { dbTarget } from '../../src-main/db/connect';
 import { readIdentity } from '../../src-main/engine/catalog';
 import { forgetLineage } from '../../src-main/engine/forget-lineage';
 import type { ReusedIdsError } from '../../src-main/engine/staged/reused-ids';
-import { agreementStore, BaseRegistry } from '../../src-main/services/bases';
 import { rowVersions } from '../helpers/compare';
 import type { TestDb } from '../helpers/db';
 import { counts, databasesForFile, exportDb, importInto, scratchDir } from '../helpers/engine';
 import { rejection } from '../helpers/row-identity';
+import { importKept } from '../helpers/merge-workspace';
 
 const dir = scratchDir();
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -39,13 +38,6 @@ async function exported(d: TestDb): Promise<string> {
   return file;
 }
 
-/** One merge as the CLI runs it: the pair's agreement kept in the data folder, and (once there is
- *  one) compared against it. */
-async function importKept(to: TestDb, file: string, dataDir: string, base: 'auto' | null = 'auto'): Promise<ImportReport> {
-  const report = await importInto(to, file, 'merge', { agreement: agreementStore(dataDir), ...(base ? { base } : {}) });
-  await new BaseRegistry(dataDir).record(report);
-  return report;
-}
 const seed = (to: TestDb, file: string, dataDir: string) => importKept(to, file, dataDir, null);
 
 const rows = async (d: TestDb) => (await d.client.query<{ id: number; body: string }>(`SELECT id, body FROM notes ORDER BY id`)).rows;

@@ -10,16 +10,16 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import type { ImportReport } from '../../src-common/contract';
 import { dbTarget } from '../../src-main/db/connect';
 import { openDiff } from '../../src-main/engine/diff/index';
 import { forgetLineage } from '../../src-main/engine/forget-lineage';
 import type { ReusedIdsError } from '../../src-main/engine/staged/reused-ids';
-import { agreementStore, BaseRegistry } from '../../src-main/services/bases';
+import { agreementStore } from '../../src-main/services/bases';
 import { rowVersions } from '../helpers/compare';
 import type { TestDb } from '../helpers/db';
-import { counts, databasesForFile, exportDb, importInto, scratchDir } from '../helpers/engine';
+import { counts, databasesForFile, exportDb, scratchDir } from '../helpers/engine';
 import { rejection } from '../helpers/row-identity';
+import { importKept } from '../helpers/merge-workspace';
 
 const dir = scratchDir();
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -40,14 +40,6 @@ async function exported(d: TestDb): Promise<string> {
   const file = archive();
   await exportDb(d, file);
   return file;
-}
-
-/** One merge as the CLI runs it: the pair's agreement kept in the data folder and compared against
- *  (`--base auto`), or two ways (null, as `--base none`). */
-async function importKept(to: TestDb, file: string, dataDir: string, base: 'auto' | null = 'auto'): Promise<ImportReport> {
-  const report = await importInto(to, file, 'merge', { agreement: agreementStore(dataDir), ...(base ? { base } : {}) });
-  await new BaseRegistry(dataDir).record(report);
-  return report;
 }
 
 interface Row {

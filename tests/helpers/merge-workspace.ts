@@ -1,9 +1,10 @@
 // What a file of sync tests shares: a scratch folder (removed after the file) holding the data folder
 // where agreements are kept, the file's databases, and archives exported into it one after another.
 import { join } from 'node:path';
-import { BaseRegistry } from '../../src-main/services/bases';
+import type { ImportReport } from '../../src-common/contract';
+import { agreementStore, BaseRegistry } from '../../src-main/services/bases';
 import type { TestDb } from './db';
-import { databasesForFile, exportDb, scratchDir } from './engine';
+import { databasesForFile, exportDb, importInto, scratchDir } from './engine';
 
 export interface MergeWorkspace {
   dir: string;
@@ -30,4 +31,12 @@ export function mergeWorkspace(): MergeWorkspace {
       return archive;
     },
   };
+}
+
+/** One merge as the CLI runs it: the pair's agreement kept in `dataDir` and compared against
+ *  (`--base auto`), or two ways (null, as `--base none`). */
+export async function importKept(to: TestDb, file: string, dataDir: string, base: 'auto' | null = 'auto'): Promise<ImportReport> {
+  const report = await importInto(to, file, 'merge', { agreement: agreementStore(dataDir), ...(base ? { base } : {}) });
+  await new BaseRegistry(dataDir).record(report);
+  return report;
 }
