@@ -2,22 +2,17 @@
 // the parent (it never deletes, and the target edited it since), so the references the deletion set
 // to NULL are no edit of the source either — the target's children stay attached, the diff says why,
 // and a repeated merge writes nothing. References the source changed itself are applied as before.
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { DiffKind, ImportReport } from '../../src-common/contract';
 import { formatDiff } from '../../src-main/cli/format-diff';
 import { dbTarget } from '../../src-main/db/connect';
 import { openDiff } from '../../src-main/engine/diff/index';
-import { agreementStore, BaseRegistry } from '../../src-main/services/bases';
+import { agreementStore } from '../../src-main/services/bases';
 import type { TestDb } from '../helpers/db';
-import { counts, databasesForFile, exportDb, importInto, scratchDir } from '../helpers/engine';
+import { counts, importInto } from '../helpers/engine';
+import { mergeWorkspace } from '../helpers/merge-workspace';
 
-const dir = scratchDir();
-const dataDir = join(dir, 'data');
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const db = databasesForFile();
-const registry = new BaseRegistry(dataDir);
+const { dataDir, db, registry, archiveOf } = mergeWorkspace();
 
 const SCHEMA = `
   CREATE TABLE team (id serial PRIMARY KEY, name text NOT NULL UNIQUE, budget int);
@@ -26,17 +21,10 @@ const DATA = `
   INSERT INTO team (name, budget) VALUES ('reds', 10), ('blues', 20);
   INSERT INTO player (name, team_id) VALUES ('ann', 1), ('bob', 1), ('cy', 2), ('dan', 2);`;
 
-let n = 0;
-async function exported(from: TestDb): Promise<string> {
-  const archive = join(dir, `export-${++n}.tar.gz`);
-  await exportDb(from, archive);
-  return archive;
-}
-
 /** A merge against what the two last agreed on (the first sync: two ways). */
 async function merge(from: TestDb, to: TestDb, firstSync = false): Promise<ImportReport> {
   const base = firstSync ? undefined : 'auto';
-  const report = await importInto(to, await exported(from), 'merge', { agreement: agreementStore(dataDir), base });
+  const report = await importInto(to, await archiveOf(from), 'merge', { agreement: agreementStore(dataDir), base });
   await registry.record(report);
   return report;
 }
@@ -82,7 +70,12 @@ const MERGED = {
 describe('a parent deleted in the source, its children detached there by ON DELETE SET NULL', () => {
   test('the diff keeps the detached reference, says why, and applies the references dev changed itself', async () => {
     const { prod, dev } = await scenario();
-    const diff = await openDiff({ db: dbTarget(prod.url), archive: await exported(dev), base: 'auto', agreement: agreementStore(dataDir) });
+    const diff = await openDiff({
+      db: dbTarget(prod.url),
+      archive: await archiveOf(dev),
+      base: 'auto',
+      agreement: agreementStore(dataDir),
+    });
     try {
       const kinds = (table: string) =>
         Object.fromEntries(Object.entries(diff.summary.tables.find((t) => t.table === table)!.counts).filter(([, c]) => c > 0));
@@ -154,7 +147,12 @@ describe('a parent deleted in the source, its children detached there by ON DELE
     await merge(prod, dev, true);
     await prod.client.query(`UPDATE club SET name = 'Aces (prod)' WHERE code = 'a'`);
     await dev.client.query(`DELETE FROM club WHERE code = 'a'; UPDATE member SET club_code = NULL WHERE name = 'ned'`);
-    const diff = await openDiff({ db: dbTarget(prod.url), archive: await exported(dev), base: 'auto', agreement: agreementStore(dataDir) });
+    const diff = await openDiff({
+      db: dbTarget(prod.url),
+      archive: await archiveOf(dev),
+      base: 'auto',
+      agreement: agreementStore(dataDir),
+    });
     try {
       const member = await diff.page({ table: 'member', kinds: ['kept', 'changed'], offset: 0, limit: 10 });
       expect(member.rows.map((r) => ({ kind: r.kind, key: r.key, fields: r.fields }))).toEqual([
