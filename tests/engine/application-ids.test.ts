@@ -6,15 +6,15 @@
 // a new row whose id is taken gets the next one from that sequence.
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import type { ImportReport } from '../../src-common/contract';
 import { formatPlan } from '../../src-main/cli/format-plan';
 import { readCatalog } from '../../src-main/engine/catalog';
 import type { Mr4Config } from '../../src-main/engine/config';
 import { buildPlan } from '../../src-main/engine/plan';
-import { agreementStore, BaseRegistry } from '../../src-main/services/bases';
+import { agreementStore } from '../../src-main/services/bases';
 import type { TestDb } from '../helpers/db';
 import { rowVersions } from '../helpers/compare';
 import { counts, databasesForFile, exportDb, importInto, scratchDir } from '../helpers/engine';
+import { syncer } from '../helpers/merge-workspace';
 
 const dir = scratchDir();
 const db = databasesForFile();
@@ -34,20 +34,7 @@ const APPLICATION_IDS: Mr4Config = {
 const warningFor = (table: string) =>
   `${table}.id is an integer primary key without a default and the database has sequences no column draws from (public.hibernate_sequence): are ${table}'s ids drawn by the application? Then rows added on both sides since the databases met may share an id while being different rows, and matching by id would take them for one. State it in the configuration, "${table}": {"surrogate": {"column": "id", "sequence": "hibernate_sequence"}}: rows are then matched by the lineage of ids and a new row whose id is taken gets the next one from that sequence. If the ids mean the same row in every database, state "key": ["id"] instead.`;
 
-let n = 0;
-async function sync(
-  from: TestDb,
-  to: TestDb,
-  dataDir: string,
-  mode: 'skip' | 'merge',
-  options: { base?: string; config?: Mr4Config } = {},
-): Promise<{ report: ImportReport; file: string }> {
-  const file = join(dir, `app-${++n}.tar.gz`);
-  await exportDb(from, file, { config: options.config });
-  const report = await importInto(to, file, mode, { agreement: agreementStore(dataDir), ...options });
-  await new BaseRegistry(dataDir).record(report);
-  return { report, file };
-}
+const sync = syncer(dir);
 
 /** Seeded dev (its hibernate_sequence where production's stood, as a pg_dump clone has it), then a
  *  customer with an order added on each side: both at ids 3 and 4. */

@@ -4,14 +4,14 @@
 // row — a pull left production's invoice out of dev without a word, a merge offered to overwrite it.
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import type { ImportReport } from '../../src-common/contract';
 import { formatPlan } from '../../src-main/cli/format-plan';
 import { readCatalog } from '../../src-main/engine/catalog';
 import { buildPlan } from '../../src-main/engine/plan';
-import { agreementStore, BaseRegistry } from '../../src-main/services/bases';
+import { agreementStore } from '../../src-main/services/bases';
 import type { TestDb } from '../helpers/db';
 import { rowVersions } from '../helpers/compare';
 import { counts, databasesForFile, exportDb, importInto, scratchDir } from '../helpers/engine';
+import { syncer } from '../helpers/merge-workspace';
 
 const dir = scratchDir();
 const db = databasesForFile();
@@ -21,20 +21,7 @@ CREATE TABLE invoice (id serial PRIMARY KEY, number serial NOT NULL UNIQUE, cust
 CREATE TABLE line (id serial PRIMARY KEY, invoice_id int NOT NULL REFERENCES invoice, line_no int NOT NULL, item text,
                    UNIQUE (invoice_id, line_no));`;
 
-let n = 0;
-async function sync(
-  from: TestDb,
-  to: TestDb,
-  dataDir: string,
-  mode: 'skip' | 'merge',
-  base?: string,
-): Promise<{ report: ImportReport; file: string }> {
-  const file = join(dir, `inv-${++n}.tar.gz`);
-  await exportDb(from, file);
-  const report = await importInto(to, file, mode, { agreement: agreementStore(dataDir), ...(base ? { base } : {}) });
-  await new BaseRegistry(dataDir).record(report);
-  return { report, file };
-}
+const sync = syncer(dir);
 
 /** Every invoice with its lines, by number then line. */
 async function invoices(d: TestDb) {
@@ -97,7 +84,7 @@ describe('a unique column drawn from a sequence (an invoice number) is an id, no
     ]);
 
     // Merge back: dev's invoice comes in as production's number 3; production's stays number 2.
-    const { report: back, file } = await sync(dev, prod, dataDir, 'merge', 'auto');
+    const { report: back, file } = await sync(dev, prod, dataDir, 'merge', { base: 'auto' });
     expect(back.failures).toEqual([]);
     expect(counts(back)).toEqual({
       invoice: { inserted: 1, updated: 0, unchanged: 2, skipped: 0, failed: 0 },

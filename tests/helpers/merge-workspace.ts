@@ -2,6 +2,7 @@
 // where agreements are kept, the file's databases, and archives exported into it one after another.
 import { join } from 'node:path';
 import type { ImportReport } from '../../src-common/contract';
+import type { Mr4Config } from '../../src-main/engine/config';
 import { agreementStore, BaseRegistry } from '../../src-main/services/bases';
 import type { TestDb } from './db';
 import { databasesForFile, exportDb, importInto, scratchDir } from './engine';
@@ -39,4 +40,23 @@ export async function importKept(to: TestDb, file: string, dataDir: string, base
   const report = await importInto(to, file, 'merge', { agreement: agreementStore(dataDir), ...(base ? { base } : {}) });
   await new BaseRegistry(dataDir).record(report);
   return report;
+}
+
+/** A sync as the CLI runs it: `from` exported to a new archive in `dir`, imported into `to` with the
+ *  pair's agreement kept in `dataDir`. Returns the report and the archive. */
+export function syncer(dir: string) {
+  let n = 0;
+  return async (
+    from: TestDb,
+    to: TestDb,
+    dataDir: string,
+    mode: 'skip' | 'merge',
+    options: { base?: string; config?: Mr4Config } = {},
+  ): Promise<{ report: ImportReport; file: string }> => {
+    const file = join(dir, `sync-${++n}.tar.gz`);
+    await exportDb(from, file, { config: options.config });
+    const report = await importInto(to, file, mode, { agreement: agreementStore(dataDir), ...options });
+    await new BaseRegistry(dataDir).record(report);
+    return { report, file };
+  };
 }
