@@ -287,6 +287,10 @@ export function dbTarget(url: string | undefined, options: ConnectionOptions = {
     const client = new pg.Client({ ...resolved.config, ssl, ...(tunnel ? { stream: () => tunnel.socket() } : {}) });
     try {
       await client.connect();
+      // A policy must never filter what mr4 reads or writes as a whole table: with it off, PostgreSQL
+      // raises an error where row-level security would apply (as pg_dump does). A SET, not the
+      // startup `options`, which connection poolers such as PgBouncer refuse.
+      await client.query('SET row_security = off');
     } catch (error) {
       await client.end().catch(() => undefined);
       throw error;

@@ -84,6 +84,9 @@ export interface Table {
   /** Every table of the table-inheritance hierarchy (`INHERITS`, not partitioning) the table is part
    *  of, itself included, sorted; empty outside one. Tables of other schemas are schema-qualified. */
   inheritance: string[];
+  /** Row-level security filters what this connection's user sees and writes of the table: it is
+   *  enabled, and the user is neither a superuser, a BYPASSRLS role, nor (without FORCE) its owner. */
+  rowSecurity: boolean;
 }
 
 export interface Catalog {
@@ -135,7 +138,9 @@ SELECT c.oid::int AS oid, c.relname AS name,
             FROM pg_partition_tree(c.oid) pt JOIN est e ON e.oid = pt.relid WHERE pt.isleaf)
        ELSE (SELECT e.estimate FROM est e WHERE e.oid = c.oid) END::float8 AS estimate,
        ARRAY(SELECT p.relname FROM pg_partition_tree(c.oid) pt JOIN pg_class p ON p.oid = pt.relid
-             WHERE pt.relid <> c.oid ORDER BY pt.level, p.relname) AS partitions
+             WHERE pt.relid <> c.oid ORDER BY pt.level, p.relname) AS partitions,
+       c.relrowsecurity AND NOT (SELECT r.rolsuper OR r.rolbypassrls FROM pg_roles r WHERE r.rolname = current_user)
+         AND (c.relforcerowsecurity OR NOT pg_has_role(current_user, c.relowner, 'USAGE')) AS row_security
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition
 ORDER BY c.relname`;
@@ -407,6 +412,7 @@ export async function readCatalog(client: pg.ClientBase, schema = 'public'): Pro
         rowEstimate: Math.round(t.estimate as number),
         partitions: names(t.partitions),
         inheritance: inheritanceByRel.get(rel) ?? [],
+        rowSecurity: t.row_security as boolean,
       };
     }),
     freeSequences: freeSequences.rows.map((r) => r.name as string),

@@ -478,6 +478,7 @@ export function buildPlan(catalog: Catalog, options: PlanOptions = {}): Plan {
   const drafts = draftTables(input);
   const inPlan = tablesInPlan(selected, drafts);
   refuseInheritance(byName, selected, inPlan, drafts);
+  refuseRowSecurity(byName, selected, inPlan, drafts);
   const edges = dependencies(inPlan);
   const names = [...inPlan.keys()].sort();
   const cycles = breakCycles(names, edges);
@@ -804,7 +805,6 @@ function tablesInPlan(selected: Set<string>, drafts: Map<string, TablePlan>): Ma
  * Refuses a plan that reads or writes a table of a table-inheritance hierarchy, whatever rows it
  * holds: PostgreSQL reads a parent with its children's rows and numbers the whole hierarchy from one
  * sequence, so a parent's rows would be matched and written as the children's and ids duplicated.
- * The way out names the selected tables that move without touching one.
  */
 function refuseInheritance(
   byName: Map<string, Table>,
@@ -816,18 +816,45 @@ function refuseInheritance(
   const touched = [...inPlan.keys()].filter(inHierarchy);
   if (!touched.length) return;
   const hierarchy = [...new Set(touched.flatMap((n) => byName.get(n)!.inheritance))].sort();
-  const movable = [...selected].filter((n) => ![...tablesInPlan(new Set([n]), drafts).keys()].some(inHierarchy)).sort();
-  const leftOut = [...selected].filter((n) => !movable.includes(n)).sort();
-  const pointing = leftOut.filter((n) => !inHierarchy(n));
-  const why = pointing.length ? ` (${pointing.join(', ')} ${pointing.length === 1 ? 'points' : 'point'} at them)` : '';
-  const wayOut = movable.length
-    ? `Leave them out: --tables ${movable.join(',')}, or "exclude": true for ${leftOut.join(', ')}${why} in the --config file's "tables".`
-    : `Every table asked for is one of them or points at one${why}: there is nothing mr4 can move here.`;
   throw new PlanError(
     `Tables ${hierarchy.join(', ')} form a table-inheritance hierarchy (INHERITS): PostgreSQL reads a parent with its children's rows ` +
       `and numbers them all from one sequence, which mr4 does not handle: it would overwrite rows and duplicate ids. ` +
-      `It reads and writes none of them, even empty. ${wayOut}`,
+      `It reads and writes none of them, even empty. ${wayOutWithout(inHierarchy, selected, drafts)}`,
   );
+}
+
+/**
+ * Refuses a plan that reads or writes a table whose row-level security filters this user's rows: mr4
+ * would export, match or write part of the table as if it were all of it. (The connections also run
+ * with row_security off, so a policy the catalog did not foresee is an error, never a filter.)
+ */
+function refuseRowSecurity(
+  byName: Map<string, Table>,
+  selected: Set<string>,
+  inPlan: Map<string, TablePlan>,
+  drafts: Map<string, TablePlan>,
+): void {
+  const filtered = (name: string) => byName.get(name)?.rowSecurity ?? false;
+  const touched = [...inPlan.keys()].filter(filtered).sort();
+  if (!touched.length) return;
+  throw new PlanError(
+    `Row-level security applies to ${touched.join(', ')} for this user: PostgreSQL would let mr4 see and write only the rows its ` +
+      `policies allow, and mr4 would export, match or overwrite part of a table as if it were all of it. Connect as a role that ` +
+      `bypasses it (a superuser, a role WITH BYPASSRLS, or the tables' owner where FORCE ROW LEVEL SECURITY is not set). ` +
+      wayOutWithout(filtered, selected, drafts),
+  );
+}
+
+/** A refusal's way out: the selected tables that move without touching an affected one, as --tables,
+ *  or the others excluded in the configuration. */
+function wayOutWithout(affected: (name: string) => boolean, selected: Set<string>, drafts: Map<string, TablePlan>): string {
+  const movable = [...selected].filter((n) => ![...tablesInPlan(new Set([n]), drafts).keys()].some(affected)).sort();
+  const leftOut = [...selected].filter((n) => !movable.includes(n)).sort();
+  const pointing = leftOut.filter((n) => !affected(n));
+  const why = pointing.length ? ` (${pointing.join(', ')} ${pointing.length === 1 ? 'points' : 'point'} at them)` : '';
+  return movable.length
+    ? `Leave them out: --tables ${movable.join(',')}, or "exclude": true for ${leftOut.join(', ')}${why} in the --config file's "tables".`
+    : `Every table asked for is one of them or points at one${why}: there is nothing mr4 can move here.`;
 }
 
 /** A data table's rows need their parents written first; a reference table needs the parents its key
