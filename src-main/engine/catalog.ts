@@ -30,6 +30,8 @@ export interface UniqueKey {
   partial: boolean;
   expression: boolean;
   nullsNotDistinct: boolean;
+  /** Checked as each statement ends (false: a DEFERRABLE constraint, checked at commit at the latest). */
+  immediate: boolean;
 }
 
 export interface ForeignKey {
@@ -171,7 +173,7 @@ const KEYS_SQL = `
 SELECT i.indrelid::int AS rel, ic.relname AS index_name, con.conname AS constraint_name,
        i.indisprimary AS is_primary, con.oid IS NOT NULL AS is_constraint,
        i.indpred IS NOT NULL AS partial, (0 = ANY (i.indkey::int2[])) AS expression,
-       %NULLS_NOT_DISTINCT% AS nulls_not_distinct,
+       %NULLS_NOT_DISTINCT% AS nulls_not_distinct, i.indimmediate AS immediate,
        ARRAY(SELECT a.attname FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, ord)
              JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum ORDER BY k.ord) AS columns
 FROM pg_index i
@@ -373,6 +375,7 @@ export async function readCatalog(client: pg.ClientBase, schema = 'public'): Pro
       partial: r.partial as boolean,
       expression: r.expression as boolean,
       nullsNotDistinct: r.nulls_not_distinct as boolean,
+      immediate: r.immediate as boolean,
     } satisfies UniqueKey,
   }));
   const fksByRel = new Map<number, ForeignKey[]>();

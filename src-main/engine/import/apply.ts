@@ -4,7 +4,8 @@
 // inside savepoints, to name the row that causes it or, with allowFailures, to leave out every such row.
 import type { RowProblem } from '../report-types';
 import { ident, literal, qualified } from '../sql';
-import { describeRefused } from './constraints';
+import { describeRefused, refuseOrphans, uniqueUnchecked } from './constraints';
+import { refuseTakenUniqueValues } from '../staged/final';
 import {
   deferredPolymorphic,
   differs,
@@ -128,6 +129,7 @@ async function runAttributed(
     if (m.ctx.cancelled) throw error;
     const e = error as { message?: string; code?: string; detail?: string };
     await m.ctx.query('ROLLBACK TO SAVEPOINT mr4_write');
+    if (e.code === '23505' && uniqueUnchecked.has(t)) throw new UniqueValueTaken();
     const dataDependent = DATA_DEPENDENT.test(e.code ?? '');
     if (dataDependent && m.allowFailures) return writeEach(m, t, range, statement);
     const row = dataDependent ? await firstFailingRow(m, t, chunk, statement) : null;
@@ -266,13 +268,17 @@ export async function writeTable(m: MatchContext, t: StagedTable, beforeWrite?: 
     const range: [number, number] = [chunks[0][0], chunks[chunks.length - 1][1]];
     t.counts.updated += await runAttributed(m, t, 'Updating', range, (r) => update(`${r} AND f._row IN (SELECT _id FROM ${writeFirst})`));
   }
-  for (const [lo, hi] of chunks) {
-    m.ctx.throwIfCancelled();
-    if (inserts) t.counts.inserted += await runAttributed(m, t, 'Inserting into', [lo, hi], insert);
-    if (updateStatement && rows > inserts) t.counts.updated += await runAttributed(m, t, 'Updating', [lo, hi], updateStatement);
-    if (chunks.length > 1)
-      m.ctx.progress({ type: 'table', table: t.plan.name, phase: 2, rowsDone: Math.min(hi, t.rows), rowsTotal: t.rows });
-  }
+  const writeRows = async () => {
+    for (const [lo, hi] of chunks) {
+      m.ctx.throwIfCancelled();
+      if (inserts) t.counts.inserted += await runAttributed(m, t, 'Inserting into', [lo, hi], insert);
+      if (updateStatement && rows > inserts) t.counts.updated += await runAttributed(m, t, 'Updating', [lo, hi], updateStatement);
+      if (chunks.length > 1)
+        m.ctx.progress({ type: 'table', table: t.plan.name, phase: 2, rowsDone: Math.min(hi, t.rows), rowsTotal: t.rows });
+    }
+  };
+  if (uniqueUnchecked.has(t) && inserts) await writeCheckingUniqueOnViolation(m, t, writeRows);
+  else await writeRows();
   await assertMovedRowsWritten(
     m.ctx,
     moved,
@@ -294,6 +300,33 @@ export async function writeTable(m: MatchContext, t: StagedTable, beforeWrite?: 
   }
   t.counts.skipped = notWritten;
   t.counts.unchanged = hits - t.counts.updated;
+}
+
+/** A unique value left to the write to check (uniqueUnchecked) was taken. */
+class UniqueValueTaken extends Error {
+  override name = 'UniqueValueTaken';
+}
+
+/**
+ * Writes a table whose unique values were not checked before: where the write finds one taken, its
+ * rows are taken back, the rows refused by name with why (as a table checked first would have them),
+ * and the rest written again.
+ */
+async function writeCheckingUniqueOnViolation(m: MatchContext, t: StagedTable, writeRows: () => Promise<void>): Promise<void> {
+  await m.ctx.query('SAVEPOINT mr4_table');
+  try {
+    await writeRows();
+    await m.ctx.query('RELEASE SAVEPOINT mr4_table');
+  } catch (error) {
+    if (!(error instanceof UniqueValueTaken)) throw error;
+    await m.ctx.query('ROLLBACK TO SAVEPOINT mr4_table');
+    uniqueUnchecked.delete(t);
+    t.counts.inserted = 0;
+    t.counts.updated = 0;
+    await refuseTakenUniqueValues(m, t);
+    await refuseOrphans(m, t);
+    await writeRows();
+  }
 }
 
 /** Moves every sequence of the written tables past the largest value now in its column. */

@@ -3,7 +3,7 @@
 // bad row is named with its reason instead of failing the whole statement.
 import type { RowProblem } from '../report-types';
 import { ident, literal, qualified } from '../sql';
-import { dropRefused, refuseTakenUniqueValues } from '../staged/final';
+import { checkedKeys, dropRefused, refuseTakenUniqueValues } from '../staged/final';
 import {
   deferredPolymorphic,
   insertRefusals,
@@ -100,35 +100,59 @@ export async function checkConstraints(m: MatchContext, t: StagedTable): Promise
     }
   }
   await dropRefused(m, t);
-  await refuseTakenUniqueValues(m, t);
-  // Rows whose parent in the same table was just refused cannot be written either.
-  if (self.length || polySelf.length) {
-    const sur = ident(t.plan.surrogate!);
-    const orphans = [
-      ...self.map((r) => ({
-        column: r.columns[0],
-        named: `f.${ident(r.columns[0])} IS NOT NULL`,
-        equal: (a: string, b: string) => `${a} = ${b}`,
-      })),
-      ...polySelf.map((n, i) => ({ column: n.ref.columns[0], named: `f._polyself${i}`, equal: n.equal })),
-    ];
-    for (;;) {
-      let added = 0;
-      for (const o of orphans) {
-        const value = `f.${ident(o.column)}`;
-        added += await refuse(
-          m,
-          t,
-          `SELECT f._row FROM ${F} f WHERE ${o.named}
-             AND NOT EXISTS (SELECT 1 FROM ${F} p WHERE ${o.equal('p._loc', value)})
-             AND NOT EXISTS (SELECT 1 FROM ${T} p WHERE ${o.equal(`p.${sur}`, value)})`,
-          `${o.column} refers to a ${t.plan.name} row that was refused`,
-          o.column,
-        );
-      }
-      if (added === 0) break;
-      await dropRefused(m, t);
+  if (await uniqueLeftToTheWrite(m, t)) uniqueUnchecked.add(t);
+  else await refuseTakenUniqueValues(m, t);
+  await refuseOrphans(m, t);
+}
+
+/**
+ * Tables whose taken unique values are left to the write to find (writeTable): every row is an
+ * insert, and PostgreSQL checks every unique key mr4 would as each statement ends. A run where no
+ * value is taken then pays no check; where one is, the table's writes are rolled back and the rows
+ * refused by name (refuseTakenUniqueValues) before it is written again.
+ */
+export const uniqueUnchecked = new WeakSet<StagedTable>();
+
+async function uniqueLeftToTheWrite(m: MatchContext, t: StagedTable): Promise<boolean> {
+  const keys = checkedKeys(m, t);
+  if (!keys.length || !keys.every((k) => k.immediate)) return false;
+  if (m.mode === 'skip') return true;
+  const updates = await m.ctx.query<{ any: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${temp(t, 'final')} WHERE _hit) AS any`);
+  return !updates.rows[0].any;
+}
+
+/** Refuses the rows whose parent in the same table was refused: they cannot be written either. */
+export async function refuseOrphans(m: MatchContext, t: StagedTable): Promise<void> {
+  const F = temp(t, 'final');
+  const T = target(m, t);
+  const self = selfRefs(m, t);
+  const polySelf = deferredPolymorphic(m, t, 'self');
+  if (!self.length && !polySelf.length) return;
+  const sur = ident(t.plan.surrogate!);
+  const orphans = [
+    ...self.map((r) => ({
+      column: r.columns[0],
+      named: `f.${ident(r.columns[0])} IS NOT NULL`,
+      equal: (a: string, b: string) => `${a} = ${b}`,
+    })),
+    ...polySelf.map((n, i) => ({ column: n.ref.columns[0], named: `f._polyself${i}`, equal: n.equal })),
+  ];
+  for (;;) {
+    let added = 0;
+    for (const o of orphans) {
+      const value = `f.${ident(o.column)}`;
+      added += await refuse(
+        m,
+        t,
+        `SELECT f._row FROM ${F} f WHERE ${o.named}
+           AND NOT EXISTS (SELECT 1 FROM ${F} p WHERE ${o.equal('p._loc', value)})
+           AND NOT EXISTS (SELECT 1 FROM ${T} p WHERE ${o.equal(`p.${sur}`, value)})`,
+        `${o.column} refers to a ${t.plan.name} row that was refused`,
+        o.column,
+      );
     }
+    if (added === 0) break;
+    await dropRefused(m, t);
   }
 }
 

@@ -137,7 +137,7 @@ export async function dropRefused(m: MatchContext, t: StagedTable): Promise<void
 }
 
 /** Unique keys mr4 checks before writing: whole columns, all written with their final values. */
-function checkedKeys(m: MatchContext, t: StagedTable): UniqueKey[] {
+export function checkedKeys(m: MatchContext, t: StagedTable): UniqueKey[] {
   const staged = new Set(t.staged);
   // A late polymorphic value is written only once every table is: not checked, as a late reference is not.
   const late = new Set([...lateColumns(m, t), ...deferredPolymorphic(m, t, 'late').map((n) => n.ref.columns[0])]);
