@@ -9,6 +9,7 @@ import {
   analyzeTemp,
   columnType,
   deferredPolymorphic,
+  differs,
   lateColumns,
   locates,
   locatorColumns,
@@ -81,10 +82,21 @@ export async function buildFinal(m: MatchContext, t: StagedTable, columns: strin
   });
   const inserted = D ? `(NOT w._hit AND d.kind IN ('new', 'resurrect') AND NOT d.excluded)` : 'NOT w._hit';
   const updated = !updates ? 'false' : D ? `(w._hit AND NOT d.excluded AND cardinality(d.apply) > 0)` : 'w._hit';
+  const rows = `SELECT ${select.join(', ')} FROM ${temp(t, 'work')} w ${joins.join(' ')}
+     WHERE (${inserted} OR ${updated}) AND NOT EXISTS (SELECT 1 FROM ${temp(t, 'refused')} x WHERE x._row = w._row)`;
+  // A two-way merge leaves out the rows the target has with the same values: its update would not
+  // change them, and every later pass (checks, swaps, the write) reads only what it writes. A row
+  // left out keeps its values, as any row the merge does not write. (Late values are filled into the
+  // rows of f: a table with any keeps them all.)
+  const onlyChanged = updates && !D && !late.size && !polyLate.length;
+  const changed = [...updatable].map((c) => differs(t, c, 'g2', 'f0'));
   await m.ctx.query(
-    `CREATE TEMP TABLE ${temp(t, 'final')} ON COMMIT DROP AS SELECT ${select.join(', ')}
-     FROM ${temp(t, 'work')} w ${joins.join(' ')}
-     WHERE (${inserted} OR ${updated}) AND NOT EXISTS (SELECT 1 FROM ${temp(t, 'refused')} x WHERE x._row = w._row)`,
+    `CREATE TEMP TABLE ${temp(t, 'final')} ON COMMIT DROP AS ${
+      onlyChanged
+        ? `SELECT f0.* FROM (${rows}) f0 LEFT JOIN ${target(m, t)} g2 ON f0._hit AND ${locates(t, 'g2', 'f0')}
+           WHERE NOT f0._hit OR ${changed.length ? `(${changed.join(' OR ')})` : 'false'}`
+        : rows
+    }`,
   );
   // Statistics only for what f is joined or filtered on: sampling every wide column of a big table
   // costs more than the plans gain from it.
