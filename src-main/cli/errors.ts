@@ -2,6 +2,7 @@
 // rows by natural key (at most 50), and for connection failures how to name a database.
 import type { RowProblem } from '../../src-common/contract';
 import { rowProblemText } from '../../src-common/row-problem';
+import { ROW_SECURITY_STOP, ROW_SECURITY_WAY_OUT } from '../engine/plan';
 import { num } from './format';
 
 export const MAX_ROWS_SHOWN = 50;
@@ -43,6 +44,8 @@ export function failureHints(error: unknown, context: { databaseNamed: boolean; 
     lines.push(
       'Nothing was written: the import was rolled back. Fix that row (in the source or in the target), or run again with --allow-failures to import the rest and report it as failed.',
     );
+  } else if (ROW_SECURITY_STOP.test(message)) {
+    lines.push(`Row-level security would hide rows from mr4, so PostgreSQL stopped the query. ${ROW_SECURITY_WAY_OUT}`);
   } else if (context.internal) {
     lines.push('This looks like a bug in mr4 (or a broken build: run `npm run build`). Please report it with the command you ran.');
   }

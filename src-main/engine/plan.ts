@@ -823,6 +823,12 @@ function refuseInheritance(
   );
 }
 
+/** What to do where row-level security filters the user's rows (also said where PostgreSQL stops a
+ *  query for it: a policy the plan did not see). */
+export const ROW_SECURITY_STOP = /query would be affected by row-level security policy/;
+export const ROW_SECURITY_WAY_OUT =
+  "Connect as a role that bypasses it (a superuser, a role WITH BYPASSRLS, or the tables' owner where FORCE ROW LEVEL SECURITY is not set).";
+
 /**
  * Refuses a plan that reads or writes a table whose row-level security filters this user's rows: mr4
  * would export, match or write part of the table as if it were all of it. (The connections also run
@@ -839,8 +845,7 @@ function refuseRowSecurity(
   if (!touched.length) return;
   throw new PlanError(
     `Row-level security applies to ${touched.join(', ')} for this user: PostgreSQL would let mr4 see and write only the rows its ` +
-      `policies allow, and mr4 would export, match or overwrite part of a table as if it were all of it. Connect as a role that ` +
-      `bypasses it (a superuser, a role WITH BYPASSRLS, or the tables' owner where FORCE ROW LEVEL SECURITY is not set). ` +
+      `policies allow, and mr4 would export, match or overwrite part of a table as if it were all of it. ${ROW_SECURITY_WAY_OUT} ` +
       wayOutWithout(filtered, selected, drafts),
   );
 }

@@ -2,6 +2,7 @@
 // for "copy details" with every password removed. Engine errors keep their facts (problems, refused
 // rows); PostgreSQL errors are explained by their SQLSTATE.
 import { lineageToForget, type LineageToForget, type ReusedIds, type RowProblem, type UiError } from '../../src-common/contract';
+import { ROW_SECURITY_STOP, ROW_SECURITY_WAY_OUT } from '../engine/plan';
 import { reusedIdsSeen } from '../engine/staged/reused-ids';
 import { rowProblemText } from '../../src-common/row-problem';
 import { scrubSecrets } from './secret-scrubber';
@@ -144,6 +145,13 @@ const SQLSTATE_CLASSES: Record<string, Explained> = {
   },
   '57': { title: 'Run stopped by the server', message: 'The server stopped the run (cancel, timeout or shutdown).', hint: 'Run it again.' },
   '40': SQLSTATES['40001'],
+};
+
+/** PostgreSQL stopped a query that row-level security would have filtered (mr4 runs with it off). */
+const ROW_SECURITY: Explained = {
+  title: 'Row-level security',
+  message: 'A policy would hide some rows of a table from this user, so PostgreSQL stopped the query rather than let mr4 read part of it.',
+  hint: ROW_SECURITY_WAY_OUT,
 };
 
 export function explainSqlstate(code: string): Explained | undefined {
@@ -326,7 +334,7 @@ export function toUiError(error: unknown): UiError {
   const code = typeof e.code === 'string' ? e.code : typeof e.sqlstate === 'string' ? e.sqlstate : undefined;
   const rows = e.rows ?? (e.problem ? [e.problem] : undefined);
   const base = { details, ...(rows?.length ? { rows } : {}) };
-  const sql = code && /^[0-9A-Z]{5}$/.test(code) ? explainSqlstate(code) : undefined;
+  const sql = ROW_SECURITY_STOP.test(message) ? ROW_SECURITY : code && /^[0-9A-Z]{5}$/.test(code) ? explainSqlstate(code) : undefined;
 
   switch (name) {
     case 'ImportCheckError':

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { registerSecret, scrubSecrets } from '../../src-main/services/secret-scrubber';
 import { statusOf, toUiError } from '../../src-main/services/ui-error';
 import { defaultDataDir } from '../../src-main/app/create-app';
+import { failureHints } from '../../src-main/cli/errors';
 import { ConnectionError } from '../../src-main/db/connect';
 import { ArchiveError } from '../../src-main/engine/archive/format';
 import { ImportCheckError } from '../../src-main/engine/staged/types';
@@ -50,6 +51,21 @@ describe('toUiError', () => {
       expect(ui.details).toContain(`name: ${error.name}`);
     }
     expect(toUiError(new LockTimeoutError('x\n  pid 42 (bob) holds RowExclusiveLock')).message).toContain('pid 42 (bob)');
+  });
+
+  it('explains a query PostgreSQL stopped for row-level security, and how to run as a role it does not filter', () => {
+    const stopped = Object.assign(new Error('query would be affected by row-level security policy for table "note"'), { code: '42501' });
+    expect(toUiError(stopped)).toMatchObject({
+      title: 'Row-level security',
+      message:
+        'A policy would hide some rows of a table from this user, so PostgreSQL stopped the query rather than let mr4 read part of it. (query would be affected by row-level security policy for table "note")',
+      hint: "Connect as a role that bypasses it (a superuser, a role WITH BYPASSRLS, or the tables' owner where FORCE ROW LEVEL SECURITY is not set).",
+    });
+    expect(failureHints(stopped, { databaseNamed: true })).toEqual([
+      "Row-level security would hide rows from mr4, so PostgreSQL stopped the query. Connect as a role that bypasses it (a superuser, a role WITH BYPASSRLS, or the tables' owner where FORCE ROW LEVEL SECURITY is not set).",
+    ]);
+    // Any other missing privilege keeps its own words.
+    expect(toUiError(Object.assign(new Error('permission denied for table note'), { code: '42501' })).title).toBe('Permission denied');
   });
 
   it('points an archive that lacks or adds a column at the option that leaves such columns out', () => {
