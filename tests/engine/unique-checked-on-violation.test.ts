@@ -71,6 +71,29 @@ describe('a unique value the target holds, found by the write', () => {
     ]);
   });
 
+  test('a table written in several statements: the ones before the taken value are taken back too', async () => {
+    // 45,000 rows are written in ranges; the value is taken in the last one.
+    const schema = `CREATE TABLE reading (id serial PRIMARY KEY, serial_no text NOT NULL UNIQUE, label text UNIQUE, value int);`;
+    const archive = await archiveOf(
+      schema,
+      `INSERT INTO reading (serial_no, label, value) SELECT 'S' || g, 'L' || g, g FROM generate_series(1, 45000) g;`,
+      'readings.tar.gz',
+    );
+    const target = await db(`${schema} INSERT INTO reading (id, serial_no, label, value) VALUES (100000, 'X', 'L44000', -1);`);
+    const report = await importInto(target, archive, 'skip', { allowFailures: true });
+    expect(report.tables).toEqual([{ table: 'reading', inserted: 44999, updated: 0, unchanged: 0, skipped: 0, failed: 1 }]);
+    expect(report.failures.map((f) => [f.key, f.reason])).toEqual([
+      [
+        { serial_no: 'S44000' },
+        'a different target row already has this label (unique reading_label_key): {"serial_no": "X"}, which this merge does not change. Leave this row out, or change one of the two rows',
+      ],
+    ]);
+    const stored = await target.client.query(
+      `SELECT count(*)::int AS n, count(DISTINCT label)::int AS labels, sum(value)::bigint AS total FROM reading`,
+    );
+    expect(stored.rows).toEqual([{ n: 45000, labels: 45000, total: String((45000 * 45001) / 2 - 44000 - 1) }]);
+  });
+
   test('two archived rows with one value the target keeps unique: both named, each with the other', async () => {
     // The source does not hold label unique; the target does.
     const archive = await archiveOf(

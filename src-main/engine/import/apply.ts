@@ -277,7 +277,7 @@ export async function writeTable(m: MatchContext, t: StagedTable, beforeWrite?: 
         m.ctx.progress({ type: 'table', table: t.plan.name, phase: 2, rowsDone: Math.min(hi, t.rows), rowsTotal: t.rows });
     }
   };
-  if (uniqueUnchecked.has(t) && inserts) await writeCheckingUniqueOnViolation(m, t, writeRows);
+  if (uniqueUnchecked.has(t) && inserts) await writeCheckingUniqueOnViolation(m, t, chunks.length, writeRows);
   else await writeRows();
   await assertMovedRowsWritten(
     m.ctx,
@@ -310,16 +310,23 @@ class UniqueValueTaken extends Error {
 /**
  * Writes a table whose unique values were not checked before: where the write finds one taken, its
  * rows are taken back, the rows refused by name with why (as a table checked first would have them),
- * and the rest written again.
+ * and the rest written again. A table written in one statement needs no savepoint of its own: that
+ * statement's was rolled back already.
  */
-async function writeCheckingUniqueOnViolation(m: MatchContext, t: StagedTable, writeRows: () => Promise<void>): Promise<void> {
-  await m.ctx.query('SAVEPOINT mr4_table');
+async function writeCheckingUniqueOnViolation(
+  m: MatchContext,
+  t: StagedTable,
+  statements: number,
+  writeRows: () => Promise<void>,
+): Promise<void> {
+  const savepoint = statements > 1;
+  if (savepoint) await m.ctx.query('SAVEPOINT mr4_table');
   try {
     await writeRows();
-    await m.ctx.query('RELEASE SAVEPOINT mr4_table');
+    if (savepoint) await m.ctx.query('RELEASE SAVEPOINT mr4_table');
   } catch (error) {
     if (!(error instanceof UniqueValueTaken)) throw error;
-    await m.ctx.query('ROLLBACK TO SAVEPOINT mr4_table');
+    if (savepoint) await m.ctx.query('ROLLBACK TO SAVEPOINT mr4_table');
     uniqueUnchecked.delete(t);
     t.counts.inserted = 0;
     t.counts.updated = 0;
