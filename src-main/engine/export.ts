@@ -23,6 +23,7 @@ import { hasLineageStore, lineageCopySql } from './staged/lineage';
 import { idsIssued } from './staged/reused-ids';
 import { idsGenerations, originMarks, restartedSince } from './staged/sequence-marks';
 import { type Catalog, readCatalog } from './catalog';
+import { readServerStartedAt } from './server-started';
 import type { Mr4Config } from './config';
 import type { ArchiveSecret } from './archive/crypto';
 import {
@@ -408,6 +409,7 @@ export async function exportArchive(options: ExportOptions): Promise<ExportRepor
     const { catalog, plan, masks, inherited, maskKeyId, setMaskKey, subset } = await prepareExport(ctx, options);
     const baseSha256 =
       options.baseSha256 ?? (await options.baseFor?.({ systemIdentifier: catalog.systemIdentifier, database: catalog.database }));
+    const serverStartedAt = await readServerStartedAt(ctx.client);
     const timestamp = new Date();
     writer = await ArchiveWriter.create({
       spoolParent: dirname(out),
@@ -521,7 +523,7 @@ export async function exportArchive(options: ExportOptions): Promise<ExportRepor
         timestamp: timestamp.toISOString(),
         database: catalog.database,
         schema: catalog.schema,
-        server: { version: catalog.serverVersionText, systemIdentifier: catalog.systemIdentifier },
+        server: { version: catalog.serverVersionText, systemIdentifier: catalog.systemIdentifier, startedAt: serverStartedAt },
         tool: TOOL_NAME,
         profile: plan.profile,
         ...(options.description ? { description: options.description } : {}),

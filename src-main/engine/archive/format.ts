@@ -74,7 +74,9 @@ export const indexSchema = z.object({
     timestamp: z.string(),
     database: z.string(),
     schema: z.string(),
-    server: z.object({ version: z.string(), systemIdentifier: z.string().nullable() }),
+    /** startedAt: when the exporting server was started (see staged/copies.ts); an archive written
+     *  before it was recorded, or by an agreement, has none. */
+    server: z.object({ version: z.string(), systemIdentifier: z.string().nullable(), startedAt: z.iso.datetime().optional() }),
     tool: z.string(),
     profile: z.string().nullable(),
     description: z.string().optional(),

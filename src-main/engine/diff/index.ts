@@ -10,6 +10,7 @@ import type { Mr4Config } from '../config';
 import type { ImportSettings } from '../../../src-common/import-settings';
 import { type AgreementStore, resolveBase } from '../staged/agreed';
 import { prepareRun, stageBase } from '../staged/prepare';
+import { refuseUnknownCopy } from '../staged/copies';
 import { refuseReusedIds } from '../staged/reused-ids';
 import { rowId, target } from '../staged/match';
 import { type StagedTable, temp } from '../staged/types';
@@ -156,6 +157,7 @@ export async function openDiff(options: DiffOptions): Promise<DiffSession> {
     await ctx.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
     const unlocker = new Unlocker(options.secret);
     const run = await prepareRun(ctx, { ...options, unlocker }, (i) => ctx.phase(i, DIFF_PHASES[i]));
+    await refuseUnknownCopy(ctx, run, !!options.sameIds);
     await refuseReusedIds(ctx, run);
     const agreed =
       (options.base === 'auto' || options.base === 'kept') && options.agreement && run.source.identity

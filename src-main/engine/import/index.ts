@@ -22,6 +22,7 @@ import { checkConstraints, describeRefused } from './constraints';
 import { buildFinal } from '../staged/final';
 import { type MatchContext, matchTable, publishMap, type RowIdentity } from '../staged/match';
 import { type PreparedRun, prepareRun, type StagedBase, stageBase } from '../staged/prepare';
+import { refuseUnknownCopy } from '../staged/copies';
 import { type StagedTable, temp } from '../staged/types';
 import { loadRowAnswers } from '../compare/decisions';
 import { DeferredConstraintError, ProbableEditsError, RefusedRowsError } from './errors';
@@ -163,6 +164,7 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
     const unlocker = new Unlocker(options.secret);
     const run = await prepareRun(ctx, { ...options, unlocker }, (i) => ctx.phase(i, IMPORT_PHASES[i]));
     const { catalog, tables, warnings, ignoredColumns, index } = run;
+    await refuseUnknownCopy(ctx, run, !!options.sameIds);
     await refuseReusedIds(ctx, run);
     // Rows refused here or while writing stop the run unless allowFailures; rows a 1.0 archive
     // cannot express are reported and counted as failed, and never stop it.
