@@ -411,6 +411,16 @@ export function toUiError(error: unknown): UiError {
         rows: rows ?? [],
       };
     }
+    case 'CopiedDatabaseError':
+      return {
+        ...base,
+        title: 'The two databases look like copies of one database',
+        message: firstLine(message),
+        hint:
+          'If the archive comes from this very database, or the two are copies whose ids are still the same rows, tick “These databases are copies of each other” and run again. ' +
+          'Otherwise give the copy an identity of its own: on its server, CREATE DATABASE <new name> TEMPLATE <the copy>, use that database from now on and export it again. Nothing was written.',
+        code: name,
+      };
     case 'StalePreviewError':
       return {
         ...base,

@@ -41,6 +41,16 @@ describe('toUiError', () => {
       ],
       [new PlanError('cannot order tables'), { code: 'PlanError' }],
       [new CancelledError(), { code: 'CancelledError', title: 'Cancelled' }],
+      [
+        Object.assign(new Error("app_dev (the archive's database, …) and app_prod have the same identity …\n- If app_prod is …"), {
+          name: 'CopiedDatabaseError',
+        }),
+        {
+          code: 'CopiedDatabaseError',
+          title: 'The two databases look like copies of one database',
+          message: "app_dev (the archive's database, …) and app_prod have the same identity …",
+        },
+      ],
     ];
     for (const [error, expected] of cases) {
       expect(toUiError(error)).toMatchObject(expected);
