@@ -101,12 +101,15 @@ export interface Catalog {
    *  database from the one that was there before. */
   databaseOid: number;
   /**
-   * The database's identity, what lineage names it by: derived from the server's system identifier
-   * and the database's oid, so it needs no write and changes when the database is recreated, restored
-   * elsewhere or copied (a copy then starts a history of its own). Without the right to read the system
-   * identifier, the server's address and port stand in for it.
+   * The identity of the data set (the database's schema), what lineage and kept agreements name it by:
+   * derived from the server's system identifier, the database's oid and the schema, so it needs no
+   * write and changes when the database is recreated, restored elsewhere or copied (a copy then starts
+   * a history of its own). Without the right to read the system identifier, the server's address and
+   * port stand in for it. See datasetIdentity for the schema.
    */
   identity: string;
+  /** The identity earlier versions gave the whole database, whatever the schema (schema public's). */
+  databaseIdentity: string;
   tables: Table[];
   /** Sequences of the schema no column owns or draws from by default (Hibernate's
    *  hibernate_sequence): ids an application draws itself. Schema-qualified and quoted. */
@@ -327,13 +330,32 @@ SELECT current_database() AS db, current_setting('server_version_num')::int AS n
        (SELECT oid::int FROM pg_database WHERE datname = current_database()) AS dboid,
        COALESCE(host(inet_server_addr()), 'local') || ':' || COALESCE(inet_server_port(), 0) AS addr`;
 
-/** The database a client is connected to: its name and identity (see Catalog.identity). */
-export async function readIdentity(client: pg.ClientBase): Promise<{ database: string; identity: string }> {
-  const { db, sysid, dboid, addr } = (await client.query(DATABASE_SQL)).rows[0];
-  return { database: db, identity: identityOf(sysid ? `${sysid}:${dboid}` : `${addr}/${db}:${dboid}`) };
+interface DatabaseRow {
+  db: string;
+  sysid: string | null;
+  dboid: number;
+  addr: string;
 }
 
-/** A uuid-shaped name for a database, from what identifies it on its server. */
+/** The database a client is connected to: its name and the identity of its schema (see Catalog.identity). */
+export async function readIdentity(client: pg.ClientBase, schema: string): Promise<{ database: string; identity: string }> {
+  const row = (await client.query<DatabaseRow>(DATABASE_SQL)).rows[0];
+  return { database: row.db, identity: datasetIdentity(row, schema) };
+}
+
+/** The schema whose identity is the database's own, as mr4 derived it before it told schemas apart. */
+export const DATABASE_WIDE_SCHEMA = 'public';
+
+/**
+ * A uuid-shaped name for one schema of a database. Two schemas of one database are two data sets
+ * (tenant t1 is not tenant t2, and their kept agreements are separate). Schema public keeps the
+ * identity mr4 gave the whole database before, so the lineage and agreements recorded for it stay.
+ */
+function datasetIdentity({ db, sysid, dboid, addr }: DatabaseRow, schema: string): string {
+  const database = sysid ? `${sysid}:${dboid}` : `${addr}/${db}:${dboid}`;
+  return identityOf(schema === DATABASE_WIDE_SCHEMA ? database : `${database}/${JSON.stringify(schema)}`);
+}
+
 function identityOf(text: string): string {
   const h = createHash('md5').update(`mr4-database:${text}`).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
@@ -342,6 +364,7 @@ function identityOf(text: string): string {
 export async function readCatalog(client: pg.ClientBase, schema = 'public'): Promise<Catalog> {
   const info = await client.query(`${DATABASE_SQL}, EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS has_schema`, [schema]);
   const { db, num, text, sysid, dboid, addr, has_schema } = info.rows[0];
+  const database: DatabaseRow = { db, sysid, dboid, addr };
   if (!has_schema) throw new Error(`Schema "${schema}" does not exist in database "${db}". Pick one with --schema.`);
   // Qualify types only where the schema is not on the path, so type names compare across databases.
   await client.query(`SELECT set_config('search_path', $1, false)`, [`pg_catalog, ${ident(schema)}`]);
@@ -398,7 +421,8 @@ export async function readCatalog(client: pg.ClientBase, schema = 'public'): Pro
     serverVersionText: text,
     systemIdentifier: sysid ?? null,
     databaseOid: dboid as number,
-    identity: identityOf(sysid ? `${sysid}:${dboid}` : `${addr}/${db}:${dboid}`),
+    identity: datasetIdentity(database, schema),
+    databaseIdentity: datasetIdentity(database, DATABASE_WIDE_SCHEMA),
     tables: tables.rows.map((t) => {
       const rel = t.oid as number;
       const uniq = (keysByRel.get(rel) ?? []).map((k) => k.key);

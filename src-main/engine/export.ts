@@ -530,6 +530,7 @@ export async function exportArchive(options: ExportOptions): Promise<ExportRepor
         ...(baseSha256 ? { baseSha256 } : {}),
         ...(options.tables ? { tables: options.tables } : {}),
         identity: catalog.identity,
+        databaseIdentity: catalog.databaseIdentity,
         ...(maskKeyId ? { masking: maskKeyId } : {}),
         ...(subset ? { subset: { where: subset.summary.where, withChildren: subset.summary.withChildren } } : {}),
       },

@@ -98,7 +98,7 @@ export async function forgetLineage(options: ForgetLineageOptions): Promise<Forg
   const ctx = await RunContext.open(options.db, options.signal, options.onEvent);
   try {
     await applySessionSettings(ctx.client);
-    const { database, identity } = await readIdentity(ctx.client);
+    const { database, identity } = await readIdentity(ctx.client, schema);
     const stored = await hasLineageStore(ctx);
     await refuseUnknownTables(ctx, { database, schema, tables: options.tables, stored });
     await ctx.query('BEGIN');

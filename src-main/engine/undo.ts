@@ -114,7 +114,7 @@ export async function listRuns(
   const ctx = await RunContext.open(db, undefined, undefined);
   try {
     await applySessionSettings(ctx.client);
-    const { database } = await readIdentity(ctx.client);
+    const { database } = await readIdentity(ctx.client, schema);
     if (!(await hasRuns(ctx))) return { runs: [], next: null, database };
     const res = await ctx.query<RunRow>(
       `SELECT ${RUN_COLUMNS} FROM ${RUNS} WHERE schema_name = $1 ORDER BY at DESC, id LIMIT ${Math.max(1, limit)}`,
@@ -255,7 +255,7 @@ export async function undoImport(options: UndoOptions): Promise<UndoReport> {
     await ctx.query(`SELECT set_config('search_path', $1, false)`, [`pg_catalog, ${ident(schema)}`]);
     await ctx.query('BEGIN');
     ctx.phase(0, UNDO_PHASES[0]);
-    const identity = await readIdentity(ctx.client);
+    const identity = await readIdentity(ctx.client, schema);
     if (!(await hasRuns(ctx)))
       throw new UndoError(
         `No import into ${identity.database} can be undone: none recorded an undo log here (schema ${UNDO_SCHEMA} has no runs table). Imports keep one from this version of mr4 on, unless run with --no-undo.`,

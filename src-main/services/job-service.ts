@@ -43,7 +43,7 @@ import type { HistoryService } from './history';
 import { JobError } from './job-errors';
 import { startEngineJob } from './jobs';
 import { badRequest, conflict, notFound } from './service-error';
-import { staleArchiveReason } from '../engine/staged/agreed';
+import { agreementSchema, staleArchiveReason } from '../engine/staged/agreed';
 import { type BaseRegistry, chosenBase, type KeptAgreement } from './bases';
 import { dbTarget } from '../db/connect';
 import { readIdentity } from '../engine/catalog';
@@ -530,13 +530,22 @@ export class JobService {
     }
     const target = await this.deps.connections.resolve(targetId);
     const client = await dbTarget(target.url, { allowFileParams: false }).connect();
+    // The app's imports name no schema: they go into the engine's default, public.
+    const schema = 'public';
     let identity: string;
     try {
-      identity = (await readIdentity(client)).identity;
+      identity = (await readIdentity(client, schema)).identity;
     } finally {
       await client.end().catch(() => undefined);
     }
     const kept = await this.deps.bases.find(info.metadata.identity, identity);
+    const keptSchema = kept ? await agreementSchema(kept) : schema;
+    if (![schema, info.metadata.schema].includes(keptSchema)) {
+      return {
+        kept: null,
+        reason: `What ${info.metadata.database} and ${target.connection.name} agreed on was kept for schema "${keptSchema}" (before mr4 told schemas apart), not "${schema}".`,
+      };
+    }
     const stale = kept && staleArchiveReason(kept, info.metadata, target.connection.database);
     if (stale) return { kept: null, reason: stale };
     return {

@@ -110,7 +110,7 @@ describe('a masked, encrypted subset of production, pulled into dev and merged b
     // And the index says so.
     const opened = await openArchive(archive, { unlocker: new Unlocker({ passphrase: PASSPHRASE }) });
     expect(opened.encrypted).toBe('passphrase');
-    expect(opened.index!.formatVersion).toBe('2.2');
+    expect(opened.index!.formatVersion).toBe('2.3');
     expect(opened.index!.tables.users.masked!.map((m) => m.column)).toEqual(['sysmail', 'extmail', 'password']);
     expect(opened.index!.tables.events.subset).toBe('filtered');
     expect(opened.index!.metadata.subset).toEqual({ where: SUBSET.where, withChildren: true });

@@ -47,7 +47,7 @@ const pairs = async (d: TestDb) =>
       `SELECT local_key, origin::text, origin_key FROM _mr4.lineage WHERE table_name = 'notes' ORDER BY local_key::int, origin, origin_key::int`,
     )
   ).rows;
-const identity = async (d: TestDb) => (await readIdentity(d.client)).identity;
+const identity = async (d: TestDb) => (await readIdentity(d.client, 'public')).identity;
 
 /** Dev merged back into production: dev's edit of row 1 updates production's row 1, nothing is
  *  inserted, and the same merge again changes nothing (no row rewritten). */

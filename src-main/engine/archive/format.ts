@@ -1,10 +1,12 @@
 // The archive's index.json (format 2) and its validation. An archive is untrusted input: everything read
 // from it is checked here before any other stage sees it.
 import { z } from 'zod';
+import { DATABASE_WIDE_SCHEMA } from '../catalog';
 
 export const ARCHIVE_FORMAT = 'mr4-archive';
-/** 2.2: masked columns and subsets are recorded (2.0 and 2.1 archives read as before). */
-export const ARCHIVE_FORMAT_VERSION = '2.2';
+/** 2.2: masked columns and subsets are recorded (2.0 and 2.1 archives read as before). 2.3: the
+ *  identity names the exported schema of the database, not the whole database (see catalog.ts). */
+export const ARCHIVE_FORMAT_VERSION = '2.3';
 /** The lineage of ids the exporting database holds (format 2.1): which rows of other databases became
  *  its rows. A table file in form, with these columns; never a table's name. */
 export const LINEAGE_FILE = 'mr4-lineage.json';
@@ -86,8 +88,10 @@ export const indexSchema = z.object({
       .regex(/^[0-9a-f]{64}$/)
       .optional(),
     tables: z.array(name).optional(),
-    /** The exporting database's identity (see catalog.ts): what the lineage names it by. */
+    /** The identity of the exported schema of its database (see catalog.ts): what the lineage names it by. */
     identity: uuid.optional(),
+    /** (2.3) The identity earlier versions gave the whole database (what their lineage names it by). */
+    databaseIdentity: uuid.optional(),
     /** (2.2) The export masked values: which key (named, never revealed) and whether it came from a
      *  seed (archives masked with one seed mask alike). */
     masking: z.object({ keyId: z.string().regex(/^[0-9a-f]{16}$/), seeded: z.boolean() }).optional(),
@@ -183,7 +187,20 @@ export function parseIndex(json: unknown): ArchiveIndex {
   }
   for (const t of Object.keys(index.tables))
     if (!entities.has(t)) throw new ArchiveError(`index.json describes table "${t}" but does not list it`);
-  return index;
+  return withoutDatabaseWideIdentity(index);
+}
+
+/**
+ * Before 2.3 an archive's identity named its whole database: for any schema but public (whose identity
+ * it still is) it cannot tell which schema it was, so such an archive says nothing about its identity —
+ * no lineage, no same-database pairing, no kept agreement — rather than pass for another schema. It is
+ * kept as the database's, which tells that the two synced before.
+ */
+function withoutDatabaseWideIdentity(index: ArchiveIndex): ArchiveIndex {
+  const schemaWide = Number(index.formatVersion.split('.')[1]) >= 3;
+  if (schemaWide || index.metadata.schema === DATABASE_WIDE_SCHEMA || !index.metadata.identity) return index;
+  const { identity: databaseIdentity, ...metadata } = index.metadata;
+  return { ...index, metadata: { ...metadata, databaseIdentity } };
 }
 
 /** Every file the index names: table files and the lineage. */

@@ -8,7 +8,7 @@ import type { ArchiveLimits } from '../archive/reader';
 import { type ArchiveSecret, Unlocker } from '../archive/crypto';
 import type { Mr4Config } from '../config';
 import type { ImportSettings } from '../../../src-common/import-settings';
-import { type AgreementStore, resolveBase } from '../staged/agreed';
+import { type AgreementStore, findAgreement, resolveBase } from '../staged/agreed';
 import { prepareRun, stageBase } from '../staged/prepare';
 import { refuseUnknownCopy } from '../staged/copies';
 import { refuseReusedIds } from '../staged/reused-ids';
@@ -160,9 +160,7 @@ export async function openDiff(options: DiffOptions): Promise<DiffSession> {
     await refuseUnknownCopy(ctx, run, !!options.sameIds);
     await refuseReusedIds(ctx, run);
     const agreed =
-      (options.base === 'auto' || options.base === 'kept') && options.agreement && run.source.identity
-        ? await options.agreement.find(run.source.identity, run.catalog.identity)
-        : null;
+      (options.base === 'auto' || options.base === 'kept') && options.agreement ? await findAgreement(ctx, options.agreement, run) : null;
     const basePath = resolveBase(options.base, agreed, run);
     const base = basePath ? await stageBase(ctx, run, basePath, options.limits, 'b', unlocker) : null;
     ctx.phase(2, DIFF_PHASES[2]);

@@ -27,7 +27,7 @@ import { type StagedTable, temp } from '../staged/types';
 import { loadRowAnswers } from '../compare/decisions';
 import { DeferredConstraintError, ProbableEditsError, RefusedRowsError } from './errors';
 import { type AgreementWritten, writeAgreement } from './agreement';
-import { type AgreementStore, NoAgreementKeptError, resolveBase, syncedBefore } from '../staged/agreed';
+import { type AgreementStore, findAgreement, NoAgreementKeptError, resolveBase, syncedBefore } from '../staged/agreed';
 import { checkMaskedKeys, openProbableEdits, recordLineage } from './identity';
 import { refuseReusedIds } from '../staged/reused-ids';
 import { recordMasks } from '../mask-store';
@@ -169,7 +169,7 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
     // Rows refused here or while writing stop the run unless allowFailures; rows a 1.0 archive
     // cannot express are reported and counted as failed, and never stop it.
     const failures: RowProblem[] = [...run.castProblems];
-    const agreed = options.agreement && run.source.identity ? await options.agreement.find(run.source.identity, catalog.identity) : null;
+    const agreed = options.agreement ? await findAgreement(ctx, options.agreement, run) : null;
     const basePath = resolveBase(options.base, agreed, run);
     // Only a merge overwrites; a skip import writes nothing the target holds, with or without a base.
     if (options.base === 'kept' && !basePath && mode === 'merge' && (await syncedBefore(ctx, run))) throw new NoAgreementKeptError(run);

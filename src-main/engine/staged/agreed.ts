@@ -1,6 +1,7 @@
 // Where a run finds what two databases last agreed on (the base of a three-way merge between them):
 // kept by the caller (services/bases.ts keeps them in the data folder), found by the two databases'
 // identities.
+import { openArchive } from '../archive/reader';
 import type { RunContext } from '../run-context';
 import { literal } from '../sql';
 import type { PreparedRun } from './prepare';
@@ -21,6 +22,37 @@ export interface AgreementStore {
   /** A path for the next agreed state; the caller records or discards what is written there. Absent:
    *  the run keeps nothing (it only reads). */
   newPath?(): Promise<string>;
+}
+
+/**
+ * The kept agreement of the run's archive and target, if one is kept for their schemas. Agreements
+ * kept before identities named a schema were kept per database pair, so the one found for schema
+ * public may hold another schema's rows: compared with those, production's edits would look like
+ * the source's to undo. Such an agreement is not used (logged, so a missing base is explained).
+ */
+export async function findAgreement(ctx: RunContext, store: AgreementStore, run: PreparedRun): Promise<AgreedState | null> {
+  if (!run.source.identity) return null;
+  const agreed = await store.find(run.source.identity, run.catalog.identity);
+  if (!agreed) return null;
+  const schema = await agreementSchema(agreed);
+  if (runSchemas(run).includes(schema)) return agreed;
+  ctx.log(
+    `The agreement kept for ${run.index.metadata.database} and ${run.catalog.database} holds schema "${schema}" (kept before mr4 ` +
+      `told schemas apart), not schema "${run.catalog.schema}": it is not used as this run's base.`,
+  );
+  return null;
+}
+
+/** The schema whose rows a kept agreement holds. */
+export async function agreementSchema(agreed: AgreedState): Promise<string> {
+  const opened = await openArchive(agreed.path);
+  return opened.index?.metadata.schema ?? '';
+}
+
+/** The schemas a base of the run may hold: the archive's and the target's (the same, but for a sync
+ *  between two differently named schemas). */
+export function runSchemas(run: PreparedRun): string[] {
+  return [run.index.metadata.schema, run.catalog.schema];
 }
 
 /**
@@ -62,14 +94,19 @@ export class StaleArchiveError extends Error {
 }
 
 /** Whether the archive's database and the target have synced before: the target's lineage names the
- *  archive's database as an origin, or the archive's lineage names the target. */
+ *  archive's database as an origin, or the archive's lineage names the target — by the identities of
+ *  their schemas, or by those earlier versions gave the whole databases (lineage recorded before). */
 export async function syncedBefore(ctx: RunContext, run: PreparedRun): Promise<boolean> {
   const [source, target] = [run.source, run.target];
+  const names = (...ids: (string | null | undefined)[]) =>
+    [...new Set(ids.filter((i): i is string => !!i))].map((i) => `${literal(i)}::uuid`);
+  const sourceNames = names(source.identity, run.index.metadata.databaseIdentity);
+  const targetNames = names(target.identity, run.catalog.databaseIdentity);
   const checks: string[] = [];
-  if (source.identity && target.lineage)
-    checks.push(`EXISTS (SELECT 1 FROM ${target.lineage} l WHERE l.origin = ${literal(source.identity)}::uuid)`);
-  if (target.identity && source.lineage)
-    checks.push(`EXISTS (SELECT 1 FROM ${source.lineage} l WHERE l.origin = ${literal(target.identity)}::uuid)`);
+  if (sourceNames.length && target.lineage)
+    checks.push(`EXISTS (SELECT 1 FROM ${target.lineage} l WHERE l.origin IN (${sourceNames.join(', ')}))`);
+  if (targetNames.length && source.lineage)
+    checks.push(`EXISTS (SELECT 1 FROM ${source.lineage} l WHERE l.origin IN (${targetNames.join(', ')}))`);
   if (!checks.length) return false;
   return (await ctx.query<{ synced: boolean }>(`SELECT ${checks.join(' OR ')} AS synced`)).rows[0].synced;
 }
@@ -82,7 +119,8 @@ export class NoAgreementKeptError extends Error {
     const source = run.index.metadata.database;
     super(
       `${source} and ${run.catalog.database} have synced before (the lineage of ids pairs their rows), but what they last agreed on ` +
-        `is not kept in this data folder (another machine, a data folder removed, or --no-remember): merged two ways, the archive's ` +
+        `is not kept in this data folder (another machine, a data folder removed, --no-remember, or kept by a version of mr4 that did not tell ` +
+        `schemas apart): merged two ways, the archive's ` +
         `values would overwrite every edit ${run.catalog.database} made since. Preview the merge and choose its base there (the ` +
         `last archive the two agreed on; mr4: --base FILE), or merge two ways on purpose ("Compare two ways" in the preview; ` +
         `mr4: --base none).`,

@@ -13,6 +13,7 @@ import { buildPlan, type Plan, resolveConfig } from '../plan';
 import type { RunContext } from '../run-context';
 import { ArchiveError } from '../archive/format';
 import { archiveDataTables, reconcile } from './checks';
+import { runSchemas } from './agreed';
 import { fileSource } from '../archive/source';
 import { archiveSide, hasLineageStore, type LineageSide, NO_LINEAGE, stagedLineage, targetSide } from './lineage';
 import { diagnoseMisfits, stageTables } from './staging';
@@ -145,6 +146,7 @@ export async function stageBase(
   const opened = await openArchive(basePath, { limits, signal: ctx.signal, unlocker });
   if (opened.kind !== 'mr4-2') throw new ArchiveError('A base archive must be a format 2 archive written by mr4 export.');
   const base = opened.index!;
+  refuseBaseOfAnotherSchema(run, basePath, base);
   const tables = new Map<string, StagedTable>();
   run.tables.forEach((t, position) => {
     const at = base.tables[t.plan.name];
@@ -187,6 +189,18 @@ export async function stageBase(
     );
   }
   return { path: basePath, index: base, tables, side: archiveSide(base.metadata.identity, base.lineage, lineageTable) };
+}
+
+/** A base holding another schema's rows (another tenant's, or a schema of the same name elsewhere)
+ *  would make the run's rows look edited or deleted since it: a merge would overwrite the target. */
+function refuseBaseOfAnotherSchema(run: PreparedRun, basePath: string, base: ArchiveIndex): void {
+  const schemas = runSchemas(run);
+  if (schemas.includes(base.metadata.schema)) return;
+  throw new ArchiveError(
+    `The base archive ${basePath} holds schema "${base.metadata.schema}" of ${base.metadata.database}, but this run compares schema ` +
+      `"${run.index.metadata.schema}" of ${run.index.metadata.database} with schema "${run.catalog.schema}" of ${run.catalog.database}: ` +
+      `it is not what these two agreed on. Choose an archive of schema "${run.catalog.schema}" as the base, or compare two ways (mr4: --base none).`,
+  );
 }
 
 /** What the run says of masked columns: never compared, written into new rows only. */
