@@ -172,13 +172,15 @@ LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attrelid, a.attnum`;
 
+// indkey lists a unique index's INCLUDE columns after its key: only the first indnkeyatts are the key.
 const KEYS_SQL = `
 SELECT i.indrelid::int AS rel, ic.relname AS index_name, con.conname AS constraint_name,
        i.indisprimary AS is_primary, con.oid IS NOT NULL AS is_constraint,
        i.indpred IS NOT NULL AS partial, (0 = ANY (i.indkey::int2[])) AS expression,
        %NULLS_NOT_DISTINCT% AS nulls_not_distinct, i.indimmediate AS immediate,
        ARRAY(SELECT a.attname FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, ord)
-             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum ORDER BY k.ord) AS columns
+             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+             WHERE k.ord <= i.indnkeyatts ORDER BY k.ord) AS columns
 FROM pg_index i
 JOIN pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_class c ON c.oid = i.indrelid

@@ -60,7 +60,7 @@ async function foreignKeysInto(ctx: RunContext, a: UndoLogTables): Promise<Forei
     `SELECT c.conname AS name, n.nspname AS "childSchema", ch.relname AS child, pa.relname AS parent,
             array(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY x(n, o) JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = x.n ORDER BY x.o) AS cols,
             array(SELECT a.attname::text FROM unnest(c.confkey) WITH ORDINALITY x(n, o) JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = x.n ORDER BY x.o) AS pcols,
-            (SELECT array(SELECT a.attname::text FROM unnest(i.indkey) x(n) JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = x.n)
+            (SELECT array(SELECT a.attname::text FROM unnest(i.indkey) WITH ORDINALITY x(n, o) JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = x.n WHERE x.o <= i.indnkeyatts ORDER BY x.o)
                FROM pg_index i WHERE i.indrelid = c.conrelid AND i.indisprimary) AS pk,
             c.confdeltype AS on_delete, c.confupdtype AS on_update
      FROM pg_constraint c JOIN pg_class ch ON ch.oid = c.conrelid JOIN pg_class pa ON pa.oid = c.confrelid

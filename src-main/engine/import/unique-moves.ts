@@ -69,7 +69,7 @@ async function uniqueIndexes(ctx: RunContext, table: string): Promise<UniqueInde
      LEFT JOIN pg_constraint c ON c.conindid = ix.indexrelid AND c.conrelid = ix.indrelid AND c.contype IN ('p', 'u')
      CROSS JOIN LATERAL unnest(ix.indkey) WITH ORDINALITY k(attnum, ord)
      JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.attnum
-     WHERE ix.indrelid = $1::regclass AND ix.indisunique AND ix.indexprs IS NULL
+     WHERE ix.indrelid = $1::regclass AND ix.indisunique AND ix.indexprs IS NULL AND k.ord <= ix.indnkeyatts
      GROUP BY ix.indexrelid, ix.indrelid, ix.indpred, c.conname, c.condeferrable, to_jsonb(ix) ->> 'indnullsnotdistinct'`,
     [table],
   );
