@@ -479,6 +479,7 @@ export function buildPlan(catalog: Catalog, options: PlanOptions = {}): Plan {
   const inPlan = tablesInPlan(selected, drafts);
   refuseInheritance(byName, selected, inPlan, drafts);
   refuseRowSecurity(byName, selected, inPlan, drafts);
+  refuseStagingColumnNames(byName, selected, inPlan, drafts);
   const edges = dependencies(inPlan);
   const names = [...inPlan.keys()].sort();
   const cycles = breakCycles(names, edges);
@@ -847,6 +848,31 @@ function refuseRowSecurity(
     `Row-level security applies to ${touched.join(', ')} for this user: PostgreSQL would let mr4 see and write only the rows its ` +
       `policies allow, and mr4 would export, match or overwrite part of a table as if it were all of it. ${ROW_SECURITY_WAY_OUT} ` +
       wayOutWithout(filtered, selected, drafts),
+  );
+}
+
+/** The names of the columns mr4's staging tables put beside a table's own columns (a row's number in
+ *  the archive, its match in the target, its references' checks): a table column with one of these names
+ *  would be specified twice. Numbered ones repeat per key column or reference. */
+const STAGING_COLUMN_NAMES =
+  /^_(row|hit|tgt|loc|src|n|id|rid|gone|ctid|via|name|leaves|sharing|first|last|mr4_rn|(miss|selfmiss|polymiss|polyself|moves|uk|lk)[0-9]*)$/;
+
+/** Refuses a plan that reads or writes a table with a column named like one of mr4's staging columns,
+ *  before anything is read: every import and diff of it would fail on the duplicate column. */
+function refuseStagingColumnNames(
+  byName: Map<string, Table>,
+  selected: Set<string>,
+  inPlan: Map<string, TablePlan>,
+  drafts: Map<string, TablePlan>,
+): void {
+  const clashing = (name: string) => (byName.get(name)?.columns ?? []).filter((c) => STAGING_COLUMN_NAMES.test(c.name)).map((c) => c.name);
+  const touched = [...inPlan.keys()].filter((n) => clashing(n).length).sort();
+  if (!touched.length) return;
+  const named = touched.map((n) => `${n} (${clashing(n).join(', ')})`).join(', ');
+  throw new PlanError(
+    `Columns ${named} have names mr4 uses for its own staging columns, so it cannot import or compare these tables: ` +
+      `rename the columns in both databases (ALTER TABLE … RENAME COLUMN). ` +
+      wayOutWithout((n) => clashing(n).length > 0, selected, drafts),
   );
 }
 
