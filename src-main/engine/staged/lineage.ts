@@ -105,11 +105,30 @@ export function lineagePairsSql(x: LineageSide, y: LineageSide, table: string): 
   return parts.length ? parts.join(' UNION ALL ') : null;
 }
 
-/** Text that casts to `type` without error (lineage keys come from an untrusted archive). */
+const INTEGER_RANGES: Record<string, [string, string]> = {
+  smallint: ['-32768', '32767'],
+  integer: ['-2147483648', '2147483647'],
+  bigint: ['-9223372036854775808', '9223372036854775807'],
+};
+/** Digits an unconstrained numeric id may have before or after its point (a crafted archive's longer key is left out). */
+const NUMERIC_KEY_DIGITS = 1000;
+
+/** Text that casts to `type` without error and without rounding (lineage keys come from an untrusted
+ *  archive): every value the type holds, so that no pair of ids of the column is left out. */
 export function castableKey(expr: string, type: string): string {
-  if (/^(smallint|integer|bigint)$/.test(type)) return `${expr} ~ '^-?[0-9]{1,18}$'`;
+  const range = INTEGER_RANGES[type];
+  if (range) return `CASE WHEN ${expr} ~ '^-?[0-9]{1,19}$' THEN ${expr}::numeric BETWEEN ${range[0]} AND ${range[1]} ELSE false END`;
+  const numeric = /^numeric(?:\((\d+)(?:,(\d+))?\))?$/.exec(type);
+  if (numeric) {
+    const scale = Number(numeric[2] ?? 0);
+    const [whole, fraction] = numeric[1] ? [Number(numeric[1]) - scale, scale] : [NUMERIC_KEY_DIGITS, NUMERIC_KEY_DIGITS];
+    return `CASE WHEN ${expr} ~ '^-?[0-9]+(\\.[0-9]+)?$' THEN char_length(split_part(ltrim(${expr}, '-'), '.', 1)) <= ${whole}
+                 AND char_length(split_part(${expr}, '.', 2)) <= ${fraction} ELSE false END`;
+  }
   if (type === 'uuid') return `${expr} ~* '^[0-9a-f]{8}-?([0-9a-f]{4}-?){3}[0-9a-f]{12}$'`;
-  if (/^(text|character varying)/.test(type)) return 'true';
+  const length = /^(?:character varying|character)\((\d+)\)$/.exec(type);
+  if (length) return `char_length(${expr}) <= ${length[1]}`;
+  if (/^(text|character varying|bpchar|citext)$/.test(type)) return 'true';
   return 'false';
 }
 
