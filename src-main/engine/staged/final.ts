@@ -2,7 +2,7 @@
 // against the target as the merge leaves it. The import builds f to check and write it
 // (import/constraints.ts); the classification builds it to refuse what the import would refuse for a
 // taken unique value (compare/classify.ts), so the diff and the merge agree.
-import type { UniqueKey } from '../catalog';
+import type { Column, UniqueKey } from '../catalog';
 import { ident, literal } from '../sql';
 import { stagedKeyJson, targetKeyJson } from './keys';
 import {
@@ -106,6 +106,10 @@ export async function buildFinal(m: MatchContext, t: StagedTable, columns: strin
   for (const r of t.plan.references) r.columns.forEach((c) => joined.add(c));
   if (t.plan.key.kind === 'key') t.plan.key.columns.forEach((c) => joined.add(c));
   const present = new Set(['_row', '_loc', '_hit', ...columns]);
+  for (const g of generatedKeyColumns(m, t).filter((c) => c.generatedFrom.every((i) => present.has(i)))) {
+    await addGeneratedValue(m, t, g);
+    present.add(g.name);
+  }
   await analyzeTemp(
     m,
     t,
@@ -148,24 +152,47 @@ export async function dropRefused(m: MatchContext, t: StagedTable): Promise<void
   if (t.plan.surrogate) await m.ctx.query(`DELETE FROM ${temp(t, 'ids')} a USING ${temp(t, 'refused')} x WHERE a._row = x._row`);
 }
 
-/** Unique keys mr4 checks before writing: whole columns, all written with their final values. */
+/** Unique keys mr4 checks before writing: whole columns, all written with their final values, or
+ *  stored generated columns computed from such columns (the database enforces those keys just the same). */
 export function checkedKeys(m: MatchContext, t: StagedTable): UniqueKey[] {
   const staged = new Set(t.staged);
   // A late polymorphic value is written only once every table is: not checked, as a late reference is not.
   const late = new Set([...lateColumns(m, t), ...deferredPolymorphic(m, t, 'late').map((n) => n.ref.columns[0])]);
+  const final = (c: string) => staged.has(c) && !late.has(c);
+  const computable = (c: string) => {
+    const column = t.catalog.columns.find((tc) => tc.name === c);
+    return column?.generated === 's' && column.generatedFrom.length > 0 && column.generatedFrom.every(final);
+  };
   return [...(t.catalog.primaryKey ? [t.catalog.primaryKey] : []), ...t.catalog.uniqueKeys].filter(
     (k) =>
       !k.partial &&
       !k.expression &&
-      k.columns.every((c) => staged.has(c) && !late.has(c)) &&
+      k.columns.every((c) => final(c) || computable(c)) &&
       !(k.columns.length === 1 && k.columns[0] === t.plan.surrogate),
   );
 }
 
-/** The columns of f that refuseTakenUniqueValues reads; none where no unique key is checked. */
+/** The stored generated columns of the keys checked before writing. */
+function generatedKeyColumns(m: MatchContext, t: StagedTable): Column[] {
+  const inKeys = new Set(checkedKeys(m, t).flatMap((k) => k.columns));
+  return t.catalog.columns.filter((c) => c.generated === 's' && inKeys.has(c.name));
+}
+
+/** Gives f a generated column's value as the database will compute it from the written values: its
+ *  expression, whose column names are f's own there. */
+async function addGeneratedValue(m: MatchContext, t: StagedTable, column: Column): Promise<void> {
+  const F = temp(t, 'final');
+  await m.ctx.query(`ALTER TABLE ${F} ADD COLUMN ${ident(column.name)} ${column.type}`);
+  await m.ctx.query(`UPDATE ${F} SET ${ident(column.name)} = (${column.default})`);
+}
+
+/** The columns of f that refuseTakenUniqueValues reads (a generated column through the columns it is
+ *  computed from); none where no unique key is checked. */
 export function uniqueCheckColumns(m: MatchContext, t: StagedTable): string[] {
   const keys = checkedKeys(m, t);
-  return keys.length ? [...new Set([...keys.flatMap((k) => k.columns), ...locatorColumns(t)])] : [];
+  const generated = new Map(generatedKeyColumns(m, t).map((c) => [c.name, c.generatedFrom]));
+  const read = keys.flatMap((k) => k.columns).flatMap((c) => generated.get(c) ?? [c]);
+  return keys.length ? [...new Set([...read, ...locatorColumns(t)])] : [];
 }
 
 /**
@@ -182,6 +209,9 @@ export async function refuseTakenUniqueValues(m: MatchContext, t: StagedTable): 
   const F = temp(t, 'final');
   const T = target(m, t);
   const matchKey = t.plan.key.kind === 'key' && !t.plan.surrogate ? t.plan.key.columns.join('\u0000') : null;
+  // A generated value is kept by keeping the columns it is computed from.
+  const generated = new Map(generatedKeyColumns(m, t).map((c) => [c.name, c.generatedFrom]));
+  const decided = (k: UniqueKey) => [...new Set(k.columns.flatMap((c) => generated.get(c) ?? [c]))].join(', ');
   let refused = 0;
   for (;;) {
     let added = 0;
@@ -196,7 +226,7 @@ export async function refuseTakenUniqueValues(m: MatchContext, t: StagedTable): 
       const present = presentIn('f');
       const what = `${k.columns.join(', ')} (unique ${k.name})`;
       // The ways out: a row the target has can also keep the target's value (its update gives up the new one).
-      const wayOut = `CASE WHEN f._hit THEN ${literal(`. Leave this row out, decide its ${k.columns.join(', ')} "target" to keep the target's value, or change one of the two rows`)}
+      const wayOut = `CASE WHEN f._hit THEN ${literal(`. Leave this row out, decide its ${decided(k)} "target" to keep the target's value, or change one of the two rows`)}
            ELSE ${literal('. Leave this row out, or change one of the two rows')} END`;
       // Whether a final row changes the key's value: an insert, or an update of it.
       const moves = (f: string, g: string) => `(NOT ${f}._hit OR NOT (${on(g, f)}))`;
