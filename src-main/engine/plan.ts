@@ -853,9 +853,8 @@ function refuseRowSecurity(
 
 /** The names of the columns mr4's staging tables put beside a table's own columns (a row's number in
  *  the archive, its match in the target, its references' checks): a table column with one of these names
- *  would be specified twice. Numbered ones repeat per key column or reference. */
-const STAGING_COLUMN_NAMES =
-  /^_(row|hit|tgt|loc|src|n|id|rid|gone|ctid|via|name|leaves|sharing|first|last|mr4_rn|(miss|selfmiss|polymiss|polyself|moves|uk|lk)[0-9]*)$/;
+ *  would be specified twice. Numbered ones repeat per key column or reference; the others are _mr4_…. */
+const STAGING_COLUMN_NAMES = /^_(row|hit|tgt|loc|src|n|ctid|via|mr4_.*|(miss|selfmiss|polymiss|polyself|uk|lk)[0-9]*)$/;
 
 /** Refuses a plan that reads or writes a table with a column named like one of mr4's staging columns,
  *  before anything is read: every import and diff of it would fail on the duplicate column. */

@@ -131,7 +131,7 @@ export async function listRuns(
 /** What the undo writes into `t`'s rows (unique-moves.ts): old values back, inserted rows deleted. */
 function restoredAndDeleted(T: string, t: RunTable, cols: string[], log: string, keep: string): string {
   const rows = (op: string, values: string) =>
-    `SELECT u.n AS _id, ${rowId('g')} AS _rid, ${op === 'i'} AS _gone, ${cols.map((c) => `${values}.${ident(c)}`).join(', ')}
+    `SELECT u.n AS _mr4_id, ${rowId('g')} AS _mr4_rid, ${op === 'i'} AS _mr4_gone, ${cols.map((c) => `${values}.${ident(c)}`).join(', ')}
      FROM ${log} u CROSS JOIN LATERAL jsonb_populate_record(NULL::${T}, u.key) k CROSS JOIN LATERAL jsonb_populate_record(NULL::${T}, u.before) b
      JOIN ${T} g ON ${keyJoin(t, 'g', 'k')}
      WHERE u.table_name = ${literal(t.name)} AND u.op = ${literal(op)} AND NOT EXISTS (SELECT 1 FROM ${keep} x WHERE x.n = u.n)`;

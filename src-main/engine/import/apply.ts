@@ -199,7 +199,7 @@ async function moveTakenValuesAside(m: MatchContext, t: StagedTable, undo: Table
     table: T,
     tag: t.tag,
     moves: {
-      sql: `SELECT f._row AS _id, CASE WHEN f._hit THEN ${rowId('g')} END AS _rid, false AS _gone, ${columns.map((c) => `f.${ident(c)}`).join(', ')}
+      sql: `SELECT f._row AS _mr4_id, CASE WHEN f._hit THEN ${rowId('g')} END AS _mr4_rid, false AS _mr4_gone, ${columns.map((c) => `f.${ident(c)}`).join(', ')}
             FROM ${F} f LEFT JOIN ${T} g ON f._hit AND ${locates(t, 'g', 'f')}`,
       columns,
     },
@@ -266,7 +266,9 @@ export async function writeTable(m: MatchContext, t: StagedTable, beforeWrite?: 
   if (updateStatement && writeFirst && chunks.length) {
     const update = updateStatement;
     const range: [number, number] = [chunks[0][0], chunks[chunks.length - 1][1]];
-    t.counts.updated += await runAttributed(m, t, 'Updating', range, (r) => update(`${r} AND f._row IN (SELECT _id FROM ${writeFirst})`));
+    t.counts.updated += await runAttributed(m, t, 'Updating', range, (r) =>
+      update(`${r} AND f._row IN (SELECT _mr4_id FROM ${writeFirst})`),
+    );
   }
   const writeRows = async () => {
     for (const [lo, hi] of chunks) {
@@ -283,7 +285,7 @@ export async function writeTable(m: MatchContext, t: StagedTable, beforeWrite?: 
     m.ctx,
     moved,
     (mv) =>
-      `SELECT h._name::text AS name FROM ${mv.holders} h LEFT JOIN ${F} f ON f._row = h._id LEFT JOIN ${T} g ON ${locates(t, 'g', 'f')}
+      `SELECT h._name::text AS name FROM ${mv.holders} h LEFT JOIN ${F} f ON f._row = h._mr4_id LEFT JOIN ${T} g ON ${locates(t, 'g', 'f')}
        WHERE f._row IS NULL OR NOT (${mv.columns.map((c) => `g.${ident(c)} IS NOT DISTINCT FROM f.${ident(c)}`).join(' AND ')}) ORDER BY h.n LIMIT 20`,
   );
 

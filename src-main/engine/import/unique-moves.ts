@@ -9,8 +9,8 @@ import type { RunContext } from '../run-context';
 import { ident } from '../sql';
 import { rowId } from '../staged/match';
 
-/** What the write changes: one row per written row, as `_id` (the caller's), `_rid` (rowId of the
- *  target row it changes, NULL for a row it inserts), `_gone` (the row is deleted) and the new value
+/** What the write changes: one row per written row, as `_mr4_id` (the caller's), `_mr4_rid` (rowId of the
+ *  target row it changes, NULL for a row it inserts), `_mr4_gone` (the row is deleted) and the new value
  *  of every column it writes. */
 export interface ValueMoves {
   sql: string;
@@ -19,13 +19,13 @@ export interface ValueMoves {
 
 export interface ValuesMovedAside {
   moved: MovedRows[];
-  /** Temp table of the rows (_id, by the caller's id) to write before any other: each leaves a
+  /** Temp table of the rows (_mr4_id, by the caller's id) to write before any other: each leaves a
    *  partial unique index with its value, which another written row takes. Null where none can. */
   writeFirst: string | null;
 }
 
 export interface MovedRows {
-  /** Temp table of the rows given a temporary value (_id, by the caller's id). */
+  /** Temp table of the rows given a temporary value (_mr4_id, by the caller's id). */
   holders: string;
   /** The columns of the unique key they were moved out of the way for. */
   columns: string[];
@@ -134,7 +134,7 @@ export async function moveUniqueValuesAside(
   await ctx.query(`DROP TABLE IF EXISTS ${M}`);
   await ctx.query(`CREATE TEMP TABLE ${M} ON COMMIT DROP AS ${moves.sql}`);
   const first = opts.leaversFirst && indexes.some((ix) => ix.predicate) ? `pg_temp.${ident(`mr4_${opts.tag}_first`)}` : null;
-  if (first) await ctx.query(`CREATE TEMP TABLE ${first} (_id bigint) ON COMMIT DROP`);
+  if (first) await ctx.query(`CREATE TEMP TABLE ${first} (_mr4_id bigint) ON COMMIT DROP`);
   const moved: MovedRows[] = [];
   for (const [i, ix] of indexes.entries()) {
     const cols = ix.columns.map((c) => c.name);
@@ -148,23 +148,25 @@ export async function moveUniqueValuesAside(
     // holds only the rows its WHERE admits, read here over the row's own columns.
     const inIndex = (a: string) => (ix.predicate ? `EXISTS (SELECT FROM (SELECT ${a}.*) AS x WHERE ${ix.predicate})` : 'true');
     // Rows that keep their values but are written out of a partial index (deleted_at set).
-    const leaves = ix.predicate ? `(NOT mv._gone AND ${same('mv', 'g')} AND NOT ${inIndex('mv')})` : 'false';
+    const leaves = ix.predicate ? `(NOT mv._mr4_gone AND ${same('mv', 'g')} AND NOT ${inIndex('mv')})` : 'false';
     const H = `pg_temp.${ident(`mr4_${opts.tag}_holders${i}`)}`;
     // A row gives up its value where it is deleted, written with another, or written out of a
     // partial index; a holder is one whose value another written row takes.
     const found = await ctx.query(
       `CREATE TEMP TABLE ${H} ON COMMIT DROP AS
-       SELECT mv._id, mv._rid, row_number() OVER (ORDER BY mv._id) AS n, ${leaves} AS _leaves,
-              ${ix.columns.map((c, k) => `(mv._gone OR mv.${ident(c.name)} IS DISTINCT FROM g.${ident(c.name)} OR ${leaves}) AS _moves${k}`).join(', ')},
+       SELECT mv._mr4_id, mv._mr4_rid, row_number() OVER (ORDER BY mv._mr4_id) AS n, ${leaves} AS _leaves,
+              ${ix.columns.map((c, k) => `(mv._mr4_gone OR mv.${ident(c.name)} IS DISTINCT FROM g.${ident(c.name)} OR ${leaves}) AS _moves${k}`).join(', ')},
               ${opts.name('g')} AS _name
-       FROM ${M} mv JOIN ${table} g ON ${rowId('g')} = mv._rid
-       WHERE (mv._gone OR NOT (${same('mv', 'g')}) OR ${leaves}) AND ${inIndex('g')}
-         AND EXISTS (SELECT 1 FROM ${M} m2 WHERE NOT m2._gone AND m2._rid IS DISTINCT FROM mv._rid AND ${same('m2', 'g')} AND ${inIndex('m2')})`,
+       FROM ${M} mv JOIN ${table} g ON ${rowId('g')} = mv._mr4_rid
+       WHERE (mv._mr4_gone OR NOT (${same('mv', 'g')}) OR ${leaves}) AND ${inIndex('g')}
+         AND EXISTS (SELECT 1 FROM ${M} m2 WHERE NOT m2._mr4_gone AND m2._mr4_rid IS DISTINCT FROM mv._mr4_rid AND ${same('m2', 'g')} AND ${inIndex('m2')})`,
     );
     if (!found.rowCount) continue;
     if (first) {
       // Written before every other row instead: their write frees the value, and needs no temporary one.
-      const left = await ctx.query(`WITH l AS (DELETE FROM ${H} WHERE _leaves RETURNING _id) INSERT INTO ${first} SELECT _id FROM l`);
+      const left = await ctx.query(
+        `WITH l AS (DELETE FROM ${H} WHERE _leaves RETURNING _mr4_id) INSERT INTO ${first} SELECT _mr4_id FROM l`,
+      );
       if (left.rowCount === found.rowCount) continue;
     }
     if (ix.deferrable) {
@@ -186,7 +188,7 @@ export async function moveUniqueValuesAside(
       : `mr4 has no temporary value for ${cols.join(', ')} of these rows`;
     if (stuck.rowCount) throw await swapError(ctx, H, ix, none);
     const set = usable.map((u, k) => `${ident(u.c.name)} = CASE WHEN ${pick(k)} THEN ${u.tmp} ELSE g.${ident(u.c.name)} END`).join(', ');
-    const update = `UPDATE ${table} AS g SET ${set} FROM ${H} h WHERE ${rowId('g')} = h._rid`;
+    const update = `UPDATE ${table} AS g SET ${set} FROM ${H} h WHERE ${rowId('g')} = h._mr4_rid`;
     await ctx.query('SAVEPOINT mr4_move_aside');
     try {
       await ctx.query(opts.wrap ? opts.wrap(update) : update);

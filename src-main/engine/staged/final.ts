@@ -243,11 +243,11 @@ export async function refuseTakenUniqueValues(m: MatchContext, t: StagedTable): 
              THEN ${literal(`another archived row would get the same ${what}: `)} || ${stagedKeyJson(m, t, 's2')}::text
              ELSE ${literal(`a different target row already has this ${what}: `)} || ${stagedKeyJson(m, t, 's2')}::text || ', which keeps it' END
            || ${wayOut} AS reason
-         FROM (SELECT f0.*, count(*) OVER w AS _sharing, min(f0._row) OVER w AS _first, max(f0._row) OVER w AS _last
+         FROM (SELECT f0.*, count(*) OVER w AS _mr4_sharing, min(f0._row) OVER w AS _mr4_first, max(f0._row) OVER w AS _mr4_last
                FROM ${F} f0 WHERE ${presentIn('f0')} WINDOW w AS (PARTITION BY ${cols})) f
-         JOIN ${F} f2 ON f2._row = CASE WHEN f._row = f._first THEN f._last ELSE f._first END
+         JOIN ${F} f2 ON f2._row = CASE WHEN f._row = f._mr4_first THEN f._mr4_last ELSE f._mr4_first END
          JOIN ${temp(t, 'staged')} s2 ON s2._row = f2._row ${own('f', 'g')} ${own('f2', 'g2')}
-         WHERE f._sharing > 1 AND ${moves('f', 'g')}`;
+         WHERE f._mr4_sharing > 1 AND ${moves('f', 'g')}`;
       // A row without an id that was matched by this key has it already; an inserted one has no match.
       const parts = k.columns.join('\u0000') === matchKey ? [sharer] : [keeper, sharer];
       added += await refuseWith(m, t, parts.join(' UNION ALL '));
