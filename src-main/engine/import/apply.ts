@@ -338,7 +338,7 @@ async function writeCheckingUniqueOnViolation(
   }
 }
 
-/** Moves every sequence of the written tables past the largest value now in its column. */
+/** Moves every sequence of the tables written past the largest value now in its column. */
 export async function advanceSequences(m: MatchContext, tables: StagedTable[]): Promise<void> {
   for (const t of tables) {
     if (t.plan.role !== 'data' || t.counts.inserted === 0) continue;

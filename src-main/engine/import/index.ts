@@ -243,6 +243,8 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
         await buildFinal(m, t);
         await checkConstraints(m, t);
         await writeTable(m, t, (rows) => fkReload.beforeWrite(t, rows));
+        // At once, not at the end: a trigger of a table written later may draw from its sequence.
+        if (!dryRun) await advanceSequences(m, [t]);
         const refused = await describeRefused(m, t);
         t.counts.failed += refused.length;
         failures.push(...refused);
@@ -267,7 +269,6 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
           `The run was confirmed as one that writes nothing, but it would write ${writes} row(s) (the target changed since its dry run). Nothing was written: run the dry run again and confirm what it finds.`,
         );
     }
-    if (!dryRun) await advanceSequences(m, tables);
     await enableTriggers(m, disabled);
     try {
       await fkReload.restore();
