@@ -457,3 +457,15 @@ export async function readCatalog(client: pg.ClientBase, schema = 'public'): Pro
     freeSequences: freeSequences.rows.map((r) => r.name as string),
   };
 }
+
+/**
+ * The text a column's default puts before the number it draws from its one sequence
+ * (`'INV-' || nextval('inv_seq')` → `INV-`), or null where the default has another shape.
+ */
+export function sequencePrefix(c: Column): string | null {
+  if (c.sequences.length !== 1 || c.default === null) return null;
+  const m = /^\(+'((?:[^']|'')*)'::text \|\| \(?nextval\('(?:[^']|'')*'::regclass\)\)?(?:::text)?\)+(?:::[a-z ]+(?:\(\d+\))?)?$/.exec(
+    c.default,
+  );
+  return m ? m[1].replace(/''/g, "'") : null;
+}

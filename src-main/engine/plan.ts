@@ -1,7 +1,7 @@
 // From a catalog (and optional configuration) to a plan: which tables and columns move, how each table's
 // rows are recognised (natural key or content), which columns carry surrogate ids to rewrite, the order
 // tables are written in, and which columns are filled late to break cycles.
-import { type Catalog, type Column, type ForeignKey, partitionRoot, type Table, type UniqueKey } from './catalog';
+import { type Catalog, type Column, type ForeignKey, partitionRoot, sequencePrefix, type Table, type UniqueKey } from './catalog';
 import { mergeConfigs, type Mr4Config, type TableConfig } from './config';
 import { DETERMINISTIC, describeRule, type MaskedColumn, type MaskRuleConfig, ruleOf, ruleProblem } from './mask';
 import { crearisMaskDefaults, crearisProfile, isCrearis } from './profiles/crearis';
@@ -493,6 +493,7 @@ export function buildPlan(catalog: Catalog, options: PlanOptions = {}): Plan {
       ...numberedColumnWarnings(tp),
       ...referencedNumberWarnings(tp, byName.get(tp.name)!, drafts),
       ...applicationIdWarnings(tp, catalog, drafts),
+      ...textFromSequenceWarnings(tp, byName.get(tp.name)!),
     );
   return {
     schema: catalog.schema,
@@ -504,6 +505,18 @@ export function buildPlan(catalog: Catalog, options: PlanOptions = {}): Plan {
     cycles,
     warnings,
   };
+}
+
+/** Text columns drawn from a sequence in a shape whose number an import cannot read back (it moves
+ *  the sequence past `'INV-' || nextval(…)` values itself, see advanceSequences). */
+function textFromSequenceWarnings(tp: TablePlan, table: Table): string[] {
+  return table.columns
+    .filter((c) => c.typeCategory === TEXT_CATEGORY && c.sequences.length > 0 && sequencePrefix(c) === null)
+    .filter((c) => tp.columns.some((pc) => pc.name === c.name))
+    .map(
+      (c) =>
+        `${tp.name}.${c.name} (${c.type}) draws its values from ${c.sequences.join(', ')} (${c.default}), in a shape mr4 cannot read the number back from: an import does not move the sequence past the values it writes, so the target's next default may give a value a row already has. After an import, move the sequence past them yourself (setval).`,
+    );
 }
 
 /** Unique columns drawn from a sequence: said once, with what an import does with them. */
@@ -992,9 +1005,12 @@ function levels(names: string[], live: Edge[]): Map<string, number> {
 function unexportedParents(tp: TablePlan, schema: string, inPlan: Map<string, TablePlan>): string[] {
   const out: string[] = [];
   for (const r of tp.references) {
-    if (r.external)
-      out.push(`${tp.name}.${r.columns.join(', ')} references ${r.parent} outside schema "${schema}": values are copied as they are.`);
-    else if (!r.self && !inPlan.has(r.parent) && !r.remap) {
+    if (r.external) {
+      const parent = `${r.parentSchema}.${r.parent}`;
+      out.push(
+        `${tp.name}.${r.columns.join(', ')} references ${parent}, outside schema "${schema}": mr4 neither moves nor compares its rows, so the values are copied as they are and each row points at whatever row of ${parent} has that ${r.parentColumns.join(', ')} in the target, another row where the two databases numbered ${parent} differently. Check that both give those rows the same ${r.parentColumns.join(', ')}, or leave the column out ("excludeColumns").`,
+      );
+    } else if (!r.self && !inPlan.has(r.parent) && !r.remap) {
       out.push(
         `${tp.name}.${r.columns.join(', ')} references ${r.parent}, which is not exported: its values must already exist in the target.`,
       );
@@ -1188,6 +1204,35 @@ const ID_TYPE = /^(smallint|integer|bigint|uuid)$/;
 const WHAT_TO_DO =
   'Declare it in the configuration ("references", for a column that always points at one table), leave it out ("excludeColumns"), or list it under "notReferences" if it holds no ids of other rows.';
 
+/** Types whose values number large objects (`lo` is the lo extension's domain over oid). */
+const LARGE_OBJECT_TYPE = /^(oid|(\w+\.)?lo)$/;
+
+/** Last words of a column that holds another row's id whatever its table: post_parent, post_author,
+ *  created_by, owner. */
+const REFERENCE_WORDS = new Set(['parent', 'owner', 'author', 'creator', 'by']);
+/** Words before `_id` that name no table but a row of any (object_id); a `*_id` naming no table of the
+ *  schema otherwise (tenant_id, stripe_id) holds numbers from elsewhere, which no import changes. */
+const ANY_ROW_WORDS = new Set([...REFERENCE_WORDS, 'object', 'item', 'entity', 'record', 'node', 'target']);
+
+function namedLikeAReference(column: string): boolean {
+  const w = words(column);
+  const last = w[w.length - 1];
+  return REFERENCE_WORDS.has(last) || (last === 'id' && w.length > 1 && ANY_ROW_WORDS.has(w[w.length - 2]));
+}
+
+/** A table whose ids each database draws itself, so the same id may name different rows. */
+function drawsIds(d: TablePlan | undefined): boolean {
+  return !!d && (d.surrogate !== null || d.inheritedId !== null);
+}
+
+/** The configuration entries that declare a column a reference, or plain data. */
+function declareOrNot(table: string, column: string, parent: TablePlan | null): string {
+  const target = parent
+    ? `"table": "${parent.name}", "refColumns": ["${idColumn(parent)}"]`
+    : `"table": "<the table it points at>", "refColumns": ["<its id column>"]`;
+  return `If it points at one table, declare it in the configuration: "tables": {"${table}": {"references": [{"columns": ["${column}"], ${target}}]}}; if it holds no ids of other rows, list "${column}" under "notReferences"; or leave it out ("excludeColumns").`;
+}
+
 /** What a user writes to state whether a pair found by its names is a polymorphic reference. */
 export function declarePolymorphic(table: string, p: PolymorphicReference): string {
   const pair = `{"column": "${p.column}", "typeColumn": "${p.typeColumn}"}`;
@@ -1334,17 +1379,23 @@ function copiedIds(tp: TablePlan, catalog: Catalog, drafts: Map<string, TablePla
     );
     stated.add(p.column);
   }
+  const idsDiffer = [...drafts.values()].some(drawsIds);
   for (const c of tp.columns) {
     if (stated.has(c.name) || referencing.has(c.name) || c.name === ownKey || c.name === tp.surrogate) continue;
-    if (ID_TYPE.test(c.type)) {
-      const named = tablesNamedBy(c.name, tp.name, catalog).filter((t) => {
-        const d = drafts.get(t.name);
-        return !!d && (d.surrogate !== null || d.inheritedId !== null);
-      });
-      if (named.length === 0) continue;
+    if (LARGE_OBJECT_TYPE.test(c.type)) {
       out.push(
-        `${tp.name}.${c.name} (${c.type}) looks like an id of ${named.map((t) => t.name).join(' or ')} but has no foreign key: its values are copied as they are, so in a target whose ids differ they point at other rows. ${WHAT_TO_DO}`,
+        `${tp.name}.${c.name} (${c.type}) holds numbers of large objects, which are not in the archive: its values are copied as numbers, so in the target they name another large object or none. Move the large objects yourself and leave the column out ("excludeColumns"), or list it under "notReferences" if it names no large objects.`,
       );
+    } else if (ID_TYPE.test(c.type)) {
+      const named = tablesNamedBy(c.name, tp.name, catalog).filter((t) => drawsIds(drafts.get(t.name)));
+      if (named.length > 0)
+        out.push(
+          `${tp.name}.${c.name} (${c.type}) looks like an id of ${named.map((t) => t.name).join(' or ')} but has no foreign key: its values are copied as they are, so in a target whose ids differ they point at other rows. ${declareOrNot(tp.name, c.name, named.length === 1 ? drafts.get(named[0].name)! : null)}`,
+        );
+      else if (idsDiffer && INTEGER_TYPE.test(c.type) && namedLikeAReference(c.name))
+        out.push(
+          `${tp.name}.${c.name} (${c.type}) is named like a reference but has no foreign key: its values are copied as they are, so where they are ids of rows the databases numbered differently they point at other rows in the target. ${declareOrNot(tp.name, c.name, null)}`,
+        );
     } else if (c.category === 'A' && /^(smallint|integer|bigint|uuid)\[\]/.test(c.type)) {
       out.push(`${tp.name}.${c.name} (${c.type}) may hold ids: values inside arrays are copied, not rewritten. ${WHAT_TO_DO}`);
     } else if ((c.type === 'jsonb' || c.type === 'json') && /_ids?$/i.test(c.name)) {

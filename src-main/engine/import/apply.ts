@@ -3,6 +3,7 @@
 // A statement that fails on a row (a trigger, a deferred check) is retried on halves of its rows
 // inside savepoints, to name the row that causes it or, with allowFailures, to leave out every such row.
 import type { RowProblem } from '../report-types';
+import { type Column, sequencePrefix } from '../catalog';
 import { ident, literal, qualified } from '../sql';
 import { describeRefused, refuseOrphans, uniqueUnchecked } from './constraints';
 import { refuseTakenUniqueValues } from '../staged/final';
@@ -338,20 +339,34 @@ async function writeCheckingUniqueOnViolation(
   }
 }
 
-/** Moves every sequence of the tables written past the largest value now in its column. */
+/** Moves every sequence of the tables written past the largest value now in its column: the number
+ *  itself, or the number after the prefix of a text column drawn as `'INV-' || nextval(…)`. */
 export async function advanceSequences(m: MatchContext, tables: StagedTable[]): Promise<void> {
   for (const t of tables) {
     if (t.plan.role !== 'data' || t.counts.inserted === 0) continue;
     for (const c of t.catalog.columns) {
-      if (!t.staged.includes(c.name) || !/^(smallint|integer|bigint)$/.test(c.type)) continue;
+      if (!t.staged.includes(c.name)) continue;
+      const highest = highestDrawn(c);
+      if (highest === null) continue;
       for (const seq of c.sequences) {
         await m.ctx.query(
-          `SELECT setval(${literal(seq)}, mx) FROM (SELECT max(${ident(c.name)}) AS mx FROM ${qualified(m.schema, t.plan.name)}) x, ${seq} s
+          `SELECT setval(${literal(seq)}, mx) FROM (SELECT max(${highest}) AS mx FROM ${qualified(m.schema, t.plan.name)}) x, ${seq} s
            WHERE mx IS NOT NULL AND mx > (CASE WHEN s.is_called THEN s.last_value ELSE s.last_value - 1 END)`,
         );
       }
     }
   }
+}
+
+/** The SQL of the number a column's value holds from its sequence (NULL where it holds none), or
+ *  null for a column not drawn from a sequence in a shape mr4 reads back. */
+function highestDrawn(c: Column): string | null {
+  if (/^(smallint|integer|bigint)$/.test(c.type)) return ident(c.name);
+  const prefix = sequencePrefix(c);
+  if (prefix === null) return null;
+  const rest = `substr(${ident(c.name)}, ${prefix.length + 1})`;
+  // 18 digits at most: every such number fits a bigint, and a longer one was not drawn from the sequence.
+  return `CASE WHEN left(${ident(c.name)}, ${prefix.length}) = ${literal(prefix)} AND ${rest} ~ '^[0-9]{1,18}$' THEN ${rest}::bigint END`;
 }
 
 /**
