@@ -5,8 +5,10 @@
 // another schema's rows and text ids drawn from a sequence were copied without a word as well.
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { dbTarget } from '../../src-main/db/connect';
 import { readCatalog } from '../../src-main/engine/catalog';
 import type { Mr4Config } from '../../src-main/engine/config';
+import { openDiff } from '../../src-main/engine/diff/index';
 import { buildPlan } from '../../src-main/engine/plan';
 import type { TestDb } from '../helpers/db';
 import { counts, databasesForFile, exportDb, importInto, scratchDir } from '../helpers/engine';
@@ -133,7 +135,7 @@ describe('WordPress: references without foreign keys', () => {
 });
 
 describe('columns mr4 copies as numbers', () => {
-  test('an oid column: its large objects are not in the archive, said by the plan and the import; a price is not', async () => {
+  test('an oid column: its large objects are not in the archive, said by the plan, the import and the diff; a price is not', async () => {
     const SCHEMA = `CREATE TABLE posts (id serial PRIMARY KEY, title text NOT NULL UNIQUE, attachment oid, price int, owner_count int);`;
     const prod = await db(`${SCHEMA} INSERT INTO posts (title, attachment, price) VALUES ('p1', lo_from_bytea(0, 'PROD'), 5);`);
     const warning =
@@ -141,7 +143,11 @@ describe('columns mr4 copies as numbers', () => {
     expect(buildPlan(await readCatalog(prod.client)).warnings).toEqual([warning]);
     const file = join(dir, 'oid.tar.gz');
     await exportDb(prod, file);
-    expect((await importInto(await db(SCHEMA), file, 'skip')).warnings).toEqual([warning]);
+    const dev = await db(SCHEMA);
+    expect((await importInto(dev, file, 'skip')).warnings).toEqual([warning]);
+    const session = await openDiff({ db: dbTarget(dev.url), archive: file });
+    expect(session.summary.warnings).toEqual([warning]);
+    await session.close();
     const stated = buildPlan(await readCatalog(prod.client), { config: { tables: { posts: { notReferences: ['attachment'] } } } });
     expect(stated.warnings).toEqual([]);
   });
