@@ -1205,7 +1205,7 @@ const WHAT_TO_DO =
   'Declare it in the configuration ("references", for a column that always points at one table), leave it out ("excludeColumns"), or list it under "notReferences" if it holds no ids of other rows.';
 
 /** Types whose values number large objects (`lo` is the lo extension's domain over oid). */
-const LARGE_OBJECT_TYPE = /^(oid|(\w+\.)?lo)$/;
+export const LARGE_OBJECT_TYPE = /^(oid|(\w+\.)?lo)$/;
 
 /** Last words of a column that holds another row's id whatever its table: post_parent, post_author,
  *  created_by, owner. */

@@ -9,7 +9,8 @@ import { loadLegacyArchive } from '../archive/legacy';
 import { type ArchiveLimits, archiveSha256, type OpenedArchive, openArchive } from '../archive/reader';
 import { type Catalog, readCatalog } from '../catalog';
 import type { Mr4Config } from '../config';
-import { buildPlan, type Plan, resolveConfig } from '../plan';
+import { ident } from '../sql';
+import { buildPlan, LARGE_OBJECT_TYPE, type Plan, resolveConfig } from '../plan';
 import type { RunContext } from '../run-context';
 import { ArchiveError } from '../archive/format';
 import { archiveDataTables, reconcile } from './checks';
@@ -17,7 +18,7 @@ import { runSchemas } from './agreed';
 import { fileSource } from '../archive/source';
 import { archiveSide, hasLineageStore, type LineageSide, NO_LINEAGE, stagedLineage, targetSide } from './lineage';
 import { diagnoseMisfits, stageTables } from './staging';
-import type { StagedTable } from './types';
+import { type StagedTable, temp } from './types';
 
 export interface PrepareOptions {
   archive: string;
@@ -100,6 +101,10 @@ export async function prepareRun(ctx: RunContext, options: PrepareOptions, onPha
   const misfits = await stageTables(ctx, source, tables, listedFiles(index), lineage);
   const sha256 = hash ? hash.digest('hex') : await archiveSha256(options.archive);
   const castProblems = await diagnoseMisfits(ctx, source, misfits);
+  for (const w of await largeObjectWarnings(ctx, tables, config)) {
+    warnings.push(w);
+    ctx.log(w, 'warn');
+  }
   for (const p of castProblems) tables.find((t) => t.plan.name === p.table)!.counts.failed++;
   for (const p of legacy?.dropped ?? []) {
     const t = tables.find((x) => x.plan.name === p.table);
@@ -121,6 +126,32 @@ export async function prepareRun(ctx: RunContext, options: PrepareOptions, onPha
     source: useLineage ? archiveSide(index.metadata.identity, lineage?.meta, lineageTable) : NO_LINEAGE,
     target: useLineage ? targetSide(catalog.identity, await hasLineageStore(ctx), catalog.schema) : NO_LINEAGE,
   };
+}
+
+/**
+ * What the archive's large-object numbers name in the target, counted per column (one statement
+ * each): no large object, or one of the target's own, whose contents mr4 cannot compare.
+ */
+async function largeObjectWarnings(ctx: RunContext, tables: StagedTable[], config: Mr4Config): Promise<string[]> {
+  const out: string[] = [];
+  for (const t of tables) {
+    const plain = new Set(config.tables[t.plan.name]?.notReferences ?? []);
+    const columns = t.catalog.columns.filter((c) => LARGE_OBJECT_TYPE.test(c.type) && t.staged.includes(c.name) && !plain.has(c.name));
+    for (const c of columns) {
+      const { rows } = await ctx.query<{ none: string; own: string }>(
+        `SELECT count(DISTINCT s.${ident(c.name)}) FILTER (WHERE l.oid IS NULL) AS none,
+                count(DISTINCT s.${ident(c.name)}) FILTER (WHERE l.oid IS NOT NULL) AS own
+         FROM ${temp(t, 'staged')} s LEFT JOIN pg_largeobject_metadata l ON l.oid = s.${ident(c.name)}::oid
+         WHERE s.${ident(c.name)} IS NOT NULL`,
+      );
+      const [none, own] = [Number(rows[0].none), Number(rows[0].own)];
+      if (none + own === 0) continue;
+      out.push(
+        `${t.plan.name}.${c.name}: of the archive's ${none + own} large-object numbers, ${none} name no large object in this database and ${own} name one of its own, which may hold other contents; the rows written with them point there.`,
+      );
+    }
+  }
+  return out;
 }
 
 /**
