@@ -48,7 +48,7 @@ export async function openProbableEdits(m: MatchContext, t: StagedTable): Promis
   const D = m.verdicts?.get(t.plan.name);
   const left = D ? ` AND NOT EXISTS (SELECT 1 FROM ${D} d WHERE d.srow = k._row AND d.excluded)` : '';
   const res = await m.ctx.query<{ row: string; tgt: string; key: Record<string, unknown> | null; cols: string[] }>(
-    `SELECT k._row AS row, k._tgt::text AS tgt, ${stagedKeyJson(m, t, 's')} AS key, array_remove(ARRAY[${differing}], NULL) AS cols
+    `SELECT k._row AS row, k._tgt::text AS tgt, ${stagedKeyJson(m, t, 's')} AS key, array_remove(ARRAY[${differing}]::text[], NULL) AS cols
      FROM ${temp(t, 'matched')} k JOIN ${temp(t, 'staged')} s ON s._row = k._row JOIN ${temp(t, 'resolved')} w ON w._row = k._row
      JOIN ${target(m, t)} g ON g.${ident(sur)} = k._tgt
      WHERE k._via = ${via('probable')}${left} ORDER BY k._row LIMIT 10000`,
