@@ -156,6 +156,22 @@ describe('columns mr4 copies as numbers', () => {
     expect((await importInto(await db(SCHEMA), file, 'skip', { config: plain })).warnings).toEqual([]);
   });
 
+  test('a regclass column travels as the name of its table, so it names the same table in the target, without a warning', async () => {
+    const SCHEMA = `CREATE TABLE audit (id serial PRIMARY KEY, rel regclass NOT NULL, note text NOT NULL);`;
+    const prod =
+      await db(`CREATE TABLE filler (id int); DROP TABLE filler; ${SCHEMA} CREATE TABLE books (id serial PRIMARY KEY, title text);
+      INSERT INTO audit (rel, note) VALUES ('books', 'b'), ('audit', 'a');`);
+    const file = join(dir, 'regclass.tar.gz');
+    await exportDb(prod, file);
+    const dev = await db(`CREATE TABLE books (id serial PRIMARY KEY, title text); ${SCHEMA}`);
+    expect((await importInto(dev, file, 'skip')).warnings).toEqual([]);
+    const res = await dev.client.query(`SELECT rel::text AS rel, note, rel = 'books'::regclass AS books FROM audit ORDER BY note`);
+    expect(res.rows).toEqual([
+      { rel: 'audit', note: 'a', books: false },
+      { rel: 'books', note: 'b', books: true },
+    ]);
+  });
+
   test('a foreign key into another schema: the rows point at whatever row of that table has the id in the target', async () => {
     const d = await db(`CREATE SCHEMA other; CREATE TABLE other."User" (id serial PRIMARY KEY, name text NOT NULL UNIQUE);
       CREATE SCHEMA app; CREATE TABLE app."User" (id serial PRIMARY KEY, name text NOT NULL UNIQUE);
