@@ -460,10 +460,12 @@ export async function readCatalog(client: pg.ClientBase, schema = 'public'): Pro
 
 /**
  * The text a column's default puts before the number it draws from its one sequence
- * (`'INV-' || nextval('inv_seq')` → `INV-`), or null where the default has another shape.
+ * (`'INV-' || nextval('inv_seq')` → `INV-`, `nextval('s')::text` → ``), or null where the default
+ * has another shape.
  */
 export function sequencePrefix(c: Column): string | null {
   if (c.sequences.length !== 1 || c.default === null) return null;
+  if (/^\(nextval\('(?:[^']|'')*'::regclass\)\)::(?:text|character varying(?:\(\d+\))?)$/.test(c.default)) return '';
   const m = /^\(+'((?:[^']|'')*)'::text \|\| \(?nextval\('(?:[^']|'')*'::regclass\)\)?(?:::text)?\)+(?:::[a-z ]+(?:\(\d+\))?)?$/.exec(
     c.default,
   );

@@ -209,6 +209,24 @@ describe('text ids drawn from a sequence', () => {
     ]);
   });
 
+  test('a text id that is the number alone (nextval(…)::text) moves its sequence too', async () => {
+    const CODES = `CREATE SEQUENCE code_seq; CREATE TABLE code (id text PRIMARY KEY DEFAULT nextval('code_seq')::text, label text NOT NULL);`;
+    const prod = await db(`${CODES} INSERT INTO code (label) VALUES ('a'), ('b'); INSERT INTO code VALUES ('x1', 'c');`);
+    expect(buildPlan(await readCatalog(prod.client)).warnings).toEqual([]);
+    const file = join(dir, 'codes.tar.gz');
+    await exportDb(prod, file);
+    const dev = await db(CODES);
+    await importInto(dev, file, 'skip');
+    await dev.client.query(`INSERT INTO code (label) VALUES ('dev')`);
+    const res = await dev.client.query(`SELECT id, label FROM code ORDER BY label`);
+    expect(res.rows).toEqual([
+      { id: '1', label: 'a' },
+      { id: '2', label: 'b' },
+      { id: 'x1', label: 'c' },
+      { id: '3', label: 'dev' },
+    ]);
+  });
+
   test('a default of another shape is named in the plan, with its sequence', async () => {
     const d = await db(`CREATE SEQUENCE inv_seq;
       CREATE TABLE invoice (id text PRIMARY KEY DEFAULT 'INV-' || lpad(nextval('inv_seq')::text, 5, '0'), customer text NOT NULL);`);
