@@ -214,3 +214,29 @@ describe('identities recorded by earlier versions', () => {
     expect(await rows(dev, `SELECT code, price FROM public.item`)).toEqual([{ code: 'A', price: 1 }]);
   });
 });
+
+test("production's public pulled into dev's schema work, both edited, merged back three ways, then again with nothing to write", async () => {
+  const table = (schema: string) => `CREATE TABLE ${schema}.item (id serial PRIMARY KEY, code text NOT NULL UNIQUE, price int);`;
+  const prod = await db(`${table('public')} INSERT INTO item (code, price) VALUES ('A', 1), ('B', 2);`);
+  const dev = await db(`CREATE SCHEMA work; ${table('work')}`);
+  const dataDir = join(dir, 'data-renamed-schema');
+  const [prodPublic, devWork] = [
+    { db: prod, schema: 'public' },
+    { db: dev, schema: 'work' },
+  ];
+  expect(counts(await sync(prodPublic, devWork, dataDir, 'kept')).item).toMatchObject({ inserted: 2 });
+  await prod.client.query(`UPDATE item SET price = 10 WHERE code = 'A'`);
+  await dev.client.query(`UPDATE work.item SET price = 20 WHERE code = 'B'; INSERT INTO work.item (code, price) VALUES ('C', 3);`);
+
+  const back = await sync(devWork, prodPublic, dataDir, 'auto');
+  expect(counts(back).item).toEqual({ inserted: 1, updated: 1, unchanged: 1, skipped: 0, failed: 0 });
+  expect(await rows(prod, `SELECT code, price FROM item ORDER BY code`)).toEqual([
+    { code: 'A', price: 10 },
+    { code: 'B', price: 20 },
+    { code: 'C', price: 3 },
+  ]);
+  const versions = await rows(prod, `SELECT code, xmin::text FROM item ORDER BY code`);
+  const again = await sync(devWork, prodPublic, dataDir, 'auto');
+  expect(counts(again).item).toEqual({ inserted: 0, updated: 0, unchanged: 3, skipped: 0, failed: 0 });
+  expect(await rows(prod, `SELECT code, xmin::text FROM item ORDER BY code`)).toEqual(versions);
+});
