@@ -14,7 +14,7 @@ import { walkArchive } from '../archive/reader';
 import { ArchiveWriter } from '../archive/writer';
 import { ident } from '../sql';
 import { comparedColumns } from '../compare/classify';
-import { contentColumns, distinct, type MatchContext, target, targetSpaceValue } from '../staged/match';
+import { contentColumns, distinct, type MatchContext, remapRefs, target, targetSpaceValue } from '../staged/match';
 import type { PreparedRun, StagedBase } from '../staged/prepare';
 import { type StagedTable, temp } from '../staged/types';
 import { TOOL_NAME } from '../version';
@@ -70,6 +70,50 @@ async function agreedRows(m: MatchContext, t: StagedTable): Promise<string> {
   return name;
 }
 
+type ColumnList = (alias: string, pick?: (column: string) => string) => string;
+
+/** The target row `g` an agreed row stands for, joined to `from` (a row of the resolved view, or of
+ *  the agreed rows for a table with an id). Null where the table is paired by content alone. */
+function targetRowJoin(m: MatchContext, t: StagedTable, from: string): string | null {
+  const sur = t.plan.surrogate;
+  if (sur) return `JOIN ${target(m, t)} g ON g.${ident(sur)} = ${from}._tgt`;
+  if (t.plan.key.kind !== 'key') return null;
+  return `JOIN ${target(m, t)} g ON ${t.plan.key.columns.map((c) => `g.${ident(c)} = ${from}.${ident(c)}`).join(' AND ')}`;
+}
+
+// The agreed values are the ones the target holds after the run, not the archive's: its BEFORE
+// triggers may have rewritten what was written (`updated_at := now()`), and a row one suppressed is
+// not there at all; the next merge must compare with what was really stored.
+function agreedInTargetIds(m: MatchContext, t: StagedTable, agreed: string, list: ColumnList): string {
+  if (t.plan.surrogate) return `SELECT ${list('g')} FROM ${agreed} x ${targetRowJoin(m, t, 'x')}`;
+  const join = targetRowJoin(m, t, 'r');
+  const from = join ? `${temp(t, 'resolved')} r ${join}` : `${temp(t, 'resolved')} r`;
+  return `SELECT ${list(join ? 'g' : 'r')} FROM ${from} WHERE r._row IN (SELECT _row FROM ${agreed})`;
+}
+
+/** In the source's ids: the ids and references as the archive has them, every other value as the
+ *  target stored it. */
+function agreedInSourceIds(m: MatchContext, t: StagedTable, agreed: string, list: ColumnList): string {
+  const sur = t.plan.surrogate;
+  const join = sur ? targetRowJoin(m, t, 'x') : targetRowJoin(m, t, 'r');
+  if (!join) return `SELECT ${list('s')} FROM ${temp(t, 'staged')} s WHERE s._row IN (SELECT _row FROM ${agreed})`;
+  const inIds = idValuedColumns(m, t);
+  const pick = (c: string) => (inIds.has(c) ? 's' : 'g');
+  const resolved = sur ? '' : `JOIN ${temp(t, 'resolved')} r ON r._row = s._row`;
+  return `SELECT ${list('s', pick)} FROM ${temp(t, 'staged')} s JOIN ${agreed} x ON x._row = s._row ${resolved} ${join}`;
+}
+
+/** Columns whose values are ids of one database (the table's own, its rewritten references, its
+ *  polymorphic ones, numbers each database draws): the target holds other values there. */
+function idValuedColumns(m: MatchContext, t: StagedTable): Set<string> {
+  return new Set([
+    ...(t.plan.surrogate ? [t.plan.surrogate] : []),
+    ...remapRefs(m, t).map((r) => r.columns[0]),
+    ...(m.polymorphic.get(t.plan.name) ?? []).map((n) => n.ref.columns[0]),
+    ...t.plan.numbered.map((n) => n.column),
+  ]);
+}
+
 /** One table's rows of the new agreed state, as a SELECT of `columns`. */
 function agreedStateSql(
   m: MatchContext,
@@ -80,19 +124,14 @@ function agreedStateSql(
   previous: StagedTable | undefined,
 ): string {
   const sur = t.plan.surrogate;
-  const T = target(m, t);
   // Masked columns are never agreed on (one side holds masked values): kept empty, so an agreement
   // never holds the real values of a column that travelled masked.
   const masked = new Set(t.masked);
-  const list = (alias: string) =>
+  const list: ColumnList = (alias, pick = () => alias) =>
     columns
-      .map((c) => (masked.has(c) ? `NULL::${t.plan.columns.find((x) => x.name === c)!.type} AS ${ident(c)}` : `${alias}.${ident(c)}`))
+      .map((c) => (masked.has(c) ? `NULL::${t.plan.columns.find((x) => x.name === c)!.type} AS ${ident(c)}` : `${pick(c)}.${ident(c)}`))
       .join(', ');
-  const now = inTargetIds
-    ? sur
-      ? `SELECT ${list('g')} FROM ${T} g WHERE g.${ident(sur)} IN (SELECT _tgt FROM ${agreed})`
-      : `SELECT ${list('r')} FROM ${temp(t, 'resolved')} r WHERE r._row IN (SELECT _row FROM ${agreed})`
-    : `SELECT ${list('s')} FROM ${temp(t, 'staged')} s WHERE s._row IN (SELECT _row FROM ${agreed})`;
+  const now = inTargetIds ? agreedInTargetIds(m, t, agreed, list) : agreedInSourceIds(m, t, agreed, list);
   if (!previous) return now;
   // Every row of the previous agreement that no row agreed on now stands for stays as it was.
   const prev = columns

@@ -25,6 +25,7 @@ import { WriteError } from './errors';
 import { type TableUndo, undoKeyOf, undoLogOf } from './undo-log';
 import { assertMovedRowsWritten, moveUniqueValuesAside, type ValuesMovedAside } from './unique-moves';
 import { targetKeyJson } from '../staged/keys';
+import { warnOfTriggerEffects } from './trigger-effects';
 
 async function firstFailingRow(
   m: MatchContext,
@@ -289,6 +290,13 @@ export async function writeTable(m: MatchContext, t: StagedTable, beforeWrite?: 
       `SELECT h._name::text AS name FROM ${mv.holders} h LEFT JOIN ${F} f ON f._row = h._mr4_id LEFT JOIN ${T} g ON ${locates(t, 'g', 'f')}
        WHERE f._row IS NULL OR NOT (${mv.columns.map((c) => `g.${ident(c)} IS NOT DISTINCT FROM f.${ident(c)}`).join(' AND ')}) ORDER BY h.n LIMIT 20`,
   );
+
+  if (rows)
+    await warnOfTriggerEffects(m, t, {
+      inserted: `NOT f._hit${insertable}`,
+      asked: (c) => (!update.includes(c) ? 'false' : D ? `${literal(c)} = ANY (d.apply)` : 'true'),
+      columns: updatableColumns(m, t),
+    });
 
   const counts = await m.ctx.query<{ hits: string; misses: string }>(
     `SELECT count(*) FILTER (WHERE w._hit) AS hits, count(*) FILTER (WHERE NOT w._hit) AS misses

@@ -1,0 +1,77 @@
+// What the target's BEFORE row triggers made of a table's writes: rows they did not store (RETURN
+// NULL) and values they stored other than the ones written (`NEW.updated_at := now()`). Read back
+// set-based once the table is written, only where such a trigger is enabled.
+import { ident, literal } from '../sql';
+import { stagedKeyJson } from '../staged/keys';
+import { differs, locates, locatorColumns, type MatchContext, target } from '../staged/match';
+import { type StagedTable, temp } from '../staged/types';
+
+/** How the written rows of a final table are told apart: the SQL conditions (over `f`, the final
+ *  row, and `d`, its verdict where there is a classification) of an inserted row and of a column an
+ *  update was asked to write. */
+export interface WrittenRows {
+  inserted: string;
+  asked: (column: string) => string;
+  columns: string[];
+}
+
+interface NotStoredAsWritten {
+  col: string | null;
+  n: string;
+  keys: unknown[];
+}
+
+const NAMED_ROWS = 5;
+
+/** The enabled BEFORE INSERT or UPDATE row triggers of the table (and its partitions), by name. */
+async function beforeRowTriggers(m: MatchContext, t: StagedTable): Promise<string[]> {
+  const res = await m.ctx.query<{ name: string }>(
+    `SELECT DISTINCT tg.tgname AS name
+     FROM (SELECT ${literal(target(m, t))}::regclass AS relid UNION SELECT relid FROM pg_partition_tree(${literal(target(m, t))}::regclass)) pt
+     JOIN pg_trigger tg ON tg.tgrelid = pt.relid
+     -- tgtype bits: 1 row, 2 before, 4 insert, 16 update
+     WHERE NOT tg.tgisinternal AND tg.tgenabled <> 'D' AND tg.tgtype & 3 = 3 AND tg.tgtype & 20 <> 0
+     ORDER BY 1`,
+  );
+  return res.rows.map((r) => r.name);
+}
+
+/**
+ * Warns, naming the rows, where the target did not store what the run wrote: an inserted row that is
+ * not there (col null), or a column whose stored value differs from the one written. The counts stay
+ * as the statements reported them (such an insert is skipped, such an update unchanged); the warning
+ * says why.
+ */
+export async function warnOfTriggerEffects(m: MatchContext, t: StagedTable, written: WrittenRows): Promise<void> {
+  if (!m.warnings || !locatorColumns(t).length) return;
+  const triggers = await beforeRowTriggers(m, t);
+  if (!triggers.length) return;
+  const D = m.verdicts?.get(t.plan.name);
+  const verdict = D ? `LEFT JOIN ${D} d ON d.srow = f._row AND NOT d.excluded` : '';
+  const present = `g.${ident(locatorColumns(t)[0])} IS NOT NULL`;
+  const changedColumns = written.columns.map(
+    (c) =>
+      `CASE WHEN ${present} AND ((${written.inserted}) OR (f._hit AND ${written.asked(c)})) AND ${differs(t, c, 'g', 'f')} THEN ${literal(c)} END`,
+  );
+  const res = await m.ctx.query<NotStoredAsWritten>(
+    `WITH checked AS (
+       SELECT f._row, ${stagedKeyJson(m, t, 's')} AS key,
+              CASE WHEN NOT ${present} AND ${written.inserted} THEN ARRAY[NULL::text]
+                   ELSE array_remove(ARRAY[${changedColumns.length ? changedColumns.join(', ') : 'NULL::text'}], NULL) END AS cols
+       FROM ${temp(t, 'final')} f JOIN ${temp(t, 'staged')} s ON s._row = f._row ${verdict}
+       LEFT JOIN ${target(m, t)} g ON ${locates(t, 'g', 'f')}),
+     each AS (SELECT col, key, row_number() OVER (PARTITION BY col ORDER BY _row) AS k FROM checked, unnest(cols) col)
+     SELECT col, count(*) AS n, (array_agg(key ORDER BY k) FILTER (WHERE k <= ${NAMED_ROWS})) AS keys FROM each GROUP BY col ORDER BY col NULLS FIRST`,
+  );
+  for (const r of res.rows) m.warnings.push(triggerEffectWarning(t.plan.name, triggers, r));
+}
+
+function triggerEffectWarning(table: string, triggers: string[], r: NotStoredAsWritten): string {
+  const n = Number(r.n);
+  const named = r.keys.map((k) => JSON.stringify(k)).join(', ') + (n > r.keys.length ? ', …' : '');
+  const by = `the target's trigger${triggers.length > 1 ? 's' : ''} ${triggers.join(', ')}`;
+  if (r.col === null) {
+    return `${table}: ${n} row(s) were not stored by ${by} (it returned NULL for them): ${named}. They are counted skipped, and the next merge proposes them again; run with --disable-triggers to write them, or leave them out.`;
+  }
+  return `${table}: ${by} kept or set other values than the ones written in ${r.col}, in ${n} row(s): ${named}. What the two databases agree on is what the target stored; if the trigger sets ${r.col} on every write, make it insert-only (tables.${table}.insertOnly in the configuration) so that merges neither write nor compare it.`;
+}

@@ -1,0 +1,76 @@
+// The target's own triggers change what a run writes: a BEFORE trigger rewrites values
+// (`updated_at := clock_timestamp()`) or suppresses a row (RETURN NULL). What the two databases agree
+// on after a run is what the target stored, so merging back rewrites nothing nobody edited; a row or a
+// value a trigger did not store as written is named in the warnings.
+import { describe, expect, test } from 'vitest';
+import type { ImportReport } from '../../src-common/contract';
+import type { TestDb } from '../helpers/db';
+import { mergeWorkspace, syncer } from '../helpers/merge-workspace';
+
+const { dir, dataDir, db } = mergeWorkspace();
+const sync = syncer(dir);
+
+const TOUCHED = `
+  CREATE TABLE article (id serial PRIMARY KEY, slug text NOT NULL UNIQUE, title text NOT NULL, body text,
+                        updated_at timestamptz NOT NULL DEFAULT now());
+  CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.updated_at := clock_timestamp(); RETURN NEW; END $$;
+  CREATE TRIGGER touch BEFORE INSERT OR UPDATE ON article FOR EACH ROW EXECUTE FUNCTION touch();`;
+
+function counted(report: ImportReport, table: string) {
+  const t = report.tables.find((x) => x.table === table)!;
+  return { inserted: t.inserted, updated: t.updated, unchanged: t.unchanged, skipped: t.skipped, failed: t.failed };
+}
+
+/** Every row with its row version: a row rewritten by a run has another xmin. */
+async function articles(d: TestDb) {
+  return (await d.client.query(`SELECT slug, title, body, updated_at::text, xmin::text FROM article ORDER BY slug`)).rows;
+}
+
+describe("a target's BEFORE trigger rewrites what a run writes", () => {
+  test('the agreement holds what the target stored: merging back, with nobody editing, rewrites no production row', async () => {
+    const prod = await db(TOUCHED + `INSERT INTO article (slug, title, body) VALUES ('hello', 'Hello', 'b1'), ('about', 'About', 'b2');`);
+    const dev = await db(TOUCHED);
+    const seeded = await sync(prod, dev, dataDir, 'merge');
+    expect(seeded.report.warnings).toEqual([
+      `article: the target's trigger touch kept or set other values than the ones written in updated_at, in 2 row(s): {"slug":"hello"}, {"slug":"about"}. What the two databases agree on is what the target stored; if the trigger sets updated_at on every write, make it insert-only (tables.article.insertOnly in the configuration) so that merges neither write nor compare it.`,
+    ]);
+    const before = await articles(prod);
+
+    for (let round = 0; round < 2; round++) {
+      const back = await sync(dev, prod, dataDir, 'merge', { base: 'auto' });
+      expect(counted(back.report, 'article')).toEqual({ inserted: 0, updated: 0, unchanged: 2, skipped: 0, failed: 0 });
+      expect(await articles(prod)).toEqual(before);
+      await sync(prod, dev, dataDir, 'merge', { base: 'auto' });
+    }
+  });
+
+  test('rows and values a trigger refused are named: an insert it suppressed is skipped, an update it suppressed unchanged', async () => {
+    const SCHEMA = `
+      CREATE TABLE invoice (id serial PRIMARY KEY, no text NOT NULL UNIQUE, amount int NOT NULL, posted boolean NOT NULL DEFAULT false);
+      CREATE FUNCTION keep_posted() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF OLD.posted THEN RETURN NULL; END IF; RETURN NEW; END $$;
+      CREATE TRIGGER keep_posted BEFORE UPDATE ON invoice FOR EACH ROW EXECUTE FUNCTION keep_posted();
+      CREATE TABLE subscriber (id serial PRIMARY KEY, email text NOT NULL UNIQUE);
+      CREATE FUNCTION blocklist() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.email LIKE 'spam%' THEN RETURN NULL; END IF; RETURN NEW; END $$;
+      CREATE TRIGGER blocklist BEFORE INSERT ON subscriber FOR EACH ROW EXECUTE FUNCTION blocklist();`;
+    const dev = await db(
+      SCHEMA +
+        `INSERT INTO invoice (no, amount, posted) VALUES ('I-1', 999, true), ('I-2', 200, false);
+         -- Dev's own trigger would not store the row either.
+         ALTER TABLE subscriber DISABLE TRIGGER blocklist;
+         INSERT INTO subscriber (email) VALUES ('ann@x'), ('spam@x');`,
+    );
+    const prod = await db(SCHEMA + `INSERT INTO invoice (no, amount, posted) VALUES ('I-1', 100, true), ('I-2', 100, false);`);
+    const { report } = await sync(dev, prod, dataDir, 'merge');
+    expect(counted(report, 'invoice')).toEqual({ inserted: 0, updated: 1, unchanged: 1, skipped: 0, failed: 0 });
+    expect(counted(report, 'subscriber')).toEqual({ inserted: 1, updated: 0, unchanged: 0, skipped: 1, failed: 0 });
+    expect(report.warnings).toEqual([
+      `invoice: the target's trigger keep_posted kept or set other values than the ones written in amount, in 1 row(s): {"no":"I-1"}. What the two databases agree on is what the target stored; if the trigger sets amount on every write, make it insert-only (tables.invoice.insertOnly in the configuration) so that merges neither write nor compare it.`,
+      `subscriber: 1 row(s) were not stored by the target's trigger blocklist (it returned NULL for them): {"email":"spam@x"}. They are counted skipped, and the next merge proposes them again; run with --disable-triggers to write them, or leave them out.`,
+    ]);
+    expect((await prod.client.query(`SELECT no, amount, posted FROM invoice ORDER BY no`)).rows).toEqual([
+      { no: 'I-1', amount: 100, posted: true },
+      { no: 'I-2', amount: 200, posted: false },
+    ]);
+    expect((await prod.client.query(`SELECT email FROM subscriber ORDER BY email`)).rows).toEqual([{ email: 'ann@x' }]);
+  });
+});
