@@ -69,6 +69,8 @@ export interface Trigger {
   name: string;
   definition: string;
   enabled: boolean;
+  /** The trigger function's source (its body, for PL/pgSQL or SQL). */
+  source: string;
 }
 
 export interface Table {
@@ -240,8 +242,9 @@ ORDER BY con.conrelid, con.conname`;
 const TRIGGERS_SQL = `
 SELECT ${ROOT('c')}::int AS rel,
        CASE WHEN c.relispartition THEN c.relname || '.' ELSE '' END || t.tgname AS name,
-       pg_get_triggerdef(t.oid) AS definition, t.tgenabled <> 'D' AS enabled
+       pg_get_triggerdef(t.oid) AS definition, t.tgenabled <> 'D' AS enabled, p.prosrc AS source
 FROM pg_trigger t
+JOIN pg_proc p ON p.oid = t.tgfoid
 JOIN pg_class c ON c.oid = t.tgrelid
 JOIN pg_class root ON root.oid = ${ROOT('c')}
 JOIN pg_namespace n ON n.oid = root.relnamespace
@@ -424,6 +427,7 @@ export async function readCatalog(client: pg.ClientBase, schema = 'public'): Pro
     name: r.name as string,
     definition: r.definition as string,
     enabled: r.enabled as boolean,
+    source: r.source as string,
   }));
   const inheritanceByRel = new Map(inheritance.rows.map((r) => [r.rel as number, names(r.tables)]));
   return {

@@ -494,6 +494,7 @@ export function buildPlan(catalog: Catalog, options: PlanOptions = {}): Plan {
       ...referencedNumberWarnings(tp, byName.get(tp.name)!, drafts),
       ...applicationIdWarnings(tp, catalog, drafts),
       ...textFromSequenceWarnings(tp, byName.get(tp.name)!),
+      ...triggersWritingPlannedTables(tp, byName.get(tp.name)!, tables),
     );
   return {
     schema: catalog.schema,
@@ -528,6 +529,35 @@ function numberedColumnWarnings(tp: TablePlan): string[] {
 }
 
 const INTEGER_TYPE = /^(smallint|integer|bigint)$/;
+
+/**
+ * A user trigger of a table the run writes whose function writes another table the run writes (an
+ * INSERT, UPDATE or DELETE naming it in its source: a heuristic, it may be dynamic SQL or a branch
+ * never taken). What such a trigger writes comes on top of what the archive brings: a counter cache
+ * counted twice (the archive's counter and the trigger's increment for the same new child), a child
+ * row made twice (the trigger's and the archive's). The way out is a run with the triggers disabled.
+ */
+function triggersWritingPlannedTables(tp: TablePlan, table: Table, tables: TablePlan[]): string[] {
+  if (tp.role !== 'data') return [];
+  const others = tables.filter((o) => o.role === 'data' && o.name !== tp.name);
+  return table.triggers
+    .filter((tr) => tr.enabled)
+    .flatMap((tr) => {
+      const named = others.filter((o) => writesTable(tr.source, o.name)).map((o) => o.name);
+      if (!named.length) return [];
+      return [
+        `Trigger ${tr.name} of ${tp.name} writes ${named.join(', ')}, which this run writes too (a guess from its function's source): what it writes while the run writes ${tp.name} comes on top of the archive's rows and values — a counter it keeps is counted twice, a row it makes is there twice or found "unchanged" against the archive's. Import with --disable-triggers to write only what the archive holds.`,
+      ];
+    });
+}
+
+/** Whether SQL source text inserts into, updates or deletes from a table (quoted or not, schema-qualified or not). */
+function writesTable(source: string, name: string): boolean {
+  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const table = /^[a-z_][a-z0-9_$]*$/.test(name) ? `(${escaped}|"${escaped}")` : `"${escaped}"`;
+  const qualifier = '((\\w+|"[^"]+")\\.)?';
+  return new RegExp(`\\b(insert\\s+into|update|delete\\s+from)\\s+(only\\s+)?${qualifier}${table}($|[^\\w$])`, 'i').test(source);
+}
 
 /**
  * An integer single-column primary key without a default, matched as a natural key, where the

@@ -5,6 +5,7 @@
 import { describe, expect, test } from 'vitest';
 import type { ImportReport } from '../../src-common/contract';
 import type { TestDb } from '../helpers/db';
+import { importInto } from '../helpers/engine';
 import { mergeWorkspace, syncer } from '../helpers/merge-workspace';
 
 const { dir, dataDir, db } = mergeWorkspace();
@@ -72,5 +73,70 @@ describe("a target's BEFORE trigger rewrites what a run writes", () => {
       { no: 'I-2', amount: 200, posted: false },
     ]);
     expect((await prod.client.query(`SELECT email FROM subscriber ORDER BY email`)).rows).toEqual([{ email: 'ann@x' }]);
+  });
+});
+
+describe("a target's trigger writes another table the run writes", () => {
+  const USERS = `
+    CREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL UNIQUE);
+    CREATE TABLE profiles (id serial PRIMARY KEY, user_id int NOT NULL UNIQUE REFERENCES users ON DELETE CASCADE, display_name text, bio text);
+    CREATE FUNCTION handle_new_user() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN INSERT INTO profiles (user_id, display_name) VALUES (NEW.id, split_part(NEW.email, '@', 1)); RETURN NULL; END $$;
+    CREATE TRIGGER on_user AFTER INSERT ON users FOR EACH ROW EXECUTE FUNCTION handle_new_user();`;
+  const HANDLE_NEW_USER = `Trigger on_user of users writes profiles, which this run writes too (a guess from its function's source): what it writes while the run writes users comes on top of the archive's rows and values — a counter it keeps is counted twice, a row it makes is there twice or found "unchanged" against the archive's. Import with --disable-triggers to write only what the archive holds.`;
+
+  async function profiles(d: TestDb) {
+    return (await d.client.query(`SELECT u.email, p.display_name, p.bio FROM users u JOIN profiles p ON p.user_id = u.id ORDER BY 1`)).rows;
+  }
+
+  test("a child row the trigger made for a merged parent is written with the archive's values, and named", async () => {
+    const prod = await db(
+      USERS + `INSERT INTO users (email) VALUES ('ann@x'); UPDATE profiles SET display_name = 'Ann A.', bio = 'prod bio';`,
+    );
+    const dev = await db(USERS);
+    const seeded = await sync(prod, dev, dataDir, 'merge');
+    expect(seeded.report.warnings).toEqual([HANDLE_NEW_USER]);
+    expect(await profiles(dev)).toEqual([{ email: 'ann@x', display_name: 'Ann A.', bio: 'prod bio' }]);
+
+    await dev.client.query(`INSERT INTO users (email) VALUES ('carol@x');
+                            UPDATE profiles SET display_name = 'Carol C.', bio = 'dev bio' WHERE display_name = 'carol';`);
+    const { report } = await sync(dev, prod, dataDir, 'merge', { base: 'auto' });
+    expect(counted(report, 'users')).toEqual({ inserted: 1, updated: 0, unchanged: 1, skipped: 0, failed: 0 });
+    expect(counted(report, 'profiles')).toEqual({ inserted: 0, updated: 1, unchanged: 1, skipped: 0, failed: 0 });
+    expect(report.warnings).toEqual([
+      HANDLE_NEW_USER,
+      `profiles: 1 row(s) new in the archive were in the target by the time profiles was written — made during this import, by a trigger of a table written before it: {"user_id":{"email":"carol@x"}}. They were written with the archive's values; import with --disable-triggers if the trigger should not make them.`,
+    ]);
+    expect(await profiles(prod)).toEqual([
+      { email: 'ann@x', display_name: 'Ann A.', bio: 'prod bio' },
+      { email: 'carol@x', display_name: 'Carol C.', bio: 'dev bio' },
+    ]);
+    // What the two agree on is what production holds: merging again writes nothing.
+    const again = await sync(dev, prod, dataDir, 'merge', { base: 'auto' });
+    expect(counted(again.report, 'profiles')).toEqual({ inserted: 0, updated: 0, unchanged: 2, skipped: 0, failed: 0 });
+  });
+
+  test("a counter cache kept by a trigger is warned of; with --disable-triggers the archive's counters stand", async () => {
+    const COUNTED = `
+      CREATE TABLE users (id serial PRIMARY KEY, login text NOT NULL UNIQUE, posts_count int NOT NULL DEFAULT 0);
+      CREATE TABLE posts (id serial PRIMARY KEY, user_id int NOT NULL REFERENCES users, title text NOT NULL, UNIQUE (user_id, title));
+      CREATE FUNCTION posts_count() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN UPDATE public.users SET posts_count = posts_count + 1 WHERE id = NEW.user_id; RETURN NULL; END $$;
+      CREATE TRIGGER posts_count AFTER INSERT ON posts FOR EACH ROW EXECUTE FUNCTION posts_count();`;
+    const prod = await db(
+      COUNTED +
+        `INSERT INTO users (login) VALUES ('ann'), ('bob'); INSERT INTO posts (user_id, title) VALUES (1, 'a1'), (1, 'a2'), (2, 'b1');`,
+    );
+    const counters = async (d: TestDb) => (await d.client.query(`SELECT login, posts_count FROM users ORDER BY login`)).rows;
+    const warned = await sync(prod, await db(COUNTED), dataDir, 'merge');
+    expect(warned.report.warnings).toEqual([
+      `Trigger posts_count of posts writes users, which this run writes too (a guess from its function's source): what it writes while the run writes posts comes on top of the archive's rows and values — a counter it keeps is counted twice, a row it makes is there twice or found "unchanged" against the archive's. Import with --disable-triggers to write only what the archive holds.`,
+    ]);
+    const dev = await db(COUNTED);
+    await importInto(dev, warned.file, 'merge', { disableTriggers: true });
+    expect(await counters(dev)).toEqual([
+      { login: 'ann', posts_count: 2 },
+      { login: 'bob', posts_count: 1 },
+    ]);
   });
 });

@@ -27,6 +27,7 @@ import { type StagedTable, temp } from '../staged/types';
 import { loadRowAnswers } from '../compare/decisions';
 import { DeferredConstraintError, ProbableEditsError, RefusedRowsError } from './errors';
 import { type AgreementWritten, writeAgreement } from './agreement';
+import { adoptRowsMadeDuringRun } from './trigger-effects';
 import { type AgreementStore, findAgreement, NoAgreementKeptError, resolveBase, syncedBefore } from '../staged/agreed';
 import { checkMaskedKeys, openProbableEdits, recordLineage } from './identity';
 import { refuseReusedIds } from '../staged/reused-ids';
@@ -240,6 +241,7 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
       await checkMaskedKeys(m, t, catalog.identity);
       probable.push(...(await openProbableEdits(m, t)));
       if (t.plan.role === 'data') {
+        await adoptRowsMadeDuringRun(m, t);
         await buildFinal(m, t);
         await checkConstraints(m, t);
         await writeTable(m, t, (rows) => fkReload.beforeWrite(t, rows));

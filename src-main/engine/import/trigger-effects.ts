@@ -3,7 +3,7 @@
 // set-based once the table is written, only where such a trigger is enabled.
 import { ident, literal } from '../sql';
 import { stagedKeyJson } from '../staged/keys';
-import { differs, locates, locatorColumns, type MatchContext, target } from '../staged/match';
+import { differs, locates, locatorColumns, type MatchContext, target, updatableColumns } from '../staged/match';
 import { type StagedTable, temp } from '../staged/types';
 
 /** How the written rows of a final table are told apart: the SQL conditions (over `f`, the final
@@ -74,4 +74,28 @@ function triggerEffectWarning(table: string, triggers: string[], r: NotStoredAsW
     return `${table}: ${n} row(s) were not stored by ${by} (it returned NULL for them): ${named}. They are counted skipped, and the next merge proposes them again; run with --disable-triggers to write them, or leave them out.`;
   }
   return `${table}: ${by} kept or set other values than the ones written in ${r.col}, in ${n} row(s): ${named}. What the two databases agree on is what the target stored; if the trigger sets ${r.col} on every write, make it insert-only (tables.${table}.insertOnly in the configuration) so that merges neither write nor compare it.`;
+}
+
+/**
+ * Rows the classification calls new that the target has by the time their table is written: a
+ * trigger of a table written before made them during this run (`handle_new_user` inserting the new
+ * user's profile). Left as they were, the archive's row would count "unchanged" and never be
+ * written; it is written over the trigger's row instead (every field applied), and named.
+ */
+export async function adoptRowsMadeDuringRun(m: MatchContext, t: StagedTable): Promise<void> {
+  const D = m.verdicts?.get(t.plan.name);
+  if (!D || m.mode !== 'merge') return;
+  const columns = updatableColumns(m, t);
+  const res = await m.ctx.query<{ key: unknown }>(
+    `WITH adopted AS (
+       UPDATE ${D} d SET apply = ARRAY[${columns.map((c) => literal(c)).join(', ')}]::text[]
+       FROM ${temp(t, 'work')} w WHERE d.srow = w._row AND w._hit AND d.kind IN ('new', 'resurrect') AND NOT d.excluded
+       RETURNING d.srow)
+     SELECT ${stagedKeyJson(m, t, 's')} AS key FROM adopted a JOIN ${temp(t, 'staged')} s ON s._row = a.srow ORDER BY a.srow`,
+  );
+  if (!res.rows.length || !m.warnings) return;
+  const named = res.rows.slice(0, NAMED_ROWS).map((r) => JSON.stringify(r.key));
+  m.warnings.push(
+    `${t.plan.name}: ${res.rows.length} row(s) new in the archive were in the target by the time ${t.plan.name} was written — made during this import, by a trigger of a table written before it: ${named.join(', ')}${res.rows.length > NAMED_ROWS ? ', …' : ''}. They were written with the archive's values; import with --disable-triggers if the trigger should not make them.`,
+  );
 }
