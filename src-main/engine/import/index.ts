@@ -27,7 +27,7 @@ import { type StagedTable, temp } from '../staged/types';
 import { loadRowAnswers } from '../compare/decisions';
 import { DeferredConstraintError, ProbableEditsError, RefusedRowsError } from './errors';
 import { type AgreementWritten, writeAgreement } from './agreement';
-import { adoptRowsMadeDuringRun } from './trigger-effects';
+import { adoptRowsMadeDuringRun, idsBeforeWrite, warnOfRowsMadeDuringRun } from './trigger-effects';
 import { type AgreementStore, findAgreement, NoAgreementKeptError, resolveBase, syncedBefore } from '../staged/agreed';
 import { checkMaskedKeys, openProbableEdits, recordLineage } from './identity';
 import { refuseReusedIds } from '../staged/reused-ids';
@@ -235,6 +235,7 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
 
     ctx.phase(2, IMPORT_PHASES[2]);
     const probable: RowProblem[] = [];
+    const idsBefore = await idsBeforeWrite(m, tables);
     for (const t of tables) {
       ctx.progress({ type: 'table', table: t.plan.name, phase: 2, rowsDone: 0, rowsTotal: t.rows });
       await matchTable(m, t);
@@ -261,6 +262,8 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
     ctx.phase(3, IMPORT_PHASES[3]);
     const unresolved: RowProblem[] = [...run.dropped, ...run.nulled];
     for (const t of tables) if (t.plan.role === 'data') unresolved.push(...(await lateSeed(m, t)));
+
+    for (const [t, before] of idsBefore) await warnOfRowsMadeDuringRun(m, t, before);
 
     ctx.phase(4, IMPORT_PHASES[4]);
     if (failures.length && !options.allowFailures) throw new RefusedRowsError(failures);

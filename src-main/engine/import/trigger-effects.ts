@@ -2,7 +2,7 @@
 // NULL) and values they stored other than the ones written (`NEW.updated_at := now()`). Read back
 // set-based once the table is written, only where such a trigger is enabled.
 import { ident, literal } from '../sql';
-import { stagedKeyJson } from '../staged/keys';
+import { stagedKeyJson, targetKeyJson } from '../staged/keys';
 import { differs, locates, locatorColumns, type MatchContext, target, updatableColumns } from '../staged/match';
 import { type StagedTable, temp } from '../staged/types';
 
@@ -97,5 +97,49 @@ export async function adoptRowsMadeDuringRun(m: MatchContext, t: StagedTable): P
   const named = res.rows.slice(0, NAMED_ROWS).map((r) => JSON.stringify(r.key));
   m.warnings.push(
     `${t.plan.name}: ${res.rows.length} row(s) new in the archive were in the target by the time ${t.plan.name} was written — made during this import, by a trigger of a table written before it: ${named.join(', ')}${res.rows.length > NAMED_ROWS ? ', …' : ''}. They were written with the archive's values; import with --disable-triggers if the trigger should not make them.`,
+  );
+}
+
+/** Per table with an integer id, the largest id the target held before the run wrote anything. */
+export type IdsBeforeWrite = Map<StagedTable, string | null>;
+
+function integerSurrogate(t: StagedTable): string | null {
+  const sur = t.plan.surrogate;
+  const type = sur ? t.catalog.columns.find((c) => c.name === sur)?.type : undefined;
+  return sur && type && /^(smallint|integer|bigint)$/.test(type) ? sur : null;
+}
+
+export async function idsBeforeWrite(m: MatchContext, tables: StagedTable[]): Promise<IdsBeforeWrite> {
+  const counted = tables.filter((t) => t.plan.role === 'data' && integerSurrogate(t));
+  if (!counted.length) return new Map();
+  const res = await m.ctx.query<{ tag: string; mx: string | null }>(
+    counted
+      .map((t) => `SELECT ${literal(t.tag)} AS tag, (SELECT max(${ident(integerSurrogate(t)!)}) FROM ${target(m, t)})::text AS mx`)
+      .join(' UNION ALL '),
+  );
+  const byTag = new Map(res.rows.map((r) => [r.tag, r.mx]));
+  return new Map(counted.map((t) => [t, byTag.get(t.tag) ?? null]));
+}
+
+/**
+ * Warns of the rows a table gained during the run that the run did not write: the target's triggers
+ * made them (a `handle_new_user` making a `settings` row for each new user). In a table without a
+ * natural key they stay beside the archive's rows, which nothing pairs them with.
+ */
+export async function warnOfRowsMadeDuringRun(m: MatchContext, t: StagedTable, before: string | null): Promise<void> {
+  const sur = integerSurrogate(t);
+  if (!sur || !m.warnings) return;
+  const res = await m.ctx.query<{ n: string; keys: unknown[] | null }>(
+    `SELECT count(*) AS n, (array_agg(key ORDER BY id) FILTER (WHERE k <= ${NAMED_ROWS})) AS keys
+     FROM (SELECT g.${ident(sur)} AS id, ${targetKeyJson(m, t, 'g')} AS key, row_number() OVER (ORDER BY g.${ident(sur)}) AS k
+           FROM ${target(m, t)} g
+           WHERE ${before === null ? 'true' : `g.${ident(sur)} > ${literal(before)}`}
+             AND NOT EXISTS (SELECT 1 FROM ${temp(t, 'ids')} a WHERE a._tgt = g.${ident(sur)})) made`,
+  );
+  const n = Number(res.rows[0].n);
+  if (!n) return;
+  const named = res.rows[0].keys!.map((k) => JSON.stringify(k)).join(', ') + (n > NAMED_ROWS ? ', …' : '');
+  m.warnings.push(
+    `${t.plan.name}: ${n} row(s) were made in the target during this import by its triggers, not taken from the archive: ${named}. ${t.plan.key.kind === 'key' ? 'They hold keys the archive does not have' : "Nothing pairs them with the archive's rows, which were written beside them"}; import with --disable-triggers if the archive's rows should be the only ones.`,
   );
 }
