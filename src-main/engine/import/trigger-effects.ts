@@ -3,7 +3,7 @@
 // set-based once the table is written, only where such a trigger is enabled.
 import { ident, literal } from '../sql';
 import { stagedKeyJson, targetKeyJson } from '../staged/keys';
-import { differs, locates, locatorColumns, type MatchContext, target, updatableColumns } from '../staged/match';
+import { differs, locates, locatorColumns, type MatchContext, rowId, target, updatableColumns } from '../staged/match';
 import { type StagedTable, temp } from '../staged/types';
 
 /** How the written rows of a final table are told apart: the SQL conditions (over `f`, the final
@@ -89,7 +89,11 @@ export async function adoptRowsMadeDuringRun(m: MatchContext, t: StagedTable): P
   const res = await m.ctx.query<{ key: unknown }>(
     `WITH adopted AS (
        UPDATE ${D} d SET apply = ARRAY[${columns.map((c) => literal(c)).join(', ')}]::text[]
-       FROM ${temp(t, 'work')} w WHERE d.srow = w._row AND w._hit AND d.kind IN ('new', 'resurrect') AND NOT d.excluded
+       FROM ${temp(t, 'work')} w JOIN ${temp(t, 'matched')} k ON k._row = w._row JOIN ${target(m, t)} g ON ${rowId('g')} = k._ctid
+       WHERE d.srow = w._row AND w._hit AND d.kind IN ('new', 'resurrect') AND NOT d.excluded
+         -- Only a row this transaction wrote (its xid or a later one: a savepoint's): a row the target
+         -- had before is not the trigger's, and is left as the classification says.
+         AND age(g.xmin) <= 0
        RETURNING d.srow)
      SELECT ${stagedKeyJson(m, t, 's')} AS key FROM adopted a JOIN ${temp(t, 'staged')} s ON s._row = a.srow ORDER BY a.srow`,
   );
