@@ -72,35 +72,42 @@ async function agreedRows(m: MatchContext, t: StagedTable): Promise<string> {
 
 type ColumnList = (alias: string, pick?: (column: string) => string) => string;
 
-/** The target row `g` an agreed row stands for, joined to `from` (a row of the resolved view, or of
- *  the agreed rows for a table with an id). Null where the table is paired by content alone. */
-function targetRowJoin(m: MatchContext, t: StagedTable, from: string): string | null {
+/** The target row `g` an agreed row stands for (`from`: a row of the agreed rows for a table with an
+ *  id, else of the resolved view), as a join condition. Null where rows are paired by content alone. */
+function targetRowFound(t: StagedTable, from: string): string | null {
   const sur = t.plan.surrogate;
-  if (sur) return `JOIN ${target(m, t)} g ON g.${ident(sur)} = ${from}._tgt`;
+  if (sur) return `g.${ident(sur)} = ${from}._tgt`;
   if (t.plan.key.kind !== 'key') return null;
-  return `JOIN ${target(m, t)} g ON ${t.plan.key.columns.map((c) => `g.${ident(c)} = ${from}.${ident(c)}`).join(' AND ')}`;
+  return t.plan.key.columns.map((c) => `g.${ident(c)} = ${from}.${ident(c)}`).join(' AND ');
 }
 
 // The agreed values are the ones the target holds after the run, not the archive's: its BEFORE
 // triggers may have rewritten what was written (`updated_at := now()`), and a row one suppressed is
-// not there at all; the next merge must compare with what was really stored.
+// not there at all; the next merge must compare with what was really stored. A keyed row the key does
+// not find (a NULL in the key) keeps the archive's values.
 function agreedInTargetIds(m: MatchContext, t: StagedTable, agreed: string, list: ColumnList): string {
-  if (t.plan.surrogate) return `SELECT ${list('g')} FROM ${agreed} x ${targetRowJoin(m, t, 'x')}`;
-  const join = targetRowJoin(m, t, 'r');
-  const from = join ? `${temp(t, 'resolved')} r ${join}` : `${temp(t, 'resolved')} r`;
-  return `SELECT ${list(join ? 'g' : 'r')} FROM ${from} WHERE r._row IN (SELECT _row FROM ${agreed})`;
+  const T = target(m, t);
+  const found = targetRowFound(t, t.plan.surrogate ? 'x' : 'r');
+  if (t.plan.surrogate) return `SELECT ${list('g')} FROM ${agreed} x JOIN ${T} g ON ${found}`;
+  const R = temp(t, 'resolved');
+  const agreedOnly = `r._row IN (SELECT _row FROM ${agreed})`;
+  if (!found) return `SELECT ${list('r')} FROM ${R} r WHERE ${agreedOnly}`;
+  return `SELECT ${list('g')} FROM ${R} r JOIN ${T} g ON ${found} WHERE ${agreedOnly}
+          UNION ALL SELECT ${list('r')} FROM ${R} r WHERE ${agreedOnly} AND NOT EXISTS (SELECT 1 FROM ${T} g WHERE ${found})`;
 }
 
 /** In the source's ids: the ids and references as the archive has them, every other value as the
  *  target stored it. */
 function agreedInSourceIds(m: MatchContext, t: StagedTable, agreed: string, list: ColumnList): string {
+  const T = target(m, t);
   const sur = t.plan.surrogate;
-  const join = sur ? targetRowJoin(m, t, 'x') : targetRowJoin(m, t, 'r');
-  if (!join) return `SELECT ${list('s')} FROM ${temp(t, 'staged')} s WHERE s._row IN (SELECT _row FROM ${agreed})`;
+  const found = targetRowFound(t, sur ? 'x' : 'r');
+  if (!found) return `SELECT ${list('s')} FROM ${temp(t, 'staged')} s WHERE s._row IN (SELECT _row FROM ${agreed})`;
   const inIds = idValuedColumns(m, t);
   const pick = (c: string) => (inIds.has(c) ? 's' : 'g');
-  const resolved = sur ? '' : `JOIN ${temp(t, 'resolved')} r ON r._row = s._row`;
-  return `SELECT ${list('s', pick)} FROM ${temp(t, 'staged')} s JOIN ${agreed} x ON x._row = s._row ${resolved} ${join}`;
+  const rows = `${temp(t, 'staged')} s JOIN ${agreed} x ON x._row = s._row${sur ? '' : ` JOIN ${temp(t, 'resolved')} r ON r._row = s._row`}`;
+  const stored = `SELECT ${list('s', pick)} FROM ${rows} JOIN ${T} g ON ${found}`;
+  return sur ? stored : `${stored} UNION ALL SELECT ${list('s')} FROM ${rows} WHERE NOT EXISTS (SELECT 1 FROM ${T} g WHERE ${found})`;
 }
 
 /** Columns whose values are ids of one database (the table's own, its rewritten references, its
