@@ -216,6 +216,7 @@ export async function importArchive(options: ImportOptions): Promise<ImportRepor
       warnings,
       polymorphic: new Map(),
       judgedPairs: new Map(),
+      triggersDisabled: !!options.disableTriggers,
     };
     const undo = !dryRun && options.undo !== false ? await UndoLog.open(m, warnings) : null;
     const disabled = options.disableTriggers ? await disableTriggers(m, tables) : [];

@@ -3,7 +3,7 @@
 // set-based once the table is written, only where such a trigger is enabled.
 import { ident, literal } from '../sql';
 import { stagedKeyJson, targetKeyJson } from '../staged/keys';
-import { differs, locates, locatorColumns, type MatchContext, rowId, target, updatableColumns } from '../staged/match';
+import { differs, locates, locatorColumns, type MatchContext, rowId, target, triggersFire, updatableColumns } from '../staged/match';
 import { type StagedTable, temp } from '../staged/types';
 
 /** How the written rows of a final table are told apart: the SQL conditions (over `f`, the final
@@ -43,7 +43,7 @@ async function beforeRowTriggers(m: MatchContext, t: StagedTable): Promise<strin
  * says why.
  */
 export async function warnOfTriggerEffects(m: MatchContext, t: StagedTable, written: WrittenRows): Promise<void> {
-  if (!m.warnings || !locatorColumns(t).length) return;
+  if (!m.warnings || !locatorColumns(t).length || !triggersFire(m, t)) return;
   const triggers = await beforeRowTriggers(m, t);
   if (!triggers.length) return;
   const D = m.verdicts?.get(t.plan.name);
@@ -84,7 +84,8 @@ function triggerEffectWarning(table: string, triggers: string[], r: NotStoredAsW
  */
 export async function adoptRowsMadeDuringRun(m: MatchContext, t: StagedTable): Promise<void> {
   const D = m.verdicts?.get(t.plan.name);
-  if (!D || m.mode !== 'merge') return;
+  // Only a trigger makes rows during the run, and only one of a table the run writes fires.
+  if (!D || m.mode !== 'merge' || ![...m.tables.values()].some((w) => w.plan.role === 'data' && triggersFire(m, w))) return;
   const columns = updatableColumns(m, t);
   const res = await m.ctx.query<{ key: unknown }>(
     `WITH adopted AS (
@@ -115,7 +116,8 @@ function integerSurrogate(t: StagedTable): string | null {
 
 export async function idsBeforeWrite(m: MatchContext, tables: StagedTable[]): Promise<IdsBeforeWrite> {
   const counted = tables.filter((t) => t.plan.role === 'data' && integerSurrogate(t));
-  if (!counted.length) return new Map();
+  // Only a trigger makes rows during the run, and only one of a table the run writes fires.
+  if (!counted.length || !tables.some((t) => t.plan.role === 'data' && triggersFire(m, t))) return new Map();
   const res = await m.ctx.query<{ tag: string; mx: string | null }>(
     counted
       .map((t) => `SELECT ${literal(t.tag)} AS tag, (SELECT max(${ident(integerSurrogate(t)!)}) FROM ${target(m, t)})::text AS mx`)

@@ -48,6 +48,13 @@ export interface MatchContext {
   /** Per pair found by its names (table.column), whether the source's rows show it is a reference
    *  (judgePair); shared with a base archive's pass, which follows the source. */
   judgedPairs: Map<string, boolean>;
+  /** The run disables the target's triggers (--disable-triggers): none of them fires. */
+  triggersDisabled?: boolean;
+}
+
+/** Whether a user trigger of the table fires when this run writes it. */
+export function triggersFire(m: MatchContext, t: StagedTable): boolean {
+  return !m.triggersDisabled && t.catalog.triggers.some((tr) => tr.enabled);
 }
 
 /** Temporary tables of a table with fewer staged rows than this are not analysed: sampling them costs
