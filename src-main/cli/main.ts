@@ -131,7 +131,12 @@ export async function main(argv: readonly string[] = process.argv, io: Io = proc
 export async function run(argv: readonly string[] = process.argv): Promise<void> {
   const code = await main(argv);
   process.exitCode = code;
-  // Everything the run started has ended; if a stray handle still holds the loop, do not hang on it.
+  // On Linux, where writes to a pipe, file or terminal are synchronous, everything is out: exit now.
+  // Left to end by itself, node stops its signal handlers while it tears down, and a Ctrl-C or SIGHUP
+  // arriving in that moment (a job that just ended) would kill the process by the signal instead.
+  if (process.platform === 'linux') process.exit(code);
+  // Elsewhere a pipe may still be draining. Everything the run started has ended; if a stray handle
+  // still holds the loop, do not hang on it.
   setTimeout(() => process.exit(code), 2000).unref();
 }
 
