@@ -43,7 +43,7 @@ function run(args: string[], env: Record<string, string> = {}): Promise<{ second
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main(): Promise<void> {
-  const server = await startThrowawayServer({ settings: { shared_buffers: '256MB', max_wal_size: '4GB' } });
+  const server = await startThrowawayServer({ onDisk: true, settings: { shared_buffers: '256MB', max_wal_size: '4GB' } });
   const dir = mkdtempSync(join(tmpdir(), 'mr4-bench-safety-'));
   const admin = new pg.Client({ connectionString: server.url });
   await admin.connect();

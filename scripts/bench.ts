@@ -210,7 +210,7 @@ async function main(): Promise<void> {
   log(`starting a throwaway PostgreSQL server`);
   // autovacuum off: its background work after one step would otherwise land in the next step's time.
   // Every database is VACUUM ANALYZEd explicitly where a real one would have been.
-  const server: ThrowawayServer = await startThrowawayServer({ settings: { autovacuum: 'off' } });
+  const server: ThrowawayServer = await startThrowawayServer({ onDisk: true, settings: { autovacuum: 'off' } });
   const work = mkdtempSync(join(tmpdir(), 'mr4-bench-'));
   useDataDir(join(work, 'data'));
   let stopServer = !opts.keep;
