@@ -4,7 +4,7 @@
 // --runs times, each figure the median; one more run counts the statements (MR4_TRACE_SQL's lines) by
 // kind. A measurement, not a test.
 //
-//   tsx scripts/bench-small.ts [--runs N] [--disable-triggers] [--mode skip|merge] [--top N]
+//   tsx scripts/bench-small.ts [--runs N] [--disable-triggers] [--mode skip|merge] [--top N] [--export-jobs N]
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,8 @@ const runs = Number(arg('--runs', '5'));
 const top = Number(arg('--top', '0'));
 const mode = arg('--mode', 'skip') as 'skip' | 'merge';
 const disableTriggers = process.argv.includes('--disable-triggers');
+// The export's connections; by default the engine's choice (one for a database this small).
+const exportJobsAsked = Number(arg('--export-jobs', '0'));
 // Several (--fk-reload never,auto) alternate run by run, so that both see the same load on the machine.
 const fkModes = arg('--fk-reload', 'auto').split(',') as ('auto' | 'always' | 'never')[];
 
@@ -39,7 +41,7 @@ const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'mr4-small-data-'));
   process.env.MR4_DATA_DIR = dataDir;
-  const server = await startThrowawayServer({ settings: { autovacuum: 'off' } });
+  const server = await startThrowawayServer({ onDisk: true, settings: { autovacuum: 'off' } });
   const work = mkdtempSync(join(tmpdir(), 'mr4-small-'));
   const url = (db: string) => server.url.replace(/\/postgres$/, `/${db}`);
   try {
@@ -70,7 +72,7 @@ async function main(): Promise<void> {
       const write = process.stderr.write.bind(process.stderr);
       (process.stderr as unknown as { write: () => boolean }).write = () => true;
       try {
-        await exportArchive({ db: dbTarget(url('small_src')), out: archive });
+        await exportArchive({ db: dbTarget(url('small_src')), out: archive, ...(exportJobsAsked ? { jobs: exportJobsAsked } : {}) });
       } finally {
         (process.stderr as unknown as { write: typeof write }).write = write;
       }

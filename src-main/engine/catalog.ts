@@ -85,6 +85,9 @@ export interface Table {
   triggers: Trigger[];
   /** The planner's row count (of all its partitions, for a partitioned table); -1 if never analysed. */
   rowEstimate: number;
+  /** Bytes on disk (pg_table_size: rows and TOAST, of all its partitions): what reading it costs,
+   *  known even where the table was never analysed. */
+  bytes: number;
   /** A partitioned table's partitions, at every level. */
   partitions: string[];
   /** Every table of the table-inheritance hierarchy (`INHERITS`, not partitioning) the table is part
@@ -146,6 +149,9 @@ SELECT c.oid::int AS oid, c.relname AS name,
          (SELECT CASE WHEN bool_and(e.estimate < 0) THEN -1 ELSE sum(GREATEST(e.estimate, 0)) END
             FROM pg_partition_tree(c.oid) pt JOIN est e ON e.oid = pt.relid WHERE pt.isleaf)
        ELSE (SELECT e.estimate FROM est e WHERE e.oid = c.oid) END::float8 AS estimate,
+       CASE WHEN c.relkind = 'p' THEN
+         (SELECT COALESCE(sum(pg_table_size(pt.relid)), 0) FROM pg_partition_tree(c.oid) pt WHERE pt.isleaf)
+       ELSE pg_table_size(c.oid) END::float8 AS bytes,
        ARRAY(SELECT p.relname FROM pg_partition_tree(c.oid) pt JOIN pg_class p ON p.oid = pt.relid
              WHERE pt.relid <> c.oid ORDER BY pt.level, p.relname) AS partitions,
        c.relrowsecurity AND NOT (SELECT r.rolsuper OR r.rolbypassrls FROM pg_roles r WHERE r.rolname = current_user)
@@ -453,6 +459,7 @@ export async function readCatalog(client: pg.ClientBase, schema = 'public'): Pro
         checks: checksByRel.get(rel) ?? [],
         triggers: triggersByRel.get(rel) ?? [],
         rowEstimate: Math.round(t.estimate as number),
+        bytes: t.bytes as number,
         partitions: names(t.partitions),
         inheritance: inheritanceByRel.get(rel) ?? [],
         rowSecurity: t.row_security as boolean,

@@ -41,7 +41,7 @@ import { readStoredMasks } from './mask-store';
 import { buildPlan, type MaskMode, type Plan, type TablePlan } from './plan';
 import { type ComputedSubset, computeSubset, createKeepTable, keptFilter, type SubsetOptions, type SubsetSummary } from './subset';
 import { CancelledError, connectionLost, type EmitEvent, RunContext } from './run-context';
-import { closeReaders, DEFAULT_EXPORT_JOBS, openSnapshotReaders, readOnEach } from './snapshot-readers';
+import { closeReaders, exportJobs, openSnapshotReaders, readOnEach } from './snapshot-readers';
 import { applySessionSettings } from './session';
 import { ident, literal, qualified } from './sql';
 import { TOOL_NAME } from './version';
@@ -421,7 +421,7 @@ export async function exportArchive(options: ExportOptions): Promise<ExportRepor
     const filters = referenceFilters(plan, subset);
     const keptRows = new Map((subset?.summary.tables ?? []).filter((t) => t.rows !== null).map((t) => [t.table, t.rows!]));
 
-    const jobs = subset ? 1 : Math.min(options.jobs ?? DEFAULT_EXPORT_JOBS, plan.tables.length);
+    const jobs = subset ? 1 : exportJobs(plan.tables, options.jobs);
     readers = await openSnapshotReaders(ctx, options.db, jobs - 1, setMaskKey, options.signal, options.onEvent);
 
     ctx.phase(1, EXPORT_PHASES[1]);

@@ -124,6 +124,8 @@ export interface TablePlan {
   note?: string;
   level: number;
   rowEstimate: number;
+  /** Bytes on disk (see the catalog's Table.bytes). */
+  bytes: number;
 }
 
 export interface CycleBreak {
@@ -765,6 +767,7 @@ function draftTable(t: Table, input: PlanInput, ids: SchemaIds, fks: ForeignKey[
     note: cfg?.note,
     level: 0,
     rowEstimate: t.rowEstimate,
+    bytes: t.bytes,
   };
 }
 

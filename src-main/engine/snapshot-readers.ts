@@ -11,6 +11,17 @@ import { literal } from './sql';
  *  two cores stop gaining, and it asks little of a production server. */
 export const DEFAULT_EXPORT_JOBS = 2;
 export const MAX_EXPORT_JOBS = 16;
+/** Below this much data a second connection costs more than it saves (its start, its snapshot, its
+ *  catalog lookups): a small database is read over one, unless more were asked for. */
+export const PARALLEL_EXPORT_FROM_BYTES = 16 * 1024 * 1024;
+
+/** The connections an export reads over: as many as asked, else DEFAULT_EXPORT_JOBS where the tables
+ *  hold PARALLEL_EXPORT_FROM_BYTES or more; never more than there are tables. */
+export function exportJobs(tables: readonly { bytes: number }[], asked: number | undefined): number {
+  const bytes = tables.reduce((n, t) => n + t.bytes, 0);
+  const jobs = asked ?? (bytes >= PARALLEL_EXPORT_FROM_BYTES ? DEFAULT_EXPORT_JOBS : 1);
+  return Math.max(1, Math.min(jobs, tables.length));
+}
 
 /**
  * Opens up to `extra` more connections reading the snapshot of `ctx`'s open REPEATABLE READ

@@ -1,7 +1,9 @@
 // An export reads its tables over several connections that share one snapshot (pg_dump -j's way):
 // rows committed while it runs are in no table file, whichever connection reads it; the archive's
 // table files are the same bytes whatever the number of connections, masked columns included; a
-// cancel drops every connection; a server that refuses more connections gets fewer, said in the log.
+// cancel drops every connection; a server that refuses more connections gets fewer, said in the log;
+// a small database is read over one unless more are asked for (export-jobs.unit.test.ts has the rule),
+// judged by the tables' sizes on disk, which the catalog reads.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -10,7 +12,8 @@ import type { EngineEvent } from '../../src-common/contract';
 import { dbTarget } from '../../src-main/db/connect';
 import { openArchive } from '../../src-main/engine/archive/reader';
 import { CancelledError, RunContext } from '../../src-main/engine/run-context';
-import { closeReaders, openSnapshotReaders } from '../../src-main/engine/snapshot-readers';
+import { readCatalog } from '../../src-main/engine/catalog';
+import { closeReaders, openSnapshotReaders, PARALLEL_EXPORT_FROM_BYTES } from '../../src-main/engine/snapshot-readers';
 import { databasesForFile, exportDb, scratchDir } from '../helpers/engine';
 import { otherSessions, spoolLeftovers } from '../helpers/faults';
 
@@ -129,6 +132,61 @@ test('a server that refuses more connections gets an export over fewer, said in 
     expect(logs.find((m) => m.startsWith('Reading over'))).toMatch(
       /^Reading over \d connection\(s\) instead of 4: the server refused more \(.*too many connections/,
     );
+  } finally {
+    await otherSessions(source);
+    const admin = new pg.Client({ connectionString: source.url });
+    await admin.connect();
+    await admin.query(`DROP OWNED BY ${role}; DROP ROLE ${role}`).catch(() => undefined);
+    await admin.end();
+  }
+});
+
+test('the catalog knows each table’s size on disk (a partitioned one: its partitions’), and a small database is read over one connection by default', async () => {
+  const source = await db(
+    `${SCHEMA} CREATE TABLE event (id int, at date NOT NULL, body text) PARTITION BY RANGE (at);
+     CREATE TABLE event_2025 PARTITION OF event FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+     CREATE TABLE event_2026 PARTITION OF event FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+     INSERT INTO event SELECT g, date '2025-06-01' + g % 400, repeat('x', g % 3000) FROM generate_series(1, 2000) g;`,
+  );
+  const sizes = (
+    await source.client.query<{ name: string; bytes: string }>(
+      `SELECT relname AS name, pg_table_size(oid)::text AS bytes FROM pg_class WHERE relname IN ('person', 'post', 'note', 'tag', 'event_2025', 'event_2026')`,
+    )
+  ).rows;
+  const size = (name: string) => Number(sizes.find((r) => r.name === name)!.bytes);
+  const catalog = await readCatalog(source.client);
+  const bytes = Object.fromEntries(catalog.tables.map((t) => [t.name, t.bytes]));
+  expect(bytes).toEqual({
+    person: size('person'),
+    post: size('post'),
+    note: size('note'),
+    tag: size('tag'),
+    event: size('event_2025') + size('event_2026'),
+  });
+  expect(size('event_2025')).toBeGreaterThan(0);
+  expect(size('event_2026')).toBeGreaterThan(0);
+  expect(Object.values(bytes).reduce((a, b) => a + b, 0)).toBeLessThan(PARALLEL_EXPORT_FROM_BYTES);
+
+  // A role allowed one connection: an export that opened a second would say it got fewer.
+  const role = `mr4_single_${Date.now() % 100000}`;
+  await source.client.query(`CREATE ROLE ${role} LOGIN CONNECTION LIMIT 1; GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${role}`);
+  try {
+    const url = new URL(source.url);
+    url.username = role;
+    url.password = '';
+    const logs: string[] = [];
+    const report = await exportDb(source, join(dir, 'single.tar.gz'), {
+      db: dbTarget(url.toString()),
+      onEvent: (e) => void (e.type === 'log' && logs.push(e.message)),
+    });
+    expect(Object.fromEntries(report.tables.map((t) => [t.table, t.rows]))).toEqual({
+      person: 3000,
+      post: 20000,
+      note: 8000,
+      tag: 50,
+      event: 2000,
+    });
+    expect(logs.filter((m) => m.startsWith('Reading over'))).toEqual([]);
   } finally {
     await otherSessions(source);
     const admin = new pg.Client({ connectionString: source.url });

@@ -6,7 +6,7 @@ import { type CommandModule, finish } from '../context';
 import { formatExportReport } from '../format-report';
 import { addCommonOptions, type CommonOptions, configPath, dbSpec, parseNonEmpty, parseTables, UsageError } from '../options';
 import { runJob } from '../run-job';
-import { DEFAULT_EXPORT_JOBS, MAX_EXPORT_JOBS } from '../../engine/snapshot-readers';
+import { DEFAULT_EXPORT_JOBS, MAX_EXPORT_JOBS, PARALLEL_EXPORT_FROM_BYTES } from '../../engine/snapshot-readers';
 import { maskSeed, PASSPHRASE_ENV, secretForWriting, type SecretOptions } from '../archive-secret';
 import {
   CHILDREN_HELP,
@@ -50,7 +50,7 @@ export const exportCommand: CommandModule = (program, ctx) => {
     })
     .option(
       '-j, --jobs <n>',
-      `connections reading tables at once, all on one snapshot (as pg_dump -j); 1 to ${MAX_EXPORT_JOBS}, default ${DEFAULT_EXPORT_JOBS}; a subset (--where) reads over one`,
+      `connections reading tables at once, all on one snapshot (as pg_dump -j); 1 to ${MAX_EXPORT_JOBS}, default ${DEFAULT_EXPORT_JOBS} where the tables hold ${PARALLEL_EXPORT_FROM_BYTES / 1024 ** 2} MB or more, else 1; a subset (--where) reads over one`,
       (v: string) => {
         if (!/^[0-9]+$/.test(v) || Number(v) < 1 || Number(v) > MAX_EXPORT_JOBS)
           throw new InvalidArgumentError(`give a number from 1 to ${MAX_EXPORT_JOBS}`);
