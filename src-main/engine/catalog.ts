@@ -85,8 +85,8 @@ export interface Table {
   triggers: Trigger[];
   /** The planner's row count (of all its partitions, for a partitioned table); -1 if never analysed. */
   rowEstimate: number;
-  /** Bytes on disk (pg_table_size: rows and TOAST, of all its partitions): what reading it costs,
-   *  known even where the table was never analysed. */
+  /** Bytes on disk (its rows and their TOAST; of all its partitions): what reading it costs, known
+   *  even where the table was never analysed. */
   bytes: number;
   /** A partitioned table's partitions, at every level. */
   partitions: string[];
@@ -138,20 +138,21 @@ export function findColumn(table: Table, name: string): Column | undefined {
 
 // A partitioned table stands for its partitions: its estimate is theirs, and what is declared on a
 // partition alone (foreign keys, triggers) is read as the partitioned table's.
+// -1: never analysed (PostgreSQL 14+ says so; before, a never-vacuumed table has no pages either).
+const ESTIMATE = (c: string) =>
+  `CASE WHEN ${c}.reltuples < 0 OR (${c}.reltuples = 0 AND ${c}.relpages = 0) THEN -1 ELSE ${c}.reltuples END::float8`;
+// Its rows and their TOAST (main forks: half the file lookups of pg_table_size).
+const SIZE = (c: string) => `pg_relation_size(${c}.oid) + COALESCE(pg_relation_size(NULLIF(${c}.reltoastrelid, 0)), 0)`;
 const TABLES_SQL = `
-WITH est AS (
-  SELECT c.oid, c.relkind,
-         -- -1: never analysed (PostgreSQL 14+ says so; before, a never-vacuumed table has no pages either)
-         CASE WHEN c.reltuples < 0 OR (c.reltuples = 0 AND c.relpages = 0) THEN -1 ELSE c.reltuples END::float8 AS estimate
-  FROM pg_class c)
 SELECT c.oid::int AS oid, c.relname AS name,
        CASE WHEN c.relkind = 'p' THEN
-         (SELECT CASE WHEN bool_and(e.estimate < 0) THEN -1 ELSE sum(GREATEST(e.estimate, 0)) END
-            FROM pg_partition_tree(c.oid) pt JOIN est e ON e.oid = pt.relid WHERE pt.isleaf)
-       ELSE (SELECT e.estimate FROM est e WHERE e.oid = c.oid) END::float8 AS estimate,
+         (SELECT CASE WHEN bool_and(p.estimate < 0) THEN -1 ELSE sum(GREATEST(p.estimate, 0)) END
+            FROM pg_partition_tree(c.oid) pt JOIN pg_class l ON l.oid = pt.relid
+            CROSS JOIN LATERAL (SELECT ${ESTIMATE('l')} AS estimate) p WHERE pt.isleaf)
+       ELSE ${ESTIMATE('c')} END::float8 AS estimate,
        CASE WHEN c.relkind = 'p' THEN
-         (SELECT COALESCE(sum(pg_table_size(pt.relid)), 0) FROM pg_partition_tree(c.oid) pt WHERE pt.isleaf)
-       ELSE pg_table_size(c.oid) END::float8 AS bytes,
+         (SELECT COALESCE(sum(${SIZE('l')}), 0) FROM pg_partition_tree(c.oid) pt JOIN pg_class l ON l.oid = pt.relid WHERE pt.isleaf)
+       ELSE ${SIZE('c')} END::float8 AS bytes,
        ARRAY(SELECT p.relname FROM pg_partition_tree(c.oid) pt JOIN pg_class p ON p.oid = pt.relid
              WHERE pt.relid <> c.oid ORDER BY pt.level, p.relname) AS partitions,
        c.relrowsecurity AND NOT (SELECT r.rolsuper OR r.rolbypassrls FROM pg_roles r WHERE r.rolname = current_user)
@@ -166,7 +167,13 @@ SELECT a.attrelid::int AS rel, a.attname AS name, format_type(a.atttypid, a.attt
        pg_get_expr(d.adbin, d.adrelid) AS default, a.attgenerated AS generated, a.attidentity AS identity,
        ARRAY(
          SELECT DISTINCT q.seq FROM (
-           SELECT pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname) AS seq
+           -- what pg_get_serial_sequence() finds (a serial's or an identity's own sequence), as one
+           -- index lookup instead of parsing and resolving the table's name again for every column
+           SELECT format('%I.%I', sn.nspname, s.relname) AS seq
+           FROM pg_depend dep JOIN pg_class s ON s.oid = dep.objid AND s.relkind = 'S'
+           JOIN pg_namespace sn ON sn.oid = s.relnamespace
+           WHERE dep.refclassid = 'pg_class'::regclass AND dep.refobjid = a.attrelid AND dep.refobjsubid = a.attnum
+             AND dep.classid = 'pg_class'::regclass AND dep.objsubid = 0 AND dep.deptype IN ('a', 'i')
            UNION ALL
            SELECT format('%I.%I', sn.nspname, s.relname)
            FROM pg_depend dep JOIN pg_class s ON s.oid = dep.refobjid AND s.relkind = 'S'

@@ -150,7 +150,7 @@ test('the catalog knows each table’s size on disk (a partitioned one: its part
   );
   const sizes = (
     await source.client.query<{ name: string; bytes: string }>(
-      `SELECT relname AS name, pg_table_size(oid)::text AS bytes FROM pg_class WHERE relname IN ('person', 'post', 'note', 'tag', 'event_2025', 'event_2026')`,
+      `SELECT relname AS name, (pg_relation_size(oid) + pg_relation_size(reltoastrelid))::text AS bytes FROM pg_class WHERE relname IN ('person', 'post', 'note', 'tag', 'event_2025', 'event_2026')`,
     )
   ).rows;
   const size = (name: string) => Number(sizes.find((r) => r.name === name)!.bytes);
