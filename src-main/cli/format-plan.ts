@@ -40,6 +40,7 @@ function describeReference(r: PlannedReference, tp: TablePlan): string {
   else notes.push('copied as is');
   if (r.late) notes.push(describeLate(r, tp));
   if (r.declared) notes.push('declared in configuration');
+  if (r.none) notes.push(`${r.none.map((v) => JSON.stringify(v)).join(', ')} point${r.none.length > 1 ? '' : 's'} at no row, kept as is`);
   if (r.partitions) notes.push(`declared on partition${r.partitions.length > 1 ? 's' : ''} ${r.partitions.join(', ')}`);
   const parent = r.external ? `${r.parentSchema}.${r.parent}` : r.parent;
   return `${r.columns.join(', ')} → ${parent}(${r.parentColumns.join(', ')}) (${notes.join(', ')})`;

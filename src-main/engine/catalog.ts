@@ -53,6 +53,8 @@ export interface ForeignKey {
   matchFull?: boolean;
   /** Declared in configuration rather than by a constraint. */
   declared?: boolean;
+  /** A declared single-column reference's values that point at no row (the configuration's "none"). */
+  none?: (number | string)[];
   /** Declared on the table's partitions rather than on the table itself (Pagila's payment): the
    *  partitions that declare it. */
   partitions?: string[];

@@ -5,11 +5,25 @@ import { z } from 'zod';
 
 const identifier = z.string().min(1).max(63);
 
-const referenceSchema = z.object({
-  columns: z.array(identifier).min(1),
-  table: identifier,
-  refColumns: z.array(identifier).min(1).optional(),
-});
+const referenceSchema = z
+  .object({
+    columns: z.array(identifier).min(1),
+    table: identifier,
+    refColumns: z.array(identifier).min(1).optional(),
+    /** Values of the column that point at no row (WordPress's 0 for "no parent"): kept as they are, as
+     *  a NULL is, never rewritten nor refused. */
+    none: z.array(z.union([z.number(), z.string().max(1000)])).optional(),
+  })
+  .superRefine((r, ctx) => {
+    if (!r.none) return;
+    if (!r.none.length) ctx.addIssue({ code: 'custom', path: ['none'], message: '"none" lists at least one value' });
+    else if (r.columns.length !== 1)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['none'],
+        message: `"none" applies to a single-column reference only, not to (${r.columns.join(', ')})`,
+      });
+  });
 
 /** A polymorphic reference: the id column holds ids of the table the type column names by class. */
 const polymorphicSchema = z.object({ column: identifier, typeColumn: identifier }).strict();

@@ -5,6 +5,7 @@ import { type Catalog, type Column, type ForeignKey, partitionRoot, sequencePref
 import { mergeConfigs, type Mr4Config, type TableConfig } from './config';
 import { DETERMINISTIC, describeRule, type MaskedColumn, type MaskRuleConfig, ruleOf, ruleProblem } from './mask';
 import { crearisMaskDefaults, crearisProfile, isCrearis } from './profiles/crearis';
+import { literal } from './sql';
 
 export interface PlannedColumn {
   name: string;
@@ -46,6 +47,21 @@ export interface PlannedReference {
    *  column `parentColumn` there holds ids mr4 renumbers (that table's own id, or a reference it
    *  rewrites), so this column holds the same ids and is rewritten through them. */
   via?: { columns: string[]; parent: string; parentColumn: string };
+  /** Values of its one column that point at no row (the configuration's "none", WordPress's 0 for "no
+   *  parent"): kept as they are, as a NULL is (see pointsAtNoRow). */
+  none?: (number | string)[];
+}
+
+/** SQL: `value` (of the column's type `type`) is one of the reference's "none" values. */
+export function noneValue(r: Pick<PlannedReference, 'none'>, value: string, type: string): string {
+  if (!r.none?.length) return 'false';
+  return `${value} IN (${r.none.map((v) => `${literal(String(v))}::${type}`).join(', ')})`;
+}
+
+/** SQL: `value` points at no row through the reference: NULL, or one of its "none" values. Such a value
+ *  is kept as it is: never rewritten, refused, followed or filled late. */
+export function pointsAtNoRow(r: Pick<PlannedReference, 'none'>, value: string, type: string): string {
+  return r.none?.length ? `(${value} IS NULL OR ${noneValue(r, value, type)})` : `${value} IS NULL`;
 }
 
 export interface PolymorphicReference {
@@ -728,6 +744,7 @@ function declaredReferences(t: Table, { byName, configOf }: PlanInput): ForeignK
       onDelete: 'a',
       deferrable: false,
       declared: true,
+      ...(r.none ? { none: r.none } : {}),
     } satisfies ForeignKey;
   });
 }
@@ -816,7 +833,19 @@ function plannedReference(t: Table, fk: ForeignKey, byName: Map<string, Table>, 
     ...(fk.matchFull ? { matchFull: true } : {}),
     ...(fk.deferrable ? { deferrable: true } : {}),
     ...(fk.partitions ? { partitions: fk.partitions } : {}),
+    ...(fk.none ? { none: noneValues(t, fk) } : {}),
   };
+}
+
+/** A declared reference's "none" values, checked against its column's type: a number column's are integers. */
+function noneValues(t: Table, fk: ForeignKey): (number | string)[] {
+  const type = t.columns.find((c) => c.name === fk.columns[0])?.type ?? '';
+  const bad = /^(smallint|integer|bigint)$/.test(type) ? fk.none!.filter((v) => !/^-?\d+$/.test(String(v))) : [];
+  if (bad.length)
+    throw new PlanError(
+      `Declared reference ${t.name}(${fk.columns.join(', ')}) → ${fk.refTable}: its "none" values ${bad.map((v) => JSON.stringify(v)).join(', ')} are no ${type}s.`,
+    );
+  return fk.none!;
 }
 
 /** What deleting the parent writes into the child row, for ON DELETE SET NULL ('n') and SET DEFAULT ('d'). */

@@ -25,7 +25,7 @@
 // SELECT 1 FROM <table> WHERE (<condition>) LIMIT 0, and runs only inside the READ ONLY transaction.
 import type { RunContext } from './run-context';
 import type { Plan, PlannedReference, TablePlan } from './plan';
-import { PlanError } from './plan';
+import { noneValue, PlanError } from './plan';
 import { ident, qualified } from './sql';
 
 export interface SubsetCondition {
@@ -282,7 +282,14 @@ export async function computeSubset(
   await ctx.query(`SELECT set_config('search_path', 'pg_catalog', true)`);
   await ctx.query(`ANALYZE ${KEEP_TABLE}`);
 
-  const join = (e: Edge) => e.ref.columns.map((c, i) => `c.${ident(c)} = p.${ident(e.ref.parentColumns[i])}`).join(' AND ');
+  // A "none" value (WordPress's 0) names no row, as a NULL does: never followed.
+  const join = (e: Edge) =>
+    [
+      ...e.ref.columns.map((c, i) => `c.${ident(c)} = p.${ident(e.ref.parentColumns[i])}`),
+      ...(e.ref.none
+        ? [`NOT ${noneValue(e.ref, `c.${ident(e.ref.columns[0])}`, e.child.columns.find((x) => x.name === e.ref.columns[0])!.type)}`]
+        : []),
+    ].join(' AND ');
   let gen = 0;
   const asChildren = new Map<string, number>();
   if (shape.withChildren) {

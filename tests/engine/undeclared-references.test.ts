@@ -44,8 +44,8 @@ const idOf = (table: string, column: string, parent: string, id = 'id') =>
 
 const reference = (column: string, parent: string, id = 'id') => ({ columns: [column], table: parent, refColumns: [id] });
 /** The references WordPress's tables hold, declared, but for post_parent: its 0 for "no parent" names no
- *  row, so declared it would refuse every top-level post. The columns that are no ids of the run's
- *  rows here are stated so. */
+ *  row, so declared without "none": [0] it would refuse every top-level post (reference-none-values.test.ts
+ *  declares it with). The columns that are no ids of the run's rows here are stated so. */
 const WORDPRESS_REFERENCES: Mr4Config = {
   tables: {
     wp_posts: { notReferences: ['post_author'] },

@@ -16,6 +16,7 @@ import {
   columnType,
   deferredPolymorphic,
   distinct,
+  keptOrRewritten,
   lateColumns,
   type MatchContext,
   polymorphicTargetValue,
@@ -29,6 +30,7 @@ import {
   via,
 } from '../staged/match';
 import { type StagedTable, temp } from '../staged/types';
+import { noneValue } from '../plan';
 import { ident, literal } from '../sql';
 import type { Analysis } from './analyze';
 import { indexKeyLookups, referenceLabel, stagedKeyJson, targetKeyJson } from '../staged/keys';
@@ -59,10 +61,11 @@ export async function classifyTable(a: Analysis, t: StagedTable): Promise<void> 
     const ref = refOf(c);
     if (ref && (ref.self || late.has(c))) {
       const map = mb.maps.get(ref.parent);
-      if (!map) return `NULL::${type}`;
+      // A "none" value (WordPress's 0) is kept as it is, as the archive's side is (targetSpaceValue).
+      if (!map) return ref.none ? `CASE WHEN ${noneValue(ref, `rb.${ident(c)}`, type)} THEN rb.${ident(c)} END` : `NULL::${type}`;
       const bm = alias('bm');
       joins.push(`LEFT JOIN ${map} ${bm} ON ${bm}.src = rb.${ident(c)}`);
-      return `${bm}.tgt::${type}`;
+      return keptOrRewritten(t, ref, 'rb', `${bm}.tgt`);
     }
     return ref ? `rb.${ident(c)}` : polymorphicTargetValue(mb, tb, c, 'rb', joins);
   };

@@ -9,6 +9,7 @@ import {
   insertRefusals,
   lateColumns,
   type MatchContext,
+  noRow,
   type RefusalCheck,
   remapRefs,
   selfRefs,
@@ -62,7 +63,7 @@ export async function checkConstraints(m: MatchContext, t: StagedTable): Promise
     if (remapped.has(r) || !r.columns.every((c) => staged.has(c) && !late.has(c))) continue;
     if (r.remap && !r.external && !m.tables.has(r.parent) && !r.self) continue;
     const P = qualified(r.parentSchema, r.parent);
-    const present = r.columns.map((c) => `f.${ident(c)} IS NOT NULL`).join(' AND ');
+    const present = r.none ? `NOT ${noRow(t, r, 'f')}` : r.columns.map((c) => `f.${ident(c)} IS NOT NULL`).join(' AND ');
     const eq = (alias: string) => r.columns.map((c, i) => `${alias}.${ident(r.parentColumns[i])} = f.${ident(c)}`).join(' AND ');
     const inRun = r.self ? ` AND NOT EXISTS (SELECT 1 FROM ${F} p2 WHERE ${eq('p2')})` : '';
     await refuse(
@@ -92,7 +93,7 @@ export async function checkConstraints(m: MatchContext, t: StagedTable): Promise
         m,
         t,
         `SELECT f._row FROM ${F} f JOIN ${D} d ON d.srow = f._row AND NOT d.excluded
-         WHERE f.${ident(c)} IS NOT NULL AND (CASE WHEN f._hit THEN ${literal(c)} = ANY (d.apply) ELSE d.kind IN ('new', 'resurrect') END)
+         WHERE NOT ${noRow(t, r, 'f')} AND (CASE WHEN f._hit THEN ${literal(c)} = ANY (d.apply) ELSE d.kind IN ('new', 'resurrect') END)
            AND NOT EXISTS (SELECT 1 FROM ${P} p WHERE p.${ident(r.parentColumns[0])} = f.${ident(c)}) ${alongside}`,
         `${c} refers to a ${r.self ? t.plan.name : r.parent} row that does not exist in the target`,
         c,
@@ -132,7 +133,7 @@ export async function refuseOrphans(m: MatchContext, t: StagedTable): Promise<vo
   const orphans = [
     ...self.map((r) => ({
       column: r.columns[0],
-      named: `f.${ident(r.columns[0])} IS NOT NULL`,
+      named: `NOT ${noRow(t, r, 'f')}`,
       equal: (a: string, b: string) => `${a} = ${b}`,
     })),
     ...polySelf.map((n, i) => ({ column: n.ref.columns[0], named: `f._polyself${i}`, equal: n.equal })),

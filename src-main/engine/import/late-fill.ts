@@ -2,11 +2,21 @@
 // until its parent's rows exist) and a polymorphic value naming a table written after this one
 // (written with the archive's id until then). Each fill is one UPDATE … FROM of the rows to fill, its
 // old values kept in the undo log; a row it changes that the write left unchanged is counted updated.
-import type { PlannedReference } from '../plan';
+import { type PlannedReference, pointsAtNoRow } from '../plan';
 import type { RowProblem } from '../report-types';
 import { ident, literal, qualified } from '../sql';
 import { stagedKeyJson } from '../staged/keys';
-import { checkedAfterFill, columnType, deferredPolymorphic, lateColumns, lateRefs, type MatchContext, target } from '../staged/match';
+import {
+  checkedAfterFill,
+  columnType,
+  deferredPolymorphic,
+  keptOrRewritten,
+  lateColumns,
+  lateRefs,
+  type MatchContext,
+  noRow,
+  target,
+} from '../staged/match';
 import { type StagedTable, temp } from '../staged/types';
 import { undoLogOf } from './undo-log';
 
@@ -75,9 +85,10 @@ async function seedLateReferences(m: MatchContext, t: StagedTable): Promise<RowP
     const col = `w.${ident(c)}`;
     const ok = applies(m, t, c);
     if (!r) return `${col} AS v${i}, false AS gone${i}, false AS miss${i}, ${ok} AS ok${i}`;
-    joins.push(`LEFT JOIN ${m.maps.get(r.parent)} p${i} ON p${i}.src = ${col}`);
-    return `p${i}.tgt::${columnType(t, c)} AS v${i}, (p${i}.tgt IS NOT NULL AND NOT p${i}.live AND ${ok}) AS gone${i},
-         (${col} IS NOT NULL AND (p${i}.tgt IS NULL OR (NOT p${i}.live AND ${ok}))) AS miss${i}, ${ok} AS ok${i}`;
+    // A "none" value (WordPress's 0) names no row: kept as it is, never missing.
+    joins.push(`LEFT JOIN ${m.maps.get(r.parent)} p${i} ON p${i}.src = ${col}${r.none ? ` AND NOT ${noRow(t, r, 'w')}` : ''}`);
+    return `${keptOrRewritten(t, r, 'w', `p${i}.tgt`)} AS v${i}, (p${i}.tgt IS NOT NULL AND NOT p${i}.live AND ${ok}) AS gone${i},
+         (NOT ${noRow(t, r, 'w')} AND (p${i}.tgt IS NULL OR (NOT p${i}.live AND ${ok}))) AS miss${i}, ${ok} AS ok${i}`;
   });
   // The target row as it is, for the columns of checked references.
   const now = (c: string) => ident(`g:${c}`);
@@ -88,7 +99,7 @@ async function seedLateReferences(m: MatchContext, t: StagedTable): Promise<RowP
     const i = columns.indexOf(c);
     return i === -1 ? `v0.${now(c)}` : `CASE WHEN v0.miss${i} OR NOT v0.ok${i} THEN v0.${now(c)} ELSE v0.v${i} END`;
   };
-  const bad = checked.map((r, j) => `, ${namesNoRow(r, r.columns.map(after))} AS bad${j}`).join('');
+  const bad = checked.map((r, j) => `, ${namesNoRow(t, r, r.columns.map(after))} AS bad${j}`).join('');
   const hold = (c: string, i: number) =>
     [`v.miss${i}`, `NOT v.ok${i}`, ...checked.flatMap((r, j) => (r.columns.includes(c) ? [`v.bad${j}`] : []))].join(' OR ');
   const flags = (name: string, n: number) => `ARRAY[${Array.from({ length: n }, (_, i) => `${name}${i}`).join(', ') || 'NULL::boolean'}]`;
@@ -140,8 +151,11 @@ function lateProblems(
 /** Whether `values` (the columns of copied reference r, as the fill leaves them) name no row of its
  *  parent: under MATCH SIMPLE a NULL among them names none and is no error, under MATCH FULL only
  *  all of them NULL is. */
-function namesNoRow(r: PlannedReference, values: string[]): string {
-  const all = values.map((v) => `${v} IS NOT NULL`).join(' AND ');
+function namesNoRow(t: StagedTable, r: PlannedReference, values: string[]): string {
+  // A "none" value (WordPress's 0) names no row, as a NULL does.
+  const all = r.none
+    ? `NOT ${pointsAtNoRow(r, values[0], columnType(t, r.columns[0]))}`
+    : values.map((v) => `${v} IS NOT NULL`).join(' AND ');
   const none = values.map((v) => `${v} IS NULL`).join(' AND ');
   const eq = values.map((v, i) => `p.${ident(r.parentColumns[i])} = ${v}`).join(' AND ');
   const absent = `(${all} AND NOT EXISTS (SELECT 1 FROM ${qualified(r.parentSchema, r.parent)} p WHERE ${eq}))`;

@@ -3,6 +3,7 @@
 // (import/constraints.ts); the classification builds it to refuse what the import would refuse for a
 // taken unique value (compare/classify.ts), so the diff and the merge agree.
 import type { Column, UniqueKey } from '../catalog';
+import { noneValue } from '../plan';
 import { ident, literal } from '../sql';
 import { stagedKeyJson, targetKeyJson } from './keys';
 import {
@@ -10,10 +11,13 @@ import {
   columnType,
   deferredPolymorphic,
   differs,
+  keptOrRewritten,
   lateColumns,
+  lateRefs,
   locates,
   locatorColumns,
   type MatchContext,
+  noRow,
   rowId,
   selfRefs,
   stagedNumbered,
@@ -59,14 +63,14 @@ export async function buildFinal(m: MatchContext, t: StagedTable, columns: strin
     const ni = numbered.indexOf(c);
     if (c === sur) select.push(`a._tgt AS ${ident(c)}`);
     else if (ni !== -1) select.push(`${written(c, `nb.n${ni}`)} AS ${ident(c)}`);
-    else if (si !== -1) select.push(`${written(c, `o${si}._tgt::${columnType(t, c)}`)} AS ${ident(c)}`);
-    else if (late.has(c)) select.push(`NULL::${columnType(t, c)} AS ${ident(c)}`);
+    else if (si !== -1) select.push(`${written(c, keptOrRewritten(t, self[si], 'w', `o${si}._tgt`))} AS ${ident(c)}`);
+    else if (late.has(c)) select.push(`${lateFirst(m, t, c)} AS ${ident(c)}`);
     else select.push(`${written(c, polymorphicValue(m, t, c, updates))} AS ${ident(c)}`);
   }
   self.forEach((r, i) => {
     const c = r.columns[0];
     joins.push(`LEFT JOIN ${temp(t, 'ids')} o${i} ON o${i}._src = w.${ident(c)}`);
-    select.push(`(${fromSource(c)} AND w.${ident(c)} IS NOT NULL AND o${i}._tgt IS NULL) AS _selfmiss${i}`);
+    select.push(`(${fromSource(c)} AND NOT ${noRow(t, r, 'w')} AND o${i}._tgt IS NULL) AS _selfmiss${i}`);
   });
   polySelf.forEach((n, i) => {
     const c = `w.${ident(n.ref.columns[0])}`;
@@ -119,6 +123,13 @@ export async function buildFinal(m: MatchContext, t: StagedTable, columns: strin
       .map((c) => ident(c))
       .join(', '),
   );
+}
+
+/** A late column's value until it is filled: NULL, or a "none" value (WordPress's 0) as it is. */
+function lateFirst(m: MatchContext, t: StagedTable, c: string): string {
+  const type = columnType(t, c);
+  const r = lateRefs(m, t).find((x) => x.columns[0] === c && x.none);
+  return r ? `CASE WHEN ${noneValue(r, `w.${ident(c)}`, type)} THEN w.${ident(c)} END` : `NULL::${type}`;
 }
 
 /** A polymorphic reference's value as written: one naming a row of the table through the ids its rows

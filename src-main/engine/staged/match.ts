@@ -14,8 +14,10 @@ import {
   declarePolymorphic,
   derivedReference,
   lateFilledColumns,
+  noneValue,
   type NumberedColumn,
   type PlannedReference,
+  pointsAtNoRow,
   type PolymorphicReference,
   tableNamedByClass,
 } from '../plan';
@@ -73,6 +75,21 @@ export function target(m: MatchContext, t: StagedTable): string {
 
 export function columnType(t: StagedTable, column: string): string {
   return t.plan.columns.find((c) => c.name === column)!.type;
+}
+
+/** SQL: the row `alias`'s value of a reference's column points at no row (NULL, or a "none" value). */
+export function noRow(t: StagedTable, r: PlannedReference, alias: string): string {
+  const c = r.columns[0];
+  return pointsAtNoRow(r, `${alias}.${ident(c)}`, columnType(t, c));
+}
+
+/** SQL: a reference's value as rewritten to `tgt` (the parent's id in the target), or kept as it is
+ *  where it is one of the reference's "none" values. */
+export function keptOrRewritten(t: StagedTable, r: PlannedReference, alias: string, tgt: string): string {
+  const c = r.columns[0];
+  const type = columnType(t, c);
+  const value = `${alias}.${ident(c)}`;
+  return r.none ? `CASE WHEN ${noneValue(r, value, type)} THEN ${value} ELSE ${tgt}::${type} END` : `${tgt}::${type}`;
 }
 
 /** Remapped references of this table whose parent is matched in this run. */
@@ -164,14 +181,14 @@ export function targetSpaceValue(m: MatchContext, t: StagedTable, c: string, ali
   if (ref?.self) {
     const a = `so${joins.length}`;
     joins.push(`LEFT JOIN ${temp(t, 'ids')} ${a} ON ${a}._src = ${alias}.${ident(c)}`);
-    return `${a}._tgt::${type}`;
+    return keptOrRewritten(t, ref, alias, `${a}._tgt`);
   }
   if (ref?.late) {
     const map = m.maps.get(ref.parent);
-    if (!map) return `NULL::${type}`;
+    if (!map) return ref.none ? `CASE WHEN ${noneValue(ref, `${alias}.${ident(c)}`, type)} THEN ${alias}.${ident(c)} END` : `NULL::${type}`;
     const a = `sl${joins.length}`;
     joins.push(`LEFT JOIN ${map} ${a} ON ${a}.src = ${alias}.${ident(c)}`);
-    return `${a}.tgt::${type}`;
+    return keptOrRewritten(t, ref, alias, `${a}.tgt`);
   }
   return polymorphicTargetValue(m, t, c, alias, joins);
 }
@@ -228,7 +245,7 @@ export async function buildResolved(m: MatchContext, t: StagedTable): Promise<Pl
   for (const c of t.staged) {
     const i = direct.findIndex((r) => r.columns[0] === c);
     const poly = named.filter((n) => n.ref.columns[0] === c);
-    if (i !== -1) select.push(`p${i}.tgt::${columnType(t, c)} AS ${ident(c)}`);
+    if (i !== -1) select.push(`${keptOrRewritten(t, direct[i], 's', `p${i}.tgt`)} AS ${ident(c)}`);
     else if (poly.length) {
       // A value whose named row is not in the archive is copied as it is (and said, polymorphicParents).
       // A value naming a table resolved later keeps the archive's id for now.
@@ -238,7 +255,7 @@ export async function buildResolved(m: MatchContext, t: StagedTable): Promise<Pl
   }
   direct.forEach((r, i) => {
     joins.push(`LEFT JOIN ${m.maps.get(r.parent)} p${i} ON p${i}.src = s.${ident(r.columns[0])}`);
-    select.push(`(s.${ident(r.columns[0])} IS NOT NULL AND p${i}.tgt IS NULL) AS _miss${i}`);
+    select.push(`(NOT ${noRow(t, r, 's')} AND p${i}.tgt IS NULL) AS _miss${i}`);
   });
   named.forEach((n, j) => {
     const i = direct.length + j;
@@ -631,8 +648,12 @@ export async function matchRows(
   // later is compared without it, as a late reference is.
   const polySelf = followsOwnRows ? deferredPolymorphic(m, t, 'self') : [];
   const polyLate = deferredPolymorphic(m, t, 'late');
+  const selfRef = (c: string) => self.find((r) => r.columns[0] === c)!;
+  // A "none" value (WordPress's 0) is compared as it is, on both sides.
   const parentOf = (alias: string, c: string, matched: string) =>
-    `CASE WHEN ${alias}.${ident(c)} IS NULL THEN NULL WHEN ${alias}.${ident(c)} = ${alias}.${ident(sur!)} THEN 'itself' ELSE ${matched}::text END`;
+    `CASE WHEN ${alias}.${ident(c)} IS NULL THEN NULL${
+      selfRef(c).none ? ` WHEN ${noneValue(selfRef(c), `${alias}.${ident(c)}`, columnType(t, c))} THEN ${alias}.${ident(c)}::text` : ''
+    } WHEN ${alias}.${ident(c)} = ${alias}.${ident(sur!)} THEN 'itself' ELSE ${matched}::text END`;
   // A polymorphic value as compared: a row of the same table as the target row its parent matched, a
   // row of a later table not at all; the source side when `matched` gives the parents' matches (the
   // content pass's joins cq/cl).
@@ -716,7 +737,7 @@ export async function matchRows(
     const sourceParents = parents.map((c, i) => parentOf('r', c, `ck${i}._tgt`));
     const targetParents = parents.map((c) => parentOf('t', c, `t.${ident(c)}`));
     const parentKnown = [
-      ...parents.map((c, i) => `(r.${ident(c)} IS NULL OR r.${ident(c)} = r.${ident(sur!)} OR ck${i}._tgt IS NOT NULL)`),
+      ...parents.map((c, i) => `(${noRow(t, selfRef(c), 'r')} OR r.${ident(c)} = r.${ident(sur!)} OR ck${i}._tgt IS NOT NULL)`),
       // A row naming a row of its table the archive does not have is compared by the value it copies.
       ...polySelf.map((_, i) => `(cq${i}._row IS NULL OR cl${i}._tgt IS NOT NULL)`),
     ];
@@ -792,7 +813,7 @@ export async function matchRows(
       .join(' ');
     const agrees = parents.map(
       (c, i) =>
-        `COALESCE((r.${ident(c)} IS NULL AND g.${ident(c)} IS NULL) OR (r.${ident(c)} = r.${id} AND g.${ident(c)} = g.${id})
+        `COALESCE((${noRow(t, selfRef(c), 'r')} AND r.${ident(c)} IS NOT DISTINCT FROM g.${ident(c)}) OR (r.${ident(c)} = r.${id} AND g.${ident(c)} = g.${id})
                   OR (r.${ident(c)} <> r.${id} AND g.${ident(c)} <> g.${id} AND mp${i}._tgt = g.${ident(c)}), false)`,
     );
     for (;;) {
@@ -829,12 +850,19 @@ export async function matchRows(
     } else {
       // The key names the row's parent in the same table: match parents first, then their children.
       const parentJoins = selfInKey
-        .map(
-          (r, i) =>
-            `JOIN ${temp(t, 'resolved')} pr${i} ON pr${i}.${ident(sur!)} = r.${ident(r.columns[0])} JOIN ${into} pk${i} ON pk${i}._row = pr${i}._row`,
+        .map((r, i) =>
+          // A "none" value (WordPress's 0) names no parent: the key matches it as it is.
+          r.none
+            ? `LEFT JOIN (${temp(t, 'resolved')} pr${i} JOIN ${into} pk${i} ON pk${i}._row = pr${i}._row) ON pr${i}.${ident(sur!)} = r.${ident(r.columns[0])}`
+            : `JOIN ${temp(t, 'resolved')} pr${i} ON pr${i}.${ident(sur!)} = r.${ident(r.columns[0])} JOIN ${into} pk${i} ON pk${i}._row = pr${i}._row`,
         )
         .join(' ');
-      const parentEq = selfInKey.map((r, i) => `t.${ident(r.columns[0])} = pk${i}._tgt`);
+      const parentEq = selfInKey.map((r, i) => {
+        const c = ident(r.columns[0]);
+        return r.none
+          ? `(t.${c} = pk${i}._tgt OR (${noneValue(r, `r.${c}`, columnType(t, r.columns[0]))} AND t.${c} = r.${c}))`
+          : `t.${c} = pk${i}._tgt`;
+      });
       for (;;) {
         const res = await m.ctx.query(
           `INSERT INTO ${into} ${found(
