@@ -1288,11 +1288,15 @@ function drawsIds(d: TablePlan | undefined): boolean {
 }
 
 /** The configuration entries that declare a column a reference, or plain data. */
-function declareOrNot(table: string, column: string, parent: TablePlan | null): string {
+function declareOrNot(table: string, column: string, parent: TablePlan | null, catalog: Catalog): string {
   const target = parent
     ? `"table": "${parent.name}", "refColumns": ["${idColumn(parent)}"]`
     : `"table": "<the table it points at>", "refColumns": ["<its id column>"]`;
-  return `If it points at one table, declare it in the configuration: "tables": {"${table}": {"references": [{"columns": ["${column}"], ${target}}]}}; if it holds no ids of other rows, list "${column}" under "notReferences"; or leave it out ("excludeColumns").`;
+  // WordPress's post_parent, user_id: NOT NULL DEFAULT 0, where 0 names no row.
+  const zero = catalog.tables.find((t) => t.name === table)?.columns.find((c) => c.name === column)?.default === '0';
+  const none = zero ? `, "none": [0]` : '';
+  const why = zero ? ` ("none": its default 0 points at no row, kept as it is)` : '';
+  return `If it points at one table, declare it in the configuration: "tables": {"${table}": {"references": [{"columns": ["${column}"], ${target}${none}}]}}${why}; if it holds no ids of other rows, list "${column}" under "notReferences"; or leave it out ("excludeColumns").`;
 }
 
 /** What a user writes to state whether a pair found by its names is a polymorphic reference. */
@@ -1452,11 +1456,11 @@ function copiedIds(tp: TablePlan, catalog: Catalog, drafts: Map<string, TablePla
       const named = tablesNamedBy(c.name, tp.name, catalog).filter((t) => drawsIds(drafts.get(t.name)));
       if (named.length > 0)
         out.push(
-          `${tp.name}.${c.name} (${c.type}) looks like an id of ${named.map((t) => t.name).join(' or ')} but has no foreign key: its values are copied as they are, so in a target whose ids differ they point at other rows. ${declareOrNot(tp.name, c.name, named.length === 1 ? drafts.get(named[0].name)! : null)}`,
+          `${tp.name}.${c.name} (${c.type}) looks like an id of ${named.map((t) => t.name).join(' or ')} but has no foreign key: its values are copied as they are, so in a target whose ids differ they point at other rows. ${declareOrNot(tp.name, c.name, named.length === 1 ? drafts.get(named[0].name)! : null, catalog)}`,
         );
       else if (idsDiffer && INTEGER_TYPE.test(c.type) && namedLikeAReference(c.name))
         out.push(
-          `${tp.name}.${c.name} (${c.type}) is named like a reference but has no foreign key: its values are copied as they are, so where they are ids of rows the databases numbered differently they point at other rows in the target. ${declareOrNot(tp.name, c.name, null)}`,
+          `${tp.name}.${c.name} (${c.type}) is named like a reference but has no foreign key: its values are copied as they are, so where they are ids of rows the databases numbered differently they point at other rows in the target. ${declareOrNot(tp.name, c.name, null, catalog)}`,
         );
     } else if (c.category === 'A' && /^(smallint|integer|bigint|uuid)\[\]/.test(c.type)) {
       out.push(`${tp.name}.${c.name} (${c.type}) may hold ids: values inside arrays are copied, not rewritten. ${WHAT_TO_DO}`);

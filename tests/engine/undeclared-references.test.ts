@@ -33,10 +33,11 @@ CREATE TABLE wp_term_taxonomy (term_taxonomy_id bigserial PRIMARY KEY, term_id b
 CREATE TABLE wp_term_relationships (object_id bigint NOT NULL DEFAULT 0, term_taxonomy_id bigint NOT NULL DEFAULT 0,
   term_order int NOT NULL DEFAULT 0, PRIMARY KEY (object_id, term_taxonomy_id));`;
 
+// Every column here is NOT NULL DEFAULT 0: the entry to paste says "none": [0].
 const declareIt = (table: string, column: string, parent: string | null, id = 'id') =>
   `If it points at one table, declare it in the configuration: "tables": {"${table}": {"references": [{"columns": ["${column}"], ${
     parent ? `"table": "${parent}", "refColumns": ["${id}"]` : `"table": "<the table it points at>", "refColumns": ["<its id column>"]`
-  }}]}}; if it holds no ids of other rows, list "${column}" under "notReferences"; or leave it out ("excludeColumns").`;
+  }, "none": [0]}]}} ("none": its default 0 points at no row, kept as it is); if it holds no ids of other rows, list "${column}" under "notReferences"; or leave it out ("excludeColumns").`;
 const namedLike = (table: string, column: string) =>
   `${table}.${column} (bigint) is named like a reference but has no foreign key: its values are copied as they are, so where they are ids of rows the databases numbered differently they point at other rows in the target. ${declareIt(table, column, null)}`;
 const idOf = (table: string, column: string, parent: string, id = 'id') =>
