@@ -14,6 +14,7 @@ import { openArchive } from '../../src-main/engine/archive/reader';
 import { CancelledError, RunContext } from '../../src-main/engine/run-context';
 import { readCatalog } from '../../src-main/engine/catalog';
 import { closeReaders, openSnapshotReaders, PARALLEL_EXPORT_FROM_BYTES } from '../../src-main/engine/snapshot-readers';
+import type { TestDb } from '../helpers/db';
 import { databasesForFile, exportDb, scratchDir } from '../helpers/engine';
 import { otherSessions, spoolLeftovers } from '../helpers/faults';
 
@@ -114,24 +115,25 @@ test('a cancel while several connections read drops them all and leaves no file'
   expect(await otherSessions(source)).toBe(0);
 });
 
-test('a server that refuses more connections gets an export over fewer, said in the log', async () => {
-  const source = await db(SCHEMA);
-  const role = `mr4_limited_${Date.now() % 100000}`;
-  await source.client.query(`CREATE ROLE ${role} LOGIN CONNECTION LIMIT 2; GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${role}`);
+/** An export as a role allowed `limit` connections: its report and what it logged. */
+async function exportAsLimitedRole(
+  source: TestDb,
+  limit: number,
+  jobs?: number,
+): Promise<{ tables: Record<string, number>; logs: string[] }> {
+  const role = `mr4_limited_${limit}_${Date.now() % 100000}`;
+  await source.client.query(`CREATE ROLE ${role} LOGIN CONNECTION LIMIT ${limit}; GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${role}`);
   try {
     const url = new URL(source.url);
     url.username = role;
     url.password = '';
     const logs: string[] = [];
-    const report = await exportDb(source, join(dir, 'limited.tar.gz'), {
+    const report = await exportDb(source, join(dir, `limited-${limit}.tar.gz`), {
       db: dbTarget(url.toString()),
-      jobs: 4,
+      ...(jobs ? { jobs } : {}),
       onEvent: (e) => void (e.type === 'log' && logs.push(e.message)),
     });
-    expect(Object.fromEntries(report.tables.map((t) => [t.table, t.rows]))).toEqual({ person: 3000, post: 20000, note: 8000, tag: 50 });
-    expect(logs.find((m) => m.startsWith('Reading over'))).toMatch(
-      /^Reading over \d connection\(s\) instead of 4: the server refused more \(.*too many connections/,
-    );
+    return { tables: Object.fromEntries(report.tables.map((t) => [t.table, t.rows])), logs };
   } finally {
     await otherSessions(source);
     const admin = new pg.Client({ connectionString: source.url });
@@ -139,6 +141,14 @@ test('a server that refuses more connections gets an export over fewer, said in 
     await admin.query(`DROP OWNED BY ${role}; DROP ROLE ${role}`).catch(() => undefined);
     await admin.end();
   }
+}
+
+test('a server that refuses more connections gets an export over fewer, said in the log', async () => {
+  const { tables, logs } = await exportAsLimitedRole(await db(SCHEMA), 2, 4);
+  expect(tables).toEqual({ person: 3000, post: 20000, note: 8000, tag: 50 });
+  expect(logs.find((m) => m.startsWith('Reading over'))).toMatch(
+    /^Reading over \d connection\(s\) instead of 4: the server refused more \(.*too many connections/,
+  );
 });
 
 test('the catalog knows each table’s size on disk (a partitioned one: its partitions’), and a small database is read over one connection by default', async () => {
@@ -168,30 +178,7 @@ test('the catalog knows each table’s size on disk (a partitioned one: its part
   expect(Object.values(bytes).reduce((a, b) => a + b, 0)).toBeLessThan(PARALLEL_EXPORT_FROM_BYTES);
 
   // A role allowed one connection: an export that opened a second would say it got fewer.
-  const role = `mr4_single_${Date.now() % 100000}`;
-  await source.client.query(`CREATE ROLE ${role} LOGIN CONNECTION LIMIT 1; GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${role}`);
-  try {
-    const url = new URL(source.url);
-    url.username = role;
-    url.password = '';
-    const logs: string[] = [];
-    const report = await exportDb(source, join(dir, 'single.tar.gz'), {
-      db: dbTarget(url.toString()),
-      onEvent: (e) => void (e.type === 'log' && logs.push(e.message)),
-    });
-    expect(Object.fromEntries(report.tables.map((t) => [t.table, t.rows]))).toEqual({
-      person: 3000,
-      post: 20000,
-      note: 8000,
-      tag: 50,
-      event: 2000,
-    });
-    expect(logs.filter((m) => m.startsWith('Reading over'))).toEqual([]);
-  } finally {
-    await otherSessions(source);
-    const admin = new pg.Client({ connectionString: source.url });
-    await admin.connect();
-    await admin.query(`DROP OWNED BY ${role}; DROP ROLE ${role}`).catch(() => undefined);
-    await admin.end();
-  }
+  const { tables, logs } = await exportAsLimitedRole(source, 1);
+  expect(tables).toEqual({ person: 3000, post: 20000, note: 8000, tag: 50, event: 2000 });
+  expect(logs.filter((m) => m.startsWith('Reading over'))).toEqual([]);
 });
