@@ -58,6 +58,11 @@ export function noneValue(r: Pick<PlannedReference, 'none'>, value: string, type
   return `${value} IN (${r.none.map((v) => `${literal(String(v))}::${type}`).join(', ')})`;
 }
 
+/** SQL: what a reference's column holds before its parents are known: a "none" value as it is, else NULL. */
+export function noneOrNull(r: Pick<PlannedReference, 'none'> | undefined, value: string, type: string): string {
+  return r?.none?.length ? `CASE WHEN ${noneValue(r, value, type)} THEN ${value} END` : `NULL::${type}`;
+}
+
 /** SQL: `value` points at no row through the reference: NULL, or one of its "none" values. Such a value
  *  is kept as it is: never rewritten, refused, followed or filled late. */
 export function pointsAtNoRow(r: Pick<PlannedReference, 'none'>, value: string, type: string): string {

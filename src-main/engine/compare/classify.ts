@@ -30,7 +30,7 @@ import {
   via,
 } from '../staged/match';
 import { type StagedTable, temp } from '../staged/types';
-import { noneValue } from '../plan';
+import { noneOrNull } from '../plan';
 import { ident, literal } from '../sql';
 import type { Analysis } from './analyze';
 import { indexKeyLookups, referenceLabel, stagedKeyJson, targetKeyJson } from '../staged/keys';
@@ -62,7 +62,7 @@ export async function classifyTable(a: Analysis, t: StagedTable): Promise<void> 
     if (ref && (ref.self || late.has(c))) {
       const map = mb.maps.get(ref.parent);
       // A "none" value (WordPress's 0) is kept as it is, as the archive's side is (targetSpaceValue).
-      if (!map) return ref.none ? `CASE WHEN ${noneValue(ref, `rb.${ident(c)}`, type)} THEN rb.${ident(c)} END` : `NULL::${type}`;
+      if (!map) return noneOrNull(ref, `rb.${ident(c)}`, type);
       const bm = alias('bm');
       joins.push(`LEFT JOIN ${map} ${bm} ON ${bm}.src = rb.${ident(c)}`);
       return keptOrRewritten(t, ref, 'rb', `${bm}.tgt`);

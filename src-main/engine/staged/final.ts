@@ -3,7 +3,7 @@
 // (import/constraints.ts); the classification builds it to refuse what the import would refuse for a
 // taken unique value (compare/classify.ts), so the diff and the merge agree.
 import type { Column, UniqueKey } from '../catalog';
-import { noneValue } from '../plan';
+import { noneOrNull } from '../plan';
 import { ident, literal } from '../sql';
 import { stagedKeyJson, targetKeyJson } from './keys';
 import {
@@ -128,8 +128,11 @@ export async function buildFinal(m: MatchContext, t: StagedTable, columns: strin
 /** A late column's value until it is filled: NULL, or a "none" value (WordPress's 0) as it is. */
 function lateFirst(m: MatchContext, t: StagedTable, c: string): string {
   const type = columnType(t, c);
-  const r = lateRefs(m, t).find((x) => x.columns[0] === c && x.none);
-  return r ? `CASE WHEN ${noneValue(r, `w.${ident(c)}`, type)} THEN w.${ident(c)} END` : `NULL::${type}`;
+  return noneOrNull(
+    lateRefs(m, t).find((x) => x.columns[0] === c),
+    `w.${ident(c)}`,
+    type,
+  );
 }
 
 /** A polymorphic reference's value as written: one naming a row of the table through the ids its rows

@@ -14,6 +14,7 @@ import {
   declarePolymorphic,
   derivedReference,
   lateFilledColumns,
+  noneOrNull,
   noneValue,
   type NumberedColumn,
   type PlannedReference,
@@ -185,7 +186,7 @@ export function targetSpaceValue(m: MatchContext, t: StagedTable, c: string, ali
   }
   if (ref?.late) {
     const map = m.maps.get(ref.parent);
-    if (!map) return ref.none ? `CASE WHEN ${noneValue(ref, `${alias}.${ident(c)}`, type)} THEN ${alias}.${ident(c)} END` : `NULL::${type}`;
+    if (!map) return noneOrNull(ref, `${alias}.${ident(c)}`, type);
     const a = `sl${joins.length}`;
     joins.push(`LEFT JOIN ${map} ${a} ON ${a}.src = ${alias}.${ident(c)}`);
     return keptOrRewritten(t, ref, alias, `${a}.tgt`);
