@@ -14,7 +14,7 @@ import { walkArchive } from '../archive/reader';
 import { ArchiveWriter } from '../archive/writer';
 import { ident } from '../sql';
 import { comparedColumns } from '../compare/classify';
-import { contentColumns, distinct, type MatchContext, remapRefs, target, targetSpaceValue } from '../staged/match';
+import { contentColumns, distinct, type MatchContext, remapRefs, target, targetSpaceValue, triggersFire } from '../staged/match';
 import type { PreparedRun, StagedBase } from '../staged/prepare';
 import { type StagedTable, temp } from '../staged/types';
 import { TOOL_NAME } from '../version';
@@ -163,6 +163,59 @@ function agreedStateSql(
 }
 
 /**
+ * Whether a table's agreed rows, in the source's ids, are its archive file as it is: every archived
+ * row was inserted by this run (none refused, skipped or already there), every archived column was
+ * written (none generated or left out in the target, none masked), and no user trigger changed what
+ * was stored. The target then holds the archive's values in columns of the archive's very types.
+ * Copying the file spares reading back and writing out every row of the table.
+ */
+function agreedAsArchived(m: MatchContext, run: PreparedRun, t: StagedTable, previous: StagedBase | null): boolean {
+  const c = t.counts;
+  return (
+    run.files !== null &&
+    !previous?.tables.has(t.plan.name) &&
+    t.rows > 0 &&
+    c.inserted === t.rows &&
+    c.updated + c.unchanged + c.skipped + c.failed === 0 &&
+    t.staged.length === t.archive.columns.length &&
+    t.masked.length === 0 &&
+    !triggersFire(m, t)
+  );
+}
+
+/** The archive files of `tables` copied into the agreement, each checked against the archive's index
+ *  (an archive changed since it was staged keeps no agreement: the run warns, the older one stays). */
+async function copyArchivedFiles(
+  m: MatchContext,
+  run: PreparedRun,
+  tables: StagedTable[],
+  writer: ArchiveWriter,
+  files: Map<string, string>,
+  index: Record<string, ArchiveTable>,
+): Promise<void> {
+  const wanted = new Map(tables.map((t) => [t.archive.file, t]));
+  await run.files!.walk(async (file, body) => {
+    const t = wanted.get(file);
+    if (!t) return void body.resume();
+    const copied = await writer.addFile(files.get(t.plan.name)!, body);
+    if (copied.sha256 !== t.archive.sha256 || copied.bytes !== t.archive.bytes) {
+      throw new Error(`the archive's file ${file} changed while it was imported`);
+    }
+    const byName = new Map(t.plan.columns.map((c) => [c.name, c]));
+    index[t.plan.name] = {
+      ...t.archive,
+      file: copied.file,
+      role: 'data',
+      columns: t.staged.map((c) => ({ name: c, type: byName.get(c)!.type, notNull: byName.get(c)!.notNull })),
+      masked: undefined,
+      subset: undefined,
+    };
+    wanted.delete(file);
+  }, m.ctx.signal);
+  if (wanted.size) throw new Error(`the archive no longer holds ${[...wanted.keys()].join(', ')}`);
+}
+
+/**
  * Writes the new agreed state of the archive's database and the target, inside the import's
  * transaction (before COMMIT), to `out`. `previous` is the last agreement (staged), if it is in the
  * same ids; `identity` says whose ids those are: the source's or the target's.
@@ -183,7 +236,10 @@ export async function writeAgreement(
   try {
     const files = tableFileNames(data.map((t) => t.plan.name));
     const index: Record<string, ArchiveTable> = {};
+    const copied = inTargetIds ? [] : data.filter((t) => agreedAsArchived(m, run, t, previous));
+    if (copied.length) await copyArchivedFiles(m, run, copied, writer, files, index);
     for (const t of data) {
+      if (copied.includes(t)) continue;
       m.ctx.throwIfCancelled();
       const columns = t.staged;
       const agreed = await agreedRows(m, t);

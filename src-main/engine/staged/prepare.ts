@@ -15,7 +15,7 @@ import type { RunContext } from '../run-context';
 import { ArchiveError } from '../archive/format';
 import { archiveDataTables, reconcile } from './checks';
 import { runSchemas } from './agreed';
-import { fileSource } from '../archive/source';
+import { fileSource, type TableSource } from '../archive/source';
 import { archiveSide, hasLineageStore, type LineageSide, NO_LINEAGE, stagedLineage, targetSide } from './lineage';
 import { diagnoseMisfits, stageTables } from './staging';
 import { type StagedTable, temp } from './types';
@@ -49,6 +49,9 @@ export interface PreparedRun {
   formatLabel: string;
   /** sha256 of the whole archive file, computed while it was read. */
   sha256: string;
+  /** The archive's table files, to read again (an archive of format 2 only: a legacy archive's are
+   *  made from the original files). */
+  files: TableSource | null;
   /** The archive's database and its lineage (staged), and the target's. */
   source: LineageSide;
   target: LineageSide;
@@ -123,6 +126,7 @@ export async function prepareRun(ctx: RunContext, options: PrepareOptions, onPha
     nulled: legacy?.nulled ?? [],
     formatLabel: opened.kind === 'mr4-2' ? index.formatVersion : '1.0 (original MR4)',
     sha256,
+    files: legacy ? null : source,
     source: useLineage ? archiveSide(index.metadata.identity, lineage?.meta, lineageTable) : NO_LINEAGE,
     target: useLineage ? targetSide(catalog.identity, await hasLineageStore(ctx), catalog.schema) : NO_LINEAGE,
   };
