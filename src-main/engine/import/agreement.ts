@@ -174,7 +174,6 @@ function agreedAsArchived(m: MatchContext, run: PreparedRun, t: StagedTable, pre
   return (
     run.files !== null &&
     !previous?.tables.has(t.plan.name) &&
-    t.rows > 0 &&
     c.inserted === t.rows &&
     c.updated + c.unchanged + c.skipped + c.failed === 0 &&
     t.staged.length === t.archive.columns.length &&
