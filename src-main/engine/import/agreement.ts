@@ -10,7 +10,7 @@
 import { dirname } from 'node:path';
 import copyStreams from 'pg-copy-streams';
 import { ARCHIVE_FORMAT, ARCHIVE_FORMAT_VERSION, type ArchiveIndex, type ArchiveTable, tableFileNames } from '../archive/format';
-import { walkArchive } from '../archive/reader';
+import { fileSource, type TableSource } from '../archive/source';
 import { ArchiveWriter } from '../archive/writer';
 import { ident } from '../sql';
 import { comparedColumns } from '../compare/classify';
@@ -182,36 +182,46 @@ function agreedAsArchived(m: MatchContext, run: PreparedRun, t: StagedTable, pre
   );
 }
 
-/** The archive files of `tables` copied into the agreement, each checked against the archive's index
- *  (an archive changed since it was staged keeps no agreement: the run warns, the older one stays). */
-async function copyArchivedFiles(
-  m: MatchContext,
-  run: PreparedRun,
-  tables: StagedTable[],
+/**
+ * Copies table files from another archive into the agreement as they are: `wanted` maps each file
+ * there to its name here and to what that archive's index says of it. A file that differs from its
+ * index entry, or is missing, keeps no agreement: the run warns, and the older agreement stays.
+ */
+async function copyTableFiles(
+  from: TableSource,
+  wanted: Map<string, { name: string; sha256: string; bytes: number }>,
   writer: ArchiveWriter,
-  files: Map<string, string>,
-  index: Record<string, ArchiveTable>,
-): Promise<void> {
-  const wanted = new Map(tables.map((t) => [t.archive.file, t]));
-  await run.files!.walk(async (file, body) => {
-    const t = wanted.get(file);
-    if (!t) return void body.resume();
-    const copied = await writer.addFile(files.get(t.plan.name)!, body);
-    if (copied.sha256 !== t.archive.sha256 || copied.bytes !== t.archive.bytes) {
+  signal?: AbortSignal,
+): Promise<Map<string, string>> {
+  const copied = new Map<string, string>();
+  await from.walk(async (file, body) => {
+    const want = wanted.get(file);
+    if (!want) return void body.resume();
+    const spooled = await writer.addFile(want.name, body);
+    if (spooled.sha256 !== want.sha256 || spooled.bytes !== want.bytes) {
       throw new Error(`the archive's file ${file} changed while it was imported`);
     }
-    const byName = new Map(t.plan.columns.map((c) => [c.name, c]));
-    index[t.plan.name] = {
-      ...t.archive,
-      file: copied.file,
-      role: 'data',
-      columns: t.staged.map((c) => ({ name: c, type: byName.get(c)!.type, notNull: byName.get(c)!.notNull })),
-      masked: undefined,
-      subset: undefined,
-    };
-    wanted.delete(file);
-  }, m.ctx.signal);
-  if (wanted.size) throw new Error(`the archive no longer holds ${[...wanted.keys()].join(', ')}`);
+    copied.set(file, spooled.file);
+  }, signal);
+  const missing = [...wanted.keys()].filter((f) => !copied.has(f));
+  if (missing.length) throw new Error(`the archive no longer holds ${missing.join(', ')}`);
+  return copied;
+}
+
+/** A table's entry in the agreement's index: its rows' file and what it holds, in the target's types. */
+function agreedEntry(t: StagedTable, file: string, stats: Pick<ArchiveTable, 'rows' | 'bytes' | 'sha256'>): ArchiveTable {
+  const byName = new Map(t.plan.columns.map((c) => [c.name, c]));
+  return {
+    ...t.archive,
+    ...stats,
+    file,
+    role: 'data',
+    columns: t.staged.map((c) => ({ name: c, type: byName.get(c)!.type, notNull: byName.get(c)!.notNull })),
+    ...(t.masked.length
+      ? { masked: t.masked.map((c) => t.archive.masked?.find((x) => x.column === c) ?? { column: c, rule: 'masked' }) }
+      : { masked: undefined }),
+    subset: undefined,
+  };
 }
 
 /**
@@ -235,49 +245,35 @@ export async function writeAgreement(
   try {
     const files = tableFileNames(data.map((t) => t.plan.name));
     const index: Record<string, ArchiveTable> = {};
-    const copied = inTargetIds ? [] : data.filter((t) => agreedAsArchived(m, run, t, previous));
-    if (copied.length) await copyArchivedFiles(m, run, copied, writer, files, index);
+    // Tables written whole as the archive has them: its own files.
+    const copied = new Set(inTargetIds ? [] : data.filter((t) => agreedAsArchived(m, run, t, previous)));
+    if (copied.size) {
+      const wanted = new Map([...copied].map((t) => [t.archive.file, { ...t.archive, name: files.get(t.plan.name)! }]));
+      const written = await copyTableFiles(run.files!, wanted, writer, m.ctx.signal);
+      for (const t of copied) index[t.plan.name] = agreedEntry(t, written.get(t.archive.file)!, t.archive);
+    }
     for (const t of data) {
-      if (copied.includes(t)) continue;
+      if (copied.has(t)) continue;
       m.ctx.throwIfCancelled();
-      const columns = t.staged;
       const agreed = await agreedRows(m, t);
-      const select = agreedStateSql(m, t, agreed, columns, inTargetIds, previous?.tables.get(t.plan.name));
+      const select = agreedStateSql(m, t, agreed, t.staged, inTargetIds, previous?.tables.get(t.plan.name));
       const stream = m.ctx.client.query(copyStreams.to(`COPY (${select}) TO STDOUT`));
-      const spooled = await writer.addTable(t.plan.name, files.get(t.plan.name)!, columns, stream);
-      const byName = new Map(t.plan.columns.map((c) => [c.name, c]));
-      index[t.plan.name] = {
-        ...t.archive,
-        file: spooled.file,
-        role: 'data',
-        rows: spooled.rows,
-        bytes: spooled.bytes,
-        sha256: spooled.sha256,
-        columns: columns.map((c) => ({ name: c, type: byName.get(c)!.type, notNull: byName.get(c)!.notNull })),
-        ...(t.masked.length
-          ? { masked: t.masked.map((c) => t.archive.masked?.find((x) => x.column === c) ?? { column: c, rule: 'masked' }) }
-          : { masked: undefined }),
-        subset: undefined,
-      };
+      const spooled = await writer.addTable(t.plan.name, files.get(t.plan.name)!, t.staged, stream);
+      index[t.plan.name] = agreedEntry(t, spooled.file, spooled);
     }
     // Tables this run did not import (a partial import) keep what was agreed on them before.
     const untouched = previous ? previous.index.entities.filter((e) => previous.index.tables[e].role === 'data' && !index[e]) : [];
     if (previous && untouched.length) {
-      const wanted = new Map(untouched.map((e) => [previous.index.tables[e].file, e]));
       const names = tableFileNames([...data.map((t) => t.plan.name), ...untouched]);
-      await walkArchive(
-        previous.path,
-        async (file, body) => {
-          const table = wanted.get(file);
-          if (!table) return void body.resume();
-          const copied = await writer.addFile(names.get(table)!, body);
-          index[table] = { ...previous.index.tables[table], file: copied.file };
-          files.set(table, copied.file);
-        },
-        { signal: m.ctx.signal },
-      );
+      const wanted = new Map(untouched.map((e) => [previous.index.tables[e].file, { ...previous.index.tables[e], name: names.get(e)! }]));
+      const written = await copyTableFiles(fileSource(previous.path), wanted, writer, m.ctx.signal);
+      for (const e of untouched) {
+        const file = written.get(previous.index.tables[e].file)!;
+        index[e] = { ...previous.index.tables[e], file };
+        files.set(e, file);
+      }
     }
-    const entities = [...data.map((t) => t.plan.name), ...untouched.filter((e) => index[e])];
+    const entities = [...data.map((t) => t.plan.name), ...untouched];
     const archive: ArchiveIndex = {
       format: ARCHIVE_FORMAT,
       formatVersion: ARCHIVE_FORMAT_VERSION,
