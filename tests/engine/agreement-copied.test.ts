@@ -80,6 +80,49 @@ describe("a first pull's agreement is the archive's files", () => {
     ]);
   });
 
+  test("into a target holding other rows at the source's very ids: merged back three ways, then again with nothing to write", async () => {
+    const prod = await db(SCHEMA + DATA);
+    // Dev's own rows take ids 1 and 2: production's rows land at other ids.
+    const dev = await db(`${SCHEMA} INSERT INTO team (code, name) VALUES ('x', 'Dev X'), ('y', 'Dev Y');
+                          INSERT INTO note (team_id, body) VALUES (1, 'dev note');`);
+    const archive = await archiveOf(prod);
+    const seeded = await importKeeping(dev, archive, 'merge');
+    expect(counts(seeded)).toMatchObject({ team: { inserted: 2, failed: 0 }, note: { inserted: 2, failed: 0 } });
+    expect(tableFiles(seeded.agreement!.path)).toEqual(tableFiles(archive));
+
+    await prod.client.query(`UPDATE note SET body = 'first (prod)' WHERE body = 'first'`);
+    await dev.client.query(`UPDATE note SET body = 'second (dev)' WHERE body = 'second'`);
+    const back = await importKeeping(prod, await archiveOf(dev), 'merge', { base: 'auto' });
+    expect(back.failures).toEqual([]);
+    expect(counts(back)).toMatchObject({ team: { inserted: 2, updated: 0 }, note: { inserted: 1, updated: 1 } });
+    const notes = `SELECT t.code, n.body FROM note n JOIN team t ON t.id = n.team_id ORDER BY t.code`;
+    expect((await prod.client.query(notes)).rows).toEqual([
+      { code: 'a', body: 'first (prod)' },
+      { code: 'b', body: 'second (dev)' },
+      { code: 'x', body: 'dev note' },
+    ]);
+    const again = await importKeeping(prod, await archiveOf(dev), 'merge', { base: 'auto' });
+    expect(again.failures).toEqual([]);
+    expect(counts(again)).toMatchObject({ team: { inserted: 0, updated: 0 }, note: { inserted: 0, updated: 0 } });
+  });
+
+  test("a pull of some tables keeps the earlier agreement's files of the others, and the next merge back uses them", async () => {
+    const prod = await db(SCHEMA + DATA);
+    const dev = await db(DEV);
+    const seeded = await importKeeping(dev, await archiveOf(prod), 'merge');
+    await prod.client.query(`INSERT INTO team (code, name) VALUES ('c', 'Gamma')`);
+    const partial = await importKeeping(dev, await archiveOf(prod), 'merge', { tables: ['team'] });
+    expect(counts(partial)).toMatchObject({ team: { inserted: 1, unchanged: 2 } });
+    expect(counts(partial).note).toBeUndefined();
+    expect(tableFiles(partial.agreement!.path).note).toBe(tableFiles(seeded.agreement!.path).note);
+
+    await dev.client.query(`UPDATE note SET body = 'first (dev)' WHERE body = 'first'`);
+    const back = await importKeeping(prod, await archiveOf(dev), 'merge', { base: 'auto' });
+    expect(back.failures).toEqual([]);
+    expect(counts(back)).toMatchObject({ team: { inserted: 0, updated: 0 }, note: { inserted: 0, updated: 1 } });
+    expect((await prod.client.query(`SELECT body FROM note ORDER BY body`)).rows).toEqual([{ body: 'first (dev)' }, { body: 'second' }]);
+  });
+
   test('a table the target held rows of is read back: a skipped row is not agreed on', async () => {
     const prod = await db(SCHEMA + DATA);
     const dev = await db(`${DEV} INSERT INTO team (code, name) VALUES ('a', 'Alpha (dev)');`);
