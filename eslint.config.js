@@ -141,6 +141,22 @@ export default defineConfig(
   },
   // An expected output's indentation reads as the program prints it.
   { files: ['tests/**', 'e2e/**'], rules: { 'no-regex-spaces': 'off' } },
+  // vitest files share their worker's process and loaded modules (vitest.config.ts): one that replaced a
+  // module or a global would change every file after it.
+  {
+    files: ['tests/**/*.ts'],
+    ignores: ['tests/**/*.isolated.test.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            "CallExpression[callee.object.name='vi'][callee.property.name=/^(mock|doMock|unmock|doUnmock|stubGlobal|stubEnv|resetModules)$/]",
+          message: "Test files share their worker's modules: a file that mocks a module or stubs a global is named *.isolated.test.ts.",
+        },
+      ],
+    },
+  },
   // A declaration file describes a module's names; it does not use them.
   { files: ['**/*.d.ts'], rules: { '@typescript-eslint/no-unused-vars': 'off' } },
   ...layers,

@@ -3,7 +3,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { tempDir } from './temp';
+import { perTestFile, tempDir } from './temp';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const BIN = join(ROOT, 'bin', 'mr4.js');
@@ -36,11 +36,11 @@ export function ensureBuilt(): void {
 }
 
 /** One data folder per test file, so the CLI never writes into the user's own. */
-const testDataDir = tempDir('mr4-cli-data-');
+const testDataDir = perTestFile(() => tempDir('mr4-cli-data-'));
 
 /** process.env without DATABASE_URL, PG* and HOME-based files; then `extra` on top. */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { MR4_DATA_DIR: testDataDir };
+  const env: NodeJS.ProcessEnv = { MR4_DATA_DIR: testDataDir() };
   for (const [k, v] of Object.entries(process.env)) {
     if (k === 'DATABASE_URL' || k.startsWith('PG') || k.startsWith('VITEST') || k === 'NODE_OPTIONS' || k === 'MR4_DATA_DIR') continue;
     env[k] = v;

@@ -2,7 +2,7 @@
 // server named by TEST_DATABASE_URL). Schemas that many tests need are built once into a template.
 import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { afterAll, inject } from 'vitest';
+import { inject } from 'vitest';
 
 export interface TestDb {
   url: string;
@@ -50,12 +50,12 @@ async function connectShared(): Promise<pg.Client> {
   return client;
 }
 
-// Registered when the file first imports this module, so it runs after the file's own drops.
-afterAll(async () => {
+/** Ends the file's admin connection (tests/per-file.ts, after the file's own drops). */
+export async function closeSharedAdmin(): Promise<void> {
   const open = shared;
   shared = undefined;
   await (await open)?.end();
-});
+}
 
 /** A big template (the fault suite's 100,000 rows and more) is copied file by file: for 200,000 rows
  *  0.25 s, where the WAL-logged copy PostgreSQL 15 and later make by default takes 0.4 to 1.3 s. A small

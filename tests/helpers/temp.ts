@@ -1,19 +1,29 @@
-// Temporary folders for tests, each removed when the test file that made it ends (vitest gives every
-// test file its own copy of this module, so the hook below belongs to the file that imported it).
+// Temporary folders for tests, each removed when the test file that made it ends (tests/per-file.ts
+// calls endOfTestFile after every file: files share a worker's modules, so nothing here is per file
+// by itself).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
 
 const made: string[] = [];
-
-afterAll(() => {
-  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const forgetters: (() => void)[] = [];
 
 /** A new folder under the system's temp folder named `prefix…`, removed after the test file. */
 export function tempDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   made.push(dir);
   return dir;
+}
+
+/** A value made on first use in each test file and forgotten when the file ends. */
+export function perTestFile<T>(make: () => T): () => T {
+  let slot: { value: T } | undefined;
+  forgetters.push(() => (slot = undefined));
+  return () => (slot ??= { value: make() }).value;
+}
+
+/** Removes the file's temporary folders and forgets its per-file values. */
+export function endOfTestFile(): void {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+  for (const forget of forgetters) forget();
 }
