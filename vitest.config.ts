@@ -2,14 +2,13 @@ import { defineConfig } from 'vitest/config';
 
 // Test files that need neither PostgreSQL nor the built app (out/) are named *.unit.test.ts: the unit
 // tier, `vitest run --project unit`, run without the throwaway server (one that reaches for a database
-// fails there). Every other file runs in the postgres projects, after the global setup has started it.
-// All give the run a temp folder of its own (TMPDIR), removed when it ends (temp-setup.ts).
+// fails there). Every other file runs in `postgres` or `isolated`, after the global setup has started
+// the server. All give the run a temp folder of its own (TMPDIR), removed when it ends (temp-setup.ts).
 const unitTests = ['tests/**/*.unit.test.ts'];
 // A file that replaces a module (vi.mock) or a global, or measures its own process's memory, needs a
 // process of its own: it is named *.isolated.test.ts (eslint.config.js refuses such calls anywhere
-// else). Every other file shares its
-// worker's loaded modules with the files before it: loading the engine afresh for each of 147 files
-// took 206 of vitest's 3,000 file-seconds.
+// else). Every other file shares its worker's loaded modules with the files before it: loading the
+// engine afresh for each of 147 files took 206 of vitest's 3,000 file-seconds.
 const isolatedTests = ['tests/**/*.isolated.test.ts'];
 const postgresSetup = ['tests/temp-setup.ts', 'tests/global-setup.ts'];
 

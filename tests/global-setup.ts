@@ -1,6 +1,6 @@
 // Starts one throwaway PostgreSQL server for the whole test run, unless TEST_DATABASE_URL names one.
-// Both postgres projects (vitest.config.ts) name this file; the first starts the server, the last stops
-// it (kept on globalThis: each project may load this module afresh).
+// The `postgres` and `isolated` projects (vitest.config.ts) both name this file; the first to run starts
+// the server, the last to finish stops it (kept on globalThis: each project may load this module afresh).
 import type { TestProject } from 'vitest/node';
 import { startThrowawayServer, type ThrowawayServer } from './helpers/pg-server';
 
