@@ -1327,8 +1327,9 @@ function singular(word: string): string {
 }
 
 /** Polymorphic references, neither a declared reference nor stated to hold no ids: those the
- *  configuration states, Rails' <name>_type (text) beside <name>_id, and Django's generic relations (a
- *  reference to a content-type table with app_label and model beside object_id). */
+ *  configuration states, Rails' <name>_type (text) beside <name>_id, Odoo's model name (text: res_model,
+ *  or model) beside res_id, and Django's generic relations (a reference to a content-type table with
+ *  app_label and model beside object_id). */
 function polymorphicReferences(
   columns: PlannedColumn[],
   references: PlannedReference[],
@@ -1342,10 +1343,14 @@ function polymorphicReferences(
     .map((p) => ({ column: p.column, typeColumn: p.typeColumn, declared: true as const }));
   for (const p of declared) taken.add(p.column);
   const byClass = columns.flatMap((c) => {
-    const stem = /^(.+)_type$/.exec(c.name)?.[1];
+    // Odoo names a record by its model ('sale.order', the table sale_order) and id: mail_message and
+    // ir_model_data hold `model` and res_id, ir_attachment and mail_activity res_model and res_id.
+    const stem = c.name === 'model' ? 'res' : /^(.+)_(type|model)$/.exec(c.name)?.[1];
     const column = `${stem}_id`;
     const fits = stem && c.category === 'S' && usable.has(column) && !taken.has(column);
-    return fits ? [{ column, typeColumn: c.name }] : [];
+    if (!fits) return [];
+    taken.add(column);
+    return [{ column, typeColumn: c.name }];
   });
   const byContentType = references.flatMap((r) => {
     const parent = byName.get(r.parent);
@@ -1361,8 +1366,9 @@ function polymorphicReferences(
 }
 
 /** The table a polymorphic type value names: Rails stores the class (`WikiPage`, `Admin::User`,
- *  `Person`) of a table named by its plural (wiki_pages, admin_users, people); some applications
- *  store the table's own name, or a singular one. */
+ *  `Person`) of a table named by its plural (wiki_pages, admin_users, people); Odoo the model
+ *  (`sale.order`, `res.users`) of a table named by its words (sale_order, res_users); some
+ *  applications store the table's own name, or a singular one. */
 export function tableNamedByClass(value: string, tables: Iterable<string>): string | null {
   const w = words(value);
   const names = [...tables];
@@ -1441,7 +1447,9 @@ function copiedIds(tp: TablePlan, catalog: Catalog, drafts: Map<string, TablePla
   for (const p of tp.polymorphic) {
     const names = p.contentTypes
       ? `${p.typeColumn} names the table through ${p.contentTypes.table}'s app_label and model, auth + user → auth_user`
-      : `${p.typeColumn} names the table by class, 'Issue' → issues`;
+      : /model$/.test(p.typeColumn)
+        ? `${p.typeColumn} names the table by model, 'sale.order' → sale_order`
+        : `${p.typeColumn} names the table by class, 'Issue' → issues`;
     const rewritten = `rewritten through the named table's ids where that table is in the run (its own rows through the ids they are given, a table written after it once that is written); any other value is copied as it is and named in the run's warnings.`;
     out.push(
       p.contentTypes || p.declared

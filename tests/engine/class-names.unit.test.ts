@@ -1,8 +1,24 @@
-// The table a polymorphic type value names (Rails' class names, pluralised as its inflector does).
+// The table a polymorphic type value names (Rails' class names, pluralised as its inflector does; Odoo's
+// dotted model names).
 import { expect, test } from 'vitest';
 import { tableNamedByClass } from '../../src-main/engine/plan';
 
-const TABLES = ['issues', 'wiki_pages', 'admin_users', 'people', 'statuses', 'movies', 'categories', 'boxes', 'shelves', 'news', 'journal'];
+const TABLES = [
+  'issues',
+  'wiki_pages',
+  'admin_users',
+  'people',
+  'statuses',
+  'movies',
+  'categories',
+  'boxes',
+  'shelves',
+  'news',
+  'journal',
+  'sale_order',
+  'res_users',
+  'res_partner',
+];
 
 test.each([
   ['Issue', 'issues'],
@@ -16,6 +32,10 @@ test.each([
   ['Shelf', 'shelves'],
   ['news', 'news'],
   ['Journal', 'journal'],
+  ['sale.order', 'sale_order'],
+  ['res.users', 'res_users'],
+  ['res.partner', 'res_partner'],
+  ['ir.ui.view', null],
   ['Board', null],
 ])('%s names %s', (value, table) => {
   expect(tableNamedByClass(value, TABLES)).toBe(table);

@@ -122,6 +122,64 @@ describe('a polymorphic reference', () => {
     ]);
   });
 
+  test("Odoo's model name beside res_id (mail_message.model, ir_attachment.res_model): dev's note on its new order lands on that order in production", async () => {
+    const odoo = `
+      CREATE TABLE res_partner (id serial PRIMARY KEY, name text NOT NULL);
+      CREATE TABLE sale_order (id serial PRIMARY KEY, name text NOT NULL, partner_id int NOT NULL REFERENCES res_partner);
+      CREATE TABLE mail_message (id serial PRIMARY KEY, model varchar, res_id int, body text NOT NULL);
+      CREATE TABLE ir_attachment (id serial PRIMARY KEY, res_model varchar, res_id int, name text NOT NULL);`;
+    const seed = `INSERT INTO res_partner (name) VALUES ('Azure Interior');
+      INSERT INTO sale_order (name, partner_id) VALUES ('S00001', 1);
+      INSERT INTO mail_message (model, res_id, body) VALUES ('sale.order', 1, 'Quotation sent'), ('res.partner', 1, 'New customer');`;
+    const prod = await db(odoo + seed);
+    const dev = await db(odoo);
+    const plan = await planWith(prod.client);
+    expect(plan.tables.find((t) => t.name === 'mail_message')!.polymorphic).toEqual([{ column: 'res_id', typeColumn: 'model' }]);
+    expect(plan.tables.find((t) => t.name === 'ir_attachment')!.polymorphic).toEqual([{ column: 'res_id', typeColumn: 'res_model' }]);
+    expect(plan.warnings.join('\n')).toContain(
+      "mail_message.res_id looks like a polymorphic reference (model names the table by model, 'sale.order' → sale_order)",
+    );
+    const seedFile = join(dir, 'odoo-seed.tar.gz');
+    await exportDb(prod, seedFile);
+    await importInto(dev, seedFile, 'merge');
+    // Both sides add an order, each taking id 2 (and partner 2) in its own database.
+    await prod.client.query(
+      `INSERT INTO res_partner (name) VALUES ('PROD: Deco Addict'); INSERT INTO sale_order (name, partner_id) VALUES ('S00002', 2)`,
+    );
+    await dev.client.query(
+      `INSERT INTO res_partner (name) VALUES ('DEV: Gemini Furniture');
+       INSERT INTO sale_order (name, partner_id) VALUES ('S00003', 2);
+       INSERT INTO mail_message (model, res_id, body) VALUES ('sale.order', 2, 'DEV: quotation sent'), ('res.partner', 2, 'DEV: new customer');
+       INSERT INTO ir_attachment (res_model, res_id, name) VALUES ('sale.order', 2, 'dev-quote.pdf'), ('sale.order', 1, 'seed-quote.pdf');`,
+    );
+    const devFile = join(dir, 'odoo-dev.tar.gz');
+    await exportDb(dev, devFile);
+    const report = await importInto(prod, devFile, 'merge', { base: seedFile });
+    expect(counts(report)).toMatchObject({ sale_order: { inserted: 1 }, mail_message: { inserted: 2 }, ir_attachment: { inserted: 2 } });
+    expect(report.warnings.filter((w) => /copied as it is in rows/.test(w))).toEqual([]);
+    const on = async (table: string, type: string, text: string) =>
+      (
+        await prod.client.query(
+          `SELECT x.${text} AS text, COALESCE(o.name, p.name, '(nothing: ' || x.res_id || ')') AS "on" FROM ${table} x
+             LEFT JOIN sale_order o ON x.${type} = 'sale.order' AND o.id = x.res_id
+             LEFT JOIN res_partner p ON x.${type} = 'res.partner' AND p.id = x.res_id ORDER BY 1`,
+        )
+      ).rows;
+    expect(await on('mail_message', 'model', 'body')).toEqual([
+      { text: 'DEV: new customer', on: 'DEV: Gemini Furniture' },
+      { text: 'DEV: quotation sent', on: 'S00003' },
+      { text: 'New customer', on: 'Azure Interior' },
+      { text: 'Quotation sent', on: 'S00001' },
+    ]);
+    expect(await on('ir_attachment', 'res_model', 'name')).toEqual([
+      { text: 'dev-quote.pdf', on: 'S00003' },
+      { text: 'seed-quote.pdf', on: 'S00001' },
+    ]);
+    // Merged again, every row is matched: nothing written.
+    const again = await importInto(prod, devFile, 'merge', { base: seedFile });
+    expect(totals(again)).toMatchObject({ inserted: 0, updated: 0 });
+  });
+
   test('stated, values it cannot follow are copied and named with their count: an unknown type, a row the archive lacks', async () => {
     const src = await db(
       schema +
