@@ -1366,20 +1366,22 @@ function polymorphicReferences(
 }
 
 /** The table a polymorphic type value names: Rails stores the class (`WikiPage`, `Admin::User`,
- *  `Person`) of a table named by its plural (wiki_pages, admin_users, people); Odoo the model
- *  (`sale.order`, `res.users`) of a table named by its words (sale_order, res_users); some
+ *  `Person`) of a table named by its plural (wiki_pages, admin_users, people); Laravel the class with
+ *  its PHP namespace (`App\Models\BlogPost`), which the table's name leaves out (blog_posts); Odoo the
+ *  model (`sale.order`, `res.users`) of a table named by its words (sale_order, res_users); some
  *  applications store the table's own name, or a singular one. */
 export function tableNamedByClass(value: string, tables: Iterable<string>): string | null {
   const w = words(value);
   const names = [...tables];
   const plural = [...w.slice(0, -1), pluralOf(w[w.length - 1] ?? '')].join('_');
   const wanted = w.map(singular).join('_');
+  const namespaced = /\\([^\\]+)$/.exec(value)?.[1];
   return (
     names.find((n) => n === value) ??
     names.find((n) => n === plural) ??
     names.find((n) => n === w.join('_')) ??
     names.find((n) => words(n).map(singular).join('_') === wanted) ??
-    null
+    (namespaced ? tableNamedByClass(namespaced, names) : null)
   );
 }
 

@@ -1,5 +1,5 @@
-// The table a polymorphic type value names (Rails' class names, pluralised as its inflector does; Odoo's
-// dotted model names).
+// The table a polymorphic type value names (Rails' class names, pluralised as its inflector does;
+// Laravel's namespaced classes; Odoo's dotted model names).
 import { expect, test } from 'vitest';
 import { tableNamedByClass } from '../../src-main/engine/plan';
 
@@ -18,6 +18,7 @@ const TABLES = [
   'sale_order',
   'res_users',
   'res_partner',
+  'blog_posts',
 ];
 
 test.each([
@@ -36,6 +37,9 @@ test.each([
   ['res.users', 'res_users'],
   ['res.partner', 'res_partner'],
   ['ir.ui.view', null],
+  ['App\\Models\\BlogPost', 'blog_posts'],
+  ['App\\Issue', 'issues'],
+  ['App\\Models\\Invoice', null],
   ['Board', null],
 ])('%s names %s', (value, table) => {
   expect(tableNamedByClass(value, TABLES)).toBe(table);
