@@ -125,6 +125,34 @@ describe('a base is what both sides last agreed on', () => {
     expect((await rows(dev)).note).toEqual(after.note);
   });
 
+  test("dev's new row, given another id in production by a merge back and edited in dev since: the next merge back applies dev's edit, asks nothing", async () => {
+    const prod = await db(SCHEMA + DATA);
+    const dev = await db(SCHEMA);
+    await sync(prod, dev, 'merge');
+    // Each side adds a note, both at id 4, each in its own database.
+    await prod.client.query(`INSERT INTO note (team_id, body) VALUES (1, 'prod note')`);
+    await dev.client.query(`INSERT INTO note (team_id, body) VALUES (2, 'dev note')`);
+    const first = await sync(dev, prod, 'merge', { base: 'auto' });
+    expect(counts(first).note).toMatchObject({ inserted: 1, updated: 0 });
+    expect((await prod.client.query(`SELECT id FROM note WHERE body = 'dev note'`)).rows).toEqual([{ id: 5 }]);
+
+    // The agreement now holds dev's note at production's id 5; dev's own id for it is 4.
+    await dev.client.query(`UPDATE note SET body = 'dev note (edited)', pinned = true WHERE body = 'dev note'`);
+    await prod.client.query(`UPDATE note SET pinned = true WHERE body = 'prod note'`);
+    const second = await sync(dev, prod, 'merge', { base: 'auto' });
+    expect(second.failures).toEqual([]);
+    expect(counts(second).note).toMatchObject({ inserted: 0, updated: 1 });
+    expect((await rows(prod)).note).toEqual([
+      { team: 'b', body: 'dev note (edited)', pinned: true },
+      { team: 'a', body: 'first', pinned: false },
+      { team: 'a', body: 'prod note', pinned: true },
+      { team: 'b', body: 'second', pinned: false },
+      { team: 'c', body: 'third', pinned: false },
+    ]);
+    const third = await sync(dev, prod, 'merge', { base: 'auto' });
+    expect(counts(third).note).toMatchObject({ inserted: 0, updated: 0 });
+  });
+
   test('an agreement is found for the pair in either direction, and only for that pair', async () => {
     const a = await db(SCHEMA + DATA);
     const b = await db(SCHEMA);

@@ -40,6 +40,23 @@ function againstSource(t: StagedTable, side: LineageSide): MatchAgainst {
   };
 }
 
+/**
+ * The base's side of the lineage. A base kept in the target's own ids (what the two databases agreed
+ * on, in the ids of the database that began the pair) is the target's rows as they were, so the
+ * target's lineage pairs them with the source's too: dev's row that an earlier merge gave another id
+ * in production is the base's row at that id, and dev's edit of it since is dev's alone.
+ */
+function baseSide(base: LineageSide, target: LineageSide): LineageSide {
+  if (!base.identity || base.identity !== target.identity || !target.lineage) return base;
+  if (!base.lineage) return { identity: base.identity, lineage: target.lineage };
+  // One collation for both (the store's keys are "C"): equality on text needs one.
+  const columns = `table_name COLLATE "C" AS table_name, local_key COLLATE "C" AS local_key, origin, origin_key COLLATE "C" AS origin_key`;
+  return {
+    identity: base.identity,
+    lineage: `(SELECT ${columns} FROM ${base.lineage} b UNION ALL SELECT ${columns} FROM ${target.lineage} s)`,
+  };
+}
+
 async function matchBase(mb: MatchContext, m: MatchContext, tb: StagedTable, ts: StagedTable): Promise<void> {
   const direct = await buildResolved(mb, tb);
   // Base rows are found among the source's rows first, then among the target's rows.
@@ -104,7 +121,7 @@ export async function analyze(
         maps: new Map(),
         polymorphic: new Map(),
         tables: new Map(base.tables),
-        identity: { ...identity, source: base.side, sameIds: false, probable: 'new', decisions: null },
+        identity: { ...identity, source: baseSide(base.side, identity.target), sameIds: false, probable: 'new', decisions: null },
         warnings: undefined,
       }
     : null;
