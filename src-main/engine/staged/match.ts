@@ -235,7 +235,9 @@ export function distinct(t: StagedTable, column: string, a: string, b: string): 
 }
 
 export async function buildResolved(m: MatchContext, t: StagedTable): Promise<PlannedReference[]> {
-  const direct = remapRefs(m, t).filter((r) => !r.late && !r.self);
+  // A reference table is only matched, after the parents its key names (plan.ts orders it by those
+  // alone): another reference of it may name a table matched later, and nothing reads it rewritten.
+  const direct = remapRefs(m, t).filter((r) => !r.late && !r.self && (t.plan.role === 'data' || m.maps.has(r.parent)));
   const parents = await polymorphicParents(m, t);
   m.polymorphic.set(t.plan.name, parents);
   // Values naming the table itself or one written after it keep the archive's id here, as a self or
