@@ -74,8 +74,9 @@ function describeSubset(t: NonNullable<PlanResult['subset']>['tables'][number]):
   if (t.byCondition !== undefined) parts.push(`${num(t.byCondition)} meet the condition`);
   if (t.asChildren) parts.push(`${num(t.asChildren)} as children of kept rows`);
   if (t.asParents) parts.push(`${num(t.asParents)} as parents kept rows need`);
+  if (t.unnamed) parts.push(`${num(t.unnamed)} naming no table with a condition`);
   const how =
-    t.role === 'dependent' && !t.asChildren && !t.asParents
+    t.role === 'dependent' && !t.asChildren && !t.asParents && !t.unnamed
       ? ' (it points at rows the subset leaves out; --with-children brings those of kept rows)'
       : '';
   return `${num(t.rows ?? 0)} rows${parts.length ? `: ${parts.join(', ')}` : ''}${how}`;

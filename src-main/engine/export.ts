@@ -324,7 +324,9 @@ async function prepareExport(ctx: RunContext, options: Omit<ExportOptions, 'db' 
 
 function whereOf(tp: TablePlan, filters: Map<string, string>, subset: ComputedSubset | null): string | undefined {
   const kept = subset?.index.get(tp.name);
-  return kept !== undefined ? keptFilter(kept) : filters.get(tp.name);
+  // Named through the alias every reader gives the table (t): beside a masked table's LATERAL join,
+  // PostgreSQL finds no unqualified tableoid.
+  return kept !== undefined ? keptFilter(kept, 't') : filters.get(tp.name);
 }
 
 /** What an export with these options would do, without writing anything: the plan (masks included),

@@ -123,6 +123,7 @@ export interface SubsetInfo {
     byCondition?: number;
     asChildren?: number;
     asParents?: number;
+    unnamed?: number;
   }[];
 }
 

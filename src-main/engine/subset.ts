@@ -6,8 +6,9 @@
 // Tables fall in three groups:
 //   filtered  a table with a condition: the rows that meet it;
 //   dependent a table without one whose rows point (directly or through other dependent tables) at a
-//             filtered table: only rows that come along (below); its other rows would point at rows
-//             the archive leaves out;
+//             filtered table — by a foreign key, or by a polymorphic reference whose type may name it
+//             (mail_message.model = 'sale.order' beside res_id) —: only rows that come along (below);
+//             its other rows would point at rows the archive leaves out;
 //   full      every other table: all its rows (it points only at full tables).
 // Then, set-based, in the export's own READ ONLY snapshot:
 //   1. children (--with-children): rows of dependent tables that point at kept rows, recursively;
@@ -24,9 +25,9 @@
 // parentheses balanced), names the table through the catalog, is checked first as
 // SELECT 1 FROM <table> WHERE (<condition>) LIMIT 0, and runs only inside the READ ONLY transaction.
 import type { RunContext } from './run-context';
-import type { Plan, PlannedReference, TablePlan } from './plan';
-import { noneValue, PlanError } from './plan';
-import { ident, qualified } from './sql';
+import type { Plan, PlannedReference, PolymorphicReference, TablePlan } from './plan';
+import { derivedReference, noneValue, PlanError, tableNamedByClass } from './plan';
+import { ident, literal, qualified } from './sql';
 
 export interface SubsetCondition {
   table: string;
@@ -50,6 +51,8 @@ export interface SubsetTable {
   byCondition?: number;
   asChildren?: number;
   asParents?: number;
+  /** Rows naming no row of a table with a condition through their polymorphic reference: whole. */
+  unnamed?: number;
 }
 
 export interface SubsetSummary {
@@ -137,13 +140,24 @@ interface Edge {
   child: TablePlan;
   parent: TablePlan;
   ref: PlannedReference;
+  /** A polymorphic reference's rows that name the parent (child alias c): its type value, the ids
+   *  compared as text (Django's object_id is text beside integer ids). */
+  named?: { when: string; column: string; parentId: string };
 }
+
+/** The id column a polymorphic reference names a row of the table by: its surrogate, or the id it
+ *  shares with its parent. */
+const idOf = (t: TablePlan) => t.surrogate ?? t.inheritedId?.column ?? null;
 
 export interface SubsetShape {
   roles: Map<string, SubsetRole>;
   conditions: Map<string, string>;
-  /** References between restricted tables (filtered or dependent) of the plan's data tables. */
+  /** References between restricted tables (filtered or dependent) of the plan's data tables: foreign
+   *  keys here, polymorphic ones added once their type values are read (computeSubset). */
   edges: Edge[];
+  /** Dependent tables whose rows name restricted rows only through a polymorphic reference: a row
+   *  naming none (a note on a customer in a subset of orders) comes in full. */
+  namedOnly: Set<string>;
   withChildren: boolean;
 }
 
@@ -171,11 +185,13 @@ export function subsetShape(plan: Plan, options: SubsetOptions): SubsetShape {
   const roles = new Map<string, SubsetRole>(data.map((t) => [t.name, conditions.has(t.name) ? 'filtered' : 'full']));
   // A column rewritten as part of a multi-column reference (r.via) relates no rows that reference does not.
   const refsOf = (t: TablePlan) => t.references.filter((r) => !r.external && !r.self && !r.via && byName.has(r.parent));
+  // Its type values are data: a polymorphic reference may name any other restricted table with ids.
+  const mayName = (t: TablePlan) => t.polymorphic.length > 0 && data.some((p) => p !== t && roles.get(p.name) !== 'full' && idOf(p));
   for (let grew = true; grew;) {
     grew = false;
     for (const t of data) {
       if (roles.get(t.name) !== 'full') continue;
-      if (refsOf(t).some((r) => roles.get(r.parent) !== 'full')) {
+      if (refsOf(t).some((r) => roles.get(r.parent) !== 'full') || mayName(t)) {
         roles.set(t.name, 'dependent');
         grew = true;
       }
@@ -190,7 +206,64 @@ export function subsetShape(plan: Plan, options: SubsetOptions): SubsetShape {
       edges.push({ child: t, parent: byName.get(ref.parent)!, ref });
     }
   }
-  return { roles, conditions, edges, withChildren: !!options.withChildren };
+  const namedOnly = new Set(
+    data.filter((t) => roles.get(t.name) === 'dependent' && !refsOf(t).some((r) => restricted(r.parent))).map((t) => t.name),
+  );
+  return { roles, conditions, edges, namedOnly, withChildren: !!options.withChildren };
+}
+
+/**
+ * The polymorphic references between restricted tables, one edge per type value naming a restricted
+ * table with ids (read in the snapshot: the values are data), named as the import names them
+ * (match.ts's namedTable): the table's own name, a class or model name, or a content type's
+ * app_label_model. A value naming a full table or none relates no restricted rows.
+ */
+async function polymorphicEdges(ctx: RunContext, plan: Plan, shape: SubsetShape): Promise<Edge[]> {
+  const data = plan.tables.filter((t) => t.role === 'data');
+  const names = data.map((t) => t.name);
+  const restricted = (name: string) => (shape.roles.get(name) ?? 'full') !== 'full';
+  const edges: Edge[] = [];
+  for (const child of data) {
+    if (!restricted(child.name)) continue;
+    for (const p of child.polymorphic) {
+      for (const v of await typeValuesOf(ctx, plan, child, p)) {
+        const parentName = names.includes(v.name) ? v.name : tableNamedByClass(v.model ?? v.v, names);
+        const parent = parentName ? data.find((t) => t.name === parentName) : undefined;
+        const parentId = parent ? idOf(parent) : null;
+        if (!parent || !parentId || !restricted(parent.name)) continue;
+        edges.push({
+          child,
+          parent,
+          ref: derivedReference(parent.name, [p.column], [parentId], { name: `${p.typeColumn} = '${v.v}'`, parentSchema: plan.schema }),
+          named: { when: `c.${ident(p.typeColumn)}::text = ${literal(v.v)}`, column: p.column, parentId },
+        });
+      }
+    }
+  }
+  return edges;
+}
+
+/** A polymorphic reference's type values (as text) with the name each gives its table. */
+async function typeValuesOf(
+  ctx: RunContext,
+  plan: Plan,
+  t: TablePlan,
+  p: PolymorphicReference,
+): Promise<{ v: string; name: string; model?: string }[]> {
+  const [id, type] = [ident(p.column), ident(p.typeColumn)];
+  const T = qualified(plan.schema, t.name);
+  if (!p.contentTypes) {
+    const res = await ctx.query<{ v: string }>(
+      `SELECT DISTINCT c.${type}::text AS v FROM ${T} c WHERE c.${type} IS NOT NULL AND c.${id} IS NOT NULL`,
+    );
+    return res.rows.map((r) => ({ v: r.v, name: r.v }));
+  }
+  const res = await ctx.query<{ v: string; name: string; model: string }>(
+    `SELECT DISTINCT c.${type}::text AS v, ct.app_label || '_' || ct.model AS name, ct.model AS model
+     FROM ${T} c JOIN ${qualified(plan.schema, p.contentTypes.table)} ct ON ct.${ident(p.contentTypes.id)} = c.${type}
+     WHERE c.${id} IS NOT NULL`,
+  );
+  return res.rows;
 }
 
 /** Creates the temporary table kept rows are named in. Must run before the export's transaction. */
@@ -282,14 +355,29 @@ export async function computeSubset(
   await ctx.query(`SELECT set_config('search_path', 'pg_catalog', true)`);
   await ctx.query(`ANALYZE ${KEEP_TABLE}`);
 
+  const named = await polymorphicEdges(ctx, plan, shape);
+  const unnamed = new Map<string, number>();
+  shape.edges.push(...named);
+  for (const table of shape.namedOnly) {
+    const tp = plan.tables.find((t) => t.name === table)!;
+    const naming = named.filter((e) => e.child.name === table).map((e) => `(${e.named!.when} AND c.${ident(e.named!.column)} IS NOT NULL)`);
+    const res = await ctx.query(
+      `INSERT INTO ${KEEP_TABLE} SELECT ${index.get(table)}, c.tableoid, c.ctid, 0 FROM ${T(tp)} c
+       WHERE NOT COALESCE(${naming.length ? naming.join(' OR ') : 'false'}, false) ON CONFLICT DO NOTHING`,
+    );
+    unnamed.set(table, res.rowCount ?? 0);
+    if (res.rowCount) onStep(`${table}: ${res.rowCount} row(s) name no row of a table with a condition, and come in full`);
+  }
   // A "none" value (WordPress's 0) names no row, as a NULL does: never followed.
   const join = (e: Edge) =>
-    [
-      ...e.ref.columns.map((c, i) => `c.${ident(c)} = p.${ident(e.ref.parentColumns[i])}`),
-      ...(e.ref.none
-        ? [`NOT ${noneValue(e.ref, `c.${ident(e.ref.columns[0])}`, e.child.columns.find((x) => x.name === e.ref.columns[0])!.type)}`]
-        : []),
-    ].join(' AND ');
+    e.named
+      ? `${e.named.when} AND c.${ident(e.named.column)}::text = p.${ident(e.named.parentId)}::text`
+      : [
+          ...e.ref.columns.map((c, i) => `c.${ident(c)} = p.${ident(e.ref.parentColumns[i])}`),
+          ...(e.ref.none
+            ? [`NOT ${noneValue(e.ref, `c.${ident(e.ref.columns[0])}`, e.child.columns.find((x) => x.name === e.ref.columns[0])!.type)}`]
+            : []),
+        ].join(' AND ');
   let gen = 0;
   const asChildren = new Map<string, number>();
   if (shape.withChildren) {
@@ -348,6 +436,7 @@ export async function computeSubset(
         ...(role === 'filtered' ? { byCondition: byCondition.get(t.name) ?? 0 } : {}),
         ...(shape.withChildren && role === 'dependent' ? { asChildren: asChildren.get(t.name) ?? 0 } : {}),
         asParents: asParents.get(t.name) ?? 0,
+        ...(shape.namedOnly.has(t.name) ? { unnamed: unnamed.get(t.name) ?? 0 } : {}),
       };
     });
   return { shape, index, summary: { where: options.where, withChildren: shape.withChildren, tables } };

@@ -254,6 +254,42 @@ describe('subsets', () => {
     expect(await count(copy, `SELECT count(*) AS n FROM orders`)).toBe(200);
   });
 
+  test('a polymorphic reference is followed like a foreign key: notes on the kept orders come with them, notes on customers in full, none on an order left out', async () => {
+    const odoo = `
+      CREATE TABLE res_partner (id serial PRIMARY KEY, name text NOT NULL);
+      CREATE TABLE sale_order (id serial PRIMARY KEY, name text NOT NULL UNIQUE, partner_id int NOT NULL REFERENCES res_partner);
+      CREATE TABLE mail_message (id serial PRIMARY KEY, model varchar, res_id int, body text NOT NULL);`;
+    const data = `
+      INSERT INTO res_partner (name) VALUES ('Azure'), ('Deco');
+      INSERT INTO sale_order (name, partner_id) VALUES ('S1', 1), ('S2', 2), ('S3', 1);
+      INSERT INTO mail_message (model, res_id, body) VALUES ('sale.order', 1, 'on S1'), ('sale.order', 3, 'on S3'),
+        ('res.partner', 2, 'on Deco'), (NULL, NULL, 'on nothing');`;
+    const source = await newDb(odoo + data);
+    const where = [{ table: 'sale_order', where: "name = 'S3'" }];
+    const without = await previewExport({ db: dbTarget(source.url), subset: { where } });
+    expect(without.subset!.tables.find((t) => t.table === 'mail_message')).toMatchObject({ role: 'dependent', rows: 2, unnamed: 2 });
+    const archive = join(dir, 'subset-polymorphic.tar.gz');
+    const report = await exportDb(source, archive, { subset: { where, withChildren: true } });
+    expect(report.subset!.tables.find((t) => t.table === 'mail_message')).toMatchObject({ role: 'dependent', rows: 3, asChildren: 1 });
+    expect((await archiveRows(archive)).mail_message.map((r) => r[3]).sort()).toEqual(['on Deco', 'on S3', 'on nothing']);
+    // Into a target holding other rows at those ids: the note on S3 lands on S3, nothing is refused.
+    const target = await newDb(
+      odoo +
+        `INSERT INTO res_partner (name) VALUES ('Other'); INSERT INTO sale_order (name, partner_id) VALUES ('X1', 1), ('X2', 1), ('X3', 1);`,
+    );
+    const imported = await importInto(target, archive, 'merge');
+    expect(imported.failures).toEqual([]);
+    const { rows } = await target.client.query(
+      `SELECT m.body, COALESCE(o.name, p.name) AS "on" FROM mail_message m LEFT JOIN sale_order o ON m.model = 'sale.order' AND o.id = m.res_id
+       LEFT JOIN res_partner p ON m.model = 'res.partner' AND p.id = m.res_id ORDER BY m.body`,
+    );
+    expect(rows).toEqual([
+      { body: 'on Deco', on: 'Deco' },
+      { body: 'on S3', on: 'S3' },
+      { body: 'on nothing', on: null },
+    ]);
+  });
+
   test('conditions: one expression, checked in the read-only snapshot, with clear errors', async () => {
     for (const bad of ['1=1; DROP TABLE customer', 'true -- comment', 'true /* x */', '1=1) OR (true', '(1=1', "name = 'unclosed"]) {
       expect(() => checkCondition('orders', bad), bad).toThrow(/not a single SQL expression/);
