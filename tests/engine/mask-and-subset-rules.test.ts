@@ -127,6 +127,17 @@ describe('masking rules', () => {
     expect(c.person[0][1]).not.toBe(a.person[0][1]);
   });
 
+  test('a masked table can be a subset too: its kept rows, masked', async () => {
+    const { file } = await exportDb(db, join(dir, 'masked-subset.tar.gz'), {
+      config: RULES as never,
+      subset: { where: [{ table: 'person', where: "name = 'Ben Real'" }], withChildren: true },
+    });
+    const rows = await archiveRows(file);
+    expect(rows.person).toHaveLength(1);
+    expect(rows.person[0][1]).not.toBe('ben@real.example');
+    expect(rows.message.map((m) => m[1])).toEqual(['2']);
+  });
+
   test('--no-mask (mask "off") writes clear values; "config" applies the configuration’s rules', async () => {
     const off = await archiveRows((await exportDb(db, join(dir, 'off.tar.gz'), { config: RULES as never, mask: 'off' })).file);
     expect(off.person[0][1]).toBe('anna@real.example');
