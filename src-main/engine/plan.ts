@@ -1344,10 +1344,11 @@ function polymorphicReferences(
   for (const p of declared) taken.add(p.column);
   const byClass = columns.flatMap((c) => {
     // Odoo names a record by its model ('sale.order', the table sale_order) and id: mail_message and
-    // ir_model_data hold `model` and res_id, ir_attachment and mail_activity res_model and res_id.
+    // ir_model_data hold `model` and res_id, ir_attachment and mail_activity res_model and res_id. The
+    // type is text, or an enum of the class names (CREATE TYPE commentable AS ENUM ('Post', 'Photo')).
     const stem = c.name === 'model' ? 'res' : /^(.+)_(type|model)$/.exec(c.name)?.[1];
     const column = `${stem}_id`;
-    const fits = stem && c.category === 'S' && usable.has(column) && !taken.has(column);
+    const fits = stem && (c.category === 'S' || c.category === 'E') && usable.has(column) && !taken.has(column);
     if (!fits) return [];
     taken.add(column);
     return [{ column, typeColumn: c.name }];

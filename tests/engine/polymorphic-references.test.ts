@@ -180,6 +180,35 @@ describe('a polymorphic reference', () => {
     expect(totals(again)).toMatchObject({ inserted: 0, updated: 0 });
   });
 
+  test('a type column of an enum of class names is one too: rewritten in a target holding other rows at those ids', async () => {
+    const enumSchema = `
+      CREATE TYPE commentable AS ENUM ('Post', 'Photo');
+      CREATE TABLE posts (id serial PRIMARY KEY, title text NOT NULL);
+      CREATE TABLE photos (id serial PRIMARY KEY, url text NOT NULL);
+      CREATE TABLE comments (id serial PRIMARY KEY, commentable_type commentable NOT NULL, commentable_id int NOT NULL, body text NOT NULL);`;
+    const src = await db(
+      enumSchema +
+        `INSERT INTO posts (title) VALUES ('Hello'); INSERT INTO photos (url) VALUES ('cat.jpg');
+         INSERT INTO comments (commentable_type, commentable_id, body) VALUES ('Post', 1, 'on hello'), ('Photo', 1, 'on cat');`,
+    );
+    const dst = await db(enumSchema + `INSERT INTO posts (title) VALUES ('Dev post'); INSERT INTO photos (url) VALUES ('dev.jpg');`);
+    expect((await planWith(src.client)).tables.find((t) => t.name === 'comments')!.polymorphic).toEqual([
+      { column: 'commentable_id', typeColumn: 'commentable_type' },
+    ]);
+    const file = join(dir, 'poly-enum.tar.gz');
+    await exportDb(src, file);
+    const report = await importInto(dst, file, 'merge');
+    expect(report.warnings.filter((w) => /copied as it is in rows/.test(w))).toEqual([]);
+    const { rows } = await dst.client.query(
+      `SELECT c.body, COALESCE(p.title, f.url) AS "on" FROM comments c LEFT JOIN posts p ON c.commentable_type = 'Post' AND p.id = c.commentable_id
+       LEFT JOIN photos f ON c.commentable_type = 'Photo' AND f.id = c.commentable_id ORDER BY c.body`,
+    );
+    expect(rows).toEqual([
+      { body: 'on cat', on: 'cat.jpg' },
+      { body: 'on hello', on: 'Hello' },
+    ]);
+  });
+
   test('stated, values it cannot follow are copied and named with their count: an unknown type, a row the archive lacks', async () => {
     const src = await db(
       schema +
