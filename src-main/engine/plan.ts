@@ -5,7 +5,7 @@ import { type Catalog, type Column, type ForeignKey, partitionRoot, sequencePref
 import { mergeConfigs, type Mr4Config, type TableConfig } from './config';
 import { DETERMINISTIC, describeRule, type MaskedColumn, type MaskRuleConfig, ruleOf, ruleProblem } from './mask';
 import { crearisMaskDefaults, crearisProfile, isCrearis } from './profiles/crearis';
-import { literal } from './sql';
+import { ident, literal } from './sql';
 
 export interface PlannedColumn {
   name: string;
@@ -1226,7 +1226,8 @@ function planMasks(
 }
 
 /** Whether recognising a row of `tp` needs the parent of `ref` recognised first. */
-function identifiesBy(tp: TablePlan, ref: PlannedReference): boolean {
+/** Whether a reference is part of what identifies a table's rows (its natural key, or its content). */
+export function identifiesBy(tp: Pick<TablePlan, 'key'>, ref: Pick<PlannedReference, 'columns'>): boolean {
   return tp.key.kind === 'content' || tp.key.columns.some((c) => ref.columns.includes(c));
 }
 
@@ -1384,6 +1385,34 @@ export function tableNamedByClass(value: string, tables: Iterable<string>): stri
     names.find((n) => words(n).map(singular).join('_') === wanted) ??
     (namespaced ? tableNamedByClass(namespaced, names) : null)
   );
+}
+
+/** A polymorphic reference's type value: as text, the name it gives its table (the value itself, or a
+ *  content type's app_label_model) and a content type's model, the table's other name. */
+export interface TypeValue {
+  v: string;
+  name: string;
+  model?: string;
+  /** How many rows hold it. */
+  n: string;
+}
+
+/** The table of `tables` a type value names: one named as the value names it, else by class or model. */
+export function tableNamedByValue(value: Pick<TypeValue, 'v' | 'name' | 'model'>, tables: Iterable<string>): string | null {
+  const names = [...tables];
+  // A Django model's table is app_label_model unless its Meta.db_table names another: then the model's.
+  return names.includes(value.name) ? value.name : tableNamedByClass(value.model ?? value.v, names);
+}
+
+/** The type values of a polymorphic reference's rows (`rows`, a relation with its columns), each with
+ *  its count; `contentTypes` is where its content types are (a relation), for a Django generic one. */
+export function typeValuesSql(p: PolymorphicReference, rows: string, contentTypes: string | null): string {
+  const [id, type] = [ident(p.column), ident(p.typeColumn)];
+  if (!p.contentTypes)
+    return `SELECT s.${type}::text AS v, s.${type}::text AS name, count(*) AS n FROM ${rows} s WHERE s.${type} IS NOT NULL AND s.${id} IS NOT NULL GROUP BY 1 ORDER BY 1`;
+  return `SELECT s.${type}::text AS v, COALESCE(ct.app_label || '_' || ct.model, '') AS name, COALESCE(ct.model, '') AS model, count(*) AS n
+     FROM ${rows} s LEFT JOIN ${contentTypes} ct ON ct.${ident(p.contentTypes.id)} = s.${type}
+     WHERE s.${type} IS NOT NULL AND s.${id} IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1`;
 }
 
 const IRREGULAR_PLURALS: Record<string, string> = {

@@ -25,8 +25,8 @@
 // parentheses balanced), names the table through the catalog, is checked first as
 // SELECT 1 FROM <table> WHERE (<condition>) LIMIT 0, and runs only inside the READ ONLY transaction.
 import type { RunContext } from './run-context';
-import type { Plan, PlannedReference, PolymorphicReference, TablePlan } from './plan';
-import { derivedReference, noneValue, PlanError, tableNamedByClass } from './plan';
+import type { Plan, PlannedReference, PolymorphicReference, TablePlan, TypeValue } from './plan';
+import { derivedReference, noneValue, PlanError, tableNamedByValue, typeValuesSql } from './plan';
 import { ident, literal, qualified } from './sql';
 
 export interface SubsetCondition {
@@ -227,7 +227,7 @@ async function polymorphicEdges(ctx: RunContext, plan: Plan, shape: SubsetShape)
     if (!restricted(child.name)) continue;
     for (const p of child.polymorphic) {
       for (const v of await typeValuesOf(ctx, plan, child, p)) {
-        const parentName = names.includes(v.name) ? v.name : tableNamedByClass(v.model ?? v.v, names);
+        const parentName = tableNamedByValue(v, names);
         const parent = parentName ? data.find((t) => t.name === parentName) : undefined;
         const parentId = parent ? idOf(parent) : null;
         if (!parent || !parentId || !restricted(parent.name)) continue;
@@ -243,27 +243,10 @@ async function polymorphicEdges(ctx: RunContext, plan: Plan, shape: SubsetShape)
   return edges;
 }
 
-/** A polymorphic reference's type values (as text) with the name each gives its table. */
-async function typeValuesOf(
-  ctx: RunContext,
-  plan: Plan,
-  t: TablePlan,
-  p: PolymorphicReference,
-): Promise<{ v: string; name: string; model?: string }[]> {
-  const [id, type] = [ident(p.column), ident(p.typeColumn)];
-  const T = qualified(plan.schema, t.name);
-  if (!p.contentTypes) {
-    const res = await ctx.query<{ v: string }>(
-      `SELECT DISTINCT c.${type}::text AS v FROM ${T} c WHERE c.${type} IS NOT NULL AND c.${id} IS NOT NULL`,
-    );
-    return res.rows.map((r) => ({ v: r.v, name: r.v }));
-  }
-  const res = await ctx.query<{ v: string; name: string; model: string }>(
-    `SELECT DISTINCT c.${type}::text AS v, ct.app_label || '_' || ct.model AS name, ct.model AS model
-     FROM ${T} c JOIN ${qualified(plan.schema, p.contentTypes.table)} ct ON ct.${ident(p.contentTypes.id)} = c.${type}
-     WHERE c.${id} IS NOT NULL`,
-  );
-  return res.rows;
+/** A polymorphic reference's type values in the source's tables. */
+async function typeValuesOf(ctx: RunContext, plan: Plan, t: TablePlan, p: PolymorphicReference): Promise<TypeValue[]> {
+  const contentTypes = p.contentTypes ? qualified(plan.schema, p.contentTypes.table) : null;
+  return (await ctx.query<TypeValue>(typeValuesSql(p, qualified(plan.schema, t.name), contentTypes))).rows;
 }
 
 /** Creates the temporary table kept rows are named in. Must run before the export's transaction. */

@@ -19,8 +19,11 @@ import {
   type NumberedColumn,
   type PlannedReference,
   pointsAtNoRow,
+  identifiesBy,
   type PolymorphicReference,
-  tableNamedByClass,
+  tableNamedByValue,
+  type TypeValue,
+  typeValuesSql,
 } from '../plan';
 import { buildPairs, type LineageSide } from './lineage';
 import { stagedKeyJson } from './keys';
@@ -235,9 +238,9 @@ export function distinct(t: StagedTable, column: string, a: string, b: string): 
 }
 
 export async function buildResolved(m: MatchContext, t: StagedTable): Promise<PlannedReference[]> {
-  // A reference table is only matched, after the parents its key names (plan.ts orders it by those
-  // alone): another reference of it may name a table matched later, and nothing reads it rewritten.
-  const direct = remapRefs(m, t).filter((r) => !r.late && !r.self && (t.plan.role === 'data' || m.maps.has(r.parent)));
+  // A reference table is only matched, after the parents that identify its rows (plan.ts orders it by
+  // those alone): another reference of it may name a table matched later, and nothing reads it rewritten.
+  const direct = remapRefs(m, t).filter((r) => !r.late && !r.self && (t.plan.role === 'data' || identifiesBy(t.plan, r)));
   const parents = await polymorphicParents(m, t);
   m.polymorphic.set(t.plan.name, parents);
   // Values naming the table itself or one written after it keep the archive's id here, as a self or
@@ -355,8 +358,7 @@ interface NamedTable {
 
 /** The table a type value names and can be followed into, or why it cannot be. */
 function namedTable(m: MatchContext, t: StagedTable, value: TypeValue): NamedTable | string {
-  // A Django model's table is app_label_model unless its Meta.db_table names another: then the model's.
-  const parent = m.tables.has(value.name) ? value.name : tableNamedByClass(value.model ?? value.v, m.tables.keys());
+  const parent = tableNamedByValue(value, m.tables.keys());
   if (!parent) return 'no table of the run';
   const pt = m.tables.get(parent)!;
   const parentId = pt.plan.surrogate ?? pt.plan.inheritedId?.column ?? null;
@@ -468,34 +470,12 @@ function sayOnce(m: MatchContext, start: string, rest: string): void {
   m.warnings?.push(start + rest);
 }
 
-interface TypeValue {
-  /** The type column's value as text, what the table is named by, and how many rows hold it. */
-  v: string;
-  name: string;
-  /** A content type's model, the table's other name. */
-  model?: string;
-  n: string;
-}
-
 /** The values a polymorphic reference's type column holds, with the name each gives its table: the
  *  class itself, or a content type's app_label_model; null where the content types are not staged. */
 async function typeValues(m: MatchContext, t: StagedTable, p: PolymorphicReference): Promise<TypeValue[] | null> {
-  const [id, type] = [ident(p.column), ident(p.typeColumn)];
-  const rows = temp(t, 'staged');
-  if (!p.contentTypes) {
-    const res = await m.ctx.query<TypeValue>(
-      `SELECT ${type}::text AS v, ${type}::text AS name, count(*) AS n FROM ${rows} WHERE ${type} IS NOT NULL AND ${id} IS NOT NULL GROUP BY 1 ORDER BY 1`,
-    );
-    return res.rows;
-  }
-  const ct = m.tables.get(p.contentTypes.table);
-  if (!ct || !['app_label', 'model', p.contentTypes.id].every((c) => ct.staged.includes(c))) return null;
-  const res = await m.ctx.query<TypeValue>(
-    `SELECT s.${type}::text AS v, COALESCE(ct.app_label || '_' || ct.model, '') AS name, COALESCE(ct.model, '') AS model, count(*) AS n
-     FROM ${rows} s LEFT JOIN ${temp(ct, 'staged')} ct ON ct.${ident(p.contentTypes.id)} = s.${type}
-     WHERE s.${type} IS NOT NULL AND s.${id} IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1`,
-  );
-  return res.rows;
+  const ct = p.contentTypes ? m.tables.get(p.contentTypes.table) : undefined;
+  if (p.contentTypes && (!ct || !['app_label', 'model', p.contentTypes.id].every((c) => ct.staged.includes(c)))) return null;
+  return (await m.ctx.query<TypeValue>(typeValuesSql(p, temp(t, 'staged'), ct ? temp(ct, 'staged') : null))).rows;
 }
 
 /** The target's id of the content type the archive's value `v` is (its content types were matched
