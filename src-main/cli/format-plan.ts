@@ -1,6 +1,6 @@
 // `mr4 plan` for people: the profile, then the tables in write order by level with their natural key,
 // id column, references and exclusions, then cycles, excluded tables and warnings.
-import { lateFilledColumns, type PlannedReference, type TablePlan } from '../engine/plan';
+import { describePairingIndex, lateFilledColumns, type PlannedReference, type TablePlan } from '../engine/plan';
 import type { PlanResult } from '../services/engine-jobs';
 import { num } from './format';
 
@@ -16,7 +16,8 @@ export function describeKey(tp: TablePlan): string {
       tp.surrogate || tp.inheritedId
         ? 'content: a row the lineage of ids pairs is updated, others are matched by whole content'
         : 'content: matched by whole content, never updated';
-    return tp.key.source === 'configuration' ? `${how} (configuration)` : how;
+    const paired = tp.pairingIndexes.map((p) => `; paired by unique index ${p.name} (${describePairingIndex(p)}), then updated`).join('');
+    return tp.key.source === 'configuration' ? `${how} (configuration)` : `${how}${paired}`;
   }
   const source = tp.key.source === 'primary key' || tp.key.source === 'configuration' ? tp.key.source : `constraint ${tp.key.source}`;
   return `(${tp.key.columns.join(', ')}) from ${source}${tp.key.nullable ? ', nullable' : ''}`;

@@ -28,9 +28,17 @@ export interface UniqueKey {
   name: string;
   columns: string[];
   kind: 'primary' | 'unique' | 'index';
-  /** A partial or expression index cannot serve as a natural key. */
+  /** A partial or expression index cannot serve as a natural key (a content-matched table's rows are
+   *  paired by one, plan.ts pairingIndexes). */
   partial: boolean;
   expression: boolean;
+  /** Each key term as SQL over the table's unqualified columns: a column's name, or an expression
+   *  (lower(email)), with every name outside pg_catalog schema-qualified. */
+  terms: string[];
+  /** A partial index's condition, as SQL like the terms. */
+  predicate: string | null;
+  /** Every column the index reads: its key columns and those its expressions and condition name. */
+  reads: string[];
   nullsNotDistinct: boolean;
   /** Checked as each statement ends (false: a DEFERRABLE constraint, checked at commit at the latest). */
   immediate: boolean;
@@ -206,7 +214,14 @@ SELECT i.indrelid::int AS rel, ic.relname AS index_name, con.conname AS constrai
        %NULLS_NOT_DISTINCT% AS nulls_not_distinct, i.indimmediate AS immediate,
        ARRAY(SELECT a.attname FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, ord)
              JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-             WHERE k.ord <= i.indnkeyatts ORDER BY k.ord) AS columns
+             WHERE k.ord <= i.indnkeyatts ORDER BY k.ord) AS columns,
+       ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true) FROM generate_series(1, i.indnkeyatts::int) k ORDER BY k) AS terms,
+       pg_get_expr(i.indpred, i.indrelid, true) AS predicate,
+       ARRAY(SELECT a.attname FROM pg_attribute a
+             WHERE a.attrelid = i.indrelid AND a.attnum IN (
+               SELECT d.refobjsubid FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = i.indexrelid
+                 AND d.refclassid = 'pg_class'::regclass AND d.refobjid = i.indrelid AND d.refobjsubid > 0)
+             ORDER BY a.attnum) AS reads
 FROM pg_index i
 JOIN pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_class c ON c.oid = i.indrelid
@@ -395,12 +410,15 @@ export async function readCatalog(client: pg.ClientBase, schema = 'public'): Pro
   const { db, num, text, sysid, dboid, addr, has_schema } = info.rows[0];
   const database: DatabaseRow = { db, sysid, dboid, addr };
   if (!has_schema) throw new Error(`Schema "${schema}" does not exist in database "${db}". Pick one with --schema.`);
+  // An index's expressions are evaluated later in sessions whose path is pg_catalog alone: read with
+  // that path, they name everything else with its schema.
+  await client.query(`SELECT set_config('search_path', 'pg_catalog', false)`);
+  const keysSql = KEYS_SQL.replace('%NULLS_NOT_DISTINCT%', num >= 150000 ? 'i.indnullsnotdistinct' : 'false');
+  const keys = await client.query(keysSql, [schema]);
   // Qualify types only where the schema is not on the path, so type names compare across databases.
   await client.query(`SELECT set_config('search_path', $1, false)`, [`pg_catalog, ${ident(schema)}`]);
-  const keysSql = KEYS_SQL.replace('%NULLS_NOT_DISTINCT%', num >= 150000 ? 'i.indnullsnotdistinct' : 'false');
   const tables = await client.query(TABLES_SQL, [schema]);
   const columns = await client.query(COLUMNS_SQL, [schema]);
-  const keys = await client.query(keysSql, [schema]);
   const fks = await client.query(FOREIGN_KEYS_SQL.replace('%DELETE_SET_COLUMNS%', num >= 150000 ? DELETE_SET_COLUMNS : `'{}'::name[]`), [
     schema,
   ]);
@@ -427,6 +445,9 @@ export async function readCatalog(client: pg.ClientBase, schema = 'public'): Pro
       kind: r.is_primary ? 'primary' : r.is_constraint ? 'unique' : 'index',
       partial: r.partial as boolean,
       expression: r.expression as boolean,
+      terms: r.terms as string[],
+      predicate: (r.predicate as string | null) ?? null,
+      reads: names(r.reads),
       nullsNotDistinct: r.nulls_not_distinct as boolean,
       immediate: r.immediate as boolean,
     } satisfies UniqueKey,

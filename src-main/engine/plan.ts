@@ -2,7 +2,7 @@
 // rows are recognised (natural key or content), which columns carry surrogate ids to rewrite, the order
 // tables are written in, and which columns are filled late to break cycles.
 import { type Catalog, type Column, type ForeignKey, partitionRoot, sequencePrefix, type Table, type UniqueKey } from './catalog';
-import { mergeConfigs, type Mr4Config, type TableConfig } from './config';
+import { mergeConfigs, type Mr4Config, type ReferenceConfig, type TableConfig } from './config';
 import { DETERMINISTIC, describeRule, type MaskedColumn, type MaskRuleConfig, ruleOf, ruleProblem } from './mask';
 import { crearisMaskDefaults, crearisProfile, isCrearis } from './profiles/crearis';
 import { ident, literal } from './sql';
@@ -108,6 +108,16 @@ export interface NaturalKey {
   nullable: boolean;
 }
 
+/** A unique index on expressions or with a condition (lower(email); email WHERE deleted_at IS NULL):
+ *  no natural key, but a content-matched row whose values there equal a target row's is that row —
+ *  the target could not hold both. Terms and condition are SQL over the table's unqualified columns. */
+export interface PairingIndex {
+  name: string;
+  terms: string[];
+  predicate: string | null;
+  reads: string[];
+}
+
 export interface TablePlan {
   name: string;
   /** data: rows are imported; reference: rows only identify parents of imported rows. */
@@ -129,6 +139,8 @@ export interface TablePlan {
    *  never a natural key, never overwritten; a new row draws a fresh value where its own is taken. */
   numbered: NumberedColumn[];
   key: NaturalKey;
+  /** Where the key is the content (found, not configured): the unique indexes its rows are also paired by. */
+  pairingIndexes: PairingIndex[];
   /** Columns compared to recognise a row: the key's, or for content matching every column but the
    *  surrogate id, late-filled and self-referencing ones. */
   matchColumns: string[];
@@ -326,6 +338,19 @@ function referencedNumberWarnings(tp: TablePlan, table: Table, drafts: Map<strin
       `${tp.name}.${c.name} is unique and drawn from sequence ${c.sequences[0]}, and ${children.join(', ')} refer${children.length === 1 ? 's' : ''} to it: mr4 does not renumber it, so its values are copied as they are, and so are the references to it. Where the two databases numbered the same ${tp.name} rows differently, a merge that would change those numbers is refused if rows refer to them (where none does yet, they take the source's numbers). To have the references followed, point them at the primary key${tp.key.kind === 'key' ? ` (${tp.key.columns.join(', ')})` : ''}.`,
     ];
   });
+}
+
+/** The unique indexes a content-matched table's rows are paired by: on expressions or partial, reading
+ *  only imported columns, none of them an id each database draws. */
+function pairingIndexesOf(table: Table, surrogate: string | null, usable: Set<string>): PairingIndex[] {
+  return table.uniqueKeys
+    .filter(
+      (k) =>
+        (k.partial || k.expression) &&
+        k.reads.length > 0 &&
+        k.reads.every((c) => usable.has(c) && c !== surrogate && !drawnFromSequence(table, c)),
+    )
+    .map((k) => ({ name: k.name, terms: [...k.terms], predicate: k.predicate, reads: [...k.reads] }));
 }
 
 /** Whether a column's values are drawn from a sequence (and so are ids, not what a row is). */
@@ -625,12 +650,40 @@ function checkConfigNames(catalog: Catalog, byName: Map<string, Table>, user: Mr
     ]) {
       if (!t.columns.some((x) => x.name === c)) throw new PlanError(`The configuration names column "${name}.${c}", which does not exist.`);
     }
+    for (const r of cfg.references ?? []) checkDeclaredReference(catalog, byName, t, r);
     if (cfg.surrogate && (t.primaryKey?.columns.length !== 1 || t.primaryKey.columns[0] !== cfg.surrogate.column)) {
       throw new PlanError(
         `The configuration states "${name}.${cfg.surrogate.column}" a surrogate id, but it is not ${name}'s primary key on its own. Name the single column of its primary key.`,
       );
     }
   }
+}
+
+/** Refuses a declared reference that names what the schema lacks, or whose column holds several ids
+ *  (an array: mr4 rewrites a reference's whole value, never the ids inside it). */
+function checkDeclaredReference(catalog: Catalog, byName: Map<string, Table>, t: Table, r: ReferenceConfig): void {
+  const parent = byName.get(r.table);
+  if (!parent)
+    throw new PlanError(
+      `The configuration declares a reference of "${t.name}" to table "${r.table}", which is not in schema "${catalog.schema}".`,
+    );
+  const refColumns = r.refColumns ?? parent.primaryKey?.columns ?? [];
+  for (const c of refColumns)
+    if (!parent.columns.some((x) => x.name === c))
+      throw new PlanError(`The configuration declares a reference of "${t.name}" to "${r.table}.${c}", which does not exist.`);
+  r.columns.forEach((c, i) => {
+    const column = t.columns.find((x) => x.name === c);
+    if (!column) throw new PlanError(`The configuration names column "${t.name}.${c}", which does not exist.`);
+    const held = parent.columns.find((x) => x.name === refColumns[i]);
+    if (column.typeCategory === 'A' || /^jsonb?$/.test(column.type))
+      throw new PlanError(
+        `The configuration declares "${t.name}.${c}" (${column.type}) a reference to ${r.table}, but it holds ids inside ${column.typeCategory === 'A' ? 'an array' : 'a document'}: mr4 rewrites a reference's whole value, not the ids inside it. Leave it out ("excludeColumns"), or list it under "notReferences" where its ids are the same in both databases.`,
+      );
+    if (held && held.typeCategory !== column.typeCategory)
+      throw new PlanError(
+        `The configuration declares "${t.name}.${c}" (${column.type}) a reference to "${r.table}.${held.name}" (${held.type}): the two cannot hold the same values. Declare it a polymorphic reference if it names rows of several tables, or list it under "notReferences".`,
+      );
+  });
 }
 
 function configLookup(config: Mr4Config, byName: Map<string, Table>): PlanInput['configOf'] {
@@ -765,6 +818,7 @@ function draftTable(t: Table, input: PlanInput, ids: SchemaIds, fks: ForeignKey[
   const { columns, excludedColumns } = plannedColumns(t, cfg);
   const usable = new Set(columns.map((c) => c.name));
   const references = fks.filter((fk) => fk.columns.every((c) => usable.has(c))).map((fk) => plannedReference(t, fk, input.byName, ids));
+  const key = chooseKey(t, surrogate, usable, cfg);
   return {
     name: t.name,
     role: 'data',
@@ -778,7 +832,8 @@ function draftTable(t: Table, input: PlanInput, ids: SchemaIds, fks: ForeignKey[
       : (surrogateColumn?.sequences[0] ?? null),
     surrogateDefault: surrogateColumn ? (surrogateColumn.default ?? null) : null,
     numbered: numberedColumns(t, surrogate, usable, referenced),
-    key: chooseKey(t, surrogate, usable, cfg),
+    key,
+    pairingIndexes: key.kind === 'content' && key.source === 'content' ? pairingIndexesOf(t, surrogate, usable) : [],
     matchColumns: [],
     references,
     polymorphic: polymorphicReferences(columns, references, cfg, input.byName),
@@ -1243,13 +1298,23 @@ function finishTable(tp: TablePlan, level: number): TablePlan {
     tp.key.kind === 'key'
       ? tp.key.columns
       : tp.columns.map((c) => c.name).filter((c) => c !== tp.surrogate && !late.has(c) && !self.has(c) && !numbered.has(c));
+  const polymorphicIds = new Set(tp.polymorphic.map((p) => p.column));
+  // Those columns hold the archive's values until every row is matched: nothing to compare yet.
+  const pairingIndexes = tp.pairingIndexes.filter((p) => !p.reads.some((c) => late.has(c) || self.has(c) || polymorphicIds.has(c)));
   const warnings: string[] = [];
-  if (tp.key.kind === 'content') {
+  if (tp.key.kind === 'content' && pairingIndexes.length) {
+    const by = pairingIndexes.map((p) => `${describePairingIndex(p)} (unique index ${p.name})`).join(' or ');
+    warnings.push(
+      `no natural key: a row is paired with a target row ${tp.surrogate || tp.inheritedId ? 'by the lineage of ids (or --same-ids), or ' : ''}where their ${by} are equal — the target cannot hold both — and then updated; others are recognised by their whole content, so they are only ever new or identical`,
+    );
+  } else if (tp.key.kind === 'content') {
     warnings.push(
       tp.surrogate || tp.inheritedId
         ? 'no natural key: a row the lineage of ids (or --same-ids) pairs with a target row is updated; others are recognised by their whole content, so they are only ever new or identical'
         : 'no natural key: rows are recognised by their whole content, so they are only ever new or identical, never updated',
     );
+  }
+  if (tp.key.kind === 'content') {
     if (late.size) warnings.push(`content matching leaves out ${[...late].join(', ')} (filled from references)`);
     if (self.size) {
       warnings.push(`content matching follows ${[...self].join(', ')}: a row matches only under the match of its parent, parents first`);
@@ -1265,7 +1330,12 @@ function finishTable(tp: TablePlan, level: number): TablePlan {
     warnings.push(
       `key includes the self reference ${selfInKey.map((r) => r.columns.join(',')).join('; ')}: rows are matched level by level`,
     );
-  return { ...tp, matchColumns, level, warnings };
+  return { ...tp, pairingIndexes, matchColumns, level, warnings };
+}
+
+/** An index's terms and condition as a person reads them: `lower(email) where deleted_at IS NULL`. */
+export function describePairingIndex(p: PairingIndex): string {
+  return `${p.terms.join(', ')}${p.predicate ? ` where ${p.predicate}` : ''}`;
 }
 
 const ID_TYPE = /^(smallint|integer|bigint|uuid)$/;
@@ -1441,13 +1511,19 @@ function pluralOf(word: string): string {
 function tablesNamedBy(column: string, own: string, catalog: Catalog): Table[] {
   const w = words(column);
   if (w.length < 2 || w[w.length - 1] !== 'id') return [];
-  const stem = w.slice(0, -1).map(singular);
+  const stem = w.slice(0, -1);
   const last = stem[stem.length - 1];
   return catalog.tables.filter((t) => {
     if (t.name === own) return false;
-    const tw = words(t.name).map(singular);
-    return tw.join('_') === stem.join('_') || tw[tw.length - 1] === last;
+    const tw = words(t.name);
+    return (tw.length === stem.length && tw.every((x, i) => sameNoun(x, stem[i]))) || sameNoun(tw[tw.length - 1], last);
   });
+}
+
+/** One noun, singular or plural: a table's word and a column's (statuses and status, categories and
+ *  category). singular() alone cannot tell status from statuse, nor course from cours. */
+function sameNoun(a: string, b: string): boolean {
+  return a === b || singular(a) === singular(b) || a === pluralOf(b) || b === pluralOf(a);
 }
 
 /**
@@ -1508,9 +1584,13 @@ function copiedIds(tp: TablePlan, catalog: Catalog, drafts: Map<string, TablePla
           `${tp.name}.${c.name} (${c.type}) is named like a reference but has no foreign key: its values are copied as they are, so where they are ids of rows the databases numbered differently they point at other rows in the target. ${declareOrNot(tp.name, c.name, null, catalog)}`,
         );
     } else if (c.category === 'A' && /^(smallint|integer|bigint|uuid)\[\]/.test(c.type)) {
-      out.push(`${tp.name}.${c.name} (${c.type}) may hold ids: values inside arrays are copied, not rewritten. ${WHAT_TO_DO}`);
+      out.push(
+        `${tp.name}.${c.name} (${c.type}) may hold ids: values inside arrays are copied, not rewritten, so where they are ids of rows the two databases number differently they point at other rows in the target. Leave it out ("excludeColumns"), or list it under "notReferences" if it holds no ids of other rows or the same ids on both sides.`,
+      );
     } else if ((c.type === 'jsonb' || c.type === 'json') && /_ids?$/i.test(c.name)) {
-      out.push(`${tp.name}.${c.name} (${c.type}) may hold ids: values inside JSON are copied, not rewritten. ${WHAT_TO_DO}`);
+      out.push(
+        `${tp.name}.${c.name} (${c.type}) may hold ids: values inside JSON are copied, not rewritten, so where they are ids of rows the two databases number differently they point at other rows in the target. Leave it out ("excludeColumns"), or list it under "notReferences" if it holds no ids of other rows or the same ids on both sides.`,
+      );
     }
   }
   for (const r of tp.references) {

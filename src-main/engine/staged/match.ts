@@ -879,8 +879,36 @@ export async function matchRows(
       if ((await keyPass()) === 0 || parents.length === 0) break;
     }
   };
+  /**
+   * A unique index on expressions or with a condition (lower(username); email WHERE deleted_at IS NULL)
+   * is no natural key, but the target cannot hold two rows equal there: an archived row left unmatched
+   * whose values there equal an unclaimed target row's is that row. The index's SQL names the table's
+   * columns unqualified: each side evaluates it over its own row alone (the target's through the
+   * index itself).
+   */
+  const indexPass = async (): Promise<void> => {
+    if (key.length) return;
+    for (const p of t.plan.pairingIndexes.filter((x) => x.reads.every((c) => t.staged.includes(c)))) {
+      const applies = p.predicate ? `(${p.predicate})` : 'true';
+      const values = [...p.terms.map((e, i) => `(${e}) AS _mr4_k${i}`), `${applies} AS _mr4_applies`];
+      const paired = `SELECT DISTINCT ON (g.loc) s._row, g.loc${against.ctid ? ', g.tid' : ''}
+         FROM (SELECT r._row, k.* FROM ${temp(t, 'resolved')} r
+               CROSS JOIN LATERAL (SELECT ${values.join(', ')} FROM (SELECT r.*) x) k
+               WHERE ${usable} AND ${unmatched}) s
+         JOIN LATERAL (SELECT ${loc('t')} AS loc${against.ctid ? `, ${rowId('t')} AS tid` : ''} FROM ${against.rel}
+                       WHERE ${p.terms.map((e, i) => `(${e}) = s._mr4_k${i}`).join(' AND ')} AND ${applies}) g ON true
+         WHERE s._mr4_applies AND NOT EXISTS (SELECT 1 FROM ${into} d WHERE d._tgt = g.loc)
+         ORDER BY g.loc, s._row`;
+      const res = await m.ctx.query(
+        `INSERT INTO ${into} SELECT DISTINCT ON (q._row) q._row, q.loc, 1${against.ctid ? ', q.tid' : ''}, ${via('key')}
+         FROM (${paired}) q ORDER BY q._row, q.loc`,
+      );
+      if (res.rowCount) claimed = true;
+    }
+  };
   await settle();
   while ((await cyclePass()) > 0) await settle();
+  await indexPass();
   if (key.length && !byContentOnly) await sameIdPass();
   // Where neither a lineage nor a key nor the whole content identifies a row, a row with the target
   // row's id and most of its values is probably that row, edited; or a new row that happens to look
