@@ -134,7 +134,7 @@ export async function classifyTable(a: Analysis, t: StagedTable): Promise<void> 
             (NOT in_target AND in_base) AS gone_from_target,
             to_jsonb(CASE WHEN in_target THEN fs WHEN in_base THEN fds ELSE '{}'::jsonb[] END) AS fields,
             ARRAY(SELECT e->>'column' FROM unnest(fs) e WHERE e->>'verdict' = 'apply') AS apply,
-            false AS excluded, NULL::text AS hint
+            false AS excluded, '{}'::text[] AS left_out, NULL::text AS hint
      FROM cut`;
   await m.ctx.query(`CREATE TEMP TABLE ${D} ON COMMIT DROP AS ${classified}`);
   const sur = t.plan.surrogate;
@@ -145,9 +145,9 @@ export async function classifyTable(a: Analysis, t: StagedTable): Promise<void> 
   const gone = tb && !subset ? `${rowId('g')} IN (SELECT kt._ctid FROM ${temp(tb, 'baseInTarget')} kt)` : 'false';
   const hint = subset ? literal('not exported: the archive holds a subset of this table, so a row it lacks says nothing') : 'NULL';
   await m.ctx.query(
-    `INSERT INTO ${D} (srow, brow, tctid, tloc, key, fingerprint, reason, kind, gone_from_target, fields, apply, excluded, hint)
+    `INSERT INTO ${D} (srow, brow, tctid, tloc, key, fingerprint, reason, kind, gone_from_target, fields, apply, excluded, left_out, hint)
      SELECT NULL, NULL, ${rowId('g')}, ${sur ? `g.${ident(sur)}::text` : 'NULL'}, ${targetKeyJson(m, t, 'g')}, md5(g::text), NULL,
-            CASE WHEN ${gone} THEN 'deleted_in_source' ELSE 'target_only' END, false, '[]'::jsonb, '{}', false, ${hint}
+            CASE WHEN ${gone} THEN 'deleted_in_source' ELSE 'target_only' END, false, '[]'::jsonb, '{}', false, '{}', ${hint}
      FROM ${T} g WHERE NOT EXISTS (SELECT 1 FROM ${temp(t, 'matched')} k WHERE k._ctid = ${rowId('g')})`,
   );
   await m.ctx.query(`CREATE INDEX ON ${D} (kind, srow)`);

@@ -187,6 +187,11 @@ export async function applyDecisions(
     const keptByDecision = (col: string) =>
       `COALESCE((SELECT x.choice FROM pg_temp.mr4_dec x WHERE x.tbl = ${tbl} AND x.key = d.key AND x.field = ${col} LIMIT 1),
                 (SELECT x.choice FROM pg_temp.mr4_dec x WHERE x.tbl = ${tbl} AND x.key = d.key AND x.field IS NULL LIMIT 1)) = 'target'`;
+    // A field left out is no answer: the agreement afterwards must not take the archive's value for it.
+    await m.ctx.query(
+      `UPDATE ${D} d SET left_out = ARRAY(SELECT e->>'column' FROM jsonb_array_elements(d.fields) e WHERE ${fieldExcluded(`e->>'column'`)})
+       WHERE EXISTS (SELECT 1 FROM pg_temp.mr4_exc x WHERE x.tbl = ${tbl} AND x.key = d.key AND x.field IS NOT NULL)`,
+    );
     await m.ctx.query(
       `UPDATE ${D} d SET apply = ARRAY(SELECT c FROM unnest(d.apply) c WHERE NOT ${fieldExcluded('c')} AND NOT COALESCE(${keptByDecision('c')}, false))
        WHERE cardinality(d.apply) > 0`,

@@ -12,7 +12,7 @@ import copyStreams from 'pg-copy-streams';
 import { ARCHIVE_FORMAT, ARCHIVE_FORMAT_VERSION, type ArchiveIndex, type ArchiveTable, tableFileNames } from '../archive/format';
 import { fileSource, type TableSource } from '../archive/source';
 import { ArchiveWriter } from '../archive/writer';
-import { ident } from '../sql';
+import { ident, literal } from '../sql';
 import { comparedColumns } from '../compare/classify';
 import { contentColumns, distinct, type MatchContext, remapRefs, target, targetSpaceValue, triggersFire } from '../staged/match';
 import type { PreparedRun, StagedBase } from '../staged/prepare';
@@ -29,7 +29,12 @@ export interface AgreementWritten {
 }
 
 /** The agreed rows of one table (by _row of the staged archive): every row this run inserted (it
- *  holds what the archive says), and every row both had that is now equal to the archive's. */
+ *  holds what the archive says), and every row both had that is now equal to the archive's — or, in a
+ *  three-way merge, whose every other field the merge settled: a field where the target kept its own
+ *  value (its edit since the base, or a conflict answered "target") is agreed at the archive's value
+ *  (_kept names those fields), as git takes the merged side for the next merge base. So the answer
+ *  holds: the next merge back finds the source unchanged there and keeps the target's value, the next
+ *  pull finds the target changed and brings it. A field or row left out settles nothing. */
 async function agreedRows(m: MatchContext, t: StagedTable): Promise<string> {
   const name = `pg_temp."mr4_${t.tag}_agreed"`;
   const T = target(m, t);
@@ -37,22 +42,24 @@ async function agreedRows(m: MatchContext, t: StagedTable): Promise<string> {
   const insertedOnly = D
     ? ` AND EXISTS (SELECT 1 FROM ${D} d WHERE d.srow = f._row AND d.kind IN ('new', 'resurrect') AND NOT d.excluded)`
     : '';
-  const inserted = `SELECT f._row, f._loc AS _tgt FROM ${temp(t, 'final')} f WHERE NOT f._hit${insertedOnly}`;
+  const inserted = `SELECT f._row, f._loc AS _tgt, '{}'::text[] AS _kept FROM ${temp(t, 'final')} f WHERE NOT f._hit${insertedOnly}`;
   const notRefused = `NOT EXISTS (SELECT 1 FROM ${temp(t, 'refused')} x WHERE x._row = w._row)`;
   const sur = t.plan.surrogate;
   let equal: string;
   if (D) {
-    // The classification says it: a row both had agrees where every field that differed was applied.
-    equal = `SELECT w._row, ${sur ? 'a._tgt' : 'NULL::int'} FROM ${temp(t, 'work')} w ${sur ? `JOIN ${temp(t, 'ids')} a ON a._row = w._row` : ''}
+    // The classification says it: in a merge, a row both had agrees where nothing of it was left out;
+    // in a skip import, where it was identical (skip settles nothing: it only leaves rows alone).
+    const kept = `ARRAY(SELECT e->>'column' FROM jsonb_array_elements(d.fields) e WHERE NOT (e->>'column' = ANY (d.apply)))`;
+    equal = `SELECT w._row, ${sur ? 'a._tgt' : 'NULL::int'}, ${settles(m, t) ? kept : `'{}'::text[]`} FROM ${temp(t, 'work')} w ${sur ? `JOIN ${temp(t, 'ids')} a ON a._row = w._row` : ''}
              JOIN ${D} d ON d.srow = w._row
-             WHERE w._hit AND ${notRefused} AND ${m.mode === 'merge' ? `NOT d.excluded AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(d.fields) e WHERE NOT (e->>'column' = ANY (d.apply)))` : `d.kind = 'identical'`}`;
+             WHERE w._hit AND ${notRefused} AND ${m.mode === 'merge' ? `NOT d.excluded AND cardinality(d.left_out) = 0` : `d.kind = 'identical'`}`;
   } else if (m.mode === 'merge') {
     // A two-way merge made every row both had equal to the archive's (insert-only columns are never compared).
-    equal = `SELECT w._row, ${sur ? 'a._tgt' : 'NULL::int'} FROM ${temp(t, 'work')} w ${sur ? `JOIN ${temp(t, 'ids')} a ON a._row = w._row` : ''} WHERE w._hit AND ${notRefused}`;
+    equal = `SELECT w._row, ${sur ? 'a._tgt' : 'NULL::int'}, '{}'::text[] FROM ${temp(t, 'work')} w ${sur ? `JOIN ${temp(t, 'ids')} a ON a._row = w._row` : ''} WHERE w._hit AND ${notRefused}`;
   } else if (sur) {
     const joins: string[] = [];
     const differs = comparedColumns(m, t).map((c) => distinct(t, c, targetSpaceValue(m, t, c, 'w', joins), `g.${ident(c)}`));
-    equal = `SELECT w._row, a._tgt FROM ${temp(t, 'work')} w JOIN ${temp(t, 'ids')} a ON a._row = w._row JOIN ${T} g ON g.${ident(sur)} = a._tgt
+    equal = `SELECT w._row, a._tgt, '{}'::text[] FROM ${temp(t, 'work')} w JOIN ${temp(t, 'ids')} a ON a._row = w._row JOIN ${T} g ON g.${ident(sur)} = a._tgt
              ${joins.join(' ')}
              WHERE w._hit AND ${notRefused}${differs.length ? ` AND NOT (${differs.join(' OR ')})` : ''}`;
   } else {
@@ -63,14 +70,23 @@ async function agreedRows(m: MatchContext, t: StagedTable): Promise<string> {
     const found = key.length
       ? `EXISTS (SELECT 1 FROM ${T} g WHERE ${key.map((c) => `g.${ident(c)} = w.${ident(c)}`).join(' AND ')}${cols.length ? ` AND NOT (${cols.map((c) => distinct(t, c, `w.${ident(c)}`, `g.${ident(c)}`)).join(' OR ')})` : ''})`
       : `${row('w', cols)} IN (SELECT ${row('g', cols)} FROM ${T} g)`;
-    equal = `SELECT w._row, NULL::int FROM ${temp(t, 'work')} w WHERE w._hit AND ${notRefused} AND ${found}`;
+    equal = `SELECT w._row, NULL::int, '{}'::text[] FROM ${temp(t, 'work')} w WHERE w._hit AND ${notRefused} AND ${found}`;
   }
   await m.ctx.query(`CREATE TEMP TABLE ${name} ON COMMIT DROP AS ${inserted} UNION ALL ${equal}`);
   await m.ctx.query(`ANALYZE ${name}`);
   return name;
 }
 
-type ColumnList = (alias: string, pick?: (column: string) => string) => string;
+/** The SELECT list of the agreed columns, each as `value` gives it (masked ones empty). */
+type ColumnList = (value: (column: string) => string) => string;
+
+/** Whether a row's fields may be agreed at the archive's value (agreedRows' _kept): in a three-way merge. */
+const settles = (m: MatchContext, t: StagedTable) => m.mode === 'merge' && !!m.verdicts?.get(t.plan.name);
+
+/** A column's agreed value: the archive's (`archive`, in the ids the agreement is in) where the target
+ *  kept its own value for the agreed row `x`, else what the target stores (`stored`). */
+const settled = (column: string, archive: string, stored: string) =>
+  `CASE WHEN ${literal(column)} = ANY (x._kept) THEN ${archive} ELSE ${stored} END`;
 
 /** The target row `g` an agreed row stands for (`from`: a row of the agreed rows for a table with an
  *  id, else of the resolved view), as a join condition. Null where rows are paired by content alone. */
@@ -88,12 +104,20 @@ function targetRowFound(t: StagedTable, from: string): string | null {
 function agreedInTargetIds(m: MatchContext, t: StagedTable, agreed: string, list: ColumnList): string {
   const T = target(m, t);
   const found = targetRowFound(t, t.plan.surrogate ? 'x' : 'r');
-  if (t.plan.surrogate) return `SELECT ${list('g')} FROM ${agreed} x JOIN ${T} g ON ${found}`;
+  const joins: string[] = [];
+  const stored = (from: string) => (c: string) =>
+    settles(m, t) ? settled(c, targetSpaceValue(m, t, c, from, joins), `g.${ident(c)}`) : `g.${ident(c)}`;
+  if (t.plan.surrogate) {
+    const columns = list(stored('w'));
+    const archived = settles(m, t) ? `JOIN ${temp(t, 'work')} w ON w._row = x._row ${joins.join(' ')}` : '';
+    return `SELECT ${columns} FROM ${agreed} x JOIN ${T} g ON ${found} ${archived}`;
+  }
   const R = temp(t, 'resolved');
-  const agreedOnly = `r._row IN (SELECT _row FROM ${agreed})`;
-  if (!found) return `SELECT ${list('r')} FROM ${R} r WHERE ${agreedOnly}`;
-  return `SELECT ${list('g')} FROM ${R} r JOIN ${T} g ON ${found} WHERE ${agreedOnly}
-          UNION ALL SELECT ${list('r')} FROM ${R} r WHERE ${agreedOnly} AND NOT EXISTS (SELECT 1 FROM ${T} g WHERE ${found})`;
+  const own = (c: string) => `r.${ident(c)}`;
+  if (!found) return `SELECT ${list(own)} FROM ${R} r JOIN ${agreed} x ON x._row = r._row`;
+  const columns = list(stored('r'));
+  return `SELECT ${columns} FROM ${R} r JOIN ${agreed} x ON x._row = r._row JOIN ${T} g ON ${found} ${joins.join(' ')}
+          UNION ALL SELECT ${list(own)} FROM ${R} r JOIN ${agreed} x ON x._row = r._row WHERE NOT EXISTS (SELECT 1 FROM ${T} g WHERE ${found})`;
 }
 
 /** In the source's ids: the ids and references as the archive has them, every other value as the
@@ -102,12 +126,13 @@ function agreedInSourceIds(m: MatchContext, t: StagedTable, agreed: string, list
   const T = target(m, t);
   const sur = t.plan.surrogate;
   const found = targetRowFound(t, sur ? 'x' : 'r');
-  if (!found) return `SELECT ${list('s')} FROM ${temp(t, 'staged')} s WHERE s._row IN (SELECT _row FROM ${agreed})`;
+  const own = (c: string) => `s.${ident(c)}`;
+  if (!found) return `SELECT ${list(own)} FROM ${temp(t, 'staged')} s WHERE s._row IN (SELECT _row FROM ${agreed})`;
   const inIds = idValuedColumns(m, t);
-  const pick = (c: string) => (inIds.has(c) ? 's' : 'g');
+  const value = (c: string) => (inIds.has(c) ? own(c) : settles(m, t) ? settled(c, own(c), `g.${ident(c)}`) : `g.${ident(c)}`);
   const rows = `${temp(t, 'staged')} s JOIN ${agreed} x ON x._row = s._row${sur ? '' : ` JOIN ${temp(t, 'resolved')} r ON r._row = s._row`}`;
-  const stored = `SELECT ${list('s', pick)} FROM ${rows} JOIN ${T} g ON ${found}`;
-  return sur ? stored : `${stored} UNION ALL SELECT ${list('s')} FROM ${rows} WHERE NOT EXISTS (SELECT 1 FROM ${T} g WHERE ${found})`;
+  const stored = `SELECT ${list(value)} FROM ${rows} JOIN ${T} g ON ${found}`;
+  return sur ? stored : `${stored} UNION ALL SELECT ${list(own)} FROM ${rows} WHERE NOT EXISTS (SELECT 1 FROM ${T} g WHERE ${found})`;
 }
 
 /** Columns whose values are ids of one database (the table's own, its rewritten references, its
@@ -134,9 +159,9 @@ function agreedStateSql(
   // Masked columns are never agreed on (one side holds masked values): kept empty, so an agreement
   // never holds the real values of a column that travelled masked.
   const masked = new Set(t.masked);
-  const list: ColumnList = (alias, pick = () => alias) =>
+  const list: ColumnList = (value) =>
     columns
-      .map((c) => (masked.has(c) ? `NULL::${t.plan.columns.find((x) => x.name === c)!.type} AS ${ident(c)}` : `${pick(c)}.${ident(c)}`))
+      .map((c) => (masked.has(c) ? `NULL::${t.plan.columns.find((x) => x.name === c)!.type} AS ${ident(c)}` : `${value(c)} AS ${ident(c)}`))
       .join(', ');
   const now = inTargetIds ? agreedInTargetIds(m, t, agreed, list) : agreedInSourceIds(m, t, agreed, list);
   if (!previous) return now;
