@@ -833,7 +833,11 @@ function draftTable(t: Table, input: PlanInput, ids: SchemaIds, fks: ForeignKey[
     surrogateDefault: surrogateColumn ? (surrogateColumn.default ?? null) : null,
     numbered: numberedColumns(t, surrogate, usable, referenced),
     key,
-    pairingIndexes: key.kind === 'content' && key.source === 'content' ? pairingIndexesOf(t, surrogate, usable) : [],
+    // A row without an id is never updated (it is its content): paired, it could only be left as it is.
+    pairingIndexes:
+      key.kind === 'content' && key.source === 'content' && (surrogate || ids.inherited.has(t.name))
+        ? pairingIndexesOf(t, surrogate, usable)
+        : [],
     matchColumns: [],
     references,
     polymorphic: polymorphicReferences(columns, references, cfg, input.byName),

@@ -130,6 +130,22 @@ describe('rows a unique index on expressions or with a condition identifies', ()
     expect(await rowVersions(prod.client, tables)).toEqual(before);
   });
 
+  test('a table without an id is not paired by its index: its rows are never updated, so the merge names the row the index refuses', async () => {
+    const NO_ID = `CREATE TABLE alias (name text NOT NULL, note text); CREATE UNIQUE INDEX alias_name ON alias (lower(name));`;
+    const dev = await db(NO_ID);
+    const prod = await db(NO_ID);
+    await dev.client.query(`INSERT INTO alias VALUES ('bob', 'dev'), ('ann', 'x')`);
+    await prod.client.query(`INSERT INTO alias VALUES ('Bob', 'prod')`);
+    expect((await planOf(prod.client)).tables[0].pairingIndexes).toEqual([]);
+    const file = join(dir, 'no-id.tar.gz');
+    await exportDb(dev, file);
+    // Paired, dev's row would be left as production has it and counted unchanged: a silent wrong result.
+    await expect(importInto(prod, file, 'merge')).rejects.toThrow(
+      `Inserting into alias failed at row 2: duplicate key value violates unique constraint "alias_name" (Key (lower(name))=(bob) already exists.)`,
+    );
+    expect((await prod.client.query(`SELECT name, note FROM alias`)).rows).toEqual([{ name: 'Bob', note: 'prod' }]);
+  });
+
   test('with the base both last agreed on, a row both sides created differently is asked about, and the answer holds', async () => {
     const { prod, dev } = await bothCreate();
     const tables = ['accounts', 'tags', 'statuses', 'statuses_tags', 'members'];

@@ -887,18 +887,21 @@ export async function matchRows(
    * index itself).
    */
   const indexPass = async (): Promise<void> => {
-    if (key.length) return;
-    for (const p of t.plan.pairingIndexes.filter((x) => x.reads.every((c) => t.staged.includes(c)))) {
+    const indexes = key.length ? [] : t.plan.pairingIndexes.filter((x) => x.reads.every((c) => t.staged.includes(c)));
+    // A target row is told apart by its ctid, or by its id where it has no ctid (rows of a view).
+    const row = against.ctid ? { as: rowId('t'), claimed: '_ctid' } : sur ? { as: loc('t'), claimed: '_tgt' } : null;
+    if (!indexes.length || !row || !(await m.ctx.query(`SELECT 1 FROM ${against.rel} LIMIT 1`)).rowCount) return;
+    for (const p of indexes) {
       const applies = p.predicate ? `(${p.predicate})` : 'true';
       const values = [...p.terms.map((e, i) => `(${e}) AS _mr4_k${i}`), `${applies} AS _mr4_applies`];
-      const paired = `SELECT DISTINCT ON (g.loc) s._row, g.loc${against.ctid ? ', g.tid' : ''}
+      const paired = `SELECT DISTINCT ON (g.tid) s._row, g.loc, g.tid
          FROM (SELECT r._row, k.* FROM ${temp(t, 'resolved')} r
                CROSS JOIN LATERAL (SELECT ${values.join(', ')} FROM (SELECT r.*) x) k
                WHERE ${usable} AND ${unmatched}) s
-         JOIN LATERAL (SELECT ${loc('t')} AS loc${against.ctid ? `, ${rowId('t')} AS tid` : ''} FROM ${against.rel}
+         JOIN LATERAL (SELECT ${loc('t')} AS loc, ${row.as} AS tid FROM ${against.rel}
                        WHERE ${p.terms.map((e, i) => `(${e}) = s._mr4_k${i}`).join(' AND ')} AND ${applies}) g ON true
-         WHERE s._mr4_applies AND NOT EXISTS (SELECT 1 FROM ${into} d WHERE d._tgt = g.loc)
-         ORDER BY g.loc, s._row`;
+         WHERE s._mr4_applies AND NOT EXISTS (SELECT 1 FROM ${into} d WHERE d.${row.claimed} = g.tid)
+         ORDER BY g.tid, s._row`;
       const res = await m.ctx.query(
         `INSERT INTO ${into} SELECT DISTINCT ON (q._row) q._row, q.loc, 1${against.ctid ? ', q.tid' : ''}, ${via('key')}
          FROM (${paired}) q ORDER BY q._row, q.loc`,
