@@ -50,7 +50,16 @@ test('rows without a key are listed with their values, the first eight columns',
   expect(lines.slice(lines.indexOf('  bag (no key) (row 3): new'), lines.indexOf('  bag (no key) (row 3): new') + 4)).toEqual([
     '  bag (no key) (row 3): new',
     '      label "red", n "2", note NULL',
-    '  bag (no key): target only',
+    '  bag (no key) (in the target): target only',
     '      c0 "0", c1 "1", c2 "2", c3 "3", c4 "4", c5 "5", c6 "6", c7 "7", … (2 more)',
+  ]);
+});
+
+test("an archived row and a row only the target has are told apart where their keys read alike (each side's own ids)", () => {
+  const keyed = (kind: DiffRow['kind'], n: number | null): DiffRow => ({ ...row(kind, n, {}), key: { id: '3' }, values: undefined });
+  const lines = formatDiff({ summary, conflicts: [], rows: [keyed('new', 3), keyed('target_only', null)], rowsPerKind: 10 }).split('\n');
+  expect(lines.filter((l) => l.startsWith('  bag {'))).toEqual([
+    '  bag {"id":"3"} (row 3): new',
+    '  bag {"id":"3"} (in the target): target only',
   ]);
 });

@@ -40,8 +40,11 @@ function rowValues(values: Record<string, string | null>): string {
 }
 
 function describeRow(r: DiffRow, threeWay: boolean): string[] {
+  // An archived row is named by its row in the archive; a row only the target has, by its key in the
+  // target's ids, which may equal an archived row's key in the source's ids.
+  const where = r.row ? ` (row ${r.row})` : ' (in the target)';
   const out = [
-    `  ${r.table} ${r.key ? JSON.stringify(r.key) : '(no key)'}${r.row ? ` (row ${r.row})` : ''}: ${r.kind.replace(/_/g, ' ')}${r.reason ? ` — ${r.reason}` : ''}`,
+    `  ${r.table} ${r.key ? JSON.stringify(r.key) : '(no key)'}${where}: ${r.kind.replace(/_/g, ' ')}${r.reason ? ` — ${r.reason}` : ''}`,
   ];
   if (!r.key && r.values) out.push(`      ${rowValues(r.values)}`);
   for (const f of r.fields) {

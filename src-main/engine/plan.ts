@@ -550,7 +550,8 @@ export function buildPlan(catalog: Catalog, options: PlanOptions = {}): Plan {
     serverVersion: catalog.serverVersion,
     profile,
     tables,
-    excluded,
+    // A table not selected that the selected ones need comes as a reference table: not left out.
+    excluded: excluded.filter((e) => !inPlan.has(e.table)),
     cycles,
     warnings,
   };

@@ -247,6 +247,9 @@ describe('the Crearis profile and configuration', () => {
     for (const parent of ['projects', 'instructors', 'locations', 'status', 'images', 'users']) {
       expect(table(plan, parent).role, parent).toBe('reference');
     }
+    // Left out are the others only, each "not selected" (before, the reference tables were listed too).
+    expect(plan.excluded.filter((e) => plan.tables.some((t) => t.name === e.table))).toEqual([]);
+    expect(plan.excluded.find((e) => e.table === 'posts')).toEqual({ table: 'posts', reason: 'not selected' });
   });
 });
 
