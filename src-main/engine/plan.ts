@@ -1569,7 +1569,10 @@ function copiedIds(tp: TablePlan, catalog: Catalog, drafts: Map<string, TablePla
         ? `${tp.name}.${p.column} is a ${p.contentTypes ? 'generic' : 'polymorphic'} reference (${names}): ${rewritten} ${WHAT_TO_DO}`
         : `${tp.name}.${p.column} looks like a polymorphic reference (${names}), by its columns' names alone: ${rewritten} Only if the archive's rows show it is one: where the ids beside a type name no rows of its table it is copied as it is, and where some do and some do not the run stops. ${declarePolymorphic(tp.name, p)}`,
     );
-    stated.add(p.column);
+    // A pair found by names whose id also names a table (car_model beside car_id, with cars) may be
+    // that table's id beside a model name: said below as well.
+    const alsoAnId = !p.declared && !p.contentTypes && tablesNamedBy(p.column, tp.name, catalog).some((t) => drawsIds(drafts.get(t.name)));
+    if (!alsoAnId) stated.add(p.column);
   }
   const idsDiffer = [...drafts.values()].some(drawsIds);
   for (const c of tp.columns) {

@@ -88,6 +88,21 @@ describe('natural keys', () => {
     expect(plan.warnings).toEqual([inside('tag_ids', 'integer[]', 'arrays'), inside('member_ids', 'jsonb', 'JSON')]);
   });
 
+  test('a type or model column beside an id that also names a table: both readings are said', async () => {
+    const plan = await planFor(`
+      CREATE TABLE cars (id serial PRIMARY KEY, plate text);
+      CREATE TABLE rentals (id serial PRIMARY KEY, car_model text, car_id int, owner_type text, owner_id int);`);
+    const about = (column: string) => plan.warnings.filter((w) => w.startsWith(`rentals.${column} `)).map((w) => w.slice(0, 80));
+    expect(about('car_id')).toEqual([
+      'rentals.car_id looks like a polymorphic reference (car_model names the table by ',
+      'rentals.car_id (integer) looks like an id of cars but has no foreign key: its va',
+    ]);
+    // owner names no table: a polymorphic reference only.
+    expect(about('owner_id')).toEqual(
+      ['rentals.owner_id looks like a polymorphic reference (owner_type names the table by '].map((w) => w.slice(0, 80)),
+    );
+  });
+
   test("an id column is named after its table's singular or plural, however the plural is made", async () => {
     const plan = await planFor(`
       CREATE TABLE statuses (id bigserial PRIMARY KEY, body text);
