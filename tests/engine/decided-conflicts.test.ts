@@ -3,28 +3,20 @@
 // as the base of that field, as git takes the merged side as the next merge base. Before, the
 // agreement held only fields both databases held alike, so the next merge back and the next pull both
 // stopped on the very conflict the user had answered.
-import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { agreementStore } from '../../src-main/services/bases';
 import type { TestDb } from '../helpers/db';
 import { rowVersions } from '../helpers/compare';
-import { exportDb, importInto, totals } from '../helpers/engine';
-import { mergeWorkspace } from '../helpers/merge-workspace';
+import { type importInto, totals } from '../helpers/engine';
+import { mergeWorkspace, syncer } from '../helpers/merge-workspace';
 
-const { dir, dataDir, db, registry } = mergeWorkspace();
+const { dir, dataDir, db } = mergeWorkspace();
+const syncOnce = syncer(dir);
+const sync = async (from: TestDb, to: TestDb, mode: 'skip' | 'merge', options: Parameters<typeof importInto>[3] = {}) =>
+  (await syncOnce(from, to, dataDir, mode, options)).report;
 
 const SCHEMA = `
   CREATE TABLE team (id serial PRIMARY KEY, code text NOT NULL UNIQUE, name text, city text);
   CREATE TABLE note (id serial PRIMARY KEY, team_id int REFERENCES team(id), body text);`;
-
-let n = 0;
-async function sync(from: TestDb, to: TestDb, mode: 'skip' | 'merge', options: Parameters<typeof importInto>[3] = {}) {
-  const archive = join(dir, `sync-${++n}.tar.gz`);
-  await exportDb(from, archive);
-  const report = await importInto(to, archive, mode, { agreement: agreementStore(dataDir), ...options });
-  await registry.record(report);
-  return report;
-}
 
 async function rows(d: TestDb) {
   const q = async (sql: string) => (await d.client.query(sql)).rows;

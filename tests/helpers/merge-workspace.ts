@@ -2,7 +2,6 @@
 // where agreements are kept, the file's databases, and archives exported into it one after another.
 import { join } from 'node:path';
 import type { ImportReport } from '../../src-common/contract';
-import type { Mr4Config } from '../../src-main/engine/config';
 import { agreementStore, BaseRegistry } from '../../src-main/services/bases';
 import type { TestDb } from './db';
 import { databasesForFile, exportDb, importInto, scratchDir } from './engine';
@@ -51,7 +50,7 @@ export function syncer(dir: string) {
     to: TestDb,
     dataDir: string,
     mode: 'skip' | 'merge',
-    options: { base?: string; config?: Mr4Config } = {},
+    options: Parameters<typeof importInto>[3] = {},
   ): Promise<{ report: ImportReport; file: string }> => {
     const file = join(dir, `sync-${++n}.tar.gz`);
     await exportDb(from, file, { config: options.config });
