@@ -13,6 +13,7 @@ import { agreementStore, BaseRegistry } from '../../src-main/services/bases';
 import { runDiff } from '../../src-main/services/diff-job';
 import { walkArchive } from '../../src-main/engine/archive/reader';
 import type { TestDb } from '../helpers/db';
+import { rowsOnNamedParents } from '../helpers/compare';
 import { databasesForFile, exportDb, importInto, scratchDir } from '../helpers/engine';
 
 const dir = scratchDir();
@@ -290,10 +291,10 @@ describe('subsets', () => {
     );
     const imported = await importInto(target, archive, 'merge');
     expect(imported.failures).toEqual([]);
-    const { rows } = await target.client.query(
-      `SELECT m.body, COALESCE(o.name, p.name) AS "on" FROM mail_message m LEFT JOIN sale_order o ON m.model = 'sale.order' AND o.id = m.res_id
-       LEFT JOIN res_partner p ON m.model = 'res.partner' AND p.id = m.res_id ORDER BY m.body`,
-    );
+    const rows = await rowsOnNamedParents(target.client, 'mail_message', { body: 'body', type: 'model', id: 'res_id' }, [
+      { type: 'sale.order', table: 'sale_order', label: 'name' },
+      { type: 'res.partner', table: 'res_partner', label: 'name' },
+    ]);
     expect(rows).toEqual([
       { body: 'on Deco', on: 'Deco' },
       { body: 'on S3', on: 'S3' },

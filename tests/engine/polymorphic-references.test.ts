@@ -11,7 +11,7 @@ import type { Mr4Config } from '../../src-main/engine/config';
 import { dbTarget } from '../../src-main/db/connect';
 import { type DiffSession, openDiff } from '../../src-main/engine/diff/index';
 import type { TestDb } from '../helpers/db';
-import { rowVersions } from '../helpers/compare';
+import { rowsOnNamedParents, rowVersions } from '../helpers/compare';
 import { counts, databasesForFile, exportDb, importInto, scratchDir, totals } from '../helpers/engine';
 import { planWith } from '../helpers/row-identity';
 
@@ -199,10 +199,10 @@ describe('a polymorphic reference', () => {
     await exportDb(src, file);
     const report = await importInto(dst, file, 'merge');
     expect(report.warnings.filter((w) => /copied as it is in rows/.test(w))).toEqual([]);
-    const { rows } = await dst.client.query(
-      `SELECT c.body, COALESCE(p.title, f.url) AS "on" FROM comments c LEFT JOIN posts p ON c.commentable_type = 'Post' AND p.id = c.commentable_id
-       LEFT JOIN photos f ON c.commentable_type = 'Photo' AND f.id = c.commentable_id ORDER BY c.body`,
-    );
+    const rows = await rowsOnNamedParents(dst.client, 'comments', { body: 'body', type: 'commentable_type', id: 'commentable_id' }, [
+      { type: 'Post', table: 'posts', label: 'title' },
+      { type: 'Photo', table: 'photos', label: 'url' },
+    ]);
     expect(rows).toEqual([
       { body: 'on cat', on: 'cat.jpg' },
       { body: 'on hello', on: 'Hello' },

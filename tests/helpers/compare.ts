@@ -5,7 +5,7 @@ import { readCatalog } from '../../src-main/engine/catalog';
 import type { Mr4Config } from '../../src-main/engine/config';
 import { buildPlan, idColumn, type Plan, type TablePlan } from '../../src-main/engine/plan';
 import { applySessionSettings } from '../../src-main/engine/session';
-import { ident, qualified } from '../../src-main/engine/sql';
+import { ident, literal, qualified } from '../../src-main/engine/sql';
 
 export async function planOf(client: pg.ClientBase, config?: Mr4Config, schema = 'public'): Promise<Plan> {
   await applySessionSettings(client);
@@ -87,6 +87,35 @@ export async function rowVersions(client: pg.ClientBase, tables: string[], schem
     for (const r of res.rows) out.set(`${t}:${r.c}`, r.x);
   }
   return out;
+}
+
+/** A parent a polymorphic reference may name: its type value, its table, and the column that tells
+ *  its rows apart for a reader. */
+export interface NamedParent {
+  type: string;
+  table: string;
+  label: string;
+}
+
+/**
+ * What each row of a table with a polymorphic reference (`type` names the table, `id` the row) is on,
+ * by `body`: the label of the row it names, NULL where it names none — in its own database's ids.
+ */
+export async function rowsOnNamedParents(
+  client: pg.ClientBase,
+  table: string,
+  ref: { body: string; type: string; id: string },
+  parents: NamedParent[],
+): Promise<{ body: string; on: string | null }[]> {
+  const joins = parents.map(
+    (p, i) => `LEFT JOIN ${ident(p.table)} p${i} ON c.${ident(ref.type)} = ${literal(p.type)} AND p${i}.id = c.${ident(ref.id)}`,
+  );
+  const on =
+    parents.length > 1 ? `COALESCE(${parents.map((p, i) => `p${i}.${ident(p.label)}`).join(', ')})` : `p0.${ident(parents[0].label)}`;
+  const res = await client.query(
+    `SELECT c.${ident(ref.body)} AS body, ${on} AS "on" FROM ${ident(table)} c ${joins.join(' ')} ORDER BY c.${ident(ref.body)}`,
+  );
+  return res.rows;
 }
 
 export async function rowCounts(client: pg.ClientBase, tables: string[], schema = 'public'): Promise<Record<string, number>> {
