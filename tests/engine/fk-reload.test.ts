@@ -161,6 +161,21 @@ describe('reloading foreign keys as the tables owner', () => {
     expect(report.foreignKeys!.reason).toMatch(/a merge may change country\.code, which city_country_code references/);
   });
 
+  test('a repeated merge writes no row, and the report says no foreign-key check was needed (not an empty list of tables)', async () => {
+    const schema = `CREATE TABLE parent (id serial PRIMARY KEY, name text);
+      CREATE TABLE child (id serial PRIMARY KEY, parent_id int NOT NULL REFERENCES parent, note text);`;
+    const source = await db(
+      `${schema} INSERT INTO parent (name) VALUES ('a'), ('b'); INSERT INTO child (parent_id, note) VALUES (1, 'x'), (2, 'y');`,
+    );
+    const target = await db(schema);
+    const file = join(dir, 'again.tar.gz');
+    await exportDb(source, file);
+    await importInto(target, file, 'merge');
+    const again = await importInto(target, file, 'merge');
+    expect(again.tables.reduce((n, t) => n + t.inserted + t.updated, 0)).toBe(0);
+    expect(again.foreignKeys).toEqual({ path: 'none', reason: 'no row written needed a foreign-key check', reloaded: [] });
+  });
+
   test('a dry run keeps every trigger and says so', async () => {
     const source = await db(SCHEMA + DATA);
     const target = await db(SCHEMA);

@@ -349,6 +349,8 @@ export class ForeignKeyReload {
         `tables receiving fewer than ${RELOAD_MIN_ROWS} rows or ${RELOAD_MIN_SHARE * 100} % of what they hold, where checking each row costs less than checking the whole table again (${this.small.join(', ')})`,
       );
     }
+    // No written table had a key to check (a repeated merge writes no row): no check ran either way.
+    if (reloaded.length === 0 && kept.length === 0) return { path: 'none', reason: 'no row written needed a foreign-key check', reloaded };
     if (reloaded.length === 0) return { path: 'triggers', reason: `checked row by row by their triggers — ${kept.join('; ')}`, reloaded };
     const tables = [...new Set(this.dropped.map((c) => c.table))];
     return {
