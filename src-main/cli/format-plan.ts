@@ -24,9 +24,12 @@ export function describeKey(tp: TablePlan): string {
 }
 
 function describeId(tp: TablePlan): string {
+  const shared = tp.sharedIds.length
+    ? `; ${tp.surrogateSequence} also numbers ${tp.sharedIds.map((h) => `${h.table}.${h.column}`).join(', ')}, so an id held there is taken too`
+    : '';
   if (tp.surrogate && tp.surrogateSequence && !tp.columns.find((c) => c.name === tp.surrogate)?.hasDefault)
-    return `${tp.surrogate} (drawn by the application from ${tp.surrogateSequence}, as configured; new ids in the target where the source's are taken)`;
-  if (tp.surrogate) return `${tp.surrogate} (new ids in the target where the source's are taken)`;
+    return `${tp.surrogate} (drawn by the application from ${tp.surrogateSequence}, as configured; new ids in the target where the source's are taken${shared})`;
+  if (tp.surrogate) return `${tp.surrogate} (new ids in the target where the source's are taken${shared})`;
   if (tp.inheritedId) return `${tp.inheritedId.column} (the id of its ${tp.inheritedId.parent} row, rewritten with it)`;
   return 'none';
 }

@@ -135,6 +135,10 @@ export interface TablePlan {
   surrogateSequence: string | null;
   /** The surrogate column's default expression (new ids where there is no sequence). */
   surrogateDefault: string | null;
+  /** Other tables' integer columns the surrogate's sequence also numbers (one sequence several tables'
+   *  defaults share, or the configuration names for several): an id names one row among all of them,
+   *  so a source id is kept only where none of them holds it either. */
+  sharedIds: { table: string; column: string }[];
   /** Unique columns other than the id whose values a sequence draws (an invoice number): ids too,
    *  never a natural key, never overwritten; a new row draws a fresh value where its own is taken. */
   numbered: NumberedColumn[];
@@ -743,7 +747,25 @@ function draftTables(input: PlanInput): Map<string, TablePlan> {
     catalog.tables.map((t) => [t.name, draftTable(t, input, ids, referencesOf(t), referenced.get(t.name) ?? new Set())]),
   );
   addReferencesInComposites(drafts);
+  addSharedIds(drafts, catalog);
   return drafts;
+}
+
+/** The other columns of the schema that the sequence of each table's integer id also numbers. */
+function addSharedIds(drafts: Map<string, TablePlan>, catalog: Catalog): void {
+  for (const tp of drafts.values()) {
+    const seq = tp.surrogate ? tp.surrogateSequence : null;
+    const own = catalog.tables.find((t) => t.name === tp.name)?.columns.find((c) => c.name === tp.surrogate);
+    if (!seq || !own || !INTEGER_TYPE.test(own.type)) continue;
+    for (const u of catalog.tables) {
+      if (u.name === tp.name) continue;
+      const other = drafts.get(u.name);
+      for (const c of u.columns) {
+        const drawn = c.sequences.includes(seq) || (other?.surrogate === c.name && other.surrogateSequence === seq);
+        if (drawn && INTEGER_TYPE.test(c.type)) tp.sharedIds.push({ table: u.name, column: c.name });
+      }
+    }
+  }
 }
 
 /** The table whose ids a column of `tp` holds where mr4 renumbers them: its own id, or the parent of a
@@ -832,6 +854,7 @@ function draftTable(t: Table, input: PlanInput, ids: SchemaIds, fks: ForeignKey[
       ? statedSequence(input.catalog, t.name, cfg.surrogate.sequence)
       : (surrogateColumn?.sequences[0] ?? null),
     surrogateDefault: surrogateColumn ? (surrogateColumn.default ?? null) : null,
+    sharedIds: [],
     numbered: numberedColumns(t, surrogate, usable, referenced),
     key,
     // A row without an id is never updated (it is its content): paired, it could only be left as it is.

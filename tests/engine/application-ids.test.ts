@@ -78,8 +78,8 @@ describe('integer primary keys without a default: ids the application draws', ()
     ]);
     const text = formatPlan({ plan: stated, server: { version: '16', database: 'x', systemIdentifier: null } });
     expect(text.split('\n').filter((l) => /^ {6}id column:/.test(l))).toEqual([
-      "      id column: id (drawn by the application from public.hibernate_sequence, as configured; new ids in the target where the source's are taken)",
-      "      id column: id (drawn by the application from public.hibernate_sequence, as configured; new ids in the target where the source's are taken)",
+      "      id column: id (drawn by the application from public.hibernate_sequence, as configured; new ids in the target where the source's are taken; public.hibernate_sequence also numbers orders.id, so an id held there is taken too)",
+      "      id column: id (drawn by the application from public.hibernate_sequence, as configured; new ids in the target where the source's are taken; public.hibernate_sequence also numbers customer.id, so an id held there is taken too)",
     ]);
     expect(() =>
       buildPlan(catalog, { config: { tables: { customer: { surrogate: { column: 'id', sequence: 'customer_seq' } } } } }),

@@ -347,7 +347,7 @@ async function writeCheckingUniqueOnViolation(
   }
 }
 
-/** Moves every sequence of the tables written past the largest value now in its column: the number
+/** Moves every sequence of the tables written (and the one configured for its id) past the largest value now in its column: the number
  *  itself, or the number after the prefix of a text column drawn as `'INV-' || nextval(…)`. */
 export async function advanceSequences(m: MatchContext, tables: StagedTable[]): Promise<void> {
   for (const t of tables) {
@@ -356,7 +356,9 @@ export async function advanceSequences(m: MatchContext, tables: StagedTable[]): 
       if (!t.staged.includes(c.name)) continue;
       const highest = highestDrawn(c);
       if (highest === null) continue;
-      for (const seq of c.sequences) {
+      // A sequence the configuration says the application draws the ids from is no default's.
+      const stated = c.name === t.plan.surrogate && t.plan.surrogateSequence ? [t.plan.surrogateSequence] : [];
+      for (const seq of new Set([...c.sequences, ...stated])) {
         await m.ctx.query(
           `SELECT setval(${literal(seq)}, mx) FROM (SELECT max(${highest}) AS mx FROM ${qualified(m.schema, t.plan.name)}) x, ${seq} s
            WHERE mx IS NOT NULL AND mx > (CASE WHEN s.is_called THEN s.last_value ELSE s.last_value - 1 END)`,

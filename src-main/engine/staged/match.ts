@@ -1084,14 +1084,15 @@ const INTEGER = /^(smallint|integer|bigint)$/;
  *  a new one drawn after the sequence was moved past every id present. */
 async function assignIds(m: MatchContext, t: StagedTable): Promise<void> {
   const sur = t.plan.surrogate!;
-  const T = target(m, t);
   const type = columnType(t, sur);
   // An archive may lack the id column of a table nothing points at: its new rows all draw ids.
   const src = t.staged.includes(sur) ? `w.${ident(sur)}` : `NULL::${type}`;
-  const keep =
-    t.plan.role === 'data'
-      ? `WHEN ${src} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${T} x WHERE x.${ident(sur)} = ${src}) THEN ${src}`
-      : '';
+  // Where the id's sequence also numbers other tables, an id must be free in all of them.
+  const holders = [{ table: t.plan.name, column: sur }, ...t.plan.sharedIds];
+  const free = holders
+    .map((h) => `NOT EXISTS (SELECT 1 FROM ${qualified(m.schema, h.table)} x WHERE x.${ident(h.column)} = ${src})`)
+    .join(' AND ');
+  const keep = t.plan.role === 'data' ? `WHEN ${src} IS NOT NULL AND ${free} THEN ${src}` : '';
   await m.ctx.query(
     `CREATE TEMP TABLE ${temp(t, 'ids')} ON COMMIT DROP AS
      SELECT w._row, ${src} AS _src, w._hit,
@@ -1101,7 +1102,15 @@ async function assignIds(m: MatchContext, t: StagedTable): Promise<void> {
   // Rows of a reference table only identify parents; they are never written, so never get ids.
   if (t.plan.role === 'data') {
     const source = { sequence: t.plan.surrogateSequence, default: t.plan.surrogateDefault };
-    await drawNew(m, t, { column: sur, into: temp(t, 'ids'), slot: '_tgt', pending: '_tgt IS NULL', ...source, tag: 'seq' });
+    await drawNew(m, t, {
+      column: sur,
+      into: temp(t, 'ids'),
+      slot: '_tgt',
+      pending: '_tgt IS NULL',
+      ...source,
+      tag: 'seq',
+      shared: t.plan.sharedIds,
+    });
   }
   await analyzeTemp(m, t, temp(t, 'ids'));
 }
@@ -1117,6 +1126,8 @@ interface NewValues {
   default: string | null;
   /** Names the temporary sequence a run that writes nothing draws from. */
   tag: string;
+  /** Other tables' columns the sequence also numbers: it is moved past their values too. */
+  shared?: { table: string; column: string }[];
 }
 
 /** Draws a new value for every pending row: from the sequence once it was moved past every value the
@@ -1128,7 +1139,8 @@ async function drawNew(m: MatchContext, t: StagedTable, v: NewValues): Promise<v
   const seq = v.sequence;
   let draw: string;
   if (seq && INTEGER.test(type)) {
-    const highest = `GREATEST((SELECT max(${ident(v.column)}) FROM ${target(m, t)}), (SELECT max(${v.slot}) FROM ${v.into}))`;
+    const others = (v.shared ?? []).map((h) => `, (SELECT max(${ident(h.column)}) FROM ${qualified(m.schema, h.table)})`).join('');
+    const highest = `GREATEST((SELECT max(${ident(v.column)}) FROM ${target(m, t)}), (SELECT max(${v.slot}) FROM ${v.into})${others})`;
     if (m.ids === 'real') {
       await m.ctx.query(
         `SELECT setval(${literal(seq)}, ${highest}) FROM ${seq} s
