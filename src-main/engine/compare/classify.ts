@@ -33,6 +33,7 @@ import { type StagedTable, temp } from '../staged/types';
 import { noneOrNull } from '../plan';
 import { ident, literal } from '../sql';
 import type { Analysis } from './analyze';
+import { shownValue } from './shown-value';
 import { indexKeyLookups, referenceLabel, stagedKeyJson, targetKeyJson } from '../staged/keys';
 import { buildFinal, refuseTakenUniqueValues, uniqueCheckColumns } from '../staged/final';
 
@@ -71,7 +72,7 @@ export async function classifyTable(a: Analysis, t: StagedTable): Promise<void> 
   };
   const label = (c: string, expr: string) => {
     const ref = refOf(c);
-    return ref ? referenceLabel(m, ref.parent, expr) : `${expr}::text`;
+    return ref ? referenceLabel(m, ref.parent, expr) : shownValue(expr, columnType(t, c));
   };
 
   const detached = tb && mb ? detachedByDeletion(a, t, baseValue, label) : new Map<string, Detachment>();

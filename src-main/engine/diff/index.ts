@@ -10,6 +10,7 @@ import type { Mr4Config } from '../config';
 import type { ImportSettings } from '../../../src-common/import-settings';
 import { type AgreementStore, findAgreement, resolveBase } from '../staged/agreed';
 import { prepareRun, stageBase } from '../staged/prepare';
+import { shownText } from '../compare/shown-value';
 import { refuseUnknownCopy } from '../staged/copies';
 import { refuseReusedIds } from '../staged/reused-ids';
 import { rowId, target } from '../staged/match';
@@ -73,8 +74,8 @@ export class DiffSession {
     const total = Number((await this.ctx.query(`SELECT count(*) AS n FROM ${D} d WHERE ${where}`, params)).rows[0].n);
     const res = await this.ctx.query(
       `SELECT d.kind, d.key, d.srow, d.fields, d.reason, d.fingerprint, d.hint, d.gone_from_target,
-              CASE WHEN d.kind IN ('new', 'refused') THEN (SELECT jsonb_object_agg(e.key, e.value) FROM jsonb_each_text(to_jsonb(s) - '_row') e)
-                   WHEN d.srow IS NULL THEN (SELECT jsonb_object_agg(e.key, e.value) FROM jsonb_each_text(to_jsonb(g)) e) END AS vals
+              CASE WHEN d.kind IN ('new', 'refused') THEN (SELECT jsonb_object_agg(e.key, ${shownText('e.value')}) FROM jsonb_each_text(to_jsonb(s) - '_row') e)
+                   WHEN d.srow IS NULL THEN (SELECT jsonb_object_agg(e.key, ${shownText('e.value')}) FROM jsonb_each_text(to_jsonb(g)) e) END AS vals
        FROM ${D} d
        LEFT JOIN ${temp(t, 'staged')} s ON s._row = d.srow AND d.kind IN ('new', 'refused')
        LEFT JOIN ${target(this.analysis.m, t)} g ON ${rowId('g')} = d.tctid AND d.srow IS NULL
