@@ -43,7 +43,9 @@ export function comparedColumns(m: MatchContext, t: StagedTable): string[] {
   return [...updatableColumns(m, t), ...lateColumns(m, t)];
 }
 
-export async function classifyTable(a: Analysis, t: StagedTable): Promise<void> {
+/** `fingerprints`: record the md5 of each target row compared (for a diff's review, or a merge given
+ *  the fingerprints of one): every target row's text hashed, which a merge without them never reads. */
+export async function classifyTable(a: Analysis, t: StagedTable, { fingerprints = true } = {}): Promise<void> {
   const m = a.m;
   await indexKeyLookups(m, t);
   const T = target(m, t);
@@ -111,7 +113,7 @@ export async function classifyTable(a: Analysis, t: StagedTable): Promise<void> 
               (k._row IS NOT NULL) AS in_target, (kb.brow IS NOT NULL) AS in_base, COALESCE(k._via = ${via('probable')}, false) AS probable,
               ARRAY[${fields.join(', ') || 'NULL'}]::jsonb[] AS f,
               ARRAY[${editedSinceBase.join(', ') || 'NULL'}]::jsonb[] AS fd,
-              CASE WHEN k._row IS NOT NULL THEN md5(g::text) END AS fingerprint,
+              CASE WHEN k._row IS NOT NULL AND ${fingerprints} THEN md5(g::text) END AS fingerprint,
               ${stagedKeyJson(m, t, 's')} AS key
        FROM ${temp(t, 'work')} w
        JOIN ${temp(t, 'staged')} s ON s._row = w._row
@@ -147,7 +149,7 @@ export async function classifyTable(a: Analysis, t: StagedTable): Promise<void> 
   const hint = subset ? literal('not exported: the archive holds a subset of this table, so a row it lacks says nothing') : 'NULL';
   await m.ctx.query(
     `INSERT INTO ${D} (srow, brow, tctid, tloc, key, fingerprint, reason, kind, gone_from_target, fields, apply, excluded, left_out, hint)
-     SELECT NULL, NULL, ${rowId('g')}, ${sur ? `g.${ident(sur)}::text` : 'NULL'}, ${targetKeyJson(m, t, 'g')}, md5(g::text), NULL,
+     SELECT NULL, NULL, ${rowId('g')}, ${sur ? `g.${ident(sur)}::text` : 'NULL'}, ${targetKeyJson(m, t, 'g')}, ${fingerprints ? 'md5(g::text)' : 'NULL'}, NULL,
             CASE WHEN ${gone} THEN 'deleted_in_source' ELSE 'target_only' END, false, '[]'::jsonb, '{}', false, '{}', ${hint}
      FROM ${T} g WHERE NOT EXISTS (SELECT 1 FROM ${temp(t, 'matched')} k WHERE k._ctid = ${rowId('g')})`,
   );

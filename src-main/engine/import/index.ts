@@ -134,7 +134,8 @@ async function decideFirst(
 ): Promise<Map<string, string> | undefined> {
   if (!base && !options.decisions && !options.expectFingerprints && !options.onConflict) return undefined;
   const analysis = await analyze(ctx, run, base, identity, () => undefined);
-  for (const t of analysis.tables) if (t.plan.role === 'data') await classifyTable(analysis, t);
+  const fingerprints = !!options.expectFingerprints;
+  for (const t of analysis.tables) if (t.plan.role === 'data') await classifyTable(analysis, t, { fingerprints });
   if (options.expectFingerprints) await checkFingerprints(analysis, options.expectFingerprints, run.index.metadata);
   const { open, unmatched } = await applyDecisions(
     analysis,
