@@ -221,7 +221,7 @@ export function deferredPolymorphic(m: MatchContext, t: StagedTable, kind?: 'sel
 }
 
 /** Text comparison is exact for every type; plain equality is used only where it means the same. */
-const EXACT_EQUALITY = new Set(['smallint', 'integer', 'bigint', 'text', 'boolean', 'uuid', 'date', 'bytea', 'oid']);
+const EXACT_EQUALITY = new Set(['smallint', 'integer', 'bigint', 'boolean', 'uuid', 'date', 'bytea', 'oid']);
 
 export function differs(t: StagedTable, column: string, left: string, right: string): string {
   return distinct(t, column, `${left}.${ident(column)}`, `${right}.${ident(column)}`);
@@ -230,11 +230,14 @@ export function differs(t: StagedTable, column: string, left: string, right: str
 /** `a IS DISTINCT FROM b` for two values of a column's type, exact to the text they export as. */
 export function distinct(t: StagedTable, column: string, a: string, b: string): string {
   const type = columnType(t, column);
-  // Equal timestamps print the same under the session's fixed TimeZone; equal varchars are equal text.
-  if (EXACT_EQUALITY.has(type) || /^(character varying|timestamp)(\(\d+\))?( with(out)? time zone)?$/.test(type)) {
+  // Text compares under "C": under a nondeterministic collation (case-insensitive email) 'Ann@x' and
+  // 'ann@x' are equal, and an edit of the case alone would never be written.
+  if (/^(text|character varying(\(\d+\))?)$/.test(type)) return `(${a}) COLLATE "C" IS DISTINCT FROM (${b}) COLLATE "C"`;
+  // Equal timestamps print the same under the session's fixed TimeZone.
+  if (EXACT_EQUALITY.has(type) || /^timestamp(\(\d+\))?( with(out)? time zone)?$/.test(type)) {
     return `${a} IS DISTINCT FROM ${b}`;
   }
-  return `${a}::text IS DISTINCT FROM ${b}::text`;
+  return `${a}::text COLLATE "C" IS DISTINCT FROM ${b}::text COLLATE "C"`;
 }
 
 export async function buildResolved(m: MatchContext, t: StagedTable): Promise<PlannedReference[]> {
