@@ -29,6 +29,8 @@ function describeId(tp: TablePlan): string {
     : '';
   if (tp.surrogate && tp.surrogateSequence && !tp.columns.find((c) => c.name === tp.surrogate)?.hasDefault)
     return `${tp.surrogate} (drawn by the application from ${tp.surrogateSequence}, as configured; new ids in the target where the source's are taken${shared})`;
+  if (tp.surrogate && !tp.surrogateSequence && !tp.surrogateDefault)
+    return `${tp.surrogate} (each database's own: rows are found by the configured key and keep the target's id, references follow it; a new row whose id another target row holds is refused, as there is nothing to draw a new one from)`;
   if (tp.surrogate) return `${tp.surrogate} (new ids in the target where the source's are taken${shared})`;
   if (tp.inheritedId) return `${tp.inheritedId.column} (the id of its ${tp.inheritedId.parent} row, rewritten with it)`;
   return 'none';

@@ -216,7 +216,22 @@ export function resolveConfig(catalog: Catalog, user?: Mr4Config): { config: Mr4
 
 /** The table's surrogate id: one the database draws, or one the configuration states the application draws. */
 function surrogateOf(table: Table, cfg: TableConfig | undefined): string | null {
-  return cfg?.surrogate?.column ?? isSurrogate(table);
+  return cfg?.surrogate?.column ?? isSurrogate(table) ?? idBesideConfiguredKey(table, cfg);
+}
+
+/**
+ * A one-column primary key that a key stated in the configuration leaves out: the configuration says
+ * that key, not the primary key, is what names a row in every database, so the primary key is each
+ * database's own id (Keycloak's realm: a uuid each installation drew for its 'master'). Updated like a
+ * value, it would renumber the target's row under every reference the schema does not declare; as a
+ * surrogate the row keeps the target's id and the archive's references follow it. Not a key that is
+ * also a reference (its values are its parent's ids).
+ */
+function idBesideConfiguredKey(table: Table, cfg: TableConfig | undefined): string | null {
+  const pk = table.primaryKey?.columns;
+  if (!Array.isArray(cfg?.key) || !pk || pk.length !== 1 || cfg.key.includes(pk[0])) return null;
+  if (table.foreignKeys.some((fk) => fk.columns.includes(pk[0]))) return null;
+  return pk[0];
 }
 
 function isSurrogate(table: Table): string | null {
@@ -1367,6 +1382,13 @@ export function describePairingIndex(p: PairingIndex): string {
 }
 
 const ID_TYPE = /^(smallint|integer|bigint|uuid)$/;
+const TEXT_ID_TYPE = /^(text|character varying(\(\d+\))?)$/;
+
+/** The type of a table's id column ('' where it has none). */
+function surrogateType(t: Table, drafts: Map<string, TablePlan>): string {
+  const sur = drafts.get(t.name)?.surrogate;
+  return t.columns.find((c) => c.name === sur)?.type ?? '';
+}
 const WHAT_TO_DO =
   'Declare it in the configuration ("references", for a column that always points at one table), leave it out ("excludeColumns"), or list it under "notReferences" if it holds no ids of other rows.';
 
@@ -1604,8 +1626,11 @@ function copiedIds(tp: TablePlan, catalog: Catalog, drafts: Map<string, TablePla
       out.push(
         `${tp.name}.${c.name} (${c.type}) holds numbers of large objects, which are not in the archive: its values are copied as numbers, so in the target they name another large object or none. Move the large objects yourself and leave the column out ("excludeColumns"), or list it under "notReferences" if it names no large objects.`,
       );
-    } else if (ID_TYPE.test(c.type)) {
-      const named = tablesNamedBy(c.name, tp.name, catalog).filter((t) => drawsIds(drafts.get(t.name)));
+    } else if (ID_TYPE.test(c.type) || TEXT_ID_TYPE.test(c.type)) {
+      // A text column names a table whose ids are text (uuids an application keeps as text).
+      const named = tablesNamedBy(c.name, tp.name, catalog).filter(
+        (t) => drawsIds(drafts.get(t.name)) && (!TEXT_ID_TYPE.test(c.type) || TEXT_ID_TYPE.test(surrogateType(t, drafts))),
+      );
       if (named.length > 0)
         out.push(
           `${tp.name}.${c.name} (${c.type}) looks like an id of ${named.map((t) => t.name).join(' or ')} but has no foreign key: its values are copied as they are, so in a target whose ids differ they point at other rows. ${declareOrNot(tp.name, c.name, named.length === 1 ? drafts.get(named[0].name)! : null, catalog)}`,

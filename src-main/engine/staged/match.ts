@@ -1103,7 +1103,9 @@ async function assignIds(m: MatchContext, t: StagedTable): Promise<void> {
      FROM ${temp(t, 'work')} w WHERE NOT EXISTS (SELECT 1 FROM ${temp(t, 'refused')} x WHERE x._row = w._row)`,
   );
   // Rows of a reference table only identify parents; they are never written, so never get ids.
-  if (t.plan.role === 'data') {
+  if (t.plan.role === 'data' && !(t.plan.surrogateSequence && INTEGER.test(type)) && !t.plan.surrogateDefault) {
+    await refuseUndrawableIds(m, t);
+  } else if (t.plan.role === 'data') {
     const source = { sequence: t.plan.surrogateSequence, default: t.plan.surrogateDefault };
     await drawNew(m, t, {
       column: sur,
@@ -1116,6 +1118,20 @@ async function assignIds(m: MatchContext, t: StagedTable): Promise<void> {
     });
   }
   await analyzeTemp(m, t, temp(t, 'ids'));
+}
+
+/** New rows whose id another target row holds, of a table with nothing to draw a new id from (an id
+ *  each database draws on its own, beside a configured key): refused, naming the id. */
+async function refuseUndrawableIds(m: MatchContext, t: StagedTable): Promise<void> {
+  const sur = t.plan.surrogate!;
+  const ids = temp(t, 'ids');
+  const why = `${t.plan.name} has nothing to draw a new one from (no sequence, no default): change it in the source, or leave the row out`;
+  await m.ctx.query(
+    `INSERT INTO ${temp(t, 'refused')} SELECT _row, CASE WHEN _src IS NULL THEN ${literal(`it has no ${sur}, and ${why}`)}
+       ELSE ${literal(`its ${sur} `)} || _src::text || ${literal(` is another target row's, and ${why}`)} END, ${literal(sur)}
+     FROM ${ids} WHERE _tgt IS NULL`,
+  );
+  await m.ctx.query(`DELETE FROM ${ids} WHERE _tgt IS NULL`);
 }
 
 /** Where new values of `column` go (`slot` of the rows of `into` that `pending` names), and what they
