@@ -5,7 +5,7 @@
 // under one id.
 import { describe, expect, test } from 'vitest';
 import type { TestDb } from '../helpers/db';
-import { planOf, rowVersions } from '../helpers/compare';
+import { perTable, planOf, rowVersions } from '../helpers/compare';
 import { counts, totals } from '../helpers/engine';
 import { mergeWorkspace, syncer } from '../helpers/merge-workspace';
 
@@ -48,9 +48,7 @@ async function content(d: TestDb) {
 describe('a sequence several tables draw their ids from', () => {
   test('the plan names the tables sharing it, and only integer ids drawn from it', async () => {
     const d = await db(SCHEMA);
-    const plan = await planOf(d.client);
-    const shared = Object.fromEntries(plan.tables.map((t) => [t.name, t.sharedIds]));
-    expect(shared).toEqual({
+    expect(perTable(await planOf(d.client), 'sharedIds')).toEqual({
       users: [{ table: 'groups', column: 'id' }],
       groups: [{ table: 'users', column: 'id' }],
       memberships: [],

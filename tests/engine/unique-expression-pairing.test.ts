@@ -7,7 +7,7 @@ import { describe, expect, test } from 'vitest';
 import { join } from 'node:path';
 import { agreementStore } from '../../src-main/services/bases';
 import type { TestDb } from '../helpers/db';
-import { planOf, rowVersions } from '../helpers/compare';
+import { perTable, planOf, rowVersions } from '../helpers/compare';
 import { counts, exportDb, importInto, totals } from '../helpers/engine';
 import { mergeWorkspace, syncer } from '../helpers/merge-workspace';
 
@@ -71,8 +71,7 @@ describe('rows a unique index on expressions or with a condition identifies', ()
   test('the plan names the index each keyless table is paired by', async () => {
     const d = await db(SCHEMA);
     const plan = await planOf(d.client);
-    const pairing = Object.fromEntries(plan.tables.map((t) => [t.name, t.pairingIndexes]));
-    expect(pairing).toEqual({
+    expect(perTable(plan, 'pairingIndexes')).toEqual({
       accounts: [
         {
           name: 'accounts_username_domain',

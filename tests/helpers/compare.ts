@@ -7,6 +7,11 @@ import { buildPlan, idColumn, type Plan, type TablePlan } from '../../src-main/e
 import { applySessionSettings } from '../../src-main/engine/session';
 import { ident, literal, qualified } from '../../src-main/engine/sql';
 
+/** One field of every table's plan, by table name. */
+export function perTable<K extends keyof TablePlan>(plan: Plan, field: K): Record<string, TablePlan[K]> {
+  return Object.fromEntries(plan.tables.map((t) => [t.name, t[field]]));
+}
+
 export async function planOf(client: pg.ClientBase, config?: Mr4Config, schema = 'public'): Promise<Plan> {
   await applySessionSettings(client);
   return buildPlan(await readCatalog(client, schema), { config });
