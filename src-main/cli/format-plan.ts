@@ -1,6 +1,6 @@
 // `mr4 plan` for people: the profile, then the tables in write order by level with their natural key,
 // id column, references and exclusions, then cycles, excluded tables and warnings.
-import { describePairingIndex, lateFilledColumns, type PlannedReference, type TablePlan } from '../engine/plan';
+import { describePairingIndex, drawsNewIds, lateFilledColumns, type PlannedReference, type TablePlan } from '../engine/plan';
 import type { PlanResult } from '../services/engine-jobs';
 import { num } from './format';
 
@@ -29,7 +29,7 @@ function describeId(tp: TablePlan): string {
     : '';
   if (tp.surrogate && tp.surrogateSequence && !tp.columns.find((c) => c.name === tp.surrogate)?.hasDefault)
     return `${tp.surrogate} (drawn by the application from ${tp.surrogateSequence}, as configured; new ids in the target where the source's are taken${shared})`;
-  if (tp.surrogate && !tp.surrogateSequence && !tp.surrogateDefault)
+  if (tp.surrogate && !drawsNewIds(tp, tp.columns.find((c) => c.name === tp.surrogate)?.type ?? ''))
     return `${tp.surrogate} (each database's own: rows are found by the configured key and keep the target's id, references follow it; a new row whose id another target row holds is refused, as there is nothing to draw a new one from)`;
   if (tp.surrogate) return `${tp.surrogate} (new ids in the target where the source's are taken${shared})`;
   if (tp.inheritedId) return `${tp.inheritedId.column} (the id of its ${tp.inheritedId.parent} row, rewritten with it)`;

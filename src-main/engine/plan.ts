@@ -766,20 +766,28 @@ function draftTables(input: PlanInput): Map<string, TablePlan> {
   return drafts;
 }
 
-/** The other columns of the schema that the sequence of each table's integer id also numbers. */
+/** The other columns of the schema that the sequence of each table's integer id also numbers: one
+ *  index of the integer columns by sequence (a default's, or the one configured for a table's id). */
 function addSharedIds(drafts: Map<string, TablePlan>, catalog: Catalog): void {
-  for (const tp of drafts.values()) {
-    const seq = tp.surrogate ? tp.surrogateSequence : null;
-    const own = catalog.tables.find((t) => t.name === tp.name)?.columns.find((c) => c.name === tp.surrogate);
-    if (!seq || !own || !INTEGER_TYPE.test(own.type)) continue;
-    for (const u of catalog.tables) {
-      if (u.name === tp.name) continue;
-      const other = drafts.get(u.name);
-      for (const c of u.columns) {
-        const drawn = c.sequences.includes(seq) || (other?.surrogate === c.name && other.surrogateSequence === seq);
-        if (drawn && INTEGER_TYPE.test(c.type)) tp.sharedIds.push({ table: u.name, column: c.name });
-      }
+  const bySequence = new Map<string, { table: string; column: string }[]>();
+  const add = (seq: string, table: string, column: string) => {
+    const list = bySequence.get(seq) ?? [];
+    if (!list.some((h) => h.table === table && h.column === column)) list.push({ table, column });
+    bySequence.set(seq, list);
+  };
+  for (const t of catalog.tables) {
+    const configured = drafts.get(t.name);
+    for (const c of t.columns) {
+      if (!INTEGER_TYPE.test(c.type)) continue;
+      for (const seq of c.sequences) add(seq, t.name, c.name);
+      if (configured?.surrogate === c.name && configured.surrogateSequence) add(configured.surrogateSequence, t.name, c.name);
     }
+  }
+  for (const tp of drafts.values()) {
+    const holders = tp.surrogate && tp.surrogateSequence ? (bySequence.get(tp.surrogateSequence) ?? []) : [];
+    // Only an integer id of its own shares (its own column is then among the holders).
+    if (!holders.some((h) => h.table === tp.name && h.column === tp.surrogate)) continue;
+    tp.sharedIds = holders.filter((h) => h.table !== tp.name);
   }
 }
 
@@ -1383,6 +1391,12 @@ export function describePairingIndex(p: PairingIndex): string {
 
 const ID_TYPE = /^(smallint|integer|bigint|uuid)$/;
 const TEXT_ID_TYPE = /^(text|character varying(\(\d+\))?)$/;
+
+/** Whether a new row whose id the target holds can be given another: from the id's sequence (an
+ *  integer id) or its default. Not an id each database draws on its own beside a configured key. */
+export function drawsNewIds(tp: TablePlan, idType: string): boolean {
+  return (!!tp.surrogateSequence && INTEGER_TYPE.test(idType)) || !!tp.surrogateDefault;
+}
 
 /** The type of a table's id column ('' where it has none). */
 function surrogateType(t: Table, drafts: Map<string, TablePlan>): string {

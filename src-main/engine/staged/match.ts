@@ -13,6 +13,7 @@
 import {
   declarePolymorphic,
   derivedReference,
+  drawsNewIds,
   lateFilledColumns,
   noneOrNull,
   noneValue,
@@ -1103,7 +1104,7 @@ async function assignIds(m: MatchContext, t: StagedTable): Promise<void> {
      FROM ${temp(t, 'work')} w WHERE NOT EXISTS (SELECT 1 FROM ${temp(t, 'refused')} x WHERE x._row = w._row)`,
   );
   // Rows of a reference table only identify parents; they are never written, so never get ids.
-  if (t.plan.role === 'data' && !(t.plan.surrogateSequence && INTEGER.test(type)) && !t.plan.surrogateDefault) {
+  if (t.plan.role === 'data' && !drawsNewIds(t.plan, type)) {
     await refuseUndrawableIds(m, t);
   } else if (t.plan.role === 'data') {
     const source = { sequence: t.plan.surrogateSequence, default: t.plan.surrogateDefault };
