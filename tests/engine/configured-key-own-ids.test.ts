@@ -8,11 +8,12 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { formatPlan } from '../../src-main/cli/format-plan';
 import type { Mr4Config } from '../../src-main/engine/config';
-import { planOf } from '../helpers/compare';
-import { counts, databasesForFile, exportDb, importInto, scratchDir } from '../helpers/engine';
+import { planOf, rowVersions } from '../helpers/compare';
+import { counts, exportDb, importInto, totals } from '../helpers/engine';
+import { mergeWorkspace, syncer } from '../helpers/merge-workspace';
 
-const dir = scratchDir();
-const db = databasesForFile();
+const { dir, dataDir, db } = mergeWorkspace();
+const sync = syncer(dir);
 
 const SCHEMA = `
   CREATE TABLE realm (id varchar(36) PRIMARY KEY, name varchar(255) UNIQUE);
@@ -81,6 +82,38 @@ describe('a configured key beside a primary key each database draws on its own',
       { client_id: 'admin-console', name: 'master' },
       { client_id: 'web', name: 'shop' },
     ]);
+  });
+
+  test("seeded, edited on both sides, merged back: dev's rows reach production's realm, and the merge again writes nothing", async () => {
+    const prod = await db(`${SCHEMA}
+      INSERT INTO realm VALUES ('p-master', 'master');
+      INSERT INTO user_entity VALUES ('u1', 'p-master', 'root');`);
+    // Dev's installation drew its own id for its master realm before it was seeded.
+    const dev = await db(`${SCHEMA} INSERT INTO realm VALUES ('d-master', 'master');`);
+    await sync(prod, dev, dataDir, 'merge', { config: DECLARED });
+    await dev.client.query(`
+      INSERT INTO realm VALUES ('d-ops', 'ops');
+      INSERT INTO client VALUES ('c-dev', 'd-master', 'dev-tool');
+      INSERT INTO user_entity VALUES ('u-dev', 'd-master', 'tester'), ('u-ops', 'd-ops', 'operator');`);
+    await prod.client.query(`INSERT INTO user_entity VALUES ('u-prod', 'p-master', 'auditor')`);
+
+    const { report } = await sync(dev, prod, dataDir, 'merge', { config: DECLARED });
+    expect(report.failures).toEqual([]);
+    expect(counts(report)).toMatchObject({ realm: { inserted: 1, updated: 0 }, client: { inserted: 1 }, user_entity: { inserted: 2 } });
+    expect((await prod.client.query(`SELECT id, name FROM realm ORDER BY name`)).rows).toEqual([
+      { id: 'p-master', name: 'master' },
+      { id: 'd-ops', name: 'ops' },
+    ]);
+    expect(await usersByRealm(prod)).toEqual([
+      { username: 'auditor', realm: 'master' },
+      { username: 'operator', realm: 'ops' },
+      { username: 'root', realm: 'master' },
+      { username: 'tester', realm: 'master' },
+    ]);
+    const tables = ['realm', 'client', 'user_entity'];
+    const before = await rowVersions(prod.client, tables);
+    expect(totals((await sync(dev, prod, dataDir, 'merge', { config: DECLARED })).report)).toMatchObject({ inserted: 0, updated: 0 });
+    expect(await rowVersions(prod.client, tables)).toEqual(before);
   });
 
   test('a new row whose id another target row holds is refused, naming the id; nothing is written', async () => {
