@@ -25,6 +25,10 @@ const DECLARED: Mr4Config = {
   tables: { ...KEY_ONLY.tables, user_entity: { references: [{ columns: ['realm_id'], table: 'realm', refColumns: ['id'] }] } },
 };
 
+async function realms(d: Awaited<ReturnType<typeof db>>) {
+  return (await d.client.query(`SELECT id, name FROM realm ORDER BY name`)).rows;
+}
+
 async function usersByRealm(d: Awaited<ReturnType<typeof db>>) {
   const res = await d.client.query(
     `SELECT u.username, r.name AS realm FROM user_entity u LEFT JOIN realm r ON r.id = u.realm_id ORDER BY 1`,
@@ -68,7 +72,7 @@ describe('a configured key beside a primary key each database draws on its own',
       client: { inserted: 2 },
       user_entity: { inserted: 2 },
     });
-    expect((await dev.client.query(`SELECT id, name FROM realm ORDER BY name`)).rows).toEqual([
+    expect(await realms(dev)).toEqual([
       { id: 'd-master', name: 'master' },
       { id: 'p-shop', name: 'shop' },
     ]);
@@ -100,7 +104,7 @@ describe('a configured key beside a primary key each database draws on its own',
     const { report } = await sync(dev, prod, dataDir, 'merge', { config: DECLARED });
     expect(report.failures).toEqual([]);
     expect(counts(report)).toMatchObject({ realm: { inserted: 1, updated: 0 }, client: { inserted: 1 }, user_entity: { inserted: 2 } });
-    expect((await prod.client.query(`SELECT id, name FROM realm ORDER BY name`)).rows).toEqual([
+    expect(await realms(prod)).toEqual([
       { id: 'p-master', name: 'master' },
       { id: 'd-ops', name: 'ops' },
     ]);
